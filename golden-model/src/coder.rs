@@ -1,0 +1,690 @@
+//! The per-sample coder: delta prediction, zigzag mapping, adaptive Golomb parameter,
+//! code construction, and the MSB-first 32-bit word packer — the datapath the hardware copies.
+//!
+//! Everything here is integer-only and division-free in hardware terms; the only divisions
+//! in this file are by the Golomb parameter `m ∈ {2^k, 3·2^(k-1)}`, which the hardware does as a
+//! shift and a constant multiply by 1/3. Bit-exact definitions are in `FORMAT.md`.
+
+use crate::{CodecParams, Error};
+
+/// Per-channel state, exactly what the hardware keeps in block RAM (one word per channel).
+///
+/// The initial state is `prev = 2^(W-1)` (mid-scale), `A = 0`, `N = 0`. The packed form
+/// stores `prev` with its top bit inverted, so the all-zero word *is* the initial state and a
+/// zeroed RAM is a reset RAM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelState {
+    /// Previous sample of this channel (`W` bits).
+    pub prev: u32,
+    /// Sum of recent zigzag magnitudes (`W + window_log2` bits).
+    pub a: u32,
+    /// Number of samples summed in `a` (`window_log2` bits).
+    pub n: u32,
+}
+
+impl ChannelState {
+    /// The state of a channel before its first sample.
+    pub fn initial(p: &CodecParams) -> Self {
+        ChannelState {
+            prev: 1 << (p.sample_bits - 1),
+            a: 0,
+            n: 0,
+        }
+    }
+
+    /// Packs the state into one word: `prev XOR 2^(W-1)` in the top `W` bits, then `A`, then
+    /// `N` in the low bits — the layout of the hardware's state RAM.
+    pub fn pack(&self, p: &CodecParams) -> u64 {
+        (((self.prev ^ (1 << (p.sample_bits - 1))) as u64) << (p.a_bits() + p.n_bits()))
+            | ((self.a as u64) << p.n_bits())
+            | self.n as u64
+    }
+
+    /// Inverse of [`pack`](Self::pack).
+    pub fn unpack(word: u64, p: &CodecParams) -> Self {
+        let mask = |bits: u32| (1u64 << bits) - 1;
+        ChannelState {
+            prev: ((word >> (p.a_bits() + p.n_bits())) & mask(p.sample_bits)) as u32
+                ^ (1 << (p.sample_bits - 1)),
+            a: ((word >> p.n_bits()) & mask(p.a_bits())) as u32,
+            n: (word & mask(p.n_bits())) as u32,
+        }
+    }
+
+    /// The state after coding a sample `x` whose zigzag magnitude was `u`.
+    #[inline]
+    pub fn updated(&self, x: u32, u: u32, p: &CodecParams) -> Self {
+        let mut a = self.a + u;
+        let mut n = self.n + 1;
+        if n == 1 << p.window_log2 {
+            a = (a + 1) >> 1;
+            n >>= 1;
+        }
+        ChannelState { prev: x, a, n }
+    }
+}
+
+/// Zigzag magnitude of the prediction error of `x` given `prev`, both `W`-bit codes.
+///
+/// The difference is taken modulo `2^W` and read as a signed `W`-bit number `e`, then
+/// mapped `0, -1, 1, -2, 2, … → 0, 1, 2, 3, 4, …`.
+#[inline]
+pub fn zigzag_error(x: u32, prev: u32, w: u32) -> u32 {
+    let mask = (1u32 << w) - 1;
+    let d = x.wrapping_sub(prev) & mask;
+    let negative = d >> (w - 1) != 0;
+    if negative {
+        // e = d - 2^W < 0  →  u = -2e - 1 = 2·(2^W - d) - 1
+        (((mask - d) + 1) << 1) - 1
+    } else {
+        d << 1
+    }
+}
+
+/// Inverse of [`zigzag_error`]: the sample from `u` and the previous sample.
+#[inline]
+pub fn unzigzag(u: u32, prev: u32, w: u32) -> u32 {
+    let mask = (1u32 << w) - 1;
+    let e = if u & 1 == 0 {
+        u >> 1
+    } else {
+        // e = -(u+1)/2, as a W-bit two's complement value
+        (!(u >> 1)) & mask
+    };
+    prev.wrapping_add(e) & mask
+}
+
+/// The Golomb parameter of code index `s`: `(k, half)` with `m = 2^k` when `half` is false
+/// and `m = 3·2^(k-1)` when it is true.
+///
+/// | s | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | … | 2W-2 |
+/// |---|---|---|---|---|---|---|---|---|---|---|------|
+/// | m | 1 | 2 | 3 | 4 | 6 | 8 | 12| 16| 24| … | 3·2^(W-2) |
+#[inline]
+pub fn golomb_m(s: u32) -> (u32, bool) {
+    if s == 0 {
+        (0, false)
+    } else if s & 1 == 1 {
+        (s.div_ceil(2), false)
+    } else {
+        (s / 2, true)
+    }
+}
+
+/// The value of `m` for code index `s`.
+#[inline]
+pub fn m_value(s: u32) -> u32 {
+    match golomb_m(s) {
+        (k, false) => 1 << k,
+        (k, true) => 3 << (k - 1),
+    }
+}
+
+/// The code index for the next sample of a channel in state `(a, n)`: the smallest `s` with
+/// `n · m(s) · 2^thr_shift >= thr_num · a`, or `s_max` if there is none.
+///
+/// This is the definition; [`select_s`] computes the same value faster.
+pub fn select_s_reference(a: u32, n: u32, p: &CodecParams) -> u32 {
+    let t = p.thr_num as u64 * a as u64;
+    (0..=p.s_max())
+        .find(|&s| ((n as u64 * m_value(s) as u64) << p.thr_shift) >= t)
+        .unwrap_or(p.s_max())
+}
+
+/// Fast [`select_s_reference`]: the hardware's two-step search.
+///
+/// 1. `k0` = the smallest `k` with `n·2^k·2^shift >= t` (a priority encoder in hardware).
+/// 2. The one half-step below `2^k0` is `3·2^(k0-2)`: if it also satisfies the test, it wins.
+#[inline]
+pub fn select_s(a: u32, n: u32, p: &CodecParams) -> u32 {
+    let t = p.thr_num as u64 * a as u64;
+    let base = (n as u64) << p.thr_shift;
+    if base >= t {
+        return 0;
+    }
+    if base == 0 {
+        return p.s_max();
+    }
+    // smallest k0 with base << k0 >= t; base < t here so k0 >= 1
+    let mut k0 = (64 - (t - 1).leading_zeros()).saturating_sub(64 - base.leading_zeros());
+    while (base << k0) < t {
+        k0 += 1;
+    }
+    while k0 > 1 && (base << (k0 - 1)) >= t {
+        k0 -= 1;
+    }
+    let w = p.sample_bits;
+    if k0 >= 2 && k0 <= w && ((3 * base) << (k0 - 2)) >= t {
+        2 * (k0 - 1) // m = 3·2^(k0-2)
+    } else if k0 >= w {
+        p.s_max()
+    } else {
+        2 * k0 - 1 // m = 2^k0
+    }
+}
+
+/// One variable-length code: the low `len` bits of `bits`, sent MSB first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Code {
+    pub bits: u32,
+    pub len: u32,
+}
+
+/// The code of zigzag magnitude `u` with code index `s`.
+///
+/// Regular: `q` one-bits, a zero, then the remainder (`k` bits when `m = 2^k`; truncated
+/// binary in `k` or `k+1` bits when `m = 3·2^(k-1)`). Escape, when `q >= qmax`: `qmax`
+/// one-bits, then `u` in `W` bits.
+#[inline]
+pub fn encode_u(u: u32, s: u32, p: &CodecParams) -> Code {
+    let (k, half) = golomb_m(s);
+    let (q, rbits, rlen) = if half {
+        let m = 3 << (k - 1);
+        let q = u / m;
+        let r = u - q * m;
+        let cut = 1 << (k - 1);
+        if r < cut {
+            (q, r, k)
+        } else {
+            (q, r + cut, k + 1)
+        }
+    } else {
+        (u >> k, u & ((1 << k) - 1), k)
+    };
+    if q >= p.qmax {
+        let ones = (1u64 << p.qmax) - 1;
+        return Code {
+            bits: ((ones << p.sample_bits) | u as u64) as u32,
+            len: p.qmax + p.sample_bits,
+        };
+    }
+    let ones = (1u64 << q) - 1;
+    Code {
+        bits: ((ones << (rlen + 1)) | rbits as u64) as u32,
+        len: q + 1 + rlen,
+    }
+}
+
+/// Everything the coder computes for one sample.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Coded {
+    /// The bits sent.
+    pub code: Code,
+    /// Code index used (see [`golomb_m`]).
+    pub s: u32,
+    /// Zigzag magnitude of the prediction error.
+    pub u: u32,
+    /// Whether the escape code was used.
+    pub escape: bool,
+    /// The channel's state after this sample.
+    pub next: ChannelState,
+}
+
+/// Whether magnitude `u` at code index `s` needs the escape code.
+#[inline]
+pub fn is_escape(u: u32, s: u32, p: &CodecParams) -> bool {
+    u / m_value(s) >= p.qmax
+}
+
+/// Codes one sample of a channel.
+#[inline]
+pub fn code_sample(state: &ChannelState, x: u32, p: &CodecParams) -> Coded {
+    let u = zigzag_error(x, state.prev, p.sample_bits);
+    let s = select_s(state.a, state.n, p);
+    let code = encode_u(u, s, p);
+    Coded {
+        code,
+        s,
+        u,
+        escape: code.len == p.max_code_bits() && is_escape(u, s, p),
+        next: state.updated(x, u, p),
+    }
+}
+
+/// Packs codes MSB-first into 32-bit words; the last word is padded with zero bits.
+#[derive(Clone, Debug, Default)]
+pub struct BitPacker {
+    acc: u64,
+    nbits: u32,
+    total_bits: u64,
+}
+
+impl BitPacker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a code; returns the completed word, if the code filled one.
+    #[inline]
+    pub fn push(&mut self, code: Code) -> Option<u32> {
+        debug_assert!(code.len <= 32);
+        self.acc = (self.acc << code.len) | code.bits as u64;
+        self.nbits += code.len;
+        self.total_bits += code.len as u64;
+        if self.nbits >= 32 {
+            self.nbits -= 32;
+            let word = (self.acc >> self.nbits) as u32;
+            self.acc &= (1u64 << self.nbits) - 1;
+            Some(word)
+        } else {
+            None
+        }
+    }
+
+    /// The final partial word (zero-padded at the bottom), if any bits are pending.
+    pub fn flush(&mut self) -> Option<u32> {
+        if self.nbits == 0 {
+            return None;
+        }
+        let word = (self.acc << (32 - self.nbits)) as u32;
+        self.acc = 0;
+        self.nbits = 0;
+        Some(word)
+    }
+
+    /// Bits pushed so far (without padding).
+    pub fn total_bits(&self) -> u64 {
+        self.total_bits
+    }
+}
+
+/// Streaming multi-channel encoder: push samples in channel round-robin order, get words out.
+///
+/// Sample `i` of the stream belongs to channel `i mod channels`, exactly as the hardware
+/// receives them; the per-channel state is what the hardware keeps in RAM.
+#[derive(Clone, Debug)]
+pub struct Encoder {
+    params: CodecParams,
+    states: Vec<ChannelState>,
+    channel: usize,
+    packer: BitPacker,
+    /// How many samples used each code index `s` (statistics for reports).
+    pub s_histogram: Vec<u64>,
+    /// How many samples took the escape code.
+    pub escapes: u64,
+}
+
+impl Encoder {
+    pub fn new(params: CodecParams, channels: usize) -> Result<Self, Error> {
+        params.validate()?;
+        if channels == 0 {
+            return Err(Error::BadParams("channel count must be at least 1".into()));
+        }
+        Ok(Encoder {
+            params,
+            states: vec![ChannelState::initial(&params); channels],
+            channel: 0,
+            packer: BitPacker::new(),
+            s_histogram: vec![0; params.s_max() as usize + 1],
+            escapes: 0,
+        })
+    }
+
+    pub fn params(&self) -> &CodecParams {
+        &self.params
+    }
+
+    /// The channel the next pushed sample belongs to.
+    pub fn next_channel(&self) -> usize {
+        self.channel
+    }
+
+    /// The state of one channel (as the hardware's RAM holds it).
+    pub fn state(&self, channel: usize) -> ChannelState {
+        self.states[channel]
+    }
+
+    /// Codes one `W`-bit sample; returns what was coded and, if a word was completed, the word.
+    #[inline]
+    pub fn push(&mut self, x: u32) -> (Coded, Option<u32>) {
+        debug_assert!(x < 1 << self.params.sample_bits);
+        let st = &mut self.states[self.channel];
+        let coded = code_sample(st, x, &self.params);
+        *st = coded.next;
+        self.s_histogram[coded.s as usize] += 1;
+        self.escapes += coded.escape as u64;
+        self.channel += 1;
+        if self.channel == self.states.len() {
+            self.channel = 0;
+        }
+        (coded, self.packer.push(coded.code))
+    }
+
+    /// Ends the stream: the zero-padded last word, if any bits are pending.
+    pub fn flush(&mut self) -> Option<u32> {
+        self.packer.flush()
+    }
+
+    /// Bits written so far, without the final padding.
+    pub fn total_bits(&self) -> u64 {
+        self.packer.total_bits()
+    }
+}
+
+/// Encodes a whole interleaved sample sequence; returns the words and the exact bit count.
+pub fn encode_all(
+    params: &CodecParams,
+    channels: usize,
+    samples: &[u32],
+) -> Result<(Vec<u32>, u64, Encoder), Error> {
+    let mut enc = Encoder::new(*params, channels)?;
+    let mut words = Vec::with_capacity(samples.len() * params.sample_bits as usize / 32 / 2 + 4);
+    for &x in samples {
+        if x >> params.sample_bits != 0 {
+            return Err(Error::BadParams(format!(
+                "sample {x} does not fit in {} bits",
+                params.sample_bits
+            )));
+        }
+        if let (_, Some(w)) = enc.push(x) {
+            words.push(w);
+        }
+    }
+    if let Some(w) = enc.flush() {
+        words.push(w);
+    }
+    let bits = enc.total_bits();
+    Ok((words, bits, enc))
+}
+
+/// Reads an MSB-first bit stream of known length from bytes.
+struct BitReader<'a> {
+    data: &'a [u8],
+    /// next byte of `data` to load
+    pos: usize,
+    /// bits in `acc`, left-aligned
+    acc: u64,
+    have: u32,
+    /// bits left in the stream (not yet consumed)
+    left: u64,
+}
+
+impl<'a> BitReader<'a> {
+    fn new(data: &'a [u8], bit_len: u64) -> Self {
+        BitReader {
+            data,
+            pos: 0,
+            acc: 0,
+            have: 0,
+            left: bit_len,
+        }
+    }
+
+    #[inline]
+    fn refill(&mut self) {
+        while self.have <= 56 && self.pos < self.data.len() {
+            self.acc |= (self.data[self.pos] as u64) << (56 - self.have);
+            self.pos += 1;
+            self.have += 8;
+        }
+    }
+
+    /// Takes `n <= 32` bits.
+    #[inline]
+    fn take(&mut self, n: u32) -> Result<u32, Error> {
+        if n == 0 {
+            return Ok(0);
+        }
+        if (n as u64) > self.left {
+            return Err(Error::Corrupt("bit stream ends inside a code".into()));
+        }
+        if self.have < n {
+            self.refill();
+        }
+        let v = (self.acc >> (64 - n)) as u32;
+        self.acc <<= n;
+        self.have -= n;
+        self.left -= n as u64;
+        Ok(v)
+    }
+
+    /// Counts one-bits up to `cap`, consuming them and the terminating zero (if `< cap`).
+    #[inline]
+    fn unary(&mut self, cap: u32) -> Result<u32, Error> {
+        if self.have < 32 {
+            self.refill();
+        }
+        let ones = (!self.acc).leading_zeros().min(cap).min(self.have);
+        if ones < cap && ones == self.have {
+            // more ones than buffered: only possible if the data ran out
+            return Err(Error::Corrupt("bit stream ends inside a code".into()));
+        }
+        let used = if ones < cap { ones + 1 } else { cap };
+        if used as u64 > self.left {
+            return Err(Error::Corrupt("bit stream ends inside a code".into()));
+        }
+        self.acc <<= used;
+        self.have -= used;
+        self.left -= used as u64;
+        Ok(ones)
+    }
+}
+
+/// Decodes `count` interleaved samples of `channels` channels from an MSB-first bit stream of
+/// `bit_len` bits.
+pub fn decode_all(
+    params: &CodecParams,
+    channels: usize,
+    count: usize,
+    data: &[u8],
+    bit_len: u64,
+) -> Result<Vec<u32>, Error> {
+    params.validate()?;
+    if channels == 0 {
+        return Err(Error::Corrupt("channel count is zero".into()));
+    }
+    if bit_len > data.len() as u64 * 8 {
+        return Err(Error::Corrupt("payload shorter than its bit length".into()));
+    }
+    let p = *params;
+    let w = p.sample_bits;
+    let mut states = vec![ChannelState::initial(&p); channels];
+    let mut out = Vec::with_capacity(count);
+    let mut r = BitReader::new(data, bit_len);
+    let mut ch = 0;
+    for _ in 0..count {
+        let st = &mut states[ch];
+        let s = select_s(st.a, st.n, &p);
+        let q = r.unary(p.qmax)?;
+        let u = if q >= p.qmax {
+            r.take(w)?
+        } else {
+            let (k, half) = golomb_m(s);
+            if half {
+                let cut = 1u32 << (k - 1);
+                let m = 3u32 << (k - 1);
+                // truncated binary: read k bits; values >= cut take one more bit
+                let v = r.take(k)?;
+                let rem = if v < cut {
+                    v
+                } else {
+                    ((v << 1) | r.take(1)?) - cut
+                };
+                q * m + rem
+            } else {
+                (q << k) | r.take(k)?
+            }
+        };
+        if u >> w != 0 {
+            return Err(Error::Corrupt("decoded magnitude out of range".into()));
+        }
+        let x = unzigzag(u, st.prev, w);
+        *st = st.updated(x, u, &p);
+        out.push(x);
+        ch += 1;
+        if ch == channels {
+            ch = 0;
+        }
+    }
+    if r.left != 0 {
+        return Err(Error::Corrupt(format!(
+            "{} bits left over after the last sample",
+            r.left
+        )));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: CodecParams = CodecParams::HARDWARE;
+
+    #[test]
+    fn zigzag_round_trips_every_pair() {
+        for w in [10, 16] {
+            let step = if w == 16 { 97 } else { 1 };
+            for prev in (0..1u32 << w).step_by(step) {
+                for x in (0..1u32 << w).step_by(step) {
+                    let u = zigzag_error(x, prev, w);
+                    assert!(u < 1 << w);
+                    assert_eq!(unzigzag(u, prev, w), x);
+                }
+            }
+        }
+        assert_eq!(zigzag_error(5, 5, 10), 0);
+        assert_eq!(zigzag_error(4, 5, 10), 1);
+        assert_eq!(zigzag_error(6, 5, 10), 2);
+        assert_eq!(zigzag_error(0, 1023, 10), 2); // +1 modulo 1024
+    }
+
+    #[test]
+    fn golomb_table() {
+        let ms: Vec<u32> = (0..=P.s_max()).map(m_value).collect();
+        assert_eq!(
+            ms,
+            [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768]
+        );
+    }
+
+    #[test]
+    fn fast_selection_matches_definition() {
+        for p in [CodecParams::HARDWARE, CodecParams::RAW16] {
+            let a_max = (1u32 << p.window_log2) * ((1 << p.sample_bits) - 1);
+            for n in 0..(1u32 << p.window_log2) {
+                let step = if p.sample_bits == 16 { 61 } else { 1 };
+                for a in (0..=a_max).step_by(step) {
+                    assert_eq!(
+                        select_s(a, n, &p),
+                        select_s_reference(a, n, &p),
+                        "a={a} n={n}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn codes_are_the_documented_bits() {
+        // m = 4 (s = 3): u = 9 -> q = 2, r = 1 -> 110 01
+        assert_eq!(
+            encode_u(9, 3, &P),
+            Code {
+                bits: 0b11001,
+                len: 5
+            }
+        );
+        // m = 3 (s = 2, k = 1, cut = 1): u = 0 -> 0 0; u = 1 -> 0 10; u = 2 -> 0 11; u = 5 -> 10 11
+        assert_eq!(encode_u(0, 2, &P), Code { bits: 0b00, len: 2 });
+        assert_eq!(
+            encode_u(1, 2, &P),
+            Code {
+                bits: 0b010,
+                len: 3
+            }
+        );
+        assert_eq!(
+            encode_u(2, 2, &P),
+            Code {
+                bits: 0b011,
+                len: 3
+            }
+        );
+        assert_eq!(
+            encode_u(5, 2, &P),
+            Code {
+                bits: 0b1011,
+                len: 4
+            }
+        );
+        // m = 1 (s = 0): u = 16 -> escape: 16 ones then u in 10 bits
+        assert_eq!(
+            encode_u(16, 0, &P),
+            Code {
+                bits: (0xFFFF << 10) | 16,
+                len: 26
+            }
+        );
+        // the longest regular code: q = 15 at m = 768 is impossible (u < 1024), at m = 1 it is 16 bits
+        assert_eq!(
+            encode_u(15, 0, &P),
+            Code {
+                bits: 0b1111_1111_1111_1110,
+                len: 16
+            }
+        );
+    }
+
+    #[test]
+    fn no_code_exceeds_the_bound() {
+        for p in [CodecParams::HARDWARE, CodecParams::RAW16] {
+            for s in 0..=p.s_max() {
+                for u in (0..1u32 << p.sample_bits).step_by(7) {
+                    let c = encode_u(u, s, &p);
+                    assert!(c.len <= p.max_code_bits());
+                    assert!(c.len == 32 || c.bits >> c.len == 0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn packer_is_msb_first_and_zero_padded() {
+        let mut pk = BitPacker::new();
+        assert_eq!(
+            pk.push(Code {
+                bits: 0b101,
+                len: 3
+            }),
+            None
+        );
+        assert_eq!(
+            pk.push(Code {
+                bits: 0x1FFF_FFFF,
+                len: 29
+            }),
+            Some(0xBFFF_FFFF)
+        );
+        assert_eq!(pk.push(Code { bits: 0b11, len: 2 }), None);
+        assert_eq!(pk.flush(), Some(0xC000_0000));
+        assert_eq!(pk.flush(), None);
+        assert_eq!(pk.total_bits(), 34);
+    }
+
+    #[test]
+    fn state_packs_into_32_bits_for_the_hardware() {
+        assert_eq!(P.state_bits(), 32);
+        let st = ChannelState {
+            prev: 1023,
+            a: 65472,
+            n: 63,
+        };
+        let w = st.pack(&P);
+        assert!(w < 1 << 32);
+        assert_eq!(ChannelState::unpack(w, &P), st);
+    }
+
+    #[test]
+    fn accumulator_never_overflows_its_width() {
+        let mut st = ChannelState::initial(&P);
+        assert_eq!(st.pack(&P), 0, "zeroed RAM must be the initial state");
+        for i in 0..10_000u32 {
+            let x = if i % 2 == 0 { 0 } else { 512 }; // |e| = 512 every sample: u = 1023 or 1024-ish
+            let u = zigzag_error(x, st.prev, 10);
+            st = st.updated(x, u, &P);
+            assert!(st.a < 1 << P.a_bits());
+            assert!(st.n < 1 << P.n_bits());
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! The `.nrc` container: header, exceptions, payload and checksum. Byte layout in FORMAT.md.
+
+use crate::coder::{decode_all, encode_all};
+use crate::grid::{grid_index, grid_value, nearest_index};
+use crate::wav::{canonical_header, parse_wav, Wav};
+use crate::{CodecParams, Error};
+
+/// File signature.
+pub const MAGIC: [u8; 4] = *b"NRIC";
+/// The container version this build writes and reads.
+pub const VERSION: u8 = 1;
+/// Flag: the WAV header is canonical and regenerated, not stored.
+pub const FLAG_CANONICAL: u8 = 1 << 0;
+/// Flag: raw mode (16-bit samples) instead of grid mode (10-bit indices).
+pub const FLAG_RAW16: u8 = 1 << 1;
+const KNOWN_FLAGS: u8 = FLAG_CANONICAL | FLAG_RAW16;
+
+/// How the samples were coded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// 10-bit grid indices (the hardware's input), off-grid samples as exceptions.
+    Grid10,
+    /// Full 16-bit samples.
+    Raw16,
+}
+
+/// What compressing one file produced, beyond the bytes.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CompressStats {
+    pub mode: Mode,
+    pub channels: u16,
+    pub samples: u64,
+    pub wav_bytes: u64,
+    pub nrc_bytes: u64,
+    pub payload_bits: u64,
+    pub exceptions: u64,
+    pub escapes: u64,
+    /// Samples coded with each code index `s` (`m` = 1, 2, 3, 4, 6, 8, …).
+    pub s_histogram: Vec<u64>,
+}
+
+/// The samples as the coder sees them (grid indices or raw 16-bit patterns) plus exceptions.
+struct Coded {
+    params: CodecParams,
+    words: Vec<u32>,
+    bits: u64,
+    exceptions: Vec<(u32, i16)>,
+    escapes: u64,
+    s_histogram: Vec<u64>,
+}
+
+fn code(
+    params: CodecParams,
+    channels: usize,
+    values: &[u32],
+    exceptions: Vec<(u32, i16)>,
+) -> Result<Coded, Error> {
+    let (words, bits, enc) = encode_all(&params, channels, values)?;
+    Ok(Coded {
+        params,
+        words,
+        bits,
+        exceptions,
+        escapes: enc.escapes,
+        s_histogram: enc.s_histogram,
+    })
+}
+
+fn coded_size(c: &Coded) -> u64 {
+    c.bits.div_ceil(8) + 6 * c.exceptions.len() as u64
+}
+
+/// Maps 16-bit samples to grid indices; off-grid samples become (position, value) exceptions
+/// coded as their nearest level.
+pub fn to_grid(samples: &[i16]) -> (Vec<u32>, Vec<(u32, i16)>) {
+    let mut exceptions = Vec::new();
+    let idx = samples
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            grid_index(v).unwrap_or_else(|| {
+                exceptions.push((i as u32, v));
+                nearest_index(v)
+            })
+        })
+        .collect();
+    (idx, exceptions)
+}
+
+/// Compresses a WAV file's bytes into a `.nrc` stream.
+pub fn compress_wav(wav_bytes: &[u8]) -> Result<(Vec<u8>, CompressStats), Error> {
+    let wav = parse_wav(wav_bytes)?;
+    let channels = wav.channels as usize;
+    let (grid, exceptions) = to_grid(&wav.samples);
+    let mut best = code(CodecParams::HARDWARE, channels, &grid, exceptions)?;
+    if !best.exceptions.is_empty() {
+        let raw: Vec<u32> = wav.samples.iter().map(|&v| v as u16 as u32).collect();
+        let alt = code(CodecParams::RAW16, channels, &raw, Vec::new())?;
+        if coded_size(&alt) < coded_size(&best) {
+            best = alt;
+        }
+    }
+    let canonical = wav.is_canonical();
+    let mode = if best.params.sample_bits == 16 {
+        Mode::Raw16
+    } else {
+        Mode::Grid10
+    };
+    let mut out = Vec::with_capacity(64 + best.words.len() * 4);
+    out.extend_from_slice(&MAGIC);
+    out.push(VERSION);
+    out.push(
+        if canonical { FLAG_CANONICAL } else { 0 }
+            | if mode == Mode::Raw16 { FLAG_RAW16 } else { 0 },
+    );
+    let p = best.params;
+    for v in [p.sample_bits, p.qmax, p.window_log2, p.thr_num, p.thr_shift] {
+        out.push(v as u8);
+    }
+    out.extend_from_slice(&wav.channels.to_le_bytes());
+    out.extend_from_slice(&wav.sample_rate.to_le_bytes());
+    out.extend_from_slice(&(wav.frames() as u32).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(wav_bytes).to_le_bytes());
+    if !canonical {
+        for part in [&wav.prefix, &wav.suffix] {
+            out.extend_from_slice(&(part.len() as u32).to_le_bytes());
+            out.extend_from_slice(part);
+        }
+    }
+    out.extend_from_slice(&(best.exceptions.len() as u32).to_le_bytes());
+    for (pos, v) in &best.exceptions {
+        out.extend_from_slice(&pos.to_le_bytes());
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&best.bits.to_le_bytes());
+    let payload_bytes = best.bits.div_ceil(8) as usize;
+    let payload: Vec<u8> = best
+        .words
+        .iter()
+        .flat_map(|w| w.to_be_bytes())
+        .take(payload_bytes)
+        .collect();
+    out.extend_from_slice(&payload);
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    let stats = CompressStats {
+        mode,
+        channels: wav.channels,
+        samples: wav.samples.len() as u64,
+        wav_bytes: wav_bytes.len() as u64,
+        nrc_bytes: out.len() as u64,
+        payload_bits: best.bits,
+        exceptions: best.exceptions.len() as u64,
+        escapes: best.escapes,
+        s_histogram: best.s_histogram,
+    };
+    Ok((out, stats))
+}
+
+/// A cursor over the container bytes that turns running out into a clear error.
+struct Reader<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], Error> {
+        if self.b.len() - self.pos < n {
+            return Err(Error::Corrupt(format!("stream ends inside the {what}")));
+        }
+        let s = &self.b[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+    fn u8(&mut self, what: &str) -> Result<u8, Error> {
+        Ok(self.take(1, what)?[0])
+    }
+    fn u16(&mut self, what: &str) -> Result<u16, Error> {
+        let s = self.take(2, what)?;
+        Ok(u16::from_le_bytes([s[0], s[1]]))
+    }
+    fn u32(&mut self, what: &str) -> Result<u32, Error> {
+        let s = self.take(4, what)?;
+        Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    }
+    fn u64(&mut self, what: &str) -> Result<u64, Error> {
+        let s = self.take(8, what)?;
+        Ok(u64::from_le_bytes(s.try_into().expect("8 bytes")))
+    }
+}
+
+/// The header of a `.nrc` stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub flags: u8,
+    pub params: CodecParams,
+    pub channels: u16,
+    pub sample_rate: u32,
+    pub frames: u32,
+    pub wav_crc: u32,
+}
+
+/// Checks magic, version and checksum; returns the body (everything before the checksum).
+fn verified_body(nrc: &[u8]) -> Result<&[u8], Error> {
+    if nrc.len() < 4 || nrc[..4] != MAGIC {
+        return Err(if MAGIC.starts_with(nrc) && !nrc.is_empty() {
+            Error::Corrupt("stream ends inside the magic".into())
+        } else {
+            Error::NotNrc
+        });
+    }
+    if nrc.len() < 5 {
+        return Err(Error::Corrupt("stream ends before the version".into()));
+    }
+    if nrc[4] != VERSION {
+        return Err(Error::UnsupportedVersion {
+            found: nrc[4],
+            supported: VERSION,
+        });
+    }
+    if nrc.len() < 9 {
+        return Err(Error::Corrupt(
+            "stream too short for a header and checksum".into(),
+        ));
+    }
+    let (body, tail) = nrc.split_at(nrc.len() - 4);
+    let stored = u32::from_le_bytes(tail.try_into().expect("4 bytes"));
+    let computed = crc32fast::hash(body);
+    if stored != computed {
+        return Err(Error::Checksum { stored, computed });
+    }
+    Ok(body)
+}
+
+/// Decompresses a `.nrc` stream back to the original WAV file's bytes, byte for byte.
+pub fn decompress(nrc: &[u8]) -> Result<Vec<u8>, Error> {
+    let body = verified_body(nrc)?;
+    let mut r = Reader { b: body, pos: 5 };
+    let flags = r.u8("flags")?;
+    if flags & !KNOWN_FLAGS != 0 {
+        return Err(Error::Corrupt(format!("unknown flags {flags:#04x}")));
+    }
+    let mut pv = [0u32; 5];
+    for v in pv.iter_mut() {
+        *v = r.u8("parameters")? as u32;
+    }
+    let params = CodecParams {
+        sample_bits: pv[0],
+        qmax: pv[1],
+        window_log2: pv[2],
+        thr_num: pv[3],
+        thr_shift: pv[4],
+    };
+    params
+        .validate()
+        .map_err(|e| Error::Corrupt(e.to_string()))?;
+    let raw = flags & FLAG_RAW16 != 0;
+    if params.sample_bits != if raw { 16 } else { 10 } {
+        return Err(Error::Corrupt(format!(
+            "sample_bits {} does not match the mode",
+            params.sample_bits
+        )));
+    }
+    let channels = r.u16("header")?;
+    let sample_rate = r.u32("header")?;
+    let frames = r.u32("header")?;
+    let wav_crc = r.u32("header")?;
+    if channels == 0 {
+        return Err(Error::Corrupt("zero channels".into()));
+    }
+    let count = frames as u64 * channels as u64;
+    if count * 2 > u32::MAX as u64 {
+        return Err(Error::Corrupt("sample count too large for a WAV".into()));
+    }
+    let count = count as usize;
+    let (prefix, suffix) = if flags & FLAG_CANONICAL != 0 {
+        (
+            canonical_header(channels, sample_rate, count as u32 * 2).to_vec(),
+            Vec::new(),
+        )
+    } else {
+        let n = r.u32("stored WAV header")? as usize;
+        let prefix = r.take(n, "stored WAV header")?.to_vec();
+        let n = r.u32("stored WAV trailer")? as usize;
+        (prefix, r.take(n, "stored WAV trailer")?.to_vec())
+    };
+    let n_exc = r.u32("exception count")? as usize;
+    if raw && n_exc != 0 {
+        return Err(Error::Corrupt("exceptions in raw mode".into()));
+    }
+    let mut exceptions = Vec::with_capacity(n_exc.min(count));
+    for _ in 0..n_exc {
+        let pos = r.u32("exceptions")?;
+        let v = r.u16("exceptions")? as i16;
+        if pos as usize >= count {
+            return Err(Error::Corrupt(format!(
+                "exception at sample {pos} beyond the end"
+            )));
+        }
+        exceptions.push((pos, v));
+    }
+    let bits = r.u64("payload length")?;
+    let payload_len = bits.div_ceil(8);
+    if payload_len != (body.len() - r.pos) as u64 {
+        return Err(Error::Corrupt(format!(
+            "payload of {bits} bits needs {payload_len} bytes, the stream has {}",
+            body.len() - r.pos
+        )));
+    }
+    if bits > count as u64 * params.max_code_bits() as u64 {
+        return Err(Error::Corrupt(
+            "payload longer than the longest possible coding".into(),
+        ));
+    }
+    let payload = &body[r.pos..];
+    let values = decode_all(&params, channels as usize, count, payload, bits)?;
+    let mut samples: Vec<i16> = if raw {
+        values.iter().map(|&v| v as u16 as i16).collect()
+    } else {
+        values.iter().map(|&k| grid_value(k)).collect()
+    };
+    for (pos, v) in exceptions {
+        samples[pos as usize] = v;
+    }
+    let wav = Wav {
+        channels,
+        sample_rate,
+        samples,
+        prefix,
+        suffix,
+    };
+    let bytes = wav.to_bytes();
+    let crc = crc32fast::hash(&bytes);
+    if crc != wav_crc {
+        return Err(Error::Corrupt(format!(
+            "decoded WAV checksum {crc:#010x} differs from the original's {wav_crc:#010x}"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Reads only the header (after verifying the checksum).
+pub fn read_header(nrc: &[u8]) -> Result<Header, Error> {
+    let body = verified_body(nrc)?;
+    let mut r = Reader { b: body, pos: 5 };
+    let flags = r.u8("flags")?;
+    let mut pv = [0u32; 5];
+    for v in pv.iter_mut() {
+        *v = r.u8("parameters")? as u32;
+    }
+    Ok(Header {
+        flags,
+        params: CodecParams {
+            sample_bits: pv[0],
+            qmax: pv[1],
+            window_log2: pv[2],
+            thr_num: pv[3],
+            thr_shift: pv[4],
+        },
+        channels: r.u16("header")?,
+        sample_rate: r.u32("header")?,
+        frames: r.u32("header")?,
+        wav_crc: r.u32("header")?,
+    })
+}

@@ -1,0 +1,75 @@
+//! The Neuralink 10-bit grid: 1024 ADC codes stored as 16-bit PCM values.
+//!
+//! For `k` in 512..1024: `v_k = floor((k - 511.5) · 65535 / 1023 - 0.5)`, and for `k` in 0..512
+//! `v_k = -1 - v_(1023-k)` (see `../shared/data/neuralink/SOURCE.txt`). The codec codes `k`.
+
+/// Number of grid levels (10-bit ADC).
+pub const LEVELS: u32 = 1024;
+
+/// The 16-bit PCM value of grid index `k` (`k < 1024`).
+pub const fn grid_value(k: u32) -> i16 {
+    if k >= 512 {
+        // floor(((2k - 1023) · 65535 - 1023) / 2046), numerator positive for k >= 512
+        (((2 * k as i64 - 1023) * 65535 - 1023) / 2046) as i16
+    } else {
+        -1 - grid_value(1023 - k)
+    }
+}
+
+/// The grid index of a 16-bit PCM value, or `None` if the value is off the grid.
+#[inline]
+pub fn grid_index(v: i16) -> Option<u32> {
+    let k = nearest_index(v);
+    (grid_value(k) == v).then_some(k)
+}
+
+/// The grid index whose value is nearest to `v` (ties to the lower index).
+#[inline]
+pub fn nearest_index(v: i16) -> u32 {
+    // v_k ≈ (k - 511.5) · 64.06, so k ≈ (v + 32768) · 1023 / 65535; check the neighbours.
+    let guess = (((v as i64 + 32768) * 1023 + 32767) / 65535) as u32;
+    let lo = guess.saturating_sub(1);
+    let hi = (guess + 1).min(LEVELS - 1);
+    (lo..=hi)
+        .min_by_key(|&k| (grid_value(k) as i32 - v as i32).abs())
+        .unwrap_or(guess)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_matches_the_published_levels() {
+        assert_eq!(grid_value(512), 31);
+        assert_eq!(grid_value(513), 95);
+        assert_eq!(grid_value(514), 159);
+        assert_eq!(grid_value(1023), 32767);
+        assert_eq!(grid_value(511), -32);
+        assert_eq!(grid_value(0), -32768);
+        for k in 0..LEVELS {
+            assert_eq!(
+                grid_value(k),
+                -1 - grid_value(1023 - k),
+                "mirror symmetry at {k}"
+            );
+            assert_eq!(grid_index(grid_value(k)), Some(k));
+        }
+    }
+
+    #[test]
+    fn every_16_bit_value_maps_to_its_nearest_level() {
+        let mut on_grid = 0;
+        for v in i16::MIN..=i16::MAX {
+            let k = nearest_index(v);
+            let d = (grid_value(k) as i32 - v as i32).abs();
+            for j in [k.saturating_sub(1), (k + 1).min(LEVELS - 1)] {
+                assert!(d <= (grid_value(j) as i32 - v as i32).abs());
+            }
+            if grid_index(v).is_some() {
+                on_grid += 1;
+            }
+        }
+        assert_eq!(on_grid, 1024);
+    }
+}

@@ -1,0 +1,25 @@
+//! # neurice-model — the golden model
+//!
+//! The reference codec of neurice, in plain Rust with no HDL dependency: the hardware core must
+//! match it bit for bit. Per channel, each 10-bit sample is predicted by the channel's previous
+//! sample; the error is zigzag-mapped and coded with a Golomb code whose parameter
+//! `m ∈ {1, 2, 3, 4, 6, 8, 12, …}` adapts from two counters (`A`, `N`, as in LOCO-I/JPEG-LS),
+//! with a capped unary part and an escape. Codes are packed MSB-first into 32-bit words.
+//!
+//! * [`coder`]: the datapath (what the hardware does), streaming [`Encoder`] and decoder.
+//! * [`container`]: the `.nrc` file (header, exceptions, payload, CRC-32), byte-exact WAV restore.
+//! * [`wav`], [`grid`]: WAV parsing (with `hound`) and the Neuralink 10-bit grid.
+//!
+//! The bitstream and container are specified in `golden-model/FORMAT.md`.
+
+pub mod coder;
+pub mod container;
+mod error;
+pub mod grid;
+mod params;
+pub mod wav;
+
+pub use coder::{ChannelState, Code, Coded, Encoder};
+pub use container::{compress_wav, decompress, CompressStats, Mode};
+pub use error::Error;
+pub use params::CodecParams;
