@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Install the pinned open FPGA toolchain used by neurice (Debian bookworm).
+#
+#   sudo scripts/install-tools.sh          # install what is missing, then print versions
+#   scripts/install-tools.sh --check       # only check; exit 1 if anything is missing/wrong
+#
+# Idempotent: when every pinned package is already installed at the pinned version
+# (checked with dpkg-query) and g++/make are present, nothing is downloaded and the
+# script finishes in well under a second. Otherwise it runs `apt-get update` once and
+# `apt-get install -y` the exact pinned versions (root required).
+#
+# g++ and make are not pinned: Verilator needs them to build its models but does not
+# depend on them in Debian.
+set -euo pipefail
+
+PINS=(
+    "yosys=0.23-6"
+    "nextpnr-ice40=0.4-1+b1"
+    "fpga-icestorm=0~20230218gitd20a5e9-1~deb12u1"
+    "verilator=5.006-3"
+)
+# Unpinned helpers: package name and the command that proves it is there.
+HELPERS=("g++:g++" "make:make")
+TOOLS=(yosys nextpnr-ice40 icepack icepll icetime verilator)
+
+check_only=0
+case "${1:-}" in
+    --check) check_only=1 ;;
+    "") ;;
+    -h | --help)
+        sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    *)
+        echo "install-tools.sh: unknown argument '$1' (use --check or no argument)" >&2
+        exit 2
+        ;;
+esac
+
+die() {
+    echo "install-tools.sh: ERROR: $*" >&2
+    exit 1
+}
+
+command -v dpkg-query >/dev/null 2>&1 ||
+    die "dpkg-query not found: this script supports Debian bookworm only. Install yosys 0.23, nextpnr-ice40 0.4, icestorm and Verilator 5.006 by other means (see /work/shared/docs/toolchain-notes.md)."
+
+installed_version() {
+    # Prints the installed version of package $1, or nothing if it is not installed.
+    local status
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)
+    if [ "$status" = "installed" ]; then
+        dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true
+    fi
+}
+
+# Collect what needs installing.
+to_install=()
+for pin in "${PINS[@]}"; do
+    pkg=${pin%%=*}
+    want=${pin#*=}
+    have=$(installed_version "$pkg")
+    if [ "$have" != "$want" ]; then
+        echo "install-tools.sh: $pkg: installed '${have:-none}', pinned '$want'"
+        to_install+=("$pin")
+    fi
+done
+for helper in "${HELPERS[@]}"; do
+    pkg=${helper%%:*}
+    cmd=${helper#*:}
+    if ! command -v "$cmd" >/dev/null 2>&1; then
+        echo "install-tools.sh: $cmd not found (package $pkg, needed by Verilator)"
+        to_install+=("$pkg")
+    fi
+done
+
+if [ "${#to_install[@]}" -gt 0 ]; then
+    if [ "$check_only" -eq 1 ]; then
+        die "missing or wrong versions: ${to_install[*]}. Run: sudo $0"
+    fi
+    if [ "$(id -u)" -ne 0 ]; then
+        die "must run as root to install ${to_install[*]}. Run: sudo $0"
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    echo "install-tools.sh: apt-get update"
+    apt-get update || die "apt-get update failed (network or apt sources?)"
+    echo "install-tools.sh: apt-get install -y ${to_install[*]}"
+    apt-get install -y --allow-downgrades "${to_install[@]}" ||
+        die "apt-get install failed for: ${to_install[*]} (are these versions in your apt sources? they are Debian bookworm's)"
+    # Verify the pins really took.
+    for pin in "${PINS[@]}"; do
+        pkg=${pin%%=*}
+        want=${pin#*=}
+        have=$(installed_version "$pkg")
+        [ "$have" = "$want" ] || die "$pkg is at '${have:-none}' after install, expected '$want'"
+    done
+fi
+
+# Every tool must be callable.
+for tool in "${TOOLS[@]}"; do
+    command -v "$tool" >/dev/null 2>&1 ||
+        die "$tool not found on PATH although its package is installed (PATH=$PATH)"
+done
+
+echo "install-tools.sh: toolchain ready:"
+for pin in "${PINS[@]}"; do
+    pkg=${pin%%=*}
+    printf '  %-15s %s\n' "$pkg" "$(installed_version "$pkg")"
+done
+printf '  %-15s %s\n' "yosys -V" "$(yosys -V 2>&1 | head -n1)"
+printf '  %-15s %s\n' "nextpnr-ice40" "$(nextpnr-ice40 --version 2>&1 | head -n1)"
+printf '  %-15s %s\n' "verilator" "$(verilator --version 2>&1 | head -n1)"
+for tool in icepack icepll icetime; do
+    printf '  %-15s %s\n' "$tool" "$(command -v "$tool")"
+done
