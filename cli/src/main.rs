@@ -1,1 +1,48 @@
-fn main() {}
+//! `neurice`: compress, verify, simulate, synthesise and report on the neurice core.
+
+mod codec_cmds;
+mod files;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "neurice",
+    version,
+    about = "Lossless compression core for neural recordings: codec, simulation, synthesis and power reports"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compress a 16-bit PCM WAV into a .nrc stream.
+    Compress(codec_cmds::CompressArgs),
+    /// Restore the original WAV, byte for byte, from a .nrc stream.
+    Decompress(codec_cmds::DecompressArgs),
+    /// Compress, decompress and compare recordings; print the total ratio.
+    Eval(codec_cmds::EvalArgs),
+    /// Show the header of a .nrc stream.
+    Info(codec_cmds::InfoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compress(a) => codec_cmds::compress(a),
+        Command::Decompress(a) => codec_cmds::decompress(a),
+        Command::Eval(a) => codec_cmds::eval(a),
+        Command::Info(a) => codec_cmds::info(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("neurice: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

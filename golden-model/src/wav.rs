@@ -23,7 +23,7 @@ impl Wav {
     pub fn canonical(channels: u16, sample_rate: u32, samples: Vec<i16>) -> Result<Wav, Error> {
         let data_len = samples.len() as u64 * 2;
         if channels == 0
-            || samples.len() % channels as usize != 0
+            || !samples.len().is_multiple_of(channels as usize)
             || data_len > u32::MAX as u64 - 36
         {
             return Err(Error::UnsupportedWav(format!(
@@ -94,8 +94,16 @@ fn le32(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-/// Finds the `data` chunk: returns (offset of the first sample, length in bytes).
-fn find_data(bytes: &[u8]) -> Result<(usize, usize), Error> {
+/// Where the chunks that matter are in a RIFF/WAVE file.
+struct Layout {
+    /// Start of the `fmt ` chunk (its id) and its total length with the 8-byte chunk header.
+    fmt: (usize, usize),
+    /// Offset of the first sample and the data length in bytes.
+    data: (usize, usize),
+}
+
+/// Walks the RIFF chunks (honouring pad bytes) to find `fmt ` and `data`.
+fn find_chunks(bytes: &[u8]) -> Result<Layout, Error> {
     if bytes.len() < 12 {
         return Err(
             if bytes.starts_with(b"RIFF") || b"RIFF".starts_with(bytes) && !bytes.is_empty() {
@@ -115,10 +123,10 @@ fn find_data(bytes: &[u8]) -> Result<(usize, usize), Error> {
         return Err(Error::NotWav("no RIFF/WAVE signature".into()));
     }
     let mut pos = 12usize;
-    let mut seen_fmt = false;
+    let mut fmt: Option<(usize, usize)> = None;
     loop {
         if pos + 8 > bytes.len() {
-            return Err(Error::TruncatedWav(if seen_fmt {
+            return Err(Error::TruncatedWav(if fmt.is_some() {
                 "no data chunk before the end of the file".into()
             } else {
                 "no fmt chunk before the end of the file".into()
@@ -128,19 +136,22 @@ fn find_data(bytes: &[u8]) -> Result<(usize, usize), Error> {
         let size = le32(bytes, pos + 4) as usize;
         let body = pos + 8;
         if id == b"data" {
-            if !seen_fmt {
+            let Some(fmt) = fmt else {
                 return Err(Error::NotWav("data chunk before the fmt chunk".into()));
-            }
+            };
             if body + size > bytes.len() {
                 return Err(Error::TruncatedWav(format!(
                     "data chunk declares {size} bytes but only {} follow",
                     bytes.len() - body
                 )));
             }
-            return Ok((body, size));
+            return Ok(Layout {
+                fmt,
+                data: (body, size),
+            });
         }
-        if id == b"fmt " {
-            seen_fmt = true;
+        if id == b"fmt " && body + size <= bytes.len() {
+            fmt = Some((pos, 8 + size));
         }
         let next = body + size + (size & 1);
         if next > bytes.len() {
@@ -156,8 +167,17 @@ fn find_data(bytes: &[u8]) -> Result<(usize, usize), Error> {
 /// Parses a WAV file. Only 16-bit integer PCM is accepted (any channel count); everything
 /// else is refused with a message saying what the file is.
 pub fn parse_wav(bytes: &[u8]) -> Result<Wav, Error> {
-    let (start, len) = find_data(bytes)?;
-    let reader = hound::WavReader::new(Cursor::new(bytes)).map_err(|e| match e {
+    let layout = find_chunks(bytes)?;
+    let (start, len) = layout.data;
+    // hound reads the format from a normalised header: RIFF, the file's own fmt chunk, and
+    // the data chunk header (hound does not skip the pad byte of odd-sized chunks).
+    let mut header = Vec::with_capacity(20 + layout.fmt.1 + 8);
+    header.extend_from_slice(b"RIFF\0\0\0\0WAVE");
+    header.extend_from_slice(&bytes[layout.fmt.0..layout.fmt.0 + layout.fmt.1]);
+    header.extend_from_slice(&bytes[start - 8..start]);
+    let riff_len = (header.len() - 8 + len) as u32;
+    header[4..8].copy_from_slice(&riff_len.to_le_bytes());
+    let reader = hound::WavReader::new(Cursor::new(header)).map_err(|e| match e {
         hound::Error::Unsupported => Error::UnsupportedWav("format not supported by hound".into()),
         hound::Error::FormatError(m) => Error::NotWav(m.to_string()),
         hound::Error::IoError(e) => Error::TruncatedWav(e.to_string()),
@@ -181,7 +201,7 @@ pub fn parse_wav(bytes: &[u8]) -> Result<Wav, Error> {
     if spec.channels == 0 {
         return Err(Error::UnsupportedWav("zero channels".into()));
     }
-    if len % frame != 0 {
+    if !len.is_multiple_of(frame) {
         return Err(Error::TruncatedWav(format!(
             "data chunk of {len} bytes is not a whole number of {frame}-byte frames"
         )));

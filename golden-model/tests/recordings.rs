@@ -1,0 +1,67 @@
+//! The golden model on the real Neuralink recordings: lossless on every file, and a guard
+//! against compression-ratio regressions. Skips (with a notice) when the data is absent.
+
+use std::path::PathBuf;
+
+fn data_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("NEURICE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/neuralink")
+        });
+    dir.is_dir().then_some(dir)
+}
+
+#[test]
+fn every_recording_is_lossless_and_the_ratio_holds() {
+    let Some(dir) = data_dir() else {
+        eprintln!(
+            "SKIPPED: no recordings at ../shared/data/neuralink (set NEURICE_DATA); see README"
+        );
+        return;
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wav"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "{} holds no .wav files", dir.display());
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunks: Vec<&[PathBuf]> = files.chunks(files.len().div_ceil(threads)).collect();
+    let totals: Vec<(u64, u64)> = std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|chunk| {
+                s.spawn(move || {
+                    let (mut orig, mut comp) = (0u64, 0u64);
+                    for f in *chunk {
+                        let wav = std::fs::read(f).unwrap();
+                        let (nrc, stats) = neurice_model::compress_wav(&wav).unwrap();
+                        assert_eq!(stats.mode, neurice_model::Mode::Grid10, "{}", f.display());
+                        assert_eq!(stats.exceptions, 0, "{}", f.display());
+                        let back = neurice_model::decompress(&nrc).unwrap();
+                        assert!(back == wav, "{} is not restored byte for byte", f.display());
+                        orig += wav.len() as u64;
+                        comp += nrc.len() as u64;
+                    }
+                    (orig, comp)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let orig: u64 = totals.iter().map(|t| t.0).sum();
+    let comp: u64 = totals.iter().map(|t| t.1).sum();
+    let ratio = orig as f64 / comp as f64;
+    eprintln!(
+        "{} recordings: {orig} -> {comp} bytes, ratio {ratio:.4}",
+        files.len()
+    );
+    if files.len() == 603 {
+        // The target on the full challenge set (measured 3.3727 when this was written).
+        assert!(ratio >= 3.37, "ratio {ratio:.4} fell below 3.37");
+    } else {
+        assert!(ratio >= 3.0, "ratio {ratio:.4} on {} files", files.len());
+    }
+}
