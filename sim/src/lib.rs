@@ -19,6 +19,9 @@
 
 use std::path::Path;
 
+pub mod rusthdl;
+pub mod verilator;
+
 use neurice_model::{CodecParams, Encoder};
 use serde::Serialize;
 

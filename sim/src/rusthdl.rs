@@ -1,0 +1,247 @@
+//! # The rust-hdl engine: the core in rust-hdl's own simulator, driven directly
+//!
+//! Not through `Simulation::add_testbench` (which hands the circuit between threads on every
+//! edge, thousands of cycles/s): the testbench owns the circuit and, every cycle, sets the
+//! inputs with the clock low, settles the logic, samples the handshakes, raises the clock
+//! and settles again — the same cycle as `sim/harness/harness.cpp` (see there), with the same
+//! [`XorShift64`] draws, so both engines see identical stimulus and must give identical
+//! words and cycle counts.
+
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use neurice_hdl::{Core1024, PipelineState};
+use neurice_model::CodecParams;
+use rust_hdl::prelude::*;
+
+use crate::{compare_words, expected_words, payload_ratio, SimReport, Stimulus, XorShift64};
+
+/// Cycles without any handshake before a run is declared stuck.
+const NO_PROGRESS_CAP: u64 = 1 << 20;
+/// Cycles the flush may take before a run is declared stuck.
+const FLUSH_CAP: u64 = 1 << 20;
+/// Cycles watched after `idle` for words that should not exist.
+const AFTER_IDLE_CYCLES: usize = 8;
+/// Settling iterations allowed per half cycle.
+const SETTLE: usize = 200;
+
+/// The core under test, its clock and its settle loop.
+struct Bench {
+    core: Box<Core1024>,
+}
+
+impl Bench {
+    fn new() -> Result<Self> {
+        let mut core = Box::new(
+            Core1024::new(&CodecParams::HARDWARE).map_err(|e| anyhow::anyhow!("core: {e}"))?,
+        );
+        core.connect_all();
+        if let Err(e) = check_all(core.as_ref()) {
+            bail!("rust-hdl check of the core failed: {e:?}");
+        }
+        core.clock.next = Clock::from(false);
+        let mut b = Bench { core };
+        b.settle()?;
+        Ok(b)
+    }
+
+    fn settle(&mut self) -> Result<()> {
+        if !simulate(self.core.as_mut(), SETTLE) {
+            bail!("the core's logic did not settle within {SETTLE} iterations");
+        }
+        Ok(())
+    }
+
+    /// Sets the inputs with the clock low and settles.
+    fn low(
+        &mut self,
+        in_valid: bool,
+        channel: u32,
+        sample: u16,
+        out_ready: bool,
+        flush: bool,
+    ) -> Result<()> {
+        let c = &mut self.core;
+        c.clock.next = Clock::from(false);
+        c.in_valid.next = in_valid;
+        c.in_channel.next = (channel as u64).into();
+        c.in_sample.next = (sample as u64).into();
+        c.out_ready.next = out_ready;
+        c.flush.next = flush;
+        self.settle()
+    }
+
+    /// Raises the clock and settles.
+    fn high(&mut self) -> Result<()> {
+        self.core.clock.next = Clock::from(true);
+        self.settle()
+    }
+}
+
+/// Raw result of one run (before the golden-model comparison).
+struct Raw {
+    words: Vec<u32>,
+    cycles: u64,
+    stall_cycles: u64,
+    samples_taken: u64,
+    extra_words: u64,
+    state_at_end: PipelineState,
+    /// Cycle and pipeline state when the first word differing from the golden model was taken.
+    first_bad: Option<(u64, PipelineState)>,
+    seconds: f64,
+}
+
+fn simulate_run(stim: &Stimulus, expected: &[u32], progress: &mut dyn FnMut(u64)) -> Result<Raw> {
+    if stim.channels == 0 || stim.channels > 1024 {
+        bail!("channels must be 1..=1024, got {}", stim.channels);
+    }
+    if stim.input_gap_per_mille >= 1000 || stim.backpressure_per_mille >= 1000 {
+        bail!("per-mille values must be below 1000");
+    }
+    if let Some(i) = stim.samples.iter().position(|&x| x > 1023) {
+        bail!("sample {i} ({}) exceeds 10 bits", stim.samples[i]);
+    }
+    let t0 = Instant::now();
+    let mut b = Bench::new()?;
+    let mut rng = XorShift64::new(stim.seed);
+    let n = stim.samples.len() as u64;
+    let mut words = Vec::with_capacity(stim.samples.len() / 4 + 16);
+    let (mut cycles, mut stalls, mut next, mut quiet) = (0u64, 0u64, 0u64, 0u64);
+    let mut channel = 0u32;
+    let mut first_bad = None;
+    let mut take = |words: &mut Vec<u32>, w: u32, cycle: u64, core: &Core1024| {
+        if first_bad.is_none() && expected.get(words.len()) != Some(&w) {
+            first_bad = Some((cycle, core.pipeline_state()));
+        }
+        words.push(w);
+    };
+    while next < n {
+        let gap = rng.chance(stim.input_gap_per_mille);
+        let bp = rng.chance(stim.backpressure_per_mille);
+        b.low(!gap, channel, stim.samples[next as usize], !bp, false)?;
+        let c = &b.core;
+        let in_take = c.in_valid.val() && c.in_ready.val();
+        let out_take = c.out_valid.val() && c.out_ready.val();
+        let w = c.out_word.val().to_u32();
+        if c.in_valid.val() && !c.in_ready.val() {
+            stalls += 1;
+        }
+        if out_take {
+            take(&mut words, w, cycles, &b.core);
+        }
+        b.high()?;
+        cycles += 1;
+        if in_take {
+            next += 1;
+            channel += 1;
+            if channel as usize == stim.channels {
+                channel = 0;
+            }
+        }
+        if in_take || out_take {
+            quiet = 0;
+        } else {
+            quiet += 1;
+            if quiet > NO_PROGRESS_CAP {
+                bail!(
+                    "no progress for {NO_PROGRESS_CAP} cycles after {next} samples: {}",
+                    b.core.pipeline_state()
+                );
+            }
+        }
+        if cycles & 0xFFFF == 0 {
+            progress(next);
+        }
+    }
+    let mut flush_cycles = 0u64;
+    loop {
+        let _ = rng.next_u64(); // the input draw, unused while flushing
+        let bp = rng.chance(stim.backpressure_per_mille);
+        b.low(false, channel, 0, !bp, true)?;
+        let c = &b.core;
+        if c.idle.val() && !c.out_valid.val() {
+            break;
+        }
+        if flush_cycles >= FLUSH_CAP {
+            bail!(
+                "flush did not reach idle in {FLUSH_CAP} cycles: {}",
+                c.pipeline_state()
+            );
+        }
+        let out_take = c.out_valid.val() && c.out_ready.val();
+        let w = c.out_word.val().to_u32();
+        if out_take {
+            take(&mut words, w, cycles, &b.core);
+        }
+        b.high()?;
+        cycles += 1;
+        flush_cycles += 1;
+    }
+    let state_at_end = b.core.pipeline_state();
+    let mut extra_words = 0;
+    for _ in 0..AFTER_IDLE_CYCLES {
+        b.low(false, channel, 0, true, false)?;
+        let c = &b.core;
+        let out_take = c.out_valid.val() && c.out_ready.val();
+        let w = c.out_word.val().to_u32();
+        if out_take {
+            take(&mut words, w, cycles, &b.core);
+            extra_words += 1;
+        }
+        b.high()?;
+    }
+    progress(next);
+    Ok(Raw {
+        words,
+        cycles,
+        stall_cycles: stalls,
+        samples_taken: next,
+        extra_words,
+        state_at_end,
+        first_bad,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// Simulates one stimulus in rust-hdl's simulator and compares every word with the golden
+/// model. `progress` gets the samples taken so far. A stuck run is an error; mismatches are
+/// reported in the [`SimReport`].
+pub fn run(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> {
+    let (expected, first_sample) = expected_words(stim);
+    let raw = simulate_run(stim, &expected, progress)?;
+    let detail = |i: usize| {
+        let at = match &raw.first_bad {
+            Some((cycle, st)) => format!("when it was taken (cycle {cycle}): {st}"),
+            None => format!("after the flush: {}", raw.state_at_end),
+        };
+        format!(
+            "rusthdl: word {i} of {} taken in {} cycles ({} stalls, {} extra words after idle); \
+             pipeline {at}",
+            raw.words.len(),
+            raw.cycles,
+            raw.stall_cycles,
+            raw.extra_words,
+        )
+    };
+    let (mismatches, first_mismatch) =
+        compare_words(stim, &expected, &first_sample, &raw.words, detail);
+    Ok(SimReport {
+        engine: "rusthdl".to_string(),
+        channels: stim.channels,
+        samples: raw.samples_taken,
+        cycles: raw.cycles,
+        stall_cycles: raw.stall_cycles,
+        words: raw.words.len() as u64,
+        expected_words: expected.len() as u64,
+        mismatches,
+        first_mismatch,
+        ratio: payload_ratio(stim.samples.len(), raw.words.len()),
+        seconds: raw.seconds,
+        cycles_per_second: if raw.seconds > 0.0 {
+            raw.cycles as f64 / raw.seconds
+        } else {
+            0.0
+        },
+        label: stim.label.clone(),
+    })
+}

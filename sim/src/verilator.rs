@@ -1,0 +1,873 @@
+//! # The Verilator engine: the emitted Verilog, verilated, against the golden model
+//!
+//! ```text
+//!   Stimulus ──stdin──▶ ┌──────────────────────────┐ ──result file──▶ words, cycles,
+//!  (NRSTIM01)           │ Vcore = verilated core + │   (NRRES001)     stalls ──▶ compare_words
+//!                       │ sim/harness/harness.cpp  │                      ▲
+//!                       └──────────────────────────┘     expected_words ──┘ (golden model)
+//! ```
+//!
+//! * [`build`] verilates a Verilog text with the harness into one executable, cached under
+//!   `build_dir` by a hash of the Verilog, the top name, the harness, the flags and the
+//!   Verilator version (an unchanged design is not rebuilt). The log is kept beside it.
+//! * [`lint`] runs `verilator --lint-only -Wall` with the narrow waivers of
+//!   `sim/harness/lint.vlt`; any warning is an error.
+//! * [`run`] simulates one [`Stimulus`]; [`run_batch`] simulates many, several per harness
+//!   invocation and several invocations in parallel, and returns one [`SimReport`] per
+//!   stimulus plus totals.
+//! * [`load_stimuli`] turns recordings into stimuli (one file per run, or N files interleaved
+//!   as N channels).
+//!
+//! The harness drives the core exactly as the rust-hdl engine does (see the cycle description
+//! at the top of `sim/harness/harness.cpp`): two [`crate::XorShift64`] draws every cycle (input
+//! gap, then output backpressure), inputs changed with the clock low, handshakes sampled as
+//! the design sees them at the rising edge, then `flush` held high until `idle`. A fresh
+//! model is built for every run, so every run starts from the design's initial state.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Serialize;
+
+use crate::{compare_words, expected_words, payload_ratio, SimReport, Stimulus};
+
+/// The C++ harness, compiled into every Verilator build.
+pub const HARNESS_CPP: &str = include_str!("../harness/harness.cpp");
+/// Lint waivers for rust-hdl's emitted Verilog (each one explained in the file).
+pub const LINT_WAIVERS: &str = include_str!("../harness/lint.vlt");
+
+/// The verilated class name; the harness includes `Vcore.h` whatever the top module is.
+const PREFIX: &str = "Vcore";
+
+/// Verilator flags of [`build`] (part of the cache key).
+///
+/// Warnings are not fatal here (`-Wno-fatal`): the co-simulation must run even on a design
+/// with width warnings, because comparing against the golden model is what finds the bugs
+/// those warnings hint at. [`lint`] is the strict gate.
+const BUILD_FLAGS: &[&str] = &[
+    "--cc",
+    "--exe",
+    "--build",
+    "-O3",
+    "--x-assign",
+    "fast",
+    "--x-initial",
+    "fast",
+    "--no-timing",
+    "-Wno-fatal",
+    "-CFLAGS",
+    "-O2",
+    "-MAKEFLAGS",
+    "OPT_FAST=-O2",
+    "-MAKEFLAGS",
+    "OPT_GLOBAL=-O2",
+];
+
+/// The Verilator executable: `$VERILATOR` or `verilator` on `PATH`.
+fn verilator_exe() -> String {
+    std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".to_string())
+}
+
+fn not_found(exe: &str, e: std::io::Error) -> anyhow::Error {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        anyhow!(
+            "`{exe}` not found on PATH: install the pinned toolchain with \
+             `sudo scripts/install-tools.sh` (Verilator 5.006, plus g++ and make), \
+             or point $VERILATOR at a verilator executable"
+        )
+    } else {
+        anyhow!("cannot run `{exe}`: {e}")
+    }
+}
+
+/// `verilator --version`, e.g. `Verilator 5.006 2023-01-22 rev (Debian 5.006-3)`.
+pub fn verilator_version() -> Result<String> {
+    let exe = verilator_exe();
+    let out = Command::new(&exe)
+        .arg("--version")
+        .output()
+        .map_err(|e| not_found(&exe, e))?;
+    if !out.status.success() {
+        bail!(
+            "`{exe} --version` failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// True when a usable Verilator is on `PATH` (for tests that skip without it).
+pub fn available() -> bool {
+    verilator_version().is_ok()
+}
+
+/// FNV-1a 64: a stable hash for the build cache (std's hasher may change between releases).
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for &b in p.iter().chain(&[0xffu8]) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
+fn check_top(top: &str) -> Result<()> {
+    let mut chars = top.chars();
+    let ok = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        bail!("top module name `{top}` is not a plain Verilog identifier");
+    }
+    Ok(())
+}
+
+/// The last `n` lines of a log, for error messages.
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Runs a command in `dir`, writing its stdout and stderr to `log`; errors carry the log tail.
+fn run_logged(mut cmd: Command, dir: &Path, log: &Path, what: &str) -> Result<String> {
+    let exe = cmd.get_program().to_string_lossy().into_owned();
+    let out = cmd
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| not_found(&exe, e))?;
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    std::fs::write(log, &text).with_context(|| format!("writing {}", log.display()))?;
+    if !out.status.success() {
+        bail!(
+            "{what} failed ({}); log: {}\n{}",
+            out.status,
+            log.display(),
+            tail(&text, 40)
+        );
+    }
+    Ok(text)
+}
+
+/// Verilates `verilog` (top module `top`) with the harness into an executable and returns
+/// its path. Cached: `build_dir/vl-<top>-<hash>/obj_dir/Vcore` is reused while the Verilog,
+/// top, harness, flags and Verilator version are unchanged. The build log is
+/// `build_dir/vl-<top>-<hash>/build.log` (a failed build is left in `…-failed` with its log).
+pub fn build(verilog: &str, top: &str, build_dir: &Path) -> Result<PathBuf> {
+    check_top(top)?;
+    let version = verilator_version()?;
+    let flags = BUILD_FLAGS.join(" ");
+    let key = fnv1a(&[
+        version.as_bytes(),
+        flags.as_bytes(),
+        top.as_bytes(),
+        verilog.as_bytes(),
+        HARNESS_CPP.as_bytes(),
+    ]);
+    let dir = build_dir.join(format!("vl-{top}-{key:016x}"));
+    let bin = dir.join("obj_dir").join(PREFIX);
+    if bin.is_file() {
+        return Ok(bin);
+    }
+    std::fs::create_dir_all(build_dir)
+        .with_context(|| format!("creating {}", build_dir.display()))?;
+    // Build in a private directory, then rename: concurrent builds of the same design
+    // (parallel tests) never see a half-built executable.
+    let tmp = build_dir.join(format!(".vl-{top}-{key:016x}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let vfile = format!("{top}.v");
+    std::fs::write(tmp.join(&vfile), verilog)?;
+    std::fs::write(tmp.join("harness.cpp"), HARNESS_CPP)?;
+    let mut cmd = Command::new(verilator_exe());
+    cmd.args(BUILD_FLAGS)
+        .args(["-j", "2", "--prefix", PREFIX, "--top-module", top])
+        .args(["--Mdir", "obj_dir", "-o", PREFIX])
+        .arg(&vfile)
+        .arg("harness.cpp");
+    let log = tmp.join("build.log");
+    if let Err(e) = run_logged(cmd, &tmp, &log, "verilator build") {
+        let failed = build_dir.join(format!("vl-{top}-{key:016x}-failed"));
+        let _ = std::fs::remove_dir_all(&failed);
+        let kept = if std::fs::rename(&tmp, &failed).is_ok() {
+            format!(" (kept in {})", failed.display())
+        } else {
+            String::new()
+        };
+        return Err(e.context(format!("building the Verilator model of `{top}`{kept}")));
+    }
+    if !tmp.join("obj_dir").join(PREFIX).is_file() {
+        bail!(
+            "verilator reported success but {} is missing; log: {}",
+            tmp.join("obj_dir").join(PREFIX).display(),
+            log.display()
+        );
+    }
+    if std::fs::rename(&tmp, &dir).is_err() {
+        // another process finished the same build first
+        let _ = std::fs::remove_dir_all(&tmp);
+        if !bin.is_file() {
+            bail!("cannot move the Verilator build to {}", dir.display());
+        }
+    }
+    Ok(bin)
+}
+
+/// `verilator --lint-only -Wall` on `verilog` (top `top`), with the waivers of
+/// `sim/harness/lint.vlt`. Writes `log_dir/<top>.v`, `log_dir/lint.vlt` and
+/// `log_dir/lint.log`; any warning or error fails, with the log tail in the message.
+pub fn lint(verilog: &str, top: &str, log_dir: &Path) -> Result<()> {
+    check_top(top)?;
+    std::fs::create_dir_all(log_dir).with_context(|| format!("creating {}", log_dir.display()))?;
+    let vfile = format!("{top}.v");
+    std::fs::write(log_dir.join(&vfile), verilog)?;
+    std::fs::write(log_dir.join("lint.vlt"), LINT_WAIVERS)?;
+    let mut cmd = Command::new(verilator_exe());
+    cmd.args(["--lint-only", "-Wall", "--no-timing", "--top-module", top])
+        .arg("lint.vlt")
+        .arg(&vfile);
+    let log = log_dir.join("lint.log");
+    let text = run_logged(cmd, log_dir, &log, "verilator --lint-only -Wall")?;
+    if text.contains("%Warning") || text.contains("%Error") {
+        bail!(
+            "verilator --lint-only -Wall reported warnings; log: {}\n{}",
+            log.display(),
+            tail(&text, 40)
+        );
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Running the harness
+// ---------------------------------------------------------------------------------------
+
+/// What the harness measured for one stimulus, before the comparison with the golden model.
+#[derive(Clone, Debug, Default)]
+pub struct RawRun {
+    /// 0 ok, 1 no handshake for 2^20 cycles while feeding, 2 no `idle` within 2^20 flush cycles.
+    pub status: u32,
+    pub cycles: u64,
+    pub stall_cycles: u64,
+    pub samples_taken: u64,
+    pub flush_cycles: u64,
+    /// Words the core offered in the 8 cycles after `idle` (a bug; they are in `words` too).
+    pub extra_words: u64,
+    /// Simulation time of this run inside the harness (model construction included).
+    pub seconds: f64,
+    pub words: Vec<u32>,
+}
+
+impl RawRun {
+    fn check(&self, stim: &Stimulus) -> Result<()> {
+        match self.status {
+            0 => Ok(()),
+            1 => bail!(
+                "{}: the core stopped making progress (no handshake for 2^20 cycles) after \
+                 {} of {} samples, {} words, {} cycles",
+                stim.label,
+                self.samples_taken,
+                stim.samples.len(),
+                self.words.len(),
+                self.cycles
+            ),
+            2 => bail!(
+                "{}: `idle` not reached within 2^20 flush cycles ({} words, {} cycles)",
+                stim.label,
+                self.words.len(),
+                self.cycles
+            ),
+            s => bail!("{}: harness status {s}", stim.label),
+        }
+    }
+}
+
+fn validate(stim: &Stimulus) -> Result<()> {
+    if stim.channels == 0 || stim.channels > 1024 {
+        bail!(
+            "{}: channels must be 1..=1024, got {}",
+            stim.label,
+            stim.channels
+        );
+    }
+    if stim.input_gap_per_mille >= 1000 || stim.backpressure_per_mille >= 1000 {
+        bail!(
+            "{}: gap and backpressure must be below 1000 per mille (got {} and {})",
+            stim.label,
+            stim.input_gap_per_mille,
+            stim.backpressure_per_mille
+        );
+    }
+    if let Some((i, x)) = stim.samples.iter().enumerate().find(|(_, &x)| x > 1023) {
+        bail!("{}: sample {i} = {x} does not fit 10 bits", stim.label);
+    }
+    Ok(())
+}
+
+/// Writes the stimulus file format described in `harness.cpp` (magic `NRSTIM01`).
+pub fn write_stimuli(w: &mut impl Write, stims: &[&Stimulus]) -> std::io::Result<()> {
+    w.write_all(b"NRSTIM01")?;
+    w.write_all(&(stims.len() as u32).to_le_bytes())?;
+    let mut buf = Vec::with_capacity(1 << 16);
+    for s in stims {
+        w.write_all(&(s.channels as u32).to_le_bytes())?;
+        w.write_all(&s.input_gap_per_mille.to_le_bytes())?;
+        w.write_all(&s.backpressure_per_mille.to_le_bytes())?;
+        w.write_all(&0u32.to_le_bytes())?;
+        w.write_all(&s.seed.to_le_bytes())?;
+        w.write_all(&(s.samples.len() as u64).to_le_bytes())?;
+        for chunk in s.samples.chunks(1 << 15) {
+            buf.clear();
+            for &x in chunk {
+                buf.extend_from_slice(&x.to_le_bytes());
+            }
+            w.write_all(&buf)?;
+        }
+    }
+    w.flush()
+}
+
+/// Parses the result file format described in `harness.cpp` (magic `NRRES001`).
+pub fn read_results(bytes: &[u8], runs: usize) -> Result<Vec<RawRun>> {
+    struct Cur<'a>(&'a [u8]);
+    impl Cur<'_> {
+        fn take(&mut self, n: usize) -> Result<&[u8]> {
+            if self.0.len() < n {
+                bail!("harness result file is truncated");
+            }
+            let (a, b) = self.0.split_at(n);
+            self.0 = b;
+            Ok(a)
+        }
+        fn u32(&mut self) -> Result<u32> {
+            Ok(u32::from_le_bytes(self.take(4)?.try_into()?))
+        }
+        fn u64(&mut self) -> Result<u64> {
+            Ok(u64::from_le_bytes(self.take(8)?.try_into()?))
+        }
+    }
+    let mut c = Cur(bytes);
+    if c.take(8)? != b"NRRES001" {
+        bail!("harness result file has a bad magic");
+    }
+    let n = c.u32()? as usize;
+    if n != runs {
+        bail!("harness wrote {n} results for {runs} stimuli");
+    }
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let status = c.u32()?;
+        let _reserved = c.u32()?;
+        let mut r = RawRun {
+            status,
+            cycles: c.u64()?,
+            stall_cycles: c.u64()?,
+            samples_taken: c.u64()?,
+            flush_cycles: c.u64()?,
+            extra_words: c.u64()?,
+            seconds: c.u64()? as f64 * 1e-9,
+            words: Vec::new(),
+        };
+        let count = c.u64()? as usize;
+        let raw = c.take(
+            count
+                .checked_mul(4)
+                .ok_or_else(|| anyhow!("bad word count"))?,
+        )?;
+        r.words = raw
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        out.push(r);
+    }
+    if !c.0.is_empty() {
+        bail!("harness result file has {} trailing bytes", c.0.len());
+    }
+    Ok(out)
+}
+
+/// A private temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Result<Self> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "neurice-vl-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
+        Ok(TempDir(p))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One harness invocation on several stimuli; `progress` gets the samples taken so far in
+/// this invocation.
+fn invoke(binary: &Path, stims: &[&Stimulus], progress: &dyn Fn(u64)) -> Result<Vec<RawRun>> {
+    let tmp = TempDir::new()?;
+    let result_path = tmp.0.join("result.bin");
+    let mut child = Command::new(binary)
+        .arg("-")
+        .arg(&result_path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting the Verilator harness {}", binary.display()))?;
+    let stdin = child.stdin.take().expect("piped stdin");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let (status, stderr_text, write_result) = std::thread::scope(|s| {
+        let writer = s.spawn(move || {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, stdin);
+            write_stimuli(&mut w, stims)
+            // dropping `w` closes the pipe
+        });
+        let err_reader = s.spawn(move || {
+            let mut t = String::new();
+            let _ = stderr.read_to_string(&mut t);
+            t
+        });
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(n) = line.strip_prefix("progress ") {
+                if let Ok(n) = n.trim().parse::<u64>() {
+                    progress(n);
+                }
+            }
+        }
+        let status = child.wait();
+        let write_result = writer.join().expect("stimulus writer panicked");
+        let stderr_text = err_reader.join().unwrap_or_default();
+        (status, stderr_text, write_result)
+    });
+    let status = status.context("waiting for the Verilator harness")?;
+    // exit 0: all runs ok; 3: some run failed, its status is in the result file
+    if !(status.success() || status.code() == Some(3)) {
+        bail!(
+            "Verilator harness {} failed ({status}): {}",
+            binary.display(),
+            stderr_text.trim()
+        );
+    }
+    write_result.context("writing the stimulus to the harness")?;
+    let bytes = std::fs::read(&result_path)
+        .with_context(|| format!("reading {}", result_path.display()))?;
+    read_results(&bytes, stims.len())
+}
+
+/// Runs many stimuli through the harness without comparing: `jobs` harness processes in
+/// parallel, each on a share of the stimuli (balanced by sample count). `progress` gets the
+/// total samples taken so far. Results are in the order of `stims`.
+pub fn run_raw(
+    stims: &[&Stimulus],
+    binary: &Path,
+    jobs: usize,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Vec<RawRun>> {
+    for s in stims {
+        validate(s)?;
+    }
+    let groups = balance(stims, jobs);
+    let (tx, rx) = mpsc::channel::<(usize, u64)>();
+    let mut results: Vec<Option<RawRun>> = vec![None; stims.len()];
+    let outcome: Result<()> = std::thread::scope(|s| {
+        let handles: Vec<_> = groups
+            .iter()
+            .enumerate()
+            .map(|(g, idx)| {
+                let tx = tx.clone();
+                let group: Vec<&Stimulus> = idx.iter().map(|&i| stims[i]).collect();
+                s.spawn(move || {
+                    let report = move |n: u64| {
+                        let _ = tx.send((g, n));
+                    };
+                    invoke(binary, &group, &report)
+                })
+            })
+            .collect();
+        drop(tx);
+        let mut per_group = vec![0u64; groups.len()];
+        for (g, n) in rx {
+            per_group[g] = n;
+            progress(per_group.iter().sum());
+        }
+        for (h, idx) in handles.into_iter().zip(&groups) {
+            let runs = h.join().expect("harness thread panicked")?;
+            for (r, &i) in runs.into_iter().zip(idx) {
+                results[i] = Some(r);
+            }
+        }
+        Ok(())
+    });
+    outcome?;
+    Ok(results
+        .into_iter()
+        .map(|r| r.expect("every stimulus has a result"))
+        .collect())
+}
+
+/// Splits stimulus indices into at most `jobs` groups of similar total sample count
+/// (largest first into the lightest group), each group in input order.
+fn balance(stims: &[&Stimulus], jobs: usize) -> Vec<Vec<usize>> {
+    let jobs = jobs.clamp(1, stims.len().max(1));
+    let mut order: Vec<usize> = (0..stims.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(stims[i].samples.len()));
+    let mut groups = vec![(0usize, Vec::new()); jobs];
+    for i in order {
+        let g = groups
+            .iter_mut()
+            .min_by_key(|(load, _)| *load)
+            .expect("at least one group");
+        g.0 += stims[i].samples.len() + 1;
+        g.1.push(i);
+    }
+    groups
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(_, mut v)| {
+            v.sort_unstable();
+            v
+        })
+        .collect()
+}
+
+/// Compares one harness result with the golden model and fills a [`SimReport`].
+pub fn report(stim: &Stimulus, raw: &RawRun) -> Result<SimReport> {
+    raw.check(stim)?;
+    let (expected, first_sample) = expected_words(stim);
+    let detail = |i: usize| {
+        format!(
+            "verilator: word {i} of {} taken; run {} cycles ({} flushing, {} stalls), \
+             {} extra words after idle",
+            raw.words.len(),
+            raw.cycles,
+            raw.flush_cycles,
+            raw.stall_cycles,
+            raw.extra_words
+        )
+    };
+    let (mismatches, first_mismatch) =
+        compare_words(stim, &expected, &first_sample, &raw.words, detail);
+    Ok(SimReport {
+        engine: "verilator".to_string(),
+        channels: stim.channels,
+        samples: raw.samples_taken,
+        cycles: raw.cycles,
+        stall_cycles: raw.stall_cycles,
+        words: raw.words.len() as u64,
+        expected_words: expected.len() as u64,
+        mismatches,
+        first_mismatch,
+        ratio: payload_ratio(stim.samples.len(), raw.words.len()),
+        seconds: raw.seconds,
+        cycles_per_second: if raw.seconds > 0.0 {
+            raw.cycles as f64 / raw.seconds
+        } else {
+            0.0
+        },
+        label: stim.label.clone(),
+    })
+}
+
+/// Simulates one stimulus with the Verilator executable from [`build`] and compares every
+/// word with the golden model. `progress` gets the samples taken so far.
+pub fn run(stim: &Stimulus, binary: &Path, progress: &mut dyn FnMut(u64)) -> Result<SimReport> {
+    let raw = run_raw(&[stim], binary, 1, progress)?;
+    report(stim, &raw[0])
+}
+
+/// Totals of a [`run_batch`].
+#[derive(Clone, Debug, Serialize)]
+pub struct BatchReport {
+    pub engine: String,
+    /// Harness processes run in parallel.
+    pub jobs: usize,
+    pub runs: usize,
+    pub samples: u64,
+    pub cycles: u64,
+    pub stall_cycles: u64,
+    pub words: u64,
+    pub mismatches: u64,
+    /// Runs with at least one mismatch.
+    pub failed_runs: usize,
+    /// Wall time of the whole batch: stimulus transfer, simulation and comparison.
+    pub wall_seconds: f64,
+    /// Sum of the per-run simulation times inside the harnesses.
+    pub sim_seconds: f64,
+    /// `cycles / sim_seconds`: the speed of one verilated model.
+    pub cycles_per_second: f64,
+    pub reports: Vec<SimReport>,
+}
+
+/// Simulates many stimuli (several per harness invocation, `jobs` invocations in parallel)
+/// and compares each with the golden model. `progress` gets the total samples taken so far.
+/// A run that deadlocks is an error; mismatches are reported, not errors.
+pub fn run_batch(
+    stims: &[Stimulus],
+    binary: &Path,
+    jobs: usize,
+    progress: &mut dyn FnMut(u64),
+) -> Result<BatchReport> {
+    let t0 = Instant::now();
+    let refs: Vec<&Stimulus> = stims.iter().collect();
+    let raws = run_raw(&refs, binary, jobs, progress)?;
+    // golden-model comparison, spread over the same number of threads
+    let threads = jobs.clamp(1, stims.len().max(1));
+    let mut reports: Vec<Option<Result<SimReport>>> = (0..stims.len()).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let chunk = stims.len().div_ceil(threads).max(1);
+        for ((st, rw), out) in stims
+            .chunks(chunk)
+            .zip(raws.chunks(chunk))
+            .zip(reports.chunks_mut(chunk))
+        {
+            s.spawn(move || {
+                for ((stim, raw), o) in st.iter().zip(rw).zip(out.iter_mut()) {
+                    *o = Some(report(stim, raw));
+                }
+            });
+        }
+    });
+    let reports = reports
+        .into_iter()
+        .map(|r| r.expect("every run compared"))
+        .collect::<Result<Vec<_>>>()?;
+    let sum = |f: fn(&SimReport) -> u64| reports.iter().map(f).sum::<u64>();
+    let sim_seconds: f64 = reports.iter().map(|r| r.seconds).sum();
+    let cycles = sum(|r| r.cycles);
+    Ok(BatchReport {
+        engine: "verilator".to_string(),
+        jobs: threads,
+        runs: reports.len(),
+        samples: sum(|r| r.samples),
+        cycles,
+        stall_cycles: sum(|r| r.stall_cycles),
+        words: sum(|r| r.words),
+        mismatches: sum(|r| r.mismatches),
+        failed_runs: reports.iter().filter(|r| r.mismatches > 0).count(),
+        wall_seconds: t0.elapsed().as_secs_f64(),
+        sim_seconds,
+        cycles_per_second: if sim_seconds > 0.0 {
+            cycles as f64 / sim_seconds
+        } else {
+            0.0
+        },
+        reports,
+    })
+}
+
+/// The number of harness processes to run in parallel: the available cores.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+// ---------------------------------------------------------------------------------------
+// Recordings → stimuli (engine-independent)
+// ---------------------------------------------------------------------------------------
+
+/// Expands `FILES|DIR` arguments: a directory contributes its `*.wav` files, sorted by name.
+pub fn collect_wavs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("reading directory {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|q| {
+                    q.is_file() && q.extension().is_some_and(|e| e.eq_ignore_ascii_case("wav"))
+                })
+                .collect();
+            v.sort();
+            if v.is_empty() {
+                bail!("{}: no .wav files", p.display());
+            }
+            out.extend(v);
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            bail!("{}: no such file or directory", p.display());
+        }
+    }
+    if out.is_empty() {
+        bail!("no recordings given");
+    }
+    Ok(out)
+}
+
+/// The handshake pattern of generated stimuli.
+#[derive(Clone, Copy, Debug)]
+pub struct Pattern {
+    pub input_gap_per_mille: u32,
+    pub backpressure_per_mille: u32,
+    pub seed: u64,
+}
+
+/// Loads recordings as stimuli. `channels == 1`: one run per file. `channels == N > 1`:
+/// runs of N channels, run `r` taking files `r·N … r·N+N-1` (indices modulo the file count,
+/// so every file is used and every run has exactly N channels; with fewer than N files they
+/// repeat). `max_samples` limits the samples per file (per channel). Files load in
+/// `threads` threads.
+pub fn load_stimuli(
+    files: &[PathBuf],
+    channels: usize,
+    max_samples: Option<usize>,
+    pattern: Pattern,
+    threads: usize,
+) -> Result<Vec<Stimulus>> {
+    if channels == 0 || channels > 1024 {
+        bail!("channels must be 1..=1024, got {channels}");
+    }
+    if files.is_empty() {
+        bail!("no recordings given");
+    }
+    let loaded = load_all(files, max_samples, threads)?;
+    let name = |i: usize| {
+        files[i].file_name().map_or_else(
+            || files[i].display().to_string(),
+            |n| n.to_string_lossy().into(),
+        )
+    };
+    let runs = files.len().div_ceil(channels);
+    let mut out = Vec::with_capacity(runs);
+    for r in 0..runs {
+        let idx: Vec<usize> = (0..channels)
+            .map(|c| (r * channels + c) % files.len())
+            .collect();
+        let (samples, label) = if channels == 1 {
+            (loaded[idx[0]].clone(), name(idx[0]))
+        } else {
+            let group: Vec<Vec<u16>> = idx.iter().map(|&i| loaded[i].clone()).collect();
+            let first = name(idx[0]);
+            let last = name(*idx.last().expect("channels >= 1"));
+            (
+                crate::interleave(&group, None),
+                format!("{channels} channels: {first} … {last}"),
+            )
+        };
+        out.push(Stimulus {
+            channels,
+            samples,
+            input_gap_per_mille: pattern.input_gap_per_mille,
+            backpressure_per_mille: pattern.backpressure_per_mille,
+            seed: pattern.seed,
+            label,
+        });
+    }
+    Ok(out)
+}
+
+fn load_all(
+    files: &[PathBuf],
+    max_samples: Option<usize>,
+    threads: usize,
+) -> Result<Vec<Vec<u16>>> {
+    let threads = threads.clamp(1, files.len());
+    let chunk = files.len().div_ceil(threads);
+    let parts: Vec<Result<Vec<Vec<u16>>>> = std::thread::scope(|s| {
+        let hs: Vec<_> = files
+            .chunks(chunk)
+            .map(|fs| {
+                s.spawn(move || {
+                    fs.iter()
+                        .map(|f| {
+                            let mut v = crate::load_indices(f)?;
+                            if let Some(m) = max_samples {
+                                v.truncate(m);
+                            }
+                            Ok(v)
+                        })
+                        .collect::<Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .map(|h| h.join().expect("loader thread panicked"))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(files.len());
+    for p in parts {
+        out.extend(p?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stimulus_and_result_formats_round_trip_through_the_parser() {
+        let s = Stimulus {
+            channels: 3,
+            samples: vec![1, 2, 1023],
+            input_gap_per_mille: 7,
+            backpressure_per_mille: 9,
+            seed: 0x1234_5678_9abc,
+            label: "t".into(),
+        };
+        let mut buf = Vec::new();
+        write_stimuli(&mut buf, &[&s]).unwrap();
+        assert_eq!(&buf[..8], b"NRSTIM01");
+        assert_eq!(buf.len(), 8 + 4 + 4 * 4 + 8 + 8 + 3 * 2);
+        assert_eq!(&buf[buf.len() - 2..], &1023u16.to_le_bytes());
+
+        let mut res = b"NRRES001".to_vec();
+        res.extend(1u32.to_le_bytes());
+        res.extend(0u32.to_le_bytes());
+        res.extend(0u32.to_le_bytes());
+        for v in [10u64, 2, 3, 4, 0, 1_000_000_000, 2] {
+            res.extend(v.to_le_bytes());
+        }
+        res.extend(0xdead_beefu32.to_le_bytes());
+        res.extend(7u32.to_le_bytes());
+        let r = read_results(&res, 1).unwrap();
+        assert_eq!(r[0].words, [0xdead_beef, 7]);
+        assert_eq!(
+            (r[0].cycles, r[0].stall_cycles, r[0].samples_taken),
+            (10, 2, 3)
+        );
+        assert!((r[0].seconds - 1.0).abs() < 1e-12);
+        assert!(read_results(&res[..res.len() - 1], 1).is_err());
+        assert!(read_results(&res, 2).is_err());
+    }
+
+    #[test]
+    fn balance_spreads_by_samples_and_keeps_order() {
+        let mk = |n: usize| Stimulus {
+            channels: 1,
+            samples: vec![0; n],
+            input_gap_per_mille: 0,
+            backpressure_per_mille: 0,
+            seed: 1,
+            label: String::new(),
+        };
+        let v = [mk(100), mk(10), mk(90), mk(5)];
+        let refs: Vec<&Stimulus> = v.iter().collect();
+        let g = balance(&refs, 2);
+        assert_eq!(g, vec![vec![0, 3], vec![1, 2]]);
+        assert_eq!(balance(&refs, 9).len(), 4);
+    }
+
+    #[test]
+    fn top_names_are_checked() {
+        assert!(check_top("neurice_core").is_ok());
+        assert!(check_top("a b").is_err());
+        assert!(check_top("1x").is_err());
+    }
+}
