@@ -144,7 +144,6 @@ pub struct EncoderCore<const C: usize> {
     pub out_word: Signal<Out, Bits<32>>,
 
     // ---- constants (from CodecParams and the coder's tables) ----
-    k_zero1: Constant<Bits<1>>,
     k_one1: Constant<Bits<1>>,
     k_zero10: Constant<Bits<10>>,
     k_ones10: Constant<Bits<10>>,
@@ -218,7 +217,7 @@ pub struct EncoderCore<const C: usize> {
     p3_t: DFF<Bits<T_BITS>>,
     p3_b: DFF<Bits<16>>,
     p3_b3: DFF<Bits<16>>,
-    s3_prod: [Signal<Local, Bits<32>>; S_COUNT],
+    s3_prod: [Signal<Local, Bits<32>>; S_COUNT - 1],
     s3_term: [Signal<Local, Bits<S_COUNT>>; S_COUNT],
     s3_therm: Signal<Local, Bits<S_COUNT>>,
 
@@ -335,7 +334,6 @@ impl<const C: usize> EncoderCore<C> {
             out_valid: Default::default(),
             out_ready: Default::default(),
             out_word: Default::default(),
-            k_zero1: k(0),
             k_one1: k(1),
             k_zero10: k(0),
             k_ones10: k((1 << W) - 1),
@@ -605,6 +603,8 @@ impl<const C: usize> Logic for EncoderCore<C> {
         self.s3_prod[0].next = self.p3_b.q.val() * self.k_pow2[0].val();
         for j in 1..W {
             self.s3_prod[2 * j - 1].next = self.p3_b.q.val() * self.k_pow2[j].val();
+        }
+        for j in 1..(W - 1) {
             self.s3_prod[2 * j].next = self.p3_b3.q.val() * self.k_pow2[j - 1].val();
         }
         for s in 0..(S_COUNT - 1) {
