@@ -161,9 +161,15 @@ fn run_logged(mut cmd: Command, dir: &Path, log: &Path, what: &str) -> Result<St
 /// top, harness, flags and Verilator version are unchanged. The build log is
 /// `build_dir/vl-<top>-<hash>/build.log` (a failed build is left in `…-failed` with its log).
 pub fn build(verilog: &str, top: &str, build_dir: &Path) -> Result<PathBuf> {
+    build_with(verilog, top, build_dir, &[])
+}
+
+/// [`build`] with extra Verilator flags (part of the cache key), e.g. defines and warning
+/// switches for a gate-level netlist with vendor cell models.
+pub fn build_with(verilog: &str, top: &str, build_dir: &Path, extra: &[&str]) -> Result<PathBuf> {
     check_top(top)?;
     let version = verilator_version()?;
-    let flags = BUILD_FLAGS.join(" ");
+    let flags = format!("{} {}", BUILD_FLAGS.join(" "), extra.join(" "));
     let key = fnv1a(&[
         version.as_bytes(),
         flags.as_bytes(),
@@ -188,6 +194,7 @@ pub fn build(verilog: &str, top: &str, build_dir: &Path) -> Result<PathBuf> {
     std::fs::write(tmp.join("harness.cpp"), HARNESS_CPP)?;
     let mut cmd = Command::new(verilator_exe());
     cmd.args(BUILD_FLAGS)
+        .args(extra)
         .args(["-j", "2", "--prefix", PREFIX, "--top-module", top])
         .args(["--Mdir", "obj_dir", "-o", PREFIX])
         .arg(&vfile)

@@ -1,0 +1,95 @@
+//! # Gate-level co-simulation: the iCE40 netlist yosys makes of the core
+//!
+//! [`netlist`] runs `yosys synth_ice40` on the emitted Verilog and writes the mapped netlist
+//! (`SB_LUT4`, `SB_CARRY`, `SB_DFF*`, `SB_RAM40_4K` instances); [`build`] verilates it
+//! together with yosys' own iCE40 cell models (`cells_sim.v`) and the same harness as the
+//! RTL, so [`crate::verilator::run_batch`] drives the netlist that goes on the chip with the
+//! same stimulus and compares it with the golden model.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+/// yosys' data directory, where `ice40/cells_sim.v` lives: `$NEURICE_YOSYS_DATDIR`, else
+/// `share/yosys` beside the `yosys` found on `PATH` (Debian's yosys has no `yosys-config`).
+pub fn yosys_datdir() -> Result<PathBuf> {
+    if let Some(d) = std::env::var_os("NEURICE_YOSYS_DATDIR") {
+        return Ok(PathBuf::from(d));
+    }
+    let yosys = std::env::var("NEURICE_YOSYS").unwrap_or_else(|_| "yosys".into());
+    let exe = if Path::new(&yosys).components().count() > 1 {
+        Some(PathBuf::from(&yosys))
+    } else {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(&yosys))
+                .find(|p| p.is_file())
+        })
+    };
+    let exe = exe.ok_or_else(|| {
+        anyhow!("`{yosys}` not found on PATH: install it with `sudo scripts/install-tools.sh`")
+    })?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|p| p.join("share").join("yosys"))
+        .filter(|d| d.join("ice40").join("cells_sim.v").is_file())
+        .ok_or_else(|| {
+            anyhow!(
+                "no share/yosys/ice40/cells_sim.v beside {}; set NEURICE_YOSYS_DATDIR",
+                exe.display()
+            )
+        })?;
+    Ok(dir)
+}
+
+/// Synthesises `verilog` (top `top`) for iCE40 with yosys and returns the mapped netlist as
+/// Verilog. The input, the script's log (`yosys.log`) and the netlist (`netlist.v`) stay in
+/// `work_dir`. Fails with the log's tail if yosys fails or finds a problem (`check -assert`).
+pub fn netlist(verilog: &str, top: &str, work_dir: &Path) -> Result<String> {
+    std::fs::create_dir_all(work_dir)
+        .with_context(|| format!("creating {}", work_dir.display()))?;
+    std::fs::write(work_dir.join("rtl.v"), verilog)?;
+    let yosys = std::env::var("NEURICE_YOSYS").unwrap_or_else(|_| "yosys".into());
+    let script = format!(
+        "read_verilog rtl.v; synth_ice40 -top {top}; check -assert; \
+         write_verilog -noattr netlist.v"
+    );
+    let out = Command::new(&yosys)
+        .current_dir(work_dir)
+        .args(["-q", "-l", "yosys.log", "-p", &script])
+        .output()
+        .map_err(|e| {
+            anyhow!("`{yosys}` not found ({e}): install it with `sudo scripts/install-tools.sh`")
+        })?;
+    if !out.status.success() {
+        let log = std::fs::read_to_string(work_dir.join("yosys.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(30).collect();
+        bail!(
+            "yosys synth_ice40 failed ({}); log {}:\n{}{}",
+            out.status,
+            work_dir.join("yosys.log").display(),
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    std::fs::read_to_string(work_dir.join("netlist.v")).context("reading netlist.v")
+}
+
+/// Verilates the netlist with yosys' iCE40 cell models and the harness; returns the
+/// executable (cached like [`crate::verilator::build`]).
+pub fn build(netlist: &str, top: &str, build_dir: &Path) -> Result<PathBuf> {
+    let cells = yosys_datdir()?.join("ice40").join("cells_sim.v");
+    let cells_text = std::fs::read_to_string(&cells)
+        .with_context(|| format!("reading the iCE40 cell models {}", cells.display()))?;
+    let text = format!("{cells_text}\n{netlist}");
+    // The vendor models are not lint-clean; the defines select their plain (untimed) form.
+    crate::verilator::build_with(
+        &text,
+        top,
+        build_dir,
+        &["-DNO_ICE40_DEFAULT_ASSIGNMENTS", "-Wno-lint", "-Wno-style"],
+    )
+}

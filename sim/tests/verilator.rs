@@ -1,0 +1,162 @@
+//! The emitted Verilog under Verilator, and the iCE40 gate-level netlist, against the golden
+//! model — including every recording, one file per run and 1024 files as 1024 channels.
+//! Needs Verilator (and yosys for the netlist): installed by `scripts/install-tools.sh`;
+//! without them each test prints a SKIPPED notice.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+use neurice_model::CodecParams;
+use neurice_sim::verilator::{self, Pattern};
+use neurice_sim::{gatelevel, rusthdl, Stimulus};
+
+fn build_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("verilator")
+}
+
+fn rtl() -> String {
+    neurice_hdl::verilog(&CodecParams::HARDWARE, 1024).expect("core Verilog")
+}
+
+fn tools_or_skip(test: &str) -> bool {
+    if !verilator::available() {
+        eprintln!("SKIPPED {test}: Verilator not found (run sudo scripts/install-tools.sh)");
+        return false;
+    }
+    true
+}
+
+fn assert_clean(r: &verilator::BatchReport) {
+    assert_eq!(
+        r.mismatches,
+        0,
+        "first failure: {:?}",
+        r.reports
+            .iter()
+            .find(|x| x.mismatches > 0)
+            .map(|x| (&x.label, &x.first_mismatch))
+    );
+    for x in &r.reports {
+        assert_eq!(x.words, x.expected_words, "{}", x.label);
+    }
+}
+
+#[test]
+fn emitted_verilog_is_lint_clean() {
+    if !tools_or_skip("emitted_verilog_is_lint_clean") {
+        return;
+    }
+    let dir = build_dir().join("lint");
+    verilator::lint(&rtl(), "top", &dir).expect("verilator --lint-only -Wall");
+}
+
+fn synthetic() -> Vec<Stimulus> {
+    vec![
+        stim(1, trace(20_000, 1), 0, 0, "trace, 1 channel"),
+        stim(2, trace(20_000, 2), 300, 300, "trace, 2 channels, 300‰"),
+        stim(1, noise(8_000, 4), 0, 500, "noise, 500‰ backpressure"),
+        stim(2, extremes(8_000), 0, 300, "extremes, 2 channels"),
+        stim(3, flat(9_000), 200, 0, "flat runs, 3 channels"),
+        stim(
+            1024,
+            (0..1024 * 12)
+                .map(|i| ((i * 37 + i / 1024 * 5) % 1024) as u16)
+                .collect(),
+            100,
+            100,
+            "synthetic, 1024 channels",
+        ),
+    ]
+}
+
+#[test]
+fn verilator_and_rusthdl_agree_cycle_for_cycle() {
+    if !tools_or_skip("verilator_and_rusthdl_agree_cycle_for_cycle") {
+        return;
+    }
+    let bin = verilator::build(&rtl(), "top", &build_dir()).expect("verilator build");
+    let stims = synthetic();
+    let r = verilator::run_batch(&stims, &bin, 2, &mut |_| {}).expect("harness runs");
+    assert_clean(&r);
+    for (s, v) in stims.iter().zip(&r.reports) {
+        let h = rusthdl::run(s, &mut |_| {}).unwrap();
+        assert_eq!(h.mismatches, 0, "{}", s.label);
+        // same stimulus, same design: the same cycle and stall counts in both simulators
+        assert_eq!(
+            (v.cycles, v.stall_cycles, v.words),
+            (h.cycles, h.stall_cycles, h.words),
+            "{}",
+            s.label
+        );
+    }
+}
+
+#[test]
+fn every_recording_one_per_run_and_all_as_1024_channels() {
+    if !tools_or_skip("every_recording_one_per_run_and_all_as_1024_channels") {
+        return;
+    }
+    let Some(dir) = data_or_skip("every_recording_one_per_run_and_all_as_1024_channels") else {
+        return;
+    };
+    let bin = verilator::build(&rtl(), "top", &build_dir()).expect("verilator build");
+    let files = verilator::collect_wavs(&[dir]).unwrap();
+    let pattern = Pattern {
+        input_gap_per_mille: 100,
+        backpressure_per_mille: 100,
+        seed: 3,
+    };
+    let singles = verilator::load_stimuli(&files, 1, None, pattern, 2).unwrap();
+    assert_eq!(singles.len(), files.len());
+    let r = verilator::run_batch(&singles, &bin, 2, &mut |_| {}).unwrap();
+    assert_clean(&r);
+    eprintln!(
+        "verilator: {} recordings, {} samples, {} cycles, {:.2} M cycles/s per model",
+        r.runs,
+        r.samples,
+        r.cycles,
+        r.cycles_per_second / 1e6
+    );
+    drop(singles);
+    let all = verilator::load_stimuli(&files, 1024, None, pattern, 2).unwrap();
+    let r = verilator::run_batch(&all, &bin, 2, &mut |_| {}).unwrap();
+    assert_clean(&r);
+    eprintln!(
+        "verilator: 1024 channels, {} samples, {} cycles, {:.2} M cycles/s",
+        r.samples,
+        r.cycles,
+        r.cycles_per_second / 1e6
+    );
+}
+
+#[test]
+fn gate_level_netlist_matches_the_golden_model() {
+    if !tools_or_skip("gate_level_netlist_matches_the_golden_model") {
+        return;
+    }
+    let work = build_dir().join("gatelevel");
+    let net = gatelevel::netlist(&rtl(), "top", &work).expect("yosys synth_ice40");
+    assert!(net.contains("SB_RAM40_4K") && net.contains("SB_LUT4"));
+    let bin = gatelevel::build(&net, "top", &build_dir()).expect("verilator build of the netlist");
+    let mut stims = synthetic();
+    if let Some(dir) = data_or_skip("gate_level_netlist_matches_the_golden_model (recordings part)")
+    {
+        let files = verilator::collect_wavs(&[dir]).unwrap();
+        let pick: Vec<PathBuf> = files
+            .iter()
+            .step_by(files.len() / 4)
+            .take(4)
+            .cloned()
+            .collect();
+        let pattern = Pattern {
+            input_gap_per_mille: 200,
+            backpressure_per_mille: 200,
+            seed: 11,
+        };
+        stims.extend(verilator::load_stimuli(&pick, 1, Some(30_000), pattern, 2).unwrap());
+    }
+    let r = verilator::run_batch(&stims, &bin, 2, &mut |_| {}).unwrap();
+    assert_clean(&r);
+}
