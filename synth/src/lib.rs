@@ -1,1 +1,29 @@
-//! placeholder
+//! neurice-synth: the iCE40 flow for the Alchitry Cu and the reports built from it.
+//!
+//! - [`tools`]: find yosys / nextpnr-ice40 / icestorm / Verilator (env overrides
+//!   `NEURICE_<TOOL>`), query versions ([`tools::check_tools`]), run a tool with a log
+//!   ([`tools::run_tool`]).
+//! - [`flow`]: staged yosys → nextpnr-ice40 → icepack flow for the iCE40HX8K-CB132
+//!   ([`flow::run_flow`]) returning a serialisable [`flow::SynthReport`], plus
+//!   [`flow::render_text`].
+//! - [`asic`]: yosys generic synthesis with a CMOS transistor estimate ([`asic::asic_area`]).
+//! - [`power`]: an iCE40HX8K power model with written sources ([`power::estimate_power`],
+//!   [`power::render_power`]) and toggle rates measured from VCD files
+//!   ([`power::activity_from_vcd`]).
+//!
+//! Synthesis numbers come from the tools' own reports. The power model's figures are
+//! data-sheet values, values derived from published measurements, or labelled assumptions;
+//! see [`power`].
+
+pub mod asic;
+pub mod flow;
+pub mod power;
+pub mod tools;
+
+pub use asic::{asic_area, AsicArea};
+pub use flow::{render_text, run_flow, FlowConfig, SynthReport, VerilogSource};
+pub use power::{
+    activity_from_vcd, estimate_power, render_power, Activity, PowerInput, PowerReport, Resources,
+    SystemParams, VcdOptions,
+};
+pub use tools::{check_tools, require_tools, run_tool, ToolInfo, ToolStatus};

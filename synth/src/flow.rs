@@ -1,0 +1,965 @@
+//! Staged iCE40 flow for the Alchitry Cu (iCE40HX8K, CB132 package).
+//!
+//! ```text
+//!  design.v ─► yosys ─────────────► <top>.json ─► nextpnr-ice40 ─► <top>.asc ─► icepack ─► <top>.bin
+//!              synth_ice40             nextpnr.log, nextpnr_report.json          icepack.log
+//!              latch check
+//!              <top>_netlist.v  (gate-level Verilog of SB_* cells, for simulation)
+//!              yosys_stat.json, yosys.log
+//! ```
+//!
+//! Every stage runs inside the output folder chosen by the caller (created if missing; only the
+//! flow's own files are written there, nothing is ever deleted except the flow's own previous
+//! outputs of the same names), checks the tool's exit code, keeps its log there and fails with
+//! the stage name and the tail of that log. Before any stage runs, `build.sh` is written beside
+//! the outputs with the exact commands, so a run can be replayed by hand. The result is a
+//! [`SynthReport`] (also written as `synth_report.json`) built only from what the tools
+//! reported: nextpnr's JSON report (Fmax per clock, utilisation) and yosys's `stat -json`.
+//!
+//! Latches: after yosys's `proc` the design must contain no `$dlatch`/`$adlatch`/`$dlatchsr`
+//! cells (`select -assert-none`), otherwise the yosys stage fails. Set
+//! [`FlowConfig::allow_latches`] to skip the check.
+//!
+//! nextpnr is given `--timing-allow-fail` by default so that a design missing its target
+//! frequency still yields a report (`timing_met == false`) instead of an error.
+
+use crate::tools::{command_line, require_tools, run_tool, ToolInfo, FLOW_TOOLS};
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// Device name as used in reports.
+pub const DEVICE: &str = "iCE40HX8K-CB132";
+/// nextpnr-ice40 device flag for the HX8K.
+pub const NEXTPNR_DEVICE: &str = "--hx8k";
+/// Package of the iCE40 on the Alchitry Cu.
+pub const PACKAGE: &str = "cb132";
+/// Per-channel sample rate used for the real-time figure, Hz.
+pub const SAMPLE_RATE_HZ: f64 = 20_000.0;
+/// Default target frequency: the Alchitry Cu's on-board oscillator (100 MHz).
+pub const DEFAULT_FREQ_MHZ: f64 = 100.0;
+/// Default place-and-route seed (fixed so runs are reproducible).
+pub const DEFAULT_SEED: u64 = 1;
+/// Default channel count (1024 electrodes).
+pub const DEFAULT_CHANNELS: usize = 1024;
+
+/// The Verilog to synthesise: a file, or text that the flow writes to
+/// `<out_dir>/<top>_input.v` first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VerilogSource {
+    /// An existing Verilog file (`.sv` is read with `read_verilog -sv`).
+    File(PathBuf),
+    /// Verilog source text.
+    Text(String),
+}
+
+impl VerilogSource {
+    /// A Verilog file.
+    pub fn file(p: impl Into<PathBuf>) -> Self {
+        VerilogSource::File(p.into())
+    }
+    /// Verilog text.
+    pub fn text(s: impl Into<String>) -> Self {
+        VerilogSource::Text(s.into())
+    }
+}
+
+/// What to build and where.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowConfig {
+    /// The design.
+    pub verilog: VerilogSource,
+    /// Top module name.
+    pub top: String,
+    /// Pin constraints; `None` lets nextpnr place I/O itself (`--pcf-allow-unconstrained`).
+    pub pcf: Option<PathBuf>,
+    /// Target clock frequency passed to nextpnr (`--freq`), MHz.
+    pub freq_mhz: f64,
+    /// Place-and-route seed (`--seed`).
+    pub seed: u64,
+    /// Output folder (created if needed; the flow's own files in it are overwritten).
+    pub out_dir: PathBuf,
+    /// Number of channels the design is built for (recorded in the report only).
+    pub channels: usize,
+    /// Substring of nextpnr's clock net name that identifies the core clock (e.g. `"clk"`).
+    /// `None`: the slowest clock is taken as the core clock.
+    pub main_clock: Option<String>,
+    /// Pass `--timing-allow-fail` to nextpnr (report a miss instead of failing).
+    pub timing_allow_fail: bool,
+    /// Skip the latch check.
+    pub allow_latches: bool,
+}
+
+impl FlowConfig {
+    /// A configuration with the defaults: 100 MHz, seed 1, 1024 channels, no PCF, slowest
+    /// clock as core clock, timing misses reported rather than fatal, latches rejected.
+    pub fn new(verilog: VerilogSource, top: &str, out_dir: impl Into<PathBuf>) -> Self {
+        FlowConfig {
+            verilog,
+            top: top.to_string(),
+            pcf: None,
+            freq_mhz: DEFAULT_FREQ_MHZ,
+            seed: DEFAULT_SEED,
+            out_dir: out_dir.into(),
+            channels: DEFAULT_CHANNELS,
+            main_clock: None,
+            timing_allow_fail: true,
+            allow_latches: false,
+        }
+    }
+}
+
+/// Timing of one clock domain, as reported by nextpnr.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClockTiming {
+    /// Achieved maximum frequency, MHz.
+    pub achieved_mhz: f64,
+    /// Constraint (the `--freq` target), MHz.
+    pub constraint_mhz: f64,
+}
+
+/// Use of one kind of cell.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub used: u64,
+    pub available: u64,
+}
+
+/// iCE40 cell counts from yosys's `stat` of the synthesised netlist.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CellCounts {
+    /// `SB_LUT4`.
+    pub lut4: u64,
+    /// All flip-flop types (`SB_DFF`, `SB_DFFE`, `SB_DFFSR`, ...).
+    pub dff: u64,
+    /// `SB_CARRY`.
+    pub carry: u64,
+    /// `SB_RAM40_4K` (4 kbit block RAMs).
+    pub ram40_4k: u64,
+    /// Every other cell (`SB_IO`, `SB_GB`, `SB_PLL40_*`, ...).
+    pub other: u64,
+}
+
+impl CellCounts {
+    /// Groups yosys's per-type counts.
+    pub fn from_types(cells: &BTreeMap<String, u64>) -> Self {
+        let mut c = CellCounts::default();
+        for (k, &n) in cells {
+            match k.as_str() {
+                "SB_LUT4" => c.lut4 += n,
+                "SB_CARRY" => c.carry += n,
+                "SB_RAM40_4K" => c.ram40_4k += n,
+                _ if k.starts_with("SB_DFF") => c.dff += n,
+                _ => c.other += n,
+            }
+        }
+        c
+    }
+}
+
+/// Logs of the three stages.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FlowLogs {
+    pub yosys: PathBuf,
+    pub nextpnr: PathBuf,
+    pub icepack: PathBuf,
+}
+
+/// Files produced by the flow.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FlowOutputs {
+    /// The Verilog that was synthesised.
+    pub verilog: PathBuf,
+    /// yosys netlist for nextpnr (`<top>.json`).
+    pub netlist: PathBuf,
+    /// Gate-level Verilog of the iCE40 netlist (`<top>_netlist.v`, `SB_*` cells; simulate
+    /// with yosys's `ice40/cells_sim.v`).
+    pub netlist_verilog: PathBuf,
+    /// yosys `stat -json` of the iCE40 netlist.
+    pub yosys_stat: PathBuf,
+    /// nextpnr's JSON report.
+    pub pnr_report: PathBuf,
+    /// Placed and routed design (`<top>.asc`).
+    pub asc: PathBuf,
+    /// Bitstream (`<top>.bin`).
+    pub bin: PathBuf,
+    /// Replayable script with the exact commands.
+    pub build_script: PathBuf,
+    /// This report as JSON.
+    pub report: PathBuf,
+}
+
+/// Result of [`run_flow`]. Every number comes from the tools' own reports.
+///
+/// Unknown fields are ignored and missing ones default, so later additions can go in
+/// [`SynthReport::extra`] or become new fields without breaking readers.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SynthReport {
+    /// Always [`DEVICE`].
+    pub device: String,
+    /// Top module.
+    pub top: String,
+    /// Target frequency given to nextpnr, MHz.
+    pub target_mhz: f64,
+    /// Achieved Fmax of the core clock ([`SynthReport::main_clock`]), MHz; `None` for a
+    /// design without a clock.
+    pub fmax_mhz: Option<f64>,
+    /// nextpnr's name of the core clock: the one matching [`FlowConfig::main_clock`], or the
+    /// slowest clock.
+    pub main_clock: Option<String>,
+    /// Every clock reached its constraint.
+    pub timing_met: bool,
+    /// Timing of every clock, by nextpnr's clock net name (e.g. `clk$SB_IO_IN_$glb_clk`).
+    pub clocks: BTreeMap<String, ClockTiming>,
+    /// Logic cells (ICESTORM_LC: LUT4 + DFF + carry) used / available.
+    pub lc_used: u64,
+    pub lc_total: u64,
+    /// Block RAMs (ICESTORM_RAM = SB_RAM40_4K, 4 kbit each) used / available.
+    pub bram_used: u64,
+    pub bram_total: u64,
+    /// I/O cells (SB_IO) used / available (nextpnr counts the die's 256 sites, not the 95
+    /// package balls of the CB132).
+    pub io_used: u64,
+    pub io_total: u64,
+    /// Global buffers (SB_GB) used.
+    pub gb_used: u64,
+    /// PLLs (ICESTORM_PLL) used.
+    pub pll_used: u64,
+    /// nextpnr's full utilisation table.
+    pub utilization: BTreeMap<String, Usage>,
+    /// yosys cell counts of the iCE40 netlist, grouped.
+    pub cells: CellCounts,
+    /// yosys cell counts by type (SB_LUT4, SB_DFFE, SB_CARRY, SB_RAM40_4K, ...).
+    pub yosys_cells: BTreeMap<String, u64>,
+    /// "passed" or "skipped (allow_latches)".
+    pub latch_check: String,
+    /// "Found and reported N problems" from yosys's final `check`, if printed.
+    pub yosys_check_problems: Option<u64>,
+    /// Channel count the design was built for (passed in, not checked by the tools).
+    pub channels: usize,
+    /// Sample rate used for the real-time figure, Hz ([`SAMPLE_RATE_HZ`]).
+    pub sample_rate_hz: f64,
+    /// floor(fmax_mhz · 1e6 / 20 000): channels the core could encode in real time at 20 kHz
+    /// **assuming it accepts one sample per clock** at Fmax. Capped by nothing else (not by
+    /// the channel-state RAM size, nor by I/O bandwidth).
+    pub realtime_channels_at_20khz: Option<u64>,
+    /// Place-and-route seed.
+    pub seed: u64,
+    /// Versions of the tools that ran.
+    pub tool_versions: Vec<ToolInfo>,
+    /// Stage logs.
+    pub logs: FlowLogs,
+    /// Produced files.
+    pub outputs: FlowOutputs,
+    /// Wall-clock seconds per stage (`yosys`, `nextpnr`, `icepack`).
+    pub stage_seconds: BTreeMap<String, f64>,
+    /// Total wall-clock seconds.
+    pub seconds: f64,
+    /// Room for later additions without changing this struct.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+/// Real-time channel capacity at [`SAMPLE_RATE_HZ`] for a core taking one sample per clock.
+pub fn realtime_channels(fmax_mhz: f64) -> u64 {
+    if fmax_mhz.is_finite() && fmax_mhz > 0.0 {
+        (fmax_mhz * 1e6 / SAMPLE_RATE_HZ).floor() as u64
+    } else {
+        0
+    }
+}
+
+/// Checks that `top` is a plain Verilog identifier (it is spliced into yosys scripts).
+pub fn check_top_name(top: &str) -> Result<()> {
+    let ok = !top.is_empty()
+        && top
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        && !top.starts_with(|c: char| c.is_ascii_digit());
+    if !ok {
+        bail!("invalid top module name {top:?}: expected a plain Verilog identifier");
+    }
+    Ok(())
+}
+
+fn fmt_mhz(f: f64) -> String {
+    // `60` rather than `60.0`, full precision otherwise.
+    format!("{f}")
+}
+
+fn absolute(p: &Path) -> Result<PathBuf> {
+    p.canonicalize()
+        .with_context(|| format!("{} does not exist or is not readable", p.display()))
+}
+
+/// The three stage commands of a configuration (to run in `out_dir`).
+struct Stages {
+    yosys: Command,
+    nextpnr: Command,
+    icepack: Command,
+}
+
+fn tool_path<'a>(tools: &'a [ToolInfo], name: &'a str) -> &'a Path {
+    tools
+        .iter()
+        .find(|t| t.name == name)
+        .map(|t| t.path.as_path())
+        .unwrap_or_else(|| Path::new(name))
+}
+
+/// Cell types that are latches after `proc` (coarse and fine-grained).
+const LATCH_CELLS: &str = "t:$dlatch t:$adlatch t:$dlatchsr t:$_DLATCH_* t:$_DLATCHSR_*";
+
+/// The yosys script of the flow.
+pub fn yosys_script(top: &str, allow_latches: bool) -> String {
+    let check = if allow_latches {
+        String::new()
+    } else {
+        format!("select -assert-none {LATCH_CELLS}; ")
+    };
+    // synth_ice40 runs hierarchy/proc/flatten before `coarse`; the latch check sits there.
+    format!(
+        "synth_ice40 -top {top} -run :coarse; {check}\
+         synth_ice40 -top {top} -json {top}.json -run coarse:; \
+         write_verilog -noattr {top}_netlist.v; \
+         tee -q -o yosys_stat.json stat -json; stat"
+    )
+}
+
+fn stage_commands(
+    cfg: &FlowConfig,
+    tools: &[ToolInfo],
+    verilog: &Path,
+    pcf: Option<&Path>,
+) -> Stages {
+    let top = &cfg.top;
+    let mut yosys = Command::new(tool_path(tools, "yosys"));
+    let frontend = if verilog.extension().is_some_and(|e| e == "sv") {
+        "verilog -sv"
+    } else {
+        "verilog"
+    };
+    yosys
+        .args(["-f", frontend])
+        .arg("-p")
+        .arg(yosys_script(top, cfg.allow_latches))
+        .arg(verilog);
+
+    let mut nextpnr = Command::new(tool_path(tools, "nextpnr-ice40"));
+    nextpnr
+        .arg(NEXTPNR_DEVICE)
+        .args(["--package", PACKAGE])
+        .args(["--freq", &fmt_mhz(cfg.freq_mhz)])
+        .args(["--seed", &cfg.seed.to_string()])
+        .args(["--json", &format!("{top}.json")]);
+    match pcf {
+        Some(p) => {
+            nextpnr.arg("--pcf").arg(p);
+        }
+        None => {
+            nextpnr.arg("--pcf-allow-unconstrained");
+        }
+    }
+    nextpnr
+        .args(["--asc", &format!("{top}.asc")])
+        .args(["--report", "nextpnr_report.json"]);
+    if cfg.timing_allow_fail {
+        nextpnr.arg("--timing-allow-fail");
+    }
+
+    let mut icepack = Command::new(tool_path(tools, "icepack"));
+    icepack.arg(format!("{top}.asc")).arg(format!("{top}.bin"));
+    Stages {
+        yosys,
+        nextpnr,
+        icepack,
+    }
+}
+
+fn write_build_script(path: &Path, cfg: &FlowConfig, stages: &Stages) -> Result<()> {
+    let mut s = String::new();
+    let _ = writeln!(s, "#!/usr/bin/env bash");
+    let _ = writeln!(
+        s,
+        "# Replays the neurice iCE40 flow: {DEVICE}, top `{}`, --freq {} MHz, seed {}.",
+        cfg.top,
+        fmt_mhz(cfg.freq_mhz),
+        cfg.seed
+    );
+    let _ = writeln!(
+        s,
+        "# Written by neurice-synth; outputs and logs land beside this script."
+    );
+    let _ = writeln!(s, "set -euo pipefail");
+    let _ = writeln!(s, "cd \"$(dirname \"$0\")\"");
+    for (name, cmd) in [
+        ("yosys", &stages.yosys),
+        ("nextpnr", &stages.nextpnr),
+        ("icepack", &stages.icepack),
+    ] {
+        let _ = writeln!(s, "{} 2>&1 | tee {name}.log", command_line(cmd));
+    }
+    std::fs::write(path, s).with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("making {} executable", path.display()))?;
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct PnrClock {
+    achieved: f64,
+    constraint: f64,
+}
+
+#[derive(Deserialize)]
+struct PnrReport {
+    #[serde(default)]
+    fmax: BTreeMap<String, PnrClock>,
+    #[serde(default)]
+    utilization: BTreeMap<String, Usage>,
+}
+
+/// What [`parse_pnr_report`] extracts from nextpnr's `--report` JSON.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PnrSummary {
+    pub clocks: BTreeMap<String, ClockTiming>,
+    pub utilization: BTreeMap<String, Usage>,
+}
+
+/// Parses nextpnr-ice40's `--report` JSON (`fmax` and `utilization`).
+pub fn parse_pnr_report(json: &str) -> Result<PnrSummary> {
+    let r: PnrReport =
+        serde_json::from_str(json).context("nextpnr report is not the expected JSON")?;
+    if r.utilization.is_empty() {
+        bail!("nextpnr report has no `utilization` table");
+    }
+    let clocks = r
+        .fmax
+        .into_iter()
+        .map(|(name, c)| {
+            (
+                name,
+                ClockTiming {
+                    achieved_mhz: c.achieved,
+                    constraint_mhz: c.constraint,
+                },
+            )
+        })
+        .collect();
+    Ok(PnrSummary {
+        clocks,
+        utilization: r.utilization,
+    })
+}
+
+/// Picks the core clock: the one whose name contains `wanted`, else the slowest.
+///
+/// Errors when `wanted` matches no clock or several clocks (listing them).
+pub fn pick_main_clock(
+    clocks: &BTreeMap<String, ClockTiming>,
+    wanted: Option<&str>,
+) -> Result<Option<(String, f64)>> {
+    match wanted {
+        Some(w) => {
+            let hits: Vec<_> = clocks.iter().filter(|(n, _)| n.contains(w)).collect();
+            match hits.as_slice() {
+                [(n, c)] => Ok(Some(((*n).clone(), c.achieved_mhz))),
+                [] => bail!(
+                    "no clock named like {w:?} in nextpnr's report; clocks: {:?}",
+                    clocks.keys().collect::<Vec<_>>()
+                ),
+                _ => bail!(
+                    "{w:?} matches several clocks: {:?}",
+                    hits.iter().map(|(n, _)| n).collect::<Vec<_>>()
+                ),
+            }
+        }
+        None => Ok(clocks
+            .iter()
+            .min_by(|a, b| a.1.achieved_mhz.total_cmp(&b.1.achieved_mhz))
+            .map(|(n, c)| (n.clone(), c.achieved_mhz))),
+    }
+}
+
+/// Cell counts and memory bits from yosys's `stat -json`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct YosysStat {
+    pub cells: BTreeMap<String, u64>,
+    pub num_cells: u64,
+    pub memory_bits: u64,
+    /// `estimated_num_transistors` (only with `-tech cmos`): the count and whether yosys
+    /// marked it as a lower bound (`+`, some cell types have no cost).
+    pub transistors: Option<(u64, bool)>,
+}
+
+/// Parses yosys's `stat -json` output (the `design` totals, or the only module).
+pub fn parse_yosys_stat(json: &str) -> Result<YosysStat> {
+    let v: serde_json::Value =
+        serde_json::from_str(json).context("yosys stat output is not JSON")?;
+    let section = match v.get("design") {
+        Some(d) => d,
+        None => {
+            let mods = v
+                .get("modules")
+                .and_then(|m| m.as_object())
+                .context("yosys stat JSON has neither `design` nor `modules`")?;
+            if mods.len() != 1 {
+                bail!(
+                    "yosys stat JSON has {} modules and no `design` total",
+                    mods.len()
+                );
+            }
+            mods.values().next().context("empty modules")?
+        }
+    };
+    let num = |k: &str| section.get(k).and_then(|x| x.as_u64()).unwrap_or(0);
+    let mut cells = BTreeMap::new();
+    if let Some(obj) = section.get("num_cells_by_type").and_then(|x| x.as_object()) {
+        for (k, n) in obj {
+            cells.insert(k.clone(), n.as_u64().unwrap_or(0));
+        }
+    }
+    let transistors = match section.get("estimated_num_transistors") {
+        None => None,
+        Some(serde_json::Value::Number(n)) => n.as_u64().map(|n| (n, false)),
+        Some(serde_json::Value::String(s)) => {
+            let lower = s.ends_with('+');
+            let n: u64 = s
+                .trim_end_matches('+')
+                .trim()
+                .parse()
+                .with_context(|| format!("bad estimated_num_transistors {s:?}"))?;
+            Some((n, lower))
+        }
+        Some(other) => bail!("bad estimated_num_transistors {other}"),
+    };
+    Ok(YosysStat {
+        cells,
+        num_cells: num("num_cells"),
+        memory_bits: num("num_memory_bits"),
+        transistors,
+    })
+}
+
+/// The N of the last "Found and reported N problems." line of a yosys log.
+pub fn yosys_check_problems(log: &str) -> Option<u64> {
+    log.lines()
+        .rev()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Found and reported ")
+                .and_then(|r| r.split_whitespace().next())
+        })
+        .and_then(|n| n.parse().ok())
+}
+
+fn remove_stale(paths: &[&Path]) -> Result<()> {
+    for p in paths {
+        match std::fs::remove_file(p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("removing stale {}", p.display())),
+        }
+    }
+    Ok(())
+}
+
+/// Runs yosys → nextpnr-ice40 → icepack for `cfg` and returns the report (also written to
+/// `<out_dir>/synth_report.json`).
+///
+/// Errors name the failing stage and carry the tail of its log; the logs stay in `out_dir`.
+pub fn run_flow(cfg: &FlowConfig) -> Result<SynthReport> {
+    let start = Instant::now();
+    check_top_name(&cfg.top)?;
+    if !(cfg.freq_mhz.is_finite() && cfg.freq_mhz > 0.0) {
+        bail!(
+            "target frequency must be a positive number of MHz, got {}",
+            cfg.freq_mhz
+        );
+    }
+    let pcf = match &cfg.pcf {
+        Some(p) => Some(absolute(p).context("PCF input")?),
+        None => None,
+    };
+    if let VerilogSource::File(p) = &cfg.verilog {
+        absolute(p).context("Verilog input")?;
+    }
+    let tools = require_tools(&FLOW_TOOLS)?;
+
+    std::fs::create_dir_all(&cfg.out_dir)
+        .with_context(|| format!("creating build folder {}", cfg.out_dir.display()))?;
+    let out = absolute(&cfg.out_dir)?;
+    let top = &cfg.top;
+    let verilog = match &cfg.verilog {
+        VerilogSource::File(p) => absolute(p).context("Verilog input")?,
+        VerilogSource::Text(text) => {
+            let p = out.join(format!("{top}_input.v"));
+            std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?;
+            p
+        }
+    };
+    let outputs = FlowOutputs {
+        verilog: verilog.clone(),
+        netlist: out.join(format!("{top}.json")),
+        netlist_verilog: out.join(format!("{top}_netlist.v")),
+        yosys_stat: out.join("yosys_stat.json"),
+        pnr_report: out.join("nextpnr_report.json"),
+        asc: out.join(format!("{top}.asc")),
+        bin: out.join(format!("{top}.bin")),
+        build_script: out.join("build.sh"),
+        report: out.join("synth_report.json"),
+    };
+    let logs = FlowLogs {
+        yosys: out.join("yosys.log"),
+        nextpnr: out.join("nextpnr.log"),
+        icepack: out.join("icepack.log"),
+    };
+    // Our own outputs from an earlier run must not be mistaken for this run's.
+    remove_stale(&[
+        &outputs.netlist,
+        &outputs.netlist_verilog,
+        &outputs.yosys_stat,
+        &outputs.pnr_report,
+        &outputs.asc,
+        &outputs.bin,
+        &outputs.report,
+    ])?;
+
+    let mut stages = stage_commands(cfg, &tools, &verilog, pcf.as_deref());
+    write_build_script(&outputs.build_script, cfg, &stages)?;
+    for cmd in [&mut stages.yosys, &mut stages.nextpnr, &mut stages.icepack] {
+        cmd.current_dir(&out);
+    }
+
+    let mut stage_seconds = BTreeMap::new();
+    let y = run_tool(&mut stages.yosys, &logs.yosys).with_context(|| {
+        if cfg.allow_latches {
+            "yosys synthesis stage failed".to_string()
+        } else {
+            "yosys synthesis stage failed (a `selection is not empty` error below means the \
+             design infers latches)"
+                .to_string()
+        }
+    })?;
+    stage_seconds.insert("yosys".to_string(), y.seconds);
+    let stat_text = std::fs::read_to_string(&outputs.yosys_stat).with_context(|| {
+        format!(
+            "yosys did not write {} (see {})",
+            outputs.yosys_stat.display(),
+            logs.yosys.display()
+        )
+    })?;
+    let stat = parse_yosys_stat(&stat_text)?;
+
+    let n = run_tool(&mut stages.nextpnr, &logs.nextpnr)
+        .context("nextpnr-ice40 place-and-route stage failed")?;
+    stage_seconds.insert("nextpnr".to_string(), n.seconds);
+    let rep_text = std::fs::read_to_string(&outputs.pnr_report).with_context(|| {
+        format!(
+            "nextpnr did not write {} (see {})",
+            outputs.pnr_report.display(),
+            logs.nextpnr.display()
+        )
+    })?;
+    let pnr = parse_pnr_report(&rep_text)
+        .with_context(|| format!("reading {}", outputs.pnr_report.display()))?;
+
+    let p = run_tool(&mut stages.icepack, &logs.icepack).context("icepack stage failed")?;
+    stage_seconds.insert("icepack".to_string(), p.seconds);
+    if !outputs.bin.is_file() {
+        bail!(
+            "icepack exited successfully but {} is missing (see {})",
+            outputs.bin.display(),
+            logs.icepack.display()
+        );
+    }
+
+    let main = pick_main_clock(&pnr.clocks, cfg.main_clock.as_deref())?;
+    let fmax_mhz = main.as_ref().map(|m| m.1);
+    let timing_met = pnr
+        .clocks
+        .values()
+        .all(|c| c.achieved_mhz >= c.constraint_mhz);
+    let util = |k: &str| pnr.utilization.get(k).copied().unwrap_or_default();
+    let report = SynthReport {
+        device: DEVICE.to_string(),
+        top: top.clone(),
+        target_mhz: cfg.freq_mhz,
+        fmax_mhz,
+        main_clock: main.map(|m| m.0),
+        timing_met,
+        clocks: pnr.clocks.clone(),
+        lc_used: util("ICESTORM_LC").used,
+        lc_total: util("ICESTORM_LC").available,
+        bram_used: util("ICESTORM_RAM").used,
+        bram_total: util("ICESTORM_RAM").available,
+        io_used: util("SB_IO").used,
+        io_total: util("SB_IO").available,
+        gb_used: util("SB_GB").used,
+        pll_used: util("ICESTORM_PLL").used,
+        utilization: pnr.utilization.clone(),
+        cells: CellCounts::from_types(&stat.cells),
+        yosys_cells: stat.cells,
+        latch_check: if cfg.allow_latches {
+            "skipped (allow_latches)".to_string()
+        } else {
+            "passed".to_string()
+        },
+        yosys_check_problems: yosys_check_problems(&y.output),
+        channels: cfg.channels,
+        sample_rate_hz: SAMPLE_RATE_HZ,
+        realtime_channels_at_20khz: fmax_mhz.map(realtime_channels),
+        seed: cfg.seed,
+        tool_versions: tools,
+        logs,
+        outputs,
+        stage_seconds,
+        seconds: start.elapsed().as_secs_f64(),
+        extra: BTreeMap::new(),
+    };
+    let json = serde_json::to_string_pretty(&report)?;
+    std::fs::write(&report.outputs.report, json + "\n")
+        .with_context(|| format!("writing {}", report.outputs.report.display()))?;
+    Ok(report)
+}
+
+fn pct(used: u64, total: u64) -> String {
+    if total == 0 {
+        "n/a".to_string()
+    } else {
+        format!("{:.1} %", 100.0 * used as f64 / total as f64)
+    }
+}
+
+/// Human-readable summary of a report.
+pub fn render_text(r: &SynthReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} synthesis of `{}` (seed {}, {:.1} s)",
+        r.device, r.top, r.seed, r.seconds
+    );
+    match (r.fmax_mhz, &r.main_clock) {
+        (Some(f), Some(name)) => {
+            let _ = writeln!(
+                s,
+                "  timing    core clock {name}: Fmax {f:.2} MHz, target {} MHz; all clocks: {}",
+                fmt_mhz(r.target_mhz),
+                if r.timing_met { "MET" } else { "NOT MET" }
+            );
+            if r.clocks.len() > 1 {
+                for (n, c) in &r.clocks {
+                    let _ = writeln!(
+                        s,
+                        "            {n}: {:.2} MHz (target {} MHz)",
+                        c.achieved_mhz,
+                        fmt_mhz(c.constraint_mhz)
+                    );
+                }
+            }
+        }
+        _ => {
+            let _ = writeln!(s, "  timing    no clock found: Fmax not applicable");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "  logic     {} / {} LCs ({}): {} SB_LUT4, {} flip-flops, {} SB_CARRY",
+        r.lc_used,
+        r.lc_total,
+        pct(r.lc_used, r.lc_total),
+        r.cells.lut4,
+        r.cells.dff,
+        r.cells.carry
+    );
+    let _ = writeln!(
+        s,
+        "  BRAM      {} / {} SB_RAM40_4K ({})",
+        r.bram_used,
+        r.bram_total,
+        pct(r.bram_used, r.bram_total)
+    );
+    let _ = writeln!(
+        s,
+        "  I/O       {} SB_IO, {} global buffers, {} PLLs",
+        r.io_used, r.gb_used, r.pll_used
+    );
+    let _ = writeln!(s, "  latches   check {}", r.latch_check);
+    if let Some(p) = r.yosys_check_problems {
+        let _ = writeln!(s, "  yosys     check found {p} problem(s)");
+    }
+    match r.realtime_channels_at_20khz {
+        Some(n) => {
+            let _ = writeln!(
+                s,
+                "  real time {n} channels at {} kHz at Fmax, assuming one sample per clock \
+                 (built for {})",
+                r.sample_rate_hz / 1000.0,
+                r.channels
+            );
+        }
+        None => {
+            let _ = writeln!(s, "  real time n/a (no clock)");
+        }
+    }
+    for t in &r.tool_versions {
+        let _ = writeln!(s, "  tool      {}: {}", t.name, t.version);
+    }
+    let secs: Vec<String> = r
+        .stage_seconds
+        .iter()
+        .map(|(k, v)| format!("{k} {v:.2} s"))
+        .collect();
+    let _ = writeln!(s, "  stages    {}", secs.join(", "));
+    let _ = writeln!(s, "  bitstream {}", r.outputs.bin.display());
+    let _ = writeln!(s, "  netlist   {}", r.outputs.netlist_verilog.display());
+    let _ = writeln!(s, "  replay    {}", r.outputs.build_script.display());
+    let _ = writeln!(
+        s,
+        "  logs      {}, {}, {}",
+        r.logs.yosys.display(),
+        r.logs.nextpnr.display(),
+        r.logs.icepack.display()
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn realtime_formula() {
+        assert_eq!(realtime_channels(100.0), 5000);
+        assert_eq!(realtime_channels(20.48), 1024);
+        assert_eq!(realtime_channels(20.479_99), 1023);
+        assert_eq!(realtime_channels(0.0), 0);
+        assert_eq!(realtime_channels(f64::NAN), 0);
+    }
+
+    #[test]
+    fn pnr_report_parse_and_main_clock() {
+        let j = r#"{"critical_paths": [], "fmax": {
+                "clk$SB_IO_IN_$glb_clk": {"achieved": 123.5, "constraint": 100},
+                "pll_out": {"achieved": 80.25, "constraint": 100}},
+            "utilization": {"ICESTORM_LC": {"available": 7680, "used": 11},
+                            "ICESTORM_RAM": {"available": 32, "used": 2}}}"#;
+        let p = parse_pnr_report(j).unwrap();
+        assert_eq!(p.clocks.len(), 2);
+        assert_eq!(p.clocks["clk$SB_IO_IN_$glb_clk"].achieved_mhz, 123.5);
+        assert_eq!(p.clocks["pll_out"].constraint_mhz, 100.0);
+        assert_eq!(p.utilization["ICESTORM_RAM"].used, 2);
+        // Default: the slowest clock.
+        let m = pick_main_clock(&p.clocks, None).unwrap().unwrap();
+        assert_eq!(m, ("pll_out".to_string(), 80.25));
+        let m = pick_main_clock(&p.clocks, Some("clk")).unwrap().unwrap();
+        assert_eq!(m.1, 123.5);
+        assert!(pick_main_clock(&p.clocks, Some("nope")).is_err());
+        assert!(pick_main_clock(&p.clocks, Some("_")).is_err()); // ambiguous
+        assert_eq!(pick_main_clock(&BTreeMap::new(), None).unwrap(), None);
+        assert!(parse_pnr_report("{}").is_err());
+        assert!(parse_pnr_report("not json").is_err());
+    }
+
+    #[test]
+    fn stat_parse() {
+        let j = r#"{"modules": {"\\c": {"num_cells": 5, "num_memory_bits": 64,
+            "num_cells_by_type": {"$_NOT_": 5}, "estimated_num_transistors": "128+"}}}"#;
+        let s = parse_yosys_stat(j).unwrap();
+        assert_eq!(s.num_cells, 5);
+        assert_eq!(s.memory_bits, 64);
+        assert_eq!(s.cells["$_NOT_"], 5);
+        assert_eq!(s.transistors, Some((128, true)));
+        let j = r#"{"design": {"num_cells": 2, "estimated_num_transistors": "352"}}"#;
+        assert_eq!(parse_yosys_stat(j).unwrap().transistors, Some((352, false)));
+        assert!(parse_yosys_stat(r#"{"modules": {}}"#).is_err());
+    }
+
+    #[test]
+    fn cell_grouping() {
+        let m: BTreeMap<String, u64> = [
+            ("SB_LUT4", 10),
+            ("SB_DFF", 3),
+            ("SB_DFFESR", 4),
+            ("SB_CARRY", 2),
+            ("SB_RAM40_4K", 8),
+            ("SB_IO", 5),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let c = CellCounts::from_types(&m);
+        assert_eq!(
+            c,
+            CellCounts {
+                lut4: 10,
+                dff: 7,
+                carry: 2,
+                ram40_4k: 8,
+                other: 5
+            }
+        );
+    }
+
+    #[test]
+    fn check_problems_parse() {
+        let log = "Found and reported 3 problems.\n...\nFound and reported 0 problems.\nEnd";
+        assert_eq!(yosys_check_problems(log), Some(0));
+        assert_eq!(yosys_check_problems("nothing"), None);
+    }
+
+    #[test]
+    fn top_names() {
+        assert!(check_top_name("top").is_ok());
+        assert!(check_top_name("a; shell").is_err());
+        assert!(check_top_name("").is_err());
+        assert!(check_top_name("1x").is_err());
+    }
+
+    #[test]
+    fn script_has_latch_check() {
+        assert!(yosys_script("t", false).contains("select -assert-none t:$dlatch"));
+        assert!(!yosys_script("t", true).contains("assert-none"));
+        assert!(yosys_script("t", false).contains("write_verilog -noattr t_netlist.v"));
+    }
+
+    #[test]
+    fn bad_config_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = FlowConfig::new(VerilogSource::text("module t; endmodule"), "t", dir.path());
+        cfg.freq_mhz = -1.0;
+        assert!(run_flow(&cfg).is_err());
+        let cfg = FlowConfig::new(
+            VerilogSource::file(dir.path().join("missing.v")),
+            "t",
+            dir.path(),
+        );
+        let e = run_flow(&cfg).unwrap_err();
+        assert!(format!("{e:#}").contains("missing.v"), "{e:#}");
+        let cfg = FlowConfig::new(VerilogSource::text(""), "bad name", dir.path());
+        assert!(run_flow(&cfg).is_err());
+    }
+
+    #[test]
+    fn report_is_extensible() {
+        // Old readers ignore new fields, new readers default missing ones.
+        let r: SynthReport =
+            serde_json::from_str(r#"{"device": "x", "lc_used": 3, "future_field": 1}"#).unwrap();
+        assert_eq!(r.lc_used, 3);
+        assert!(r.fmax_mhz.is_none());
+        let back: SynthReport = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+    }
+}
