@@ -2,6 +2,7 @@
 
 mod codec_cmds;
 mod files;
+mod hw_cmds;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,12 @@ enum Command {
     Eval(codec_cmds::EvalArgs),
     /// Show the header of a .nrc stream.
     Info(codec_cmds::InfoArgs),
+    /// Simulate the hardware core on recordings and compare every word with the golden model.
+    Sim(hw_cmds::SimArgs),
+    /// Write the core's Verilog (and check it with Verilator lint and yosys).
+    Verilog(hw_cmds::VerilogArgs),
+    /// Synthesise, place and route the core for the iCE40 HX8K (Alchitry Cu); timing and area.
+    Synth(hw_cmds::SynthArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +44,9 @@ fn main() -> ExitCode {
         Command::Decompress(a) => codec_cmds::decompress(a),
         Command::Eval(a) => codec_cmds::eval(a),
         Command::Info(a) => codec_cmds::info(a),
+        Command::Sim(a) => hw_cmds::sim(a),
+        Command::Verilog(a) => hw_cmds::verilog(a),
+        Command::Synth(a) => hw_cmds::synth(a),
     };
     match result {
         Ok(code) => code,
