@@ -2,6 +2,7 @@
 
 mod codec_cmds;
 mod files;
+mod flow_cmd;
 mod hw_cmds;
 
 use std::process::ExitCode;
@@ -35,6 +36,8 @@ enum Command {
     Verilog(hw_cmds::VerilogArgs),
     /// Synthesise, place and route the core for the iCE40 HX8K (Alchitry Cu); timing and area.
     Synth(hw_cmds::SynthArgs),
+    /// The main job: eval, co-simulation, Verilog, synthesis; writes a report folder.
+    Flow(flow_cmd::FlowArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Sim(a) => hw_cmds::sim(a),
         Command::Verilog(a) => hw_cmds::verilog(a),
         Command::Synth(a) => hw_cmds::synth(a),
+        Command::Flow(a) => flow_cmd::flow(a),
     };
     match result {
         Ok(code) => code,
