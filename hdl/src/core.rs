@@ -43,8 +43,9 @@
 //! **Read-modify-write hazard**: the state of a channel is read when its sample is accepted
 //! and written one edge later. The only write a read can miss is the one on the same edge
 //! (the previous sample, one stage ahead); `fwd` holds that write and replaces the RAM word
-//! when the channels match, so the same channel on consecutive cycles (1 or 2 channels)
-//! works at full rate. The RAM's read data is never used when it collides with a write.
+//! when the channels match (compared at acceptance, `p1_hit`, to keep the comparator out of
+//! the s1 loop), so the same channel on consecutive cycles (1 or 2 channels) works at full
+//! rate. The RAM's read data is never used when it collides with a write.
 //!
 //! # Writing rules (see the rust-hdl field notes)
 //! Every intermediate value has its own `Signal<Local>` of the right width, every operator
@@ -179,8 +180,6 @@ pub struct EncoderCore<const C: usize> {
 
     // ---- state memory and forwarding ----
     ram: StateRam<C>,
-    fwd_valid: DFF<Bit>,
-    fwd_ch: DFF<Bits<C>>,
     fwd_prev: DFF<Bits<10>>,
     fwd_a: DFF<Bits<16>>,
     fwd_n: DFF<Bits<6>>,
@@ -189,6 +188,7 @@ pub struct EncoderCore<const C: usize> {
     p1_valid: DFF<Bit>,
     p1_ch: DFF<Bits<C>>,
     p1_x: DFF<Bits<10>>,
+    p1_hit: DFF<Bit>,
     s1_prev: Signal<Local, Bits<10>>,
     s1_a: Signal<Local, Bits<16>>,
     s1_n: Signal<Local, Bits<6>>,
@@ -365,14 +365,13 @@ impl<const C: usize> EncoderCore<C> {
             accept: Default::default(),
             empty: Default::default(),
             ram: Default::default(),
-            fwd_valid: Default::default(),
-            fwd_ch: Default::default(),
             fwd_prev: Default::default(),
             fwd_a: Default::default(),
             fwd_n: Default::default(),
             p1_valid: Default::default(),
             p1_ch: Default::default(),
             p1_x: Default::default(),
+            p1_hit: Default::default(),
             s1_prev: Default::default(),
             s1_a: Default::default(),
             s1_n: Default::default(),
@@ -495,11 +494,11 @@ impl<const C: usize> Logic for EncoderCore<C> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, fwd_valid, fwd_ch, fwd_prev, fwd_a, fwd_n, p1_valid, p1_ch, p1_x,
-            p2_valid, p2_u, p2_a, p2_n, p3_valid, p3_u, p3_t, p3_b, p3_b3, p4_valid, p4_u,
-            p4_therm, p5_valid, p5_u, p5_sh, p5_half, p6_valid, p6_u, p6_v, p6_low, p6_sh, p6_half,
-            p7_valid, p7_u, p7_low, p7_sh, p7_esc, p7_q, p7_rh, p7_rw, p8_valid, p8_prefix,
-            p8_payload, p8_len, p9_valid, p9_code, p9_len, nb, acc, out_full, out_reg
+            self, clock, p1_hit, fwd_prev, fwd_a, fwd_n, p1_valid, p1_ch, p1_x, p2_valid, p2_u,
+            p2_a, p2_n, p3_valid, p3_u, p3_t, p3_b, p3_b3, p4_valid, p4_u, p4_therm, p5_valid,
+            p5_u, p5_sh, p5_half, p6_valid, p6_u, p6_v, p6_low, p6_sh, p6_half, p7_valid, p7_u,
+            p7_low, p7_sh, p7_esc, p7_q, p7_rh, p7_rw, p8_valid, p8_prefix, p8_payload, p8_len,
+            p9_valid, p9_code, p9_len, nb, acc, out_full, out_reg
         );
         clock!(self, clock, ram);
 
@@ -532,18 +531,24 @@ impl<const C: usize> Logic for EncoderCore<C> {
             self.p1_valid.d.next = self.accept.val();
             self.p1_ch.d.next = self.in_channel.val();
             self.p1_x.d.next = self.in_sample.val();
+            // The sample now in p1 writes its channel's state on this edge, which the read
+            // started on this edge cannot see: decide the forwarding here, not in s1.
+            self.p1_hit.d.next = false;
+            if self.p1_valid.q.val() {
+                if self.p1_ch.q.val() == self.in_channel.val() {
+                    self.p1_hit.d.next = true;
+                }
+            }
         }
 
         // ---- s1 update: forwarding, zigzag magnitude, new A and N, write back
         self.s1_prev.next = self.ram.read_prev.val();
         self.s1_a.next = self.ram.read_a.val();
         self.s1_n.next = self.ram.read_n.val();
-        if self.fwd_valid.q.val() {
-            if self.fwd_ch.q.val() == self.p1_ch.q.val() {
-                self.s1_prev.next = self.fwd_prev.q.val();
-                self.s1_a.next = self.fwd_a.q.val();
-                self.s1_n.next = self.fwd_n.q.val();
-            }
+        if self.p1_hit.q.val() {
+            self.s1_prev.next = self.fwd_prev.q.val();
+            self.s1_a.next = self.fwd_a.q.val();
+            self.s1_n.next = self.fwd_n.q.val();
         }
         // e = x - prev as a W-bit two's complement number; u = 2e (e >= 0) or -2e-1 (e < 0),
         // i.e. (d << 1) with every bit inverted when d is negative.
@@ -575,8 +580,6 @@ impl<const C: usize> Logic for EncoderCore<C> {
         self.ram.write_n.next = self.s1_n_new.val();
         self.ram.write_enable.next = self.p1_valid.q.val() & self.adv.val();
         if self.adv.val() {
-            self.fwd_valid.d.next = self.p1_valid.q.val();
-            self.fwd_ch.d.next = self.p1_ch.q.val();
             self.fwd_prev.d.next = self.p1_x.q.val();
             self.fwd_a.d.next = self.s1_a_new.val();
             self.fwd_n.d.next = self.s1_n_new.val();
