@@ -103,8 +103,8 @@ pub fn check_params(p: &CodecParams) -> Result<(), String> {
 /// One snapshot of the pipeline, for mismatch reports.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PipelineState {
-    /// Valid bits of the stage registers `p1..p9`.
-    pub stage_valid: [bool; 9],
+    /// Valid bits of the stage registers `p1, p1b, p2..p9`.
+    pub stage_valid: [bool; 10],
     /// Bits waiting in the accumulator.
     pub pending_bits: u32,
     pub accumulator: u32,
@@ -121,7 +121,7 @@ impl std::fmt::Display for PipelineState {
             .collect();
         write!(
             f,
-            "stages p1..p9 [{v}], pending bits {}, accumulator {:#010x}, out {} {:#010x}",
+            "stages p1,p1b,p2..p9 [{v}], pending bits {}, accumulator {:#010x}, out {} {:#010x}",
             self.pending_bits,
             self.accumulator,
             if self.out_valid { "valid" } else { "empty" },
@@ -150,6 +150,7 @@ pub struct EncoderCore<const C: usize> {
     k_ones10: Constant<Bits<10>>,
     k_one6: Constant<Bits<6>>,
     k_n_last: Constant<Bits<6>>,
+    k_n_before_last: Constant<Bits<6>>,
     k_n_half: Constant<Bits<6>>,
     k_zero16: Constant<Bits<16>>,
     k_one16: Constant<Bits<16>>,
@@ -183,12 +184,14 @@ pub struct EncoderCore<const C: usize> {
     fwd_prev: DFF<Bits<10>>,
     fwd_a: DFF<Bits<16>>,
     fwd_n: DFF<Bits<6>>,
+    fwd_full: DFF<Bit>,
 
     // ---- p1: accepted sample; s1 update ----
     p1_valid: DFF<Bit>,
     p1_ch: DFF<Bits<C>>,
     p1_x: DFF<Bits<10>>,
-    p1_hit: DFF<Bit>,
+    p1_hit1: DFF<Bit>,
+    p1_hit2: DFF<Bit>,
     s1_prev: Signal<Local, Bits<10>>,
     s1_a: Signal<Local, Bits<16>>,
     s1_n: Signal<Local, Bits<6>>,
@@ -196,11 +199,24 @@ pub struct EncoderCore<const C: usize> {
     s1_d2: ShiftLeft<10, 1>,
     s1_sign: Signal<Local, Bits<10>>,
     s1_u: Signal<Local, Bits<10>>,
-    s1_round: Signal<Local, Bits<16>>,
-    s1_sum: Signal<Local, Bits<16>>,
-    s1_halve: ShiftRight<16, 1>,
-    s1_a_new: Signal<Local, Bits<16>>,
-    s1_n_new: Signal<Local, Bits<6>>,
+
+    // ---- p1b: zigzagged sample; s1b adapt ----
+    p1b_valid: DFF<Bit>,
+    p1b_ch: DFF<Bits<C>>,
+    p1b_x: DFF<Bits<10>>,
+    p1b_u: DFF<Bits<10>>,
+    p1b_a: DFF<Bits<16>>,
+    p1b_n: DFF<Bits<6>>,
+    p1b_hit1: DFF<Bit>,
+    p1b_full: DFF<Bit>,
+    s1b_full: Signal<Local, Bit>,
+    s1b_a: Signal<Local, Bits<16>>,
+    s1b_n: Signal<Local, Bits<6>>,
+    s1b_round: Signal<Local, Bits<16>>,
+    s1b_sum: Signal<Local, Bits<16>>,
+    s1b_halve: ShiftRight<16, 1>,
+    s1b_a_new: Signal<Local, Bits<16>>,
+    s1b_n_new: Signal<Local, Bits<6>>,
 
     // ---- p2; s2 scale ----
     p2_valid: DFF<Bit>,
@@ -339,6 +355,7 @@ impl<const C: usize> EncoderCore<C> {
             k_ones10: k((1 << W) - 1),
             k_one6: k(1),
             k_n_last: k(window - 1),
+            k_n_before_last: k(window - 2),
             k_n_half: k(window / 2),
             k_zero16: k(0),
             k_one16: k(1),
@@ -368,10 +385,12 @@ impl<const C: usize> EncoderCore<C> {
             fwd_prev: Default::default(),
             fwd_a: Default::default(),
             fwd_n: Default::default(),
+            fwd_full: Default::default(),
             p1_valid: Default::default(),
             p1_ch: Default::default(),
             p1_x: Default::default(),
-            p1_hit: Default::default(),
+            p1_hit1: Default::default(),
+            p1_hit2: Default::default(),
             s1_prev: Default::default(),
             s1_a: Default::default(),
             s1_n: Default::default(),
@@ -379,11 +398,22 @@ impl<const C: usize> EncoderCore<C> {
             s1_d2: Default::default(),
             s1_sign: Default::default(),
             s1_u: Default::default(),
-            s1_round: Default::default(),
-            s1_sum: Default::default(),
-            s1_halve: Default::default(),
-            s1_a_new: Default::default(),
-            s1_n_new: Default::default(),
+            p1b_valid: Default::default(),
+            p1b_ch: Default::default(),
+            p1b_x: Default::default(),
+            p1b_u: Default::default(),
+            p1b_a: Default::default(),
+            p1b_n: Default::default(),
+            p1b_hit1: Default::default(),
+            p1b_full: Default::default(),
+            s1b_full: Default::default(),
+            s1b_a: Default::default(),
+            s1b_n: Default::default(),
+            s1b_round: Default::default(),
+            s1b_sum: Default::default(),
+            s1b_halve: Default::default(),
+            s1b_a_new: Default::default(),
+            s1b_n_new: Default::default(),
             p2_valid: Default::default(),
             p2_u: Default::default(),
             p2_a: Default::default(),
@@ -465,6 +495,7 @@ impl<const C: usize> EncoderCore<C> {
         PipelineState {
             stage_valid: [
                 self.p1_valid.q.val(),
+                self.p1b_valid.q.val(),
                 self.p2_valid.q.val(),
                 self.p3_valid.q.val(),
                 self.p4_valid.q.val(),
@@ -494,7 +525,8 @@ impl<const C: usize> Logic for EncoderCore<C> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, p1_hit, fwd_prev, fwd_a, fwd_n, p1_valid, p1_ch, p1_x, p2_valid, p2_u,
+            self, clock, p1_hit1, p1_hit2, p1b_valid, p1b_ch, p1b_x, p1b_u, p1b_a, p1b_n, p1b_hit1,
+            p1b_full, fwd_full, fwd_prev, fwd_a, fwd_n, p1_valid, p1_ch, p1_x, p2_valid, p2_u,
             p2_a, p2_n, p3_valid, p3_u, p3_t, p3_b, p3_b3, p4_valid, p4_u, p4_therm, p5_valid,
             p5_u, p5_sh, p5_half, p6_valid, p6_u, p6_v, p6_low, p6_sh, p6_half, p7_valid, p7_u,
             p7_low, p7_sh, p7_esc, p7_q, p7_rh, p7_rw, p8_valid, p8_prefix, p8_payload, p8_len,
@@ -507,6 +539,7 @@ impl<const C: usize> Logic for EncoderCore<C> {
         self.in_ready.next = self.adv.val() & (!self.flush.val());
         self.accept.next = self.in_valid.val() & self.in_ready.val();
         self.empty.next = !(self.p1_valid.q.val()
+            | self.p1b_valid.q.val()
             | self.p2_valid.q.val()
             | self.p3_valid.q.val()
             | self.p4_valid.q.val()
@@ -531,24 +564,37 @@ impl<const C: usize> Logic for EncoderCore<C> {
             self.p1_valid.d.next = self.accept.val();
             self.p1_ch.d.next = self.in_channel.val();
             self.p1_x.d.next = self.in_sample.val();
-            // The sample now in p1 writes its channel's state on this edge, which the read
-            // started on this edge cannot see: decide the forwarding here, not in s1.
-            self.p1_hit.d.next = false;
+            // The read started on this edge misses the writes of the two samples ahead (the
+            // one in p1 writes two edges later, the one in p1b on this edge): note here, at
+            // acceptance, whether they are the same channel, so no comparator sits in s1.
+            self.p1_hit1.d.next = false;
             if self.p1_valid.q.val() {
                 if self.p1_ch.q.val() == self.in_channel.val() {
-                    self.p1_hit.d.next = true;
+                    self.p1_hit1.d.next = true;
+                }
+            }
+            self.p1_hit2.d.next = false;
+            if self.p1b_valid.q.val() {
+                if self.p1b_ch.q.val() == self.in_channel.val() {
+                    self.p1_hit2.d.next = true;
                 }
             }
         }
 
-        // ---- s1 update: forwarding, zigzag magnitude, new A and N, write back
+        // ---- s1 zigzag: the previous sample of the channel (RAM, or forwarded from the
+        // sample one ahead in p1b, or from the state written on the last edge) and the
+        // zigzag magnitude. A and N are taken from the RAM or the last write here; the
+        // sample one ahead is still adapting them and is forwarded in s1b.
         self.s1_prev.next = self.ram.read_prev.val();
         self.s1_a.next = self.ram.read_a.val();
         self.s1_n.next = self.ram.read_n.val();
-        if self.p1_hit.q.val() {
+        if self.p1_hit2.q.val() {
             self.s1_prev.next = self.fwd_prev.q.val();
             self.s1_a.next = self.fwd_a.q.val();
             self.s1_n.next = self.fwd_n.q.val();
+        }
+        if self.p1_hit1.q.val() {
+            self.s1_prev.next = self.p1b_x.q.val();
         }
         // e = x - prev as a W-bit two's complement number; u = 2e (e >= 0) or -2e-1 (e < 0),
         // i.e. (d << 1) with every bit inverted when d is negative.
@@ -560,33 +606,64 @@ impl<const C: usize> Logic for EncoderCore<C> {
             self.s1_sign.next = self.k_ones10.val();
         }
         self.s1_u.next = self.s1_d2.result.val() ^ self.s1_sign.val();
-        self.s1_round.next = self.k_zero16.val();
-        if self.s1_n.val() == self.k_n_last.val() {
-            self.s1_round.next = self.k_one16.val();
-        }
-        self.s1_sum.next =
-            self.s1_a.val() + bit_cast::<16, 10>(self.s1_u.val()) + self.s1_round.val();
-        self.s1_halve.data.next = self.s1_sum.val();
-        self.s1_halve.amount.next = self.k_one1.val();
-        self.s1_a_new.next = self.s1_sum.val();
-        self.s1_n_new.next = self.s1_n.val() + self.k_one6.val();
-        if self.s1_n.val() == self.k_n_last.val() {
-            self.s1_a_new.next = self.s1_halve.result.val();
-            self.s1_n_new.next = self.k_n_half.val();
-        }
-        self.ram.write_address.next = self.p1_ch.q.val();
-        self.ram.write_prev.next = self.p1_x.q.val();
-        self.ram.write_a.next = self.s1_a_new.val();
-        self.ram.write_n.next = self.s1_n_new.val();
-        self.ram.write_enable.next = self.p1_valid.q.val() & self.adv.val();
         if self.adv.val() {
-            self.fwd_prev.d.next = self.p1_x.q.val();
-            self.fwd_a.d.next = self.s1_a_new.val();
-            self.fwd_n.d.next = self.s1_n_new.val();
-            self.p2_valid.d.next = self.p1_valid.q.val();
-            self.p2_u.d.next = self.s1_u.val();
-            self.p2_a.d.next = self.s1_a.val();
-            self.p2_n.d.next = self.s1_n.val();
+            self.p1b_valid.d.next = self.p1_valid.q.val();
+            self.p1b_ch.d.next = self.p1_ch.q.val();
+            self.p1b_x.d.next = self.p1_x.q.val();
+            self.p1b_u.d.next = self.s1_u.val();
+            self.p1b_a.d.next = self.s1_a.val();
+            self.p1b_n.d.next = self.s1_n.val();
+            self.p1b_hit1.d.next = self.p1_hit1.q.val();
+            self.p1b_full.d.next = false;
+            if self.s1_n.val() == self.k_n_last.val() {
+                self.p1b_full.d.next = true;
+            }
+        }
+
+        // ---- s1b adapt: A and N (forwarded from the write of the last edge when the sample
+        // ahead was the same channel), the new A and N, write back
+        // (`full` = N is at the window's last count, precomputed one stage early so the
+        // comparator is not in the loop through A)
+        self.s1b_a.next = self.p1b_a.q.val();
+        self.s1b_n.next = self.p1b_n.q.val();
+        self.s1b_full.next = self.p1b_full.q.val();
+        if self.p1b_hit1.q.val() {
+            self.s1b_a.next = self.fwd_a.q.val();
+            self.s1b_n.next = self.fwd_n.q.val();
+            self.s1b_full.next = self.fwd_full.q.val();
+        }
+        self.s1b_round.next = self.k_zero16.val();
+        if self.s1b_full.val() {
+            self.s1b_round.next = self.k_one16.val();
+        }
+        self.s1b_sum.next =
+            self.s1b_a.val() + bit_cast::<16, 10>(self.p1b_u.q.val()) + self.s1b_round.val();
+        self.s1b_halve.data.next = self.s1b_sum.val();
+        self.s1b_halve.amount.next = self.k_one1.val();
+        self.s1b_a_new.next = self.s1b_sum.val();
+        self.s1b_n_new.next = self.s1b_n.val() + self.k_one6.val();
+        if self.s1b_full.val() {
+            self.s1b_a_new.next = self.s1b_halve.result.val();
+            self.s1b_n_new.next = self.k_n_half.val();
+        }
+        self.ram.write_address.next = self.p1b_ch.q.val();
+        self.ram.write_prev.next = self.p1b_x.q.val();
+        self.ram.write_a.next = self.s1b_a_new.val();
+        self.ram.write_n.next = self.s1b_n_new.val();
+        self.ram.write_enable.next = self.p1b_valid.q.val() & self.adv.val();
+        if self.adv.val() {
+            self.fwd_prev.d.next = self.p1b_x.q.val();
+            self.fwd_a.d.next = self.s1b_a_new.val();
+            self.fwd_n.d.next = self.s1b_n_new.val();
+            // the new N is the last count exactly when N was one below it
+            self.fwd_full.d.next = false;
+            if self.s1b_n.val() == self.k_n_before_last.val() {
+                self.fwd_full.d.next = true;
+            }
+            self.p2_valid.d.next = self.p1b_valid.q.val();
+            self.p2_u.d.next = self.p1b_u.q.val();
+            self.p2_a.d.next = self.s1b_a.val();
+            self.p2_n.d.next = self.s1b_n.val();
         }
 
         // ---- s2 scale: t = thr·A, B = N·2^shift, B3 = 3·B
