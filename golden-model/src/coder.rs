@@ -476,6 +476,13 @@ pub fn decode_all(
     if bit_len > data.len() as u64 * 8 {
         return Err(Error::Corrupt("payload shorter than its bit length".into()));
     }
+    // Every code takes at least one bit: refuse a count the payload cannot hold before
+    // reserving memory for it (a 43-byte stream could otherwise claim 2^31 samples).
+    if (count as u64) > bit_len {
+        return Err(Error::Corrupt(format!(
+            "{bit_len} payload bits cannot hold {count} samples"
+        )));
+    }
     let p = *params;
     let w = p.sample_bits;
     let mut states = vec![ChannelState::initial(&p); channels];

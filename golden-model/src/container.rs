@@ -289,7 +289,14 @@ pub fn decompress(nrc: &[u8]) -> Result<Vec<u8>, Error> {
     if raw && n_exc != 0 {
         return Err(Error::Corrupt("exceptions in raw mode".into()));
     }
-    let mut exceptions = Vec::with_capacity(n_exc.min(count));
+    // Each exception takes 6 bytes: refuse a count the stream cannot hold before reserving
+    // memory for it (a hostile count would otherwise reserve gigabytes).
+    if n_exc as u64 * 6 > (body.len() - r.pos) as u64 {
+        return Err(Error::Corrupt(format!(
+            "{n_exc} exceptions do not fit in the rest of the stream"
+        )));
+    }
+    let mut exceptions = Vec::with_capacity(n_exc);
     for _ in 0..n_exc {
         let pos = r.u32("exceptions")?;
         let v = r.u16("exceptions")? as i16;
@@ -336,6 +343,26 @@ pub fn decompress(nrc: &[u8]) -> Result<Vec<u8>, Error> {
         return Err(Error::Corrupt(format!(
             "decoded WAV checksum {crc:#010x} differs from the original's {wav_crc:#010x}"
         )));
+    }
+    // A stream can only come from a WAV this model parses, with the header's format and these
+    // samples; a stored header (or a hostile one) that does not describe them is refused, so
+    // an `Ok` is always a WAV (a 45-byte stream with empty prefix and suffix decoded to 0 bytes).
+    match parse_wav(&bytes) {
+        Ok(p)
+            if p.channels == wav.channels
+                && p.sample_rate == wav.sample_rate
+                && p.prefix.len() == wav.prefix.len()
+                && p.samples.len() == wav.samples.len() => {}
+        Ok(_) => {
+            return Err(Error::Corrupt(
+                "the stored WAV header does not describe the decoded samples".into(),
+            ))
+        }
+        Err(e) => {
+            return Err(Error::Corrupt(format!(
+                "the decoded bytes are not a valid WAV ({e})"
+            )))
+        }
     }
     Ok(bytes)
 }

@@ -1,0 +1,436 @@
+//! The `neurice` binary end to end: round trips, the no-overwrite rule, bad inputs, `eval --json`
+//! and `info`. Each run is checked for its exit status, its stderr (a message, never a panic)
+//! and the files it leaves behind.
+
+use std::fs;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use neurice_model::grid::grid_value;
+use neurice_model::wav::Wav;
+use serde_json::Value;
+
+fn neurice(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_neurice"))
+        .args(args.iter().map(|a| a.as_ref()))
+        .output()
+        .expect("run the neurice binary")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[track_caller]
+fn assert_ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "expected success, got {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        stderr(o)
+    );
+}
+
+/// A failed run: non-zero exit, an error message on stderr that contains `want`, no panic.
+#[track_caller]
+fn assert_refused(o: &Output, want: &str) {
+    let err = stderr(o);
+    assert!(
+        !o.status.success(),
+        "expected failure, got success; stderr: {err}"
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "exit status {:?}; stderr: {err}",
+        o.status
+    );
+    assert!(err.contains("neurice: error:"), "no error message: {err:?}");
+    assert!(
+        err.to_lowercase().contains(&want.to_lowercase()),
+        "error does not mention {want:?}: {err}"
+    );
+    assert!(!err.contains("panicked"), "panic: {err}");
+}
+
+/// Names of the files in `dir`, sorted (to catch leftover outputs and temporary files).
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A 1-channel grid random walk of `n` samples as a canonical WAV (the model's writer).
+fn grid_wav(n: usize, seed: u32) -> Vec<u8> {
+    let mut r = seed.max(1);
+    let mut x = 512i32;
+    let samples = (0..n)
+        .map(|_| {
+            r ^= r << 13;
+            r ^= r >> 17;
+            r ^= r << 5;
+            x = (x + (r % 11) as i32 - 5).clamp(0, 1023);
+            grid_value(x as u32)
+        })
+        .collect();
+    Wav::canonical(1, 19531, samples).unwrap().to_bytes()
+}
+
+fn hound_wav(
+    spec: hound::WavSpec,
+    write: impl FnOnce(&mut hound::WavWriter<&mut Cursor<Vec<u8>>>),
+) -> Vec<u8> {
+    let mut buf = Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut buf, spec).unwrap();
+    write(&mut w);
+    w.finalize().unwrap();
+    buf.into_inner()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// Compresses and decompresses through the binary; returns the restored bytes.
+fn cli_roundtrip(dir: &Path, wav: &Path) -> Vec<u8> {
+    let nrc = dir.join("rt.nrc");
+    let back = dir.join("rt.wav");
+    let _ = fs::remove_file(&nrc);
+    let _ = fs::remove_file(&back);
+    assert_ok(&neurice(&[&"compress", &wav, &nrc]));
+    assert_ok(&neurice(&[&"decompress", &nrc, &back]));
+    fs::read(&back).unwrap()
+}
+
+fn data_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("NEURICE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/neuralink")
+        });
+    dir.is_dir().then_some(dir)
+}
+
+#[test]
+fn small_wavs_round_trip_byte_exact() {
+    let t = tempfile::tempdir().unwrap();
+    let grid = grid_wav(5000, 3);
+    let p = write(t.path(), "grid.wav", &grid);
+    assert_eq!(cli_roundtrip(t.path(), &p), grid);
+    // three channels: hound writes WAVE_FORMAT_EXTENSIBLE, a header the container stores verbatim
+    let spec = hound::WavSpec {
+        channels: 3,
+        sample_rate: 30_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let multi = hound_wav(spec, |w| {
+        for i in 0..3000i32 {
+            w.write_sample(((i * 7919) % 65536 - 32768) as i16).unwrap();
+        }
+    });
+    let p = write(t.path(), "multi.wav", &multi);
+    assert_eq!(cli_roundtrip(t.path(), &p), multi);
+}
+
+#[test]
+fn a_real_recording_round_trips_byte_exact() {
+    let Some(dir) = data_dir() else {
+        eprintln!("SKIPPED: no recordings at ../shared/data/neuralink (set NEURICE_DATA)");
+        return;
+    };
+    let mut wavs: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wav"))
+        .collect();
+    wavs.sort();
+    let first = wavs.first().expect("the data folder holds .wav files");
+    let t = tempfile::tempdir().unwrap();
+    let back = cli_roundtrip(t.path(), first);
+    assert!(
+        back == fs::read(first).unwrap(),
+        "{} did not round-trip",
+        first.display()
+    );
+    let nrc_len = fs::metadata(t.path().join("rt.nrc")).unwrap().len();
+    assert!(
+        nrc_len * 2 < back.len() as u64,
+        "{nrc_len} of {} bytes",
+        back.len()
+    );
+}
+
+#[test]
+fn existing_outputs_are_kept_unless_forced() {
+    let t = tempfile::tempdir().unwrap();
+    let wav = grid_wav(2000, 5);
+    let input = write(t.path(), "in.wav", &wav);
+    let out = write(t.path(), "out.nrc", b"keep me");
+    let o = neurice(&[&"compress", &input, &out]);
+    assert_refused(&o, "already exists");
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(fs::read(&out).unwrap(), b"keep me");
+
+    assert_ok(&neurice(&[&"compress", &input, &out, &"--force"]));
+    let nrc = fs::read(&out).unwrap();
+    assert_eq!(&nrc[..4], b"NRIC");
+
+    let back = write(t.path(), "back.wav", b"keep me too");
+    assert_refused(&neurice(&[&"decompress", &out, &back]), "already exists");
+    assert_eq!(fs::read(&back).unwrap(), b"keep me too");
+    assert_ok(&neurice(&[&"decompress", &out, &back, &"--force"]));
+    assert_eq!(fs::read(&back).unwrap(), wav);
+
+    // not even --force may write over the input
+    let o = neurice(&[&"compress", &input, &input, &"--force"]);
+    assert_refused(&o, "input");
+    assert_eq!(fs::read(&input).unwrap(), wav);
+    assert_eq!(listing(t.path()), ["back.wav", "in.wav", "out.nrc"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn outputs_get_the_permissions_of_a_newly_created_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = tempfile::tempdir().unwrap();
+    let input = write(t.path(), "in.wav", &grid_wav(100, 1));
+    let reference = write(t.path(), "plain", b"x"); // honours the umask like any new file
+    let out = t.path().join("out.nrc");
+    assert_ok(&neurice(&[&"compress", &input, &out]));
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode(&out),
+        mode(&reference),
+        "{:o} vs {:o}",
+        mode(&out),
+        mode(&reference)
+    );
+}
+
+#[test]
+fn bad_inputs_fail_cleanly_and_leave_nothing_behind() {
+    let wav = grid_wav(3000, 7);
+    let (nrc, _) = neurice_model::compress_wav(&wav).unwrap();
+    let int24 = hound_wav(
+        hound::WavSpec {
+            channels: 1,
+            sample_rate: 19531,
+            bits_per_sample: 24,
+            sample_format: hound::SampleFormat::Int,
+        },
+        |w| (0..100).for_each(|i| w.write_sample(i * 1000).unwrap()),
+    );
+    let float = hound_wav(
+        hound::WavSpec {
+            channels: 1,
+            sample_rate: 19531,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        },
+        |w| (0..100).for_each(|i| w.write_sample(i as f32 / 100.0).unwrap()),
+    );
+    let mut flipped = nrc.clone();
+    flipped[nrc.len() / 2] ^= 0x10;
+    let mut version = nrc.clone();
+    version[4] = 9;
+    let cases: Vec<(&str, &str, Vec<u8>, &str)> = vec![
+        (
+            "compress",
+            "text",
+            b"just some text, not audio\n".to_vec(),
+            "not a WAV",
+        ),
+        ("compress", "empty", Vec::new(), "not a WAV"),
+        (
+            "compress",
+            "truncated header",
+            wav[..30].to_vec(),
+            "truncated WAV",
+        ),
+        (
+            "compress",
+            "truncated data",
+            wav[..wav.len() - 101].to_vec(),
+            "truncated WAV",
+        ),
+        ("compress", "24-bit", int24, "24-bit"),
+        ("compress", "float", float, "floating-point"),
+        (
+            "decompress",
+            "truncated nrc",
+            nrc[..nrc.len() - 10].to_vec(),
+            "corrupt",
+        ),
+        ("decompress", "bit-flipped nrc", flipped, "checksum"),
+        ("decompress", "wrong version", version, "version 9"),
+        ("decompress", "a WAV", wav.clone(), "not a neurice stream"),
+        ("info", "truncated nrc", nrc[..20].to_vec(), "corrupt"),
+        ("info", "a WAV", wav.clone(), "not a neurice stream"),
+    ];
+    for (cmd, what, bytes, want) in cases {
+        let t = tempfile::tempdir().unwrap();
+        let input = write(t.path(), "input", &bytes);
+        let out = t.path().join("output");
+        let o = if cmd == "info" {
+            neurice(&[&cmd, &input])
+        } else {
+            neurice(&[&cmd, &input, &out])
+        };
+        assert_refused(&o, want);
+        assert!(
+            stderr(&o).contains("input"),
+            "{cmd} {what}: error does not name the file: {}",
+            stderr(&o)
+        );
+        assert_eq!(
+            listing(t.path()),
+            ["input"],
+            "{cmd} {what}: files left behind"
+        );
+        assert_eq!(
+            fs::read(&input).unwrap(),
+            bytes,
+            "{cmd} {what}: input changed"
+        );
+    }
+    // a missing input
+    let t = tempfile::tempdir().unwrap();
+    let o = neurice(&[
+        &"compress",
+        &t.path().join("nope.wav"),
+        &t.path().join("out.nrc"),
+    ]);
+    assert_refused(&o, "cannot read");
+    assert!(listing(t.path()).is_empty());
+}
+
+#[test]
+fn eval_json_reports_consistent_totals() {
+    let t = tempfile::tempdir().unwrap();
+    let wavs = [grid_wav(4000, 1), grid_wav(2500, 2), grid_wav(1000, 3)];
+    for (i, w) in wavs.iter().enumerate() {
+        write(t.path(), &format!("rec{i}.wav"), w);
+    }
+    write(t.path(), "notes.txt", b"not a recording");
+    let o = neurice(&[&"eval", &"--json", &t.path()]);
+    assert_ok(&o);
+    let v: Value = serde_json::from_slice(&o.stdout).expect("stdout is one JSON object");
+    let original: u64 = wavs.iter().map(|w| w.len() as u64).sum();
+    let compressed: u64 = wavs
+        .iter()
+        .map(|w| neurice_model::compress_wav(w).unwrap().0.len() as u64)
+        .sum();
+    assert_eq!(v["files"].as_u64(), Some(3), "{v}");
+    assert_eq!(v["original_bytes"].as_u64(), Some(original));
+    assert_eq!(v["compressed_bytes"].as_u64(), Some(compressed));
+    let ratio = v["ratio"].as_f64().expect("ratio is a number");
+    assert!(
+        (ratio - original as f64 / compressed as f64).abs() < 1e-12,
+        "{ratio}"
+    );
+    assert!(ratio > 2.0, "a slow grid walk compresses well: {ratio}");
+    assert_eq!(v["lossless"].as_bool(), Some(true));
+    let seconds = v["seconds"].as_f64().expect("seconds is a number");
+    assert!(seconds.is_finite() && seconds >= 0.0, "{seconds}");
+    assert_eq!(v["samples"].as_u64(), Some(7500));
+    assert_eq!(v["failed"].as_u64(), Some(0));
+    let per_file = v["per_file"].as_array().expect("per_file");
+    let names: Vec<&str> = per_file
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["rec0.wav", "rec1.wav", "rec2.wav"]);
+    for f in per_file {
+        assert_eq!(f["lossless"].as_bool(), Some(true), "{f}");
+    }
+}
+
+#[test]
+fn eval_reports_a_file_it_cannot_code_and_fails() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "good.wav", &grid_wav(1000, 4));
+    write(t.path(), "bad.wav", b"RIFF, but no");
+    let o = neurice(&[&"eval", &"--json", &t.path()]);
+    assert!(
+        !o.status.success(),
+        "one file failed: the exit status must say so"
+    );
+    assert!(!stderr(&o).contains("panicked"));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON even when a file fails");
+    assert_eq!(v["files"].as_u64(), Some(2));
+    assert_eq!(v["failed"].as_u64(), Some(1));
+    assert_eq!(v["lossless"].as_bool(), Some(false));
+    let bad = &v["per_file"][0];
+    assert_eq!(bad["file"].as_str(), Some("bad.wav"));
+    assert!(bad["error"].as_str().unwrap().contains("WAV"), "{bad}");
+}
+
+#[test]
+fn eval_without_wavs_is_a_clear_error() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "readme.txt", b"nothing to see");
+    assert_refused(
+        &neurice(&[&"eval", &"--json", &t.path()]),
+        "contains no .wav files",
+    );
+    let empty = tempfile::tempdir().unwrap();
+    assert_refused(
+        &neurice(&[&"eval", &empty.path()]),
+        "contains no .wav files",
+    );
+    assert_refused(
+        &neurice(&[&"eval", &t.path().join("missing")]),
+        "no such file",
+    );
+}
+
+#[test]
+fn info_describes_the_stream() {
+    let t = tempfile::tempdir().unwrap();
+    let wav = grid_wav(1234, 8);
+    let input = write(t.path(), "in.wav", &wav);
+    let nrc = t.path().join("in.nrc");
+    assert_ok(&neurice(&[&"compress", &input, &nrc]));
+    let o = neurice(&[&"info", &"--json", &nrc]);
+    assert_ok(&o);
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["version"].as_u64(), Some(1));
+    assert_eq!(v["mode"].as_str(), Some("grid10"));
+    assert_eq!(v["canonical_wav_header"].as_bool(), Some(true));
+    assert_eq!(v["channels"].as_u64(), Some(1));
+    assert_eq!(v["sample_rate"].as_u64(), Some(19531));
+    assert_eq!(v["frames"].as_u64(), Some(1234));
+    assert_eq!(v["params"]["sample_bits"].as_u64(), Some(10));
+    assert_eq!(
+        v["wav_crc32"].as_str(),
+        Some(format!("{:08x}", crc32_ieee(&wav)).as_str())
+    );
+    assert_eq!(v["bytes"].as_u64(), Some(fs::metadata(&nrc).unwrap().len()));
+    let o = neurice(&[&"info", &nrc]);
+    assert_ok(&o);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("grid10") && text.contains("1234 frames"),
+        "{text}"
+    );
+}
+
+/// CRC-32 (IEEE), bitwise: the checksum `info` prints, computed independently of the codec.
+fn crc32_ieee(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+        }
+    }
+    !crc
+}

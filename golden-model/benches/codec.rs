@@ -1,0 +1,146 @@
+//! Throughput of the golden model: the streaming encoder, the decoder and the whole container.
+//!
+//! Input: the first recording (sorted by name) in `$NEURICE_DATA`, else in
+//! `/work/shared/data/neuralink` or `../shared/data/neuralink` beside the workspace; without
+//! one, a deterministic synthetic grid signal (the bench says so). Throughput is in samples.
+//!
+//! ```text
+//! cargo bench -p neurice-model --bench codec -- --warm-up-time 1 --measurement-time 3
+//! ```
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use neurice_model::coder::decode_all;
+use neurice_model::container::to_grid;
+use neurice_model::wav::{parse_wav, Wav};
+use neurice_model::{compress_wav, decompress, grid, CodecParams, Encoder};
+
+/// The first `.wav` (sorted) of the data folder, if there is one.
+fn first_recording() -> Option<(PathBuf, Vec<u8>)> {
+    let dirs: Vec<PathBuf> = match std::env::var_os("NEURICE_DATA") {
+        Some(d) => vec![PathBuf::from(d)],
+        None => vec![
+            PathBuf::from("/work/shared/data/neuralink"),
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/neuralink"),
+        ],
+    };
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut wavs: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "wav"))
+            .collect();
+        wavs.sort();
+        if let Some(first) = wavs.into_iter().next() {
+            let bytes = std::fs::read(&first)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", first.display()));
+            return Some((first, bytes));
+        }
+    }
+    None
+}
+
+/// A deterministic 1-channel grid random walk as long as a typical recording (~5 s).
+fn synthetic_wav() -> Vec<u8> {
+    let mut x = 512i32;
+    let mut r = 0x2545_F491u32;
+    let samples: Vec<i16> = (0..98_000)
+        .map(|_| {
+            r ^= r << 13;
+            r ^= r >> 17;
+            r ^= r << 5;
+            x = (x + (r % 17) as i32 - 8).clamp(0, 1023);
+            grid::grid_value(x as u32)
+        })
+        .collect();
+    Wav::canonical(1, 19531, samples)
+        .expect("synthetic WAV")
+        .to_bytes()
+}
+
+fn codec(c: &mut Criterion) {
+    let wav_bytes = match first_recording() {
+        Some((path, bytes)) => {
+            println!("input: {} ({} bytes)", path.display(), bytes.len());
+            bytes
+        }
+        None => {
+            println!("input: SYNTHETIC grid random walk (no recording found; set NEURICE_DATA)");
+            synthetic_wav()
+        }
+    };
+    let wav = parse_wav(&wav_bytes).expect("the input is a 16-bit PCM WAV");
+    let channels = wav.channels as usize;
+    let (grid_idx, exceptions) = to_grid(&wav.samples);
+    println!(
+        "{} channel(s), {} samples, {} off-grid",
+        channels,
+        wav.samples.len(),
+        exceptions.len()
+    );
+    let samples = grid_idx.len() as u64;
+    let p = CodecParams::HARDWARE;
+
+    // The encoded payload, for the decoder (and a check that the bench decodes what it encodes).
+    let mut enc = Encoder::new(p, channels).expect("encoder");
+    let mut words = Vec::new();
+    for &x in &grid_idx {
+        if let (_, Some(w)) = enc.push(x) {
+            words.push(w);
+        }
+    }
+    words.extend(enc.flush());
+    let bits = enc.total_bits();
+    let payload: Vec<u8> = words
+        .iter()
+        .flat_map(|w| w.to_be_bytes())
+        .take(bits.div_ceil(8) as usize)
+        .collect();
+    assert_eq!(
+        decode_all(&p, channels, grid_idx.len(), &payload, bits).expect("decode"),
+        grid_idx
+    );
+    let (nrc, _) = compress_wav(&wav_bytes).expect("compress");
+    assert_eq!(decompress(&nrc).expect("decompress"), wav_bytes);
+    println!(
+        "payload {:.3} bits/sample, container {} -> {} bytes (ratio {:.4})",
+        bits as f64 / samples as f64,
+        wav_bytes.len(),
+        nrc.len(),
+        wav_bytes.len() as f64 / nrc.len() as f64
+    );
+
+    let mut g = c.benchmark_group("codec");
+    g.throughput(Throughput::Elements(samples));
+    g.bench_function("encode_push", |b| {
+        b.iter(|| {
+            let mut enc = Encoder::new(p, channels).expect("encoder");
+            let mut acc = 0u32;
+            for &x in black_box(&grid_idx) {
+                if let (_, Some(w)) = enc.push(x) {
+                    acc ^= w;
+                }
+            }
+            (acc, enc.flush(), enc.total_bits())
+        })
+    });
+    g.bench_function("decode_all", |b| {
+        b.iter(|| {
+            decode_all(&p, channels, grid_idx.len(), black_box(&payload), bits).expect("decode")
+        })
+    });
+    g.bench_function("compress_wav", |b| {
+        b.iter(|| compress_wav(black_box(&wav_bytes)).expect("compress"))
+    });
+    g.bench_function("decompress", |b| {
+        b.iter(|| decompress(black_box(&nrc)).expect("decompress"))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, codec);
+criterion_main!(benches);
