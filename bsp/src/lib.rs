@@ -1,1 +1,259 @@
-//! placeholder
+//! # neurice-bsp — the neurice core on the Alchitry Cu (iCE40HX8K-CB132)
+//!
+//! ```text
+//!  clk P7 100 MHz -> Pll (SB_PLL40_CORE, icepll values) -> core clock (default 60 MHz)
+//!  rst_n P8, usb_rx P14 -> BoardSystem: reset sync, UART RX -> in FIFO -> commands -> core
+//!  usb_tx M9, led[7:0]  <- BoardSystem: UART TX <- 4 bytes/word <- out FIFO <- core (+trailer)
+//! ```
+//! * [`top::CuTop`]: the top module `top` (ports `clk rst_n usb_rx usb_tx led[7:0]`): the PLL
+//!   ([`pll`]) and the board logic ([`system::BoardSystem`]: reset, USB-UART ([`uart`]),
+//!   FIFOs, the byte protocol ([`protocol`]), status LEDs and `neurice_hdl::Core1024`).
+//! * [`pins`]: the one pin table (with its sources); [`pcf`] writes the PCF from it.
+//! * [`board_verilog`] + [`pcf`]: what an iCE40 flow needs (`yosys synth_ice40 -top top`,
+//!   `nextpnr-ice40 --hx8k --package cb132 --freq <core_mhz>`).
+//!
+//! ## Verification status
+//! Verified in simulation only (no board has run this design yet):
+//! * the board logic with the real core (everything below the PLL), fed through a model of the
+//!   FTDI's UART, in rust-hdl's simulator (`tests/board_sim.rs`) and as emitted Verilog in
+//!   Verilator (`tests/board_verilog_sim.rs`): the bytes sent back are, bit for bit, the golden
+//!   model's words plus the trailer, and decode to the samples sent (1, 2, 3 and 5 channels,
+//!   60 to 400 samples, two flushed segments, an unknown command). Most runs use a reduced
+//!   UART divisor (7 or 8 clocks per bit); one uses the board's (60).
+//! * the generated `top` passes yosys `synth_ice40` and nextpnr-ice40 places and routes it
+//!   for the HX8K-CB132 with the PCF, meeting `--freq 60` (`board_places_at_the_default_clock`);
+//!   the PLL divider values equal `icepll -i 100 -o <MHz>` (`pll_table_matches_icepll`).
+//!
+//! Needs a board: the PLL's lock and output frequency, the pin locations and the UART
+//! direction (taken from Alchitry's own pin files, see [`pins`]; not observed), the FTDI's real
+//! baud rate and the host's serial settings, the reset button and LEDs, timing margins on
+//! silicon, and throughput with a real host (no flow control: see [`protocol`]).
+
+pub mod pins;
+pub mod pll;
+pub mod protocol;
+pub mod system;
+pub mod top;
+pub mod uart;
+
+use rust_hdl::prelude::*;
+
+pub use pins::pcf;
+pub use system::{BoardSystem, SystemConfig};
+pub use top::CuTop;
+
+/// Default UART rate (bits per second): the rate Alchitry's own serial examples use; FTDI
+/// UARTs derive it exactly (3 MHz / 3).
+pub const DEFAULT_BAUD: u32 = 1_000_000;
+/// Default channel count at power-up.
+pub const DEFAULT_CHANNELS: u16 = 1;
+
+/// What a bitstream is built for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BoardParams {
+    /// Core clock in MHz: a row of [`pll::PLL_TABLE`] (default [`pll::DEFAULT_CORE_MHZ`]).
+    pub core_mhz: u32,
+    /// UART bit rate; the divisor `core clock / baud` must be within 2 % of an integer.
+    pub baud: u32,
+    /// Channel count after power-up and reset (the host can change it, see [`protocol`]).
+    pub default_channels: u16,
+}
+
+impl Default for BoardParams {
+    fn default() -> Self {
+        Self {
+            core_mhz: pll::DEFAULT_CORE_MHZ,
+            baud: DEFAULT_BAUD,
+            default_channels: DEFAULT_CHANNELS,
+        }
+    }
+}
+
+impl BoardParams {
+    /// The PLL row, the UART divisor and the board-logic settings these parameters give.
+    pub fn resolve(&self) -> anyhow::Result<(pll::PllSetting, SystemConfig)> {
+        let pll = pll::pll_setting(self.core_mhz)?;
+        let f = pll.output_hz();
+        if self.baud == 0 {
+            anyhow::bail!("baud rate must be positive");
+        }
+        let div = (f / self.baud as f64).round();
+        let err = (f / div - self.baud as f64).abs() / self.baud as f64;
+        if err > 0.02 {
+            anyhow::bail!(
+                "{} baud from a {:.3} MHz core clock: divisor {div} is {:.1} % off (limit 2 %)",
+                self.baud,
+                f / 1e6,
+                err * 100.0
+            );
+        }
+        let cfg = SystemConfig {
+            baud_divisor: div as u32,
+            default_channels: self.default_channels,
+            heartbeat_half_period: (f / 2.0).round() as u32,
+        };
+        cfg.check()?;
+        Ok((pll, cfg))
+    }
+}
+
+/// The Verilog of [`CuTop`] (module `top`, ports `clk rst_n usb_rx usb_tx led[7:0]`).
+pub fn board_verilog(params: &BoardParams) -> anyhow::Result<String> {
+    let (pll, cfg) = params.resolve()?;
+    let mut uut = Box::new(CuTop::new(pll, &cfg)?);
+    uut.connect_all();
+    check_all(uut.as_ref())
+        .map_err(|e| anyhow::anyhow!("rust-hdl check of CuTop failed: {e:?}"))?;
+    Ok(generate_verilog(uut.as_ref()))
+}
+
+/// The Verilog of the board logic alone ([`BoardSystem`]: everything of [`CuTop`] below the
+/// PLL; module `top`, ports `clock reset_btn_n pll_locked uart_rx uart_tx leds[7:0]`), for
+/// simulating the emitted Verilog without the vendor PLL primitive.
+pub fn system_verilog(cfg: &SystemConfig) -> anyhow::Result<String> {
+    let mut uut = Box::new(BoardSystem::new(cfg)?);
+    uut.connect_all();
+    check_all(uut.as_ref())
+        .map_err(|e| anyhow::anyhow!("rust-hdl check of the board system failed: {e:?}"))?;
+    Ok(generate_verilog(uut.as_ref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_params_give_an_exact_divisor() {
+        let (pll, cfg) = BoardParams::default().resolve().unwrap();
+        assert_eq!(pll.requested_mhz, pll::DEFAULT_CORE_MHZ);
+        assert_eq!(
+            cfg.baud_divisor as f64 * DEFAULT_BAUD as f64,
+            pll.output_hz(),
+            "core clock / baud is not a whole number"
+        );
+        assert_eq!(cfg.default_channels, DEFAULT_CHANNELS);
+    }
+
+    #[test]
+    fn bad_params_are_errors() {
+        let p = |core_mhz, baud| BoardParams {
+            core_mhz,
+            baud,
+            default_channels: 1,
+        };
+        assert!(p(60, 0).resolve().is_err());
+        // 60 MHz / 7 Mbaud = 8.57: 9 is 4.8 % off
+        let e = p(60, 7_000_000).resolve().unwrap_err().to_string();
+        assert!(e.contains("off"), "{e}");
+        // divisor 3 < MIN_DIVISOR
+        assert!(p(60, 20_000_000).resolve().is_err());
+        assert!(p(61, DEFAULT_BAUD).resolve().is_err());
+        for default_channels in [0, 1025] {
+            let q = BoardParams {
+                default_channels,
+                ..Default::default()
+            };
+            assert!(q.resolve().is_err());
+        }
+        // 12 Mbaud at 60 MHz: divisor 5, fine
+        assert_eq!(p(60, 12_000_000).resolve().unwrap().1.baud_divisor, 5);
+    }
+
+    #[test]
+    fn top_ports_match_the_pin_table() {
+        let v = board_verilog(&BoardParams::default()).unwrap();
+        assert!(
+            v.contains("module top(clk,rst_n,usb_rx,usb_tx,led);"),
+            "top header"
+        );
+        assert!(v.contains("SB_PLL40_CORE"));
+        assert!(v.contains(".DIVF(7'd47)") && v.contains(".FILTER_RANGE(3'd2)"));
+        // every pin-table port is declared in `top` with the table's direction
+        for p in pins::CU_PINS {
+            let dir = match p.dir {
+                pins::Dir::In => "input",
+                pins::Dir::Out => "output",
+            };
+            let found = v.lines().take_while(|l| !l.contains("endmodule")).any(|l| {
+                l.trim_start().starts_with(dir) && l.trim_end().ends_with(&format!(" {};", p.port))
+            });
+            assert!(found, "port {} ({dir}) not in top", p.port);
+        }
+    }
+
+    /// Runs `program args` in `dir`, logging to `dir/log`; `None` when the program is absent.
+    fn tool(dir: &std::path::Path, log: &str, program: &str, args: &[&str]) -> Option<String> {
+        let out = match std::process::Command::new(program)
+            .current_dir(dir)
+            .args(args)
+            .output()
+        {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("SKIPPED: {program} not runnable ({e})");
+                return None;
+            }
+        };
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        std::fs::write(dir.join(log), &text).unwrap();
+        assert!(
+            out.status.success(),
+            "{program} failed ({}); log {}",
+            out.status,
+            dir.join(log).display()
+        );
+        Some(text)
+    }
+
+    #[test]
+    fn board_places_at_the_default_clock() {
+        let params = BoardParams::default();
+        let dir = std::env::temp_dir().join(format!("neurice-bsp-pnr-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("top.v"), board_verilog(&params).unwrap()).unwrap();
+        std::fs::write(dir.join("top.pcf"), pcf()).unwrap();
+        let Some(_) = tool(
+            &dir,
+            "yosys.log",
+            "yosys",
+            &[
+                "-q",
+                "-p",
+                "read_verilog top.v; synth_ice40 -top top -json top.json",
+            ],
+        ) else {
+            return;
+        };
+        let freq = params.core_mhz.to_string();
+        let Some(log) = tool(
+            &dir,
+            "nextpnr.log",
+            "nextpnr-ice40",
+            &[
+                "--hx8k",
+                "--package",
+                "cb132",
+                "--json",
+                "top.json",
+                "--pcf",
+                "top.pcf",
+                "--asc",
+                "top.asc",
+                "--freq",
+                &freq,
+                "--seed",
+                "1",
+            ],
+        ) else {
+            return;
+        };
+        let line = log
+            .lines()
+            .rfind(|l| l.contains("Max frequency for clock 'pll.clock_out'"))
+            .expect("no timing line in the nextpnr log");
+        eprintln!("{line}");
+        assert!(line.contains(&format!("PASS at {freq}.00 MHz")), "{line}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

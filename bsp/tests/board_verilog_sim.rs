@@ -1,0 +1,194 @@
+//! The board logic's EMITTED Verilog (module `top` = `BoardSystem`, below the PLL) in
+//! Verilator, against the same golden-model words as `board_sim.rs`: rust-hdl's simulation and
+//! its Verilog can disagree silently (see the rust-hdl field notes), so the Verilog is run too.
+//!
+//! The testbench `bsp/harness/board_tb.v` is the FTDI's UART (8N1, back-to-back bytes) at a
+//! reduced divisor of 8 core clocks per bit. The Verilator build (a minute or two on two
+//! cores) is cached under Cargo's test temp folder, keyed by a hash of the Verilog, the
+//! testbench and the flags. Skips with a notice when `verilator` is not on PATH.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use neurice_bsp::protocol;
+use neurice_bsp::SystemConfig;
+use neurice_model::coder::encode_all;
+use neurice_model::CodecParams;
+
+mod common;
+use common::signal;
+
+const TB: &str = include_str!("../harness/board_tb.v");
+const DIVISOR: u32 = 8;
+
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for p in parts {
+        for &b in p.iter() {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        h = (h ^ 0xff).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn run_logged(mut cmd: Command, log: &Path, what: &str) -> Result<()> {
+    let out = cmd.output().with_context(|| format!("running {what}"))?;
+    let text = format!(
+        "$ {cmd:?}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(log, &text)?;
+    if !out.status.success() {
+        let tail: Vec<&str> = text.lines().rev().take(30).collect();
+        bail!(
+            "{what} failed ({}); log {}:\n{}",
+            out.status,
+            log.display(),
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
+    Ok(())
+}
+
+/// Builds (or reuses) the Verilator testbench of the board logic; returns the executable.
+fn build() -> Result<PathBuf> {
+    let cfg = SystemConfig {
+        baud_divisor: DIVISOR,
+        default_channels: 1,
+        heartbeat_half_period: 1000,
+    };
+    let verilog = neurice_bsp::system_verilog(&cfg)?;
+    let flags = [
+        "--binary",
+        "-Wno-fatal",
+        "-Wno-lint",
+        "-Wno-style",
+        "-O2",
+        "--top-module",
+        "board_tb",
+    ];
+    let key = fnv1a(&[
+        verilog.as_bytes(),
+        TB.as_bytes(),
+        flags.join(" ").as_bytes(),
+    ]);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("board-vl-{key:016x}"));
+    let bin = dir.join("obj").join("board_tb");
+    if bin.is_file() {
+        return Ok(bin);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("top.v"), &verilog)?;
+    std::fs::write(dir.join("board_tb.v"), TB)?;
+    let mut cmd = Command::new("verilator");
+    cmd.current_dir(&dir)
+        .args(flags)
+        .arg(format!("-GDIV={DIVISOR}"))
+        .args([
+            "-j",
+            "2",
+            "--Mdir",
+            "obj",
+            "-o",
+            "board_tb",
+            "board_tb.v",
+            "top.v",
+        ]);
+    run_logged(
+        cmd,
+        &dir.join("build.log"),
+        "verilator build of the board testbench",
+    )?;
+    if !bin.is_file() {
+        bail!(
+            "verilator reported success but {} is missing",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+struct Run {
+    bytes: Vec<u8>,
+    cycles: u64,
+    framing_errors: u64,
+    leds: u8,
+}
+
+fn run(bin: &Path, dir: &Path, input: &[u8], bytes_out: usize) -> Result<Run> {
+    std::fs::create_dir_all(dir)?;
+    let hex: String = input.iter().map(|b| format!("{b:02x}\n")).collect();
+    let (inp, outp) = (dir.join("in.hex"), dir.join("out.hex"));
+    std::fs::write(&inp, hex)?;
+    let max_cycles = (input.len() + bytes_out + 64) as u64 * 10 * DIVISOR as u64 * 2;
+    let mut cmd = Command::new(bin);
+    cmd.arg(format!("+in={}", inp.display()))
+        .arg(format!("+out={}", outp.display()))
+        .arg(format!("+bytes_in={}", input.len()))
+        .arg(format!("+bytes_out={bytes_out}"))
+        .arg(format!("+max_cycles={max_cycles}"));
+    run_logged(cmd, &dir.join("run.log"), "board testbench")?;
+    let text = std::fs::read_to_string(&outp)?;
+    let mut bytes = Vec::new();
+    for line in text.lines() {
+        if let Some(end) = line.strip_prefix("end ") {
+            let f: Vec<&str> = end.split_whitespace().collect();
+            if f.len() != 3 {
+                bail!("bad end line {line:?}");
+            }
+            return Ok(Run {
+                bytes,
+                cycles: f[0].parse()?,
+                framing_errors: f[1].parse()?,
+                leds: u8::from_str_radix(f[2], 16)?,
+            });
+        }
+        bytes.push(u8::from_str_radix(line.trim(), 16).with_context(|| format!("{line:?}"))?);
+    }
+    bail!("the testbench output has no end line")
+}
+
+#[test]
+fn emitted_verilog_round_trips_through_the_uart() -> Result<()> {
+    if Command::new("verilator").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: verilator not on PATH; the board Verilog was not simulated");
+        return Ok(());
+    }
+    let t0 = std::time::Instant::now();
+    let bin = build()?;
+    eprintln!("verilator build: {:.1} s", t0.elapsed().as_secs_f64());
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("board-vl-runs");
+    for (channels, n, seed) in [(1usize, 400usize, 11u64), (2, 300, 12), (5, 300, 13)] {
+        let samples = signal(n, seed);
+        let x: Vec<u32> = samples.iter().map(|&v| v as u32).collect();
+        let (expected, _, _) = encode_all(&CodecParams::HARDWARE, channels, &x)?;
+        let input = protocol::stream_bytes(channels, &samples)?;
+        let r = run(
+            &bin,
+            &work.join(format!("{channels}ch")),
+            &input,
+            4 * (expected.len() + 1),
+        )?;
+        assert_eq!(r.framing_errors, 0, "{channels} ch: framing errors");
+        let words = protocol::words_from_bytes(&r.bytes)?;
+        let data = protocol::split_trailer(&words)?;
+        assert_eq!(data, &expected[..], "{channels} ch: words differ");
+        assert_eq!(protocol::decode_words(channels, n, data)?, samples);
+        assert_eq!(
+            r.leds & 0b0110_0000,
+            0,
+            "overflow/error LEDs: {:08b}",
+            r.leds
+        );
+        eprintln!(
+            "verilator: {channels} ch, {n} samples: {} words + trailer in {} cycles",
+            data.len(),
+            r.cycles
+        );
+    }
+    Ok(())
+}
