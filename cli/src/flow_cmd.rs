@@ -1,6 +1,7 @@
 //! `neurice flow`: the main job — golden-model eval, Verilator co-simulation of the core on
-//! the recordings (1024 channels interleaved), Verilog with its checks, iCE40 synthesis —
-//! into one report folder (`report.json` first, `index.html` for people).
+//! the recordings (1024 channels interleaved), Verilog with its checks, iCE40 synthesis, and
+//! power from activity measured on the gate-level netlist — into one report folder
+//! (`report.json` first, `index.html` with SVG charts for people).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -31,6 +32,9 @@ pub struct FlowArgs {
     /// Samples per recording in the co-simulation (default: all).
     #[arg(long)]
     max_samples: Option<usize>,
+    /// Clock cycles traced for the power estimate's switching activity.
+    #[arg(long, default_value_t = 100_000)]
+    power_cycles: u64,
     /// Print report.json to stdout instead of the summary.
     #[arg(long)]
     json: bool,
@@ -46,13 +50,13 @@ struct FlowReport {
     simulation: SimSummary,
     verilog: PathBuf,
     synthesis: neurice_synth::SynthReport,
+    power: crate::power_cmd::PowerSummary,
     stage_seconds: Vec<(String, f64)>,
-    not_yet_measured: Vec<String>,
 }
 
 fn stage(n: usize, name: &str, quiet: bool) {
     if !quiet {
-        eprintln!("[{n}/4] {name}");
+        eprintln!("[{n}/5] {name}");
     }
 }
 
@@ -180,6 +184,24 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
     let synthesis = synth_core(1024, a.freq, 1, &a.out.join("synth"))?;
     times.push(("synthesis".to_string(), t.elapsed().as_secs_f64()));
 
+    // 5. power, from activity measured on the gate-level netlist at the real-time duty cycle
+    stage(
+        5,
+        "power: switching activity of the gate-level netlist on the recordings",
+        quiet,
+    );
+    let t = Instant::now();
+    let data_dir = if synthetic { None } else { data.as_deref() };
+    let power = crate::power_cmd::run_power(
+        a.freq,
+        1024,
+        data_dir,
+        a.power_cycles,
+        &a.out.join("power"),
+        true,
+    )?;
+    times.push(("power".to_string(), t.elapsed().as_secs_f64()));
+
     let report = FlowReport {
         neurice_version: env!("CARGO_PKG_VERSION"),
         data_source: match (&data, synthetic) {
@@ -192,10 +214,8 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         simulation: sim,
         verilog: vfile,
         synthesis,
+        power,
         stage_seconds: times,
-        not_yet_measured: vec![
-            "power (issue 6: switching activity from the gate-level netlist on recordings)".into(),
-        ],
     };
     let json = serde_json::to_string_pretty(&report)?;
     std::fs::write(a.out.join("report.json"), &json)?;
@@ -232,6 +252,24 @@ fn print_summary(r: &FlowReport, out: &Path) {
         y.bram_used,
         y.bram_total
     );
+    let p = &r.power.power;
+    println!(
+        "  power      {:.2} mW typical ({:.2} .. {:.2}) at {} MHz: {:.2} uW/channel, {:.3} nJ/sample",
+        p.total_mw.typical,
+        p.total_mw.low,
+        p.total_mw.high,
+        p.clock_mhz,
+        p.uw_per_channel.typical,
+        p.nj_per_sample.typical
+    );
+    println!(
+        "  system     {:.1} Mbit/s compressed vs {} Mbit/s radio ({}); FPGA + radio {:.1} mW vs {} mW budget",
+        p.system.compressed_mbps,
+        p.system.radio_mbps,
+        if p.system.fits_radio { "fits" } else { "does NOT fit" },
+        p.system.total_system_mw.typical,
+        p.system.budget_mw
+    );
     println!("  report     {}", out.join("index.html").display());
 }
 
@@ -242,6 +280,7 @@ fn esc(s: &str) -> String {
 }
 
 fn html(r: &FlowReport) -> String {
+    use crate::svg::{columns, hbars};
     let mut rows = Vec::new();
     let mut row =
         |k: &str, v: String| rows.push(format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v)));
@@ -256,13 +295,14 @@ fn html(r: &FlowReport) -> String {
     }
     let s = &r.simulation;
     row(
-        "co-simulation",
+        "co-simulation (Verilator, emitted Verilog)",
         format!(
             "{} samples, {} channels, {} cycles, {} mismatches",
             s.samples, s.channels, s.cycles, s.mismatches
         ),
     );
     let y = &r.synthesis;
+    row("device", y.device.clone());
     row(
         "Fmax (MHz)",
         y.fmax_mhz.map_or("?".into(), |f| format!("{f:.2}")),
@@ -277,15 +317,101 @@ fn html(r: &FlowReport) -> String {
     );
     row("logic cells", format!("{} / {}", y.lc_used, y.lc_total));
     row("block RAM", format!("{} / {}", y.bram_used, y.bram_total));
-    for m in &r.not_yet_measured {
-        row("not yet measured", m.clone());
+    let p = &r.power.power;
+    row(
+        "FPGA power (mW, low / typical / high)",
+        format!(
+            "{:.2} / {:.2} / {:.2} at {} MHz",
+            p.total_mw.low, p.total_mw.typical, p.total_mw.high, p.clock_mhz
+        ),
+    );
+    row(
+        "per channel (µW, typical)",
+        format!("{:.2}", p.uw_per_channel.typical),
+    );
+    row(
+        "energy per sample (nJ, typical)",
+        format!("{:.3}", p.nj_per_sample.typical),
+    );
+    row(
+        "compressed stream vs radio",
+        format!(
+            "{:.1} Mbit/s vs {} Mbit/s ({})",
+            p.system.compressed_mbps,
+            p.system.radio_mbps,
+            if p.system.fits_radio {
+                "fits"
+            } else {
+                "does not fit"
+            }
+        ),
+    );
+    row("activity source", p.activity_source.clone());
+
+    let mut charts = Vec::new();
+    if let Some(e) = &r.eval {
+        let mut ratios: Vec<f64> = e.per_file.iter().map(|f| f.ratio).collect();
+        ratios.sort_by(|a, b| b.total_cmp(a));
+        charts.push(columns(
+            "Compression ratio per recording, sorted",
+            "",
+            &ratios,
+        ));
+        let total: u64 = e.s_histogram.iter().sum::<u64>().max(1);
+        let ks: Vec<(String, f64)> = e
+            .s_histogram
+            .iter()
+            .enumerate()
+            .map(|(si, &c)| {
+                (
+                    format!("s={si} (m={})", neurice_model::coder::m_value(si as u32)),
+                    100.0 * c as f64 / total as f64,
+                )
+            })
+            .collect();
+        charts.push(hbars(
+            "Golomb–Rice parameter usage (share of samples)",
+            "%",
+            &ks,
+            None,
+        ));
     }
+    let pct = |u: u64, t: u64| 100.0 * u as f64 / t.max(1) as f64;
+    charts.push(hbars(
+        "Resource use on the iCE40 HX8K",
+        "%",
+        &[
+            ("logic cells".into(), pct(y.lc_used, y.lc_total)),
+            ("block RAM".into(), pct(y.bram_used, y.bram_total)),
+        ],
+        Some(("budget", 25.0)),
+    ));
+    charts.push(hbars(
+        "Clock",
+        "MHz",
+        &[
+            ("Fmax".into(), y.fmax_mhz.unwrap_or(0.0)),
+            ("needed: 1024 ch × 20 kHz".into(), 20.48),
+        ],
+        Some(("target", y.target_mhz)),
+    ));
+    let items: Vec<(String, f64)> = p
+        .breakdown
+        .iter()
+        .map(|b| (b.name.clone(), b.mw.typical))
+        .collect();
+    charts.push(hbars("Power breakdown (typical)", "mW", &items, None));
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>neurice report</title>\
-         <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}th{{text-align:left;padding-right:2em}}</style>\
-         </head><body><h1>neurice report</h1>{}<table>{}</table>\
-         <p>Machine-readable: <a href=\"report.json\">report.json</a></p></body></html>\n",
-        if r.synthetic { "<p><strong>SYNTHETIC DATA</strong>: no recordings were found.</p>" } else { "" },
-        rows.join("\n")
+         <style>body{{font-family:sans-serif;max-width:62em;margin:2em auto}}th{{text-align:left;padding-right:2em;vertical-align:top}}svg{{display:block;margin:1.5em 0}}</style>\
+         </head><body><h1>neurice report</h1>{}<table>{}</table>{}\
+         <p>Machine-readable: <a href=\"report.json\">report.json</a>. Power assumptions and sources are listed there.</p></body></html>\n",
+        if r.synthetic {
+            "<p><strong>SYNTHETIC DATA</strong>: no recordings were found; every number below is for a generated signal.</p>"
+        } else {
+            ""
+        },
+        rows.join("\n"),
+        charts.join("\n")
     )
 }

@@ -379,9 +379,22 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let core = a.out.join("neurice_core.v");
+    let board = a.out.join("alchitry_cu_top.v");
+    let pcf = a.out.join("alchitry_cu.pcf");
+    let board_text = neurice_bsp::board_verilog(&neurice_bsp::BoardParams::default())?;
+    for p in [&core, &board, &pcf] {
+        if p.exists() && !a.force {
+            bail!(
+                "{} already exists; not overwriting it (use --force to replace it)",
+                p.display()
+            );
+        }
+    }
     write_new(&core, &text, a.force)?;
+    write_new(&board, &board_text, a.force)?;
+    write_new(&pcf, &neurice_bsp::pcf(), a.force)?;
     let mut rep = VerilogReport {
-        files: vec![core.clone()],
+        files: vec![core.clone(), board.clone(), pcf.clone()],
         top: "top",
         channels: a.channels,
         verilator_lint: "not run (--no-check)".into(),
@@ -417,9 +430,12 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&rep)?);
     } else {
         println!(
-            "wrote {} (top module `top`, {} channels)\nverilator lint: {}\nyosys check: {}",
+            "wrote {} (core, top module `top`, {} channels)\n      {} (Alchitry Cu board top, module `top`, 1024 channels, {} MHz core clock)\n      {}\ncore verilator lint: {}\ncore yosys check: {}",
             core.display(),
             a.channels,
+            board.display(),
+            neurice_bsp::BoardParams::default().core_mhz,
+            pcf.display(),
             rep.verilator_lint,
             rep.yosys_check
         );
@@ -485,6 +501,72 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
         print!("{}", neurice_synth::render_text(&r));
     }
     // A missed timing target is a result, reported with exit code 2.
+    Ok(if r.timing_met {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+
+#[derive(Args)]
+pub struct BitstreamArgs {
+    /// Output folder (created if missing; the flow's own files in it are replaced).
+    #[arg(short, long, default_value = "build/bitstream")]
+    out: PathBuf,
+    /// Core clock from the PLL, MHz (a row of the bsp's icepll table: 40, 48, 50, 60).
+    #[arg(long, default_value_t = neurice_bsp::pll::DEFAULT_CORE_MHZ)]
+    core_mhz: u32,
+    /// UART bit rate.
+    #[arg(long, default_value_t = neurice_bsp::DEFAULT_BAUD)]
+    baud: u32,
+    /// Place-and-route seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long)]
+    json: bool,
+}
+
+/// The Alchitry Cu bitstream: board top (PLL, UART, FIFOs, LEDs, 1024-channel core) with the
+/// pin constraints, through the same staged flow; `top.bin` is what `iceprog` programs.
+pub fn bitstream(a: BitstreamArgs) -> Result<ExitCode> {
+    let params = neurice_bsp::BoardParams {
+        core_mhz: a.core_mhz,
+        baud: a.baud,
+        ..Default::default()
+    };
+    let text = neurice_bsp::board_verilog(&params)?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let pcf = a.out.join("alchitry_cu.pcf");
+    std::fs::write(&pcf, neurice_bsp::pcf())
+        .with_context(|| format!("writing {}", pcf.display()))?;
+    let mut cfg = neurice_synth::FlowConfig::new(
+        neurice_synth::flow::VerilogSource::Text(text),
+        "top",
+        &a.out,
+    );
+    cfg.pcf = Some(pcf);
+    cfg.freq_mhz = a.core_mhz as f64;
+    cfg.seed = a.seed;
+    cfg.channels = 1024;
+    if !a.json {
+        eprintln!(
+            "Alchitry Cu top at {} MHz: yosys → nextpnr-ice40 → icepack in {} …",
+            a.core_mhz,
+            a.out.display()
+        );
+    }
+    let r = neurice_synth::run_flow(&cfg)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        print!("{}", neurice_synth::render_text(&r));
+        println!(
+            "program the board with: iceprog {}",
+            r.outputs.bin.display()
+        );
+    }
     Ok(if r.timing_met {
         ExitCode::SUCCESS
     } else {

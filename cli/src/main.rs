@@ -4,6 +4,8 @@ mod codec_cmds;
 mod files;
 mod flow_cmd;
 mod hw_cmds;
+mod power_cmd;
+mod svg;
 
 use std::process::ExitCode;
 
@@ -36,6 +38,10 @@ enum Command {
     Verilog(hw_cmds::VerilogArgs),
     /// Synthesise, place and route the core for the iCE40 HX8K (Alchitry Cu); timing and area.
     Synth(hw_cmds::SynthArgs),
+    /// Estimate power and energy from switching activity measured on recordings.
+    Power(power_cmd::PowerArgs),
+    /// Build the Alchitry Cu bitstream (board top with the core, PLL and UART).
+    Bitstream(hw_cmds::BitstreamArgs),
     /// The main job: eval, co-simulation, Verilog, synthesis; writes a report folder.
     Flow(flow_cmd::FlowArgs),
 }
@@ -51,6 +57,8 @@ fn main() -> ExitCode {
         Command::Verilog(a) => hw_cmds::verilog(a),
         Command::Synth(a) => hw_cmds::synth(a),
         Command::Flow(a) => flow_cmd::flow(a),
+        Command::Bitstream(a) => hw_cmds::bitstream(a),
+        Command::Power(a) => power_cmd::power(a),
     };
     match result {
         Ok(code) => code,

@@ -44,6 +44,17 @@
 // A fresh model (new VerilatedContext) is built for every run, so every run starts from the
 // design's `initial` state (the all-zero channel-state RAM).
 //
+// ## Optional VCD trace (only when compiled with -DNEURICE_TRACE and verilated with --trace)
+//   NEURICE_VCD=<path>        write a VCD of the FIRST run of the stimulus file to <path>;
+//   NEURICE_VCD_FROM=<n>      first traced cycle (default 0);
+//   NEURICE_VCD_CYCLES=<n>    number of traced clock edges (default: all).
+// Cycles are counted over the whole run (feeding, flush and the 8 cycles after idle); cycle c
+// is "inputs applied with the clock low, then the rising edge". The trace holds the low phase
+// of cycles from .. from+n (inclusive: the settling after the n-th edge is part of it) at
+// time 2c, and the n rising edges at time 2c+1, so the first dump is the initial snapshot
+// and every later change belongs to one of the n traced cycles. Without NEURICE_TRACE the
+// variables are ignored and the harness is exactly the untraced one.
+//
 // stdout: "progress N" (samples taken so far in this process, all runs) every 2^20 cycles and
 // at the end of each run. Exit status: 0 all runs ok, 3 some run failed (status written),
 // 1 internal error (message on stderr).
@@ -60,6 +71,9 @@
 
 #include "Vcore.h"
 #include "verilated.h"
+#ifdef NEURICE_TRACE
+#include "verilated_vcd_c.h"
+#endif
 
 namespace {
 
@@ -125,16 +139,83 @@ struct Result {
 
 uint64_t g_progress = 0;  // samples taken in this process
 
+#ifdef NEURICE_TRACE
+uint64_t env_u64(const char* name, uint64_t dflt) {
+    const char* v = std::getenv(name);
+    if (!v || !*v) return dflt;
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long x = std::strtoull(v, &end, 10);
+    if (errno || *end || *v == '-') die(std::string(name) + ": not a cycle count: " + v);
+    return x;
+}
+
+// The VCD of one run, limited to a window of cycles (see the file header).
+class Tracer {
+  public:
+    // Armed for the first run only, when NEURICE_VCD is set.
+    Tracer(VerilatedContext* ctx, bool first_run) {
+        const char* p = std::getenv("NEURICE_VCD");
+        if (!first_run || !p || !*p) return;
+        path_ = p;
+        from_ = env_u64("NEURICE_VCD_FROM", 0);
+        count_ = env_u64("NEURICE_VCD_CYCLES", UINT64_MAX);
+        ctx->traceEverOn(true);
+    }
+    void attach(Vcore* top) {
+        if (path_.empty()) return;
+        vcd_ = std::make_unique<VerilatedVcdC>();
+        top->trace(vcd_.get(), 99);
+        vcd_->open(path_.c_str());
+        if (!vcd_->isOpen()) die(path_ + ": cannot open the VCD file");
+    }
+    // After the low-phase eval of cycle c.
+    void low(uint64_t c) {
+        if (vcd_ && c >= from_ && c - from_ <= count_) vcd_->dump(2 * c);
+    }
+    // After the rising-edge eval of cycle c.
+    void high(uint64_t c) {
+        if (vcd_ && c >= from_ && c - from_ < count_) vcd_->dump(2 * c + 1);
+    }
+    // Before the model is destroyed.
+    void close() {
+        if (vcd_) vcd_->close();
+        vcd_.reset();
+    }
+
+  private:
+    std::string path_;
+    uint64_t from_ = 0, count_ = 0;
+    std::unique_ptr<VerilatedVcdC> vcd_;
+};
+#else
+// Tracing compiled out: no-ops.
+struct Tracer {
+    Tracer(VerilatedContext*, bool) {}
+    void attach(Vcore*) {}
+    void low(uint64_t) {}
+    void high(uint64_t) {}
+    void close() {}
+};
+#endif
+
 void report_progress(uint64_t current_run_taken) {
     std::printf("progress %llu\n", (unsigned long long)(g_progress + current_run_taken));
     std::fflush(stdout);
 }
 
-Result simulate(const Run& run) {
+Result simulate(const Run& run, bool first_run) {
     Result r;
     auto ctx = std::make_unique<VerilatedContext>();
     ctx->randReset(0);
+    Tracer tracer(ctx.get(), first_run);
     auto top = std::make_unique<Vcore>(ctx.get(), "core");
+    tracer.attach(top.get());
+    struct CloseTrace {  // declared after `top`: closes the VCD before the model goes
+        Tracer& t;
+        ~CloseTrace() { t.close(); }
+    } close_trace{tracer};
+    uint64_t tc = 0;  // clock edges of this run, after-idle cycles included (trace time base)
 
     uint64_t x = run.seed ? run.seed : 1;
     auto draw = [&x]() {
@@ -168,12 +249,14 @@ Result simulate(const Run& run) {
         top->out_ready = !bp;
         top->flush = 0;
         top->eval();
+        tracer.low(tc);
         const bool in_take = top->in_valid && top->in_ready;
         const bool out_take = top->out_valid && top->out_ready;
         const uint32_t w = top->out_word;
         if (top->in_valid && !top->in_ready) r.stall_cycles++;
         top->clock = 1;
         top->eval();
+        tracer.high(tc++);
         r.cycles++;
         if (out_take) r.words.push_back(w);
         if (in_take) {
@@ -199,6 +282,7 @@ Result simulate(const Run& run) {
         top->out_ready = !bp;
         top->flush = 1;
         top->eval();
+        tracer.low(tc);
         if (top->idle && !top->out_valid) break;
         if (r.flush_cycles >= kFlushCap) {
             r.status = 2;
@@ -208,6 +292,7 @@ Result simulate(const Run& run) {
         const uint32_t w = top->out_word;
         top->clock = 1;
         top->eval();
+        tracer.high(tc++);
         r.cycles++;
         r.flush_cycles++;
         if (out_take) r.words.push_back(w);
@@ -221,10 +306,12 @@ Result simulate(const Run& run) {
         top->out_ready = 1;
         top->flush = 0;
         top->eval();
+        if (i > 0) tracer.low(tc);  // i == 0: the low phase already traced by the flush loop
         const bool out_take = top->out_valid && top->out_ready;
         const uint32_t w = top->out_word;
         top->clock = 1;
         top->eval();
+        tracer.high(tc++);
         if (out_take) {
             r.words.push_back(w);
             r.extra_words++;
@@ -275,7 +362,7 @@ int main(int argc, char** argv) {
             die("run " + std::to_string(i) + ": per-mille values must be below 1000 (1000 would never offer a sample or take a word)");
 
         const auto t0 = std::chrono::steady_clock::now();
-        Result r = simulate(run);
+        Result r = simulate(run, i == 0);
         r.sim_nanos = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::steady_clock::now() - t0)
                                    .count());

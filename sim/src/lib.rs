@@ -19,6 +19,7 @@
 
 use std::path::Path;
 
+pub mod activity;
 pub mod gatelevel;
 pub mod rusthdl;
 pub mod verilator;

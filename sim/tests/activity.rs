@@ -1,0 +1,166 @@
+//! Switching activity of the iCE40 gate-level netlist (neurice_sim::activity).
+//! Needs yosys and Verilator (scripts/install-tools.sh); without them the tests print a
+//! SKIPPED notice. The recordings measurement is `#[ignore]`d (minutes): run it with
+//! `cargo test --release -p neurice-sim --test activity -- --ignored --nocapture`.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+use neurice_model::CodecParams;
+use neurice_sim::activity::{self, ActivityReport};
+use neurice_sim::verilator::{self, Pattern};
+use neurice_sim::{gatelevel, Stimulus};
+use neurice_synth::power::SAMPLE_RATE_HZ;
+
+fn build_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("activity")
+}
+
+fn tools_or_skip(test: &str) -> bool {
+    if !verilator::available() {
+        eprintln!("SKIPPED {test}: Verilator not found (run sudo scripts/install-tools.sh)");
+        return false;
+    }
+    if let Err(e) = gatelevel::yosys_datdir() {
+        eprintln!("SKIPPED {test}: {e}");
+        return false;
+    }
+    true
+}
+
+/// The core's iCE40 netlist (1024 channels), synthesised once per RTL text; or the netlist
+/// file named by `NEURICE_NETLIST` (e.g. the flow's `top_netlist.v`).
+fn netlist() -> String {
+    if let Some(p) = std::env::var_os("NEURICE_NETLIST") {
+        return std::fs::read_to_string(&p)
+            .unwrap_or_else(|e| panic!("NEURICE_NETLIST={}: {e}", PathBuf::from(p).display()));
+    }
+    let rtl = neurice_hdl::verilog(&CodecParams::HARDWARE, 1024).expect("core Verilog");
+    let key = {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &b in rtl.as_bytes() {
+            h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h
+    };
+    let cached = build_dir().join(format!("netlist-{key:016x}.v"));
+    if let Ok(t) = std::fs::read_to_string(&cached) {
+        return t;
+    }
+    let work = build_dir().join(format!("yosys-{}", std::process::id()));
+    let net = gatelevel::netlist(&rtl, "top", &work).expect("yosys synth_ice40");
+    std::fs::write(&cached, &net).expect("caching the netlist");
+    net
+}
+
+fn rates(r: &ActivityReport) -> [f64; 3] {
+    let a = &r.activity;
+    [a.ff_toggle_rate, a.lut_toggle_rate, a.carry_toggle_rate]
+}
+
+#[test]
+fn activity_is_in_range_and_follows_the_input() {
+    if !tools_or_skip("activity_is_in_range_and_follows_the_input") {
+        return;
+    }
+    let net = netlist();
+    let (warmup, cycles) = (2_000u64, 6_000u64);
+    let n = activity::samples_needed(0, warmup, cycles);
+    let channels = 4;
+    let constant = stim(channels, vec![512; n], 0, 0, "constant 512");
+    let noisy = stim(channels, noise(n, 3), 0, 0, "white noise");
+    let c = activity::measure(&net, "top", &constant, &build_dir(), warmup, cycles).unwrap();
+    let z = activity::measure(&net, "top", &noisy, &build_dir(), warmup, cycles).unwrap();
+    eprint!("{}{}", activity::render(&c), activity::render(&z));
+
+    // the window is where it was asked for, with every cell class found
+    for r in [&c, &z] {
+        assert_eq!(r.window.cycles, cycles);
+        assert_eq!(r.window.from_cycle, warmup);
+        assert_eq!(r.golden_mismatches, 0);
+        for class in ["ff", "lut", "carry"] {
+            assert!(r.vcd.classes[class].signals > 0, "{class}");
+        }
+        // a sample offered and taken every cycle (no gaps, no backpressure)
+        assert!(
+            r.window.samples_per_clock > 0.9,
+            "{}",
+            r.window.samples_per_clock
+        );
+        assert!(r.activity.bram_reads_per_clock <= r.netlist.cells.bram as f64);
+        assert!(r.activity.bram_writes_per_clock <= r.netlist.cells.bram as f64);
+        assert!(r.activity.activity_source.contains("gate-level"));
+    }
+    // noise: every class switches, less than once per clock on average
+    for (k, v) in rates(&z).into_iter().enumerate() {
+        assert!(v > 0.0 && v < 1.0, "noise class {k}: {v}");
+    }
+    for (k, v) in rates(&c).into_iter().enumerate() {
+        assert!((0.0..1.0).contains(&v), "constant class {k}: {v}");
+    }
+    // full-scale noise makes long codes and large deltas: far more switching than a constant
+    assert!(
+        z.activity.ff_toggle_rate > 1.5 * c.activity.ff_toggle_rate,
+        "ff: noise {} vs constant {}",
+        z.activity.ff_toggle_rate,
+        c.activity.ff_toggle_rate
+    );
+    assert!(
+        z.activity.lut_toggle_rate > 1.5 * c.activity.lut_toggle_rate,
+        "lut: noise {} vs constant {}",
+        z.activity.lut_toggle_rate,
+        c.activity.lut_toggle_rate
+    );
+    // noise fills words faster
+    assert!(z.window.words_per_clock > c.window.words_per_clock);
+}
+
+/// 1024 recordings interleaved as 1024 channels at the real-time duty cycle of each clock in
+/// `NEURICE_ACTIVITY_CLOCKS` (MHz, comma-separated; default 48,20.48). Warm-up:
+/// `NEURICE_ACTIVITY_WARMUP_FRAMES` samples per channel (default 64, the coder's adaptation
+/// window) before the traced window of `NEURICE_ACTIVITY_CYCLES` clocks (default 100000).
+/// Prints the reports (JSON on stdout).
+#[test]
+#[ignore]
+fn activity_on_recordings_at_real_time_duty() {
+    if !tools_or_skip("activity_on_recordings_at_real_time_duty") {
+        return;
+    }
+    let Some(dir) = data_or_skip("activity_on_recordings_at_real_time_duty") else {
+        return;
+    };
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
+    let clocks: Vec<f64> = env("NEURICE_ACTIVITY_CLOCKS", "48,20.48")
+        .split(',')
+        .map(|s| s.trim().parse().expect("clock MHz"))
+        .collect();
+    let warmup_frames: u64 = env("NEURICE_ACTIVITY_WARMUP_FRAMES", "64").parse().unwrap();
+    let cycles: u64 = env("NEURICE_ACTIVITY_CYCLES", "100000").parse().unwrap();
+    let net = netlist();
+    let files = verilator::collect_wavs(&[dir]).unwrap();
+    for mhz in clocks {
+        let gap = activity::gap_per_mille_for_clock(mhz, 1024, SAMPLE_RATE_HZ).unwrap();
+        let warmup = (warmup_frames as f64 * 1024.0 / (1.0 - gap as f64 / 1000.0)).ceil() as u64;
+        let frames = activity::samples_needed(gap, warmup, cycles).div_ceil(1024);
+        let pattern = Pattern {
+            input_gap_per_mille: gap,
+            backpressure_per_mille: 0,
+            seed: 0x5EED,
+        };
+        let t = std::time::Instant::now();
+        let stims = verilator::load_stimuli(&files, 1024, Some(frames), pattern, 2).unwrap();
+        let s: &Stimulus = &stims[0];
+        let r = activity::measure(&net, "top", s, &build_dir(), warmup, cycles).unwrap();
+        eprintln!(
+            "== {mhz} MHz (gap {gap}‰), {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+        eprint!("{}", activity::render(&r));
+        let mut j = serde_json::to_value(&r).unwrap();
+        j["vcd"]["busiest"] = serde_json::Value::Null;
+        println!("{}", serde_json::to_string_pretty(&j).unwrap());
+        assert_eq!(r.golden_mismatches, 0);
+    }
+}
