@@ -1,0 +1,278 @@
+//! The hardware commands end to end: `sim`, `verilog`, `synth`, `power`, `bitstream`.
+//! They run on small generated WAVs (no recordings needed); commands that need the FPGA
+//! tools print a SKIPPED notice when the tools are missing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use neurice_model::grid::grid_value;
+use neurice_model::wav::Wav;
+use serde_json::Value;
+
+fn neurice(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_neurice"))
+        .args(args.iter().map(|a| a.as_ref()))
+        .output()
+        .expect("neurice runs")
+}
+
+fn json(o: &Output) -> Value {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstderr: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).expect("stdout is one JSON object")
+}
+
+fn tool(name: &str) -> bool {
+    let ok = Command::new(name)
+        .arg(if name == "verilator" {
+            "--version"
+        } else {
+            "-V"
+        })
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIPPED: {name} not found (run sudo scripts/install-tools.sh)");
+    }
+    ok
+}
+
+/// Small grid WAVs (random walks), written to `dir`.
+fn wavs(dir: &Path, files: usize, n: usize) -> Vec<PathBuf> {
+    (0..files)
+        .map(|f| {
+            let mut r = 0x9E37_79B9u32 ^ (f as u32 + 1);
+            let mut x = 512i32;
+            let samples = (0..n)
+                .map(|_| {
+                    r ^= r << 13;
+                    r ^= r >> 17;
+                    r ^= r << 5;
+                    x = (x + (r % 41) as i32 - 20).clamp(0, 1023);
+                    grid_value(x as u32)
+                })
+                .collect();
+            let p = dir.join(format!("w{f}.wav"));
+            std::fs::write(&p, Wav::canonical(1, 19531, samples).unwrap().to_bytes()).unwrap();
+            p
+        })
+        .collect()
+}
+
+fn vl_cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("verilator")
+}
+
+#[test]
+fn sim_rusthdl_json_is_bit_exact_on_two_channels_with_backpressure() {
+    let d = tempfile::tempdir().unwrap();
+    wavs(d.path(), 2, 3000);
+    let o = neurice(&[
+        &"sim",
+        &"--engine",
+        &"rusthdl",
+        &"--channels",
+        &"2",
+        &"--gap",
+        &"200",
+        &"--backpressure",
+        &"300",
+        &"--json",
+        &d.path(),
+    ]);
+    let v = json(&o);
+    assert_eq!(v["engine"], "rusthdl");
+    assert_eq!(v["channels"], 2);
+    assert_eq!(v["samples"], 6000);
+    assert_eq!(v["mismatches"], 0);
+    assert_eq!(v["words"], v["expected_words"]);
+    assert!(
+        v["cycles"].as_u64().unwrap() > 6000,
+        "gaps and backpressure cost cycles"
+    );
+    assert!(v["stall_cycles"].as_u64().unwrap() > 0);
+    assert!(v["ratio"].as_f64().unwrap() > 1.0);
+}
+
+#[test]
+fn sim_rejects_bad_arguments() {
+    let d = tempfile::tempdir().unwrap();
+    wavs(d.path(), 1, 100);
+    for args in [
+        vec!["--channels", "0"],
+        vec!["--channels", "1025"],
+        vec!["--gap", "1000"],
+    ] {
+        let mut a: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"sim", &"--engine", &"rusthdl"];
+        for x in &args {
+            a.push(x);
+        }
+        let p = d.path();
+        a.push(&p);
+        let o = neurice(&a);
+        assert!(!o.status.success(), "{args:?} must fail");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            e.contains("error") && !e.contains("panicked"),
+            "{args:?}: {e}"
+        );
+    }
+    let o = neurice(&[
+        &"sim",
+        &"--engine",
+        &"rusthdl",
+        &d.path().join("missing.wav"),
+    ]);
+    assert!(!o.status.success());
+}
+
+#[test]
+fn sim_verilator_agrees_with_rusthdl() {
+    if !tool("verilator") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    wavs(d.path(), 3, 2000);
+    let run = |engine: &str| {
+        json(&neurice(&[
+            &"sim",
+            &"--engine",
+            &engine,
+            &"--channels",
+            &"3",
+            &"--gap",
+            &"100",
+            &"--backpressure",
+            &"400",
+            &"--build-dir",
+            &vl_cache(),
+            &"--json",
+            &d.path(),
+        ]))
+    };
+    let (v, r) = (run("verilator"), run("rusthdl"));
+    assert_eq!(v["mismatches"], 0);
+    for k in ["samples", "cycles", "stall_cycles", "words"] {
+        assert_eq!(v[k], r[k], "{k}");
+    }
+}
+
+#[test]
+fn verilog_writes_checked_files_and_keeps_existing_ones() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("v");
+    let checks = tool("verilator") && tool("yosys");
+    let first = if checks {
+        json(&neurice(&[&"verilog", &"-o", &out, &"--json"]))
+    } else {
+        json(&neurice(&[
+            &"verilog",
+            &"-o",
+            &out,
+            &"--no-check",
+            &"--json",
+        ]))
+    };
+    if checks {
+        assert!(first["verilator_lint"]
+            .as_str()
+            .unwrap()
+            .starts_with("clean"));
+        assert!(first["yosys_check"].as_str().unwrap().starts_with("clean"));
+    }
+    let core = out.join("neurice_core.v");
+    let text = std::fs::read_to_string(&core).unwrap();
+    assert!(text.contains("module top(") && text.contains("no_rw_check"));
+    assert!(out.join("alchitry_cu_top.v").is_file() && out.join("alchitry_cu.pcf").is_file());
+    std::fs::write(&core, "keep me").unwrap();
+    let o = neurice(&[&"verilog", &"-o", &out, &"--no-check"]);
+    assert!(!o.status.success());
+    assert_eq!(std::fs::read_to_string(&core).unwrap(), "keep me");
+    let o = neurice(&[&"verilog", &"-o", &out, &"--no-check", &"--force"]);
+    assert!(o.status.success());
+    assert_eq!(std::fs::read_to_string(&core).unwrap(), text);
+}
+
+#[test]
+fn synth_json_reports_timing_and_area() {
+    if !(tool("yosys") && tool("nextpnr-ice40") && tool("icepack")) {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let v = json(&neurice(&[
+        &"synth",
+        &"--channels",
+        &"16",
+        &"--freq",
+        &"30",
+        &"-o",
+        &d.path(),
+        &"--json",
+    ]));
+    assert_eq!(v["device"], "iCE40HX8K-CB132");
+    assert_eq!(v["channels"], 16);
+    assert_eq!(v["target_mhz"], 30.0);
+    let fmax = v["fmax_mhz"].as_f64().unwrap();
+    assert!(fmax > 30.0 && v["timing_met"] == true, "fmax {fmax}");
+    assert!(v["lc_used"].as_u64().unwrap() > 100);
+    assert_eq!(v["lc_total"], 7680);
+    assert!(v["bram_used"].as_u64().unwrap() >= 1);
+    assert_eq!(v["bram_total"], 32);
+    assert_eq!(
+        v["realtime_channels_at_20khz"].as_u64().unwrap(),
+        (fmax * 1e6 / 20_000.0).floor() as u64
+    );
+    assert!(d.path().join("top.bin").is_file() && d.path().join("build.sh").is_file());
+}
+
+#[test]
+fn power_json_has_the_measured_fields() {
+    if !(tool("yosys") && tool("nextpnr-ice40") && tool("verilator")) {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    wavs(&data, 4, 3000);
+    let v = json(&neurice(&[
+        &"power",
+        &"--channels",
+        &"4",
+        &"--freq",
+        &"20",
+        &"--cycles",
+        &"4000",
+        &"--data",
+        &data,
+        &"-o",
+        &d.path().join("work"),
+        &"--json",
+    ]));
+    for k in [
+        "static_mw",
+        "dynamic_mw",
+        "total_mw",
+        "uw_per_channel",
+        "nj_per_sample",
+    ] {
+        let b = &v[k];
+        let (lo, ty, hi) = (
+            b["low"].as_f64().unwrap(),
+            b["typical"].as_f64().unwrap(),
+            b["high"].as_f64().unwrap(),
+        );
+        assert!(0.0 < lo && lo <= ty && ty <= hi, "{k}: {b}");
+    }
+    assert_eq!(v["clock_mhz"], 20.0);
+    assert!(v["activity_source"]
+        .as_str()
+        .unwrap()
+        .contains("gate-level"));
+    let a = &v["activity"]["activity"];
+    assert!(a["ff_toggle_rate"].as_f64().unwrap() > 0.0);
+    assert!(v["system"]["compressed_mbps"].as_f64().unwrap() > 0.0);
+}
