@@ -24,7 +24,8 @@
 //! | stage | register | work |
 //! |-------|----------|------|
 //! | accept | `p1` | take `(channel, x)`; the state RAM read starts (registered read) |
-//! | s1 `update` | `p2` | state = RAM word, or the state written on the previous edge if it was the same channel (forwarding); `u = zigzag(x - prev)`; new `A`, `N`; write back |
+//! | s1 `zigzag` | `p1b` | previous sample of the channel (RAM word, or forwarded, see below); `u = zigzag(x - prev)`; `A`, `N` from the RAM or the last write |
+//! | s1b `adapt` | `p2` | `A`, `N` (forwarded from the last write when the sample ahead was the same channel); new `A`, `N`; write back |
 //! | s2 `scale` | `p3` | `t = thr_num·A`, `B = N·2^thr_shift`, `B3 = 3B` |
 //! | s3 `compare` | `p4` | thermometer of the tests `B·m(s) >= t`, `s = 0..2W-3` (bit `2W-2` forced) |
 //! | s4 `select` | `p5` | first true test → shift `sh` and half-step flag (masks derived from `golomb_m`) |
@@ -37,15 +38,17 @@
 //! **Throughput**: one sample per clock while the output is not blocked; a code is at most
 //! `qmax + W` = 26 bits, so a sample completes at most one word and the packer never needs
 //! two cycles. **Latency**: a sample taken at edge 0 has its bits in the accumulator after
-//! edge 9 and, when they complete a word, that word on `out_word` after edge 9 (`out_valid`
-//! high in the cycle after edge 9), when the output is never blocked.
+//! edge 10 and, when they complete a word, that word on `out_word` after edge 10 (`out_valid`
+//! high in the cycle after edge 10), when the output is never blocked: 0.17 µs at 60 MHz.
 //!
 //! **Read-modify-write hazard**: the state of a channel is read when its sample is accepted
-//! and written one edge later. The only write a read can miss is the one on the same edge
-//! (the previous sample, one stage ahead); `fwd` holds that write and replaces the RAM word
-//! when the channels match (compared at acceptance, `p1_hit`, to keep the comparator out of
-//! the s1 loop), so the same channel on consecutive cycles (1 or 2 channels) works at full
-//! rate. The RAM's read data is never used when it collides with a write.
+//! and written two edges later (end of s1b). A read misses the writes of the two samples
+//! ahead of it: the one in `p1b` (writing on the acceptance edge; its state is in `fwd` during
+//! s1) and the one in `p1` (writing one edge later; its `x` is `p1b_x` during s1 and its
+//! `A`, `N` are in `fwd` during s1b). Both channel comparisons are made at acceptance
+//! (`p1_hit1`, `p1_hit2`) so no comparator sits in the s1b loop (`fwd_a → add → fwd_a`), and
+//! the same channel on consecutive cycles (1 or 2 channels) works at full rate. The RAM's
+//! read data is never used when it collides with a write.
 //!
 //! # Writing rules (see the rust-hdl field notes)
 //! Every intermediate value has its own `Signal<Local>` of the right width, every operator
