@@ -23,7 +23,7 @@
 //!
 //! | stage | register | work |
 //! |-------|----------|------|
-//! | accept | `p1` | take `(channel, x)`; the state RAM read starts (registered read) |
+//! | accept | `p1` | take `(channel, x)`; the state RAM read starts (registered read, enabled only for a sample taken) |
 //! | s1 `zigzag` | `p1b` | previous sample of the channel (RAM word, or forwarded, see below); `u = zigzag(x - prev)`; `A`, `N` from the RAM or the last write |
 //! | s1b `adapt` | `p2` | `A`, `N` (forwarded from the last write when the sample ahead was the same channel); new `A`, `N`; write back |
 //! | s2 `scale` | `p3` | `t = thr_num·A`, `B = N·2^thr_shift`, `B3 = 3B` |
@@ -560,10 +560,11 @@ impl<const C: usize> Logic for EncoderCore<C> {
             }
         }
 
-        // ---- accept: start the state read; while stalled, keep reading p1's channel
-        self.ram.read_address.next = self.p1_ch.q.val();
+        // ---- accept: read the channel's state only for a sample taken (the RAM holds its
+        // read word otherwise, also while the pipeline is stalled)
+        self.ram.read_address.next = self.in_channel.val();
+        self.ram.read_enable.next = self.accept.val();
         if self.adv.val() {
-            self.ram.read_address.next = self.in_channel.val();
             self.p1_valid.d.next = self.accept.val();
             self.p1_ch.d.next = self.in_channel.val();
             self.p1_x.d.next = self.in_sample.val();

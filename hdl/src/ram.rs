@@ -17,9 +17,11 @@
 //!   the first cycle (an all-zero word is the initial channel state, see
 //!   `neurice_model::ChannelState::pack`).
 //!
-//! Semantics (both models): on a rising clock edge, the read port registers
-//! `mem[read_address]`, then, if `write_enable`, `mem[write_address]` takes the write fields. A read of the address being
-//! written returns the old word.
+//! Semantics (both models): on a rising clock edge, if `read_enable`, the read port
+//! registers `mem[read_address]` (otherwise it holds its word); then, if `write_enable`,
+//! `mem[write_address]` takes the write fields. A read of the address being written returns
+//! the old word. (The read enable maps to the `RE` pin of `SB_RAM40_4K`: a block that does not
+//! read does not spend read energy.)
 
 use rust_hdl::prelude::*;
 
@@ -40,6 +42,7 @@ const PREV_FLIP: u32 = 1 << (PREV_BITS - 1);
 pub struct StateRam<const N: usize> {
     pub clock: Signal<In, Clock>,
     pub read_address: Signal<In, Bits<N>>,
+    pub read_enable: Signal<In, Bit>,
     pub read_prev: Signal<Out, Bits<PREV_BITS>>,
     pub read_a: Signal<Out, Bits<A_BITS>>,
     pub read_n: Signal<Out, Bits<N_BITS>>,
@@ -56,6 +59,7 @@ impl<const N: usize> Default for StateRam<N> {
         Self {
             clock: Default::default(),
             read_address: Default::default(),
+            read_enable: Default::default(),
             read_prev: Default::default(),
             read_a: Default::default(),
             read_n: Default::default(),
@@ -79,10 +83,12 @@ impl<const N: usize> StateRam<N> {
 impl<const N: usize> Logic for StateRam<N> {
     fn update(&mut self) {
         if self.clock.pos_edge() {
-            let word = self._mem[self.read_address.val().index()];
-            self.read_prev.next = (((word >> PREV_SHIFT) ^ PREV_FLIP) as u64).into();
-            self.read_a.next = (((word >> A_SHIFT) & ((1 << A_BITS) - 1)) as u64).into();
-            self.read_n.next = ((word & ((1 << N_BITS) - 1)) as u64).into();
+            if self.read_enable.val() {
+                let word = self._mem[self.read_address.val().index()];
+                self.read_prev.next = (((word >> PREV_SHIFT) ^ PREV_FLIP) as u64).into();
+                self.read_a.next = (((word >> A_SHIFT) & ((1 << A_BITS) - 1)) as u64).into();
+                self.read_n.next = ((word & ((1 << N_BITS) - 1)) as u64).into();
+            }
             if self.write_enable.val() {
                 self._mem[self.write_address.val().index()] =
                     ((self.write_prev.val().to_u32() ^ PREV_FLIP) << PREV_SHIFT)
@@ -111,7 +117,9 @@ initial begin
 end
 
 always @(posedge clock) begin
-   read_word <= mem[read_address];
+   if (read_enable) begin
+      read_word <= mem[read_address];
+   end
    if (write_enable) begin
       mem[write_address] <= {{write_prev ^ {pw}'h{flip:x}, write_a, write_n}};
    end
@@ -140,7 +148,7 @@ end
             TimingInfo {
                 name: "state_ram_read".into(),
                 clock: "clock".into(),
-                inputs: vec!["read_address".into()],
+                inputs: vec!["read_address".into(), "read_enable".into()],
                 outputs: vec!["read_prev".into(), "read_a".into(), "read_n".into()],
             },
             TimingInfo {
