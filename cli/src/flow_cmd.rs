@@ -40,6 +40,18 @@ pub struct FlowArgs {
     json: bool,
 }
 
+/// A second opinion for an ASIC: yosys' generic CMOS transistor estimate of the logic (the
+/// core built for 2 channels, so its state memory is negligible) plus 6T SRAM bit cells for
+/// 1024 channels of 32-bit state.
+#[derive(Serialize)]
+struct AsicEstimate {
+    logic: neurice_synth::AsicArea,
+    state_bits: u64,
+    state_sram_6t_transistors: u64,
+    total_transistors: u64,
+    method: String,
+}
+
 #[derive(Serialize)]
 struct FlowReport {
     neurice_version: &'static str,
@@ -51,12 +63,13 @@ struct FlowReport {
     verilog: PathBuf,
     synthesis: neurice_synth::SynthReport,
     power: crate::power_cmd::PowerSummary,
+    asic: AsicEstimate,
     stage_seconds: Vec<(String, f64)>,
 }
 
 fn stage(n: usize, name: &str, quiet: bool) {
     if !quiet {
-        eprintln!("[{n}/5] {name}");
+        eprintln!("[{n}/6] {name}");
     }
 }
 
@@ -202,6 +215,36 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
     )?;
     times.push(("power".to_string(), t.elapsed().as_secs_f64()));
 
+    // 6. ASIC second opinion
+    stage(
+        6,
+        "ASIC area: yosys generic synthesis, stat -tech cmos",
+        quiet,
+    );
+    let t = Instant::now();
+    let asic_dir = a.out.join("asic");
+    std::fs::create_dir_all(&asic_dir)?;
+    let small = asic_dir.join("core_2ch.v");
+    std::fs::write(
+        &small,
+        neurice_hdl::verilog(&neurice_model::CodecParams::HARDWARE, 2)
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    )?;
+    let logic = neurice_synth::asic_area(&small, "top", &asic_dir)?;
+    let state_bits = 1024 * 32;
+    let asic = AsicEstimate {
+        total_transistors: logic.transistors + 6 * state_bits,
+        state_sram_6t_transistors: 6 * state_bits,
+        state_bits,
+        logic,
+        method:
+            "logic: yosys `synth; stat -tech cmos` of the core built for 2 channels (its 2x32-bit \
+                 state as flip-flops); state: 1024 x 32 bits as 6T SRAM cells, periphery \
+                 (decoders, sense amplifiers) not counted"
+                .into(),
+    };
+    times.push(("asic".to_string(), t.elapsed().as_secs_f64()));
+
     let report = FlowReport {
         neurice_version: env!("CARGO_PKG_VERSION"),
         data_source: match (&data, synthetic) {
@@ -215,6 +258,7 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         verilog: vfile,
         synthesis,
         power,
+        asic,
         stage_seconds: times,
     };
     let json = serde_json::to_string_pretty(&report)?;
@@ -269,6 +313,10 @@ fn print_summary(r: &FlowReport, out: &Path) {
         if p.system.fits_radio { "fits" } else { "does NOT fit" },
         p.system.total_system_mw.typical,
         p.system.budget_mw
+    );
+    println!(
+        "  ASIC       ~{} transistors of logic + {} in 6T SRAM for the state = ~{}",
+        r.asic.logic.transistors, r.asic.state_sram_6t_transistors, r.asic.total_transistors
     );
     println!("  report     {}", out.join("index.html").display());
 }
@@ -347,6 +395,16 @@ fn html(r: &FlowReport) -> String {
         ),
     );
     row("activity source", p.activity_source.clone());
+    row(
+        "ASIC estimate (transistors)",
+        format!(
+            "~{} logic + {} SRAM bit cells = ~{} ({})",
+            r.asic.logic.transistors,
+            r.asic.state_sram_6t_transistors,
+            r.asic.total_transistors,
+            r.asic.method
+        ),
+    );
 
     let mut charts = Vec::new();
     if let Some(e) = &r.eval {
