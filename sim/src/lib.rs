@@ -157,6 +157,48 @@ pub fn compare_words(
     (count, first)
 }
 
+/// What an engine counted for one stimulus, besides its words.
+#[derive(Clone, Copy, Debug)]
+pub struct RunCounts {
+    pub samples_taken: u64,
+    pub cycles: u64,
+    pub stall_cycles: u64,
+    /// Wall time of the simulation.
+    pub seconds: f64,
+}
+
+/// Compares an engine's words with the golden model's ([`expected_words`]) and fills the
+/// [`SimReport`] every engine returns; `detail` describes the engine's state for a mismatch.
+pub fn make_report(
+    engine: &str,
+    stim: &Stimulus,
+    (expected, first_sample): (&[u32], &[usize]),
+    words: &[u32],
+    counts: RunCounts,
+    detail: impl Fn(usize) -> String,
+) -> SimReport {
+    let (mismatches, first_mismatch) = compare_words(stim, expected, first_sample, words, detail);
+    SimReport {
+        engine: engine.to_string(),
+        channels: stim.channels,
+        samples: counts.samples_taken,
+        cycles: counts.cycles,
+        stall_cycles: counts.stall_cycles,
+        words: words.len() as u64,
+        expected_words: expected.len() as u64,
+        mismatches,
+        first_mismatch,
+        ratio: payload_ratio(stim.samples.len(), words.len()),
+        seconds: counts.seconds,
+        cycles_per_second: if counts.seconds > 0.0 {
+            counts.cycles as f64 / counts.seconds
+        } else {
+            0.0
+        },
+        label: stim.label.clone(),
+    }
+}
+
 /// Ratio of the stimulus as 16-bit samples to the core's output (payload only, words padded).
 pub fn payload_ratio(samples: usize, words: usize) -> f64 {
     if words == 0 {

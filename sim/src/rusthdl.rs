@@ -14,7 +14,7 @@ use neurice_hdl::{Core1024, PipelineState};
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
 
-use crate::{compare_words, expected_words, payload_ratio, SimReport, Stimulus, XorShift64};
+use crate::{expected_words, make_report, RunCounts, SimReport, Stimulus, XorShift64};
 
 /// Cycles without any handshake before a run is declared stuck.
 const NO_PROGRESS_CAP: u64 = 1 << 20;
@@ -223,25 +223,18 @@ pub fn run(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> 
             raw.extra_words,
         )
     };
-    let (mismatches, first_mismatch) =
-        compare_words(stim, &expected, &first_sample, &raw.words, detail);
-    Ok(SimReport {
-        engine: "rusthdl".to_string(),
-        channels: stim.channels,
-        samples: raw.samples_taken,
+    let counts = RunCounts {
+        samples_taken: raw.samples_taken,
         cycles: raw.cycles,
         stall_cycles: raw.stall_cycles,
-        words: raw.words.len() as u64,
-        expected_words: expected.len() as u64,
-        mismatches,
-        first_mismatch,
-        ratio: payload_ratio(stim.samples.len(), raw.words.len()),
         seconds: raw.seconds,
-        cycles_per_second: if raw.seconds > 0.0 {
-            raw.cycles as f64 / raw.seconds
-        } else {
-            0.0
-        },
-        label: stim.label.clone(),
-    })
+    };
+    Ok(make_report(
+        "rusthdl",
+        stim,
+        (&expected, &first_sample),
+        &raw.words,
+        counts,
+        detail,
+    ))
 }

@@ -33,7 +33,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
-use crate::{compare_words, expected_words, payload_ratio, SimReport, Stimulus};
+use crate::{expected_words, make_report, RunCounts, SimReport, Stimulus};
 
 /// The C++ harness, compiled into every Verilator build.
 pub const HARNESS_CPP: &str = include_str!("../harness/harness.cpp");
@@ -569,27 +569,20 @@ pub fn report(stim: &Stimulus, raw: &RawRun) -> Result<SimReport> {
             raw.extra_words
         )
     };
-    let (mismatches, first_mismatch) =
-        compare_words(stim, &expected, &first_sample, &raw.words, detail);
-    Ok(SimReport {
-        engine: "verilator".to_string(),
-        channels: stim.channels,
-        samples: raw.samples_taken,
+    let counts = RunCounts {
+        samples_taken: raw.samples_taken,
         cycles: raw.cycles,
         stall_cycles: raw.stall_cycles,
-        words: raw.words.len() as u64,
-        expected_words: expected.len() as u64,
-        mismatches,
-        first_mismatch,
-        ratio: payload_ratio(stim.samples.len(), raw.words.len()),
         seconds: raw.seconds,
-        cycles_per_second: if raw.seconds > 0.0 {
-            raw.cycles as f64 / raw.seconds
-        } else {
-            0.0
-        },
-        label: stim.label.clone(),
-    })
+    };
+    Ok(make_report(
+        "verilator",
+        stim,
+        (&expected, &first_sample),
+        &raw.words,
+        counts,
+        detail,
+    ))
 }
 
 /// Simulates one stimulus with the Verilator executable from [`build`] and compares every
