@@ -251,6 +251,7 @@ impl Logic for BoardSystem {
         self.core.in_sample.next = self.head_arg.val();
         self.core.in_valid.next = false;
         self.core.flush.next = false;
+        self.core.clear.next = false;
         self.in_fifo.read.next = false;
         self.trailer.next = false;
         self.flushing.next = false;

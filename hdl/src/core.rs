@@ -8,12 +8,14 @@
 //! | `clock` | in | the only clock; every register and the state RAM use its rising edge |
 //! | `in_valid`, `in_ready`, `in_channel[C-1:0]`, `in_sample[9:0]` | in/out | sample stream; a sample is taken at an edge where `in_valid && in_ready` |
 //! | `flush` | in | end of stream: while high no sample is taken; once the pipeline is empty the partial last word (zero-padded, as `BitPacker::flush`) is emitted |
+//! | `clear` | in | start a new stream: while high no sample is taken; once idle, every channel's state is reset (one channel per clock, `2^C` clocks, `idle` low meanwhile); drop it once `idle` is back |
 //! | `idle` | out | no sample in flight, no pending bits, no word waiting |
 //! | `out_valid`, `out_ready`, `out_word[31:0]` | out/in | word stream; a word is taken at an edge where `out_valid && out_ready` |
 //!
-//! `in_ready` is combinational: `(!out_valid || out_ready) && !flush`. There is no reset: the
-//! registers start at zero and the state RAM at all-zero words (= every channel's initial
-//! state), as after FPGA configuration.
+//! `in_ready` is combinational: `(!out_valid || out_ready) && !flush && !clear` (and low while
+//! clearing). There is no reset: the registers start at zero and the state RAM at all-zero
+//! words (= every channel's initial state), as after FPGA configuration; `clear` returns an
+//! idle core to that state.
 //!
 //! # Pipeline
 //!
@@ -142,6 +144,7 @@ pub struct EncoderCore<const C: usize> {
     pub in_channel: Signal<In, Bits<C>>,
     pub in_sample: Signal<In, Bits<10>>,
     pub flush: Signal<In, Bit>,
+    pub clear: Signal<In, Bit>,
     pub idle: Signal<Out, Bit>,
     pub out_valid: Signal<Out, Bit>,
     pub out_ready: Signal<In, Bit>,
@@ -176,6 +179,17 @@ pub struct EncoderCore<const C: usize> {
     k_32_6: Constant<Bits<6>>,
     k_ones32: Constant<Bits<32>>,
     k_zero32: Constant<Bits<32>>,
+
+    // ---- state clear ----
+    k_ch_last: Constant<Bits<C>>,
+    k_ch_zero: Constant<Bits<C>>,
+    k_ch_one: Constant<Bits<C>>,
+    k_prev_init: Constant<Bits<10>>,
+    k_zero6: Constant<Bits<6>>,
+    clr_busy: DFF<Bit>,
+    clr_spent: DFF<Bit>,
+    clr_addr: DFF<Bits<C>>,
+    base_idle: Signal<Local, Bit>,
 
     // ---- handshake ----
     adv: Signal<Local, Bit>,
@@ -349,6 +363,7 @@ impl<const C: usize> EncoderCore<C> {
             in_channel: Default::default(),
             in_sample: Default::default(),
             flush: Default::default(),
+            clear: Default::default(),
             idle: Default::default(),
             out_valid: Default::default(),
             out_ready: Default::default(),
@@ -381,6 +396,15 @@ impl<const C: usize> EncoderCore<C> {
             k_32_6: k(32),
             k_ones32: k(0xFFFF_FFFF),
             k_zero32: k(0),
+            k_ch_last: k((1u64 << C) - 1),
+            k_ch_zero: k(0),
+            k_ch_one: k(1),
+            k_prev_init: k(1 << (W - 1)),
+            k_zero6: k(0),
+            clr_busy: Default::default(),
+            clr_spent: Default::default(),
+            clr_addr: Default::default(),
+            base_idle: Default::default(),
             adv: Default::default(),
             accept: Default::default(),
             empty: Default::default(),
@@ -528,18 +552,19 @@ impl<const C: usize> Logic for EncoderCore<C> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, p1_hit1, p1_hit2, p1b_valid, p1b_ch, p1b_x, p1b_u, p1b_a, p1b_n, p1b_hit1,
-            p1b_full, fwd_full, fwd_prev, fwd_a, fwd_n, p1_valid, p1_ch, p1_x, p2_valid, p2_u,
-            p2_a, p2_n, p3_valid, p3_u, p3_t, p3_b, p3_b3, p4_valid, p4_u, p4_therm, p5_valid,
-            p5_u, p5_sh, p5_half, p6_valid, p6_u, p6_v, p6_low, p6_sh, p6_half, p7_valid, p7_u,
-            p7_low, p7_sh, p7_esc, p7_q, p7_rh, p7_rw, p8_valid, p8_prefix, p8_payload, p8_len,
-            p9_valid, p9_code, p9_len, nb, acc, out_full, out_reg
+            self, clock, clr_busy, clr_spent, clr_addr, p1_hit1, p1_hit2, p1b_valid, p1b_ch, p1b_x,
+            p1b_u, p1b_a, p1b_n, p1b_hit1, p1b_full, fwd_full, fwd_prev, fwd_a, fwd_n, p1_valid,
+            p1_ch, p1_x, p2_valid, p2_u, p2_a, p2_n, p3_valid, p3_u, p3_t, p3_b, p3_b3, p4_valid,
+            p4_u, p4_therm, p5_valid, p5_u, p5_sh, p5_half, p6_valid, p6_u, p6_v, p6_low, p6_sh,
+            p6_half, p7_valid, p7_u, p7_low, p7_sh, p7_esc, p7_q, p7_rh, p7_rw, p8_valid,
+            p8_prefix, p8_payload, p8_len, p9_valid, p9_code, p9_len, nb, acc, out_full, out_reg
         );
         clock!(self, clock, ram);
 
         // ---- handshake: the whole pipeline advances when the output register can take a word
         self.adv.next = (!self.out_full.q.val()) | self.out_ready.val();
-        self.in_ready.next = self.adv.val() & (!self.flush.val());
+        self.in_ready.next =
+            self.adv.val() & (!self.flush.val()) & (!self.clear.val()) & (!self.clr_busy.q.val());
         self.accept.next = self.in_valid.val() & self.in_ready.val();
         self.empty.next = !(self.p1_valid.q.val()
             | self.p1b_valid.q.val()
@@ -553,11 +578,31 @@ impl<const C: usize> Logic for EncoderCore<C> {
             | self.p9_valid.q.val());
         self.out_valid.next = self.out_full.q.val();
         self.out_word.next = self.out_reg.q.val();
-        self.idle.next = false;
+        self.base_idle.next = false;
         if self.empty.val() & (!self.out_full.q.val()) {
             if self.nb.q.val() == self.k_zero5.val() {
-                self.idle.next = true;
+                self.base_idle.next = true;
             }
+        }
+        self.idle.next = self.base_idle.val()
+            & (!self.clr_busy.q.val())
+            & (!(self.clear.val() & (!self.clr_spent.q.val())));
+
+        // ---- clear: once idle with `clear` high, every channel's state is rewritten to the
+        // initial state, one channel per clock; `idle` returns when done, and `clear` must
+        // drop before it can start again
+        if !self.clear.val() {
+            self.clr_spent.d.next = false;
+        }
+        if self.clr_busy.q.val() {
+            self.clr_addr.d.next = self.clr_addr.q.val() + self.k_ch_one.val();
+            if self.clr_addr.q.val() == self.k_ch_last.val() {
+                self.clr_busy.d.next = false;
+            }
+        } else if self.clear.val() & (!self.clr_spent.q.val()) & self.base_idle.val() {
+            self.clr_busy.d.next = true;
+            self.clr_spent.d.next = true;
+            self.clr_addr.d.next = self.k_ch_zero.val();
         }
 
         // ---- accept: read the channel's state only for a sample taken (the RAM holds its
@@ -655,6 +700,13 @@ impl<const C: usize> Logic for EncoderCore<C> {
         self.ram.write_a.next = self.s1b_a_new.val();
         self.ram.write_n.next = self.s1b_n_new.val();
         self.ram.write_enable.next = self.p1b_valid.q.val() & self.adv.val();
+        if self.clr_busy.q.val() {
+            self.ram.write_address.next = self.clr_addr.q.val();
+            self.ram.write_prev.next = self.k_prev_init.val();
+            self.ram.write_a.next = self.k_zero16.val();
+            self.ram.write_n.next = self.k_zero6.val();
+            self.ram.write_enable.next = true;
+        }
         if self.adv.val() {
             self.fwd_prev.d.next = self.p1b_x.q.val();
             self.fwd_a.d.next = self.s1b_a_new.val();

@@ -233,6 +233,7 @@ Result simulate(const Run& run, bool first_run) {
     top->in_channel = 0;
     top->in_sample = 0;
     top->flush = 0;
+    top->clear = 0;
     top->out_ready = 0;
     top->eval();
 

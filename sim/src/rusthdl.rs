@@ -68,7 +68,37 @@ impl Bench {
         c.in_sample.next = (sample as u64).into();
         c.out_ready.next = out_ready;
         c.flush.next = flush;
+        c.clear.next = false;
         self.settle()
+    }
+
+    /// Holds `clear` (sink ready) until the core reports `idle` again, then drops it; returns
+    /// the cycles it took. Fails if the core does not become idle.
+    fn clear(&mut self) -> Result<u64> {
+        let mut cycles = 0u64;
+        loop {
+            let c = &mut self.core;
+            c.clock.next = Clock::from(false);
+            c.in_valid.next = false;
+            c.out_ready.next = true;
+            c.flush.next = false;
+            c.clear.next = true;
+            self.settle()?;
+            // idle with clear high only after the walk over every channel (never at once)
+            if self.core.idle.val() && cycles > 0 {
+                break;
+            }
+            if cycles > 1 << 12 {
+                bail!(
+                    "clear did not finish in {cycles} cycles: {}",
+                    self.core.pipeline_state()
+                );
+            }
+            self.high()?;
+            cycles += 1;
+        }
+        self.core.clear.next = false;
+        Ok(cycles)
     }
 
     /// Raises the clock and settles.
@@ -92,6 +122,17 @@ struct Raw {
 }
 
 fn simulate_run(stim: &Stimulus, expected: &[u32], progress: &mut dyn FnMut(u64)) -> Result<Raw> {
+    let mut b = Bench::new()?;
+    simulate_on(&mut b, stim, expected, progress)
+}
+
+/// One stimulus on a bench in whatever state it is (fresh, or after a clear).
+fn simulate_on(
+    b: &mut Bench,
+    stim: &Stimulus,
+    expected: &[u32],
+    progress: &mut dyn FnMut(u64),
+) -> Result<Raw> {
     if stim.channels == 0 || stim.channels > 1024 {
         bail!("channels must be 1..=1024, got {}", stim.channels);
     }
@@ -102,7 +143,6 @@ fn simulate_run(stim: &Stimulus, expected: &[u32], progress: &mut dyn FnMut(u64)
         bail!("sample {i} ({}) exceeds 10 bits", stim.samples[i]);
     }
     let t0 = Instant::now();
-    let mut b = Bench::new()?;
     let mut rng = XorShift64::new(stim.seed);
     let n = stim.samples.len() as u64;
     let mut words = Vec::with_capacity(stim.samples.len() / 4 + 16);
@@ -237,4 +277,40 @@ pub fn run(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> 
         counts,
         detail,
     ))
+}
+
+/// Simulates several stimuli back to back on one core, with a flush after each and `clear`
+/// between them (the way a host restarts a stream), and compares each segment's words with
+/// a fresh golden-model encoder. Returns one report per segment and the clear's cycle count.
+pub fn run_segments(stims: &[Stimulus]) -> Result<(Vec<SimReport>, u64)> {
+    let mut b = Bench::new()?;
+    let mut reports = Vec::with_capacity(stims.len());
+    let mut clear_cycles = 0;
+    for (i, stim) in stims.iter().enumerate() {
+        if i > 0 {
+            clear_cycles = b.clear()?;
+        }
+        let (expected, first_sample) = expected_words(stim);
+        let raw = simulate_on(&mut b, stim, &expected, &mut |_| {})?;
+        let counts = RunCounts {
+            samples_taken: raw.samples_taken,
+            cycles: raw.cycles,
+            stall_cycles: raw.stall_cycles,
+            seconds: raw.seconds,
+        };
+        reports.push(make_report(
+            "rusthdl",
+            stim,
+            (&expected, &first_sample),
+            &raw.words,
+            counts,
+            |w| {
+                format!(
+                    "segment {i}, word {w}: pipeline after the flush {}",
+                    raw.state_at_end
+                )
+            },
+        ));
+    }
+    Ok((reports, clear_cycles))
 }
