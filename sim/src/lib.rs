@@ -13,6 +13,7 @@
 //! | `in_channel` | in | 10 | channel of the sample (round-robin `0..channels`) |
 //! | `in_sample` | in | 10 | the 10-bit grid index |
 //! | `flush` | in | 1 | held high (with `in_valid` low) after the last sample: the core drains and emits the zero-padded final word |
+//! | `clear` | in | 1 | held high while idle to start a new stream: every channel's state returns to the initial state (one channel per clock); `idle` is low until done; the harnesses hold it low |
 //! | `idle` | out | 1 | no sample in flight and no bits pending (after a flush: everything was emitted) |
 //! | `out_valid`, `out_ready` | out/in | 1 | output handshake: a word is taken when both are high |
 //! | `out_word` | out | 32 | packed codes, MSB first |
