@@ -108,6 +108,20 @@ impl Bench {
     }
 }
 
+/// Refuses stimuli the core cannot take (checked before the golden model runs).
+fn check_stimulus(stim: &Stimulus) -> Result<()> {
+    if stim.channels == 0 || stim.channels > 1024 {
+        bail!("channels must be 1..=1024, got {}", stim.channels);
+    }
+    if stim.input_gap_per_mille >= 1000 || stim.backpressure_per_mille >= 1000 {
+        bail!("per-mille values must be below 1000");
+    }
+    if let Some(i) = stim.samples.iter().position(|&x| x > 1023) {
+        bail!("sample {i} ({}) exceeds 10 bits", stim.samples[i]);
+    }
+    Ok(())
+}
+
 /// Raw result of one run (before the golden-model comparison).
 struct Raw {
     words: Vec<u32>,
@@ -133,15 +147,7 @@ fn simulate_on(
     expected: &[u32],
     progress: &mut dyn FnMut(u64),
 ) -> Result<Raw> {
-    if stim.channels == 0 || stim.channels > 1024 {
-        bail!("channels must be 1..=1024, got {}", stim.channels);
-    }
-    if stim.input_gap_per_mille >= 1000 || stim.backpressure_per_mille >= 1000 {
-        bail!("per-mille values must be below 1000");
-    }
-    if let Some(i) = stim.samples.iter().position(|&x| x > 1023) {
-        bail!("sample {i} ({}) exceeds 10 bits", stim.samples[i]);
-    }
+    check_stimulus(stim)?;
     let t0 = Instant::now();
     let mut rng = XorShift64::new(stim.seed);
     let n = stim.samples.len() as u64;
@@ -247,6 +253,7 @@ fn simulate_on(
 /// model. `progress` gets the samples taken so far. A stuck run is an error; mismatches are
 /// reported in the [`SimReport`].
 pub fn run(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> {
+    check_stimulus(stim)?;
     let (expected, first_sample) = expected_words(stim);
     let raw = simulate_run(stim, &expected, progress)?;
     let detail = |i: usize| {
@@ -287,6 +294,7 @@ pub fn run_segments(stims: &[Stimulus]) -> Result<(Vec<SimReport>, u64)> {
     let mut reports = Vec::with_capacity(stims.len());
     let mut clear_cycles = 0;
     for (i, stim) in stims.iter().enumerate() {
+        check_stimulus(stim)?;
         if i > 0 {
             clear_cycles = b.clear()?;
         }
