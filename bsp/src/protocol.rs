@@ -17,6 +17,7 @@
 //! | `0x0000..=0x03FF` | one 10-bit sample; its channel is counted on the board, round-robin `0..channels` |
 //! | `0x8000 \| (n-1)`, `n` in `1..=1024` | set the channel count to `n` and restart the channel count at 0 |
 //! | `0xFFFF` | flush: the core emits the zero-padded last word, then the board sends the trailer |
+//! | `0xFFFE` | clear: start a new stream — the core drops bits not yet flushed, every channel's coder state returns to the initial state (1024 clocks) and the channel count restarts at 0; nothing is sent back |
 //! | anything else | ignored; lights the error LED |
 //!
 //! The channel count at power-up and after the reset button is the build parameter
@@ -33,18 +34,19 @@
 //! the per-channel coder state and the channel counter carry on into the next segment, as in
 //! one golden-model `Encoder` that is flushed and then fed on.
 //!
-//! **Coder state is never reset by the board**: the core has no reset port; its state RAM
-//! starts at the initial state when the FPGA is configured, and neither the reset button nor
-//! a set-channel-count command clears it. Only the first segment after configuration decodes
-//! on its own ([`decode_words`]); a later segment needs the state the earlier ones left
-//! (keep one `Encoder` for the whole session on the host, or reprogram the FPGA before each
-//! independent stream). Changing the channel count mid-session maps channel `c` onto the
-//! state channel `c` left.
+//! **Coder state is reset only by the clear command** ([`CMD_CLEAR`]) or by configuring the
+//! FPGA: neither the reset button nor a set-channel-count command clears it. A segment
+//! decodes on its own ([`decode_words`]) when it is the first after configuration or after a
+//! clear; otherwise it needs the state the earlier segments left (keep one `Encoder` for the
+//! session on the host). Changing the channel count mid-session without a clear maps channel
+//! `c` onto the state channel `c` left.
 
 /// Largest 10-bit sample value.
 pub const SAMPLE_MAX: u16 = 0x03FF;
 /// The flush command.
 pub const CMD_FLUSH: u16 = 0xFFFF;
+/// The clear command: a new, independently decodable stream starts.
+pub const CMD_CLEAR: u16 = 0xFFFE;
 /// The set-channel-count command base (`| (n - 1)`).
 pub const CMD_SET_CHANNELS: u16 = 0x8000;
 

@@ -95,6 +95,7 @@ pub struct BoardSystem {
     is_sample: Signal<Local, Bit>,
     is_setch: Signal<Local, Bit>,
     is_flush: Signal<Local, Bit>,
+    is_clear: Signal<Local, Bit>,
     flush_aged: Signal<Local, Bit>,
     flush_done: Signal<Local, Bit>,
     ch_wrap: Signal<Local, Bit>,
@@ -156,6 +157,7 @@ impl BoardSystem {
             is_sample: Default::default(),
             is_setch: Default::default(),
             is_flush: Default::default(),
+            is_clear: Default::default(),
             flush_aged: Default::default(),
             flush_done: Default::default(),
             ch_wrap: Default::default(),
@@ -241,6 +243,7 @@ impl Logic for BoardSystem {
         self.is_sample.next = self.head_hi.val() == 0;
         self.is_setch.next = self.head_hi.val() == 32;
         self.is_flush.next = self.head.val() == 0xFFFF;
+        self.is_clear.next = self.head.val() == 0xFFFE;
         self.flush_aged.next = self.flush_age.q.val() == 3;
         self.flush_done.next = self.flush_aged.val()
             & self.core.idle.val()
@@ -278,6 +281,14 @@ impl Logic for BoardSystem {
                 if self.flush_done.val() {
                     self.trailer.next = true;
                     self.in_fifo.read.next = true;
+                }
+            } else if self.is_clear.val() {
+                // new stream: the core drops pending bits and resets every channel's state;
+                // the command completes when the core is idle again
+                self.core.clear.next = true;
+                if self.core.idle.val() {
+                    self.in_fifo.read.next = true;
+                    self.ch_cnt.d.next = 0.into();
                 }
             } else if self.is_setch.val() {
                 self.ch_last.d.next = self.head_arg.val();

@@ -337,6 +337,36 @@ fn segments_carry_state_and_default_channel_count() -> Result<()> {
 }
 
 #[test]
+fn clear_starts_an_independent_stream() -> Result<()> {
+    // segment, flush, clear, segment, flush: the second segment is what a fresh encoder gives
+    // and decodes on its own
+    let mut b = Bench::new(&cfg(8, 2), 1)?;
+    let a = signal(120, 7);
+    let c = signal(90, 8);
+    let first = golden_segments(2, &[&a]).remove(0);
+    let second = golden_segments(2, &[&c]).remove(0);
+    let mut bytes = Vec::new();
+    for &x in &a {
+        protocol::push_value(&mut bytes, x);
+    }
+    protocol::push_value(&mut bytes, CMD_FLUSH);
+    protocol::push_value(&mut bytes, protocol::CMD_CLEAR);
+    for &x in &c {
+        protocol::push_value(&mut bytes, x);
+    }
+    protocol::push_value(&mut bytes, CMD_FLUSH);
+    b.host.send(&bytes);
+    b.run_until_received(4 * (first.len() + second.len() + 2))?;
+    let words = protocol::words_from_bytes(&b.host.received)?;
+    let (w1, w2) = words.split_at(first.len() + 1);
+    assert_eq!(protocol::split_trailer(w1)?, &first[..]);
+    assert_eq!(protocol::split_trailer(w2)?, &second[..]);
+    assert_eq!(protocol::decode_words(2, c.len(), &second)?, c);
+    assert_eq!(b.leds() & 0b0110_0000, 0);
+    Ok(())
+}
+
+#[test]
 fn unknown_command_lights_the_error_led_and_is_skipped() -> Result<()> {
     let mut b = Bench::new(&cfg(8, 1), 0)?;
     let samples = signal(40, 7);

@@ -8,7 +8,7 @@
 //! | `clock` | in | the only clock; every register and the state RAM use its rising edge |
 //! | `in_valid`, `in_ready`, `in_channel[C-1:0]`, `in_sample[9:0]` | in/out | sample stream; a sample is taken at an edge where `in_valid && in_ready` |
 //! | `flush` | in | end of stream: while high no sample is taken; once the pipeline is empty the partial last word (zero-padded, as `BitPacker::flush`) is emitted |
-//! | `clear` | in | start a new stream: while high no sample is taken; once idle, every channel's state is reset (one channel per clock, `2^C` clocks, `idle` low meanwhile); drop it once `idle` is back |
+//! | `clear` | in | start a new stream: while high no sample is taken; once the pipeline has drained and its words were taken, pending bits are dropped and every channel's state is reset (one channel per clock, `2^C` clocks, `idle` low meanwhile); drop it once `idle` is back (not together with `flush`) |
 //! | `idle` | out | no sample in flight, no pending bits, no word waiting |
 //! | `out_valid`, `out_ready`, `out_word[31:0]` | out/in | word stream; a word is taken at an edge where `out_valid && out_ready` |
 //!
@@ -588,9 +588,10 @@ impl<const C: usize> Logic for EncoderCore<C> {
             & (!self.clr_busy.q.val())
             & (!(self.clear.val() & (!self.clr_spent.q.val())));
 
-        // ---- clear: once idle with `clear` high, every channel's state is rewritten to the
-        // initial state, one channel per clock; `idle` returns when done, and `clear` must
-        // drop before it can start again
+        // ---- clear: with `clear` high (no sample taken) the pipeline drains; then any
+        // pending bits are dropped and every channel's state is rewritten to the initial state,
+        // one channel per clock; `idle` returns when done, and `clear` must drop before it can
+        // start again
         if !self.clear.val() {
             self.clr_spent.d.next = false;
         }
@@ -599,10 +600,6 @@ impl<const C: usize> Logic for EncoderCore<C> {
             if self.clr_addr.q.val() == self.k_ch_last.val() {
                 self.clr_busy.d.next = false;
             }
-        } else if self.clear.val() & (!self.clr_spent.q.val()) & self.base_idle.val() {
-            self.clr_busy.d.next = true;
-            self.clr_spent.d.next = true;
-            self.clr_addr.d.next = self.k_ch_zero.val();
         }
 
         // ---- accept: read the channel's state only for a sample taken (the RAM holds its
@@ -909,6 +906,17 @@ impl<const C: usize> Logic for EncoderCore<C> {
                     self.acc.d.next = self.k_zero32.val();
                     self.nb.d.next = self.k_zero5.val();
                 }
+            }
+        }
+        // clear starts once the pipeline has drained and the last word was taken; bits still
+        // in the accumulator belong to the abandoned stream and are dropped
+        if (!self.clr_busy.q.val()) & self.clear.val() & (!self.clr_spent.q.val()) {
+            if self.empty.val() & (!self.out_full.q.val()) {
+                self.clr_busy.d.next = true;
+                self.clr_spent.d.next = true;
+                self.clr_addr.d.next = self.k_ch_zero.val();
+                self.acc.d.next = self.k_zero32.val();
+                self.nb.d.next = self.k_zero5.val();
             }
         }
     }
