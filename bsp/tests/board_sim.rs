@@ -367,6 +367,38 @@ fn clear_starts_an_independent_stream() -> Result<()> {
 }
 
 #[test]
+fn clear_without_flush_drops_the_unfinished_word() -> Result<()> {
+    // segment, clear (no flush), segment, flush: the first segment's complete words arrive,
+    // its partial word is dropped, and the second segment is a fresh stream
+    let mut b = Bench::new(&cfg(8, 1), 0)?;
+    let a = signal(100, 9);
+    let c = signal(80, 10);
+    let mut enc = Encoder::new(CodecParams::HARDWARE, 1).unwrap();
+    let first: Vec<u32> = a.iter().filter_map(|&x| enc.push(x as u32).1).collect();
+    assert!(
+        enc.flush().is_some(),
+        "the first segment must leave a partial word"
+    );
+    let second = golden_segments(1, &[&c]).remove(0);
+    let mut bytes = Vec::new();
+    for &x in &a {
+        protocol::push_value(&mut bytes, x);
+    }
+    protocol::push_value(&mut bytes, protocol::CMD_CLEAR);
+    for &x in &c {
+        protocol::push_value(&mut bytes, x);
+    }
+    protocol::push_value(&mut bytes, CMD_FLUSH);
+    b.host.send(&bytes);
+    b.run_until_received(4 * (first.len() + second.len() + 1))?;
+    let words = protocol::words_from_bytes(&b.host.received)?;
+    let data = protocol::split_trailer(&words)?;
+    assert_eq!(&data[..first.len()], &first[..]);
+    assert_eq!(&data[first.len()..], &second[..]);
+    Ok(())
+}
+
+#[test]
 fn unknown_command_lights_the_error_led_and_is_skipped() -> Result<()> {
     let mut b = Bench::new(&cfg(8, 1), 0)?;
     let samples = signal(40, 7);

@@ -899,24 +899,25 @@ impl<const C: usize> Logic for EncoderCore<C> {
                     self.out_full.d.next = true;
                     self.out_reg.d.next = self.s9_hi.val();
                 }
-            } else if self.flush.val() & self.empty.val() {
+            } else if (self.flush.val() | self.clear.val()) & self.empty.val() {
+                // end of stream: the partial word goes out (flush) or is dropped (clear)
                 if self.nb.q.val() != self.k_zero5.val() {
-                    self.out_full.d.next = true;
-                    self.out_reg.d.next = self.acc.q.val();
+                    if !self.clear.val() {
+                        self.out_full.d.next = true;
+                        self.out_reg.d.next = self.acc.q.val();
+                    }
                     self.acc.d.next = self.k_zero32.val();
                     self.nb.d.next = self.k_zero5.val();
                 }
             }
         }
-        // clear starts once the pipeline has drained and the last word was taken; bits still
-        // in the accumulator belong to the abandoned stream and are dropped
+        // clear starts once the pipeline has drained, its words were taken and unflushed bits
+        // were dropped (above)
         if (!self.clr_busy.q.val()) & self.clear.val() & (!self.clr_spent.q.val()) {
-            if self.empty.val() & (!self.out_full.q.val()) {
+            if self.base_idle.val() {
                 self.clr_busy.d.next = true;
                 self.clr_spent.d.next = true;
                 self.clr_addr.d.next = self.k_ch_zero.val();
-                self.acc.d.next = self.k_zero32.val();
-                self.nb.d.next = self.k_zero5.val();
             }
         }
     }
