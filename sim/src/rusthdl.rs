@@ -135,19 +135,14 @@ struct Raw {
     seconds: f64,
 }
 
-fn simulate_run(stim: &Stimulus, expected: &[u32], progress: &mut dyn FnMut(u64)) -> Result<Raw> {
-    let mut b = Bench::new()?;
-    simulate_on(&mut b, stim, expected, progress)
-}
-
-/// One stimulus on a bench in whatever state it is (fresh, or after a clear).
+/// One stimulus (already checked, [`check_stimulus`]) on a bench in whatever state it is
+/// (fresh, or after a clear).
 fn simulate_on(
     b: &mut Bench,
     stim: &Stimulus,
     expected: &[u32],
     progress: &mut dyn FnMut(u64),
 ) -> Result<Raw> {
-    check_stimulus(stim)?;
     let t0 = Instant::now();
     let mut rng = XorShift64::new(stim.seed);
     let n = stim.samples.len() as u64;
@@ -255,14 +250,19 @@ fn simulate_on(
 pub fn run(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> {
     check_stimulus(stim)?;
     let (expected, first_sample) = expected_words(stim);
-    let raw = simulate_run(stim, &expected, progress)?;
+    let raw = simulate_on(&mut Bench::new()?, stim, &expected, progress)?;
+    Ok(report(stim, (&expected, &first_sample), &raw, "rusthdl"))
+}
+
+/// The golden-model comparison of one run; `who` starts the mismatch detail.
+fn report(stim: &Stimulus, golden: (&[u32], &[usize]), raw: &Raw, who: &str) -> SimReport {
     let detail = |i: usize| {
         let at = match &raw.first_bad {
             Some((cycle, st)) => format!("when it was taken (cycle {cycle}): {st}"),
             None => format!("after the flush: {}", raw.state_at_end),
         };
         format!(
-            "rusthdl: word {i} of {} taken in {} cycles ({} stalls, {} extra words after idle); \
+            "{who}: word {i} of {} taken in {} cycles ({} stalls, {} extra words after idle); \
              pipeline {at}",
             raw.words.len(),
             raw.cycles,
@@ -276,14 +276,7 @@ pub fn run(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> 
         stall_cycles: raw.stall_cycles,
         seconds: raw.seconds,
     };
-    Ok(make_report(
-        "rusthdl",
-        stim,
-        (&expected, &first_sample),
-        &raw.words,
-        counts,
-        detail,
-    ))
+    make_report("rusthdl", stim, golden, &raw.words, counts, detail)
 }
 
 /// Simulates several stimuli back to back on one core, with a flush after each and `clear`
@@ -300,24 +293,11 @@ pub fn run_segments(stims: &[Stimulus]) -> Result<(Vec<SimReport>, u64)> {
         }
         let (expected, first_sample) = expected_words(stim);
         let raw = simulate_on(&mut b, stim, &expected, &mut |_| {})?;
-        let counts = RunCounts {
-            samples_taken: raw.samples_taken,
-            cycles: raw.cycles,
-            stall_cycles: raw.stall_cycles,
-            seconds: raw.seconds,
-        };
-        reports.push(make_report(
-            "rusthdl",
+        reports.push(report(
             stim,
             (&expected, &first_sample),
-            &raw.words,
-            counts,
-            |w| {
-                format!(
-                    "segment {i}, word {w}: pipeline after the flush {}",
-                    raw.state_at_end
-                )
-            },
+            &raw,
+            &format!("rusthdl, segment {i}"),
         ));
     }
     Ok((reports, clear_cycles))

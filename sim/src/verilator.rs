@@ -681,35 +681,6 @@ pub fn default_jobs() -> usize {
 // Recordings → stimuli (engine-independent)
 // ---------------------------------------------------------------------------------------
 
-/// Expands `FILES|DIR` arguments: a directory contributes its `*.wav` files, sorted by name.
-pub fn collect_wavs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
-                .with_context(|| format!("reading directory {}", p.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|q| {
-                    q.is_file() && q.extension().is_some_and(|e| e.eq_ignore_ascii_case("wav"))
-                })
-                .collect();
-            v.sort();
-            if v.is_empty() {
-                bail!("{}: no .wav files", p.display());
-            }
-            out.extend(v);
-        } else if p.is_file() {
-            out.push(p.clone());
-        } else {
-            bail!("{}: no such file or directory", p.display());
-        }
-    }
-    if out.is_empty() {
-        bail!("no recordings given");
-    }
-    Ok(out)
-}
-
 /// The handshake pattern of generated stimuli.
 #[derive(Clone, Copy, Debug)]
 pub struct Pattern {

@@ -139,7 +139,7 @@ fn activity_on_recordings_at_real_time_duty() {
     let warmup_frames: u64 = env("NEURICE_ACTIVITY_WARMUP_FRAMES", "64").parse().unwrap();
     let cycles: u64 = env("NEURICE_ACTIVITY_CYCLES", "100000").parse().unwrap();
     let net = netlist();
-    let files = verilator::collect_wavs(&[dir]).unwrap();
+    let files = wavs(&dir);
     for mhz in clocks {
         let gap = activity::gap_per_mille_for_clock(mhz, 1024, SAMPLE_RATE_HZ).unwrap();
         let warmup = (warmup_frames as f64 * 1024.0 / (1.0 - gap as f64 / 1000.0)).ceil() as u64;

@@ -102,7 +102,7 @@ fn every_recording_one_per_run_and_all_as_1024_channels() {
         return;
     };
     let bin = verilator::build(&rtl(), "top", &build_dir()).expect("verilator build");
-    let files = verilator::collect_wavs(&[dir]).unwrap();
+    let files = wavs(&dir);
     let pattern = Pattern {
         input_gap_per_mille: 100,
         backpressure_per_mille: 100,
@@ -143,7 +143,7 @@ fn gate_level_netlist_matches_the_golden_model() {
     let mut stims = synthetic();
     if let Some(dir) = data_or_skip("gate_level_netlist_matches_the_golden_model (recordings part)")
     {
-        let files = verilator::collect_wavs(&[dir]).unwrap();
+        let files = wavs(&dir);
         let pick: Vec<PathBuf> = files
             .iter()
             .step_by(files.len() / 4)
