@@ -57,6 +57,8 @@ pub struct BoardParams {
     pub baud: u32,
     /// Channel count after power-up and reset (the host can change it, see [`protocol`]).
     pub default_channels: u16,
+    /// The coder of the core (default: the hardware coder).
+    pub codec: neurice_model::CodecParams,
 }
 
 impl Default for BoardParams {
@@ -65,6 +67,7 @@ impl Default for BoardParams {
             core_mhz: pll::DEFAULT_CORE_MHZ,
             baud: DEFAULT_BAUD,
             default_channels: DEFAULT_CHANNELS,
+            codec: neurice_model::CodecParams::HARDWARE,
         }
     }
 }
@@ -88,6 +91,7 @@ impl BoardParams {
             );
         }
         let cfg = SystemConfig {
+            codec: self.codec,
             baud_divisor: div as u32,
             default_channels: self.default_channels,
             heartbeat_half_period: (f / 2.0).round() as u32,
@@ -140,6 +144,7 @@ mod tests {
             core_mhz,
             baud,
             default_channels: 1,
+            ..Default::default()
         };
         assert!(p(60, 0).resolve().is_err());
         // 60 MHz / 7 Mbaud = 8.57: 9 is 4.8 % off

@@ -113,10 +113,14 @@ pub fn split_trailer(words: &[u32]) -> anyhow::Result<&[u32]> {
 /// padding: the exact bit length is the one of the 32 candidates the golden model's
 /// `decode_all` accepts (it rejects both a short stream and left-over bits), and the padding
 /// must be zero. Cost: up to 32 decodes.
-pub fn decode_words(channels: usize, count: usize, words: &[u32]) -> anyhow::Result<Vec<u16>> {
+pub fn decode_words(
+    params: &neurice_model::CodecParams,
+    channels: usize,
+    count: usize,
+    words: &[u32],
+) -> anyhow::Result<Vec<u16>> {
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
     let total = bytes.len() as u64 * 8;
-    let params = neurice_model::CodecParams::HARDWARE;
     let mut last_err = None;
     for pad in 0..32u64.min(total + 1) {
         let bits = total - pad;
@@ -124,7 +128,7 @@ pub fn decode_words(channels: usize, count: usize, words: &[u32]) -> anyhow::Res
         if !pad_is_zero {
             break;
         }
-        match neurice_model::coder::decode_all(&params, channels, count, &bytes, bits) {
+        match neurice_model::coder::decode_all(params, channels, count, &bytes, bits) {
             Ok(out) => return Ok(out.into_iter().map(|x| x as u16).collect()),
             Err(e) => last_err = Some(e),
         }
@@ -167,6 +171,7 @@ mod tests {
         let x: Vec<u32> = samples.iter().map(|&s| s as u32).collect();
         let (words, _, _) =
             neurice_model::coder::encode_all(&neurice_model::CodecParams::HARDWARE, 2, &x).unwrap();
-        assert_eq!(decode_words(2, samples.len(), &words).unwrap(), samples);
+        let p = neurice_model::CodecParams::HARDWARE;
+        assert_eq!(decode_words(&p, 2, samples.len(), &words).unwrap(), samples);
     }
 }

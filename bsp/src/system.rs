@@ -30,6 +30,8 @@ declare_sync_fifo!(OutFifo, Bits<32>, 16, 1);
 /// Build-time settings of the board logic.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SystemConfig {
+    /// The coder the core is built for (the host decodes with the same value).
+    pub codec: CodecParams,
     /// Core clock cycles per UART bit.
     pub baud_divisor: u32,
     /// Channel count at power-up and after reset (1..=1024).
@@ -40,6 +42,7 @@ pub struct SystemConfig {
 
 impl SystemConfig {
     pub fn check(&self) -> anyhow::Result<()> {
+        neurice_hdl::check_params(&self.codec).map_err(|e| anyhow::anyhow!("encoder core: {e}"))?;
         crate::uart::check_divisor(self.baud_divisor)?;
         if !(1..=1024).contains(&self.default_channels) {
             anyhow::bail!(
@@ -113,11 +116,10 @@ pub struct BoardSystem {
 }
 
 impl BoardSystem {
-    /// The board logic around a new core for the hardware coder ([`CodecParams::HARDWARE`]).
+    /// The board logic around a new core for the coder `cfg.codec`.
     pub fn new(cfg: &SystemConfig) -> anyhow::Result<Self> {
         cfg.check()?;
-        let core = Core1024::new(&CodecParams::HARDWARE)
-            .map_err(|e| anyhow::anyhow!("encoder core: {e}"))?;
+        let core = Core1024::new(&cfg.codec).map_err(|e| anyhow::anyhow!("encoder core: {e}"))?;
         let ch_m1 = (cfg.default_channels - 1) as u64;
         Ok(Self {
             clock: Default::default(),

@@ -227,6 +227,7 @@ impl Bench {
 
 fn cfg(divisor: u32, default_channels: u16) -> SystemConfig {
     SystemConfig {
+        codec: CodecParams::HARDWARE,
         baud_divisor: divisor,
         default_channels,
         heartbeat_half_period: 1000,
@@ -267,7 +268,7 @@ fn round_trip(divisor: u32, channels: usize, samples: &[u16]) -> Result<()> {
         &expected[..],
         "{channels} ch: words differ from the golden model"
     );
-    let decoded = protocol::decode_words(channels, samples.len(), data)?;
+    let decoded = protocol::decode_words(&CodecParams::HARDWARE, channels, samples.len(), data)?;
     assert_eq!(decoded, samples, "{channels} ch: decoded samples differ");
     let leds = b.leds();
     assert_eq!(leds & 0b0110_0000, 0, "overflow/error LEDs lit: {leds:08b}");
@@ -331,7 +332,10 @@ fn segments_carry_state_and_default_channel_count() -> Result<()> {
     let (first, second) = words.split_at(expected[0].len() + 1);
     assert_eq!(protocol::split_trailer(first)?, &expected[0][..]);
     assert_eq!(protocol::split_trailer(second)?, &expected[1][..]);
-    assert_eq!(protocol::decode_words(2, a.len(), &expected[0])?, a);
+    assert_eq!(
+        protocol::decode_words(&CodecParams::HARDWARE, 2, a.len(), &expected[0])?,
+        a
+    );
     assert_eq!(b.leds() & 0b0110_0000, 0);
     Ok(())
 }
@@ -361,7 +365,10 @@ fn clear_starts_an_independent_stream() -> Result<()> {
     let (w1, w2) = words.split_at(first.len() + 1);
     assert_eq!(protocol::split_trailer(w1)?, &first[..]);
     assert_eq!(protocol::split_trailer(w2)?, &second[..]);
-    assert_eq!(protocol::decode_words(2, c.len(), &second)?, c);
+    assert_eq!(
+        protocol::decode_words(&CodecParams::HARDWARE, 2, c.len(), &second)?,
+        c
+    );
     assert_eq!(b.leds() & 0b0110_0000, 0);
     Ok(())
 }

@@ -56,6 +56,7 @@ fn run_logged(mut cmd: Command, log: &Path, what: &str) -> Result<()> {
 /// Builds (or reuses) the Verilator testbench of the board logic; returns the executable.
 fn build() -> Result<PathBuf> {
     let cfg = SystemConfig {
+        codec: CodecParams::HARDWARE,
         baud_divisor: DIVISOR,
         default_channels: 1,
         heartbeat_half_period: 1000,
@@ -177,7 +178,10 @@ fn emitted_verilog_round_trips_through_the_uart() -> Result<()> {
         let words = protocol::words_from_bytes(&r.bytes)?;
         let data = protocol::split_trailer(&words)?;
         assert_eq!(data, &expected[..], "{channels} ch: words differ");
-        assert_eq!(protocol::decode_words(channels, n, data)?, samples);
+        assert_eq!(
+            protocol::decode_words(&CodecParams::HARDWARE, channels, n, data)?,
+            samples
+        );
         assert_eq!(
             r.leds & 0b0110_0000,
             0,

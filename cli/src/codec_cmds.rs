@@ -1,15 +1,14 @@
 //! `compress`, `decompress`, `eval` and `info`: the golden-model codec on files.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use serde::Serialize;
+
+use neurice_flow::run_eval;
 
 use crate::files::{collect_wavs, default_data_dir, ensure_distinct, read_input, write_output};
 
@@ -153,148 +152,6 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One file's result in `eval`.
-#[derive(Clone, Debug, Serialize)]
-pub struct FileResult {
-    pub file: String,
-    pub original_bytes: u64,
-    pub compressed_bytes: u64,
-    pub ratio: f64,
-    pub lossless: bool,
-    pub error: Option<String>,
-    pub escapes: u64,
-    /// Samples per code index s (m = 1, 2, 3, 4, 6, 8, ...).
-    pub s_histogram: Vec<u64>,
-}
-
-/// The whole `eval` run; the fields the issue names come first.
-#[derive(Clone, Debug, Serialize)]
-pub struct EvalReport {
-    pub files: usize,
-    pub original_bytes: u64,
-    pub compressed_bytes: u64,
-    pub ratio: f64,
-    pub lossless: bool,
-    pub seconds: f64,
-    pub samples: u64,
-    pub failed: usize,
-    pub threads: usize,
-    pub bits_per_sample: f64,
-    pub encode_decode_msamples_per_s: f64,
-    pub s_histogram: Vec<u64>,
-    pub per_file: Vec<FileResult>,
-}
-
-/// Compresses, decompresses and compares one file.
-fn eval_one(path: &Path) -> FileResult {
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let fail = |orig: u64, e: String| FileResult {
-        file: name.clone(),
-        original_bytes: orig,
-        compressed_bytes: 0,
-        ratio: 0.0,
-        lossless: false,
-        error: Some(e),
-        escapes: 0,
-        s_histogram: Vec::new(),
-    };
-    let wav = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return fail(0, format!("cannot read: {e}")),
-    };
-    let (nrc, stats) = match neurice_model::compress_wav(&wav) {
-        Ok(x) => x,
-        Err(e) => return fail(wav.len() as u64, format!("compress: {e}")),
-    };
-    let lossless = match neurice_model::decompress(&nrc) {
-        Ok(back) => back == wav,
-        Err(e) => return fail(wav.len() as u64, format!("decompress: {e}")),
-    };
-    FileResult {
-        file: name,
-        original_bytes: wav.len() as u64,
-        compressed_bytes: nrc.len() as u64,
-        ratio: wav.len() as f64 / nrc.len() as f64,
-        lossless,
-        error: (!lossless).then(|| "decompressed bytes differ from the original".to_string()),
-        escapes: stats.escapes,
-        s_histogram: stats.s_histogram,
-    }
-}
-
-/// Runs the challenge-style evaluation on a set of files.
-pub fn run_eval(files: &[PathBuf], threads: Option<usize>, progress: bool) -> Result<EvalReport> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
-        .build()
-        .context("cannot start the worker threads")?;
-    let bar = if progress {
-        let b = ProgressBar::new(files.len() as u64);
-        b.set_style(
-            ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} files {msg} ({elapsed})")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        b.set_prefix("eval");
-        b
-    } else {
-        ProgressBar::hidden()
-    };
-    let done_bytes = AtomicU64::new(0);
-    let start = Instant::now();
-    let per_file: Vec<FileResult> = pool.install(|| {
-        files
-            .par_iter()
-            .map(|f| {
-                let r = eval_one(f);
-                done_bytes.fetch_add(r.original_bytes, Ordering::Relaxed);
-                bar.inc(1);
-                r
-            })
-            .collect()
-    });
-    let seconds = start.elapsed().as_secs_f64();
-    bar.finish_and_clear();
-    let original_bytes: u64 = per_file.iter().map(|r| r.original_bytes).sum();
-    let compressed_bytes: u64 = per_file.iter().map(|r| r.compressed_bytes).sum();
-    let failed = per_file.iter().filter(|r| !r.lossless).count();
-    let mut s_histogram = vec![0u64; neurice_model::CodecParams::HARDWARE.s_max() as usize + 1];
-    for r in &per_file {
-        for (i, c) in r.s_histogram.iter().enumerate() {
-            if i < s_histogram.len() {
-                s_histogram[i] += c;
-            }
-        }
-    }
-    let samples: u64 = s_histogram.iter().sum();
-    Ok(EvalReport {
-        files: per_file.len(),
-        original_bytes,
-        compressed_bytes,
-        ratio: if compressed_bytes > 0 && failed == 0 {
-            original_bytes as f64 / compressed_bytes as f64
-        } else {
-            0.0
-        },
-        lossless: failed == 0,
-        seconds,
-        samples,
-        failed,
-        threads: pool.current_num_threads(),
-        bits_per_sample: if samples > 0 {
-            compressed_bytes as f64 * 8.0 / samples as f64
-        } else {
-            0.0
-        },
-        encode_decode_msamples_per_s: samples as f64 / seconds / 1e6,
-        s_histogram,
-        per_file,
-    })
-}
-
 pub fn eval(a: EvalArgs) -> Result<ExitCode> {
     let inputs = if a.inputs.is_empty() {
         vec![default_data_dir().context(
@@ -305,7 +162,20 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
         a.inputs.clone()
     };
     let files = collect_wavs(&inputs)?;
-    let report = run_eval(&files, a.threads, !a.json)?;
+    let bar = if a.json {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::new(files.len() as u64);
+        b.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} files ({elapsed})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        b.set_prefix("eval");
+        b
+    };
+    let report = run_eval(&files, a.threads, &|n| bar.set_position(n))?;
+    bar.finish_and_clear();
     if a.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

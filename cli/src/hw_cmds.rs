@@ -2,39 +2,29 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use serde::Serialize;
 
-use neurice_model::CodecParams;
-use neurice_sim::verilator::{self, Pattern};
-use neurice_sim::{rusthdl, SimReport, Stimulus};
+use neurice_sim::verilator;
+use neurice_sim::{
+    CoreDesign, Engine, Pattern, RunOptions, RunSummary, SimReport, Stimulus, MAX_CHANNELS,
+};
 
+use crate::coder_args::CoderArgs;
 use crate::files::{collect_wavs, default_data_dir};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Engine {
-    /// rust-hdl's own simulator, driven directly.
-    Rusthdl,
-    /// Verilator on the emitted Verilog.
-    Verilator,
-    /// Verilator on yosys' iCE40 gate-level netlist (with the iCE40 cell models).
-    Gatelevel,
-}
 
 #[derive(Args)]
 pub struct SimArgs {
     /// Recordings: WAV files and/or folders of them (default: the Neuralink data folder).
     inputs: Vec<PathBuf>,
-    /// Simulator.
-    #[arg(long, value_enum, default_value = "verilator")]
+    /// Simulator: rusthdl, verilator or gatelevel.
+    #[arg(long, default_value = "verilator")]
     engine: Engine,
+    #[command(flatten)]
+    coder: CoderArgs,
     /// Channels per run: 1 = one run per file; N = N files interleaved as N channels.
     #[arg(long, default_value_t = 1)]
     channels: usize,
@@ -67,174 +57,40 @@ pub struct SimArgs {
 /// What `neurice sim --json` prints.
 #[derive(Serialize)]
 pub struct SimSummary {
-    pub engine: Engine,
-    pub channels: usize,
     pub files: usize,
-    pub runs: usize,
-    pub samples: u64,
-    pub cycles: u64,
-    pub stall_cycles: u64,
-    pub words: u64,
-    pub expected_words: u64,
-    pub mismatches: u64,
-    pub failed_runs: usize,
-    /// 16-bit samples / payload words of the core (container excluded).
-    pub ratio: f64,
-    pub input_gap_per_mille: u32,
-    pub backpressure_per_mille: u32,
-    pub seed: u64,
-    /// Wall time of the simulation (loading and building excluded).
-    pub seconds: f64,
-    /// Simulated cycles per second of one simulator instance.
-    pub cycles_per_second: f64,
-    pub jobs: usize,
-    pub first_failure: Option<FirstFailure>,
+    #[serde(flatten)]
+    pub run: RunSummary,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_run: Option<Vec<SimReport>>,
 }
 
-#[derive(Serialize)]
-pub struct FirstFailure {
-    pub label: String,
-    pub mismatch: Option<neurice_sim::Mismatch>,
-}
-
-fn progress_bar(total: u64, what: &str, hidden: bool) -> ProgressBar {
+pub fn progress_bar(total: u64, what: &str, hidden: bool) -> ProgressBar {
     if hidden {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new(total);
     pb.set_style(
         ProgressStyle::with_template(&format!(
-            "{what} {{bar:40}} {{percent:>3}}% {{human_pos}}/{{human_len}} samples, {{elapsed}} (eta {{eta}})"
+            "{what} {{bar:40}} {{percent:>3}}% {{human_pos}}/{{human_len}}, {{elapsed}} (eta {{eta}})"
         ))
         .expect("valid template"),
     );
     pb
 }
 
-/// Runs the simulation the arguments describe (also used by `neurice flow`).
-#[allow(clippy::too_many_arguments)]
-pub fn run_sim(
-    files: &[PathBuf],
-    engine: Engine,
-    channels: usize,
-    max_samples: Option<usize>,
-    pattern: Pattern,
-    jobs: usize,
-    build_dir: &Path,
-    quiet: bool,
-) -> Result<(SimSummary, Vec<SimReport>)> {
-    if !(1..=1024).contains(&channels) {
-        bail!("--channels must be 1..=1024, got {channels}");
-    }
-    if pattern.input_gap_per_mille >= 1000 || pattern.backpressure_per_mille >= 1000 {
-        bail!("--gap and --backpressure are per mille and must be below 1000");
-    }
-    let stims = verilator::load_stimuli(files, channels, max_samples, pattern, jobs)?;
-    run_stimuli(&stims, engine, files.len(), jobs, build_dir, quiet, pattern)
-}
-
-/// Simulates prepared stimuli with one engine and sums the reports.
+/// Simulates prepared stimuli of `design` with one engine, with a progress bar unless quiet.
 pub fn run_stimuli(
-    stims: &[Stimulus],
     engine: Engine,
-    files: usize,
-    jobs: usize,
-    build_dir: &Path,
+    design: &CoreDesign,
+    stims: &[Stimulus],
+    opts: &RunOptions,
     quiet: bool,
-    pattern: Pattern,
-) -> Result<(SimSummary, Vec<SimReport>)> {
+) -> Result<(RunSummary, Vec<SimReport>)> {
     let total: u64 = stims.iter().map(|s| s.samples.len() as u64).sum();
-    let channels = stims.first().map_or(1, |s| s.channels);
-    let rtl = neurice_hdl::verilog(&CodecParams::HARDWARE, 1024)
-        .map_err(|e| anyhow::anyhow!("core Verilog: {e}"))?;
-    let binary = match engine {
-        Engine::Rusthdl => None,
-        Engine::Verilator => {
-            if !quiet {
-                eprintln!(
-                    "building the Verilator model (cached in {})…",
-                    build_dir.display()
-                );
-            }
-            Some(verilator::build(&rtl, "top", build_dir)?)
-        }
-        Engine::Gatelevel => {
-            if !quiet {
-                eprintln!("synthesising the iCE40 netlist and verilating it with the cell models…");
-            }
-            let net = neurice_sim::gatelevel::netlist(&rtl, "top", &build_dir.join("gatelevel"))?;
-            Some(neurice_sim::gatelevel::build(&net, "top", build_dir)?)
-        }
-    };
-    let pb = progress_bar(total, &format!("{engine:?}").to_lowercase(), quiet);
-    let t0 = Instant::now();
-    let (reports, per_model_cps) = match &binary {
-        None => {
-            let done = AtomicU64::new(0);
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(jobs)
-                .build()
-                .context("thread pool")?;
-            let reports = pool.install(|| {
-                stims
-                    .par_iter()
-                    .map(|s| {
-                        let mut last = 0u64;
-                        rusthdl::run(s, &mut |n| {
-                            let delta = n - last;
-                            last = n;
-                            let before = done.fetch_add(delta, Ordering::Relaxed);
-                            pb.set_position(before + delta);
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()
-            })?;
-            let secs: f64 = reports.iter().map(|r| r.seconds).sum();
-            let cyc: u64 = reports.iter().map(|r| r.cycles).sum();
-            (reports, if secs > 0.0 { cyc as f64 / secs } else { 0.0 })
-        }
-        Some(bin) => {
-            let b = verilator::run_batch(stims, bin, jobs, &mut |n| pb.set_position(n))?;
-            let cps = b.cycles_per_second;
-            (b.reports, cps)
-        }
-    };
+    let pb = progress_bar(total, engine.name(), quiet);
+    let r = neurice_sim::run(engine, design, stims, opts, &|n| pb.set_position(n));
     pb.finish_and_clear();
-    let seconds = t0.elapsed().as_secs_f64();
-    let sum = |f: fn(&SimReport) -> u64| reports.iter().map(f).sum::<u64>();
-    let words = sum(|r| r.words);
-    let first = reports
-        .iter()
-        .find(|r| r.mismatches > 0)
-        .map(|r| FirstFailure {
-            label: r.label.clone(),
-            mismatch: r.first_mismatch.clone(),
-        });
-    let summary = SimSummary {
-        engine,
-        channels,
-        files,
-        runs: reports.len(),
-        samples: sum(|r| r.samples),
-        cycles: sum(|r| r.cycles),
-        stall_cycles: sum(|r| r.stall_cycles),
-        words,
-        expected_words: sum(|r| r.expected_words),
-        mismatches: sum(|r| r.mismatches),
-        failed_runs: reports.iter().filter(|r| r.mismatches > 0).count(),
-        ratio: neurice_sim::payload_ratio(total as usize, words as usize),
-        input_gap_per_mille: pattern.input_gap_per_mille,
-        backpressure_per_mille: pattern.backpressure_per_mille,
-        seed: pattern.seed,
-        seconds,
-        cycles_per_second: per_model_cps,
-        jobs,
-        first_failure: first,
-        per_run: None,
-    };
-    Ok((summary, reports))
+    r
 }
 
 fn inputs_or_default(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
@@ -251,63 +107,77 @@ fn inputs_or_default(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 pub fn sim(a: SimArgs) -> Result<ExitCode> {
-    let files = inputs_or_default(&a.inputs)?;
-    let jobs = a.jobs.unwrap_or_else(verilator::default_jobs).max(1);
+    let design = CoreDesign::new(a.coder.params()?, MAX_CHANNELS)?;
     let pattern = Pattern {
         input_gap_per_mille: a.gap,
         backpressure_per_mille: a.backpressure,
         seed: a.seed,
     };
-    let (mut s, reports) = run_sim(
+    pattern.validate().context("--gap and --backpressure")?;
+    if !(1..=MAX_CHANNELS).contains(&a.channels) {
+        bail!("--channels must be 1..={MAX_CHANNELS}, got {}", a.channels);
+    }
+    let files = inputs_or_default(&a.inputs)?;
+    let jobs = a.jobs.unwrap_or_else(verilator::default_jobs).max(1);
+    let stims = neurice_sim::load_stimuli(
+        design.params,
         &files,
-        a.engine,
         a.channels,
         a.max_samples,
+        None,
         pattern,
         jobs,
-        &a.build_dir,
-        a.json,
     )?;
-    if a.per_run {
-        s.per_run = Some(reports);
-    }
+    let opts = RunOptions {
+        jobs,
+        build_dir: a.build_dir.clone(),
+        netlist: None,
+        verbose: !a.json,
+    };
+    let (run, reports) = run_stimuli(a.engine, &design, &stims, &opts, a.json)?;
+    let s = SimSummary {
+        files: files.len(),
+        run,
+        per_run: a.per_run.then_some(reports),
+    };
     if a.json {
         println!("{}", serde_json::to_string_pretty(&s)?);
     } else {
+        let r = &s.run;
         println!(
-            "{:?} simulation: {} file(s), {} run(s) of {} channel(s)\n\
+            "{} simulation: {} file(s), {} run(s) of {} channel(s)\n\
              samples {}  cycles {}  stalls {}  words {}/{} expected\n\
              mismatches {}  ({} failed runs)  payload ratio {:.4}\n\
              {:.1} s wall, {:.2} M cycles/s per simulator, {} jobs",
-            s.engine,
+            r.engine,
             s.files,
-            s.runs,
-            s.channels,
-            s.samples,
-            s.cycles,
-            s.stall_cycles,
-            s.words,
-            s.expected_words,
-            s.mismatches,
-            s.failed_runs,
-            s.ratio,
-            s.seconds,
-            s.cycles_per_second / 1e6,
-            s.jobs
+            r.runs,
+            r.channels,
+            r.samples,
+            r.cycles,
+            r.stall_cycles,
+            r.words,
+            r.expected_words,
+            r.mismatches,
+            r.failed_runs,
+            r.ratio,
+            r.seconds,
+            r.cycles_per_second / 1e6,
+            r.jobs
         );
-        if let Some(f) = &s.first_failure {
+        if let Some(f) = &r.first_failure {
             println!("first failure in {}: {:?}", f.label, f.mismatch);
         }
         println!(
             "{}",
-            if s.mismatches == 0 {
+            if r.passed() {
                 "bit-exact with the golden model"
             } else {
                 "MISMATCH with the golden model"
             }
         );
     }
-    Ok(if s.mismatches == 0 {
+    Ok(if s.run.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -322,8 +192,10 @@ pub struct VerilogArgs {
     #[arg(short, long)]
     out: PathBuf,
     /// Channels of state the core is built for (1..=1024).
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = MAX_CHANNELS)]
     channels: usize,
+    #[command(flatten)]
+    coder: CoderArgs,
     /// Replace files that exist.
     #[arg(long)]
     force: bool,
@@ -375,8 +247,7 @@ fn yosys_check(verilog_file: &Path, top: &str, log: &Path) -> Result<()> {
 }
 
 pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
-    let text = neurice_hdl::verilog(&CodecParams::HARDWARE, a.channels)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let text = CoreDesign::new(a.coder.params()?, a.channels)?.verilog()?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let core = a.out.join("neurice_core.v");
     let board = a.out.join("alchitry_cu_top.v");
@@ -455,8 +326,10 @@ pub struct SynthArgs {
     #[arg(long, default_value_t = 60.0)]
     freq: f64,
     /// Channels of state (1..=1024).
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = MAX_CHANNELS)]
     channels: usize,
+    #[command(flatten)]
+    coder: CoderArgs,
     /// Place-and-route seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -467,26 +340,6 @@ pub struct SynthArgs {
     json: bool,
 }
 
-/// Synthesises, places and routes the core alone (I/O placed by nextpnr).
-pub fn synth_core(
-    channels: usize,
-    freq: f64,
-    seed: u64,
-    out: &Path,
-) -> Result<neurice_synth::SynthReport> {
-    if !(freq > 0.0 && freq <= 500.0) {
-        bail!("--freq must be in (0, 500] MHz, got {freq}");
-    }
-    let text = neurice_hdl::verilog(&CodecParams::HARDWARE, channels)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut cfg =
-        neurice_synth::FlowConfig::new(neurice_synth::flow::VerilogSource::Text(text), "top", out);
-    cfg.freq_mhz = freq;
-    cfg.seed = seed;
-    cfg.channels = channels;
-    neurice_synth::run_flow(&cfg)
-}
-
 pub fn synth(a: SynthArgs) -> Result<ExitCode> {
     let out = a
         .out
@@ -494,7 +347,8 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
     if !a.json {
         eprintln!("yosys → nextpnr-ice40 → icepack in {} …", out.display());
     }
-    let r = synth_core(a.channels, a.freq, a.seed, &out)?;
+    let design = CoreDesign::new(a.coder.params()?, a.channels)?;
+    let r = neurice_flow::synth_design(&design, &design.verilog()?, a.freq, a.seed, &out)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {

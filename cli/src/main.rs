@@ -1,11 +1,11 @@
 //! `neurice`: compress, verify, simulate, synthesise and report on the neurice core.
 
 mod codec_cmds;
+mod coder_args;
 mod files;
 mod flow_cmd;
 mod hw_cmds;
 mod power_cmd;
-mod svg;
 
 use std::process::ExitCode;
 

@@ -7,9 +7,8 @@
 //! same stimulus and compares it with the golden model.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 
 /// yosys' data directory, where `ice40/cells_sim.v` lives: `$NEURICE_YOSYS_DATDIR`, else
 /// `share/yosys` beside the `yosys` found on `PATH` (Debian's yosys has no `yosys-config`).
@@ -45,37 +44,20 @@ pub fn yosys_datdir() -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// Synthesises `verilog` (top `top`) for iCE40 with yosys and returns the mapped netlist as
-/// Verilog. The input, the script's log (`yosys.log`) and the netlist (`netlist.v`) stay in
-/// `work_dir`. Fails with the log's tail if yosys fails or finds a problem (`check -assert`).
+/// Synthesises `verilog` (top `top`) for iCE40 with the synthesis flow's own yosys stage
+/// ([`neurice_synth::flow::run_yosys`]: the same script, so this is the netlist `neurice
+/// synth` places and routes) and returns the mapped netlist as Verilog. The input, the log
+/// (`yosys.log`), `build.sh` and the netlist (`top_netlist.v`) stay in `work_dir`. Fails with
+/// the log's tail if yosys fails or the design infers latches.
 pub fn netlist(verilog: &str, top: &str, work_dir: &Path) -> Result<String> {
-    std::fs::create_dir_all(work_dir)
-        .with_context(|| format!("creating {}", work_dir.display()))?;
-    std::fs::write(work_dir.join("rtl.v"), verilog)?;
-    let yosys = std::env::var("NEURICE_YOSYS").unwrap_or_else(|_| "yosys".into());
-    let script = format!(
-        "read_verilog rtl.v; synth_ice40 -top {top}; check -assert; \
-         write_verilog -noattr netlist.v"
+    let cfg = neurice_synth::FlowConfig::new(
+        neurice_synth::flow::VerilogSource::text(verilog),
+        top,
+        work_dir,
     );
-    let out = Command::new(&yosys)
-        .current_dir(work_dir)
-        .args(["-q", "-l", "yosys.log", "-p", &script])
-        .output()
-        .map_err(|e| {
-            anyhow!("`{yosys}` not found ({e}): install it with `sudo scripts/install-tools.sh`")
-        })?;
-    if !out.status.success() {
-        let log = std::fs::read_to_string(work_dir.join("yosys.log")).unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(30).collect();
-        bail!(
-            "yosys synth_ice40 failed ({}); log {}:\n{}{}",
-            out.status,
-            work_dir.join("yosys.log").display(),
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    std::fs::read_to_string(work_dir.join("netlist.v")).context("reading netlist.v")
+    let out = neurice_synth::flow::run_yosys(&cfg)?;
+    std::fs::read_to_string(&out.netlist_verilog)
+        .with_context(|| format!("reading {}", out.netlist_verilog.display()))
 }
 
 /// Verilates the netlist with yosys' iCE40 cell models and the harness; returns the

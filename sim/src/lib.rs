@@ -18,15 +18,21 @@
 //! | `out_valid`, `out_ready` | out/in | 1 | output handshake: a word is taken when both are high |
 //! | `out_word` | out | 32 | packed codes, MSB first |
 
-use std::path::Path;
-
 pub mod activity;
+mod engine;
 pub mod gatelevel;
 pub mod rusthdl;
+pub mod stimulus;
 pub mod verilator;
 
-use neurice_model::{CodecParams, Encoder};
+use neurice_model::Encoder;
 use serde::Serialize;
+
+pub use engine::{run, CoreDesign, Engine, RunOptions, RunSummary};
+pub use stimulus::{interleave, load_indices, load_stimuli, Pattern, Stimulus};
+
+/// The most channels a core has state for (a 10-bit channel address).
+pub const MAX_CHANNELS: usize = 1024;
 
 /// The pseudo-random sequence both engines use for gaps and backpressure (xorshift64).
 #[derive(Clone, Debug)]
@@ -52,21 +58,6 @@ impl XorShift64 {
     }
 }
 
-/// What to feed the core: interleaved 10-bit samples and the handshake pattern.
-#[derive(Clone, Debug)]
-pub struct Stimulus {
-    pub channels: usize,
-    /// 10-bit grid indices; sample `i` belongs to channel `i % channels`.
-    pub samples: Vec<u16>,
-    /// Per-cycle chance (‰) that the source withholds `in_valid`.
-    pub input_gap_per_mille: u32,
-    /// Per-cycle chance (‰) that the sink withholds `out_ready`.
-    pub backpressure_per_mille: u32,
-    pub seed: u64,
-    /// Human-readable origin (file names or "synthetic ...").
-    pub label: String,
-}
-
 /// The first difference between the core and the golden model.
 #[derive(Clone, Debug, Serialize)]
 pub struct Mismatch {
@@ -83,7 +74,7 @@ pub struct Mismatch {
 /// What a simulation run measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct SimReport {
-    pub engine: String,
+    pub engine: Engine,
     pub channels: usize,
     pub samples: u64,
     pub cycles: u64,
@@ -103,8 +94,8 @@ pub struct SimReport {
 /// The golden model's words for a stimulus (final partial word zero-padded) and, for each
 /// word, the index of the first sample whose code starts in or runs into it.
 pub fn expected_words(stim: &Stimulus) -> (Vec<u32>, Vec<usize>) {
-    let mut enc =
-        Encoder::new(CodecParams::HARDWARE, stim.channels).expect("hardware params are valid");
+    let mut enc = Encoder::new(stim.params, stim.channels)
+        .expect("stimulus validated: the parameters and channel count are valid");
     let mut words = Vec::with_capacity(stim.samples.len() / 6 + 2);
     let mut first_sample = Vec::with_capacity(words.capacity());
     let mut word_start_sample = 0usize;
@@ -171,7 +162,7 @@ pub struct RunCounts {
 /// Compares an engine's words with the golden model's ([`expected_words`]) and fills the
 /// [`SimReport`] every engine returns; `detail` describes the engine's state for a mismatch.
 pub fn make_report(
-    engine: &str,
+    engine: Engine,
     stim: &Stimulus,
     (expected, first_sample): (&[u32], &[usize]),
     words: &[u32],
@@ -180,7 +171,7 @@ pub fn make_report(
 ) -> SimReport {
     let (mismatches, first_mismatch) = compare_words(stim, expected, first_sample, words, detail);
     SimReport {
-        engine: engine.to_string(),
+        engine,
         channels: stim.channels,
         samples: counts.samples_taken,
         cycles: counts.cycles,
@@ -209,30 +200,6 @@ pub fn payload_ratio(samples: usize, words: usize) -> f64 {
     }
 }
 
-/// Reads one recording as 10-bit grid indices (off-grid samples mapped to the nearest level;
-/// the core only ever sees indices).
-pub fn load_indices(path: &Path) -> anyhow::Result<Vec<u16>> {
-    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let wav = neurice_model::wav::parse_wav(&bytes)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let (idx, _exceptions) = neurice_model::container::to_grid(&wav.samples);
-    Ok(idx.into_iter().map(|k| k as u16).collect())
-}
-
-/// Interleaves recordings as channels: file `c` becomes channel `c`, truncated to the shortest
-/// file (and to `max_frames`, if given), sample by sample in channel order.
-pub fn interleave(files: &[Vec<u16>], max_frames: Option<usize>) -> Vec<u16> {
-    let frames = files.iter().map(|f| f.len()).min().unwrap_or(0);
-    let frames = max_frames.map_or(frames, |m| m.min(frames));
-    let mut out = Vec::with_capacity(frames * files.len());
-    for t in 0..frames {
-        for f in files {
-            out.push(f[t]);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,11 +210,5 @@ mod tests {
         let mut r = XorShift64::new(1);
         assert_eq!(r.next_u64(), 1082269761);
         assert_eq!(r.next_u64(), 1152992998833853505);
-    }
-
-    #[test]
-    fn interleave_is_frame_major() {
-        let v = interleave(&[vec![1, 2, 3], vec![10, 20]], None);
-        assert_eq!(v, [1, 10, 2, 20]);
     }
 }

@@ -14,7 +14,7 @@ use neurice_hdl::{Core1024, PipelineState};
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
 
-use crate::{expected_words, make_report, RunCounts, SimReport, Stimulus, XorShift64};
+use crate::{expected_words, make_report, Engine, RunCounts, SimReport, Stimulus, XorShift64};
 
 /// Cycles without any handshake before a run is declared stuck.
 const NO_PROGRESS_CAP: u64 = 1 << 20;
@@ -31,10 +31,9 @@ struct Bench {
 }
 
 impl Bench {
-    fn new() -> Result<Self> {
-        let mut core = Box::new(
-            Core1024::new(&CodecParams::HARDWARE).map_err(|e| anyhow::anyhow!("core: {e}"))?,
-        );
+    /// A fresh core for the coder `params` (1024 channels of state).
+    fn new(params: &CodecParams) -> Result<Self> {
+        let mut core = Box::new(Core1024::new(params).map_err(|e| anyhow::anyhow!("core: {e}"))?);
         core.connect_all();
         if let Err(e) = check_all(core.as_ref()) {
             bail!("rust-hdl check of the core failed: {e:?}");
@@ -108,20 +107,6 @@ impl Bench {
     }
 }
 
-/// Refuses stimuli the core cannot take (checked before the golden model runs).
-fn check_stimulus(stim: &Stimulus) -> Result<()> {
-    if stim.channels == 0 || stim.channels > 1024 {
-        bail!("channels must be 1..=1024, got {}", stim.channels);
-    }
-    if stim.input_gap_per_mille >= 1000 || stim.backpressure_per_mille >= 1000 {
-        bail!("per-mille values must be below 1000");
-    }
-    if let Some(i) = stim.samples.iter().position(|&x| x > 1023) {
-        bail!("sample {i} ({}) exceeds 10 bits", stim.samples[i]);
-    }
-    Ok(())
-}
-
 /// Raw result of one run (before the golden-model comparison).
 struct Raw {
     words: Vec<u32>,
@@ -135,7 +120,7 @@ struct Raw {
     seconds: f64,
 }
 
-/// One stimulus (already checked, [`check_stimulus`]) on a bench in whatever state it is
+/// One stimulus (already checked, [`Stimulus::validate`]) on a bench in whatever state it is
 /// (fresh, or after a clear).
 fn simulate_on(
     b: &mut Bench,
@@ -248,9 +233,9 @@ fn simulate_on(
 /// model. `progress` gets the samples taken so far. A stuck run is an error; mismatches are
 /// reported in the [`SimReport`].
 pub fn run(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> {
-    check_stimulus(stim)?;
+    stim.validate()?;
     let (expected, first_sample) = expected_words(stim);
-    let raw = simulate_on(&mut Bench::new()?, stim, &expected, progress)?;
+    let raw = simulate_on(&mut Bench::new(&stim.params)?, stim, &expected, progress)?;
     Ok(report(stim, (&expected, &first_sample), &raw, "rusthdl"))
 }
 
@@ -276,18 +261,29 @@ fn report(stim: &Stimulus, golden: (&[u32], &[usize]), raw: &Raw, who: &str) -> 
         stall_cycles: raw.stall_cycles,
         seconds: raw.seconds,
     };
-    make_report("rusthdl", stim, golden, &raw.words, counts, detail)
+    make_report(Engine::Rusthdl, stim, golden, &raw.words, counts, detail)
 }
 
 /// Simulates several stimuli back to back on one core, with a flush after each and `clear`
 /// between them (the way a host restarts a stream), and compares each segment's words with
 /// a fresh golden-model encoder. Returns one report per segment and the clear's cycle count.
 pub fn run_segments(stims: &[Stimulus]) -> Result<(Vec<SimReport>, u64)> {
-    let mut b = Bench::new()?;
+    let Some(first) = stims.first() else {
+        bail!("no segments to simulate");
+    };
+    for s in stims {
+        s.validate()?;
+        if s.params != first.params {
+            bail!(
+                "{}: every segment must be for the same coder (one core)",
+                s.label
+            );
+        }
+    }
+    let mut b = Bench::new(&first.params)?;
     let mut reports = Vec::with_capacity(stims.len());
     let mut clear_cycles = 0;
     for (i, stim) in stims.iter().enumerate() {
-        check_stimulus(stim)?;
         if i > 0 {
             clear_cycles = b.clear()?;
         }

@@ -15,8 +15,7 @@
 //! * [`run`] simulates one [`Stimulus`]; [`run_batch`] simulates many, several per harness
 //!   invocation and several invocations in parallel, and returns one [`SimReport`] per
 //!   stimulus plus totals.
-//! * [`load_stimuli`] turns recordings into stimuli (one file per run, or N files interleaved
-//!   as N channels).
+//! * Loading recordings into stimuli is engine-independent: [`crate::stimulus`].
 //!
 //! The harness drives the core exactly as the rust-hdl engine does (see the cycle description
 //! at the top of `sim/harness/harness.cpp`): two [`crate::XorShift64`] draws every cycle (input
@@ -33,7 +32,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
-use crate::{expected_words, make_report, RunCounts, SimReport, Stimulus};
+use crate::{expected_words, make_report, Engine, RunCounts, SimReport, Stimulus};
 
 /// The C++ harness, compiled into every Verilator build.
 pub const HARNESS_CPP: &str = include_str!("../harness/harness.cpp");
@@ -296,28 +295,6 @@ impl RawRun {
     }
 }
 
-fn validate(stim: &Stimulus) -> Result<()> {
-    if stim.channels == 0 || stim.channels > 1024 {
-        bail!(
-            "{}: channels must be 1..=1024, got {}",
-            stim.label,
-            stim.channels
-        );
-    }
-    if stim.input_gap_per_mille >= 1000 || stim.backpressure_per_mille >= 1000 {
-        bail!(
-            "{}: gap and backpressure must be below 1000 per mille (got {} and {})",
-            stim.label,
-            stim.input_gap_per_mille,
-            stim.backpressure_per_mille
-        );
-    }
-    if let Some((i, x)) = stim.samples.iter().enumerate().find(|(_, &x)| x > 1023) {
-        bail!("{}: sample {i} = {x} does not fit 10 bits", stim.label);
-    }
-    Ok(())
-}
-
 /// Writes the stimulus file format described in `harness.cpp` (magic `NRSTIM01`).
 pub fn write_stimuli(w: &mut impl Write, stims: &[&Stimulus]) -> std::io::Result<()> {
     w.write_all(b"NRSTIM01")?;
@@ -400,34 +377,14 @@ pub fn read_results(bytes: &[u8], runs: usize) -> Result<Vec<RawRun>> {
     Ok(out)
 }
 
-/// A private temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Result<Self> {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "neurice-vl-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
-        Ok(TempDir(p))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// One harness invocation on several stimuli; `progress` gets the samples taken so far in
 /// this invocation.
 fn invoke(binary: &Path, stims: &[&Stimulus], progress: &dyn Fn(u64)) -> Result<Vec<RawRun>> {
-    let tmp = TempDir::new()?;
-    let result_path = tmp.0.join("result.bin");
+    let tmp = tempfile::Builder::new()
+        .prefix("neurice-vl-")
+        .tempdir()
+        .context("creating a temporary folder for the harness result")?;
+    let result_path = tmp.path().join("result.bin");
     let mut child = Command::new(binary)
         .arg("-")
         .arg(&result_path)
@@ -488,7 +445,7 @@ pub fn run_raw(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Vec<RawRun>> {
     for s in stims {
-        validate(s)?;
+        s.validate()?;
     }
     let groups = balance(stims, jobs);
     let (tx, rx) = mpsc::channel::<(usize, u64)>();
@@ -576,7 +533,7 @@ pub fn report(stim: &Stimulus, raw: &RawRun) -> Result<SimReport> {
         seconds: raw.seconds,
     };
     Ok(make_report(
-        "verilator",
+        Engine::Verilator,
         stim,
         (&expected, &first_sample),
         &raw.words,
@@ -595,7 +552,7 @@ pub fn run(stim: &Stimulus, binary: &Path, progress: &mut dyn FnMut(u64)) -> Res
 /// Totals of a [`run_batch`].
 #[derive(Clone, Debug, Serialize)]
 pub struct BatchReport {
-    pub engine: String,
+    pub engine: Engine,
     /// Harness processes run in parallel.
     pub jobs: usize,
     pub runs: usize,
@@ -652,7 +609,7 @@ pub fn run_batch(
     let sim_seconds: f64 = reports.iter().map(|r| r.seconds).sum();
     let cycles = sum(|r| r.cycles);
     Ok(BatchReport {
-        engine: "verilator".to_string(),
+        engine: Engine::Verilator,
         jobs: threads,
         runs: reports.len(),
         samples: sum(|r| r.samples),
@@ -677,121 +634,20 @@ pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-// ---------------------------------------------------------------------------------------
-// Recordings → stimuli (engine-independent)
-// ---------------------------------------------------------------------------------------
-
-/// The handshake pattern of generated stimuli.
-#[derive(Clone, Copy, Debug)]
-pub struct Pattern {
-    pub input_gap_per_mille: u32,
-    pub backpressure_per_mille: u32,
-    pub seed: u64,
-}
-
-/// Loads recordings as stimuli. `channels == 1`: one run per file. `channels == N > 1`:
-/// runs of N channels, run `r` taking files `r·N … r·N+N-1` (indices modulo the file count,
-/// so every file is used and every run has exactly N channels; with fewer than N files they
-/// repeat). `max_samples` limits the samples per file (per channel). Files load in
-/// `threads` threads.
-pub fn load_stimuli(
-    files: &[PathBuf],
-    channels: usize,
-    max_samples: Option<usize>,
-    pattern: Pattern,
-    threads: usize,
-) -> Result<Vec<Stimulus>> {
-    if channels == 0 || channels > 1024 {
-        bail!("channels must be 1..=1024, got {channels}");
-    }
-    if files.is_empty() {
-        bail!("no recordings given");
-    }
-    let loaded = load_all(files, max_samples, threads)?;
-    let name = |i: usize| {
-        files[i].file_name().map_or_else(
-            || files[i].display().to_string(),
-            |n| n.to_string_lossy().into(),
-        )
-    };
-    let runs = files.len().div_ceil(channels);
-    let mut out = Vec::with_capacity(runs);
-    for r in 0..runs {
-        let idx: Vec<usize> = (0..channels)
-            .map(|c| (r * channels + c) % files.len())
-            .collect();
-        let (samples, label) = if channels == 1 {
-            (loaded[idx[0]].clone(), name(idx[0]))
-        } else {
-            let group: Vec<Vec<u16>> = idx.iter().map(|&i| loaded[i].clone()).collect();
-            let first = name(idx[0]);
-            let last = name(*idx.last().expect("channels >= 1"));
-            (
-                crate::interleave(&group, None),
-                format!("{channels} channels: {first} … {last}"),
-            )
-        };
-        out.push(Stimulus {
-            channels,
-            samples,
-            input_gap_per_mille: pattern.input_gap_per_mille,
-            backpressure_per_mille: pattern.backpressure_per_mille,
-            seed: pattern.seed,
-            label,
-        });
-    }
-    Ok(out)
-}
-
-fn load_all(
-    files: &[PathBuf],
-    max_samples: Option<usize>,
-    threads: usize,
-) -> Result<Vec<Vec<u16>>> {
-    let threads = threads.clamp(1, files.len());
-    let chunk = files.len().div_ceil(threads);
-    let parts: Vec<Result<Vec<Vec<u16>>>> = std::thread::scope(|s| {
-        let hs: Vec<_> = files
-            .chunks(chunk)
-            .map(|fs| {
-                s.spawn(move || {
-                    fs.iter()
-                        .map(|f| {
-                            let mut v = crate::load_indices(f)?;
-                            if let Some(m) = max_samples {
-                                v.truncate(m);
-                            }
-                            Ok(v)
-                        })
-                        .collect::<Result<Vec<_>>>()
-                })
-            })
-            .collect();
-        hs.into_iter()
-            .map(|h| h.join().expect("loader thread panicked"))
-            .collect()
-    });
-    let mut out = Vec::with_capacity(files.len());
-    for p in parts {
-        out.extend(p?);
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use neurice_model::CodecParams;
 
     #[test]
     fn stimulus_and_result_formats_round_trip_through_the_parser() {
-        let s = Stimulus {
-            channels: 3,
-            samples: vec![1, 2, 1023],
-            input_gap_per_mille: 7,
-            backpressure_per_mille: 9,
-            seed: 0x1234_5678_9abc,
-            label: "t".into(),
-        };
+        let s = Stimulus::new(CodecParams::HARDWARE, 3, vec![1, 2, 1023], "t").with_pattern(
+            crate::Pattern {
+                input_gap_per_mille: 7,
+                backpressure_per_mille: 9,
+                seed: 0x1234_5678_9abc,
+            },
+        );
         let mut buf = Vec::new();
         write_stimuli(&mut buf, &[&s]).unwrap();
         assert_eq!(&buf[..8], b"NRSTIM01");
@@ -820,14 +676,7 @@ mod tests {
 
     #[test]
     fn balance_spreads_by_samples_and_keeps_order() {
-        let mk = |n: usize| Stimulus {
-            channels: 1,
-            samples: vec![0; n],
-            input_gap_per_mille: 0,
-            backpressure_per_mille: 0,
-            seed: 1,
-            label: String::new(),
-        };
+        let mk = |n: usize| Stimulus::new(CodecParams::HARDWARE, 1, vec![0; n], "");
         let v = [mk(100), mk(10), mk(90), mk(5)];
         let refs: Vec<&Stimulus> = v.iter().collect();
         let g = balance(&refs, 2);

@@ -10,8 +10,9 @@ use std::path::PathBuf;
 use common::*;
 use neurice_model::CodecParams;
 use neurice_sim::activity::{self, ActivityReport};
-use neurice_sim::verilator::{self, Pattern};
+use neurice_sim::verilator;
 use neurice_sim::{gatelevel, Stimulus};
+use neurice_sim::{load_stimuli, Pattern};
 use neurice_synth::power::SAMPLE_RATE_HZ;
 
 fn build_dir() -> PathBuf {
@@ -150,7 +151,16 @@ fn activity_on_recordings_at_real_time_duty() {
             seed: 0x5EED,
         };
         let t = std::time::Instant::now();
-        let stims = verilator::load_stimuli(&files, 1024, Some(frames), pattern, 2).unwrap();
+        let stims = load_stimuli(
+            CodecParams::HARDWARE,
+            &files,
+            1024,
+            Some(frames),
+            None,
+            pattern,
+            2,
+        )
+        .unwrap();
         let s: &Stimulus = &stims[0];
         let r = activity::measure(&net, "top", s, &build_dir(), warmup, cycles).unwrap();
         eprintln!(

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 
 use common::*;
 use neurice_model::CodecParams;
-use neurice_sim::verilator::{self, Pattern};
+use neurice_sim::verilator;
 use neurice_sim::{gatelevel, rusthdl, Stimulus};
+use neurice_sim::{load_stimuli, Pattern};
 
 fn build_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("verilator")
@@ -108,7 +109,7 @@ fn every_recording_one_per_run_and_all_as_1024_channels() {
         backpressure_per_mille: 100,
         seed: 3,
     };
-    let singles = verilator::load_stimuli(&files, 1, None, pattern, 2).unwrap();
+    let singles = load_stimuli(CodecParams::HARDWARE, &files, 1, None, None, pattern, 2).unwrap();
     assert_eq!(singles.len(), files.len());
     let r = verilator::run_batch(&singles, &bin, 2, &mut |_| {}).unwrap();
     assert_clean(&r);
@@ -120,7 +121,7 @@ fn every_recording_one_per_run_and_all_as_1024_channels() {
         r.cycles_per_second / 1e6
     );
     drop(singles);
-    let all = verilator::load_stimuli(&files, 1024, None, pattern, 2).unwrap();
+    let all = load_stimuli(CodecParams::HARDWARE, &files, 1024, None, None, pattern, 2).unwrap();
     let r = verilator::run_batch(&all, &bin, 2, &mut |_| {}).unwrap();
     assert_clean(&r);
     eprintln!(
@@ -155,8 +156,81 @@ fn gate_level_netlist_matches_the_golden_model() {
             backpressure_per_mille: 200,
             seed: 11,
         };
-        stims.extend(verilator::load_stimuli(&pick, 1, Some(30_000), pattern, 2).unwrap());
+        stims.extend(
+            load_stimuli(
+                CodecParams::HARDWARE,
+                &pick,
+                1,
+                Some(30_000),
+                None,
+                pattern,
+                2,
+            )
+            .unwrap(),
+        );
     }
     let r = verilator::run_batch(&stims, &bin, 2, &mut |_| {}).unwrap();
     assert_clean(&r);
+}
+
+/// A valid, non-default coder (another window, threshold and unary cap) travels as a value
+/// from the stimulus to the core, its Verilog and the golden-model comparison: both engines
+/// are bit-exact on it, and its words differ from the hardware coder's (the parameters are
+/// really used).
+#[test]
+fn a_non_default_coder_is_bit_exact_in_rusthdl_and_verilator() {
+    if !tools_or_skip("a_non_default_coder_is_bit_exact_in_rusthdl_and_verilator") {
+        return;
+    }
+    let params = CodecParams {
+        qmax: 12,
+        window_log2: 4,
+        thr_num: 3,
+        thr_shift: 2,
+        ..CodecParams::HARDWARE
+    };
+    let design = neurice_sim::CoreDesign::new(params, 16).expect("a core for these parameters");
+    let mut samples = trace(12_000, 9);
+    samples.extend(noise(3_000, 10));
+    let stims = vec![
+        Stimulus::new(params, 3, samples.clone(), "3 channels").with_pattern(Pattern {
+            input_gap_per_mille: 200,
+            backpressure_per_mille: 200,
+            seed: 3,
+        }),
+        Stimulus::new(params, 16, samples.clone(), "16 channels"),
+    ];
+    let opts = neurice_sim::RunOptions {
+        jobs: 2,
+        build_dir: build_dir(),
+        netlist: None,
+        verbose: false,
+    };
+    for engine in [neurice_sim::Engine::Rusthdl, neurice_sim::Engine::Verilator] {
+        let (s, reports) = neurice_sim::run(engine, &design, &stims, &opts, &|_| {}).unwrap();
+        assert!(s.passed(), "{engine}: {:?}", s.first_failure);
+        assert_eq!(s.samples, 2 * samples.len() as u64, "{engine}");
+        for r in &reports {
+            assert_eq!(r.words, r.expected_words, "{engine} {}", r.label);
+        }
+    }
+    let other = neurice_sim::expected_words(&Stimulus::new(
+        CodecParams::HARDWARE,
+        3,
+        samples.clone(),
+        "hw",
+    ))
+    .0;
+    assert_ne!(neurice_sim::expected_words(&stims[0]).0, other);
+    // a stimulus for another coder is refused before anything runs
+    let wrong = vec![Stimulus::new(CodecParams::HARDWARE, 3, samples, "hw")];
+    let e = neurice_sim::run(
+        neurice_sim::Engine::Rusthdl,
+        &design,
+        &wrong,
+        &opts,
+        &|_| {},
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("built for"), "{e}");
 }

@@ -23,7 +23,7 @@
 //! nextpnr is given `--timing-allow-fail` by default so that a design missing its target
 //! frequency still yields a report (`timing_met == false`) instead of an error.
 
-use crate::tools::{command_line, require_tools, run_tool, ToolInfo, FLOW_TOOLS};
+use crate::tools::{command_line, require_tools, run_tool, ToolInfo, ToolRun, FLOW_TOOLS};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -576,12 +576,16 @@ fn remove_stale(paths: &[&Path]) -> Result<()> {
     Ok(())
 }
 
-/// Runs yosys → nextpnr-ice40 → icepack for `cfg` and returns the report (also written to
-/// `<out_dir>/synth_report.json`).
-///
-/// Errors name the failing stage and carry the tail of its log; the logs stay in `out_dir`.
-pub fn run_flow(cfg: &FlowConfig) -> Result<SynthReport> {
-    let start = Instant::now();
+/// A configuration checked and laid out: tools found, folder made, stale outputs removed,
+/// `build.sh` written, stage commands ready to run in the output folder.
+struct Prepared {
+    tools: Vec<ToolInfo>,
+    outputs: FlowOutputs,
+    logs: FlowLogs,
+    stages: Stages,
+}
+
+fn prepare(cfg: &FlowConfig, needed: &[&str]) -> Result<Prepared> {
     check_top_name(&cfg.top)?;
     if !(cfg.freq_mhz.is_finite() && cfg.freq_mhz > 0.0) {
         bail!(
@@ -596,7 +600,7 @@ pub fn run_flow(cfg: &FlowConfig) -> Result<SynthReport> {
     if let VerilogSource::File(p) = &cfg.verilog {
         absolute(p).context("Verilog input")?;
     }
-    let tools = require_tools(&FLOW_TOOLS)?;
+    let tools = require_tools(needed)?;
 
     std::fs::create_dir_all(&cfg.out_dir)
         .with_context(|| format!("creating build folder {}", cfg.out_dir.display()))?;
@@ -642,9 +646,17 @@ pub fn run_flow(cfg: &FlowConfig) -> Result<SynthReport> {
     for cmd in [&mut stages.yosys, &mut stages.nextpnr, &mut stages.icepack] {
         cmd.current_dir(&out);
     }
+    Ok(Prepared {
+        tools,
+        outputs,
+        logs,
+        stages,
+    })
+}
 
-    let mut stage_seconds = BTreeMap::new();
-    let y = run_tool(&mut stages.yosys, &logs.yosys).with_context(|| {
+/// The yosys stage: synthesis, latch check, JSON and gate-level Verilog netlists, statistics.
+fn yosys_stage(cfg: &FlowConfig, p: &mut Prepared) -> Result<(ToolRun, YosysStat)> {
+    let y = run_tool(&mut p.stages.yosys, &p.logs.yosys).with_context(|| {
         if cfg.allow_latches {
             "yosys synthesis stage failed".to_string()
         } else {
@@ -653,15 +665,42 @@ pub fn run_flow(cfg: &FlowConfig) -> Result<SynthReport> {
                 .to_string()
         }
     })?;
-    stage_seconds.insert("yosys".to_string(), y.seconds);
-    let stat_text = std::fs::read_to_string(&outputs.yosys_stat).with_context(|| {
+    let stat_text = std::fs::read_to_string(&p.outputs.yosys_stat).with_context(|| {
         format!(
             "yosys did not write {} (see {})",
-            outputs.yosys_stat.display(),
-            logs.yosys.display()
+            p.outputs.yosys_stat.display(),
+            p.logs.yosys.display()
         )
     })?;
-    let stat = parse_yosys_stat(&stat_text)?;
+    Ok((y, parse_yosys_stat(&stat_text)?))
+}
+
+/// Runs only the flow's yosys stage (the same command [`run_flow`] runs first) and returns
+/// the outputs; `netlist_verilog` is the gate-level netlist that place and route would
+/// implement, for gate-level simulation. Needs only yosys.
+pub fn run_yosys(cfg: &FlowConfig) -> Result<FlowOutputs> {
+    let mut p = prepare(cfg, &["yosys"])?;
+    yosys_stage(cfg, &mut p)?;
+    Ok(p.outputs)
+}
+
+/// Runs yosys → nextpnr-ice40 → icepack for `cfg` and returns the report (also written to
+/// `<out_dir>/synth_report.json`).
+///
+/// Errors name the failing stage and carry the tail of its log; the logs stay in `out_dir`.
+pub fn run_flow(cfg: &FlowConfig) -> Result<SynthReport> {
+    let start = Instant::now();
+    let mut p = prepare(cfg, &FLOW_TOOLS)?;
+    let top = &cfg.top;
+    let mut stage_seconds = BTreeMap::new();
+    let (y, stat) = yosys_stage(cfg, &mut p)?;
+    stage_seconds.insert("yosys".to_string(), y.seconds);
+    let Prepared {
+        tools,
+        outputs,
+        logs,
+        mut stages,
+    } = p;
 
     let n = run_tool(&mut stages.nextpnr, &logs.nextpnr)
         .context("nextpnr-ice40 place-and-route stage failed")?;

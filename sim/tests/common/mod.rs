@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use neurice_model::CodecParams;
 use neurice_sim::{Stimulus, XorShift64};
 
 /// The recordings folder ($NEURICE_DATA or ../shared/data/neuralink), if it has WAVs.
@@ -46,6 +47,7 @@ pub fn wavs(dir: &std::path::Path) -> Vec<PathBuf> {
 
 pub fn stim(channels: usize, samples: Vec<u16>, gap: u32, bp: u32, label: &str) -> Stimulus {
     Stimulus {
+        params: CodecParams::HARDWARE,
         channels,
         samples,
         input_gap_per_mille: gap,

@@ -1,0 +1,151 @@
+//! Power from measured switching activity: the gate-level netlist of a synthesis run driven
+//! by recordings at the real-time duty cycle (and compared word for word with the golden
+//! model while it is traced), fed to the iCE40 power model of `neurice_synth::power`.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+use neurice_sim::activity::{self, ActivityReport};
+use neurice_sim::{CoreDesign, Pattern, Stimulus, XorShift64};
+use neurice_synth::power::{estimate_power, PowerInput, PowerReport, Resources, SystemParams};
+use neurice_synth::SynthReport;
+
+/// Everything `neurice power --json` prints.
+#[derive(Clone, Debug, Serialize)]
+pub struct PowerSummary {
+    /// The power estimate (low / typical / high; sources in `assumptions` and the model),
+    /// flattened: `static_mw`, `dynamic_mw`, `total_mw`, `uw_per_channel`, `nj_per_sample`,
+    /// `clock_mhz`, `activity_source`, `system`, … at the top level.
+    #[serde(flatten)]
+    pub power: PowerReport,
+    /// How the switching activity was measured.
+    pub activity: ActivityReport,
+    /// Fmax and resources of the design the activity and power refer to.
+    pub synthesis: SynthReport,
+}
+
+/// A generated recording of `channels` channels (slow sines with noise), labelled SYNTHETIC,
+/// for machines without the recordings.
+pub fn synthetic_stimulus(design: &CoreDesign, channels: usize, frames: usize) -> Stimulus {
+    let mut r = XorShift64::new(42);
+    let mut samples = Vec::with_capacity(frames * channels);
+    for t in 0..frames {
+        for c in 0..channels {
+            let s = 512.0
+                + 150.0 * ((t as f64) / (20.0 + c as f64 % 17.0)).sin()
+                + (r.next_u64() % 13) as f64
+                - 6.0;
+            samples.push(s.clamp(0.0, 1023.0) as u16);
+        }
+    }
+    Stimulus::new(
+        design.params,
+        channels,
+        samples,
+        &format!(
+            "SYNTHETIC: {channels} channels of generated sines and noise (no recordings found)"
+        ),
+    )
+}
+
+/// The stimulus for the activity run: the first `channels` recordings interleaved (only
+/// those are read), offered at the real-time rate (`gap` ‰ idle input cycles), or a
+/// generated one labelled SYNTHETIC.
+fn activity_stimulus(
+    design: &CoreDesign,
+    files: &[std::path::PathBuf],
+    channels: usize,
+    gap: u32,
+    needed: usize,
+) -> Result<Stimulus> {
+    let frames = needed.div_ceil(channels) + 1;
+    let pattern = Pattern {
+        input_gap_per_mille: gap,
+        ..Pattern::STEADY
+    };
+    if files.is_empty() {
+        return Ok(synthetic_stimulus(design, channels, frames).with_pattern(pattern));
+    }
+    let mut s = neurice_sim::load_stimuli(
+        design.params,
+        files,
+        channels,
+        Some(frames),
+        Some(1),
+        pattern,
+        2,
+    )?;
+    Ok(s.swap_remove(0))
+}
+
+/// The checks of a power run, before anything runs.
+pub fn check_power_args(channels: usize, cycles: u64) -> Result<()> {
+    if !(1..=neurice_sim::MAX_CHANNELS).contains(&channels) {
+        bail!(
+            "--channels must be 1..={}, got {channels}",
+            neurice_sim::MAX_CHANNELS
+        );
+    }
+    if cycles < 1000 {
+        bail!("the traced window (--power-cycles / --cycles) must be at least 1000 cycles");
+    }
+    Ok(())
+}
+
+/// Activity and power of the design `synthesis` placed and routed (its gate-level netlist,
+/// the one `neurice sim --engine gatelevel` proves) at `synthesis.target_mhz`, for
+/// `channels` channels of the recordings `files` (none: a SYNTHETIC recording). The traced
+/// run is compared word for word with the golden model; a mismatch is an error.
+pub fn measure_power(
+    design: &CoreDesign,
+    synthesis: &SynthReport,
+    files: &[std::path::PathBuf],
+    channels: usize,
+    cycles: u64,
+    work_dir: &Path,
+    verbose: bool,
+) -> Result<PowerSummary> {
+    check_power_args(channels, cycles)?;
+    let freq = synthesis.target_mhz;
+    let gap =
+        activity::gap_per_mille_for_clock(freq, channels, neurice_synth::power::SAMPLE_RATE_HZ)?;
+    let netlist_path = &synthesis.outputs.netlist_verilog;
+    let netlist = std::fs::read_to_string(netlist_path)
+        .with_context(|| format!("reading the netlist {}", netlist_path.display()))?;
+    if verbose {
+        eprintln!(
+            "      switching activity: gate-level netlist in Verilator, {channels} channels at \
+             the real-time rate for {freq} MHz ({gap}‰ idle input cycles), {cycles} traced cycles …"
+        );
+    }
+    let warmup = (1u64 << design.params.window_log2) * channels as u64; // one adaptation window
+    let stim = activity_stimulus(
+        design,
+        files,
+        channels,
+        gap,
+        activity::samples_needed(gap, warmup, cycles),
+    )?;
+    let act = activity::measure(&netlist, "top", &stim, work_dir, warmup, cycles)?;
+    let w = &act.window;
+    if w.samples_per_clock <= 0.0 {
+        bail!("the activity window took no samples");
+    }
+    // compressed size measured in the same window (payload words of the core)
+    let bits_per_sample = 32.0 * w.words_per_clock / w.samples_per_clock;
+    let input = PowerInput {
+        clock_mhz: freq,
+        channels,
+        resources: Resources::from_synth(synthesis),
+        activity: act.activity.clone(),
+        system: SystemParams::new(bits_per_sample),
+    };
+    let power = estimate_power(&input)?;
+    Ok(PowerSummary {
+        power,
+        activity: act,
+        synthesis: synthesis.clone(),
+    })
+}

@@ -1,0 +1,231 @@
+//! The flow's report: `report.json` (machine-readable, first), `index.html` (a table and
+//! SVG charts for people) and the text summary.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::svg::{columns, hbars};
+use crate::FlowReport;
+
+/// Writes `report.json` and `index.html` into `out`.
+pub fn write(r: &FlowReport, out: &Path) -> Result<()> {
+    let json = serde_json::to_string_pretty(r)?;
+    let path = out.join("report.json");
+    std::fs::write(&path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    let path = out.join("index.html");
+    std::fs::write(&path, html(r)).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// The summary `neurice flow` prints.
+pub fn render_text(r: &FlowReport, out: &Path) -> String {
+    let mut txt = String::new();
+    let _ = writeln!(txt, "neurice flow — {}", r.data_source);
+    if let Some(e) = &r.eval {
+        let _ = writeln!(
+            txt,
+            "  codec      ratio {:.4} on {} files, lossless {}, {:.3} bits/sample",
+            e.ratio, e.files, e.lossless, e.bits_per_sample
+        );
+    }
+    let s = &r.simulation;
+    let _ = writeln!(
+        txt,
+        "  core       {} samples on {} channels, {} cycles, {} mismatches (bit-exact), payload ratio {:.4}",
+        s.samples, s.channels, s.cycles, s.mismatches, s.ratio
+    );
+    let y = &r.synthesis;
+    let _ = writeln!(
+        txt,
+        "  iCE40      Fmax {} MHz (target {} MHz, {}), {} / {} LCs, {} / {} BRAM",
+        y.fmax_mhz.map_or("?".into(), |f| format!("{f:.2}")),
+        y.target_mhz,
+        if y.timing_met { "met" } else { "NOT met" },
+        y.lc_used,
+        y.lc_total,
+        y.bram_used,
+        y.bram_total
+    );
+    let p = &r.power.power;
+    let _ = writeln!(
+        txt,
+        "  power      {:.2} mW typical ({:.2} .. {:.2}) at {} MHz: {:.2} uW/channel, {:.3} nJ/sample",
+        p.total_mw.typical,
+        p.total_mw.low,
+        p.total_mw.high,
+        p.clock_mhz,
+        p.uw_per_channel.typical,
+        p.nj_per_sample.typical
+    );
+    let _ = writeln!(
+        txt,
+        "  system     {:.1} Mbit/s compressed vs {} Mbit/s radio ({}); FPGA + radio {:.1} mW vs {} mW budget",
+        p.system.compressed_mbps,
+        p.system.radio_mbps,
+        if p.system.fits_radio { "fits" } else { "does NOT fit" },
+        p.system.total_system_mw.typical,
+        p.system.budget_mw
+    );
+    let _ = writeln!(
+        txt,
+        "  ASIC       ~{} transistors of logic + {} in 6T SRAM for the state = ~{}",
+        r.asic.logic.transistors, r.asic.state_sram_6t_transistors, r.asic.total_transistors
+    );
+    let _ = writeln!(txt, "  report     {}", out.join("index.html").display());
+    txt
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The report page: a table of the measured numbers and SVG charts.
+pub fn html(r: &FlowReport) -> String {
+    let mut rows = Vec::new();
+    let mut row =
+        |k: &str, v: String| rows.push(format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v)));
+    row("data", r.data_source.clone());
+    if let Some(e) = &r.eval {
+        row(
+            "compression ratio (container included)",
+            format!("{:.4}", e.ratio),
+        );
+        row("lossless on every file", e.lossless.to_string());
+        row("bits per sample", format!("{:.3}", e.bits_per_sample));
+    }
+    let s = &r.simulation;
+    row(
+        "co-simulation (Verilator, emitted Verilog)",
+        format!(
+            "{} samples, {} channels, {} cycles, {} mismatches",
+            s.samples, s.channels, s.cycles, s.mismatches
+        ),
+    );
+    let y = &r.synthesis;
+    row("device", y.device.clone());
+    row(
+        "Fmax (MHz)",
+        y.fmax_mhz.map_or("?".into(), |f| format!("{f:.2}")),
+    );
+    row(
+        "target (MHz)",
+        format!(
+            "{} ({})",
+            y.target_mhz,
+            if y.timing_met { "met" } else { "not met" }
+        ),
+    );
+    row("logic cells", format!("{} / {}", y.lc_used, y.lc_total));
+    row("block RAM", format!("{} / {}", y.bram_used, y.bram_total));
+    let p = &r.power.power;
+    row(
+        "FPGA power (mW, low / typical / high)",
+        format!(
+            "{:.2} / {:.2} / {:.2} at {} MHz",
+            p.total_mw.low, p.total_mw.typical, p.total_mw.high, p.clock_mhz
+        ),
+    );
+    row(
+        "per channel (µW, typical)",
+        format!("{:.2}", p.uw_per_channel.typical),
+    );
+    row(
+        "energy per sample (nJ, typical)",
+        format!("{:.3}", p.nj_per_sample.typical),
+    );
+    row(
+        "compressed stream vs radio",
+        format!(
+            "{:.1} Mbit/s vs {} Mbit/s ({})",
+            p.system.compressed_mbps,
+            p.system.radio_mbps,
+            if p.system.fits_radio {
+                "fits"
+            } else {
+                "does not fit"
+            }
+        ),
+    );
+    row("activity source", p.activity_source.clone());
+    row(
+        "ASIC estimate (transistors)",
+        format!(
+            "~{} logic + {} SRAM bit cells = ~{} ({})",
+            r.asic.logic.transistors,
+            r.asic.state_sram_6t_transistors,
+            r.asic.total_transistors,
+            r.asic.method
+        ),
+    );
+
+    let mut charts = Vec::new();
+    if let Some(e) = &r.eval {
+        let mut ratios: Vec<f64> = e.per_file.iter().map(|f| f.ratio).collect();
+        ratios.sort_by(|a, b| b.total_cmp(a));
+        charts.push(columns(
+            "Compression ratio per recording, sorted",
+            "",
+            &ratios,
+        ));
+        let total: u64 = e.s_histogram.iter().sum::<u64>().max(1);
+        let ks: Vec<(String, f64)> = e
+            .s_histogram
+            .iter()
+            .enumerate()
+            .map(|(si, &c)| {
+                (
+                    format!("s={si} (m={})", neurice_model::coder::m_value(si as u32)),
+                    100.0 * c as f64 / total as f64,
+                )
+            })
+            .collect();
+        charts.push(hbars(
+            "Golomb–Rice parameter usage (share of samples)",
+            "%",
+            &ks,
+            None,
+        ));
+    }
+    let pct = |u: u64, t: u64| 100.0 * u as f64 / t.max(1) as f64;
+    charts.push(hbars(
+        "Resource use on the iCE40 HX8K",
+        "%",
+        &[
+            ("logic cells".into(), pct(y.lc_used, y.lc_total)),
+            ("block RAM".into(), pct(y.bram_used, y.bram_total)),
+        ],
+        Some(("budget", 25.0)),
+    ));
+    charts.push(hbars(
+        "Clock",
+        "MHz",
+        &[
+            ("Fmax".into(), y.fmax_mhz.unwrap_or(0.0)),
+            ("needed: 1024 ch × 20 kHz".into(), 20.48),
+        ],
+        Some(("target", y.target_mhz)),
+    ));
+    let items: Vec<(String, f64)> = p
+        .breakdown
+        .iter()
+        .map(|b| (b.name.clone(), b.mw.typical))
+        .collect();
+    charts.push(hbars("Power breakdown (typical)", "mW", &items, None));
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>neurice report</title>\
+         <style>body{{font-family:sans-serif;max-width:62em;margin:2em auto}}th{{text-align:left;padding-right:2em;vertical-align:top}}svg{{display:block;margin:1.5em 0}}</style>\
+         </head><body><h1>neurice report</h1>{}<table>{}</table>{}\
+         <p>Machine-readable: <a href=\"report.json\">report.json</a>. Power assumptions and sources are listed there.</p></body></html>\n",
+        if r.synthetic {
+            "<p><strong>SYNTHETIC DATA</strong>: no recordings were found; every number below is for a generated signal.</p>"
+        } else {
+            ""
+        },
+        rows.join("\n"),
+        charts.join("\n")
+    )
+}
