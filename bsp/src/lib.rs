@@ -188,7 +188,14 @@ mod tests {
 
     /// Runs `program args` in `dir`, logging to `dir/log`; `None` when the program is absent.
     fn tool(dir: &std::path::Path, log: &str, program: &str, args: &[&str]) -> Option<String> {
-        let out = match std::process::Command::new(program)
+        let exe = match neurice_synth::tools::find_tool(program) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("SKIPPED: {e}");
+                return None;
+            }
+        };
+        let out = match std::process::Command::new(exe)
             .current_dir(dir)
             .args(args)
             .output()

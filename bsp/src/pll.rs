@@ -212,7 +212,11 @@ mod tests {
     #[test]
     fn pll_table_matches_icepll() {
         for s in PLL_TABLE {
-            let out = match std::process::Command::new("icepll")
+            let Ok(exe) = neurice_synth::tools::find_tool("icepll") else {
+                eprintln!("NOTICE: icepll not found; PLL table not re-checked");
+                return;
+            };
+            let out = match std::process::Command::new(exe)
                 .args(["-i", "100", "-o", &s.requested_mhz.to_string()])
                 .output()
             {

@@ -33,23 +33,9 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
     h
 }
 
+/// Through the project's one tool runner: log kept, exit code checked, the tail in errors.
 fn run_logged(mut cmd: Command, log: &Path, what: &str) -> Result<()> {
-    let out = cmd.output().with_context(|| format!("running {what}"))?;
-    let text = format!(
-        "$ {cmd:?}\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::write(log, &text)?;
-    if !out.status.success() {
-        let tail: Vec<&str> = text.lines().rev().take(30).collect();
-        bail!(
-            "{what} failed ({}); log {}:\n{}",
-            out.status,
-            log.display(),
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        );
-    }
+    neurice_synth::tools::run_tool(&mut cmd, log).with_context(|| format!("{what} failed"))?;
     Ok(())
 }
 
@@ -85,7 +71,7 @@ fn build() -> Result<PathBuf> {
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("top.v"), &verilog)?;
     std::fs::write(dir.join("board_tb.v"), TB)?;
-    let mut cmd = Command::new("verilator");
+    let mut cmd = Command::new(neurice_synth::tools::find_tool("verilator")?);
     cmd.current_dir(&dir)
         .args(flags)
         .arg(format!("-GDIV={DIVISOR}"))
@@ -155,8 +141,8 @@ fn run(bin: &Path, dir: &Path, input: &[u8], bytes_out: usize) -> Result<Run> {
 
 #[test]
 fn emitted_verilog_round_trips_through_the_uart() -> Result<()> {
-    if Command::new("verilator").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: verilator not on PATH; the board Verilog was not simulated");
+    if let Err(e) = neurice_synth::tools::find_tool("verilator") {
+        eprintln!("SKIPPED: {e}; the board Verilog was not simulated");
         return Ok(());
     }
     let t0 = std::time::Instant::now();

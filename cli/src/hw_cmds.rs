@@ -220,29 +220,18 @@ fn write_new(path: &Path, text: &str, force: bool) -> Result<()> {
     crate::files::write_output(path, text.as_bytes(), force)
 }
 
-/// `yosys`: hierarchy, processes, no latches, no problems (`check -assert`).
+/// `yosys`: hierarchy, processes, no latches, no problems (`check -assert`), through the one
+/// tool runner (lookup with `$NEURICE_YOSYS`, log kept, exit code checked).
 fn yosys_check(verilog_file: &Path, top: &str, log: &Path) -> Result<()> {
     let script = format!(
         "read_verilog {}; hierarchy -check -top {top}; proc; \
          select -assert-none t:$dlatch t:$adlatch t:$dlatchsr; opt; check -assert",
         verilog_file.display()
     );
-    let out = Command::new(std::env::var("NEURICE_YOSYS").unwrap_or_else(|_| "yosys".into()))
-        .args(["-q", "-l"])
-        .arg(log)
-        .args(["-p", &script])
-        .output()
-        .context("running yosys (install it with sudo scripts/install-tools.sh)")?;
-    if !out.status.success() {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        let tail: Vec<&str> = text.lines().rev().take(20).collect();
-        bail!(
-            "yosys check failed ({}); log {}:\n{}",
-            out.status,
-            log.display(),
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        );
-    }
+    let yosys = neurice_synth::tools::find_tool("yosys")?;
+    let mut cmd = Command::new(yosys);
+    cmd.args(["-q", "-p", &script]);
+    neurice_synth::tools::run_tool(&mut cmd, log).context("yosys check failed")?;
     Ok(())
 }
 

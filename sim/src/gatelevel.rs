@@ -11,24 +11,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context, Result};
 
 /// yosys' data directory, where `ice40/cells_sim.v` lives: `$NEURICE_YOSYS_DATDIR`, else
-/// `share/yosys` beside the `yosys` found on `PATH` (Debian's yosys has no `yosys-config`).
+/// `share/yosys` beside the yosys the one tool lookup finds ([`neurice_synth::tools::find_tool`]:
+/// `$NEURICE_YOSYS`, else `PATH`; Debian's yosys has no `yosys-config`).
 pub fn yosys_datdir() -> Result<PathBuf> {
     if let Some(d) = std::env::var_os("NEURICE_YOSYS_DATDIR") {
         return Ok(PathBuf::from(d));
     }
-    let yosys = std::env::var("NEURICE_YOSYS").unwrap_or_else(|_| "yosys".into());
-    let exe = if Path::new(&yosys).components().count() > 1 {
-        Some(PathBuf::from(&yosys))
-    } else {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join(&yosys))
-                .find(|p| p.is_file())
-        })
-    };
-    let exe = exe.ok_or_else(|| {
-        anyhow!("`{yosys}` not found on PATH: install it with `sudo scripts/install-tools.sh`")
-    })?;
+    let exe = neurice_synth::tools::find_tool("yosys")?;
     let exe = exe.canonicalize().unwrap_or(exe);
     let dir = exe
         .parent()

@@ -66,41 +66,26 @@ const BUILD_FLAGS: &[&str] = &[
     "OPT_GLOBAL=-O2",
 ];
 
-/// The Verilator executable: `$VERILATOR` or `verilator` on `PATH`.
-fn verilator_exe() -> String {
-    std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".to_string())
-}
-
-fn not_found(exe: &str, e: std::io::Error) -> anyhow::Error {
-    if e.kind() == std::io::ErrorKind::NotFound {
-        anyhow!(
-            "`{exe}` not found on PATH: install the pinned toolchain with \
-             `sudo scripts/install-tools.sh` (Verilator 5.006, plus g++ and make), \
-             or point $VERILATOR at a verilator executable"
-        )
-    } else {
-        anyhow!("cannot run `{exe}`: {e}")
-    }
+/// The Verilator executable, found by the one tool lookup ([`neurice_synth::tools::find_tool`]:
+/// `$NEURICE_VERILATOR`, else `verilator` on `PATH`).
+fn verilator_exe() -> Result<PathBuf> {
+    neurice_synth::tools::find_tool("verilator")
 }
 
 /// `verilator --version`, e.g. `Verilator 5.006 2023-01-22 rev (Debian 5.006-3)`.
 pub fn verilator_version() -> Result<String> {
-    let exe = verilator_exe();
-    let out = Command::new(&exe)
-        .arg("--version")
-        .output()
-        .map_err(|e| not_found(&exe, e))?;
-    if !out.status.success() {
+    let exe = verilator_exe()?;
+    let v = neurice_synth::tools::tool_version("verilator", &exe);
+    if !v.starts_with("Verilator") {
         bail!(
-            "`{exe} --version` failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
+            "`{} --version` did not answer as Verilator: {v}",
+            exe.display()
         );
     }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    Ok(v)
 }
 
-/// True when a usable Verilator is on `PATH` (for tests that skip without it).
+/// True when a usable Verilator is found (for tests that skip without it).
 pub fn available() -> bool {
     verilator_version().is_ok()
 }
@@ -127,32 +112,13 @@ fn check_top(top: &str) -> Result<()> {
     Ok(())
 }
 
-/// The last `n` lines of a log, for error messages.
-fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-/// Runs a command in `dir`, writing its stdout and stderr to `log`; errors carry the log tail.
+/// Runs a command in `dir` through the one tool runner ([`neurice_synth::tools::run_tool`]:
+/// log kept, exit code checked, the log's tail in the error); returns its output.
 fn run_logged(mut cmd: Command, dir: &Path, log: &Path, what: &str) -> Result<String> {
-    let exe = cmd.get_program().to_string_lossy().into_owned();
-    let out = cmd
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| not_found(&exe, e))?;
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stderr));
-    std::fs::write(log, &text).with_context(|| format!("writing {}", log.display()))?;
-    if !out.status.success() {
-        bail!(
-            "{what} failed ({}); log: {}\n{}",
-            out.status,
-            log.display(),
-            tail(&text, 40)
-        );
-    }
-    Ok(text)
+    cmd.current_dir(dir);
+    let run =
+        neurice_synth::tools::run_tool(&mut cmd, log).with_context(|| format!("{what} failed"))?;
+    Ok(run.output)
 }
 
 /// Verilates `verilog` (top module `top`) with the harness into an executable and returns
@@ -191,7 +157,7 @@ pub fn build_with(verilog: &str, top: &str, build_dir: &Path, extra: &[&str]) ->
     let vfile = format!("{top}.v");
     std::fs::write(tmp.join(&vfile), verilog)?;
     std::fs::write(tmp.join("harness.cpp"), HARNESS_CPP)?;
-    let mut cmd = Command::new(verilator_exe());
+    let mut cmd = Command::new(verilator_exe()?);
     cmd.args(BUILD_FLAGS)
         .args(extra)
         .args(["-j", "2", "--prefix", PREFIX, "--top-module", top])
@@ -235,7 +201,7 @@ pub fn lint(verilog: &str, top: &str, log_dir: &Path) -> Result<()> {
     let vfile = format!("{top}.v");
     std::fs::write(log_dir.join(&vfile), verilog)?;
     std::fs::write(log_dir.join("lint.vlt"), LINT_WAIVERS)?;
-    let mut cmd = Command::new(verilator_exe());
+    let mut cmd = Command::new(verilator_exe()?);
     cmd.args(["--lint-only", "-Wall", "--no-timing", "--top-module", top])
         .arg("lint.vlt")
         .arg(&vfile);
@@ -245,7 +211,7 @@ pub fn lint(verilog: &str, top: &str, log_dir: &Path) -> Result<()> {
         bail!(
             "verilator --lint-only -Wall reported warnings; log: {}\n{}",
             log.display(),
-            tail(&text, 40)
+            neurice_synth::tools::tail_lines(&text, neurice_synth::tools::LOG_TAIL_LINES)
         );
     }
     Ok(())
