@@ -58,6 +58,19 @@ impl XorShift64 {
     }
 }
 
+/// FNV-1a 64 over `parts` (each followed by a 0xff separator): a stable hash for build
+/// caches and netlist identities (std's hasher may change between releases).
+pub(crate) fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for &b in p.iter().chain(&[0xffu8]) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
 /// The first difference between the core and the golden model.
 #[derive(Clone, Debug, Serialize)]
 pub struct Mismatch {

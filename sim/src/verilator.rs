@@ -90,18 +90,6 @@ pub fn available() -> bool {
     verilator_version().is_ok()
 }
 
-/// FNV-1a 64: a stable hash for the build cache (std's hasher may change between releases).
-fn fnv1a(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for &b in p.iter().chain(&[0xffu8]) {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    h
-}
-
 fn check_top(top: &str) -> Result<()> {
     let mut chars = top.chars();
     let ok = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
@@ -135,7 +123,7 @@ pub fn build_with(verilog: &str, top: &str, build_dir: &Path, extra: &[&str]) ->
     check_top(top)?;
     let version = verilator_version()?;
     let flags = format!("{} {}", BUILD_FLAGS.join(" "), extra.join(" "));
-    let key = fnv1a(&[
+    let key = crate::fnv1a(&[
         version.as_bytes(),
         flags.as_bytes(),
         top.as_bytes(),

@@ -90,8 +90,8 @@ fn activity_is_in_range_and_follows_the_input() {
             "{}",
             r.window.samples_per_clock
         );
-        assert!(r.activity.bram_reads_per_clock <= r.netlist.cells.bram as f64);
-        assert!(r.activity.bram_writes_per_clock <= r.netlist.cells.bram as f64);
+        assert!(r.activity.bram_reads_per_clock <= r.netlist.cells.ram40_4k as f64);
+        assert!(r.activity.bram_writes_per_clock <= r.netlist.cells.ram40_4k as f64);
         assert!(r.activity.activity_source.contains("gate-level"));
     }
     // noise: every class switches, less than once per clock on average

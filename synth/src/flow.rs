@@ -146,17 +146,28 @@ pub struct CellCounts {
 }
 
 impl CellCounts {
+    /// Counts `n` cells of type `cell` in their class: the one classification of iCE40
+    /// cells used by the synthesis report, the netlist analysis and the power model. Returns
+    /// false for a cell in no modelled class (counted in `other`).
+    pub fn add(&mut self, cell: &str, n: u64) -> bool {
+        match cell {
+            "SB_LUT4" => self.lut4 += n,
+            "SB_CARRY" => self.carry += n,
+            _ if cell.starts_with("SB_RAM40_4K") => self.ram40_4k += n,
+            _ if cell.starts_with("SB_DFF") => self.dff += n,
+            _ => {
+                self.other += n;
+                return false;
+            }
+        }
+        true
+    }
+
     /// Groups yosys's per-type counts.
     pub fn from_types(cells: &BTreeMap<String, u64>) -> Self {
         let mut c = CellCounts::default();
         for (k, &n) in cells {
-            match k.as_str() {
-                "SB_LUT4" => c.lut4 += n,
-                "SB_CARRY" => c.carry += n,
-                "SB_RAM40_4K" => c.ram40_4k += n,
-                _ if k.starts_with("SB_DFF") => c.dff += n,
-                _ => c.other += n,
-            }
+            c.add(k, n);
         }
         c
     }
