@@ -52,8 +52,11 @@ pub const CMD_SET_CHANNELS: u16 = 0x8000;
 
 /// The command word that sets the channel count to `n` (1..=1024).
 pub fn set_channels(n: usize) -> anyhow::Result<u16> {
-    if !(1..=1024).contains(&n) {
-        anyhow::bail!("channel count {n} out of range 1..=1024");
+    if !(1..=neurice_hdl::MAX_CHANNELS).contains(&n) {
+        anyhow::bail!(
+            "channel count {n} out of range 1..={}",
+            neurice_hdl::MAX_CHANNELS
+        );
     }
     Ok(CMD_SET_CHANNELS | (n as u16 - 1))
 }

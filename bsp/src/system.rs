@@ -44,10 +44,11 @@ impl SystemConfig {
     pub fn check(&self) -> anyhow::Result<()> {
         neurice_hdl::check_params(&self.codec).map_err(|e| anyhow::anyhow!("encoder core: {e}"))?;
         crate::uart::check_divisor(self.baud_divisor)?;
-        if !(1..=1024).contains(&self.default_channels) {
+        if !(1..=neurice_hdl::MAX_CHANNELS).contains(&(self.default_channels as usize)) {
             anyhow::bail!(
-                "default channel count {} out of range 1..=1024",
-                self.default_channels
+                "default channel count {} out of range 1..={}",
+                self.default_channels,
+                neurice_hdl::MAX_CHANNELS
             );
         }
         if self.heartbeat_half_period == 0 {

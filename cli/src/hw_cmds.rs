@@ -13,6 +13,8 @@ use neurice_sim::{
     CoreDesign, Engine, Pattern, RunOptions, RunSummary, SimReport, Stimulus, MAX_CHANNELS,
 };
 
+use neurice_flow::LintStatus;
+
 use crate::coder_args::CoderArgs;
 use crate::files::{collect_wavs, default_data_dir};
 
@@ -211,8 +213,8 @@ struct VerilogReport {
     files: Vec<PathBuf>,
     top: &'static str,
     channels: usize,
-    verilator_lint: String,
-    yosys_check: String,
+    verilator_lint: LintStatus,
+    yosys_check: LintStatus,
 }
 
 /// Writes `text` to `path` unless it exists and `force` is off.
@@ -236,12 +238,16 @@ fn yosys_check(verilog_file: &Path, top: &str, log: &Path) -> Result<()> {
 }
 
 pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
-    let text = CoreDesign::new(a.coder.params()?, a.channels)?.verilog()?;
+    let params = a.coder.params()?;
+    let text = CoreDesign::new(params, a.channels)?.verilog()?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let core = a.out.join("neurice_core.v");
     let board = a.out.join("alchitry_cu_top.v");
     let pcf = a.out.join("alchitry_cu.pcf");
-    let board_text = neurice_bsp::board_verilog(&neurice_bsp::BoardParams::default())?;
+    let board_text = neurice_bsp::board_verilog(&neurice_bsp::BoardParams {
+        codec: params,
+        ..Default::default()
+    })?;
     for p in [&core, &board, &pcf] {
         if p.exists() && !a.force {
             bail!(
@@ -257,40 +263,24 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
         files: vec![core.clone(), board.clone(), pcf.clone()],
         top: "top",
         channels: a.channels,
-        verilator_lint: "not run (--no-check)".into(),
-        yosys_check: "not run (--no-check)".into(),
+        verilator_lint: LintStatus::NotRun("--no-check".into()),
+        yosys_check: LintStatus::NotRun("--no-check".into()),
     };
-    let mut ok = true;
     if !a.no_check {
         let logs = a.out.join("checks");
-        rep.verilator_lint = if verilator::available() {
-            match verilator::lint(&text, "top", &logs) {
-                Ok(()) => {
-                    "clean (verilator --lint-only -Wall, waivers in sim/harness/lint.vlt)".into()
-                }
-                Err(e) => {
-                    ok = false;
-                    format!("FAILED: {e:#}")
-                }
-            }
-        } else {
-            ok = false;
-            "FAILED: verilator not found (run sudo scripts/install-tools.sh, or --no-check)".into()
+        let status = |r: Result<()>| match r {
+            Ok(()) => LintStatus::Clean,
+            Err(e) => LintStatus::Failed(format!("{e:#}")),
         };
+        rep.verilator_lint = status(verilator::lint(&text, "top", &logs));
         std::fs::create_dir_all(&logs)?;
-        rep.yosys_check = match yosys_check(&core, "top", &logs.join("yosys_check.log")) {
-            Ok(()) => "clean (hierarchy -check, no latches, check -assert)".into(),
-            Err(e) => {
-                ok = false;
-                format!("FAILED: {e:#}")
-            }
-        };
+        rep.yosys_check = status(yosys_check(&core, "top", &logs.join("yosys_check.log")));
     }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&rep)?);
     } else {
         println!(
-            "wrote {} (core, top module `top`, {} channels)\n      {} (Alchitry Cu board top, module `top`, 1024 channels, {} MHz core clock)\n      {}\ncore verilator lint: {}\ncore yosys check: {}",
+            "wrote {} (core, top module `top`, {} channels)\n      {} (Alchitry Cu board top, module `top`, 1024 channels, {} MHz core clock)\n      {}\ncore verilator lint (-Wall, waivers in sim/harness/lint.vlt): {}\ncore yosys check (hierarchy -check, no latches, check -assert): {}",
             core.display(),
             a.channels,
             board.display(),
@@ -300,11 +290,14 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
             rep.yosys_check
         );
     }
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    let failed = |s: &LintStatus| matches!(s, LintStatus::Failed(_));
+    Ok(
+        if !failed(&rep.verilator_lint) && !failed(&rep.yosys_check) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -312,7 +305,7 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
 #[derive(Args)]
 pub struct SynthArgs {
     /// Target clock for nextpnr, MHz.
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, default_value_t = neurice_flow::DEFAULT_FREQ_MHZ)]
     freq: f64,
     /// Channels of state (1..=1024).
     #[arg(long, default_value_t = MAX_CHANNELS)]
@@ -320,7 +313,7 @@ pub struct SynthArgs {
     #[command(flatten)]
     coder: CoderArgs,
     /// Place-and-route seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = neurice_flow::DEFAULT_SEED)]
     seed: u64,
     /// Output folder (default build/synth-<channels>ch).
     #[arg(short, long)]
@@ -365,7 +358,7 @@ pub struct BitstreamArgs {
     #[arg(long, default_value_t = neurice_bsp::DEFAULT_BAUD)]
     baud: u32,
     /// Place-and-route seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = neurice_flow::DEFAULT_SEED)]
     seed: u64,
     #[arg(long)]
     json: bool,

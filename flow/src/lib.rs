@@ -30,8 +30,7 @@ use neurice_synth::{AsicArea, SynthReport};
 pub use eval::{run_eval, EvalReport, FileResult};
 pub use power::{measure_power, PowerSummary};
 
-/// The default core clock of a flow, MHz: the Alchitry Cu board top's PLL output.
-pub const DEFAULT_FREQ_MHZ: f64 = 60.0;
+pub use neurice_synth::DEFAULT_FREQ_MHZ;
 /// The default place-and-route seed.
 pub const DEFAULT_SEED: u64 = neurice_synth::flow::DEFAULT_SEED;
 /// The default traced window of the power stage, clock cycles.
@@ -120,8 +119,20 @@ pub struct VerilogStage {
 #[serde(rename_all = "snake_case", tag = "status", content = "detail")]
 pub enum LintStatus {
     Clean,
+    /// Not run, and why.
     NotRun(String),
+    /// Failed, with the tool's message.
     Failed(String),
+}
+
+impl std::fmt::Display for LintStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LintStatus::Clean => f.write_str("clean"),
+            LintStatus::NotRun(why) => write!(f, "not run ({why})"),
+            LintStatus::Failed(e) => write!(f, "FAILED: {e}"),
+        }
+    }
 }
 
 /// Everything a flow measured (`report.json`).

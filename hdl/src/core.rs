@@ -65,6 +65,7 @@ use rust_hdl::prelude::*;
 use crate::prims::{ShiftLeft, ShiftRight};
 use crate::ram::{StateRam, A_BITS, N_BITS, PREV_BITS};
 use crate::third::ThirdTable;
+use crate::HdlError;
 
 /// Coded sample width `W` (the hardware codes the 10-bit grid).
 pub const W: usize = PREV_BITS;
@@ -75,24 +76,27 @@ pub const S_COUNT: usize = 2 * W - 1;
 
 /// Checks that `p` is a coder this core implements (widths are fixed at compile time, the
 /// constants come from `p`).
-pub fn check_params(p: &CodecParams) -> Result<(), String> {
-    p.validate().map_err(|e| e.to_string())?;
+pub fn check_params(p: &CodecParams) -> Result<(), HdlError> {
+    p.validate().map_err(|e| HdlError::Params(e.to_string()))?;
     if p.sample_bits as usize != W {
-        return Err(format!(
+        return Err(HdlError::Params(format!(
             "the core codes {W}-bit samples; parameters say {}",
             p.sample_bits
-        ));
+        )));
     }
     if p.a_bits() as usize > A_BITS || p.n_bits() as usize > N_BITS {
-        return Err(format!(
+        return Err(HdlError::Params(format!(
             "window 2^{} needs A: {} bits and N: {} bits; the core keeps {A_BITS} and {N_BITS}",
             p.window_log2,
             p.a_bits(),
             p.n_bits()
-        ));
+        )));
     }
     if p.qmax > 16 {
-        return Err(format!("qmax {} > 16 is not supported by the core", p.qmax));
+        return Err(HdlError::Params(format!(
+            "qmax {} > 16 is not supported by the core",
+            p.qmax
+        )));
     }
     let t_max = p.thr_num as u64 * ((1u64 << A_BITS) - 1);
     let b_max = ((((1u64 << p.window_log2) - 1) << p.thr_shift) * 3) << (W - 2);
@@ -100,7 +104,9 @@ pub fn check_params(p: &CodecParams) -> Result<(), String> {
         || b_max >= 1 << T_BITS
         || ((1u64 << p.window_log2) << p.thr_shift) * 3 >= 1 << 16
     {
-        return Err("threshold constants overflow the compare stage".into());
+        return Err(HdlError::Params(
+            "threshold constants overflow the compare stage".into(),
+        ));
     }
     Ok(())
 }
@@ -333,12 +339,10 @@ fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
 
 impl<const C: usize> EncoderCore<C> {
     /// The core for the coder `p` (see [`check_params`]).
-    pub fn new(p: &CodecParams) -> Result<Self, String> {
+    pub fn new(p: &CodecParams) -> Result<Self, HdlError> {
         check_params(p)?;
         if !(1..=10).contains(&C) {
-            return Err(format!(
-                "{C} channel-address bits: the core supports 1..=10"
-            ));
+            return Err(HdlError::Channels(1 << C.min(20)));
         }
         // Which code indices s have bit b of the shift `sh` set, and which are half steps.
         let mut sh_masks = [0u64; 4];

@@ -17,26 +17,43 @@ pub use crate::core::{check_params, EncoderCore, PipelineState};
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
 
+/// The most channels a core keeps state for (a 10-bit channel address).
+pub const MAX_CHANNELS: usize = 1024;
+
 /// The core with 1024 channels of state (10-bit channel address).
 pub type Core1024 = EncoderCore<10>;
 
+/// Why a core cannot be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HdlError {
+    /// Valid coder parameters that this core does not implement, or invalid ones.
+    #[error("{0}")]
+    Params(String),
+    /// A channel count outside `1..=MAX_CHANNELS`, or channel-address bits outside 1..=10.
+    #[error("channel count {0} not in 1..={MAX_CHANNELS}")]
+    Channels(usize),
+    /// rust-hdl's structural check of the generated circuit failed.
+    #[error("rust-hdl check failed: {0}")]
+    Check(String),
+}
+
 /// Channel-address bits for `channels` channels (at least 1).
-pub fn channel_bits(channels: usize) -> Result<usize, String> {
-    if !(1..=1024).contains(&channels) {
-        return Err(format!("channel count {channels} not in 1..=1024"));
+pub fn channel_bits(channels: usize) -> Result<usize, HdlError> {
+    if !(1..=MAX_CHANNELS).contains(&channels) {
+        return Err(HdlError::Channels(channels));
     }
     Ok((usize::BITS - (channels - 1).leading_zeros()).max(1) as usize)
 }
 
-fn verilog_of<const C: usize>(p: &CodecParams) -> Result<String, String> {
+fn verilog_of<const C: usize>(p: &CodecParams) -> Result<String, HdlError> {
     let mut core = EncoderCore::<C>::new(p)?;
     core.connect_all();
-    check_all(&core).map_err(|e| format!("rust-hdl check failed: {e:?}"))?;
+    check_all(&core).map_err(|e| HdlError::Check(format!("{e:?}")))?;
     Ok(generate_verilog(&core))
 }
 
 /// The core's Verilog (top module `top`) for `channels` channels of state.
-pub fn verilog(p: &CodecParams, channels: usize) -> Result<String, String> {
+pub fn verilog(p: &CodecParams, channels: usize) -> Result<String, HdlError> {
     match channel_bits(channels)? {
         1 => verilog_of::<1>(p),
         2 => verilog_of::<2>(p),

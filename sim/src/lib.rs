@@ -32,7 +32,7 @@ pub use engine::{run, CoreDesign, Engine, RunOptions, RunSummary};
 pub use stimulus::{interleave, load_indices, load_stimuli, Pattern, Stimulus};
 
 /// The most channels a core has state for (a 10-bit channel address).
-pub const MAX_CHANNELS: usize = 1024;
+pub use neurice_hdl::MAX_CHANNELS;
 
 /// The pseudo-random sequence both engines use for gaps and backpressure (xorshift64).
 #[derive(Clone, Debug)]

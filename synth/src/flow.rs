@@ -38,10 +38,7 @@ pub const DEVICE: &str = "iCE40HX8K-CB132";
 pub const NEXTPNR_DEVICE: &str = "--hx8k";
 /// Package of the iCE40 on the Alchitry Cu.
 pub const PACKAGE: &str = "cb132";
-/// Per-channel sample rate used for the real-time figure, Hz.
-pub const SAMPLE_RATE_HZ: f64 = 20_000.0;
-/// Default target frequency: the Alchitry Cu's on-board oscillator (100 MHz).
-pub const DEFAULT_FREQ_MHZ: f64 = 100.0;
+pub use crate::{DEFAULT_FREQ_MHZ, SAMPLE_RATE_HZ};
 /// Default place-and-route seed (fixed so runs are reproducible).
 pub const DEFAULT_SEED: u64 = 1;
 /// Default channel count (1024 electrodes).
@@ -95,7 +92,7 @@ pub struct FlowConfig {
 }
 
 impl FlowConfig {
-    /// A configuration with the defaults: 100 MHz, seed 1, 1024 channels, no PCF, slowest
+    /// A configuration with the defaults: [`DEFAULT_FREQ_MHZ`], seed 1, 1024 channels, no PCF, slowest
     /// clock as core clock, timing misses reported rather than fatal, latches rejected.
     pub fn new(verilog: VerilogSource, top: &str, out_dir: impl Into<PathBuf>) -> Self {
         FlowConfig {
@@ -170,6 +167,27 @@ impl CellCounts {
             c.add(k, n);
         }
         c
+    }
+}
+
+/// The latch check of the yosys stage (a design that infers latches fails the stage, so a
+/// finished run either passed it or skipped it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LatchCheck {
+    /// No `$dlatch`/`$adlatch`/`$dlatchsr` after `proc`.
+    Passed,
+    /// [`FlowConfig::allow_latches`] was set.
+    #[default]
+    Skipped,
+}
+
+impl std::fmt::Display for LatchCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LatchCheck::Passed => "passed",
+            LatchCheck::Skipped => "skipped (allow_latches)",
+        })
     }
 }
 
@@ -250,8 +268,7 @@ pub struct SynthReport {
     pub cells: CellCounts,
     /// yosys cell counts by type (SB_LUT4, SB_DFFE, SB_CARRY, SB_RAM40_4K, ...).
     pub yosys_cells: BTreeMap<String, u64>,
-    /// "passed" or "skipped (allow_latches)".
-    pub latch_check: String,
+    pub latch_check: LatchCheck,
     /// "Found and reported N problems" from yosys's final `check`, if printed.
     pub yosys_check_problems: Option<u64>,
     /// Channel count the design was built for (passed in, not checked by the tools).
@@ -763,9 +780,9 @@ pub fn run_flow(cfg: &FlowConfig) -> Result<SynthReport> {
         cells: CellCounts::from_types(&stat.cells),
         yosys_cells: stat.cells,
         latch_check: if cfg.allow_latches {
-            "skipped (allow_latches)".to_string()
+            LatchCheck::Skipped
         } else {
-            "passed".to_string()
+            LatchCheck::Passed
         },
         yosys_check_problems: yosys_check_problems(&y.output),
         channels: cfg.channels,

@@ -15,6 +15,13 @@
 //! data-sheet values, values derived from published measurements, or labelled assumptions;
 //! see [`power`].
 
+/// Per-channel sample rate of the implant the core is sized for (Hz): the one figure behind
+/// every real-time number (minimum clock, real-time channel capacity, power per sample).
+pub const SAMPLE_RATE_HZ: f64 = 20_000.0;
+/// The default core clock, MHz: the Alchitry Cu board top's PLL output (the synthesis target
+/// and the power model's clock unless given).
+pub const DEFAULT_FREQ_MHZ: f64 = 60.0;
+
 pub mod asic;
 pub mod flow;
 pub mod power;

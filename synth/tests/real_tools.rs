@@ -95,7 +95,7 @@ fn flow_counter_with_bram() {
         r.realtime_channels_at_20khz,
         Some((f * 1e6 / 20_000.0).floor() as u64)
     );
-    assert_eq!(r.latch_check, "passed");
+    assert_eq!(r.latch_check, neurice_synth::flow::LatchCheck::Passed);
     assert_eq!(r.channels, 1024);
     assert_eq!(r.tool_versions.len(), 3);
     for stage in ["yosys", "nextpnr", "icepack"] {

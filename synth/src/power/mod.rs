@@ -101,8 +101,7 @@ pub use vcd::{
     activity_from_vcd, parse_vcd, pattern_matches, ClassActivity, VcdActivity, VcdOptions,
 };
 
-/// Per-channel sample rate of the recordings (Hz).
-pub const SAMPLE_RATE_HZ: f64 = 20_000.0;
+pub use crate::SAMPLE_RATE_HZ;
 /// Bits per raw sample.
 pub const RAW_BITS_PER_SAMPLE: f64 = 10.0;
 /// Radio capacity assumed for the system estimate (Mbit/s).
