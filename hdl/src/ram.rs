@@ -1,5 +1,6 @@
 //! The per-channel state memory: `2^N` words of 32 bits, one read and one write port on
-//! one clock, registered read, zero-initialised. A word holds the three fields of a channel's
+//! one clock, registered read, zero-initialised, in banks of 256 words ([`banked_verilog`]:
+//! an access enables only the two block RAMs of its bank). A word holds the three fields of a channel's
 //! state, `{prev ^ 2^(W-1) [10], A [16], N [6]}` from the top, the layout of
 //! `neurice_model::ChannelState::pack`, so the all-zero word is the initial state; the ports
 //! carry the fields separately, `prev` as the true sample value (in Verilog the packing is
@@ -80,6 +81,93 @@ impl<const N: usize> StateRam<N> {
     }
 }
 
+/// Address bits of one bank: 256 words of 32 bits, which yosys maps onto two
+/// `SB_RAM40_4K` in 256 × 16 mode.
+pub const BANK_ADDRESS_BITS: usize = 8;
+
+/// Banks of a state RAM with `address_bits` address bits (1 up to 256 words, then one per
+/// 256 words).
+pub fn banks(address_bits: usize) -> usize {
+    1 << address_bits.saturating_sub(BANK_ADDRESS_BITS)
+}
+
+/// The Verilog of the state RAM, banked: one memory of up to 256 × 32 bits per bank, a
+/// bank read or written only when the address selects it, the read word chosen by the bank
+/// of the last read. yosys gives every bank its own two block RAMs in 256 × 16 mode, so an
+/// access enables two blocks whatever the channel count (an unbanked 1024 × 32 memory maps
+/// onto eight blocks in 1024 × 4 mode, all eight enabled by every access). Semantics as the
+/// simulation model's (registered read held while not enabled, old data on a same-address
+/// read and write, zero-initialised).
+pub fn banked_verilog(address_bits: usize) -> String {
+    use std::fmt::Write as _;
+    let n = address_bits;
+    let bank_bits = n.saturating_sub(BANK_ADDRESS_BITS);
+    let inner = n.min(BANK_ADDRESS_BITS);
+    let nb = banks(n);
+    let msb = WORD_BITS - 1;
+    let last = (1usize << inner) - 1;
+    let lo = |a: &str| format!("{a}[{}:0]", inner - 1);
+    let hi = |a: &str| format!("{a}[{}:{BANK_ADDRESS_BITS}]", n - 1);
+    let mut v = String::new();
+    for b in 0..nb {
+        let _ = writeln!(v, "(* no_rw_check *)\nreg [{msb}:0] mem{b} [0:{last}];");
+        let _ = writeln!(v, "reg [{msb}:0] word{b};");
+    }
+    let sel_bits = bank_bits.max(1);
+    let _ = writeln!(v, "reg [{}:0] read_bank;", sel_bits - 1);
+    let _ = writeln!(v, "reg [{msb}:0] read_word;");
+    let _ = writeln!(v, "integer i;\ninitial begin");
+    for b in 0..nb {
+        let _ = writeln!(
+            v,
+            "   for (i = 0; i <= {last}; i = i + 1) mem{b}[i] = {WORD_BITS}'d0;\n   word{b} = {WORD_BITS}'d0;"
+        );
+    }
+    let _ = writeln!(v, "   read_bank = {sel_bits}'d0;\nend\n");
+    let _ = writeln!(v, "always @(posedge clock) begin");
+    let write_word = format!("{{write_prev ^ {PREV_BITS}'h{PREV_FLIP:x}, write_a, write_n}}");
+    for b in 0..nb {
+        let (rsel, wsel) = if bank_bits == 0 {
+            (String::new(), String::new())
+        } else {
+            (
+                format!(" && {} == {bank_bits}'d{b}", hi("read_address")),
+                format!(" && {} == {bank_bits}'d{b}", hi("write_address")),
+            )
+        };
+        let _ = writeln!(
+            v,
+            "   if (read_enable{rsel}) word{b} <= mem{b}[{}];\n   if (write_enable{wsel}) mem{b}[{}] <= {write_word};",
+            lo("read_address"),
+            lo("write_address")
+        );
+    }
+    if bank_bits > 0 {
+        let _ = writeln!(
+            v,
+            "   if (read_enable) read_bank <= {};",
+            hi("read_address")
+        );
+    }
+    let _ = writeln!(v, "end\n\nalways @(*) begin");
+    if nb == 1 {
+        let _ = writeln!(v, "   read_word = word0;");
+    } else {
+        let _ = writeln!(v, "   case (read_bank)");
+        for b in 0..nb {
+            let _ = writeln!(v, "      {bank_bits}'d{b}: read_word = word{b};");
+        }
+        let _ = writeln!(v, "      default: read_word = word0;\n   endcase");
+    }
+    let _ = writeln!(
+        v,
+        "   read_prev = read_word[{msb}:{PREV_SHIFT}] ^ {PREV_BITS}'h{PREV_FLIP:x};\n   read_a = read_word[{}:{A_SHIFT}];\n   read_n = read_word[{}:0];\nend",
+        PREV_SHIFT - 1,
+        A_SHIFT - 1
+    );
+    v
+}
+
 impl<const N: usize> Logic for StateRam<N> {
     fn update(&mut self) {
         if self.clock.pos_edge() {
@@ -105,42 +193,7 @@ impl<const N: usize> Logic for StateRam<N> {
     }
 
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(format!(
-            "\
-(* no_rw_check *)
-reg [{msb}:0] mem [0:{last}];
-reg [{msb}:0] read_word;
-integer i;
-initial begin
-   for (i = 0; i <= {last}; i = i + 1) mem[i] = {width}'d0;
-   read_word = {width}'d0;
-end
-
-always @(posedge clock) begin
-   if (read_enable) begin
-      read_word <= mem[read_address];
-   end
-   if (write_enable) begin
-      mem[write_address] <= {{write_prev ^ {pw}'h{flip:x}, write_a, write_n}};
-   end
-end
-
-always @(*) begin
-   read_prev = read_word[{msb}:{ps}] ^ {pw}'h{flip:x};
-   read_a = read_word[{am}:{ash}];
-   read_n = read_word[{nm}:0];
-end
-",
-            msb = WORD_BITS - 1,
-            last = (1usize << N) - 1,
-            width = WORD_BITS,
-            ps = PREV_SHIFT,
-            am = PREV_SHIFT - 1,
-            ash = A_SHIFT,
-            nm = A_SHIFT - 1,
-            pw = PREV_BITS,
-            flip = PREV_FLIP,
-        ))
+        Verilog::Custom(banked_verilog(N))
     }
 
     fn timing(&self) -> Vec<TimingInfo> {
@@ -164,5 +217,27 @@ end
                 outputs: vec![],
             },
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banks_of_256_words() {
+        assert_eq!(banks(1), 1);
+        assert_eq!(banks(8), 1);
+        assert_eq!(banks(9), 2);
+        assert_eq!(banks(10), 4);
+        let v = banked_verilog(10);
+        for b in 0..4 {
+            assert!(v.contains(&format!("reg [31:0] mem{b} [0:255];")), "{v}");
+            assert!(v.contains(&format!("read_address[9:8] == 2'd{b}) word{b} <=")));
+            assert!(v.contains(&format!("write_address[9:8] == 2'd{b}) mem{b}[")));
+        }
+        assert!(!v.contains("mem4"));
+        let one = banked_verilog(1);
+        assert!(one.contains("reg [31:0] mem0 [0:1];") && !one.contains("case"));
     }
 }

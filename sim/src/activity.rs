@@ -124,6 +124,11 @@ pub struct WindowInfo {
     /// The clock at which `samples_per_clock` is the real-time rate of
     /// `channels × power::SAMPLE_RATE_HZ`: `channels · fs / samples_per_clock`, MHz.
     pub real_time_clock_mhz: f64,
+    /// Block-RAM read accesses (summed over blocks) per sample taken: 2 for the banked
+    /// state RAM (one bank of two blocks), 8 for a 1024 × 32 memory in 1024 × 4 blocks.
+    pub bram_reads_per_sample: f64,
+    /// Block-RAM write accesses per sample taken.
+    pub bram_writes_per_sample: f64,
 }
 
 /// Tool versions and files behind a measurement.
@@ -457,6 +462,13 @@ fn run_and_parse(
     } else {
         f64::INFINITY
     };
+    let per_sample = |x: f64| {
+        if samples_per_clock > 0.0 {
+            x / samples_per_clock
+        } else {
+            0.0
+        }
+    };
 
     let mut notes = Vec::new();
     let cls = |n: &str| vcd.classes.get(n).cloned().unwrap_or_default();
@@ -511,6 +523,8 @@ fn run_and_parse(
         samples_per_clock,
         words_per_clock,
         real_time_clock_mhz,
+        bram_reads_per_sample: per_sample(reads),
+        bram_writes_per_sample: per_sample(writes),
     };
     let tools = ToolVersions {
         verilator: verilator::verilator_version()?,
@@ -615,8 +629,12 @@ pub fn render(r: &ActivityReport) -> String {
         ));
     }
     s.push_str(&format!(
-        "  BRAM: {:.3} reads, {:.3} writes per clock (all blocks)\n",
-        a.bram_reads_per_clock, a.bram_writes_per_clock
+        "  BRAM: {:.3} reads, {:.3} writes per clock (all blocks); {:.2} reads, {:.2} writes \
+         per sample\n",
+        a.bram_reads_per_clock,
+        a.bram_writes_per_clock,
+        r.window.bram_reads_per_sample,
+        r.window.bram_writes_per_sample
     ));
     s.push_str(&format!(
         "  all traced bits: {:.4} toggles per bit per clock ({:.4} per toggling bit)\n",

@@ -92,6 +92,17 @@ fn activity_is_in_range_and_follows_the_input() {
         );
         assert!(r.activity.bram_reads_per_clock <= r.netlist.cells.ram40_4k as f64);
         assert!(r.activity.bram_writes_per_clock <= r.netlist.cells.ram40_4k as f64);
+        // the banked state RAM: one bank (two blocks in 256 x 16 mode) per access, not all
+        // eight blocks of a 1024 x 32 memory in 1024 x 4 mode
+        assert_eq!(r.netlist.cells.ram40_4k, 8);
+        let (rd, wr) = (
+            r.window.bram_reads_per_sample,
+            r.window.bram_writes_per_sample,
+        );
+        assert!(
+            (rd - 2.0).abs() < 0.05 && (wr - 2.0).abs() < 0.05,
+            "{rd} {wr}"
+        );
         assert!(r.activity.activity_source.contains("gate-level"));
     }
     // noise: every class switches, less than once per clock on average
