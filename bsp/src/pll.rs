@@ -44,6 +44,25 @@ impl PllSetting {
 
 /// `icepll -i 100 -o F` for the supported core clocks (all in SIMPLE feedback mode).
 pub const PLL_TABLE: &[PllSetting] = &[
+    // F_PFD 33.333 MHz, F_VCO 766.667 MHz: the lowest rows, near the real-time minimum of
+    // 1024 channels × 20 kHz = 20.48 MHz (17 % and 22 % above it)
+    PllSetting {
+        requested_mhz: 24,
+        achieved_khz: 23_958,
+        divr: 2,
+        divf: 22,
+        divq: 5,
+        filter_range: 3,
+    },
+    // F_PFD 100 MHz, F_VCO 800 MHz
+    PllSetting {
+        requested_mhz: 25,
+        achieved_khz: 25_000,
+        divr: 0,
+        divf: 7,
+        divq: 5,
+        filter_range: 5,
+    },
     // F_PFD 20 MHz, F_VCO 640 MHz
     PllSetting {
         requested_mhz: 40,

@@ -40,6 +40,9 @@ pub struct FlowArgs {
     power_cycles: u64,
     #[command(flatten)]
     coder: CoderArgs,
+    /// FPGA: hx8k (iCE40HX8K-CB132, the Alchitry Cu) or up5k (iCE40UP5K-SG48, low power).
+    #[arg(long, default_value = "hx8k")]
+    device: neurice_synth::Device,
     /// Print report.json to stdout instead of the summary.
     #[arg(long)]
     json: bool,
@@ -63,6 +66,7 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
     };
     let cfg = FlowConfig {
         design: CoreDesign::new(a.coder.params()?, MAX_CHANNELS)?,
+        device: a.device,
         files,
         data_dir: data,
         out: a.out.clone(),

@@ -312,6 +312,9 @@ pub struct SynthArgs {
     channels: usize,
     #[command(flatten)]
     coder: CoderArgs,
+    /// FPGA: hx8k (iCE40HX8K-CB132, the Alchitry Cu) or up5k (iCE40UP5K-SG48, low power).
+    #[arg(long, default_value = "hx8k")]
+    device: neurice_synth::Device,
     /// Place-and-route seed.
     #[arg(long, default_value_t = neurice_flow::DEFAULT_SEED)]
     seed: u64,
@@ -325,12 +328,13 @@ pub struct SynthArgs {
 pub fn synth(a: SynthArgs) -> Result<ExitCode> {
     let out = a
         .out
-        .unwrap_or_else(|| PathBuf::from(format!("build/synth-{}ch", a.channels)));
+        .unwrap_or_else(|| PathBuf::from(format!("build/synth-{}-{}ch", a.device, a.channels)));
     if !a.json {
         eprintln!("yosys → nextpnr-ice40 → icepack in {} …", out.display());
     }
     let design = CoreDesign::new(a.coder.params()?, a.channels)?;
-    let r = neurice_flow::synth_design(&design, &design.verilog()?, a.freq, a.seed, &out)?;
+    let r =
+        neurice_flow::synth_design(&design, a.device, &design.verilog()?, a.freq, a.seed, &out)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
@@ -351,7 +355,7 @@ pub struct BitstreamArgs {
     /// Output folder (created if missing; the flow's own files in it are replaced).
     #[arg(short, long, default_value = "build/bitstream")]
     out: PathBuf,
-    /// Core clock from the PLL, MHz (a row of the bsp's icepll table: 40, 48, 50, 60).
+    /// Core clock from the PLL, MHz (a row of the bsp's icepll table: 24, 25, 40, 48, 50, 60).
     #[arg(long, default_value_t = neurice_bsp::pll::DEFAULT_CORE_MHZ)]
     core_mhz: u32,
     /// UART bit rate.

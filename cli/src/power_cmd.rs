@@ -26,6 +26,9 @@ pub struct PowerArgs {
     channels: usize,
     #[command(flatten)]
     coder: CoderArgs,
+    /// FPGA: hx8k (iCE40HX8K-CB132, the Alchitry Cu) or up5k (iCE40UP5K-SG48, low power).
+    #[arg(long, default_value = "hx8k")]
+    device: neurice_synth::Device,
     /// Recordings folder for the activity (default: the README's data folder).
     #[arg(long)]
     data: Option<PathBuf>,
@@ -66,12 +69,21 @@ pub fn power(a: PowerArgs) -> Result<ExitCode> {
     };
     if !a.json {
         eprintln!(
-            "[1/2] synthesis at {} MHz for {} channels …",
-            a.freq, a.channels
+            "[1/2] synthesis for the {} at {} MHz, {} channels …",
+            a.device.part(),
+            a.freq,
+            a.channels
         );
     }
     let rtl = design.verilog()?;
-    let synthesis = synth_design(&design, &rtl, a.freq, DEFAULT_SEED, &a.out.join("synth"))?;
+    let synthesis = synth_design(
+        &design,
+        a.device,
+        &rtl,
+        a.freq,
+        DEFAULT_SEED,
+        &a.out.join("synth"),
+    )?;
     if !a.json {
         eprintln!("[2/2] switching activity and the power model …");
     }

@@ -25,7 +25,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use neurice_sim::{CoreDesign, Engine, Pattern, RunOptions, RunSummary, Stimulus};
-use neurice_synth::{AsicArea, SynthReport};
+use neurice_synth::{AsicArea, Device, SynthReport};
 
 pub use eval::{run_eval, EvalReport, FileResult};
 pub use power::{measure_power, PowerSummary};
@@ -46,6 +46,8 @@ const SYNTHETIC_FRAMES: usize = 2_000;
 pub struct FlowConfig {
     /// The core: coder parameters and channels of state.
     pub design: CoreDesign,
+    /// The FPGA it is placed and routed for.
+    pub device: Device,
     /// Recordings (empty: a generated recording, labelled SYNTHETIC everywhere).
     pub files: Vec<PathBuf>,
     /// Where they came from, for the report.
@@ -292,19 +294,16 @@ impl Flow {
 
     /// 4. yosys → nextpnr-ice40 → icepack, once.
     pub fn synth(&mut self) -> Result<SynthReport> {
-        self.stage(
-            "synthesis",
-            "yosys → nextpnr-ice40 → icepack (iCE40HX8K-CB132)",
-            |f| {
-                synth_design(
-                    &f.cfg.design,
-                    &f.rtl,
-                    f.cfg.freq_mhz,
-                    f.cfg.seed,
-                    &f.cfg.out.join("synth"),
-                )
-            },
-        )
+        self.stage("synthesis", "yosys → nextpnr-ice40 → icepack", |f| {
+            synth_design(
+                &f.cfg.design,
+                f.cfg.device,
+                &f.rtl,
+                f.cfg.freq_mhz,
+                f.cfg.seed,
+                &f.cfg.out.join("synth"),
+            )
+        })
     }
 
     /// 5. Power from the activity of `synthesis`'s own netlist on the recordings at the
@@ -397,6 +396,7 @@ impl Flow {
 /// Synthesises, places and routes a core (I/O placed by nextpnr) from its Verilog `rtl`.
 pub fn synth_design(
     design: &CoreDesign,
+    device: Device,
     rtl: &str,
     freq_mhz: f64,
     seed: u64,
@@ -410,5 +410,12 @@ pub fn synth_design(
     cfg.freq_mhz = freq_mhz;
     cfg.seed = seed;
     cfg.channels = design.channels;
-    neurice_synth::run_flow(&cfg)
+    cfg.device = device;
+    neurice_synth::run_flow(&cfg).with_context(|| {
+        format!(
+            "synthesis for the {} (a design that does not fit the device fails in place and \
+             route)",
+            device.part()
+        )
+    })
 }

@@ -24,6 +24,8 @@ pub struct PowerSummary {
     pub activity: ActivityReport,
     /// Fmax and resources of the design the activity and power refer to.
     pub synthesis: SynthReport,
+    /// Which netlist the activity was measured on.
+    pub netlist_source: String,
 }
 
 /// A generated recording of `channels` channels (slow sines with noise), labelled SYNTHETIC,
@@ -111,9 +113,32 @@ pub fn measure_power(
     let freq = synthesis.target_mhz;
     let gap =
         activity::gap_per_mille_for_clock(freq, channels, neurice_synth::power::SAMPLE_RATE_HZ)?;
-    let netlist_path = &synthesis.outputs.netlist_verilog;
-    let netlist = std::fs::read_to_string(netlist_path)
-        .with_context(|| format!("reading the netlist {}", netlist_path.display()))?;
+    // the placed and routed netlist itself, or, when it was placed inside the pin wrapper,
+    // the core's own netlist from the same yosys stage (the wrapper only drives its pins)
+    let (netlist, netlist_source) = match &synthesis.pin_wrapper {
+        None => {
+            let p = &synthesis.outputs.netlist_verilog;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading the netlist {}", p.display()))?;
+            (text, format!("the synthesised netlist {}", p.display()))
+        }
+        Some(w) => {
+            let text = neurice_sim::gatelevel::netlist(
+                &design.verilog()?,
+                "top",
+                &work_dir.join("core_netlist"),
+            )?;
+            (
+                text,
+                format!(
+                    "the core's netlist from the synthesis flow's yosys stage (the placed design \
+                     is the core inside the pin wrapper `{}`, whose {} flip-flops are in the \
+                     resource counts)",
+                    w.top, w.extra_ffs
+                ),
+            )
+        }
+    };
     if verbose {
         eprintln!(
             "      switching activity: gate-level netlist in Verilator, {channels} channels at \
@@ -136,6 +161,7 @@ pub fn measure_power(
     // compressed size measured in the same window (payload words of the core)
     let bits_per_sample = 32.0 * w.words_per_clock / w.samples_per_clock;
     let input = PowerInput {
+        device: synthesis.target,
         clock_mhz: freq,
         channels,
         resources: Resources::from_synth(synthesis),
@@ -147,5 +173,6 @@ pub fn measure_power(
         power,
         activity: act,
         synthesis: synthesis.clone(),
+        netlist_source,
     })
 }

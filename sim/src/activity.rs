@@ -199,8 +199,9 @@ pub fn gap_per_mille_for_clock(
     let duty = channels as f64 * sample_rate_hz / (clock_mhz * 1e6);
     if duty > 1.0 + 1e-12 {
         bail!(
-            "{channels} channels × {sample_rate_hz} Hz = {:.3} M samples/s exceed one sample \
-             per clock at {clock_mhz} MHz",
+            "{clock_mhz} MHz is below real time: {channels} channels × {sample_rate_hz} Hz = \
+             {:.3} M samples/s need at least {:.3} MHz at one sample per clock",
+            channels as f64 * sample_rate_hz / 1e6,
             channels as f64 * sample_rate_hz / 1e6
         );
     }

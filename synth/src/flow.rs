@@ -32,12 +32,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// Device name as used in reports.
-pub const DEVICE: &str = "iCE40HX8K-CB132";
-/// nextpnr-ice40 device flag for the HX8K.
-pub const NEXTPNR_DEVICE: &str = "--hx8k";
-/// Package of the iCE40 on the Alchitry Cu.
-pub const PACKAGE: &str = "cb132";
+pub use crate::device::Device;
 pub use crate::{DEFAULT_FREQ_MHZ, SAMPLE_RATE_HZ};
 /// Default place-and-route seed (fixed so runs are reproducible).
 pub const DEFAULT_SEED: u64 = 1;
@@ -89,6 +84,8 @@ pub struct FlowConfig {
     pub timing_allow_fail: bool,
     /// Skip the latch check.
     pub allow_latches: bool,
+    /// The FPGA to place and route for.
+    pub device: Device,
 }
 
 impl FlowConfig {
@@ -106,6 +103,7 @@ impl FlowConfig {
             main_clock: None,
             timing_allow_fail: true,
             allow_latches: false,
+            device: Device::Hx8k,
         }
     }
 }
@@ -191,6 +189,18 @@ impl std::fmt::Display for LatchCheck {
     }
 }
 
+/// What the register wrapper added (see [`crate::wrapper`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinWrapper {
+    /// The wrapper module placed and routed as the top.
+    pub top: String,
+    /// Ports of the design, against the package's user I/O.
+    pub design_ports: usize,
+    pub package_io: usize,
+    /// Flip-flops the wrapper adds (included in the report's counts).
+    pub extra_ffs: usize,
+}
+
 /// Logs of the three stages.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -232,8 +242,14 @@ pub struct FlowOutputs {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SynthReport {
-    /// Always [`DEVICE`].
+    /// Part and package ([`Device::part`]).
     pub device: String,
+    /// The device ([`Device`]).
+    pub target: Device,
+    /// Set when the design had more ports than the package has pins and was placed and
+    /// routed inside the register wrapper of [`crate::wrapper`] (its cells are included in
+    /// the counts).
+    pub pin_wrapper: Option<PinWrapper>,
     /// Top module.
     pub top: String,
     /// Target frequency given to nextpnr, MHz.
@@ -364,11 +380,11 @@ pub fn yosys_script(top: &str, allow_latches: bool) -> String {
 
 fn stage_commands(
     cfg: &FlowConfig,
+    top: &str,
     tools: &[ToolInfo],
     verilog: &Path,
     pcf: Option<&Path>,
 ) -> Stages {
-    let top = &cfg.top;
     let mut yosys = Command::new(tool_path(tools, "yosys"));
     let frontend = if verilog.extension().is_some_and(|e| e == "sv") {
         "verilog -sv"
@@ -383,8 +399,8 @@ fn stage_commands(
 
     let mut nextpnr = Command::new(tool_path(tools, "nextpnr-ice40"));
     nextpnr
-        .arg(NEXTPNR_DEVICE)
-        .args(["--package", PACKAGE])
+        .arg(cfg.device.nextpnr_flag())
+        .args(["--package", cfg.device.package()])
         .args(["--freq", &fmt_mhz(cfg.freq_mhz)])
         .args(["--seed", &cfg.seed.to_string()])
         .args(["--json", &format!("{top}.json")]);
@@ -412,13 +428,13 @@ fn stage_commands(
     }
 }
 
-fn write_build_script(path: &Path, cfg: &FlowConfig, stages: &Stages) -> Result<()> {
+fn write_build_script(path: &Path, cfg: &FlowConfig, top: &str, stages: &Stages) -> Result<()> {
     let mut s = String::new();
     let _ = writeln!(s, "#!/usr/bin/env bash");
     let _ = writeln!(
         s,
-        "# Replays the neurice iCE40 flow: {DEVICE}, top `{}`, --freq {} MHz, seed {}.",
-        cfg.top,
+        "# Replays the neurice iCE40 flow: {}, top `{top}`, --freq {} MHz, seed {}.",
+        cfg.device.part(),
         fmt_mhz(cfg.freq_mhz),
         cfg.seed
     );
@@ -607,13 +623,18 @@ fn remove_stale(paths: &[&Path]) -> Result<()> {
 /// A configuration checked and laid out: tools found, folder made, stale outputs removed,
 /// `build.sh` written, stage commands ready to run in the output folder.
 struct Prepared {
+    /// The top module the tools work on (the design's, or the pin wrapper's).
+    top: String,
+    pin_wrapper: Option<PinWrapper>,
     tools: Vec<ToolInfo>,
     outputs: FlowOutputs,
     logs: FlowLogs,
     stages: Stages,
 }
 
-fn prepare(cfg: &FlowConfig, needed: &[&str]) -> Result<Prepared> {
+/// `pnr`: the design will be placed and routed, so a design with more ports than the
+/// package has pins (and no PCF) goes inside the register wrapper.
+fn prepare(cfg: &FlowConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
     check_top_name(&cfg.top)?;
     if !(cfg.freq_mhz.is_finite() && cfg.freq_mhz > 0.0) {
         bail!(
@@ -633,8 +654,9 @@ fn prepare(cfg: &FlowConfig, needed: &[&str]) -> Result<Prepared> {
     std::fs::create_dir_all(&cfg.out_dir)
         .with_context(|| format!("creating build folder {}", cfg.out_dir.display()))?;
     let out = absolute(&cfg.out_dir)?;
-    let top = &cfg.top;
-    let verilog = match &cfg.verilog {
+    let mut top = cfg.top.clone();
+    let mut pin_wrapper = None;
+    let mut verilog = match &cfg.verilog {
         VerilogSource::File(p) => absolute(p).context("Verilog input")?,
         VerilogSource::Text(text) => {
             let p = out.join(format!("{top}_input.v"));
@@ -642,6 +664,25 @@ fn prepare(cfg: &FlowConfig, needed: &[&str]) -> Result<Prepared> {
             p
         }
     };
+    if pnr && pcf.is_none() {
+        let text = std::fs::read_to_string(&verilog)
+            .with_context(|| format!("reading {}", verilog.display()))?;
+        let ports = crate::wrapper::module_ports(&text, &top)?.len();
+        if ports > cfg.device.user_io() {
+            let w = crate::wrapper::register_wrapper(&text, &top)?;
+            let p = out.join(format!("{}_input.v", w.top));
+            std::fs::write(&p, &w.verilog).with_context(|| format!("writing {}", p.display()))?;
+            pin_wrapper = Some(PinWrapper {
+                top: w.top.clone(),
+                design_ports: w.ports,
+                package_io: cfg.device.user_io(),
+                extra_ffs: w.extra_ffs,
+            });
+            top = w.top;
+            verilog = p;
+        }
+    }
+    let top = &top;
     let outputs = FlowOutputs {
         verilog: verilog.clone(),
         netlist: out.join(format!("{top}.json")),
@@ -669,12 +710,14 @@ fn prepare(cfg: &FlowConfig, needed: &[&str]) -> Result<Prepared> {
         &outputs.report,
     ])?;
 
-    let mut stages = stage_commands(cfg, &tools, &verilog, pcf.as_deref());
-    write_build_script(&outputs.build_script, cfg, &stages)?;
+    let mut stages = stage_commands(cfg, top, &tools, &verilog, pcf.as_deref());
+    write_build_script(&outputs.build_script, cfg, top, &stages)?;
     for cmd in [&mut stages.yosys, &mut stages.nextpnr, &mut stages.icepack] {
         cmd.current_dir(&out);
     }
     Ok(Prepared {
+        top: top.clone(),
+        pin_wrapper,
         tools,
         outputs,
         logs,
@@ -707,7 +750,7 @@ fn yosys_stage(cfg: &FlowConfig, p: &mut Prepared) -> Result<(ToolRun, YosysStat
 /// the outputs; `netlist_verilog` is the gate-level netlist that place and route would
 /// implement, for gate-level simulation. Needs only yosys.
 pub fn run_yosys(cfg: &FlowConfig) -> Result<FlowOutputs> {
-    let mut p = prepare(cfg, &["yosys"])?;
+    let mut p = prepare(cfg, &["yosys"], false)?;
     yosys_stage(cfg, &mut p)?;
     Ok(p.outputs)
 }
@@ -718,12 +761,13 @@ pub fn run_yosys(cfg: &FlowConfig) -> Result<FlowOutputs> {
 /// Errors name the failing stage and carry the tail of its log; the logs stay in `out_dir`.
 pub fn run_flow(cfg: &FlowConfig) -> Result<SynthReport> {
     let start = Instant::now();
-    let mut p = prepare(cfg, &FLOW_TOOLS)?;
-    let top = &cfg.top;
+    let mut p = prepare(cfg, &FLOW_TOOLS, true)?;
     let mut stage_seconds = BTreeMap::new();
     let (y, stat) = yosys_stage(cfg, &mut p)?;
     stage_seconds.insert("yosys".to_string(), y.seconds);
     let Prepared {
+        top,
+        pin_wrapper,
         tools,
         outputs,
         logs,
@@ -761,8 +805,10 @@ pub fn run_flow(cfg: &FlowConfig) -> Result<SynthReport> {
         .all(|c| c.achieved_mhz >= c.constraint_mhz);
     let util = |k: &str| pnr.utilization.get(k).copied().unwrap_or_default();
     let report = SynthReport {
-        device: DEVICE.to_string(),
-        top: top.clone(),
+        device: cfg.device.part().to_string(),
+        target: cfg.device,
+        pin_wrapper,
+        top,
         target_mhz: cfg.freq_mhz,
         fmax_mhz,
         main_clock: main.map(|m| m.0),

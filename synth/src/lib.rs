@@ -23,11 +23,14 @@ pub const SAMPLE_RATE_HZ: f64 = 20_000.0;
 pub const DEFAULT_FREQ_MHZ: f64 = 60.0;
 
 pub mod asic;
+pub mod device;
 pub mod flow;
 pub mod power;
 pub mod tools;
+pub mod wrapper;
 
 pub use asic::{asic_area, AsicArea};
+pub use device::Device;
 pub use flow::{render_text, run_flow, FlowConfig, SynthReport, VerilogSource};
 pub use power::{
     activity_from_vcd, estimate_power, render_power, Activity, PowerInput, PowerReport, Resources,

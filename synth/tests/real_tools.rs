@@ -149,6 +149,7 @@ fn flow_counter_with_bram() {
         ..neurice_synth::Activity::uniform(0.1, "test: assumed 0.1 toggles/clock")
     };
     let p = estimate_power(&PowerInput {
+        device: Default::default(),
         clock_mhz: f.min(100.0),
         channels: 1024,
         resources: Resources::from_synth(&r),

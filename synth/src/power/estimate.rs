@@ -112,6 +112,9 @@ pub enum PowerTermKind {
 /// Everything [`estimate_power`] needs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PowerInput {
+    /// The FPGA: chooses the power model ([`crate::Device::power_model`]).
+    #[serde(default)]
+    pub device: crate::Device,
     /// Core clock, MHz (the clock the activity rates are per).
     pub clock_mhz: f64,
     /// Channels encoded.
@@ -163,9 +166,9 @@ pub fn min_clock_mhz(channels: usize, sample_rate_hz: f64) -> f64 {
     channels as f64 * sample_rate_hz / 1e6
 }
 
-/// Power of `input` with the default iCE40HX8K model.
+/// Power of `input` with its device's model.
 pub fn estimate_power(input: &PowerInput) -> Result<PowerReport> {
-    estimate_power_with(&PowerModel::ice40_hx8k(), input)
+    estimate_power_with(&input.device.power_model(), input)
 }
 
 /// Power of `input` with the given model.
@@ -288,14 +291,28 @@ pub fn estimate_power_with(model: &PowerModel, input: &PowerInput) -> Result<Pow
     let nj_per_sample = total_mw.scale(1e6 / samples_per_s);
 
     let system = system_power(sys, total_mw, samples_per_s);
+    let up5k = model.device == "iCE40UP5K";
     let mut assumptions = vec![
-        "static figures are data-sheet typicals at 25 C (HX8K core standby recalled from DS1040, \
-         not re-verified here); the bands are ours"
-            .to_string(),
-        "dynamic energies are derived from iCE40UP5K measurements (same 40 nm iCE40 fabric, \
-         not the HX8K) with our own split between clock load and toggles; BRAM energies are \
-         assumptions"
-            .to_string(),
+        if up5k {
+            "static figure: the measured blank-design core current of an iCE40UP5K (one \
+             board, 25 C); I/O bank standby assumed as for the HX; the bands are ours"
+                .to_string()
+        } else {
+            "static figures are data-sheet typicals at 25 C (HX8K core standby recalled from \
+             DS1040, not re-verified here); the bands are ours"
+                .to_string()
+        },
+        if up5k {
+            "dynamic energies are derived from iCE40UP5K measurements (this device) with our \
+             own split between clock load and toggles; BRAM energies are assumptions; the \
+             SPRAM is not used"
+                .to_string()
+        } else {
+            "dynamic energies are derived from iCE40UP5K measurements (same 40 nm iCE40 \
+             fabric, not the HX8K) with our own split between clock load and toggles; BRAM \
+             energies are assumptions"
+                .to_string()
+        },
         format!(
             "activity is per clock at {f} MHz; it must reflect the deployed duty cycle \
              (minimum clock for one sample per clock: {:.3} MHz)",
@@ -338,6 +355,7 @@ mod tests {
 
     fn input(clock_mhz: f64, channels: usize, activity: Activity) -> PowerInput {
         PowerInput {
+            device: crate::Device::Hx8k,
             clock_mhz,
             channels,
             resources: Resources {

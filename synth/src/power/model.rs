@@ -191,6 +191,56 @@ impl PowerModel {
         }
     }
 
+    /// The iCE40UP5K figures: the dynamic energies are derived from measurements of this
+    /// very device (see the module documentation), so their bands are narrower than the
+    /// HX8K's; the static current is the measured blank-design core current. Still
+    /// assumptions: the block-RAM energies (as for the HX8K), the I/O bank standby current,
+    /// and the SPRAM (not used by the core: its state RAM is read and written in the same
+    /// clock, and the SPRAM is single-ported).
+    pub fn ice40_up5k() -> Self {
+        let hx = Self::ice40_hx8k();
+        let narrow = |f: &Figure, low: f64, high: f64, note: &str| Figure {
+            value: Band::around(f.value.typical, low, high),
+            unit: f.unit.clone(),
+            source: format!("{}; {note}", f.source),
+        };
+        PowerModel {
+            device: "iCE40UP5K".to_string(),
+            vcc_v: 1.2,
+            vccio_v: 3.3,
+            io_banks: 3,
+            core_standby_ua: Figure::new(
+                Band::around(85.6, 0.75, 2.0),
+                "uA",
+                &format!(
+                    "{UP5K_MEAS}: blank design, core rail at 1.219 V (measured); band \
+                     0.75x..2x is ours (part spread, temperature above 25 C)"
+                ),
+            ),
+            io_bank_standby_ua: Figure {
+                source: format!(
+                    "assumption: the HX figure ({}) applied to the UP5K's 3 banks",
+                    hx.io_bank_standby_ua.source
+                ),
+                ..hx.io_bank_standby_ua.clone()
+            },
+            pll_ua: hx.pll_ua.clone(),
+            clock_tree_pj_per_cycle: narrow(
+                &hx.clock_tree_pj_per_cycle,
+                0.75,
+                1.5,
+                "on the UP5K itself the band is 0.75x..1.5x (ours)",
+            ),
+            ff_clock_pj_per_cycle: hx.ff_clock_pj_per_cycle.clone(),
+            ff_toggle_pj: hx.ff_toggle_pj.clone(),
+            lut_toggle_pj: hx.lut_toggle_pj.clone(),
+            carry_toggle_pj: hx.carry_toggle_pj.clone(),
+            bram_read_pj: hx.bram_read_pj.clone(),
+            bram_write_pj: hx.bram_write_pj.clone(),
+            io_toggle_pj: hx.io_toggle_pj.clone(),
+        }
+    }
+
     /// Every figure as `(name, figure)`, for reports.
     pub fn figures(&self) -> Vec<(&'static str, &Figure)> {
         vec![
