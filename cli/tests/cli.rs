@@ -354,6 +354,43 @@ fn eval_json_reports_consistent_totals() {
 }
 
 #[test]
+fn eval_counts_every_sample_of_a_raw_mode_file() {
+    // Full-scale 16-bit noise is off the grid: raw mode, code indices far above the hardware's
+    // 19 bins. `samples` and `bits_per_sample` must count all of them.
+    let t = tempfile::tempdir().unwrap();
+    let mut r = 0x2545_F491u32;
+    let noise: Vec<i16> = (0..3000)
+        .map(|_| {
+            r ^= r << 13;
+            r ^= r >> 17;
+            r ^= r << 5;
+            r as i16
+        })
+        .collect();
+    let wav = Wav::canonical(1, 19531, noise).unwrap().to_bytes();
+    let (nrc, stats) = neurice_model::compress_wav(&wav).unwrap();
+    assert_eq!(stats.mode, neurice_model::Mode::Raw16);
+    assert!(stats.s_histogram[19..].iter().sum::<u64>() > 0, "test needs high code indices");
+    write(t.path(), "raw.wav", &wav);
+    write(t.path(), "grid.wav", &grid_wav(1000, 5));
+    let o = neurice(&[&"eval", &"--json", &t.path()]);
+    assert_ok(&o);
+    let v: Value = serde_json::from_slice(&o.stdout).expect("stdout is one JSON object");
+    assert_eq!(v["samples"].as_u64(), Some(4000), "{v}");
+    let hist: u64 = v["s_histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(hist, 4000);
+    let compressed = v["compressed_bytes"].as_u64().unwrap();
+    assert!(compressed > nrc.len() as u64);
+    let bps = v["bits_per_sample"].as_f64().unwrap();
+    assert!((bps - compressed as f64 * 8.0 / 4000.0).abs() < 1e-9, "{bps}");
+}
+
+#[test]
 fn eval_reports_a_file_it_cannot_code_and_fails() {
     let t = tempfile::tempdir().unwrap();
     write(t.path(), "good.wav", &grid_wav(1000, 4));
