@@ -118,14 +118,9 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
     h
 }
 
+/// The synthesis flow's rule, so a top accepted there is accepted here.
 fn check_top(top: &str) -> Result<()> {
-    let mut chars = top.chars();
-    let ok = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !ok {
-        bail!("top module name `{top}` is not a plain Verilog identifier");
-    }
-    Ok(())
+    neurice_synth::flow::check_top_name(top)
 }
 
 /// The last `n` lines of a log, for error messages.
@@ -840,5 +835,13 @@ mod tests {
         assert!(check_top("neurice_core").is_ok());
         assert!(check_top("a b").is_err());
         assert!(check_top("1x").is_err());
+        // the same rule as synthesis
+        for t in ["top", "top$child", "_x", "a;b", ""] {
+            assert_eq!(
+                check_top(t).is_ok(),
+                neurice_synth::flow::check_top_name(t).is_ok(),
+                "{t}"
+            );
+        }
     }
 }

@@ -277,13 +277,16 @@ pub fn realtime_channels(fmax_mhz: f64) -> u64 {
     }
 }
 
-/// Checks that `top` is a plain Verilog identifier (it is spliced into yosys scripts).
+/// Checks that `top` is a plain Verilog identifier, `[A-Za-z_][A-Za-z0-9_]*` (it is spliced
+/// into yosys scripts, Verilator's command line and the C++ class names of its model). `$` is
+/// legal Verilog but not accepted: rust-hdl uses it for sub-module names (`top$child`), never
+/// for a top. The one rule for synthesis and co-simulation (`neurice_sim::verilator`).
 pub fn check_top_name(top: &str) -> Result<()> {
-    let ok = !top.is_empty()
-        && top
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
-        && !top.starts_with(|c: char| c.is_ascii_digit());
+    let ok = top
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && top.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !ok {
         bail!("invalid top module name {top:?}: expected a plain Verilog identifier");
     }
@@ -926,6 +929,9 @@ mod tests {
         assert!(check_top_name("a; shell").is_err());
         assert!(check_top_name("").is_err());
         assert!(check_top_name("1x").is_err());
+        assert!(check_top_name("_core_2").is_ok());
+        // co-simulation refuses `$`, so synthesis does too (one rule)
+        assert!(check_top_name("top$child").is_err());
     }
 
     #[test]
