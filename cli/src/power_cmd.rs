@@ -64,7 +64,9 @@ fn stimulus(data: Option<&Path>, channels: usize, gap: u32, needed: usize) -> Re
     };
     if let Some(d) = data {
         let files = collect_wavs(&[d.to_path_buf()])?;
-        let mut s = verilator::load_stimuli(&files, channels, Some(frames), pattern, 2)?;
+        // one run of `channels` channels uses the first `channels` files: load only those
+        let used = &files[..channels.min(files.len())];
+        let mut s = verilator::load_stimuli(used, channels, Some(frames), pattern, 2)?;
         return Ok(s.swap_remove(0));
     }
     let mut r = neurice_sim::XorShift64::new(42);
@@ -179,4 +181,29 @@ pub fn power(a: PowerArgs) -> Result<ExitCode> {
         println!("activity: {}", s.activity.activity.activity_source);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stimulus_loads_only_the_recordings_it_uses() {
+        // Two channels from a folder of three files: the third (not a WAV at all) must not be
+        // read, so the stimulus builds.
+        let d = tempfile::tempdir().unwrap();
+        for (i, name) in ["a.wav", "b.wav"].iter().enumerate() {
+            let samples = (0..500)
+                .map(|t| neurice_model::grid::grid_value(((t * (i + 3)) % 1024) as u32))
+                .collect();
+            let w = neurice_model::wav::Wav::canonical(1, 19531, samples).unwrap();
+            std::fs::write(d.path().join(name), w.to_bytes()).unwrap();
+        }
+        std::fs::write(d.path().join("c.wav"), b"not a recording").unwrap();
+        let s = stimulus(Some(d.path()), 2, 0, 200).expect("only a.wav and b.wav are loaded");
+        assert_eq!(s.channels, 2);
+        assert_eq!(s.samples.len(), 2 * (100 + 1));
+        assert_eq!(s.samples[1], 0); // b.wav, t = 0
+        assert_eq!(s.samples[3], 4); // b.wav, t = 1
+    }
 }
