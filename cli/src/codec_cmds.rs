@@ -268,7 +268,11 @@ pub fn run_eval(files: &[PathBuf], threads: Option<usize>, progress: bool) -> Re
     let failed = per_file.iter().filter(|r| !r.lossless).count();
     // Every bin of every file counts: raw-mode (16-bit) files use more code indices than the
     // hardware's 10-bit coder, so the sum grows to the longest histogram.
-    let bins = per_file.iter().map(|r| r.s_histogram.len()).max().unwrap_or(0);
+    let bins = per_file
+        .iter()
+        .map(|r| r.s_histogram.len())
+        .max()
+        .unwrap_or(0);
     let mut s_histogram =
         vec![0u64; bins.max(neurice_model::CodecParams::HARDWARE.s_max() as usize + 1)];
     for r in &per_file {

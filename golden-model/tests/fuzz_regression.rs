@@ -249,7 +249,7 @@ fn mutated_wavs_never_panic_and_ok_round_trips() {
     let mut ok = 0;
     let mut cases = 0;
     for (name, wav) in seed_wavs() {
-        assert_eq!(check_wav(&wav), Ok(()), "{name}");
+        assert!(check_wav(&wav), "{name}");
         for _ in 0..1000 {
             let mut m = wav.clone();
             // keep most mutations in the header, where the parser's decisions are
@@ -262,7 +262,7 @@ fn mutated_wavs_never_panic_and_ok_round_trips() {
                     mutate(&mut rng, &mut m);
                 }
             }
-            ok += guarded(name, &m, || check_wav(&m)).is_ok() as usize;
+            ok += guarded(name, &m, || check_wav(&m)) as usize;
             cases += 1;
         }
     }
@@ -270,7 +270,7 @@ fn mutated_wavs_never_panic_and_ok_round_trips() {
         let n = rng.below(100);
         let mut b = rng.bytes(n);
         b.splice(0..0, b"RIFF\x00\x00\x00\x00WAVEfmt ".iter().copied());
-        guarded("random wav", &b, || check_wav(&b)).ok();
+        guarded("random wav", &b, || check_wav(&b));
     }
     eprintln!("{cases} mutated WAVs, {ok} still accepted (each round-tripped)");
     assert!(ok > 0 && ok < cases, "{ok} of {cases}");

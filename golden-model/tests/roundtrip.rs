@@ -3,9 +3,8 @@
 //! Every positive test goes through one helper, [`roundtrip`]; every negative test asserts the
 //! error kind, so a panic or a silently wrong decode fails.
 
-use std::io::Cursor;
-
 use neurice_model::{compress_wav, decompress, grid, Error, Mode};
+use neurice_testkit::{hound_wav as wav_with, pcm16};
 use proptest::prelude::*;
 
 /// Compresses, decompresses and checks byte equality; returns the compressed size and mode.
@@ -17,43 +16,9 @@ fn roundtrip(wav: &[u8]) -> (usize, Mode) {
     (nrc.len(), stats.mode)
 }
 
-fn wav_with(
-    spec: hound::WavSpec,
-    write: impl FnOnce(&mut hound::WavWriter<&mut Cursor<Vec<u8>>>),
-) -> Vec<u8> {
-    let mut buf = Cursor::new(Vec::new());
-    let mut w = hound::WavWriter::new(&mut buf, spec).unwrap();
-    write(&mut w);
-    w.finalize().unwrap();
-    buf.into_inner()
-}
-
-fn pcm16(channels: u16, samples: &[i16]) -> Vec<u8> {
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate: 19531,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    wav_with(spec, |w| {
-        for &s in samples {
-            w.write_sample(s).unwrap();
-        }
-    })
-}
-
+/// A 1-channel grid random walk (steps -4..=4) as 16-bit samples.
 fn grid_signal(n: usize, seed: u32) -> Vec<i16> {
-    let mut x = 512i32;
-    let mut r = seed.max(1);
-    (0..n)
-        .map(|_| {
-            r ^= r << 13;
-            r ^= r >> 17;
-            r ^= r << 5;
-            x = (x + (r % 9) as i32 - 4).clamp(0, 1023);
-            grid::grid_value(x as u32)
-        })
-        .collect()
+    neurice_testkit::grid_samples(&neurice_testkit::walk(n, seed, 4))
 }
 
 #[test]
