@@ -14,6 +14,8 @@
 //! the known-answer vectors (`golden-model/tests/vectors/`): do not change a generator, add a
 //! new one.
 
+pub mod vectors;
+
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
