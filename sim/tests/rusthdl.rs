@@ -257,3 +257,24 @@ fn clear_restarts_every_channel_between_streams() {
     let alone = rusthdl::run(&b, &mut |_| {}).unwrap();
     assert_eq!((alone.words, alone.cycles), (r[1].words, r[1].cycles));
 }
+
+#[test]
+fn known_answer_vectors_on_the_rust_hdl_core() {
+    // The frozen words of golden-model/tests/vectors/ come out of the simulated core (with
+    // gaps and backpressure), independently of what today's golden model says.
+    for v in neurice_testkit::vectors::all()
+        .into_iter()
+        .filter(|v| !v.words.is_empty())
+    {
+        let s = stim(v.channels, v.indices.clone(), 150, 150, &v.name);
+        let mut got = Vec::new();
+        rusthdl::run_inspect(&s, &mut |_, words| got = words.clone()).unwrap();
+        assert_eq!(got.len(), v.words.len(), "{}: word count", v.name);
+        if let Some(i) = (0..got.len()).find(|&i| got[i] != v.words[i]) {
+            panic!(
+                "{}: core word {i} is {:08x}, frozen {:08x}",
+                v.name, got[i], v.words[i]
+            );
+        }
+    }
+}
