@@ -248,3 +248,45 @@ proptest! {
         roundtrip(&pcm16(1, &s));
     }
 }
+
+#[test]
+fn a_decoded_magnitude_of_2_pow_w_or_more_is_corrupt() {
+    // FORMAT.md §3.7: a non-escape code can spell `u = q·m + r >= 2^W`, which no encoder
+    // writes; the decoder must refuse it rather than wrap it into a sample.
+    use neurice_model::coder::{decode_all, encode_all, m_value, select_s};
+    use neurice_model::CodecParams;
+    let p = CodecParams::HARDWARE;
+    let samples: Vec<u32> = (0..40).map(|i| if i % 2 == 0 { 0 } else { 512 }).collect();
+    let (words, bits, enc) = encode_all(&p, 1, &samples).unwrap();
+    let st = enc.state(0);
+    let m = m_value(select_s(st.a, st.n, &p));
+    assert!(
+        (p.qmax - 1) * m >= 1 << p.sample_bits,
+        "m = {m} is too small for the test"
+    );
+    let mut stream: Vec<bool> = (0..bits)
+        .map(|i| words[(i / 32) as usize] >> (31 - i % 32) & 1 == 1)
+        .collect();
+    // q = qmax - 1 ones and the terminating zero (not an escape), then a remainder of ones
+    stream.extend(std::iter::repeat_n(true, p.qmax as usize - 1));
+    stream.push(false);
+    let mut refused = 0;
+    for remainder in 0..=12usize {
+        let mut s = stream.clone();
+        s.extend(std::iter::repeat_n(true, remainder));
+        let bytes: Vec<u8> = s
+            .chunks(8)
+            .map(|c| {
+                c.iter()
+                    .enumerate()
+                    .fold(0u8, |b, (i, &x)| b | (x as u8) << (7 - i))
+            })
+            .collect();
+        match decode_all(&p, 1, samples.len() + 1, &bytes, s.len() as u64) {
+            Err(Error::Corrupt(e)) if e.contains("out of range") => refused += 1,
+            Err(Error::Corrupt(_)) => {} // the stream ended inside the code
+            other => panic!("remainder of {remainder} bits: {other:?}"),
+        }
+    }
+    assert!(refused >= 1, "no remainder length reached the range check");
+}
