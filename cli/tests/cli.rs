@@ -4,18 +4,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use neurice_model::wav::Wav;
 use neurice_testkit::hound_wav;
 use serde_json::Value;
 
-fn neurice(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_neurice"))
-        .args(args.iter().map(|a| a.as_ref()))
-        .output()
-        .expect("run the neurice binary")
-}
+mod common;
+use common::neurice;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -7,12 +7,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn neurice(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_neurice"))
-        .args(args.iter().map(|a| a.as_ref()))
-        .output()
-        .expect("neurice runs")
-}
+mod common;
+use common::neurice;
 
 fn json(o: &Output) -> Value {
     assert!(
