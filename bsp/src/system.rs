@@ -8,7 +8,10 @@
 //! * Reset: the (asynchronous, active-low) button and the PLL lock go through two flip-flops;
 //!   while reset is active the FIFOs are drained, the channel counter, byte pairing, flags and
 //!   word counter cleared and the channel count restored to its default. The core has no reset
-//!   port in the contract: its per-channel state is only cleared by reconfiguring the FPGA.
+//!   port: reset leaves its per-channel state alone. That state returns to the initial state
+//!   on the clear command (`0xFFFE`, [`crate::protocol::CMD_CLEAR`]: the core's `clear` is held
+//!   high until it is idle again, ~1024 clocks, dropping unflushed bits; the channel counter
+//!   restarts at 0) or when the FPGA is configured.
 //! * Commands: see [`crate::protocol`]. A sample is handed to the core when `in_ready`; a
 //!   flush holds the core's `flush` high for at least 3 cycles and until `idle && !out_valid`,
 //!   then pushes the trailer word (data words since the last trailer) into the out FIFO.

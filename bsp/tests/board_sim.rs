@@ -20,8 +20,7 @@ use neurice_model::coder::Encoder;
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
 
-mod common;
-use common::signal;
+use neurice_testkit::spiky_walk as signal;
 
 /// Settling iterations allowed per half cycle.
 const SETTLE: usize = 200;

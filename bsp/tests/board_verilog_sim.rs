@@ -16,8 +16,7 @@ use neurice_bsp::SystemConfig;
 use neurice_model::coder::encode_all;
 use neurice_model::CodecParams;
 
-mod common;
-use common::signal;
+use neurice_testkit::spiky_walk as signal;
 
 const TB: &str = include_str!("../harness/board_tb.v");
 const DIVISOR: u32 = 8;

@@ -3,20 +3,15 @@
 //! and the files it leaves behind.
 
 use std::fs;
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use neurice_model::grid::grid_value;
 use neurice_model::wav::Wav;
+use neurice_testkit::hound_wav;
 use serde_json::Value;
 
-fn neurice(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_neurice"))
-        .args(args.iter().map(|a| a.as_ref()))
-        .output()
-        .expect("run the neurice binary")
-}
+mod common;
+use common::neurice;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -65,31 +60,9 @@ fn listing(dir: &Path) -> Vec<String> {
     v
 }
 
-/// A 1-channel grid random walk of `n` samples as a canonical WAV (the model's writer).
+/// A 1-channel grid random walk (steps -5..=5) of `n` samples as a canonical WAV.
 fn grid_wav(n: usize, seed: u32) -> Vec<u8> {
-    let mut r = seed.max(1);
-    let mut x = 512i32;
-    let samples = (0..n)
-        .map(|_| {
-            r ^= r << 13;
-            r ^= r >> 17;
-            r ^= r << 5;
-            x = (x + (r % 11) as i32 - 5).clamp(0, 1023);
-            grid_value(x as u32)
-        })
-        .collect();
-    Wav::canonical(1, 19531, samples).unwrap().to_bytes()
-}
-
-fn hound_wav(
-    spec: hound::WavSpec,
-    write: impl FnOnce(&mut hound::WavWriter<&mut Cursor<Vec<u8>>>),
-) -> Vec<u8> {
-    let mut buf = Cursor::new(Vec::new());
-    let mut w = hound::WavWriter::new(&mut buf, spec).unwrap();
-    write(&mut w);
-    w.finalize().unwrap();
-    buf.into_inner()
+    neurice_testkit::grid_wav(1, &neurice_testkit::walk(n, seed, 5))
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -107,15 +80,6 @@ fn cli_roundtrip(dir: &Path, wav: &Path) -> Vec<u8> {
     assert_ok(&neurice(&[&"compress", &wav, &nrc]));
     assert_ok(&neurice(&[&"decompress", &nrc, &back]));
     fs::read(&back).unwrap()
-}
-
-fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("NEURICE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/neuralink")
-        });
-    dir.is_dir().then_some(dir)
 }
 
 #[test]
@@ -142,17 +106,10 @@ fn small_wavs_round_trip_byte_exact() {
 
 #[test]
 fn a_real_recording_round_trips_byte_exact() {
-    let Some(dir) = data_dir() else {
-        eprintln!("SKIPPED: no recordings at ../shared/data/neuralink (set NEURICE_DATA)");
+    if neurice_testkit::data_or_skip("a_real_recording_round_trips_byte_exact").is_none() {
         return;
-    };
-    let mut wavs: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "wav"))
-        .collect();
-    wavs.sort();
-    let first = wavs.first().expect("the data folder holds .wav files");
+    }
+    let first = &neurice_testkit::first_recording().expect("the data folder holds .wav files");
     let t = tempfile::tempdir().unwrap();
     let back = cli_roundtrip(t.path(), first);
     assert!(
@@ -351,6 +308,49 @@ fn eval_json_reports_consistent_totals() {
     for f in per_file {
         assert_eq!(f["lossless"].as_bool(), Some(true), "{f}");
     }
+}
+
+#[test]
+fn eval_counts_every_sample_of_a_raw_mode_file() {
+    // Full-scale 16-bit noise is off the grid: raw mode, code indices far above the hardware's
+    // 19 bins. `samples` and `bits_per_sample` must count all of them.
+    let t = tempfile::tempdir().unwrap();
+    let mut r = 0x2545_F491u32;
+    let noise: Vec<i16> = (0..3000)
+        .map(|_| {
+            r ^= r << 13;
+            r ^= r >> 17;
+            r ^= r << 5;
+            r as i16
+        })
+        .collect();
+    let wav = Wav::canonical(1, 19531, noise).unwrap().to_bytes();
+    let (nrc, stats) = neurice_model::compress_wav(&wav).unwrap();
+    assert_eq!(stats.mode, neurice_model::Mode::Raw16);
+    assert!(
+        stats.s_histogram[19..].iter().sum::<u64>() > 0,
+        "test needs high code indices"
+    );
+    write(t.path(), "raw.wav", &wav);
+    write(t.path(), "grid.wav", &grid_wav(1000, 5));
+    let o = neurice(&[&"eval", &"--json", &t.path()]);
+    assert_ok(&o);
+    let v: Value = serde_json::from_slice(&o.stdout).expect("stdout is one JSON object");
+    assert_eq!(v["samples"].as_u64(), Some(4000), "{v}");
+    let hist: u64 = v["s_histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(hist, 4000);
+    let compressed = v["compressed_bytes"].as_u64().unwrap();
+    assert!(compressed > nrc.len() as u64);
+    let bps = v["bits_per_sample"].as_f64().unwrap();
+    assert!(
+        (bps - compressed as f64 * 8.0 / 4000.0).abs() < 1e-9,
+        "{bps}"
+    );
 }
 
 #[test]

@@ -5,16 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use neurice_model::grid::grid_value;
-use neurice_model::wav::Wav;
 use serde_json::Value;
 
-fn neurice(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_neurice"))
-        .args(args.iter().map(|a| a.as_ref()))
-        .output()
-        .expect("neurice runs")
-}
+mod common;
+use common::neurice;
 
 fn json(o: &Output) -> Value {
     assert!(
@@ -41,23 +35,13 @@ fn tool(name: &str) -> bool {
     ok
 }
 
-/// Small grid WAVs (random walks), written to `dir`.
+/// Small grid WAVs (random walks, steps -20..=20), written to `dir`.
 fn wavs(dir: &Path, files: usize, n: usize) -> Vec<PathBuf> {
     (0..files)
         .map(|f| {
-            let mut r = 0x9E37_79B9u32 ^ (f as u32 + 1);
-            let mut x = 512i32;
-            let samples = (0..n)
-                .map(|_| {
-                    r ^= r << 13;
-                    r ^= r >> 17;
-                    r ^= r << 5;
-                    x = (x + (r % 41) as i32 - 20).clamp(0, 1023);
-                    grid_value(x as u32)
-                })
-                .collect();
+            let walk = neurice_testkit::walk(n, 0x9E37_79B9u32 ^ (f as u32 + 1), 20);
             let p = dir.join(format!("w{f}.wav"));
-            std::fs::write(&p, Wav::canonical(1, 19531, samples).unwrap().to_bytes()).unwrap();
+            std::fs::write(&p, neurice_testkit::grid_wav(1, &walk)).unwrap();
             p
         })
         .collect()

@@ -19,7 +19,10 @@ pub struct FileResult {
     pub lossless: bool,
     pub error: Option<String>,
     pub escapes: u64,
-    /// Samples per code index s (m = 1, 2, 3, 4, 6, 8, ...).
+    /// Samples coded (all channels).
+    pub samples: u64,
+    /// Samples per code index s (m = 1, 2, 3, 4, 6, 8, ...); as long as the file's coder needs
+    /// (19 bins for the 10-bit grid, 31 for raw 16-bit samples).
     pub s_histogram: Vec<u64>,
 }
 
@@ -55,6 +58,7 @@ fn eval_one(path: &Path) -> FileResult {
         lossless: false,
         error: Some(e),
         escapes: 0,
+        samples: 0,
         s_histogram: Vec::new(),
     };
     let wav = match std::fs::read(path) {
@@ -77,6 +81,7 @@ fn eval_one(path: &Path) -> FileResult {
         lossless,
         error: (!lossless).then(|| "decompressed bytes differ from the original".to_string()),
         escapes: stats.escapes,
+        samples: stats.samples,
         s_histogram: stats.s_histogram,
     }
 }
@@ -108,15 +113,21 @@ pub fn run_eval(
     let original_bytes: u64 = per_file.iter().map(|r| r.original_bytes).sum();
     let compressed_bytes: u64 = per_file.iter().map(|r| r.compressed_bytes).sum();
     let failed = per_file.iter().filter(|r| !r.lossless).count();
-    let mut s_histogram = vec![0u64; neurice_model::CodecParams::HARDWARE.s_max() as usize + 1];
+    // Every bin of every file counts: raw-mode (16-bit) files use more code indices than the
+    // hardware's 10-bit coder, so the sum grows to the longest histogram.
+    let bins = per_file
+        .iter()
+        .map(|r| r.s_histogram.len())
+        .max()
+        .unwrap_or(0);
+    let mut s_histogram =
+        vec![0u64; bins.max(neurice_model::CodecParams::HARDWARE.s_max() as usize + 1)];
     for r in &per_file {
         for (i, c) in r.s_histogram.iter().enumerate() {
-            if i < s_histogram.len() {
-                s_histogram[i] += c;
-            }
+            s_histogram[i] += c;
         }
     }
-    let samples: u64 = s_histogram.iter().sum();
+    let samples: u64 = per_file.iter().map(|r| r.samples).sum();
     Ok(EvalReport {
         files: per_file.len(),
         original_bytes,

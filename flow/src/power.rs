@@ -176,3 +176,35 @@ pub fn measure_power(
         netlist_source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stimulus_loads_only_the_recordings_it_uses() {
+        // Two channels from a folder of three files: the third (not a WAV at all) must not be
+        // read, so the stimulus builds.
+        let d = tempfile::tempdir().unwrap();
+        for (i, name) in ["a.wav", "b.wav"].iter().enumerate() {
+            let samples = (0..500)
+                .map(|t| neurice_model::grid::grid_value(((t * (i + 3)) % 1024) as u32))
+                .collect();
+            let w = neurice_model::wav::Wav::canonical(1, 19531, samples).unwrap();
+            std::fs::write(d.path().join(name), w.to_bytes()).unwrap();
+        }
+        std::fs::write(d.path().join("c.wav"), b"not a recording").unwrap();
+        let files = [
+            d.path().join("a.wav"),
+            d.path().join("b.wav"),
+            d.path().join("c.wav"),
+        ];
+        let design = CoreDesign::hardware();
+        let s =
+            activity_stimulus(&design, &files, 2, 0, 200).expect("only a.wav and b.wav are loaded");
+        assert_eq!(s.channels, 2);
+        assert_eq!(s.samples.len(), 2 * (100 + 1));
+        assert_eq!(s.samples[1], 0); // b.wav, t = 0
+        assert_eq!(s.samples[3], 4); // b.wav, t = 1
+    }
+}

@@ -1,8 +1,8 @@
 //! Throughput of the golden model: the streaming encoder, the decoder and the whole container.
 //!
-//! Input: the first recording (sorted by name) in `$NEURICE_DATA`, else in
-//! `/work/shared/data/neuralink` or `../shared/data/neuralink` beside the workspace; without
-//! one, a deterministic synthetic grid signal (the bench says so). Throughput is in samples.
+//! Input: the first recording (sorted by name) of the data folder every test uses
+//! (`neurice_testkit::data_dir`: `$NEURICE_DATA`, else `../shared/data/neuralink` beside the
+//! workspace); without one, a deterministic synthetic grid signal (the bench says so). Throughput is in samples.
 //!
 //! ```text
 //! cargo bench -p neurice-model --bench codec -- --warm-up-time 1 --measurement-time 3
@@ -14,52 +14,20 @@ use std::path::PathBuf;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use neurice_model::coder::decode_all;
 use neurice_model::container::to_grid;
-use neurice_model::wav::{parse_wav, Wav};
-use neurice_model::{compress_wav, decompress, grid, CodecParams, Encoder};
+use neurice_model::wav::parse_wav;
+use neurice_model::{compress_wav, decompress, CodecParams, Encoder};
 
 /// The first `.wav` (sorted) of the data folder, if there is one.
 fn first_recording() -> Option<(PathBuf, Vec<u8>)> {
-    let dirs: Vec<PathBuf> = match std::env::var_os("NEURICE_DATA") {
-        Some(d) => vec![PathBuf::from(d)],
-        None => vec![
-            PathBuf::from("/work/shared/data/neuralink"),
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/neuralink"),
-        ],
-    };
-    for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut wavs: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "wav"))
-            .collect();
-        wavs.sort();
-        if let Some(first) = wavs.into_iter().next() {
-            let bytes = std::fs::read(&first)
-                .unwrap_or_else(|e| panic!("cannot read {}: {e}", first.display()));
-            return Some((first, bytes));
-        }
-    }
-    None
+    let first = neurice_testkit::first_recording()?;
+    let bytes =
+        std::fs::read(&first).unwrap_or_else(|e| panic!("cannot read {}: {e}", first.display()));
+    Some((first, bytes))
 }
 
 /// A deterministic 1-channel grid random walk as long as a typical recording (~5 s).
 fn synthetic_wav() -> Vec<u8> {
-    let mut x = 512i32;
-    let mut r = 0x2545_F491u32;
-    let samples: Vec<i16> = (0..98_000)
-        .map(|_| {
-            r ^= r << 13;
-            r ^= r >> 17;
-            r ^= r << 5;
-            x = (x + (r % 17) as i32 - 8).clamp(0, 1023);
-            grid::grid_value(x as u32)
-        })
-        .collect();
-    Wav::canonical(1, 19531, samples)
-        .expect("synthetic WAV")
-        .to_bytes()
+    neurice_testkit::grid_wav(1, &neurice_testkit::walk(98_000, 0x2545_F491, 8))
 }
 
 fn codec(c: &mut Criterion) {

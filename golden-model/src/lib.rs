@@ -14,6 +14,9 @@
 
 pub mod coder;
 pub mod container;
+/// The fuzz contract, shared by `fuzz/` and `tests/fuzz_regression.rs` (not a codec API).
+#[doc(hidden)]
+pub mod contract;
 mod error;
 pub mod grid;
 mod params;

@@ -4,17 +4,19 @@
 //! them re-sealed with a fresh CRC so the parser behind the checksum is exercised) and on
 //! random bytes, from a fixed-seed PRNG.
 //!
-//! The contract checked on every input: no panic; `read_header` succeeds whenever `decompress`
-//! does and agrees with it; and an `Ok` from `decompress` is a 16-bit PCM WAV the model parses,
-//! whose CRC is the stored one and which round-trips through the codec byte for byte.
+//! The contract checked on every input is `neurice_model::contract` (the same functions the
+//! cargo-fuzz targets call): no panic; `read_header` succeeds whenever `decompress` does and
+//! agrees with it; and an `Ok` from `decompress` is a 16-bit PCM WAV the model parses, whose
+//! CRC is the stored one and which round-trips through the codec byte for byte.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use neurice_model::container::{read_header, FLAG_CANONICAL, VERSION};
-use neurice_model::wav::{parse_wav, Wav};
+use neurice_model::container::{FLAG_CANONICAL, VERSION};
+use neurice_model::contract::{check_stream, check_wav};
+use neurice_model::wav::Wav;
 use neurice_model::{compress_wav, decompress, grid, Error};
 
 /// The system allocator, recording the largest single request made by the current thread, so a
@@ -160,56 +162,6 @@ fn mutate(rng: &mut Rng, b: &mut Vec<u8>) {
     }
 }
 
-/// The decoder's contract on one input; returns the error kind for the statistics.
-fn check_stream(nrc: &[u8]) -> Result<(), &'static str> {
-    let header = read_header(nrc);
-    match decompress(nrc) {
-        Ok(wav) => {
-            let h = header
-                .unwrap_or_else(|e| panic!("decompress accepted what read_header refused: {e}"));
-            assert_eq!(
-                h.wav_crc,
-                crc32fast::hash(&wav),
-                "Ok output is not the stored WAV"
-            );
-            let parsed = parse_wav(&wav).expect("decompress produced a WAV the model cannot parse");
-            assert_eq!(parsed.channels, h.channels);
-            assert_eq!(parsed.sample_rate, h.sample_rate);
-            assert_eq!(parsed.frames(), h.frames as usize);
-            assert_eq!(
-                parsed.to_bytes(),
-                wav,
-                "the parsed WAV does not rebuild the bytes"
-            );
-            let (again, _) = compress_wav(&wav).expect("a decoded WAV must compress again");
-            assert_eq!(decompress(&again).expect("and decode again"), wav);
-            Ok(())
-        }
-        Err(e) => Err(match e {
-            Error::NotNrc => "not nrc",
-            Error::UnsupportedVersion { .. } => "version",
-            Error::Checksum { .. } => "checksum",
-            Error::Corrupt(_) => "corrupt",
-            Error::NotWav(_) | Error::UnsupportedWav(_) | Error::TruncatedWav(_) => {
-                panic!("decompress returned a WAV-input error: {e}")
-            }
-            Error::BadParams(_) => "params",
-        }),
-    }
-}
-
-/// The encoder's contract on one WAV input: no panic, and `Ok` round-trips byte for byte.
-fn check_wav(wav: &[u8]) -> Result<(), ()> {
-    match compress_wav(wav) {
-        Ok((nrc, stats)) => {
-            assert_eq!(stats.nrc_bytes as usize, nrc.len());
-            assert_eq!(decompress(&nrc).expect("decode what was just coded"), wav);
-            Ok(())
-        }
-        Err(_) => Err(()),
-    }
-}
-
 /// Runs `f`, turning a panic into a test failure that names the case and keeps the input.
 fn guarded<T>(what: &str, input: &[u8], f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
@@ -297,7 +249,7 @@ fn mutated_wavs_never_panic_and_ok_round_trips() {
     let mut ok = 0;
     let mut cases = 0;
     for (name, wav) in seed_wavs() {
-        assert_eq!(check_wav(&wav), Ok(()), "{name}");
+        assert!(check_wav(&wav), "{name}");
         for _ in 0..1000 {
             let mut m = wav.clone();
             // keep most mutations in the header, where the parser's decisions are
@@ -310,7 +262,7 @@ fn mutated_wavs_never_panic_and_ok_round_trips() {
                     mutate(&mut rng, &mut m);
                 }
             }
-            ok += guarded(name, &m, || check_wav(&m)).is_ok() as usize;
+            ok += guarded(name, &m, || check_wav(&m)) as usize;
             cases += 1;
         }
     }
@@ -318,7 +270,7 @@ fn mutated_wavs_never_panic_and_ok_round_trips() {
         let n = rng.below(100);
         let mut b = rng.bytes(n);
         b.splice(0..0, b"RIFF\x00\x00\x00\x00WAVEfmt ".iter().copied());
-        guarded("random wav", &b, || check_wav(&b)).ok();
+        guarded("random wav", &b, || check_wav(&b));
     }
     eprintln!("{cases} mutated WAVs, {ok} still accepted (each round-tripped)");
     assert!(ok > 0 && ok < cases, "{ok} of {cases}");

@@ -3,29 +3,14 @@
 
 use std::path::PathBuf;
 
-fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("NEURICE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/neuralink")
-        });
-    dir.is_dir().then_some(dir)
-}
-
 #[test]
 fn every_recording_is_lossless_and_the_ratio_holds() {
-    let Some(dir) = data_dir() else {
-        eprintln!(
-            "SKIPPED: no recordings at ../shared/data/neuralink (set NEURICE_DATA); see README"
-        );
+    let Some(dir) =
+        neurice_testkit::data_or_skip("every_recording_is_lossless_and_the_ratio_holds")
+    else {
         return;
     };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "wav"))
-        .collect();
-    files.sort();
+    let files: Vec<PathBuf> = neurice_testkit::wavs(&dir);
     assert!(!files.is_empty(), "{} holds no .wav files", dir.display());
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let chunks: Vec<&[PathBuf]> = files.chunks(files.len().div_ceil(threads)).collect();

@@ -3,9 +3,8 @@
 //! Every positive test goes through one helper, [`roundtrip`]; every negative test asserts the
 //! error kind, so a panic or a silently wrong decode fails.
 
-use std::io::Cursor;
-
 use neurice_model::{compress_wav, decompress, grid, Error, Mode};
+use neurice_testkit::{hound_wav as wav_with, pcm16};
 use proptest::prelude::*;
 
 /// Compresses, decompresses and checks byte equality; returns the compressed size and mode.
@@ -17,43 +16,9 @@ fn roundtrip(wav: &[u8]) -> (usize, Mode) {
     (nrc.len(), stats.mode)
 }
 
-fn wav_with(
-    spec: hound::WavSpec,
-    write: impl FnOnce(&mut hound::WavWriter<&mut Cursor<Vec<u8>>>),
-) -> Vec<u8> {
-    let mut buf = Cursor::new(Vec::new());
-    let mut w = hound::WavWriter::new(&mut buf, spec).unwrap();
-    write(&mut w);
-    w.finalize().unwrap();
-    buf.into_inner()
-}
-
-fn pcm16(channels: u16, samples: &[i16]) -> Vec<u8> {
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate: 19531,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    wav_with(spec, |w| {
-        for &s in samples {
-            w.write_sample(s).unwrap();
-        }
-    })
-}
-
+/// A 1-channel grid random walk (steps -4..=4) as 16-bit samples.
 fn grid_signal(n: usize, seed: u32) -> Vec<i16> {
-    let mut x = 512i32;
-    let mut r = seed.max(1);
-    (0..n)
-        .map(|_| {
-            r ^= r << 13;
-            r ^= r >> 17;
-            r ^= r << 5;
-            x = (x + (r % 9) as i32 - 4).clamp(0, 1023);
-            grid::grid_value(x as u32)
-        })
-        .collect()
+    neurice_testkit::grid_samples(&neurice_testkit::walk(n, seed, 4))
 }
 
 #[test]
@@ -282,4 +247,46 @@ proptest! {
         let s: Vec<i16> = runs.iter().flat_map(|&(v, n)| std::iter::repeat_n(v, n)).collect();
         roundtrip(&pcm16(1, &s));
     }
+}
+
+#[test]
+fn a_decoded_magnitude_of_2_pow_w_or_more_is_corrupt() {
+    // FORMAT.md §3.7: a non-escape code can spell `u = q·m + r >= 2^W`, which no encoder
+    // writes; the decoder must refuse it rather than wrap it into a sample.
+    use neurice_model::coder::{decode_all, encode_all, m_value, select_s};
+    use neurice_model::CodecParams;
+    let p = CodecParams::HARDWARE;
+    let samples: Vec<u32> = (0..40).map(|i| if i % 2 == 0 { 0 } else { 512 }).collect();
+    let (words, bits, enc) = encode_all(&p, 1, &samples).unwrap();
+    let st = enc.state(0);
+    let m = m_value(select_s(st.a, st.n, &p));
+    assert!(
+        (p.qmax - 1) * m >= 1 << p.sample_bits,
+        "m = {m} is too small for the test"
+    );
+    let mut stream: Vec<bool> = (0..bits)
+        .map(|i| words[(i / 32) as usize] >> (31 - i % 32) & 1 == 1)
+        .collect();
+    // q = qmax - 1 ones and the terminating zero (not an escape), then a remainder of ones
+    stream.extend(std::iter::repeat_n(true, p.qmax as usize - 1));
+    stream.push(false);
+    let mut refused = 0;
+    for remainder in 0..=12usize {
+        let mut s = stream.clone();
+        s.extend(std::iter::repeat_n(true, remainder));
+        let bytes: Vec<u8> = s
+            .chunks(8)
+            .map(|c| {
+                c.iter()
+                    .enumerate()
+                    .fold(0u8, |b, (i, &x)| b | (x as u8) << (7 - i))
+            })
+            .collect();
+        match decode_all(&p, 1, samples.len() + 1, &bytes, s.len() as u64) {
+            Err(Error::Corrupt(e)) if e.contains("out of range") => refused += 1,
+            Err(Error::Corrupt(_)) => {} // the stream ended inside the code
+            other => panic!("remainder of {remainder} bits: {other:?}"),
+        }
+    }
+    assert!(refused >= 1, "no remainder length reached the range check");
 }

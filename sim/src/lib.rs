@@ -13,8 +13,8 @@
 //! | `in_channel` | in | 10 | channel of the sample (round-robin `0..channels`) |
 //! | `in_sample` | in | 10 | the 10-bit grid index |
 //! | `flush` | in | 1 | held high (with `in_valid` low) after the last sample: the core drains and emits the zero-padded final word |
-//! | `clear` | in | 1 | held high while idle to start a new stream: every channel's state returns to the initial state (one channel per clock); `idle` is low until done; the harnesses hold it low |
-//! | `idle` | out | 1 | no sample in flight and no bits pending (after a flush: everything was emitted) |
+//! | `clear` | in | 1 | start a new stream: while high no sample is taken; the pipeline drains and its words are offered, then unflushed bits are dropped and every channel's state returns to the initial state (one channel per clock, 1024 clocks); `idle` is low from the rising `clear` until done; drop it once `idle` is back (never together with `flush`). The rust-hdl engine drives it between segments ([`rusthdl::run_segments`]); the Verilator harnesses hold it low |
+//! | `idle` | out | 1 | no sample in flight, no bits pending, no word waiting in the output register, no clear in progress (after a flush: everything was emitted) |
 //! | `out_valid`, `out_ready` | out/in | 1 | output handshake: a word is taken when both are high |
 //! | `out_word` | out | 32 | packed codes, MSB first |
 

@@ -239,6 +239,23 @@ pub fn run(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> 
     Ok(report(stim, (&expected, &first_sample), &raw, "rusthdl"))
 }
 
+/// Test hook, not for production use: runs like [`run`], then hands the core (idle, after the
+/// flush) and the words it produced to `inspect` before they are compared with the golden
+/// model. `inspect` may read the core (e.g. its state RAM, [`Core1024::state_word`]) and
+/// change the words (e.g. corrupt one, to prove that the comparison reports it).
+#[doc(hidden)]
+pub fn run_inspect(
+    stim: &Stimulus,
+    inspect: &mut dyn FnMut(&Core1024, &mut Vec<u32>),
+) -> Result<SimReport> {
+    stim.validate()?;
+    let (expected, first_sample) = expected_words(stim);
+    let mut b = Bench::new(&stim.params)?;
+    let mut raw = simulate_on(&mut b, stim, &expected, &mut |_| {})?;
+    inspect(&b.core, &mut raw.words);
+    Ok(report(stim, (&expected, &first_sample), &raw, "rusthdl"))
+}
+
 /// The golden-model comparison of one run; `who` starts the mismatch detail.
 fn report(stim: &Stimulus, golden: (&[u32], &[usize]), raw: &Raw, who: &str) -> SimReport {
     let detail = |i: usize| {

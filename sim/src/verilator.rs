@@ -90,14 +90,9 @@ pub fn available() -> bool {
     verilator_version().is_ok()
 }
 
+/// The synthesis flow's rule, so a top accepted there is accepted here.
 fn check_top(top: &str) -> Result<()> {
-    let mut chars = top.chars();
-    let ok = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !ok {
-        bail!("top module name `{top}` is not a plain Verilog identifier");
-    }
-    Ok(())
+    neurice_synth::flow::check_top_name(top)
 }
 
 /// Runs a command in `dir` through the one tool runner ([`neurice_synth::tools::run_tool`]:
@@ -643,5 +638,13 @@ mod tests {
         assert!(check_top("neurice_core").is_ok());
         assert!(check_top("a b").is_err());
         assert!(check_top("1x").is_err());
+        // the same rule as synthesis
+        for t in ["top", "top$child", "_x", "a;b", ""] {
+            assert_eq!(
+                check_top(t).is_ok(),
+                neurice_synth::flow::check_top_name(t).is_ok(),
+                "{t}"
+            );
+        }
     }
 }

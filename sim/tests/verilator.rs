@@ -95,6 +95,35 @@ fn verilator_and_rusthdl_agree_cycle_for_cycle() {
 }
 
 #[test]
+fn known_answer_vectors_on_the_verilated_core() {
+    // The frozen words of golden-model/tests/vectors/ come out of the Verilated core.
+    if !tools_or_skip("known_answer_vectors_on_the_verilated_core") {
+        return;
+    }
+    let bin = verilator::build(&rtl(), "top", &build_dir()).expect("verilator build");
+    let vs: Vec<_> = neurice_testkit::vectors::all()
+        .into_iter()
+        .filter(|v| !v.words.is_empty())
+        .collect();
+    let stims: Vec<Stimulus> = vs
+        .iter()
+        .map(|v| stim(v.channels, v.indices.clone(), 150, 150, &v.name))
+        .collect();
+    let refs: Vec<&Stimulus> = stims.iter().collect();
+    let raw = verilator::run_raw(&refs, &bin, 1, &mut |_| {}).expect("harness runs");
+    for (v, r) in vs.iter().zip(&raw) {
+        assert_eq!(r.status, 0, "{}", v.name);
+        assert_eq!(r.words.len(), v.words.len(), "{}: word count", v.name);
+        if let Some(i) = (0..r.words.len()).find(|&i| r.words[i] != v.words[i]) {
+            panic!(
+                "{}: core word {i} is {:08x}, frozen {:08x}",
+                v.name, r.words[i], v.words[i]
+            );
+        }
+    }
+}
+
+#[test]
 fn every_recording_one_per_run_and_all_as_1024_channels() {
     if !tools_or_skip("every_recording_one_per_run_and_all_as_1024_channels") {
         return;

@@ -321,13 +321,16 @@ pub fn realtime_channels(fmax_mhz: f64) -> u64 {
     }
 }
 
-/// Checks that `top` is a plain Verilog identifier (it is spliced into yosys scripts).
+/// Checks that `top` is a plain Verilog identifier, `[A-Za-z_][A-Za-z0-9_]*` (it is spliced
+/// into yosys scripts, Verilator's command line and the C++ class names of its model). `$` is
+/// legal Verilog but not accepted: rust-hdl uses it for sub-module names (`top$child`), never
+/// for a top. The one rule for synthesis and co-simulation (`neurice_sim::verilator`).
 pub fn check_top_name(top: &str) -> Result<()> {
-    let ok = !top.is_empty()
-        && top
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
-        && !top.starts_with(|c: char| c.is_ascii_digit());
+    let ok = top
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && top.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !ok {
         bail!("invalid top module name {top:?}: expected a plain Verilog identifier");
     }
@@ -667,7 +670,9 @@ fn prepare(cfg: &FlowConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
     if pnr && pcf.is_none() {
         let text = std::fs::read_to_string(&verilog)
             .with_context(|| format!("reading {}", verilog.display()))?;
-        let ports = crate::wrapper::module_ports(&text, &top)?.len();
+        // a header the wrapper cannot read (e.g. ANSI-style ports) is placed as it is;
+        // nextpnr says so if it has more ports than pins
+        let ports = crate::wrapper::module_ports(&text, &top).map_or(0, |p| p.len());
         if ports > cfg.device.user_io() {
             let w = crate::wrapper::register_wrapper(&text, &top)?;
             let p = out.join(format!("{}_input.v", w.top));
@@ -1039,6 +1044,9 @@ mod tests {
         assert!(check_top_name("a; shell").is_err());
         assert!(check_top_name("").is_err());
         assert!(check_top_name("1x").is_err());
+        assert!(check_top_name("_core_2").is_ok());
+        // co-simulation refuses `$`, so synthesis does too (one rule)
+        assert!(check_top_name("top$child").is_err());
     }
 
     #[test]

@@ -1,0 +1,230 @@
+//! # neurice-testkit — the helpers every crate's tests share
+//!
+//! A dev-dependency only (`publish = false`): the recordings lookup and its skip notice, WAV
+//! builders, and the deterministic generated signals the tests feed the codec and the core.
+//!
+//! * [`data_dir`], [`data_or_skip`], [`wavs`], [`first_recording`]: the recordings folder
+//!   (`$NEURICE_DATA`, else `../shared/data/neuralink` beside the workspace, as the README says).
+//! * [`grid_wav`], [`pcm16`], [`hound_wav`]: WAV bytes (the model's canonical writer, or
+//!   `hound` for other headers and formats).
+//! * [`walk`], [`spiky_walk`], [`noise`], [`extremes`], [`flat`], [`trace`]: 10-bit grid-index
+//!   signals from fixed seeds.
+//!
+//! The generators' outputs are part of many tests' expectations (sizes, stall counts) and of
+//! the known-answer vectors (`golden-model/tests/vectors/`): do not change a generator, add a
+//! new one.
+
+pub mod vectors;
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use neurice_model::grid::grid_value;
+use neurice_model::wav::Wav;
+
+/// Sample rate of the Neuralink recordings, used for every generated WAV.
+pub const SAMPLE_RATE: u32 = 19531;
+
+// ---------------------------------------------------------------------------------------
+// The recordings
+// ---------------------------------------------------------------------------------------
+
+/// The recordings folder (`$NEURICE_DATA`, else `../shared/data/neuralink` beside the
+/// workspace), if it holds at least one `.wav`.
+pub fn data_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("NEURICE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/neuralink")
+        });
+    let has_wav = std::fs::read_dir(&dir)
+        .ok()?
+        .flatten()
+        .any(|e| is_wav(&e.path()));
+    has_wav.then_some(dir)
+}
+
+/// [`data_dir`], printing the skip notice (`SKIPPED <test>: …`) when there are no recordings.
+pub fn data_or_skip(test: &str) -> Option<PathBuf> {
+    let d = data_dir();
+    if d.is_none() {
+        eprintln!(
+            "SKIPPED {test}: no recordings (set NEURICE_DATA or put the Neuralink WAVs in \
+             ../shared/data/neuralink; see README)"
+        );
+    }
+    d
+}
+
+fn is_wav(p: &Path) -> bool {
+    p.is_file() && p.extension().is_some_and(|x| x.eq_ignore_ascii_case("wav"))
+}
+
+/// The `.wav` files of `dir`, sorted by name (not recursive).
+pub fn wavs(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| is_wav(p))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The first recording (sorted by name) of the data folder, if there is one.
+pub fn first_recording() -> Option<PathBuf> {
+    wavs(&data_dir()?).into_iter().next()
+}
+
+// ---------------------------------------------------------------------------------------
+// WAV builders
+// ---------------------------------------------------------------------------------------
+
+/// A canonical 16-bit PCM WAV (the model's writer) of grid indices, `channels` interleaved.
+pub fn grid_wav(channels: u16, indices: &[u16]) -> Vec<u8> {
+    let samples = indices.iter().map(|&k| grid_value(k as u32)).collect();
+    Wav::canonical(channels, SAMPLE_RATE, samples)
+        .expect("whole frames")
+        .to_bytes()
+}
+
+/// A WAV written by `hound` with any spec (e.g. 3 channels: `WAVE_FORMAT_EXTENSIBLE`).
+pub fn hound_wav(
+    spec: hound::WavSpec,
+    write: impl FnOnce(&mut hound::WavWriter<&mut Cursor<Vec<u8>>>),
+) -> Vec<u8> {
+    let mut buf = Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut buf, spec).expect("hound writer");
+    write(&mut w);
+    w.finalize().expect("hound finalize");
+    buf.into_inner()
+}
+
+/// A 16-bit PCM WAV written by `hound` at [`SAMPLE_RATE`].
+pub fn pcm16(channels: u16, samples: &[i16]) -> Vec<u8> {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: SAMPLE_RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    hound_wav(spec, |w| {
+        for &s in samples {
+            w.write_sample(s).expect("write sample");
+        }
+    })
+}
+
+/// Grid indices to the 16-bit sample values of the recordings.
+pub fn grid_samples(indices: &[u16]) -> Vec<i16> {
+    indices.iter().map(|&k| grid_value(k as u32)).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Generated signals (10-bit grid indices)
+// ---------------------------------------------------------------------------------------
+
+/// xorshift64 (13, 7, 17), the sequence of `neurice_sim::XorShift64` (re-stated here so the
+/// model's tests need no simulator; `sim/tests/rusthdl.rs` checks that the two agree).
+#[derive(Clone, Debug)]
+pub struct XorShift64(u64);
+
+impl XorShift64 {
+    pub fn new(seed: u64) -> Self {
+        XorShift64(seed.max(1))
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+}
+
+/// A random walk from mid-scale with steps uniform in `-step..=step` (xorshift32 13/17/5
+/// from `seed`), clamped to `0..=1023`.
+pub fn walk(n: usize, seed: u32, step: u32) -> Vec<u16> {
+    let mut r = seed.max(1);
+    let mut x = 512i32;
+    (0..n)
+        .map(|_| {
+            r ^= r << 13;
+            r ^= r >> 17;
+            r ^= r << 5;
+            x = (x + (r % (2 * step + 1)) as i32 - step as i32).clamp(0, 1023);
+            x as u16
+        })
+        .collect()
+}
+
+/// A neural-like signal: a slow random walk (steps -4..=4) with a spike every ~97 samples
+/// (xorshift64 from `seed | 1`).
+pub fn spiky_walk(n: usize, seed: u64) -> Vec<u16> {
+    let mut s = seed | 1;
+    let mut x: i32 = 512;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            x += (s % 9) as i32 - 4;
+            if s.is_multiple_of(97) {
+                x += ((s >> 20) % 400) as i32 - 200; // a spike
+            }
+            x = x.clamp(0, 1023);
+            x as u16
+        })
+        .collect()
+}
+
+/// Full-scale white noise: most codes are escapes or near the longest code.
+pub fn noise(n: usize, seed: u64) -> Vec<u16> {
+    let mut r = XorShift64::new(seed);
+    (0..n).map(|_| (r.next_u64() % 1024) as u16).collect()
+}
+
+/// Alternating extremes 0, 1023, 0, …: every delta is ±full scale.
+pub fn extremes(n: usize) -> Vec<u16> {
+    (0..n).map(|i| if i % 2 == 0 { 0 } else { 1023 }).collect()
+}
+
+/// Constant runs of 3000 samples with full steps between them: the adaptive parameter goes
+/// to its smallest value.
+pub fn flat(n: usize) -> Vec<u16> {
+    (0..n)
+        .map(|i| if (i / 3000) % 2 == 0 { 512 } else { 37 })
+        .collect()
+}
+
+/// A slow sine with noise, like a neural trace.
+pub fn trace(n: usize, seed: u64) -> Vec<u16> {
+    let mut r = XorShift64::new(seed);
+    (0..n)
+        .map(|i| {
+            let s = 512.0 + 200.0 * (i as f64 / 40.0).sin() + (r.next_u64() % 9) as f64 - 4.0;
+            s.clamp(0.0, 1023.0) as u16
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generators_are_10_bit_and_deterministic() {
+        for v in [
+            walk(500, 3, 20),
+            spiky_walk(500, 1),
+            noise(500, 2),
+            trace(500, 4),
+        ] {
+            assert!(v.iter().all(|&x| x < 1024));
+        }
+        assert_eq!(walk(100, 7, 4), walk(100, 7, 4));
+        assert_ne!(walk(100, 7, 4), walk(100, 8, 4));
+    }
+}
