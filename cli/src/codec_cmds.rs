@@ -11,15 +11,19 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::files::{collect_wavs, default_data_dir, ensure_distinct, read_input, write_output};
+use crate::files::{
+    check_output, collect_wavs, default_data_dir, ensure_distinct, input_name, is_stdio,
+    output_name, read_nrc_input, read_wav_input, write_output,
+};
 
 #[derive(Args)]
 pub struct CompressArgs {
-    /// Input WAV (16-bit PCM, any channel count).
+    /// Input WAV (16-bit PCM, any channel count); `-` reads standard input.
     input: PathBuf,
-    /// Output .nrc stream.
+    /// Output .nrc stream; `-` writes standard output (never a terminal).
     output: PathBuf,
-    /// Replace the output if it exists.
+    /// Replace the output if it is an existing regular file (its mode is kept); anything else
+    /// (a device, a FIFO, a symbolic link, a folder) is refused.
     #[arg(long)]
     force: bool,
     /// Print the statistics as JSON.
@@ -29,11 +33,13 @@ pub struct CompressArgs {
 
 #[derive(Args)]
 pub struct DecompressArgs {
-    /// Input .nrc stream.
+    /// Input .nrc stream; `-` reads standard input.
     input: PathBuf,
-    /// Output WAV (byte-identical to the original).
+    /// Output WAV (byte-identical to the original); `-` writes standard output (never a
+    /// terminal).
     output: PathBuf,
-    /// Replace the output if it exists.
+    /// Replace the output if it is an existing regular file (its mode is kept); anything else
+    /// (a device, a FIFO, a symbolic link, a folder) is refused.
     #[arg(long)]
     force: bool,
 }
@@ -45,14 +51,14 @@ pub struct EvalArgs {
     /// Print one JSON object instead of the summary.
     #[arg(long)]
     json: bool,
-    /// Worker threads (default: all cores).
+    /// Worker threads (default: all cores; at most 4 per core and 256, more is refused).
     #[arg(long)]
     threads: Option<usize>,
 }
 
 #[derive(Args)]
 pub struct InfoArgs {
-    /// A .nrc stream.
+    /// A .nrc stream; `-` reads standard input.
     input: PathBuf,
     #[arg(long)]
     json: bool,
@@ -60,52 +66,50 @@ pub struct InfoArgs {
 
 pub fn compress(a: CompressArgs) -> Result<ExitCode> {
     ensure_distinct(&a.input, &a.output)?;
-    if a.output.exists() && !a.force {
-        anyhow::bail!(
-            "{} already exists; not overwriting it (use --force to replace it)",
-            a.output.display()
-        );
-    }
-    let wav = read_input(&a.input)?;
-    let (nrc, stats) =
-        neurice_model::compress_wav(&wav).with_context(|| format!("{}", a.input.display()))?;
+    check_output(&a.output, a.force)?;
+    let wav = read_wav_input(&a.input)?;
+    let (nrc, stats) = neurice_model::compress_wav(&wav).with_context(|| input_name(&a.input))?;
+    drop(wav);
     write_output(&a.output, &nrc, a.force)?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&stats)?);
+    let report = if a.json {
+        serde_json::to_string_pretty(&stats)?
     } else {
-        println!(
+        format!(
             "{} -> {}: {} -> {} bytes, ratio {:.4} ({:?}, {} channel(s), {} samples)",
-            a.input.display(),
-            a.output.display(),
+            input_name(&a.input),
+            output_name(&a.output),
             stats.wav_bytes,
             stats.nrc_bytes,
             stats.wav_bytes as f64 / stats.nrc_bytes as f64,
             stats.mode,
             stats.channels,
             stats.samples
-        );
+        )
+    };
+    // the stream itself may be on standard output
+    if is_stdio(&a.output) {
+        eprintln!("{report}");
+    } else {
+        println!("{report}");
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn decompress(a: DecompressArgs) -> Result<ExitCode> {
     ensure_distinct(&a.input, &a.output)?;
-    if a.output.exists() && !a.force {
-        anyhow::bail!(
-            "{} already exists; not overwriting it (use --force to replace it)",
-            a.output.display()
-        );
-    }
-    let nrc = read_input(&a.input)?;
-    let wav = neurice_model::decompress(&nrc).with_context(|| format!("{}", a.input.display()))?;
+    check_output(&a.output, a.force)?;
+    let nrc = read_nrc_input(&a.input)?;
+    let wav = neurice_model::decompress(&nrc).with_context(|| input_name(&a.input))?;
+    drop(nrc);
     write_output(&a.output, &wav, a.force)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn info(a: InfoArgs) -> Result<ExitCode> {
-    let nrc = read_input(&a.input)?;
-    let h = neurice_model::container::read_header(&nrc)
-        .with_context(|| format!("{}", a.input.display()))?;
+    let nrc = read_nrc_input(&a.input)?;
+    // the decoder's own verdict: a header is shown only for a stream that decodes
+    let (h, _) = neurice_model::container::decompress_with_header(&nrc)
+        .with_context(|| input_name(&a.input))?;
     #[derive(Serialize)]
     struct Info {
         version: u8,
@@ -138,7 +142,7 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
     } else {
         println!(
             "{}: neurice v{} {} stream, {} channel(s) x {} frames at {} Hz, {} bytes\n  params {:?}\n  WAV header {}, original CRC-32 {}",
-            a.input.display(),
+            input_name(&a.input),
             info.version,
             info.mode,
             info.channels,
@@ -162,6 +166,9 @@ pub struct FileResult {
     pub ratio: f64,
     pub lossless: bool,
     pub error: Option<String>,
+    /// The file could not be read or is not a WAV the codec takes: an input error, not a
+    /// lossless failure, and left out of the totals.
+    pub input_error: bool,
     pub escapes: u64,
     /// Samples per code index s (m = 1, 2, 3, 4, 6, 8, ...).
     pub s_histogram: Vec<u64>,
@@ -177,7 +184,10 @@ pub struct EvalReport {
     pub lossless: bool,
     pub seconds: f64,
     pub samples: u64,
+    /// Files that were coded but did not round-trip.
     pub failed: usize,
+    /// Files that could not be read or are not WAVs the codec takes (not in the totals).
+    pub input_errors: usize,
     pub threads: usize,
     pub bits_per_sample: f64,
     pub encode_decode_msamples_per_s: f64,
@@ -191,27 +201,28 @@ fn eval_one(path: &Path) -> FileResult {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let fail = |orig: u64, e: String| FileResult {
+    let fail = |orig: u64, e: String, input_error: bool| FileResult {
         file: name.clone(),
         original_bytes: orig,
         compressed_bytes: 0,
         ratio: 0.0,
         lossless: false,
         error: Some(e),
+        input_error,
         escapes: 0,
         s_histogram: Vec::new(),
     };
-    let wav = match std::fs::read(path) {
+    let wav = match read_wav_input(path) {
         Ok(b) => b,
-        Err(e) => return fail(0, format!("cannot read: {e}")),
+        Err(e) => return fail(0, format!("{e:#}"), true),
     };
     let (nrc, stats) = match neurice_model::compress_wav(&wav) {
         Ok(x) => x,
-        Err(e) => return fail(wav.len() as u64, format!("compress: {e}")),
+        Err(e) => return fail(wav.len() as u64, format!("{}: {e}", path.display()), true),
     };
     let lossless = match neurice_model::decompress(&nrc) {
         Ok(back) => back == wav,
-        Err(e) => return fail(wav.len() as u64, format!("decompress: {e}")),
+        Err(e) => return fail(wav.len() as u64, format!("decompress: {e}"), false),
     };
     FileResult {
         file: name,
@@ -220,6 +231,7 @@ fn eval_one(path: &Path) -> FileResult {
         ratio: wav.len() as f64 / nrc.len() as f64,
         lossless,
         error: (!lossless).then(|| "decompressed bytes differ from the original".to_string()),
+        input_error: false,
         escapes: stats.escapes,
         s_histogram: stats.s_histogram,
     }
@@ -227,6 +239,9 @@ fn eval_one(path: &Path) -> FileResult {
 
 /// Runs the challenge-style evaluation on a set of files.
 pub fn run_eval(files: &[PathBuf], threads: Option<usize>, progress: bool) -> Result<EvalReport> {
+    if let Some(n) = threads {
+        crate::files::check_workers("--threads", n)?;
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()
@@ -258,9 +273,12 @@ pub fn run_eval(files: &[PathBuf], threads: Option<usize>, progress: bool) -> Re
     });
     let seconds = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    let original_bytes: u64 = per_file.iter().map(|r| r.original_bytes).sum();
-    let compressed_bytes: u64 = per_file.iter().map(|r| r.compressed_bytes).sum();
-    let failed = per_file.iter().filter(|r| !r.lossless).count();
+    // input errors are reported, not counted: the totals are those of the coded files
+    let coded = || per_file.iter().filter(|r| !r.input_error);
+    let original_bytes: u64 = coded().map(|r| r.original_bytes).sum();
+    let compressed_bytes: u64 = coded().map(|r| r.compressed_bytes).sum();
+    let failed = coded().filter(|r| !r.lossless).count();
+    let input_errors = per_file.len() - coded().count();
     let mut s_histogram = vec![0u64; neurice_model::CodecParams::HARDWARE.s_max() as usize + 1];
     for r in &per_file {
         for (i, c) in r.s_histogram.iter().enumerate() {
@@ -283,6 +301,7 @@ pub fn run_eval(files: &[PathBuf], threads: Option<usize>, progress: bool) -> Re
         seconds,
         samples,
         failed,
+        input_errors,
         threads: pool.current_num_threads(),
         bits_per_sample: if samples > 0 {
             compressed_bytes as f64 * 8.0 / samples as f64
@@ -309,12 +328,16 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
     if a.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
-        for r in report.per_file.iter().filter(|r| !r.lossless) {
+        for r in report
+            .per_file
+            .iter()
+            .filter(|r| !r.lossless && !r.input_error)
+        {
             eprintln!("FAILED {}: {}", r.file, r.error.as_deref().unwrap_or("?"));
         }
         println!(
-            "{} files, {} -> {} bytes, ratio {:.4} ({:.3} bits/sample), lossless: {}, {:.2} s on {} threads ({:.1} M samples/s encode+decode+compare)",
-            report.files,
+            "{} files, {} -> {} bytes, ratio {:.4} ({:.3} bits/sample), lossless: {}, {:.2} s on {} threads ({:.1} M samples/s encode+decode+compare){}",
+            report.files - report.input_errors,
             report.original_bytes,
             report.compressed_bytes,
             report.ratio,
@@ -322,7 +345,26 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
             if report.lossless { "yes, every file" } else { "NO" },
             report.seconds,
             report.threads,
-            report.encode_decode_msamples_per_s
+            report.encode_decode_msamples_per_s,
+            if report.input_errors > 0 {
+                format!("; {} input(s) not coded (see below)", report.input_errors)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if report.input_errors > 0 {
+        let bad: Vec<&str> = report
+            .per_file
+            .iter()
+            .filter(|r| r.input_error)
+            .map(|r| r.error.as_deref().unwrap_or("?"))
+            .collect();
+        anyhow::bail!(
+            "{} of {} input(s) could not be coded (left out of the totals):\n  {}",
+            bad.len(),
+            report.files,
+            bad.join("\n  ")
         );
     }
     Ok(if report.lossless {

@@ -133,6 +133,18 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         None
     } else {
         let e = run_eval(&files, None, !quiet)?;
+        if e.input_errors > 0 {
+            bail!(
+                "golden-model eval: {} input(s) could not be coded: {}",
+                e.input_errors,
+                e.per_file
+                    .iter()
+                    .filter(|r| r.input_error)
+                    .map(|r| r.error.as_deref().unwrap_or("?"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+        }
         if !e.lossless {
             bail!("golden-model eval: {} file(s) did not round-trip", e.failed);
         }
