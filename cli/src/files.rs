@@ -133,7 +133,10 @@ pub fn read_wav_input(path: &Path) -> Result<Vec<u8>> {
     loop {
         match scan(&buf, total).with_context(|| name.clone())? {
             Scan::NeedBytes(n) => {
-                fill(&mut *r, &mut buf, n as u64, &name)?;
+                // read ahead geometrically: a header of many small chunks costs a few scans
+                let ahead = (2 * buf.len() as u64).max(64 << 10);
+                let want = (n as u64).max(total.map_or(ahead, |t| t.min(ahead)));
+                fill(&mut *r, &mut buf, want, &name)?;
                 if buf.len() < n {
                     total = Some(buf.len() as u64); // the input ended: scan says what is missing
                 }
@@ -501,7 +504,11 @@ pub fn collect_wavs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
         } else if m.is_file() {
             listed.push(p.clone());
         } else {
-            bail!("{}: not a regular file ({})", p.display(), kind(&m));
+            bail!(
+                "{} is {}, not a regular file or a folder of WAVs",
+                p.display(),
+                kind(&m)
+            );
         }
     }
     if listed.is_empty() {

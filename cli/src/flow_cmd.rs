@@ -99,6 +99,19 @@ fn synthetic_stimulus(frames: usize) -> Stimulus {
 pub fn flow(a: FlowArgs) -> Result<ExitCode> {
     let quiet = a.json;
     let mut times = Vec::new();
+    // every argument is checked before the first stage runs
+    crate::power_cmd::check_power_args(a.freq, 1024, a.power_cycles, "--power-cycles")?;
+    if a.max_samples == Some(0) {
+        bail!("--max-samples must be at least 1 (0 would compare nothing)");
+    }
+    if let Ok(m) = std::fs::metadata(&a.out) {
+        if !m.is_dir() {
+            bail!(
+                "{} is not a directory (-o names the report folder)",
+                a.out.display()
+            );
+        }
+    }
     // An explicit --data must exist; the default folder may be absent (synthetic run).
     let data = a
         .data
@@ -107,7 +120,15 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
     let files = match &data {
         Some(d) => {
             if !d.is_dir() {
-                bail!("{}: no such folder", d.display());
+                bail!(
+                    "--data {}: {}",
+                    d.display(),
+                    if d.exists() {
+                        "not a folder"
+                    } else {
+                        "no such folder"
+                    }
+                );
             }
             collect_wavs(std::slice::from_ref(d))?
         }

@@ -85,6 +85,18 @@ fn stimulus(data: Option<&Path>, channels: usize, gap: u32, needed: usize) -> Re
     })
 }
 
+/// Checks the power run's arguments before any stage runs (`cycles_flag`: how the caller
+/// names the traced-cycles option); returns the idle-input share for the real-time rate.
+pub fn check_power_args(freq: f64, channels: usize, cycles: u64, cycles_flag: &str) -> Result<u32> {
+    crate::hw_cmds::check_freq("--freq", freq)?;
+    crate::hw_cmds::check_channels(channels)?;
+    if cycles < 1000 {
+        bail!("{cycles_flag} must be at least 1000, got {cycles}");
+    }
+    activity::gap_per_mille_for_clock(freq, channels, neurice_synth::power::SAMPLE_RATE_HZ)
+        .with_context(|| format!("--freq {freq}"))
+}
+
 /// Synthesis, activity measurement and the power model (also used by `neurice flow`).
 pub fn run_power(
     freq: f64,
@@ -94,14 +106,7 @@ pub fn run_power(
     out: &Path,
     quiet: bool,
 ) -> Result<PowerSummary> {
-    if !(1..=1024).contains(&channels) {
-        bail!("--channels must be 1..=1024, got {channels}");
-    }
-    if cycles < 1000 {
-        bail!("--cycles must be at least 1000");
-    }
-    let gap =
-        activity::gap_per_mille_for_clock(freq, channels, neurice_synth::power::SAMPLE_RATE_HZ)?;
+    let gap = check_power_args(freq, channels, cycles, "--cycles")?;
     if !quiet {
         eprintln!("[1/3] synthesis at {freq} MHz for {channels} channels …");
     }

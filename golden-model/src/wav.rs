@@ -285,6 +285,13 @@ pub fn scan(bytes: &[u8], total: Option<u64>) -> Result<Scan, Error> {
                 )));
             }
         }
+        if !plausible_id(id) {
+            return Err(Error::NotWav(format!(
+                "bytes {pos}..{} should be a chunk id but are '{}' (chunk ids are text): the file is damaged or not a WAV",
+                pos + 4,
+                fourcc(id)
+            )));
+        }
         let size = le32(bytes, pos + 4) as usize;
         let body = pos + 8;
         if id == b"data" {
