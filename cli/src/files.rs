@@ -106,7 +106,7 @@ fn open_input(path: &Path) -> Result<(Box<dyn Read>, Option<u64>)> {
         bail!("cannot read {}: it is a directory", path.display());
     }
     let f = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok((Box::new(f), m.is_file().then(|| m.len())))
+    Ok((Box::new(f), m.is_file().then_some(m.len())))
 }
 
 /// Reads on until `buf` holds `n` bytes or the input ends (never more than `n`).

@@ -241,7 +241,11 @@ pub fn scan(bytes: &[u8], total: Option<u64>) -> Result<Scan, Error> {
     // `n` bytes from the start are beyond the end of the file (known only with `total`)
     let beyond = |n: usize| total.is_some_and(|t| n as u64 > t);
     if avail < 12 {
-        if !beyond(12) && !total.is_some_and(|t| t <= avail as u64) {
+        let more_to_come = match total {
+            Some(t) => t > avail as u64,
+            None => true,
+        };
+        if !beyond(12) && more_to_come {
             return Ok(Scan::NeedBytes(12));
         }
         return Err(
