@@ -98,6 +98,9 @@ fn describe_missing(p: &Path, e: &std::io::Error) -> String {
 /// An opened input and its length when it is a regular file.
 fn open_input(path: &Path) -> Result<(Box<dyn Read>, Option<u64>)> {
     if is_stdio(path) {
+        if std::io::stdin().is_terminal() {
+            bail!("standard input is a terminal: pipe or redirect the input (`< FILE`) or name an input file");
+        }
         return Ok((Box::new(std::io::stdin().lock()), None));
     }
     let m = fs::metadata(path)
@@ -284,6 +287,31 @@ fn install_signal_handlers() {
     }
 }
 
+/// Runs `f` with SIGINT, SIGTERM and SIGHUP held back (handlers installed first): a signal
+/// that arrives meanwhile is handled when `f` has returned.
+fn with_signals_held<T>(f: impl FnOnce() -> T) -> T {
+    install_signal_handlers();
+    #[cfg(unix)]
+    {
+        // SAFETY: sigset_t is plain data, initialised by sigemptyset; pthread_sigmask only
+        // changes this thread's mask and is restored below.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                libc::sigaddset(&mut set, sig);
+            }
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+            let r = f();
+            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+            r
+        }
+    }
+    #[cfg(not(unix))]
+    f()
+}
+
 /// While alive, a signal removes `path` before the process ends.
 struct RemoveOnSignal;
 
@@ -405,8 +433,12 @@ fn link_into_place(
         }),
         Some(_) => {
             let hidden = hidden_name(path, dir);
-            let _guard = RemoveOnSignal::new(&hidden);
-            link(&hidden).with_context(|| format!("cannot create {}", hidden.display()))?;
+            let _guard = with_signals_held(|| {
+                let guard = RemoveOnSignal::new(&hidden);
+                link(&hidden)
+                    .map(|_| guard)
+                    .with_context(|| format!("cannot create {}", hidden.display()))
+            })?;
             let placed = check_output(path, true).and_then(|_| {
                 fs::rename(&hidden, path)
                     .with_context(|| format!("cannot replace {}", path.display()))
@@ -446,10 +478,17 @@ fn named_temp_into_place(
     // Like any newly created file (0666 less the umask), not the temporary file's 0600.
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    let _guard = RemoveOnSignal::new(tmp.path());
+    // the signals wait while the file is created and registered, so none can leave it behind
+    let (tmp, _guard) = with_signals_held(|| {
+        builder
+            .tempfile_in(dir)
+            .map(|tmp| {
+                let guard = RemoveOnSignal::new(tmp.path());
+                (tmp, guard)
+            })
+            .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
+    })?;
+    let mut tmp = tmp;
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;

@@ -190,7 +190,7 @@ fn force_replaces_regular_files_only_and_keeps_their_mode() {
 fn dash_is_standard_input_and_output() {
     let t = tempfile::tempdir().unwrap();
     let wav = grid_wav(5000, 2);
-    let input = write(t.path(), "in.wav", &wav);
+    write(t.path(), "in.wav", &wav);
     let (nrc, _) = neurice_model::compress_wav(&wav).unwrap();
     let run = |args: &[&str], stdin: &[u8]| {
         let mut c = bin()
@@ -231,7 +231,6 @@ fn dash_is_standard_input_and_output() {
     assert_eq!(o.stdout, nrc);
     // `-` is not a file name: nothing called "-" appears
     assert_eq!(listing(t.path()), ["in.wav"]);
-    let _ = input;
 }
 
 #[test]
@@ -254,7 +253,8 @@ fn binary_output_is_never_written_to_a_terminal() {
         return;
     }
     use std::os::fd::FromRawFd;
-    // SAFETY: `slave` is an open descriptor we own.
+    // SAFETY: `slave` is an open descriptor we own; a duplicate is kept for the second run.
+    let slave_keep = unsafe { libc::dup(slave) };
     let tty = unsafe { std::fs::File::from_raw_fd(slave) };
     let o = bin()
         .args(["compress".as_ref(), input.as_os_str(), "-".as_ref()])
@@ -263,9 +263,21 @@ fn binary_output_is_never_written_to_a_terminal() {
         .stderr(Stdio::piped())
         .output()
         .unwrap();
-    // SAFETY: closing the master we opened.
-    unsafe { libc::close(master) };
     assert_refused(&o, "terminal");
+    // nor read from one: binary input is not typed
+    // SAFETY: a fresh duplicate of the kept descriptor, owned by the File from here on.
+    let tty_in = unsafe { std::fs::File::from_raw_fd(libc::dup(slave_keep)) };
+    let o = bin()
+        .args(["compress", "-", t.path().join("o.nrc").to_str().unwrap()])
+        .stdin(Stdio::from(tty_in))
+        .output()
+        .unwrap();
+    assert_refused(&o, "standard input is a terminal");
+    // SAFETY: closing the descriptors we opened.
+    unsafe {
+        libc::close(slave_keep);
+        libc::close(master)
+    };
 }
 
 // ---- interrupted runs leave nothing --------------------------------------------------------
@@ -411,15 +423,21 @@ fn measured(args: &[&dyn AsRef<std::ffi::OsStr>]) -> (Output, Duration, i64) {
         .unwrap();
     let pid = child.id() as i32;
     let t0 = Instant::now();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = done.clone();
+    // kills the child after 20 s; it is only reaped after this thread ends, so its pid cannot
+    // have been reused by another process when the signal is sent
     let watchdog = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(20));
-        // SAFETY: a signal to our child if it still runs (harmless otherwise within the test).
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let start = Instant::now();
+        while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+            if start.elapsed() > Duration::from_secs(20) {
+                // SAFETY: our own child, not yet reaped.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
     });
-    drop(watchdog);
-    let mut status = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for our child.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // collect the pipes on threads so the child never blocks on them
     let mut child = child;
     let mut out = child.stdout.take().unwrap();
@@ -434,9 +452,23 @@ fn measured(args: &[&dyn AsRef<std::ffi::OsStr>]) -> (Output, Duration, i64) {
         std::io::Read::read_to_end(&mut err, &mut v).unwrap();
         v
     });
-    // SAFETY: waiting for our own child.
-    unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+    // SAFETY: siginfo_t is plain data; waitid waits for our child without reaping it.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOWAIT,
+        )
+    };
     let elapsed = t0.elapsed();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    watchdog.join().unwrap();
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 reaps our child and fills it.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
     use std::os::unix::process::ExitStatusExt;
     let o = Output {
         status: std::process::ExitStatus::from_raw(status),
