@@ -10,15 +10,19 @@ use serde::Serialize;
 
 use neurice_flow::run_eval;
 
-use crate::files::{collect_wavs, default_data_dir, ensure_distinct, read_input, write_output};
+use crate::files::{
+    check_output, collect_wavs, default_data_dir, ensure_distinct, input_name, is_stdio,
+    output_name, read_nrc_input, read_wav_input, write_output,
+};
 
 #[derive(Args)]
 pub struct CompressArgs {
-    /// Input WAV (16-bit PCM, any channel count).
+    /// Input WAV (16-bit PCM, any channel count); `-` reads standard input.
     input: PathBuf,
-    /// Output .nrc stream.
+    /// Output .nrc stream; `-` writes standard output (never a terminal).
     output: PathBuf,
-    /// Replace the output if it exists.
+    /// Replace the output if it is an existing regular file (its mode is kept); anything else
+    /// (a device, a FIFO, a symbolic link, a folder) is refused.
     #[arg(long)]
     force: bool,
     /// Print the statistics as JSON.
@@ -28,11 +32,13 @@ pub struct CompressArgs {
 
 #[derive(Args)]
 pub struct DecompressArgs {
-    /// Input .nrc stream.
+    /// Input .nrc stream; `-` reads standard input.
     input: PathBuf,
-    /// Output WAV (byte-identical to the original).
+    /// Output WAV (byte-identical to the original); `-` writes standard output (never a
+    /// terminal).
     output: PathBuf,
-    /// Replace the output if it exists.
+    /// Replace the output if it is an existing regular file (its mode is kept); anything else
+    /// (a device, a FIFO, a symbolic link, a folder) is refused.
     #[arg(long)]
     force: bool,
 }
@@ -44,14 +50,14 @@ pub struct EvalArgs {
     /// Print one JSON object instead of the summary.
     #[arg(long)]
     json: bool,
-    /// Worker threads (default: all cores).
+    /// Worker threads (default: all cores; at most 4 per core and 256, more is refused).
     #[arg(long)]
     threads: Option<usize>,
 }
 
 #[derive(Args)]
 pub struct InfoArgs {
-    /// A .nrc stream.
+    /// A .nrc stream; `-` reads standard input.
     input: PathBuf,
     #[arg(long)]
     json: bool,
@@ -59,52 +65,50 @@ pub struct InfoArgs {
 
 pub fn compress(a: CompressArgs) -> Result<ExitCode> {
     ensure_distinct(&a.input, &a.output)?;
-    if a.output.exists() && !a.force {
-        anyhow::bail!(
-            "{} already exists; not overwriting it (use --force to replace it)",
-            a.output.display()
-        );
-    }
-    let wav = read_input(&a.input)?;
-    let (nrc, stats) =
-        neurice_model::compress_wav(&wav).with_context(|| format!("{}", a.input.display()))?;
+    check_output(&a.output, a.force)?;
+    let wav = read_wav_input(&a.input)?;
+    let (nrc, stats) = neurice_model::compress_wav(&wav).with_context(|| input_name(&a.input))?;
+    drop(wav);
     write_output(&a.output, &nrc, a.force)?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&stats)?);
+    let report = if a.json {
+        serde_json::to_string_pretty(&stats)?
     } else {
-        println!(
+        format!(
             "{} -> {}: {} -> {} bytes, ratio {:.4} ({:?}, {} channel(s), {} samples)",
-            a.input.display(),
-            a.output.display(),
+            input_name(&a.input),
+            output_name(&a.output),
             stats.wav_bytes,
             stats.nrc_bytes,
             stats.wav_bytes as f64 / stats.nrc_bytes as f64,
             stats.mode,
             stats.channels,
             stats.samples
-        );
+        )
+    };
+    // the stream itself may be on standard output
+    if is_stdio(&a.output) {
+        eprintln!("{report}");
+    } else {
+        println!("{report}");
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn decompress(a: DecompressArgs) -> Result<ExitCode> {
     ensure_distinct(&a.input, &a.output)?;
-    if a.output.exists() && !a.force {
-        anyhow::bail!(
-            "{} already exists; not overwriting it (use --force to replace it)",
-            a.output.display()
-        );
-    }
-    let nrc = read_input(&a.input)?;
-    let wav = neurice_model::decompress(&nrc).with_context(|| format!("{}", a.input.display()))?;
+    check_output(&a.output, a.force)?;
+    let nrc = read_nrc_input(&a.input)?;
+    let wav = neurice_model::decompress(&nrc).with_context(|| input_name(&a.input))?;
+    drop(nrc);
     write_output(&a.output, &wav, a.force)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn info(a: InfoArgs) -> Result<ExitCode> {
-    let nrc = read_input(&a.input)?;
-    let h = neurice_model::container::read_header(&nrc)
-        .with_context(|| format!("{}", a.input.display()))?;
+    let nrc = read_nrc_input(&a.input)?;
+    // the decoder's own verdict: a header is shown only for a stream that decodes
+    let (h, _) = neurice_model::container::decompress_with_header(&nrc)
+        .with_context(|| input_name(&a.input))?;
     #[derive(Serialize)]
     struct Info {
         version: u8,
@@ -137,7 +141,7 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
     } else {
         println!(
             "{}: neurice v{} {} stream, {} channel(s) x {} frames at {} Hz, {} bytes\n  params {:?}\n  WAV header {}, original CRC-32 {}",
-            a.input.display(),
+            input_name(&a.input),
             info.version,
             info.mode,
             info.channels,
@@ -161,6 +165,9 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
     } else {
         a.inputs.clone()
     };
+    if let Some(n) = a.threads {
+        crate::files::check_workers("--threads", n)?;
+    }
     let files = collect_wavs(&inputs)?;
     let bar = if a.json {
         ProgressBar::hidden()
@@ -179,12 +186,16 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
     if a.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
-        for r in report.per_file.iter().filter(|r| !r.lossless) {
+        for r in report
+            .per_file
+            .iter()
+            .filter(|r| !r.lossless && !r.input_error)
+        {
             eprintln!("FAILED {}: {}", r.file, r.error.as_deref().unwrap_or("?"));
         }
         println!(
-            "{} files, {} -> {} bytes, ratio {:.4} ({:.3} bits/sample), lossless: {}, {:.2} s on {} threads ({:.1} M samples/s encode+decode+compare)",
-            report.files,
+            "{} files, {} -> {} bytes, ratio {:.4} ({:.3} bits/sample), lossless: {}, {:.2} s on {} threads ({:.1} M samples/s encode+decode+compare){}",
+            report.files - report.input_errors,
             report.original_bytes,
             report.compressed_bytes,
             report.ratio,
@@ -192,7 +203,26 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
             if report.lossless { "yes, every file" } else { "NO" },
             report.seconds,
             report.threads,
-            report.encode_decode_msamples_per_s
+            report.encode_decode_msamples_per_s,
+            if report.input_errors > 0 {
+                format!("; {} input(s) not coded (see below)", report.input_errors)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if report.input_errors > 0 {
+        let bad: Vec<&str> = report
+            .per_file
+            .iter()
+            .filter(|r| r.input_error)
+            .map(|r| r.error.as_deref().unwrap_or("?"))
+            .collect();
+        anyhow::bail!(
+            "{} of {} input(s) could not be coded (left out of the totals):\n  {}",
+            bad.len(),
+            report.files,
+            bad.join("\n  ")
         );
     }
     Ok(if report.lossless {

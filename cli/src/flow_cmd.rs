@@ -58,7 +58,15 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
     let files = match &data {
         Some(d) => {
             if !d.is_dir() {
-                bail!("{}: no such folder", d.display());
+                bail!(
+                    "--data {}: {}",
+                    d.display(),
+                    if d.exists() {
+                        "not a folder"
+                    } else {
+                        "no such folder"
+                    }
+                );
             }
             collect_wavs(std::slice::from_ref(d))?
         }

@@ -30,7 +30,7 @@ pub struct SimArgs {
     /// Channels per run: 1 = one run per file; N = N files interleaved as N channels.
     #[arg(long, default_value_t = 1)]
     channels: usize,
-    /// Samples per file (per channel) at most.
+    /// Samples per file (per channel) at most (at least 1).
     #[arg(long)]
     max_samples: Option<usize>,
     /// Per-cycle chance (‰) that the source withholds a sample.
@@ -42,7 +42,7 @@ pub struct SimArgs {
     /// Seed of the gap/backpressure pattern.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Parallel simulations (default: all cores).
+    /// Parallel simulations (default: all cores; at most 4 per core and 256, more is refused).
     #[arg(long)]
     jobs: Option<usize>,
     /// Where Verilator builds are cached.
@@ -110,6 +110,13 @@ fn inputs_or_default(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 pub fn sim(a: SimArgs) -> Result<ExitCode> {
     let design = CoreDesign::new(a.coder.params()?, MAX_CHANNELS)?;
+    let jobs = match a.jobs {
+        Some(n) => crate::files::check_workers("--jobs", n)?,
+        None => verilator::default_jobs().max(1),
+    };
+    if a.max_samples == Some(0) {
+        bail!("--max-samples must be at least 1 (0 would compare nothing)");
+    }
     let pattern = Pattern {
         input_gap_per_mille: a.gap,
         backpressure_per_mille: a.backpressure,
@@ -120,7 +127,6 @@ pub fn sim(a: SimArgs) -> Result<ExitCode> {
         bail!("--channels must be 1..={MAX_CHANNELS}, got {}", a.channels);
     }
     let files = inputs_or_default(&a.inputs)?;
-    let jobs = a.jobs.unwrap_or_else(verilator::default_jobs).max(1);
     let stims = neurice_sim::load_stimuli(
         design.params,
         &files,
@@ -217,6 +223,19 @@ struct VerilogReport {
     yosys_check: LintStatus,
 }
 
+/// Creates an output folder (and its parents), saying so when the path is something else.
+pub fn create_out_dir(dir: &Path) -> Result<()> {
+    if let Ok(m) = std::fs::metadata(dir) {
+        if !m.is_dir() {
+            bail!(
+                "{} is not a directory (-o names an output folder)",
+                dir.display()
+            );
+        }
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+}
+
 /// Writes `text` to `path` unless it exists and `force` is off.
 fn write_new(path: &Path, text: &str, force: bool) -> Result<()> {
     crate::files::write_output(path, text.as_bytes(), force)
@@ -240,7 +259,7 @@ fn yosys_check(verilog_file: &Path, top: &str, log: &Path) -> Result<()> {
 pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     let params = a.coder.params()?;
     let text = CoreDesign::new(params, a.channels)?.verilog()?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    create_out_dir(&a.out)?;
     let core = a.out.join("neurice_core.v");
     let board = a.out.join("alchitry_cu_top.v");
     let pcf = a.out.join("alchitry_cu.pcf");
@@ -259,6 +278,12 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     write_new(&core, &text, a.force)?;
     write_new(&board, &board_text, a.force)?;
     write_new(&pcf, &neurice_bsp::pcf(), a.force)?;
+    // logs of an earlier check must not pass for this run's
+    let logs = a.out.join("checks");
+    if logs.is_dir() {
+        std::fs::remove_dir_all(&logs)
+            .with_context(|| format!("removing the old check logs in {}", logs.display()))?;
+    }
     let mut rep = VerilogReport {
         files: vec![core.clone(), board.clone(), pcf.clone()],
         top: "top",
@@ -267,7 +292,6 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
         yosys_check: LintStatus::NotRun("--no-check".into()),
     };
     if !a.no_check {
-        let logs = a.out.join("checks");
         let status = |r: Result<()>| match r {
             Ok(()) => LintStatus::Clean,
             Err(e) => LintStatus::Failed(format!("{e:#}")),
@@ -325,10 +349,28 @@ pub struct SynthArgs {
     json: bool,
 }
 
+/// Checks a clock target in MHz.
+pub fn check_freq(flag: &str, freq: f64) -> Result<()> {
+    if !(freq > 0.0 && freq <= 500.0) {
+        bail!("{flag} must be in (0, 500] MHz, got {freq}");
+    }
+    Ok(())
+}
+
+/// Checks a channel count of the core.
+pub fn check_channels(channels: usize) -> Result<()> {
+    if !(1..=1024).contains(&channels) {
+        bail!("--channels must be 1..=1024, got {channels}");
+    }
+    Ok(())
+}
+
 pub fn synth(a: SynthArgs) -> Result<ExitCode> {
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from(format!("build/synth-{}-{}ch", a.device, a.channels)));
+    check_freq("--freq", a.freq)?;
+    check_channels(a.channels)?;
     if !a.json {
         eprintln!("yosys → nextpnr-ice40 → icepack in {} …", out.display());
     }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use neurice_flow::power::{check_power_args, measure_power};
@@ -43,13 +43,15 @@ pub struct PowerArgs {
 }
 
 pub fn power(a: PowerArgs) -> Result<ExitCode> {
+    crate::hw_cmds::check_freq("--freq", a.freq)?;
     check_power_args(a.channels, a.cycles)?;
     let design = CoreDesign::new(a.coder.params()?, a.channels)?;
     neurice_sim::activity::gap_per_mille_for_clock(
         a.freq,
         a.channels,
         neurice_synth::power::SAMPLE_RATE_HZ,
-    )?;
+    )
+    .with_context(|| format!("--freq {}", a.freq))?;
     let data = match &a.data {
         Some(d) if !d.is_dir() => bail!("{}: no such folder", d.display()),
         Some(d) => Some(d.clone()),

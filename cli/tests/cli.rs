@@ -366,10 +366,12 @@ fn eval_reports_a_file_it_cannot_code_and_fails() {
     assert!(!stderr(&o).contains("panicked"));
     let v: Value = serde_json::from_slice(&o.stdout).expect("JSON even when a file fails");
     assert_eq!(v["files"].as_u64(), Some(2));
-    assert_eq!(v["failed"].as_u64(), Some(1));
-    assert_eq!(v["lossless"].as_bool(), Some(false));
+    // an input error, not a lossless failure (issue 15)
+    assert_eq!(v["input_errors"].as_u64(), Some(1));
+    assert_eq!(v["failed"].as_u64(), Some(0));
     let bad = &v["per_file"][0];
     assert_eq!(bad["file"].as_str(), Some("bad.wav"));
+    assert_eq!(bad["input_error"].as_bool(), Some(true));
     assert!(bad["error"].as_str().unwrap().contains("WAV"), "{bad}");
 }
 

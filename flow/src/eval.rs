@@ -18,6 +18,9 @@ pub struct FileResult {
     pub ratio: f64,
     pub lossless: bool,
     pub error: Option<String>,
+    /// The file could not be read or is not a WAV the codec takes: an input error, not a
+    /// lossless failure, and left out of the totals.
+    pub input_error: bool,
     pub escapes: u64,
     /// Samples coded (all channels).
     pub samples: u64,
@@ -36,7 +39,10 @@ pub struct EvalReport {
     pub lossless: bool,
     pub seconds: f64,
     pub samples: u64,
+    /// Files that were coded but did not round-trip.
     pub failed: usize,
+    /// Files that could not be read or are not WAVs the codec takes (not in the totals).
+    pub input_errors: usize,
     pub threads: usize,
     pub bits_per_sample: f64,
     pub encode_decode_msamples_per_s: f64,
@@ -50,28 +56,29 @@ fn eval_one(path: &Path) -> FileResult {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let fail = |orig: u64, e: String| FileResult {
+    let fail = |orig: u64, e: String, input_error: bool| FileResult {
         file: name.clone(),
         original_bytes: orig,
         compressed_bytes: 0,
         ratio: 0.0,
         lossless: false,
         error: Some(e),
+        input_error,
         escapes: 0,
         samples: 0,
         s_histogram: Vec::new(),
     };
-    let wav = match std::fs::read(path) {
+    let wav = match crate::input::read_wav_input(path) {
         Ok(b) => b,
-        Err(e) => return fail(0, format!("cannot read: {e}")),
+        Err(e) => return fail(0, format!("{e:#}"), true),
     };
     let (nrc, stats) = match neurice_model::compress_wav(&wav) {
         Ok(x) => x,
-        Err(e) => return fail(wav.len() as u64, format!("compress: {e}")),
+        Err(e) => return fail(wav.len() as u64, format!("{}: {e}", path.display()), true),
     };
     let lossless = match neurice_model::decompress(&nrc) {
         Ok(back) => back == wav,
-        Err(e) => return fail(wav.len() as u64, format!("decompress: {e}")),
+        Err(e) => return fail(wav.len() as u64, format!("decompress: {e}"), false),
     };
     FileResult {
         file: name,
@@ -80,6 +87,7 @@ fn eval_one(path: &Path) -> FileResult {
         ratio: wav.len() as f64 / nrc.len() as f64,
         lossless,
         error: (!lossless).then(|| "decompressed bytes differ from the original".to_string()),
+        input_error: false,
         escapes: stats.escapes,
         samples: stats.samples,
         s_histogram: stats.s_histogram,
@@ -110,9 +118,12 @@ pub fn run_eval(
             .collect()
     });
     let seconds = start.elapsed().as_secs_f64();
-    let original_bytes: u64 = per_file.iter().map(|r| r.original_bytes).sum();
-    let compressed_bytes: u64 = per_file.iter().map(|r| r.compressed_bytes).sum();
-    let failed = per_file.iter().filter(|r| !r.lossless).count();
+    // input errors are reported, not counted: the totals are those of the coded files
+    let coded = || per_file.iter().filter(|r| !r.input_error);
+    let original_bytes: u64 = coded().map(|r| r.original_bytes).sum();
+    let compressed_bytes: u64 = coded().map(|r| r.compressed_bytes).sum();
+    let failed = coded().filter(|r| !r.lossless).count();
+    let input_errors = per_file.len() - coded().count();
     // Every bin of every file counts: raw-mode (16-bit) files use more code indices than the
     // hardware's 10-bit coder, so the sum grows to the longest histogram.
     let bins = per_file
@@ -141,6 +152,7 @@ pub fn run_eval(
         seconds,
         samples,
         failed,
+        input_errors,
         threads: pool.current_num_threads(),
         bits_per_sample: if samples > 0 {
             compressed_bytes as f64 * 8.0 / samples as f64

@@ -14,6 +14,7 @@
 //! traced run is compared word for word with the golden model.
 
 pub mod eval;
+pub mod input;
 pub mod power;
 pub mod report;
 pub mod svg;
@@ -81,17 +82,25 @@ impl FlowConfig {
             );
         }
         if self.max_samples == Some(0) {
-            bail!("--max-samples must be at least 1");
+            bail!("--max-samples must be at least 1 (0 would compare nothing)");
         }
         if self.jobs == 0 {
             bail!("jobs must be at least 1");
+        }
+        if let Ok(m) = std::fs::metadata(&self.out) {
+            if !m.is_dir() {
+                bail!(
+                    "{} is not a directory (-o names the report folder)",
+                    self.out.display()
+                );
+            }
         }
         neurice_sim::activity::gap_per_mille_for_clock(
             self.freq_mhz,
             self.design.channels,
             neurice_synth::power::SAMPLE_RATE_HZ,
         )
-        .context("--freq")?;
+        .with_context(|| format!("--freq {}", self.freq_mhz))?;
         Ok(())
     }
 }

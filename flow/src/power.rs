@@ -91,7 +91,10 @@ pub fn check_power_args(channels: usize, cycles: u64) -> Result<()> {
         );
     }
     if cycles < 1000 {
-        bail!("the traced window (--power-cycles / --cycles) must be at least 1000 cycles");
+        bail!(
+            "the traced window (--cycles, in flow --power-cycles) must be at least 1000 \
+             cycles, got {cycles}"
+        );
     }
     Ok(())
 }

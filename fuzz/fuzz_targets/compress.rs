@@ -1,4 +1,4 @@
-//! Arbitrary bytes into `compress_wav` (the RIFF walker and `hound`): must never panic, and
+//! Arbitrary bytes into `compress_wav` (the RIFF walker and its fmt check): must never panic, and
 //! every accepted input must decompress to itself byte for byte.
 #![no_main]
 

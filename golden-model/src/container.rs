@@ -201,8 +201,13 @@ pub struct Header {
     pub wav_crc: u32,
 }
 
-/// Checks magic, version and checksum; returns the body (everything before the checksum).
-fn verified_body(nrc: &[u8]) -> Result<&[u8], Error> {
+/// Bytes of the fixed header: magic, version, flags, five parameters, channels, sample rate,
+/// frames and the WAV's CRC-32.
+pub const HEADER_BYTES: usize = 25;
+
+/// Checks the magic and the version, the first bytes of a stream: what a reader can check
+/// before reading the rest.
+pub fn check_signature(nrc: &[u8]) -> Result<(), Error> {
     if nrc.len() < 4 || nrc[..4] != MAGIC {
         return Err(if MAGIC.starts_with(nrc) && !nrc.is_empty() {
             Error::Corrupt("stream ends inside the magic".into())
@@ -219,6 +224,12 @@ fn verified_body(nrc: &[u8]) -> Result<&[u8], Error> {
             supported: VERSION,
         });
     }
+    Ok(())
+}
+
+/// Checks magic, version and checksum; returns the body (everything before the checksum).
+fn verified_body(nrc: &[u8]) -> Result<&[u8], Error> {
+    check_signature(nrc)?;
     if nrc.len() < 9 {
         return Err(Error::Corrupt(
             "stream too short for a header and checksum".into(),
@@ -233,10 +244,32 @@ fn verified_body(nrc: &[u8]) -> Result<&[u8], Error> {
     Ok(body)
 }
 
-/// Decompresses a `.nrc` stream back to the original WAV file's bytes, byte for byte.
-pub fn decompress(nrc: &[u8]) -> Result<Vec<u8>, Error> {
-    let body = verified_body(nrc)?;
-    let mut r = Reader { b: body, pos: 5 };
+impl Header {
+    /// Samples in the stream (frames × channels).
+    pub fn samples(&self) -> u64 {
+        self.frames as u64 * self.channels as u64
+    }
+
+    /// An upper bound on the length of any valid stream with this header (stored WAV header
+    /// and trailer at their 4 GiB maximum): what a reader of a stream of unknown length may
+    /// read at most.
+    pub fn max_stream_bytes(&self) -> u64 {
+        let count = self.samples();
+        HEADER_BYTES as u64
+            + 2 * (4 + u32::MAX as u64)
+            + 4
+            + 6 * count
+            + 8
+            + (count * self.params.max_code_bits() as u64).div_ceil(8)
+            + 4
+    }
+}
+
+/// Parses and checks the fixed header at the start of `r` (magic and version already
+/// checked): known flags, valid parameters matching the mode, at least one channel, a sample
+/// count a WAV can hold. The one header check of the decoder and of [`read_header`].
+fn parse_header(r: &mut Reader) -> Result<Header, Error> {
+    r.pos = 5;
     let flags = r.u8("flags")?;
     if flags & !KNOWN_FLAGS != 0 {
         return Err(Error::Corrupt(format!("unknown flags {flags:#04x}")));
@@ -258,22 +291,63 @@ pub fn decompress(nrc: &[u8]) -> Result<Vec<u8>, Error> {
     let raw = flags & FLAG_RAW16 != 0;
     if params.sample_bits != if raw { 16 } else { 10 } {
         return Err(Error::Corrupt(format!(
-            "sample_bits {} does not match the mode",
-            params.sample_bits
+            "sample_bits {} does not match the {} mode",
+            params.sample_bits,
+            if raw { "raw16" } else { "grid10" }
         )));
     }
-    let channels = r.u16("header")?;
-    let sample_rate = r.u32("header")?;
-    let frames = r.u32("header")?;
-    let wav_crc = r.u32("header")?;
-    if channels == 0 {
+    let h = Header {
+        flags,
+        params,
+        channels: r.u16("header")?,
+        sample_rate: r.u32("header")?,
+        frames: r.u32("header")?,
+        wav_crc: r.u32("header")?,
+    };
+    if h.channels == 0 {
         return Err(Error::Corrupt("zero channels".into()));
     }
-    let count = frames as u64 * channels as u64;
-    if count * 2 > u32::MAX as u64 {
-        return Err(Error::Corrupt("sample count too large for a WAV".into()));
+    if h.samples() * 2 > u32::MAX as u64 {
+        return Err(Error::Corrupt(format!(
+            "{} channel(s) x {} frames are too many samples for a WAV (4 GiB)",
+            h.channels, h.frames
+        )));
     }
-    let count = count as usize;
+    Ok(h)
+}
+
+/// Checks the fixed header at the start of a stream (a prefix of at least [`HEADER_BYTES`]
+/// bytes, checksum not verified): what a reader of a stream of unknown length can check first.
+pub fn check_header(prefix: &[u8]) -> Result<Header, Error> {
+    check_signature(prefix)?;
+    parse_header(&mut Reader { b: prefix, pos: 5 })
+}
+
+/// The parts of a stream, checked for everything but the payload's decoding.
+struct Parsed<'a> {
+    header: Header,
+    prefix: Vec<u8>,
+    suffix: Vec<u8>,
+    exceptions: Vec<(u32, i16)>,
+    payload: &'a [u8],
+    bits: u64,
+}
+
+/// Parses a whole stream: checksum, header, stored WAV header and trailer, exceptions and
+/// the payload's length. Shared by [`decompress`] and [`read_header`].
+fn parse(nrc: &[u8]) -> Result<Parsed<'_>, Error> {
+    let body = verified_body(nrc)?;
+    let mut r = Reader { b: body, pos: 5 };
+    let header = parse_header(&mut r)?;
+    let Header {
+        flags,
+        params,
+        channels,
+        sample_rate,
+        ..
+    } = header;
+    let raw = flags & FLAG_RAW16 != 0;
+    let count = header.samples() as usize;
     let (prefix, suffix) = if flags & FLAG_CANONICAL != 0 {
         (
             canonical_header(channels, sample_rate, count as u32 * 2).to_vec(),
@@ -320,7 +394,41 @@ pub fn decompress(nrc: &[u8]) -> Result<Vec<u8>, Error> {
             "payload longer than the longest possible coding".into(),
         ));
     }
-    let payload = &body[r.pos..];
+    Ok(Parsed {
+        header,
+        prefix,
+        suffix,
+        exceptions,
+        payload: &body[r.pos..],
+        bits,
+    })
+}
+
+/// Decompresses a `.nrc` stream back to the original WAV file's bytes, byte for byte.
+pub fn decompress(nrc: &[u8]) -> Result<Vec<u8>, Error> {
+    decompress_with_header(nrc).map(|(_, wav)| wav)
+}
+
+/// [`decompress`], also returning the stream's header.
+pub fn decompress_with_header(nrc: &[u8]) -> Result<(Header, Vec<u8>), Error> {
+    let Parsed {
+        header,
+        prefix,
+        suffix,
+        exceptions,
+        payload,
+        bits,
+    } = parse(nrc)?;
+    let Header {
+        flags,
+        params,
+        channels,
+        sample_rate,
+        wav_crc,
+        ..
+    } = header;
+    let raw = flags & FLAG_RAW16 != 0;
+    let count = header.samples() as usize;
     let values = decode_all(&params, channels as usize, count, payload, bits)?;
     let mut samples: Vec<i16> = if raw {
         values.iter().map(|&v| v as u16 as i16).collect()
@@ -364,30 +472,12 @@ pub fn decompress(nrc: &[u8]) -> Result<Vec<u8>, Error> {
             )))
         }
     }
-    Ok(bytes)
+    Ok((header, bytes))
 }
 
-/// Reads only the header (after verifying the checksum).
+/// Reads the header of a whole stream, checked as [`decompress`] checks it (checksum, header,
+/// stored WAV header and trailer, exceptions, payload length; only the payload is not
+/// decoded).
 pub fn read_header(nrc: &[u8]) -> Result<Header, Error> {
-    let body = verified_body(nrc)?;
-    let mut r = Reader { b: body, pos: 5 };
-    let flags = r.u8("flags")?;
-    let mut pv = [0u32; 5];
-    for v in pv.iter_mut() {
-        *v = r.u8("parameters")? as u32;
-    }
-    Ok(Header {
-        flags,
-        params: CodecParams {
-            sample_bits: pv[0],
-            qmax: pv[1],
-            window_log2: pv[2],
-            thr_num: pv[3],
-            thr_shift: pv[4],
-        },
-        channels: r.u16("header")?,
-        sample_rate: r.u32("header")?,
-        frames: r.u32("header")?,
-        wav_crc: r.u32("header")?,
-    })
+    parse(nrc).map(|p| p.header)
 }

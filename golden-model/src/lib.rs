@@ -8,7 +8,7 @@
 //!
 //! * [`coder`]: the datapath (what the hardware does), streaming [`Encoder`] and decoder.
 //! * [`container`]: the `.nrc` file (header, exceptions, payload, CRC-32), byte-exact WAV restore.
-//! * [`wav`], [`grid`]: WAV parsing (with `hound`) and the Neuralink 10-bit grid.
+//! * [`wav`], [`grid`]: WAV parsing (a RIFF chunk walker that checks the header first) and the Neuralink 10-bit grid.
 //!
 //! The bitstream and container are specified in `golden-model/FORMAT.md`.
 

@@ -1,7 +1,10 @@
-//! WAV input and output: `hound` validates and describes the format; a small RIFF chunk walker
-//! finds the exact byte range of the samples, so every other byte can be restored verbatim.
-
-use std::io::Cursor;
+//! WAV input and output: a small RIFF chunk walker finds the `fmt ` chunk (the format, checked
+//! here in the user's terms) and the exact byte range of the samples, so every other byte can
+//! be restored verbatim.
+//!
+//! The walker works on a prefix of the file ([`scan`]): a reader can feed it the first bytes,
+//! learn how many it needs next, and refuse a file that is not a WAV (or declares more than the
+//! file holds) before reading the rest.
 
 use crate::Error;
 
@@ -90,74 +93,253 @@ pub fn canonical_header(channels: u16, sample_rate: u32, data_len: u32) -> [u8; 
     h
 }
 
+fn le16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
 fn le32(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-/// Where the chunks that matter are in a RIFF/WAVE file.
-struct Layout {
-    /// Start of the `fmt ` chunk (its id) and its total length with the 8-byte chunk header.
-    fmt: (usize, usize),
-    /// Offset of the first sample and the data length in bytes.
-    data: (usize, usize),
+/// A chunk id as a user can read it: printable ASCII as is, other bytes as `\xNN`.
+fn fourcc(id: &[u8]) -> String {
+    id.iter()
+        .map(|&c| {
+            if (0x20..0x7f).contains(&c) {
+                (c as char).to_string()
+            } else {
+                format!("\\x{c:02x}")
+            }
+        })
+        .collect()
 }
 
-/// Walks the RIFF chunks (honouring pad bytes) to find `fmt ` and `data`.
-fn find_chunks(bytes: &[u8]) -> Result<Layout, Error> {
-    if bytes.len() < 12 {
+/// RIFF chunk ids are four printable ASCII characters.
+fn plausible_id(id: &[u8]) -> bool {
+    id.iter().all(|c| (0x20..0x7f).contains(c))
+}
+
+/// The format of a WAV file as its `fmt ` chunk declares it (only 16-bit integer PCM passes
+/// [`scan`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Format {
+    pub channels: u16,
+    pub sample_rate: u32,
+}
+
+/// Where the chunks that matter are in a RIFF/WAVE file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub format: Format,
+    /// Offset of the first sample.
+    pub data_start: usize,
+    /// Length of the samples in bytes (the `data` chunk's size).
+    pub data_len: usize,
+}
+
+/// What [`scan`] found in a prefix of a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scan {
+    /// The first `n` bytes of the file are needed to go on (more than the prefix holds).
+    NeedBytes(usize),
+    /// The format is 16-bit PCM and the samples are at this place (the prefix may end before
+    /// or after them).
+    Found(Layout),
+}
+
+const WAVE_FORMAT_PCM: u16 = 1;
+const WAVE_FORMAT_IEEE_FLOAT: u16 = 3;
+const WAVE_FORMAT_EXTENSIBLE: u16 = 0xFFFE;
+
+fn format_name(tag: u16) -> &'static str {
+    match tag {
+        0 => "format tag 0, which names no format",
+        2 => "Microsoft ADPCM",
+        6 => "A-law",
+        7 => "µ-law",
+        0x11 => "IMA ADPCM",
+        0x31 => "GSM 6.10",
+        0x50 => "MPEG audio",
+        0x55 => "MP3",
+        _ => "a compressed or unknown format",
+    }
+}
+
+/// Checks a `fmt ` chunk body: 16-bit integer PCM (plain or WAVE_FORMAT_EXTENSIBLE), at least
+/// one channel, a block align of 2 bytes per channel.
+fn check_fmt(f: &[u8]) -> Result<Format, Error> {
+    if f.len() < 16 {
+        return Err(Error::NotWav(format!(
+            "the fmt chunk holds {} bytes, fewer than the 16 every WAV format needs",
+            f.len()
+        )));
+    }
+    let mut tag = le16(f, 0);
+    let channels = le16(f, 2);
+    let sample_rate = le32(f, 4);
+    let block_align = le16(f, 12);
+    let bits = le16(f, 14);
+    let mut valid_bits = bits;
+    if tag == WAVE_FORMAT_EXTENSIBLE {
+        if f.len() < 40 {
+            return Err(Error::NotWav(format!(
+                "the fmt chunk says WAVE_FORMAT_EXTENSIBLE but holds {} bytes, fewer than its 40",
+                f.len()
+            )));
+        }
+        valid_bits = le16(f, 18);
+        tag = le16(f, 24); // the sub-format GUID starts with the format tag
+    }
+    match tag {
+        WAVE_FORMAT_PCM => {}
+        WAVE_FORMAT_IEEE_FLOAT => {
+            return Err(Error::UnsupportedWav(format!(
+                "{bits}-bit floating-point samples; neurice codes 16-bit integer PCM"
+            )))
+        }
+        t => {
+            return Err(Error::UnsupportedWav(format!(
+                "the samples are coded as {} (format tag {t:#06x}); neurice codes 16-bit integer PCM (tag 1)",
+                format_name(t)
+            )))
+        }
+    }
+    if bits != 16 {
+        return Err(Error::UnsupportedWav(format!(
+            "{bits}-bit integer PCM; neurice codes 16-bit PCM (convert with e.g. `sox in.wav -b 16 out.wav`)"
+        )));
+    }
+    if valid_bits == 0 || valid_bits > 16 {
+        return Err(Error::UnsupportedWav(format!(
+            "the extensible header declares {valid_bits} valid bits in 16-bit samples"
+        )));
+    }
+    if channels == 0 {
+        return Err(Error::UnsupportedWav(
+            "the WAV header declares 0 channels".into(),
+        ));
+    }
+    let frame = channels as u32 * 2;
+    if block_align as u32 != frame {
+        return Err(Error::UnsupportedWav(format!(
+            "the WAV header declares {channels} channel(s) of 16-bit samples, which take {frame} bytes per frame, but a block align of {block_align} bytes"
+        )));
+    }
+    Ok(Format {
+        channels,
+        sample_rate,
+    })
+}
+
+/// Walks the RIFF chunks of `bytes`, the first bytes of a file of `total` bytes (`None`: the
+/// length is not known, as for a pipe), to the `data` chunk, checking the format on the way.
+/// Returns how many bytes it needs when the prefix is too short, so a reader can refuse a file
+/// that is not a 16-bit PCM WAV, or that declares more bytes than it holds, after reading only
+/// its header. With `total` known, `bytes` may be the whole file or a prefix of it.
+pub fn scan(bytes: &[u8], total: Option<u64>) -> Result<Scan, Error> {
+    let avail = bytes.len();
+    // `n` bytes from the start are beyond the end of the file (known only with `total`)
+    let beyond = |n: usize| total.is_some_and(|t| n as u64 > t);
+    if avail < 12 {
+        let more_to_come = match total {
+            Some(t) => t > avail as u64,
+            None => true,
+        };
+        if !beyond(12) && more_to_come {
+            return Ok(Scan::NeedBytes(12));
+        }
         return Err(
             if bytes.starts_with(b"RIFF") || b"RIFF".starts_with(bytes) && !bytes.is_empty() {
-                Error::TruncatedWav(format!("{} bytes, shorter than a RIFF header", bytes.len()))
+                Error::TruncatedWav(format!("{avail} bytes, shorter than a RIFF header"))
             } else {
-                Error::NotWav(format!("{} bytes, no RIFF header", bytes.len()))
+                Error::NotWav(format!("{avail} bytes, no RIFF header"))
             },
         );
     }
     if &bytes[0..4] == b"RF64" || &bytes[0..4] == b"RIFX" {
         return Err(Error::UnsupportedWav(format!(
             "{} container (only little-endian RIFF)",
-            String::from_utf8_lossy(&bytes[0..4])
+            fourcc(&bytes[0..4])
         )));
     }
     if &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
         return Err(Error::NotWav("no RIFF/WAVE signature".into()));
     }
     let mut pos = 12usize;
-    let mut fmt: Option<(usize, usize)> = None;
+    let mut fmt: Option<Format> = None;
+    // the previous chunk, when its size was odd (its pad byte is skipped)
+    let mut odd: Option<(String, usize)> = None;
     loop {
-        if pos + 8 > bytes.len() {
-            return Err(Error::TruncatedWav(if fmt.is_some() {
-                "no data chunk before the end of the file".into()
-            } else {
-                "no fmt chunk before the end of the file".into()
-            }));
+        if pos + 8 > avail {
+            if beyond(pos + 8) {
+                return Err(Error::TruncatedWav(if fmt.is_some() {
+                    "no data chunk before the end of the file".into()
+                } else {
+                    "no fmt chunk before the end of the file".into()
+                }));
+            }
+            return Ok(Scan::NeedBytes(pos + 8));
         }
         let id = &bytes[pos..pos + 4];
+        if let Some((prev, size)) = &odd {
+            let shifted = &bytes[pos - 1..pos + 3];
+            if plausible_id(shifted) && (!plausible_id(id) || shifted == b"data") {
+                return Err(Error::NotWav(format!(
+                    "the '{prev}' chunk has an odd size ({size} bytes) but is not followed by the pad byte RIFF requires (the next chunk starts one byte early)"
+                )));
+            }
+        }
+        if !plausible_id(id) {
+            return Err(Error::NotWav(format!(
+                "bytes {pos}..{} should be a chunk id but are '{}' (chunk ids are text): the file is damaged or not a WAV",
+                pos + 4,
+                fourcc(id)
+            )));
+        }
         let size = le32(bytes, pos + 4) as usize;
         let body = pos + 8;
         if id == b"data" {
-            let Some(fmt) = fmt else {
+            let Some(format) = fmt else {
                 return Err(Error::NotWav("data chunk before the fmt chunk".into()));
             };
-            if body + size > bytes.len() {
+            if beyond(body + size) {
                 return Err(Error::TruncatedWav(format!(
-                    "data chunk declares {size} bytes but only {} follow",
-                    bytes.len() - body
+                    "the data chunk declares {size} bytes but only {} follow",
+                    total.unwrap_or(0).saturating_sub(body as u64)
                 )));
             }
-            return Ok(Layout {
-                fmt,
-                data: (body, size),
-            });
-        }
-        if id == b"fmt " && body + size <= bytes.len() {
-            fmt = Some((pos, 8 + size));
+            let frame = format.channels as usize * 2;
+            if !size.is_multiple_of(frame) {
+                return Err(Error::TruncatedWav(format!(
+                    "the data chunk of {size} bytes is not a whole number of {frame}-byte frames"
+                )));
+            }
+            return Ok(Scan::Found(Layout {
+                format,
+                data_start: body,
+                data_len: size,
+            }));
         }
         let next = body + size + (size & 1);
-        if next > bytes.len() {
+        if beyond(body + size) {
             return Err(Error::TruncatedWav(format!(
-                "chunk '{}' declares {size} bytes but the file ends first",
-                String::from_utf8_lossy(id)
+                "the '{}' chunk declares {size} bytes but the file ends {} bytes after its start",
+                fourcc(id),
+                total.unwrap_or(0).saturating_sub(body as u64)
+            )));
+        }
+        if id == b"fmt " {
+            if body + size > avail {
+                return Ok(Scan::NeedBytes(body + size));
+            }
+            fmt = Some(check_fmt(&bytes[body..body + size])?);
+        }
+        odd = (size & 1 == 1).then(|| (fourcc(id), size));
+        if beyond(next) {
+            // an odd chunk at the very end without its pad byte
+            return Err(Error::TruncatedWav(format!(
+                "the '{}' chunk has an odd size ({size} bytes) and the file ends before its pad byte",
+                fourcc(id)
             )));
         }
         pos = next;
@@ -167,72 +349,30 @@ fn find_chunks(bytes: &[u8]) -> Result<Layout, Error> {
 /// Parses a WAV file. Only 16-bit integer PCM is accepted (any channel count); everything
 /// else is refused with a message saying what the file is.
 pub fn parse_wav(bytes: &[u8]) -> Result<Wav, Error> {
-    let layout = find_chunks(bytes)?;
-    let (start, len) = layout.data;
-    // hound reads the format from a normalised header: RIFF, the file's own fmt chunk, and
-    // the data chunk header (hound does not skip the pad byte of odd-sized chunks).
-    let mut header = Vec::with_capacity(20 + layout.fmt.1 + 8);
-    header.extend_from_slice(b"RIFF\0\0\0\0WAVE");
-    header.extend_from_slice(&bytes[layout.fmt.0..layout.fmt.0 + layout.fmt.1]);
-    header.extend_from_slice(&bytes[start - 8..start]);
-    let riff_len = (header.len() - 8 + len) as u32;
-    header[4..8].copy_from_slice(&riff_len.to_le_bytes());
-    let reader = hound::WavReader::new(Cursor::new(header)).map_err(|e| match e {
-        hound::Error::Unsupported => Error::UnsupportedWav("format not supported by hound".into()),
-        hound::Error::FormatError(m) => Error::NotWav(m.to_string()),
-        hound::Error::IoError(e) => Error::TruncatedWav(e.to_string()),
-        other => Error::UnsupportedWav(other.to_string()),
-    })?;
-    let spec = reader.spec();
-    match (spec.sample_format, spec.bits_per_sample) {
-        (hound::SampleFormat::Int, 16) => {}
-        (hound::SampleFormat::Int, b) => {
-            return Err(Error::UnsupportedWav(format!(
-                "{b}-bit integer PCM; neurice codes 16-bit PCM (convert with e.g. `sox in.wav -b 16 out.wav`)"
-            )))
-        }
-        (hound::SampleFormat::Float, b) => {
-            return Err(Error::UnsupportedWav(format!(
-                "{b}-bit floating-point samples; neurice codes 16-bit integer PCM"
-            )))
-        }
-    }
-    let frame = spec.channels as usize * 2;
-    if spec.channels == 0 {
-        return Err(Error::UnsupportedWav("zero channels".into()));
-    }
-    if !len.is_multiple_of(frame) {
-        return Err(Error::TruncatedWav(format!(
-            "data chunk of {len} bytes is not a whole number of {frame}-byte frames"
-        )));
-    }
-    if reader.len() as usize != len / 2 {
-        return Err(Error::NotWav(format!(
-            "hound counts {} samples, the data chunk holds {}",
-            reader.len(),
-            len / 2
-        )));
-    }
+    let layout = match scan(bytes, Some(bytes.len() as u64))? {
+        Scan::Found(l) => l,
+        Scan::NeedBytes(n) => unreachable!("scan needs {n} of {} bytes", bytes.len()),
+    };
+    let (start, len) = (layout.data_start, layout.data_len);
     let samples = bytes[start..start + len]
         .chunks_exact(2)
         .map(|c| i16::from_le_bytes([c[0], c[1]]))
         .collect();
     Ok(Wav {
-        channels: spec.channels,
-        sample_rate: spec.sample_rate,
+        channels: layout.format.channels,
+        sample_rate: layout.format.sample_rate,
         samples,
         prefix: bytes[..start].to_vec(),
         suffix: bytes[start + len..].to_vec(),
     })
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn canonical_header_is_what_hound_writes() {
-        let mut buf = Cursor::new(Vec::new());
+        let mut buf = std::io::Cursor::new(Vec::new());
         let spec = hound::WavSpec {
             channels: 1,
             sample_rate: 19531,

@@ -3,7 +3,7 @@
 //! Every positive test goes through one helper, [`roundtrip`]; every negative test asserts the
 //! error kind, so a panic or a silently wrong decode fails.
 
-use neurice_model::{compress_wav, decompress, grid, Error, Mode};
+use neurice_model::{compress_wav, decompress, grid, wav, Error, Mode};
 use neurice_testkit::{hound_wav as wav_with, pcm16};
 use proptest::prelude::*;
 
@@ -164,6 +164,135 @@ fn other_sample_formats_are_refused_clearly() {
     let wav = wav_with(spec, |w| w.write_sample(0.5f32).unwrap());
     let err = compress_wav(&wav).unwrap_err();
     assert!(err.to_string().contains("floating-point"), "{err}");
+}
+
+/// Hostile or careless WAV headers (issue 15): each is refused with a message in the user's
+/// terms, not the parser's, and before the samples are read ([`wav::scan`] on the header alone
+/// already refuses it).
+#[test]
+fn hostile_wav_headers_are_described_in_the_users_terms() {
+    let base = pcm16(1, &grid_signal(500, 3)); // canonical 44-byte header, 1000 data bytes
+    let edit = |at: usize, v: &[u8]| {
+        let mut w = base.clone();
+        w[at..at + v.len()].copy_from_slice(v);
+        w
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "65535 channels",
+            edit(22, &65535u16.to_le_bytes()),
+            "declares 65535 channel(s) of 16-bit samples, which take 131070 bytes per frame, but a block align of 2 bytes",
+        ),
+        (
+            "inconsistent block align",
+            edit(32, &4u16.to_le_bytes()),
+            "1 channel(s) of 16-bit samples, which take 2 bytes per frame, but a block align of 4 bytes",
+        ),
+        (
+            "format tag 0",
+            edit(20, &0u16.to_le_bytes()),
+            "format tag 0x0000",
+        ),
+        ("0 channels", edit(22, &0u16.to_le_bytes()), "declares 0 channels"),
+        ("a-law", edit(20, &6u16.to_le_bytes()), "A-law"),
+    ];
+    for (what, wav, want) in cases {
+        let e = compress_wav(&wav).expect_err(what).to_string();
+        assert!(e.contains(want), "{what}: {e}");
+        assert!(!e.contains("hound"), "{what}: {e}");
+        // the header alone is enough to refuse it
+        assert!(
+            wav::scan(&wav[..44], Some(wav.len() as u64)).is_err(),
+            "{what}"
+        );
+    }
+    // an odd-sized chunk without its pad byte before the data chunk
+    let mut odd = base[..36].to_vec();
+    odd.extend_from_slice(b"LIST\x05\x00\x00\x00hello");
+    odd.extend_from_slice(&base[36..]);
+    let e = compress_wav(&odd).unwrap_err().to_string();
+    assert!(
+        e.contains("'LIST' chunk has an odd size (5 bytes)") && e.contains("pad byte"),
+        "{e}"
+    );
+    // a chunk id that is not text is shown escaped, not as replacement characters
+    let mut junk = base[..36].to_vec();
+    junk.extend_from_slice(b"\x8f\x01ab\xff\xff\xff\x7f");
+    let e = compress_wav(&junk).unwrap_err().to_string();
+    assert!(e.contains("'\\x8f\\x01ab'"), "{e}");
+    assert!(!e.contains('\u{fffd}'), "{e}");
+}
+
+/// A 2 GB file that is not a WAV is refused from its first 12 bytes, and one whose data chunk
+/// declares more bytes than the file holds is refused from its header.
+#[test]
+fn scan_refuses_from_the_header_alone() {
+    let big = Some(2_000_000_000u64);
+    expect_err(
+        wav::scan(&[0u8; 12], big),
+        |e| matches!(e, Error::NotWav(_)),
+        "zeros",
+    );
+    assert_eq!(wav::scan(b"RIFF", big).unwrap(), wav::Scan::NeedBytes(12));
+    let base = pcm16(1, &grid_signal(500, 3));
+    let mut huge = base[..44].to_vec();
+    huge[40..44].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    expect_err(
+        wav::scan(&huge, Some(1_000_000)),
+        |e| matches!(e, Error::TruncatedWav(_)),
+        "data larger than the file",
+    );
+    match wav::scan(&base[..44], Some(base.len() as u64)).unwrap() {
+        wav::Scan::Found(l) => assert_eq!((l.data_start, l.data_len), (44, 1000)),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// `read_header` (what `neurice info` prints) refuses every header `decompress` refuses.
+#[test]
+fn read_header_validates_as_the_decoder_does() {
+    use neurice_model::container::{check_header, read_header};
+    let wav = pcm16(1, &grid_signal(20, 3));
+    let (nrc, _) = compress_wav(&wav).unwrap();
+    let reseal = |mut b: Vec<u8>| {
+        b.truncate(b.len() - 4);
+        let crc = crc32fast::hash(&b);
+        b.extend_from_slice(&crc.to_le_bytes());
+        b
+    };
+    let edit = |at: usize, v: &[u8]| {
+        let mut b = nrc.clone();
+        b[at..at + v.len()].copy_from_slice(v);
+        reseal(b)
+    };
+    let mut huge = nrc.clone();
+    huge[11..13].copy_from_slice(&65535u16.to_le_bytes());
+    huge[17..21].copy_from_slice(&u32::MAX.to_le_bytes());
+    let cases = [
+        (
+            "65535 channels x 2^32-1 frames",
+            reseal(huge),
+            "too many samples",
+        ),
+        ("0 channels", edit(11, &0u16.to_le_bytes()), "zero channels"),
+        ("sample_bits 17 in grid mode", edit(6, &[17]), "sample_bits"),
+        ("unknown flags", edit(5, &[0x81]), "unknown flags"),
+        (
+            "a payload longer than the stream",
+            edit(29, &[0xFF]),
+            "payload",
+        ),
+    ];
+    for (what, b, want) in cases {
+        let d = decompress(&b).expect_err(what).to_string();
+        let h = read_header(&b).expect_err(what).to_string();
+        assert_eq!(h, d, "{what}");
+        assert!(h.contains(want), "{what}: {h}");
+    }
+    assert_eq!(
+        read_header(&nrc).unwrap(),
+        check_header(&nrc[..25]).unwrap()
+    );
 }
 
 #[test]

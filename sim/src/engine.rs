@@ -245,6 +245,9 @@ pub fn run(
         }
     };
     let seconds = t0.elapsed().as_secs_f64();
+    if reports.iter().all(|r| r.samples == 0) {
+        bail!("the simulation compared no samples (empty recordings?): nothing was verified");
+    }
     let sum = |f: fn(&SimReport) -> u64| reports.iter().map(f).sum::<u64>();
     let words = sum(|r| r.words);
     let total: u64 = stims.iter().map(|s| s.samples.len() as u64).sum();
