@@ -11,6 +11,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use neurice_model::Coder;
+
 use crate::files::{collect_wavs, default_data_dir, ensure_distinct, read_input, write_output};
 
 #[derive(Args)]
@@ -25,6 +27,10 @@ pub struct CompressArgs {
     /// Print the statistics as JSON.
     #[arg(long)]
     json: bool,
+    /// Coder: `lite` (v1: delta + half-step Golomb, container version 1) or `max` (v2: LMS +
+    /// context-adaptive range coder, container version 2).
+    #[arg(long, default_value_t = Coder::Lite)]
+    coder: Coder,
 }
 
 #[derive(Args)]
@@ -48,6 +54,9 @@ pub struct EvalArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Coder to evaluate: `lite` (v1) or `max` (v2).
+    #[arg(long, default_value_t = Coder::Lite)]
+    coder: Coder,
 }
 
 #[derive(Args)]
@@ -67,19 +76,20 @@ pub fn compress(a: CompressArgs) -> Result<ExitCode> {
         );
     }
     let wav = read_input(&a.input)?;
-    let (nrc, stats) =
-        neurice_model::compress_wav(&wav).with_context(|| format!("{}", a.input.display()))?;
+    let (nrc, stats) = neurice_model::compress_wav_with(&wav, a.coder)
+        .with_context(|| format!("{}", a.input.display()))?;
     write_output(&a.output, &nrc, a.force)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&stats)?);
     } else {
         println!(
-            "{} -> {}: {} -> {} bytes, ratio {:.4} ({:?}, {} channel(s), {} samples)",
+            "{} -> {}: {} -> {} bytes, ratio {:.4} (coder {}, {:?}, {} channel(s), {} samples)",
             a.input.display(),
             a.output.display(),
             stats.wav_bytes,
             stats.nrc_bytes,
             stats.wav_bytes as f64 / stats.nrc_bytes as f64,
+            stats.coder,
             stats.mode,
             stats.channels,
             stats.samples
@@ -109,9 +119,12 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
     #[derive(Serialize)]
     struct Info {
         version: u8,
+        coder: Coder,
         mode: &'static str,
         canonical_wav_header: bool,
         params: neurice_model::CodecParams,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        v2_params: Option<neurice_model::v2::V2Params>,
         channels: u16,
         sample_rate: u32,
         frames: u32,
@@ -119,7 +132,8 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
         bytes: usize,
     }
     let info = Info {
-        version: neurice_model::container::VERSION,
+        version: h.version,
+        coder: h.coder,
         mode: if h.flags & neurice_model::container::FLAG_RAW16 != 0 {
             "raw16"
         } else {
@@ -127,6 +141,7 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
         },
         canonical_wav_header: h.flags & neurice_model::container::FLAG_CANONICAL != 0,
         params: h.params,
+        v2_params: h.v2,
         channels: h.channels,
         sample_rate: h.sample_rate,
         frames: h.frames,
@@ -137,15 +152,17 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&info)?);
     } else {
         println!(
-            "{}: neurice v{} {} stream, {} channel(s) x {} frames at {} Hz, {} bytes\n  params {:?}\n  WAV header {}, original CRC-32 {}",
+            "{}: neurice container v{} (coder {}) {} stream, {} channel(s) x {} frames at {} Hz, {} bytes\n  params {:?}{}\n  WAV header {}, original CRC-32 {}",
             a.input.display(),
             info.version,
+            info.coder,
             info.mode,
             info.channels,
             info.frames,
             info.sample_rate,
             info.bytes,
             info.params,
+            info.v2_params.map(|p| format!("\n  v2 params {p:?}")).unwrap_or_default(),
             if info.canonical_wav_header { "canonical (regenerated)" } else { "stored verbatim" },
             info.wav_crc32
         );
@@ -170,6 +187,8 @@ pub struct FileResult {
 /// The whole `eval` run; the fields the issue names come first.
 #[derive(Clone, Debug, Serialize)]
 pub struct EvalReport {
+    /// The coder evaluated.
+    pub coder: Coder,
     pub files: usize,
     pub original_bytes: u64,
     pub compressed_bytes: u64,
@@ -186,7 +205,7 @@ pub struct EvalReport {
 }
 
 /// Compresses, decompresses and compares one file.
-fn eval_one(path: &Path) -> FileResult {
+fn eval_one(path: &Path, coder: Coder) -> FileResult {
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -205,7 +224,7 @@ fn eval_one(path: &Path) -> FileResult {
         Ok(b) => b,
         Err(e) => return fail(0, format!("cannot read: {e}")),
     };
-    let (nrc, stats) = match neurice_model::compress_wav(&wav) {
+    let (nrc, stats) = match neurice_model::compress_wav_with(&wav, coder) {
         Ok(x) => x,
         Err(e) => return fail(wav.len() as u64, format!("compress: {e}")),
     };
@@ -226,7 +245,12 @@ fn eval_one(path: &Path) -> FileResult {
 }
 
 /// Runs the challenge-style evaluation on a set of files.
-pub fn run_eval(files: &[PathBuf], threads: Option<usize>, progress: bool) -> Result<EvalReport> {
+pub fn run_eval(
+    files: &[PathBuf],
+    threads: Option<usize>,
+    progress: bool,
+    coder: Coder,
+) -> Result<EvalReport> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()
@@ -249,7 +273,7 @@ pub fn run_eval(files: &[PathBuf], threads: Option<usize>, progress: bool) -> Re
         files
             .par_iter()
             .map(|f| {
-                let r = eval_one(f);
+                let r = eval_one(f, coder);
                 done_bytes.fetch_add(r.original_bytes, Ordering::Relaxed);
                 bar.inc(1);
                 r
@@ -271,6 +295,7 @@ pub fn run_eval(files: &[PathBuf], threads: Option<usize>, progress: bool) -> Re
     }
     let samples: u64 = s_histogram.iter().sum();
     Ok(EvalReport {
+        coder,
         files: per_file.len(),
         original_bytes,
         compressed_bytes,
@@ -305,7 +330,7 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
         a.inputs.clone()
     };
     let files = collect_wavs(&inputs)?;
-    let report = run_eval(&files, a.threads, !a.json)?;
+    let report = run_eval(&files, a.threads, !a.json, a.coder)?;
     if a.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -313,7 +338,8 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
             eprintln!("FAILED {}: {}", r.file, r.error.as_deref().unwrap_or("?"));
         }
         println!(
-            "{} files, {} -> {} bytes, ratio {:.4} ({:.3} bits/sample), lossless: {}, {:.2} s on {} threads ({:.1} M samples/s encode+decode+compare)",
+            "coder {}: {} files, {} -> {} bytes, ratio {:.4} ({:.3} bits/sample), lossless: {}, {:.2} s on {} threads ({:.1} M samples/s encode+decode+compare)",
+            report.coder,
             report.files,
             report.original_bytes,
             report.compressed_bytes,

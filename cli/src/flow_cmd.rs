@@ -132,7 +132,7 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
     let eval = if synthetic {
         None
     } else {
-        let e = run_eval(&files, None, !quiet)?;
+        let e = run_eval(&files, None, !quiet, neurice_model::Coder::Lite)?;
         if !e.lossless {
             bail!("golden-model eval: {} file(s) did not round-trip", e.failed);
         }

@@ -1,14 +1,18 @@
 //! The `.nrc` container: header, exceptions, payload and checksum. Byte layout in FORMAT.md.
 
 use crate::coder::{decode_all, encode_all};
+use crate::v2::{self, V2Params};
+use crate::Coder;
 use crate::grid::{grid_index, grid_value, nearest_index};
 use crate::wav::{canonical_header, parse_wav, Wav};
 use crate::{CodecParams, Error};
 
 /// File signature.
 pub const MAGIC: [u8; 4] = *b"NRIC";
-/// The container version this build writes and reads.
+/// The container version of coder v1 (`lite`); this build writes and reads it unchanged.
 pub const VERSION: u8 = 1;
+/// The container version of coder v2 (`max`): parameters of v2, payload in blocks.
+pub const VERSION_V2: u8 = 2;
 /// Flag: the WAV header is canonical and regenerated, not stored.
 pub const FLAG_CANONICAL: u8 = 1 << 0;
 /// Flag: raw mode (16-bit samples) instead of grid mode (10-bit indices).
@@ -28,6 +32,8 @@ pub enum Mode {
 /// What compressing one file produced, beyond the bytes.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct CompressStats {
+    /// The coder that produced the stream.
+    pub coder: Coder,
     pub mode: Mode,
     pub channels: u16,
     pub samples: u64,
@@ -88,8 +94,21 @@ pub fn to_grid(samples: &[i16]) -> (Vec<u32>, Vec<(u32, i16)>) {
     (idx, exceptions)
 }
 
-/// Compresses a WAV file's bytes into a `.nrc` stream.
+/// Compresses a WAV file's bytes into a `.nrc` stream with coder v1 (`lite`, container version 1).
 pub fn compress_wav(wav_bytes: &[u8]) -> Result<(Vec<u8>, CompressStats), Error> {
+    compress_wav_with(wav_bytes, Coder::Lite)
+}
+
+/// Compresses a WAV file's bytes into a `.nrc` stream with the chosen coder (its default
+/// parameters: [`CodecParams::HARDWARE`] / [`V2Params::HARDWARE`]).
+pub fn compress_wav_with(wav_bytes: &[u8], coder: Coder) -> Result<(Vec<u8>, CompressStats), Error> {
+    match coder {
+        Coder::Lite => compress_v1(wav_bytes),
+        Coder::Max => compress_v2(wav_bytes, &V2Params::HARDWARE),
+    }
+}
+
+fn compress_v1(wav_bytes: &[u8]) -> Result<(Vec<u8>, CompressStats), Error> {
     let wav = parse_wav(wav_bytes)?;
     let channels = wav.channels as usize;
     let (grid, exceptions) = to_grid(&wav.samples);
@@ -145,6 +164,7 @@ pub fn compress_wav(wav_bytes: &[u8]) -> Result<(Vec<u8>, CompressStats), Error>
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     let stats = CompressStats {
+        coder: Coder::Lite,
         mode,
         channels: wav.channels,
         samples: wav.samples.len() as u64,
@@ -193,8 +213,15 @@ impl<'a> Reader<'a> {
 /// The header of a `.nrc` stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
+    /// Container version (1: coder v1 `lite`; 2: coder v2 `max`).
+    pub version: u8,
+    /// The coder of the payload.
+    pub coder: Coder,
     pub flags: u8,
+    /// v1's parameters, or the Golomb side of v2's.
     pub params: CodecParams,
+    /// v2's parameters (version 2 only).
+    pub v2: Option<V2Params>,
     pub channels: u16,
     pub sample_rate: u32,
     pub frames: u32,
@@ -213,10 +240,10 @@ fn verified_body(nrc: &[u8]) -> Result<&[u8], Error> {
     if nrc.len() < 5 {
         return Err(Error::Corrupt("stream ends before the version".into()));
     }
-    if nrc[4] != VERSION {
+    if nrc[4] != VERSION && nrc[4] != VERSION_V2 {
         return Err(Error::UnsupportedVersion {
             found: nrc[4],
-            supported: VERSION,
+            supported: VERSION_V2,
         });
     }
     if nrc.len() < 9 {
@@ -236,6 +263,9 @@ fn verified_body(nrc: &[u8]) -> Result<&[u8], Error> {
 /// Decompresses a `.nrc` stream back to the original WAV file's bytes, byte for byte.
 pub fn decompress(nrc: &[u8]) -> Result<Vec<u8>, Error> {
     let body = verified_body(nrc)?;
+    if body[4] == VERSION_V2 {
+        return decompress_v2(body);
+    }
     let mut r = Reader { b: body, pos: 5 };
     let flags = r.u8("flags")?;
     if flags & !KNOWN_FLAGS != 0 {
@@ -330,6 +360,18 @@ pub fn decompress(nrc: &[u8]) -> Result<Vec<u8>, Error> {
     for (pos, v) in exceptions {
         samples[pos as usize] = v;
     }
+    rebuild_wav(channels, sample_rate, samples, prefix, suffix, wav_crc)
+}
+
+/// Builds the WAV from decoded samples and checks it against the stored CRC and header.
+fn rebuild_wav(
+    channels: u16,
+    sample_rate: u32,
+    samples: Vec<i16>,
+    prefix: Vec<u8>,
+    suffix: Vec<u8>,
+    wav_crc: u32,
+) -> Result<Vec<u8>, Error> {
     let wav = Wav {
         channels,
         sample_rate,
@@ -370,24 +412,298 @@ pub fn decompress(nrc: &[u8]) -> Result<Vec<u8>, Error> {
 /// Reads only the header (after verifying the checksum).
 pub fn read_header(nrc: &[u8]) -> Result<Header, Error> {
     let body = verified_body(nrc)?;
+    let version = body[4];
     let mut r = Reader { b: body, pos: 5 };
     let flags = r.u8("flags")?;
-    let mut pv = [0u32; 5];
-    for v in pv.iter_mut() {
-        *v = r.u8("parameters")? as u32;
-    }
+    let (params, v2) = if version == VERSION_V2 {
+        let p = read_v2_params(&mut r)?;
+        (p.golomb, Some(p))
+    } else {
+        (read_v1_params(&mut r)?, None)
+    };
     Ok(Header {
+        version,
+        coder: if v2.is_some() { Coder::Max } else { Coder::Lite },
         flags,
-        params: CodecParams {
-            sample_bits: pv[0],
-            qmax: pv[1],
-            window_log2: pv[2],
-            thr_num: pv[3],
-            thr_shift: pv[4],
-        },
+        params,
+        v2,
         channels: r.u16("header")?,
         sample_rate: r.u32("header")?,
         frames: r.u32("header")?,
         wav_crc: r.u32("header")?,
     })
+}
+
+fn read_v1_params(r: &mut Reader) -> Result<CodecParams, Error> {
+    let mut pv = [0u32; 5];
+    for v in pv.iter_mut() {
+        *v = r.u8("parameters")? as u32;
+    }
+    Ok(CodecParams {
+        sample_bits: pv[0],
+        qmax: pv[1],
+        window_log2: pv[2],
+        thr_num: pv[3],
+        thr_shift: pv[4],
+    })
+}
+
+/// v2's parameter block (FORMAT.md §7.7), not yet validated.
+fn read_v2_params(r: &mut Reader) -> Result<V2Params, Error> {
+    let golomb = read_v1_params(r)?;
+    let mut b = [0u32; 6];
+    for v in b.iter_mut() {
+        *v = r.u8("parameters")? as u32;
+    }
+    let taps = b[0];
+    if taps as usize > v2::MAX_TAPS {
+        return Err(Error::Corrupt(format!(
+            "{taps} LMS taps (at most {})",
+            v2::MAX_TAPS
+        )));
+    }
+    let mut steps = [0u8; v2::MAX_TAPS];
+    for st in steps.iter_mut().take(taps as usize) {
+        *st = r.u8("parameters")?;
+    }
+    let mut init_weights = [0i16; v2::MAX_TAPS];
+    for w in init_weights.iter_mut().take(taps as usize) {
+        *w = r.u16("parameters")? as i16;
+    }
+    Ok(V2Params {
+        golomb,
+        taps,
+        weight_frac: b[1],
+        weight_bits: b[2],
+        delta_bits: b[3],
+        steps,
+        init_weights,
+        prob_shift: b[4],
+        prefix_contexts: b[5],
+        block_frames: r.u32("parameters")?,
+    })
+}
+
+fn write_v2_params(out: &mut Vec<u8>, p: &V2Params) {
+    let g = &p.golomb;
+    for v in [
+        g.sample_bits,
+        g.qmax,
+        g.window_log2,
+        g.thr_num,
+        g.thr_shift,
+        p.taps,
+        p.weight_frac,
+        p.weight_bits,
+        p.delta_bits,
+        p.prob_shift,
+        p.prefix_contexts,
+    ] {
+        out.push(v as u8);
+    }
+    out.extend_from_slice(&p.steps[..p.taps as usize]);
+    for w in &p.init_weights[..p.taps as usize] {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    out.extend_from_slice(&p.block_frames.to_le_bytes());
+}
+
+/// The raw-mode sample of coder v2: the 16-bit value in offset binary (`v XOR 0x8000`), so that
+/// the predictor sees a continuous scale.
+fn raw_v2(v: i16) -> u32 {
+    (v as u16 ^ 0x8000) as u32
+}
+
+/// Compresses with coder v2 into container version 2 (FORMAT.md §7.7).
+pub fn compress_v2(wav_bytes: &[u8], params: &V2Params) -> Result<(Vec<u8>, CompressStats), Error> {
+    let params = params.with_sample_bits(10);
+    params.validate()?;
+    let wav = parse_wav(wav_bytes)?;
+    let channels = wav.channels as usize;
+    let (grid, exceptions) = to_grid(&wav.samples);
+    let size = |blocks: &[v2::Block], exc: usize| -> u64 {
+        blocks.iter().map(|b| 12 + b.bytes.len() as u64).sum::<u64>() + 6 * exc as u64
+    };
+    let (mut blocks, mut stats) = v2::encode_all(&params, channels, &grid)?;
+    let mut best_params = params;
+    let mut exceptions = exceptions;
+    if !exceptions.is_empty() {
+        let raw_p = params.with_sample_bits(16);
+        let raw: Vec<u32> = wav.samples.iter().map(|&v| raw_v2(v)).collect();
+        let (rb, rs) = v2::encode_all(&raw_p, channels, &raw)?;
+        if size(&rb, 0) < size(&blocks, exceptions.len()) {
+            blocks = rb;
+            stats = rs;
+            best_params = raw_p;
+            exceptions = Vec::new();
+        }
+    }
+    let mode = if best_params.golomb.sample_bits == 16 {
+        Mode::Raw16
+    } else {
+        Mode::Grid10
+    };
+    let canonical = wav.is_canonical();
+    let payload: usize = blocks.iter().map(|b| b.bytes.len() + 12).sum();
+    let mut out = Vec::with_capacity(96 + payload + 6 * exceptions.len());
+    out.extend_from_slice(&MAGIC);
+    out.push(VERSION_V2);
+    out.push(
+        if canonical { FLAG_CANONICAL } else { 0 }
+            | if mode == Mode::Raw16 { FLAG_RAW16 } else { 0 },
+    );
+    write_v2_params(&mut out, &best_params);
+    out.extend_from_slice(&wav.channels.to_le_bytes());
+    out.extend_from_slice(&wav.sample_rate.to_le_bytes());
+    out.extend_from_slice(&(wav.frames() as u32).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(wav_bytes).to_le_bytes());
+    if !canonical {
+        for part in [&wav.prefix, &wav.suffix] {
+            out.extend_from_slice(&(part.len() as u32).to_le_bytes());
+            out.extend_from_slice(part);
+        }
+    }
+    out.extend_from_slice(&(exceptions.len() as u32).to_le_bytes());
+    for (pos, v) in &exceptions {
+        out.extend_from_slice(&pos.to_le_bytes());
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&(blocks.len() as u32).to_le_bytes());
+    for b in &blocks {
+        out.extend_from_slice(&b.frames.to_le_bytes());
+        out.extend_from_slice(&(b.bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(&b.bytes).to_le_bytes());
+        out.extend_from_slice(&b.bytes);
+    }
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    let stats = CompressStats {
+        coder: Coder::Max,
+        mode,
+        channels: wav.channels,
+        samples: wav.samples.len() as u64,
+        wav_bytes: wav_bytes.len() as u64,
+        nrc_bytes: out.len() as u64,
+        payload_bits: 8 * blocks.iter().map(|b| b.bytes.len() as u64).sum::<u64>(),
+        exceptions: exceptions.len() as u64,
+        escapes: stats.escapes,
+        s_histogram: stats.s_histogram,
+    };
+    Ok((out, stats))
+}
+
+/// Decodes a version-2 body (checksum already verified).
+fn decompress_v2(body: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut r = Reader { b: body, pos: 5 };
+    let flags = r.u8("flags")?;
+    if flags & !KNOWN_FLAGS != 0 {
+        return Err(Error::Corrupt(format!("unknown flags {flags:#04x}")));
+    }
+    let params = read_v2_params(&mut r)?;
+    params
+        .validate()
+        .map_err(|e| Error::Corrupt(e.to_string()))?;
+    let raw = flags & FLAG_RAW16 != 0;
+    if params.golomb.sample_bits != if raw { 16 } else { 10 } {
+        return Err(Error::Corrupt(format!(
+            "sample_bits {} does not match the mode",
+            params.golomb.sample_bits
+        )));
+    }
+    let channels = r.u16("header")?;
+    let sample_rate = r.u32("header")?;
+    let frames = r.u32("header")?;
+    let wav_crc = r.u32("header")?;
+    if channels == 0 {
+        return Err(Error::Corrupt("zero channels".into()));
+    }
+    let count = frames as u64 * channels as u64;
+    if count * 2 > u32::MAX as u64 {
+        return Err(Error::Corrupt("sample count too large for a WAV".into()));
+    }
+    let count = count as usize;
+    let (prefix, suffix) = if flags & FLAG_CANONICAL != 0 {
+        (
+            canonical_header(channels, sample_rate, count as u32 * 2).to_vec(),
+            Vec::new(),
+        )
+    } else {
+        let n = r.u32("stored WAV header")? as usize;
+        let prefix = r.take(n, "stored WAV header")?.to_vec();
+        let n = r.u32("stored WAV trailer")? as usize;
+        (prefix, r.take(n, "stored WAV trailer")?.to_vec())
+    };
+    let n_exc = r.u32("exception count")? as usize;
+    if raw && n_exc != 0 {
+        return Err(Error::Corrupt("exceptions in raw mode".into()));
+    }
+    if n_exc as u64 * 6 > (body.len() - r.pos) as u64 {
+        return Err(Error::Corrupt(format!(
+            "{n_exc} exceptions do not fit in the rest of the stream"
+        )));
+    }
+    let mut exceptions = Vec::with_capacity(n_exc);
+    for _ in 0..n_exc {
+        let pos = r.u32("exceptions")?;
+        let v = r.u16("exceptions")? as i16;
+        if pos as usize >= count {
+            return Err(Error::Corrupt(format!(
+                "exception at sample {pos} beyond the end"
+            )));
+        }
+        exceptions.push((pos, v));
+    }
+    let n_blocks = r.u32("block count")? as usize;
+    if n_blocks as u64 * 16 > (body.len() - r.pos) as u64 {
+        return Err(Error::Corrupt(format!(
+            "{n_blocks} blocks do not fit in the rest of the stream"
+        )));
+    }
+    let mut blocks = Vec::with_capacity(n_blocks);
+    let mut total_frames = 0u64;
+    for i in 0..n_blocks {
+        let bf = r.u32("block header")?;
+        let len = r.u32("block header")? as usize;
+        let crc = r.u32("block header")?;
+        let data = r.take(len, "block")?;
+        if bf == 0 {
+            return Err(Error::Corrupt(format!("block {i} has no frames")));
+        }
+        if params.block_frames > 0
+            && (bf > params.block_frames || (i + 1 < n_blocks && bf != params.block_frames))
+        {
+            return Err(Error::Corrupt(format!(
+                "block {i} has {bf} frames, the stream's blocks have {}",
+                params.block_frames
+            )));
+        }
+        if crc32fast::hash(data) != crc {
+            return Err(Error::Corrupt(format!("block {i} fails its CRC-32")));
+        }
+        total_frames += bf as u64;
+        blocks.push((bf, data));
+    }
+    if r.pos != body.len() {
+        return Err(Error::Corrupt("bytes after the last block".into()));
+    }
+    if total_frames != frames as u64 {
+        return Err(Error::Corrupt(format!(
+            "blocks hold {total_frames} frames, the header says {frames}"
+        )));
+    }
+    if params.block_frames == 0 && n_blocks > 1 {
+        return Err(Error::Corrupt(
+            "several blocks in a single-block stream".into(),
+        ));
+    }
+    let values = v2::decode_all(&params, channels as usize, &blocks)?;
+    let mut samples: Vec<i16> = if raw {
+        values.iter().map(|&v| (v as u16 ^ 0x8000) as i16).collect()
+    } else {
+        values.iter().map(|&k| grid_value(k)).collect()
+    };
+    for (pos, v) in exceptions {
+        samples[pos as usize] = v;
+    }
+    rebuild_wav(channels, sample_rate, samples, prefix, suffix, wav_crc)
 }

@@ -8,18 +8,23 @@
 //!
 //! * [`coder`]: the datapath (what the hardware does), streaming [`Encoder`] and decoder.
 //! * [`container`]: the `.nrc` file (header, exceptions, payload, CRC-32), byte-exact WAV restore.
+//! * [`v2`]: coder v2 (`max`): sign-sign LMS + context-adaptive binary range coder; [`Coder`]
+//!   chooses between the two.
 //! * [`wav`], [`grid`]: WAV parsing (with `hound`) and the Neuralink 10-bit grid.
 //!
 //! The bitstream and container are specified in `golden-model/FORMAT.md`.
 
 pub mod coder;
+mod coder_kind;
 pub mod container;
 mod error;
 pub mod grid;
 mod params;
+pub mod v2;
 pub mod wav;
 
 pub use coder::{ChannelState, Code, Coded, Encoder};
-pub use container::{compress_wav, decompress, CompressStats, Mode};
+pub use coder_kind::Coder;
+pub use container::{compress_wav, compress_wav_with, decompress, CompressStats, Mode};
 pub use error::Error;
 pub use params::CodecParams;
