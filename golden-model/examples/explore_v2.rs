@@ -228,12 +228,20 @@ fn run(c: &Cfg, xs: &[u16], init: &[u16], counts: &mut Counts) -> u64 {
             for j in 0..qq.min(Q) {
                 let ci = ctx_prefix(s, j, c, pc);
                 counts[ci][1] += 1;
-                if c.dual > 0 { rc.bit2(&mut probs[ci], &mut probs2[ci], 1, c.dual, c.sh) } else { rc.bit(&mut probs[ci], 1, c.sh) }
+                if c.dual > 0 {
+                    rc.bit2(&mut probs[ci], &mut probs2[ci], 1, c.dual, c.sh)
+                } else {
+                    rc.bit(&mut probs[ci], 1, c.sh)
+                }
             }
             if q < Q {
                 let ci = ctx_prefix(s, q, c, pc);
                 counts[ci][0] += 1;
-                if c.dual > 0 { rc.bit2(&mut probs[ci], &mut probs2[ci], 0, c.dual, c.sh) } else { rc.bit(&mut probs[ci], 0, c.sh) }
+                if c.dual > 0 {
+                    rc.bit2(&mut probs[ci], &mut probs2[ci], 0, c.dual, c.sh)
+                } else {
+                    rc.bit(&mut probs[ci], 0, c.sh)
+                }
                 if k > 0 {
                     let low_bits = k - 1;
                     let top = r >> low_bits; // 0..1 (pow2) or 0..2 (half)
@@ -241,19 +249,31 @@ fn run(c: &Cfg, xs: &[u16], init: &[u16], counts: &mut Counts) -> u64 {
                         let b1 = (top != 0) as u32;
                         let ci = ctx_rem(s, 0);
                         counts[ci][b1 as usize] += 1;
-                        if c.dual > 0 { rc.bit2(&mut probs[ci], &mut probs2[ci], b1, c.dual, c.sh) } else { rc.bit(&mut probs[ci], b1, c.sh) }
+                        if c.dual > 0 {
+                            rc.bit2(&mut probs[ci], &mut probs2[ci], b1, c.dual, c.sh)
+                        } else {
+                            rc.bit(&mut probs[ci], b1, c.sh)
+                        }
                         if half && b1 == 1 {
                             let b2 = (top == 2) as u32;
                             let ci = ctx_rem(s, 1);
                             counts[ci][b2 as usize] += 1;
-                            if c.dual > 0 { rc.bit2(&mut probs[ci], &mut probs2[ci], b2, c.dual, c.sh) } else { rc.bit(&mut probs[ci], b2, c.sh) }
+                            if c.dual > 0 {
+                                rc.bit2(&mut probs[ci], &mut probs2[ci], b2, c.dual, c.sh)
+                            } else {
+                                rc.bit(&mut probs[ci], b2, c.sh)
+                            }
                         }
                         let rest = r & ((1 << low_bits) - 1);
                         if c.rem_bins >= 2 && low_bits >= 1 {
                             let b3 = rest >> (low_bits - 1);
                             let ci = ctx_rem(s, 2 + top.min(2));
                             counts[ci][b3 as usize] += 1;
-                            if c.dual > 0 { rc.bit2(&mut probs[ci], &mut probs2[ci], b3, c.dual, c.sh) } else { rc.bit(&mut probs[ci], b3, c.sh) }
+                            if c.dual > 0 {
+                                rc.bit2(&mut probs[ci], &mut probs2[ci], b3, c.dual, c.sh)
+                            } else {
+                                rc.bit(&mut probs[ci], b3, c.sh)
+                            }
                             rc.bypass(rest & ((1 << (low_bits - 1)) - 1), low_bits - 1);
                         } else {
                             rc.bypass(rest, low_bits);
@@ -445,20 +465,152 @@ fn main() {
             trained: true,
             ..lms3
         },
-        Cfg { name: "X: 3-tap sh8 thr4", sh: 8, thr_num: 4, ..lms3 },
-        Cfg { name: "X: 3-tap sh8 thr4 w12 d9", sh: 8, thr_num: 4, wclamp: 2047, dclamp: 255, ..lms3 },
-        Cfg { name: "X: 3-tap sh8 thr4 w12 d9 jctx8", sh: 8, thr_num: 4, wclamp: 2047, dclamp: 255, jctx: 8, ..lms3 },
-        Cfg { name: "X: 3-tap sh8 thr4 w12 d9 steps 8,6,4", sh: 8, thr_num: 4, wclamp: 2047, dclamp: 255, steps: [8,6,4,0], ..lms3 },
-        Cfg { name: "X: 3-tap sh8 thr4 w12 d9 steps 4,3,2", sh: 8, thr_num: 4, wclamp: 2047, dclamp: 255, steps: [4,3,2,0], ..lms3 },
-        Cfg { name: "X: 4-tap sh8 thr4 wf10 w9 d7", sh: 8, thr_num: 4, wfrac: 10, wclamp: 255, dclamp: 63, steps: [2,1,1,1], init: [-175,-100,-125,-100], ..lms4 },
-        Cfg { name: "X: 4-tap sh8 thr4 w12 d9 (over budget)", sh: 8, thr_num: 4, wclamp: 2047, dclamp: 255, ..lms4 },
-        Cfg { name: "X: 4-tap sh8 thr4 wf11 w10 d7", sh: 8, thr_num: 4, wfrac: 11, wclamp: 511, dclamp: 63, steps: [3,2,2,1], init: [-350,-200,-250,-200], ..lms4 },
-        Cfg { name: "Y: 4-tap base", sh: 8, thr_num: 4, wfrac: 10, wclamp: 255, dclamp: 63, steps: [2,1,1,1], init: [-175,-100,-125,-100], jctx: 8, ..lms4 },
-        Cfg { name: "Y: 4-tap sub", sub: true, sh: 8, thr_num: 4, wfrac: 10, wclamp: 255, dclamp: 63, steps: [2,1,1,1], init: [-175,-100,-125,-100], jctx: 8, ..lms4 },
-        Cfg { name: "Y: 4-tap dual 5/8", dual: 5, sh: 8, thr_num: 4, wfrac: 10, wclamp: 255, dclamp: 63, steps: [2,1,1,1], init: [-175,-100,-125,-100], jctx: 8, ..lms4 },
-        Cfg { name: "Y: 4-tap dual 4/7", dual: 4, sh: 7, thr_num: 4, wfrac: 10, wclamp: 255, dclamp: 63, steps: [2,1,1,1], init: [-175,-100,-125,-100], jctx: 8, ..lms4 },
-        Cfg { name: "Y: 4-tap thr3", sh: 8, thr_num: 3, wfrac: 10, wclamp: 255, dclamp: 63, steps: [2,1,1,1], init: [-175,-100,-125,-100], jctx: 8, ..lms4 },
-        Cfg { name: "Y: 4-tap sh9", sh: 9, thr_num: 4, wfrac: 10, wclamp: 255, dclamp: 63, steps: [2,1,1,1], init: [-175,-100,-125,-100], jctx: 8, ..lms4 },
+        Cfg {
+            name: "X: 3-tap sh8 thr4",
+            sh: 8,
+            thr_num: 4,
+            ..lms3
+        },
+        Cfg {
+            name: "X: 3-tap sh8 thr4 w12 d9",
+            sh: 8,
+            thr_num: 4,
+            wclamp: 2047,
+            dclamp: 255,
+            ..lms3
+        },
+        Cfg {
+            name: "X: 3-tap sh8 thr4 w12 d9 jctx8",
+            sh: 8,
+            thr_num: 4,
+            wclamp: 2047,
+            dclamp: 255,
+            jctx: 8,
+            ..lms3
+        },
+        Cfg {
+            name: "X: 3-tap sh8 thr4 w12 d9 steps 8,6,4",
+            sh: 8,
+            thr_num: 4,
+            wclamp: 2047,
+            dclamp: 255,
+            steps: [8, 6, 4, 0],
+            ..lms3
+        },
+        Cfg {
+            name: "X: 3-tap sh8 thr4 w12 d9 steps 4,3,2",
+            sh: 8,
+            thr_num: 4,
+            wclamp: 2047,
+            dclamp: 255,
+            steps: [4, 3, 2, 0],
+            ..lms3
+        },
+        Cfg {
+            name: "X: 4-tap sh8 thr4 wf10 w9 d7",
+            sh: 8,
+            thr_num: 4,
+            wfrac: 10,
+            wclamp: 255,
+            dclamp: 63,
+            steps: [2, 1, 1, 1],
+            init: [-175, -100, -125, -100],
+            ..lms4
+        },
+        Cfg {
+            name: "X: 4-tap sh8 thr4 w12 d9 (over budget)",
+            sh: 8,
+            thr_num: 4,
+            wclamp: 2047,
+            dclamp: 255,
+            ..lms4
+        },
+        Cfg {
+            name: "X: 4-tap sh8 thr4 wf11 w10 d7",
+            sh: 8,
+            thr_num: 4,
+            wfrac: 11,
+            wclamp: 511,
+            dclamp: 63,
+            steps: [3, 2, 2, 1],
+            init: [-350, -200, -250, -200],
+            ..lms4
+        },
+        Cfg {
+            name: "Y: 4-tap base",
+            sh: 8,
+            thr_num: 4,
+            wfrac: 10,
+            wclamp: 255,
+            dclamp: 63,
+            steps: [2, 1, 1, 1],
+            init: [-175, -100, -125, -100],
+            jctx: 8,
+            ..lms4
+        },
+        Cfg {
+            name: "Y: 4-tap sub",
+            sub: true,
+            sh: 8,
+            thr_num: 4,
+            wfrac: 10,
+            wclamp: 255,
+            dclamp: 63,
+            steps: [2, 1, 1, 1],
+            init: [-175, -100, -125, -100],
+            jctx: 8,
+            ..lms4
+        },
+        Cfg {
+            name: "Y: 4-tap dual 5/8",
+            dual: 5,
+            sh: 8,
+            thr_num: 4,
+            wfrac: 10,
+            wclamp: 255,
+            dclamp: 63,
+            steps: [2, 1, 1, 1],
+            init: [-175, -100, -125, -100],
+            jctx: 8,
+            ..lms4
+        },
+        Cfg {
+            name: "Y: 4-tap dual 4/7",
+            dual: 4,
+            sh: 7,
+            thr_num: 4,
+            wfrac: 10,
+            wclamp: 255,
+            dclamp: 63,
+            steps: [2, 1, 1, 1],
+            init: [-175, -100, -125, -100],
+            jctx: 8,
+            ..lms4
+        },
+        Cfg {
+            name: "Y: 4-tap thr3",
+            sh: 8,
+            thr_num: 3,
+            wfrac: 10,
+            wclamp: 255,
+            dclamp: 63,
+            steps: [2, 1, 1, 1],
+            init: [-175, -100, -125, -100],
+            jctx: 8,
+            ..lms4
+        },
+        Cfg {
+            name: "Y: 4-tap sh9",
+            sh: 9,
+            thr_num: 4,
+            wfrac: 10,
+            wclamp: 255,
+            dclamp: 63,
+            steps: [2, 1, 1, 1],
+            init: [-175, -100, -125, -100],
+            jctx: 8,
+            ..lms4
+        },
     ];
     if !which.is_empty() {
         variants.retain(|v| which.iter().any(|w| v.name.contains(w.as_str())));
@@ -487,6 +639,10 @@ fn main() {
             })
             .collect()
     };
+    if which.iter().any(|w| w == "lib") {
+        library_rows(&data);
+        return;
+    }
     println!("| variant | train | test | all | bits/sample |");
     println!("|---|---|---|---|---|");
     for c in &variants {
@@ -530,6 +686,111 @@ fn main() {
         println!(
             "| {} | {:.4} | {:.4} | {:.4} | {:.4} |",
             c.name, tr, te, al, bps
+        );
+    }
+}
+
+/// Rows measured with the library's own coder (`v2::encode_all`, block bytes only).
+fn library_rows(data: &[Vec<u16>]) {
+    use neurice_model::v2::{encode_all, V2Params};
+    let hw = V2Params::HARDWARE;
+    let mut rows: Vec<(String, V2Params)> = vec![("HARDWARE (chosen)".into(), hw)];
+    for bf in [1024u32, 4096, 16384, 65536] {
+        rows.push((
+            format!("HARDWARE, blocks of {bf} frames"),
+            V2Params {
+                block_frames: bf,
+                ..hw
+            },
+        ));
+    }
+    for taps in 0..4u32 {
+        let mut p = hw;
+        p.taps = taps;
+        for t in taps as usize..8 {
+            p.steps[t] = 0;
+            p.init_weights[t] = 0;
+        }
+        rows.push((format!("{taps} taps"), p));
+    }
+    rows.push((
+        "8 taps, weights 14 bits (2^-12), deltas 9 bits (UP5K)".into(),
+        V2Params {
+            taps: 8,
+            weight_frac: 12,
+            weight_bits: 14,
+            delta_bits: 9,
+            steps: [6, 4, 3, 2, 2, 1, 1, 1],
+            init_weights: [-700, -400, -500, -400, -400, -100, -250, -50],
+            ..hw
+        },
+    ));
+    rows.push((
+        "4 taps, weights 14 bits (2^-12), deltas 9 bits".into(),
+        V2Params {
+            weight_frac: 12,
+            weight_bits: 14,
+            delta_bits: 9,
+            steps: [6, 4, 3, 2, 0, 0, 0, 0],
+            init_weights: [-700, -400, -500, -400, 0, 0, 0, 0],
+            ..hw
+        },
+    ));
+    rows.push((
+        "prob_shift 7".into(),
+        V2Params {
+            prob_shift: 7,
+            ..hw
+        },
+    ));
+    rows.push((
+        "prefix_contexts 16".into(),
+        V2Params {
+            prefix_contexts: 16,
+            ..hw
+        },
+    ));
+    println!("| parameters | train | test | all | state bits | shared bits |");
+    println!("|---|---|---|---|---|---|");
+    for (name, p) in rows {
+        let sizes: Vec<(u64, u64)> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..2)
+                .map(|t| {
+                    sc.spawn(move || {
+                        (0..data.len())
+                            .filter(|i| i % 2 == t)
+                            .map(|i| {
+                                let xs: Vec<u32> = data[i].iter().map(|&v| v as u32).collect();
+                                let (blocks, _) = encode_all(&p, 1, &xs).unwrap();
+                                let b: u64 = blocks.iter().map(|b| b.bytes.len() as u64 + 12).sum();
+                                (b, xs.len() as u64)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let r: Vec<Vec<(u64, u64)>> = hs.into_iter().map(|h| h.join().unwrap()).collect();
+            let mut v = vec![(0, 0); data.len()];
+            for (t, rr) in r.into_iter().enumerate() {
+                for (j, x) in rr.into_iter().enumerate() {
+                    v[t + 2 * j] = x;
+                }
+            }
+            v
+        });
+        let ratio = |f: &dyn Fn(usize) -> bool| {
+            let (b, s) = (0..data.len())
+                .filter(|&i| f(i))
+                .fold((0, 0), |(a, b), i| (a + sizes[i].0, b + sizes[i].1));
+            2.0 * s as f64 / b as f64
+        };
+        println!(
+            "| {name} | {:.4} | {:.4} | {:.4} | {} | {} |",
+            ratio(&|i| i % 2 == 0),
+            ratio(&|i| i % 2 == 1),
+            ratio(&|_| true),
+            p.state_bits(),
+            p.shared_bits()
         );
     }
 }

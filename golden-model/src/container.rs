@@ -1,10 +1,10 @@
 //! The `.nrc` container: header, exceptions, payload and checksum. Byte layout in FORMAT.md.
 
 use crate::coder::{decode_all, encode_all};
-use crate::v2::{self, V2Params};
-use crate::Coder;
 use crate::grid::{grid_index, grid_value, nearest_index};
+use crate::v2::{self, V2Params};
 use crate::wav::{canonical_header, parse_wav, Wav};
+use crate::Coder;
 use crate::{CodecParams, Error};
 
 /// File signature.
@@ -101,7 +101,10 @@ pub fn compress_wav(wav_bytes: &[u8]) -> Result<(Vec<u8>, CompressStats), Error>
 
 /// Compresses a WAV file's bytes into a `.nrc` stream with the chosen coder (its default
 /// parameters: [`CodecParams::HARDWARE`] / [`V2Params::HARDWARE`]).
-pub fn compress_wav_with(wav_bytes: &[u8], coder: Coder) -> Result<(Vec<u8>, CompressStats), Error> {
+pub fn compress_wav_with(
+    wav_bytes: &[u8],
+    coder: Coder,
+) -> Result<(Vec<u8>, CompressStats), Error> {
     match coder {
         Coder::Lite => compress_v1(wav_bytes),
         Coder::Max => compress_v2(wav_bytes, &V2Params::HARDWARE),
@@ -423,7 +426,11 @@ pub fn read_header(nrc: &[u8]) -> Result<Header, Error> {
     };
     Ok(Header {
         version,
-        coder: if v2.is_some() { Coder::Max } else { Coder::Lite },
+        coder: if v2.is_some() {
+            Coder::Max
+        } else {
+            Coder::Lite
+        },
         flags,
         params,
         v2,
@@ -522,7 +529,11 @@ pub fn compress_v2(wav_bytes: &[u8], params: &V2Params) -> Result<(Vec<u8>, Comp
     let channels = wav.channels as usize;
     let (grid, exceptions) = to_grid(&wav.samples);
     let size = |blocks: &[v2::Block], exc: usize| -> u64 {
-        blocks.iter().map(|b| 12 + b.bytes.len() as u64).sum::<u64>() + 6 * exc as u64
+        blocks
+            .iter()
+            .map(|b| 12 + b.bytes.len() as u64)
+            .sum::<u64>()
+            + 6 * exc as u64
     };
     let (mut blocks, mut stats) = v2::encode_all(&params, channels, &grid)?;
     let mut best_params = params;

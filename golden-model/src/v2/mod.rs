@@ -18,6 +18,51 @@
 
 pub mod range;
 
+/// Runs `$body` with the const `$t` equal to the runtime tap count (0..=8), so the hot loops
+/// are unrolled for the parameter set in use.
+macro_rules! with_taps {
+    ($taps:expr, $t:ident => $body:expr) => {
+        match $taps {
+            0 => {
+                const $t: usize = 0;
+                $body
+            }
+            1 => {
+                const $t: usize = 1;
+                $body
+            }
+            2 => {
+                const $t: usize = 2;
+                $body
+            }
+            3 => {
+                const $t: usize = 3;
+                $body
+            }
+            4 => {
+                const $t: usize = 4;
+                $body
+            }
+            5 => {
+                const $t: usize = 5;
+                $body
+            }
+            6 => {
+                const $t: usize = 6;
+                $body
+            }
+            7 => {
+                const $t: usize = 7;
+                $body
+            }
+            _ => {
+                const $t: usize = 8;
+                $body
+            }
+        }
+    };
+}
+
 use serde::{Deserialize, Serialize};
 
 use crate::coder::{golomb_m, select_s, unzigzag, zigzag_error};
@@ -128,12 +173,20 @@ impl V2Params {
             ));
         }
         if !(2..=w + 1).contains(&self.delta_bits) {
-            return bad(format!("delta_bits {} not in 2..={}", self.delta_bits, w + 1));
+            return bad(format!(
+                "delta_bits {} not in 2..={}",
+                self.delta_bits,
+                w + 1
+            ));
         }
         for t in 0..MAX_TAPS {
             let (st, iw) = (self.steps[t] as i32, self.init_weights[t] as i32);
             if t >= self.taps as usize && (st != 0 || iw != 0) {
-                return bad(format!("tap {} beyond taps {} must be zero", t + 1, self.taps));
+                return bad(format!(
+                    "tap {} beyond taps {} must be zero",
+                    t + 1,
+                    self.taps
+                ));
             }
             if st > self.weight_max() || iw.abs() > self.weight_max() {
                 return bad(format!(
@@ -265,12 +318,16 @@ impl State {
     }
 }
 
-/// The prediction of the next sample of a channel (FORMAT.md §7.3): `(pred, lms)` where `lms`
-/// is the predicted delta.
+/// The prediction of the next sample of a channel (FORMAT.md §7.3).
 #[inline]
 pub fn predict(st: &State, p: &V2Params) -> u32 {
+    with_taps!(p.taps, T => predict_t::<T>(st, p))
+}
+
+#[inline(always)]
+fn predict_t<const T: usize>(st: &State, p: &V2Params) -> u32 {
     let mut acc = 0i32;
-    for t in 0..p.taps as usize {
+    for t in 0..T {
         acc += st.w[t] * st.d[t];
     }
     let pd = (acc + (1 << (p.weight_frac - 1))) >> p.weight_frac;
@@ -281,30 +338,44 @@ pub fn predict(st: &State, p: &V2Params) -> u32 {
 /// The state after coding sample `x` predicted as `pred` with magnitude `u` (FORMAT.md §7.6).
 #[inline]
 pub fn update(st: &State, x: u32, pred: u32, u: u32, p: &V2Params) -> State {
-    let v1 = crate::ChannelState {
-        prev: st.prev,
-        a: st.a,
-        n: st.n,
+    let mut next = *st;
+    with_taps!(p.taps, T => update_t::<T>(&mut next, x, pred, u, p));
+    next
+}
+
+#[inline(always)]
+fn update_t<const T: usize>(st: &mut State, x: u32, pred: u32, u: u32, p: &V2Params) {
+    let g = &p.golomb;
+    st.a += u;
+    st.n += 1;
+    if st.n == 1 << g.window_log2 {
+        st.a = (st.a + 1) >> 1;
+        st.n >>= 1;
     }
-    .updated(x, u, &p.golomb);
     let err = (x as i32 - pred as i32).signum();
     let wmax = p.weight_max();
-    let mut next = *st;
-    for t in 0..p.taps as usize {
-        next.w[t] =
-            (st.w[t] + p.steps[t] as i32 * err * st.d[t].signum()).clamp(-wmax, wmax);
+    for t in 0..T {
+        st.w[t] = (st.w[t] + p.steps[t] as i32 * err * st.d[t].signum()).clamp(-wmax, wmax);
     }
-    for t in (1..p.taps as usize).rev() {
-        next.d[t] = st.d[t - 1];
-    }
-    if p.taps > 0 {
+    if T > 0 {
+        for t in (1..T).rev() {
+            st.d[t] = st.d[t - 1];
+        }
         let dmax = p.delta_max();
-        next.d[0] = (x as i32 - st.prev as i32).clamp(-dmax, dmax);
+        st.d[0] = (x as i32 - st.prev as i32).clamp(-dmax, dmax);
     }
-    next.prev = v1.prev;
-    next.a = v1.a;
-    next.n = v1.n;
-    next
+    st.prev = x;
+}
+
+/// `q = floor(u / m(s))` without a divider: a shift, and for `m = 3·2^(k−1)` a multiply by
+/// the reciprocal of 3 (exact for `u < 2^16`).
+#[inline(always)]
+fn quotient(u: u32, k: u32, half: bool) -> u32 {
+    if half {
+        (((u >> (k - 1)) as u64 * 0xAAAB) >> 17) as u32
+    } else {
+        u >> k
+    }
 }
 
 /// What one sample sends: context-coded bins (context index, bin) in order, then one group of
@@ -350,7 +421,7 @@ pub fn binarise(u: u32, s: u32, p: &V2Params) -> Bins {
     };
     let (k, half) = golomb_m(s);
     let m = if half { 3 << (k - 1) } else { 1 << k };
-    let q = u / m;
+    let q = quotient(u, k, half);
     if q >= g.qmax {
         for j in 0..g.qmax {
             push(&mut b, context(p, s, Some(j), 0), 1);
@@ -427,6 +498,15 @@ pub fn encode_block(
     samples: &[u32],
     stats: &mut EncodeStats,
 ) -> Vec<u8> {
+    with_taps!(p.taps, T => encode_block_t::<T>(p, channels, samples, stats))
+}
+
+fn encode_block_t<const T: usize>(
+    p: &V2Params,
+    channels: usize,
+    samples: &[u32],
+    stats: &mut EncodeStats,
+) -> Vec<u8> {
     let mut states = vec![State::initial(p); channels];
     let mut probs = vec![PROB_INIT; p.contexts()];
     let mut rc = RangeEncoder::new();
@@ -434,21 +514,56 @@ pub fn encode_block(
     if stats.s_histogram.len() != p.golomb.s_max() as usize + 1 {
         stats.s_histogram = vec![0; p.golomb.s_max() as usize + 1];
     }
+    let g = p.golomb;
+    let cps = p.contexts_per_s();
+    let pc = p.prefix_contexts;
     let mut ch = 0;
+    // The same bins as `code_sample` / `binarise` (a test checks it), coded as they are made.
+    let code = |rc: &mut RangeEncoder, probs: &mut [u16], ctx: usize, bit: u32| {
+        rc.bin(probs[ctx], bit);
+        probs[ctx] = adapt(probs[ctx], bit, shift);
+    };
     for &x in samples {
-        let st = &mut states[ch];
-        let c = code_sample(st, x, p);
-        *st = c.next;
-        for i in 0..c.bins.count as usize {
-            let ctx = c.bins.ctx[i] as usize;
-            let bit = (c.bins.bits >> i) & 1;
-            rc.bin(probs[ctx], bit);
-            probs[ctx] = adapt(probs[ctx], bit, shift);
+        // a local copy, written back whole: the state of one channel is read again at once
+        // when there is one channel, and whole-struct stores forward to whole-struct loads
+        let mut state = states[ch];
+        let st = &mut state;
+        let pred = predict_t::<T>(st, p);
+        let u = zigzag_error(x, pred, g.sample_bits);
+        let s = select_s(st.a, st.n, &g);
+        let base = s as usize * cps;
+        let (k, half) = golomb_m(s);
+        let m = if half { 3 << (k - 1) } else { 1 << k };
+        let q = quotient(u, k, half);
+        stats.s_histogram[s as usize] += 1;
+        if q >= g.qmax {
+            for j in 0..g.qmax {
+                code(&mut rc, &mut probs, base + j.min(pc - 1) as usize, 1);
+            }
+            rc.bypass(u, g.sample_bits);
+            stats.escapes += 1;
+            stats.bins += g.qmax as u64;
+        } else {
+            for j in 0..q {
+                code(&mut rc, &mut probs, base + j.min(pc - 1) as usize, 1);
+            }
+            code(&mut rc, &mut probs, base + q.min(pc - 1) as usize, 0);
+            stats.bins += q as u64 + 1;
+            if k > 0 {
+                let r = u - q * m;
+                let top = r >> (k - 1);
+                let ctx = base + pc as usize;
+                code(&mut rc, &mut probs, ctx, (top != 0) as u32);
+                stats.bins += 1;
+                if half && top != 0 {
+                    code(&mut rc, &mut probs, ctx + 1, (top == 2) as u32);
+                    stats.bins += 1;
+                }
+                rc.bypass(r & ((1 << (k - 1)) - 1), k - 1);
+            }
         }
-        rc.bypass(c.bins.bypass, c.bins.bypass_len);
-        stats.escapes += c.escape as u64;
-        stats.s_histogram[c.s as usize] += 1;
-        stats.bins += c.bins.count as u64;
+        update_t::<T>(st, x, pred, u, p);
+        states[ch] = state;
         ch += 1;
         if ch == channels {
             ch = 0;
@@ -501,6 +616,16 @@ pub fn decode_block(
     data: &[u8],
     out: &mut Vec<u32>,
 ) -> Result<(), Error> {
+    with_taps!(p.taps, T => decode_block_t::<T>(p, channels, frames, data, out))
+}
+
+fn decode_block_t<const T: usize>(
+    p: &V2Params,
+    channels: usize,
+    frames: u32,
+    data: &[u8],
+    out: &mut Vec<u32>,
+) -> Result<(), Error> {
     let g = p.golomb;
     let w = g.sample_bits;
     let count = frames as usize * channels;
@@ -515,8 +640,11 @@ pub fn decode_block(
     let cps = p.contexts_per_s();
     let pc = p.prefix_contexts;
     for _ in 0..count {
-        let st = &mut states[ch];
-        let pred = predict(st, p);
+        // a local copy, written back whole: the state of one channel is read again at once
+        // when there is one channel, and whole-struct stores forward to whole-struct loads
+        let mut state = states[ch];
+        let st = &mut state;
+        let pred = predict_t::<T>(st, p);
         let s = select_s(st.a, st.n, &g);
         let base = s as usize * cps;
         let mut q = 0;
@@ -557,7 +685,8 @@ pub fn decode_block(
             return Err(Error::Corrupt("decoded magnitude out of range".into()));
         }
         let x = unzigzag(u, pred, w);
-        *st = update(st, x, pred, u, p);
+        update_t::<T>(st, x, pred, u, p);
+        states[ch] = state;
         out.push(x);
         ch += 1;
         if ch == channels {
@@ -573,7 +702,11 @@ pub fn decode_block(
 }
 
 /// Decodes a sequence of blocks of `channels` channels.
-pub fn decode_all(p: &V2Params, channels: usize, blocks: &[(u32, &[u8])]) -> Result<Vec<u32>, Error> {
+pub fn decode_all(
+    p: &V2Params,
+    channels: usize,
+    blocks: &[(u32, &[u8])],
+) -> Result<Vec<u32>, Error> {
     p.validate()?;
     if channels == 0 {
         return Err(Error::Corrupt("channel count is zero".into()));
@@ -608,7 +741,11 @@ mod tests {
         let mut seed = 12345u32;
         for i in 0..20_000 {
             seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            let x = if i % 97 == 0 { seed >> 22 } else { (st.prev + (seed >> 28)) & 1023 };
+            let x = if i % 97 == 0 {
+                seed >> 22
+            } else {
+                (st.prev + (seed >> 28)) & 1023
+            };
             let c = code_sample(&st, x, &P);
             st = c.next;
             let word = st.pack(&P);
@@ -629,7 +766,68 @@ mod tests {
         assert_eq!(&b.ctx[..3], &[40, 48, 49]);
         // s = 0: m = 1; u = 20: escape, 16 ones and u in 10 bits
         let b = binarise(20, 0, &P);
-        assert_eq!((b.count, b.bits, b.bypass, b.bypass_len), (16, 0xFFFF, 20, 10));
+        assert_eq!(
+            (b.count, b.bits, b.bypass, b.bypass_len),
+            (16, 0xFFFF, 20, 10)
+        );
         assert_eq!(b.ctx[15], 7);
+    }
+
+    #[test]
+    fn quotient_is_exact() {
+        for s in 0..=30 {
+            let (k, half) = golomb_m(s);
+            let m = if half { 3 << (k - 1) } else { 1u32 << k };
+            for u in 0..1u32 << 16 {
+                assert_eq!(quotient(u, k, half), u / m, "u={u} s={s}");
+            }
+        }
+    }
+
+    /// The reference encoder: `code_sample` per sample, its bins coded one by one. The fast
+    /// `encode_block` must produce the same bytes.
+    fn reference_block(p: &V2Params, channels: usize, xs: &[u32]) -> Vec<u8> {
+        let mut states = vec![State::initial(p); channels];
+        let mut probs = vec![PROB_INIT; p.contexts()];
+        let mut rc = RangeEncoder::new();
+        for (i, &x) in xs.iter().enumerate() {
+            let st = &mut states[i % channels];
+            let c = code_sample(st, x, p);
+            *st = c.next;
+            for j in 0..c.bins.count as usize {
+                let ctx = c.bins.ctx[j] as usize;
+                let bit = (c.bins.bits >> j) & 1;
+                rc.bin(probs[ctx], bit);
+                probs[ctx] = adapt(probs[ctx], bit, p.prob_shift);
+            }
+            rc.bypass(c.bins.bypass, c.bins.bypass_len);
+        }
+        rc.finish()
+    }
+
+    #[test]
+    fn fast_encoder_equals_the_datapath() {
+        let mut seed = 99u32;
+        for (p, w, channels) in [(P, 10, 1), (P, 10, 3), (V2Params::RAW16, 16, 2)] {
+            let mut x = 1u32 << (w - 1);
+            let xs: Vec<u32> = (0..30_000)
+                .map(|i| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    if i % 1000 == 7 {
+                        x = seed >> (32 - w);
+                    } else {
+                        let step = (seed >> 26) as i32 - 32;
+                        x = (x as i32 + step).clamp(0, (1 << w) - 1) as u32;
+                    }
+                    x
+                })
+                .collect();
+            let mut stats = EncodeStats::default();
+            let fast = encode_block(&p, channels, &xs, &mut stats);
+            assert_eq!(fast, reference_block(&p, channels, &xs));
+            let mut back = Vec::new();
+            decode_block(&p, channels, (xs.len() / channels) as u32, &fast, &mut back).unwrap();
+            assert_eq!(back, xs);
+        }
     }
 }

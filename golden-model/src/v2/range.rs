@@ -21,10 +21,13 @@ const TOP: u32 = 1 << 24;
 /// The adaptation of a context after coding `bit` (FORMAT.md §7.5).
 #[inline]
 pub fn adapt(p: u16, bit: u32, shift: u32) -> u16 {
+    // branch-free form of: bit 0 → p + ((4096 − p) >> shift); bit 1 → p − (p >> shift)
+    let up = p + (((1u16 << PROB_BITS) - p) >> shift);
+    let down = p - (p >> shift);
     if bit == 0 {
-        p + (((1u16 << PROB_BITS) - p) >> shift)
+        up
     } else {
-        p - (p >> shift)
+        down
     }
 }
 
@@ -100,13 +103,13 @@ impl RangeEncoder {
     #[inline]
     pub fn bin(&mut self, p: u16, bit: u32) {
         let bound = (self.range >> PROB_BITS) * p as u32;
-        if bit == 0 {
-            self.range = bound;
-        } else {
-            self.low += bound as u64;
-            self.range -= bound;
+        // branch-free: bit 0 keeps [low, low + bound), bit 1 keeps [low + bound, low + range)
+        let mask = 0u32.wrapping_sub(bit);
+        self.low += (bound & mask) as u64;
+        self.range = (bound & !mask) | ((self.range - bound) & mask);
+        if self.range < TOP {
+            self.normalise();
         }
-        self.normalise();
     }
 
     /// Codes the low `n <= 16` bits of `v` with equal probabilities, in one step.
@@ -157,11 +160,15 @@ impl<'a> RangeDecoder<'a> {
     /// Reads the first four bytes of the block (big-endian) as `code`.
     pub fn new(data: &'a [u8]) -> Result<Self, Error> {
         if data.len() < 4 {
-            return Err(Error::Corrupt("range-coded block shorter than 4 bytes".into()));
+            return Err(Error::Corrupt(
+                "range-coded block shorter than 4 bytes".into(),
+            ));
         }
         let code = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
         if code == u32::MAX {
-            return Err(Error::Corrupt("range-coded block starts outside the range".into()));
+            return Err(Error::Corrupt(
+                "range-coded block starts outside the range".into(),
+            ));
         }
         Ok(RangeDecoder {
             code,
@@ -207,7 +214,9 @@ impl<'a> RangeDecoder<'a> {
         self.range >>= n;
         let v = self.code / self.range;
         if v >> n != 0 {
-            return Err(Error::Corrupt("range-coded value out of its interval".into()));
+            return Err(Error::Corrupt(
+                "range-coded value out of its interval".into(),
+            ));
         }
         self.code -= v * self.range;
         self.normalise()?;
