@@ -4,7 +4,7 @@
 
 use neurice_model::container::read_header;
 use neurice_model::wav::parse_wav;
-use neurice_model::{compress_wav, decompress};
+use neurice_model::{compress_wav_with, decompress, Coder};
 
 /// Any bytes given to the decoder: no panic; `read_header` accepts whatever `decompress`
 /// accepts and agrees with it; an `Ok` is a WAV with the stored CRC that the model parses and
@@ -23,14 +23,22 @@ pub fn check_stream(nrc: &[u8]) {
         assert_eq!(parsed.sample_rate, h.sample_rate);
         assert_eq!(parsed.frames(), h.frames as usize);
         assert_eq!(parsed.to_bytes(), wav);
-        let (again, _) = compress_wav(&wav).expect("a decoded WAV must compress again");
+        let (again, _) =
+            compress_wav_with(&wav, h.coder).expect("a decoded WAV must compress again");
         assert_eq!(decompress(&again).expect("and decode again"), wav);
     }
 }
 
-/// Any bytes given to the encoder: no panic, and an `Ok` decodes back to the input exactly.
+/// Any bytes given to the encoder, with both coders: no panic, both accept or both refuse,
+/// and an `Ok` decodes back to the input exactly.
 pub fn check_wav(wav: &[u8]) {
-    if let Ok((nrc, stats)) = compress_wav(wav) {
+    let results = Coder::ALL.map(|c| compress_wav_with(wav, c));
+    assert_eq!(
+        results[0].is_ok(),
+        results[1].is_ok(),
+        "one coder accepted what the other refused"
+    );
+    for (nrc, stats) in results.into_iter().flatten() {
         assert_eq!(stats.nrc_bytes as usize, nrc.len());
         assert_eq!(decompress(&nrc).expect("decode what was just coded"), wav);
     }

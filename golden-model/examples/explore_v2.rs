@@ -690,10 +690,70 @@ fn main() {
     }
 }
 
+trait WithThr {
+    fn with_thr(self, c: u32) -> Self;
+}
+impl WithThr for CodecParams {
+    fn with_thr(self, c: u32) -> Self {
+        CodecParams { thr_num: c, ..self }
+    }
+}
+
 /// Rows measured with the library's own coder (`v2::encode_all`, block bytes only).
 fn library_rows(data: &[Vec<u16>]) {
     use neurice_model::v2::{encode_all, V2Params};
     let hw = V2Params::HARDWARE;
+    // bins per sample, escapes
+    {
+        let (mut bins, mut esc, mut n) = (0u64, 0u64, 0u64);
+        for d in data {
+            let xs: Vec<u32> = d.iter().map(|&v| v as u32).collect();
+            let (_, st) = encode_all(&hw, 1, &xs).unwrap();
+            bins += st.bins;
+            esc += st.escapes;
+            n += xs.len() as u64;
+        }
+        println!(
+            "HARDWARE: {:.3} context-coded bins per sample, {:.5} % escapes",
+            bins as f64 / n as f64,
+            100.0 * esc as f64 / n as f64
+        );
+    }
+    // the hardware's view: all files as interleaved channels of one stream (shortest length)
+    {
+        let len = data.iter().map(|d| d.len()).min().unwrap();
+        let ch = data.len();
+        let mut xs = vec![0u32; len * ch];
+        for (c, d) in data.iter().enumerate() {
+            for t in 0..len {
+                xs[t * ch + c] = d[t] as u32;
+            }
+        }
+        println!(
+            "| {ch} interleaved channels, {len} frames | ratio (block bytes + 12 per block) |"
+        );
+        println!("|---|---|");
+        let v1 = neurice_model::coder::encode_all(&hw.golomb.with_thr(5), ch, &xs)
+            .unwrap()
+            .1;
+        println!("| v1 | {:.4} |", 16.0 * xs.len() as f64 / v1 as f64);
+        for bf in [0u32, 64, 256, 1024, 4096] {
+            let (blocks, _) = encode_all(
+                &V2Params {
+                    block_frames: bf,
+                    ..hw
+                },
+                ch,
+                &xs,
+            )
+            .unwrap();
+            let b: u64 = blocks.iter().map(|b| b.bytes.len() as u64 + 12).sum();
+            println!(
+                "| v2, block_frames {bf} | {:.4} |",
+                2.0 * xs.len() as f64 / b as f64
+            );
+        }
+    }
     let mut rows: Vec<(String, V2Params)> = vec![("HARDWARE (chosen)".into(), hw)];
     for bf in [1024u32, 4096, 16384, 65536] {
         rows.push((
