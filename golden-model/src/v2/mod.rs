@@ -582,7 +582,7 @@ pub fn encode_all(
     if channels == 0 {
         return Err(Error::BadParams("channel count must be at least 1".into()));
     }
-    if samples.len() % channels != 0 {
+    if !samples.len().is_multiple_of(channels) {
         return Err(Error::BadParams("samples are not whole frames".into()));
     }
     if let Some(x) = samples.iter().find(|&&x| x >> p.golomb.sample_bits != 0) {

@@ -255,9 +255,9 @@ mod tests {
                     _ => 2048,
                 };
                 let bit = if p == 4095 {
-                    (r >> 40) % 64 == 0
+                    (r >> 40).is_multiple_of(64)
                 } else {
-                    (r >> 40) % 2 == 0
+                    (r >> 40).is_multiple_of(2)
                 } as u32;
                 let n = ((r >> 20) % 17) as u32;
                 let v = ((r >> 30) as u32) & ((1u32 << n) - 1);
