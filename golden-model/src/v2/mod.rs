@@ -509,7 +509,7 @@ fn encode_block_t<const T: usize>(
 ) -> Vec<u8> {
     let mut states = vec![State::initial(p); channels];
     let mut probs = vec![PROB_INIT; p.contexts()];
-    let mut rc = RangeEncoder::new();
+    let mut rc = RangeEncoder::with_capacity(samples.len() * 5 / 8 + 16);
     let shift = p.prob_shift;
     if stats.s_histogram.len() != p.golomb.s_max() as usize + 1 {
         stats.s_histogram = vec![0; p.golomb.s_max() as usize + 1];
@@ -518,6 +518,8 @@ fn encode_block_t<const T: usize>(
     let cps = p.contexts_per_s();
     let pc = p.prefix_contexts;
     let mut ch = 0;
+    let mut hist = vec![0u64; g.s_max() as usize + 1];
+    let (mut escapes, mut bins) = (0u64, 0u64);
     // The same bins as `code_sample` / `binarise` (a test checks it), coded as they are made.
     let code = |rc: &mut RangeEncoder, probs: &mut [u16], ctx: usize, bit: u32| {
         rc.bin(probs[ctx], bit);
@@ -535,29 +537,29 @@ fn encode_block_t<const T: usize>(
         let (k, half) = golomb_m(s);
         let m = if half { 3 << (k - 1) } else { 1 << k };
         let q = quotient(u, k, half);
-        stats.s_histogram[s as usize] += 1;
+        hist[s as usize] += 1;
         if q >= g.qmax {
             for j in 0..g.qmax {
                 code(&mut rc, &mut probs, base + j.min(pc - 1) as usize, 1);
             }
             rc.bypass(u, g.sample_bits);
-            stats.escapes += 1;
-            stats.bins += g.qmax as u64;
+            escapes += 1;
+            bins += g.qmax as u64;
         } else {
             for j in 0..q {
                 code(&mut rc, &mut probs, base + j.min(pc - 1) as usize, 1);
             }
             code(&mut rc, &mut probs, base + q.min(pc - 1) as usize, 0);
-            stats.bins += q as u64 + 1;
+            bins += q as u64 + 1;
             if k > 0 {
                 let r = u - q * m;
                 let top = r >> (k - 1);
                 let ctx = base + pc as usize;
                 code(&mut rc, &mut probs, ctx, (top != 0) as u32);
-                stats.bins += 1;
+                bins += 1;
                 if half && top != 0 {
                     code(&mut rc, &mut probs, ctx + 1, (top == 2) as u32);
-                    stats.bins += 1;
+                    bins += 1;
                 }
                 rc.bypass(r & ((1 << (k - 1)) - 1), k - 1);
             }
@@ -569,6 +571,11 @@ fn encode_block_t<const T: usize>(
             ch = 0;
         }
     }
+    for (a, b) in stats.s_histogram.iter_mut().zip(&hist) {
+        *a += b;
+    }
+    stats.escapes += escapes;
+    stats.bins += bins;
     rc.finish()
 }
 

@@ -52,13 +52,18 @@ impl Default for RangeEncoder {
 impl RangeEncoder {
     /// The restart state: `low = 0`, `range = 2^32 − 1`, `cache = 0`, `pending = 1`.
     pub fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// The restart state, with room for `bytes` output bytes reserved.
+    pub fn with_capacity(bytes: usize) -> Self {
         RangeEncoder {
             low: 0,
             range: u32::MAX,
             cache: 0,
             pending: 1,
             first: true,
-            out: Vec::new(),
+            out: Vec::with_capacity(bytes),
         }
     }
 
@@ -193,15 +198,14 @@ impl<'a> RangeDecoder<'a> {
     #[inline]
     pub fn bin(&mut self, p: u16) -> Result<u32, Error> {
         let bound = (self.range >> PROB_BITS) * p as u32;
-        let bit = if self.code < bound {
-            self.range = bound;
-            0
-        } else {
-            self.code -= bound;
-            self.range -= bound;
-            1
-        };
-        self.normalise()?;
+        // branch-free: code < bound → bin 0, range = bound; else bin 1, code and range − bound
+        let bit = (self.code >= bound) as u32;
+        let mask = 0u32.wrapping_sub(bit);
+        self.code -= bound & mask;
+        self.range = (bound & !mask) | ((self.range - bound) & mask);
+        if self.range < TOP {
+            self.normalise()?;
+        }
         Ok(bit)
     }
 
