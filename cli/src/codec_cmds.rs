@@ -14,6 +14,7 @@ use crate::files::{
     check_output, collect_wavs, default_data_dir, ensure_distinct, input_name, is_stdio,
     output_name, read_nrc_input, read_wav_input, write_output,
 };
+use neurice_model::Coder;
 
 #[derive(Args)]
 pub struct CompressArgs {
@@ -28,6 +29,10 @@ pub struct CompressArgs {
     /// Print the statistics as JSON.
     #[arg(long)]
     json: bool,
+    /// Coder: `lite` (v1: delta + half-step Golomb, container version 1) or `max` (v2: LMS +
+    /// context-adaptive range coder, container version 2).
+    #[arg(long, default_value_t = Coder::Lite)]
+    coder: Coder,
 }
 
 #[derive(Args)]
@@ -53,6 +58,9 @@ pub struct EvalArgs {
     /// Worker threads (default: all cores; at most 4 per core and 256, more is refused).
     #[arg(long)]
     threads: Option<usize>,
+    /// Coder to evaluate: `lite` (v1) or `max` (v2).
+    #[arg(long, default_value_t = Coder::Lite)]
+    coder: Coder,
 }
 
 #[derive(Args)]
@@ -67,19 +75,21 @@ pub fn compress(a: CompressArgs) -> Result<ExitCode> {
     ensure_distinct(&a.input, &a.output)?;
     check_output(&a.output, a.force)?;
     let wav = read_wav_input(&a.input)?;
-    let (nrc, stats) = neurice_model::compress_wav(&wav).with_context(|| input_name(&a.input))?;
+    let (nrc, stats) =
+        neurice_model::compress_wav_with(&wav, a.coder).with_context(|| input_name(&a.input))?;
     drop(wav);
     write_output(&a.output, &nrc, a.force)?;
     let report = if a.json {
         serde_json::to_string_pretty(&stats)?
     } else {
         format!(
-            "{} -> {}: {} -> {} bytes, ratio {:.4} ({:?}, {} channel(s), {} samples)",
+            "{} -> {}: {} -> {} bytes, ratio {:.4} (coder {}, {:?}, {} channel(s), {} samples)",
             input_name(&a.input),
             output_name(&a.output),
             stats.wav_bytes,
             stats.nrc_bytes,
             stats.wav_bytes as f64 / stats.nrc_bytes as f64,
+            stats.coder,
             stats.mode,
             stats.channels,
             stats.samples
@@ -112,9 +122,12 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
     #[derive(Serialize)]
     struct Info {
         version: u8,
+        coder: Coder,
         mode: &'static str,
         canonical_wav_header: bool,
         params: neurice_model::CodecParams,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        v2_params: Option<neurice_model::v2::V2Params>,
         channels: u16,
         sample_rate: u32,
         frames: u32,
@@ -122,7 +135,8 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
         bytes: usize,
     }
     let info = Info {
-        version: neurice_model::container::VERSION,
+        version: h.version,
+        coder: h.coder,
         mode: if h.flags & neurice_model::container::FLAG_RAW16 != 0 {
             "raw16"
         } else {
@@ -130,6 +144,7 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
         },
         canonical_wav_header: h.flags & neurice_model::container::FLAG_CANONICAL != 0,
         params: h.params,
+        v2_params: h.v2,
         channels: h.channels,
         sample_rate: h.sample_rate,
         frames: h.frames,
@@ -140,15 +155,17 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&info)?);
     } else {
         println!(
-            "{}: neurice v{} {} stream, {} channel(s) x {} frames at {} Hz, {} bytes\n  params {:?}\n  WAV header {}, original CRC-32 {}",
+            "{}: neurice container v{} (coder {}) {} stream, {} channel(s) x {} frames at {} Hz, {} bytes\n  params {:?}{}\n  WAV header {}, original CRC-32 {}",
             input_name(&a.input),
             info.version,
+            info.coder,
             info.mode,
             info.channels,
             info.frames,
             info.sample_rate,
             info.bytes,
             info.params,
+            info.v2_params.map(|p| format!("\n  v2 params {p:?}")).unwrap_or_default(),
             if info.canonical_wav_header { "canonical (regenerated)" } else { "stored verbatim" },
             info.wav_crc32
         );
@@ -181,7 +198,7 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
         b.set_prefix("eval");
         b
     };
-    let report = run_eval(&files, a.threads, &|n| bar.set_position(n))?;
+    let report = run_eval(&files, a.coder, a.threads, &|n| bar.set_position(n))?;
     bar.finish_and_clear();
     if a.json {
         println!("{}", serde_json::to_string(&report)?);

@@ -436,3 +436,56 @@ fn crc32_ieee(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+#[test]
+fn coder_max_compresses_decodes_and_is_reported() {
+    let t = tempfile::tempdir().unwrap();
+    let wav = grid_wav(3000, 5);
+    let input = write(t.path(), "in.wav", &wav);
+    let nrc = t.path().join("in.nrc");
+    let back = t.path().join("back.wav");
+    assert_ok(&neurice(&[&"compress", &"--coder", &"max", &input, &nrc]));
+    let bytes = fs::read(&nrc).unwrap();
+    assert_eq!(bytes[4], 2, "coder max writes container version 2");
+    assert_ok(&neurice(&[&"decompress", &nrc, &back]));
+    assert_eq!(fs::read(&back).unwrap(), wav);
+    let o = neurice(&[&"info", &"--json", &nrc]);
+    assert_ok(&o);
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["coder"].as_str(), Some("max"));
+    assert_eq!(v["version"].as_u64(), Some(2));
+    assert_eq!(v["v2_params"]["taps"].as_u64(), Some(4));
+    // the default stays lite (container version 1), and info says so
+    let lite = t.path().join("lite.nrc");
+    assert_ok(&neurice(&[&"compress", &input, &lite]));
+    assert_eq!(fs::read(&lite).unwrap()[4], 1);
+    let v: Value =
+        serde_json::from_slice(&neurice(&[&"info", &"--json", &lite]).stdout).expect("JSON");
+    assert_eq!(v["coder"].as_str(), Some("lite"));
+    // eval --coder max --json names the coder and matches the library's sizes
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.wav", &wav);
+    let o = neurice(&[&"eval", &"--coder", &"max", &"--json", &dir.path()]);
+    assert_ok(&o);
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["coder"].as_str(), Some("max"));
+    assert_eq!(
+        v["compressed_bytes"].as_u64(),
+        Some(bytes.len() as u64),
+        "{v}"
+    );
+    let o = neurice(&[&"eval", &"--json", &dir.path()]);
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["coder"].as_str(), Some("lite"));
+    // an unknown coder is refused before anything is written
+    let o = neurice(&[
+        &"compress",
+        &"--coder",
+        &"turbo",
+        &input,
+        &t.path().join("x.nrc"),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("unknown coder"), "{}", stderr(&o));
+    assert!(!t.path().join("x.nrc").exists());
+}

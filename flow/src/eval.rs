@@ -32,6 +32,8 @@ pub struct FileResult {
 /// The whole `eval` run; the fields the issue names come first.
 #[derive(Clone, Debug, Serialize)]
 pub struct EvalReport {
+    /// The coder evaluated.
+    pub coder: neurice_model::Coder,
     pub files: usize,
     pub original_bytes: u64,
     pub compressed_bytes: u64,
@@ -51,7 +53,7 @@ pub struct EvalReport {
 }
 
 /// Compresses, decompresses and compares one file.
-fn eval_one(path: &Path) -> FileResult {
+fn eval_one(path: &Path, coder: neurice_model::Coder) -> FileResult {
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -72,7 +74,7 @@ fn eval_one(path: &Path) -> FileResult {
         Ok(b) => b,
         Err(e) => return fail(0, format!("{e:#}"), true),
     };
-    let (nrc, stats) = match neurice_model::compress_wav(&wav) {
+    let (nrc, stats) = match neurice_model::compress_wav_with(&wav, coder) {
         Ok(x) => x,
         Err(e) => return fail(wav.len() as u64, format!("{}: {e}", path.display()), true),
     };
@@ -94,10 +96,11 @@ fn eval_one(path: &Path) -> FileResult {
     }
 }
 
-/// Runs the challenge-style evaluation on a set of files in `threads` threads (default: all
+/// Runs the challenge-style evaluation of `coder` on a set of files in `threads` threads (default: all
 /// cores); `progress` is called after each file with the files done so far.
 pub fn run_eval(
     files: &[PathBuf],
+    coder: neurice_model::Coder,
     threads: Option<usize>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<EvalReport> {
@@ -111,7 +114,7 @@ pub fn run_eval(
         files
             .par_iter()
             .map(|f| {
-                let r = eval_one(f);
+                let r = eval_one(f, coder);
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1);
                 r
             })
@@ -140,6 +143,7 @@ pub fn run_eval(
     }
     let samples: u64 = per_file.iter().map(|r| r.samples).sum();
     Ok(EvalReport {
+        coder,
         files: per_file.len(),
         original_bytes,
         compressed_bytes,

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use neurice_model::container::{check_header, check_signature, HEADER_BYTES};
+use neurice_model::container::{check_header, check_signature, MAX_HEADER_BYTES};
 use neurice_model::wav::{scan, Scan};
 
 /// Whether `p` is `-`, standard input or output.
@@ -169,8 +169,8 @@ pub fn read_nrc_input(path: &Path) -> Result<Vec<u8>> {
     match total {
         Some(t) => fill(&mut *r, &mut buf, t, &name)?,
         None => {
-            fill(&mut *r, &mut buf, HEADER_BYTES as u64, &name)?;
-            if buf.len() == HEADER_BYTES {
+            fill(&mut *r, &mut buf, MAX_HEADER_BYTES as u64, &name)?;
+            if buf.len() == MAX_HEADER_BYTES {
                 let limit = check_header(&buf)
                     .with_context(|| name.clone())?
                     .max_stream_bytes();

@@ -228,7 +228,13 @@ impl Flow {
                     return Ok(None);
                 }
                 let total = f.cfg.files.len() as u64;
-                let e = run_eval(&f.cfg.files, Some(f.cfg.jobs), &|n| progress(n, total))?;
+                // the hardware coder (v1, `lite`): the core implements it
+                let e = run_eval(
+                    &f.cfg.files,
+                    neurice_model::Coder::Lite,
+                    Some(f.cfg.jobs),
+                    &|n| progress(n, total),
+                )?;
                 if !e.lossless {
                     bail!("golden-model eval: {} file(s) did not round-trip", e.failed);
                 }

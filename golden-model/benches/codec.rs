@@ -107,6 +107,38 @@ fn codec(c: &mut Criterion) {
     g.bench_function("decompress", |b| {
         b.iter(|| decompress(black_box(&nrc)).expect("decompress"))
     });
+    // coder v2 ("max"): the block encoder and decoder on grid indices, and the container
+    let p2 = neurice_model::v2::V2Params::HARDWARE;
+    let (blocks, _) = neurice_model::v2::encode_all(&p2, channels, &grid_idx).expect("v2 encode");
+    let refs: Vec<(u32, &[u8])> = blocks.iter().map(|b| (b.frames, &b.bytes[..])).collect();
+    assert_eq!(
+        neurice_model::v2::decode_all(&p2, channels, &refs).expect("v2 decode"),
+        grid_idx
+    );
+    let (nrc2, _) =
+        neurice_model::compress_wav_with(&wav_bytes, neurice_model::Coder::Max).expect("v2");
+    assert_eq!(decompress(&nrc2).expect("v2 decompress"), wav_bytes);
+    println!(
+        "v2: container {} -> {} bytes (ratio {:.4})",
+        wav_bytes.len(),
+        nrc2.len(),
+        wav_bytes.len() as f64 / nrc2.len() as f64
+    );
+    g.bench_function("v2_encode", |b| {
+        b.iter(|| neurice_model::v2::encode_all(&p2, channels, black_box(&grid_idx)).expect("e"))
+    });
+    g.bench_function("v2_decode", |b| {
+        b.iter(|| neurice_model::v2::decode_all(&p2, channels, black_box(&refs)).expect("d"))
+    });
+    g.bench_function("v2_compress_wav", |b| {
+        b.iter(|| {
+            neurice_model::compress_wav_with(black_box(&wav_bytes), neurice_model::Coder::Max)
+                .expect("compress")
+        })
+    });
+    g.bench_function("v2_decompress", |b| {
+        b.iter(|| decompress(black_box(&nrc2)).expect("decompress"))
+    });
     g.finish();
 }
 

@@ -7,7 +7,7 @@
 
 use crate::container::read_header;
 use crate::wav::parse_wav;
-use crate::{compress_wav, decompress, Error};
+use crate::{compress_wav_with, decompress, Coder, Error};
 
 /// Any bytes given to the decoder: no panic; `read_header` accepts whatever `decompress`
 /// accepts and agrees with it; an `Ok` is a WAV with the stored CRC that the model parses,
@@ -34,7 +34,8 @@ pub fn check_stream(nrc: &[u8]) -> Result<(), &'static str> {
                 wav,
                 "the parsed WAV does not rebuild the bytes"
             );
-            let (again, _) = compress_wav(&wav).expect("a decoded WAV must compress again");
+            let (again, _) =
+                compress_wav_with(&wav, h.coder).expect("a decoded WAV must compress again");
             assert_eq!(decompress(&again).expect("and decode again"), wav);
             Ok(())
         }
@@ -51,15 +52,19 @@ pub fn check_stream(nrc: &[u8]) -> Result<(), &'static str> {
     }
 }
 
-/// Any bytes given to the encoder: no panic, and an `Ok` decodes back to the input exactly
-/// (and says its true size). Returns whether the encoder accepted the input.
+/// Any bytes given to the encoder, with every coder: no panic, all accept or all refuse, and
+/// an `Ok` decodes back to the input exactly (and says its true size). Returns whether the
+/// encoder accepted the input.
 pub fn check_wav(wav: &[u8]) -> bool {
-    match compress_wav(wav) {
-        Ok((nrc, stats)) => {
-            assert_eq!(stats.nrc_bytes as usize, nrc.len());
-            assert_eq!(decompress(&nrc).expect("decode what was just coded"), wav);
-            true
-        }
-        Err(_) => false,
+    let results = Coder::ALL.map(|c| compress_wav_with(wav, c));
+    let accepted = results[0].is_ok();
+    assert!(
+        results.iter().all(|r| r.is_ok() == accepted),
+        "one coder accepted what another refused"
+    );
+    for (nrc, stats) in results.into_iter().flatten() {
+        assert_eq!(stats.nrc_bytes as usize, nrc.len());
+        assert_eq!(decompress(&nrc).expect("decode what was just coded"), wav);
     }
+    accepted
 }

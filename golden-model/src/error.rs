@@ -11,7 +11,7 @@ pub enum Error {
     TruncatedWav(String),
     #[error("not a neurice stream (bad magic); expected a .nrc file")]
     NotNrc,
-    #[error("unsupported .nrc version {found} (this build reads version {supported})")]
+    #[error("unsupported .nrc version {found} (this build reads versions 1 to {supported})")]
     UnsupportedVersion { found: u8, supported: u8 },
     #[error("corrupt .nrc stream: {0}")]
     Corrupt(String),

@@ -8,11 +8,14 @@
 //!
 //! * [`coder`]: the datapath (what the hardware does), streaming [`Encoder`] and decoder.
 //! * [`container`]: the `.nrc` file (header, exceptions, payload, CRC-32), byte-exact WAV restore.
+//! * [`v2`]: coder v2 (`max`): sign-sign LMS + context-adaptive binary range coder; [`Coder`]
+//!   chooses between the two.
 //! * [`wav`], [`grid`]: WAV parsing (a RIFF chunk walker that checks the header first) and the Neuralink 10-bit grid.
 //!
 //! The bitstream and container are specified in `golden-model/FORMAT.md`.
 
 pub mod coder;
+mod coder_kind;
 pub mod container;
 /// The fuzz contract, shared by `fuzz/` and `tests/fuzz_regression.rs` (not a codec API).
 #[doc(hidden)]
@@ -20,9 +23,11 @@ pub mod contract;
 mod error;
 pub mod grid;
 mod params;
+pub mod v2;
 pub mod wav;
 
 pub use coder::{ChannelState, Code, Coded, Encoder};
-pub use container::{compress_wav, decompress, CompressStats, Mode};
+pub use coder_kind::Coder;
+pub use container::{compress_wav, compress_wav_with, decompress, CompressStats, Mode};
 pub use error::Error;
 pub use params::CodecParams;

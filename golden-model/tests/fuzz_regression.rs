@@ -17,7 +17,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use neurice_model::container::{FLAG_CANONICAL, VERSION};
 use neurice_model::contract::{check_stream, check_wav};
 use neurice_model::wav::Wav;
-use neurice_model::{compress_wav, decompress, grid, Error};
+use neurice_model::{compress_wav, compress_wav_with, decompress, grid, Coder, Error};
 
 /// The system allocator, recording the largest single request made by the current thread, so a
 /// test can check that a decoder does not reserve memory a hostile header asks for.
@@ -175,8 +175,11 @@ fn mutated_streams_never_panic_and_ok_means_consistent() {
     let mut rng = Rng(0x6e65_7572_6963_6501);
     let mut tally: BTreeMap<&str, usize> = BTreeMap::new();
     let mut cases = 0;
-    for (name, wav) in seed_wavs() {
-        let (nrc, _) = compress_wav(&wav).expect("seed compresses");
+    for ((name, wav), coder) in seed_wavs()
+        .into_iter()
+        .flat_map(|s| Coder::ALL.map(|c| (s.clone(), c)))
+    {
+        let (nrc, _) = compress_wav_with(&wav, coder).expect("seed compresses");
         assert_eq!(
             check_stream(&nrc),
             Ok(()),
@@ -372,5 +375,28 @@ fn fuzz_find_empty_stored_header_is_not_a_wav() {
     assert!(
         matches!(&r, Err(Error::Corrupt(m)) if m.contains("not a valid WAV")),
         "{r:?}"
+    );
+}
+
+/// Coder v2: a tiny stream whose header and block claim a billion frames must be refused
+/// without reserving memory for them.
+#[test]
+fn v2_huge_frame_count_with_a_tiny_block_is_refused_cheaply() {
+    let (nrc, _) = compress_wav_with(&canonical(1, grid_walk(8, 1, 1)), Coder::Max).unwrap();
+    let mut b = nrc.clone();
+    // FORMAT.md §7.7: frames at 39, the first block's frame count at 55 (4 taps, canonical)
+    for at in [39, 55] {
+        assert_eq!(b[at..at + 4], 8u32.to_le_bytes());
+        b[at..at + 4].copy_from_slice(&0x3FFF_FFFFu32.to_le_bytes());
+    }
+    let b = reseal(b);
+    LARGEST.with(|m| m.set(0));
+    let r = guarded("v2 huge count", &b, || decompress(&b));
+    let largest = LARGEST.with(|m| m.get());
+    assert!(matches!(r, Err(Error::Corrupt(_))), "{r:?}");
+    assert!(
+        largest < 1 << 20,
+        "decoding a {}-byte stream reserved {largest} bytes at once",
+        b.len()
     );
 }

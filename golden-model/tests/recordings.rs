@@ -5,9 +5,19 @@ use std::path::PathBuf;
 
 #[test]
 fn every_recording_is_lossless_and_the_ratio_holds() {
-    let Some(dir) =
-        neurice_testkit::data_or_skip("every_recording_is_lossless_and_the_ratio_holds")
-    else {
+    check_all(neurice_model::Coder::Lite, 3.37);
+}
+
+#[test]
+fn every_recording_is_lossless_and_the_ratio_holds_with_coder_max() {
+    // measured 3.4628 (container included) when coder v2 was written; the issue asks >= 3.44
+    check_all(neurice_model::Coder::Max, 3.46);
+}
+
+fn check_all(coder: neurice_model::Coder, want: f64) {
+    let Some(dir) = neurice_testkit::data_or_skip(&format!(
+        "every_recording_is_lossless_and_the_ratio_holds (coder {coder})"
+    )) else {
         return;
     };
     let files: Vec<PathBuf> = neurice_testkit::wavs(&dir);
@@ -22,7 +32,7 @@ fn every_recording_is_lossless_and_the_ratio_holds() {
                     let (mut orig, mut comp) = (0u64, 0u64);
                     for f in *chunk {
                         let wav = std::fs::read(f).unwrap();
-                        let (nrc, stats) = neurice_model::compress_wav(&wav).unwrap();
+                        let (nrc, stats) = neurice_model::compress_wav_with(&wav, coder).unwrap();
                         assert_eq!(stats.mode, neurice_model::Mode::Grid10, "{}", f.display());
                         assert_eq!(stats.exceptions, 0, "{}", f.display());
                         let back = neurice_model::decompress(&nrc).unwrap();
@@ -40,12 +50,15 @@ fn every_recording_is_lossless_and_the_ratio_holds() {
     let comp: u64 = totals.iter().map(|t| t.1).sum();
     let ratio = orig as f64 / comp as f64;
     eprintln!(
-        "{} recordings: {orig} -> {comp} bytes, ratio {ratio:.4}",
+        "{} recordings, coder {coder}: {orig} -> {comp} bytes, ratio {ratio:.4}",
         files.len()
     );
     if files.len() == 603 {
-        // The issue's target on the full challenge set (measured 3.3727 when this was written).
-        assert!(ratio >= 3.37, "ratio {ratio:.4} fell below 3.37");
+        // The issue's target on the full challenge set (lite: measured 3.3727 when written).
+        assert!(
+            ratio >= want,
+            "coder {coder}: ratio {ratio:.4} fell below {want}"
+        );
     } else {
         assert!(ratio >= 3.0, "ratio {ratio:.4} on {} files", files.len());
     }

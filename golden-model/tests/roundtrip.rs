@@ -317,12 +317,12 @@ fn corrupt_streams_are_detected() {
             );
         }
     }
-    // wrong version
-    let mut v2 = nrc.clone();
-    v2[4] = 2;
+    // unknown version (2 is coder v2's container since issue 11; 3 is unknown)
+    let mut v3 = nrc.clone();
+    v3[4] = 3;
     expect_err(
-        decompress(&v2),
-        |e| matches!(e, Error::UnsupportedVersion { found: 2, .. }),
+        decompress(&v3),
+        |e| matches!(e, Error::UnsupportedVersion { found: 3, .. }),
         "version",
     );
     expect_err(
