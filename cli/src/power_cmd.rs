@@ -103,6 +103,29 @@ pub fn power(a: PowerArgs) -> Result<ExitCode> {
     } else {
         print!("{}", render_power(&s.power));
         println!("activity: {}", s.activity.activity.activity_source);
+        println!(
+            "BRAM accesses per sample: {:.2} reads, {:.2} writes",
+            s.activity.window.bram_reads_per_sample, s.activity.window.bram_writes_per_sample
+        );
+        if let Some(c) = &s.curves {
+            let pts = |v: &[neurice_flow::power::PowerPoint],
+                       f: fn(&neurice_flow::power::PowerPoint) -> String| {
+                v.iter()
+                    .map(|p| format!("{} {:.2}", f(p), p.total_mw.typical))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            println!(
+                "typical mW against the clock (real-time minimum {:.2} MHz): {}",
+                c.real_time_min_mhz,
+                pts(&c.by_clock, |p| format!("{:.2} MHz", p.clock_mhz))
+            );
+            println!(
+                "typical mW against the channel count: {}",
+                pts(&c.by_channels, |p| format!("{} ch", p.channels))
+            );
+            println!("({})", c.method);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

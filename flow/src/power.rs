@@ -26,6 +26,8 @@ pub struct PowerSummary {
     pub synthesis: SynthReport,
     /// Which netlist the activity was measured on.
     pub netlist_source: String,
+    /// Power against the clock and the channel count, scaled from this measurement.
+    pub curves: Option<PowerCurves>,
 }
 
 /// A generated recording of `channels` channels (slow sines with noise), labelled SYNTHETIC,
@@ -172,11 +174,112 @@ pub fn measure_power(
         system: SystemParams::new(bits_per_sample),
     };
     let power = estimate_power(&input)?;
-    Ok(PowerSummary {
+    let mut s = PowerSummary {
         power,
         activity: act,
         synthesis: synthesis.clone(),
         netlist_source,
+        curves: None,
+    };
+    s.curves = Some(power_curves(&s)?);
+    Ok(s)
+}
+
+/// One point of a power curve.
+#[derive(Clone, Debug, Serialize)]
+pub struct PowerPoint {
+    pub clock_mhz: f64,
+    pub channels: usize,
+    /// FPGA total, low / typical / high, mW.
+    pub total_mw: neurice_synth::power::Band,
+    pub uw_per_channel: f64,
+}
+
+/// Power curves around a measurement: against the core clock (same channels) and against the
+/// channel count (same clock).
+#[derive(Clone, Debug, Serialize)]
+pub struct PowerCurves {
+    /// How the points were obtained (scaled, not measured at each point).
+    pub method: String,
+    /// The lowest clock at one sample per clock for the measured channel count, MHz.
+    pub real_time_min_mhz: f64,
+    pub by_clock: Vec<PowerPoint>,
+    pub by_channels: Vec<PowerPoint>,
+}
+
+/// The measured design's power at `clock_mhz` and `channels`, from the activity measured at
+/// the summary's clock and channel count, scaled so that the switching per second of data is
+/// held: a toggle or block-RAM rate per clock scales with `channels / channels₀` and
+/// `f₀ / f`; the clock-tree and flip-flop clock terms follow the clock, static power stays.
+/// Idle-cycle switching (small: control logic) is scaled with the data, which makes slower
+/// clocks look slightly better than they are.
+pub fn scaled_power(s: &PowerSummary, clock_mhz: f64, channels: usize) -> Result<PowerPoint> {
+    let p0 = &s.power;
+    let k = channels as f64 / p0.channels as f64 * p0.clock_mhz / clock_mhz;
+    let a = &p0.activity;
+    let activity = neurice_synth::power::Activity {
+        ff_toggle_rate: a.ff_toggle_rate * k,
+        lut_toggle_rate: a.lut_toggle_rate * k,
+        carry_toggle_rate: a.carry_toggle_rate * k,
+        bram_reads_per_clock: a.bram_reads_per_clock * k,
+        bram_writes_per_clock: a.bram_writes_per_clock * k,
+        io_toggle_rate: a.io_toggle_rate * k,
+        activity_source: format!("scaled ×{k:.3} from: {}", a.activity_source),
+    };
+    let input = PowerInput {
+        device: s.synthesis.target,
+        clock_mhz,
+        channels,
+        resources: p0.resources,
+        activity,
+        system: SystemParams::new(p0.system.compressed_bits_per_sample),
+    };
+    let r = estimate_power(&input)?;
+    Ok(PowerPoint {
+        clock_mhz,
+        channels,
+        total_mw: r.total_mw,
+        uw_per_channel: r.uw_per_channel.typical,
+    })
+}
+
+/// Power against the core clock (from the real-time minimum up to the placed design's Fmax)
+/// and against the channel count, scaled from the measurement ([`scaled_power`]).
+pub fn power_curves(s: &PowerSummary) -> Result<PowerCurves> {
+    let ch = s.power.channels;
+    let min = neurice_synth::power::min_clock_mhz(ch, neurice_synth::power::SAMPLE_RATE_HZ);
+    let fmax = s.synthesis.fmax_mhz.unwrap_or(s.power.clock_mhz);
+    let mut clocks = vec![min];
+    for f in [24.0, 25.0, 30.0, 40.0, 48.0, 60.0, 80.0, 100.0] {
+        if f > min && f <= fmax.max(s.power.clock_mhz) {
+            clocks.push(f);
+        }
+    }
+    if !clocks.iter().any(|&f| (f - s.power.clock_mhz).abs() < 1e-9) {
+        clocks.push(s.power.clock_mhz);
+        clocks.sort_by(f64::total_cmp);
+    }
+    let by_clock = clocks
+        .iter()
+        .map(|&f| scaled_power(s, f, ch))
+        .collect::<Result<Vec<_>>>()?;
+    let max_ch = ((s.power.clock_mhz * 1e6 / neurice_synth::power::SAMPLE_RATE_HZ) as usize)
+        .min(neurice_sim::MAX_CHANNELS);
+    let by_channels = [64usize, 128, 256, 512, 768, 1024]
+        .into_iter()
+        .filter(|&c| c <= max_ch)
+        .map(|c| scaled_power(s, s.power.clock_mhz, c))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(PowerCurves {
+        method: format!(
+            "scaled from the activity measured at {} MHz for {} channels (switching per \
+             second of data held; clock terms follow the clock): a model, not a measurement \
+             at each point",
+            s.power.clock_mhz, ch
+        ),
+        real_time_min_mhz: min,
+        by_clock,
+        by_channels,
     })
 }
 
@@ -209,5 +312,63 @@ mod tests {
         assert_eq!(s.samples.len(), 2 * (100 + 1));
         assert_eq!(s.samples[1], 0); // b.wav, t = 0
         assert_eq!(s.samples[3], 4); // b.wav, t = 1
+    }
+
+    #[test]
+    fn scaled_power_holds_the_measurement_and_follows_the_clock() {
+        use neurice_synth::power::{Activity, Band};
+        let synthesis = SynthReport {
+            target: neurice_synth::Device::Hx8k,
+            fmax_mhz: Some(100.0),
+            ..Default::default()
+        };
+        let res = neurice_synth::power::Resources {
+            lut4: 1000,
+            dff: 800,
+            carry: 100,
+            bram: 8,
+            io_out: 0,
+            pll: 0,
+        };
+        let act = Activity {
+            ff_toggle_rate: 0.1,
+            lut_toggle_rate: 0.1,
+            carry_toggle_rate: 0.05,
+            bram_reads_per_clock: 0.68,
+            bram_writes_per_clock: 0.68,
+            io_toggle_rate: 0.0,
+            activity_source: "test".into(),
+        };
+        let input = PowerInput {
+            device: neurice_synth::Device::Hx8k,
+            clock_mhz: 60.0,
+            channels: 1024,
+            resources: res,
+            activity: act,
+            system: SystemParams::new(4.7),
+        };
+        let power = estimate_power(&input).unwrap();
+        let s = PowerSummary {
+            power: power.clone(),
+            activity: Default::default(),
+            synthesis,
+            netlist_source: String::new(),
+            curves: None,
+        };
+        let same = scaled_power(&s, 60.0, 1024).unwrap();
+        assert!((same.total_mw.typical - power.total_mw.typical).abs() < 1e-9);
+        let slow = scaled_power(&s, 30.0, 1024).unwrap();
+        assert!(slow.total_mw.typical < power.total_mw.typical);
+        let fewer = scaled_power(&s, 60.0, 512).unwrap();
+        assert!(fewer.total_mw.typical < power.total_mw.typical);
+        let c = power_curves(&s).unwrap();
+        assert!((c.real_time_min_mhz - 20.48).abs() < 1e-9);
+        assert_eq!(c.by_clock[0].clock_mhz, c.real_time_min_mhz);
+        assert!(c
+            .by_clock
+            .windows(2)
+            .all(|w| w[0].total_mw.typical < w[1].total_mw.typical));
+        assert!(c.by_channels.iter().all(|p| p.channels <= 1024));
+        let _ = Band::default();
     }
 }

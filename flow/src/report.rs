@@ -192,7 +192,7 @@ pub fn html(r: &FlowReport) -> String {
     }
     let pct = |u: u64, t: u64| 100.0 * u as f64 / t.max(1) as f64;
     charts.push(hbars(
-        "Resource use on the iCE40 HX8K",
+        &format!("Resource use on the {}", y.device),
         "%",
         &[
             ("logic cells".into(), pct(y.lc_used, y.lc_total)),
@@ -215,6 +215,45 @@ pub fn html(r: &FlowReport) -> String {
         .map(|b| (b.name.clone(), b.mw.typical))
         .collect();
     charts.push(hbars("Power breakdown (typical)", "mW", &items, None));
+    if let Some(c) = &r.power.curves {
+        let rows: Vec<(String, f64)> = c
+            .by_clock
+            .iter()
+            .map(|p| {
+                let mark = if (p.clock_mhz - c.real_time_min_mhz).abs() < 1e-9 {
+                    " (real-time minimum)"
+                } else {
+                    ""
+                };
+                (format!("{:.2} MHz{mark}", p.clock_mhz), p.total_mw.typical)
+            })
+            .collect();
+        charts.push(hbars(
+            &format!(
+                "FPGA power against the core clock, {} channels (typical; scaled from the \
+                 measurement)",
+                r.power.power.channels
+            ),
+            "mW",
+            &rows,
+            Some(("10 mW budget", r.power.power.system.budget_mw)),
+        ));
+        let rows: Vec<(String, f64)> = c
+            .by_channels
+            .iter()
+            .map(|p| (format!("{} channels", p.channels), p.total_mw.typical))
+            .collect();
+        charts.push(hbars(
+            &format!(
+                "FPGA power against the channel count at {} MHz (typical; scaled from the \
+                 measurement)",
+                r.power.power.clock_mhz
+            ),
+            "mW",
+            &rows,
+            None,
+        ));
+    }
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>neurice report</title>\
          <style>body{{font-family:sans-serif;max-width:62em;margin:2em auto}}th{{text-align:left;padding-right:2em;vertical-align:top}}svg{{display:block;margin:1.5em 0}}</style>\

@@ -153,7 +153,7 @@ pub struct Timing {
 }
 
 /// Result of [`measure`]: the power model's [`Activity`] plus everything it came from.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct ActivityReport {
     pub activity: Activity,
     pub netlist: NetlistInfo,
