@@ -194,8 +194,8 @@ impl std::fmt::Display for LatchCheck {
 pub struct PinWrapper {
     /// The wrapper module placed and routed as the top.
     pub top: String,
-    /// Ports of the design, against the package's user I/O.
-    pub design_ports: usize,
+    /// Port bits (pins) of the design, against the package's user I/O.
+    pub design_pins: usize,
     pub package_io: usize,
     /// Flip-flops the wrapper adds (included in the report's counts).
     pub extra_ffs: usize,
@@ -672,14 +672,15 @@ fn prepare(cfg: &FlowConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
             .with_context(|| format!("reading {}", verilog.display()))?;
         // a header the wrapper cannot read (e.g. ANSI-style ports) is placed as it is;
         // nextpnr says so if it has more ports than pins
-        let ports = crate::wrapper::module_ports(&text, &top).map_or(0, |p| p.len());
-        if ports > cfg.device.user_io() {
+        let pins: usize = crate::wrapper::module_ports(&text, &top)
+            .map_or(0, |p| p.iter().map(|p| p.width).sum());
+        if pins > cfg.device.user_io() {
             let w = crate::wrapper::register_wrapper(&text, &top)?;
             let p = out.join(format!("{}_input.v", w.top));
             std::fs::write(&p, &w.verilog).with_context(|| format!("writing {}", p.display()))?;
             pin_wrapper = Some(PinWrapper {
                 top: w.top.clone(),
-                design_ports: w.ports,
+                design_pins: pins,
                 package_io: cfg.device.user_io(),
                 extra_ffs: w.extra_ffs,
             });

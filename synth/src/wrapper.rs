@@ -74,7 +74,7 @@ pub struct Wrapped {
     pub top: String,
     /// Flip-flops the wrapper adds (LFSR, input shift register, output register).
     pub extra_ffs: usize,
-    /// Ports of the wrapped design.
+    /// Ports of the wrapped design (each of its width).
     pub ports: usize,
 }
 
