@@ -3,73 +3,14 @@
 //! and the files it leaves behind.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 use neurice_model::wav::Wav;
 use neurice_testkit::hound_wav;
 use serde_json::Value;
 
 mod common;
-use common::neurice;
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "expected success, got {:?}\nstdout: {}\nstderr: {}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        stderr(o)
-    );
-}
-
-/// A failed run: non-zero exit, an error message on stderr that contains `want`, no panic.
-#[track_caller]
-fn assert_refused(o: &Output, want: &str) {
-    let err = stderr(o);
-    assert!(
-        !o.status.success(),
-        "expected failure, got success; stderr: {err}"
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "exit status {:?}; stderr: {err}",
-        o.status
-    );
-    assert!(err.contains("neurice: error:"), "no error message: {err:?}");
-    assert!(
-        err.to_lowercase().contains(&want.to_lowercase()),
-        "error does not mention {want:?}: {err}"
-    );
-    assert!(!err.contains("panicked"), "panic: {err}");
-}
-
-/// Names of the files in `dir`, sorted (to catch leftover outputs and temporary files).
-fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-/// A 1-channel grid random walk (steps -5..=5) of `n` samples as a canonical WAV.
-fn grid_wav(n: usize, seed: u32) -> Vec<u8> {
-    neurice_testkit::grid_wav(1, &neurice_testkit::walk(n, seed, 5))
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    fs::write(&p, bytes).unwrap();
-    p
-}
+use common::*;
 
 /// Compresses and decompresses through the binary; returns the restored bytes.
 fn cli_roundtrip(dir: &Path, wav: &Path) -> Vec<u8> {

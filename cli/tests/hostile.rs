@@ -5,87 +5,14 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use neurice_model::grid::grid_value;
 use neurice_model::wav::Wav;
 use serde_json::Value;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_neurice"))
-}
-
-fn neurice(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
-    bin()
-        .args(args.iter().map(|a| a.as_ref()))
-        .stdin(Stdio::null())
-        .output()
-        .expect("run the neurice binary")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "expected success, got {:?}\nstderr: {}",
-        o.status,
-        stderr(o)
-    );
-}
-
-/// A failed run: exit 1, an error message containing `want`, no panic.
-#[track_caller]
-fn assert_refused(o: &Output, want: &str) {
-    let err = stderr(o);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "status {:?}; stderr: {err}",
-        o.status
-    );
-    assert!(err.contains("neurice: error:"), "no error message: {err:?}");
-    assert!(
-        err.to_lowercase().contains(&want.to_lowercase()),
-        "error does not mention {want:?}: {err}"
-    );
-    assert!(!err.contains("panicked"), "panic: {err}");
-}
-
-fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-/// A 1-channel grid random walk of `n` samples as a canonical WAV.
-fn grid_wav(n: usize, seed: u32) -> Vec<u8> {
-    let mut r = seed.max(1);
-    let mut x = 512i32;
-    let samples = (0..n)
-        .map(|_| {
-            r ^= r << 13;
-            r ^= r >> 17;
-            r ^= r << 5;
-            x = (x + (r % 11) as i32 - 5).clamp(0, 1023);
-            grid_value(x as u32)
-        })
-        .collect();
-    Wav::canonical(1, 19531, samples).unwrap().to_bytes()
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    fs::write(&p, bytes).unwrap();
-    p
-}
+mod common;
+use common::*;
 
 fn mode(p: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
