@@ -13,7 +13,7 @@ use neurice_sim::{
     CoreDesign, Engine, Pattern, RunOptions, RunSummary, SimReport, Stimulus, MAX_CHANNELS,
 };
 
-use neurice_flow::LintStatus;
+use neurice_flow::{check_channels, check_freq, LintStatus};
 
 use crate::coder_args::CoderArgs;
 use crate::files::{collect_wavs, default_data_dir};
@@ -123,9 +123,7 @@ pub fn sim(a: SimArgs) -> Result<ExitCode> {
         seed: a.seed,
     };
     pattern.validate().context("--gap and --backpressure")?;
-    if !(1..=MAX_CHANNELS).contains(&a.channels) {
-        bail!("--channels must be 1..={MAX_CHANNELS}, got {}", a.channels);
-    }
+    check_channels(a.channels)?;
     let files = inputs_or_default(&a.inputs)?;
     let stims = neurice_sim::load_stimuli(
         design.params,
@@ -347,22 +345,6 @@ pub struct SynthArgs {
     out: Option<PathBuf>,
     #[arg(long)]
     json: bool,
-}
-
-/// Checks a clock target in MHz.
-pub fn check_freq(flag: &str, freq: f64) -> Result<()> {
-    if !(freq > 0.0 && freq <= 500.0) {
-        bail!("{flag} must be in (0, 500] MHz, got {freq}");
-    }
-    Ok(())
-}
-
-/// Checks a channel count of the core.
-pub fn check_channels(channels: usize) -> Result<()> {
-    if !(1..=1024).contains(&channels) {
-        bail!("--channels must be 1..=1024, got {channels}");
-    }
-    Ok(())
 }
 
 pub fn synth(a: SynthArgs) -> Result<ExitCode> {

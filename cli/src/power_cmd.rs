@@ -43,7 +43,7 @@ pub struct PowerArgs {
 }
 
 pub fn power(a: PowerArgs) -> Result<ExitCode> {
-    crate::hw_cmds::check_freq("--freq", a.freq)?;
+    neurice_flow::check_freq("--freq", a.freq)?;
     check_power_args(a.channels, a.cycles)?;
     let design = CoreDesign::new(a.coder.params()?, a.channels)?;
     neurice_sim::activity::gap_per_mille_for_clock(

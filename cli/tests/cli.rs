@@ -366,18 +366,6 @@ fn info_describes_the_stream() {
     );
 }
 
-/// CRC-32 (IEEE), bitwise: the checksum `info` prints, computed independently of the codec.
-fn crc32_ieee(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
-        }
-    }
-    !crc
-}
-
 #[test]
 fn coder_max_compresses_decodes_and_is_reported() {
     let t = tempfile::tempdir().unwrap();

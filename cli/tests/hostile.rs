@@ -504,7 +504,7 @@ fn info_refuses_what_decompress_refuses() {
     let (nrc, _) = neurice_model::compress_wav(&grid_wav(100, 6)).unwrap();
     let reseal = |mut b: Vec<u8>| {
         b.truncate(b.len() - 4);
-        let crc = crc32(&b);
+        let crc = crc32_ieee(&b);
         b.extend_from_slice(&crc.to_le_bytes());
         b
     };
@@ -528,17 +528,6 @@ fn info_refuses_what_decompress_refuses() {
             String::from_utf8_lossy(&i.stdout)
         );
     }
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
-        }
-    }
-    !crc
 }
 
 // ---- eval and sim inputs ---------------------------------------------------------------

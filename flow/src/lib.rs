@@ -36,6 +36,23 @@ pub use neurice_synth::DEFAULT_FREQ_MHZ;
 pub const DEFAULT_SEED: u64 = neurice_synth::flow::DEFAULT_SEED;
 /// The default traced window of the power stage, clock cycles.
 pub const DEFAULT_POWER_CYCLES: u64 = 100_000;
+/// Checks a clock target in MHz (`flag` names the option in the message): in (0, 500].
+pub fn check_freq(flag: &str, freq: f64) -> Result<()> {
+    if !(freq > 0.0 && freq <= 500.0) {
+        bail!("{flag} must be in (0, 500] MHz, got {freq}");
+    }
+    Ok(())
+}
+
+/// Checks a channel count of the core: 1 to [`neurice_sim::MAX_CHANNELS`].
+pub fn check_channels(channels: usize) -> Result<()> {
+    let max = neurice_sim::MAX_CHANNELS;
+    if !(1..=max).contains(&channels) {
+        bail!("--channels must be 1..={max}, got {channels}");
+    }
+    Ok(())
+}
+
 /// A stage's progress: `(done, total)`.
 pub type Progress<'a> = dyn Fn(u64, u64) + Sync + 'a;
 
@@ -72,9 +89,7 @@ pub struct FlowConfig {
 impl FlowConfig {
     /// Checks every argument, so that a bad one fails before the first stage runs.
     pub fn validate(&self) -> Result<()> {
-        if !(self.freq_mhz.is_finite() && self.freq_mhz > 0.0 && self.freq_mhz <= 500.0) {
-            bail!("--freq must be in (0, 500] MHz, got {}", self.freq_mhz);
-        }
+        check_freq("--freq", self.freq_mhz)?;
         if self.power_cycles < 1000 {
             bail!(
                 "--power-cycles must be at least 1000, got {}",
@@ -383,10 +398,7 @@ impl Flow {
         let power = self.power(&synthesis)?;
         let asic = self.asic()?;
         let data_source = match (&self.cfg.data_dir, self.synthetic()) {
-            (_, true) => format!(
-                "SYNTHETIC: {} channels of generated sines and noise (no recordings found)",
-                self.cfg.design.channels
-            ),
+            (_, true) => power::synthetic_label(self.cfg.design.channels),
             (Some(d), false) => format!("recordings: {} ({files} files)", d.display()),
             (None, false) => format!("recordings: {files} files"),
         };
@@ -417,9 +429,7 @@ pub fn synth_design(
     seed: u64,
     out: &Path,
 ) -> Result<SynthReport> {
-    if !(freq_mhz > 0.0 && freq_mhz <= 500.0) {
-        bail!("--freq must be in (0, 500] MHz, got {freq_mhz}");
-    }
+    check_freq("--freq", freq_mhz)?;
     let mut cfg =
         neurice_synth::FlowConfig::new(neurice_synth::flow::VerilogSource::text(rtl), "top", out);
     cfg.freq_mhz = freq_mhz;

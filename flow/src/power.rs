@@ -44,14 +44,12 @@ pub fn synthetic_stimulus(design: &CoreDesign, channels: usize, frames: usize) -
             samples.push(s.clamp(0.0, 1023.0) as u16);
         }
     }
-    Stimulus::new(
-        design.params,
-        channels,
-        samples,
-        &format!(
-            "SYNTHETIC: {channels} channels of generated sines and noise (no recordings found)"
-        ),
-    )
+    Stimulus::new(design.params, channels, samples, &synthetic_label(channels))
+}
+
+/// How a generated recording is labelled, in the stimulus and the report.
+pub fn synthetic_label(channels: usize) -> String {
+    format!("SYNTHETIC: {channels} channels of generated sines and noise (no recordings found)")
 }
 
 /// The stimulus for the activity run: the first `channels` recordings interleaved (only
@@ -86,12 +84,7 @@ fn activity_stimulus(
 
 /// The checks of a power run, before anything runs.
 pub fn check_power_args(channels: usize, cycles: u64) -> Result<()> {
-    if !(1..=neurice_sim::MAX_CHANNELS).contains(&channels) {
-        bail!(
-            "--channels must be 1..={}, got {channels}",
-            neurice_sim::MAX_CHANNELS
-        );
-    }
+    crate::check_channels(channels)?;
     if cycles < 1000 {
         bail!(
             "the traced window (--cycles, in flow --power-cycles) must be at least 1000 \

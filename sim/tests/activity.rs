@@ -10,25 +10,12 @@ use std::path::PathBuf;
 use common::*;
 use neurice_model::CodecParams;
 use neurice_sim::activity::{self, ActivityReport};
-use neurice_sim::verilator;
 use neurice_sim::{gatelevel, Stimulus};
 use neurice_sim::{load_stimuli, Pattern};
 use neurice_synth::power::SAMPLE_RATE_HZ;
 
 fn build_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("activity")
-}
-
-fn tools_or_skip(test: &str) -> bool {
-    if !verilator::available() {
-        eprintln!("SKIPPED {test}: Verilator not found (run sudo scripts/install-tools.sh)");
-        return false;
-    }
-    if let Err(e) = gatelevel::yosys_datdir() {
-        eprintln!("SKIPPED {test}: {e}");
-        return false;
-    }
-    true
 }
 
 /// The core's iCE40 netlist (1024 channels), synthesised once per RTL text; or the netlist
@@ -63,7 +50,7 @@ fn rates(r: &ActivityReport) -> [f64; 3] {
 
 #[test]
 fn activity_is_in_range_and_follows_the_input() {
-    if !tools_or_skip("activity_is_in_range_and_follows_the_input") {
+    if !gatelevel_or_skip("activity_is_in_range_and_follows_the_input") {
         return;
     }
     let net = netlist();
@@ -137,7 +124,7 @@ fn activity_is_in_range_and_follows_the_input() {
 #[test]
 #[ignore]
 fn activity_on_recordings_at_real_time_duty() {
-    if !tools_or_skip("activity_on_recordings_at_real_time_duty") {
+    if !gatelevel_or_skip("activity_on_recordings_at_real_time_duty") {
         return;
     }
     let Some(dir) = data_or_skip("activity_on_recordings_at_real_time_duty") else {

@@ -21,14 +21,6 @@ fn rtl() -> String {
     neurice_hdl::verilog(&CodecParams::HARDWARE, 1024).expect("core Verilog")
 }
 
-fn tools_or_skip(test: &str) -> bool {
-    if !verilator::available() {
-        eprintln!("SKIPPED {test}: Verilator not found (run sudo scripts/install-tools.sh)");
-        return false;
-    }
-    true
-}
-
 fn assert_clean(r: &verilator::BatchReport) {
     assert_eq!(
         r.mismatches,
@@ -46,7 +38,7 @@ fn assert_clean(r: &verilator::BatchReport) {
 
 #[test]
 fn emitted_verilog_is_lint_clean() {
-    if !tools_or_skip("emitted_verilog_is_lint_clean") {
+    if !verilator_or_skip("emitted_verilog_is_lint_clean") {
         return;
     }
     let dir = build_dir().join("lint");
@@ -74,7 +66,7 @@ fn synthetic() -> Vec<Stimulus> {
 
 #[test]
 fn verilator_and_rusthdl_agree_cycle_for_cycle() {
-    if !tools_or_skip("verilator_and_rusthdl_agree_cycle_for_cycle") {
+    if !verilator_or_skip("verilator_and_rusthdl_agree_cycle_for_cycle") {
         return;
     }
     let bin = verilator::build(&rtl(), "top", &build_dir()).expect("verilator build");
@@ -97,7 +89,7 @@ fn verilator_and_rusthdl_agree_cycle_for_cycle() {
 #[test]
 fn known_answer_vectors_on_the_verilated_core() {
     // The frozen words of golden-model/tests/vectors/ come out of the Verilated core.
-    if !tools_or_skip("known_answer_vectors_on_the_verilated_core") {
+    if !verilator_or_skip("known_answer_vectors_on_the_verilated_core") {
         return;
     }
     let bin = verilator::build(&rtl(), "top", &build_dir()).expect("verilator build");
@@ -125,7 +117,7 @@ fn known_answer_vectors_on_the_verilated_core() {
 
 #[test]
 fn every_recording_one_per_run_and_all_as_1024_channels() {
-    if !tools_or_skip("every_recording_one_per_run_and_all_as_1024_channels") {
+    if !verilator_or_skip("every_recording_one_per_run_and_all_as_1024_channels") {
         return;
     }
     let Some(dir) = data_or_skip("every_recording_one_per_run_and_all_as_1024_channels") else {
@@ -163,7 +155,7 @@ fn every_recording_one_per_run_and_all_as_1024_channels() {
 
 #[test]
 fn gate_level_netlist_matches_the_golden_model() {
-    if !tools_or_skip("gate_level_netlist_matches_the_golden_model") {
+    if !verilator_or_skip("gate_level_netlist_matches_the_golden_model") {
         return;
     }
     let work = build_dir().join("gatelevel");
@@ -208,7 +200,7 @@ fn gate_level_netlist_matches_the_golden_model() {
 /// really used).
 #[test]
 fn a_non_default_coder_is_bit_exact_in_rusthdl_and_verilator() {
-    if !tools_or_skip("a_non_default_coder_is_bit_exact_in_rusthdl_and_verilator") {
+    if !verilator_or_skip("a_non_default_coder_is_bit_exact_in_rusthdl_and_verilator") {
         return;
     }
     let params = CodecParams {

@@ -668,14 +668,21 @@ fn prepare(cfg: &FlowConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
         }
     };
     if pnr && pcf.is_none() {
-        let text = std::fs::read_to_string(&verilog)
-            .with_context(|| format!("reading {}", verilog.display()))?;
+        let read;
+        let text = match &cfg.verilog {
+            VerilogSource::Text(t) => t.as_str(),
+            VerilogSource::File(_) => {
+                read = std::fs::read_to_string(&verilog)
+                    .with_context(|| format!("reading {}", verilog.display()))?;
+                read.as_str()
+            }
+        };
         // a header the wrapper cannot read (e.g. ANSI-style ports) is placed as it is;
         // nextpnr says so if it has more ports than pins
-        let pins: usize = crate::wrapper::module_ports(&text, &top)
-            .map_or(0, |p| p.iter().map(|p| p.width).sum());
+        let pins: usize =
+            crate::wrapper::module_ports(text, &top).map_or(0, |p| p.iter().map(|p| p.width).sum());
         if pins > cfg.device.user_io() {
-            let w = crate::wrapper::register_wrapper(&text, &top)?;
+            let w = crate::wrapper::register_wrapper(text, &top)?;
             let p = out.join(format!("{}_input.v", w.top));
             std::fs::write(&p, &w.verilog).with_context(|| format!("writing {}", p.display()))?;
             pin_wrapper = Some(PinWrapper {

@@ -77,3 +77,15 @@ pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     fs::write(&p, bytes).unwrap();
     p
 }
+
+/// CRC-32 (IEEE), bitwise: the checksum `info` prints, computed independently of the codec.
+pub fn crc32_ieee(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+        }
+    }
+    !crc
+}

@@ -4,16 +4,34 @@
 pub use neurice_testkit::{data_dir, data_or_skip, extremes, flat, noise, trace, wavs};
 
 use neurice_model::CodecParams;
-use neurice_sim::Stimulus;
+use neurice_sim::{Pattern, Stimulus};
 
+/// A stimulus for the hardware coder with a gap/backpressure pattern (seed 0x5EED).
 pub fn stim(channels: usize, samples: Vec<u16>, gap: u32, bp: u32, label: &str) -> Stimulus {
-    Stimulus {
-        params: CodecParams::HARDWARE,
-        channels,
-        samples,
+    Stimulus::new(CodecParams::HARDWARE, channels, samples, label).with_pattern(Pattern {
         input_gap_per_mille: gap,
         backpressure_per_mille: bp,
         seed: 0x5EED,
-        label: label.into(),
+    })
+}
+
+/// Prints the skip notice and returns false when Verilator is absent.
+pub fn verilator_or_skip(test: &str) -> bool {
+    if !neurice_sim::verilator::available() {
+        eprintln!("SKIPPED {test}: Verilator not found (run sudo scripts/install-tools.sh)");
+        return false;
     }
+    true
+}
+
+/// [`verilator_or_skip`], and yosys' iCE40 cell models for the gate-level netlist.
+pub fn gatelevel_or_skip(test: &str) -> bool {
+    if !verilator_or_skip(test) {
+        return false;
+    }
+    if let Err(e) = neurice_sim::gatelevel::yosys_datdir() {
+        eprintln!("SKIPPED {test}: {e}");
+        return false;
+    }
+    true
 }
