@@ -43,10 +43,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (mut bytes, mut bins, mut worst) = (0usize, 0u64, 0f64);
         for j in 0..k {
             let mine: Vec<usize> = (j..c).step_by(k).collect();
-            let mut s = Vec::with_capacity(mine.len() * frames);
-            for f in 0..frames {
-                s.extend(mine.iter().map(|&ch| channels[ch][f]));
-            }
+            let (mine, chans) = (&mine, &channels);
+            let s: Vec<u32> = (0..frames)
+                .flat_map(|f| mine.iter().map(move |&ch| chans[ch][f]))
+                .collect();
             let mut st = v2::EncodeStats::default();
             bytes += v2::encode_block(&p, mine.len(), &s, &mut st).len();
             bins += st.bins;
