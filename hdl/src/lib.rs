@@ -12,6 +12,7 @@ pub mod core;
 pub mod prims;
 pub mod ram;
 pub mod third;
+pub mod v2;
 
 pub use crate::core::{check_params, EncoderCore, PipelineState};
 use neurice_model::CodecParams;

@@ -115,6 +115,18 @@ pub fn build(verilog: &str, top: &str, build_dir: &Path) -> Result<PathBuf> {
 /// [`build`] with extra Verilator flags (part of the cache key), e.g. defines and warning
 /// switches for a gate-level netlist with vendor cell models.
 pub fn build_with(verilog: &str, top: &str, build_dir: &Path, extra: &[&str]) -> Result<PathBuf> {
+    build_with_harness(verilog, top, build_dir, extra, HARNESS_CPP)
+}
+
+/// [`build_with`] around another C++ harness (`harness_cpp`, which includes `Vcore.h`): for
+/// co-simulating a building block of a core on its own. Cached the same way.
+pub fn build_with_harness(
+    verilog: &str,
+    top: &str,
+    build_dir: &Path,
+    extra: &[&str],
+    harness_cpp: &str,
+) -> Result<PathBuf> {
     check_top(top)?;
     let version = verilator_version()?;
     let flags = format!("{} {}", BUILD_FLAGS.join(" "), extra.join(" "));
@@ -123,7 +135,7 @@ pub fn build_with(verilog: &str, top: &str, build_dir: &Path, extra: &[&str]) ->
         flags.as_bytes(),
         top.as_bytes(),
         verilog.as_bytes(),
-        HARNESS_CPP.as_bytes(),
+        harness_cpp.as_bytes(),
     ]);
     let dir = build_dir.join(format!("vl-{top}-{key:016x}"));
     let bin = dir.join("obj_dir").join(PREFIX);
@@ -139,7 +151,7 @@ pub fn build_with(verilog: &str, top: &str, build_dir: &Path, extra: &[&str]) ->
     std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let vfile = format!("{top}.v");
     std::fs::write(tmp.join(&vfile), verilog)?;
-    std::fs::write(tmp.join("harness.cpp"), HARNESS_CPP)?;
+    std::fs::write(tmp.join("harness.cpp"), harness_cpp)?;
     let mut cmd = Command::new(verilator_exe()?);
     cmd.args(BUILD_FLAGS)
         .args(extra)
