@@ -1,0 +1,64 @@
+//! Area and speed of coder v2's LMS stage (`neurice_hdl::v2::lms::LmsUnit`) on the iCE40
+//! HX8K: the emitted Verilog between input and output registers, through the project's one
+//! yosys → nextpnr flow. A budget figure for the v2 core (FORMAT.md §7.8).
+//!
+//! ```sh
+//! cargo run --release -p neurice-sim --example v2_lms_synth [-- OUT_DIR]
+//! ```
+
+use neurice_hdl::v2::lms::LmsUnit;
+use neurice_model::v2::V2Params;
+use neurice_synth::flow::{run_flow, FlowConfig, VerilogSource};
+use neurice_synth::wrapper::register_wrapper;
+use rust_hdl::prelude::*;
+
+/// Output registers on the unit (rust-hdl names array ports `d$0`, …); the inputs come
+/// from the pin wrapper's registers (`neurice_synth::wrapper`), so every path is register to
+/// register.
+const REGISTERED: &str = "
+module lms_reg(clock, prev, x, d, w, pred_o, d_o, w_o);
+    input wire clock;
+    input wire [9:0] prev;
+    input wire [9:0] x;
+    input wire [27:0] d;
+    input wire [35:0] w;
+    output reg [9:0] pred_o;
+    output reg [27:0] d_o;
+    output reg [35:0] w_o;
+  wire [9:0] pred; wire [27:0] dn; wire [35:0] wn;
+  top u(.prev(prev), .x(x), .\\d$0 (d[6:0]), .\\d$1 (d[13:7]), .\\d$2 (d[20:14]),
+    .\\d$3 (d[27:21]), .\\w$0 (w[8:0]), .\\w$1 (w[17:9]), .\\w$2 (w[26:18]),
+    .\\w$3 (w[35:27]), .pred(pred),
+    .\\d_next$0 (dn[6:0]), .\\d_next$1 (dn[13:7]), .\\d_next$2 (dn[20:14]),
+    .\\d_next$3 (dn[27:21]), .\\w_next$0 (wn[8:0]), .\\w_next$1 (wn[17:9]),
+    .\\w_next$2 (wn[26:18]), .\\w_next$3 (wn[35:27]));
+  always @(posedge clock) begin
+    pred_o <= pred; d_o <= dn; w_o <= wn;
+  end
+endmodule
+";
+
+fn main() -> anyhow::Result<()> {
+    let out = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "build/v2_lms_synth".to_string());
+    let mut unit = LmsUnit::new(&V2Params::HARDWARE)?;
+    unit.connect_all();
+    let verilog = format!("{}\n{REGISTERED}", generate_verilog(&unit));
+    let wrapped = register_wrapper(&verilog, "lms_reg")?;
+    let mut cfg = FlowConfig::new(VerilogSource::text(wrapped.verilog), &wrapped.top, &out);
+    cfg.freq_mhz = 100.0;
+    cfg.channels = 1;
+    let r = run_flow(&cfg)?;
+    let regs = 10 + 28 + 36;
+    println!(
+        "LMS stage (predict + update): Fmax {:.2} MHz (seed 1), {} LCs in all, of which {} \
+         flip-flops are the measurement's ({} wrapper + {regs} output registers), {} BRAM",
+        r.fmax_mhz.unwrap_or(0.0),
+        r.lc_used,
+        wrapped.extra_ffs + regs,
+        wrapped.extra_ffs,
+        r.bram_used
+    );
+    Ok(())
+}
