@@ -4,11 +4,9 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
-use common::verilator_or_skip;
+use common::{run_harness, verilator_or_skip};
 use neurice_hdl::v2::lms::{from_bits, to_bits, LmsUnit, DELTA_BITS, TAPS, WEIGHT_BITS};
 use neurice_model::v2::{self, State, V2Params};
 use neurice_sim::verilator;
@@ -112,17 +110,7 @@ fn v2_lms_verilog_matches_the_model() {
         }
         input.push('\n');
     }
-    let mut child = Command::new(&bin)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run the Verilator model");
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = run_harness(&bin, input);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), cases.len(), "one answer per case");
     for (n, ((st, x), line)) in cases.iter().zip(&lines).enumerate() {

@@ -35,3 +35,21 @@ pub fn gatelevel_or_skip(test: &str) -> bool {
     }
     true
 }
+
+/// Runs a Verilator model built around a block harness (`verilator::build_with_harness`),
+/// `input` on its standard input; returns its standard output. Panics if it fails.
+pub fn run_harness(bin: &std::path::Path, input: String) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(bin)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("running {}: {e}", bin.display()));
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "{} failed", bin.display());
+    String::from_utf8(out.stdout).unwrap()
+}

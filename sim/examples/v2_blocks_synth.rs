@@ -1,12 +1,15 @@
-//! Area and speed of coder v2's LMS stage (`neurice_hdl::v2::lms::LmsUnit`) on the iCE40
-//! HX8K: the emitted Verilog between input and output registers, through the project's one
-//! yosys → nextpnr flow. A budget figure for the v2 core (FORMAT.md §7.8).
+//! Area and speed of coder v2's hardware blocks on the iCE40 HX8K: the LMS stage
+//! (`neurice_hdl::v2::lms::LmsUnit`) and the range encoder unit
+//! (`neurice_hdl::v2::range::RangeEncoderUnit`), each as emitted Verilog between registers
+//! (inputs from the pin wrapper's registers, `neurice_synth::wrapper`), through the project's
+//! one yosys → nextpnr flow. Budget figures for the v2 core (FORMAT.md §7.8).
 //!
 //! ```sh
-//! cargo run --release -p neurice-sim --example v2_lms_synth [-- OUT_DIR]
+//! cargo run --release -p neurice-sim --example v2_blocks_synth [-- OUT_DIR]
 //! ```
 
 use neurice_hdl::v2::lms::LmsUnit;
+use neurice_hdl::v2::range::RangeEncoderUnit;
 use neurice_model::v2::V2Params;
 use neurice_synth::flow::{run_flow, FlowConfig, VerilogSource};
 use neurice_synth::wrapper::register_wrapper;
@@ -41,12 +44,17 @@ endmodule
 fn main() -> anyhow::Result<()> {
     let out = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "build/v2_lms_synth".to_string());
+        .unwrap_or_else(|| "build/v2_blocks_synth".to_string());
+    let out = std::path::Path::new(&out);
     let mut unit = LmsUnit::new(&V2Params::HARDWARE)?;
     unit.connect_all();
     let verilog = format!("{}\n{REGISTERED}", generate_verilog(&unit));
     let wrapped = register_wrapper(&verilog, "lms_reg")?;
-    let mut cfg = FlowConfig::new(VerilogSource::text(wrapped.verilog), &wrapped.top, &out);
+    let mut cfg = FlowConfig::new(
+        VerilogSource::text(wrapped.verilog),
+        &wrapped.top,
+        out.join("lms"),
+    );
     cfg.freq_mhz = 100.0;
     cfg.channels = 1;
     let r = run_flow(&cfg)?;
@@ -57,6 +65,25 @@ fn main() -> anyhow::Result<()> {
         r.fmax_mhz.unwrap_or(0.0),
         r.lc_used,
         wrapped.extra_ffs + regs,
+        wrapped.extra_ffs,
+        r.bram_used
+    );
+    let mut unit = RangeEncoderUnit::default();
+    unit.connect_all();
+    let wrapped = register_wrapper(&generate_verilog(&unit), "top")?;
+    let mut cfg = FlowConfig::new(
+        VerilogSource::text(wrapped.verilog),
+        &wrapped.top,
+        out.join("range"),
+    );
+    cfg.freq_mhz = 100.0;
+    cfg.channels = 1;
+    let r = run_flow(&cfg)?;
+    println!(
+        "range encoder unit (one bin or bypass group per clock, registered records): Fmax \
+         {:.2} MHz (seed 1), {} LCs in all, of which {} flip-flops are the wrapper's, {} BRAM",
+        r.fmax_mhz.unwrap_or(0.0),
+        r.lc_used,
         wrapped.extra_ffs,
         r.bram_used
     );
