@@ -22,6 +22,7 @@ pub mod container;
 pub mod contract;
 mod error;
 pub mod grid;
+pub mod packet;
 mod params;
 pub mod v2;
 pub mod wav;
