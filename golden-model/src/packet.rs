@@ -386,7 +386,9 @@ pub fn packetise(cfg: &StreamConfig, samples: &[u32]) -> Result<Packets, Error> 
     }
     let w = cfg.coder.sample_bits();
     if let Some(x) = samples.iter().find(|&&x| x >> w != 0) {
-        return Err(Error::BadParams(format!("sample {x} does not fit in {w} bits")));
+        return Err(Error::BadParams(format!(
+            "sample {x} does not fit in {w} bits"
+        )));
     }
     let mut p = Packets::default();
     let mut seq = 0u32;
