@@ -467,18 +467,21 @@ where
         };
         rx.packets_ok += 1;
         if h.first() {
-            if let Some(a) = cur.take() {
-                finish(cfg, frames, a, &mut rx, &mut done);
-            }
             let delta = h.start.wrapping_sub(reference as u32) as i32 as i64;
             let start = reference as i64 + delta;
             if start < 0
                 || start as u64 % seg_samples != 0
                 || start as u64 / seg_samples >= nseg
                 || done[(start as u64 / seg_samples) as usize]
+                || cur
+                    .as_ref()
+                    .is_some_and(|a| a.segment == start as u64 / seg_samples)
             {
                 rx.packets_unused += 1;
                 continue;
+            }
+            if let Some(a) = cur.take() {
+                finish(cfg, frames, a, &mut rx, &mut done);
             }
             reference = start as u64;
             cur = Some(Assembly {
@@ -490,6 +493,11 @@ where
             });
         } else {
             match cur.as_mut() {
+                // the same packet twice (a link that repeats): nothing new
+                Some(a) if h.seq == a.last_seq && h.start == (a.segment * seg_samples) as u32 => {
+                    rx.packets_unused += 1;
+                    continue;
+                }
                 Some(a)
                     if h.seq == a.last_seq.wrapping_add(1)
                         && h.start == (a.segment * seg_samples) as u32 =>

@@ -1,0 +1,336 @@
+//! The packet stream (FORMAT.md §9) under loss: no loss gives the samples back bit for bit
+//! (and the same payload as the unpacketised coders where they coincide); random drops,
+//! bursts, bit errors, truncated, garbage, repeated and forged packets never give a wrong
+//! sample; lost samples are exactly a suffix of the segments that lost a packet, so a lost
+//! packet costs at most R frames of every channel. Both coders.
+
+use neurice_model::packet::{
+    self, depacketise, packetise, parse_packet, write_packet, Header, Reception, StreamConfig,
+    FLAG_FIRST, FLAG_LAST, LOST,
+};
+use neurice_model::{v2, Coder};
+use neurice_testkit::{spiky_walk, trace, XorShift64};
+
+/// `channels` generated signals interleaved frame by frame, `frames` each.
+fn signals(channels: usize, frames: usize, seed: u64) -> Vec<u32> {
+    let per: Vec<Vec<u16>> = (0..channels)
+        .map(|c| {
+            if c % 2 == 0 {
+                spiky_walk(frames, seed + c as u64)
+            } else {
+                trace(frames, seed + c as u64)
+            }
+        })
+        .collect();
+    (0..frames * channels)
+        .map(|i| per[i % channels][i / channels] as u32)
+        .collect()
+}
+
+fn cfg(coder: Coder, channels: usize, r: u32, p: usize) -> StreamConfig {
+    StreamConfig {
+        segment_frames: r,
+        packet_bytes: p,
+        ..StreamConfig::new(coder, channels)
+    }
+}
+
+/// Sends the stream's packets through `link` (which may drop, damage or add packets) and
+/// checks the reception: no wrong sample, and in every segment the delivered samples are a
+/// prefix and the rest is lost; a segment none of whose packets was touched is whole.
+fn check(
+    c: &StreamConfig,
+    xs: &[u32],
+    link: impl FnOnce(&[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<bool>),
+) -> Reception {
+    let frames = (xs.len() / c.channels) as u64;
+    let sent = packetise(c, xs).unwrap();
+    // which segment each sent packet belongs to
+    let mut seg_of = Vec::new();
+    for b in &sent.packets {
+        let (h, _) = parse_packet(b).unwrap();
+        seg_of.push(h.start as u64 / c.segment_samples());
+    }
+    let (received, touched) = link(&sent.packets);
+    let rx = depacketise(c, frames, received.iter().map(|b| &b[..])).unwrap();
+    let mut hit = vec![false; c.segments(frames) as usize];
+    for (i, t) in touched.iter().enumerate() {
+        if *t {
+            hit[seg_of[i] as usize] = true;
+        }
+    }
+    let per = c.segment_samples() as usize;
+    for (k, seg) in rx.samples.chunks(per).enumerate() {
+        let want = &xs[k * per..k * per + seg.len()];
+        let got = seg.iter().take_while(|&&x| x != LOST).count();
+        assert_eq!(&seg[..got], &want[..got], "segment {k}: a wrong sample");
+        assert!(
+            seg[got..].iter().all(|&x| x == LOST),
+            "segment {k}: a sample delivered after a lost one"
+        );
+        if !hit[k] {
+            assert_eq!(
+                got,
+                seg.len(),
+                "segment {k} lost samples but no packet of it"
+            );
+        }
+    }
+    assert_eq!(
+        rx.delivered,
+        rx.samples.iter().filter(|&&x| x != LOST).count() as u64
+    );
+    rx
+}
+
+/// Drops the packets `drop` selects.
+fn dropping(drop: impl Fn(usize) -> bool) -> impl FnOnce(&[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<bool>) {
+    move |ps| {
+        let touched: Vec<bool> = (0..ps.len()).map(&drop).collect();
+        let kept = ps
+            .iter()
+            .zip(&touched)
+            .filter(|(_, t)| !**t)
+            .map(|(p, _)| p.clone())
+            .collect();
+        (kept, touched)
+    }
+}
+
+/// Longest run of lost samples of one channel.
+fn worst_gap(rx: &Reception, channels: usize) -> usize {
+    let mut gap = vec![0; channels];
+    let mut worst = 0;
+    for (i, &x) in rx.samples.iter().enumerate() {
+        let g = &mut gap[i % channels];
+        *g = if x == LOST { *g + 1 } else { 0 };
+        worst = worst.max(*g);
+    }
+    worst
+}
+
+const SETUPS: [(usize, u32, usize); 3] = [(1, 1024, 1024), (5, 256, 256), (16, 64, 1024)];
+
+#[test]
+fn no_loss_gives_every_sample_back_for_both_coders() {
+    for coder in Coder::ALL {
+        for (channels, r, p) in SETUPS {
+            let xs = signals(channels, 5000, 1);
+            let c = cfg(coder, channels, r, p);
+            let rx = check(&c, &xs, dropping(|_| false));
+            assert_eq!(rx.samples, xs, "{coder} C={channels}");
+            assert_eq!(rx.segments_complete, rx.segments);
+            assert_eq!(rx.packets_refused + rx.packets_unused, 0);
+        }
+    }
+}
+
+#[test]
+fn a_v2_segment_is_a_v2_block_and_a_v1_segment_is_v1_after_its_raw_first_frame() {
+    let (channels, r) = (4, 300);
+    let xs = signals(channels, 1000, 2);
+    // v2: the segments' bytes are the container's blocks of R frames, word-padded
+    let c = cfg(Coder::Max, channels, r, 1024);
+    let (blocks, _) = v2::encode_all(
+        &v2::V2Params {
+            block_frames: r,
+            ..v2::V2Params::HARDWARE
+        },
+        channels,
+        &xs,
+    )
+    .unwrap();
+    let per = c.segment_samples() as usize;
+    for (k, b) in blocks.iter().enumerate() {
+        let seg = packet::encode_segment(&c, &xs[k * per..((k + 1) * per).min(xs.len())]);
+        assert_eq!(
+            &seg.bytes[..seg.bytes.len() - seg.pad as usize],
+            &b.bytes[..]
+        );
+    }
+    // v1 with one channel: the first sample raw (W bits), then the codes from the restart
+    // state, which decode_all's stream after a sample equal to the first reproduces
+    let c1 = cfg(Coder::Lite, 1, 1000, 1024);
+    let one: Vec<u32> = (0..1000).map(|i| xs[i * channels]).collect();
+    let seg = packet::encode_segment(&c1, &one);
+    assert_eq!(
+        seg.bytes[0] as u32,
+        one[0] >> 2,
+        "first sample raw, MSB first"
+    );
+    let mut back = Vec::new();
+    packet::decode_segment(&c1, 1000, &seg.bytes, true, &mut back).unwrap();
+    assert_eq!(back, one);
+}
+
+#[test]
+fn random_drops_lose_only_suffixes_of_hit_segments() {
+    for coder in Coder::ALL {
+        for (channels, r, p) in SETUPS {
+            let xs = signals(channels, 6000, 3);
+            let c = cfg(coder, channels, r, p);
+            for (rate, seed) in [(0.02, 1u64), (0.2, 2), (0.6, 3)] {
+                let mut rng = XorShift64::new(seed);
+                let n = packetise(&c, &xs).unwrap().packets.len();
+                let drops: Vec<bool> = (0..n)
+                    .map(|_| (rng.next_u64() % 10_000) as f64 / 1e4 < rate)
+                    .collect();
+                let rx = check(&c, &xs, dropping(|i| drops[i]));
+                if drops.iter().any(|d| *d) {
+                    assert!(rx.delivered < xs.len() as u64);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_single_lost_packet_costs_at_most_r_frames_of_each_channel() {
+    for coder in Coder::ALL {
+        for (channels, r, p) in SETUPS {
+            let xs = signals(channels, 6000, 4);
+            let c = cfg(coder, channels, r, p);
+            let sent = packetise(&c, &xs).unwrap();
+            // every packet of the stream, dropped alone (a sample of them for long streams)
+            let n = sent.packets.len();
+            for i in (0..n).step_by(n.div_ceil(40)) {
+                let rx = check(&c, &xs, dropping(|j| j == i));
+                assert!(
+                    rx.delivered < xs.len() as u64,
+                    "packet {i} carried nothing?"
+                );
+                let gap = worst_gap(&rx, channels);
+                assert!(
+                    gap <= r as usize,
+                    "{coder} C={channels}: gap {gap} > R = {r}"
+                );
+                let lost = xs.len() as u64 - rx.delivered;
+                assert!(lost <= c.segment_samples(), "lost {lost} > R·C");
+            }
+        }
+    }
+}
+
+#[test]
+fn bursts_lose_whole_runs_and_nothing_wrong() {
+    for coder in Coder::ALL {
+        let (channels, r, p) = (5, 256, 256);
+        let xs = signals(channels, 6000, 5);
+        let c = cfg(coder, channels, r, p);
+        for (start, len) in [(0usize, 1usize), (3, 7), (10, 40), (1, 1000)] {
+            let rx = check(&c, &xs, dropping(|i| i >= start && i < start + len));
+            if len == 1000 {
+                // only what the first packet carries
+                assert!(rx.delivered < c.segment_samples() && rx.segments_partial == 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn bit_errors_are_caught_by_the_crc() {
+    for coder in Coder::ALL {
+        let (channels, r, p) = (16, 64, 1024);
+        let xs = signals(channels, 4000, 6);
+        let c = cfg(coder, channels, r, p);
+        let mut rng = XorShift64::new(9);
+        let mut damaged = 0;
+        let rx = check(&c, &xs, |ps| {
+            let mut out = Vec::new();
+            let mut touched = Vec::new();
+            for p in ps {
+                let mut p = p.clone();
+                let hit = rng.next_u64() % 4 == 0;
+                if hit {
+                    // one to three flipped bits anywhere, header and CRC included
+                    for _ in 0..1 + rng.next_u64() % 3 {
+                        let bit = (rng.next_u64() % (p.len() as u64 * 8)) as usize;
+                        p[bit / 8] ^= 1 << (bit % 8);
+                    }
+                    damaged += 1;
+                }
+                touched.push(hit);
+                out.push(p);
+            }
+            (out, touched)
+        });
+        assert!(damaged > 0);
+        assert_eq!(
+            rx.packets_refused, damaged,
+            "{coder}: the CRC let a damaged packet in"
+        );
+    }
+}
+
+#[test]
+fn truncated_garbage_repeated_and_forged_packets_are_refused_or_unused() {
+    for coder in Coder::ALL {
+        let (channels, r, p) = (5, 256, 256);
+        let xs = signals(channels, 3000, 7);
+        let c = cfg(coder, channels, r, p);
+        let mut rng = XorShift64::new(11);
+        let rx = check(&c, &xs, |ps| {
+            let mut out = Vec::new();
+            let mut touched = Vec::new();
+            for (i, p) in ps.iter().enumerate() {
+                match i % 9 {
+                    // truncated in the middle
+                    3 => {
+                        out.push(p[..p.len() / 2].to_vec());
+                        touched.push(true);
+                    }
+                    // the packet, then garbage of the same length
+                    5 => {
+                        out.push(p.clone());
+                        out.push((0..p.len()).map(|_| rng.next_u64() as u8).collect());
+                        touched.push(false);
+                    }
+                    // the packet twice
+                    7 => {
+                        out.push(p.clone());
+                        out.push(p.clone());
+                        touched.push(false);
+                    }
+                    _ => {
+                        out.push(p.clone());
+                        touched.push(false);
+                    }
+                }
+            }
+            // a well-formed packet (valid CRC) claiming a segment that does not exist, and
+            // one claiming a start that is not a segment boundary
+            for start in [u32::MAX - 7, 3] {
+                out.push(write_packet(
+                    &Header {
+                        flags: FLAG_FIRST | FLAG_LAST,
+                        pad: 0,
+                        words: 1,
+                        seq: 0,
+                        start,
+                    },
+                    &[0xFF; 4],
+                ));
+            }
+            (out, touched)
+        });
+        assert!(rx.packets_refused > 0 && rx.packets_unused > 0);
+        // an empty or header-only input refuses cleanly
+        let none = depacketise(&c, 3000, std::iter::empty()).unwrap();
+        assert_eq!(none.delivered, 0);
+        assert_eq!(none.segments_lost, none.segments);
+    }
+}
+
+#[test]
+fn bad_configurations_are_refused() {
+    let xs = signals(2, 100, 8);
+    assert!(packetise(&cfg(Coder::Lite, 2, 0, 1024), &xs).is_err());
+    assert!(packetise(&cfg(Coder::Lite, 2, 16, 19), &xs).is_err());
+    assert!(packetise(&cfg(Coder::Lite, 3, 16, 1024), &xs[..100]).is_err());
+    assert!(packetise(&cfg(Coder::Lite, 0, 16, 1024), &xs).is_err());
+    assert!(packetise(&cfg(Coder::Max, 2, 16, 1024), &[5000, 1]).is_err());
+    // the largest packet a 12-bit length allows
+    let big = cfg(Coder::Lite, 2, 16, 1 << 20);
+    assert_eq!(big.payload_words(), packet::MAX_PAYLOAD_WORDS);
+    let _ = FLAG_LAST;
+}
