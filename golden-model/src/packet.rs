@@ -470,7 +470,7 @@ where
             let delta = h.start.wrapping_sub(reference as u32) as i32 as i64;
             let start = reference as i64 + delta;
             if start < 0
-                || start as u64 % seg_samples != 0
+                || !(start as u64).is_multiple_of(seg_samples)
                 || start as u64 / seg_samples >= nseg
                 || done[(start as u64 / seg_samples) as usize]
                 || cur

@@ -38,11 +38,7 @@ fn cfg(coder: Coder, channels: usize, r: u32, p: usize) -> StreamConfig {
 /// Sends the stream's packets through `link` (which may drop, damage or add packets) and
 /// checks the reception: no wrong sample, and in every segment the delivered samples are a
 /// prefix and the rest is lost; a segment none of whose packets was touched is whole.
-fn check(
-    c: &StreamConfig,
-    xs: &[u32],
-    link: impl FnOnce(&[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<bool>),
-) -> Reception {
+fn check(c: &StreamConfig, xs: &[u32], link: impl FnOnce(&[Vec<u8>]) -> Delivered) -> Reception {
     let frames = (xs.len() / c.channels) as u64;
     let sent = packetise(c, xs).unwrap();
     // which segment each sent packet belongs to
@@ -83,8 +79,11 @@ fn check(
     rx
 }
 
+/// What the link delivered, and for each sent packet whether the link touched it.
+type Delivered = (Vec<Vec<u8>>, Vec<bool>);
+
 /// Drops the packets `drop` selects.
-fn dropping(drop: impl Fn(usize) -> bool) -> impl FnOnce(&[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<bool>) {
+fn dropping(drop: impl Fn(usize) -> bool) -> impl FnOnce(&[Vec<u8>]) -> Delivered {
     move |ps| {
         let touched: Vec<bool> = (0..ps.len()).map(&drop).collect();
         let kept = ps
@@ -240,7 +239,7 @@ fn bit_errors_are_caught_by_the_crc() {
             let mut touched = Vec::new();
             for p in ps {
                 let mut p = p.clone();
-                let hit = rng.next_u64() % 4 == 0;
+                let hit = rng.next_u64().is_multiple_of(4);
                 if hit {
                     // one to three flipped bits anywhere, header and CRC included
                     for _ in 0..1 + rng.next_u64() % 3 {
