@@ -30,6 +30,10 @@ pub struct LinkArgs {
     /// Largest packet, bytes, header and CRC included (at least 20).
     #[arg(long, default_value_t = DEFAULT_PACKET_BYTES)]
     packet_bytes: usize,
+    /// Channels per separately decodable group (default: one group of all channels); a lost
+    /// packet then costs only its group's channels.
+    #[arg(long)]
+    group_channels: Option<usize>,
     /// Long-run fraction of packets the link drops, in [0, 1].
     #[arg(long, default_value_t = 0.0)]
     drop_rate: f64,
@@ -65,6 +69,7 @@ pub fn link(a: LinkArgs) -> Result<ExitCode> {
         channels: a.channels,
         segment_frames: a.segment_frames,
         packet_bytes: a.packet_bytes,
+        group_channels: a.group_channels,
         link: model,
         files: Vec::new(), // read after the arguments are checked
         max_samples: a.max_samples,
@@ -84,13 +89,13 @@ pub fn link(a: LinkArgs) -> Result<ExitCode> {
     } else {
         let pct = |x: Option<f64>| x.map_or("not measured".into(), |v| format!("{v:+.3} %"));
         println!(
-            "link: coder {}, {} file(s), {} run(s) of {} channel(s); segments of {} frames \
-             ({:.1} ms), packets of at most {} bytes\n\
+            "link: coder {}, {} file(s), {} run(s) of {} channel(s) in {} group(s) of {}; segments \
+             of {} frames ({:.1} ms), packets of at most {} bytes\n\
              link model: drop rate {}, burst {}, bit-error rate {}, seed {}\n\
              packets sent {}  lost {}  corrupt {}  (refused {}, intact but unusable {})\n\
              segments {}: complete {}  partial {}  lost {}  inconsistent {}\n\
              samples {}  delivered {}  lost {}  wrong {}\n\
-             lost per lost/corrupt packet {:.0} samples; bound {} samples per channel ({:.1} ms); \
+             lost per lost/corrupt packet {:.0} samples; bound {} samples ({} per channel, {:.1} ms); \
              worst gap {} samples ({:.1} ms)\n\
              ratio {:.4} on the link (unpacketised {}; restart cost {}, total cost {})\n\
              {:.1} s",
@@ -98,6 +103,8 @@ pub fn link(a: LinkArgs) -> Result<ExitCode> {
             r.files,
             r.runs,
             r.channels,
+            r.groups,
+            r.group_channels,
             r.segment_frames,
             r.loss_bound_ms,
             r.packet_bytes,
@@ -120,6 +127,7 @@ pub fn link(a: LinkArgs) -> Result<ExitCode> {
             r.samples_lost,
             r.samples_wrong,
             r.samples_lost_per_bad_packet,
+            r.loss_bound_samples,
             r.loss_bound_samples_per_channel,
             r.loss_bound_ms,
             r.worst_gap,

@@ -52,6 +52,36 @@ fn a_perfect_link_delivers_every_sample_with_the_fields_the_issue_names() {
     assert_eq!(v["worst_gap_per_channel"].as_array().unwrap().len(), 3);
     assert!(v["restart_cost_percent"].as_f64().unwrap() >= 0.0);
     assert_eq!(u(&v, "loss_bound_samples_per_channel"), 1024);
+    assert_eq!(u(&v, "loss_bound_samples"), 3 * 1024);
+    assert_eq!(u(&v, "groups"), 1);
+}
+
+#[test]
+fn channel_groups_bound_what_a_lost_packet_costs() {
+    let t = tempfile::tempdir().unwrap();
+    recordings(t.path(), 30_000);
+    let dir = t.path();
+    let v = link_json(&[
+        &"--channels",
+        &"3",
+        &"--group-channels",
+        &"1",
+        &"--packet-bytes",
+        &"64",
+        &"--drop-rate",
+        &"0.05",
+        &"--seed",
+        &"3",
+        &dir,
+    ]);
+    assert_eq!(u(&v, "groups"), 3);
+    assert_eq!(u(&v, "samples_wrong"), 0);
+    assert_eq!(u(&v, "loss_bound_samples"), 1024);
+    assert!(u(&v, "packets_lost") > 0);
+    assert!(
+        v["samples_lost_per_bad_packet"].as_f64().unwrap() <= 1024.0,
+        "{v}"
+    );
 }
 
 #[test]

@@ -45,6 +45,7 @@ fn main() -> anyhow::Result<()> {
             channels,
             segment_frames: r,
             packet_bytes: p,
+            group_channels: None,
             link,
             files: files.clone(),
             max_samples: None,

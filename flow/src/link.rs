@@ -177,6 +177,8 @@ pub struct LinkConfig {
     pub segment_frames: u32,
     /// Packet size bound P (bytes, header and CRC included).
     pub packet_bytes: usize,
+    /// Channels per separately decodable group (None: one group of all channels).
+    pub group_channels: Option<usize>,
     pub link: LinkModel,
     pub files: Vec<PathBuf>,
     /// Samples per recording at most.
@@ -195,6 +197,7 @@ impl LinkConfig {
             packet_bytes: self.packet_bytes,
             ..StreamConfig::new(self.coder, self.channels)
         }
+        .with_groups(self.group_channels.unwrap_or(self.channels))
     }
 
     /// Checks every argument but the files, before anything is read.
@@ -212,6 +215,14 @@ impl LinkConfig {
                 packet::HEADER_BYTES,
                 self.packet_bytes
             );
+        }
+        if let Some(g) = self.group_channels {
+            if !(1..=self.channels).contains(&g) {
+                bail!(
+                    "--group-channels must be 1..={} (--channels), got {g}",
+                    self.channels
+                );
+            }
         }
         if self.max_samples == Some(0) {
             bail!("--max-samples must be at least 1");
@@ -242,6 +253,9 @@ pub struct LinkReport {
     pub files: usize,
     pub segment_frames: u32,
     pub packet_bytes: usize,
+    /// Channels per separately decodable group, and the number of groups.
+    pub group_channels: usize,
+    pub groups: usize,
     pub link: LinkModel,
     /// Packets the receiver refused (sync, length, CRC).
     pub packets_refused: u64,
@@ -265,8 +279,10 @@ pub struct LinkReport {
     pub ratio_cost_percent: Option<f64>,
     /// `samples_lost / (packets_lost + packets_corrupt)`.
     pub samples_lost_per_bad_packet: f64,
-    /// A single lost or corrupt packet costs at most R frames of every channel.
+    /// A single lost or corrupt packet costs at most R frames of each channel of its group:
+    /// R samples per channel, R·G samples in all.
     pub loss_bound_samples_per_channel: u64,
+    pub loss_bound_samples: u64,
     pub loss_bound_ms: f64,
     /// Longest run of consecutive lost samples of one channel (samples, and ms).
     pub worst_gap: u64,
@@ -368,6 +384,8 @@ pub fn run_link(cfg: &LinkConfig, progress: &crate::Progress<'_>) -> Result<Link
         files: cfg.files.len(),
         segment_frames: cfg.segment_frames,
         packet_bytes: cfg.packet_bytes,
+        group_channels: stream.group_channels,
+        groups: stream.groups(),
         link: cfg.link,
         packets_refused: 0,
         packets_unused: 0,
@@ -384,6 +402,7 @@ pub fn run_link(cfg: &LinkConfig, progress: &crate::Progress<'_>) -> Result<Link
         ratio_cost_percent: None,
         samples_lost_per_bad_packet: 0.0,
         loss_bound_samples_per_channel: r,
+        loss_bound_samples: r * stream.group_channels as u64,
         loss_bound_ms: r as f64 * 1e3 / SAMPLE_RATE_HZ,
         worst_gap: 0,
         worst_gap_ms: 0.0,

@@ -1,6 +1,8 @@
-//! The packet stream (FORMAT.md §9): the coded stream cut into **segments** of `R` frames,
-//! each coded from a restart point, and each segment's bytes cut into bounded packets with a
-//! sync word, a sequence number, the segment's first sample index and a CRC-32.
+//! The packet stream (FORMAT.md §9): the channels split into **groups** of `G` channels
+//! (one group of all channels by default), each group's samples cut into **segments** of `R`
+//! frames coded from a restart point, and each segment's bytes cut into bounded packets with
+//! a sync word, a sequence number, the packet's index in its segment, the segment's first
+//! sample index and a CRC-32.
 //!
 //! ```text
 //!  samples ─▶ segments of R frames ─▶ encode_segment (v1: first frame raw; v2: one block)
@@ -11,7 +13,8 @@
 //! A sample is delivered only when every byte its decoding consumed arrived in a packet whose
 //! CRC matched, in sequence from its segment's first packet; everything else is reported as
 //! lost, never guessed. A lost or corrupt packet therefore costs at most the rest of its
-//! segment (`R` frames of every channel), and decoding resumes at the next segment.
+//! segment (`R` frames of the `G` channels of its group), and decoding resumes at that
+//! group's next segment.
 
 use crate::coder::{code_sample, decode_sample, BitPacker, BitReader, ChannelState, Code};
 use crate::v2::{self, V2Params};
@@ -80,16 +83,29 @@ pub struct StreamConfig {
     pub segment_frames: u32,
     /// Upper bound `P` on a packet's bytes, header and CRC included.
     pub packet_bytes: usize,
+    /// Channels per group `G` (1..=C): channels `g·G … g·G + G − 1` form group `g` (the
+    /// last group may be smaller), coded and packetised on their own.
+    pub group_channels: usize,
 }
 
 impl StreamConfig {
-    /// The default link for `coder` on `channels` channels: R = 1024 frames, P = 1024 bytes.
+    /// The default link for `coder` on `channels` channels: R = 1024 frames, P = 1024 bytes,
+    /// one group of all channels.
     pub fn new(coder: Coder, channels: usize) -> Self {
         StreamConfig {
             coder: StreamCoder::hardware(coder),
             channels,
             segment_frames: DEFAULT_SEGMENT_FRAMES,
             packet_bytes: DEFAULT_PACKET_BYTES,
+            group_channels: channels,
+        }
+    }
+
+    /// The same stream in groups of `g` channels.
+    pub fn with_groups(self, g: usize) -> Self {
+        StreamConfig {
+            group_channels: g,
+            ..self
         }
     }
 
@@ -107,6 +123,12 @@ impl StreamConfig {
         if self.segment_frames == 0 {
             return bad("segment frames (restart interval) must be at least 1".into());
         }
+        if !(1..=self.channels).contains(&self.group_channels) {
+            return bad(format!(
+                "channels per group must be 1..={} (the channel count), got {}",
+                self.channels, self.group_channels
+            ));
+        }
         if self.packet_bytes < OVERHEAD_BYTES + 4 {
             return bad(format!(
                 "packet size {} bytes leaves no room for a payload word: at least {} bytes \
@@ -123,14 +145,25 @@ impl StreamConfig {
         ((self.packet_bytes - OVERHEAD_BYTES) / 4).min(MAX_PAYLOAD_WORDS)
     }
 
-    /// Samples in a full segment (`R · C`).
+    /// Stream samples in a full segment period (`R · C`, all groups).
     pub fn segment_samples(&self) -> u64 {
         self.segment_frames as u64 * self.channels as u64
     }
 
-    /// Segments of a stream of `frames` frames.
+    /// Segment periods of a stream of `frames` frames.
     pub fn segments(&self, frames: u64) -> u64 {
         frames.div_ceil(self.segment_frames as u64)
+    }
+
+    /// Number of channel groups.
+    pub fn groups(&self) -> usize {
+        self.channels.div_ceil(self.group_channels)
+    }
+
+    /// The channels of group `g`: `first .. end`.
+    pub fn group_range(&self, g: usize) -> std::ops::Range<usize> {
+        let first = g * self.group_channels;
+        first..(first + self.group_channels).min(self.channels)
     }
 
     /// Frames of segment `k` of a stream of `frames` frames.
@@ -189,16 +222,16 @@ pub fn encode_segment_v1(p: &CodecParams, channels: usize, samples: &[u32]) -> V
     out
 }
 
-/// Codes one segment of whole frames with the stream's coder.
-pub fn encode_segment(cfg: &StreamConfig, samples: &[u32]) -> Segment {
-    match &cfg.coder {
+/// Codes one segment of whole frames of `channels` channels (a group's) with `coder`.
+pub fn encode_segment(coder: &StreamCoder, channels: usize, samples: &[u32]) -> Segment {
+    match coder {
         StreamCoder::V1(p) => Segment {
-            bytes: encode_segment_v1(p, cfg.channels, samples),
+            bytes: encode_segment_v1(p, channels, samples),
             pad: 0,
         },
         StreamCoder::V2(p) => {
             let mut stats = v2::EncodeStats::default();
-            let mut bytes = v2::encode_block(p, cfg.channels, samples, &mut stats);
+            let mut bytes = v2::encode_block(p, channels, samples, &mut stats);
             let pad = bytes.len().next_multiple_of(4) - bytes.len();
             bytes.resize(bytes.len() + pad, 0);
             Segment {
@@ -209,22 +242,24 @@ pub fn encode_segment(cfg: &StreamConfig, samples: &[u32]) -> Segment {
     }
 }
 
-/// Decodes the samples of one segment of `frames` frames that `data` (a received prefix of
+/// Decodes the samples of one segment of `frames` frames of `channels` channels that `data`
+/// (a received prefix of
 /// the segment's bytes, padding removed when `complete`) determines, appending them to
 /// `out`. Returns `Ok(())` only for a complete segment that decoded exactly (no bits or bytes
 /// left over beyond the padding); otherwise `out` holds the exact prefix and the error says
 /// why decoding stopped.
 pub fn decode_segment(
-    cfg: &StreamConfig,
+    coder: &StreamCoder,
+    channels: usize,
     frames: u64,
     data: &[u8],
     complete: bool,
     out: &mut Vec<u32>,
 ) -> Result<(), Error> {
-    let count = frames as usize * cfg.channels;
-    match &cfg.coder {
+    let count = frames as usize * channels;
+    match coder {
         StreamCoder::V1(p) => {
-            let c = cfg.channels;
+            let c = channels;
             let mut states = vec![ChannelState::initial(p); c];
             let mut r = BitReader::new(data, data.len() as u64 * 8);
             for i in 0..count {
@@ -249,12 +284,12 @@ pub fn decode_segment(
             if data.len() < 4 {
                 return Err(Error::Corrupt("segment shorter than 4 bytes".into()));
             }
-            v2::decode_block(p, cfg.channels, frames as u32, data, out)
+            v2::decode_block(p, channels, frames as u32, data, out)
         }
     }
 }
 
-/// The header of one packet (FORMAT.md §9.1).
+/// The header of one packet (FORMAT.md §9.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Header {
     /// `FLAG_FIRST`, `FLAG_LAST`.
@@ -263,9 +298,12 @@ pub struct Header {
     pub pad: u8,
     /// Payload length in 32-bit words (1..=4095).
     pub words: u16,
-    /// Sequence number: +1 per packet, modulo 2^32.
-    pub seq: u32,
-    /// Stream index of the first sample of the packet's segment, modulo 2^32.
+    /// Sequence number: +1 per packet sent on the link, modulo 2^16.
+    pub seq: u16,
+    /// Index of the packet in its segment (0 for the FIRST packet).
+    pub part: u16,
+    /// Stream index of the first sample of the packet's segment (`k·R·C` plus the group's
+    /// first channel), modulo 2^32.
     pub start: u32,
 }
 
@@ -284,9 +322,10 @@ pub fn write_packet(h: &Header, payload: &[u8]) -> Vec<u8> {
     let w0 = (SYNC as u32) << 16
         | ((h.flags as u32 | h.pad as u32) & 0xF) << 12
         | (h.words as u32 & 0xFFF);
+    let w1 = (h.seq as u32) << 16 | h.part as u32;
     let mut out = Vec::with_capacity(OVERHEAD_BYTES + payload.len());
     out.extend_from_slice(&w0.to_be_bytes());
-    out.extend_from_slice(&h.seq.to_be_bytes());
+    out.extend_from_slice(&w1.to_be_bytes());
     out.extend_from_slice(&h.start.to_be_bytes());
     out.extend_from_slice(payload);
     let crc = crc32fast::hash(&out);
@@ -305,7 +344,8 @@ pub enum Refused {
     Length,
     /// The CRC-32 does not match.
     Crc,
-    /// Flags that no packetiser writes (padding outside a LAST packet).
+    /// Fields that no packetiser writes: padding outside a LAST packet, or FIRST not
+    /// exactly on part 0.
     Flags,
 }
 
@@ -328,42 +368,47 @@ pub fn parse_packet(b: &[u8]) -> Result<(Header, &[u8]), Refused> {
         return Err(Refused::Crc);
     }
     let nib = ((w0 >> 12) & 0xF) as u8;
+    let w1 = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
     let h = Header {
         flags: nib & (FLAG_FIRST | FLAG_LAST),
         pad: nib & 0b11,
         words: words as u16,
-        seq: u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
+        seq: (w1 >> 16) as u16,
+        part: w1 as u16,
         start: u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
     };
-    if h.pad != 0 && !h.last() {
+    if (h.pad != 0 && !h.last()) || h.first() != (h.part == 0) {
         return Err(Refused::Flags);
     }
     Ok((h, &body[HEADER_BYTES..]))
 }
 
-/// Cuts a segment into packets of at most `cfg.packet_bytes` bytes, numbering them from
-/// `seq`; `start` is the stream index of the segment's first sample.
-pub fn packetise_segment(
+/// The packets of one segment: at most `cfg.packet_bytes` bytes each; `start` is the stream
+/// index of the segment's first sample. Sequence numbers are filled in when the packets are
+/// sent ([`packetise`]); here they are 0.
+pub fn segment_packets<'a>(
     cfg: &StreamConfig,
-    seg: &Segment,
+    seg: &'a Segment,
     start: u64,
-    seq: &mut u32,
-    out: &mut Vec<Vec<u8>>,
-) {
+) -> Vec<(Header, &'a [u8])> {
     let chunk = cfg.payload_words() * 4;
     let n = seg.bytes.len().div_ceil(chunk);
-    for (i, part) in seg.bytes.chunks(chunk).enumerate() {
-        let last = i + 1 == n;
-        let h = Header {
-            flags: if i == 0 { FLAG_FIRST } else { 0 } | if last { FLAG_LAST } else { 0 },
-            pad: if last { seg.pad } else { 0 },
-            words: (part.len() / 4) as u16,
-            seq: *seq,
-            start: start as u32,
-        };
-        out.push(write_packet(&h, part));
-        *seq = seq.wrapping_add(1);
-    }
+    seg.bytes
+        .chunks(chunk)
+        .enumerate()
+        .map(|(i, part)| {
+            let last = i + 1 == n;
+            let h = Header {
+                flags: if i == 0 { FLAG_FIRST } else { 0 } | if last { FLAG_LAST } else { 0 },
+                pad: if last { seg.pad } else { 0 },
+                words: (part.len() / 4) as u16,
+                seq: 0,
+                part: i as u16,
+                start: start as u32,
+            };
+            (h, part)
+        })
+        .collect()
 }
 
 /// What encoding a stream into packets produced.
@@ -374,10 +419,13 @@ pub struct Packets {
     pub payload_bytes: u64,
     /// Bytes of all packets.
     pub link_bytes: u64,
+    /// Segments (segment periods × groups).
     pub segments: u64,
 }
 
-/// Encodes interleaved samples (whole frames of `cfg.channels`) into packets.
+/// Encodes interleaved samples (whole frames of `cfg.channels`) into packets. In each
+/// segment period the groups' packets go out in rotation (part 0 of every group, then part
+/// 1, …), the order in which a packetiser after the core fills them.
 pub fn packetise(cfg: &StreamConfig, samples: &[u32]) -> Result<Packets, Error> {
     cfg.validate()?;
     let c = cfg.channels;
@@ -391,13 +439,37 @@ pub fn packetise(cfg: &StreamConfig, samples: &[u32]) -> Result<Packets, Error> 
         )));
     }
     let mut p = Packets::default();
-    let mut seq = 0u32;
+    let mut seq = 0u16;
     let per = cfg.segment_samples() as usize;
-    for (k, chunk) in samples.chunks(per).enumerate() {
-        let seg = encode_segment(cfg, chunk);
-        p.payload_bytes += seg.bytes.len() as u64;
-        packetise_segment(cfg, &seg, (k * per) as u64, &mut seq, &mut p.packets);
-        p.segments += 1;
+    for (k, period) in samples.chunks(per).enumerate() {
+        let segs: Vec<(Segment, u64)> = (0..cfg.groups())
+            .map(|g| {
+                let chans = cfg.group_range(g);
+                let mine: Vec<u32> = period
+                    .chunks(c)
+                    .flat_map(|frame| frame[chans.clone()].iter().copied())
+                    .collect();
+                (
+                    encode_segment(&cfg.coder, chans.len(), &mine),
+                    (k * per + chans.start) as u64,
+                )
+            })
+            .collect();
+        let parts: Vec<Vec<(Header, &[u8])>> = segs
+            .iter()
+            .map(|(seg, start)| segment_packets(cfg, seg, *start))
+            .collect();
+        let most = parts.iter().map(|v| v.len()).max().unwrap_or(0);
+        for i in 0..most {
+            for group in &parts {
+                if let Some((h, payload)) = group.get(i) {
+                    p.packets.push(write_packet(&Header { seq, ..*h }, payload));
+                    seq = seq.wrapping_add(1);
+                }
+            }
+        }
+        p.payload_bytes += segs.iter().map(|(s, _)| s.bytes.len() as u64).sum::<u64>();
+        p.segments += segs.len() as u64;
     }
     p.link_bytes = p.packets.iter().map(|b| b.len() as u64).sum();
     Ok(p)
@@ -413,9 +485,10 @@ pub struct Reception {
     pub packets_ok: u64,
     /// Packets refused (sync, length, CRC, flags).
     pub packets_refused: u64,
-    /// Valid packets that could not be used (after a gap in their segment, or a segment
-    /// already delivered, or a start that is not a segment of this stream).
+    /// Valid packets that could not be used (after a gap in their segment, a repeat, a
+    /// segment already delivered, or a start that is not a segment of this stream).
     pub packets_unused: u64,
+    /// Segments (segment periods × groups).
     pub segments: u64,
     /// Segments received whole and decoded exactly.
     pub segments_complete: u64,
@@ -430,9 +503,10 @@ pub struct Reception {
 
 /// A segment being assembled from its packets.
 struct Assembly {
-    segment: u64,
+    /// Segment period.
+    period: u64,
     bytes: Vec<u8>,
-    last_seq: u32,
+    last_part: u16,
     pad: u8,
     complete: bool,
 }
@@ -446,17 +520,19 @@ where
 {
     cfg.validate()?;
     let total = frames * cfg.channels as u64;
-    let nseg = cfg.segments(frames);
+    let periods = cfg.segments(frames);
+    let groups = cfg.groups();
     let mut rx = Reception {
         samples: vec![LOST; total as usize],
-        segments: nseg,
+        segments: periods * groups as u64,
         ..Default::default()
     };
-    let mut done = vec![false; nseg as usize];
-    let mut cur: Option<Assembly> = None;
-    // the last segment start seen, to unwrap the 32-bit start field
+    // segment (period · groups + group) opened already
+    let mut done = vec![false; (periods as usize) * groups];
+    let mut open: Vec<Option<Assembly>> = (0..groups).map(|_| None).collect();
+    // the last segment start opened, to unwrap the 32-bit start field
     let mut reference = 0u64;
-    let seg_samples = cfg.segment_samples();
+    let per = cfg.segment_samples();
     for b in packets {
         let (h, payload) = match parse_packet(b) {
             Ok(x) => x,
@@ -466,80 +542,88 @@ where
             }
         };
         rx.packets_ok += 1;
+        let delta = h.start.wrapping_sub(reference as u32) as i32 as i64;
+        let start = reference as i64 + delta;
+        let (period, channel) = (start.div_euclid(per as i64), start.rem_euclid(per as i64));
+        let group = channel as usize / cfg.group_channels;
+        if start < 0
+            || period as u64 >= periods
+            || !(channel as usize).is_multiple_of(cfg.group_channels)
+        {
+            rx.packets_unused += 1;
+            continue;
+        }
+        let period = period as u64;
+        let slot = &mut open[group];
         if h.first() {
-            let delta = h.start.wrapping_sub(reference as u32) as i32 as i64;
-            let start = reference as i64 + delta;
-            if start < 0
-                || !(start as u64).is_multiple_of(seg_samples)
-                || start as u64 / seg_samples >= nseg
-                || done[(start as u64 / seg_samples) as usize]
-                || cur
-                    .as_ref()
-                    .is_some_and(|a| a.segment == start as u64 / seg_samples)
-            {
-                rx.packets_unused += 1;
+            if done[period as usize * groups + group] {
+                rx.packets_unused += 1; // a repeat, or a segment already given up
                 continue;
             }
-            if let Some(a) = cur.take() {
-                finish(cfg, frames, a, &mut rx, &mut done);
+            if let Some(a) = slot.take() {
+                finish(cfg, frames, group, a, &mut rx);
             }
+            done[period as usize * groups + group] = true;
             reference = start as u64;
-            cur = Some(Assembly {
-                segment: start as u64 / seg_samples,
+            *slot = Some(Assembly {
+                period,
                 bytes: payload.to_vec(),
-                last_seq: h.seq,
+                last_part: 0,
                 pad: h.pad,
                 complete: h.last(),
             });
         } else {
-            match cur.as_mut() {
-                // the same packet twice (a link that repeats): nothing new
-                Some(a) if h.seq == a.last_seq && h.start == (a.segment * seg_samples) as u32 => {
-                    rx.packets_unused += 1;
-                    continue;
-                }
-                Some(a)
-                    if h.seq == a.last_seq.wrapping_add(1)
-                        && h.start == (a.segment * seg_samples) as u32 =>
-                {
+            match slot.as_mut() {
+                Some(a) if a.period == period && h.part == a.last_part.wrapping_add(1) => {
                     a.bytes.extend_from_slice(payload);
-                    a.last_seq = h.seq;
+                    a.last_part = h.part;
                     a.pad = h.pad;
                     a.complete = h.last();
                 }
-                _ => {
+                // the same packet again (a link that repeats): nothing new
+                Some(a) if a.period == period && h.part == a.last_part => {
                     rx.packets_unused += 1;
-                    // a gap: the segment's prefix so far is all that can be decoded
-                    if let Some(a) = cur.take() {
-                        finish(cfg, frames, a, &mut rx, &mut done);
+                    continue;
+                }
+                _ => {
+                    // a gap: the prefix of the group's open segment so far is all it gets
+                    rx.packets_unused += 1;
+                    if let Some(a) = slot.take() {
+                        if a.period <= period {
+                            finish(cfg, frames, group, a, &mut rx);
+                        } else {
+                            *slot = Some(a); // a stale packet of an older segment
+                        }
                     }
                     continue;
                 }
             }
         }
-        if cur.as_ref().is_some_and(|a| a.complete) {
-            let a = cur.take().expect("checked");
-            finish(cfg, frames, a, &mut rx, &mut done);
+        if slot.as_ref().is_some_and(|a| a.complete) {
+            let a = slot.take().expect("checked");
+            finish(cfg, frames, group, a, &mut rx);
         }
     }
-    if let Some(a) = cur.take() {
-        finish(cfg, frames, a, &mut rx, &mut done);
+    for (g, slot) in open.iter_mut().enumerate() {
+        if let Some(a) = slot.take() {
+            finish(cfg, frames, g, a, &mut rx);
+        }
     }
-    rx.segments_lost = done.iter().filter(|d| !**d).count() as u64;
+    rx.segments_lost =
+        rx.segments - rx.segments_complete - rx.segments_partial - rx.segments_inconsistent;
     Ok(rx)
 }
 
-/// Decodes an assembled segment into its place in `rx.samples`.
-fn finish(cfg: &StreamConfig, frames: u64, a: Assembly, rx: &mut Reception, done: &mut [bool]) {
-    let k = a.segment;
-    done[k as usize] = true;
-    let n = cfg.frames_of(k, frames);
+/// Decodes an assembled segment of `group` into its place in `rx.samples`.
+fn finish(cfg: &StreamConfig, frames: u64, group: usize, a: Assembly, rx: &mut Reception) {
+    let chans = cfg.group_range(group);
+    let n = cfg.frames_of(a.period, frames);
     let mut data = a.bytes;
     if a.complete {
         data.truncate(data.len() - a.pad as usize);
     }
-    let mut out = Vec::with_capacity((n as usize * cfg.channels).min(data.len() * 8));
-    let r = decode_segment(cfg, n, &data, a.complete, &mut out);
+    let mut out = Vec::with_capacity((n as usize * chans.len()).min(data.len() * 8));
+    let r = decode_segment(&cfg.coder, chans.len(), n, &data, a.complete, &mut out);
     if a.complete && r.is_err() {
         rx.segments_inconsistent += 1;
         return;
@@ -549,8 +633,12 @@ fn finish(cfg: &StreamConfig, frames: u64, a: Assembly, rx: &mut Reception, done
     } else {
         rx.segments_partial += 1;
     }
-    let at = (k * cfg.segment_samples()) as usize;
-    rx.samples[at..at + out.len()].copy_from_slice(&out);
+    let c = cfg.channels;
+    let first_frame = (a.period * cfg.segment_frames as u64) as usize;
+    for (j, &x) in out.iter().enumerate() {
+        let (f, ch) = (first_frame + j / chans.len(), chans.start + j % chans.len());
+        rx.samples[f * c + ch] = x;
+    }
     rx.delivered += out.len() as u64;
 }
 
@@ -577,7 +665,8 @@ mod tests {
             flags: FLAG_FIRST | FLAG_LAST,
             pad: 3,
             words: 2,
-            seq: 0xDEAD_BEEF,
+            seq: 0xBEEF,
+            part: 0,
             start: 1234,
         };
         let p = write_packet(&h, &[1, 2, 3, 4, 5, 6, 7, 8]);
@@ -598,17 +687,24 @@ mod tests {
         }
         let mid = write_packet(&Header { flags: 0, ..h }, &[0; 8]);
         assert_eq!(parse_packet(&mid), Err(Refused::Flags));
+        let late_first = write_packet(&Header { part: 1, ..h }, &[0; 8]);
+        assert_eq!(parse_packet(&late_first), Err(Refused::Flags));
     }
 
     #[test]
     fn lossless_link_equals_the_samples_for_both_coders() {
         for coder in [Coder::Lite, Coder::Max] {
-            for (c, frames, r, pb) in [(1, 5000, 1024, 1024), (7, 3001, 100, 64), (3, 10, 1, 20)] {
+            for (c, g, frames, r, pb) in [
+                (1, 1, 5000, 1024, 1024),
+                (7, 7, 3001, 100, 64),
+                (7, 3, 3001, 100, 64),
+                (3, 1, 10, 1, 20),
+            ] {
                 let xs = walk(c, frames, 7);
                 let cfg = StreamConfig {
                     segment_frames: r,
                     packet_bytes: pb,
-                    ..StreamConfig::new(coder, c)
+                    ..StreamConfig::new(coder, c).with_groups(g)
                 };
                 let p = packetise(&cfg, &xs).unwrap();
                 assert!(p.packets.iter().all(|b| b.len() <= pb));

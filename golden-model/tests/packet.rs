@@ -2,7 +2,8 @@
 //! (and the same payload as the unpacketised coders where they coincide); random drops,
 //! bursts, bit errors, truncated, garbage, repeated and forged packets never give a wrong
 //! sample; lost samples are exactly a suffix of the segments that lost a packet, so a lost
-//! packet costs at most R frames of every channel. Both coders.
+//! packet costs at most R frames of the channels of its group. Both coders, one group of all
+//! channels and several groups.
 
 use neurice_model::packet::{
     self, depacketise, packetise, parse_packet, write_packet, Header, Reception, StreamConfig,
@@ -35,41 +36,57 @@ fn cfg(coder: Coder, channels: usize, r: u32, p: usize) -> StreamConfig {
     }
 }
 
+fn grouped(coder: Coder, (channels, group, r, p): (usize, usize, u32, usize)) -> StreamConfig {
+    cfg(coder, channels, r, p).with_groups(group)
+}
+
 /// Sends the stream's packets through `link` (which may drop, damage or add packets) and
 /// checks the reception: no wrong sample, and in every segment the delivered samples are a
 /// prefix and the rest is lost; a segment none of whose packets was touched is whole.
 fn check(c: &StreamConfig, xs: &[u32], link: impl FnOnce(&[Vec<u8>]) -> Delivered) -> Reception {
     let frames = (xs.len() / c.channels) as u64;
     let sent = packetise(c, xs).unwrap();
-    // which segment each sent packet belongs to
-    let mut seg_of = Vec::new();
-    for b in &sent.packets {
-        let (h, _) = parse_packet(b).unwrap();
-        seg_of.push(h.start as u64 / c.segment_samples());
-    }
+    // the segment (its start field) each sent packet belongs to
+    let seg_of: Vec<u32> = sent
+        .packets
+        .iter()
+        .map(|b| parse_packet(b).unwrap().0.start)
+        .collect();
     let (received, touched) = link(&sent.packets);
     let rx = depacketise(c, frames, received.iter().map(|b| &b[..])).unwrap();
-    let mut hit = vec![false; c.segments(frames) as usize];
-    for (i, t) in touched.iter().enumerate() {
-        if *t {
-            hit[seg_of[i] as usize] = true;
-        }
-    }
-    let per = c.segment_samples() as usize;
-    for (k, seg) in rx.samples.chunks(per).enumerate() {
-        let want = &xs[k * per..k * per + seg.len()];
-        let got = seg.iter().take_while(|&&x| x != LOST).count();
-        assert_eq!(&seg[..got], &want[..got], "segment {k}: a wrong sample");
-        assert!(
-            seg[got..].iter().all(|&x| x == LOST),
-            "segment {k}: a sample delivered after a lost one"
-        );
-        if !hit[k] {
-            assert_eq!(
-                got,
-                seg.len(),
-                "segment {k} lost samples but no packet of it"
+    let hit: std::collections::HashSet<u32> = touched
+        .iter()
+        .zip(&seg_of)
+        .filter(|(t, _)| **t)
+        .map(|(_, s)| *s)
+        .collect();
+    let r = c.segment_frames as usize;
+    for k in 0..c.segments(frames) as usize {
+        for g in 0..c.groups() {
+            let chans = c.group_range(g);
+            // the segment's samples in its own (group) order
+            let idx: Vec<usize> = (k * r..((k + 1) * r).min(frames as usize))
+                .flat_map(|f| chans.clone().map(move |ch| f * c.channels + ch))
+                .collect();
+            let got = idx.iter().take_while(|&&i| rx.samples[i] != LOST).count();
+            for &i in &idx[..got] {
+                assert_eq!(
+                    rx.samples[i], xs[i],
+                    "segment {k} group {g}: a wrong sample"
+                );
+            }
+            assert!(
+                idx[got..].iter().all(|&i| rx.samples[i] == LOST),
+                "segment {k} group {g}: a sample delivered after a lost one"
             );
+            let start = (k * r * c.channels + chans.start) as u32;
+            if !hit.contains(&start) {
+                assert_eq!(
+                    got,
+                    idx.len(),
+                    "segment {k} group {g} lost samples, no packet"
+                );
+            }
         }
     }
     assert_eq!(
@@ -108,14 +125,22 @@ fn worst_gap(rx: &Reception, channels: usize) -> usize {
     worst
 }
 
-const SETUPS: [(usize, u32, usize); 3] = [(1, 1024, 1024), (5, 256, 256), (16, 64, 1024)];
+/// (channels, channels per group, R, P)
+const SETUPS: [(usize, usize, u32, usize); 5] = [
+    (1, 1, 1024, 1024),
+    (5, 5, 256, 256),
+    (5, 2, 256, 256),
+    (16, 16, 64, 1024),
+    (16, 4, 64, 256),
+];
 
 #[test]
 fn no_loss_gives_every_sample_back_for_both_coders() {
     for coder in Coder::ALL {
-        for (channels, r, p) in SETUPS {
+        for setup in SETUPS {
+            let channels = setup.0;
             let xs = signals(channels, 5000, 1);
-            let c = cfg(coder, channels, r, p);
+            let c = grouped(coder, setup);
             let rx = check(&c, &xs, dropping(|_| false));
             assert_eq!(rx.samples, xs, "{coder} C={channels}");
             assert_eq!(rx.segments_complete, rx.segments);
@@ -141,7 +166,11 @@ fn a_v2_segment_is_a_v2_block_and_a_v1_segment_is_v1_after_its_raw_first_frame()
     .unwrap();
     let per = c.segment_samples() as usize;
     for (k, b) in blocks.iter().enumerate() {
-        let seg = packet::encode_segment(&c, &xs[k * per..((k + 1) * per).min(xs.len())]);
+        let seg = packet::encode_segment(
+            &c.coder,
+            channels,
+            &xs[k * per..((k + 1) * per).min(xs.len())],
+        );
         assert_eq!(
             &seg.bytes[..seg.bytes.len() - seg.pad as usize],
             &b.bytes[..]
@@ -151,23 +180,24 @@ fn a_v2_segment_is_a_v2_block_and_a_v1_segment_is_v1_after_its_raw_first_frame()
     // state, which decode_all's stream after a sample equal to the first reproduces
     let c1 = cfg(Coder::Lite, 1, 1000, 1024);
     let one: Vec<u32> = (0..1000).map(|i| xs[i * channels]).collect();
-    let seg = packet::encode_segment(&c1, &one);
+    let seg = packet::encode_segment(&c1.coder, 1, &one);
     assert_eq!(
         seg.bytes[0] as u32,
         one[0] >> 2,
         "first sample raw, MSB first"
     );
     let mut back = Vec::new();
-    packet::decode_segment(&c1, 1000, &seg.bytes, true, &mut back).unwrap();
+    packet::decode_segment(&c1.coder, 1, 1000, &seg.bytes, true, &mut back).unwrap();
     assert_eq!(back, one);
 }
 
 #[test]
 fn random_drops_lose_only_suffixes_of_hit_segments() {
     for coder in Coder::ALL {
-        for (channels, r, p) in SETUPS {
+        for setup in SETUPS {
+            let channels = setup.0;
             let xs = signals(channels, 6000, 3);
-            let c = cfg(coder, channels, r, p);
+            let c = grouped(coder, setup);
             for (rate, seed) in [(0.02, 1u64), (0.2, 2), (0.6, 3)] {
                 let mut rng = XorShift64::new(seed);
                 let n = packetise(&c, &xs).unwrap().packets.len();
@@ -186,9 +216,10 @@ fn random_drops_lose_only_suffixes_of_hit_segments() {
 #[test]
 fn a_single_lost_packet_costs_at_most_r_frames_of_each_channel() {
     for coder in Coder::ALL {
-        for (channels, r, p) in SETUPS {
+        for setup in SETUPS {
+            let (channels, group, r, _) = setup;
             let xs = signals(channels, 6000, 4);
-            let c = cfg(coder, channels, r, p);
+            let c = grouped(coder, setup);
             let sent = packetise(&c, &xs).unwrap();
             // every packet of the stream, dropped alone (a sample of them for long streams)
             let n = sent.packets.len();
@@ -204,7 +235,7 @@ fn a_single_lost_packet_costs_at_most_r_frames_of_each_channel() {
                     "{coder} C={channels}: gap {gap} > R = {r}"
                 );
                 let lost = xs.len() as u64 - rx.delivered;
-                assert!(lost <= c.segment_samples(), "lost {lost} > R·C");
+                assert!(lost <= r as u64 * group as u64, "lost {lost} > R·G");
             }
         }
     }
@@ -215,12 +246,14 @@ fn bursts_lose_whole_runs_and_nothing_wrong() {
     for coder in Coder::ALL {
         let (channels, r, p) = (5, 256, 256);
         let xs = signals(channels, 6000, 5);
-        let c = cfg(coder, channels, r, p);
-        for (start, len) in [(0usize, 1usize), (3, 7), (10, 40), (1, 1000)] {
-            let rx = check(&c, &xs, dropping(|i| i >= start && i < start + len));
-            if len == 1000 {
-                // only what the first packet carries
-                assert!(rx.delivered < c.segment_samples() && rx.segments_partial == 1);
+        for group in [5, 2] {
+            let c = cfg(coder, channels, r, p).with_groups(group);
+            for (start, len) in [(0usize, 1usize), (3, 7), (10, 40), (1, 1000)] {
+                let rx = check(&c, &xs, dropping(|i| i >= start && i < start + len));
+                if len == 1000 && group == 5 {
+                    // only what the first packet carries
+                    assert!(rx.delivered < c.segment_samples() && rx.segments_partial == 1);
+                }
             }
         }
     }
@@ -231,7 +264,7 @@ fn bit_errors_are_caught_by_the_crc() {
     for coder in Coder::ALL {
         let (channels, r, p) = (16, 64, 1024);
         let xs = signals(channels, 4000, 6);
-        let c = cfg(coder, channels, r, p);
+        let c = cfg(coder, channels, r, p).with_groups(4);
         let mut rng = XorShift64::new(9);
         let mut damaged = 0;
         let rx = check(&c, &xs, |ps| {
@@ -305,6 +338,7 @@ fn truncated_garbage_repeated_and_forged_packets_are_refused_or_unused() {
                         pad: 0,
                         words: 1,
                         seq: 0,
+                        part: 0,
                         start,
                     },
                     &[0xFF; 4],
@@ -331,5 +365,7 @@ fn bad_configurations_are_refused() {
     // the largest packet a 12-bit length allows
     let big = cfg(Coder::Lite, 2, 16, 1 << 20);
     assert_eq!(big.payload_words(), packet::MAX_PAYLOAD_WORDS);
+    assert!(packetise(&cfg(Coder::Lite, 2, 16, 1024).with_groups(3), &xs).is_err());
+    assert!(packetise(&cfg(Coder::Lite, 2, 16, 1024).with_groups(0), &xs).is_err());
     let _ = FLAG_LAST;
 }
