@@ -187,3 +187,42 @@ fn bad_arguments_are_refused_with_a_clear_message() {
         "no such file",
     );
 }
+
+#[test]
+fn recordings_through_a_lossy_link_never_give_a_wrong_sample() {
+    let Some(dir) = neurice_testkit::data_or_skip("recordings_through_a_lossy_link") else {
+        return;
+    };
+    let files = neurice_testkit::wavs(&dir);
+    for coder in ["lite", "max"] {
+        let mut a: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![
+            &"--coder",
+            &coder,
+            &"--channels",
+            &"8",
+            &"--group-channels",
+            &"2",
+            &"--max-samples",
+            &"20000",
+            &"--drop-rate",
+            &"0.05",
+            &"--ber",
+            &"1e-6",
+        ];
+        for f in &files[..8] {
+            a.push(f);
+        }
+        let v = link_json(&a);
+        assert_eq!(u(&v, "samples"), 160_000);
+        assert_eq!(u(&v, "samples_wrong"), 0, "{coder}: {v}");
+        assert!(
+            u(&v, "packets_lost") > 0 && u(&v, "samples_lost") > 0,
+            "{v}"
+        );
+        // a lost packet costs at most R frames of its group's 2 channels
+        assert!(
+            v["samples_lost_per_bad_packet"].as_f64().unwrap() <= 2048.0,
+            "{v}"
+        );
+    }
+}
