@@ -369,3 +369,20 @@ fn bad_configurations_are_refused() {
     assert!(packetise(&cfg(Coder::Lite, 2, 16, 1024).with_groups(0), &xs).is_err());
     let _ = FLAG_LAST;
 }
+
+/// Known answer: the packets of a fixed input, frozen (CRC-32 of all packet bytes and the
+/// packet count). A change here is a change of the packet format (FORMAT.md §9).
+#[test]
+fn packets_are_the_frozen_bytes() {
+    let xs = signals(6, 3000, 42);
+    let got: Vec<(u32, usize)> = [(Coder::Lite, 6), (Coder::Lite, 2), (Coder::Max, 6)]
+        .into_iter()
+        .map(|(coder, group)| {
+            let p = packetise(&cfg(coder, 6, 512, 256).with_groups(group), &xs).unwrap();
+            (crc32fast::hash(&p.packets.concat()), p.packets.len())
+        })
+        .collect();
+    assert_eq!(got, WANT);
+}
+
+const WANT: [(u32, usize); 3] = [(1461347687, 41), (3288866267, 51), (3250129964, 43)];
