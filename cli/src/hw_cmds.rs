@@ -95,7 +95,7 @@ pub fn run_stimuli(
     r
 }
 
-fn inputs_or_default(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+pub(crate) fn inputs_or_default(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     if !inputs.is_empty() {
         return collect_wavs(inputs);
     }

@@ -5,6 +5,7 @@ mod coder_args;
 mod files;
 mod flow_cmd;
 mod hw_cmds;
+mod link_cmd;
 mod power_cmd;
 
 use std::process::ExitCode;
@@ -42,6 +43,9 @@ enum Command {
     Power(power_cmd::PowerArgs),
     /// Build the Alchitry Cu bitstream (board top with the core, PLL and UART).
     Bitstream(hw_cmds::BitstreamArgs),
+    /// Code recordings into packets, pass them through a simulated lossy radio link, decode
+    /// and count delivered, lost and wrong samples.
+    Link(link_cmd::LinkArgs),
     /// The main job: eval, co-simulation, Verilog, synthesis; writes a report folder.
     Flow(flow_cmd::FlowArgs),
 }
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
         Command::Flow(a) => flow_cmd::flow(a),
         Command::Bitstream(a) => hw_cmds::bitstream(a),
         Command::Power(a) => power_cmd::power(a),
+        Command::Link(a) => link_cmd::link(a),
     };
     match result {
         Ok(code) => code,

@@ -15,6 +15,7 @@
 
 pub mod eval;
 pub mod input;
+pub mod link;
 pub mod power;
 pub mod report;
 pub mod svg;

@@ -388,7 +388,7 @@ pub fn encode_all(
 }
 
 /// Reads an MSB-first bit stream of known length from bytes.
-struct BitReader<'a> {
+pub(crate) struct BitReader<'a> {
     data: &'a [u8],
     /// next byte of `data` to load
     pos: usize,
@@ -400,7 +400,7 @@ struct BitReader<'a> {
 }
 
 impl<'a> BitReader<'a> {
-    fn new(data: &'a [u8], bit_len: u64) -> Self {
+    pub(crate) fn new(data: &'a [u8], bit_len: u64) -> Self {
         BitReader {
             data,
             pos: 0,
@@ -421,7 +421,7 @@ impl<'a> BitReader<'a> {
 
     /// Takes `n <= 32` bits.
     #[inline]
-    fn take(&mut self, n: u32) -> Result<u32, Error> {
+    pub(crate) fn take(&mut self, n: u32) -> Result<u32, Error> {
         if n == 0 {
             return Ok(0);
         }
@@ -458,6 +458,50 @@ impl<'a> BitReader<'a> {
         self.left -= used as u64;
         Ok(ones)
     }
+
+    /// Bits not consumed yet.
+    pub(crate) fn left(&self) -> u64 {
+        self.left
+    }
+}
+
+/// Decodes one sample of a channel in state `st` (FORMAT.md §3.7) and updates the state.
+/// On an error nothing is returned and the sample is not decoded (the stream ran out or
+/// is corrupt); every sample returned before it consumed only bits that were read.
+#[inline]
+pub(crate) fn decode_sample(
+    r: &mut BitReader<'_>,
+    st: &mut ChannelState,
+    p: &CodecParams,
+) -> Result<u32, Error> {
+    let w = p.sample_bits;
+    let s = select_s(st.a, st.n, p);
+    let q = r.unary(p.qmax)?;
+    let u = if q >= p.qmax {
+        r.take(w)?
+    } else {
+        let (k, half) = golomb_m(s);
+        if half {
+            let cut = 1u32 << (k - 1);
+            let m = 3u32 << (k - 1);
+            // truncated binary: read k bits; values >= cut take one more bit
+            let v = r.take(k)?;
+            let rem = if v < cut {
+                v
+            } else {
+                ((v << 1) | r.take(1)?) - cut
+            };
+            q * m + rem
+        } else {
+            (q << k) | r.take(k)?
+        }
+    };
+    if u >> w != 0 {
+        return Err(Error::Corrupt("decoded magnitude out of range".into()));
+    }
+    let x = unzigzag(u, st.prev, w);
+    *st = st.updated(x, u, p);
+    Ok(x)
 }
 
 /// Decodes `count` interleaved samples of `channels` channels from an MSB-first bit stream of
@@ -484,40 +528,12 @@ pub fn decode_all(
         )));
     }
     let p = *params;
-    let w = p.sample_bits;
     let mut states = vec![ChannelState::initial(&p); channels];
     let mut out = Vec::with_capacity(count);
     let mut r = BitReader::new(data, bit_len);
     let mut ch = 0;
     for _ in 0..count {
-        let st = &mut states[ch];
-        let s = select_s(st.a, st.n, &p);
-        let q = r.unary(p.qmax)?;
-        let u = if q >= p.qmax {
-            r.take(w)?
-        } else {
-            let (k, half) = golomb_m(s);
-            if half {
-                let cut = 1u32 << (k - 1);
-                let m = 3u32 << (k - 1);
-                // truncated binary: read k bits; values >= cut take one more bit
-                let v = r.take(k)?;
-                let rem = if v < cut {
-                    v
-                } else {
-                    ((v << 1) | r.take(1)?) - cut
-                };
-                q * m + rem
-            } else {
-                (q << k) | r.take(k)?
-            }
-        };
-        if u >> w != 0 {
-            return Err(Error::Corrupt("decoded magnitude out of range".into()));
-        }
-        let x = unzigzag(u, st.prev, w);
-        *st = st.updated(x, u, &p);
-        out.push(x);
+        out.push(decode_sample(&mut r, &mut states[ch], &p)?);
         ch += 1;
         if ch == channels {
             ch = 0;

@@ -10,6 +10,9 @@
 //! * [`container`]: the `.nrc` file (header, exceptions, payload, CRC-32), byte-exact WAV restore.
 //! * [`v2`]: coder v2 (`max`): sign-sign LMS + context-adaptive binary range coder; [`Coder`]
 //!   chooses between the two.
+//! * [`packet`]: the packet stream for a lossy radio link — segments from restart points,
+//!   bounded packets with sync, sequence number, first-sample index and CRC-32, and a
+//!   receiver that delivers exact samples or reports them lost (FORMAT.md §9).
 //! * [`wav`], [`grid`]: WAV parsing (a RIFF chunk walker that checks the header first) and the Neuralink 10-bit grid.
 //!
 //! The bitstream and container are specified in `golden-model/FORMAT.md`.
@@ -22,6 +25,7 @@ pub mod container;
 pub mod contract;
 mod error;
 pub mod grid;
+pub mod packet;
 mod params;
 pub mod v2;
 pub mod wav;
