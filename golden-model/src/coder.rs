@@ -469,6 +469,29 @@ pub fn decode_all(
     data: &[u8],
     bit_len: u64,
 ) -> Result<Vec<u32>, Error> {
+    decode_bits(params, channels, count, data, bit_len, false)
+}
+
+/// Decodes `count` interleaved samples from a bit stream zero-padded to whole bytes (a block
+/// of the streamed container, FORMAT.md §7.9): after the last sample fewer than 8 bits may
+/// remain, and they must be zero.
+pub fn decode_padded(
+    params: &CodecParams,
+    channels: usize,
+    count: usize,
+    data: &[u8],
+) -> Result<Vec<u32>, Error> {
+    decode_bits(params, channels, count, data, data.len() as u64 * 8, true)
+}
+
+fn decode_bits(
+    params: &CodecParams,
+    channels: usize,
+    count: usize,
+    data: &[u8],
+    bit_len: u64,
+    padded: bool,
+) -> Result<Vec<u32>, Error> {
     params.validate()?;
     if channels == 0 {
         return Err(Error::Corrupt("channel count is zero".into()));
@@ -521,6 +544,14 @@ pub fn decode_all(
         ch += 1;
         if ch == channels {
             ch = 0;
+        }
+    }
+    if padded && r.left < 8 {
+        let left = r.left as u32;
+        if r.take(left)? != 0 {
+            return Err(Error::Corrupt(
+                "nonzero padding bits after the last sample".into(),
+            ));
         }
     }
     if r.left != 0 {

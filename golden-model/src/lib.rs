@@ -10,6 +10,8 @@
 //! * [`container`]: the `.nrc` file (header, exceptions, payload, CRC-32), byte-exact WAV restore.
 //! * [`v2`]: coder v2 (`max`): sign-sign LMS + context-adaptive binary range coder; [`Coder`]
 //!   chooses between the two.
+//! * [`stream`]: recordings of any length: the streamed container (independent blocks, either
+//!   coder), compressed and decompressed incrementally on several threads in bounded memory.
 //! * [`wav`], [`grid`]: WAV parsing (a RIFF chunk walker that checks the header first) and the Neuralink 10-bit grid.
 //!
 //! The bitstream and container are specified in `golden-model/FORMAT.md`.
@@ -23,6 +25,7 @@ pub mod contract;
 mod error;
 pub mod grid;
 mod params;
+pub mod stream;
 pub mod v2;
 pub mod wav;
 
