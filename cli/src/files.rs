@@ -249,7 +249,6 @@ fn link_into_place<T>(
     let mut w = std::io::BufWriter::with_capacity(1 << 20, &f);
     let r = fill(&mut w)?;
     w.flush()
-        .map_err(|e| e.into())
         .and_then(|_| f.sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
     drop(w);

@@ -15,7 +15,7 @@ use std::io::{Read, Write};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Mutex};
 
-use crate::coder::{decode_padded, encode_all};
+use crate::coder::{decode_padded, encode_bytes};
 use crate::container::{
     read_v1_params, read_v2_params, write_v2_params, CompressStats, Header, Mode, Reader, MAGIC,
     VERSION, VERSION_V2,
@@ -145,10 +145,8 @@ fn code_values(
             } else {
                 *p
             };
-            let (words, bits, enc) = encode_all(&p, channels, values)?;
-            let n = bits.div_ceil(8) as usize;
-            let bytes = words.iter().flat_map(|w| w.to_be_bytes()).take(n).collect();
-            Ok((bytes, enc.escapes, enc.s_histogram))
+            let (bytes, st) = encode_bytes(&p, channels, values)?;
+            Ok((bytes, st.escapes, st.s_histogram))
         }
         BlockCoder::Max(p) => {
             let p = p.with_sample_bits(if raw { 16 } else { 10 });
