@@ -119,8 +119,10 @@ pub fn compress_wav_with(
     Ok((out, stats))
 }
 
-/// The single-stream layouts (§4, §7.7) of a whole WAV, whatever its length.
-pub(crate) fn compress_single(
+/// The single-stream layouts (§4, §7.7) of a whole WAV in memory, whatever its length (what
+/// [`compress_wav_with`] writes for inputs of at most `stream::BLOCK_SAMPLES` samples; for
+/// measurements of the block cost beyond that).
+pub fn compress_single(
     wav_bytes: &[u8],
     coder: Coder,
 ) -> Result<(Vec<u8>, CompressStats), Error> {
