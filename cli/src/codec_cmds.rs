@@ -60,6 +60,9 @@ pub struct DecompressArgs {
     /// Without it a damaged stream leaves no output file.
     #[arg(long)]
     recover: bool,
+    /// Print the samples decoded and the speed (M samples/s) to standard error.
+    #[arg(long)]
+    timing: bool,
 }
 
 #[derive(Args)]
@@ -182,7 +185,7 @@ pub fn decompress(a: DecompressArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::FAILURE);
     }
-    if std::env::var_os("NEURICE_TIMING").is_some() {
+    if a.timing {
         eprintln!(
             "{name}: {} samples in {seconds:.2} s ({:.1} M samples/s)",
             rep.header.samples(),
