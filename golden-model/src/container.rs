@@ -122,10 +122,7 @@ pub fn compress_wav_with(
 /// The single-stream layouts (§4, §7.7) of a whole WAV in memory, whatever its length (what
 /// [`compress_wav_with`] writes for inputs of at most `stream::BLOCK_SAMPLES` samples; for
 /// measurements of the block cost beyond that).
-pub fn compress_single(
-    wav_bytes: &[u8],
-    coder: Coder,
-) -> Result<(Vec<u8>, CompressStats), Error> {
+pub fn compress_single(wav_bytes: &[u8], coder: Coder) -> Result<(Vec<u8>, CompressStats), Error> {
     match coder {
         Coder::Lite => compress_v1(wav_bytes),
         Coder::Max => compress_v2(wav_bytes, &V2Params::HARDWARE),

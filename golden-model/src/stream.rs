@@ -166,15 +166,15 @@ fn encode_block(
 ) -> Result<(Vec<u8>, BlockStats), Error> {
     let table = index_table();
     let n = pcm.len() / 2;
-    let mut grid = Vec::with_capacity(n);
+    let mut grid = vec![0u32; n];
     let mut exceptions: Vec<(u32, i16)> = Vec::new();
-    for (i, c) in pcm.chunks_exact(2).enumerate() {
-        let v = i16::from_le_bytes([c[0], c[1]]);
-        let e = table[v as u16 as usize];
+    for (i, (c, g)) in pcm.chunks_exact(2).zip(grid.iter_mut()).enumerate() {
+        let v = u16::from_le_bytes([c[0], c[1]]);
+        let e = table[v as usize];
+        *g = (e & !OFF_GRID) as u32;
         if e & OFF_GRID != 0 {
-            exceptions.push((i as u32, v));
+            exceptions.push((i as u32, v as i16));
         }
-        grid.push((e & !OFF_GRID) as u32);
     }
     let (mut coded, mut escapes, mut hist) = code_values(coder, false, channels, &grid)?;
     let mut raw = false;
@@ -277,20 +277,20 @@ fn decode_block(
             out
         }
     };
-    let mut pcm = Vec::with_capacity(2 * count);
+    let mut pcm = vec![0u8; 2 * values.len()];
     if raw {
         let flip = if matches!(coder, BlockCoder::Max(_)) {
             0x8000
         } else {
             0
         };
-        for v in values {
-            pcm.extend_from_slice(&(v as u16 ^ flip).to_le_bytes());
+        for (o, v) in pcm.chunks_exact_mut(2).zip(values) {
+            o.copy_from_slice(&(v as u16 ^ flip).to_le_bytes());
         }
     } else {
         let t = value_table();
-        for k in values {
-            pcm.extend_from_slice(&t[k as usize].to_le_bytes());
+        for (o, k) in pcm.chunks_exact_mut(2).zip(values) {
+            o.copy_from_slice(&t[k as usize & 1023].to_le_bytes());
         }
     }
     for (pos, v) in exceptions {
