@@ -142,7 +142,7 @@ fn damage_text(rep: &DecodeReport) -> String {
     let lost: u64 = rep.lost.iter().map(|l| l.samples).sum();
     format!(
         "{} of {} block(s) lost ({lost} samples):\n  {}",
-        rep.lost.len(),
+        rep.lost_blocks(),
         rep.blocks,
         rep.damage().join("\n  ")
     )

@@ -878,17 +878,56 @@ fn read_stream_header(r: &mut In, start: &[u8]) -> Result<StreamHeader, Error> {
 
 // ---- decompression ---------------------------------------------------------------------
 
-/// A block that could not be decoded.
+/// A run of consecutive blocks that could not be decoded, for the same reason.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct LostBlock {
-    /// Block index (0-based).
+    /// The first block's index (0-based).
     pub block: u32,
-    /// The frames it held: `first_frame .. first_frame + frames`.
+    /// Blocks in the run.
+    pub blocks: u32,
+    /// The frames they held: `first_frame .. first_frame + frames`.
     pub first_frame: u64,
-    pub frames: u32,
+    pub frames: u64,
     /// Samples lost (frames × channels).
     pub samples: u64,
     pub reason: String,
+}
+
+/// The most runs of lost blocks a report lists one by one (a hostile stream of many tiny
+/// damaged blocks would otherwise make the list grow with its length); the rest are counted
+/// in the last run.
+const MAX_LOST_RUNS: usize = 1000;
+
+/// Adds a lost block to `lost`: to the last run when it follows it for the same reason (or
+/// when the list is full).
+fn push_lost(lost: &mut Vec<LostBlock>, l: LostBlock) {
+    const FULL: &str = " (and later lost blocks, counted here: the list stops at 1000 runs)";
+    let full = lost.len() >= MAX_LOST_RUNS;
+    if let Some(last) = lost.last_mut() {
+        let next = last.block + last.blocks == l.block;
+        if (next && last.reason == l.reason) || full {
+            if full && !last.reason.ends_with(FULL) {
+                last.reason.push_str(FULL);
+            }
+            last.blocks += l.blocks;
+            last.frames += l.frames;
+            last.samples += l.samples;
+            return;
+        }
+    }
+    lost.push(l);
+}
+
+/// Writes `n` zero bytes through `put` in pieces of at most 1 MiB.
+fn put_zeros(n: u64, put: &mut impl FnMut(&[u8]) -> Result<(), Error>) -> Result<(), Error> {
+    let zeros = vec![0u8; n.min(1 << 20) as usize];
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(zeros.len() as u64) as usize;
+        put(&zeros[..k])?;
+        left -= k as u64;
+    }
+    Ok(())
 }
 
 /// What decoding a stream found.
@@ -907,6 +946,11 @@ pub struct DecodeReport {
 }
 
 impl DecodeReport {
+    /// Blocks lost.
+    pub fn lost_blocks(&self) -> u64 {
+        self.lost.iter().map(|l| l.blocks as u64).sum()
+    }
+
     /// Whether the stream decoded completely and every check passed.
     pub fn is_clean(&self) -> bool {
         self.lost.is_empty() && self.problems.is_empty()
@@ -919,10 +963,14 @@ impl DecodeReport {
             .iter()
             .map(|l| {
                 format!(
-                    "block {} lost (frames {}..{}, {} samples): {}",
-                    l.block,
+                    "{} lost (frames {}..{}, {} samples): {}",
+                    if l.blocks == 1 {
+                        format!("block {}", l.block)
+                    } else {
+                        format!("blocks {}..={}", l.block, l.block + l.blocks - 1)
+                    },
                     l.first_frame,
-                    l.first_frame + l.frames as u64,
+                    l.first_frame + l.frames,
                     l.samples,
                     l.reason
                 )
@@ -1031,8 +1079,9 @@ pub fn decompress_stream(
     let mut first_frame = 0u64;
     let lose = |k: u32, first: u64, reason: String| LostBlock {
         block: k,
+        blocks: 1,
         first_frame: first,
-        frames: h.frames_of(k),
+        frames: h.frames_of(k) as u64,
         samples: h.frames_of(k) as u64 * chans as u64,
         reason,
     };
@@ -1093,7 +1142,7 @@ pub fn decompress_stream(
                     put(&pcm, writing)?;
                 }
                 Err(reason) => {
-                    lost.push(lose(k, first_frame, reason));
+                    push_lost(&mut lost, lose(k, first_frame, reason));
                     if opts.recover && writing {
                         let zeros = vec![0u8; 2 * frames as usize * chans];
                         wav_crc.update(&zeros);
@@ -1108,22 +1157,25 @@ pub fn decompress_stream(
         },
     )?;
     if let Some((k, reason)) = framing {
-        // every block from k on is lost; zeros for them when recovering
-        for j in k..h.blocks {
-            let frames = h.frames_of(j);
-            lost.push(lose(
-                j,
+        // every block from k on is lost (one run); zeros for them when recovering
+        let frames = h.frames as u64 - first_frame;
+        push_lost(
+            &mut lost,
+            LostBlock {
+                block: k,
+                blocks: h.blocks - k,
                 first_frame,
-                if j == k {
-                    reason.clone()
+                frames,
+                samples: frames * chans as u64,
+                reason: if k + 1 < h.blocks {
+                    format!("{reason}; the blocks after it cannot be found")
                 } else {
-                    "not found after the damaged block header".into()
+                    reason
                 },
-            ));
-            if opts.recover && writing {
-                put(&vec![0u8; 2 * frames as usize * chans], writing)?;
-            }
-            first_frame += frames as u64;
+            },
+        );
+        if opts.recover && writing {
+            put_zeros(2 * frames * chans as u64, &mut |b| put(b, true))?;
         }
         return Ok(DecodeReport {
             header: h.header(0),

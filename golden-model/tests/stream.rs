@@ -180,8 +180,8 @@ fn a_damaged_block_loses_only_itself() {
             assert_eq!(rep.lost.len(), 1, "{coder}: {:?}", rep.damage());
             let l = &rep.lost[0];
             assert_eq!(
-                (l.block, l.first_frame, l.frames as usize),
-                (1, BLOCK_SAMPLES as u64, BLOCK_SAMPLES)
+                (l.block, l.blocks, l.first_frame, l.frames as usize),
+                (1, 1, BLOCK_SAMPLES as u64, BLOCK_SAMPLES)
             );
             assert!(rep.problems.is_empty(), "{:?}", rep.problems);
             let lost = data_start + 2 * BLOCK_SAMPLES..data_start + 4 * BLOCK_SAMPLES;
@@ -208,10 +208,8 @@ fn a_damaged_block_loses_only_itself() {
             },
         )
         .unwrap();
-        assert_eq!(
-            rep.lost.iter().map(|l| l.block).collect::<Vec<_>>(),
-            [1, 2, 3]
-        );
+        assert_eq!(rep.lost[0].block, 1);
+        assert_eq!(rep.lost_blocks(), 3, "{:?}", rep.damage());
         assert_eq!(out.len(), data_start + 2 * (3 * BLOCK_SAMPLES + 5));
         // a damaged header refuses the stream
         let mut bad = nrc.clone();
@@ -265,4 +263,50 @@ fn a_truncated_streamed_wav_is_refused() {
             assert!(matches!(r, Err(Error::TruncatedWav(_))), "{r:?}");
         }
     }
+}
+
+#[test]
+fn a_hostile_header_costs_neither_memory_nor_time() {
+    use neurice_model::stream::{BlockCoder, StreamHeader};
+    // 2^30 one-frame blocks declared, none there: one run of lost blocks, at once
+    let h = StreamHeader {
+        coder: BlockCoder::of(Coder::Lite),
+        block_frames: 1,
+        channels: 1,
+        sample_rate: 8000,
+        frames: 1 << 30,
+        blocks: 1 << 30,
+        prefix: None,
+    };
+    let mut nrc = h.to_bytes();
+    let t = std::time::Instant::now();
+    let rep = decompress_stream(
+        &mut &nrc[..],
+        None,
+        &mut Vec::new(),
+        DecodeOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(rep.lost.len(), 1);
+    assert_eq!(rep.lost_blocks(), 1 << 30);
+    // many tiny damaged blocks between good ones: the list stays short
+    let good = [0u8, 0, 0, 0, 0, 0]; // grid mode, no exceptions, sample 512 (code `0`)
+    for i in 0..3000 {
+        nrc.extend_from_slice(&1u32.to_le_bytes());
+        nrc.extend_from_slice(&6u32.to_le_bytes());
+        let crc = crc32fast::hash(&good) ^ (i % 2); // every other block fails its CRC
+        nrc.extend_from_slice(&crc.to_le_bytes());
+        nrc.extend_from_slice(&good);
+    }
+    let rep = decompress_stream(
+        &mut &nrc[..],
+        None,
+        &mut Vec::new(),
+        DecodeOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(rep.lost.len(), 1000, "{:?}", &rep.damage()[..3]);
+    assert_eq!(rep.lost_blocks(), (1 << 30) - 1500);
+    assert!(t.elapsed().as_secs() < 10);
+    assert!(decompress(&nrc).is_err());
 }
