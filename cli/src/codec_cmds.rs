@@ -12,8 +12,9 @@ use neurice_flow::run_eval;
 
 use crate::files::{
     check_output, collect_wavs, default_data_dir, ensure_distinct, input_name, is_stdio,
-    output_name, read_nrc_input, read_wav_input, write_output,
+    open_input, output_name, write_output_with,
 };
+use neurice_model::stream::{compress_stream, decompress_stream, DecodeOptions, DecodeReport};
 use neurice_model::Coder;
 
 #[derive(Args)]
@@ -33,6 +34,10 @@ pub struct CompressArgs {
     /// context-adaptive range coder, container version 2).
     #[arg(long, default_value_t = Coder::Lite)]
     coder: Coder,
+    /// Worker threads for a long recording (default: all cores, at most 4; at most 4 per core
+    /// and 256 are accepted).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Args)]
@@ -46,6 +51,18 @@ pub struct DecompressArgs {
     /// (a device, a FIFO, a symbolic link, a folder) is refused.
     #[arg(long)]
     force: bool,
+    /// Worker threads (default: all cores, at most 4; at most 4 per core and 256 are
+    /// accepted).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// When blocks of the stream are damaged, still write the output: every undamaged block
+    /// decoded, the frames of the lost blocks as zero samples. The exit code is 1 all the same.
+    /// Without it a damaged stream leaves no output file.
+    #[arg(long)]
+    recover: bool,
+    /// Print the samples decoded and the speed (M samples/s) to standard error.
+    #[arg(long)]
+    timing: bool,
 }
 
 #[derive(Args)]
@@ -71,20 +88,34 @@ pub struct InfoArgs {
     json: bool,
 }
 
+/// Checks `--threads`: `None` is every core (the stream uses at most
+/// [`neurice_model::stream::MAX_WORKERS`]).
+fn threads(t: Option<usize>) -> Result<usize> {
+    match t {
+        Some(n) => crate::files::check_workers("--threads", n),
+        None => Ok(0),
+    }
+}
+
 pub fn compress(a: CompressArgs) -> Result<ExitCode> {
     ensure_distinct(&a.input, &a.output)?;
     check_output(&a.output, a.force)?;
-    let wav = read_wav_input(&a.input)?;
-    let (nrc, stats) =
-        neurice_model::compress_wav_with(&wav, a.coder).with_context(|| input_name(&a.input))?;
-    drop(wav);
-    write_output(&a.output, &nrc, a.force)?;
+    let threads = threads(a.threads)?;
+    let name = input_name(&a.input);
+    let (mut input, total) = open_input(&a.input)?;
+    let start = std::time::Instant::now();
+    let stats = write_output_with(&a.output, a.force, |out| {
+        compress_stream(&mut input, total, out, a.coder, threads).with_context(|| name.clone())
+    })?;
+    let seconds = start.elapsed().as_secs_f64();
     let report = if a.json {
-        serde_json::to_string_pretty(&stats)?
+        let mut v = serde_json::to_value(&stats)?;
+        v["seconds"] = seconds.into();
+        serde_json::to_string_pretty(&v)?
     } else {
         format!(
-            "{} -> {}: {} -> {} bytes, ratio {:.4} (coder {}, {:?}, {} channel(s), {} samples)",
-            input_name(&a.input),
+            "{} -> {}: {} -> {} bytes, ratio {:.4} (coder {}, {:?}, {} channel(s), {} samples) in {:.2} s ({:.1} M samples/s)",
+            name,
             output_name(&a.output),
             stats.wav_bytes,
             stats.nrc_bytes,
@@ -92,7 +123,9 @@ pub fn compress(a: CompressArgs) -> Result<ExitCode> {
             stats.coder,
             stats.mode,
             stats.channels,
-            stats.samples
+            stats.samples,
+            seconds,
+            stats.samples as f64 / seconds / 1e6
         )
     };
     // the stream itself may be on standard output
@@ -104,21 +137,97 @@ pub fn compress(a: CompressArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The damage a report lists, one item per line, for an error message.
+fn damage_text(rep: &DecodeReport) -> String {
+    let lost: u64 = rep.lost.iter().map(|l| l.samples).sum();
+    format!(
+        "{} of {} block(s) lost ({lost} samples):\n  {}",
+        rep.lost_blocks(),
+        rep.blocks,
+        rep.damage().join("\n  ")
+    )
+}
+
 pub fn decompress(a: DecompressArgs) -> Result<ExitCode> {
     ensure_distinct(&a.input, &a.output)?;
     check_output(&a.output, a.force)?;
-    let nrc = read_nrc_input(&a.input)?;
-    let wav = neurice_model::decompress(&nrc).with_context(|| input_name(&a.input))?;
-    drop(nrc);
-    write_output(&a.output, &wav, a.force)?;
+    let threads = threads(a.threads)?;
+    let name = input_name(&a.input);
+    let (input, total) = open_input(&a.input)?;
+    let mut input = std::io::BufReader::with_capacity(1 << 20, input);
+    let opts = DecodeOptions {
+        threads,
+        recover: a.recover,
+        check_only: false,
+    };
+    let start = std::time::Instant::now();
+    let rep = write_output_with(&a.output, a.force, |out| {
+        let rep = decompress_stream(&mut input, total, out, opts).with_context(|| name.clone())?;
+        if !rep.is_clean() && !a.recover {
+            anyhow::bail!(
+                "{name}: damaged stream, {}\n{}",
+                damage_text(&rep),
+                if is_stdio(&a.output) {
+                    "standard output stops before the first lost block (use --recover to write every frame, the lost ones as zero samples)"
+                } else {
+                    "no output written (use --recover to write the rest, the lost frames as zero samples)"
+                }
+            );
+        }
+        Ok(rep)
+    })?;
+    let seconds = start.elapsed().as_secs_f64();
+    if !rep.is_clean() {
+        eprintln!(
+            "neurice: error: {name}: damaged stream, {}\n{} written with every undamaged block; the lost frames are zero samples",
+            damage_text(&rep),
+            output_name(&a.output)
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    if a.timing {
+        eprintln!(
+            "{name}: {} samples in {seconds:.2} s ({:.1} M samples/s)",
+            rep.header.samples(),
+            rep.header.samples() as f64 / seconds / 1e6
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
+/// A reader that counts the bytes it passes on.
+struct Counting<R> {
+    inner: R,
+    bytes: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
 pub fn info(a: InfoArgs) -> Result<ExitCode> {
-    let nrc = read_nrc_input(&a.input)?;
+    let name = input_name(&a.input);
+    let (input, total) = open_input(&a.input)?;
+    let mut input = Counting {
+        inner: std::io::BufReader::with_capacity(1 << 20, input),
+        bytes: 0,
+    };
     // the decoder's own verdict: a header is shown only for a stream that decodes
-    let (h, _) = neurice_model::container::decompress_with_header(&nrc)
-        .with_context(|| input_name(&a.input))?;
+    let rep = decompress_stream(
+        &mut input,
+        total,
+        &mut std::io::sink(),
+        DecodeOptions::default(),
+    )
+    .with_context(|| name.clone())?;
+    if !rep.is_clean() {
+        anyhow::bail!("{name}: damaged stream, {}", damage_text(&rep));
+    }
+    let h = rep.header;
     #[derive(Serialize)]
     struct Info {
         version: u8,
@@ -132,12 +241,19 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
         sample_rate: u32,
         frames: u32,
         wav_crc32: String,
-        bytes: usize,
+        bytes: u64,
+        /// Independently decodable blocks (1 for the single-stream layouts).
+        blocks: u32,
+        /// Whether the stream is the streamed layout (FORMAT.md §7.9).
+        streamed: bool,
     }
+    let streamed = h.flags & neurice_model::container::FLAG_STREAM != 0;
     let info = Info {
         version: h.version,
         coder: h.coder,
-        mode: if h.flags & neurice_model::container::FLAG_RAW16 != 0 {
+        mode: if streamed {
+            "per block"
+        } else if h.flags & neurice_model::container::FLAG_RAW16 != 0 {
             "raw16"
         } else {
             "grid10"
@@ -149,14 +265,16 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
         sample_rate: h.sample_rate,
         frames: h.frames,
         wav_crc32: format!("{:08x}", h.wav_crc),
-        bytes: nrc.len(),
+        bytes: input.bytes,
+        blocks: rep.blocks,
+        streamed,
     };
     if a.json {
         println!("{}", serde_json::to_string_pretty(&info)?);
     } else {
         println!(
-            "{}: neurice container v{} (coder {}) {} stream, {} channel(s) x {} frames at {} Hz, {} bytes\n  params {:?}{}\n  WAV header {}, original CRC-32 {}",
-            input_name(&a.input),
+            "{}: neurice container v{} (coder {}) {} stream, {} channel(s) x {} frames at {} Hz, {} bytes{}\n  params {:?}{}\n  WAV header {}, original CRC-32 {}",
+            name,
             info.version,
             info.coder,
             info.mode,
@@ -164,6 +282,7 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
             info.frames,
             info.sample_rate,
             info.bytes,
+            if streamed { format!(", streamed in {} blocks", info.blocks) } else { String::new() },
             info.params,
             info.v2_params.map(|p| format!("\n  v2 params {p:?}")).unwrap_or_default(),
             if info.canonical_wav_header { "canonical (regenerated)" } else { "stored verbatim" },

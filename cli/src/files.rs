@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 use anyhow::{bail, Context, Result};
 
 pub use neurice_flow::input::{
-    describe_missing, input_name, is_stdio, kind, output_name, read_nrc_input, read_wav_input,
+    describe_missing, input_name, is_stdio, kind, open_input, output_name,
 };
 
 /// Checks that `path` may receive an output, before any work is done: `-` must not be a
@@ -180,13 +180,26 @@ fn output_dir(path: &Path) -> PathBuf {
 /// under any name: see the module docs. Refuses to replace anything but a regular file, and a
 /// regular file unless `force`; a replaced file keeps its mode.
 pub fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+    write_output_with(path, force, |w| {
+        w.write_all(bytes)
+            .with_context(|| format!("cannot write {}", output_name(path)))
+    })
+}
+
+/// [`write_output`] for an output written piece by piece: `fill` writes it (through a
+/// buffer); the output appears under its name only if `fill` succeeds, and an error leaves
+/// nothing behind (standard output, of course, keeps what was written).
+pub fn write_output_with<T>(
+    path: &Path,
+    force: bool,
+    fill: impl FnOnce(&mut dyn Write) -> Result<T>,
+) -> Result<T> {
     if is_stdio(path) {
         check_output(path, force)?;
-        let mut out = std::io::stdout().lock();
-        return out
-            .write_all(bytes)
-            .and_then(|_| out.flush())
-            .context("cannot write to standard output");
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+        let r = fill(&mut out)?;
+        out.flush().context("cannot write to standard output")?;
+        return Ok(r);
     }
     let replace = check_output(path, force)?;
     let dir = output_dir(path);
@@ -194,7 +207,7 @@ pub fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     if std::env::var_os("NEURICE_NAMED_TEMP").is_none() {
         // NEURICE_NAMED_TEMP (for tests) forces the fallback below
         match unnamed_file(&dir) {
-            Ok(f) => return link_into_place(f, path, &dir, bytes, replace),
+            Ok(f) => return link_into_place(f, path, &dir, fill, replace),
             Err(e)
                 if e.kind() == std::io::ErrorKind::Unsupported
                     || e.raw_os_error() == Some(rustix::io::Errno::OPNOTSUPP.raw_os_error())
@@ -205,7 +218,7 @@ pub fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
             }
         }
     }
-    named_temp_into_place(path, &dir, bytes, replace)
+    named_temp_into_place(path, &dir, fill, replace)
 }
 
 #[cfg(target_os = "linux")]
@@ -224,18 +237,21 @@ fn unnamed_file(dir: &Path) -> std::io::Result<File> {
 /// clobbering, even by a file that appeared meanwhile); a forced replacement links to a hidden
 /// name first and renames it over the old file.
 #[cfg(target_os = "linux")]
-fn link_into_place(
-    mut f: File,
+fn link_into_place<T>(
+    f: File,
     path: &Path,
     dir: &Path,
-    bytes: &[u8],
+    fill: impl FnOnce(&mut dyn Write) -> Result<T>,
     replace: Option<u32>,
-) -> Result<()> {
+) -> Result<T> {
     use rustix::fs::{AtFlags, CWD};
     use std::os::fd::AsRawFd;
-    f.write_all(bytes)
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, &f);
+    let r = fill(&mut w)?;
+    w.flush()
         .and_then(|_| f.sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
+    drop(w);
     if let Some(mode) = replace {
         set_mode(&f, mode).with_context(|| format!("cannot set the mode of {}", path.display()))?;
     }
@@ -250,7 +266,7 @@ fn link_into_place(
         }
     };
     match replace {
-        None => link(path).map_err(|e| {
+        None => link(path).map(|_| r).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 anyhow::anyhow!(
                     "{} already exists; not overwriting it (use --force to replace it)",
@@ -275,7 +291,7 @@ fn link_into_place(
             if placed.is_err() {
                 let _ = fs::remove_file(&hidden);
             }
-            placed
+            placed.map(|_| r)
         }
     }
 }
@@ -297,12 +313,12 @@ fn hidden_name(path: &Path, dir: &Path) -> PathBuf {
 
 /// The fallback: a named hidden temporary file beside the output (removed on error, on drop
 /// and on SIGINT/SIGTERM/SIGHUP), renamed into place.
-fn named_temp_into_place(
+fn named_temp_into_place<T>(
     path: &Path,
     dir: &Path,
-    bytes: &[u8],
+    fill: impl FnOnce(&mut dyn Write) -> Result<T>,
     replace: Option<u32>,
-) -> Result<()> {
+) -> Result<T> {
     let mut builder = tempfile::Builder::new();
     // Like any newly created file (0666 less the umask), not the temporary file's 0600.
     #[cfg(unix)]
@@ -318,8 +334,13 @@ fn named_temp_into_place(
             .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
     })?;
     let mut tmp = tmp;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+    let r = fill(&mut w)?;
+    w.flush()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    drop(w);
+    tmp.as_file()
+        .sync_all()
         .with_context(|| format!("cannot write {}", path.display()))?;
     if let Some(mode) = replace {
         set_mode(tmp.as_file(), mode)
@@ -333,7 +354,7 @@ fn named_temp_into_place(
         tmp.persist_noclobber(path).map_err(|e| e.error)
     };
     placed.with_context(|| format!("cannot move the output into place at {}", path.display()))?;
-    Ok(())
+    Ok(r)
 }
 
 /// Refuses to write onto the input itself, whatever `--force` says.

@@ -70,6 +70,9 @@ fn eval_one(path: &Path, coder: neurice_model::Coder) -> FileResult {
         samples: 0,
         s_histogram: Vec::new(),
     };
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > IN_MEMORY_BYTES) {
+        return eval_streamed(path, coder, 0, name);
+    }
     let wav = match crate::input::read_wav_input(path) {
         Ok(b) => b,
         Err(e) => return fail(0, format!("{e:#}"), true),
@@ -96,6 +99,129 @@ fn eval_one(path: &Path, coder: neurice_model::Coder) -> FileResult {
     }
 }
 
+/// Files up to this size are evaluated in memory (their samples fit one block, so they are
+/// the single-stream layouts); larger ones streamed, one at a time, in bounded memory.
+const IN_MEMORY_BYTES: u64 = 2 * neurice_model::stream::BLOCK_SAMPLES as u64 + (1 << 20);
+
+/// A writer that compares what it is given with a reader's bytes.
+struct Compare<R> {
+    original: R,
+    equal: bool,
+    buf: Vec<u8>,
+}
+
+impl<R: std::io::Read> std::io::Write for Compare<R> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if self.equal {
+            self.buf.resize(b.len(), 0);
+            match self.original.read_exact(&mut self.buf) {
+                Ok(()) => self.equal = self.buf[..] == *b,
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => self.equal = false,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// [`eval_one`] for a large file: compressed streaming into an unnamed temporary file, then
+/// decompressed streaming and compared with the file as it is read again.
+fn eval_streamed(
+    path: &Path,
+    coder: neurice_model::Coder,
+    threads: usize,
+    name: String,
+) -> FileResult {
+    use std::io::{BufReader, BufWriter, Seek, Write};
+    let fail = |orig: u64, e: String, input_error: bool| FileResult {
+        file: name.clone(),
+        original_bytes: orig,
+        compressed_bytes: 0,
+        ratio: 0.0,
+        lossless: false,
+        error: Some(e),
+        input_error,
+        escapes: 0,
+        samples: 0,
+        s_histogram: Vec::new(),
+    };
+    let (mut input, total) = match crate::input::open_input(path) {
+        Ok(x) => x,
+        Err(e) => return fail(0, format!("{e:#}"), true),
+    };
+    let orig = total.unwrap_or(0);
+    let tmp = match tempfile::tempfile() {
+        Ok(f) => f,
+        Err(e) => return fail(orig, format!("cannot create a temporary file: {e}"), false),
+    };
+    let mut w = BufWriter::with_capacity(1 << 20, tmp);
+    let stats =
+        match neurice_model::stream::compress_stream(&mut input, total, &mut w, coder, threads) {
+            Ok(s) => s,
+            Err(neurice_model::Error::Io(e)) => return fail(orig, e, false),
+            Err(e) => return fail(orig, format!("{}: {e}", path.display()), true),
+        };
+    let tmp = match w
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|mut f| {
+            f.flush()?;
+            f.rewind()?;
+            Ok(f)
+        }) {
+        Ok(f) => f,
+        Err(e) => return fail(orig, format!("temporary file: {e}"), false),
+    };
+    let original = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return fail(orig, format!("cannot read {}: {e}", path.display()), true),
+    };
+    let mut cmp = Compare {
+        original: BufReader::with_capacity(1 << 20, original),
+        equal: true,
+        buf: Vec::new(),
+    };
+    let opts = neurice_model::stream::DecodeOptions {
+        threads,
+        ..Default::default()
+    };
+    let rep = neurice_model::stream::decompress_stream(
+        &mut BufReader::with_capacity(1 << 20, tmp),
+        Some(stats.nrc_bytes),
+        &mut cmp,
+        opts,
+    );
+    let mut rest = [0u8; 1];
+    let lossless = match rep {
+        Ok(r) if r.is_clean() => {
+            cmp.equal && matches!(std::io::Read::read(&mut cmp.original, &mut rest), Ok(0))
+        }
+        Ok(r) => {
+            return fail(
+                orig,
+                format!("decompress: {}", r.damage().join("; ")),
+                false,
+            )
+        }
+        Err(e) => return fail(orig, format!("decompress: {e}"), false),
+    };
+    FileResult {
+        file: name,
+        original_bytes: stats.wav_bytes,
+        compressed_bytes: stats.nrc_bytes,
+        ratio: stats.wav_bytes as f64 / stats.nrc_bytes as f64,
+        lossless,
+        error: (!lossless).then(|| "decompressed bytes differ from the original".to_string()),
+        input_error: false,
+        escapes: stats.escapes,
+        samples: stats.samples,
+        s_histogram: stats.s_histogram,
+    }
+}
+
 /// Runs the challenge-style evaluation of `coder` on a set of files in `threads` threads (default: all
 /// cores); `progress` is called after each file with the files done so far.
 pub fn run_eval(
@@ -110,16 +236,33 @@ pub fn run_eval(
         .context("cannot start the worker threads")?;
     let done = AtomicU64::new(0);
     let start = Instant::now();
-    let per_file: Vec<FileResult> = pool.install(|| {
+    // small files in parallel, one per thread; large ones one at a time, each on the threads
+    // of its stream (so the memory stays bounded whatever the files' sizes)
+    let large = |f: &PathBuf| std::fs::metadata(f).is_ok_and(|m| m.len() > IN_MEMORY_BYTES);
+    let mut per_file: Vec<Option<FileResult>> = pool.install(|| {
         files
             .par_iter()
             .map(|f| {
+                if large(f) {
+                    return None;
+                }
                 let r = eval_one(f, coder);
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-                r
+                Some(r)
             })
             .collect()
     });
+    for (slot, f) in per_file.iter_mut().zip(files) {
+        if slot.is_none() {
+            let name = f.file_name().map_or_else(
+                || f.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            *slot = Some(eval_streamed(f, coder, pool.current_num_threads(), name));
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+        }
+    }
+    let per_file: Vec<FileResult> = per_file.into_iter().flatten().collect();
     let seconds = start.elapsed().as_secs_f64();
     // input errors are reported, not counted: the totals are those of the coded files
     let coded = || per_file.iter().filter(|r| !r.input_error);

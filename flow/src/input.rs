@@ -86,8 +86,8 @@ pub fn describe_missing(p: &Path, e: &std::io::Error) -> String {
     format!("{}: {e}", p.display())
 }
 
-/// An opened input and its length when it is a regular file.
-fn open_input(path: &Path) -> Result<(Box<dyn Read>, Option<u64>)> {
+/// An opened input (a file or `-`) and its length when it is a regular file.
+pub fn open_input(path: &Path) -> Result<(Box<dyn Read>, Option<u64>)> {
     if is_stdio(path) {
         if std::io::stdin().is_terminal() {
             bail!("standard input is a terminal: pipe or redirect the input (`< FILE`) or name an input file");

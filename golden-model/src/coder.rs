@@ -387,6 +387,114 @@ pub fn encode_all(
     Ok((words, bits, enc))
 }
 
+/// `floor(u / m(s))` without a divider: a shift, and for `m = 3·2^(k−1)` a multiply by the
+/// reciprocal of 3 (exact for `u < 2^16`, which every `W <= 16` gives).
+#[inline(always)]
+fn quotient(u: u32, k: u32, half: bool) -> u32 {
+    if half {
+        (((u >> (k - 1)) as u64 * 0xAAAB) >> 17) as u32
+    } else {
+        u >> k
+    }
+}
+
+/// What [`encode_bytes`] counted besides the bytes.
+#[derive(Clone, Debug, Default)]
+pub struct ByteStats {
+    /// Bits coded (the bytes hold them zero-padded to a byte).
+    pub bits: u64,
+    pub escapes: u64,
+    /// Samples per code index `s`.
+    pub s_histogram: Vec<u64>,
+}
+
+/// Encodes an interleaved sample sequence (every value below `2^W`) from the initial state
+/// into MSB-first bytes, the last one zero-padded: the same bits as [`encode_all`] (a test
+/// checks it), without its per-sample checks and divisions; what a block of the streamed
+/// container holds.
+pub fn encode_bytes(
+    params: &CodecParams,
+    channels: usize,
+    samples: &[u32],
+) -> Result<(Vec<u8>, ByteStats), Error> {
+    params.validate()?;
+    if channels == 0 {
+        return Err(Error::BadParams("channel count must be at least 1".into()));
+    }
+    let p = *params;
+    let w = p.sample_bits;
+    if let Some(x) = samples.iter().find(|&&x| x >> w != 0) {
+        return Err(Error::BadParams(format!(
+            "sample {x} does not fit in {w} bits"
+        )));
+    }
+    let mut states = vec![ChannelState::initial(&p); channels];
+    let mut hist = vec![0u64; p.s_max() as usize + 1];
+    let mut out = Vec::with_capacity(samples.len() * 3 / 4 + 16);
+    let (mut acc, mut nbits, mut total, mut escapes) = (0u64, 0u32, 0u64, 0u64);
+    let mut ch = 0;
+    for &x in samples {
+        let mut st = states[ch];
+        let u = zigzag_error(x, st.prev, w);
+        let s = select_s(st.a, st.n, &p);
+        hist[s as usize] += 1;
+        let (k, half) = golomb_m(s);
+        let q = quotient(u, k, half);
+        let (bits, len) = if q >= p.qmax {
+            escapes += 1;
+            ((((1u64 << p.qmax) - 1) << w) | u as u64, p.qmax + w)
+        } else {
+            let (rbits, rlen) = if half {
+                let r = u - q * (3 << (k - 1));
+                let cut = 1 << (k - 1);
+                if r < cut {
+                    (r, k)
+                } else {
+                    (r + cut, k + 1)
+                }
+            } else {
+                (u & ((1 << k) - 1), k)
+            };
+            (
+                (((1u64 << q) - 1) << (rlen + 1)) | rbits as u64,
+                q + 1 + rlen,
+            )
+        };
+        acc = (acc << len) | bits;
+        nbits += len;
+        total += len as u64;
+        if nbits >= 32 {
+            nbits -= 32;
+            out.extend_from_slice(&((acc >> nbits) as u32).to_be_bytes());
+            acc &= (1u64 << nbits) - 1;
+        }
+        st.a += u;
+        st.n += 1;
+        if st.n == 1 << p.window_log2 {
+            st.a = (st.a + 1) >> 1;
+            st.n >>= 1;
+        }
+        st.prev = x;
+        states[ch] = st;
+        ch += 1;
+        if ch == channels {
+            ch = 0;
+        }
+    }
+    if nbits > 0 {
+        let word = ((acc << (32 - nbits)) as u32).to_be_bytes();
+        out.extend_from_slice(&word[..nbits.div_ceil(8) as usize]);
+    }
+    Ok((
+        out,
+        ByteStats {
+            bits: total,
+            escapes,
+            s_histogram: hist,
+        },
+    ))
+}
+
 /// Reads an MSB-first bit stream of known length from bytes.
 pub(crate) struct BitReader<'a> {
     data: &'a [u8],
@@ -513,6 +621,115 @@ pub fn decode_all(
     data: &[u8],
     bit_len: u64,
 ) -> Result<Vec<u32>, Error> {
+    decode_bits(params, channels, count, data, bit_len)
+}
+
+/// Decodes `count` interleaved samples from a bit stream zero-padded to whole bytes (a block
+/// of the streamed container, FORMAT.md §7.9): after the last sample fewer than 8 bits may
+/// remain, and they must be zero.
+pub fn decode_padded(
+    params: &CodecParams,
+    channels: usize,
+    count: usize,
+    data: &[u8],
+) -> Result<Vec<u32>, Error> {
+    params.validate()?;
+    if channels == 0 {
+        return Err(Error::Corrupt("channel count is zero".into()));
+    }
+    let bit_len = data.len() as u64 * 8;
+    if count as u64 > bit_len {
+        return Err(Error::Corrupt(format!(
+            "{bit_len} payload bits cannot hold {count} samples"
+        )));
+    }
+    let p = *params;
+    let (w, qmax) = (p.sample_bits, p.qmax);
+    let mut states = vec![ChannelState::initial(&p); channels];
+    let mut out = Vec::with_capacity(count);
+    let mut pos = 0u64;
+    let mut ch = 0;
+    for _ in 0..count {
+        let mut st = states[ch];
+        let s = select_s(st.a, st.n, &p);
+        // 57 or more bits from `pos` on (zeros beyond the end: caught by the length check)
+        let win = window(data, pos);
+        let ones = (!win).leading_zeros().min(qmax);
+        let (u, len) = if ones >= qmax {
+            (((win << qmax) >> (64 - w)) as u32, qmax + w)
+        } else {
+            let q = ones;
+            let rest = win << (q + 1);
+            let (k, half) = golomb_m(s);
+            if half {
+                let cut = 1u32 << (k - 1);
+                let v = (rest >> (64 - k)) as u32;
+                if v < cut {
+                    (q * (3 << (k - 1)) + v, q + 1 + k)
+                } else {
+                    let v2 = (rest >> (63 - k)) as u32;
+                    (q * (3 << (k - 1)) + v2 - cut, q + 2 + k)
+                }
+            } else if k == 0 {
+                (q, q + 1)
+            } else {
+                ((q << k) | (rest >> (64 - k)) as u32, q + 1 + k)
+            }
+        };
+        if u >> w != 0 {
+            return Err(Error::Corrupt("decoded magnitude out of range".into()));
+        }
+        pos += len as u64;
+        let x = unzigzag(u, st.prev, w);
+        st = st.updated(x, u, &p);
+        states[ch] = st;
+        out.push(x);
+        ch += 1;
+        if ch == channels {
+            ch = 0;
+        }
+    }
+    if pos > bit_len {
+        return Err(Error::Corrupt("bit stream ends inside a code".into()));
+    }
+    let left = bit_len - pos;
+    if left >= 8 {
+        return Err(Error::Corrupt(format!(
+            "{left} bits left over after the last sample"
+        )));
+    }
+    if left > 0 && window(data, pos) >> (64 - left) != 0 {
+        return Err(Error::Corrupt(
+            "nonzero padding bits after the last sample".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// The 64 bits of `data` from bit `pos` on, MSB first (at least 57 of them real while `pos`
+/// is inside `data`; zeros beyond its end).
+#[inline(always)]
+fn window(data: &[u8], pos: u64) -> u64 {
+    let at = (pos >> 3) as usize;
+    let word = match data.get(at..at + 8) {
+        Some(b) => u64::from_be_bytes(b.try_into().expect("8 bytes")),
+        None => {
+            let mut b = [0u8; 8];
+            let tail = data.get(at..).unwrap_or(&[]);
+            b[..tail.len()].copy_from_slice(tail);
+            u64::from_be_bytes(b)
+        }
+    };
+    word << (pos & 7)
+}
+
+fn decode_bits(
+    params: &CodecParams,
+    channels: usize,
+    count: usize,
+    data: &[u8],
+    bit_len: u64,
+) -> Result<Vec<u32>, Error> {
     params.validate()?;
     if channels == 0 {
         return Err(Error::Corrupt("channel count is zero".into()));
@@ -570,6 +787,54 @@ mod tests {
         assert_eq!(zigzag_error(4, 5, 10), 1);
         assert_eq!(zigzag_error(6, 5, 10), 2);
         assert_eq!(zigzag_error(0, 1023, 10), 2); // +1 modulo 1024
+    }
+
+    #[test]
+    fn encode_bytes_equals_encode_all() {
+        let mut seed = 5u32;
+        for (p, channels) in [(P, 1), (P, 5), (CodecParams::RAW16, 3)] {
+            let w = p.sample_bits;
+            let mut x = 1u32 << (w - 1);
+            let xs: Vec<u32> = (0..50_000)
+                .map(|i| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    if i % 997 == 3 {
+                        x = seed >> (32 - w);
+                    } else {
+                        let step = (seed >> 25) as i32 - 64;
+                        x = (x as i32 + step).clamp(0, (1 << w) - 1) as u32;
+                    }
+                    x
+                })
+                .collect();
+            let (words, bits, enc) = encode_all(&p, channels, &xs).unwrap();
+            let (bytes, st) = encode_bytes(&p, channels, &xs).unwrap();
+            let want: Vec<u8> = words
+                .iter()
+                .flat_map(|w| w.to_be_bytes())
+                .take(bits.div_ceil(8) as usize)
+                .collect();
+            assert_eq!(bytes, want);
+            assert_eq!(st.bits, bits);
+            assert_eq!(st.escapes, enc.escapes);
+            assert_eq!(st.s_histogram, enc.s_histogram);
+            assert_eq!(decode_padded(&p, channels, xs.len(), &bytes).unwrap(), xs);
+            // every truncation, an extra byte, and flipped bits: refused or (a flip can make
+            // another valid stream) decoded to other samples, never a panic
+            for cut in [0, 1, bytes.len() / 2, bytes.len() - 1] {
+                assert!(decode_padded(&p, channels, xs.len(), &bytes[..cut]).is_err());
+            }
+            let mut long = bytes.clone();
+            long.push(0);
+            assert!(decode_padded(&p, channels, xs.len(), &long).is_err());
+            for at in (0..bytes.len()).step_by(bytes.len() / 97) {
+                let mut bad = bytes.clone();
+                bad[at] ^= 0x21;
+                if let Ok(v) = decode_padded(&p, channels, xs.len(), &bad) {
+                    assert_ne!(v, xs);
+                }
+            }
+        }
     }
 
     #[test]

@@ -31,7 +31,8 @@ impl Coder {
         }
     }
 
-    /// The `.nrc` container version this coder's streams use.
+    /// The `.nrc` container version of this coder's single-stream layout (inputs of at most
+    /// `stream::BLOCK_SAMPLES` samples); longer inputs are streamed in version 2 by either coder.
     pub fn container_version(self) -> u8 {
         match self {
             Coder::Lite => 1,

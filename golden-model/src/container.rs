@@ -1,7 +1,7 @@
 //! The `.nrc` container: header, exceptions, payload and checksum. Byte layout in FORMAT.md.
 
 use crate::coder::{decode_all, encode_all};
-use crate::grid::{grid_index, grid_value, nearest_index};
+use crate::grid::{grid_value, index_table, OFF_GRID};
 use crate::v2::{self, V2Params};
 use crate::wav::{canonical_header, parse_wav, Wav};
 use crate::Coder;
@@ -18,6 +18,7 @@ pub const FLAG_CANONICAL: u8 = 1 << 0;
 /// Flag: raw mode (16-bit samples) instead of grid mode (10-bit indices).
 pub const FLAG_RAW16: u8 = 1 << 1;
 const KNOWN_FLAGS: u8 = FLAG_CANONICAL | FLAG_RAW16;
+pub use crate::stream::{FLAG_LITE, FLAG_STREAM};
 
 /// How the samples were coded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -80,15 +81,17 @@ fn coded_size(c: &Coded) -> u64 {
 /// Maps 16-bit samples to grid indices; off-grid samples become (position, value) exceptions
 /// coded as their nearest level.
 pub fn to_grid(samples: &[i16]) -> (Vec<u32>, Vec<(u32, i16)>) {
+    let table = index_table();
     let mut exceptions = Vec::new();
     let idx = samples
         .iter()
         .enumerate()
         .map(|(i, &v)| {
-            grid_index(v).unwrap_or_else(|| {
+            let e = table[v as u16 as usize];
+            if e & OFF_GRID != 0 {
                 exceptions.push((i as u32, v));
-                nearest_index(v)
-            })
+            }
+            (e & !OFF_GRID) as u32
         })
         .collect();
     (idx, exceptions)
@@ -105,6 +108,21 @@ pub fn compress_wav_with(
     wav_bytes: &[u8],
     coder: Coder,
 ) -> Result<(Vec<u8>, CompressStats), Error> {
+    let mut out = Vec::new();
+    let stats = crate::stream::compress_stream(
+        &mut &wav_bytes[..],
+        Some(wav_bytes.len() as u64),
+        &mut out,
+        coder,
+        0,
+    )?;
+    Ok((out, stats))
+}
+
+/// The single-stream layouts (§4, §7.7) of a whole WAV in memory, whatever its length (what
+/// [`compress_wav_with`] writes for inputs of at most `stream::BLOCK_SAMPLES` samples; for
+/// measurements of the block cost beyond that).
+pub fn compress_single(wav_bytes: &[u8], coder: Coder) -> Result<(Vec<u8>, CompressStats), Error> {
     match coder {
         Coder::Lite => compress_v1(wav_bytes),
         Coder::Max => compress_v2(wav_bytes, &V2Params::HARDWARE),
@@ -182,9 +200,9 @@ fn compress_v1(wav_bytes: &[u8]) -> Result<(Vec<u8>, CompressStats), Error> {
 }
 
 /// A cursor over the container bytes that turns running out into a clear error.
-struct Reader<'a> {
-    b: &'a [u8],
-    pos: usize,
+pub(crate) struct Reader<'a> {
+    pub(crate) b: &'a [u8],
+    pub(crate) pos: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -196,14 +214,14 @@ impl<'a> Reader<'a> {
         self.pos += n;
         Ok(s)
     }
-    fn u8(&mut self, what: &str) -> Result<u8, Error> {
+    pub(crate) fn u8(&mut self, what: &str) -> Result<u8, Error> {
         Ok(self.take(1, what)?[0])
     }
-    fn u16(&mut self, what: &str) -> Result<u16, Error> {
+    pub(crate) fn u16(&mut self, what: &str) -> Result<u16, Error> {
         let s = self.take(2, what)?;
         Ok(u16::from_le_bytes([s[0], s[1]]))
     }
-    fn u32(&mut self, what: &str) -> Result<u32, Error> {
+    pub(crate) fn u32(&mut self, what: &str) -> Result<u32, Error> {
         let s = self.take(4, what)?;
         Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
     }
@@ -310,16 +328,34 @@ fn parse_header(r: &mut Reader) -> Result<Header, Error> {
     r.pos = 4;
     let version = r.u8("version")?;
     let flags = r.u8("flags")?;
-    if flags & !KNOWN_FLAGS != 0 {
+    let known = if version == VERSION_V2 {
+        KNOWN_FLAGS | FLAG_LITE | FLAG_STREAM
+    } else {
+        KNOWN_FLAGS
+    };
+    if flags & !known != 0 {
         return Err(Error::Corrupt(format!("unknown flags {flags:#04x}")));
     }
-    let (params, v2) = if version == VERSION_V2 {
+    if flags & FLAG_LITE != 0 && flags & FLAG_STREAM == 0 {
+        return Err(Error::Corrupt(
+            "the LITE flag without the STREAM flag".into(),
+        ));
+    }
+    if flags & FLAG_STREAM != 0 && flags & FLAG_RAW16 != 0 {
+        return Err(Error::Corrupt(
+            "the RAW16 flag in a streamed container (its blocks say their mode)".into(),
+        ));
+    }
+    let (params, v2) = if version == VERSION_V2 && flags & FLAG_LITE == 0 {
         let p = read_v2_params(r)?;
         p.validate().map_err(|e| Error::Corrupt(e.to_string()))?;
         (p.golomb, Some(p))
     } else {
         let p = read_v1_params(r)?;
         p.validate().map_err(|e| Error::Corrupt(e.to_string()))?;
+        if flags & FLAG_LITE != 0 {
+            r.u32("parameters")?; // block frames, checked by the stream decoder
+        }
         (p, None)
     };
     let raw = flags & FLAG_RAW16 != 0;
@@ -522,6 +558,9 @@ pub fn decompress(nrc: &[u8]) -> Result<Vec<u8>, Error> {
 
 /// [`decompress`], also returning the stream's header.
 pub fn decompress_with_header(nrc: &[u8]) -> Result<(Header, Vec<u8>), Error> {
+    if is_streamed(nrc) {
+        return crate::stream::decompress_bytes(nrc, false);
+    }
     let Parsed {
         header,
         prefix,
@@ -611,10 +650,18 @@ fn rebuild_wav(
 /// stored WAV header and trailer, exceptions, payload layout and v2's block CRCs; only the
 /// payload is not decoded).
 pub fn read_header(nrc: &[u8]) -> Result<Header, Error> {
+    if is_streamed(nrc) {
+        return crate::stream::decompress_bytes(nrc, true).map(|(h, _)| h);
+    }
     parse(nrc).map(|p| p.header)
 }
 
-fn read_v1_params(r: &mut Reader) -> Result<CodecParams, Error> {
+/// Whether a stream is a streamed container (FORMAT.md §7.9): version 2 with the `STREAM` flag.
+fn is_streamed(nrc: &[u8]) -> bool {
+    nrc.len() > 5 && nrc[..4] == MAGIC && nrc[4] == VERSION_V2 && nrc[5] & FLAG_STREAM != 0
+}
+
+pub(crate) fn read_v1_params(r: &mut Reader) -> Result<CodecParams, Error> {
     let mut pv = [0u32; 5];
     for v in pv.iter_mut() {
         *v = r.u8("parameters")? as u32;
@@ -629,7 +676,7 @@ fn read_v1_params(r: &mut Reader) -> Result<CodecParams, Error> {
 }
 
 /// v2's parameter block (FORMAT.md §7.7), not yet validated.
-fn read_v2_params(r: &mut Reader) -> Result<V2Params, Error> {
+pub(crate) fn read_v2_params(r: &mut Reader) -> Result<V2Params, Error> {
     let golomb = read_v1_params(r)?;
     let mut b = [0u32; 6];
     for v in b.iter_mut() {
@@ -664,7 +711,7 @@ fn read_v2_params(r: &mut Reader) -> Result<V2Params, Error> {
     })
 }
 
-fn write_v2_params(out: &mut Vec<u8>, p: &V2Params) {
+pub(crate) fn write_v2_params(out: &mut Vec<u8>, p: &V2Params) {
     let g = &p.golomb;
     for v in [
         g.sample_bits,

@@ -48,6 +48,7 @@ pub fn check_stream(nrc: &[u8]) -> Result<(), &'static str> {
                 panic!("decompress returned a WAV-input error: {e}")
             }
             Error::BadParams(_) => "params",
+            Error::Io(e) => panic!("decompress of bytes in memory returned an I/O error: {e}"),
         }),
     }
 }

@@ -21,4 +21,7 @@ pub enum Error {
     Checksum { stored: u32, computed: u32 },
     #[error("invalid codec parameters: {0}")]
     BadParams(String),
+    /// Reading the input or writing the output failed (streaming only).
+    #[error("{0}")]
+    Io(String),
 }

@@ -35,6 +35,42 @@ pub fn nearest_index(v: i16) -> u32 {
         .unwrap_or(guess)
 }
 
+/// Flag in a [`index_table`] entry: the value is off the grid (the entry is its nearest level).
+pub const OFF_GRID: u16 = 1 << 15;
+
+/// [`nearest_index`] of every 16-bit value (indexed by `v as u16`), with [`OFF_GRID`] set for
+/// the values [`grid_index`] refuses: one lookup per sample instead of a division.
+pub fn index_table() -> &'static [u16] {
+    static TABLE: std::sync::OnceLock<Vec<u16>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..=u16::MAX)
+            .map(|u| {
+                let v = u as i16;
+                let k = nearest_index(v) as u16;
+                if grid_value(k as u32) == v {
+                    k
+                } else {
+                    k | OFF_GRID
+                }
+            })
+            .collect()
+    })
+}
+
+/// [`grid_value`] of every index, as a table.
+pub fn value_table() -> &'static [i16; LEVELS as usize] {
+    static TABLE: [i16; LEVELS as usize] = {
+        let mut t = [0i16; LEVELS as usize];
+        let mut k = 0;
+        while k < LEVELS {
+            t[k as usize] = grid_value(k);
+            k += 1;
+        }
+        t
+    };
+    &TABLE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +107,18 @@ mod tests {
             }
         }
         assert_eq!(on_grid, 1024);
+    }
+
+    #[test]
+    fn tables_equal_the_functions() {
+        let t = index_table();
+        for v in i16::MIN..=i16::MAX {
+            let e = t[v as u16 as usize];
+            assert_eq!((e & !OFF_GRID) as u32, nearest_index(v));
+            assert_eq!(e & OFF_GRID == 0, grid_index(v).is_some());
+        }
+        for k in 0..LEVELS {
+            assert_eq!(value_table()[k as usize], grid_value(k));
+        }
     }
 }

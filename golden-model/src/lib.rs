@@ -13,6 +13,8 @@
 //! * [`packet`]: the packet stream for a lossy radio link — segments from restart points,
 //!   bounded packets with sync, sequence number, first-sample index and CRC-32, and a
 //!   receiver that delivers exact samples or reports them lost (FORMAT.md §9).
+//! * [`stream`]: recordings of any length: the streamed container (independent blocks, either
+//!   coder), compressed and decompressed incrementally on several threads in bounded memory.
 //! * [`wav`], [`grid`]: WAV parsing (a RIFF chunk walker that checks the header first) and the Neuralink 10-bit grid.
 //!
 //! The bitstream and container are specified in `golden-model/FORMAT.md`.
@@ -27,6 +29,7 @@ mod error;
 pub mod grid;
 pub mod packet;
 mod params;
+pub mod stream;
 pub mod v2;
 pub mod wav;
 
