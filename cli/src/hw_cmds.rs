@@ -75,7 +75,7 @@ pub fn check_lanes_arg(channels: usize, lanes: usize, flag: &str) -> Result<()> 
     if !(1..=2).contains(&lanes) {
         bail!("--lanes must be 1 or 2, got {lanes}");
     }
-    if lanes == 2 && channels % 2 != 0 {
+    if lanes == 2 && !channels.is_multiple_of(2) {
         bail!("--lanes 2 takes a channel pair per clock and needs an even {flag}, got {channels}");
     }
     Ok(())

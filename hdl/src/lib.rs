@@ -87,7 +87,7 @@ pub fn verilog(p: &CodecParams, channels: usize) -> Result<String, HdlError> {
 pub fn check_lanes(channels: usize, lanes: usize) -> Result<(), HdlError> {
     match lanes {
         1 => Ok(()),
-        2 if channels % 2 == 0 && channels >= 2 => Ok(()),
+        2 if channels.is_multiple_of(2) && channels >= 2 => Ok(()),
         2 => Err(HdlError::Lanes(format!(
             "the 2-lane core takes a channel pair per transfer and needs an even channel \
              count (at least 2), got {channels}"

@@ -125,7 +125,7 @@ impl CoreDesign {
         }
         neurice_hdl::check_lanes(stim.channels, self.lanes)
             .map_err(|e| anyhow!("{}: {e}", stim.label))?;
-        if stim.samples.len() % self.lanes != 0 {
+        if !stim.samples.len().is_multiple_of(self.lanes) {
             bail!(
                 "{}: {} samples is not a whole number of channel pairs for the 2-lane core",
                 stim.label,

@@ -378,7 +378,7 @@ fn check_lanes(stim: &Stimulus, lanes: usize) -> Result<()> {
     stim.validate()?;
     neurice_hdl::check_lanes(stim.channels, lanes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", stim.label))?;
-    if stim.samples.len() % lanes != 0 {
+    if !stim.samples.len().is_multiple_of(lanes) {
         bail!(
             "{}: {} samples is not a whole number of channel pairs for the 2-lane core",
             stim.label,
