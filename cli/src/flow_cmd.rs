@@ -38,6 +38,10 @@ pub struct FlowArgs {
     /// Clock cycles traced for the power estimate's switching activity.
     #[arg(long, default_value_t = DEFAULT_POWER_CYCLES)]
     power_cycles: u64,
+    /// Lanes: samples the core codes per clock (1, or 2: a channel pair per clock, half the
+    /// clock for the same channels).
+    #[arg(long, default_value_t = 1)]
+    lanes: usize,
     #[command(flatten)]
     coder: CoderArgs,
     /// FPGA: hx8k (iCE40HX8K-CB132, the Alchitry Cu) or up5k (iCE40UP5K-SG48, low power).
@@ -50,6 +54,7 @@ pub struct FlowArgs {
 
 pub fn flow(a: FlowArgs) -> Result<ExitCode> {
     let quiet = a.json;
+    crate::hw_cmds::check_lanes_arg(MAX_CHANNELS, a.lanes, "channel count")?;
     // An explicit --data must exist; the default folder may be absent (synthetic run).
     let data = a
         .data
@@ -73,7 +78,7 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         None => Vec::new(),
     };
     let cfg = FlowConfig {
-        design: CoreDesign::new(a.coder.params()?, MAX_CHANNELS)?,
+        design: CoreDesign::with_lanes(a.coder.params()?, MAX_CHANNELS, a.lanes)?,
         device: a.device,
         files,
         data_dir: data,

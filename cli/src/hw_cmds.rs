@@ -30,6 +30,10 @@ pub struct SimArgs {
     /// Channels per run: 1 = one run per file; N = N files interleaved as N channels.
     #[arg(long, default_value_t = 1)]
     channels: usize,
+    /// Lanes: samples the core codes per clock (1, or 2: a channel pair per clock, half the
+    /// clock for the same channels; needs an even channel count).
+    #[arg(long, default_value_t = 1)]
+    lanes: usize,
     /// Samples per file (per channel) at most (at least 1).
     #[arg(long)]
     max_samples: Option<usize>,
@@ -64,6 +68,17 @@ pub struct SimSummary {
     pub run: RunSummary,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_run: Option<Vec<SimReport>>,
+}
+
+/// `--lanes` is 1 or 2, and 2 lanes get an even channel count (`flag` names the option).
+pub fn check_lanes_arg(channels: usize, lanes: usize, flag: &str) -> Result<()> {
+    if !(1..=2).contains(&lanes) {
+        bail!("--lanes must be 1 or 2, got {lanes}");
+    }
+    if lanes == 2 && !channels.is_multiple_of(2) {
+        bail!("--lanes 2 takes a channel pair per clock and needs an even {flag}, got {channels}");
+    }
+    Ok(())
 }
 
 pub fn progress_bar(total: u64, what: &str, hidden: bool) -> ProgressBar {
@@ -109,7 +124,8 @@ pub(crate) fn inputs_or_default(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 pub fn sim(a: SimArgs) -> Result<ExitCode> {
-    let design = CoreDesign::new(a.coder.params()?, MAX_CHANNELS)?;
+    let design = CoreDesign::with_lanes(a.coder.params()?, MAX_CHANNELS, a.lanes)?;
+    check_lanes_arg(a.channels, a.lanes, "--channels")?;
     let jobs = match a.jobs {
         Some(n) => crate::files::check_workers("--jobs", n)?,
         None => verilator::default_jobs().max(1),
@@ -200,6 +216,10 @@ pub struct VerilogArgs {
     /// Channels of state the core is built for (1..=1024).
     #[arg(long, default_value_t = MAX_CHANNELS)]
     channels: usize,
+    /// Lanes: samples the core codes per clock (1, or 2: a channel pair per clock, half the
+    /// clock for the same channels; needs an even channel count).
+    #[arg(long, default_value_t = 1)]
+    lanes: usize,
     #[command(flatten)]
     coder: CoderArgs,
     /// Replace files that exist.
@@ -217,6 +237,7 @@ struct VerilogReport {
     files: Vec<PathBuf>,
     top: &'static str,
     channels: usize,
+    lanes: usize,
     verilator_lint: LintStatus,
     yosys_check: LintStatus,
 }
@@ -256,7 +277,7 @@ fn yosys_check(verilog_file: &Path, top: &str, log: &Path) -> Result<()> {
 
 pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     let params = a.coder.params()?;
-    let text = CoreDesign::new(params, a.channels)?.verilog()?;
+    let text = CoreDesign::with_lanes(params, a.channels, a.lanes)?.verilog()?;
     create_out_dir(&a.out)?;
     let core = a.out.join("neurice_core.v");
     let board = a.out.join("alchitry_cu_top.v");
@@ -286,6 +307,7 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
         files: vec![core.clone(), board.clone(), pcf.clone()],
         top: "top",
         channels: a.channels,
+        lanes: a.lanes,
         verilator_lint: LintStatus::NotRun("--no-check".into()),
         yosys_check: LintStatus::NotRun("--no-check".into()),
     };
@@ -302,9 +324,10 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&rep)?);
     } else {
         println!(
-            "wrote {} (core, top module `top`, {} channels)\n      {} (Alchitry Cu board top, module `top`, 1024 channels, {} MHz core clock)\n      {}\ncore verilator lint (-Wall, waivers in sim/harness/lint.vlt): {}\ncore yosys check (hierarchy -check, no latches, check -assert): {}",
+            "wrote {} (core, top module `top`, {} channels, {} lane(s))\n      {} (Alchitry Cu board top, module `top`, 1024 channels, {} MHz core clock)\n      {}\ncore verilator lint (-Wall, waivers in sim/harness/lint.vlt): {}\ncore yosys check (hierarchy -check, no latches, check -assert): {}",
             core.display(),
             a.channels,
+            a.lanes,
             board.display(),
             neurice_bsp::BoardParams::default().core_mhz,
             pcf.display(),
@@ -332,6 +355,10 @@ pub struct SynthArgs {
     /// Channels of state (1..=1024).
     #[arg(long, default_value_t = MAX_CHANNELS)]
     channels: usize,
+    /// Lanes: samples the core codes per clock (1, or 2: a channel pair per clock, half the
+    /// clock for the same channels; needs an even channel count).
+    #[arg(long, default_value_t = 1)]
+    lanes: usize,
     #[command(flatten)]
     coder: CoderArgs,
     /// FPGA: hx8k (iCE40HX8K-CB132, the Alchitry Cu) or up5k (iCE40UP5K-SG48, low power).
@@ -348,15 +375,21 @@ pub struct SynthArgs {
 }
 
 pub fn synth(a: SynthArgs) -> Result<ExitCode> {
-    let out = a
-        .out
-        .unwrap_or_else(|| PathBuf::from(format!("build/synth-{}-{}ch", a.device, a.channels)));
+    let out = a.out.unwrap_or_else(|| {
+        let lanes = if a.lanes == 1 {
+            String::new()
+        } else {
+            format!("-{}lanes", a.lanes)
+        };
+        PathBuf::from(format!("build/synth-{}-{}ch{lanes}", a.device, a.channels))
+    });
     check_freq("--freq", a.freq)?;
     check_channels(a.channels)?;
+    check_lanes_arg(a.channels, a.lanes, "--channels")?;
     if !a.json {
         eprintln!("yosys → nextpnr-ice40 → icepack in {} …", out.display());
     }
-    let design = CoreDesign::new(a.coder.params()?, a.channels)?;
+    let design = CoreDesign::with_lanes(a.coder.params()?, a.channels, a.lanes)?;
     let r =
         neurice_flow::synth_design(&design, a.device, &design.verilog()?, a.freq, a.seed, &out)?;
     if a.json {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 
 use neurice_flow::power::{check_power_args, measure_power};
@@ -24,6 +24,10 @@ pub struct PowerArgs {
     /// Channels (1..=1024), each sampled at 20 kHz.
     #[arg(long, default_value_t = MAX_CHANNELS)]
     channels: usize,
+    /// Lanes: samples the core codes per clock (1, or 2: a channel pair per clock, half the
+    /// clock for the same channels; needs an even channel count).
+    #[arg(long, default_value_t = 1)]
+    lanes: usize,
     #[command(flatten)]
     coder: CoderArgs,
     /// FPGA: hx8k (iCE40HX8K-CB132, the Alchitry Cu) or up5k (iCE40UP5K-SG48, low power).
@@ -45,13 +49,9 @@ pub struct PowerArgs {
 pub fn power(a: PowerArgs) -> Result<ExitCode> {
     neurice_flow::check_freq("--freq", a.freq)?;
     check_power_args(a.channels, a.cycles)?;
-    let design = CoreDesign::new(a.coder.params()?, a.channels)?;
-    neurice_sim::activity::gap_per_mille_for_clock(
-        a.freq,
-        a.channels,
-        neurice_synth::power::SAMPLE_RATE_HZ,
-    )
-    .with_context(|| format!("--freq {}", a.freq))?;
+    crate::hw_cmds::check_lanes_arg(a.channels, a.lanes, "--channels")?;
+    let design = CoreDesign::with_lanes(a.coder.params()?, a.channels, a.lanes)?;
+    neurice_flow::check_real_time("--freq", a.freq, a.channels, a.lanes)?;
     let data = match &a.data {
         Some(d) if !d.is_dir() => bail!("{}: no such folder", d.display()),
         Some(d) => Some(d.clone()),
@@ -71,10 +71,11 @@ pub fn power(a: PowerArgs) -> Result<ExitCode> {
     };
     if !a.json {
         eprintln!(
-            "[1/2] synthesis for the {} at {} MHz, {} channels …",
+            "[1/2] synthesis for the {} at {} MHz, {} channels, {} lane(s) …",
             a.device.part(),
             a.freq,
-            a.channels
+            a.channels,
+            a.lanes
         );
     }
     let rtl = design.verilog()?;

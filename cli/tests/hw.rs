@@ -292,3 +292,90 @@ fn power_json_has_the_measured_fields() {
     assert!(a["ff_toggle_rate"].as_f64().unwrap() > 0.0);
     assert!(v["system"]["compressed_mbps"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn two_lanes_sim_is_bit_exact_at_two_samples_per_clock() {
+    let d = tempfile::tempdir().unwrap();
+    wavs(d.path(), 4, 3000);
+    let o = neurice(&[
+        &"sim",
+        &"--engine",
+        &"rusthdl",
+        &"--lanes",
+        &"2",
+        &"--channels",
+        &"4",
+        &"--json",
+        &d.path(),
+    ]);
+    let v = json(&o);
+    assert_eq!(v["design"]["lanes"], 2);
+    assert_eq!(v["samples"], 12000);
+    assert_eq!(v["mismatches"], 0);
+    assert_eq!(v["words"], v["expected_words"]);
+    assert_eq!(v["stall_cycles"], 0);
+    assert!(v["cycles"].as_u64().unwrap() < 6000 + 32, "{}", v["cycles"]);
+}
+
+#[test]
+fn bad_lanes_and_odd_channels_are_refused_with_exit_1() {
+    let d = tempfile::tempdir().unwrap();
+    wavs(d.path(), 3, 100);
+    let p = d.path();
+    let out = d.path().join("v");
+    let cases: Vec<(Vec<&dyn AsRef<std::ffi::OsStr>>, &str)> = vec![
+        (
+            vec![&"sim", &"--engine", &"rusthdl", &"--lanes", &"3", &p],
+            "lanes must be 1 or 2",
+        ),
+        (
+            vec![
+                &"sim",
+                &"--engine",
+                &"rusthdl",
+                &"--lanes",
+                &"2",
+                &"--channels",
+                &"3",
+                &p,
+            ],
+            "even --channels",
+        ),
+        (
+            vec![&"verilog", &"-o", &out, &"--lanes", &"3"],
+            "lanes must be 1 or 2",
+        ),
+        (
+            vec![
+                &"verilog",
+                &"-o",
+                &out,
+                &"--lanes",
+                &"2",
+                &"--channels",
+                &"1023",
+            ],
+            "even channel count",
+        ),
+        (vec![&"synth", &"--lanes", &"0"], "lanes must be 1 or 2"),
+        (
+            vec![&"synth", &"--lanes", &"2", &"--channels", &"5"],
+            "even --channels",
+        ),
+        (vec![&"power", &"--lanes", &"3"], "lanes must be 1 or 2"),
+        (
+            vec![&"power", &"--lanes", &"2", &"--channels", &"7"],
+            "even --channels",
+        ),
+        // below real time: 1024 channels on two lanes need 10.24 MHz
+        (
+            vec![&"power", &"--lanes", &"2", &"--freq", &"10"],
+            "below real time",
+        ),
+        (vec![&"flow", &"--lanes", &"3"], "lanes must be 1 or 2"),
+    ];
+    for (args, want) in cases {
+        let o = neurice(&args);
+        common::assert_refused(&o, want);
+    }
+}

@@ -45,6 +45,21 @@ pub fn check_freq(flag: &str, freq: f64) -> Result<()> {
     Ok(())
 }
 
+/// Checks that a clock of `freq` MHz codes `channels` channels at 20 kHz in real time on a
+/// core with `lanes` lanes: at least `channels · 20 kHz / lanes` (20.48 MHz for 1024 channels
+/// on one lane, 10.24 MHz on two).
+pub fn check_real_time(flag: &str, freq: f64, channels: usize, lanes: usize) -> Result<()> {
+    check_freq(flag, freq)?;
+    neurice_sim::activity::gap_per_mille_for_clock(
+        freq,
+        channels,
+        lanes,
+        neurice_synth::power::SAMPLE_RATE_HZ,
+    )
+    .with_context(|| format!("{flag} {freq}"))?;
+    Ok(())
+}
+
 /// Checks a channel count of the core: 1 to [`neurice_sim::MAX_CHANNELS`].
 pub fn check_channels(channels: usize) -> Result<()> {
     let max = neurice_sim::MAX_CHANNELS;
@@ -114,6 +129,7 @@ impl FlowConfig {
         neurice_sim::activity::gap_per_mille_for_clock(
             self.freq_mhz,
             self.design.channels,
+            self.design.lanes,
             neurice_synth::power::SAMPLE_RATE_HZ,
         )
         .with_context(|| format!("--freq {}", self.freq_mhz))?;
@@ -367,7 +383,7 @@ impl Flow {
                 let dir = f.cfg.out.join("asic");
                 std::fs::create_dir_all(&dir)?;
                 let small = dir.join("core_2ch.v");
-                let design = CoreDesign::new(f.cfg.design.params, 2)?;
+                let design = CoreDesign::with_lanes(f.cfg.design.params, 2, f.cfg.design.lanes)?;
                 std::fs::write(&small, design.verilog()?)?;
                 let logic = neurice_synth::asic_area(&small, "top", &dir)?;
                 let word_bits = neurice_hdl::ram::WORD_BITS as u64;
@@ -436,6 +452,7 @@ pub fn synth_design(
     cfg.freq_mhz = freq_mhz;
     cfg.seed = seed;
     cfg.channels = design.channels;
+    cfg.lanes = design.lanes;
     cfg.device = device;
     neurice_synth::run_flow(&cfg).with_context(|| {
         format!(

@@ -109,8 +109,12 @@ pub fn measure_power(
 ) -> Result<PowerSummary> {
     check_power_args(channels, cycles)?;
     let freq = synthesis.target_mhz;
-    let gap =
-        activity::gap_per_mille_for_clock(freq, channels, neurice_synth::power::SAMPLE_RATE_HZ)?;
+    let gap = activity::gap_per_mille_for_clock(
+        freq,
+        channels,
+        design.lanes,
+        neurice_synth::power::SAMPLE_RATE_HZ,
+    )?;
     // the placed and routed netlist itself, or, when it was placed inside the pin wrapper,
     // the core's own netlist from the same yosys stage (the wrapper only drives its pins)
     let (netlist, netlist_source) = match &synthesis.pin_wrapper {
@@ -143,13 +147,14 @@ pub fn measure_power(
              the real-time rate for {freq} MHz ({gap}‰ idle input cycles), {cycles} traced cycles …"
         );
     }
-    let warmup = (1u64 << design.params.window_log2) * channels as u64; // one adaptation window
+    // one adaptation window of transfers
+    let warmup = (1u64 << design.params.window_log2) * (channels / design.lanes) as u64;
     let stim = activity_stimulus(
         design,
         files,
         channels,
         gap,
-        activity::samples_needed(gap, warmup, cycles),
+        activity::samples_needed(gap, design.lanes, warmup, cycles),
     )?;
     let act = activity::measure(&netlist, "top", &stim, work_dir, warmup, cycles)?;
     let w = &act.window;
@@ -194,7 +199,8 @@ pub struct PowerPoint {
 pub struct PowerCurves {
     /// How the points were obtained (scaled, not measured at each point).
     pub method: String,
-    /// The lowest clock at one sample per clock for the measured channel count, MHz.
+    /// The lowest clock for the measured channel count at the core's samples per clock
+    /// (lanes), MHz.
     pub real_time_min_mhz: f64,
     pub by_clock: Vec<PowerPoint>,
     pub by_channels: Vec<PowerPoint>,
@@ -240,10 +246,12 @@ pub fn scaled_power(s: &PowerSummary, clock_mhz: f64, channels: usize) -> Result
 /// and against the channel count, scaled from the measurement ([`scaled_power`]).
 pub fn power_curves(s: &PowerSummary) -> Result<PowerCurves> {
     let ch = s.power.channels;
-    let min = neurice_synth::power::min_clock_mhz(ch, neurice_synth::power::SAMPLE_RATE_HZ);
+    let lanes = s.synthesis.lanes.max(1);
+    let min = neurice_synth::power::min_clock_mhz(ch, neurice_synth::power::SAMPLE_RATE_HZ)
+        / lanes as f64;
     let fmax = s.synthesis.fmax_mhz.unwrap_or(s.power.clock_mhz);
     let mut clocks = vec![min];
-    for f in [24.0, 25.0, 30.0, 40.0, 48.0, 60.0, 80.0, 100.0] {
+    for f in [12.0, 24.0, 25.0, 30.0, 40.0, 48.0, 60.0, 80.0, 100.0] {
         if f > min && f <= fmax.max(s.power.clock_mhz) {
             clocks.push(f);
         }
@@ -256,7 +264,8 @@ pub fn power_curves(s: &PowerSummary) -> Result<PowerCurves> {
         .iter()
         .map(|&f| scaled_power(s, f, ch))
         .collect::<Result<Vec<_>>>()?;
-    let max_ch = ((s.power.clock_mhz * 1e6 / neurice_synth::power::SAMPLE_RATE_HZ) as usize)
+    let max_ch = ((lanes as f64 * s.power.clock_mhz * 1e6 / neurice_synth::power::SAMPLE_RATE_HZ)
+        as usize)
         .min(neurice_sim::MAX_CHANNELS);
     let by_channels = [64usize, 128, 256, 512, 768, 1024]
         .into_iter()

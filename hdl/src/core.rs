@@ -1,5 +1,7 @@
 //! The encoder core: delta prediction, adaptive half-step Golomb coding and MSB-first word
-//! packing for many time-multiplexed channels, one sample per clock.
+//! packing for many time-multiplexed channels, one sample per clock. (The per-sample stages
+//! s1 … s8 are one [`crate::lane::Lane`], shared with the 2-lane core of [`crate::core2`],
+//! which codes two samples per clock.)
 //!
 //! # Ports (the contract of `neurice-sim`)
 //!
@@ -58,21 +60,14 @@
 //! has no 32-bit literals), casts are applied to plain signals only, and comparisons compare
 //! two signals.
 
-use neurice_model::coder::golomb_m;
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
 
+use crate::lane::Lane;
+pub use crate::lane::{S_COUNT, T_BITS, W};
 use crate::prims::{ShiftLeft, ShiftRight};
-use crate::ram::{StateRam, A_BITS, N_BITS, PREV_BITS};
-use crate::third::ThirdTable;
+use crate::ram::{StateRam, A_BITS, N_BITS};
 use crate::HdlError;
-
-/// Coded sample width `W` (the hardware codes the 10-bit grid).
-pub const W: usize = PREV_BITS;
-/// Width of the threshold products in the `compare` stage.
-pub const T_BITS: usize = 32;
-/// Number of code indices `s` (`0..=2W-2`).
-pub const S_COUNT: usize = 2 * W - 1;
 
 /// Checks that `p` is a coder this core implements (widths are fixed at compile time, the
 /// constants come from `p`).
@@ -156,35 +151,11 @@ pub struct EncoderCore<const C: usize> {
     pub out_ready: Signal<In, Bit>,
     pub out_word: Signal<Out, Bits<32>>,
 
-    // ---- constants (from CodecParams and the coder's tables) ----
-    k_one1: Constant<Bits<1>>,
-    k_zero10: Constant<Bits<10>>,
-    k_ones10: Constant<Bits<10>>,
-    k_one6: Constant<Bits<6>>,
-    k_n_last: Constant<Bits<6>>,
-    k_n_before_last: Constant<Bits<6>>,
-    k_n_half: Constant<Bits<6>>,
-    k_zero16: Constant<Bits<16>>,
-    k_one16: Constant<Bits<16>>,
-    k_thr: Constant<Bits<16>>,
-    k_scale: Constant<Bits<16>>,
-    k_scale3: Constant<Bits<16>>,
-    k_pow2: [Constant<Bits<16>>; W],
-    k_bit: [Constant<Bits<S_COUNT>>; S_COUNT],
-    k_zero_s: Constant<Bits<S_COUNT>>,
-    k_sh_mask: [Constant<Bits<S_COUNT>>; 4],
-    k_half_mask: Constant<Bits<S_COUNT>>,
-    k_pow4: [Constant<Bits<4>>; 4],
-    k_zero4: Constant<Bits<4>>,
-    k_qmax10: Constant<Bits<10>>,
-    k_v_big: Constant<Bits<10>>,
-    k_qmax5: Constant<Bits<5>>,
-    k_one5: Constant<Bits<5>>,
+    // ---- constants ----
     k_zero5: Constant<Bits<5>>,
-    k_w5: Constant<Bits<5>>,
     k_32_6: Constant<Bits<6>>,
-    k_ones32: Constant<Bits<32>>,
     k_zero32: Constant<Bits<32>>,
+    k_zero16: Constant<Bits<16>>,
 
     // ---- state clear ----
     k_ch_last: Constant<Bits<C>>,
@@ -202,124 +173,15 @@ pub struct EncoderCore<const C: usize> {
     accept: Signal<Local, Bit>,
     empty: Signal<Local, Bit>,
 
-    // ---- state memory and forwarding ----
+    // ---- state memory, channel addresses of p1 and p1b, the lane (s1 … s8) ----
     ram: StateRam<C>,
-    fwd_prev: DFF<Bits<10>>,
-    fwd_a: DFF<Bits<16>>,
-    fwd_n: DFF<Bits<6>>,
-    fwd_full: DFF<Bit>,
-
-    // ---- p1: accepted sample; s1 update ----
-    p1_valid: DFF<Bit>,
     p1_ch: DFF<Bits<C>>,
-    p1_x: DFF<Bits<10>>,
-    p1_hit1: DFF<Bit>,
-    p1_hit2: DFF<Bit>,
-    s1_prev: Signal<Local, Bits<10>>,
-    s1_a: Signal<Local, Bits<16>>,
-    s1_n: Signal<Local, Bits<6>>,
-    s1_d: Signal<Local, Bits<10>>,
-    s1_d2: ShiftLeft<10, 1>,
-    s1_sign: Signal<Local, Bits<10>>,
-    s1_u: Signal<Local, Bits<10>>,
-
-    // ---- p1b: zigzagged sample; s1b adapt ----
-    p1b_valid: DFF<Bit>,
     p1b_ch: DFF<Bits<C>>,
-    p1b_x: DFF<Bits<10>>,
-    p1b_u: DFF<Bits<10>>,
-    p1b_a: DFF<Bits<16>>,
-    p1b_n: DFF<Bits<6>>,
-    p1b_hit1: DFF<Bit>,
-    p1b_full: DFF<Bit>,
-    s1b_full: Signal<Local, Bit>,
-    s1b_a: Signal<Local, Bits<16>>,
-    s1b_n: Signal<Local, Bits<6>>,
-    s1b_round: Signal<Local, Bits<16>>,
-    s1b_sum: Signal<Local, Bits<16>>,
-    s1b_halve: ShiftRight<16, 1>,
-    s1b_a_new: Signal<Local, Bits<16>>,
-    s1b_n_new: Signal<Local, Bits<6>>,
+    hit1: Signal<Local, Bit>,
+    hit2: Signal<Local, Bit>,
+    lane: Lane,
 
-    // ---- p2; s2 scale ----
-    p2_valid: DFF<Bit>,
-    p2_u: DFF<Bits<10>>,
-    p2_a: DFF<Bits<16>>,
-    p2_n: DFF<Bits<6>>,
-    s2_t: Signal<Local, Bits<32>>,
-    s2_b: Signal<Local, Bits<32>>,
-    s2_b3: Signal<Local, Bits<32>>,
-
-    // ---- p3; s3 compare ----
-    p3_valid: DFF<Bit>,
-    p3_u: DFF<Bits<10>>,
-    p3_t: DFF<Bits<T_BITS>>,
-    p3_b: DFF<Bits<16>>,
-    p3_b3: DFF<Bits<16>>,
-    s3_prod: [Signal<Local, Bits<32>>; S_COUNT - 1],
-    s3_term: [Signal<Local, Bits<S_COUNT>>; S_COUNT],
-    s3_therm: Signal<Local, Bits<S_COUNT>>,
-
-    // ---- p4; s4 select ----
-    p4_valid: DFF<Bit>,
-    p4_u: DFF<Bits<10>>,
-    p4_therm: DFF<Bits<S_COUNT>>,
-    s4_lower: ShiftLeft<S_COUNT, 1>,
-    s4_onehot: Signal<Local, Bits<S_COUNT>>,
-    s4_hit: [Signal<Local, Bits<S_COUNT>>; 4],
-    s4_half_hit: Signal<Local, Bits<S_COUNT>>,
-    s4_sh_bit: [Signal<Local, Bits<4>>; 4],
-    s4_sh: Signal<Local, Bits<4>>,
-
-    // ---- p5; s5 split ----
-    p5_valid: DFF<Bit>,
-    p5_u: DFF<Bits<10>>,
-    p5_sh: DFF<Bits<4>>,
-    p5_half: DFF<Bit>,
-    s5_v: ShiftRight<10, 4>,
-    s5_high: ShiftLeft<10, 4>,
-
-    // ---- p6; s6 quotient ----
-    p6_valid: DFF<Bit>,
-    p6_u: DFF<Bits<10>>,
-    p6_v: DFF<Bits<10>>,
-    p6_low: DFF<Bits<10>>,
-    p6_sh: DFF<Bits<4>>,
-    p6_half: DFF<Bit>,
-    third: ThirdTable,
-    s6_esc: Signal<Local, Bit>,
-    s6_q: Signal<Local, Bits<5>>,
-    s6_rh: Signal<Local, Bits<2>>,
-    s6_rw: Signal<Local, Bits<2>>,
-
-    // ---- p7; s7 shape ----
-    p7_valid: DFF<Bit>,
-    p7_u: DFF<Bits<10>>,
-    p7_low: DFF<Bits<10>>,
-    p7_sh: DFF<Bits<4>>,
-    p7_esc: DFF<Bit>,
-    p7_q: DFF<Bits<5>>,
-    p7_rh: DFF<Bits<2>>,
-    p7_rw: DFF<Bits<2>>,
-    s7_rh_placed: ShiftLeft<16, 4>,
-    s7_prefix: Signal<Local, Bits<5>>,
-    s7_payload: Signal<Local, Bits<16>>,
-    s7_plen: Signal<Local, Bits<5>>,
-    s7_len: Signal<Local, Bits<5>>,
-
-    // ---- p8; s8 align ----
-    p8_valid: DFF<Bit>,
-    p8_prefix: DFF<Bits<5>>,
-    p8_payload: DFF<Bits<16>>,
-    p8_len: DFF<Bits<5>>,
-    s8_ones_tail: ShiftRight<32, 5>,
-    s8_gap: Signal<Local, Bits<6>>,
-    s8_placed: ShiftLeft<32, 6>,
-
-    // ---- p9; s9 pack ----
-    p9_valid: DFF<Bit>,
-    p9_code: DFF<Bits<32>>,
-    p9_len: DFF<Bits<5>>,
+    // ---- s9 pack ----
     nb: DFF<Bits<5>>,
     acc: DFF<Bits<32>>,
     s9_total: Signal<Local, Bits<6>>,
@@ -333,7 +195,7 @@ pub struct EncoderCore<const C: usize> {
     out_reg: DFF<Bits<32>>,
 }
 
-fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
+pub(crate) fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
     Constant::new(v.into())
 }
 
@@ -344,22 +206,6 @@ impl<const C: usize> EncoderCore<C> {
         if !(1..=10).contains(&C) {
             return Err(HdlError::Channels(1 << C.min(20)));
         }
-        // Which code indices s have bit b of the shift `sh` set, and which are half steps.
-        let mut sh_masks = [0u64; 4];
-        let mut half_mask = 0u64;
-        for s in 0..S_COUNT as u32 {
-            let (kk, half) = golomb_m(s);
-            let sh = if half { kk - 1 } else { kk };
-            for (b, m) in sh_masks.iter_mut().enumerate() {
-                if (sh >> b) & 1 == 1 {
-                    *m |= 1 << s;
-                }
-            }
-            if half {
-                half_mask |= 1 << s;
-            }
-        }
-        let window = 1u64 << p.window_log2;
         Ok(Self {
             clock: Default::default(),
             in_valid: Default::default(),
@@ -372,34 +218,10 @@ impl<const C: usize> EncoderCore<C> {
             out_valid: Default::default(),
             out_ready: Default::default(),
             out_word: Default::default(),
-            k_one1: k(1),
-            k_zero10: k(0),
-            k_ones10: k((1 << W) - 1),
-            k_one6: k(1),
-            k_n_last: k(window - 1),
-            k_n_before_last: k(window - 2),
-            k_n_half: k(window / 2),
-            k_zero16: k(0),
-            k_one16: k(1),
-            k_thr: k(p.thr_num as u64),
-            k_scale: k(1 << p.thr_shift),
-            k_scale3: k(3 << p.thr_shift),
-            k_pow2: std::array::from_fn(|j| k(1 << j)),
-            k_bit: std::array::from_fn(|s| k(1 << s)),
-            k_zero_s: k(0),
-            k_sh_mask: sh_masks.map(k),
-            k_half_mask: k(half_mask),
-            k_pow4: std::array::from_fn(|b| k(1 << b)),
-            k_zero4: k(0),
-            k_qmax10: k(p.qmax as u64),
-            k_v_big: k(64),
-            k_qmax5: k(p.qmax as u64),
-            k_one5: k(1),
             k_zero5: k(0),
-            k_w5: k(W as u64),
             k_32_6: k(32),
-            k_ones32: k(0xFFFF_FFFF),
             k_zero32: k(0),
+            k_zero16: k(0),
             k_ch_last: k((1u64 << C) - 1),
             k_ch_zero: k(0),
             k_ch_one: k(1),
@@ -413,102 +235,11 @@ impl<const C: usize> EncoderCore<C> {
             accept: Default::default(),
             empty: Default::default(),
             ram: Default::default(),
-            fwd_prev: Default::default(),
-            fwd_a: Default::default(),
-            fwd_n: Default::default(),
-            fwd_full: Default::default(),
-            p1_valid: Default::default(),
             p1_ch: Default::default(),
-            p1_x: Default::default(),
-            p1_hit1: Default::default(),
-            p1_hit2: Default::default(),
-            s1_prev: Default::default(),
-            s1_a: Default::default(),
-            s1_n: Default::default(),
-            s1_d: Default::default(),
-            s1_d2: Default::default(),
-            s1_sign: Default::default(),
-            s1_u: Default::default(),
-            p1b_valid: Default::default(),
             p1b_ch: Default::default(),
-            p1b_x: Default::default(),
-            p1b_u: Default::default(),
-            p1b_a: Default::default(),
-            p1b_n: Default::default(),
-            p1b_hit1: Default::default(),
-            p1b_full: Default::default(),
-            s1b_full: Default::default(),
-            s1b_a: Default::default(),
-            s1b_n: Default::default(),
-            s1b_round: Default::default(),
-            s1b_sum: Default::default(),
-            s1b_halve: Default::default(),
-            s1b_a_new: Default::default(),
-            s1b_n_new: Default::default(),
-            p2_valid: Default::default(),
-            p2_u: Default::default(),
-            p2_a: Default::default(),
-            p2_n: Default::default(),
-            s2_t: Default::default(),
-            s2_b: Default::default(),
-            s2_b3: Default::default(),
-            p3_valid: Default::default(),
-            p3_u: Default::default(),
-            p3_t: Default::default(),
-            p3_b: Default::default(),
-            p3_b3: Default::default(),
-            s3_prod: Default::default(),
-            s3_term: Default::default(),
-            s3_therm: Default::default(),
-            p4_valid: Default::default(),
-            p4_u: Default::default(),
-            p4_therm: Default::default(),
-            s4_lower: Default::default(),
-            s4_onehot: Default::default(),
-            s4_hit: Default::default(),
-            s4_half_hit: Default::default(),
-            s4_sh_bit: Default::default(),
-            s4_sh: Default::default(),
-            p5_valid: Default::default(),
-            p5_u: Default::default(),
-            p5_sh: Default::default(),
-            p5_half: Default::default(),
-            s5_v: Default::default(),
-            s5_high: Default::default(),
-            p6_valid: Default::default(),
-            p6_u: Default::default(),
-            p6_v: Default::default(),
-            p6_low: Default::default(),
-            p6_sh: Default::default(),
-            p6_half: Default::default(),
-            third: Default::default(),
-            s6_esc: Default::default(),
-            s6_q: Default::default(),
-            s6_rh: Default::default(),
-            s6_rw: Default::default(),
-            p7_valid: Default::default(),
-            p7_u: Default::default(),
-            p7_low: Default::default(),
-            p7_sh: Default::default(),
-            p7_esc: Default::default(),
-            p7_q: Default::default(),
-            p7_rh: Default::default(),
-            p7_rw: Default::default(),
-            s7_rh_placed: Default::default(),
-            s7_prefix: Default::default(),
-            s7_payload: Default::default(),
-            s7_plen: Default::default(),
-            s7_len: Default::default(),
-            p8_valid: Default::default(),
-            p8_prefix: Default::default(),
-            p8_payload: Default::default(),
-            p8_len: Default::default(),
-            s8_ones_tail: Default::default(),
-            s8_gap: Default::default(),
-            s8_placed: Default::default(),
-            p9_valid: Default::default(),
-            p9_code: Default::default(),
-            p9_len: Default::default(),
+            hit1: Default::default(),
+            hit2: Default::default(),
+            lane: Lane::new(p),
             nb: Default::default(),
             acc: Default::default(),
             s9_total: Default::default(),
@@ -524,18 +255,7 @@ impl<const C: usize> EncoderCore<C> {
     /// A snapshot of the pipeline registers (for mismatch reports).
     pub fn pipeline_state(&self) -> PipelineState {
         PipelineState {
-            stage_valid: [
-                self.p1_valid.q.val(),
-                self.p1b_valid.q.val(),
-                self.p2_valid.q.val(),
-                self.p3_valid.q.val(),
-                self.p4_valid.q.val(),
-                self.p5_valid.q.val(),
-                self.p6_valid.q.val(),
-                self.p7_valid.q.val(),
-                self.p8_valid.q.val(),
-                self.p9_valid.q.val(),
-            ],
+            stage_valid: self.lane.stage_valid(),
             pending_bits: self.nb.q.val().to_u32(),
             accumulator: self.acc.q.val().to_u32(),
             out_valid: self.out_full.q.val(),
@@ -556,30 +276,16 @@ impl<const C: usize> Logic for EncoderCore<C> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, clr_busy, clr_spent, clr_addr, p1_hit1, p1_hit2, p1b_valid, p1b_ch, p1b_x,
-            p1b_u, p1b_a, p1b_n, p1b_hit1, p1b_full, fwd_full, fwd_prev, fwd_a, fwd_n, p1_valid,
-            p1_ch, p1_x, p2_valid, p2_u, p2_a, p2_n, p3_valid, p3_u, p3_t, p3_b, p3_b3, p4_valid,
-            p4_u, p4_therm, p5_valid, p5_u, p5_sh, p5_half, p6_valid, p6_u, p6_v, p6_low, p6_sh,
-            p6_half, p7_valid, p7_u, p7_low, p7_sh, p7_esc, p7_q, p7_rh, p7_rw, p8_valid,
-            p8_prefix, p8_payload, p8_len, p9_valid, p9_code, p9_len, nb, acc, out_full, out_reg
+            self, clock, clr_busy, clr_spent, clr_addr, p1_ch, p1b_ch, nb, acc, out_full, out_reg
         );
-        clock!(self, clock, ram);
+        clock!(self, clock, ram, lane);
 
         // ---- handshake: the whole pipeline advances when the output register can take a word
         self.adv.next = (!self.out_full.q.val()) | self.out_ready.val();
         self.in_ready.next =
             self.adv.val() & (!self.flush.val()) & (!self.clear.val()) & (!self.clr_busy.q.val());
         self.accept.next = self.in_valid.val() & self.in_ready.val();
-        self.empty.next = !(self.p1_valid.q.val()
-            | self.p1b_valid.q.val()
-            | self.p2_valid.q.val()
-            | self.p3_valid.q.val()
-            | self.p4_valid.q.val()
-            | self.p5_valid.q.val()
-            | self.p6_valid.q.val()
-            | self.p7_valid.q.val()
-            | self.p8_valid.q.val()
-            | self.p9_valid.q.val());
+        self.empty.next = !self.lane.busy.val();
         self.out_valid.next = self.out_full.q.val();
         self.out_word.next = self.out_reg.q.val();
         self.base_idle.next = false;
@@ -607,100 +313,43 @@ impl<const C: usize> Logic for EncoderCore<C> {
         }
 
         // ---- accept: read the channel's state only for a sample taken (the RAM holds its
-        // read word otherwise, also while the pipeline is stalled)
+        // read word otherwise, also while the pipeline is stalled). The read started on this
+        // edge misses the writes of the two samples ahead (the one in p1 writes two edges
+        // later, the one in p1b on this edge): note here, at acceptance, whether they are the
+        // same channel, so no comparator sits in s1.
         self.ram.read_address.next = self.in_channel.val();
         self.ram.read_enable.next = self.accept.val();
+        self.hit1.next = false;
+        if self.lane.v1.val() {
+            if self.p1_ch.q.val() == self.in_channel.val() {
+                self.hit1.next = true;
+            }
+        }
+        self.hit2.next = false;
+        if self.lane.v1b.val() {
+            if self.p1b_ch.q.val() == self.in_channel.val() {
+                self.hit2.next = true;
+            }
+        }
         if self.adv.val() {
-            self.p1_valid.d.next = self.accept.val();
             self.p1_ch.d.next = self.in_channel.val();
-            self.p1_x.d.next = self.in_sample.val();
-            // The read started on this edge misses the writes of the two samples ahead (the
-            // one in p1 writes two edges later, the one in p1b on this edge): note here, at
-            // acceptance, whether they are the same channel, so no comparator sits in s1.
-            self.p1_hit1.d.next = false;
-            if self.p1_valid.q.val() {
-                if self.p1_ch.q.val() == self.in_channel.val() {
-                    self.p1_hit1.d.next = true;
-                }
-            }
-            self.p1_hit2.d.next = false;
-            if self.p1b_valid.q.val() {
-                if self.p1b_ch.q.val() == self.in_channel.val() {
-                    self.p1_hit2.d.next = true;
-                }
-            }
-        }
-
-        // ---- s1 zigzag: the previous sample of the channel (RAM, or forwarded from the
-        // sample one ahead in p1b, or from the state written on the last edge) and the
-        // zigzag magnitude. A and N are taken from the RAM or the last write here; the
-        // sample one ahead is still adapting them and is forwarded in s1b.
-        self.s1_prev.next = self.ram.read_prev.val();
-        self.s1_a.next = self.ram.read_a.val();
-        self.s1_n.next = self.ram.read_n.val();
-        if self.p1_hit2.q.val() {
-            self.s1_prev.next = self.fwd_prev.q.val();
-            self.s1_a.next = self.fwd_a.q.val();
-            self.s1_n.next = self.fwd_n.q.val();
-        }
-        if self.p1_hit1.q.val() {
-            self.s1_prev.next = self.p1b_x.q.val();
-        }
-        // e = x - prev as a W-bit two's complement number; u = 2e (e >= 0) or -2e-1 (e < 0),
-        // i.e. (d << 1) with every bit inverted when d is negative.
-        self.s1_d.next = self.p1_x.q.val() - self.s1_prev.val();
-        self.s1_d2.data.next = self.s1_d.val();
-        self.s1_d2.amount.next = self.k_one1.val();
-        self.s1_sign.next = self.k_zero10.val();
-        if self.s1_d.val().get_bit(9) {
-            self.s1_sign.next = self.k_ones10.val();
-        }
-        self.s1_u.next = self.s1_d2.result.val() ^ self.s1_sign.val();
-        if self.adv.val() {
-            self.p1b_valid.d.next = self.p1_valid.q.val();
             self.p1b_ch.d.next = self.p1_ch.q.val();
-            self.p1b_x.d.next = self.p1_x.q.val();
-            self.p1b_u.d.next = self.s1_u.val();
-            self.p1b_a.d.next = self.s1_a.val();
-            self.p1b_n.d.next = self.s1_n.val();
-            self.p1b_hit1.d.next = self.p1_hit1.q.val();
-            self.p1b_full.d.next = false;
-            if self.s1_n.val() == self.k_n_last.val() {
-                self.p1b_full.d.next = true;
-            }
         }
+        self.lane.adv.next = self.adv.val();
+        self.lane.accept.next = self.accept.val();
+        self.lane.x.next = self.in_sample.val();
+        self.lane.hit1.next = self.hit1.val();
+        self.lane.hit2.next = self.hit2.val();
+        self.lane.ram_prev.next = self.ram.read_prev.val();
+        self.lane.ram_a.next = self.ram.read_a.val();
+        self.lane.ram_n.next = self.ram.read_n.val();
 
-        // ---- s1b adapt: A and N (forwarded from the write of the last edge when the sample
-        // ahead was the same channel), the new A and N, write back
-        // (`full` = N is at the window's last count, precomputed one stage early so the
-        // comparator is not in the loop through A)
-        self.s1b_a.next = self.p1b_a.q.val();
-        self.s1b_n.next = self.p1b_n.q.val();
-        self.s1b_full.next = self.p1b_full.q.val();
-        if self.p1b_hit1.q.val() {
-            self.s1b_a.next = self.fwd_a.q.val();
-            self.s1b_n.next = self.fwd_n.q.val();
-            self.s1b_full.next = self.fwd_full.q.val();
-        }
-        self.s1b_round.next = self.k_zero16.val();
-        if self.s1b_full.val() {
-            self.s1b_round.next = self.k_one16.val();
-        }
-        self.s1b_sum.next =
-            self.s1b_a.val() + bit_cast::<16, 10>(self.p1b_u.q.val()) + self.s1b_round.val();
-        self.s1b_halve.data.next = self.s1b_sum.val();
-        self.s1b_halve.amount.next = self.k_one1.val();
-        self.s1b_a_new.next = self.s1b_sum.val();
-        self.s1b_n_new.next = self.s1b_n.val() + self.k_one6.val();
-        if self.s1b_full.val() {
-            self.s1b_a_new.next = self.s1b_halve.result.val();
-            self.s1b_n_new.next = self.k_n_half.val();
-        }
+        // ---- s1b write back (or the clear's initial state)
         self.ram.write_address.next = self.p1b_ch.q.val();
-        self.ram.write_prev.next = self.p1b_x.q.val();
-        self.ram.write_a.next = self.s1b_a_new.val();
-        self.ram.write_n.next = self.s1b_n_new.val();
-        self.ram.write_enable.next = self.p1b_valid.q.val() & self.adv.val();
+        self.ram.write_prev.next = self.lane.wr_prev.val();
+        self.ram.write_a.next = self.lane.wr_a.val();
+        self.ram.write_n.next = self.lane.wr_n.val();
+        self.ram.write_enable.next = self.lane.wr_en.val();
         if self.clr_busy.q.val() {
             self.ram.write_address.next = self.clr_addr.q.val();
             self.ram.write_prev.next = self.k_prev_init.val();
@@ -708,194 +357,22 @@ impl<const C: usize> Logic for EncoderCore<C> {
             self.ram.write_n.next = self.k_zero6.val();
             self.ram.write_enable.next = true;
         }
-        if self.adv.val() {
-            self.fwd_prev.d.next = self.p1b_x.q.val();
-            self.fwd_a.d.next = self.s1b_a_new.val();
-            self.fwd_n.d.next = self.s1b_n_new.val();
-            // the new N is the last count exactly when N was one below it
-            self.fwd_full.d.next = false;
-            if self.s1b_n.val() == self.k_n_before_last.val() {
-                self.fwd_full.d.next = true;
-            }
-            self.p2_valid.d.next = self.p1b_valid.q.val();
-            self.p2_u.d.next = self.p1b_u.q.val();
-            self.p2_a.d.next = self.s1b_a.val();
-            self.p2_n.d.next = self.s1b_n.val();
-        }
-
-        // ---- s2 scale: t = thr·A, B = N·2^shift, B3 = 3·B
-        self.s2_t.next = self.p2_a.q.val() * self.k_thr.val();
-        self.s2_b.next = bit_cast::<16, 6>(self.p2_n.q.val()) * self.k_scale.val();
-        self.s2_b3.next = bit_cast::<16, 6>(self.p2_n.q.val()) * self.k_scale3.val();
-        if self.adv.val() {
-            self.p3_valid.d.next = self.p2_valid.q.val();
-            self.p3_u.d.next = self.p2_u.q.val();
-            self.p3_t.d.next = self.s2_t.val();
-            self.p3_b.d.next = bit_cast::<16, 32>(self.s2_b.val());
-            self.p3_b3.d.next = bit_cast::<16, 32>(self.s2_b3.val());
-        }
-
-        // ---- s3 compare: bit s of the thermometer = (B·m(s) >= t); m(0) = 1,
-        // m(2j-1) = 2^j, m(2j) = 3·2^(j-1); the last index always passes
-        self.s3_prod[0].next = self.p3_b.q.val() * self.k_pow2[0].val();
-        for j in 1..W {
-            self.s3_prod[2 * j - 1].next = self.p3_b.q.val() * self.k_pow2[j].val();
-        }
-        for j in 1..(W - 1) {
-            self.s3_prod[2 * j].next = self.p3_b3.q.val() * self.k_pow2[j - 1].val();
-        }
-        for s in 0..(S_COUNT - 1) {
-            self.s3_term[s].next = self.k_zero_s.val();
-            if self.s3_prod[s].val() >= self.p3_t.q.val() {
-                self.s3_term[s].next = self.k_bit[s].val();
-            }
-        }
-        self.s3_term[18].next = self.k_bit[18].val(); // 18 = S_COUNT - 1 (index expressions must be literal)
-        self.s3_therm.next = self.s3_term[0].val()
-            | self.s3_term[1].val()
-            | self.s3_term[2].val()
-            | self.s3_term[3].val()
-            | self.s3_term[4].val()
-            | self.s3_term[5].val()
-            | self.s3_term[6].val()
-            | self.s3_term[7].val()
-            | self.s3_term[8].val()
-            | self.s3_term[9].val()
-            | self.s3_term[10].val()
-            | self.s3_term[11].val()
-            | self.s3_term[12].val()
-            | self.s3_term[13].val()
-            | self.s3_term[14].val()
-            | self.s3_term[15].val()
-            | self.s3_term[16].val()
-            | self.s3_term[17].val()
-            | self.s3_term[18].val();
-        if self.adv.val() {
-            self.p4_valid.d.next = self.p3_valid.q.val();
-            self.p4_u.d.next = self.p3_u.q.val();
-            self.p4_therm.d.next = self.s3_therm.val();
-        }
-
-        // ---- s4 select: the first passing index, one-hot, mapped to the shift and the
-        // half-step flag through constant masks
-        self.s4_lower.data.next = self.p4_therm.q.val();
-        self.s4_lower.amount.next = self.k_one1.val();
-        self.s4_onehot.next = self.p4_therm.q.val() & (!self.s4_lower.result.val());
-        for b in 0..4 {
-            self.s4_hit[b].next = self.s4_onehot.val() & self.k_sh_mask[b].val();
-            self.s4_sh_bit[b].next = self.k_zero4.val();
-            if self.s4_hit[b].val().any() {
-                self.s4_sh_bit[b].next = self.k_pow4[b].val();
-            }
-        }
-        self.s4_sh.next = self.s4_sh_bit[0].val()
-            | self.s4_sh_bit[1].val()
-            | self.s4_sh_bit[2].val()
-            | self.s4_sh_bit[3].val();
-        self.s4_half_hit.next = self.s4_onehot.val() & self.k_half_mask.val();
-        if self.adv.val() {
-            self.p5_valid.d.next = self.p4_valid.q.val();
-            self.p5_u.d.next = self.p4_u.q.val();
-            self.p5_sh.d.next = self.s4_sh.val();
-            self.p5_half.d.next = self.s4_half_hit.val().any();
-        }
-
-        // ---- s5 split: v = u >> sh, low = u mod 2^sh
-        self.s5_v.data.next = self.p5_u.q.val();
-        self.s5_v.amount.next = self.p5_sh.q.val();
-        self.s5_high.data.next = self.k_ones10.val();
-        self.s5_high.amount.next = self.p5_sh.q.val();
-        if self.adv.val() {
-            self.p6_valid.d.next = self.p5_valid.q.val();
-            self.p6_u.d.next = self.p5_u.q.val();
-            self.p6_v.d.next = self.s5_v.result.val();
-            self.p6_low.d.next = self.p5_u.q.val() & (!self.s5_high.result.val());
-            self.p6_sh.d.next = self.p5_sh.q.val();
-            self.p6_half.d.next = self.p5_half.q.val();
-        }
-
-        // ---- s6 quotient: q, escape test and the remainder's truncated-binary prefix
-        self.third.v.next = bit_cast::<6, 10>(self.p6_v.q.val());
-        self.s6_q.next = bit_cast::<5, 10>(self.p6_v.q.val());
-        self.s6_rh.next = self.third.rh.val();
-        self.s6_rw.next = self.third.rw.val();
-        self.s6_esc.next = false;
-        if self.p6_half.q.val() {
-            self.s6_q.next = self.third.q.val();
-            if self.p6_v.q.val() >= self.k_v_big.val() {
-                self.s6_esc.next = true;
-            }
-            if self.third.q.val() >= self.k_qmax5.val() {
-                self.s6_esc.next = true;
-            }
-        } else {
-            self.s6_rh.next = bit_cast::<2, 5>(self.k_zero5.val());
-            self.s6_rw.next = bit_cast::<2, 5>(self.k_zero5.val());
-            if self.p6_v.q.val() >= self.k_qmax10.val() {
-                self.s6_esc.next = true;
-            }
-        }
-        if self.adv.val() {
-            self.p7_valid.d.next = self.p6_valid.q.val();
-            self.p7_u.d.next = self.p6_u.q.val();
-            self.p7_low.d.next = self.p6_low.q.val();
-            self.p7_sh.d.next = self.p6_sh.q.val();
-            self.p7_esc.d.next = self.s6_esc.val();
-            self.p7_q.d.next = self.s6_q.val();
-            self.p7_rh.d.next = self.s6_rh.val();
-            self.p7_rw.d.next = self.s6_rw.val();
-        }
-
-        // ---- s7 shape: Q' one-bits, then the payload P: a zero and the remainder
-        // (rh above the sh low bits), or, for an escape, u in W bits
-        self.s7_rh_placed.data.next = bit_cast::<16, 2>(self.p7_rh.q.val());
-        self.s7_rh_placed.amount.next = self.p7_sh.q.val();
-        self.s7_prefix.next = self.p7_q.q.val();
-        self.s7_payload.next =
-            self.s7_rh_placed.result.val() | bit_cast::<16, 10>(self.p7_low.q.val());
-        self.s7_plen.next = bit_cast::<5, 4>(self.p7_sh.q.val())
-            + bit_cast::<5, 2>(self.p7_rw.q.val())
-            + self.k_one5.val();
-        if self.p7_esc.q.val() {
-            self.s7_prefix.next = self.k_qmax5.val();
-            self.s7_payload.next = bit_cast::<16, 10>(self.p7_u.q.val());
-            self.s7_plen.next = self.k_w5.val();
-        }
-        self.s7_len.next = self.s7_prefix.val() + self.s7_plen.val();
-        if self.adv.val() {
-            self.p8_valid.d.next = self.p7_valid.q.val();
-            self.p8_prefix.d.next = self.s7_prefix.val();
-            self.p8_payload.d.next = self.s7_payload.val();
-            self.p8_len.d.next = self.s7_len.val();
-        }
-
-        // ---- s8 align: ones(Q') | P << (32 - L): the code left-aligned in 32 bits
-        self.s8_ones_tail.data.next = self.k_ones32.val();
-        self.s8_ones_tail.amount.next = self.p8_prefix.q.val();
-        self.s8_gap.next = self.k_32_6.val() - bit_cast::<6, 5>(self.p8_len.q.val());
-        self.s8_placed.data.next = bit_cast::<32, 16>(self.p8_payload.q.val());
-        self.s8_placed.amount.next = self.s8_gap.val();
-        if self.adv.val() {
-            self.p9_valid.d.next = self.p8_valid.q.val();
-            self.p9_code.d.next = (!self.s8_ones_tail.result.val()) | self.s8_placed.result.val();
-            self.p9_len.d.next = self.p8_len.q.val();
-        }
 
         // ---- s9 pack: the code lands at bit nb of the accumulator; bits past 32 start the
         // next accumulator and the full word goes to the output register
         self.s9_total.next =
-            bit_cast::<6, 5>(self.nb.q.val()) + bit_cast::<6, 5>(self.p9_len.q.val());
-        self.s9_tail.data.next = self.p9_code.q.val();
+            bit_cast::<6, 5>(self.nb.q.val()) + bit_cast::<6, 5>(self.lane.code_len.val());
+        self.s9_tail.data.next = self.lane.code.val();
         self.s9_tail.amount.next = self.nb.q.val();
         self.s9_hi.next = self.acc.q.val() | self.s9_tail.result.val();
         self.s9_lo_shift.next = self.k_32_6.val() - bit_cast::<6, 5>(self.nb.q.val());
-        self.s9_lo.data.next = self.p9_code.q.val();
+        self.s9_lo.data.next = self.lane.code.val();
         self.s9_lo.amount.next = self.s9_lo_shift.val();
         if self.out_full.q.val() & self.out_ready.val() {
             self.out_full.d.next = false;
         }
         if self.adv.val() {
-            if self.p9_valid.q.val() {
+            if self.lane.code_valid.val() {
                 self.nb.d.next = bit_cast::<5, 6>(self.s9_total.val());
                 self.acc.d.next = self.s9_hi.val();
                 if self.s9_total.val().get_bit(5) {

@@ -5,16 +5,24 @@
 //! time-multiplexed channels at one sample per clock. See [`core`] for the ports, the
 //! pipeline, its latency and throughput.
 //!
-//! [`verilog`] emits the core's Verilog for any channel count; `neurice-sim` simulates the
-//! core (rust-hdl and Verilator) against the golden model.
+//! [`EncoderCore2`] ([`core2`]) is the same coder with two lanes: a channel pair per clock,
+//! two samples coded per clock, the same bit stream; both cores share the per-sample datapath
+//! ([`lane::Lane`]).
+//!
+//! [`verilog`] emits the core's Verilog for any channel count, [`verilog_lanes`] for either
+//! lane count; `neurice-sim` simulates the cores (rust-hdl and Verilator) against the golden
+//! model.
 
 pub mod core;
+pub mod core2;
+pub mod lane;
 pub mod prims;
 pub mod ram;
 pub mod third;
 pub mod v2;
 
 pub use crate::core::{check_params, EncoderCore, PipelineState};
+pub use crate::core2::EncoderCore2;
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
 
@@ -23,6 +31,9 @@ pub const MAX_CHANNELS: usize = 1024;
 
 /// The core with 1024 channels of state (10-bit channel address).
 pub type Core1024 = EncoderCore<10>;
+
+/// The 2-lane core with 1024 channels of state (512 pairs, 9-bit pair address).
+pub type Core2x512 = EncoderCore2<9>;
 
 /// Why a core cannot be built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -33,6 +44,9 @@ pub enum HdlError {
     /// A channel count outside `1..=MAX_CHANNELS`, or channel-address bits outside 1..=10.
     #[error("channel count {0} not in 1..={MAX_CHANNELS}")]
     Channels(usize),
+    /// A lane count other than 1 or 2, or a channel count the 2-lane core cannot carry.
+    #[error("{0}")]
+    Lanes(String),
     /// rust-hdl's structural check of the generated circuit failed.
     #[error("rust-hdl check failed: {0}")]
     Check(String),
@@ -66,6 +80,50 @@ pub fn verilog(p: &CodecParams, channels: usize) -> Result<String, HdlError> {
         8 => verilog_of::<8>(p),
         9 => verilog_of::<9>(p),
         _ => verilog_of::<10>(p),
+    }
+}
+
+/// Checks a lane count and the channel count it needs: `lanes` ∈ {1, 2}; with 2 lanes an
+/// even channel count (every input transfer is a channel pair `(2i, 2i+1)`).
+pub fn check_lanes(channels: usize, lanes: usize) -> Result<(), HdlError> {
+    match lanes {
+        1 => Ok(()),
+        2 if channels.is_multiple_of(2) && channels >= 2 => Ok(()),
+        2 => Err(HdlError::Lanes(format!(
+            "the 2-lane core takes a channel pair per transfer and needs an even channel \
+             count (at least 2), got {channels}"
+        ))),
+        _ => Err(HdlError::Lanes(format!(
+            "lanes must be 1 or 2, got {lanes}"
+        ))),
+    }
+}
+
+fn verilog2_of<const P: usize>(p: &CodecParams) -> Result<String, HdlError> {
+    let mut core = EncoderCore2::<P>::new(p)?;
+    core.connect_all();
+    check_all(&core).map_err(|e| HdlError::Check(format!("{e:?}")))?;
+    Ok(generate_verilog(&core))
+}
+
+/// The Verilog (top module `top`) of the core with `lanes` lanes for `channels` channels of
+/// state ([`check_lanes`]); `lanes == 1` is [`verilog`].
+pub fn verilog_lanes(p: &CodecParams, channels: usize, lanes: usize) -> Result<String, HdlError> {
+    channel_bits(channels)?;
+    check_lanes(channels, lanes)?;
+    if lanes == 1 {
+        return verilog(p, channels);
+    }
+    match channel_bits(channels / 2)? {
+        1 => verilog2_of::<1>(p),
+        2 => verilog2_of::<2>(p),
+        3 => verilog2_of::<3>(p),
+        4 => verilog2_of::<4>(p),
+        5 => verilog2_of::<5>(p),
+        6 => verilog2_of::<6>(p),
+        7 => verilog2_of::<7>(p),
+        8 => verilog2_of::<8>(p),
+        _ => verilog2_of::<9>(p),
     }
 }
 

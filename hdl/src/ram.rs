@@ -99,15 +99,32 @@ pub fn banks(address_bits: usize) -> usize {
 /// simulation model's (registered read held while not enabled, old data on a same-address
 /// read and write, zero-initialised).
 pub fn banked_verilog(address_bits: usize) -> String {
+    banked_verilog_lanes(address_bits, 1)
+}
+
+/// [`banked_verilog`] for a RAM of `lanes` state words per address (1 or 2): a word of
+/// `32 · lanes` bits, lane `l`'s state in bits `32l + 31 … 32l`, ports `read_prev<l>`,
+/// `write_a<l>`, … (for one lane the names carry no number, as [`StateRam`]'s). With two
+/// lanes a bank is 256 × 64 bits, four block RAMs in 256 × 16 mode, all four enabled by an
+/// access (one access per pair of samples: two block-RAM reads per sample, as one lane).
+pub fn banked_verilog_lanes(address_bits: usize, lanes: usize) -> String {
     use std::fmt::Write as _;
     let n = address_bits;
     let bank_bits = n.saturating_sub(BANK_ADDRESS_BITS);
     let inner = n.min(BANK_ADDRESS_BITS);
     let nb = banks(n);
-    let msb = WORD_BITS - 1;
+    let width = WORD_BITS * lanes;
+    let msb = width - 1;
     let last = (1usize << inner) - 1;
     let lo = |a: &str| format!("{a}[{}:0]", inner - 1);
     let hi = |a: &str| format!("{a}[{}:{BANK_ADDRESS_BITS}]", n - 1);
+    let suffix = |l: usize| {
+        if lanes == 1 {
+            String::new()
+        } else {
+            l.to_string()
+        }
+    };
     let mut v = String::new();
     for b in 0..nb {
         let _ = writeln!(v, "(* no_rw_check *)\nreg [{msb}:0] mem{b} [0:{last}];");
@@ -120,12 +137,19 @@ pub fn banked_verilog(address_bits: usize) -> String {
     for b in 0..nb {
         let _ = writeln!(
             v,
-            "   for (i = 0; i <= {last}; i = i + 1) mem{b}[i] = {WORD_BITS}'d0;\n   word{b} = {WORD_BITS}'d0;"
+            "   for (i = 0; i <= {last}; i = i + 1) mem{b}[i] = {width}'d0;\n   word{b} = {width}'d0;"
         );
     }
     let _ = writeln!(v, "   read_bank = {sel_bits}'d0;\nend\n");
     let _ = writeln!(v, "always @(posedge clock) begin");
-    let write_word = format!("{{write_prev ^ {PREV_BITS}'h{PREV_FLIP:x}, write_a, write_n}}");
+    let fields: Vec<String> = (0..lanes)
+        .rev()
+        .map(|l| {
+            let s = suffix(l);
+            format!("write_prev{s} ^ {PREV_BITS}'h{PREV_FLIP:x}, write_a{s}, write_n{s}")
+        })
+        .collect();
+    let write_word = format!("{{{}}}", fields.join(", "));
     for b in 0..nb {
         let (rsel, wsel) = if bank_bits == 0 {
             (String::new(), String::new())
@@ -159,13 +183,139 @@ pub fn banked_verilog(address_bits: usize) -> String {
         }
         let _ = writeln!(v, "      default: read_word = word0;\n   endcase");
     }
-    let _ = writeln!(
-        v,
-        "   read_prev = read_word[{msb}:{PREV_SHIFT}] ^ {PREV_BITS}'h{PREV_FLIP:x};\n   read_a = read_word[{}:{A_SHIFT}];\n   read_n = read_word[{}:0];\nend",
-        PREV_SHIFT - 1,
-        A_SHIFT - 1
-    );
+    for l in 0..lanes {
+        let s = suffix(l);
+        let base = WORD_BITS as u32 * l as u32;
+        let _ = writeln!(
+            v,
+            "   read_prev{s} = read_word[{}:{}] ^ {PREV_BITS}'h{PREV_FLIP:x};\n   read_a{s} = read_word[{}:{}];\n   read_n{s} = read_word[{}:{base}];",
+            base + WORD_BITS as u32 - 1,
+            base + PREV_SHIFT,
+            base + PREV_SHIFT - 1,
+            base + A_SHIFT,
+            base + A_SHIFT - 1
+        );
+    }
+    let _ = writeln!(v, "end");
     v
+}
+
+/// The state RAM of the 2-lane core: `2^N` addresses (channel pairs), each holding the state
+/// words of lane 0 (the even channel) and lane 1 (the odd one); otherwise as [`StateRam`]
+/// (same semantics, Verilog from [`banked_verilog_lanes`]).
+#[derive(LogicBlock)]
+pub struct StateRam2<const N: usize> {
+    pub clock: Signal<In, Clock>,
+    pub read_address: Signal<In, Bits<N>>,
+    pub read_enable: Signal<In, Bit>,
+    pub read_prev0: Signal<Out, Bits<PREV_BITS>>,
+    pub read_a0: Signal<Out, Bits<A_BITS>>,
+    pub read_n0: Signal<Out, Bits<N_BITS>>,
+    pub read_prev1: Signal<Out, Bits<PREV_BITS>>,
+    pub read_a1: Signal<Out, Bits<A_BITS>>,
+    pub read_n1: Signal<Out, Bits<N_BITS>>,
+    pub write_address: Signal<In, Bits<N>>,
+    pub write_prev0: Signal<In, Bits<PREV_BITS>>,
+    pub write_a0: Signal<In, Bits<A_BITS>>,
+    pub write_n0: Signal<In, Bits<N_BITS>>,
+    pub write_prev1: Signal<In, Bits<PREV_BITS>>,
+    pub write_a1: Signal<In, Bits<A_BITS>>,
+    pub write_n1: Signal<In, Bits<N_BITS>>,
+    pub write_enable: Signal<In, Bit>,
+    _mem: Vec<[u32; 2]>,
+}
+
+impl<const N: usize> Default for StateRam2<N> {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            read_address: Default::default(),
+            read_enable: Default::default(),
+            read_prev0: Default::default(),
+            read_a0: Default::default(),
+            read_n0: Default::default(),
+            read_prev1: Default::default(),
+            read_a1: Default::default(),
+            read_n1: Default::default(),
+            write_address: Default::default(),
+            write_prev0: Default::default(),
+            write_a0: Default::default(),
+            write_n0: Default::default(),
+            write_prev1: Default::default(),
+            write_a1: Default::default(),
+            write_n1: Default::default(),
+            write_enable: Default::default(),
+            _mem: vec![[0; 2]; 1 << N],
+        }
+    }
+}
+
+impl<const N: usize> StateRam2<N> {
+    /// The state word of `lane` at `address` (for testbenches and failure reports).
+    pub fn peek(&self, address: usize, lane: usize) -> u32 {
+        self._mem[address][lane]
+    }
+}
+
+fn unpack(word: u32) -> (u64, u64, u64) {
+    (
+        ((word >> PREV_SHIFT) ^ PREV_FLIP) as u64,
+        ((word >> A_SHIFT) & ((1 << A_BITS) - 1)) as u64,
+        (word & ((1 << N_BITS) - 1)) as u64,
+    )
+}
+
+fn pack(prev: u32, a: u32, n: u32) -> u32 {
+    ((prev ^ PREV_FLIP) << PREV_SHIFT) | (a << A_SHIFT) | n
+}
+
+impl<const N: usize> Logic for StateRam2<N> {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            if self.read_enable.val() {
+                let [w0, w1] = self._mem[self.read_address.val().index()];
+                let (p, a, n) = unpack(w0);
+                self.read_prev0.next = p.into();
+                self.read_a0.next = a.into();
+                self.read_n0.next = n.into();
+                let (p, a, n) = unpack(w1);
+                self.read_prev1.next = p.into();
+                self.read_a1.next = a.into();
+                self.read_n1.next = n.into();
+            }
+            if self.write_enable.val() {
+                self._mem[self.write_address.val().index()] = [
+                    pack(
+                        self.write_prev0.val().to_u32(),
+                        self.write_a0.val().to_u32(),
+                        self.write_n0.val().to_u32(),
+                    ),
+                    pack(
+                        self.write_prev1.val().to_u32(),
+                        self.write_a1.val().to_u32(),
+                        self.write_n1.val().to_u32(),
+                    ),
+                ];
+            }
+        }
+    }
+
+    fn connect(&mut self) {
+        self.read_prev0.connect();
+        self.read_a0.connect();
+        self.read_n0.connect();
+        self.read_prev1.connect();
+        self.read_a1.connect();
+        self.read_n1.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(banked_verilog_lanes(N, 2))
+    }
+
+    fn timing(&self) -> Vec<TimingInfo> {
+        vec![]
+    }
 }
 
 impl<const N: usize> Logic for StateRam<N> {

@@ -21,7 +21,8 @@
 //   runs       u32
 //   per run:
 //     status        u32  (0 ok, 1 no progress while feeding, 2 flush did not reach idle)
-//     reserved      u32  (0)
+//     lanes         u32  (samples per input transfer of the verilated core: 1, or 2 for the
+//                         2-lane core, found from its ports at compile time)
 //     cycles        u64  (clock edges until idle was seen with flush high)
 //     stall_cycles  u64  (in_valid high and in_ready low at the edge)
 //     samples_taken u64
@@ -35,7 +36,10 @@
 //   1. gap = xorshift() % 1000 < input_gap_per_mille; bp = xorshift() % 1000 < backpressure
 //      (two draws EVERY cycle, also during the flush, where the first draw is unused);
 //   2. with the clock low: in_valid = !gap (while samples remain), in_channel = next % channels,
-//      in_sample = samples[next] (held at the next sample's value even when in_valid is low),
+//      in_sample = samples[next] (held at the next sample's value even when in_valid is low);
+//      for the 2-lane core (ports in_pair, in_sample0, in_sample1) a transfer is the channel
+//      pair: in_pair = (next % channels) / 2, in_sample0/1 = samples[next], samples[next + 1],
+//      and a transfer taken advances next by 2 (channels and sample count must be even),
 //      out_ready = !bp, flush = 0 (1 once all samples are taken); eval();
 //   3. sample the handshakes as the design sees them at the edge: in_valid && in_ready →
 //      sample taken, out_valid && out_ready → out_word taken; in_valid && !in_ready → stall;
@@ -67,6 +71,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "Vcore.h"
@@ -138,6 +143,32 @@ struct Result {
 };
 
 uint64_t g_progress = 0;  // samples taken in this process
+
+// The input transfer of the core: the 2-lane core (ports in_pair, in_sample0, in_sample1)
+// takes a channel pair, the 1-lane core (in_channel, in_sample) one sample. Chosen at compile
+// time from the verilated class's members.
+template <typename T>
+constexpr auto lanes_of(int) -> decltype(std::declval<T&>().in_sample1, 0u) {
+    return 2;
+}
+template <typename T>
+constexpr unsigned lanes_of(long) {
+    return 1;
+}
+constexpr unsigned kLanes = lanes_of<Vcore>(0);
+
+template <typename T>
+auto drive_input(T* top, uint32_t channel, const uint16_t* s, int)
+    -> decltype(top->in_sample1 = 0, void()) {
+    top->in_pair = channel >> 1;
+    top->in_sample0 = s[0];
+    top->in_sample1 = s[1];
+}
+template <typename T>
+void drive_input(T* top, uint32_t channel, const uint16_t* s, long) {
+    top->in_channel = channel;
+    top->in_sample = s[0];
+}
 
 #ifdef NEURICE_TRACE
 uint64_t env_u64(const char* name, uint64_t dflt) {
@@ -228,10 +259,10 @@ Result simulate(const Run& run, bool first_run) {
     const uint16_t* s = run.samples.data();
     r.words.reserve(n / 4 + 16);
 
+    const uint16_t zeros[2] = {0, 0};
     top->clock = 0;
     top->in_valid = 0;
-    top->in_channel = 0;
-    top->in_sample = 0;
+    drive_input(top.get(), 0, zeros, 0);
     top->flush = 0;
     top->clear = 0;
     top->out_ready = 0;
@@ -245,8 +276,7 @@ Result simulate(const Run& run, bool first_run) {
         const bool bp = draw() % 1000 < run.bp;
         top->clock = 0;
         top->in_valid = !gap;
-        top->in_channel = channel;
-        top->in_sample = s[next];
+        drive_input(top.get(), channel, s + next, 0);
         top->out_ready = !bp;
         top->flush = 0;
         top->eval();
@@ -261,8 +291,9 @@ Result simulate(const Run& run, bool first_run) {
         r.cycles++;
         if (out_take) r.words.push_back(w);
         if (in_take) {
-            next++;
-            if (++channel == run.channels) channel = 0;
+            next += kLanes;
+            channel += kLanes;
+            if (channel == run.channels) channel = 0;
         }
         if (in_take || out_take) {
             quiet = 0;
@@ -359,6 +390,10 @@ int main(int argc, char** argv) {
         for (uint64_t k = 0; k < count; k++)
             if (run.samples[k] > 1023)
                 die("run " + std::to_string(i) + ": sample " + std::to_string(k) + " exceeds 10 bits");
+        if (kLanes == 2 && (run.channels % 2 != 0 || count % 2 != 0))
+            die("run " + std::to_string(i) + ": the 2-lane core takes channel pairs: the channel count (" +
+                std::to_string(run.channels) + ") and the sample count (" + std::to_string(count) +
+                ") must be even");
         if (run.gap >= 1000 || run.bp >= 1000)
             die("run " + std::to_string(i) + ": per-mille values must be below 1000 (1000 would never offer a sample or take a word)");
 
@@ -369,7 +404,7 @@ int main(int argc, char** argv) {
                                    .count());
         failed |= r.status != 0;
         wr.u32(r.status);
-        wr.u32(0);
+        wr.u32(kLanes);
         wr.u64(r.cycles);
         wr.u64(r.stall_cycles);
         wr.u64(r.samples_taken);

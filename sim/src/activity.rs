@@ -117,8 +117,11 @@ pub struct WindowInfo {
     pub run_stall_cycles: u64,
     pub run_samples: u64,
     pub run_words: u64,
-    /// Samples taken per clock in the window (`in_valid & in_ready` at the edges).
+    /// Samples taken per clock in the window (`in_valid & in_ready` at the edges, times the
+    /// core's lanes: a transfer of the 2-lane core is two samples).
     pub samples_per_clock: f64,
+    /// Samples per input transfer of the core (1, or 2 for the 2-lane core).
+    pub lanes: u32,
     /// Words taken per clock in the window.
     pub words_per_clock: f64,
     /// The clock at which `samples_per_clock` is the real-time rate of
@@ -182,38 +185,45 @@ pub struct MeasureOptions {
 }
 
 /// `input_gap_per_mille` that offers samples at the real-time rate of `channels` channels of
-/// `sample_rate_hz` to a core clocked at `clock_mhz`: `round(1000 · (1 − channels·fs / F))`.
-/// Fails when the clock is slower than the sample rate (the core cannot keep up) or the
-/// inputs are not finite and positive.
+/// `sample_rate_hz` to a core with `lanes` lanes (samples per input transfer) clocked at
+/// `clock_mhz`: `round(1000 · (1 − channels·fs / (lanes·F)))`. Fails when the clock is below
+/// the real-time minimum `channels·fs / lanes` (the core cannot keep up) or the inputs are
+/// not finite and positive.
 pub fn gap_per_mille_for_clock(
     clock_mhz: f64,
     channels: usize,
+    lanes: usize,
     sample_rate_hz: f64,
 ) -> Result<u32> {
     if !(clock_mhz.is_finite() && clock_mhz > 0.0) {
         bail!("clock must be a positive number of MHz, got {clock_mhz}");
     }
-    if !(sample_rate_hz.is_finite() && sample_rate_hz > 0.0) || channels == 0 {
-        bail!("need at least one channel and a positive sample rate");
+    if !(sample_rate_hz.is_finite() && sample_rate_hz > 0.0) || channels == 0 || lanes == 0 {
+        bail!("need at least one channel, one lane and a positive sample rate");
     }
-    let duty = channels as f64 * sample_rate_hz / (clock_mhz * 1e6);
+    let duty = channels as f64 * sample_rate_hz / (clock_mhz * 1e6 * lanes as f64);
     if duty > 1.0 + 1e-12 {
         bail!(
             "{clock_mhz} MHz is below real time: {channels} channels × {sample_rate_hz} Hz = \
-             {:.3} M samples/s need at least {:.3} MHz at one sample per clock",
+             {:.3} M samples/s need at least {:.3} MHz at {lanes} sample(s) per clock",
             channels as f64 * sample_rate_hz / 1e6,
-            channels as f64 * sample_rate_hz / 1e6
+            channels as f64 * sample_rate_hz / 1e6 / lanes as f64
         );
     }
     Ok(((1.0 - duty) * 1000.0).round().clamp(0.0, 999.0) as u32)
 }
 
-/// Samples a stimulus needs so that a run with `input_gap_per_mille` is still feeding at
-/// cycle `warmup_cycles + cycles` (expected offers plus a margin of 2 % and 4096 samples; a
-/// core that stalls takes longer, which only helps).
-pub fn samples_needed(input_gap_per_mille: u32, warmup_cycles: u64, cycles: u64) -> usize {
+/// Samples a stimulus needs so that a run with `input_gap_per_mille` on a core with `lanes`
+/// lanes is still feeding at cycle `warmup_cycles + cycles` (expected offers plus a margin of
+/// 2 % and 4096 transfers; a core that stalls takes longer, which only helps).
+pub fn samples_needed(
+    input_gap_per_mille: u32,
+    lanes: usize,
+    warmup_cycles: u64,
+    cycles: u64,
+) -> usize {
     let offered = 1.0 - input_gap_per_mille.min(999) as f64 / 1000.0;
-    ((warmup_cycles + cycles) as f64 * offered * 1.02).ceil() as usize + 4096
+    (((warmup_cycles + cycles) as f64 * offered * 1.02).ceil() as usize + 4096) * lanes.max(1)
 }
 
 /// The netlist with the probe wires added at the end of module `top` (see the module docs).
@@ -419,7 +429,12 @@ fn run_and_parse(
             stim.samples.len(),
             stim.input_gap_per_mille,
             warmup_cycles + cycles,
-            samples_needed(stim.input_gap_per_mille, warmup_cycles, cycles)
+            samples_needed(
+                stim.input_gap_per_mille,
+                raw.lanes as usize,
+                warmup_cycles,
+                cycles
+            )
         );
     }
     let vcd_bytes = std::fs::metadata(&vcd_path)
@@ -456,7 +471,8 @@ fn run_and_parse(
         reads += b.reads_per_clock;
         writes += b.writes_per_clock;
     }
-    let samples_per_clock = watched(format!("{PROBE_PREFIX}in_take"))?;
+    // a transfer of the 2-lane core is two samples
+    let samples_per_clock = watched(format!("{PROBE_PREFIX}in_take"))? * raw.lanes as f64;
     let words_per_clock = watched(format!("{PROBE_PREFIX}out_take"))?;
     let real_time_clock_mhz = if samples_per_clock > 0.0 {
         stim.channels as f64 * power::SAMPLE_RATE_HZ / samples_per_clock / 1e6
@@ -522,6 +538,7 @@ fn run_and_parse(
         run_samples: raw.samples_taken,
         run_words: raw.words.len() as u64,
         samples_per_clock,
+        lanes: raw.lanes,
         words_per_clock,
         real_time_clock_mhz,
         bram_reads_per_sample: per_sample(reads),
@@ -709,11 +726,34 @@ endmodule
     #[test]
     fn duty_cycle_maps_to_gap() {
         // 1024 × 20 kHz = 20.48 M samples/s
-        assert_eq!(gap_per_mille_for_clock(20.48, 1024, 20_000.0).unwrap(), 0);
-        assert_eq!(gap_per_mille_for_clock(48.0, 1024, 20_000.0).unwrap(), 573);
-        assert_eq!(gap_per_mille_for_clock(40.96, 1024, 20_000.0).unwrap(), 500);
-        assert!(gap_per_mille_for_clock(10.0, 1024, 20_000.0).is_err());
-        assert!(gap_per_mille_for_clock(0.0, 1024, 20_000.0).is_err());
-        assert!(samples_needed(500, 1000, 1000) >= 1000);
+        assert_eq!(
+            gap_per_mille_for_clock(20.48, 1024, 1, 20_000.0).unwrap(),
+            0
+        );
+        assert_eq!(
+            gap_per_mille_for_clock(48.0, 1024, 1, 20_000.0).unwrap(),
+            573
+        );
+        assert_eq!(
+            gap_per_mille_for_clock(40.96, 1024, 1, 20_000.0).unwrap(),
+            500
+        );
+        assert!(gap_per_mille_for_clock(10.0, 1024, 1, 20_000.0).is_err());
+        assert!(gap_per_mille_for_clock(0.0, 1024, 1, 20_000.0).is_err());
+        // two lanes: half the clock
+        assert_eq!(
+            gap_per_mille_for_clock(10.24, 1024, 2, 20_000.0).unwrap(),
+            0
+        );
+        assert_eq!(
+            gap_per_mille_for_clock(12.0, 1024, 2, 20_000.0).unwrap(),
+            147
+        );
+        assert!(gap_per_mille_for_clock(10.0, 1024, 2, 20_000.0).is_err());
+        assert!(samples_needed(500, 1, 1000, 1000) >= 1000);
+        assert_eq!(
+            samples_needed(500, 2, 1000, 1000),
+            2 * samples_needed(500, 1, 1000, 1000)
+        );
     }
 }

@@ -55,38 +55,53 @@ impl std::str::FromStr for Engine {
     }
 }
 
-/// The core being verified: the coder's parameters and the channels it keeps state for. The
+/// The core being verified: the coder's parameters, the channels it keeps state for and its
+/// lanes (samples coded per clock: 1, or 2 for the 2-lane core of `neurice_hdl::core2`). The
 /// same value builds the rust-hdl core, its Verilog (and so the Verilator model and the
 /// netlist) and runs the golden model the words are compared with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct CoreDesign {
     pub params: CodecParams,
-    /// Channels of state (`1..=1024`); a stimulus may use fewer.
+    /// Channels of state (`1..=1024`; even for 2 lanes); a stimulus may use fewer.
     pub channels: usize,
+    /// Samples per clock (and per input transfer): 1 or 2.
+    pub lanes: usize,
 }
 
 impl CoreDesign {
-    /// A design the core can be built for, or why not.
+    /// A 1-lane design the core can be built for, or why not.
     pub fn new(params: CodecParams, channels: usize) -> Result<Self> {
+        Self::with_lanes(params, channels, 1)
+    }
+
+    /// A design with `lanes` lanes (1 or 2; 2 needs an even channel count), or why not.
+    pub fn with_lanes(params: CodecParams, channels: usize, lanes: usize) -> Result<Self> {
         neurice_hdl::check_params(&params)
             .map_err(|e| anyhow!("the core cannot be built for these parameters: {e}"))?;
         if !(1..=MAX_CHANNELS).contains(&channels) {
             bail!("channels must be 1..={MAX_CHANNELS}, got {channels}");
         }
-        Ok(CoreDesign { params, channels })
+        neurice_hdl::check_lanes(channels, lanes).map_err(|e| anyhow!("{e}"))?;
+        Ok(CoreDesign {
+            params,
+            channels,
+            lanes,
+        })
     }
 
-    /// The hardware coder with 1024 channels of state.
+    /// The hardware coder with 1024 channels of state, one lane.
     pub fn hardware() -> Self {
         CoreDesign {
             params: CodecParams::HARDWARE,
             channels: MAX_CHANNELS,
+            lanes: 1,
         }
     }
 
     /// The core's Verilog (top module `top`).
     pub fn verilog(&self) -> Result<String> {
-        neurice_hdl::verilog(&self.params, self.channels).map_err(|e| anyhow!("core Verilog: {e}"))
+        neurice_hdl::verilog_lanes(&self.params, self.channels, self.lanes)
+            .map_err(|e| anyhow!("core Verilog: {e}"))
     }
 
     /// Refuses a stimulus for another coder or for more channels than the design has.
@@ -106,6 +121,15 @@ impl CoreDesign {
                 stim.label,
                 stim.channels,
                 self.channels
+            );
+        }
+        neurice_hdl::check_lanes(stim.channels, self.lanes)
+            .map_err(|e| anyhow!("{}: {e}", stim.label))?;
+        if !stim.samples.len().is_multiple_of(self.lanes) {
+            bail!(
+                "{}: {} samples is not a whole number of channel pairs for the 2-lane core",
+                stim.label,
+                stim.samples.len()
             );
         }
         Ok(())
@@ -228,7 +252,7 @@ pub fn run(
             let done = AtomicU64::new(0);
             let reports = run_parallel(stims, jobs, |s| {
                 let mut last = 0u64;
-                rusthdl::run(s, &mut |n| {
+                rusthdl::run_lanes(s, design.lanes, &mut |n| {
                     let before = done.fetch_add(n - last, Ordering::Relaxed);
                     progress(before + n - last);
                     last = n;

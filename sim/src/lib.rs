@@ -17,6 +17,12 @@
 //! | `idle` | out | 1 | no sample in flight, no bits pending, no word waiting in the output register, no clear in progress (after a flush: everything was emitted) |
 //! | `out_valid`, `out_ready` | out/in | 1 | output handshake: a word is taken when both are high |
 //! | `out_word` | out | 32 | packed codes, MSB first |
+//!
+//! The 2-lane core (`CoreDesign::lanes == 2`, `neurice_hdl::core2`) takes a channel pair per
+//! transfer instead of `in_channel`/`in_sample`: `in_pair` (channel / 2, 9 bits for 1024
+//! channels), `in_sample0` (the even channel) and `in_sample1` (the odd one); both engines drive
+//! it from the same stimulus (pairs of consecutive samples; even channel and sample counts), and
+//! `in_ready` does not depend on `out_ready` combinationally there.
 
 pub mod activity;
 mod engine;

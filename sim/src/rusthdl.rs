@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use anyhow::{bail, Result};
-use neurice_hdl::{Core1024, PipelineState};
+use neurice_hdl::{Core1024, Core2x512, PipelineState};
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
 
@@ -25,20 +25,147 @@ const AFTER_IDLE_CYCLES: usize = 8;
 /// Settling iterations allowed per half cycle.
 const SETTLE: usize = 200;
 
-/// The core under test, its clock and its settle loop.
-struct Bench {
-    core: Box<Core1024>,
+/// A core the rust-hdl engine can drive: the 1-lane [`Core1024`] (one sample per transfer)
+/// or the 2-lane [`Core2x512`] (a channel pair per transfer).
+pub trait SimCore: Block + Sized {
+    /// Samples per input transfer.
+    const LANES: usize;
+    /// A fresh core for the coder `params` (1024 channels of state).
+    fn build(params: &CodecParams) -> Result<Box<Self>>;
+    /// Sets the inputs (not the clock): `samples` holds [`Self::LANES`] samples of the
+    /// channels `channel, channel + 1, …`.
+    fn drive(
+        &mut self,
+        in_valid: bool,
+        channel: u32,
+        samples: &[u16],
+        out_ready: bool,
+        flush: bool,
+        clear: bool,
+    );
+    fn clock_to(&mut self, high: bool);
+    fn in_valid(&self) -> bool;
+    fn in_ready(&self) -> bool;
+    fn out_valid(&self) -> bool;
+    fn out_ready(&self) -> bool;
+    fn out_word(&self) -> u32;
+    fn idle(&self) -> bool;
+    fn pipeline_state(&self) -> PipelineState;
 }
 
-impl Bench {
+impl SimCore for Core1024 {
+    const LANES: usize = 1;
+    fn build(params: &CodecParams) -> Result<Box<Self>> {
+        Ok(Box::new(
+            Core1024::new(params).map_err(|e| anyhow::anyhow!("core: {e}"))?,
+        ))
+    }
+    fn drive(
+        &mut self,
+        in_valid: bool,
+        channel: u32,
+        samples: &[u16],
+        out_ready: bool,
+        flush: bool,
+        clear: bool,
+    ) {
+        self.in_valid.next = in_valid;
+        self.in_channel.next = (channel as u64).into();
+        self.in_sample.next = (samples[0] as u64).into();
+        self.out_ready.next = out_ready;
+        self.flush.next = flush;
+        self.clear.next = clear;
+    }
+    fn clock_to(&mut self, high: bool) {
+        self.clock.next = Clock::from(high);
+    }
+    fn in_valid(&self) -> bool {
+        self.in_valid.val()
+    }
+    fn in_ready(&self) -> bool {
+        self.in_ready.val()
+    }
+    fn out_valid(&self) -> bool {
+        self.out_valid.val()
+    }
+    fn out_ready(&self) -> bool {
+        self.out_ready.val()
+    }
+    fn out_word(&self) -> u32 {
+        self.out_word.val().to_u32()
+    }
+    fn idle(&self) -> bool {
+        self.idle.val()
+    }
+    fn pipeline_state(&self) -> PipelineState {
+        Core1024::pipeline_state(self)
+    }
+}
+
+impl SimCore for Core2x512 {
+    const LANES: usize = 2;
+    fn build(params: &CodecParams) -> Result<Box<Self>> {
+        Ok(Box::new(
+            Core2x512::new(params).map_err(|e| anyhow::anyhow!("core: {e}"))?,
+        ))
+    }
+    fn drive(
+        &mut self,
+        in_valid: bool,
+        channel: u32,
+        samples: &[u16],
+        out_ready: bool,
+        flush: bool,
+        clear: bool,
+    ) {
+        self.in_valid.next = in_valid;
+        self.in_pair.next = ((channel >> 1) as u64).into();
+        self.in_sample0.next = (samples[0] as u64).into();
+        self.in_sample1.next = (samples[1] as u64).into();
+        self.out_ready.next = out_ready;
+        self.flush.next = flush;
+        self.clear.next = clear;
+    }
+    fn clock_to(&mut self, high: bool) {
+        self.clock.next = Clock::from(high);
+    }
+    fn in_valid(&self) -> bool {
+        self.in_valid.val()
+    }
+    fn in_ready(&self) -> bool {
+        self.in_ready.val()
+    }
+    fn out_valid(&self) -> bool {
+        self.out_valid.val()
+    }
+    fn out_ready(&self) -> bool {
+        self.out_ready.val()
+    }
+    fn out_word(&self) -> u32 {
+        self.out_word.val().to_u32()
+    }
+    fn idle(&self) -> bool {
+        self.idle.val()
+    }
+    fn pipeline_state(&self) -> PipelineState {
+        Core2x512::pipeline_state(self)
+    }
+}
+
+/// The core under test, its clock and its settle loop.
+struct Bench<T: SimCore> {
+    core: Box<T>,
+}
+
+impl<T: SimCore> Bench<T> {
     /// A fresh core for the coder `params` (1024 channels of state).
     fn new(params: &CodecParams) -> Result<Self> {
-        let mut core = Box::new(Core1024::new(params).map_err(|e| anyhow::anyhow!("core: {e}"))?);
+        let mut core = T::build(params)?;
         core.connect_all();
         if let Err(e) = check_all(core.as_ref()) {
             bail!("rust-hdl check of the core failed: {e:?}");
         }
-        core.clock.next = Clock::from(false);
+        core.clock_to(false);
         let mut b = Bench { core };
         b.settle()?;
         Ok(b)
@@ -56,18 +183,13 @@ impl Bench {
         &mut self,
         in_valid: bool,
         channel: u32,
-        sample: u16,
+        samples: &[u16],
         out_ready: bool,
         flush: bool,
     ) -> Result<()> {
         let c = &mut self.core;
-        c.clock.next = Clock::from(false);
-        c.in_valid.next = in_valid;
-        c.in_channel.next = (channel as u64).into();
-        c.in_sample.next = (sample as u64).into();
-        c.out_ready.next = out_ready;
-        c.flush.next = flush;
-        c.clear.next = false;
+        c.clock_to(false);
+        c.drive(in_valid, channel, samples, out_ready, flush, false);
         self.settle()
     }
 
@@ -75,16 +197,14 @@ impl Bench {
     /// the cycles it took. Fails if the core does not become idle.
     fn clear(&mut self) -> Result<u64> {
         let mut cycles = 0u64;
+        let zeros = [0u16; 2];
         loop {
             let c = &mut self.core;
-            c.clock.next = Clock::from(false);
-            c.in_valid.next = false;
-            c.out_ready.next = true;
-            c.flush.next = false;
-            c.clear.next = true;
+            c.clock_to(false);
+            c.drive(false, 0, &zeros, true, false, true);
             self.settle()?;
             // idle with clear high only after the walk over every channel (never at once)
-            if self.core.idle.val() && cycles > 0 {
+            if self.core.idle() && cycles > 0 {
                 break;
             }
             if cycles > 1 << 12 {
@@ -96,13 +216,13 @@ impl Bench {
             self.high()?;
             cycles += 1;
         }
-        self.core.clear.next = false;
+        self.core.drive(false, 0, &zeros, true, false, false);
         Ok(cycles)
     }
 
     /// Raises the clock and settles.
     fn high(&mut self) -> Result<()> {
-        self.core.clock.next = Clock::from(true);
+        self.core.clock_to(true);
         self.settle()
     }
 }
@@ -122,8 +242,8 @@ struct Raw {
 
 /// One stimulus (already checked, [`Stimulus::validate`]) on a bench in whatever state it is
 /// (fresh, or after a clear).
-fn simulate_on(
-    b: &mut Bench,
+fn simulate_on<T: SimCore>(
+    b: &mut Bench<T>,
     stim: &Stimulus,
     expected: &[u32],
     progress: &mut dyn FnMut(u64),
@@ -135,7 +255,9 @@ fn simulate_on(
     let (mut cycles, mut stalls, mut next, mut quiet) = (0u64, 0u64, 0u64, 0u64);
     let mut channel = 0u32;
     let mut first_bad = None;
-    let mut take = |words: &mut Vec<u32>, w: u32, cycle: u64, core: &Core1024| {
+    let lanes = T::LANES as u64;
+    let zeros = [0u16; 2];
+    let mut take = |words: &mut Vec<u32>, w: u32, cycle: u64, core: &T| {
         if first_bad.is_none() && expected.get(words.len()) != Some(&w) {
             first_bad = Some((cycle, core.pipeline_state()));
         }
@@ -144,12 +266,13 @@ fn simulate_on(
     while next < n {
         let gap = rng.chance(stim.input_gap_per_mille);
         let bp = rng.chance(stim.backpressure_per_mille);
-        b.low(!gap, channel, stim.samples[next as usize], !bp, false)?;
+        let at = next as usize;
+        b.low(!gap, channel, &stim.samples[at..at + T::LANES], !bp, false)?;
         let c = &b.core;
-        let in_take = c.in_valid.val() && c.in_ready.val();
-        let out_take = c.out_valid.val() && c.out_ready.val();
-        let w = c.out_word.val().to_u32();
-        if c.in_valid.val() && !c.in_ready.val() {
+        let in_take = c.in_valid() && c.in_ready();
+        let out_take = c.out_valid() && c.out_ready();
+        let w = c.out_word();
+        if c.in_valid() && !c.in_ready() {
             stalls += 1;
         }
         if out_take {
@@ -158,8 +281,8 @@ fn simulate_on(
         b.high()?;
         cycles += 1;
         if in_take {
-            next += 1;
-            channel += 1;
+            next += lanes;
+            channel += T::LANES as u32;
             if channel as usize == stim.channels {
                 channel = 0;
             }
@@ -183,9 +306,9 @@ fn simulate_on(
     loop {
         let _ = rng.next_u64(); // the input draw, unused while flushing
         let bp = rng.chance(stim.backpressure_per_mille);
-        b.low(false, channel, 0, !bp, true)?;
+        b.low(false, channel, &zeros, !bp, true)?;
         let c = &b.core;
-        if c.idle.val() && !c.out_valid.val() {
+        if c.idle() && !c.out_valid() {
             break;
         }
         if flush_cycles >= FLUSH_CAP {
@@ -194,8 +317,8 @@ fn simulate_on(
                 c.pipeline_state()
             );
         }
-        let out_take = c.out_valid.val() && c.out_ready.val();
-        let w = c.out_word.val().to_u32();
+        let out_take = c.out_valid() && c.out_ready();
+        let w = c.out_word();
         if out_take {
             take(&mut words, w, cycles, &b.core);
         }
@@ -206,10 +329,10 @@ fn simulate_on(
     let state_at_end = b.core.pipeline_state();
     let mut extra_words = 0;
     for _ in 0..AFTER_IDLE_CYCLES {
-        b.low(false, channel, 0, true, false)?;
+        b.low(false, channel, &zeros, true, false)?;
         let c = &b.core;
-        let out_take = c.out_valid.val() && c.out_ready.val();
-        let w = c.out_word.val().to_u32();
+        let out_take = c.out_valid() && c.out_ready();
+        let w = c.out_word();
         if out_take {
             take(&mut words, w, cycles, &b.core);
             extra_words += 1;
@@ -233,9 +356,46 @@ fn simulate_on(
 /// model. `progress` gets the samples taken so far. A stuck run is an error; mismatches are
 /// reported in the [`SimReport`].
 pub fn run(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> {
+    run_lanes(stim, 1, progress)
+}
+
+/// [`run`] on the core with `lanes` lanes (1: [`Core1024`], 2: [`Core2x512`], which needs an
+/// even channel count and sample count).
+pub fn run_lanes(
+    stim: &Stimulus,
+    lanes: usize,
+    progress: &mut dyn FnMut(u64),
+) -> Result<SimReport> {
+    check_lanes(stim, lanes)?;
+    match lanes {
+        1 => run_on::<Core1024>(stim, progress),
+        _ => run_on::<Core2x512>(stim, progress),
+    }
+}
+
+/// The lane count is 1 or 2, and a 2-lane stimulus is made of channel pairs.
+fn check_lanes(stim: &Stimulus, lanes: usize) -> Result<()> {
     stim.validate()?;
+    neurice_hdl::check_lanes(stim.channels, lanes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", stim.label))?;
+    if !stim.samples.len().is_multiple_of(lanes) {
+        bail!(
+            "{}: {} samples is not a whole number of channel pairs for the 2-lane core",
+            stim.label,
+            stim.samples.len()
+        );
+    }
+    Ok(())
+}
+
+fn run_on<T: SimCore>(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> {
     let (expected, first_sample) = expected_words(stim);
-    let raw = simulate_on(&mut Bench::new(&stim.params)?, stim, &expected, progress)?;
+    let raw = simulate_on(
+        &mut Bench::<T>::new(&stim.params)?,
+        stim,
+        &expected,
+        progress,
+    )?;
     Ok(report(stim, (&expected, &first_sample), &raw, "rusthdl"))
 }
 
@@ -248,9 +408,18 @@ pub fn run_inspect(
     stim: &Stimulus,
     inspect: &mut dyn FnMut(&Core1024, &mut Vec<u32>),
 ) -> Result<SimReport> {
-    stim.validate()?;
+    run_inspect_on::<Core1024>(stim, inspect)
+}
+
+/// [`run_inspect`] on either core ([`SimCore`]).
+#[doc(hidden)]
+pub fn run_inspect_on<T: SimCore>(
+    stim: &Stimulus,
+    inspect: &mut dyn FnMut(&T, &mut Vec<u32>),
+) -> Result<SimReport> {
+    check_lanes(stim, T::LANES)?;
     let (expected, first_sample) = expected_words(stim);
-    let mut b = Bench::new(&stim.params)?;
+    let mut b = Bench::<T>::new(&stim.params)?;
     let mut raw = simulate_on(&mut b, stim, &expected, &mut |_| {})?;
     inspect(&b.core, &mut raw.words);
     Ok(report(stim, (&expected, &first_sample), &raw, "rusthdl"))
@@ -285,11 +454,16 @@ fn report(stim: &Stimulus, golden: (&[u32], &[usize]), raw: &Raw, who: &str) -> 
 /// between them (the way a host restarts a stream), and compares each segment's words with
 /// a fresh golden-model encoder. Returns one report per segment and the clear's cycle count.
 pub fn run_segments(stims: &[Stimulus]) -> Result<(Vec<SimReport>, u64)> {
+    run_segments_on::<Core1024>(stims)
+}
+
+/// [`run_segments`] on either core ([`SimCore`]).
+pub fn run_segments_on<T: SimCore>(stims: &[Stimulus]) -> Result<(Vec<SimReport>, u64)> {
     let Some(first) = stims.first() else {
         bail!("no segments to simulate");
     };
     for s in stims {
-        s.validate()?;
+        check_lanes(s, T::LANES)?;
         if s.params != first.params {
             bail!(
                 "{}: every segment must be for the same coder (one core)",
@@ -297,7 +471,7 @@ pub fn run_segments(stims: &[Stimulus]) -> Result<(Vec<SimReport>, u64)> {
             );
         }
     }
-    let mut b = Bench::new(&first.params)?;
+    let mut b = Bench::<T>::new(&first.params)?;
     let mut reports = Vec::with_capacity(stims.len());
     let mut clear_cycles = 0;
     for (i, stim) in stims.iter().enumerate() {

@@ -221,6 +221,8 @@ pub fn lint(verilog: &str, top: &str, log_dir: &Path) -> Result<()> {
 pub struct RawRun {
     /// 0 ok, 1 no handshake for 2^20 cycles while feeding, 2 no `idle` within 2^20 flush cycles.
     pub status: u32,
+    /// Samples per input transfer of the verilated core (1, or 2 for the 2-lane core).
+    pub lanes: u32,
     pub cycles: u64,
     pub stall_cycles: u64,
     pub samples_taken: u64,
@@ -309,9 +311,10 @@ pub fn read_results(bytes: &[u8], runs: usize) -> Result<Vec<RawRun>> {
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         let status = c.u32()?;
-        let _reserved = c.u32()?;
+        let lanes = c.u32()?.max(1);
         let mut r = RawRun {
             status,
+            lanes,
             cycles: c.u64()?,
             stall_cycles: c.u64()?,
             samples_taken: c.u64()?,
@@ -618,7 +621,7 @@ mod tests {
         let mut res = b"NRRES001".to_vec();
         res.extend(1u32.to_le_bytes());
         res.extend(0u32.to_le_bytes());
-        res.extend(0u32.to_le_bytes());
+        res.extend(2u32.to_le_bytes());
         for v in [10u64, 2, 3, 4, 0, 1_000_000_000, 2] {
             res.extend(v.to_le_bytes());
         }
@@ -626,6 +629,7 @@ mod tests {
         res.extend(7u32.to_le_bytes());
         let r = read_results(&res, 1).unwrap();
         assert_eq!(r[0].words, [0xdead_beef, 7]);
+        assert_eq!(r[0].lanes, 2);
         assert_eq!(
             (r[0].cycles, r[0].stall_cycles, r[0].samples_taken),
             (10, 2, 3)

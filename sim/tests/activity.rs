@@ -55,7 +55,7 @@ fn activity_is_in_range_and_follows_the_input() {
     }
     let net = netlist();
     let (warmup, cycles) = (2_000u64, 6_000u64);
-    let n = activity::samples_needed(0, warmup, cycles);
+    let n = activity::samples_needed(0, 1, warmup, cycles);
     let channels = 4;
     let constant = stim(channels, vec![512; n], 0, 0, "constant 512");
     let noisy = stim(channels, noise(n, 3), 0, 0, "white noise");
@@ -140,9 +140,9 @@ fn activity_on_recordings_at_real_time_duty() {
     let net = netlist();
     let files = wavs(&dir);
     for mhz in clocks {
-        let gap = activity::gap_per_mille_for_clock(mhz, 1024, SAMPLE_RATE_HZ).unwrap();
+        let gap = activity::gap_per_mille_for_clock(mhz, 1024, 1, SAMPLE_RATE_HZ).unwrap();
         let warmup = (warmup_frames as f64 * 1024.0 / (1.0 - gap as f64 / 1000.0)).ceil() as u64;
-        let frames = activity::samples_needed(gap, warmup, cycles).div_ceil(1024);
+        let frames = activity::samples_needed(gap, 1, warmup, cycles).div_ceil(1024);
         let pattern = Pattern {
             input_gap_per_mille: gap,
             backpressure_per_mille: 0,

@@ -77,6 +77,10 @@ pub struct FlowConfig {
     pub out_dir: PathBuf,
     /// Number of channels the design is built for (recorded in the report only).
     pub channels: usize,
+    /// Samples the design takes per clock (1, or 2 for the 2-lane core; for the real-time
+    /// figure of the report).
+    #[serde(default = "one")]
+    pub lanes: usize,
     /// Substring of nextpnr's clock net name that identifies the core clock (e.g. `"clk"`).
     /// `None`: the slowest clock is taken as the core clock.
     pub main_clock: Option<String>,
@@ -100,6 +104,7 @@ impl FlowConfig {
             seed: DEFAULT_SEED,
             out_dir: out_dir.into(),
             channels: DEFAULT_CHANNELS,
+            lanes: 1,
             main_clock: None,
             timing_allow_fail: true,
             allow_latches: false,
@@ -291,9 +296,12 @@ pub struct SynthReport {
     pub channels: usize,
     /// Sample rate used for the real-time figure, Hz ([`SAMPLE_RATE_HZ`]).
     pub sample_rate_hz: f64,
-    /// floor(fmax_mhz · 1e6 / 20 000): channels the core could encode in real time at 20 kHz
-    /// **assuming it accepts one sample per clock** at Fmax. Capped by nothing else (not by
-    /// the channel-state RAM size, nor by I/O bandwidth).
+    /// Samples the design takes per clock (passed in: 1, or 2 for the 2-lane core).
+    #[serde(default = "one")]
+    pub lanes: usize,
+    /// floor(lanes · fmax_mhz · 1e6 / 20 000): channels the core could encode in real time at
+    /// 20 kHz **assuming it accepts `lanes` samples per clock** at Fmax. Capped by nothing else
+    /// (not by the channel-state RAM size, nor by I/O bandwidth).
     pub realtime_channels_at_20khz: Option<u64>,
     /// Place-and-route seed.
     pub seed: u64,
@@ -310,6 +318,10 @@ pub struct SynthReport {
     /// Room for later additions without changing this struct.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// Real-time channel capacity at [`SAMPLE_RATE_HZ`] for a core taking one sample per clock.
@@ -846,7 +858,9 @@ pub fn run_flow(cfg: &FlowConfig) -> Result<SynthReport> {
         yosys_check_problems: yosys_check_problems(&y.output),
         channels: cfg.channels,
         sample_rate_hz: SAMPLE_RATE_HZ,
-        realtime_channels_at_20khz: fmax_mhz.map(realtime_channels),
+        lanes: cfg.lanes,
+        realtime_channels_at_20khz: fmax_mhz
+            .map(|f| realtime_channels(f * cfg.lanes.max(1) as f64)),
         seed: cfg.seed,
         tool_versions: tools,
         logs,
@@ -930,9 +944,10 @@ pub fn render_text(r: &SynthReport) -> String {
         Some(n) => {
             let _ = writeln!(
                 s,
-                "  real time {n} channels at {} kHz at Fmax, assuming one sample per clock \
+                "  real time {n} channels at {} kHz at Fmax, assuming {} sample(s) per clock \
                  (built for {})",
                 r.sample_rate_hz / 1000.0,
+                r.lanes.max(1),
                 r.channels
             );
         }
