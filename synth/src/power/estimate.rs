@@ -315,7 +315,8 @@ pub fn estimate_power_with(model: &PowerModel, input: &PowerInput) -> Result<Pow
         },
         format!(
             "activity is per clock at {f} MHz; it must reflect the deployed duty cycle \
-             (minimum clock for one sample per clock: {:.3} MHz)",
+             (minimum clock: {:.3} MHz for a core taking one sample per clock, half of it \
+             for the 2-lane core)",
             min_clock_mhz(input.channels, sys.sample_rate_hz)
         ),
         "the FPGA's configuration flash, oscillator, regulators and the recording front end are \
