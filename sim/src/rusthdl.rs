@@ -53,6 +53,34 @@ pub trait SimCore: Block + Sized {
     fn pipeline_state(&self) -> PipelineState;
 }
 
+/// The [`SimCore`] methods that read the ports both cores share (clock, handshakes, word,
+/// idle): the same code for either core.
+macro_rules! shared_ports {
+    () => {
+        fn clock_to(&mut self, high: bool) {
+            self.clock.next = Clock::from(high);
+        }
+        fn in_valid(&self) -> bool {
+            self.in_valid.val()
+        }
+        fn in_ready(&self) -> bool {
+            self.in_ready.val()
+        }
+        fn out_valid(&self) -> bool {
+            self.out_valid.val()
+        }
+        fn out_ready(&self) -> bool {
+            self.out_ready.val()
+        }
+        fn out_word(&self) -> u32 {
+            self.out_word.val().to_u32()
+        }
+        fn idle(&self) -> bool {
+            self.idle.val()
+        }
+    };
+}
+
 impl SimCore for Core1024 {
     const LANES: usize = 1;
     fn build(params: &CodecParams) -> Result<Box<Self>> {
@@ -76,27 +104,7 @@ impl SimCore for Core1024 {
         self.flush.next = flush;
         self.clear.next = clear;
     }
-    fn clock_to(&mut self, high: bool) {
-        self.clock.next = Clock::from(high);
-    }
-    fn in_valid(&self) -> bool {
-        self.in_valid.val()
-    }
-    fn in_ready(&self) -> bool {
-        self.in_ready.val()
-    }
-    fn out_valid(&self) -> bool {
-        self.out_valid.val()
-    }
-    fn out_ready(&self) -> bool {
-        self.out_ready.val()
-    }
-    fn out_word(&self) -> u32 {
-        self.out_word.val().to_u32()
-    }
-    fn idle(&self) -> bool {
-        self.idle.val()
-    }
+    shared_ports!();
     fn pipeline_state(&self) -> PipelineState {
         Core1024::pipeline_state(self)
     }
@@ -126,27 +134,7 @@ impl SimCore for Core2x512 {
         self.flush.next = flush;
         self.clear.next = clear;
     }
-    fn clock_to(&mut self, high: bool) {
-        self.clock.next = Clock::from(high);
-    }
-    fn in_valid(&self) -> bool {
-        self.in_valid.val()
-    }
-    fn in_ready(&self) -> bool {
-        self.in_ready.val()
-    }
-    fn out_valid(&self) -> bool {
-        self.out_valid.val()
-    }
-    fn out_ready(&self) -> bool {
-        self.out_ready.val()
-    }
-    fn out_word(&self) -> u32 {
-        self.out_word.val().to_u32()
-    }
-    fn idle(&self) -> bool {
-        self.idle.val()
-    }
+    shared_ports!();
     fn pipeline_state(&self) -> PipelineState {
         Core2x512::pipeline_state(self)
     }
