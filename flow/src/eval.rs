@@ -29,6 +29,25 @@ pub struct FileResult {
     pub s_histogram: Vec<u64>,
 }
 
+impl FileResult {
+    /// The result of a file that could not be read, coded or checked (`input_error`: the
+    /// input's fault, left out of the totals).
+    fn failed(file: String, original_bytes: u64, error: String, input_error: bool) -> Self {
+        FileResult {
+            file,
+            original_bytes,
+            compressed_bytes: 0,
+            ratio: 0.0,
+            lossless: false,
+            error: Some(error),
+            input_error,
+            escapes: 0,
+            samples: 0,
+            s_histogram: Vec::new(),
+        }
+    }
+}
+
 /// The whole `eval` run; the fields the issue names come first.
 #[derive(Clone, Debug, Serialize)]
 pub struct EvalReport {
@@ -58,17 +77,8 @@ fn eval_one(path: &Path, coder: neurice_model::Coder) -> FileResult {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let fail = |orig: u64, e: String, input_error: bool| FileResult {
-        file: name.clone(),
-        original_bytes: orig,
-        compressed_bytes: 0,
-        ratio: 0.0,
-        lossless: false,
-        error: Some(e),
-        input_error,
-        escapes: 0,
-        samples: 0,
-        s_histogram: Vec::new(),
+    let fail = |orig: u64, e: String, input_error: bool| {
+        FileResult::failed(name.clone(), orig, e, input_error)
     };
     if std::fs::metadata(path).is_ok_and(|m| m.len() > IN_MEMORY_BYTES) {
         return eval_streamed(path, coder, 0, name);
@@ -136,17 +146,8 @@ fn eval_streamed(
     name: String,
 ) -> FileResult {
     use std::io::{BufReader, BufWriter, Seek, Write};
-    let fail = |orig: u64, e: String, input_error: bool| FileResult {
-        file: name.clone(),
-        original_bytes: orig,
-        compressed_bytes: 0,
-        ratio: 0.0,
-        lossless: false,
-        error: Some(e),
-        input_error,
-        escapes: 0,
-        samples: 0,
-        s_histogram: Vec::new(),
+    let fail = |orig: u64, e: String, input_error: bool| {
+        FileResult::failed(name.clone(), orig, e, input_error)
     };
     let (mut input, total) = match crate::input::open_input(path) {
         Ok(x) => x,
