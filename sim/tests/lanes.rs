@@ -388,13 +388,7 @@ fn gate_level_netlist_is_bit_exact_and_reads_two_blocks_per_sample() {
     let bin = gatelevel::build(&net, "top", &build_dir()).expect("verilator build of the netlist");
     let mut stims: Vec<Stimulus> = synthetic().into_iter().take(4).collect();
     if let Some(dir) = data_or_skip("lanes: gate level (recordings part)") {
-        let files = wavs(&dir);
-        let pick: Vec<PathBuf> = files
-            .iter()
-            .step_by(files.len() / 4)
-            .take(4)
-            .cloned()
-            .collect();
+        let pick = four_recordings(&dir);
         let pattern = Pattern {
             input_gap_per_mille: 200,
             backpressure_per_mille: 200,

@@ -165,13 +165,7 @@ fn gate_level_netlist_matches_the_golden_model() {
     let mut stims = synthetic();
     if let Some(dir) = data_or_skip("gate_level_netlist_matches_the_golden_model (recordings part)")
     {
-        let files = wavs(&dir);
-        let pick: Vec<PathBuf> = files
-            .iter()
-            .step_by(files.len() / 4)
-            .take(4)
-            .cloned()
-            .collect();
+        let pick = four_recordings(&dir);
         let pattern = Pattern {
             input_gap_per_mille: 200,
             backpressure_per_mille: 200,

@@ -53,3 +53,14 @@ pub fn run_harness(bin: &std::path::Path, input: String) -> String {
     assert!(out.status.success(), "{} failed", bin.display());
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// Four recordings spread over the sorted list (the gate-level tests' subset).
+pub fn four_recordings(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let files = wavs(dir);
+    files
+        .iter()
+        .step_by((files.len() / 4).max(1))
+        .take(4)
+        .cloned()
+        .collect()
+}
