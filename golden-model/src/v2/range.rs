@@ -142,6 +142,21 @@ impl RangeEncoder {
         self.out.len()
     }
 
+    /// Byte shifts done so far (renormalisations and `finish`'s five). A decoder of the same
+    /// bins has then read `shifts() + 4` bytes: the first four, then one per shift. The
+    /// encoder has stored `len()` of them; the rest are held (`cache` and the pending bytes)
+    /// until a later shift or a carry fixes them.
+    pub fn shifts(&self) -> u64 {
+        // every shift adds one byte to `pending`; emitting `pending` bytes (the first of
+        // them dropped) sets it to zero
+        self.out.len() as u64 + self.pending as u64 - self.first as u64
+    }
+
+    /// The bytes stored so far.
+    pub fn stored(&self) -> &[u8] {
+        &self.out
+    }
+
     /// Whether no byte has been stored yet.
     pub fn is_empty(&self) -> bool {
         self.out.is_empty()
@@ -279,6 +294,41 @@ mod tests {
                 assert_eq!(d.bypass(n).unwrap(), v);
             }
             assert!(d.at_end());
+        }
+    }
+
+    #[test]
+    fn shifts_count_what_a_decoder_has_read() {
+        let mut seed = 0x51ED_2701_u64;
+        let mut ops = Vec::new();
+        let mut e = RangeEncoder::new();
+        let mut shifts = vec![e.shifts()];
+        for _ in 0..50_000 {
+            let r = rng(&mut seed);
+            let p = if r.is_multiple_of(3) {
+                4095
+            } else {
+                1 + (r >> 8) as u16 % 4095
+            };
+            let bit = (r >> 40).is_multiple_of(7) as u32;
+            let n = ((r >> 20) % 5) as u32;
+            let v = ((r >> 30) as u32) & ((1u32 << n) - 1);
+            e.bin(p, bit);
+            e.bypass(v, n);
+            ops.push((p, bit, n, v));
+            shifts.push(e.shifts());
+            assert!(e.stored().len() as u64 <= e.shifts());
+        }
+        let last = e.shifts();
+        let bytes = e.finish();
+        // finish shifts five times and leaves one byte held: the decoder reads exactly them all
+        assert_eq!(bytes.len() as u64, last + 4);
+        let mut d = RangeDecoder::new(&bytes).unwrap();
+        assert_eq!(d.pos as u64, shifts[0] + 4);
+        for (i, &(p, bit, n, v)) in ops.iter().enumerate() {
+            assert_eq!(d.bin(p).unwrap(), bit);
+            assert_eq!(d.bypass(n).unwrap(), v);
+            assert_eq!(d.pos as u64, shifts[i + 1] + 4, "after op {i}");
         }
     }
 
