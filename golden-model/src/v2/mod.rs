@@ -63,6 +63,8 @@ macro_rules! with_taps {
     };
 }
 
+pub mod multi;
+
 use serde::{Deserialize, Serialize};
 
 use crate::coder::{golomb_m, select_s, unzigzag, zigzag_error};
@@ -615,6 +617,82 @@ pub fn encode_all(
     Ok((blocks, stats))
 }
 
+/// What the per-sample decoder needs of a range decoder (§7.5's, or a multi-coder stream's).
+pub(crate) trait BinDecoder {
+    fn bin(&mut self, p: u16) -> Result<u32, Error>;
+    fn bypass(&mut self, n: u32) -> Result<u32, Error>;
+}
+
+impl BinDecoder for RangeDecoder<'_> {
+    #[inline(always)]
+    fn bin(&mut self, p: u16) -> Result<u32, Error> {
+        RangeDecoder::bin(self, p)
+    }
+    #[inline(always)]
+    fn bypass(&mut self, n: u32) -> Result<u32, Error> {
+        RangeDecoder::bypass(self, n)
+    }
+}
+
+/// Decodes one sample of the channel whose state is `st` (updated in place), with the
+/// contexts `probs` of its coder.
+#[inline(always)]
+pub(crate) fn decode_sample<const T: usize, D: BinDecoder>(
+    st: &mut State,
+    probs: &mut [u16],
+    p: &V2Params,
+    rc: &mut D,
+) -> Result<u32, Error> {
+    let g = p.golomb;
+    let w = g.sample_bits;
+    let shift = p.prob_shift;
+    let cps = p.contexts_per_s();
+    let pc = p.prefix_contexts;
+    let pred = predict_t::<T>(st, p);
+    let s = select_s(st.a, st.n, &g);
+    let base = s as usize * cps;
+    let mut q = 0;
+    loop {
+        let ctx = base + q.min(pc - 1) as usize;
+        let bit = rc.bin(probs[ctx])?;
+        probs[ctx] = adapt(probs[ctx], bit, shift);
+        if bit == 0 {
+            break;
+        }
+        q += 1;
+        if q == g.qmax {
+            break;
+        }
+    }
+    let u = if q == g.qmax {
+        rc.bypass(w)?
+    } else {
+        let (k, half) = golomb_m(s);
+        if k == 0 {
+            q
+        } else {
+            let m = if half { 3 << (k - 1) } else { 1 << k };
+            let ctx = base + pc as usize;
+            let b1 = rc.bin(probs[ctx])?;
+            probs[ctx] = adapt(probs[ctx], b1, shift);
+            let mut top = b1;
+            if half && b1 == 1 {
+                let b2 = rc.bin(probs[ctx + 1])?;
+                probs[ctx + 1] = adapt(probs[ctx + 1], b2, shift);
+                top += b2;
+            }
+            let low = rc.bypass(k - 1)?;
+            q * m + (top << (k - 1)) + low
+        }
+    };
+    if u >> w != 0 {
+        return Err(Error::Corrupt("decoded magnitude out of range".into()));
+    }
+    let x = unzigzag(u, pred, w);
+    update_t::<T>(st, x, pred, u, p);
+    Ok(x)
+}
+
 /// Decodes one block of `frames` frames, appending the samples to `out`.
 pub fn decode_block(
     p: &V2Params,
@@ -633,66 +711,20 @@ fn decode_block_t<const T: usize>(
     data: &[u8],
     out: &mut Vec<u32>,
 ) -> Result<(), Error> {
-    let g = p.golomb;
-    let w = g.sample_bits;
     let count = frames as usize * channels;
     let mut states = vec![State::initial(p); channels];
     let mut probs = vec![PROB_INIT; p.contexts()];
-    let shift = p.prob_shift;
     let mut rc = RangeDecoder::new(data)?;
     let mut ch = 0;
     // a bin costs at least 0.09 bits at prob_shift 8 (more at lower shifts): a block cannot
     // hold more than ~90 samples per byte; do not reserve more than that up front
     out.reserve(count.min(data.len().saturating_mul(128)));
-    let cps = p.contexts_per_s();
-    let pc = p.prefix_contexts;
     for _ in 0..count {
         // a local copy, written back whole: the state of one channel is read again at once
         // when there is one channel, and whole-struct stores forward to whole-struct loads
         let mut state = states[ch];
         let st = &mut state;
-        let pred = predict_t::<T>(st, p);
-        let s = select_s(st.a, st.n, &g);
-        let base = s as usize * cps;
-        let mut q = 0;
-        loop {
-            let ctx = base + q.min(pc - 1) as usize;
-            let bit = rc.bin(probs[ctx])?;
-            probs[ctx] = adapt(probs[ctx], bit, shift);
-            if bit == 0 {
-                break;
-            }
-            q += 1;
-            if q == g.qmax {
-                break;
-            }
-        }
-        let u = if q == g.qmax {
-            rc.bypass(w)?
-        } else {
-            let (k, half) = golomb_m(s);
-            if k == 0 {
-                q
-            } else {
-                let m = if half { 3 << (k - 1) } else { 1 << k };
-                let ctx = base + pc as usize;
-                let b1 = rc.bin(probs[ctx])?;
-                probs[ctx] = adapt(probs[ctx], b1, shift);
-                let mut top = b1;
-                if half && b1 == 1 {
-                    let b2 = rc.bin(probs[ctx + 1])?;
-                    probs[ctx + 1] = adapt(probs[ctx + 1], b2, shift);
-                    top += b2;
-                }
-                let low = rc.bypass(k - 1)?;
-                q * m + (top << (k - 1)) + low
-            }
-        };
-        if u >> w != 0 {
-            return Err(Error::Corrupt("decoded magnitude out of range".into()));
-        }
-        let x = unzigzag(u, pred, w);
-        update_t::<T>(st, x, pred, u, p);
+        let x = decode_sample::<T, _>(st, &mut probs, p, &mut rc)?;
         states[ch] = state;
         out.push(x);
         ch += 1;

@@ -198,7 +198,7 @@ impl<'a> RangeDecoder<'a> {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn normalise(&mut self) -> Result<(), Error> {
         while self.range < TOP {
             let b = *self.data.get(self.pos).ok_or_else(ran_out)?;
@@ -210,7 +210,7 @@ impl<'a> RangeDecoder<'a> {
     }
 
     /// Decodes one bin with probability-of-zero `p`.
-    #[inline]
+    #[inline(always)]
     pub fn bin(&mut self, p: u16) -> Result<u32, Error> {
         let bound = (self.range >> PROB_BITS) * p as u32;
         // branch-free: code < bound → bin 0, range = bound; else bin 1, code and range − bound
@@ -225,7 +225,7 @@ impl<'a> RangeDecoder<'a> {
     }
 
     /// Decodes `n <= 16` equiprobable bits coded by [`RangeEncoder::bypass`].
-    #[inline]
+    #[inline(always)]
     pub fn bypass(&mut self, n: u32) -> Result<u32, Error> {
         if n == 0 {
             return Ok(0);
