@@ -329,6 +329,24 @@ proptest! {
     }
 
     #[test]
+    fn the_multi_coder_draft_round_trips_any_input(
+        idx in prop::collection::vec(0u32..1024, 0..3000), ch in 1usize..9, kk in 0usize..8,
+    ) {
+        let k = 1 + kk % ch;
+        let n = idx.len() / ch * ch;
+        let mut st = v2::multi::Stats::default();
+        let bytes = v2::multi::encode_block(&V2Params::HARDWARE, k, ch, &idx[..n], &mut st).unwrap();
+        prop_assert!(st.most_waiting < v2::multi::BUFFER_WORDS);
+        let back = v2::multi::decode_block(&V2Params::HARDWARE, k, ch, (n / ch) as u32, &bytes);
+        prop_assert_eq!(back.unwrap(), idx[..n].to_vec());
+        // and in raw mode (W = 16: bypass groups of 16 bits against a range of at least 2^16)
+        let raw: Vec<u32> = idx[..n].iter().map(|&x| (x * 64 + x % 64) & 0xFFFF).collect();
+        let p = V2Params::RAW16;
+        let bytes = v2::multi::encode_block(&p, k, ch, &raw, &mut st).unwrap();
+        prop_assert_eq!(v2::multi::decode_block(&p, k, ch, (n / ch) as u32, &bytes).unwrap(), raw);
+    }
+
+    #[test]
     fn random_parameter_sets_round_trip(
         taps in 0u32..=8, frac in 1u32..=14, wbits in 2u32..=16, dbits in 2u32..=11,
         shift in 4u32..=8, pctx in 1u32..=16, seed in 1u32..1000,
