@@ -557,6 +557,36 @@ mod tests {
     }
 
     #[test]
+    fn an_operation_shifts_at_most_five_bytes() {
+        // the bound the hardware's renormalisation chain must cover: from a range of at
+        // least 16 after a bin (1 after a 16-bit bypass) one shift can leave it below 2^16,
+        // a cut can leave it at 1, and four more shifts follow
+        let mut seed = 0xC0FF_EE00_u64;
+        let (mut most, mut hist) = (0u64, [0u64; 8]);
+        for _ in 0..20 {
+            let mut e = CarrylessEncoder::new();
+            for _ in 0..50_000 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let before = e.shifts();
+                if seed.is_multiple_of(5) {
+                    let n = (seed >> 8) as u32 % 17;
+                    e.bypass((seed >> 32) as u32 & ((1 << n) - 1), n);
+                } else {
+                    let p = [1u16, 4095, 2048, 255, 3841][(seed >> 40) as usize % 5];
+                    e.bin(p, (seed >> 50).is_multiple_of(3) as u32);
+                }
+                let d = e.shifts() - before;
+                most = most.max(d);
+                hist[d.min(7) as usize] += 1;
+            }
+        }
+        eprintln!("byte shifts per operation: {hist:?}");
+        assert!(most <= 5, "{most} shifts in one operation");
+    }
+
+    #[test]
     fn one_coder_costs_little_against_the_carry_coder() {
         let s = walk(4, 20_000, 11);
         let multi = encode_block(&P, 1, 4, &s, &mut Stats::default())
