@@ -1,13 +1,17 @@
 //! Area and speed of coder v2's hardware blocks on the iCE40 HX8K: the LMS stage
-//! (`neurice_hdl::v2::lms::LmsUnit`) and the range encoder unit
-//! (`neurice_hdl::v2::range::RangeEncoderUnit`), each as emitted Verilog between registers
+//! (`neurice_hdl::v2::lms::LmsUnit`), the range encoder unit
+//! (`neurice_hdl::v2::range::RangeEncoderUnit`) and the carry-less range encoder unit of the
+//! multi-coder draft (`neurice_hdl::v2::carryless::CarrylessUnit`), each as emitted Verilog between registers
 //! (inputs from the pin wrapper's registers, `neurice_synth::wrapper`), through the project's
 //! one yosys → nextpnr flow. Budget figures for the v2 core (FORMAT.md §7.8).
 //!
 //! ```sh
-//! cargo run --release -p neurice-sim --example v2_blocks_synth [-- OUT_DIR]
+//! cargo run --release -p neurice-sim --example v2_blocks_synth [-- OUT_DIR [lms|range|carryless]]
 //! ```
+//!
+//! A block name as the second argument runs only that block.
 
+use neurice_hdl::v2::carryless::CarrylessUnit;
 use neurice_hdl::v2::lms::LmsUnit;
 use neurice_hdl::v2::range::RangeEncoderUnit;
 use neurice_model::v2::V2Params;
@@ -46,6 +50,27 @@ fn main() -> anyhow::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "build/v2_blocks_synth".to_string());
     let out = std::path::Path::new(&out);
+    let only = std::env::args().nth(2);
+    let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    if let Some(o) = only
+        .as_deref()
+        .filter(|o| !["lms", "range", "carryless"].contains(o))
+    {
+        anyhow::bail!("unknown block {o:?}: lms, range or carryless");
+    }
+    if run("lms") {
+        lms(out)?;
+    }
+    if run("range") {
+        range(out)?;
+    }
+    if run("carryless") {
+        carryless(out)?;
+    }
+    Ok(())
+}
+
+fn lms(out: &std::path::Path) -> anyhow::Result<()> {
     let mut unit = LmsUnit::new(&V2Params::HARDWARE)?;
     unit.connect_all();
     let verilog = format!("{}\n{REGISTERED}", generate_verilog(&unit));
@@ -68,6 +93,10 @@ fn main() -> anyhow::Result<()> {
         wrapped.extra_ffs,
         r.bram_used
     );
+    Ok(())
+}
+
+fn range(out: &std::path::Path) -> anyhow::Result<()> {
     let mut unit = RangeEncoderUnit::default();
     unit.connect_all();
     let wrapped = register_wrapper(&generate_verilog(&unit), "top")?;
@@ -82,6 +111,30 @@ fn main() -> anyhow::Result<()> {
     println!(
         "range encoder unit (one bin or bypass group per clock, registered records): Fmax \
          {:.2} MHz (seed 1), {} LCs in all, of which {} flip-flops are the wrapper's, {} BRAM",
+        r.fmax_mhz.unwrap_or(0.0),
+        r.lc_used,
+        wrapped.extra_ffs,
+        r.bram_used
+    );
+    Ok(())
+}
+
+fn carryless(out: &std::path::Path) -> anyhow::Result<()> {
+    let mut unit = CarrylessUnit::default();
+    unit.connect_all();
+    let wrapped = register_wrapper(&generate_verilog(&unit), "top")?;
+    let mut cfg = FlowConfig::new(
+        VerilogSource::text(wrapped.verilog),
+        &wrapped.top,
+        out.join("carryless"),
+    );
+    cfg.freq_mhz = 100.0;
+    cfg.channels = 1;
+    let r = run_flow(&cfg)?;
+    println!(
+        "carry-less range encoder unit (one bin, bypass group or forced step per clock, two \
+         renormalisation steps, registered bytes): Fmax {:.2} MHz (seed 1), {} LCs in all, of \
+         which {} flip-flops are the wrapper's, {} BRAM",
         r.fmax_mhz.unwrap_or(0.0),
         r.lc_used,
         wrapped.extra_ffs,

@@ -151,13 +151,23 @@ impl CarrylessEncoder {
         }
     }
 
+    /// One forced step: the range cut to the part of the interval below the next 2^24
+    /// boundary, then renormalised (which shifts at least once).
+    pub fn force_step(&mut self) {
+        self.iv.cut_to_byte();
+        self.normalise();
+    }
+
     /// Shifts out bytes now until `bytes` are stored.
     fn force(&mut self, bytes: u64) {
         while (self.out.len() as u64) < bytes {
-            self.iv.cut_to_byte();
-            self.shift();
-            self.normalise();
+            self.force_step();
         }
+    }
+
+    /// The bytes stored so far.
+    pub fn stored(&self) -> &[u8] {
+        &self.out
     }
 
     /// Byte shifts so far (every one stored a final byte).
@@ -366,9 +376,8 @@ impl Decoder {
     }
 
     fn force(&mut self, bytes: u64, src: &mut Source) -> Result<(), Error> {
-        while (self.shifts()) < bytes {
+        while self.shifts() < bytes {
             self.iv.cut_to_byte();
-            self.shift(src)?;
             self.normalise(src)?;
         }
         Ok(())
