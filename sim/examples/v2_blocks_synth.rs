@@ -1,5 +1,6 @@
 //! Area and speed of coder v2's hardware blocks on the iCE40 HX8K: the LMS stage
-//! (`neurice_hdl::v2::lms::LmsUnit`), its pipeline (`neurice_hdl::v2::lms_pipe::LmsPipe`) and the range encoder unit
+//! (`neurice_hdl::v2::lms::LmsUnit`), its pipeline (`neurice_hdl::v2::lms_pipe::LmsPipe`), the
+//! bin sequencer (`neurice_hdl::v2::binarise::BinSequencer`) and the range encoder unit
 //! (`neurice_hdl::v2::range::RangeEncoderUnit`), each as emitted Verilog between registers
 //! (inputs from the pin wrapper's registers, `neurice_synth::wrapper`), through the project's
 //! one yosys → nextpnr flow. Budget figures for the v2 core (FORMAT.md §7.8).
@@ -8,6 +9,7 @@
 //! cargo run --release -p neurice-sim --example v2_blocks_synth [-- OUT_DIR [BLOCK…]]
 //! ```
 
+use neurice_hdl::v2::binarise::BinSequencer;
 use neurice_hdl::v2::lms::LmsUnit;
 use neurice_hdl::v2::lms_pipe::{LmsPipe, LATENCY};
 use neurice_hdl::v2::range::RangeEncoderUnit;
@@ -56,7 +58,7 @@ fn measure(
 }
 
 /// The blocks measured: all of them, or those named after the output folder.
-const BLOCKS: [&str; 3] = ["lms", "lms_pipe", "range"];
+const BLOCKS: [&str; 4] = ["lms", "lms_pipe", "binarise", "range"];
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -103,6 +105,19 @@ fn main() -> anyhow::Result<()> {
                     "LMS pipeline ({LATENCY} stages, one sample per clock): Fmax {:.2} MHz \
                      (seed 1), {} LCs in all, of which {extra} flip-flops are the wrapper's, {} \
                      BRAM",
+                    r.fmax_mhz.unwrap_or(0.0),
+                    r.lc_used,
+                    r.bram_used
+                );
+            }
+            "binarise" => {
+                let mut unit = BinSequencer::new(&p)?;
+                unit.connect_all();
+                let (r, extra) = measure(&generate_verilog(&unit), "top", &out.join("binarise"))?;
+                println!(
+                    "bin sequencer (binarisation, one range-coder operation per clock): Fmax \
+                     {:.2} MHz (seed 1), {} LCs in all, of which {extra} flip-flops are the \
+                     wrapper's, {} BRAM",
                     r.fmax_mhz.unwrap_or(0.0),
                     r.lc_used,
                     r.bram_used

@@ -2,10 +2,12 @@
 //! against the golden model's `neurice_model::v2` in rust-hdl's simulator and as Verilog
 //! under Verilator (`sim/tests/v2_lms.rs`, `sim/tests/v2_range.rs`). So far: the LMS stage
 //! ([`lms`], combinational; [`lms_pipe`], the same as a 3-stage pipeline, one sample per
-//! clock) and one range encoder ([`range`]); not yet the binarisation, the context table,
+//! clock), the binarisation as a bin sequencer ([`binarise`]: one range-coder operation per
+//! clock, with context indices) and one range encoder ([`range`]); not yet the context table,
 //! the channel-state RAM or the pipeline around them (FORMAT.md §7.8 has the measured limits
 //! that the core's design must meet).
 
+pub mod binarise;
 pub mod lms;
 pub mod lms_pipe;
 pub mod range;
