@@ -6,13 +6,10 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{run_harness, verilator_or_skip};
+use common::{run_harness, verilated_block, verilator_or_skip};
 use neurice_hdl::v2::binarise::BinSequencer;
 use neurice_hdl::v2::range::{OP_BIN, OP_BYPASS};
 use neurice_model::v2::{self, State, V2Params};
-use neurice_sim::verilator;
 use neurice_testkit::XorShift64;
 use rust_hdl::prelude::*;
 
@@ -252,12 +249,13 @@ fn verilog_gives_the_models_bins() {
     let p = V2Params::HARDWARE;
     let mut unit = BinSequencer::new(&p).unwrap();
     unit.connect_all();
-    let unit_verilog = generate_verilog(&unit);
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("v2-binarise");
-    verilator::lint(&unit_verilog, "top", &dir.join("lint")).expect("lint -Wall clean");
-    let verilog = format!("{unit_verilog}\n{WRAPPER}");
-    let bin = verilator::build_with_harness(&verilog, "seq_wrap", &dir, &[], HARNESS)
-        .expect("Verilator build");
+    let bin = verilated_block(
+        &generate_verilog(&unit),
+        WRAPPER,
+        "seq_wrap",
+        "v2-binarise",
+        HARNESS,
+    );
     let mut samples = all_pairs(&p, 2);
     samples.extend(coder_pairs(
         &p,

@@ -7,13 +7,10 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{run_harness, verilator_or_skip};
+use common::{run_harness, verilated_block, verilator_or_skip};
 use neurice_hdl::v2::lms::{from_bits, to_bits, LmsUnit, DELTA_BITS, TAPS, WEIGHT_BITS};
 use neurice_hdl::v2::lms_pipe::{LmsPipe, LATENCY, TAG_BITS};
 use neurice_model::v2::{self, State, V2Params};
-use neurice_sim::verilator;
 use neurice_testkit::XorShift64;
 use rust_hdl::prelude::*;
 
@@ -108,11 +105,13 @@ fn v2_lms_verilog_matches_the_model() {
     let p = V2Params::HARDWARE;
     let mut unit = LmsUnit::new(&p).unwrap();
     unit.connect_all();
-    let verilog = format!("{}\n{WRAPPER}", generate_verilog(&unit));
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("v2-lms");
-    verilator::lint(&verilog, "lms_wrap", &dir.join("lint")).expect("lint -Wall clean");
-    let bin = verilator::build_with_harness(&verilog, "lms_wrap", &dir, &[], HARNESS)
-        .expect("Verilator build");
+    let bin = verilated_block(
+        &generate_verilog(&unit),
+        WRAPPER,
+        "lms_wrap",
+        "v2-lms",
+        HARNESS,
+    );
     let cases = cases(&p, 100_000, 8, 20_000);
     let mut input = String::new();
     for (st, x) in &cases {
@@ -387,12 +386,13 @@ fn v2_lms_pipeline_verilog_matches_the_model() {
     let p = V2Params::HARDWARE;
     let mut unit = LmsPipe::new(&p).unwrap();
     unit.connect_all();
-    let unit_verilog = generate_verilog(&unit);
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("v2-lms-pipe");
-    verilator::lint(&unit_verilog, "top", &dir.join("lint")).expect("lint -Wall clean");
-    let verilog = format!("{unit_verilog}\n{PIPE_WRAPPER}");
-    let bin = verilator::build_with_harness(&verilog, "pipe_wrap", &dir, &[], PIPE_HARNESS)
-        .expect("Verilator build");
+    let bin = verilated_block(
+        &generate_verilog(&unit),
+        PIPE_WRAPPER,
+        "pipe_wrap",
+        "v2-lms-pipe",
+        PIPE_HARNESS,
+    );
     let ins = stream(&cases(&p, 100_000, 8, 20_000), 22);
     let mut input = String::new();
     for i in &ins {
