@@ -1,21 +1,22 @@
 //! Area and speed of coder v2's hardware blocks on the iCE40 HX8K: the LMS stage
-//! (`neurice_hdl::v2::lms::LmsUnit`), the range encoder unit
+//! (`neurice_hdl::v2::lms::LmsUnit`), its pipeline (`neurice_hdl::v2::lms_pipe::LmsPipe`), the
+//! bin sequencer (`neurice_hdl::v2::binarise::BinSequencer`), the range encoder unit
 //! (`neurice_hdl::v2::range::RangeEncoderUnit`) and the carry-less range encoder unit of the
 //! multi-coder draft (`neurice_hdl::v2::carryless::CarrylessUnit`), each as emitted Verilog between registers
 //! (inputs from the pin wrapper's registers, `neurice_synth::wrapper`), through the project's
 //! one yosys → nextpnr flow. Budget figures for the v2 core (FORMAT.md §7.8).
 //!
 //! ```sh
-//! cargo run --release -p neurice-sim --example v2_blocks_synth [-- OUT_DIR [lms|range|carryless]]
+//! cargo run --release -p neurice-sim --example v2_blocks_synth [-- OUT_DIR [BLOCK…]]
 //! ```
-//!
-//! A block name as the second argument runs only that block.
 
+use neurice_hdl::v2::binarise::BinSequencer;
 use neurice_hdl::v2::carryless::CarrylessUnit;
 use neurice_hdl::v2::lms::LmsUnit;
+use neurice_hdl::v2::lms_pipe::{LmsPipe, LATENCY};
 use neurice_hdl::v2::range::RangeEncoderUnit;
 use neurice_model::v2::V2Params;
-use neurice_synth::flow::{run_flow, FlowConfig, VerilogSource};
+use neurice_synth::flow::{run_flow, FlowConfig, SynthReport, VerilogSource};
 use neurice_synth::wrapper::register_wrapper;
 use rust_hdl::prelude::*;
 
@@ -45,100 +46,112 @@ module lms_reg(clock, prev, x, d, w, pred_o, d_o, w_o);
 endmodule
 ";
 
+/// Places and routes `verilog` (top `top`, with a 1-bit `clock`) inside the register wrapper.
+fn measure(
+    verilog: &str,
+    top: &str,
+    out: &std::path::Path,
+) -> anyhow::Result<(SynthReport, usize)> {
+    let wrapped = register_wrapper(verilog, top)?;
+    let mut cfg = FlowConfig::new(VerilogSource::text(wrapped.verilog), &wrapped.top, out);
+    cfg.freq_mhz = 100.0;
+    cfg.channels = 1;
+    Ok((run_flow(&cfg)?, wrapped.extra_ffs))
+}
+
+/// The blocks measured: all of them, or those named after the output folder.
+const BLOCKS: [&str; 5] = ["lms", "lms_pipe", "binarise", "range", "carryless"];
+
 fn main() -> anyhow::Result<()> {
-    let out = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let out = args
+        .first()
+        .cloned()
         .unwrap_or_else(|| "build/v2_blocks_synth".to_string());
     let out = std::path::Path::new(&out);
-    let only = std::env::args().nth(2);
-    let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
-    if let Some(o) = only
-        .as_deref()
-        .filter(|o| !["lms", "range", "carryless"].contains(o))
-    {
-        anyhow::bail!("unknown block {o:?}: lms, range or carryless");
+    let chosen: Vec<&str> = if args.len() > 1 {
+        args[1..].iter().map(String::as_str).collect()
+    } else {
+        BLOCKS.to_vec()
+    };
+    if let Some(bad) = chosen.iter().find(|b| !BLOCKS.contains(b)) {
+        anyhow::bail!(
+            "unknown block {bad:?}; the blocks are {}",
+            BLOCKS.join(", ")
+        );
     }
-    if run("lms") {
-        lms(out)?;
+    let p = V2Params::HARDWARE;
+    for block in chosen {
+        match block {
+            "lms" => {
+                let mut unit = LmsUnit::new(&p)?;
+                unit.connect_all();
+                let verilog = format!("{}\n{REGISTERED}", generate_verilog(&unit));
+                let (r, extra) = measure(&verilog, "lms_reg", &out.join("lms"))?;
+                let regs = 10 + 28 + 36;
+                println!(
+                    "LMS stage (predict + update, unpipelined): Fmax {:.2} MHz (seed 1), {} LCs \
+                     in all, of which {} flip-flops are the measurement's ({extra} wrapper + \
+                     {regs} output registers), {} BRAM",
+                    r.fmax_mhz.unwrap_or(0.0),
+                    r.lc_used,
+                    extra + regs,
+                    r.bram_used
+                );
+            }
+            "lms_pipe" => {
+                let mut unit = LmsPipe::new(&p)?;
+                unit.connect_all();
+                let (r, extra) = measure(&generate_verilog(&unit), "top", &out.join("lms_pipe"))?;
+                println!(
+                    "LMS pipeline ({LATENCY} stages, one sample per clock): Fmax {:.2} MHz \
+                     (seed 1), {} LCs in all, of which {extra} flip-flops are the wrapper's, {} \
+                     BRAM",
+                    r.fmax_mhz.unwrap_or(0.0),
+                    r.lc_used,
+                    r.bram_used
+                );
+            }
+            "binarise" => {
+                let mut unit = BinSequencer::new(&p)?;
+                unit.connect_all();
+                let (r, extra) = measure(&generate_verilog(&unit), "top", &out.join("binarise"))?;
+                println!(
+                    "bin sequencer (binarisation, one range-coder operation per clock): Fmax \
+                     {:.2} MHz (seed 1), {} LCs in all, of which {extra} flip-flops are the \
+                     wrapper's, {} BRAM",
+                    r.fmax_mhz.unwrap_or(0.0),
+                    r.lc_used,
+                    r.bram_used
+                );
+            }
+            "carryless" => {
+                let mut unit = CarrylessUnit::default();
+                unit.connect_all();
+                let (r, extra) = measure(&generate_verilog(&unit), "top", &out.join("carryless"))?;
+                println!(
+                    "carry-less range encoder unit (one bin, bypass group or forced step per \
+                     clock, two renormalisation steps): Fmax {:.2} MHz (seed 1), {} LCs in all, \
+                     of which {extra} flip-flops are the wrapper's, {} BRAM",
+                    r.fmax_mhz.unwrap_or(0.0),
+                    r.lc_used,
+                    r.bram_used
+                );
+            }
+            _ => {
+                let mut unit = RangeEncoderUnit::default();
+                unit.connect_all();
+                let (r, extra) = measure(&generate_verilog(&unit), "top", &out.join("range"))?;
+                println!(
+                    "range encoder unit (one bin or bypass group per clock, registered \
+                     records): Fmax {:.2} MHz (seed 1), {} LCs in all, of which {extra} \
+                     flip-flops are the wrapper's, {} BRAM",
+                    r.fmax_mhz.unwrap_or(0.0),
+                    r.lc_used,
+                    r.bram_used
+                );
+            }
+        }
     }
-    if run("range") {
-        range(out)?;
-    }
-    if run("carryless") {
-        carryless(out)?;
-    }
-    Ok(())
-}
-
-fn lms(out: &std::path::Path) -> anyhow::Result<()> {
-    let mut unit = LmsUnit::new(&V2Params::HARDWARE)?;
-    unit.connect_all();
-    let verilog = format!("{}\n{REGISTERED}", generate_verilog(&unit));
-    let wrapped = register_wrapper(&verilog, "lms_reg")?;
-    let mut cfg = FlowConfig::new(
-        VerilogSource::text(wrapped.verilog),
-        &wrapped.top,
-        out.join("lms"),
-    );
-    cfg.freq_mhz = 100.0;
-    cfg.channels = 1;
-    let r = run_flow(&cfg)?;
-    let regs = 10 + 28 + 36;
-    println!(
-        "LMS stage (predict + update): Fmax {:.2} MHz (seed 1), {} LCs in all, of which {} \
-         flip-flops are the measurement's ({} wrapper + {regs} output registers), {} BRAM",
-        r.fmax_mhz.unwrap_or(0.0),
-        r.lc_used,
-        wrapped.extra_ffs + regs,
-        wrapped.extra_ffs,
-        r.bram_used
-    );
-    Ok(())
-}
-
-fn range(out: &std::path::Path) -> anyhow::Result<()> {
-    let mut unit = RangeEncoderUnit::default();
-    unit.connect_all();
-    let wrapped = register_wrapper(&generate_verilog(&unit), "top")?;
-    let mut cfg = FlowConfig::new(
-        VerilogSource::text(wrapped.verilog),
-        &wrapped.top,
-        out.join("range"),
-    );
-    cfg.freq_mhz = 100.0;
-    cfg.channels = 1;
-    let r = run_flow(&cfg)?;
-    println!(
-        "range encoder unit (one bin or bypass group per clock, registered records): Fmax \
-         {:.2} MHz (seed 1), {} LCs in all, of which {} flip-flops are the wrapper's, {} BRAM",
-        r.fmax_mhz.unwrap_or(0.0),
-        r.lc_used,
-        wrapped.extra_ffs,
-        r.bram_used
-    );
-    Ok(())
-}
-
-fn carryless(out: &std::path::Path) -> anyhow::Result<()> {
-    let mut unit = CarrylessUnit::default();
-    unit.connect_all();
-    let wrapped = register_wrapper(&generate_verilog(&unit), "top")?;
-    let mut cfg = FlowConfig::new(
-        VerilogSource::text(wrapped.verilog),
-        &wrapped.top,
-        out.join("carryless"),
-    );
-    cfg.freq_mhz = 100.0;
-    cfg.channels = 1;
-    let r = run_flow(&cfg)?;
-    println!(
-        "carry-less range encoder unit (one bin, bypass group or forced step per clock, two \
-         renormalisation steps, registered bytes): Fmax {:.2} MHz (seed 1), {} LCs in all, of \
-         which {} flip-flops are the wrapper's, {} BRAM",
-        r.fmax_mhz.unwrap_or(0.0),
-        r.lc_used,
-        wrapped.extra_ffs,
-        r.bram_used
-    );
     Ok(())
 }

@@ -7,14 +7,11 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{run_harness, verilator_or_skip};
+use common::{run_harness, verilated_block, verilator_or_skip};
 use neurice_hdl::v2::carryless::{
     CarrylessUnit, OP_BIN, OP_BYPASS, OP_FINISH, OP_FORCE, OUT_BYTES, STEPS,
 };
 use neurice_model::v2::multi::CarrylessEncoder;
-use neurice_sim::verilator;
 use neurice_testkit::XorShift64;
 use rust_hdl::prelude::*;
 
@@ -147,12 +144,13 @@ int main() {
 fn verilator_bytes(ops: &[Op]) -> (Vec<u8>, u64) {
     let mut unit = CarrylessUnit::default();
     unit.connect_all();
-    let unit_verilog = generate_verilog(&unit);
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("v2-carryless");
-    verilator::lint(&unit_verilog, "top", &dir.join("lint")).expect("lint -Wall clean");
-    let verilog = format!("{unit_verilog}\n{WRAPPER}");
-    let bin = verilator::build_with_harness(&verilog, "carryless_wrap", &dir, &[], HARNESS)
-        .expect("Verilator build");
+    let bin = verilated_block(
+        &generate_verilog(&unit),
+        WRAPPER,
+        "carryless_wrap",
+        "v2-carryless",
+        HARNESS,
+    );
     let mut input = String::new();
     for &op in ops {
         let (o, p, bit, v, n) = step(op);

@@ -6,13 +6,10 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{run_harness, verilator_or_skip};
+use common::{run_harness, verilated_block, verilator_or_skip};
 use neurice_hdl::v2::range::{RangeEncoderUnit, OP_BIN, OP_BYPASS, OP_SHIFT2, OP_SHIFT3, SHIFTS};
 use neurice_model::v2::range::{adapt, RangeEncoder, PROB_INIT};
 use neurice_model::v2::{self, State, V2Params};
-use neurice_sim::verilator;
 use neurice_testkit::XorShift64;
 use rust_hdl::prelude::*;
 
@@ -156,12 +153,13 @@ int main() {
 fn verilator_records(steps: &[Step]) -> Vec<Record> {
     let mut unit = RangeEncoderUnit::default();
     unit.connect_all();
-    let unit_verilog = generate_verilog(&unit);
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("v2-range");
-    verilator::lint(&unit_verilog, "top", &dir.join("lint")).expect("lint -Wall clean");
-    let verilog = format!("{unit_verilog}\n{WRAPPER}");
-    let bin = verilator::build_with_harness(&verilog, "range_wrap", &dir, &[], HARNESS)
-        .expect("Verilator build");
+    let bin = verilated_block(
+        &generate_verilog(&unit),
+        WRAPPER,
+        "range_wrap",
+        "v2-range",
+        HARNESS,
+    );
     let mut input = String::new();
     for &(valid, clear, op, p, bit, v, n) in steps {
         input.push_str(&format!(

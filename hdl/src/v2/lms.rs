@@ -27,7 +27,7 @@ pub const WEIGHT_FRAC: usize = 10;
 /// Width of one product `w_i · d_i` (exact).
 const PROD_BITS: usize = WEIGHT_BITS + DELTA_BITS;
 /// Width of the sum of the `T` products (exact: `|S| ≤ 4 · 255 · 63 < 2^17`).
-const SUM_BITS: usize = PROD_BITS + 2;
+pub const SUM_BITS: usize = PROD_BITS + 2;
 /// Width of `pd = (S + 2^(f−1)) >> f` (|pd| ≤ 63).
 const PD_BITS: usize = SUM_BITS - WEIGHT_FRAC;
 /// Width of `prev + pd` before the clamp (−63 … 1086).
@@ -128,18 +128,18 @@ impl<const A: usize, const B: usize> Logic for SignExtend<A, B> {
     }
 }
 
-/// `pred = clamp(prev + ((Σ w_i·d_i + 2^(f−1)) >> f), 0, 2^W − 1)` (FORMAT.md §7.3).
+/// `pred = clamp(prev + ((Σ w_i·d_i + 2^(f−1)) >> f), 0, 2^W − 1)` (FORMAT.md §7.3) from
+/// the `T` products `w_i·d_i` (sign-extended to the sum's width): the part of the
+/// prediction after the multipliers, shared by [`LmsPredict`] and the pipeline
+/// ([`crate::v2::lms_pipe`]).
 #[derive(LogicBlock)]
-pub struct LmsPredict {
+pub struct PredictSum {
     /// Previous sample of the channel.
     pub prev: Signal<In, Bits<W>>,
-    /// Past deltas `d_1..d_T`, newest first, two's complement.
-    pub d: [Signal<In, Bits<DELTA_BITS>>; TAPS],
-    /// Weights `w_1..w_T`, two's complement.
-    pub w: [Signal<In, Bits<WEIGHT_BITS>>; TAPS],
+    /// The products `w_i·d_i`, two's complement.
+    pub prod: [Signal<In, Bits<SUM_BITS>>; TAPS],
     /// The prediction.
     pub pred: Signal<Out, Bits<W>>,
-    mul: [SignedMul<WEIGHT_BITS, DELTA_BITS, SUM_BITS>; TAPS],
     sum01: Signal<Local, Bits<SUM_BITS>>,
     sum23: Signal<Local, Bits<SUM_BITS>>,
     sum: Signal<Local, Bits<SUM_BITS>>,
@@ -155,14 +155,12 @@ pub struct LmsPredict {
     k_ones: Constant<Bits<W>>,
 }
 
-impl Default for LmsPredict {
+impl Default for PredictSum {
     fn default() -> Self {
-        LmsPredict {
+        PredictSum {
             prev: Default::default(),
-            d: Default::default(),
-            w: Default::default(),
+            prod: Default::default(),
             pred: Default::default(),
-            mul: Default::default(),
             sum01: Default::default(),
             sum23: Default::default(),
             sum: Default::default(),
@@ -181,15 +179,11 @@ impl Default for LmsPredict {
     }
 }
 
-impl Logic for LmsPredict {
+impl Logic for PredictSum {
     #[hdl_gen]
     fn update(&mut self) {
-        for i in 0..TAPS {
-            self.mul[i].a.next = self.w[i].val();
-            self.mul[i].b.next = self.d[i].val();
-        }
-        self.sum01.next = self.mul[0].result.val() + self.mul[1].result.val();
-        self.sum23.next = self.mul[2].result.val() + self.mul[3].result.val();
+        self.sum01.next = self.prod[0].val() + self.prod[1].val();
+        self.sum23.next = self.prod[2].val() + self.prod[3].val();
         self.sum.next = self.sum01.val() + self.sum23.val();
         self.rounded.next = self.sum.val() + self.k_half.val();
         // arithmetic shift by f: the top bits, sign-extended
@@ -207,6 +201,39 @@ impl Logic for LmsPredict {
         } else if self.raw.val() > self.k_top.val() {
             self.pred.next = self.k_ones.val();
         }
+    }
+}
+
+/// The `T` multipliers `w_i·d_i` of the prediction (exact, sign-extended to the sum's
+/// width), as one type for [`LmsPredict`] and the pipeline.
+pub type TapMul = SignedMul<WEIGHT_BITS, DELTA_BITS, SUM_BITS>;
+
+/// `pred = clamp(prev + ((Σ w_i·d_i + 2^(f−1)) >> f), 0, 2^W − 1)` (FORMAT.md §7.3): the
+/// multipliers feeding [`PredictSum`] in one clock.
+#[derive(LogicBlock, Default)]
+pub struct LmsPredict {
+    /// Previous sample of the channel.
+    pub prev: Signal<In, Bits<W>>,
+    /// Past deltas `d_1..d_T`, newest first, two's complement.
+    pub d: [Signal<In, Bits<DELTA_BITS>>; TAPS],
+    /// Weights `w_1..w_T`, two's complement.
+    pub w: [Signal<In, Bits<WEIGHT_BITS>>; TAPS],
+    /// The prediction.
+    pub pred: Signal<Out, Bits<W>>,
+    mul: [TapMul; TAPS],
+    after: PredictSum,
+}
+
+impl Logic for LmsPredict {
+    #[hdl_gen]
+    fn update(&mut self) {
+        for i in 0..TAPS {
+            self.mul[i].a.next = self.w[i].val();
+            self.mul[i].b.next = self.d[i].val();
+            self.after.prod[i].next = self.mul[i].result.val();
+        }
+        self.after.prev.next = self.prev.val();
+        self.pred.next = self.after.pred.val();
     }
 }
 

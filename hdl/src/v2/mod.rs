@@ -1,11 +1,15 @@
 //! Coder v2 (`max`) in hardware: the building blocks of the v2 core (issue 12), each checked
 //! against the golden model's `neurice_model::v2` in rust-hdl's simulator and as Verilog
 //! under Verilator (`sim/tests/v2_lms.rs`, `sim/tests/v2_range.rs`). So far: the LMS stage
-//! ([`lms`]), one range encoder ([`range`]) and the carry-less range encoder of the
-//! multi-coder draft ([`carryless`], FORMAT.md §7.10); not yet the binarisation, the context table,
-//! the channel-state RAM or the pipeline around them (FORMAT.md §7.8 has the measured limits
-//! that the core's design must meet).
+//! ([`lms`], combinational; [`lms_pipe`], the same as a 3-stage pipeline, one sample per
+//! clock), the binarisation as a bin sequencer ([`binarise`]: one range-coder operation per
+//! clock, with context indices), one range encoder ([`range`]) and the carry-less range
+//! encoder of the multi-coder draft ([`carryless`], FORMAT.md §7.10); not yet the context
+//! table, the channel-state RAM or the pipeline around them (FORMAT.md §7.8 has the measured
+//! limits that the core's design must meet).
 
+pub mod binarise;
 pub mod carryless;
 pub mod lms;
+pub mod lms_pipe;
 pub mod range;

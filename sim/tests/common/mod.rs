@@ -64,3 +64,21 @@ pub fn four_recordings(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         .cloned()
         .collect()
 }
+
+/// A block's Verilog (`unit_verilog`, top module `top`) linted with `-Wall` and built with
+/// `wrapper` (plain port names, top module `wrapper_top`) around it and the C++ `harness`
+/// into `$CARGO_TARGET_TMPDIR/name`; returns the model's executable. Panics if it fails.
+pub fn verilated_block(
+    unit_verilog: &str,
+    wrapper: &str,
+    wrapper_top: &str,
+    name: &str,
+    harness: &str,
+) -> std::path::PathBuf {
+    use neurice_sim::verilator;
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    verilator::lint(unit_verilog, "top", &dir.join("lint")).expect("lint -Wall clean");
+    let verilog = format!("{unit_verilog}\n{wrapper}");
+    verilator::build_with_harness(&verilog, wrapper_top, &dir, &[], harness)
+        .expect("Verilator build")
+}
