@@ -76,6 +76,67 @@ fn set_mode(_: &File, _: u32) -> std::io::Result<()> {
     Ok(())
 }
 
+// ---- early writeback ----------------------------------------------------------------------
+
+/// Bytes written between two writeback starts of [`Writeback`].
+const WRITEBACK_BYTES: u64 = 8 << 20;
+
+/// A file writer that starts the disk writes of what it has written every
+/// [`WRITEBACK_BYTES`] (Linux `sync_file_range(SYNC_FILE_RANGE_WRITE)`, which does not wait),
+/// so they overlap with the work still to do and the final `fsync` has only the tail left to
+/// wait for: a 200 MB output took 0.41 s to write and `fsync` with `dd conv=fsync`, 0.11 s
+/// without the `fsync`. Only a hint: the final `sync_all` is what reports errors.
+struct Writeback<'a> {
+    file: &'a File,
+    /// Bytes written, and the end of the range whose writeback was started.
+    written: u64,
+    started: u64,
+}
+
+impl<'a> Writeback<'a> {
+    fn new(file: &'a File) -> Self {
+        Writeback {
+            file,
+            written: 0,
+            started: 0,
+        }
+    }
+}
+
+impl Write for Writeback<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = (&mut &*self.file).write(buf)?;
+        self.written += n as u64;
+        if self.written - self.started >= WRITEBACK_BYTES {
+            start_writeback(self.file, self.started, self.written - self.started);
+            self.started = self.written;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        (&mut &*self.file).flush()
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn start_writeback(f: &File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a system call on an open file descriptor, with no memory passed; its result is
+    // ignored on purpose (a hint; the final fsync reports any error).
+    unsafe {
+        libc::sync_file_range(
+            f.as_raw_fd(),
+            offset as libc::off64_t,
+            len as libc::off64_t,
+            libc::SYNC_FILE_RANGE_WRITE,
+        );
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_: &File, _: u64, _: u64) {}
+
 // ---- removal of a named temporary file on SIGINT, SIGTERM and SIGHUP ---------------------
 
 /// The named temporary file to remove if a signal ends the process (null: none).
@@ -246,7 +307,7 @@ fn link_into_place<T>(
 ) -> Result<T> {
     use rustix::fs::{AtFlags, CWD};
     use std::os::fd::AsRawFd;
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, &f);
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, Writeback::new(&f));
     let r = fill(&mut w)?;
     w.flush()
         .and_then(|_| f.sync_all())
@@ -333,8 +394,7 @@ fn named_temp_into_place<T>(
             })
             .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
     })?;
-    let mut tmp = tmp;
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, Writeback::new(tmp.as_file()));
     let r = fill(&mut w)?;
     w.flush()
         .with_context(|| format!("cannot write {}", path.display()))?;

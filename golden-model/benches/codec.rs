@@ -1,4 +1,5 @@
-//! Throughput of the golden model: the streaming encoder, the decoder and the whole container.
+//! Throughput of the golden model: the streaming encoder, the decoder, the byte coder of the
+//! streamed container's blocks and the whole container.
 //!
 //! Input: the first recording (sorted by name) of the data folder every test uses
 //! (`neurice_testkit::data_dir`: `$NEURICE_DATA`, else `../shared/data/neuralink` beside the
@@ -12,7 +13,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use neurice_model::coder::decode_all;
+use neurice_model::coder::{decode_all, decode_padded, encode_bytes};
 use neurice_model::container::to_grid;
 use neurice_model::wav::parse_wav;
 use neurice_model::{compress_wav, decompress, CodecParams, Encoder};
@@ -100,6 +101,19 @@ fn codec(c: &mut Criterion) {
         b.iter(|| {
             decode_all(&p, channels, grid_idx.len(), black_box(&payload), bits).expect("decode")
         })
+    });
+    // the byte coder of the streamed container's blocks (what `neurice compress` runs on a
+    // long recording), on the same samples
+    let (bytes, _) = encode_bytes(&p, channels, &grid_idx).expect("encode_bytes");
+    assert_eq!(
+        decode_padded(&p, channels, grid_idx.len(), &bytes).expect("decode_padded"),
+        grid_idx
+    );
+    g.bench_function("encode_bytes", |b| {
+        b.iter(|| encode_bytes(&p, channels, black_box(&grid_idx)).expect("encode"))
+    });
+    g.bench_function("decode_padded", |b| {
+        b.iter(|| decode_padded(&p, channels, grid_idx.len(), black_box(&bytes)).expect("decode"))
     });
     g.bench_function("compress_wav", |b| {
         b.iter(|| compress_wav(black_box(&wav_bytes)).expect("compress"))

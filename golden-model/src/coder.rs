@@ -131,36 +131,29 @@ pub fn select_s_reference(a: u32, n: u32, p: &CodecParams) -> u32 {
         .unwrap_or(p.s_max())
 }
 
-/// Fast [`select_s_reference`]: the hardware's two-step search.
+/// Fast [`select_s_reference`]: the hardware's two-step search, without a loop.
 ///
-/// 1. `k0` = the smallest `k` with `n·2^k·2^shift >= t` (a priority encoder in hardware).
+/// 1. `k0` = the smallest `k` with `n·2^k·2^shift >= t` (a priority encoder in hardware):
+///    with `d` = bit length of `t − 1` less that of `base = n·2^shift`, `base·2^d` has the
+///    bit length of `t − 1`, so `k0` is `d` or `d + 1`.
 /// 2. The one half-step below `2^k0` is `3·2^(k0-2)`: if it also satisfies the test, it wins.
 #[inline]
 pub fn select_s(a: u32, n: u32, p: &CodecParams) -> u32 {
     let t = p.thr_num as u64 * a as u64;
     let base = (n as u64) << p.thr_shift;
-    if base >= t {
-        return 0;
-    }
     if base == 0 {
-        return p.s_max();
+        return if t == 0 { 0 } else { p.s_max() };
     }
-    // smallest k0 with base << k0 >= t; base < t here so k0 >= 1
-    let mut k0 = (64 - (t - 1).leading_zeros()).saturating_sub(64 - base.leading_zeros());
-    while (base << k0) < t {
-        k0 += 1;
-    }
-    while k0 > 1 && (base << (k0 - 1)) >= t {
-        k0 -= 1;
-    }
-    let w = p.sample_bits;
-    if k0 >= 2 && k0 <= w && ((3 * base) << (k0 - 2)) >= t {
-        2 * (k0 - 1) // m = 3·2^(k0-2)
-    } else if k0 >= w {
-        p.s_max()
-    } else {
-        2 * k0 - 1 // m = 2^k0
-    }
+    // Written without branches on the data (they would be mispredicted): max(0, d) as the
+    // bit length of an OR; t <= base gives d = 0 and k0 = 0, hence s = 0.
+    let bits = |v: u64| 64 - v.leading_zeros();
+    let d = bits(t.saturating_sub(1) | base) - bits(base);
+    let k0 = d + ((base << d) < t) as u32;
+    // 3·2^(k0-2)·base >= t, for k0 >= 2 only
+    let half = ((3 * base) << k0 >= t << 2) & (k0 >= 2);
+    // 2·k0 − 1 − half, and 0 for k0 = 0 (k0 < 32)
+    let nonzero = (k0 + 31) >> 5;
+    (2 * k0 - nonzero - half as u32).min(p.s_max())
 }
 
 /// One variable-length code: the low `len` bits of `bits`, sent MSB first.
@@ -390,12 +383,100 @@ pub fn encode_all(
 /// `floor(u / m(s))` without a divider: a shift, and for `m = 3·2^(k−1)` a multiply by the
 /// reciprocal of 3 (exact for `u < 2^16`, which every `W <= 16` gives).
 #[inline(always)]
-fn quotient(u: u32, k: u32, half: bool) -> u32 {
+pub(crate) fn quotient(u: u32, k: u32, half: bool) -> u32 {
     if half {
         (((u >> (k - 1)) as u64 * 0xAAAB) >> 17) as u32
     } else {
         u >> k
     }
+}
+
+/// One code index `s` as the byte coder and decoder use it, precomputed so that neither has
+/// to branch on the kind of `m`: `q = ((u >> shift) · mul) >> 17` (the shift alone for
+/// `m = 2^k`, [`quotient`]'s reciprocal of 3 for `m = 3·2^(k−1)`), and a remainder `r` is
+/// sent in `k + 1` bits as `r + cut` when `r >= cut`, else in `k` bits. With `cut = m` for
+/// `m = 2^k` the long form never happens, which is the plain `k`-bit remainder.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Rice {
+    shift: u32,
+    mul: u32,
+    m: u32,
+    cut: u32,
+    k: u32,
+    /// 1 for `m = 3·2^(k−1)`, else 0.
+    half: u32,
+}
+
+impl Rice {
+    /// The code of magnitude `u < 2^W` as [`encode_u`] gives it (bits, length), and whether
+    /// it is the escape.
+    #[inline(always)]
+    fn code(&self, u: u32, p: &CodecParams) -> (u64, u32, bool) {
+        let (w, qmax) = (p.sample_bits, p.qmax);
+        let q = (((u >> self.shift) as u64 * self.mul as u64) >> 17) as u32;
+        if q >= qmax {
+            return ((((1u64 << qmax) - 1) << w) | u as u64, qmax + w, true);
+        }
+        let r = u - q * self.m;
+        // r >= cut, as arithmetic (both < 2^16): a compare here becomes a branch that the
+        // data mispredicts half the time
+        let long = self.cut.wrapping_sub(1).wrapping_sub(r) >> 31;
+        let rlen = self.k + long;
+        let rbits = r + long * self.cut;
+        (
+            (((1u64 << q) - 1) << (rlen + 1)) | rbits as u64,
+            q + 1 + rlen,
+            false,
+        )
+    }
+
+    /// The magnitude coded at the top of `win` (the next 64 bits of the stream, MSB first)
+    /// and the code's length: the inverse of [`code`](Self::code).
+    #[inline(always)]
+    fn decode(&self, win: u64, p: &CodecParams) -> (u32, u32) {
+        let (w, qmax) = (p.sample_bits, p.qmax);
+        let q = (!win).leading_zeros().min(qmax);
+        if q >= qmax {
+            return (((win << qmax) >> (64 - w)) as u32, qmax + w);
+        }
+        // after the q ones and their zero: k + 1 bits `v2`. For m = 3·2^(k−1) the first of
+        // them set means the long remainder (the short one is below cut = 2^(k−1)),
+        // `v2 − cut`; else the first k bits are the remainder (FORMAT.md §3.7). No branch:
+        // the data would mispredict it.
+        let rest = win << (q + 1);
+        let long = (rest >> 63) as u32 & self.half;
+        let v2 = (rest >> (63 - self.k)) as u32;
+        let rem = (v2 >> (1 - long)) - (self.cut & long.wrapping_neg());
+        (q * self.m + rem, q + 1 + self.k + long)
+    }
+}
+
+/// [`Rice`] for every code index (`s_max <= 30` for `W <= 16`; the rest stay unused).
+fn rice_table(p: &CodecParams) -> [Rice; 32] {
+    let mut t = [Rice::default(); 32];
+    for s in 0..=p.s_max() {
+        let (k, half) = golomb_m(s);
+        t[s as usize] = if half {
+            Rice {
+                shift: k - 1,
+                mul: 0xAAAB,
+                m: 3 << (k - 1),
+                cut: 1 << (k - 1),
+                k,
+                half: 1,
+            }
+        } else {
+            Rice {
+                shift: k,
+                mul: 1 << 17,
+                m: 1 << k,
+                cut: 1 << k,
+                k,
+                half: 0,
+            }
+        };
+    }
+    t
 }
 
 /// What [`encode_bytes`] counted besides the bytes.
@@ -412,6 +493,10 @@ pub struct ByteStats {
 /// into MSB-first bytes, the last one zero-padded: the same bits as [`encode_all`] (a test
 /// checks it), without its per-sample checks and divisions; what a block of the streamed
 /// container holds.
+///
+/// For speed the codes go through a 64-bit accumulator that is stored whole (8 bytes) after
+/// every code and advanced by the whole bytes it held, so no branch depends on the bit
+/// count; the output is sized for the longest codes up front and cut to length at the end.
 pub fn encode_bytes(
     params: &CodecParams,
     channels: usize,
@@ -428,71 +513,52 @@ pub fn encode_bytes(
             "sample {x} does not fit in {w} bits"
         )));
     }
-    let mut states = vec![ChannelState::initial(&p); channels];
-    let mut hist = vec![0u64; p.s_max() as usize + 1];
-    let mut out = Vec::with_capacity(samples.len() * 3 / 4 + 16);
-    let (mut acc, mut nbits, mut total, mut escapes) = (0u64, 0u32, 0u64, 0u64);
-    let mut ch = 0;
-    for &x in samples {
-        let mut st = states[ch];
-        let u = zigzag_error(x, st.prev, w);
-        let s = select_s(st.a, st.n, &p);
-        hist[s as usize] += 1;
-        let (k, half) = golomb_m(s);
-        let q = quotient(u, k, half);
-        let (bits, len) = if q >= p.qmax {
-            escapes += 1;
-            ((((1u64 << p.qmax) - 1) << w) | u as u64, p.qmax + w)
-        } else {
-            let (rbits, rlen) = if half {
-                let r = u - q * (3 << (k - 1));
-                let cut = 1 << (k - 1);
-                if r < cut {
-                    (r, k)
-                } else {
-                    (r + cut, k + 1)
-                }
-            } else {
-                (u & ((1 << k) - 1), k)
-            };
-            (
-                (((1u64 << q) - 1) << (rlen + 1)) | rbits as u64,
-                q + 1 + rlen,
-            )
-        };
-        acc = (acc << len) | bits;
-        nbits += len;
-        total += len as u64;
-        if nbits >= 32 {
-            nbits -= 32;
-            out.extend_from_slice(&((acc >> nbits) as u32).to_be_bytes());
-            acc &= (1u64 << nbits) - 1;
-        }
-        st.a += u;
-        st.n += 1;
-        if st.n == 1 << p.window_log2 {
-            st.a = (st.a + 1) >> 1;
-            st.n >>= 1;
-        }
-        st.prev = x;
-        states[ch] = st;
-        ch += 1;
-        if ch == channels {
-            ch = 0;
+    // the loop with the parameters as constants, for the two sets the container uses
+    Ok(if p == CodecParams::HARDWARE {
+        encode_rice(&CodecParams::HARDWARE, channels, samples)
+    } else if p == CodecParams::RAW16 {
+        encode_rice(&CodecParams::RAW16, channels, samples)
+    } else {
+        encode_rice(&p, channels, samples)
+    })
+}
+
+/// [`encode_bytes`] after its checks; inlined at each call so that `p` can be a constant.
+#[inline(always)]
+fn encode_rice(p: &CodecParams, channels: usize, samples: &[u32]) -> (Vec<u8>, ByteStats) {
+    let w = p.sample_bits;
+    let tab = rice_table(p);
+    let mut states = vec![ChannelState::initial(p); channels];
+    let mut hist = [0u64; 32];
+    let mut escapes = 0u64;
+    // every code is at most qmax + W <= 32 bits; 8 bytes of room for the last store
+    let mut out = vec![0u8; (samples.len() * p.max_code_bits() as usize).div_ceil(8) + 8];
+    let (mut acc, mut nbits, mut pos) = (0u64, 0u32, 0usize);
+    for frame in samples.chunks(channels) {
+        for (&x, st) in frame.iter().zip(states.iter_mut()) {
+            let u = zigzag_error(x, st.prev, w);
+            let s = select_s(st.a, st.n, p);
+            hist[s as usize & 31] += 1;
+            let (bits, len, escape) = tab[s as usize & 31].code(u, p);
+            escapes += escape as u64;
+            // nbits < 8 before, so at most 39 bits are pending: all of them fit
+            acc = (acc << len) | bits;
+            nbits += len;
+            out[pos..pos + 8].copy_from_slice(&(acc << (64 - nbits)).to_be_bytes());
+            pos += (nbits >> 3) as usize;
+            nbits &= 7;
+            *st = st.updated(x, u, p);
         }
     }
-    if nbits > 0 {
-        let word = ((acc << (32 - nbits)) as u32).to_be_bytes();
-        out.extend_from_slice(&word[..nbits.div_ceil(8) as usize]);
-    }
-    Ok((
+    out.truncate(pos + nbits.div_ceil(8) as usize);
+    (
         out,
         ByteStats {
-            bits: total,
+            bits: 8 * pos as u64 + nbits as u64,
             escapes,
-            s_histogram: hist,
+            s_histogram: hist[..=p.s_max() as usize].to_vec(),
         },
-    ))
+    )
 }
 
 /// Reads an MSB-first bit stream of known length from bytes.
@@ -643,50 +709,43 @@ pub fn decode_padded(
             "{bit_len} payload bits cannot hold {count} samples"
         )));
     }
+    // the loop with the parameters as constants, for the two sets the container uses
     let p = *params;
-    let (w, qmax) = (p.sample_bits, p.qmax);
-    let mut states = vec![ChannelState::initial(&p); channels];
-    let mut out = Vec::with_capacity(count);
+    if p == CodecParams::HARDWARE {
+        decode_rice(&CodecParams::HARDWARE, channels, count, data)
+    } else if p == CodecParams::RAW16 {
+        decode_rice(&CodecParams::RAW16, channels, count, data)
+    } else {
+        decode_rice(&p, channels, count, data)
+    }
+}
+
+/// [`decode_padded`] after its checks; inlined at each call so that `p` can be a constant.
+#[inline(always)]
+fn decode_rice(
+    p: &CodecParams,
+    channels: usize,
+    count: usize,
+    data: &[u8],
+) -> Result<Vec<u32>, Error> {
+    let bit_len = data.len() as u64 * 8;
+    let w = p.sample_bits;
+    let tab = rice_table(p);
+    let mut states = vec![ChannelState::initial(p); channels];
+    let mut out = vec![0u32; count];
     let mut pos = 0u64;
-    let mut ch = 0;
-    for _ in 0..count {
-        let mut st = states[ch];
-        let s = select_s(st.a, st.n, &p);
-        // 57 or more bits from `pos` on (zeros beyond the end: caught by the length check)
-        let win = window(data, pos);
-        let ones = (!win).leading_zeros().min(qmax);
-        let (u, len) = if ones >= qmax {
-            (((win << qmax) >> (64 - w)) as u32, qmax + w)
-        } else {
-            let q = ones;
-            let rest = win << (q + 1);
-            let (k, half) = golomb_m(s);
-            if half {
-                let cut = 1u32 << (k - 1);
-                let v = (rest >> (64 - k)) as u32;
-                if v < cut {
-                    (q * (3 << (k - 1)) + v, q + 1 + k)
-                } else {
-                    let v2 = (rest >> (63 - k)) as u32;
-                    (q * (3 << (k - 1)) + v2 - cut, q + 2 + k)
-                }
-            } else if k == 0 {
-                (q, q + 1)
-            } else {
-                ((q << k) | (rest >> (64 - k)) as u32, q + 1 + k)
+    for frame in out.chunks_mut(channels) {
+        for (x, st) in frame.iter_mut().zip(states.iter_mut()) {
+            let s = select_s(st.a, st.n, p);
+            // 57 or more bits from `pos` on (zeros beyond the end: caught by the length check)
+            let win = window(data, pos);
+            let (u, len) = tab[s as usize & 31].decode(win, p);
+            if u >> w != 0 {
+                return Err(Error::Corrupt("decoded magnitude out of range".into()));
             }
-        };
-        if u >> w != 0 {
-            return Err(Error::Corrupt("decoded magnitude out of range".into()));
-        }
-        pos += len as u64;
-        let x = unzigzag(u, st.prev, w);
-        st = st.updated(x, u, &p);
-        states[ch] = st;
-        out.push(x);
-        ch += 1;
-        if ch == channels {
-            ch = 0;
+            pos += len as u64;
+            *x = unzigzag(u, st.prev, w);
+            *st = st.updated(*x, u, p);
         }
     }
     if pos > bit_len {
@@ -832,6 +891,27 @@ mod tests {
                 bad[at] ^= 0x21;
                 if let Ok(v) = decode_padded(&p, channels, xs.len(), &bad) {
                     assert_ne!(v, xs);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rice_table_codes_as_encode_u() {
+        for p in [CodecParams::HARDWARE, CodecParams::RAW16] {
+            let tab = rice_table(&p);
+            for s in 0..=p.s_max() {
+                for u in 0..1u32 << p.sample_bits {
+                    let (bits, len, escape) = tab[s as usize].code(u, &p);
+                    let want = encode_u(u, s, &p);
+                    assert_eq!((bits as u32, len), (want.bits, want.len), "u={u} s={s}");
+                    assert_eq!(bits >> len, 0);
+                    assert_eq!(escape, is_escape(u, s, &p), "u={u} s={s}");
+                    // whatever follows the code
+                    for tail in [0, u64::MAX, 0x5555_5555_5555_5555] {
+                        let win = (bits << (64 - len)) | (tail >> len);
+                        assert_eq!(tab[s as usize].decode(win, &p), (u, len), "u={u} s={s}");
+                    }
                 }
             }
         }

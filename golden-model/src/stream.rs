@@ -166,14 +166,21 @@ fn encode_block(
 ) -> Result<(Vec<u8>, BlockStats), Error> {
     let table = index_table();
     let n = pcm.len() / 2;
-    let mut grid = vec![0u32; n];
+    // one pass without branches for the grid indices (and whether any sample is off the
+    // grid; in a closure, `off` would live in memory: one store-to-load wait per sample)
+    let (mut grid, mut off) = (Vec::with_capacity(n), 0u16);
+    for c in pcm.chunks_exact(2) {
+        let e = table[u16::from_le_bytes([c[0], c[1]]) as usize];
+        off |= e;
+        grid.push((e & !OFF_GRID) as u32);
+    }
     let mut exceptions: Vec<(u32, i16)> = Vec::new();
-    for (i, (c, g)) in pcm.chunks_exact(2).zip(grid.iter_mut()).enumerate() {
-        let v = u16::from_le_bytes([c[0], c[1]]);
-        let e = table[v as usize];
-        *g = (e & !OFF_GRID) as u32;
-        if e & OFF_GRID != 0 {
-            exceptions.push((i as u32, v as i16));
+    if off & OFF_GRID != 0 {
+        for (i, c) in pcm.chunks_exact(2).enumerate() {
+            let v = u16::from_le_bytes([c[0], c[1]]);
+            if table[v as usize] & OFF_GRID != 0 {
+                exceptions.push((i as u32, v as i16));
+            }
         }
     }
     let (mut coded, mut escapes, mut hist) = code_values(coder, false, channels, &grid)?;
@@ -554,17 +561,17 @@ pub fn compress_stream(
                 return Ok(None);
             }
             let n = (fb as u64 * frame_bytes as u64).min(data_left) as usize;
-            let mut pcm = vec![0u8; n];
             let from_pending = (pending.len() - pending_pos).min(n);
-            pcm[..from_pending].copy_from_slice(&pending[pending_pos..pending_pos + from_pending]);
+            // read into the block's own buffer, not zeroed first
+            let mut pcm = Vec::with_capacity(n);
+            pcm.extend_from_slice(&pending[pending_pos..pending_pos + from_pending]);
             pending_pos += from_pending;
             if pending_pos == pending.len() && !pending.is_empty() {
                 pending = Vec::new();
                 pending_pos = 0;
             }
-            let got = from_pending
-                + read_full(input, &mut pcm[from_pending..])
-                    .map_err(|e| io_err("cannot read the input", e))?;
+            fill(input, &mut pcm, n as u64)?;
+            let got = pcm.len();
             if got < n {
                 return Err(Error::TruncatedWav(format!(
                     "the data chunk declares {} bytes but the input ends after {}",

@@ -67,7 +67,7 @@ pub mod multi;
 
 use serde::{Deserialize, Serialize};
 
-use crate::coder::{golomb_m, select_s, unzigzag, zigzag_error};
+use crate::coder::{golomb_m, quotient, select_s, unzigzag, zigzag_error};
 use crate::{CodecParams, Error};
 use range::{adapt, RangeDecoder, RangeEncoder, PROB_INIT};
 
@@ -367,17 +367,6 @@ fn update_t<const T: usize>(st: &mut State, x: u32, pred: u32, u: u32, p: &V2Par
         st.d[0] = (x as i32 - st.prev as i32).clamp(-dmax, dmax);
     }
     st.prev = x;
-}
-
-/// `q = floor(u / m(s))` without a divider: a shift, and for `m = 3·2^(k−1)` a multiply by
-/// the reciprocal of 3 (exact for `u < 2^16`).
-#[inline(always)]
-fn quotient(u: u32, k: u32, half: bool) -> u32 {
-    if half {
-        (((u >> (k - 1)) as u64 * 0xAAAB) >> 17) as u32
-    } else {
-        u >> k
-    }
 }
 
 /// What one sample sends: context-coded bins (context index, bin) in order, then one group of
