@@ -15,14 +15,17 @@
 
 pub mod core;
 pub mod core2;
+pub mod crc;
 pub mod lane;
+pub mod packetiser;
 pub mod prims;
 pub mod ram;
 pub mod third;
 pub mod v2;
 
-pub use crate::core::{check_params, EncoderCore, PipelineState};
+pub use crate::core::{check_params, EncoderCore, PipelineState, Restart};
 pub use crate::core2::EncoderCore2;
+pub use crate::packetiser::{packet_verilog, PacketCore, PacketCore1024, PacketParams};
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
 
@@ -47,6 +50,9 @@ pub enum HdlError {
     /// A lane count other than 1 or 2, or a channel count the 2-lane core cannot carry.
     #[error("{0}")]
     Lanes(String),
+    /// A restart interval or packet size the hardware cannot carry.
+    #[error("{0}")]
+    Packets(String),
     /// rust-hdl's structural check of the generated circuit failed.
     #[error("rust-hdl check failed: {0}")]
     Check(String),
