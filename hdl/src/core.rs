@@ -194,6 +194,7 @@ pub struct EncoderCore<const C: usize> {
     s0_end: Signal<Local, Bit>,
     /// The segment's last code left a partial word: emit it before anything moves.
     sflush: DFF<Bit>,
+    sflush_on: Signal<Local, Bit>,
     out_lreg: DFF<Bit>,
 
     // ---- handshake ----
@@ -311,6 +312,7 @@ impl<const C: usize> EncoderCore<C> {
             s0_first: Default::default(),
             s0_end: Default::default(),
             sflush: Default::default(),
+            sflush_on: Default::default(),
             out_lreg: Default::default(),
             adv_out: Default::default(),
             adv: Default::default(),
@@ -367,14 +369,17 @@ impl<const C: usize> Logic for EncoderCore<C> {
         // ---- handshake: the whole pipeline advances when the output register can take a word
         // (and not while a segment's partial word waits to be emitted)
         self.adv_out.next = (!self.out_full.q.val()) | self.out_ready.val();
-        self.adv.next = self.adv_out.val() & (!self.sflush.q.val());
+        // (every use of the restart registers goes through `k_rst_on`, so that yosys removes
+        // them, and the logic they feed, in a core built without restarts)
+        self.sflush_on.next = self.sflush.q.val() & self.k_rst_on.val();
+        self.adv.next = self.adv_out.val() & (!self.sflush_on.val());
         self.in_ready.next =
             self.adv.val() & (!self.flush.val()) & (!self.clear.val()) & (!self.clr_busy.q.val());
         self.accept.next = self.in_valid.val() & self.in_ready.val();
         self.empty.next = !self.lane.busy.val();
         self.out_valid.next = self.out_full.q.val();
         self.out_word.next = self.out_reg.q.val();
-        self.out_last.next = self.out_lreg.q.val();
+        self.out_last.next = self.out_lreg.q.val() & self.k_rst_on.val();
         self.base_idle.next = false;
         if self.empty.val() & (!self.out_full.q.val()) {
             if self.nb.q.val() == self.k_zero5.val() {
@@ -488,7 +493,7 @@ impl<const C: usize> Logic for EncoderCore<C> {
             self.out_full.d.next = false;
         }
         // a segment's partial word, zero-padded, once the output register is free
-        if self.sflush.q.val() & self.adv_out.val() {
+        if self.sflush_on.val() & self.adv_out.val() {
             self.out_full.d.next = true;
             self.out_reg.d.next = self.acc.q.val();
             self.out_lreg.d.next = true;

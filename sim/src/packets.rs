@@ -113,6 +113,13 @@ pub struct PacketReport {
     pub seconds: f64,
 }
 
+impl PacketReport {
+    /// Byte-exact packets, every sample delivered and right.
+    pub fn passed(&self) -> bool {
+        self.mismatches == 0 && self.samples_wrong == 0 && self.samples_delivered == self.samples
+    }
+}
+
 /// The stream descriptor of a packet design for `channels` channels.
 pub fn design_config(design: &CoreDesign, channels: usize) -> Result<StreamConfig> {
     let pk = design
@@ -347,26 +354,20 @@ pub fn run(
         packets: sum(|r| r.packets),
         expected_packets: sum(|r| r.expected_packets),
         mismatches: sum(|r| r.mismatches),
-        failed_runs: reports
-            .iter()
-            .filter(|r| r.mismatches > 0 || r.samples_wrong > 0 || r.samples_delivered != r.samples)
-            .count(),
+        failed_runs: reports.iter().filter(|r| !r.passed()).count(),
         samples_delivered: sum(|r| r.samples_delivered),
         samples_wrong: sum(|r| r.samples_wrong),
         seconds: t0.elapsed().as_secs_f64(),
-        first_failure: reports
-            .iter()
-            .find(|r| r.mismatches > 0 || r.samples_wrong > 0 || r.samples_delivered != r.samples)
-            .map(|r| {
-                format!(
-                    "{}: {}",
-                    r.label,
-                    r.first_mismatch.clone().unwrap_or_else(|| format!(
-                        "{} of {} samples delivered, {} wrong",
-                        r.samples_delivered, r.samples, r.samples_wrong
-                    ))
-                )
-            }),
+        first_failure: reports.iter().find(|r| !r.passed()).map(|r| {
+            format!(
+                "{}: {}",
+                r.label,
+                r.first_mismatch.clone().unwrap_or_else(|| format!(
+                    "{} of {} samples delivered, {} wrong",
+                    r.samples_delivered, r.samples, r.samples_wrong
+                ))
+            )
+        }),
     };
     Ok((summary, reports))
 }

@@ -86,6 +86,29 @@ macro_rules! shared_ports {
     };
 }
 
+/// [`SimCore::drive`] of a core with the 1-lane in-port (`in_channel`, `in_sample`): the
+/// core and the packet core.
+macro_rules! one_lane_drive {
+    () => {
+        fn drive(
+            &mut self,
+            in_valid: bool,
+            channel: u32,
+            samples: &[u16],
+            out_ready: bool,
+            flush: bool,
+            clear: bool,
+        ) {
+            self.in_valid.next = in_valid;
+            self.in_channel.next = (channel as u64).into();
+            self.in_sample.next = (samples[0] as u64).into();
+            self.out_ready.next = out_ready;
+            self.flush.next = flush;
+            self.clear.next = clear;
+        }
+    };
+}
+
 impl SimCore for Core1024 {
     const LANES: usize = 1;
     fn build(params: &CodecParams) -> Result<Box<Self>> {
@@ -93,22 +116,7 @@ impl SimCore for Core1024 {
             Core1024::new(params).map_err(|e| anyhow::anyhow!("core: {e}"))?,
         ))
     }
-    fn drive(
-        &mut self,
-        in_valid: bool,
-        channel: u32,
-        samples: &[u16],
-        out_ready: bool,
-        flush: bool,
-        clear: bool,
-    ) {
-        self.in_valid.next = in_valid;
-        self.in_channel.next = (channel as u64).into();
-        self.in_sample.next = (samples[0] as u64).into();
-        self.out_ready.next = out_ready;
-        self.flush.next = flush;
-        self.clear.next = clear;
-    }
+    one_lane_drive!();
     shared_ports!();
     fn pipeline_state(&self) -> PipelineState {
         Core1024::pipeline_state(self)
@@ -153,22 +161,7 @@ impl SimCore for PacketCore1024 {
     fn build(_: &CodecParams) -> Result<Box<Self>> {
         bail!("the packet core is built for its channels and packet stream: PacketCore::new")
     }
-    fn drive(
-        &mut self,
-        in_valid: bool,
-        channel: u32,
-        samples: &[u16],
-        out_ready: bool,
-        flush: bool,
-        clear: bool,
-    ) {
-        self.in_valid.next = in_valid;
-        self.in_channel.next = (channel as u64).into();
-        self.in_sample.next = (samples[0] as u64).into();
-        self.out_ready.next = out_ready;
-        self.flush.next = flush;
-        self.clear.next = clear;
-    }
+    one_lane_drive!();
     shared_ports!();
     fn pipeline_state(&self) -> PipelineState {
         self.core.pipeline_state()
