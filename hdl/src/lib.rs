@@ -9,6 +9,11 @@
 //! two samples coded per clock, the same bit stream; both cores share the per-sample datapath
 //! ([`lane::Lane`]).
 //!
+//! [`PacketCore`] ([`packetiser`]) is the 1-lane core built with restarts
+//! ([`EncoderCore::with_restart`]) followed by the packetiser: the packet stream of
+//! `golden-model/FORMAT.md` §9 (one group), bit-exact with `neurice_model::packet::packetise`;
+//! [`packet_verilog`] emits it.
+//!
 //! [`verilog`] emits the core's Verilog for any channel count, [`verilog_lanes`] for either
 //! lane count; `neurice-sim` simulates the cores (rust-hdl and Verilator) against the golden
 //! model.
