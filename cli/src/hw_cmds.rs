@@ -15,7 +15,7 @@ use neurice_sim::{
 
 use neurice_flow::{check_channels, check_freq, LintStatus};
 
-use crate::coder_args::CoderArgs;
+use crate::coder_args::{CoderArgs, PacketArgs};
 use crate::files::{collect_wavs, default_data_dir};
 
 #[derive(Args)]
@@ -27,6 +27,8 @@ pub struct SimArgs {
     engine: Engine,
     #[command(flatten)]
     coder: CoderArgs,
+    #[command(flatten)]
+    packets: PacketArgs,
     /// Channels per run: 1 = one run per file; N = N files interleaved as N channels.
     #[arg(long, default_value_t = 1)]
     channels: usize,
@@ -124,8 +126,17 @@ pub(crate) fn inputs_or_default(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 pub fn sim(a: SimArgs) -> Result<ExitCode> {
-    let design = CoreDesign::with_lanes(a.coder.params()?, MAX_CHANNELS, a.lanes)?;
     check_lanes_arg(a.channels, a.lanes, "--channels")?;
+    check_channels(a.channels)?;
+    // the core keeps state for every channel; the packet core is built for the frame
+    let state_channels = if a.packets.packets {
+        a.channels
+    } else {
+        MAX_CHANNELS
+    };
+    let design = a
+        .packets
+        .design(a.coder.params()?, state_channels, a.lanes)?;
     let jobs = match a.jobs {
         Some(n) => crate::files::check_workers("--jobs", n)?,
         None => verilator::default_jobs().max(1),
@@ -139,7 +150,6 @@ pub fn sim(a: SimArgs) -> Result<ExitCode> {
         seed: a.seed,
     };
     pattern.validate().context("--gap and --backpressure")?;
-    check_channels(a.channels)?;
     let files = inputs_or_default(&a.inputs)?;
     let stims = neurice_sim::load_stimuli(
         design.params,
@@ -156,6 +166,9 @@ pub fn sim(a: SimArgs) -> Result<ExitCode> {
         netlist: None,
         verbose: !a.json,
     };
+    if design.packets.is_some() {
+        return sim_packets(a.engine, &design, &stims, &opts, files.len(), a.json);
+    }
     let (run, reports) = run_stimuli(a.engine, &design, &stims, &opts, a.json)?;
     let s = SimSummary {
         files: files.len(),
@@ -206,6 +219,82 @@ pub fn sim(a: SimArgs) -> Result<ExitCode> {
     })
 }
 
+/// What `neurice sim --packets --json` prints.
+#[derive(Serialize)]
+struct PacketSimSummary {
+    files: usize,
+    #[serde(flatten)]
+    run: neurice_sim::packets::PacketSummary,
+}
+
+/// `sim --packets`: the packet core against the golden model's packet stream.
+fn sim_packets(
+    engine: Engine,
+    design: &CoreDesign,
+    stims: &[Stimulus],
+    opts: &RunOptions,
+    files: usize,
+    quiet: bool,
+) -> Result<ExitCode> {
+    let total: u64 = stims.iter().map(|s| s.samples.len() as u64).sum();
+    let pb = progress_bar(total, engine.name(), quiet);
+    let r = neurice_sim::packets::run(engine, design, stims, opts, &|n| pb.set_position(n));
+    pb.finish_and_clear();
+    let (run, _) = r?;
+    let pk = design.packets.expect("a packet design");
+    if quiet {
+        let s = PacketSimSummary { files, run };
+        println!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(if s.run.passed() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
+    println!(
+        "{} simulation of the packet core (R = {} frames, P = {} bytes, one group): {} file(s), \
+         {} run(s) of {} channel(s)\n\
+         samples {}  cycles {}  stalls {}  packets {}/{} expected  words {}/{} expected\n\
+         mismatches {}  ({} failed runs)  samples delivered by depacketise {}/{}, wrong {}\n\
+         {:.1} s wall",
+        run.engine,
+        pk.segment_frames,
+        pk.packet_bytes,
+        files,
+        run.runs,
+        run.channels,
+        run.samples,
+        run.cycles,
+        run.stall_cycles,
+        run.packets,
+        run.expected_packets,
+        run.words,
+        run.expected_words,
+        run.mismatches,
+        run.failed_runs,
+        run.samples_delivered,
+        run.samples,
+        run.samples_wrong,
+        run.seconds
+    );
+    if let Some(f) = &run.first_failure {
+        println!("first failure: {f}");
+    }
+    println!(
+        "{}",
+        if run.passed() {
+            "packets byte-exact with the golden model; every sample recovered"
+        } else {
+            "MISMATCH with the golden model's packet stream"
+        }
+    );
+    Ok(if run.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
 // ---------------------------------------------------------------------------------------
 
 #[derive(Args)]
@@ -222,6 +311,8 @@ pub struct VerilogArgs {
     lanes: usize,
     #[command(flatten)]
     coder: CoderArgs,
+    #[command(flatten)]
+    packets: PacketArgs,
     /// Replace files that exist.
     #[arg(long)]
     force: bool,
@@ -277,7 +368,7 @@ fn yosys_check(verilog_file: &Path, top: &str, log: &Path) -> Result<()> {
 
 pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     let params = a.coder.params()?;
-    let text = CoreDesign::with_lanes(params, a.channels, a.lanes)?.verilog()?;
+    let text = a.packets.design(params, a.channels, a.lanes)?.verilog()?;
     create_out_dir(&a.out)?;
     let core = a.out.join("neurice_core.v");
     let board = a.out.join("alchitry_cu_top.v");
@@ -361,6 +452,8 @@ pub struct SynthArgs {
     lanes: usize,
     #[command(flatten)]
     coder: CoderArgs,
+    #[command(flatten)]
+    packets: PacketArgs,
     /// FPGA: hx8k (iCE40HX8K-CB132, the Alchitry Cu) or up5k (iCE40UP5K-SG48, low power).
     #[arg(long, default_value = "hx8k")]
     device: neurice_synth::Device,
@@ -381,7 +474,11 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
         } else {
             format!("-{}lanes", a.lanes)
         };
-        PathBuf::from(format!("build/synth-{}-{}ch{lanes}", a.device, a.channels))
+        let packets = if a.packets.packets { "-packets" } else { "" };
+        PathBuf::from(format!(
+            "build/synth-{}-{}ch{lanes}{packets}",
+            a.device, a.channels
+        ))
     });
     check_freq("--freq", a.freq)?;
     check_channels(a.channels)?;
@@ -389,7 +486,7 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
     if !a.json {
         eprintln!("yosys → nextpnr-ice40 → icepack in {} …", out.display());
     }
-    let design = CoreDesign::with_lanes(a.coder.params()?, a.channels, a.lanes)?;
+    let design = a.packets.design(a.coder.params()?, a.channels, a.lanes)?;
     let r =
         neurice_flow::synth_design(&design, a.device, &design.verilog()?, a.freq, a.seed, &out)?;
     if a.json {

@@ -379,3 +379,68 @@ fn bad_lanes_and_odd_channels_are_refused_with_exit_1() {
         common::assert_refused(&o, want);
     }
 }
+
+#[test]
+fn sim_packets_json_is_byte_exact_and_recovers_every_sample() {
+    let d = tempfile::tempdir().unwrap();
+    wavs(d.path(), 3, 2000);
+    let o = neurice(&[
+        &"sim",
+        &"--engine",
+        &"rusthdl",
+        &"--packets",
+        &"--segment-frames",
+        &"300",
+        &"--packet-bytes",
+        &"128",
+        &"--channels",
+        &"3",
+        &"--backpressure",
+        &"200",
+        &"--json",
+        &d.path(),
+    ]);
+    let v = json(&o);
+    assert_eq!(v["samples"], 6000);
+    assert_eq!(v["mismatches"], 0);
+    assert_eq!(v["samples_wrong"], 0);
+    assert_eq!(v["samples_delivered"], 6000);
+    assert_eq!(v["packets"], v["expected_packets"]);
+    assert!(v["packets"].as_u64().unwrap() > 7, "{v}");
+    assert_eq!(v["design"]["packets"]["segment_frames"], 300);
+}
+
+#[test]
+fn bad_packet_options_are_refused_with_exit_1() {
+    let d = tempfile::tempdir().unwrap();
+    wavs(d.path(), 2, 100);
+    let p = d.path();
+    for args in [
+        vec!["--engine", "rusthdl", "--segment-frames", "8"],
+        vec![
+            "--engine",
+            "rusthdl",
+            "--packets",
+            "--lanes",
+            "2",
+            "--channels",
+            "2",
+        ],
+        vec!["--engine", "rusthdl", "--packets", "--segment-frames", "0"],
+        vec!["--engine", "rusthdl", "--packets", "--packet-bytes", "4096"],
+        vec!["--engine", "gatelevel", "--packets"],
+    ] {
+        let mut a: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"sim"];
+        for x in &args {
+            a.push(x);
+        }
+        a.push(&p);
+        let o = neurice(&a);
+        assert_eq!(o.status.code(), Some(1), "{args:?} must fail with 1");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            e.contains("error") && !e.contains("panicked"),
+            "{args:?}: {e}"
+        );
+    }
+}

@@ -13,6 +13,7 @@
 //! | `clear` | in | start a new stream: while high no sample is taken; once the pipeline has drained and its words were taken, pending bits are dropped and every channel's state is reset (one channel per clock, `2^C` clocks, `idle` low meanwhile); drop it once `idle` is back (not together with `flush`) |
 //! | `idle` | out | no sample in flight, no pending bits, no word waiting |
 //! | `out_valid`, `out_ready`, `out_word[31:0]` | out/in | word stream; a word is taken at an edge where `out_valid && out_ready` |
+//! | `out_last` | out | with restarts: the word on `out_word` is the last of its segment (also the final word a `flush` emits); low without restarts |
 //!
 //! `in_ready` is combinational: `(!out_valid || out_ready) && !flush && !clear` (and low while
 //! clearing). There is no reset: the registers start at zero and the state RAM at all-zero
@@ -53,6 +54,19 @@
 //! (`p1_hit1`, `p1_hit2`) so no comparator sits in the s1b loop (`fwd_a → add → fwd_a`), and
 //! the same channel on consecutive cycles (1 or 2 channels) works at full rate. The RAM's
 //! read data is never used when it collides with a write.
+//!
+//! # Restarts (the packet stream, FORMAT.md §9.2)
+//!
+//! Built with a [`Restart`] (`channels` per frame, `R` frames per segment), the core counts
+//! frames (a frame ends with the sample of channel `channels − 1`): in frames `t ≡ 0 (mod R)`
+//! every sample is coded raw (W bits) and restarts its channel (`prev = x`, `A = A0`,
+//! `N = N0`, `neurice_model::packet::v1_restart_state`); after the code of the last sample
+//! of frame `t ≡ R − 1` the packer emits its partial word zero-padded, with `out_last` high
+//! (when that code ends past a word boundary, the partial word follows one clock later; the
+//! pipeline holds for that clock). So the word stream is the concatenation of
+//! `neurice_model::packet::encode_segment_v1` segments. `clear` also restarts the frame
+//! count. Without restarts (`EncoderCore::new`) the restart logic is tied off by constants:
+//! the same words in the same cycles as before.
 //!
 //! # Writing rules (see the rust-hdl field notes)
 //! Every intermediate value has its own `Signal<Local>` of the right width, every operator
@@ -150,6 +164,7 @@ pub struct EncoderCore<const C: usize> {
     pub out_valid: Signal<Out, Bit>,
     pub out_ready: Signal<In, Bit>,
     pub out_word: Signal<Out, Bits<32>>,
+    pub out_last: Signal<Out, Bit>,
 
     // ---- constants ----
     k_zero5: Constant<Bits<5>>,
@@ -168,7 +183,22 @@ pub struct EncoderCore<const C: usize> {
     clr_addr: DFF<Bits<C>>,
     base_idle: Signal<Local, Bit>,
 
+    // ---- restarts: frame count, segment flags of the sample taken ----
+    k_rst_on: Constant<Bit>,
+    k_last_ch: Constant<Bits<C>>,
+    k_r_last: Constant<Bits<16>>,
+    k_one16: Constant<Bits<16>>,
+    frame: DFF<Bits<16>>,
+    s0_lastch: Signal<Local, Bit>,
+    s0_first: Signal<Local, Bit>,
+    s0_end: Signal<Local, Bit>,
+    /// The segment's last code left a partial word: emit it before anything moves.
+    sflush: DFF<Bit>,
+    sflush_on: Signal<Local, Bit>,
+    out_lreg: DFF<Bit>,
+
     // ---- handshake ----
+    adv_out: Signal<Local, Bit>,
     adv: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
     empty: Signal<Local, Bit>,
@@ -185,6 +215,7 @@ pub struct EncoderCore<const C: usize> {
     nb: DFF<Bits<5>>,
     acc: DFF<Bits<32>>,
     s9_total: Signal<Local, Bits<6>>,
+    s9_rem: Signal<Local, Bits<5>>,
     s9_tail: ShiftRight<32, 5>,
     s9_hi: Signal<Local, Bits<32>>,
     s9_lo_shift: Signal<Local, Bits<6>>,
@@ -199,13 +230,53 @@ pub(crate) fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
     Constant::new(v.into())
 }
 
+/// The most frames per segment the core's frame counter holds (16 bits).
+pub const MAX_SEGMENT_FRAMES: u32 = 1 << 16;
+
+/// Restart mode: the frame's channel count and the restart interval `R` (frames per
+/// segment); see the module docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Restart {
+    pub channels: usize,
+    pub segment_frames: u32,
+}
+
+impl Restart {
+    /// Checks the channel count against the core's `2^address_bits` channels and `R`.
+    pub fn check(&self, address_bits: usize) -> Result<(), HdlError> {
+        if self.channels == 0 || self.channels > 1 << address_bits {
+            return Err(HdlError::Channels(self.channels));
+        }
+        if !(1..=MAX_SEGMENT_FRAMES).contains(&self.segment_frames) {
+            return Err(HdlError::Packets(format!(
+                "the core restarts every 1..={MAX_SEGMENT_FRAMES} frames (a 16-bit frame \
+                 counter), got {}",
+                self.segment_frames
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl<const C: usize> EncoderCore<C> {
-    /// The core for the coder `p` (see [`check_params`]).
+    /// The core for the coder `p` (see [`check_params`]), without restarts.
     pub fn new(p: &CodecParams) -> Result<Self, HdlError> {
+        Self::with_restart(p, None)
+    }
+
+    /// The core for the coder `p`, with restarts when `restart` is given (module docs).
+    pub fn with_restart(p: &CodecParams, restart: Option<Restart>) -> Result<Self, HdlError> {
         check_params(p)?;
         if !(1..=10).contains(&C) {
             return Err(HdlError::Channels(1 << C.min(20)));
         }
+        if let Some(r) = &restart {
+            r.check(C)?;
+        }
+        let (rst_on, last_ch, r_last) = match restart {
+            Some(r) => (true, r.channels as u64 - 1, r.segment_frames as u64 - 1),
+            None => (false, 0, 0),
+        };
         Ok(Self {
             clock: Default::default(),
             in_valid: Default::default(),
@@ -218,6 +289,7 @@ impl<const C: usize> EncoderCore<C> {
             out_valid: Default::default(),
             out_ready: Default::default(),
             out_word: Default::default(),
+            out_last: Default::default(),
             k_zero5: k(0),
             k_32_6: k(32),
             k_zero32: k(0),
@@ -231,6 +303,18 @@ impl<const C: usize> EncoderCore<C> {
             clr_spent: Default::default(),
             clr_addr: Default::default(),
             base_idle: Default::default(),
+            k_rst_on: Constant::new(rst_on),
+            k_last_ch: k(last_ch),
+            k_r_last: k(r_last),
+            k_one16: k(1),
+            frame: Default::default(),
+            s0_lastch: Default::default(),
+            s0_first: Default::default(),
+            s0_end: Default::default(),
+            sflush: Default::default(),
+            sflush_on: Default::default(),
+            out_lreg: Default::default(),
+            adv_out: Default::default(),
             adv: Default::default(),
             accept: Default::default(),
             empty: Default::default(),
@@ -243,6 +327,7 @@ impl<const C: usize> EncoderCore<C> {
             nb: Default::default(),
             acc: Default::default(),
             s9_total: Default::default(),
+            s9_rem: Default::default(),
             s9_tail: Default::default(),
             s9_hi: Default::default(),
             s9_lo_shift: Default::default(),
@@ -276,18 +361,25 @@ impl<const C: usize> Logic for EncoderCore<C> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, clr_busy, clr_spent, clr_addr, p1_ch, p1b_ch, nb, acc, out_full, out_reg
+            self, clock, clr_busy, clr_spent, clr_addr, p1_ch, p1b_ch, nb, acc, out_full, out_reg,
+            frame, sflush, out_lreg
         );
         clock!(self, clock, ram, lane);
 
         // ---- handshake: the whole pipeline advances when the output register can take a word
-        self.adv.next = (!self.out_full.q.val()) | self.out_ready.val();
+        // (and not while a segment's partial word waits to be emitted)
+        self.adv_out.next = (!self.out_full.q.val()) | self.out_ready.val();
+        // (every use of the restart registers goes through `k_rst_on`, so that yosys removes
+        // them, and the logic they feed, in a core built without restarts)
+        self.sflush_on.next = self.sflush.q.val() & self.k_rst_on.val();
+        self.adv.next = self.adv_out.val() & (!self.sflush_on.val());
         self.in_ready.next =
             self.adv.val() & (!self.flush.val()) & (!self.clear.val()) & (!self.clr_busy.q.val());
         self.accept.next = self.in_valid.val() & self.in_ready.val();
         self.empty.next = !self.lane.busy.val();
         self.out_valid.next = self.out_full.q.val();
         self.out_word.next = self.out_reg.q.val();
+        self.out_last.next = self.out_lreg.q.val() & self.k_rst_on.val();
         self.base_idle.next = false;
         if self.empty.val() & (!self.out_full.q.val()) {
             if self.nb.q.val() == self.k_zero5.val() {
@@ -331,6 +423,34 @@ impl<const C: usize> Logic for EncoderCore<C> {
                 self.hit2.next = true;
             }
         }
+        // ---- restarts: the frame count and the flags of the sample taken now (all constant
+        // low without restarts)
+        self.s0_lastch.next = false;
+        if self.k_rst_on.val() {
+            if self.in_channel.val() == self.k_last_ch.val() {
+                self.s0_lastch.next = true;
+            }
+        }
+        self.s0_first.next = false;
+        if self.k_rst_on.val() {
+            if self.frame.q.val() == self.k_zero16.val() {
+                self.s0_first.next = true;
+            }
+        }
+        self.s0_end.next = false;
+        if self.s0_lastch.val() {
+            if self.frame.q.val() == self.k_r_last.val() {
+                self.s0_end.next = true;
+            }
+        }
+        if self.accept.val() & self.s0_lastch.val() {
+            self.frame.d.next = self.frame.q.val() + self.k_one16.val();
+            if self.s0_end.val() {
+                self.frame.d.next = self.k_zero16.val();
+            }
+        }
+        self.lane.restart.next = self.s0_first.val();
+        self.lane.seg_end.next = self.s0_end.val();
         if self.adv.val() {
             self.p1_ch.d.next = self.in_channel.val();
             self.p1b_ch.d.next = self.p1_ch.q.val();
@@ -362,6 +482,7 @@ impl<const C: usize> Logic for EncoderCore<C> {
         // next accumulator and the full word goes to the output register
         self.s9_total.next =
             bit_cast::<6, 5>(self.nb.q.val()) + bit_cast::<6, 5>(self.lane.code_len.val());
+        self.s9_rem.next = bit_cast::<5, 6>(self.s9_total.val());
         self.s9_tail.data.next = self.lane.code.val();
         self.s9_tail.amount.next = self.nb.q.val();
         self.s9_hi.next = self.acc.q.val() | self.s9_tail.result.val();
@@ -371,6 +492,15 @@ impl<const C: usize> Logic for EncoderCore<C> {
         if self.out_full.q.val() & self.out_ready.val() {
             self.out_full.d.next = false;
         }
+        // a segment's partial word, zero-padded, once the output register is free
+        if self.sflush_on.val() & self.adv_out.val() {
+            self.out_full.d.next = true;
+            self.out_reg.d.next = self.acc.q.val();
+            self.out_lreg.d.next = true;
+            self.acc.d.next = self.k_zero32.val();
+            self.nb.d.next = self.k_zero5.val();
+            self.sflush.d.next = false;
+        }
         if self.adv.val() {
             if self.lane.code_valid.val() {
                 self.nb.d.next = bit_cast::<5, 6>(self.s9_total.val());
@@ -379,6 +509,16 @@ impl<const C: usize> Logic for EncoderCore<C> {
                     self.acc.d.next = self.s9_lo.result.val();
                     self.out_full.d.next = true;
                     self.out_reg.d.next = self.s9_hi.val();
+                    self.out_lreg.d.next = false;
+                }
+                // the segment's last code: a word ending exactly here is its last word;
+                // bits left over are emitted on their own (sflush)
+                if self.lane.code_last.val() {
+                    if self.s9_rem.val() == self.k_zero5.val() {
+                        self.out_lreg.d.next = true;
+                    } else {
+                        self.sflush.d.next = true;
+                    }
                 }
             } else if (self.flush.val() | self.clear.val()) & self.empty.val() {
                 // end of stream: the partial word goes out (flush) or is dropped (clear)
@@ -386,6 +526,7 @@ impl<const C: usize> Logic for EncoderCore<C> {
                     if !self.clear.val() {
                         self.out_full.d.next = true;
                         self.out_reg.d.next = self.acc.q.val();
+                        self.out_lreg.d.next = self.k_rst_on.val();
                     }
                     self.acc.d.next = self.k_zero32.val();
                     self.nb.d.next = self.k_zero5.val();
@@ -399,6 +540,7 @@ impl<const C: usize> Logic for EncoderCore<C> {
                 self.clr_busy.d.next = true;
                 self.clr_spent.d.next = true;
                 self.clr_addr.d.next = self.k_ch_zero.val();
+                self.frame.d.next = self.k_zero16.val();
             }
         }
     }

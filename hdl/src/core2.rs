@@ -340,6 +340,8 @@ impl<const P: usize> Logic for EncoderCore2<P> {
         }
         self.lane0.adv.next = self.adv.val();
         self.lane0.accept.next = self.accept.val();
+        self.lane0.restart.next = false; // no restarts in the 2-lane core
+        self.lane0.seg_end.next = false;
         self.lane0.x.next = self.in_sample0.val();
         self.lane0.hit1.next = self.hit1.val();
         self.lane0.hit2.next = self.hit2.val();
@@ -348,6 +350,8 @@ impl<const P: usize> Logic for EncoderCore2<P> {
         self.lane0.ram_n.next = self.ram.read_n0.val();
         self.lane1.adv.next = self.adv.val();
         self.lane1.accept.next = self.accept.val();
+        self.lane1.restart.next = false; // no restarts in the 2-lane core
+        self.lane1.seg_end.next = false;
         self.lane1.x.next = self.in_sample1.val();
         self.lane1.hit1.next = self.hit1.val();
         self.lane1.hit2.next = self.hit2.val();

@@ -11,6 +11,12 @@
 //! The lane gives back the write of the adapted state (`wr_*`, `wr_en` in s1b) and, in `p9`,
 //! the code (`code`, `code_len`, `code_valid`).
 //!
+//! **Restarts** (the packet stream, FORMAT.md §9.2): a sample taken with `restart` high is
+//! coded raw (its `W` bits, no prefix) and writes the restart state `(x, A0, N0)` back (also
+//! into the forwarding registers); `seg_end` marks the last sample of a segment and comes
+//! out with its code as `code_last`. The core ties both low when it is built without
+//! restarts, and the lane is then the unchanged coder.
+//!
 //! Writing rules as in [`crate::core`] (see the rust-hdl field notes).
 
 use neurice_model::coder::golomb_m;
@@ -39,6 +45,10 @@ pub struct Lane {
     pub ram_prev: Signal<In, Bits<10>>,
     pub ram_a: Signal<In, Bits<16>>,
     pub ram_n: Signal<In, Bits<6>>,
+    /// The sample taken now is coded raw and restarts its channel (with `accept`).
+    pub restart: Signal<In, Bit>,
+    /// The sample taken now is the last of its segment (with `accept`).
+    pub seg_end: Signal<In, Bit>,
     /// `p1` / `p1b` hold a sample (for the core's channel comparisons).
     pub v1: Signal<Out, Bit>,
     pub v1b: Signal<Out, Bit>,
@@ -51,6 +61,8 @@ pub struct Lane {
     pub code_valid: Signal<Out, Bit>,
     pub code: Signal<Out, Bits<32>>,
     pub code_len: Signal<Out, Bits<5>>,
+    /// The code in `p9` is the last of its segment.
+    pub code_last: Signal<Out, Bit>,
 
     // ---- constants (from CodecParams and the coder's tables) ----
     k_one1: Constant<Bits<1>>,
@@ -80,6 +92,10 @@ pub struct Lane {
     k_w5: Constant<Bits<5>>,
     k_32_6: Constant<Bits<6>>,
     k_ones32: Constant<Bits<32>>,
+    // the restart state (FORMAT.md §9.2) and whether its N is the window's last count
+    k_a0: Constant<Bits<16>>,
+    k_n0: Constant<Bits<6>>,
+    k_full0: Constant<Bit>,
 
     // ---- forwarding registers (the state written on the last edge) ----
     fwd_prev: DFF<Bits<10>>,
@@ -92,6 +108,8 @@ pub struct Lane {
     p1_x: DFF<Bits<10>>,
     p1_hit1: DFF<Bit>,
     p1_hit2: DFF<Bit>,
+    p1_rst: DFF<Bit>,
+    p1_end: DFF<Bit>,
     s1_prev: Signal<Local, Bits<10>>,
     s1_a: Signal<Local, Bits<16>>,
     s1_n: Signal<Local, Bits<6>>,
@@ -108,6 +126,8 @@ pub struct Lane {
     p1b_n: DFF<Bits<6>>,
     p1b_hit1: DFF<Bit>,
     p1b_full: DFF<Bit>,
+    p1b_rst: DFF<Bit>,
+    p1b_end: DFF<Bit>,
     s1b_full: Signal<Local, Bit>,
     s1b_a: Signal<Local, Bits<16>>,
     s1b_n: Signal<Local, Bits<6>>,
@@ -119,6 +139,8 @@ pub struct Lane {
 
     // ---- p2; s2 scale ----
     pub(crate) p2_valid: DFF<Bit>,
+    p2_end: DFF<Bit>,
+    p2_rst: DFF<Bit>,
     p2_u: DFF<Bits<10>>,
     p2_a: DFF<Bits<16>>,
     p2_n: DFF<Bits<6>>,
@@ -128,6 +150,8 @@ pub struct Lane {
 
     // ---- p3; s3 compare ----
     pub(crate) p3_valid: DFF<Bit>,
+    p3_end: DFF<Bit>,
+    p3_rst: DFF<Bit>,
     p3_u: DFF<Bits<10>>,
     p3_t: DFF<Bits<T_BITS>>,
     p3_b: DFF<Bits<16>>,
@@ -138,6 +162,8 @@ pub struct Lane {
 
     // ---- p4; s4 select ----
     pub(crate) p4_valid: DFF<Bit>,
+    p4_end: DFF<Bit>,
+    p4_rst: DFF<Bit>,
     p4_u: DFF<Bits<10>>,
     p4_therm: DFF<Bits<S_COUNT>>,
     s4_lower: ShiftLeft<S_COUNT, 1>,
@@ -149,6 +175,8 @@ pub struct Lane {
 
     // ---- p5; s5 split ----
     pub(crate) p5_valid: DFF<Bit>,
+    p5_end: DFF<Bit>,
+    p5_rst: DFF<Bit>,
     p5_u: DFF<Bits<10>>,
     p5_sh: DFF<Bits<4>>,
     p5_half: DFF<Bit>,
@@ -157,6 +185,8 @@ pub struct Lane {
 
     // ---- p6; s6 quotient ----
     pub(crate) p6_valid: DFF<Bit>,
+    p6_end: DFF<Bit>,
+    p6_rst: DFF<Bit>,
     p6_u: DFF<Bits<10>>,
     p6_v: DFF<Bits<10>>,
     p6_low: DFF<Bits<10>>,
@@ -170,6 +200,8 @@ pub struct Lane {
 
     // ---- p7; s7 shape ----
     pub(crate) p7_valid: DFF<Bit>,
+    p7_end: DFF<Bit>,
+    p7_rst: DFF<Bit>,
     p7_u: DFF<Bits<10>>,
     p7_low: DFF<Bits<10>>,
     p7_sh: DFF<Bits<4>>,
@@ -185,6 +217,7 @@ pub struct Lane {
 
     // ---- p8; s8 align ----
     pub(crate) p8_valid: DFF<Bit>,
+    p8_end: DFF<Bit>,
     p8_prefix: DFF<Bits<5>>,
     p8_payload: DFF<Bits<16>>,
     p8_len: DFF<Bits<5>>,
@@ -194,6 +227,7 @@ pub struct Lane {
 
     // ---- p9: the aligned code ----
     pub(crate) p9_valid: DFF<Bit>,
+    p9_end: DFF<Bit>,
     p9_code: DFF<Bits<32>>,
     p9_len: DFF<Bits<5>>,
 }
@@ -221,6 +255,8 @@ impl Lane {
             }
         }
         let window = 1u64 << p.window_log2;
+        let restart = neurice_model::packet::v1_restart_state(0, p);
+        let (a0, n0) = (restart.a, restart.n);
         Self {
             clock: Default::default(),
             adv: Default::default(),
@@ -231,6 +267,8 @@ impl Lane {
             ram_prev: Default::default(),
             ram_a: Default::default(),
             ram_n: Default::default(),
+            restart: Default::default(),
+            seg_end: Default::default(),
             v1: Default::default(),
             v1b: Default::default(),
             busy: Default::default(),
@@ -241,6 +279,7 @@ impl Lane {
             code_valid: Default::default(),
             code: Default::default(),
             code_len: Default::default(),
+            code_last: Default::default(),
             k_one1: k(1),
             k_zero10: k(0),
             k_ones10: k((1 << W) - 1),
@@ -268,6 +307,9 @@ impl Lane {
             k_w5: k(W as u64),
             k_32_6: k(32),
             k_ones32: k(0xFFFF_FFFF),
+            k_a0: k(a0 as u64),
+            k_n0: k(n0 as u64),
+            k_full0: Constant::new(n0 as u64 == window - 1),
             fwd_prev: Default::default(),
             fwd_a: Default::default(),
             fwd_n: Default::default(),
@@ -276,6 +318,8 @@ impl Lane {
             p1_x: Default::default(),
             p1_hit1: Default::default(),
             p1_hit2: Default::default(),
+            p1_rst: Default::default(),
+            p1_end: Default::default(),
             s1_prev: Default::default(),
             s1_a: Default::default(),
             s1_n: Default::default(),
@@ -290,6 +334,8 @@ impl Lane {
             p1b_n: Default::default(),
             p1b_hit1: Default::default(),
             p1b_full: Default::default(),
+            p1b_rst: Default::default(),
+            p1b_end: Default::default(),
             s1b_full: Default::default(),
             s1b_a: Default::default(),
             s1b_n: Default::default(),
@@ -299,6 +345,8 @@ impl Lane {
             s1b_a_new: Default::default(),
             s1b_n_new: Default::default(),
             p2_valid: Default::default(),
+            p2_end: Default::default(),
+            p2_rst: Default::default(),
             p2_u: Default::default(),
             p2_a: Default::default(),
             p2_n: Default::default(),
@@ -306,6 +354,8 @@ impl Lane {
             s2_b: Default::default(),
             s2_b3: Default::default(),
             p3_valid: Default::default(),
+            p3_end: Default::default(),
+            p3_rst: Default::default(),
             p3_u: Default::default(),
             p3_t: Default::default(),
             p3_b: Default::default(),
@@ -314,6 +364,8 @@ impl Lane {
             s3_term: Default::default(),
             s3_therm: Default::default(),
             p4_valid: Default::default(),
+            p4_end: Default::default(),
+            p4_rst: Default::default(),
             p4_u: Default::default(),
             p4_therm: Default::default(),
             s4_lower: Default::default(),
@@ -323,12 +375,16 @@ impl Lane {
             s4_sh_bit: Default::default(),
             s4_sh: Default::default(),
             p5_valid: Default::default(),
+            p5_end: Default::default(),
+            p5_rst: Default::default(),
             p5_u: Default::default(),
             p5_sh: Default::default(),
             p5_half: Default::default(),
             s5_v: Default::default(),
             s5_high: Default::default(),
             p6_valid: Default::default(),
+            p6_end: Default::default(),
+            p6_rst: Default::default(),
             p6_u: Default::default(),
             p6_v: Default::default(),
             p6_low: Default::default(),
@@ -340,6 +396,8 @@ impl Lane {
             s6_rh: Default::default(),
             s6_rw: Default::default(),
             p7_valid: Default::default(),
+            p7_end: Default::default(),
+            p7_rst: Default::default(),
             p7_u: Default::default(),
             p7_low: Default::default(),
             p7_sh: Default::default(),
@@ -353,6 +411,7 @@ impl Lane {
             s7_plen: Default::default(),
             s7_len: Default::default(),
             p8_valid: Default::default(),
+            p8_end: Default::default(),
             p8_prefix: Default::default(),
             p8_payload: Default::default(),
             p8_len: Default::default(),
@@ -360,6 +419,7 @@ impl Lane {
             s8_gap: Default::default(),
             s8_placed: Default::default(),
             p9_valid: Default::default(),
+            p9_end: Default::default(),
             p9_code: Default::default(),
             p9_len: Default::default(),
         }
@@ -394,7 +454,8 @@ impl Logic for Lane {
             p3_valid, p3_u, p3_t, p3_b, p3_b3, p4_valid, p4_u, p4_therm, p5_valid, p5_u, p5_sh,
             p5_half, p6_valid, p6_u, p6_v, p6_low, p6_sh, p6_half, p7_valid, p7_u, p7_low, p7_sh,
             p7_esc, p7_q, p7_rh, p7_rw, p8_valid, p8_prefix, p8_payload, p8_len, p9_valid, p9_code,
-            p9_len
+            p9_len, p1_rst, p1_end, p1b_rst, p1b_end, p2_rst, p2_end, p3_rst, p3_end, p4_rst,
+            p4_end, p5_rst, p5_end, p6_rst, p6_end, p7_rst, p7_end, p8_end, p9_end
         );
         self.v1.next = self.p1_valid.q.val();
         self.v1b.next = self.p1b_valid.q.val();
@@ -411,6 +472,7 @@ impl Logic for Lane {
         self.code_valid.next = self.p9_valid.q.val();
         self.code.next = self.p9_code.q.val();
         self.code_len.next = self.p9_len.q.val();
+        self.code_last.next = self.p9_end.q.val();
 
         // ---- accept (the core starts the state read and compares the channels)
         if self.adv.val() {
@@ -418,6 +480,8 @@ impl Logic for Lane {
             self.p1_x.d.next = self.x.val();
             self.p1_hit1.d.next = self.hit1.val();
             self.p1_hit2.d.next = self.hit2.val();
+            self.p1_rst.d.next = self.restart.val();
+            self.p1_end.d.next = self.seg_end.val();
         }
 
         // ---- s1 zigzag: the previous sample of the channel (RAM, or forwarded from the
@@ -445,6 +509,10 @@ impl Logic for Lane {
             self.s1_sign.next = self.k_ones10.val();
         }
         self.s1_u.next = self.s1_d2.result.val() ^ self.s1_sign.val();
+        // a restart codes the sample itself (raw, in s7): it travels as `u`
+        if self.p1_rst.q.val() {
+            self.s1_u.next = self.p1_x.q.val();
+        }
         if self.adv.val() {
             self.p1b_valid.d.next = self.p1_valid.q.val();
             self.p1b_x.d.next = self.p1_x.q.val();
@@ -452,6 +520,8 @@ impl Logic for Lane {
             self.p1b_a.d.next = self.s1_a.val();
             self.p1b_n.d.next = self.s1_n.val();
             self.p1b_hit1.d.next = self.p1_hit1.q.val();
+            self.p1b_rst.d.next = self.p1_rst.q.val();
+            self.p1b_end.d.next = self.p1_end.q.val();
             self.p1b_full.d.next = false;
             if self.s1_n.val() == self.k_n_last.val() {
                 self.p1b_full.d.next = true;
@@ -484,6 +554,11 @@ impl Logic for Lane {
             self.s1b_a_new.next = self.s1b_halve.result.val();
             self.s1b_n_new.next = self.k_n_half.val();
         }
+        // a restart writes the restart state (x, A0, N0)
+        if self.p1b_rst.q.val() {
+            self.s1b_a_new.next = self.k_a0.val();
+            self.s1b_n_new.next = self.k_n0.val();
+        }
         self.wr_prev.next = self.p1b_x.q.val();
         self.wr_a.next = self.s1b_a_new.val();
         self.wr_n.next = self.s1b_n_new.val();
@@ -497,7 +572,12 @@ impl Logic for Lane {
             if self.s1b_n.val() == self.k_n_before_last.val() {
                 self.fwd_full.d.next = true;
             }
+            if self.p1b_rst.q.val() {
+                self.fwd_full.d.next = self.k_full0.val();
+            }
             self.p2_valid.d.next = self.p1b_valid.q.val();
+            self.p2_rst.d.next = self.p1b_rst.q.val();
+            self.p2_end.d.next = self.p1b_end.q.val();
             self.p2_u.d.next = self.p1b_u.q.val();
             self.p2_a.d.next = self.s1b_a.val();
             self.p2_n.d.next = self.s1b_n.val();
@@ -509,6 +589,8 @@ impl Logic for Lane {
         self.s2_b3.next = bit_cast::<16, 6>(self.p2_n.q.val()) * self.k_scale3.val();
         if self.adv.val() {
             self.p3_valid.d.next = self.p2_valid.q.val();
+            self.p3_rst.d.next = self.p2_rst.q.val();
+            self.p3_end.d.next = self.p2_end.q.val();
             self.p3_u.d.next = self.p2_u.q.val();
             self.p3_t.d.next = self.s2_t.val();
             self.p3_b.d.next = bit_cast::<16, 32>(self.s2_b.val());
@@ -552,6 +634,8 @@ impl Logic for Lane {
             | self.s3_term[18].val();
         if self.adv.val() {
             self.p4_valid.d.next = self.p3_valid.q.val();
+            self.p4_rst.d.next = self.p3_rst.q.val();
+            self.p4_end.d.next = self.p3_end.q.val();
             self.p4_u.d.next = self.p3_u.q.val();
             self.p4_therm.d.next = self.s3_therm.val();
         }
@@ -575,6 +659,8 @@ impl Logic for Lane {
         self.s4_half_hit.next = self.s4_onehot.val() & self.k_half_mask.val();
         if self.adv.val() {
             self.p5_valid.d.next = self.p4_valid.q.val();
+            self.p5_rst.d.next = self.p4_rst.q.val();
+            self.p5_end.d.next = self.p4_end.q.val();
             self.p5_u.d.next = self.p4_u.q.val();
             self.p5_sh.d.next = self.s4_sh.val();
             self.p5_half.d.next = self.s4_half_hit.val().any();
@@ -587,6 +673,8 @@ impl Logic for Lane {
         self.s5_high.amount.next = self.p5_sh.q.val();
         if self.adv.val() {
             self.p6_valid.d.next = self.p5_valid.q.val();
+            self.p6_rst.d.next = self.p5_rst.q.val();
+            self.p6_end.d.next = self.p5_end.q.val();
             self.p6_u.d.next = self.p5_u.q.val();
             self.p6_v.d.next = self.s5_v.result.val();
             self.p6_low.d.next = self.p5_u.q.val() & (!self.s5_high.result.val());
@@ -617,6 +705,8 @@ impl Logic for Lane {
         }
         if self.adv.val() {
             self.p7_valid.d.next = self.p6_valid.q.val();
+            self.p7_rst.d.next = self.p6_rst.q.val();
+            self.p7_end.d.next = self.p6_end.q.val();
             self.p7_u.d.next = self.p6_u.q.val();
             self.p7_low.d.next = self.p6_low.q.val();
             self.p7_sh.d.next = self.p6_sh.q.val();
@@ -641,9 +731,16 @@ impl Logic for Lane {
             self.s7_payload.next = bit_cast::<16, 10>(self.p7_u.q.val());
             self.s7_plen.next = self.k_w5.val();
         }
+        // a restart: the sample raw, W bits, no prefix
+        if self.p7_rst.q.val() {
+            self.s7_prefix.next = self.k_zero5.val();
+            self.s7_payload.next = bit_cast::<16, 10>(self.p7_u.q.val());
+            self.s7_plen.next = self.k_w5.val();
+        }
         self.s7_len.next = self.s7_prefix.val() + self.s7_plen.val();
         if self.adv.val() {
             self.p8_valid.d.next = self.p7_valid.q.val();
+            self.p8_end.d.next = self.p7_end.q.val();
             self.p8_prefix.d.next = self.s7_prefix.val();
             self.p8_payload.d.next = self.s7_payload.val();
             self.p8_len.d.next = self.s7_len.val();
@@ -657,6 +754,7 @@ impl Logic for Lane {
         self.s8_placed.amount.next = self.s8_gap.val();
         if self.adv.val() {
             self.p9_valid.d.next = self.p8_valid.q.val();
+            self.p9_end.d.next = self.p8_end.q.val();
             self.p9_code.d.next = (!self.s8_ones_tail.result.val()) | self.s8_placed.result.val();
             self.p9_len.d.next = self.p8_len.q.val();
         }

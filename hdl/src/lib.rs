@@ -9,20 +9,28 @@
 //! two samples coded per clock, the same bit stream; both cores share the per-sample datapath
 //! ([`lane::Lane`]).
 //!
+//! [`PacketCore`] ([`packetiser`]) is the 1-lane core built with restarts
+//! ([`EncoderCore::with_restart`]) followed by the packetiser: the packet stream of
+//! `golden-model/FORMAT.md` §9 (one group), bit-exact with `neurice_model::packet::packetise`;
+//! [`packet_verilog`] emits it.
+//!
 //! [`verilog`] emits the core's Verilog for any channel count, [`verilog_lanes`] for either
 //! lane count; `neurice-sim` simulates the cores (rust-hdl and Verilator) against the golden
 //! model.
 
 pub mod core;
 pub mod core2;
+pub mod crc;
 pub mod lane;
+pub mod packetiser;
 pub mod prims;
 pub mod ram;
 pub mod third;
 pub mod v2;
 
-pub use crate::core::{check_params, EncoderCore, PipelineState};
+pub use crate::core::{check_params, EncoderCore, PipelineState, Restart};
 pub use crate::core2::EncoderCore2;
+pub use crate::packetiser::{packet_verilog, PacketCore, PacketCore1024, PacketParams};
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
 
@@ -47,6 +55,9 @@ pub enum HdlError {
     /// A lane count other than 1 or 2, or a channel count the 2-lane core cannot carry.
     #[error("{0}")]
     Lanes(String),
+    /// A restart interval or packet size the hardware cannot carry.
+    #[error("{0}")]
+    Packets(String),
     /// rust-hdl's structural check of the generated circuit failed.
     #[error("rust-hdl check failed: {0}")]
     Check(String),

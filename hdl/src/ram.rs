@@ -116,7 +116,14 @@ pub fn banked_verilog_lanes(address_bits: usize, lanes: usize) -> String {
     let width = WORD_BITS * lanes;
     let msb = width - 1;
     let last = (1usize << inner) - 1;
-    let lo = |a: &str| format!("{a}[{}:0]", inner - 1);
+    // a 1-bit address is a scalar port in rust-hdl's Verilog: no bit select on it
+    let lo = |a: &str| {
+        if n == 1 {
+            a.to_string()
+        } else {
+            format!("{a}[{}:0]", inner - 1)
+        }
+    };
     let hi = |a: &str| format!("{a}[{}:{BANK_ADDRESS_BITS}]", n - 1);
     let suffix = |l: usize| {
         if lanes == 1 {
@@ -130,8 +137,10 @@ pub fn banked_verilog_lanes(address_bits: usize, lanes: usize) -> String {
         let _ = writeln!(v, "(* no_rw_check *)\nreg [{msb}:0] mem{b} [0:{last}];");
         let _ = writeln!(v, "reg [{msb}:0] word{b};");
     }
-    let sel_bits = bank_bits.max(1);
-    let _ = writeln!(v, "reg [{}:0] read_bank;", sel_bits - 1);
+    // the bank of the last read, only where there are banks to choose from
+    if bank_bits > 0 {
+        let _ = writeln!(v, "reg [{}:0] read_bank;", bank_bits - 1);
+    }
     let _ = writeln!(v, "reg [{msb}:0] read_word;");
     let _ = writeln!(v, "integer i;\ninitial begin");
     for b in 0..nb {
@@ -140,7 +149,10 @@ pub fn banked_verilog_lanes(address_bits: usize, lanes: usize) -> String {
             "   for (i = 0; i <= {last}; i = i + 1) mem{b}[i] = {width}'d0;\n   word{b} = {width}'d0;"
         );
     }
-    let _ = writeln!(v, "   read_bank = {sel_bits}'d0;\nend\n");
+    if bank_bits > 0 {
+        let _ = writeln!(v, "   read_bank = {bank_bits}'d0;");
+    }
+    let _ = writeln!(v, "end\n");
     let _ = writeln!(v, "always @(posedge clock) begin");
     let fields: Vec<String> = (0..lanes)
         .rev()
@@ -367,6 +379,67 @@ impl<const N: usize> Logic for StateRam<N> {
                 outputs: vec![],
             },
         ]
+    }
+}
+
+/// A plain word memory: `2^N` words of 32 bits, one read and one write port on one clock,
+/// the read registered on every edge (no enable), zero-initialised, `(* no_rw_check *)`
+/// (its user never uses the word read in the cycle the same address is written: the
+/// packetiser reads only words of closed packets). yosys maps 256 words onto two
+/// `SB_RAM40_4K` in 256 × 16 mode. A read of the address being written returns the old word
+/// in the simulation.
+#[derive(LogicBlock)]
+pub struct WordRam<const N: usize> {
+    pub clock: Signal<In, Clock>,
+    pub read_address: Signal<In, Bits<N>>,
+    pub read_data: Signal<Out, Bits<32>>,
+    pub write_address: Signal<In, Bits<N>>,
+    pub write_data: Signal<In, Bits<32>>,
+    pub write_enable: Signal<In, Bit>,
+    _mem: Vec<u32>,
+}
+
+impl<const N: usize> Default for WordRam<N> {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            read_address: Default::default(),
+            read_data: Default::default(),
+            write_address: Default::default(),
+            write_data: Default::default(),
+            write_enable: Default::default(),
+            _mem: vec![0; 1 << N],
+        }
+    }
+}
+
+impl<const N: usize> Logic for WordRam<N> {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            self.read_data.next = (self._mem[self.read_address.val().index()] as u64).into();
+            if self.write_enable.val() {
+                self._mem[self.write_address.val().index()] = self.write_data.val().to_u32();
+            }
+        }
+    }
+
+    fn connect(&mut self) {
+        self.read_data.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        let last = (1usize << N) - 1;
+        Verilog::Custom(format!(
+            "(* no_rw_check *)\nreg [31:0] mem [0:{last}];\nreg [31:0] word;\ninteger i;\n\
+             initial begin\n   for (i = 0; i <= {last}; i = i + 1) mem[i] = 32'd0;\n   word = 32'd0;\nend\n\n\
+             always @(posedge clock) begin\n   word <= mem[read_address];\n   \
+             if (write_enable) mem[write_address] <= write_data;\nend\n\n\
+             always @(*) read_data = word;\n"
+        ))
+    }
+
+    fn timing(&self) -> Vec<TimingInfo> {
+        vec![]
     }
 }
 

@@ -17,7 +17,7 @@
 //     samples               u16 × sample_count (10-bit grid indices)
 //
 // ## Result file (little-endian)
-//   magic      8 bytes  "NRRES001"
+//   magic      8 bytes  "NRRES002"
 //   runs       u32
 //   per run:
 //     status        u32  (0 ok, 1 no progress while feeding, 2 flush did not reach idle)
@@ -31,6 +31,9 @@
 //     sim_nanos     u64  (wall time of this run's simulation loop, model construction included)
 //     word_count    u64
 //     words         u32 × word_count (in the order taken)
+//     end_count     u64
+//     ends          u64 × end_count (indices of the words taken with `out_end` high: a
+//                         packet's last word, for a core with that port; 0 ends otherwise)
 //
 // ## One cycle (identical to the rust-hdl engine)
 //   1. gap = xorshift() % 1000 < input_gap_per_mille; bp = xorshift() % 1000 < backpressure
@@ -140,6 +143,7 @@ struct Result {
     uint64_t cycles = 0, stall_cycles = 0, samples_taken = 0, flush_cycles = 0, extra_words = 0;
     uint64_t sim_nanos = 0;
     std::vector<uint32_t> words;
+    std::vector<uint64_t> ends;
 };
 
 uint64_t g_progress = 0;  // samples taken in this process
@@ -168,6 +172,17 @@ template <typename T>
 void drive_input(T* top, uint32_t channel, const uint16_t* s, long) {
     top->in_channel = channel;
     top->in_sample = s[0];
+}
+
+// The packet-end flag of the word on out_word: the packet core's `out_end`; other cores
+// have none (chosen at compile time, as the input transfer).
+template <typename T>
+auto end_of(T* top, int) -> decltype(top->out_end, bool()) {
+    return top->out_end;
+}
+template <typename T>
+bool end_of(T*, long) {
+    return false;
 }
 
 #ifdef NEURICE_TRACE
@@ -284,6 +299,7 @@ Result simulate(const Run& run, bool first_run) {
         const bool in_take = top->in_valid && top->in_ready;
         const bool out_take = top->out_valid && top->out_ready;
         const uint32_t w = top->out_word;
+        if (out_take && end_of(top.get(), 0)) r.ends.push_back(r.words.size());
         if (top->in_valid && !top->in_ready) r.stall_cycles++;
         top->clock = 1;
         top->eval();
@@ -322,6 +338,7 @@ Result simulate(const Run& run, bool first_run) {
         }
         const bool out_take = top->out_valid && top->out_ready;
         const uint32_t w = top->out_word;
+        if (out_take && end_of(top.get(), 0)) r.ends.push_back(r.words.size());
         top->clock = 1;
         top->eval();
         tracer.high(tc++);
@@ -341,6 +358,7 @@ Result simulate(const Run& run, bool first_run) {
         if (i > 0) tracer.low(tc);  // i == 0: the low phase already traced by the flush loop
         const bool out_take = top->out_valid && top->out_ready;
         const uint32_t w = top->out_word;
+        if (out_take && end_of(top.get(), 0)) r.ends.push_back(r.words.size());
         top->clock = 1;
         top->eval();
         tracer.high(tc++);
@@ -369,7 +387,7 @@ int main(int argc, char** argv) {
     rd.bytes(magic, 8);
     if (std::memcmp(magic, "NRSTIM01", 8) != 0) die(std::string(argv[1]) + ": bad magic");
     const uint32_t runs = rd.u32();
-    wr.bytes("NRRES001", 8);
+    wr.bytes("NRRES002", 8);
     wr.u32(runs);
 
     bool failed = false;
@@ -413,6 +431,8 @@ int main(int argc, char** argv) {
         wr.u64(r.sim_nanos);
         wr.u64(r.words.size());
         wr.bytes(r.words.data(), r.words.size() * 4);  // little-endian host assumed
+        wr.u64(r.ends.size());
+        for (const uint64_t e : r.ends) wr.u64(e);
         g_progress += r.samples_taken;
         report_progress(0);
     }

@@ -66,6 +66,30 @@ pub struct CoreDesign {
     pub channels: usize,
     /// Samples per clock (and per input transfer): 1 or 2.
     pub lanes: usize,
+    /// The packet core instead of the core: restarts every `R` frames of `channels` channels
+    /// and the packetiser (`neurice_hdl::packetiser`; 1 lane, one group). Its words are
+    /// compared with `neurice_model::packet::packetise` ([`crate::packets`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packets: Option<PacketDesign>,
+}
+
+/// The packet stream of a packet design: restart interval and packet bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct PacketDesign {
+    /// `R`: frames per segment.
+    pub segment_frames: u32,
+    /// `P`: bytes per packet at most, header and CRC included.
+    pub packet_bytes: usize,
+}
+
+impl PacketDesign {
+    /// The hardware's parameters for it.
+    pub fn hdl(&self) -> neurice_hdl::PacketParams {
+        neurice_hdl::PacketParams {
+            segment_frames: self.segment_frames,
+            packet_bytes: self.packet_bytes,
+        }
+    }
 }
 
 impl CoreDesign {
@@ -86,6 +110,19 @@ impl CoreDesign {
             params,
             channels,
             lanes,
+            packets: None,
+        })
+    }
+
+    /// The packet core (1 lane) for frames of `channels` channels, or why not.
+    pub fn with_packets(params: CodecParams, channels: usize, pk: PacketDesign) -> Result<Self> {
+        let d = Self::new(params, channels)?;
+        pk.hdl()
+            .check()
+            .map_err(|e| anyhow!("the packet core cannot be built: {e}"))?;
+        Ok(CoreDesign {
+            packets: Some(pk),
+            ..d
         })
     }
 
@@ -95,11 +132,16 @@ impl CoreDesign {
             params: CodecParams::HARDWARE,
             channels: MAX_CHANNELS,
             lanes: 1,
+            packets: None,
         }
     }
 
     /// The core's Verilog (top module `top`).
     pub fn verilog(&self) -> Result<String> {
+        if let Some(pk) = &self.packets {
+            return neurice_hdl::packet_verilog(&self.params, self.channels, &pk.hdl())
+                .map_err(|e| anyhow!("packet core Verilog: {e}"));
+        }
         neurice_hdl::verilog_lanes(&self.params, self.channels, self.lanes)
             .map_err(|e| anyhow!("core Verilog: {e}"))
     }

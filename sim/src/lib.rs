@@ -27,6 +27,7 @@
 pub mod activity;
 mod engine;
 pub mod gatelevel;
+pub mod packets;
 pub mod rusthdl;
 pub mod stimulus;
 pub mod verilator;
@@ -34,7 +35,7 @@ pub mod verilator;
 use neurice_model::Encoder;
 use serde::Serialize;
 
-pub use engine::{run, CoreDesign, Engine, RunOptions, RunSummary};
+pub use engine::{run, CoreDesign, Engine, PacketDesign, RunOptions, RunSummary};
 pub use stimulus::{interleave, load_indices, load_stimuli, Pattern, Stimulus};
 
 /// The most channels a core has state for (a 10-bit channel address).

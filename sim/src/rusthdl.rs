@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use anyhow::{bail, Result};
-use neurice_hdl::{Core1024, Core2x512, PipelineState};
+use neurice_hdl::{Core1024, Core2x512, PacketCore1024, PipelineState};
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
 
@@ -51,6 +51,11 @@ pub trait SimCore: Block + Sized {
     fn out_word(&self) -> u32;
     fn idle(&self) -> bool;
     fn pipeline_state(&self) -> PipelineState;
+    /// The end flag of the word on `out_word`: `out_last` of a core with restarts (a
+    /// segment's last word), `out_end` of the packet core (a packet's last word).
+    fn out_end(&self) -> bool {
+        false
+    }
 }
 
 /// The [`SimCore`] methods that read the ports both cores share (clock, handshakes, word,
@@ -81,6 +86,29 @@ macro_rules! shared_ports {
     };
 }
 
+/// [`SimCore::drive`] of a core with the 1-lane in-port (`in_channel`, `in_sample`): the
+/// core and the packet core.
+macro_rules! one_lane_drive {
+    () => {
+        fn drive(
+            &mut self,
+            in_valid: bool,
+            channel: u32,
+            samples: &[u16],
+            out_ready: bool,
+            flush: bool,
+            clear: bool,
+        ) {
+            self.in_valid.next = in_valid;
+            self.in_channel.next = (channel as u64).into();
+            self.in_sample.next = (samples[0] as u64).into();
+            self.out_ready.next = out_ready;
+            self.flush.next = flush;
+            self.clear.next = clear;
+        }
+    };
+}
+
 impl SimCore for Core1024 {
     const LANES: usize = 1;
     fn build(params: &CodecParams) -> Result<Box<Self>> {
@@ -88,25 +116,13 @@ impl SimCore for Core1024 {
             Core1024::new(params).map_err(|e| anyhow::anyhow!("core: {e}"))?,
         ))
     }
-    fn drive(
-        &mut self,
-        in_valid: bool,
-        channel: u32,
-        samples: &[u16],
-        out_ready: bool,
-        flush: bool,
-        clear: bool,
-    ) {
-        self.in_valid.next = in_valid;
-        self.in_channel.next = (channel as u64).into();
-        self.in_sample.next = (samples[0] as u64).into();
-        self.out_ready.next = out_ready;
-        self.flush.next = flush;
-        self.clear.next = clear;
-    }
+    one_lane_drive!();
     shared_ports!();
     fn pipeline_state(&self) -> PipelineState {
         Core1024::pipeline_state(self)
+    }
+    fn out_end(&self) -> bool {
+        self.out_last.val()
     }
 }
 
@@ -140,6 +156,21 @@ impl SimCore for Core2x512 {
     }
 }
 
+impl SimCore for PacketCore1024 {
+    const LANES: usize = 1;
+    fn build(_: &CodecParams) -> Result<Box<Self>> {
+        bail!("the packet core is built for its channels and packet stream: PacketCore::new")
+    }
+    one_lane_drive!();
+    shared_ports!();
+    fn pipeline_state(&self) -> PipelineState {
+        self.core.pipeline_state()
+    }
+    fn out_end(&self) -> bool {
+        self.out_end.val()
+    }
+}
+
 /// The core under test, its clock and its settle loop.
 struct Bench<T: SimCore> {
     core: Box<T>,
@@ -148,7 +179,11 @@ struct Bench<T: SimCore> {
 impl<T: SimCore> Bench<T> {
     /// A fresh core for the coder `params` (1024 channels of state).
     fn new(params: &CodecParams) -> Result<Self> {
-        let mut core = T::build(params)?;
+        Self::with_core(T::build(params)?)
+    }
+
+    /// A bench around `core` (connected and checked here).
+    fn with_core(mut core: Box<T>) -> Result<Self> {
         core.connect_all();
         if let Err(e) = check_all(core.as_ref()) {
             bail!("rust-hdl check of the core failed: {e:?}");
@@ -218,6 +253,8 @@ impl<T: SimCore> Bench<T> {
 /// Raw result of one run (before the golden-model comparison).
 struct Raw {
     words: Vec<u32>,
+    /// Indices of the words taken with [`SimCore::out_end`] high.
+    ends: Vec<usize>,
     cycles: u64,
     stall_cycles: u64,
     samples_taken: u64,
@@ -245,9 +282,13 @@ fn simulate_on<T: SimCore>(
     let mut first_bad = None;
     let lanes = T::LANES as u64;
     let zeros = [0u16; 2];
+    let mut ends = Vec::new();
     let mut take = |words: &mut Vec<u32>, w: u32, cycle: u64, core: &T| {
         if first_bad.is_none() && expected.get(words.len()) != Some(&w) {
             first_bad = Some((cycle, core.pipeline_state()));
+        }
+        if core.out_end() {
+            ends.push(words.len());
         }
         words.push(w);
     };
@@ -330,6 +371,7 @@ fn simulate_on<T: SimCore>(
     progress(next);
     Ok(Raw {
         words,
+        ends,
         cycles,
         stall_cycles: stalls,
         samples_taken: next,
@@ -476,4 +518,41 @@ pub fn run_segments_on<T: SimCore>(stims: &[Stimulus]) -> Result<(Vec<SimReport>
         ));
     }
     Ok((reports, clear_cycles))
+}
+
+/// The words a core took out of one run, with their end flags ([`SimCore::out_end`]), for
+/// cores whose words are not the golden model's plain bit stream (restarts, packets).
+#[derive(Clone, Debug, Default)]
+pub struct FlaggedRun {
+    pub words: Vec<u32>,
+    /// Indices of the words taken with the end flag high.
+    pub ends: Vec<usize>,
+    pub cycles: u64,
+    pub stall_cycles: u64,
+    pub samples_taken: u64,
+    /// Words offered in the cycles after `idle` (a bug; they are in `words` too).
+    pub extra_words: u64,
+    pub seconds: f64,
+}
+
+/// Simulates one stimulus on `core` (any [`SimCore`], e.g. a core built with restarts or the
+/// packet core) with the same cycle, gaps and backpressure as [`run`]; `expected` only marks
+/// where the first wrong word was taken (for `detail` in the caller's report).
+pub fn run_flagged<T: SimCore>(
+    core: Box<T>,
+    stim: &Stimulus,
+    expected: &[u32],
+    progress: &mut dyn FnMut(u64),
+) -> Result<FlaggedRun> {
+    check_lanes(stim, T::LANES)?;
+    let raw = simulate_on(&mut Bench::with_core(core)?, stim, expected, progress)?;
+    Ok(FlaggedRun {
+        words: raw.words,
+        ends: raw.ends,
+        cycles: raw.cycles,
+        stall_cycles: raw.stall_cycles,
+        samples_taken: raw.samples_taken,
+        extra_words: raw.extra_words,
+        seconds: raw.seconds,
+    })
 }

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //!   Stimulus ──stdin──▶ ┌──────────────────────────┐ ──result file──▶ words, cycles,
-//!  (NRSTIM01)           │ Vcore = verilated core + │   (NRRES001)     stalls ──▶ compare_words
+//!  (NRSTIM01)           │ Vcore = verilated core + │   (NRRES002)     stalls ──▶ compare_words
 //!                       │ sim/harness/harness.cpp  │                      ▲
 //!                       └──────────────────────────┘     expected_words ──┘ (golden model)
 //! ```
@@ -232,10 +232,12 @@ pub struct RawRun {
     /// Simulation time of this run inside the harness (model construction included).
     pub seconds: f64,
     pub words: Vec<u32>,
+    /// Indices of the words taken with `out_end` high (the packet core's packet ends).
+    pub ends: Vec<usize>,
 }
 
 impl RawRun {
-    fn check(&self, stim: &Stimulus) -> Result<()> {
+    pub fn check(&self, stim: &Stimulus) -> Result<()> {
         match self.status {
             0 => Ok(()),
             1 => bail!(
@@ -281,7 +283,7 @@ pub fn write_stimuli(w: &mut impl Write, stims: &[&Stimulus]) -> std::io::Result
     w.flush()
 }
 
-/// Parses the result file format described in `harness.cpp` (magic `NRRES001`).
+/// Parses the result file format described in `harness.cpp` (magic `NRRES002`).
 pub fn read_results(bytes: &[u8], runs: usize) -> Result<Vec<RawRun>> {
     struct Cur<'a>(&'a [u8]);
     impl Cur<'_> {
@@ -301,7 +303,7 @@ pub fn read_results(bytes: &[u8], runs: usize) -> Result<Vec<RawRun>> {
         }
     }
     let mut c = Cur(bytes);
-    if c.take(8)? != b"NRRES001" {
+    if c.take(8)? != b"NRRES002" {
         bail!("harness result file has a bad magic");
     }
     let n = c.u32()? as usize;
@@ -322,6 +324,7 @@ pub fn read_results(bytes: &[u8], runs: usize) -> Result<Vec<RawRun>> {
             extra_words: c.u64()?,
             seconds: c.u64()? as f64 * 1e-9,
             words: Vec::new(),
+            ends: Vec::new(),
         };
         let count = c.u64()? as usize;
         let raw = c.take(
@@ -333,6 +336,16 @@ pub fn read_results(bytes: &[u8], runs: usize) -> Result<Vec<RawRun>> {
             .chunks_exact(4)
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
+        let ends = c.u64()? as usize;
+        if ends > r.words.len() {
+            bail!(
+                "harness result lists {ends} packet ends for {} words",
+                r.words.len()
+            );
+        }
+        r.ends = (0..ends)
+            .map(|_| c.u64().map(|e| e as usize))
+            .collect::<Result<_>>()?;
         out.push(r);
     }
     if !c.0.is_empty() {
@@ -618,7 +631,7 @@ mod tests {
         assert_eq!(buf.len(), 8 + 4 + 4 * 4 + 8 + 8 + 3 * 2);
         assert_eq!(&buf[buf.len() - 2..], &1023u16.to_le_bytes());
 
-        let mut res = b"NRRES001".to_vec();
+        let mut res = b"NRRES002".to_vec();
         res.extend(1u32.to_le_bytes());
         res.extend(0u32.to_le_bytes());
         res.extend(2u32.to_le_bytes());
@@ -627,8 +640,11 @@ mod tests {
         }
         res.extend(0xdead_beefu32.to_le_bytes());
         res.extend(7u32.to_le_bytes());
+        res.extend(1u64.to_le_bytes());
+        res.extend(1u64.to_le_bytes());
         let r = read_results(&res, 1).unwrap();
         assert_eq!(r[0].words, [0xdead_beef, 7]);
+        assert_eq!(r[0].ends, [1]);
         assert_eq!(r[0].lanes, 2);
         assert_eq!(
             (r[0].cycles, r[0].stall_cycles, r[0].samples_taken),
