@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{run_harness, verilated_block, verilator_or_skip};
+use common::{assert_same, run_harness, verilated_block, verilator_or_skip};
 use neurice_hdl::v2::carryless::{
     CarrylessUnit, OP_BIN, OP_BYPASS, OP_FINISH, OP_FORCE, OUT_BYTES, STEPS,
 };
@@ -202,16 +202,6 @@ fn random_ops(seed: u64, n: usize) -> Vec<Op> {
     }
     ops.push(Op::Finish);
     ops
-}
-
-fn assert_same(got: &[u8], want: &[u8], what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: byte count");
-    if let Some(i) = (0..got.len()).find(|&i| got[i] != want[i]) {
-        panic!(
-            "{what}: first difference at byte {i}: unit {:#04x}, model {:#04x}",
-            got[i], want[i]
-        );
-    }
 }
 
 /// The bytes match, operations needing more than `STEPS` shifts occurred, and they cost a

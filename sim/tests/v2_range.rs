@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{run_harness, verilated_block, verilator_or_skip};
+use common::{assert_same, run_harness, verilated_block, verilator_or_skip};
 use neurice_hdl::v2::range::{RangeEncoderUnit, OP_BIN, OP_BYPASS, OP_SHIFT2, OP_SHIFT3, SHIFTS};
 use neurice_model::v2::range::{adapt, RangeEncoder, PROB_INIT};
 use neurice_model::v2::{self, State, V2Params};
@@ -257,16 +257,6 @@ fn coder_ops() -> Vec<Op> {
         "the operations are what coder v2 sends"
     );
     ops
-}
-
-fn assert_same(got: &[u8], want: &[u8], what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: byte count");
-    if let Some(i) = (0..got.len()).find(|&i| got[i] != want[i]) {
-        panic!(
-            "{what}: first difference at byte {i}: unit {:#04x}, model {:#04x}",
-            got[i], want[i]
-        );
-    }
 }
 
 #[test]

@@ -570,6 +570,20 @@ fn encode_block_t<const T: usize>(
     rc.finish()
 }
 
+/// Whether `samples` are whole frames of `channels` (≥ 1) channels, each within W bits.
+pub(crate) fn check_samples(p: &V2Params, channels: usize, samples: &[u32]) -> Result<(), Error> {
+    if !samples.len().is_multiple_of(channels) {
+        return Err(Error::BadParams("samples are not whole frames".into()));
+    }
+    if let Some(x) = samples.iter().find(|&&x| x >> p.golomb.sample_bits != 0) {
+        return Err(Error::BadParams(format!(
+            "sample {x} does not fit in {} bits",
+            p.golomb.sample_bits
+        )));
+    }
+    Ok(())
+}
+
 /// Encodes a whole interleaved sample sequence into blocks of `block_frames` frames.
 pub fn encode_all(
     p: &V2Params,
@@ -580,15 +594,7 @@ pub fn encode_all(
     if channels == 0 {
         return Err(Error::BadParams("channel count must be at least 1".into()));
     }
-    if !samples.len().is_multiple_of(channels) {
-        return Err(Error::BadParams("samples are not whole frames".into()));
-    }
-    if let Some(x) = samples.iter().find(|&&x| x >> p.golomb.sample_bits != 0) {
-        return Err(Error::BadParams(format!(
-            "sample {x} does not fit in {} bits",
-            p.golomb.sample_bits
-        )));
-    }
+    check_samples(p, channels, samples)?;
     let frames = samples.len() / channels;
     let per_block = if p.block_frames == 0 {
         frames.max(1)

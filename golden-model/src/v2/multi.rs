@@ -27,7 +27,7 @@
 use std::collections::VecDeque;
 
 use super::range::{adapt, PROB_BITS, PROB_INIT};
-use super::{code_sample, decode_sample, BinDecoder, State, V2Params};
+use super::{check_samples, code_sample, decode_sample, BinDecoder, State, V2Params};
 use crate::Error;
 
 /// The most words the encoder holds back (reserved, not yet sent).
@@ -261,15 +261,7 @@ pub fn encode_block(
     stats: &mut Stats,
 ) -> Result<Vec<u8>, Error> {
     check(p, k, channels)?;
-    if !samples.len().is_multiple_of(channels) {
-        return Err(Error::BadParams("samples are not whole frames".into()));
-    }
-    if let Some(x) = samples.iter().find(|&&x| x >> p.golomb.sample_bits != 0) {
-        return Err(Error::BadParams(format!(
-            "sample {x} does not fit in {} bits",
-            p.golomb.sample_bits
-        )));
-    }
+    check_samples(p, channels, samples)?;
     let mut coders = vec![CarrylessEncoder::new(); k];
     let mut probs = vec![vec![PROB_INIT; p.contexts()]; k];
     let mut states = vec![State::initial(p); channels];

@@ -82,3 +82,14 @@ pub fn verilated_block(
     verilator::build_with_harness(&verilog, wrapper_top, &dir, &[], harness)
         .expect("Verilator build")
 }
+
+/// Panics with the first differing byte if `got` is not `want`.
+pub fn assert_same(got: &[u8], want: &[u8], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: byte count");
+    if let Some(i) = (0..got.len()).find(|&i| got[i] != want[i]) {
+        panic!(
+            "{what}: first difference at byte {i}: unit {:#04x}, model {:#04x}",
+            got[i], want[i]
+        );
+    }
+}
