@@ -13,3 +13,4 @@ pub mod carryless;
 pub mod lms;
 pub mod lms_pipe;
 pub mod range;
+pub mod range_fast;
