@@ -320,7 +320,15 @@ fn fast_steps(ops: &[Op], gaps: u32, seed: u64) -> Vec<Step> {
                 s.push((true, false, fast::OP_SHIFT2, 0, false, 0, 0));
                 s.push((true, false, fast::OP_SHIFT1, 0, false, 0, 0));
                 blocks += 1;
-                s.push((blocks % 2 == 0, true, fast::OP_BYPASS, 7, true, 1, 1));
+                s.push((
+                    blocks.is_multiple_of(2),
+                    true,
+                    fast::OP_BYPASS,
+                    7,
+                    true,
+                    1,
+                    1,
+                ));
             }
         }
     }
