@@ -1,7 +1,8 @@
 //! Area and speed of coder v2's hardware blocks on the iCE40 HX8K: the LMS stage
 //! (`neurice_hdl::v2::lms::LmsUnit`), its pipeline (`neurice_hdl::v2::lms_pipe::LmsPipe`), the
 //! bin sequencer (`neurice_hdl::v2::binarise::BinSequencer`), the range encoder unit
-//! (`neurice_hdl::v2::range::RangeEncoderUnit`) and the carry-less range encoder unit of the
+//! (`neurice_hdl::v2::range::RangeEncoderUnit`), its pipelined form
+//! (`neurice_hdl::v2::range_fast::RangeFastUnit`) and the carry-less range encoder unit of the
 //! multi-coder draft (`neurice_hdl::v2::carryless::CarrylessUnit`), each as emitted Verilog between registers
 //! (inputs from the pin wrapper's registers, `neurice_synth::wrapper`), through the project's
 //! one yosys → nextpnr flow. Budget figures for the v2 core (FORMAT.md §7.8).
@@ -15,6 +16,7 @@ use neurice_hdl::v2::carryless::CarrylessUnit;
 use neurice_hdl::v2::lms::LmsUnit;
 use neurice_hdl::v2::lms_pipe::{LmsPipe, LATENCY};
 use neurice_hdl::v2::range::RangeEncoderUnit;
+use neurice_hdl::v2::range_fast::{RangeFastUnit, LATENCY as RANGE_FAST_LATENCY};
 use neurice_model::v2::V2Params;
 use neurice_synth::flow::{run_flow, FlowConfig, SynthReport, VerilogSource};
 use neurice_synth::wrapper::register_wrapper;
@@ -60,7 +62,14 @@ fn measure(
 }
 
 /// The blocks measured: all of them, or those named after the output folder.
-const BLOCKS: [&str; 5] = ["lms", "lms_pipe", "binarise", "range", "carryless"];
+const BLOCKS: [&str; 6] = [
+    "lms",
+    "lms_pipe",
+    "binarise",
+    "range",
+    "range_fast",
+    "carryless",
+];
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -133,6 +142,19 @@ fn main() -> anyhow::Result<()> {
                     "carry-less range encoder unit (one bin, bypass group or forced step per \
                      clock, two renormalisation steps): Fmax {:.2} MHz (seed 1), {} LCs in all, \
                      of which {extra} flip-flops are the wrapper's, {} BRAM",
+                    r.fmax_mhz.unwrap_or(0.0),
+                    r.lc_used,
+                    r.bram_used
+                );
+            }
+            "range_fast" => {
+                let mut unit = RangeFastUnit::default();
+                unit.connect_all();
+                let (r, extra) = measure(&generate_verilog(&unit), "top", &out.join("range_fast"))?;
+                println!(
+                    "pipelined range encoder unit (one operation per clock, records \
+                     {RANGE_FAST_LATENCY} clocks later): Fmax {:.2} MHz (seed 1), {} LCs in \
+                     all, of which {extra} flip-flops are the wrapper's, {} BRAM",
                     r.fmax_mhz.unwrap_or(0.0),
                     r.lc_used,
                     r.bram_used
