@@ -10,6 +10,7 @@
 
 pub mod binarise;
 pub mod carryless;
+pub mod core;
 pub mod lms;
 pub mod lms_pipe;
 pub mod range;
