@@ -2,7 +2,8 @@
 //! (`neurice_hdl::v2::lms::LmsUnit`), its pipeline (`neurice_hdl::v2::lms_pipe::LmsPipe`), the
 //! bin sequencer (`neurice_hdl::v2::binarise::BinSequencer`), the range encoder unit
 //! (`neurice_hdl::v2::range::RangeEncoderUnit`) and the carry-less range encoder unit of the
-//! multi-coder draft (`neurice_hdl::v2::carryless::CarrylessUnit`), each as emitted Verilog between registers
+//! multi-coder draft (`neurice_hdl::v2::carryless::CarrylessUnit`) and the whole coder-v2 core
+//! for 1024 channels (`neurice_hdl::v2::core::V2Core1024`, block `v2core`), each as emitted Verilog between registers
 //! (inputs from the pin wrapper's registers, `neurice_synth::wrapper`), through the project's
 //! one yosys → nextpnr flow. Budget figures for the v2 core (FORMAT.md §7.8).
 //!
@@ -12,6 +13,7 @@
 
 use neurice_hdl::v2::binarise::BinSequencer;
 use neurice_hdl::v2::carryless::CarrylessUnit;
+use neurice_hdl::v2::core::v2_verilog;
 use neurice_hdl::v2::lms::LmsUnit;
 use neurice_hdl::v2::lms_pipe::{LmsPipe, LATENCY};
 use neurice_hdl::v2::range::RangeEncoderUnit;
@@ -60,7 +62,14 @@ fn measure(
 }
 
 /// The blocks measured: all of them, or those named after the output folder.
-const BLOCKS: [&str; 5] = ["lms", "lms_pipe", "binarise", "range", "carryless"];
+const BLOCKS: [&str; 6] = [
+    "lms",
+    "lms_pipe",
+    "binarise",
+    "range",
+    "carryless",
+    "v2core",
+];
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -119,6 +128,17 @@ fn main() -> anyhow::Result<()> {
                 println!(
                     "bin sequencer (binarisation, one range-coder operation per clock): Fmax \
                      {:.2} MHz (seed 1), {} LCs in all, of which {extra} flip-flops are the \
+                     wrapper's, {} BRAM",
+                    r.fmax_mhz.unwrap_or(0.0),
+                    r.lc_used,
+                    r.bram_used
+                );
+            }
+            "v2core" => {
+                let (r, extra) = measure(&v2_verilog(&p, 1024)?, "top", &out.join("v2core"))?;
+                println!(
+                    "coder-v2 core, 1024 channels (about one range-coder operation per clock): \
+                     Fmax {:.2} MHz (seed 1), {} LCs in all, of which {extra} flip-flops are the \
                      wrapper's, {} BRAM",
                     r.fmax_mhz.unwrap_or(0.0),
                     r.lc_used,

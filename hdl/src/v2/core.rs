@@ -1272,18 +1272,20 @@ mod tests {
         let p = V2Params::HARDWARE;
         let mut b = SelectS::new(&p);
         b.connect_all();
+        let mut seen = [0u64; 19];
         for n in 0..64u32 {
             for a in 0..1u32 << 16 {
                 b.a.next = (a as u64).into();
                 b.n.next = (n as u64).into();
-                b.update();
-                assert_eq!(
-                    b.s.next.to_u64() as u32,
-                    select_s(a, n, &p.golomb),
-                    "A {a} N {n}"
-                );
+                assert!(simulate(&mut b, 10));
+                let s = b.s.val().to_u64() as u32;
+                assert_eq!(s, select_s(a, n, &p.golomb), "A {a} N {n}");
+                seen[s as usize] += 1;
             }
         }
+        // every index occurs, and every pair was checked
+        assert!(seen.iter().all(|&c| c > 0), "{seen:?}");
+        assert_eq!(seen.iter().sum::<u64>(), 64 << 16);
         let v = b.hdl();
         let Verilog::Custom(text) = v else {
             panic!("custom Verilog")
@@ -1327,35 +1329,35 @@ mod tests {
             pk.w1.next = w(st.w[1]);
             pk.w2.next = w(st.w[2]);
             pk.w3.next = w(st.w[3]);
-            pk.update();
-            let got = ((pk.hi.next.to_u64() as u128) << 64)
-                | ((pk.mid.next.to_u64() as u128) << 32)
-                | pk.lo.next.to_u64() as u128;
+            assert!(simulate(&mut pk, 10));
+            let got = ((pk.hi.val().to_u64() as u128) << 64)
+                | ((pk.mid.val().to_u64() as u128) << 32)
+                | pk.lo.val().to_u64() as u128;
             assert_eq!(got, word, "{st:?}");
             up.hi.next = ((word >> 64) as u64).into();
             up.mid.next = (((word >> 32) as u64) & 0xFFFF_FFFF).into();
             up.lo.next = ((word as u64) & 0xFFFF_FFFF).into();
-            up.update();
-            assert_eq!(up.prev.next.to_u64() as u32, st.prev);
-            assert_eq!(up.a.next.to_u64() as u32, st.a);
-            assert_eq!(up.n.next.to_u64() as u32, st.n);
+            assert!(simulate(&mut up, 10));
+            assert_eq!(up.prev.val().to_u64() as u32, st.prev);
+            assert_eq!(up.a.val().to_u64() as u32, st.a);
+            assert_eq!(up.n.val().to_u64() as u32, st.n);
             let fd = |v: Bits<DELTA_BITS>| super::super::lms::from_bits(v.to_u64(), DELTA_BITS);
             let fw = |v: Bits<WEIGHT_BITS>| super::super::lms::from_bits(v.to_u64(), WEIGHT_BITS);
             assert_eq!(
                 [
-                    fd(up.d0.next),
-                    fd(up.d1.next),
-                    fd(up.d2.next),
-                    fd(up.d3.next)
+                    fd(up.d0.val()),
+                    fd(up.d1.val()),
+                    fd(up.d2.val()),
+                    fd(up.d3.val())
                 ],
                 [st.d[0], st.d[1], st.d[2], st.d[3]]
             );
             assert_eq!(
                 [
-                    fw(up.w0.next),
-                    fw(up.w1.next),
-                    fw(up.w2.next),
-                    fw(up.w3.next)
+                    fw(up.w0.val()),
+                    fw(up.w1.val()),
+                    fw(up.w2.val()),
+                    fw(up.w3.val())
                 ],
                 [st.w[0], st.w[1], st.w[2], st.w[3]]
             );
@@ -1364,10 +1366,10 @@ mod tests {
         up.hi.next = 0u64.into();
         up.mid.next = 0u64.into();
         up.lo.next = 0u64.into();
-        up.update();
-        assert_eq!(up.prev.next.to_u64(), 512);
+        assert!(simulate(&mut up, 10));
+        assert_eq!(up.prev.val().to_u64(), 512);
         assert_eq!(
-            super::super::lms::from_bits(up.w0.next.to_u64(), WEIGHT_BITS),
+            super::super::lms::from_bits(up.w0.val().to_u64(), WEIGHT_BITS),
             -175
         );
     }
