@@ -232,7 +232,7 @@ fn signal(kind: u32, channels: usize, frames: usize, seed: u64) -> Vec<u32> {
                 }
                 1 => (rng.next_u64() % 1024) as u32,
                 _ => {
-                    if (i / channels) % 2 == 0 {
+                    if (i / channels).is_multiple_of(2) {
                         0
                     } else {
                         1023
@@ -625,4 +625,41 @@ fn verilog_gives_the_models_blocks() {
             &format!("Verilator, {channels} channels"),
         );
     }
+}
+
+/// The 1024-channel core (`V2Core1024`'s Verilog): two blocks of 1024-channel frames in a
+/// row (the second proves the 1024-entry restart walk) with gaps and backpressure, and the
+/// flush's clocks (the drain, the last word and the walk) within `1024 + 64`.
+#[test]
+fn verilog_1024_channels_two_blocks() {
+    if !verilator_or_skip("verilog_1024_channels_two_blocks") {
+        return;
+    }
+    let channels = 1024;
+    let segs = vec![
+        Seg {
+            samples: signal(3, channels, 12, 21),
+            end: End::Flush,
+        },
+        Seg {
+            samples: signal(0, channels, 10, 22),
+            end: End::Flush,
+        },
+    ];
+    let got = run_verilator(&segs, channels, 100, 200, 12, "v2-core-1024");
+    assert_blocks(
+        &got.blocks,
+        &model_blocks(&segs, channels),
+        "Verilator, 1024 channels",
+    );
+    let quiet = run_verilator(&segs[..1], channels, 0, 0, 1, "v2-core-1024");
+    eprintln!(
+        "1024 channels: the flush took {} clocks (no gaps, no backpressure)",
+        quiet.end_clocks[0]
+    );
+    assert!(
+        (1024..1024 + 64).contains(&quiet.end_clocks[0]),
+        "flush of {} clocks",
+        quiet.end_clocks[0]
+    );
 }

@@ -56,7 +56,14 @@
 //! `ops + Σ (1 + bytes)` over the operations that released records, plus the pipeline fill
 //! and the flush. The front end takes a sample every two clocks at most, so samples of one
 //! operation (a zero magnitude at `m = 1`) cost two clocks. Measured on recordings (3
-//! channels, no gaps, no backpressure, `sim/tests/v2_core.rs`): see FORMAT.md §7.8.
+//! recordings × 5 000 samples as 3 channels, no gaps, no backpressure,
+//! `cargo test --release -p neurice-sim --test v2_core -- rusthdl_throughput --nocapture`):
+//! 85 951 clocks for 67 898 operations, 8 869 of them releasing bytes, 8 915 bytes and a
+//! 256-clock walk — 8 clocks under `ops + releasing + bytes + single + walk + 21` (`single`: the
+//! samples of one operation, none here), the bound the test
+//! asserts — i.e. **5.73 clocks per sample** (4.53 operations per sample). The 1024-channel
+//! core runs at 17.47 MHz on the HX8K (4 900 LCs, 25 block RAMs, FORMAT.md §7.8): about
+//! 3.0 M samples/s.
 //!
 //! **Hazards, and why they are safe**:
 //! * State RAM read-modify-write: a sample's state is read at its accept edge and written one
