@@ -166,6 +166,16 @@ fn run_rusthdl<const C: usize>(
             n += 1;
             assert!(n < CAP, "the end did not reach idle: {}", u.debug_state());
         }
+        if seg.end == End::Flush {
+            // flush held high after idle does nothing more
+            for _ in 0..8 {
+                let before = (words.blocks.len(), words.current.len());
+                let (_, idle) = cycle(u, &mut rng, &mut words, None, true, false);
+                out.clocks += 1;
+                assert!(idle, "idle fell with flush held: {}", u.debug_state());
+                assert_eq!(before, (words.blocks.len(), words.current.len()));
+            }
+        }
         if seg.end == End::Clear {
             // whatever of the aborted block came out is not a block
             assert_eq!(
@@ -413,8 +423,8 @@ fn rusthdl_throughput_on_recordings() {
     assert_blocks(&got.blocks, &model_blocks(&segs, 3), "throughput run");
     let (ops, single, releasing, bytes) = op_counts(3, &samples);
     let walk = 256;
-    // the run's clocks: the samples, the end, and the 4 quiet clocks after it
-    let clocks = got.clocks - 4;
+    // the run's clocks: the samples, the end, 8 clocks of flush held and 4 quiet clocks
+    let clocks = got.clocks - 12;
     let low = ops + 2 + bytes + walk;
     let high = ops + 2 + (releasing + 3) + bytes + single + walk + 16;
     let n = samples.len() as f64;
