@@ -303,6 +303,7 @@ fn rusthdl_known_answer_block() {
 /// channels, with 20 % input gaps and 30 % backpressure.
 #[test]
 fn rusthdl_signals_on_1_2_3_and_7_channels() {
+    let mut longest_ff = 0;
     for (i, &channels) in [1usize, 2, 3, 7].iter().enumerate() {
         for kind in 0..4u32 {
             let frames = 2100 / channels;
@@ -312,13 +313,25 @@ fn rusthdl_signals_on_1_2_3_and_7_channels() {
                 end: End::Flush,
             }];
             let got = run_rusthdl::<3>(&segs, channels, 200, 300, 7 + kind as u64);
+            let want = model_blocks(&segs, channels);
             assert_blocks(
                 &got.blocks,
-                &model_blocks(&segs, channels),
+                &want,
                 &format!("{channels} channels, signal {kind}"),
             );
+            // runs of 0xFF: released as one record with a fill count
+            let mut run = 0;
+            for &b in &want[0] {
+                run = if b == 0xFF { run + 1 } else { 0 };
+                longest_ff = longest_ff.max(run);
+            }
         }
     }
+    assert!(
+        longest_ff >= 2,
+        "no pending run was exercised ({longest_ff})"
+    );
+    eprintln!("longest 0xFF run in these blocks: {longest_ff}");
 }
 
 /// Blocks in a row: each equals `encode_block` of its own samples, so the core restarted
