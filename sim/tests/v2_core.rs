@@ -686,3 +686,32 @@ fn verilog_1024_channels_two_blocks() {
         quiet.end_clocks[0]
     );
 }
+
+/// The 1024-channel core in rust-hdl: a `clear` mid-block takes less than the 4096 clocks
+/// the simulators' clear allows (the drain and the 1024-entry walk), and the next block is
+/// clean.
+#[test]
+fn rusthdl_1024_channels_clear_then_block() {
+    let channels = 1024;
+    let segs = vec![
+        Seg {
+            samples: signal(1, channels, 2, 31)[..1500].to_vec(),
+            end: End::Clear,
+        },
+        Seg {
+            samples: signal(3, channels, 3, 32),
+            end: End::Flush,
+        },
+    ];
+    let got = run_rusthdl::<10>(&segs, channels, 100, 300, 5);
+    assert_blocks(
+        &got.blocks,
+        &model_blocks(&segs, channels),
+        "rust-hdl, 1024 channels",
+    );
+    assert!(
+        (1024..4096).contains(&got.end_clocks[0]),
+        "clear took {} clocks",
+        got.end_clocks[0]
+    );
+}
