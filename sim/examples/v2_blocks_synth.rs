@@ -2,8 +2,9 @@
 //! (`neurice_hdl::v2::lms::LmsUnit`), its pipeline (`neurice_hdl::v2::lms_pipe::LmsPipe`), the
 //! bin sequencer (`neurice_hdl::v2::binarise::BinSequencer`), the range encoder unit
 //! (`neurice_hdl::v2::range::RangeEncoderUnit`), its pipelined form
-//! (`neurice_hdl::v2::range_fast::RangeFastUnit`) and the carry-less range encoder unit of the
-//! multi-coder draft (`neurice_hdl::v2::carryless::CarrylessUnit`), each as emitted Verilog between registers
+//! (`neurice_hdl::v2::range_fast::RangeFastUnit`), the carry-less range encoder unit of the
+//! multi-coder draft (`neurice_hdl::v2::carryless::CarrylessUnit`) and the whole coder-v2 core
+//! for 1024 channels (`neurice_hdl::v2::core::V2Core1024`, block `v2core`), each as emitted Verilog between registers
 //! (inputs from the pin wrapper's registers, `neurice_synth::wrapper`), through the project's
 //! one yosys → nextpnr flow. Budget figures for the v2 core (FORMAT.md §7.8).
 //!
@@ -13,6 +14,7 @@
 
 use neurice_hdl::v2::binarise::BinSequencer;
 use neurice_hdl::v2::carryless::CarrylessUnit;
+use neurice_hdl::v2::core::v2_verilog;
 use neurice_hdl::v2::lms::LmsUnit;
 use neurice_hdl::v2::lms_pipe::{LmsPipe, LATENCY};
 use neurice_hdl::v2::range::RangeEncoderUnit;
@@ -62,13 +64,14 @@ fn measure(
 }
 
 /// The blocks measured: all of them, or those named after the output folder.
-const BLOCKS: [&str; 6] = [
+const BLOCKS: [&str; 7] = [
     "lms",
     "lms_pipe",
     "binarise",
     "range",
     "range_fast",
     "carryless",
+    "v2core",
 ];
 
 fn main() -> anyhow::Result<()> {
@@ -128,6 +131,17 @@ fn main() -> anyhow::Result<()> {
                 println!(
                     "bin sequencer (binarisation, one range-coder operation per clock): Fmax \
                      {:.2} MHz (seed 1), {} LCs in all, of which {extra} flip-flops are the \
+                     wrapper's, {} BRAM",
+                    r.fmax_mhz.unwrap_or(0.0),
+                    r.lc_used,
+                    r.bram_used
+                );
+            }
+            "v2core" => {
+                let (r, extra) = measure(&v2_verilog(&p, 1024)?, "top", &out.join("v2core"))?;
+                println!(
+                    "coder-v2 core, 1024 channels (about one range-coder operation per clock): \
+                     Fmax {:.2} MHz (seed 1), {} LCs in all, of which {extra} flip-flops are the \
                      wrapper's, {} BRAM",
                     r.fmax_mhz.unwrap_or(0.0),
                     r.lc_used,

@@ -99,9 +99,11 @@ fn coder_pairs(p: &V2Params, files: usize, len: usize, test: &str) -> Vec<Sample
     out
 }
 
-/// The sequencer in rust-hdl's simulator, driven directly; returns the operations and the
+/// The sequencer in rust-hdl's simulator, driven directly, `op_ready` low in about
+/// `stall_per_mille` / 1000 of the clocks (seeded); returns the operations taken and the
 /// clocks it took.
-fn rusthdl_ops(p: &V2Params, samples: &[Sample]) -> (Vec<Op>, usize) {
+fn rusthdl_ops(p: &V2Params, samples: &[Sample], stall_per_mille: u64) -> (Vec<Op>, usize) {
+    let mut rng = XorShift64::new(0x0B5E);
     let mut uut = Box::new(BinSequencer::new(p).unwrap());
     uut.connect_all();
     check_all(uut.as_ref()).unwrap();
@@ -125,8 +127,10 @@ fn rusthdl_ops(p: &V2Params, samples: &[Sample]) -> (Vec<Op>, usize) {
             }
         }
         u.in_valid.next = offer;
+        let ready = rng.next_u64() % 1000 >= stall_per_mille;
+        u.op_ready.next = ready;
         assert!(simulate(u, 100));
-        if u.op_valid.val() {
+        if u.op_valid.val() && ready {
             ops.push(op_of(
                 u.op.val().to_u64(),
                 u.ctx.val().to_u64(),
@@ -137,7 +141,7 @@ fn rusthdl_ops(p: &V2Params, samples: &[Sample]) -> (Vec<Op>, usize) {
                 u.op_tag.val().to_u64(),
             ));
             idle = 0;
-        } else if next == samples.len() {
+        } else if next == samples.len() && !u.busy.val() {
             idle += 1;
         }
         if offer && u.in_ready.val() {
@@ -166,7 +170,7 @@ fn rusthdl_every_u_and_s_gives_the_models_bins() {
     let p = V2Params::HARDWARE;
     let samples = all_pairs(&p, 1);
     let want = model_ops(&p, &samples);
-    let (got, _) = rusthdl_ops(&p, &samples);
+    let (got, _) = rusthdl_ops(&p, &samples, 0);
     assert_ops(&got, &want, "rust-hdl, every (u, s)");
     // the cases that matter were there: escapes (Q prefix bins and W bypass bits), two
     // remainder bins, contexts past the last prefix position
@@ -182,7 +186,7 @@ fn rusthdl_coder_v2_samples_one_operation_per_clock() {
     let p = V2Params::HARDWARE;
     let samples = coder_pairs(&p, 3, 10_000, "bin sequencer on recordings (rust-hdl)");
     let want = model_ops(&p, &samples);
-    let (got, clocks) = rusthdl_ops(&p, &samples);
+    let (got, clocks) = rusthdl_ops(&p, &samples, 0);
     assert_ops(&got, &want, "rust-hdl, coder v2");
     // 2 clocks before the first operation, 4 idle clocks to end the run
     assert_eq!(clocks, want.len() + 2 + 4, "one operation per clock");
@@ -194,26 +198,48 @@ fn rusthdl_coder_v2_samples_one_operation_per_clock() {
     );
 }
 
+/// `op_ready` low at random (30 %): the sequencer holds each operation until it is taken, so
+/// the operations taken are still exactly the model's; and `busy` covers every sample in it.
+#[test]
+fn rusthdl_op_ready_low_holds_the_operations() {
+    let p = V2Params::HARDWARE;
+    let mut samples = all_pairs(&p, 3);
+    samples.truncate(6000);
+    samples.extend(coder_pairs(
+        &p,
+        1,
+        4000,
+        "bin sequencer, op_ready low (rust-hdl)",
+    ));
+    let want = model_ops(&p, &samples);
+    let (got, clocks) = rusthdl_ops(&p, &samples, 300);
+    assert_ops(&got, &want, "rust-hdl, op_ready low");
+    assert!(
+        clocks > want.len() * 13 / 10,
+        "op_ready was low: {clocks} clocks"
+    );
+}
+
 /// Plain port names for the harness.
 const WRAPPER: &str = "
 module seq_wrap(input clock, input in_valid, input [9:0] in_tag, input [9:0] u,
-    input [4:0] s, output in_ready, output op_valid, output [1:0] op, output [7:0] ctx,
+    input [4:0] s, input op_ready, output in_ready, output op_valid, output [1:0] op, output [7:0] ctx,
     output bin_value, output [15:0] v, output [4:0] n, output last, output [9:0] op_tag);
-  top t(.clock(clock), .in_valid(in_valid), .in_tag(in_tag), .u(u), .s(s),
+  top t(.clock(clock), .in_valid(in_valid), .in_tag(in_tag), .u(u), .s(s), .op_ready(op_ready), .busy(),
     .in_ready(in_ready), .op_valid(op_valid), .op(op), .ctx(ctx), .bin_value(bin_value),
     .v(v), .n(n), .last(last), .op_tag(op_tag));
 endmodule
 ";
 
 /// Reads `gap tag u s` per sample: `gap` clocks without a sample, then the sample offered
-/// until `in_ready`; prints `op ctx bin v n last tag` per operation; stops 4 clocks after
-/// the input ends and the operations stop.
+/// until `in_ready`; `op_ready` high; prints `op ctx bin v n last tag` per operation; stops
+/// 4 clocks after the input ends and the operations stop.
 const HARNESS: &str = r#"
 #include "Vcore.h"
 #include <cstdio>
 int main() {
   Vcore t;
-  t.clock = 0; t.in_valid = 0; t.eval();
+  t.clock = 0; t.in_valid = 0; t.op_ready = 1; t.eval();
   unsigned g, tag, u, s;
   bool have = false, done = false;
   unsigned left = 0, idle = 0;

@@ -19,8 +19,10 @@
 //! |------|-----|---------|
 //! | `clock` | in | rising edge |
 //! | `in_valid`, `in_tag[9:0]`, `u[9:0]`, `s[4:0]` | in | a sample (`s ≤ 2W − 2`), taken at an edge where `in_valid` and `in_ready` |
-//! | `in_ready` | out | the sample on the inputs is taken at this edge (from registers: the record slot is empty or the sequencer takes its record at this edge) |
+//! | `in_ready` | out | the sample on the inputs is taken at this edge (the record slot is empty or the sequencer takes its record at this edge: from registers and `op_ready`) |
 //! | `op_valid` | out | an operation is on the outputs in this clock (from registers) |
+//! | `op_ready` | in | the operation on the outputs is taken at this edge (with `op_valid`); while low the sequencer holds it (tie high for one operation per clock) |
+//! | `busy` | out | a sample is in the record slot or being sent (from registers) |
 //! | `op[1:0]` | out | `OP_BIN` or `OP_BYPASS` ([`super::range`]) |
 //! | `ctx[7:0]`, `bin_value` | out | a bin: its context index (§7.4: `prefix(s, j)`, `remainder(s, b)`) and its value |
 //! | `v[15:0]`, `n[4:0]` | out | a bypass group: the low `n` bits of `v` (`1 ≤ n ≤ W`; a group of no bits is not sent) |
@@ -203,6 +205,8 @@ pub struct BinSequencer {
     pub s: Signal<In, Bits<5>>,
     pub in_ready: Signal<Out, Bit>,
     pub op_valid: Signal<Out, Bit>,
+    pub op_ready: Signal<In, Bit>,
+    pub busy: Signal<Out, Bit>,
     pub op: Signal<Out, Bits<2>>,
     pub ctx: Signal<Out, Bits<CTX_BITS>>,
     pub bin_value: Signal<Out, Bit>,
@@ -224,6 +228,7 @@ pub struct BinSequencer {
     b_b1: Signal<Local, Bit>,
     b_b2: Signal<Local, Bit>,
     take: Signal<Local, Bit>,
+    done_op: Signal<Local, Bit>,
     // ---- r: the record of the next sample ----
     r_valid: DFF<Bit>,
     r_tag: DFF<Bits<TAG_BITS>>,
@@ -306,6 +311,8 @@ impl BinSequencer {
             s: Default::default(),
             in_ready: Default::default(),
             op_valid: Default::default(),
+            op_ready: Default::default(),
+            busy: Default::default(),
             op: Default::default(),
             ctx: Default::default(),
             bin_value: Default::default(),
@@ -325,6 +332,7 @@ impl BinSequencer {
             b_b1: Default::default(),
             b_b2: Default::default(),
             take: Default::default(),
+            done_op: Default::default(),
             r_valid: Default::default(),
             r_tag: Default::default(),
             r_ctx0: Default::default(),
@@ -431,9 +439,15 @@ impl Logic for BinSequencer {
             }
         }
         // ---- the sequencer: next operation, or the next record -------------------------------
-        self.take.next = !self.o_valid.q.val() | self.c_last.val();
+        // the operation on the outputs is taken at an edge where `op_ready`; the sequencer
+        // holds it otherwise
+        self.done_op.next = self.c_last.val() & self.op_ready.val();
+        self.take.next = !self.o_valid.q.val() | self.done_op.val();
         self.in_ready.next = !self.r_valid.q.val() | self.take.val();
-        self.o_idx.d.next = self.o_idx.q.val() + self.k_one5.val();
+        self.busy.next = self.r_valid.q.val() | self.o_valid.q.val();
+        if self.op_ready.val() {
+            self.o_idx.d.next = self.o_idx.q.val() + self.k_one5.val();
+        }
         self.l_r0.next = self.r_plast.q.val() + self.k_one5.val();
         self.l_byp.next = self.l_r0.val() + self.r_nrem.q.val();
         self.l_last.next = self.l_byp.val();
