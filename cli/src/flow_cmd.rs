@@ -78,7 +78,7 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         None => Vec::new(),
     };
     let cfg = FlowConfig {
-        design: CoreDesign::with_lanes(a.coder.params()?, MAX_CHANNELS, a.lanes)?,
+        design: CoreDesign::with_lanes(v1_only(&a.coder, "flow")?, MAX_CHANNELS, a.lanes)?,
         device: a.device,
         files,
         data_dir: data,
@@ -126,4 +126,15 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         print!("{}", neurice_flow::report::render_text(&report, &a.out));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Coder v1's parameters for a command that does not build the v2 core yet.
+pub(crate) fn v1_only(
+    coder: &crate::coder_args::CoderArgs,
+    command: &str,
+) -> Result<neurice_model::CodecParams> {
+    if coder.coders(crate::coder_args::CoderChoice::Lite) != [neurice_model::Coder::Lite] {
+        anyhow::bail!("`neurice {command}` runs coder v1 (lite) only so far; --coder max is not supported here yet");
+    }
+    coder.params()
 }

@@ -134,9 +134,7 @@ pub fn sim(a: SimArgs) -> Result<ExitCode> {
     } else {
         MAX_CHANNELS
     };
-    let design = a
-        .packets
-        .design(a.coder.params()?, state_channels, a.lanes)?;
+    let design = a.packets.design(&a.coder, state_channels, a.lanes)?;
     let jobs = match a.jobs {
         Some(n) => crate::files::check_workers("--jobs", n)?,
         None => verilator::default_jobs().max(1),
@@ -159,7 +157,10 @@ pub fn sim(a: SimArgs) -> Result<ExitCode> {
         None,
         pattern,
         jobs,
-    )?;
+    )?
+    .into_iter()
+    .map(|s| s.for_coder(design.v2))
+    .collect::<Vec<_>>();
     let opts = RunOptions {
         jobs,
         build_dir: a.build_dir.clone(),
@@ -180,11 +181,12 @@ pub fn sim(a: SimArgs) -> Result<ExitCode> {
     } else {
         let r = &s.run;
         println!(
-            "{} simulation: {} file(s), {} run(s) of {} channel(s)\n\
+            "{} simulation of coder {}: {} file(s), {} run(s) of {} channel(s)\n\
              samples {}  cycles {}  stalls {}  words {}/{} expected\n\
              mismatches {}  ({} failed runs)  payload ratio {:.4}\n\
              {:.1} s wall, {:.2} M cycles/s per simulator, {} jobs",
             r.engine,
+            r.coder,
             s.files,
             r.runs,
             r.channels,
@@ -326,6 +328,7 @@ pub struct VerilogArgs {
 #[derive(Serialize)]
 struct VerilogReport {
     files: Vec<PathBuf>,
+    coder: neurice_model::Coder,
     top: &'static str,
     channels: usize,
     lanes: usize,
@@ -367,17 +370,25 @@ fn yosys_check(verilog_file: &Path, top: &str, log: &Path) -> Result<()> {
 }
 
 pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
-    let params = a.coder.params()?;
-    let text = a.packets.design(params, a.channels, a.lanes)?.verilog()?;
+    let design = a.packets.design(&a.coder, a.channels, a.lanes)?;
+    let text = design.verilog()?;
     create_out_dir(&a.out)?;
     let core = a.out.join("neurice_core.v");
     let board = a.out.join("alchitry_cu_top.v");
     let pcf = a.out.join("alchitry_cu.pcf");
-    let board_text = neurice_bsp::board_verilog(&neurice_bsp::BoardParams {
-        codec: params,
-        ..Default::default()
-    })?;
-    for p in [&core, &board, &pcf] {
+    // the board top carries the coder-v1 core
+    let board_text = match design.v2 {
+        None => Some(neurice_bsp::board_verilog(&neurice_bsp::BoardParams {
+            codec: design.params,
+            ..Default::default()
+        })?),
+        Some(_) => None,
+    };
+    let mut files = vec![core.clone()];
+    if board_text.is_some() {
+        files.extend([board.clone(), pcf.clone()]);
+    }
+    for p in &files {
         if p.exists() && !a.force {
             bail!(
                 "{} already exists; not overwriting it (use --force to replace it)",
@@ -386,8 +397,10 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
         }
     }
     write_new(&core, &text, a.force)?;
-    write_new(&board, &board_text, a.force)?;
-    write_new(&pcf, &neurice_bsp::pcf(), a.force)?;
+    if let Some(b) = &board_text {
+        write_new(&board, b, a.force)?;
+        write_new(&pcf, &neurice_bsp::pcf(), a.force)?;
+    }
     // logs of an earlier check must not pass for this run's
     let logs = a.out.join("checks");
     if logs.is_dir() {
@@ -395,7 +408,8 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
             .with_context(|| format!("removing the old check logs in {}", logs.display()))?;
     }
     let mut rep = VerilogReport {
-        files: vec![core.clone(), board.clone(), pcf.clone()],
+        files,
+        coder: design.coder(),
         top: "top",
         channels: a.channels,
         lanes: a.lanes,
@@ -415,13 +429,24 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&rep)?);
     } else {
         println!(
-            "wrote {} (core, top module `top`, {} channels, {} lane(s))\n      {} (Alchitry Cu board top, module `top`, 1024 channels, {} MHz core clock)\n      {}\ncore verilator lint (-Wall, waivers in sim/harness/lint.vlt): {}\ncore yosys check (hierarchy -check, no latches, check -assert): {}",
+            "wrote {} (coder {} core, top module `top`, {} channels, {} lane(s))",
             core.display(),
+            rep.coder,
             a.channels,
             a.lanes,
-            board.display(),
-            neurice_bsp::BoardParams::default().core_mhz,
-            pcf.display(),
+        );
+        if board_text.is_some() {
+            println!(
+                "      {} (Alchitry Cu board top, module `top`, 1024 channels, {} MHz core clock)\n      {}",
+                board.display(),
+                neurice_bsp::BoardParams::default().core_mhz,
+                pcf.display(),
+            );
+        } else {
+            println!("      (no board top: the Alchitry Cu top carries the coder-v1 core)");
+        }
+        println!(
+            "core verilator lint (-Wall, waivers in sim/harness/lint.vlt): {}\ncore yosys check (hierarchy -check, no latches, check -assert): {}",
             rep.verilator_lint,
             rep.yosys_check
         );
@@ -475,8 +500,12 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
             format!("-{}lanes", a.lanes)
         };
         let packets = if a.packets.packets { "-packets" } else { "" };
+        let coder = match a.coder.coder() {
+            Ok(neurice_model::Coder::Max) => "-max",
+            _ => "",
+        };
         PathBuf::from(format!(
-            "build/synth-{}-{}ch{lanes}{packets}",
+            "build/synth-{}-{}ch{lanes}{packets}{coder}",
             a.device, a.channels
         ))
     });
@@ -486,7 +515,7 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
     if !a.json {
         eprintln!("yosys → nextpnr-ice40 → icepack in {} …", out.display());
     }
-    let design = a.packets.design(a.coder.params()?, a.channels, a.lanes)?;
+    let design = a.packets.design(&a.coder, a.channels, a.lanes)?;
     let r =
         neurice_flow::synth_design(&design, a.device, &design.verilog()?, a.freq, a.seed, &out)?;
     if a.json {

@@ -50,7 +50,11 @@ pub fn power(a: PowerArgs) -> Result<ExitCode> {
     neurice_flow::check_freq("--freq", a.freq)?;
     check_power_args(a.channels, a.cycles)?;
     crate::hw_cmds::check_lanes_arg(a.channels, a.lanes, "--channels")?;
-    let design = CoreDesign::with_lanes(a.coder.params()?, a.channels, a.lanes)?;
+    let design = CoreDesign::with_lanes(
+        crate::flow_cmd::v1_only(&a.coder, "power")?,
+        a.channels,
+        a.lanes,
+    )?;
     neurice_flow::check_real_time("--freq", a.freq, a.channels, a.lanes)?;
     let data = match &a.data {
         Some(d) if !d.is_dir() => bail!("{}: no such folder", d.display()),

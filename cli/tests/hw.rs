@@ -444,3 +444,127 @@ fn bad_packet_options_are_refused_with_exit_1() {
         );
     }
 }
+
+#[test]
+fn sim_coder_max_is_bit_exact_in_rusthdl_and_verilator() {
+    let d = tempfile::tempdir().unwrap();
+    wavs(d.path(), 2, 1500);
+    let run = |engine: &str| {
+        json(&neurice(&[
+            &"sim",
+            &"--coder",
+            &"max",
+            &"--engine",
+            &engine,
+            &"--channels",
+            &"2",
+            &"--gap",
+            &"100",
+            &"--backpressure",
+            &"300",
+            &"--build-dir",
+            &vl_cache(),
+            &"--json",
+            &d.path(),
+        ]))
+    };
+    let r = run("rusthdl");
+    assert_eq!(r["coder"], "max");
+    assert_eq!(r["design"]["v2"]["taps"], 4, "{r}");
+    assert_eq!(r["samples"], 3000);
+    assert_eq!(r["mismatches"], 0);
+    assert_eq!(r["words"], r["expected_words"]);
+    assert!(r["ratio"].as_f64().unwrap() > 1.0);
+    let lite = json(&neurice(&[
+        &"sim",
+        &"--engine",
+        &"rusthdl",
+        &"--channels",
+        &"2",
+        &"--json",
+        &d.path(),
+    ]));
+    assert_eq!(lite["coder"], "lite");
+    assert_ne!(lite["words"], r["words"], "a different coder");
+    if tool("verilator") {
+        let v = run("verilator");
+        assert_eq!(v["mismatches"], 0);
+        for k in ["coder", "samples", "cycles", "stall_cycles", "words"] {
+            assert_eq!(v[k], r[k], "{k}");
+        }
+    }
+}
+
+#[test]
+fn coder_max_refuses_what_it_cannot_build() {
+    let d = tempfile::tempdir().unwrap();
+    wavs(d.path(), 2, 100);
+    let out = d.path().join("v");
+    for (args, says) in [
+        (
+            vec![
+                "sim", "--engine", "rusthdl", "--coder", "max", "--qmax", "9",
+            ],
+            "coder v1",
+        ),
+        (
+            vec!["sim", "--engine", "rusthdl", "--coder", "max", "--packets"],
+            "packet",
+        ),
+        (
+            vec![
+                "sim",
+                "--engine",
+                "rusthdl",
+                "--coder",
+                "max",
+                "--lanes",
+                "2",
+                "--channels",
+                "2",
+            ],
+            "1 lane",
+        ),
+        (
+            vec!["sim", "--engine", "rusthdl", "--coder", "both"],
+            "flow",
+        ),
+        (
+            vec!["sim", "--engine", "rusthdl", "--coder", "v3"],
+            "invalid value",
+        ),
+    ] {
+        let mut a: Vec<&dyn AsRef<std::ffi::OsStr>> = args.iter().map(|x| x as _).collect();
+        let p = d.path();
+        a.push(&p);
+        let o = neurice(&a);
+        assert!(!o.status.success(), "{args:?} must fail");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(says) && !e.contains("panicked"), "{args:?}: {e}");
+    }
+    // nothing is written when the design is refused
+    let o = neurice(&[&"verilog", &"-o", &out, &"--coder", &"max", &"--qmax", &"9"]);
+    assert!(!o.status.success());
+    assert!(!out.exists());
+}
+
+#[test]
+fn verilog_coder_max_writes_the_checked_v2_core() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("v2");
+    let checks = tool("verilator") && tool("yosys");
+    let mut a: Vec<&dyn AsRef<std::ffi::OsStr>> =
+        vec![&"verilog", &"-o", &out, &"--coder", &"max", &"--json"];
+    if !checks {
+        a.push(&"--no-check");
+    }
+    let v = json(&neurice(&a));
+    assert_eq!(v["coder"], "max");
+    if checks {
+        assert_eq!(v["verilator_lint"]["status"], "clean", "{v}");
+        assert_eq!(v["yosys_check"]["status"], "clean", "{v}");
+    }
+    let text = std::fs::read_to_string(out.join("neurice_core.v")).unwrap();
+    assert!(text.contains("module top(") && text.contains("out_bytes"));
+    assert_eq!(v["files"].as_array().unwrap().len(), 1, "{v}");
+}

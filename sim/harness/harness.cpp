@@ -33,7 +33,8 @@
 //     words         u32 × word_count (in the order taken)
 //     end_count     u64
 //     ends          u64 × end_count (indices of the words taken with `out_end` high: a
-//                         packet's last word, for a core with that port; 0 ends otherwise)
+//                         packet's last word, for a core with that port; else with
+//                         `out_last` high; 0 ends for a core with neither)
 //
 // ## One cycle (identical to the rust-hdl engine)
 //   1. gap = xorshift() % 1000 < input_gap_per_mille; bp = xorshift() % 1000 < backpressure
@@ -174,15 +175,24 @@ void drive_input(T* top, uint32_t channel, const uint16_t* s, long) {
     top->in_sample = s[0];
 }
 
-// The packet-end flag of the word on out_word: the packet core's `out_end`; other cores
-// have none (chosen at compile time, as the input transfer).
+// The end flag of the word on out_word: the packet core's `out_end` (a packet's last word);
+// for a core without it `out_last` (the v2 core's block end, a segment end of a core with
+// restarts); other cores have none (chosen at compile time, as the input transfer).
+template <typename T>
+auto last_of(T* top, int) -> decltype(top->out_last, bool()) {
+    return top->out_last;
+}
+template <typename T>
+bool last_of(T*, long) {
+    return false;
+}
 template <typename T>
 auto end_of(T* top, int) -> decltype(top->out_end, bool()) {
     return top->out_end;
 }
 template <typename T>
-bool end_of(T*, long) {
-    return false;
+bool end_of(T* top, long) {
+    return last_of(top, 0);
 }
 
 #ifdef NEURICE_TRACE

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
-use neurice_model::CodecParams;
+use neurice_model::v2::V2Params;
+use neurice_model::{CodecParams, Coder};
 use serde::Serialize;
 
 use crate::{gatelevel, payload_ratio, rusthdl, verilator, Mismatch, SimReport, Stimulus};
@@ -59,9 +60,16 @@ impl std::str::FromStr for Engine {
 /// lanes (samples coded per clock: 1, or 2 for the 2-lane core of `neurice_hdl::core2`). The
 /// same value builds the rust-hdl core, its Verilog (and so the Verilator model and the
 /// netlist) and runs the golden model the words are compared with.
+///
+/// With `v2` set it is the coder-v2 core (`neurice_hdl::v2::core::V2Core`, 1 lane, no
+/// packets), compared block for block with `neurice_model::v2::encode_block`; `params` is
+/// then the Golomb side of the v2 parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct CoreDesign {
     pub params: CodecParams,
+    /// `Some`: coder v2 (`max`) with these parameters; `None`: coder v1 (`lite`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub v2: Option<V2Params>,
     /// Channels of state (`1..=1024`; even for 2 lanes); a stimulus may use fewer.
     pub channels: usize,
     /// Samples per clock (and per input transfer): 1 or 2.
@@ -108,10 +116,36 @@ impl CoreDesign {
         neurice_hdl::check_lanes(channels, lanes).map_err(|e| anyhow!("{e}"))?;
         Ok(CoreDesign {
             params,
+            v2: None,
             channels,
             lanes,
             packets: None,
         })
+    }
+
+    /// The coder-v2 core (1 lane) with `channels` channels of state, or why not.
+    pub fn with_v2(p: V2Params, channels: usize) -> Result<Self> {
+        neurice_hdl::v2::core::check_v2_params(&p)
+            .map_err(|e| anyhow!("the v2 core cannot be built for these parameters: {e}"))?;
+        if !(1..=MAX_CHANNELS).contains(&channels) {
+            bail!("channels must be 1..={MAX_CHANNELS}, got {channels}");
+        }
+        Ok(CoreDesign {
+            params: p.golomb,
+            v2: Some(p),
+            channels,
+            lanes: 1,
+            packets: None,
+        })
+    }
+
+    /// The coder this design implements.
+    pub fn coder(&self) -> Coder {
+        if self.v2.is_some() {
+            Coder::Max
+        } else {
+            Coder::Lite
+        }
     }
 
     /// The packet core (1 lane) for frames of `channels` channels, or why not.
@@ -130,6 +164,7 @@ impl CoreDesign {
     pub fn hardware() -> Self {
         CoreDesign {
             params: CodecParams::HARDWARE,
+            v2: None,
             channels: MAX_CHANNELS,
             lanes: 1,
             packets: None,
@@ -138,6 +173,10 @@ impl CoreDesign {
 
     /// The core's Verilog (top module `top`).
     pub fn verilog(&self) -> Result<String> {
+        if let Some(p) = &self.v2 {
+            return neurice_hdl::v2::core::v2_verilog(p, self.channels)
+                .map_err(|e| anyhow!("v2 core Verilog: {e}"));
+        }
         if let Some(pk) = &self.packets {
             return neurice_hdl::packet_verilog(&self.params, self.channels, &pk.hdl())
                 .map_err(|e| anyhow!("packet core Verilog: {e}"));
@@ -149,6 +188,14 @@ impl CoreDesign {
     /// Refuses a stimulus for another coder or for more channels than the design has.
     pub fn check(&self, stim: &Stimulus) -> Result<()> {
         stim.validate()?;
+        if stim.v2 != self.v2 {
+            bail!(
+                "{}: the stimulus is for coder {}, the core was built for coder {}",
+                stim.label,
+                stim.coder(),
+                self.coder()
+            );
+        }
         if stim.params != self.params {
             bail!(
                 "{}: the stimulus is for the coder {:?}, the core was built for {:?}",
@@ -197,6 +244,8 @@ pub struct RunOptions {
 #[derive(Clone, Debug, Serialize)]
 pub struct RunSummary {
     pub engine: Engine,
+    /// The coder of the design: `lite` (v1) or `max` (v2).
+    pub coder: Coder,
     pub design: CoreDesign,
     /// Channels of the stimuli (of the first one).
     pub channels: usize,
@@ -294,7 +343,7 @@ pub fn run(
             let done = AtomicU64::new(0);
             let reports = run_parallel(stims, jobs, |s| {
                 let mut last = 0u64;
-                rusthdl::run_lanes(s, design.lanes, &mut |n| {
+                rusthdl::run_design(s, design, &mut |n| {
                     let before = done.fetch_add(n - last, Ordering::Relaxed);
                     progress(before + n - last);
                     last = n;
@@ -320,6 +369,7 @@ pub fn run(
     let pattern: Pattern = stims[0].pattern();
     let summary = RunSummary {
         engine,
+        coder: design.coder(),
         design: *design,
         channels: stims[0].channels,
         runs: reports.len(),

@@ -112,8 +112,27 @@ pub struct SimReport {
 }
 
 /// The golden model's words for a stimulus (final partial word zero-padded) and, for each
-/// word, the index of the first sample whose code starts in or runs into it.
+/// word, the index of the first sample whose code starts in or runs into it. For coder v2
+/// ([`Stimulus::v2`]) the words carry the bytes of `v2::encode_block` (the stimulus is one
+/// block; the first byte in bits 31..24) and, as a range coder's bytes lag its samples by
+/// a varying amount, the sample index is an estimate (proportional to the byte offset).
 pub fn expected_words(stim: &Stimulus) -> (Vec<u32>, Vec<usize>) {
+    if stim.v2.is_some() {
+        let bytes = v2_block(stim);
+        let words: Vec<u32> = bytes
+            .chunks(4)
+            .map(|c| {
+                let mut b = [0u8; 4];
+                b[..c.len()].copy_from_slice(c);
+                u32::from_be_bytes(b)
+            })
+            .collect();
+        let n = stim.samples.len();
+        let first = (0..words.len())
+            .map(|i| (i * 4 * n / bytes.len().max(1)).min(n.saturating_sub(1)))
+            .collect();
+        return (words, first);
+    }
     let mut enc = Encoder::new(stim.params, stim.channels)
         .expect("stimulus validated: the parameters and channel count are valid");
     let mut words = Vec::with_capacity(stim.samples.len() / 6 + 2);
@@ -132,6 +151,64 @@ pub fn expected_words(stim: &Stimulus) -> (Vec<u32>, Vec<usize>) {
         first_sample.push(word_start_sample);
     }
     (words, first_sample)
+}
+
+/// The v2 golden model's block for a v2 stimulus (empty for a v1 one).
+pub fn v2_block(stim: &Stimulus) -> Vec<u8> {
+    let Some(p) = &stim.v2 else {
+        return Vec::new();
+    };
+    if stim.samples.is_empty() {
+        return Vec::new(); // the core codes no empty block
+    }
+    let x: Vec<u32> = stim.samples.iter().map(|&s| s as u32).collect();
+    neurice_model::v2::encode_block(p, stim.channels, &x, &mut Default::default())
+}
+
+/// The end marks of a v2 core's words (`out_last`, `out_bytes`): the block's last word, and
+/// only it, carries `out_last`, with `out_bytes` = its valid bytes. `ends` are the indices of
+/// the words taken with `out_last`; `last_bytes` the `out_bytes` seen with them (`None`:
+/// the engine does not see `out_bytes`). Adds one mismatch to `report` (and names it, if it
+/// is the first) when they are wrong; nothing for a v1 stimulus.
+pub fn check_v2_ends(
+    report: &mut SimReport,
+    stim: &Stimulus,
+    ends: &[usize],
+    last_bytes: Option<&[u32]>,
+) {
+    if stim.v2.is_none() {
+        return;
+    }
+    let len = v2_block(stim).len();
+    let want_end = len.div_ceil(4).checked_sub(1);
+    let want_bytes = len.saturating_sub(1) % 4 + 1;
+    let mut problem = None;
+    if ends != want_end.as_slice() {
+        problem = Some(format!(
+            "out_last on words {ends:?}, the block's last word is {want_end:?}"
+        ));
+    } else if let Some(b) = last_bytes {
+        if b != [want_bytes as u32] {
+            problem = Some(format!(
+                "out_bytes {b:?} on the last word, the block ends with {want_bytes} of its 4 \
+                 bytes"
+            ));
+        }
+    }
+    if let Some(detail) = problem {
+        report.mismatches += 1;
+        if report.first_mismatch.is_none() {
+            let at = want_end.unwrap_or(0);
+            report.first_mismatch = Some(Mismatch {
+                word_index: at,
+                expected: None,
+                got: None,
+                sample_index: stim.samples.len().saturating_sub(1),
+                channel: stim.samples.len().saturating_sub(1) % stim.channels.max(1),
+                detail: format!("{:?}: {detail}", report.engine),
+            });
+        }
+    }
 }
 
 /// Compares the core's words with the golden model's; returns (mismatch count, first one).

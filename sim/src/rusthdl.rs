@@ -10,11 +10,12 @@
 use std::time::Instant;
 
 use anyhow::{bail, Result};
-use neurice_hdl::{Core1024, Core2x512, PacketCore1024, PipelineState};
-use neurice_model::CodecParams;
+use neurice_hdl::v2::core::V2Core1024;
+use neurice_hdl::{Core1024, Core2x512, PacketCore1024};
 use rust_hdl::prelude::*;
 
-use crate::{expected_words, make_report, Engine, RunCounts, SimReport, Stimulus, XorShift64};
+use crate::{check_v2_ends, expected_words, make_report, CoreDesign, Engine, RunCounts};
+use crate::{SimReport, Stimulus, XorShift64};
 
 /// Cycles without any handshake before a run is declared stuck.
 const NO_PROGRESS_CAP: u64 = 1 << 20;
@@ -25,13 +26,13 @@ const AFTER_IDLE_CYCLES: usize = 8;
 /// Settling iterations allowed per half cycle.
 const SETTLE: usize = 200;
 
-/// A core the rust-hdl engine can drive: the 1-lane [`Core1024`] (one sample per transfer)
-/// or the 2-lane [`Core2x512`] (a channel pair per transfer).
+/// A core the rust-hdl engine can drive: the 1-lane [`Core1024`] (one sample per transfer),
+/// the 2-lane [`Core2x512`] (a channel pair per transfer) or the coder-v2 [`V2Core1024`].
 pub trait SimCore: Block + Sized {
     /// Samples per input transfer.
     const LANES: usize;
-    /// A fresh core for the coder `params` (1024 channels of state).
-    fn build(params: &CodecParams) -> Result<Box<Self>>;
+    /// A fresh core for the coder of `stim` (1024 channels of state).
+    fn build(stim: &Stimulus) -> Result<Box<Self>>;
     /// Sets the inputs (not the clock): `samples` holds [`Self::LANES`] samples of the
     /// channels `channel, channel + 1, …`.
     fn drive(
@@ -50,11 +51,17 @@ pub trait SimCore: Block + Sized {
     fn out_ready(&self) -> bool;
     fn out_word(&self) -> u32;
     fn idle(&self) -> bool;
-    fn pipeline_state(&self) -> PipelineState;
+    /// What each stage holds, one line (for mismatch reports).
+    fn pipeline_state(&self) -> String;
     /// The end flag of the word on `out_word`: `out_last` of a core with restarts (a
-    /// segment's last word), `out_end` of the packet core (a packet's last word).
+    /// segment's last word) and of the v2 core (the block's last word), `out_end` of the
+    /// packet core (a packet's last word).
     fn out_end(&self) -> bool {
         false
+    }
+    /// The valid bytes of the word on `out_word` (`out_bytes` of the v2 core; 4 otherwise).
+    fn out_bytes(&self) -> u32 {
+        4
     }
 }
 
@@ -111,15 +118,15 @@ macro_rules! one_lane_drive {
 
 impl SimCore for Core1024 {
     const LANES: usize = 1;
-    fn build(params: &CodecParams) -> Result<Box<Self>> {
+    fn build(stim: &Stimulus) -> Result<Box<Self>> {
         Ok(Box::new(
-            Core1024::new(params).map_err(|e| anyhow::anyhow!("core: {e}"))?,
+            Core1024::new(&stim.params).map_err(|e| anyhow::anyhow!("core: {e}"))?,
         ))
     }
     one_lane_drive!();
     shared_ports!();
-    fn pipeline_state(&self) -> PipelineState {
-        Core1024::pipeline_state(self)
+    fn pipeline_state(&self) -> String {
+        Core1024::pipeline_state(self).to_string()
     }
     fn out_end(&self) -> bool {
         self.out_last.val()
@@ -128,9 +135,9 @@ impl SimCore for Core1024 {
 
 impl SimCore for Core2x512 {
     const LANES: usize = 2;
-    fn build(params: &CodecParams) -> Result<Box<Self>> {
+    fn build(stim: &Stimulus) -> Result<Box<Self>> {
         Ok(Box::new(
-            Core2x512::new(params).map_err(|e| anyhow::anyhow!("core: {e}"))?,
+            Core2x512::new(&stim.params).map_err(|e| anyhow::anyhow!("core: {e}"))?,
         ))
     }
     fn drive(
@@ -151,23 +158,46 @@ impl SimCore for Core2x512 {
         self.clear.next = clear;
     }
     shared_ports!();
-    fn pipeline_state(&self) -> PipelineState {
-        Core2x512::pipeline_state(self)
+    fn pipeline_state(&self) -> String {
+        Core2x512::pipeline_state(self).to_string()
     }
 }
 
 impl SimCore for PacketCore1024 {
     const LANES: usize = 1;
-    fn build(_: &CodecParams) -> Result<Box<Self>> {
+    fn build(_: &Stimulus) -> Result<Box<Self>> {
         bail!("the packet core is built for its channels and packet stream: PacketCore::new")
     }
     one_lane_drive!();
     shared_ports!();
-    fn pipeline_state(&self) -> PipelineState {
-        self.core.pipeline_state()
+    fn pipeline_state(&self) -> String {
+        self.core.pipeline_state().to_string()
     }
     fn out_end(&self) -> bool {
         self.out_end.val()
+    }
+}
+
+impl SimCore for V2Core1024 {
+    const LANES: usize = 1;
+    fn build(stim: &Stimulus) -> Result<Box<Self>> {
+        let Some(p) = &stim.v2 else {
+            bail!("{}: a coder-v1 stimulus for the v2 core", stim.label);
+        };
+        Ok(Box::new(
+            V2Core1024::new(p).map_err(|e| anyhow::anyhow!("v2 core: {e}"))?,
+        ))
+    }
+    one_lane_drive!();
+    shared_ports!();
+    fn pipeline_state(&self) -> String {
+        self.debug_state()
+    }
+    fn out_end(&self) -> bool {
+        self.out_last.val()
+    }
+    fn out_bytes(&self) -> u32 {
+        self.out_bytes.val().to_u32()
     }
 }
 
@@ -177,9 +207,9 @@ struct Bench<T: SimCore> {
 }
 
 impl<T: SimCore> Bench<T> {
-    /// A fresh core for the coder `params` (1024 channels of state).
-    fn new(params: &CodecParams) -> Result<Self> {
-        Self::with_core(T::build(params)?)
+    /// A fresh core for the coder of `stim` (1024 channels of state).
+    fn new(stim: &Stimulus) -> Result<Self> {
+        Self::with_core(T::build(stim)?)
     }
 
     /// A bench around `core` (connected and checked here).
@@ -255,13 +285,15 @@ struct Raw {
     words: Vec<u32>,
     /// Indices of the words taken with [`SimCore::out_end`] high.
     ends: Vec<usize>,
+    /// [`SimCore::out_bytes`] of those words.
+    end_bytes: Vec<u32>,
     cycles: u64,
     stall_cycles: u64,
     samples_taken: u64,
     extra_words: u64,
-    state_at_end: PipelineState,
+    state_at_end: String,
     /// Cycle and pipeline state when the first word differing from the golden model was taken.
-    first_bad: Option<(u64, PipelineState)>,
+    first_bad: Option<(u64, String)>,
     seconds: f64,
 }
 
@@ -283,12 +315,14 @@ fn simulate_on<T: SimCore>(
     let lanes = T::LANES as u64;
     let zeros = [0u16; 2];
     let mut ends = Vec::new();
+    let mut end_bytes = Vec::new();
     let mut take = |words: &mut Vec<u32>, w: u32, cycle: u64, core: &T| {
         if first_bad.is_none() && expected.get(words.len()) != Some(&w) {
             first_bad = Some((cycle, core.pipeline_state()));
         }
         if core.out_end() {
             ends.push(words.len());
+            end_bytes.push(core.out_bytes());
         }
         words.push(w);
     };
@@ -372,6 +406,7 @@ fn simulate_on<T: SimCore>(
     Ok(Raw {
         words,
         ends,
+        end_bytes,
         cycles,
         stall_cycles: stalls,
         samples_taken: next,
@@ -387,6 +422,20 @@ fn simulate_on<T: SimCore>(
 /// reported in the [`SimReport`].
 pub fn run(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> {
     run_lanes(stim, 1, progress)
+}
+
+/// [`run`] on the core of `design`: the v2 core ([`V2Core1024`]) for coder v2, else the core
+/// with its lanes ([`run_lanes`]).
+pub fn run_design(
+    stim: &Stimulus,
+    design: &CoreDesign,
+    progress: &mut dyn FnMut(u64),
+) -> Result<SimReport> {
+    if design.v2.is_some() {
+        check_lanes(stim, 1)?;
+        return run_on::<V2Core1024>(stim, progress);
+    }
+    run_lanes(stim, design.lanes, progress)
 }
 
 /// [`run`] on the core with `lanes` lanes (1: [`Core1024`], 2: [`Core2x512`], which needs an
@@ -420,12 +469,7 @@ fn check_lanes(stim: &Stimulus, lanes: usize) -> Result<()> {
 
 fn run_on<T: SimCore>(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> {
     let (expected, first_sample) = expected_words(stim);
-    let raw = simulate_on(
-        &mut Bench::<T>::new(&stim.params)?,
-        stim,
-        &expected,
-        progress,
-    )?;
+    let raw = simulate_on(&mut Bench::<T>::new(stim)?, stim, &expected, progress)?;
     Ok(report(stim, (&expected, &first_sample), &raw, "rusthdl"))
 }
 
@@ -449,13 +493,14 @@ pub fn run_inspect_on<T: SimCore>(
 ) -> Result<SimReport> {
     check_lanes(stim, T::LANES)?;
     let (expected, first_sample) = expected_words(stim);
-    let mut b = Bench::<T>::new(&stim.params)?;
+    let mut b = Bench::<T>::new(stim)?;
     let mut raw = simulate_on(&mut b, stim, &expected, &mut |_| {})?;
     inspect(&b.core, &mut raw.words);
     Ok(report(stim, (&expected, &first_sample), &raw, "rusthdl"))
 }
 
-/// The golden-model comparison of one run; `who` starts the mismatch detail.
+/// The golden-model comparison of one run (for coder v2 also its end marks,
+/// [`check_v2_ends`]); `who` starts the mismatch detail.
 fn report(stim: &Stimulus, golden: (&[u32], &[usize]), raw: &Raw, who: &str) -> SimReport {
     let detail = |i: usize| {
         let at = match &raw.first_bad {
@@ -477,7 +522,9 @@ fn report(stim: &Stimulus, golden: (&[u32], &[usize]), raw: &Raw, who: &str) -> 
         stall_cycles: raw.stall_cycles,
         seconds: raw.seconds,
     };
-    make_report(Engine::Rusthdl, stim, golden, &raw.words, counts, detail)
+    let mut r = make_report(Engine::Rusthdl, stim, golden, &raw.words, counts, detail);
+    check_v2_ends(&mut r, stim, &raw.ends, Some(&raw.end_bytes));
+    r
 }
 
 /// Simulates several stimuli back to back on one core, with a flush after each and `clear`
@@ -494,14 +541,14 @@ pub fn run_segments_on<T: SimCore>(stims: &[Stimulus]) -> Result<(Vec<SimReport>
     };
     for s in stims {
         check_lanes(s, T::LANES)?;
-        if s.params != first.params {
+        if s.params != first.params || s.v2 != first.v2 {
             bail!(
                 "{}: every segment must be for the same coder (one core)",
                 s.label
             );
         }
     }
-    let mut b = Bench::<T>::new(&first.params)?;
+    let mut b = Bench::<T>::new(first)?;
     let mut reports = Vec::with_capacity(stims.len());
     let mut clear_cycles = 0;
     for (i, stim) in stims.iter().enumerate() {
@@ -527,6 +574,8 @@ pub struct FlaggedRun {
     pub words: Vec<u32>,
     /// Indices of the words taken with the end flag high.
     pub ends: Vec<usize>,
+    /// [`SimCore::out_bytes`] of those words.
+    pub end_bytes: Vec<u32>,
     pub cycles: u64,
     pub stall_cycles: u64,
     pub samples_taken: u64,
@@ -549,6 +598,7 @@ pub fn run_flagged<T: SimCore>(
     Ok(FlaggedRun {
         words: raw.words,
         ends: raw.ends,
+        end_bytes: raw.end_bytes,
         cycles: raw.cycles,
         stall_cycles: raw.stall_cycles,
         samples_taken: raw.samples_taken,

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use neurice_model::CodecParams;
+use neurice_model::v2::V2Params;
+use neurice_model::{CodecParams, Coder};
 
 use crate::MAX_CHANNELS;
 
@@ -14,8 +15,13 @@ use crate::MAX_CHANNELS;
 #[derive(Clone, Debug)]
 pub struct Stimulus {
     /// The coder's parameters: the core under test is built from them and its words are
-    /// compared with the golden model run with them.
+    /// compared with the golden model run with them. For coder v2 ([`Stimulus::v2`]) the
+    /// Golomb side of its parameters (`V2Params::golomb`).
     pub params: CodecParams,
+    /// `Some`: coder v2 (`max`) with these parameters: the v2 core
+    /// (`neurice_hdl::v2::core`), compared with `neurice_model::v2::encode_block` (the whole
+    /// stimulus is one block). `None`: coder v1 (`lite`) with [`Stimulus::params`].
+    pub v2: Option<V2Params>,
     pub channels: usize,
     /// `W`-bit samples (`W = params.sample_bits`; 10-bit grid indices for the hardware
     /// coder); sample `i` belongs to channel `i % channels`.
@@ -34,12 +40,38 @@ impl Stimulus {
     pub fn new(params: CodecParams, channels: usize, samples: Vec<u16>, label: &str) -> Self {
         Stimulus {
             params,
+            v2: None,
             channels,
             samples,
             input_gap_per_mille: 0,
             backpressure_per_mille: 0,
             seed: 1,
             label: label.to_string(),
+        }
+    }
+
+    /// A stimulus for coder v2 with the parameters `p` (10-bit samples), no gaps, no
+    /// backpressure.
+    pub fn new_v2(p: V2Params, channels: usize, samples: Vec<u16>, label: &str) -> Self {
+        Stimulus::new(p.golomb, channels, samples, label).for_coder(Some(p))
+    }
+
+    /// The same samples for coder v2 with `v2` (`Some`; [`Stimulus::params`] becomes its
+    /// Golomb side) or, unchanged, for coder v1 (`None`).
+    pub fn for_coder(mut self, v2: Option<V2Params>) -> Self {
+        if let Some(p) = v2 {
+            self.params = p.golomb;
+        }
+        self.v2 = v2;
+        self
+    }
+
+    /// The coder of this stimulus.
+    pub fn coder(&self) -> Coder {
+        if self.v2.is_some() {
+            Coder::Max
+        } else {
+            Coder::Lite
         }
     }
 
@@ -56,7 +88,14 @@ impl Stimulus {
     /// that fit `W` bits.
     pub fn validate(&self) -> Result<()> {
         let l = &self.label;
-        if let Err(e) = neurice_hdl::check_params(&self.params) {
+        if let Some(p) = &self.v2 {
+            if let Err(e) = neurice_hdl::v2::core::check_v2_params(p) {
+                bail!("{l}: the v2 core cannot be built for these parameters: {e}");
+            }
+            if self.params != p.golomb {
+                bail!("{l}: the Golomb parameters differ from the v2 coder's own");
+            }
+        } else if let Err(e) = neurice_hdl::check_params(&self.params) {
             bail!("{l}: the core cannot be built for these parameters: {e}");
         }
         if self.channels == 0 || self.channels > MAX_CHANNELS {
@@ -289,5 +328,15 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("cannot be built"));
+        let v2 = Stimulus::new_v2(V2Params::HARDWARE, 2, vec![1023, 0], "v2");
+        assert!(v2.validate().is_ok());
+        assert_eq!(v2.coder(), Coder::Max);
+        assert_eq!(Stimulus::new(p, 1, vec![], "v1").coder(), Coder::Lite);
+        let mut bad = V2Params::HARDWARE;
+        bad.golomb.window_log2 = 7;
+        let e = Stimulus::new_v2(bad, 1, vec![0], "bad v2")
+            .validate()
+            .unwrap_err();
+        assert!(e.to_string().contains("v2 core cannot be built"), "{e}");
     }
 }

@@ -32,7 +32,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
-use crate::{expected_words, make_report, Engine, RunCounts, SimReport, Stimulus};
+use crate::{check_v2_ends, expected_words, make_report, Engine, RunCounts, SimReport, Stimulus};
 
 /// The C++ harness, compiled into every Verilator build.
 pub const HARNESS_CPP: &str = include_str!("../harness/harness.cpp");
@@ -232,7 +232,9 @@ pub struct RawRun {
     /// Simulation time of this run inside the harness (model construction included).
     pub seconds: f64,
     pub words: Vec<u32>,
-    /// Indices of the words taken with `out_end` high (the packet core's packet ends).
+    /// Indices of the words taken with `out_end` high (the packet core's packet ends), or,
+    /// for a core without `out_end`, with `out_last` high (the v2 core's block end; a segment
+    /// end of a core with restarts).
     pub ends: Vec<usize>,
 }
 
@@ -509,14 +511,17 @@ pub fn report(stim: &Stimulus, raw: &RawRun) -> Result<SimReport> {
         stall_cycles: raw.stall_cycles,
         seconds: raw.seconds,
     };
-    Ok(make_report(
+    let mut r = make_report(
         Engine::Verilator,
         stim,
         (&expected, &first_sample),
         &raw.words,
         counts,
         detail,
-    ))
+    );
+    // the harness reads `out_last` (not `out_bytes`) of the v2 core
+    check_v2_ends(&mut r, stim, &raw.ends, None);
+    Ok(r)
 }
 
 /// Simulates one stimulus with the Verilator executable from [`build`] and compares every
