@@ -202,12 +202,12 @@ fn every_recording_v2_one_per_run_and_all_as_1024_channels() {
         backpressure_per_mille: 100,
         seed: 5,
     };
-    let load = |channels| {
+    let load = |channels, frames| {
         load_stimuli(
             CodecParams::HARDWARE,
             &files,
             channels,
-            None,
+            frames,
             None,
             pattern,
             2,
@@ -217,7 +217,7 @@ fn every_recording_v2_one_per_run_and_all_as_1024_channels() {
         .map(|s| s.for_coder(Some(P)))
         .collect::<Vec<_>>()
     };
-    let singles = load(1);
+    let singles = load(1, None);
     assert_eq!(singles.len(), files.len());
     let (s, r) = neurice_sim::run(Engine::Verilator, &design(), &singles, &opts(), &|_| {})
         .expect("verilator runs");
@@ -233,7 +233,9 @@ fn every_recording_v2_one_per_run_and_all_as_1024_channels() {
         s.cycles_per_second / 1e6
     );
     drop(singles);
-    let all = load(1024);
+    // every recording in the 1024 channels (files repeat to fill them), the first 20 000
+    // frames (about 1 s; the whole files, 10^8 samples, take six minutes in one model)
+    let all = load(1024, Some(20_000));
     let (s, r) = neurice_sim::run(Engine::Verilator, &design(), &all, &opts(), &|_| {})
         .expect("verilator runs");
     assert_passed(&s, &r);
