@@ -88,7 +88,7 @@ use rust_hdl::prelude::*;
 
 use super::binarise::{check_bin_params, BinSequencer, TAG_BITS};
 use super::lms::{check_lms_params, LmsUnit, DELTA_BITS, TAPS, WEIGHT_BITS};
-use super::range::{RangeEncoderUnit, OP_BIN, OP_SHIFT2, OP_SHIFT3, SHIFTS};
+use super::range_fast::{RangeFastUnit, LATENCY, OP_BIN, OP_SHIFT1, OP_SHIFT2, SHIFTS};
 use crate::prims::ShiftRight;
 use crate::ram::WordRam;
 use crate::HdlError;
@@ -457,12 +457,19 @@ impl Logic for Concat4 {
 
 /// Phases of the control (`ph`).
 const PH_RUN: u64 = 0;
-const PH_FIN3: u64 = 1;
-const PH_FIN2: u64 = 2;
+const PH_FIN2A: u64 = 1;
+const PH_FIN2B: u64 = 2;
 const PH_LAST: u64 = 3;
 const PH_OUT: u64 = 4;
 const PH_WALK: u64 = 5;
 const PH_DRAIN: u64 = 6;
+const PH_FIN1: u64 = 7;
+
+/// Entries of the record FIFO between the range encoder unit and the byte expander.
+const FIFO: usize = 16;
+/// Operations in flight: from the edge an operation leaves the coder stage (into the unit's
+/// input register) to the edge its records are pushed into the FIFO.
+const IN_FLIGHT: usize = LATENCY + 2;
 
 /// Width of the restart walk's counter (up to 1024 entries).
 const WALK_BITS: usize = 10;
@@ -489,7 +496,7 @@ pub struct V2Core<const C: usize> {
     pub out_bytes: Signal<Out, Bits<3>>,
 
     // ---- constants ----
-    k_ph: [Constant<Bits<3>>; 7],
+    k_ph: [Constant<Bits<3>>; 8],
     k_zero3: Constant<Bits<3>>,
     k_one3: Constant<Bits<3>>,
     k_four3: Constant<Bits<3>>,
@@ -511,7 +518,17 @@ pub struct V2Core<const C: usize> {
     k_walk_zero: Constant<Bits<WALK_BITS>>,
     k_walk_last: Constant<Bits<WALK_BITS>>,
     k_op_bin: Constant<Bits<2>>,
-    k_op_shift3: Constant<Bits<2>>,
+    k_op_shift1: Constant<Bits<2>>,
+    k_idx4: [Constant<Bits<4>>; FIFO],
+    k_one4: Constant<Bits<4>>,
+    k_two4: Constant<Bits<4>>,
+    k_zero4: Constant<Bits<4>>,
+    k_zero5: Constant<Bits<5>>,
+    k_one5: Constant<Bits<5>>,
+    k_two5: Constant<Bits<5>>,
+    k_one3i: Constant<Bits<3>>,
+    k_room: Constant<Bits<6>>,
+    k_ff8: Constant<Bits<8>>,
     k_op_shift2: Constant<Bits<2>>,
 
     // ---- control ----
@@ -585,18 +602,60 @@ pub struct V2Core<const C: usize> {
     slot_free: Signal<Local, Bit>,
     take_seq: Signal<Local, Bit>,
     fin_issue: Signal<Local, Bit>,
-    unit: RangeEncoderUnit,
-    rec_any: Signal<Local, Bit>,
+    // credit: the FIFO has room for two records of every operation in flight and this one
+    infl: DFF<Bits<3>>,
+    fl: [DFF<Bit>; IN_FLIGHT],
+    need_n: Signal<Local, Bits<6>>,
+    need_i: Signal<Local, Bits<6>>,
+    need: Signal<Local, Bits<6>>,
+    room: Signal<Local, Bit>,
 
-    // ---- byte expander ----
-    e_hdr: [DFF<Bit>; SHIFTS],
-    e_byte: [DFF<Bits<8>>; SHIFTS],
-    e_fill: [DFF<Bits<8>>; SHIFTS],
-    e_cnt: [DFF<Bits<32>>; SHIFTS],
-    e_cnt_nz: [Signal<Local, Bit>; SHIFTS],
-    e_pend: [Signal<Local, Bit>; SHIFTS],
-    e_first1: Signal<Local, Bit>,
-    e_first2: Signal<Local, Bit>,
+    // ---- the unit's input register and the unit ----
+    u_valid: DFF<Bit>,
+    u_op: DFF<Bits<2>>,
+    u_p: DFF<Bits<12>>,
+    u_bin: DFF<Bit>,
+    u_v: DFF<Bits<16>>,
+    u_n: DFF<Bits<5>>,
+    unit: RangeFastUnit,
+
+    // ---- record FIFO (byte, fill is 0x00, fill count, header byte present) ----
+    f_hdr: [DFF<Bit>; FIFO],
+    f_byte: [DFF<Bits<8>>; FIFO],
+    f_fz: [DFF<Bit>; FIFO],
+    f_cnt: [DFF<Bits<32>>; FIFO],
+    f_wp: DFF<Bits<4>>,
+    f_rp: DFF<Bits<4>>,
+    f_n: DFF<Bits<5>>,
+    r_hdr: [Signal<Local, Bit>; SHIFTS],
+    r_fz: [Signal<Local, Bit>; SHIFTS],
+    r_nz: [Signal<Local, Bit>; SHIFTS],
+    r_push: [Signal<Local, Bit>; SHIFTS],
+    wr_a: Signal<Local, Bit>,
+    wr_b: Signal<Local, Bit>,
+    a_hdr: Signal<Local, Bit>,
+    a_byte: Signal<Local, Bits<8>>,
+    a_fz: Signal<Local, Bit>,
+    a_cnt: Signal<Local, Bits<32>>,
+    f_wp1: Signal<Local, Bits<4>>,
+    f_npush: Signal<Local, Bits<5>>,
+    f_sum: Signal<Local, Bits<5>>,
+    f_empty: Signal<Local, Bit>,
+    f_pop: Signal<Local, Bit>,
+    h_hdr: Signal<Local, Bit>,
+    h_byte: Signal<Local, Bits<8>>,
+    h_fz: Signal<Local, Bit>,
+    h_cnt: Signal<Local, Bits<32>>,
+
+    // ---- byte expander: the record being expanded ----
+    e_hdr: DFF<Bit>,
+    e_byte: DFF<Bits<8>>,
+    e_fz: DFF<Bit>,
+    e_cnt: DFF<Bits<32>>,
+    e_cnt_nz: Signal<Local, Bit>,
+    e_cnt_one: Signal<Local, Bit>,
+    e_busy: Signal<Local, Bit>,
+    e_last: Signal<Local, Bit>,
     exp_empty: Signal<Local, Bit>,
     e_out: Signal<Local, Bits<8>>,
     emit: Signal<Local, Bit>,
@@ -659,7 +718,17 @@ impl<const C: usize> V2Core<C> {
             k_walk_zero: k(0),
             k_walk_last: k(walk_last),
             k_op_bin: k(OP_BIN),
-            k_op_shift3: k(OP_SHIFT3),
+            k_op_shift1: k(OP_SHIFT1),
+            k_idx4: std::array::from_fn(|i| k(i as u64)),
+            k_one4: k(1),
+            k_two4: k(2),
+            k_zero4: k(0),
+            k_zero5: k(0),
+            k_one5: k(1),
+            k_two5: k(2),
+            k_one3i: k(1),
+            k_room: k((FIFO - 1) as u64),
+            k_ff8: k(0xFF),
             k_op_shift2: k(OP_SHIFT2),
             ph: Default::default(),
             open: Default::default(),
@@ -725,16 +794,53 @@ impl<const C: usize> V2Core<C> {
             slot_free: Default::default(),
             take_seq: Default::default(),
             fin_issue: Default::default(),
+            infl: Default::default(),
+            fl: Default::default(),
+            need_n: Default::default(),
+            need_i: Default::default(),
+            need: Default::default(),
+            room: Default::default(),
+            u_valid: Default::default(),
+            u_op: Default::default(),
+            u_p: Default::default(),
+            u_bin: Default::default(),
+            u_v: Default::default(),
+            u_n: Default::default(),
             unit: Default::default(),
-            rec_any: Default::default(),
+            f_hdr: Default::default(),
+            f_byte: Default::default(),
+            f_fz: Default::default(),
+            f_cnt: Default::default(),
+            f_wp: Default::default(),
+            f_rp: Default::default(),
+            f_n: Default::default(),
+            r_hdr: Default::default(),
+            r_fz: Default::default(),
+            r_nz: Default::default(),
+            r_push: Default::default(),
+            wr_a: Default::default(),
+            wr_b: Default::default(),
+            a_hdr: Default::default(),
+            a_byte: Default::default(),
+            a_fz: Default::default(),
+            a_cnt: Default::default(),
+            f_wp1: Default::default(),
+            f_npush: Default::default(),
+            f_sum: Default::default(),
+            f_empty: Default::default(),
+            f_pop: Default::default(),
+            h_hdr: Default::default(),
+            h_byte: Default::default(),
+            h_fz: Default::default(),
+            h_cnt: Default::default(),
             e_hdr: Default::default(),
             e_byte: Default::default(),
-            e_fill: Default::default(),
+            e_fz: Default::default(),
             e_cnt: Default::default(),
             e_cnt_nz: Default::default(),
-            e_pend: Default::default(),
-            e_first1: Default::default(),
-            e_first2: Default::default(),
+            e_cnt_one: Default::default(),
+            e_busy: Default::default(),
+            e_last: Default::default(),
             exp_empty: Default::default(),
             e_out: Default::default(),
             emit: Default::default(),
@@ -754,32 +860,51 @@ impl<const C: usize> V2Core<C> {
 
     /// One line: what each stage holds (for mismatch reports).
     pub fn debug_state(&self) -> String {
+        let bit = |b: bool| if b { '1' } else { '.' };
         let ph = match self.ph.q.val().to_u64() {
             PH_RUN => "run",
-            PH_FIN3 => "finish3",
-            PH_FIN2 => "finish2",
+            PH_FIN2A => "finish-a",
+            PH_FIN2B => "finish-b",
+            PH_FIN1 => "finish-c",
             PH_LAST => "last-word",
             PH_OUT => "wait-out",
             PH_WALK => "restart-walk",
             PH_DRAIN => "clear-drain",
             _ => "?",
         };
-        let exp: Vec<String> = (0..SHIFTS)
-            .map(|i| {
-                format!(
-                    "{}{:02x}+{}x{:02x}",
-                    if self.e_hdr[i].q.val() { "h" } else { "-" },
-                    self.e_byte[i].q.val().to_u64(),
-                    self.e_cnt[i].q.val().to_u64(),
-                    self.e_fill[i].q.val().to_u64()
-                )
-            })
-            .collect();
-        let bit = |b: bool| if b { '1' } else { '.' };
+        let rec = |hdr: bool, byte: u64, cnt: u64, fz: bool| {
+            format!(
+                "{}{:02x}+{}x{}",
+                if hdr { "h" } else { "-" },
+                byte,
+                cnt,
+                if fz { "00" } else { "ff" }
+            )
+        };
+        let (n, rp) = (
+            self.f_n.q.val().to_u64() as usize,
+            self.f_rp.q.val().index(),
+        );
+        let mut exp = vec![rec(
+            self.e_hdr.q.val(),
+            self.e_byte.q.val().to_u64(),
+            self.e_cnt.q.val().to_u64(),
+            self.e_fz.q.val(),
+        )];
+        for j in 0..n {
+            let i = (rp + j) % FIFO;
+            exp.push(rec(
+                self.f_hdr[i].q.val(),
+                self.f_byte[i].q.val().to_u64(),
+                self.f_cnt[i].q.val().to_u64(),
+                self.f_fz[i].q.val(),
+            ));
+        }
+        let fl: String = self.fl.iter().map(|f| bit(f.q.val())).collect();
         format!(
             "phase {ph} (walk {}), open {}, front end {} (ch {} x {}), handoff {} (u {} s {}), \
              sequencer busy {} op {}, coder {} (op {} ctx {} first {} p {:#05x}), fw {} (ctx {} \
-             p {:#05x}), records {}, expander [{}], packer {} bytes {:#010x}, out {} {:#010x} last {} \
+             p {:#05x}), unit in {} (op {}), in flight {} [{}], expander and FIFO [{}], packer {} bytes {:#010x}, out {} {:#010x} last {} \
              bytes {}",
             self.walk.q.val().to_u64(),
             bit(self.open.q.val()),
@@ -799,7 +924,10 @@ impl<const C: usize> V2Core<C> {
             bit(self.fw_valid.q.val()),
             self.fw_ctx.q.val().to_u64(),
             self.fw_p.q.val().to_u64(),
-            bit(self.rec_any.val()),
+            bit(self.u_valid.q.val()),
+            self.u_op.q.val().to_u64(),
+            self.infl.q.val().to_u64(),
+            fl,
             exp.join(" "),
             self.pk_cnt.q.val().to_u64(),
             (self.pk_b[0].q.val().to_u64() << 24)
@@ -822,18 +950,22 @@ impl<const C: usize> Logic for V2Core<C> {
         dff_setup!(
             self, clock, ph, open, walk, clr_act, clr_spent, fe_valid, fe_ch, fe_x, ho_valid,
             ho_ch, ho_u, ho_s, cs_valid, cs_op, cs_ctx, cs_bin, cs_v, cs_n, cs_first, cs_p,
-            fw_valid, fw_ctx, fw_p, pk_cnt, out_full, out_w, out_l, out_n
+            fw_valid, fw_ctx, fw_p, infl, u_valid, u_op, u_p, u_bin, u_v, u_n, f_wp, f_rp, f_n,
+            e_hdr, e_byte, e_fz, e_cnt, pk_cnt, out_full, out_w, out_l, out_n
         );
         clock!(self, clock, ram_hi, ram_mid, ram_lo, seq, ctx_ram, unit);
-        for i in 0..SHIFTS {
-            self.e_hdr[i].clock.next = self.clock.val();
-            self.e_byte[i].clock.next = self.clock.val();
-            self.e_fill[i].clock.next = self.clock.val();
-            self.e_cnt[i].clock.next = self.clock.val();
-            self.e_hdr[i].d.next = self.e_hdr[i].q.val();
-            self.e_byte[i].d.next = self.e_byte[i].q.val();
-            self.e_fill[i].d.next = self.e_fill[i].q.val();
-            self.e_cnt[i].d.next = self.e_cnt[i].q.val();
+        for i in 0..FIFO {
+            self.f_hdr[i].clock.next = self.clock.val();
+            self.f_byte[i].clock.next = self.clock.val();
+            self.f_fz[i].clock.next = self.clock.val();
+            self.f_cnt[i].clock.next = self.clock.val();
+            self.f_hdr[i].d.next = self.f_hdr[i].q.val();
+            self.f_byte[i].d.next = self.f_byte[i].q.val();
+            self.f_fz[i].d.next = self.f_fz[i].q.val();
+            self.f_cnt[i].d.next = self.f_cnt[i].q.val();
+        }
+        for i in 0..IN_FLIGHT {
+            self.fl[i].clock.next = self.clock.val();
         }
         for i in 0..4 {
             self.pk_b[i].clock.next = self.clock.val();
@@ -957,38 +1089,31 @@ impl<const C: usize> Logic for V2Core<C> {
         self.seq.u.next = self.ho_u.q.val();
         self.seq.s.next = self.ho_s.q.val();
 
-        // ==== byte expander: what it holds (used by the coder stage) ====================
-        for i in 0..SHIFTS {
-            self.e_cnt_nz[i].next = self.e_cnt[i].q.val() != self.k_zero32.val();
-            self.e_pend[i].next = self.e_hdr[i].q.val() | self.e_cnt_nz[i].val();
+        // ==== byte expander: the record it holds (used by the finish and idle) ===========
+        self.e_cnt_nz.next = self.e_cnt.q.val() != self.k_zero32.val();
+        self.e_cnt_one.next = self.e_cnt.q.val() == self.k_one32.val();
+        self.e_busy.next = self.e_hdr.q.val() | self.e_cnt_nz.val();
+        self.exp_empty.next = !self.e_busy.val();
+        // the byte sent now is the record's last
+        self.e_last.next = self.e_cnt_one.val();
+        if self.e_hdr.q.val() {
+            self.e_last.next = !self.e_cnt_nz.val();
         }
-        self.exp_empty.next = !(self.e_pend[0].val() | self.e_pend[1].val() | self.e_pend[2].val());
-        self.e_first1.next = self.e_pend[1].val() & (!self.e_pend[0].val());
-        self.e_first2.next =
-            self.e_pend[2].val() & (!self.e_pend[0].val()) & (!self.e_pend[1].val());
-        self.e_out.next = self.k_zero8.val();
-        if self.e_first2.val() {
-            self.e_out.next = self.e_fill[2].q.val();
-            if self.e_hdr[2].q.val() {
-                self.e_out.next = self.e_byte[2].q.val();
-            }
+        self.e_out.next = self.k_ff8.val();
+        if self.e_fz.q.val() {
+            self.e_out.next = self.k_zero8.val();
         }
-        if self.e_first1.val() {
-            self.e_out.next = self.e_fill[1].q.val();
-            if self.e_hdr[1].q.val() {
-                self.e_out.next = self.e_byte[1].q.val();
-            }
+        if self.e_hdr.q.val() {
+            self.e_out.next = self.e_byte.q.val();
         }
-        if self.e_pend[0].val() {
-            self.e_out.next = self.e_fill[0].q.val();
-            if self.e_hdr[0].q.val() {
-                self.e_out.next = self.e_byte[0].q.val();
-            }
-        }
+        self.f_empty.next = self.f_n.q.val() == self.k_zero5.val();
         // ==== coder stage ===================================================================
-        self.rec_any.next = self.unit.rec_valid[0].val()
-            | self.unit.rec_valid[1].val()
-            | self.unit.rec_valid[2].val();
+        // credit: `f_n + 2·infl + 2 ≤ FIFO` (every operation in flight and this one may
+        // release two records; pops are not counted)
+        self.need_n.next = bit_cast::<6, 5>(self.f_n.q.val());
+        self.need_i.next = bit_cast::<6, 3>(self.infl.q.val());
+        self.need.next = self.need_n.val() + self.need_i.val() + self.need_i.val();
+        self.room.next = self.need.val() < self.k_room.val();
         // the probability: forwarded from the last bin when it had this context, else the
         // table's word read at the edge the operation entered; held while it waits
         self.ctx_ram.read_address.next = self.seq.ctx.val();
@@ -1020,21 +1145,42 @@ impl<const C: usize> Logic for V2Core<C> {
             self.p_new.next = self.p_use.val() - self.sh_down.result.val();
         }
         self.cs_is_bin.next = self.cs_op.q.val() == self.k_op_bin.val();
-        // completion: the expander is empty and no records are shown
-        self.cs_done.next = self.cs_valid.q.val()
-            & self.exp_empty.val()
-            & (!self.rec_any.val())
-            & (!self.kill.val());
+        // completion (into the unit's input register): the FIFO has room
+        self.cs_done.next = self.cs_valid.q.val() & self.room.val() & (!self.kill.val());
         self.slot_free.next = (!self.cs_valid.q.val()) | self.cs_done.val();
         self.seq.op_ready.next = self.slot_free.val() | self.kill.val();
         self.take_seq.next = self.seq.op_valid.val() & self.slot_free.val() & (!self.kill.val());
-        self.unit.in_valid.next = self.cs_done.val();
-        self.unit.op.next = self.cs_op.q.val();
-        self.unit.p.next = self.p_use.val();
-        self.unit.bin_value.next = self.cs_bin.q.val();
-        self.unit.v.next = self.cs_v.q.val();
-        self.unit.n.next = self.cs_n.q.val();
+        self.u_valid.d.next = self.cs_done.val();
+        if self.cs_done.val() {
+            self.u_op.d.next = self.cs_op.q.val();
+            self.u_p.d.next = self.p_use.val();
+            self.u_bin.d.next = self.cs_bin.q.val();
+            self.u_v.d.next = self.cs_v.q.val();
+            self.u_n.d.next = self.cs_n.q.val();
+        }
+        self.unit.in_valid.next = self.u_valid.q.val();
+        self.unit.op.next = self.u_op.q.val();
+        self.unit.p.next = self.u_p.q.val();
+        self.unit.bin_value.next = self.u_bin.q.val();
+        self.unit.v.next = self.u_v.q.val();
+        self.unit.n.next = self.u_n.q.val();
         self.unit.clear.next = self.in_walk.val();
+        // in flight: `fl[k]` = an operation left the coder stage `k + 1` edges ago; the
+        // records of `fl[IN_FLIGHT − 1]` are on the unit's outputs now
+        self.fl[0].d.next = self.cs_done.val();
+        self.fl[1].d.next = self.fl[0].q.val();
+        self.fl[2].d.next = self.fl[1].q.val();
+        self.fl[3].d.next = self.fl[2].q.val();
+        self.fl[4].d.next = self.fl[3].q.val();
+        if self.cs_done.val() {
+            if !self.fl[4].q.val() {
+                self.infl.d.next = self.infl.q.val() + self.k_one3i.val();
+            }
+        } else {
+            if self.fl[4].q.val() {
+                self.infl.d.next = self.infl.q.val() - self.k_one3i.val();
+            }
+        }
         self.ctx_ram.write_address.next = self.cs_ctx.q.val();
         self.ctx_ram.write_data.next = self.p_new.val() ^ self.k_p_flip.val();
         self.ctx_ram.write_enable.next = false;
@@ -1053,16 +1199,20 @@ impl<const C: usize> Logic for V2Core<C> {
             self.ctx_ram.write_enable.next = true;
             self.fw_valid.d.next = false;
         }
-        // the flush's two finish operations (op 2, op 3: five byte shifts)
+        // the flush's three finish operations (op 2, op 2, op 3: five byte shifts)
         self.fin_issue.next = false;
         if self.slot_free.val() & (!self.kill.val()) {
             if self.ph.q.val() == self.k_ph[1].val() {
                 self.fin_issue.next = true;
-                self.cs_op.d.next = self.k_op_shift3.val();
+                self.cs_op.d.next = self.k_op_shift2.val();
                 self.ph.d.next = self.k_ph[2].val();
             } else if self.ph.q.val() == self.k_ph[2].val() {
                 self.fin_issue.next = true;
                 self.cs_op.d.next = self.k_op_shift2.val();
+                self.ph.d.next = self.k_ph[7].val();
+            } else if self.ph.q.val() == self.k_ph[7].val() {
+                self.fin_issue.next = true;
+                self.cs_op.d.next = self.k_op_shift1.val();
                 self.ph.d.next = self.k_ph[3].val();
             }
         }
@@ -1088,44 +1238,103 @@ impl<const C: usize> Logic for V2Core<C> {
         self.pk_can.next = (!self.pk_full.val()) | self.out_free.val();
         self.emit.next = (!self.exp_empty.val()) & self.pk_can.val() & (!self.kill.val());
         if self.emit.val() {
-            if self.e_pend[0].val() {
-                if self.e_hdr[0].q.val() {
-                    self.e_hdr[0].d.next = false;
-                } else {
-                    self.e_cnt[0].d.next = self.e_cnt[0].q.val() - self.k_one32.val();
-                }
-            } else if self.e_pend[1].val() {
-                if self.e_hdr[1].q.val() {
-                    self.e_hdr[1].d.next = false;
-                } else {
-                    self.e_cnt[1].d.next = self.e_cnt[1].q.val() - self.k_one32.val();
-                }
+            if self.e_hdr.q.val() {
+                self.e_hdr.d.next = false;
             } else {
-                if self.e_hdr[2].q.val() {
-                    self.e_hdr[2].d.next = false;
-                } else {
-                    self.e_cnt[2].d.next = self.e_cnt[2].q.val() - self.k_one32.val();
+                self.e_cnt.d.next = self.e_cnt.q.val() - self.k_one32.val();
+            }
+        }
+        // the next record from the FIFO: when the expander is empty or sends its last byte
+        self.f_pop.next = false;
+        if (!self.f_empty.val()) & (!self.kill.val()) {
+            if self.exp_empty.val() {
+                self.f_pop.next = true;
+            }
+            if self.emit.val() & self.e_last.val() {
+                self.f_pop.next = true;
+            }
+        }
+        self.h_hdr.next = self.f_hdr[0].q.val();
+        self.h_byte.next = self.f_byte[0].q.val();
+        self.h_fz.next = self.f_fz[0].q.val();
+        self.h_cnt.next = self.f_cnt[0].q.val();
+        for i in 0..FIFO {
+            if self.f_rp.q.val() == self.k_idx4[i].val() {
+                self.h_hdr.next = self.f_hdr[i].q.val();
+                self.h_byte.next = self.f_byte[i].q.val();
+                self.h_fz.next = self.f_fz[i].q.val();
+                self.h_cnt.next = self.f_cnt[i].q.val();
+            }
+        }
+        if self.f_pop.val() {
+            self.e_hdr.d.next = self.h_hdr.val();
+            self.e_byte.d.next = self.h_byte.val();
+            self.e_fz.d.next = self.h_fz.val();
+            self.e_cnt.d.next = self.h_cnt.val();
+            self.f_rp.d.next = self.f_rp.q.val() + self.k_one4.val();
+        }
+        // the unit's records into the FIFO, the clock they are shown (a record with no byte
+        // to send, the dropped first byte and no fills, is not stored)
+        for i in 0..SHIFTS {
+            self.r_hdr[i].next = !self.unit.rec_skip[i].val();
+            self.r_fz[i].next = self.unit.rec_fill[i].val() == self.k_zero8.val();
+            self.r_nz[i].next = self.unit.rec_fills[i].val() != self.k_zero32.val();
+            self.r_push[i].next = false;
+            if self.unit.rec_valid[i].val() & (!self.kill.val()) {
+                self.r_push[i].next = self.r_hdr[i].val() | self.r_nz[i].val();
+            }
+        }
+        self.wr_a.next = self.r_push[0].val() | self.r_push[1].val();
+        self.wr_b.next = self.r_push[0].val() & self.r_push[1].val();
+        self.a_hdr.next = self.r_hdr[1].val();
+        self.a_byte.next = self.unit.rec_byte[1].val();
+        self.a_fz.next = self.r_fz[1].val();
+        self.a_cnt.next = self.unit.rec_fills[1].val();
+        if self.r_push[0].val() {
+            self.a_hdr.next = self.r_hdr[0].val();
+            self.a_byte.next = self.unit.rec_byte[0].val();
+            self.a_fz.next = self.r_fz[0].val();
+            self.a_cnt.next = self.unit.rec_fills[0].val();
+        }
+        self.f_wp1.next = self.f_wp.q.val() + self.k_one4.val();
+        for i in 0..FIFO {
+            if self.wr_a.val() {
+                if self.f_wp.q.val() == self.k_idx4[i].val() {
+                    self.f_hdr[i].d.next = self.a_hdr.val();
+                    self.f_byte[i].d.next = self.a_byte.val();
+                    self.f_fz[i].d.next = self.a_fz.val();
+                    self.f_cnt[i].d.next = self.a_cnt.val();
+                }
+            }
+            if self.wr_b.val() {
+                if self.f_wp1.val() == self.k_idx4[i].val() {
+                    self.f_hdr[i].d.next = self.r_hdr[1].val();
+                    self.f_byte[i].d.next = self.unit.rec_byte[1].val();
+                    self.f_fz[i].d.next = self.r_fz[1].val();
+                    self.f_cnt[i].d.next = self.unit.rec_fills[1].val();
                 }
             }
         }
-        // records, the clock after the operation that released them (the expander is empty)
-        if self.rec_any.val() {
-            for i in 0..SHIFTS {
-                self.e_hdr[i].d.next =
-                    self.unit.rec_valid[i].val() & (!self.unit.rec_skip[i].val());
-                self.e_byte[i].d.next = self.unit.rec_byte[i].val();
-                self.e_fill[i].d.next = self.unit.rec_fill[i].val();
-                self.e_cnt[i].d.next = self.k_zero32.val();
-                if self.unit.rec_valid[i].val() {
-                    self.e_cnt[i].d.next = self.unit.rec_fills[i].val();
-                }
-            }
+        self.f_npush.next = self.k_zero5.val();
+        if self.wr_a.val() {
+            self.f_npush.next = self.k_one5.val();
+            self.f_wp.d.next = self.f_wp1.val();
+        }
+        if self.wr_b.val() {
+            self.f_npush.next = self.k_two5.val();
+            self.f_wp.d.next = self.f_wp.q.val() + self.k_two4.val();
+        }
+        self.f_sum.next = self.f_n.q.val() + self.f_npush.val();
+        self.f_n.d.next = self.f_sum.val();
+        if self.f_pop.val() {
+            self.f_n.d.next = self.f_sum.val() - self.k_one5.val();
         }
         if self.kill.val() {
-            for i in 0..SHIFTS {
-                self.e_hdr[i].d.next = false;
-                self.e_cnt[i].d.next = self.k_zero32.val();
-            }
+            self.e_hdr.d.next = false;
+            self.e_cnt.d.next = self.k_zero32.val();
+            self.f_n.d.next = self.k_zero5.val();
+            self.f_wp.d.next = self.k_zero4.val();
+            self.f_rp.d.next = self.k_zero4.val();
         }
 
         // ==== packer and output register ===================================================
@@ -1158,10 +1367,13 @@ impl<const C: usize> Logic for V2Core<C> {
             }
         }
         // the finish: every operation done and every byte in the packer: the last word
-        self.last_ok.next = (!self.cs_valid.q.val())
-            & self.exp_empty.val()
-            & (!self.rec_any.val())
-            & self.out_free.val();
+        self.last_ok.next = false;
+        if self.infl.q.val() == self.k_zero3.val() {
+            self.last_ok.next = (!self.cs_valid.q.val())
+                & self.f_empty.val()
+                & self.exp_empty.val()
+                & self.out_free.val();
+        }
         if self.ph.q.val() == self.k_ph[3].val() {
             if self.last_ok.val() {
                 self.out_full.d.next = true;
@@ -1228,13 +1440,15 @@ impl<const C: usize> Logic for V2Core<C> {
             & (!self.open.q.val())
             & (!self.upstream_busy.val())
             & (!self.cs_valid.q.val())
+            & self.f_empty.val()
             & self.exp_empty.val()
-            & (!self.rec_any.val())
             & (!self.out_full.q.val());
         self.idle.next = false;
         if self.idle_core.val() & (!self.clr_new.val()) & (!self.clr_act.q.val()) {
             if self.pk_cnt.q.val() == self.k_zero3.val() {
-                self.idle.next = true;
+                if self.infl.q.val() == self.k_zero3.val() {
+                    self.idle.next = true;
+                }
             }
         }
     }
