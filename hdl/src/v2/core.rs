@@ -2,9 +2,10 @@
 //! LMS prediction, the zigzag and `s` selection, the bin sequencer, the context table, one
 //! §7.5 range encoder and the byte output, bit-exact with
 //! `neurice_model::v2::encode_block(&V2Params::HARDWARE, channels, samples, ..)`: the words
-//! carry exactly the block's bytes (FORMAT.md §7.5, §7.7). It is built for correctness, not
-//! speed: about one range-coder operation per clock (the range encoder unit alone reaches
-//! 15.8 MHz on the HX8K, FORMAT.md §7.8).
+//! carry exactly the block's bytes (FORMAT.md §7.5, §7.7). The range coder is the pipelined
+//! [`RangeFastUnit`] (one operation per clock, no stall, 41.3 MHz alone on the HX8K,
+//! FORMAT.md §7.8); its bytes leave through a record FIFO while the next operations are
+//! coded, so the core codes one range-coder operation per clock.
 //!
 //! # Ports (the contract of `neurice-sim`, as [`crate::core`] plus `out_bytes`)
 //!
@@ -24,15 +25,16 @@
 //! registers only (never on `in_valid` or `out_ready`). There is no reset: registers start
 //! at zero and the RAMs at zero words, which is the restart state (every channel's state packs
 //! to zero, FORMAT.md §7.2; a context is stored as `p XOR 2048`; the range encoder unit keeps
-//! its restart values as zero registers). `out_valid` and `out_word` come from registers.
+//! its restart values as zero registers: `range` is stored inverted). `out_valid` and `out_word` come from registers.
 //!
 //! **Restart** (after a flush's last word has been taken, and for `clear`): a walk of
 //! `max(2^C, 256)` clocks writes zero words into the three state RAMs at every channel and
 //! into the context table at every context, and holds the range encoder unit's `clear`; so
 //! the next sample starts a new block from the restart values of every piece of adaptive
-//! state (§7.7). A flush therefore takes: the operations still queued, two finish operations,
-//! the byte output, one clock for the last word, the clocks until it is taken, one clock,
-//! then the walk: for a 1024-channel core about 1 030 clocks plus the drain.
+//! state (§7.7). A flush therefore takes: the operations still queued, three finish
+//! operations, the unit's and the FIFO's latency, the bytes still queued, one clock for the
+//! last word, the clocks until it is taken, one clock, then the walk: for a 1024-channel core
+//! about 1 040 clocks plus the drain (measured under Verilator: 1 061 with no backpressure).
 //!
 //! # Stages
 //!
@@ -41,29 +43,45 @@
 //! | accept | `fe_*` | take `(channel, x)`; the channel is the read address of the state RAMs (three [`WordRam`]s, the 96-bit word of §7.2 from the top) |
 //! | front end | `ho_*` | unpack (weights stored as `(w − ω) mod 2^9`), [`LmsUnit`] (`pred`, next deltas and weights), the zigzag `u` (§7.3), `s` from `A`, `N` ([`SelectS`], §3.3), the `A`/`N` update (§3.5); the new state is written back and `(u, s)` goes to the handoff register at the same edge |
 //! | sequencer | [`BinSequencer`] | the sample's operations, one per clock while `op_ready`, with their context index |
-//! | coder | `cs_*`, `fw_*` | the context table ([`SmallRam`], 256 × 12, `p XOR 2048`) is read at the edge an operation enters the stage; `p` = the last bin's new `p` when it had the same context (forwarding), else the table's word; held in `cs_p` while the operation waits; the operation completes (range encoder unit `in_valid`) when the byte expander is empty and the unit shows no records; a bin writes `adapt(p, bin)` back and into `fw_*` |
-//! | expander | `e_*` | the unit's up to three run-length records, latched the clock after they appear, one byte per clock (`rec_skip` drops the very first byte of the block) |
+//! | coder | `cs_*`, `fw_*` | the context table ([`SmallRam`], 256 × 12, `p XOR 2048`) is read at the edge an operation enters the stage; `p` = the last bin's new `p` when it had the same context (forwarding), else the table's word; held in `cs_p` while the operation waits; the operation leaves (into `u_*`) when the record FIFO has room for it (the credit, below); a bin writes `adapt(p, bin)` back and into `fw_*` as it leaves |
+//! | unit input | `u_*` | the operation and its `p`, registered, so that the unit's bin step starts from a register |
+//! | range encoder | [`RangeFastUnit`] | stages A, M1, M2, B; the operation's up to two run-length records on `rec_*` for one clock, [`LATENCY`] clocks after it was taken |
+//! | record FIFO | `f_*` | `FIFO` = 16 entries (header byte present, byte, fill is `0x00`, fill count); both records of a clock are pushed at the edge that ends it (a record with nothing to send — the dropped first byte and no fills — is not stored) |
+//! | expander | `e_*` | the record being sent, one byte per clock (`rec_skip` dropped the very first byte of the block); the next record is loaded from the FIFO when it is empty or sends its last byte |
 //! | packer, output | `pk_*`, `out_*` | four bytes per word, first at `[31:24]`; a full word moves to the output register only when the next byte arrives or at the finish, so the last word can be marked |
 //!
-//! **Latency** (nothing waiting): a sample taken at edge `e` is in the handoff register after
-//! `e + 1`, in the sequencer after `e + 2`, its first operation enters the coder stage at
-//! `e + 3` and completes at `e + 3` at the earliest (the stage's first clock).
+//! **Credit.** The unit cannot stall, so an operation leaves the coder stage only when the
+//! FIFO can take the records of every operation in flight and its own: `infl` counts the
+//! operations between the coder stage and the FIFO (`fl`, a delay line of `IN_FLIGHT` =
+//! `LATENCY + 2` clocks: the unit's input register, the unit, the clock its records are
+//! shown), each may release two records, so the condition is `f_n + 2·infl + 2 ≤ FIFO` (pops
+//! are not counted). With 16 entries the coder stage runs at full rate while `f_n ≤ 4`.
 //!
-//! **Throughput**: the coder stage does one operation per clock, except after an operation
-//! that released bytes: the records appear one clock after it, are latched one clock later
-//! and leave one byte per clock, and the next operation completes in the clock after the
-//! expander is empty. So while the front end keeps up, the clocks of a block are
-//! `ops + Σ (1 + bytes)` over the operations that released records, plus the pipeline fill
-//! and the flush. The front end takes a sample every two clocks at most, so samples of one
-//! operation (a zero magnitude at `m = 1`) cost two clocks. Measured on recordings (3
-//! recordings × 5 000 samples as 3 channels, no gaps, no backpressure,
+//! **Latency** (nothing waiting; read off a trace, `V2CORE_TRACE=1`): a sample taken at edge
+//! `e` is in the handoff register after `e + 1`, in the sequencer after `e + 2`, its first
+//! operation is on the sequencer's outputs after `e + 3`, enters the coder stage at `e + 4`
+//! and leaves it at `e + 5` at the earliest (into the unit's input register); the unit takes
+//! it at `e + 6`, its records are shown in the clock after `e + 9` and pushed into the FIFO at
+//! `e + 10`, the first record is loaded into the expander at `e + 11` and its first byte
+//! reaches the packer at `e + 12`.
+//!
+//! **Throughput**: the coder stage passes one operation per clock; bytes go out one per
+//! clock in parallel (the blocks have about 0.6 bytes per sample, against 4.5 operations), so
+//! the coder stage waits only when the FIFO is short of room (bursts of released records, or
+//! `out_ready` low). While the front end keeps up, the clocks of a block are `ops + 3 +
+//! single + walk` plus the pipeline fill, the end (the finish's records through the unit and
+//! the FIFO, the queued bytes, the last word) and the waits for room; `single` are the samples
+//! of one operation (a zero magnitude at `m = 1`), which cost two clocks as the front end
+//! takes a sample every two clocks at most. Measured on recordings (3 recordings × 5 000
+//! samples as 3 channels, no gaps, no backpressure,
 //! `cargo test --release -p neurice-sim --test v2_core -- rusthdl_throughput --nocapture`):
-//! 85 951 clocks for 67 898 operations, 8 869 of them releasing bytes, 8 915 bytes and a
-//! 256-clock walk — 8 clocks under `ops + releasing + bytes + single + walk + 21` (`single`: the
-//! samples of one operation, none here), the bound the test
-//! asserts — i.e. **5.73 clocks per sample** (4.53 operations per sample). The 1024-channel
-//! core runs at 17.47 MHz on the HX8K (4 900 LCs, 25 block RAMs, FORMAT.md §7.8): about
-//! 3.0 M samples/s.
+//! 68 175 clocks for 67 898 operations (8 869 of them releasing 8 915 bytes), no samples of
+//! one operation and a 256-clock walk — 18 clocks over `ops + 3 + walk`, within the bound the
+//! test asserts (`ops + 3 + single + walk + 24`) — i.e. **4.545 clocks per sample** (4.53
+//! operations per sample; 5.73 with the unpipelined `RangeEncoderUnit`, which waited for
+//! every byte). The 1024-channel core runs at 24.80 MHz on the HX8K (6 763 LCs, 25 block
+//! RAMs, FORMAT.md §7.8; before: 17.47 MHz, 4 900 LCs): about 5.5 M samples/s. The critical
+//! path is now the front end (state RAM → unpack → LMS → pack → state RAM write).
 //!
 //! **Hazards, and why they are safe**:
 //! * State RAM read-modify-write: a sample's state is read at its accept edge and written one
@@ -71,13 +89,29 @@
 //!   end holds `in_ready` low while it holds a sample), so its read sees the write, also for
 //!   one channel back to back. No forwarding, no channel comparison.
 //! * Context table: an operation's read at the edge it enters the stage misses the write of
-//!   the operation completing at that same edge (the RAM returns the old word); the forwarding
+//!   the operation leaving at that same edge (the RAM returns the old word); the forwarding
 //!   register holds exactly that write. Older writes are in the RAM. The forwarded value is
 //!   always the newest `p` of its context, so using it whenever the context matches is right.
-//! * Records: the unit shows records for one clock; an operation completes only when the
-//!   expander is empty and no records are shown, so no record is ever overwritten or lost.
+//!   This holds at one operation per clock: two bins of one context back to back, the second
+//!   enters as the first leaves and reads `fw_p`, the first's `adapt()` result; `p` is fixed
+//!   at the stage's first clock (`cs_first`) and held while the operation waits, when no
+//!   other operation can leave. `p` and the adaptation are taken before the unit's input
+//!   register, so the unit's pipeline does not delay them.
+//! * Records: the unit shows records for one clock and cannot be stopped; the credit
+//!   reserves two FIFO entries for every operation from the edge it leaves the coder stage to
+//!   the edge its records are pushed, so the FIFO never overflows and no record is lost.
+//! * Finish: the three finish operations (op 2, op 2, op 3) go through the coder stage and the
+//!   credit like any other; the last word is made only when the coder stage is empty, no
+//!   operation is in flight (`infl = 0`), the FIFO and the expander are empty and the output
+//!   register is free.
+//! * `clear` and the walk: while draining and walking nothing leaves the coder stage, no
+//!   record is pushed, and the FIFO, the expander and the packer are emptied; the operations
+//!   still in the unit show their records within `IN_FLIGHT` clocks, inside the walk
+//!   (≥ 256 clocks), and are dropped. The unit's `clear` is held through the walk, so the
+//!   first operation after it starts from the restart state.
 //! * Output: the expander moves a byte only when the packer can take it (`pk_cnt < 4`, or the
-//!   output register is free or being taken), so `out_ready` low holds everything back.
+//!   output register is free or being taken), so `out_ready` low holds everything back (the
+//!   FIFO fills, the credit stops the coder stage, the sequencer and the front end wait).
 //!
 //! Writing rules as [`crate::core`] (see the rust-hdl field notes): every intermediate value
 //! in its own sized signal, sized constants, nested `if`s for compound conditions.
@@ -470,6 +504,8 @@ const FIFO: usize = 16;
 /// Operations in flight: from the edge an operation leaves the coder stage (into the unit's
 /// input register) to the edge its records are pushed into the FIFO.
 const IN_FLIGHT: usize = LATENCY + 2;
+// the FIFO's 4-bit pointers and the five-stage delay line `fl` are written out for these
+const _: () = assert!(FIFO == 16 && IN_FLIGHT == 5);
 
 /// Width of the restart walk's counter (up to 1024 entries).
 const WALK_BITS: usize = 10;
