@@ -48,6 +48,8 @@ struct Outcome {
     clocks: u64,
     /// Clocks each segment's end (flush or clear) took, until `idle`.
     end_clocks: Vec<u64>,
+    /// The most records the core's FIFO held at once.
+    max_fifo: usize,
 }
 
 /// Collects words into blocks.
@@ -140,6 +142,7 @@ fn run_rusthdl<const C: usize>(
                 (rng.next_u64() % 1000 >= gap).then(|| (next % channels, seg.samples[next]));
             let (taken, _) = cycle(u, &mut rng, &mut words, offer, false, false);
             out.clocks += 1;
+            out.max_fifo = out.max_fifo.max(u.record_fifo_fill());
             if taken {
                 next += 1;
                 quiet = 0;
@@ -163,6 +166,7 @@ fn run_rusthdl<const C: usize>(
             }
             let _ = cycle(u, &mut rng, &mut words, None, flush, clear);
             out.clocks += 1;
+            out.max_fifo = out.max_fifo.max(u.record_fifo_fill());
             n += 1;
             assert!(n < CAP, "the end did not reach idle: {}", u.debug_state());
         }
@@ -372,6 +376,43 @@ fn rusthdl_blocks_in_a_row_and_clear() {
         assert_blocks(&got.blocks, &want, &format!("blocks in a row, gaps {gap}"));
         // the empty flush took no clock
         assert_eq!(got.end_clocks[2], 0, "a flush with no sample");
+    }
+}
+
+/// Heavy backpressure (`out_ready` low in 90 % and 97 % of the clocks) on noise and
+/// extremes, many bytes per sample: the record FIFO fills, the credit stops the coder stage
+/// (the unit cannot stall), and the blocks stay exact; a `clear` with the FIFO full drops its
+/// block and the next one is clean.
+#[test]
+fn rusthdl_heavy_backpressure_fills_the_record_fifo() {
+    let channels = 2;
+    let segs = vec![
+        Seg {
+            samples: signal(1, channels, 600, 21),
+            end: End::Flush,
+        },
+        Seg {
+            samples: signal(3, channels, 500, 22),
+            end: End::Clear,
+        },
+        Seg {
+            samples: signal(2, channels, 400, 23),
+            end: End::Flush,
+        },
+    ];
+    let want = model_blocks(&segs, channels);
+    for (bp, seed) in [(900, 5), (970, 6)] {
+        let got = run_rusthdl::<3>(&segs, channels, 50, bp, seed);
+        assert_blocks(&got.blocks, &want, &format!("backpressure {bp}"));
+        eprintln!(
+            "backpressure {bp} / 1000: the record FIFO held up to {} records",
+            got.max_fifo
+        );
+        assert!(
+            (10..=16).contains(&got.max_fifo),
+            "the FIFO held up to {} records",
+            got.max_fifo
+        );
     }
 }
 

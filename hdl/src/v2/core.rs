@@ -894,6 +894,11 @@ impl<const C: usize> V2Core<C> {
         })
     }
 
+    /// The records in the FIFO now (at most 16; for testbenches).
+    pub fn record_fifo_fill(&self) -> usize {
+        self.f_n.q.val().to_u64() as usize
+    }
+
     /// One line: what each stage holds (for mismatch reports).
     pub fn debug_state(&self) -> String {
         let bit = |b: bool| if b { '1' } else { '.' };
