@@ -2,9 +2,10 @@
 //! LMS prediction, the zigzag and `s` selection, the bin sequencer, the context table, one
 //! §7.5 range encoder and the byte output, bit-exact with
 //! `neurice_model::v2::encode_block(&V2Params::HARDWARE, channels, samples, ..)`: the words
-//! carry exactly the block's bytes (FORMAT.md §7.5, §7.7). It is built for correctness, not
-//! speed: about one range-coder operation per clock (the range encoder unit alone reaches
-//! 15.8 MHz on the HX8K, FORMAT.md §7.8).
+//! carry exactly the block's bytes (FORMAT.md §7.5, §7.7). The range coder is the pipelined
+//! [`RangeFastUnit`] (one operation per clock, no stall, 41.3 MHz alone on the HX8K,
+//! FORMAT.md §7.8); its bytes leave through a record FIFO while the next operations are
+//! coded, so the core codes one range-coder operation per clock.
 //!
 //! # Ports (the contract of `neurice-sim`, as [`crate::core`] plus `out_bytes`)
 //!
@@ -24,15 +25,16 @@
 //! registers only (never on `in_valid` or `out_ready`). There is no reset: registers start
 //! at zero and the RAMs at zero words, which is the restart state (every channel's state packs
 //! to zero, FORMAT.md §7.2; a context is stored as `p XOR 2048`; the range encoder unit keeps
-//! its restart values as zero registers). `out_valid` and `out_word` come from registers.
+//! its restart values as zero registers: `range` is stored inverted). `out_valid` and `out_word` come from registers.
 //!
 //! **Restart** (after a flush's last word has been taken, and for `clear`): a walk of
 //! `max(2^C, 256)` clocks writes zero words into the three state RAMs at every channel and
 //! into the context table at every context, and holds the range encoder unit's `clear`; so
 //! the next sample starts a new block from the restart values of every piece of adaptive
-//! state (§7.7). A flush therefore takes: the operations still queued, two finish operations,
-//! the byte output, one clock for the last word, the clocks until it is taken, one clock,
-//! then the walk: for a 1024-channel core about 1 030 clocks plus the drain.
+//! state (§7.7). A flush therefore takes: the operations still queued, three finish
+//! operations, the unit's and the FIFO's latency, the bytes still queued, one clock for the
+//! last word, the clocks until it is taken, one clock, then the walk: for a 1024-channel core
+//! about 1 040 clocks plus the drain (measured under Verilator: 1 061 with no backpressure).
 //!
 //! # Stages
 //!
@@ -41,29 +43,45 @@
 //! | accept | `fe_*` | take `(channel, x)`; the channel is the read address of the state RAMs (three [`WordRam`]s, the 96-bit word of §7.2 from the top) |
 //! | front end | `ho_*` | unpack (weights stored as `(w − ω) mod 2^9`), [`LmsUnit`] (`pred`, next deltas and weights), the zigzag `u` (§7.3), `s` from `A`, `N` ([`SelectS`], §3.3), the `A`/`N` update (§3.5); the new state is written back and `(u, s)` goes to the handoff register at the same edge |
 //! | sequencer | [`BinSequencer`] | the sample's operations, one per clock while `op_ready`, with their context index |
-//! | coder | `cs_*`, `fw_*` | the context table ([`SmallRam`], 256 × 12, `p XOR 2048`) is read at the edge an operation enters the stage; `p` = the last bin's new `p` when it had the same context (forwarding), else the table's word; held in `cs_p` while the operation waits; the operation completes (range encoder unit `in_valid`) when the byte expander is empty and the unit shows no records; a bin writes `adapt(p, bin)` back and into `fw_*` |
-//! | expander | `e_*` | the unit's up to three run-length records, latched the clock after they appear, one byte per clock (`rec_skip` drops the very first byte of the block) |
+//! | coder | `cs_*`, `fw_*` | the context table ([`SmallRam`], 256 × 12, `p XOR 2048`) is read at the edge an operation enters the stage; `p` = the last bin's new `p` when it had the same context (forwarding), else the table's word; held in `cs_p` while the operation waits; the operation leaves (into `u_*`) when the record FIFO has room for it (the credit, below); a bin writes `adapt(p, bin)` back and into `fw_*` as it leaves |
+//! | unit input | `u_*` | the operation and its `p`, registered, so that the unit's bin step starts from a register |
+//! | range encoder | [`RangeFastUnit`] | stages A, M1, M2, B; the operation's up to two run-length records on `rec_*` for one clock, [`LATENCY`] clocks after it was taken |
+//! | record FIFO | `f_*` | `FIFO` = 16 entries (header byte present, byte, fill is `0x00`, fill count); both records of a clock are pushed at the edge that ends it (a record with nothing to send — the dropped first byte and no fills — is not stored) |
+//! | expander | `e_*` | the record being sent, one byte per clock (`rec_skip` dropped the very first byte of the block); the next record is loaded from the FIFO when it is empty or sends its last byte |
 //! | packer, output | `pk_*`, `out_*` | four bytes per word, first at `[31:24]`; a full word moves to the output register only when the next byte arrives or at the finish, so the last word can be marked |
 //!
-//! **Latency** (nothing waiting): a sample taken at edge `e` is in the handoff register after
-//! `e + 1`, in the sequencer after `e + 2`, its first operation enters the coder stage at
-//! `e + 3` and completes at `e + 3` at the earliest (the stage's first clock).
+//! **Credit.** The unit cannot stall, so an operation leaves the coder stage only when the
+//! FIFO can take the records of every operation in flight and its own: `infl` counts the
+//! operations between the coder stage and the FIFO (`fl`, a delay line of `IN_FLIGHT` =
+//! `LATENCY + 2` clocks: the unit's input register, the unit, the clock its records are
+//! shown), each may release two records, so the condition is `f_n + 2·infl + 2 ≤ FIFO` (pops
+//! are not counted). With 16 entries the coder stage runs at full rate while `f_n ≤ 4`.
 //!
-//! **Throughput**: the coder stage does one operation per clock, except after an operation
-//! that released bytes: the records appear one clock after it, are latched one clock later
-//! and leave one byte per clock, and the next operation completes in the clock after the
-//! expander is empty. So while the front end keeps up, the clocks of a block are
-//! `ops + Σ (1 + bytes)` over the operations that released records, plus the pipeline fill
-//! and the flush. The front end takes a sample every two clocks at most, so samples of one
-//! operation (a zero magnitude at `m = 1`) cost two clocks. Measured on recordings (3
-//! recordings × 5 000 samples as 3 channels, no gaps, no backpressure,
+//! **Latency** (nothing waiting; read off a trace, `V2CORE_TRACE=1`): a sample taken at edge
+//! `e` is in the handoff register after `e + 1`, in the sequencer after `e + 2`, its first
+//! operation is on the sequencer's outputs after `e + 3`, enters the coder stage at `e + 4`
+//! and leaves it at `e + 5` at the earliest (into the unit's input register); the unit takes
+//! it at `e + 6`, its records are shown in the clock after `e + 9` and pushed into the FIFO at
+//! `e + 10`, the first record is loaded into the expander at `e + 11` and its first byte
+//! reaches the packer at `e + 12`.
+//!
+//! **Throughput**: the coder stage passes one operation per clock; bytes go out one per
+//! clock in parallel (the blocks have about 0.6 bytes per sample, against 4.5 operations), so
+//! the coder stage waits only when the FIFO is short of room (bursts of released records, or
+//! `out_ready` low). While the front end keeps up, the clocks of a block are `ops + 3 +
+//! single + walk` plus the pipeline fill, the end (the finish's records through the unit and
+//! the FIFO, the queued bytes, the last word) and the waits for room; `single` are the samples
+//! of one operation (a zero magnitude at `m = 1`), which cost two clocks as the front end
+//! takes a sample every two clocks at most. Measured on recordings (3 recordings × 5 000
+//! samples as 3 channels, no gaps, no backpressure,
 //! `cargo test --release -p neurice-sim --test v2_core -- rusthdl_throughput --nocapture`):
-//! 85 951 clocks for 67 898 operations, 8 869 of them releasing bytes, 8 915 bytes and a
-//! 256-clock walk — 8 clocks under `ops + releasing + bytes + single + walk + 21` (`single`: the
-//! samples of one operation, none here), the bound the test
-//! asserts — i.e. **5.73 clocks per sample** (4.53 operations per sample). The 1024-channel
-//! core runs at 17.47 MHz on the HX8K (4 900 LCs, 25 block RAMs, FORMAT.md §7.8): about
-//! 3.0 M samples/s.
+//! 68 175 clocks for 67 898 operations (8 869 of them releasing 8 915 bytes), no samples of
+//! one operation and a 256-clock walk — 18 clocks over `ops + 3 + walk`, within the bound the
+//! test asserts (`ops + 3 + single + walk + 24`) — i.e. **4.545 clocks per sample** (4.53
+//! operations per sample; 5.73 with the unpipelined `RangeEncoderUnit`, which waited for
+//! every byte). The 1024-channel core runs at 24.80 MHz on the HX8K (6 763 LCs, 25 block
+//! RAMs, FORMAT.md §7.8; before: 17.47 MHz, 4 900 LCs): about 5.5 M samples/s. The critical
+//! path is now the front end (state RAM → unpack → LMS → pack → state RAM write).
 //!
 //! **Hazards, and why they are safe**:
 //! * State RAM read-modify-write: a sample's state is read at its accept edge and written one
@@ -71,13 +89,29 @@
 //!   end holds `in_ready` low while it holds a sample), so its read sees the write, also for
 //!   one channel back to back. No forwarding, no channel comparison.
 //! * Context table: an operation's read at the edge it enters the stage misses the write of
-//!   the operation completing at that same edge (the RAM returns the old word); the forwarding
+//!   the operation leaving at that same edge (the RAM returns the old word); the forwarding
 //!   register holds exactly that write. Older writes are in the RAM. The forwarded value is
 //!   always the newest `p` of its context, so using it whenever the context matches is right.
-//! * Records: the unit shows records for one clock; an operation completes only when the
-//!   expander is empty and no records are shown, so no record is ever overwritten or lost.
+//!   This holds at one operation per clock: two bins of one context back to back, the second
+//!   enters as the first leaves and reads `fw_p`, the first's `adapt()` result; `p` is fixed
+//!   at the stage's first clock (`cs_first`) and held while the operation waits, when no
+//!   other operation can leave. `p` and the adaptation are taken before the unit's input
+//!   register, so the unit's pipeline does not delay them.
+//! * Records: the unit shows records for one clock and cannot be stopped; the credit
+//!   reserves two FIFO entries for every operation from the edge it leaves the coder stage to
+//!   the edge its records are pushed, so the FIFO never overflows and no record is lost.
+//! * Finish: the three finish operations (op 2, op 2, op 3) go through the coder stage and the
+//!   credit like any other; the last word is made only when the coder stage is empty, no
+//!   operation is in flight (`infl = 0`), the FIFO and the expander are empty and the output
+//!   register is free.
+//! * `clear` and the walk: while draining and walking nothing leaves the coder stage, no
+//!   record is pushed, and the FIFO, the expander and the packer are emptied; the operations
+//!   still in the unit show their records within `IN_FLIGHT` clocks, inside the walk
+//!   (≥ 256 clocks), and are dropped. The unit's `clear` is held through the walk, so the
+//!   first operation after it starts from the restart state.
 //! * Output: the expander moves a byte only when the packer can take it (`pk_cnt < 4`, or the
-//!   output register is free or being taken), so `out_ready` low holds everything back.
+//!   output register is free or being taken), so `out_ready` low holds everything back (the
+//!   FIFO fills, the credit stops the coder stage, the sequencer and the front end wait).
 //!
 //! Writing rules as [`crate::core`] (see the rust-hdl field notes): every intermediate value
 //! in its own sized signal, sized constants, nested `if`s for compound conditions.
@@ -88,7 +122,7 @@ use rust_hdl::prelude::*;
 
 use super::binarise::{check_bin_params, BinSequencer, TAG_BITS};
 use super::lms::{check_lms_params, LmsUnit, DELTA_BITS, TAPS, WEIGHT_BITS};
-use super::range::{RangeEncoderUnit, OP_BIN, OP_SHIFT2, OP_SHIFT3, SHIFTS};
+use super::range_fast::{RangeFastUnit, LATENCY, OP_BIN, OP_SHIFT1, OP_SHIFT2, SHIFTS};
 use crate::prims::ShiftRight;
 use crate::ram::WordRam;
 use crate::HdlError;
@@ -457,12 +491,21 @@ impl Logic for Concat4 {
 
 /// Phases of the control (`ph`).
 const PH_RUN: u64 = 0;
-const PH_FIN3: u64 = 1;
-const PH_FIN2: u64 = 2;
+const PH_FIN2A: u64 = 1;
+const PH_FIN2B: u64 = 2;
 const PH_LAST: u64 = 3;
 const PH_OUT: u64 = 4;
 const PH_WALK: u64 = 5;
 const PH_DRAIN: u64 = 6;
+const PH_FIN1: u64 = 7;
+
+/// Entries of the record FIFO between the range encoder unit and the byte expander.
+const FIFO: usize = 16;
+/// Operations in flight: from the edge an operation leaves the coder stage (into the unit's
+/// input register) to the edge its records are pushed into the FIFO.
+const IN_FLIGHT: usize = LATENCY + 2;
+// the FIFO's 4-bit pointers and the five-stage delay line `fl` are written out for these
+const _: () = assert!(FIFO == 16 && IN_FLIGHT == 5);
 
 /// Width of the restart walk's counter (up to 1024 entries).
 const WALK_BITS: usize = 10;
@@ -489,7 +532,7 @@ pub struct V2Core<const C: usize> {
     pub out_bytes: Signal<Out, Bits<3>>,
 
     // ---- constants ----
-    k_ph: [Constant<Bits<3>>; 7],
+    k_ph: [Constant<Bits<3>>; 8],
     k_zero3: Constant<Bits<3>>,
     k_one3: Constant<Bits<3>>,
     k_four3: Constant<Bits<3>>,
@@ -511,7 +554,17 @@ pub struct V2Core<const C: usize> {
     k_walk_zero: Constant<Bits<WALK_BITS>>,
     k_walk_last: Constant<Bits<WALK_BITS>>,
     k_op_bin: Constant<Bits<2>>,
-    k_op_shift3: Constant<Bits<2>>,
+    k_op_shift1: Constant<Bits<2>>,
+    k_idx4: [Constant<Bits<4>>; FIFO],
+    k_one4: Constant<Bits<4>>,
+    k_two4: Constant<Bits<4>>,
+    k_zero4: Constant<Bits<4>>,
+    k_zero5: Constant<Bits<5>>,
+    k_one5: Constant<Bits<5>>,
+    k_two5: Constant<Bits<5>>,
+    k_one3i: Constant<Bits<3>>,
+    k_room: Constant<Bits<6>>,
+    k_ff8: Constant<Bits<8>>,
     k_op_shift2: Constant<Bits<2>>,
 
     // ---- control ----
@@ -585,18 +638,60 @@ pub struct V2Core<const C: usize> {
     slot_free: Signal<Local, Bit>,
     take_seq: Signal<Local, Bit>,
     fin_issue: Signal<Local, Bit>,
-    unit: RangeEncoderUnit,
-    rec_any: Signal<Local, Bit>,
+    // credit: the FIFO has room for two records of every operation in flight and this one
+    infl: DFF<Bits<3>>,
+    fl: [DFF<Bit>; IN_FLIGHT],
+    need_n: Signal<Local, Bits<6>>,
+    need_i: Signal<Local, Bits<6>>,
+    need: Signal<Local, Bits<6>>,
+    room: Signal<Local, Bit>,
 
-    // ---- byte expander ----
-    e_hdr: [DFF<Bit>; SHIFTS],
-    e_byte: [DFF<Bits<8>>; SHIFTS],
-    e_fill: [DFF<Bits<8>>; SHIFTS],
-    e_cnt: [DFF<Bits<32>>; SHIFTS],
-    e_cnt_nz: [Signal<Local, Bit>; SHIFTS],
-    e_pend: [Signal<Local, Bit>; SHIFTS],
-    e_first1: Signal<Local, Bit>,
-    e_first2: Signal<Local, Bit>,
+    // ---- the unit's input register and the unit ----
+    u_valid: DFF<Bit>,
+    u_op: DFF<Bits<2>>,
+    u_p: DFF<Bits<12>>,
+    u_bin: DFF<Bit>,
+    u_v: DFF<Bits<16>>,
+    u_n: DFF<Bits<5>>,
+    unit: RangeFastUnit,
+
+    // ---- record FIFO (byte, fill is 0x00, fill count, header byte present) ----
+    f_hdr: [DFF<Bit>; FIFO],
+    f_byte: [DFF<Bits<8>>; FIFO],
+    f_fz: [DFF<Bit>; FIFO],
+    f_cnt: [DFF<Bits<32>>; FIFO],
+    f_wp: DFF<Bits<4>>,
+    f_rp: DFF<Bits<4>>,
+    f_n: DFF<Bits<5>>,
+    r_hdr: [Signal<Local, Bit>; SHIFTS],
+    r_fz: [Signal<Local, Bit>; SHIFTS],
+    r_nz: [Signal<Local, Bit>; SHIFTS],
+    r_push: [Signal<Local, Bit>; SHIFTS],
+    wr_a: Signal<Local, Bit>,
+    wr_b: Signal<Local, Bit>,
+    a_hdr: Signal<Local, Bit>,
+    a_byte: Signal<Local, Bits<8>>,
+    a_fz: Signal<Local, Bit>,
+    a_cnt: Signal<Local, Bits<32>>,
+    f_wp1: Signal<Local, Bits<4>>,
+    f_npush: Signal<Local, Bits<5>>,
+    f_sum: Signal<Local, Bits<5>>,
+    f_empty: Signal<Local, Bit>,
+    f_pop: Signal<Local, Bit>,
+    h_hdr: Signal<Local, Bit>,
+    h_byte: Signal<Local, Bits<8>>,
+    h_fz: Signal<Local, Bit>,
+    h_cnt: Signal<Local, Bits<32>>,
+
+    // ---- byte expander: the record being expanded ----
+    e_hdr: DFF<Bit>,
+    e_byte: DFF<Bits<8>>,
+    e_fz: DFF<Bit>,
+    e_cnt: DFF<Bits<32>>,
+    e_cnt_nz: Signal<Local, Bit>,
+    e_cnt_one: Signal<Local, Bit>,
+    e_busy: Signal<Local, Bit>,
+    e_last: Signal<Local, Bit>,
     exp_empty: Signal<Local, Bit>,
     e_out: Signal<Local, Bits<8>>,
     emit: Signal<Local, Bit>,
@@ -659,7 +754,17 @@ impl<const C: usize> V2Core<C> {
             k_walk_zero: k(0),
             k_walk_last: k(walk_last),
             k_op_bin: k(OP_BIN),
-            k_op_shift3: k(OP_SHIFT3),
+            k_op_shift1: k(OP_SHIFT1),
+            k_idx4: std::array::from_fn(|i| k(i as u64)),
+            k_one4: k(1),
+            k_two4: k(2),
+            k_zero4: k(0),
+            k_zero5: k(0),
+            k_one5: k(1),
+            k_two5: k(2),
+            k_one3i: k(1),
+            k_room: k((FIFO - 1) as u64),
+            k_ff8: k(0xFF),
             k_op_shift2: k(OP_SHIFT2),
             ph: Default::default(),
             open: Default::default(),
@@ -725,16 +830,53 @@ impl<const C: usize> V2Core<C> {
             slot_free: Default::default(),
             take_seq: Default::default(),
             fin_issue: Default::default(),
+            infl: Default::default(),
+            fl: Default::default(),
+            need_n: Default::default(),
+            need_i: Default::default(),
+            need: Default::default(),
+            room: Default::default(),
+            u_valid: Default::default(),
+            u_op: Default::default(),
+            u_p: Default::default(),
+            u_bin: Default::default(),
+            u_v: Default::default(),
+            u_n: Default::default(),
             unit: Default::default(),
-            rec_any: Default::default(),
+            f_hdr: Default::default(),
+            f_byte: Default::default(),
+            f_fz: Default::default(),
+            f_cnt: Default::default(),
+            f_wp: Default::default(),
+            f_rp: Default::default(),
+            f_n: Default::default(),
+            r_hdr: Default::default(),
+            r_fz: Default::default(),
+            r_nz: Default::default(),
+            r_push: Default::default(),
+            wr_a: Default::default(),
+            wr_b: Default::default(),
+            a_hdr: Default::default(),
+            a_byte: Default::default(),
+            a_fz: Default::default(),
+            a_cnt: Default::default(),
+            f_wp1: Default::default(),
+            f_npush: Default::default(),
+            f_sum: Default::default(),
+            f_empty: Default::default(),
+            f_pop: Default::default(),
+            h_hdr: Default::default(),
+            h_byte: Default::default(),
+            h_fz: Default::default(),
+            h_cnt: Default::default(),
             e_hdr: Default::default(),
             e_byte: Default::default(),
-            e_fill: Default::default(),
+            e_fz: Default::default(),
             e_cnt: Default::default(),
             e_cnt_nz: Default::default(),
-            e_pend: Default::default(),
-            e_first1: Default::default(),
-            e_first2: Default::default(),
+            e_cnt_one: Default::default(),
+            e_busy: Default::default(),
+            e_last: Default::default(),
             exp_empty: Default::default(),
             e_out: Default::default(),
             emit: Default::default(),
@@ -752,34 +894,58 @@ impl<const C: usize> V2Core<C> {
         })
     }
 
+    /// The records in the FIFO now (at most 16; for testbenches).
+    pub fn record_fifo_fill(&self) -> usize {
+        self.f_n.q.val().to_u64() as usize
+    }
+
     /// One line: what each stage holds (for mismatch reports).
     pub fn debug_state(&self) -> String {
+        let bit = |b: bool| if b { '1' } else { '.' };
         let ph = match self.ph.q.val().to_u64() {
             PH_RUN => "run",
-            PH_FIN3 => "finish3",
-            PH_FIN2 => "finish2",
+            PH_FIN2A => "finish-a",
+            PH_FIN2B => "finish-b",
+            PH_FIN1 => "finish-c",
             PH_LAST => "last-word",
             PH_OUT => "wait-out",
             PH_WALK => "restart-walk",
             PH_DRAIN => "clear-drain",
             _ => "?",
         };
-        let exp: Vec<String> = (0..SHIFTS)
-            .map(|i| {
-                format!(
-                    "{}{:02x}+{}x{:02x}",
-                    if self.e_hdr[i].q.val() { "h" } else { "-" },
-                    self.e_byte[i].q.val().to_u64(),
-                    self.e_cnt[i].q.val().to_u64(),
-                    self.e_fill[i].q.val().to_u64()
-                )
-            })
-            .collect();
-        let bit = |b: bool| if b { '1' } else { '.' };
+        let rec = |hdr: bool, byte: u64, cnt: u64, fz: bool| {
+            format!(
+                "{}{:02x}+{}x{}",
+                if hdr { "h" } else { "-" },
+                byte,
+                cnt,
+                if fz { "00" } else { "ff" }
+            )
+        };
+        let (n, rp) = (
+            self.f_n.q.val().to_u64() as usize,
+            self.f_rp.q.val().index(),
+        );
+        let mut exp = vec![rec(
+            self.e_hdr.q.val(),
+            self.e_byte.q.val().to_u64(),
+            self.e_cnt.q.val().to_u64(),
+            self.e_fz.q.val(),
+        )];
+        for j in 0..n {
+            let i = (rp + j) % FIFO;
+            exp.push(rec(
+                self.f_hdr[i].q.val(),
+                self.f_byte[i].q.val().to_u64(),
+                self.f_cnt[i].q.val().to_u64(),
+                self.f_fz[i].q.val(),
+            ));
+        }
+        let fl: String = self.fl.iter().map(|f| bit(f.q.val())).collect();
         format!(
             "phase {ph} (walk {}), open {}, front end {} (ch {} x {}), handoff {} (u {} s {}), \
              sequencer busy {} op {}, coder {} (op {} ctx {} first {} p {:#05x}), fw {} (ctx {} \
-             p {:#05x}), records {}, expander [{}], packer {} bytes {:#010x}, out {} {:#010x} last {} \
+             p {:#05x}), unit in {} (op {}), in flight {} [{}], expander and FIFO [{}], packer {} bytes {:#010x}, out {} {:#010x} last {} \
              bytes {}",
             self.walk.q.val().to_u64(),
             bit(self.open.q.val()),
@@ -799,7 +965,10 @@ impl<const C: usize> V2Core<C> {
             bit(self.fw_valid.q.val()),
             self.fw_ctx.q.val().to_u64(),
             self.fw_p.q.val().to_u64(),
-            bit(self.rec_any.val()),
+            bit(self.u_valid.q.val()),
+            self.u_op.q.val().to_u64(),
+            self.infl.q.val().to_u64(),
+            fl,
             exp.join(" "),
             self.pk_cnt.q.val().to_u64(),
             (self.pk_b[0].q.val().to_u64() << 24)
@@ -822,18 +991,22 @@ impl<const C: usize> Logic for V2Core<C> {
         dff_setup!(
             self, clock, ph, open, walk, clr_act, clr_spent, fe_valid, fe_ch, fe_x, ho_valid,
             ho_ch, ho_u, ho_s, cs_valid, cs_op, cs_ctx, cs_bin, cs_v, cs_n, cs_first, cs_p,
-            fw_valid, fw_ctx, fw_p, pk_cnt, out_full, out_w, out_l, out_n
+            fw_valid, fw_ctx, fw_p, infl, u_valid, u_op, u_p, u_bin, u_v, u_n, f_wp, f_rp, f_n,
+            e_hdr, e_byte, e_fz, e_cnt, pk_cnt, out_full, out_w, out_l, out_n
         );
         clock!(self, clock, ram_hi, ram_mid, ram_lo, seq, ctx_ram, unit);
-        for i in 0..SHIFTS {
-            self.e_hdr[i].clock.next = self.clock.val();
-            self.e_byte[i].clock.next = self.clock.val();
-            self.e_fill[i].clock.next = self.clock.val();
-            self.e_cnt[i].clock.next = self.clock.val();
-            self.e_hdr[i].d.next = self.e_hdr[i].q.val();
-            self.e_byte[i].d.next = self.e_byte[i].q.val();
-            self.e_fill[i].d.next = self.e_fill[i].q.val();
-            self.e_cnt[i].d.next = self.e_cnt[i].q.val();
+        for i in 0..FIFO {
+            self.f_hdr[i].clock.next = self.clock.val();
+            self.f_byte[i].clock.next = self.clock.val();
+            self.f_fz[i].clock.next = self.clock.val();
+            self.f_cnt[i].clock.next = self.clock.val();
+            self.f_hdr[i].d.next = self.f_hdr[i].q.val();
+            self.f_byte[i].d.next = self.f_byte[i].q.val();
+            self.f_fz[i].d.next = self.f_fz[i].q.val();
+            self.f_cnt[i].d.next = self.f_cnt[i].q.val();
+        }
+        for i in 0..IN_FLIGHT {
+            self.fl[i].clock.next = self.clock.val();
         }
         for i in 0..4 {
             self.pk_b[i].clock.next = self.clock.val();
@@ -957,38 +1130,31 @@ impl<const C: usize> Logic for V2Core<C> {
         self.seq.u.next = self.ho_u.q.val();
         self.seq.s.next = self.ho_s.q.val();
 
-        // ==== byte expander: what it holds (used by the coder stage) ====================
-        for i in 0..SHIFTS {
-            self.e_cnt_nz[i].next = self.e_cnt[i].q.val() != self.k_zero32.val();
-            self.e_pend[i].next = self.e_hdr[i].q.val() | self.e_cnt_nz[i].val();
+        // ==== byte expander: the record it holds (used by the finish and idle) ===========
+        self.e_cnt_nz.next = self.e_cnt.q.val() != self.k_zero32.val();
+        self.e_cnt_one.next = self.e_cnt.q.val() == self.k_one32.val();
+        self.e_busy.next = self.e_hdr.q.val() | self.e_cnt_nz.val();
+        self.exp_empty.next = !self.e_busy.val();
+        // the byte sent now is the record's last
+        self.e_last.next = self.e_cnt_one.val();
+        if self.e_hdr.q.val() {
+            self.e_last.next = !self.e_cnt_nz.val();
         }
-        self.exp_empty.next = !(self.e_pend[0].val() | self.e_pend[1].val() | self.e_pend[2].val());
-        self.e_first1.next = self.e_pend[1].val() & (!self.e_pend[0].val());
-        self.e_first2.next =
-            self.e_pend[2].val() & (!self.e_pend[0].val()) & (!self.e_pend[1].val());
-        self.e_out.next = self.k_zero8.val();
-        if self.e_first2.val() {
-            self.e_out.next = self.e_fill[2].q.val();
-            if self.e_hdr[2].q.val() {
-                self.e_out.next = self.e_byte[2].q.val();
-            }
+        self.e_out.next = self.k_ff8.val();
+        if self.e_fz.q.val() {
+            self.e_out.next = self.k_zero8.val();
         }
-        if self.e_first1.val() {
-            self.e_out.next = self.e_fill[1].q.val();
-            if self.e_hdr[1].q.val() {
-                self.e_out.next = self.e_byte[1].q.val();
-            }
+        if self.e_hdr.q.val() {
+            self.e_out.next = self.e_byte.q.val();
         }
-        if self.e_pend[0].val() {
-            self.e_out.next = self.e_fill[0].q.val();
-            if self.e_hdr[0].q.val() {
-                self.e_out.next = self.e_byte[0].q.val();
-            }
-        }
+        self.f_empty.next = self.f_n.q.val() == self.k_zero5.val();
         // ==== coder stage ===================================================================
-        self.rec_any.next = self.unit.rec_valid[0].val()
-            | self.unit.rec_valid[1].val()
-            | self.unit.rec_valid[2].val();
+        // credit: `f_n + 2·infl + 2 ≤ FIFO` (every operation in flight and this one may
+        // release two records; pops are not counted)
+        self.need_n.next = bit_cast::<6, 5>(self.f_n.q.val());
+        self.need_i.next = bit_cast::<6, 3>(self.infl.q.val());
+        self.need.next = self.need_n.val() + self.need_i.val() + self.need_i.val();
+        self.room.next = self.need.val() < self.k_room.val();
         // the probability: forwarded from the last bin when it had this context, else the
         // table's word read at the edge the operation entered; held while it waits
         self.ctx_ram.read_address.next = self.seq.ctx.val();
@@ -1020,21 +1186,42 @@ impl<const C: usize> Logic for V2Core<C> {
             self.p_new.next = self.p_use.val() - self.sh_down.result.val();
         }
         self.cs_is_bin.next = self.cs_op.q.val() == self.k_op_bin.val();
-        // completion: the expander is empty and no records are shown
-        self.cs_done.next = self.cs_valid.q.val()
-            & self.exp_empty.val()
-            & (!self.rec_any.val())
-            & (!self.kill.val());
+        // completion (into the unit's input register): the FIFO has room
+        self.cs_done.next = self.cs_valid.q.val() & self.room.val() & (!self.kill.val());
         self.slot_free.next = (!self.cs_valid.q.val()) | self.cs_done.val();
         self.seq.op_ready.next = self.slot_free.val() | self.kill.val();
         self.take_seq.next = self.seq.op_valid.val() & self.slot_free.val() & (!self.kill.val());
-        self.unit.in_valid.next = self.cs_done.val();
-        self.unit.op.next = self.cs_op.q.val();
-        self.unit.p.next = self.p_use.val();
-        self.unit.bin_value.next = self.cs_bin.q.val();
-        self.unit.v.next = self.cs_v.q.val();
-        self.unit.n.next = self.cs_n.q.val();
+        self.u_valid.d.next = self.cs_done.val();
+        if self.cs_done.val() {
+            self.u_op.d.next = self.cs_op.q.val();
+            self.u_p.d.next = self.p_use.val();
+            self.u_bin.d.next = self.cs_bin.q.val();
+            self.u_v.d.next = self.cs_v.q.val();
+            self.u_n.d.next = self.cs_n.q.val();
+        }
+        self.unit.in_valid.next = self.u_valid.q.val();
+        self.unit.op.next = self.u_op.q.val();
+        self.unit.p.next = self.u_p.q.val();
+        self.unit.bin_value.next = self.u_bin.q.val();
+        self.unit.v.next = self.u_v.q.val();
+        self.unit.n.next = self.u_n.q.val();
         self.unit.clear.next = self.in_walk.val();
+        // in flight: `fl[k]` = an operation left the coder stage `k + 1` edges ago; the
+        // records of `fl[IN_FLIGHT − 1]` are on the unit's outputs now
+        self.fl[0].d.next = self.cs_done.val();
+        self.fl[1].d.next = self.fl[0].q.val();
+        self.fl[2].d.next = self.fl[1].q.val();
+        self.fl[3].d.next = self.fl[2].q.val();
+        self.fl[4].d.next = self.fl[3].q.val();
+        if self.cs_done.val() {
+            if !self.fl[4].q.val() {
+                self.infl.d.next = self.infl.q.val() + self.k_one3i.val();
+            }
+        } else {
+            if self.fl[4].q.val() {
+                self.infl.d.next = self.infl.q.val() - self.k_one3i.val();
+            }
+        }
         self.ctx_ram.write_address.next = self.cs_ctx.q.val();
         self.ctx_ram.write_data.next = self.p_new.val() ^ self.k_p_flip.val();
         self.ctx_ram.write_enable.next = false;
@@ -1053,16 +1240,20 @@ impl<const C: usize> Logic for V2Core<C> {
             self.ctx_ram.write_enable.next = true;
             self.fw_valid.d.next = false;
         }
-        // the flush's two finish operations (op 2, op 3: five byte shifts)
+        // the flush's three finish operations (op 2, op 2, op 3: five byte shifts)
         self.fin_issue.next = false;
         if self.slot_free.val() & (!self.kill.val()) {
             if self.ph.q.val() == self.k_ph[1].val() {
                 self.fin_issue.next = true;
-                self.cs_op.d.next = self.k_op_shift3.val();
+                self.cs_op.d.next = self.k_op_shift2.val();
                 self.ph.d.next = self.k_ph[2].val();
             } else if self.ph.q.val() == self.k_ph[2].val() {
                 self.fin_issue.next = true;
                 self.cs_op.d.next = self.k_op_shift2.val();
+                self.ph.d.next = self.k_ph[7].val();
+            } else if self.ph.q.val() == self.k_ph[7].val() {
+                self.fin_issue.next = true;
+                self.cs_op.d.next = self.k_op_shift1.val();
                 self.ph.d.next = self.k_ph[3].val();
             }
         }
@@ -1088,44 +1279,103 @@ impl<const C: usize> Logic for V2Core<C> {
         self.pk_can.next = (!self.pk_full.val()) | self.out_free.val();
         self.emit.next = (!self.exp_empty.val()) & self.pk_can.val() & (!self.kill.val());
         if self.emit.val() {
-            if self.e_pend[0].val() {
-                if self.e_hdr[0].q.val() {
-                    self.e_hdr[0].d.next = false;
-                } else {
-                    self.e_cnt[0].d.next = self.e_cnt[0].q.val() - self.k_one32.val();
-                }
-            } else if self.e_pend[1].val() {
-                if self.e_hdr[1].q.val() {
-                    self.e_hdr[1].d.next = false;
-                } else {
-                    self.e_cnt[1].d.next = self.e_cnt[1].q.val() - self.k_one32.val();
-                }
+            if self.e_hdr.q.val() {
+                self.e_hdr.d.next = false;
             } else {
-                if self.e_hdr[2].q.val() {
-                    self.e_hdr[2].d.next = false;
-                } else {
-                    self.e_cnt[2].d.next = self.e_cnt[2].q.val() - self.k_one32.val();
+                self.e_cnt.d.next = self.e_cnt.q.val() - self.k_one32.val();
+            }
+        }
+        // the next record from the FIFO: when the expander is empty or sends its last byte
+        self.f_pop.next = false;
+        if (!self.f_empty.val()) & (!self.kill.val()) {
+            if self.exp_empty.val() {
+                self.f_pop.next = true;
+            }
+            if self.emit.val() & self.e_last.val() {
+                self.f_pop.next = true;
+            }
+        }
+        self.h_hdr.next = self.f_hdr[0].q.val();
+        self.h_byte.next = self.f_byte[0].q.val();
+        self.h_fz.next = self.f_fz[0].q.val();
+        self.h_cnt.next = self.f_cnt[0].q.val();
+        for i in 0..FIFO {
+            if self.f_rp.q.val() == self.k_idx4[i].val() {
+                self.h_hdr.next = self.f_hdr[i].q.val();
+                self.h_byte.next = self.f_byte[i].q.val();
+                self.h_fz.next = self.f_fz[i].q.val();
+                self.h_cnt.next = self.f_cnt[i].q.val();
+            }
+        }
+        if self.f_pop.val() {
+            self.e_hdr.d.next = self.h_hdr.val();
+            self.e_byte.d.next = self.h_byte.val();
+            self.e_fz.d.next = self.h_fz.val();
+            self.e_cnt.d.next = self.h_cnt.val();
+            self.f_rp.d.next = self.f_rp.q.val() + self.k_one4.val();
+        }
+        // the unit's records into the FIFO, the clock they are shown (a record with no byte
+        // to send, the dropped first byte and no fills, is not stored)
+        for i in 0..SHIFTS {
+            self.r_hdr[i].next = !self.unit.rec_skip[i].val();
+            self.r_fz[i].next = self.unit.rec_fill[i].val() == self.k_zero8.val();
+            self.r_nz[i].next = self.unit.rec_fills[i].val() != self.k_zero32.val();
+            self.r_push[i].next = false;
+            if self.unit.rec_valid[i].val() & (!self.kill.val()) {
+                self.r_push[i].next = self.r_hdr[i].val() | self.r_nz[i].val();
+            }
+        }
+        self.wr_a.next = self.r_push[0].val() | self.r_push[1].val();
+        self.wr_b.next = self.r_push[0].val() & self.r_push[1].val();
+        self.a_hdr.next = self.r_hdr[1].val();
+        self.a_byte.next = self.unit.rec_byte[1].val();
+        self.a_fz.next = self.r_fz[1].val();
+        self.a_cnt.next = self.unit.rec_fills[1].val();
+        if self.r_push[0].val() {
+            self.a_hdr.next = self.r_hdr[0].val();
+            self.a_byte.next = self.unit.rec_byte[0].val();
+            self.a_fz.next = self.r_fz[0].val();
+            self.a_cnt.next = self.unit.rec_fills[0].val();
+        }
+        self.f_wp1.next = self.f_wp.q.val() + self.k_one4.val();
+        for i in 0..FIFO {
+            if self.wr_a.val() {
+                if self.f_wp.q.val() == self.k_idx4[i].val() {
+                    self.f_hdr[i].d.next = self.a_hdr.val();
+                    self.f_byte[i].d.next = self.a_byte.val();
+                    self.f_fz[i].d.next = self.a_fz.val();
+                    self.f_cnt[i].d.next = self.a_cnt.val();
+                }
+            }
+            if self.wr_b.val() {
+                if self.f_wp1.val() == self.k_idx4[i].val() {
+                    self.f_hdr[i].d.next = self.r_hdr[1].val();
+                    self.f_byte[i].d.next = self.unit.rec_byte[1].val();
+                    self.f_fz[i].d.next = self.r_fz[1].val();
+                    self.f_cnt[i].d.next = self.unit.rec_fills[1].val();
                 }
             }
         }
-        // records, the clock after the operation that released them (the expander is empty)
-        if self.rec_any.val() {
-            for i in 0..SHIFTS {
-                self.e_hdr[i].d.next =
-                    self.unit.rec_valid[i].val() & (!self.unit.rec_skip[i].val());
-                self.e_byte[i].d.next = self.unit.rec_byte[i].val();
-                self.e_fill[i].d.next = self.unit.rec_fill[i].val();
-                self.e_cnt[i].d.next = self.k_zero32.val();
-                if self.unit.rec_valid[i].val() {
-                    self.e_cnt[i].d.next = self.unit.rec_fills[i].val();
-                }
-            }
+        self.f_npush.next = self.k_zero5.val();
+        if self.wr_a.val() {
+            self.f_npush.next = self.k_one5.val();
+            self.f_wp.d.next = self.f_wp1.val();
+        }
+        if self.wr_b.val() {
+            self.f_npush.next = self.k_two5.val();
+            self.f_wp.d.next = self.f_wp.q.val() + self.k_two4.val();
+        }
+        self.f_sum.next = self.f_n.q.val() + self.f_npush.val();
+        self.f_n.d.next = self.f_sum.val();
+        if self.f_pop.val() {
+            self.f_n.d.next = self.f_sum.val() - self.k_one5.val();
         }
         if self.kill.val() {
-            for i in 0..SHIFTS {
-                self.e_hdr[i].d.next = false;
-                self.e_cnt[i].d.next = self.k_zero32.val();
-            }
+            self.e_hdr.d.next = false;
+            self.e_cnt.d.next = self.k_zero32.val();
+            self.f_n.d.next = self.k_zero5.val();
+            self.f_wp.d.next = self.k_zero4.val();
+            self.f_rp.d.next = self.k_zero4.val();
         }
 
         // ==== packer and output register ===================================================
@@ -1158,10 +1408,13 @@ impl<const C: usize> Logic for V2Core<C> {
             }
         }
         // the finish: every operation done and every byte in the packer: the last word
-        self.last_ok.next = (!self.cs_valid.q.val())
-            & self.exp_empty.val()
-            & (!self.rec_any.val())
-            & self.out_free.val();
+        self.last_ok.next = false;
+        if self.infl.q.val() == self.k_zero3.val() {
+            self.last_ok.next = (!self.cs_valid.q.val())
+                & self.f_empty.val()
+                & self.exp_empty.val()
+                & self.out_free.val();
+        }
         if self.ph.q.val() == self.k_ph[3].val() {
             if self.last_ok.val() {
                 self.out_full.d.next = true;
@@ -1228,13 +1481,15 @@ impl<const C: usize> Logic for V2Core<C> {
             & (!self.open.q.val())
             & (!self.upstream_busy.val())
             & (!self.cs_valid.q.val())
+            & self.f_empty.val()
             & self.exp_empty.val()
-            & (!self.rec_any.val())
             & (!self.out_full.q.val());
         self.idle.next = false;
         if self.idle_core.val() & (!self.clr_new.val()) & (!self.clr_act.q.val()) {
             if self.pk_cnt.q.val() == self.k_zero3.val() {
-                self.idle.next = true;
+                if self.infl.q.val() == self.k_zero3.val() {
+                    self.idle.next = true;
+                }
             }
         }
     }
