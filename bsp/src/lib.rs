@@ -39,8 +39,8 @@ pub mod uart;
 use rust_hdl::prelude::*;
 
 pub use pins::pcf;
-pub use system::{BoardSystem, SystemConfig};
-pub use top::CuTop;
+pub use system::{BoardSystem, BoardSystemV2, SystemConfig};
+pub use top::{CuTop, CuTopV2};
 
 /// Default UART rate (bits per second): the rate Alchitry's own serial examples use; FTDI
 /// UARTs derive it exactly (3 MHz / 3).
@@ -57,8 +57,11 @@ pub struct BoardParams {
     pub baud: u32,
     /// Channel count after power-up and reset (the host can change it, see [`protocol`]).
     pub default_channels: u16,
-    /// The coder of the core (default: the hardware coder).
+    /// The coder-v1 core's parameters (default: the hardware coder).
     pub codec: neurice_model::CodecParams,
+    /// `Some`: the board carries the coder-v2 core ([`CuTopV2`], [`BoardSystemV2`]) with these
+    /// parameters instead (`codec` unused).
+    pub v2: Option<neurice_model::v2::V2Params>,
 }
 
 impl Default for BoardParams {
@@ -68,11 +71,22 @@ impl Default for BoardParams {
             baud: DEFAULT_BAUD,
             default_channels: DEFAULT_CHANNELS,
             codec: neurice_model::CodecParams::HARDWARE,
+            v2: None,
         }
     }
 }
 
 impl BoardParams {
+    /// The board with the coder-v2 core (`V2Params::HARDWARE`) at its default clock,
+    /// [`pll::DEFAULT_V2_CORE_MHZ`].
+    pub fn max() -> Self {
+        Self {
+            core_mhz: pll::DEFAULT_V2_CORE_MHZ,
+            v2: Some(neurice_model::v2::V2Params::HARDWARE),
+            ..Default::default()
+        }
+    }
+
     /// The PLL row, the UART divisor and the board-logic settings these parameters give.
     pub fn resolve(&self) -> anyhow::Result<(pll::PllSetting, SystemConfig)> {
         let pll = pll::pll_setting(self.core_mhz)?;
@@ -92,6 +106,7 @@ impl BoardParams {
         }
         let cfg = SystemConfig {
             codec: self.codec,
+            v2: self.v2,
             baud_divisor: div as u32,
             default_channels: self.default_channels,
             heartbeat_half_period: (f / 2.0).round() as u32,
@@ -101,13 +116,22 @@ impl BoardParams {
     }
 }
 
-/// The Verilog of [`CuTop`] (module `top`, ports `clk rst_n usb_rx usb_tx led[7:0]`).
+/// The Verilog of [`CuTop`], or of [`CuTopV2`] when `params.v2` is set (module `top`, ports
+/// `clk rst_n usb_rx usb_tx led[7:0]`).
 pub fn board_verilog(params: &BoardParams) -> anyhow::Result<String> {
     let (pll, cfg) = params.resolve()?;
-    let mut uut = Box::new(CuTop::new(pll, &cfg)?);
+    match cfg.v2 {
+        None => checked_verilog(CuTop::new(pll, &cfg)?, "CuTop"),
+        Some(_) => checked_verilog(CuTopV2::new(pll, &cfg)?, "CuTopV2"),
+    }
+}
+
+/// `block` connected, checked by rust-hdl and emitted as Verilog.
+fn checked_verilog<B: Block>(block: B, what: &str) -> anyhow::Result<String> {
+    let mut uut = Box::new(block);
     uut.connect_all();
     check_all(uut.as_ref())
-        .map_err(|e| anyhow::anyhow!("rust-hdl check of CuTop failed: {e:?}"))?;
+        .map_err(|e| anyhow::anyhow!("rust-hdl check of {what} failed: {e:?}"))?;
     Ok(generate_verilog(uut.as_ref()))
 }
 
@@ -115,11 +139,10 @@ pub fn board_verilog(params: &BoardParams) -> anyhow::Result<String> {
 /// PLL; module `top`, ports `clock reset_btn_n pll_locked uart_rx uart_tx leds[7:0]`), for
 /// simulating the emitted Verilog without the vendor PLL primitive.
 pub fn system_verilog(cfg: &SystemConfig) -> anyhow::Result<String> {
-    let mut uut = Box::new(BoardSystem::new(cfg)?);
-    uut.connect_all();
-    check_all(uut.as_ref())
-        .map_err(|e| anyhow::anyhow!("rust-hdl check of the board system failed: {e:?}"))?;
-    Ok(generate_verilog(uut.as_ref()))
+    match cfg.v2 {
+        None => checked_verilog(BoardSystem::new(cfg)?, "the board system"),
+        Some(_) => checked_verilog(BoardSystemV2::new(cfg)?, "the v2 board system"),
+    }
 }
 
 #[cfg(test)]
@@ -220,8 +243,36 @@ mod tests {
 
     #[test]
     fn board_places_at_the_default_clock() {
-        let params = BoardParams::default();
-        let dir = std::env::temp_dir().join(format!("neurice-bsp-pnr-{}", std::process::id()));
+        places_at(&BoardParams::default(), "v1");
+    }
+
+    #[test]
+    fn v2_board_places_at_its_default_clock() {
+        let params = BoardParams::max();
+        assert_eq!(params.core_mhz, pll::DEFAULT_V2_CORE_MHZ);
+        places_at(&params, "v2");
+    }
+
+    #[test]
+    fn the_v2_top_carries_the_v2_core() {
+        let v = board_verilog(&BoardParams::max()).unwrap();
+        assert!(v.contains("module top(clk,rst_n,usb_rx,usb_tx,led);"));
+        assert!(v.contains(".DIVF(7'd40)"), "the 16 MHz PLL row");
+        let v1 = board_verilog(&BoardParams::default()).unwrap();
+        assert_ne!(v, v1);
+        // the v2 core's own port is there, not in the v1 top
+        assert!(v.contains("out_bytes") && !v1.contains("out_bytes"));
+        let mut bad = BoardParams::max();
+        bad.v2.as_mut().unwrap().golomb.window_log2 = 5;
+        assert!(board_verilog(&bad).is_err());
+    }
+
+    /// yosys + nextpnr-ice40 place and route the board top of `params` for the HX8K-CB132
+    /// with the PCF, meeting `params.core_mhz`.
+    fn places_at(params: &BoardParams, tag: &str) {
+        let params = *params;
+        let dir =
+            std::env::temp_dir().join(format!("neurice-bsp-pnr-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("top.v"), board_verilog(&params).unwrap()).unwrap();
         std::fs::write(dir.join("top.pcf"), pcf()).unwrap();

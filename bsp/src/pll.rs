@@ -44,6 +44,24 @@ impl PllSetting {
 
 /// `icepll -i 100 -o F` for the supported core clocks (all in SIMPLE feedback mode).
 pub const PLL_TABLE: &[PllSetting] = &[
+    // F_PFD 25 MHz, F_VCO 1025 MHz: the coder-v2 core's clock (it meets about 17 MHz)
+    PllSetting {
+        requested_mhz: 16,
+        achieved_khz: 16_016,
+        divr: 3,
+        divf: 40,
+        divq: 6,
+        filter_range: 2,
+    },
+    // F_PFD 20 MHz, F_VCO 640 MHz
+    PllSetting {
+        requested_mhz: 20,
+        achieved_khz: 20_000,
+        divr: 4,
+        divf: 31,
+        divq: 5,
+        filter_range: 2,
+    },
     // F_PFD 33.333 MHz, F_VCO 766.667 MHz: the lowest rows, near the real-time minimum of
     // 1024 channels × 20 kHz = 20.48 MHz (17 % and 22 % above it)
     PllSetting {
@@ -107,6 +125,11 @@ pub const PLL_TABLE: &[PllSetting] = &[
 /// whole board at 70.3–77.6 MHz (at `--freq 50`: 68.7–73.6 MHz); the test
 /// `board_places_at_the_default_clock` re-checks seed 1 on every run.
 pub const DEFAULT_CORE_MHZ: u32 = 60;
+
+/// The default core clock of the board with the coder-v2 core (MHz): the v2 core alone meets
+/// about 17.5 MHz on the HX8K (FORMAT.md §7.8), so the 16 MHz row; the board test
+/// `v2_board_places_at_its_default_clock` places and routes it there.
+pub const DEFAULT_V2_CORE_MHZ: u32 = 16;
 
 /// The table row for a requested core clock.
 pub fn pll_setting(core_mhz: u32) -> anyhow::Result<PllSetting> {

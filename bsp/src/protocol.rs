@@ -146,6 +146,43 @@ pub fn decode_words(
     }
 }
 
+/// Decodes a flushed segment of the coder-v2 core (one v2 block, FORMAT.md §7.5) back to
+/// `count` samples with the golden model. The board sends whole words; the block's last word
+/// is zero-padded (the core marks its valid bytes with `out_bytes`, which the UART protocol
+/// does not carry), so the block is the one of the four lengths (the words' bytes minus 0..=3
+/// zero bytes) that `v2::decode_block` accepts and that re-encodes to exactly those bytes.
+/// Every v2 segment decodes on its own: the v2 core restarts all its state after a flush.
+pub fn decode_v2_words(
+    p: &neurice_model::v2::V2Params,
+    channels: usize,
+    count: usize,
+    words: &[u32],
+) -> anyhow::Result<Vec<u16>> {
+    use neurice_model::v2;
+    if channels == 0 || !count.is_multiple_of(channels) {
+        anyhow::bail!("{count} samples is not a whole number of frames of {channels} channels");
+    }
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
+    let frames = (count / channels) as u32;
+    for pad in 0..4.min(bytes.len() + 1) {
+        let (block, padding) = bytes.split_at(bytes.len() - pad);
+        if padding.iter().any(|&b| b != 0) {
+            break;
+        }
+        let mut out = Vec::with_capacity(count);
+        if v2::decode_block(p, channels, frames, block, &mut out).is_err() || out.len() != count {
+            continue;
+        }
+        if v2::encode_block(p, channels, &out, &mut Default::default()) == block {
+            return Ok(out.into_iter().map(|x| x as u16).collect());
+        }
+    }
+    anyhow::bail!(
+        "golden-model v2 decode of {count} samples from {} words failed for every padding length",
+        words.len()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +213,26 @@ mod tests {
             neurice_model::coder::encode_all(&neurice_model::CodecParams::HARDWARE, 2, &x).unwrap();
         let p = neurice_model::CodecParams::HARDWARE;
         assert_eq!(decode_words(&p, 2, samples.len(), &words).unwrap(), samples);
+    }
+
+    #[test]
+    fn v2_decode_roundtrips_the_golden_encoder() {
+        use neurice_model::v2::{encode_block, V2Params};
+        let p = V2Params::HARDWARE;
+        for n in [6, 500, 502, 504, 506] {
+            let x: Vec<u32> = (0..n as u32).map(|i| (i * 37 + i / 7) % 1024).collect();
+            let bytes = encode_block(&p, 2, &x, &mut Default::default());
+            let words: Vec<u32> = bytes
+                .chunks(4)
+                .map(|c| {
+                    let mut w = [0u8; 4];
+                    w[..c.len()].copy_from_slice(c);
+                    u32::from_be_bytes(w)
+                })
+                .collect();
+            let back = decode_v2_words(&p, 2, n, &words).unwrap();
+            assert!(back.iter().map(|&v| v as u32).eq(x.iter().copied()), "{n}");
+        }
+        assert!(decode_v2_words(&p, 2, 3, &[0]).is_err());
     }
 }

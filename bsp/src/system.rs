@@ -22,7 +22,9 @@
 
 use rust_hdl::prelude::*;
 
+use neurice_hdl::v2::core::V2Core1024;
 use neurice_hdl::Core1024;
+use neurice_model::v2::V2Params;
 use neurice_model::CodecParams;
 
 use crate::uart::{UartRx, UartTx};
@@ -33,8 +35,11 @@ declare_sync_fifo!(OutFifo, Bits<32>, 16, 1);
 /// Build-time settings of the board logic.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SystemConfig {
-    /// The coder the core is built for (the host decodes with the same value).
+    /// The coder-v1 core's parameters (the host decodes with the same value).
     pub codec: CodecParams,
+    /// `Some`: the board carries the coder-v2 core ([`BoardSystemV2`]) with these parameters
+    /// (`codec` is then unused).
+    pub v2: Option<V2Params>,
     /// Core clock cycles per UART bit.
     pub baud_divisor: u32,
     /// Channel count at power-up and after reset (1..=1024).
@@ -45,7 +50,12 @@ pub struct SystemConfig {
 
 impl SystemConfig {
     pub fn check(&self) -> anyhow::Result<()> {
-        neurice_hdl::check_params(&self.codec).map_err(|e| anyhow::anyhow!("encoder core: {e}"))?;
+        match &self.v2 {
+            Some(p) => neurice_hdl::v2::core::check_v2_params(p)
+                .map_err(|e| anyhow::anyhow!("v2 encoder core: {e}"))?,
+            None => neurice_hdl::check_params(&self.codec)
+                .map_err(|e| anyhow::anyhow!("encoder core: {e}"))?,
+        }
         crate::uart::check_divisor(self.baud_divisor)?;
         if !(1..=neurice_hdl::MAX_CHANNELS).contains(&(self.default_channels as usize)) {
             anyhow::bail!(
@@ -61,354 +71,391 @@ impl SystemConfig {
     }
 }
 
-/// The board logic and the encoder core (1024 channels of state), in the core clock domain.
-#[derive(LogicBlock)]
-pub struct BoardSystem {
-    pub clock: Signal<In, Clock>,
-    /// The reset button, active low, asynchronous.
-    pub reset_btn_n: Signal<In, Bit>,
-    pub pll_locked: Signal<In, Bit>,
-    pub uart_rx: Signal<In, Bit>,
-    pub uart_tx: Signal<Out, Bit>,
-    pub leds: Signal<Out, Bits<8>>,
-    pub core: Core1024,
-    rx: UartRx,
-    tx: UartTx,
-    in_fifo: InFifo,
-    out_fifo: OutFifo,
-    ch_default_m1: Constant<Bits<10>>,
-    hb_half_m1: Constant<Bits<32>>,
-    rst_ok0: DFF<Bit>,
-    rst_ok1: DFF<Bit>,
-    have_lo: DFF<Bit>,
-    lo_byte: DFF<Bits<8>>,
-    ch_cnt: DFF<Bits<10>>,
-    ch_last: DFFWithInit<Bits<10>>,
-    flush_age: DFF<Bits<2>>,
-    word_count: DFF<Bits<32>>,
-    byte_idx: DFF<Bits<2>>,
-    hb_count: DFF<Bits<32>>,
-    hb_led: DFF<Bit>,
-    seen_backpressure: DFF<Bit>,
-    seen_overflow: DFF<Bit>,
-    seen_error: DFF<Bit>,
-    rx_toggle: DFF<Bit>,
-    reset: Signal<Local, Bit>,
-    lo_wide: Signal<Local, Bits<16>>,
-    hi_wide: Signal<Local, Bits<16>>,
-    head: Signal<Local, Bits<16>>,
-    head_hi: Signal<Local, Bits<6>>,
-    head_arg: Signal<Local, Bits<10>>,
-    is_sample: Signal<Local, Bit>,
-    is_setch: Signal<Local, Bit>,
-    is_flush: Signal<Local, Bit>,
-    is_clear: Signal<Local, Bit>,
-    flush_aged: Signal<Local, Bit>,
-    flush_done: Signal<Local, Bit>,
-    ch_wrap: Signal<Local, Bit>,
-    trailer: Signal<Local, Bit>,
-    out_head: Signal<Local, Bits<32>>,
-    flushing: Signal<Local, Bit>,
-    led0: Signal<Local, Bits<8>>,
-    led1: Signal<Local, Bits<8>>,
-    led2: Signal<Local, Bits<8>>,
-    led3: Signal<Local, Bits<8>>,
-    led4: Signal<Local, Bits<8>>,
-    led5: Signal<Local, Bits<8>>,
-    led6: Signal<Local, Bits<8>>,
-    led7: Signal<Local, Bits<8>>,
-}
-
-impl BoardSystem {
-    /// The board logic around a new core for the coder `cfg.codec`.
-    pub fn new(cfg: &SystemConfig) -> anyhow::Result<Self> {
-        cfg.check()?;
-        let core = Core1024::new(&cfg.codec).map_err(|e| anyhow::anyhow!("encoder core: {e}"))?;
-        let ch_m1 = (cfg.default_channels - 1) as u64;
-        Ok(Self {
-            clock: Default::default(),
-            reset_btn_n: Default::default(),
-            pll_locked: Default::default(),
-            uart_rx: Default::default(),
-            uart_tx: Default::default(),
-            leds: Default::default(),
-            core,
-            rx: UartRx::new(cfg.baud_divisor)?,
-            tx: UartTx::new(cfg.baud_divisor)?,
-            in_fifo: Default::default(),
-            out_fifo: Default::default(),
-            ch_default_m1: Constant::new(ch_m1.to_bits()),
-            hb_half_m1: Constant::new(((cfg.heartbeat_half_period - 1) as u64).to_bits()),
-            rst_ok0: Default::default(),
-            rst_ok1: Default::default(),
-            have_lo: Default::default(),
-            lo_byte: Default::default(),
-            ch_cnt: Default::default(),
-            ch_last: DFFWithInit::new(ch_m1.to_bits()),
-            flush_age: Default::default(),
-            word_count: Default::default(),
-            byte_idx: Default::default(),
-            hb_count: Default::default(),
-            hb_led: Default::default(),
-            seen_backpressure: Default::default(),
-            seen_overflow: Default::default(),
-            seen_error: Default::default(),
-            rx_toggle: Default::default(),
-            reset: Default::default(),
-            lo_wide: Default::default(),
-            hi_wide: Default::default(),
-            head: Default::default(),
-            head_hi: Default::default(),
-            head_arg: Default::default(),
-            is_sample: Default::default(),
-            is_setch: Default::default(),
-            is_flush: Default::default(),
-            is_clear: Default::default(),
-            flush_aged: Default::default(),
-            flush_done: Default::default(),
-            ch_wrap: Default::default(),
-            trailer: Default::default(),
-            out_head: Default::default(),
-            flushing: Default::default(),
-            led0: Default::default(),
-            led1: Default::default(),
-            led2: Default::default(),
-            led3: Default::default(),
-            led4: Default::default(),
-            led5: Default::default(),
-            led6: Default::default(),
-            led7: Default::default(),
-        })
-    }
-}
-
-impl Logic for BoardSystem {
-    #[hdl_gen]
-    fn update(&mut self) {
-        dff_setup!(
-            self,
-            clock,
-            rst_ok0,
-            rst_ok1,
-            have_lo,
-            lo_byte,
-            ch_cnt,
-            ch_last,
-            flush_age,
-            word_count,
-            byte_idx,
-            hb_count,
-            hb_led,
-            seen_backpressure,
-            seen_overflow,
-            seen_error,
-            rx_toggle
-        );
-        clock!(self, clock, rx, tx, in_fifo, out_fifo, core);
-
-        // ---- reset: button and PLL lock, two flip-flops --------------------------
-        self.rst_ok0.d.next = self.reset_btn_n.val() & self.pll_locked.val();
-        self.rst_ok1.d.next = self.rst_ok0.q.val();
-        self.reset.next = !self.rst_ok1.q.val();
-
-        // ---- heartbeat ------------------------------------------------------------
-        self.hb_count.d.next = self.hb_count.q.val() + 1;
-        if self.hb_count.q.val() == self.hb_half_m1.val() {
-            self.hb_count.d.next = 0.into();
-            self.hb_led.d.next = !self.hb_led.q.val();
+/// The board system around one core type: the same struct, constructor and logic for
+/// either coder's core (`$make` builds the core from the [`SystemConfig`]; both cores have
+/// the same port contract, `neurice_sim`'s).
+macro_rules! board_system {
+    ($(#[$doc:meta])* $name:ident, $core:ty, $make:path) => {
+        $(#[$doc])*
+        #[derive(LogicBlock)]
+        pub struct $name {
+            pub clock: Signal<In, Clock>,
+            /// The reset button, active low, asynchronous.
+            pub reset_btn_n: Signal<In, Bit>,
+            pub pll_locked: Signal<In, Bit>,
+            pub uart_rx: Signal<In, Bit>,
+            pub uart_tx: Signal<Out, Bit>,
+            pub leds: Signal<Out, Bits<8>>,
+            pub core: $core,
+            rx: UartRx,
+            tx: UartTx,
+            in_fifo: InFifo,
+            out_fifo: OutFifo,
+            ch_default_m1: Constant<Bits<10>>,
+            hb_half_m1: Constant<Bits<32>>,
+            rst_ok0: DFF<Bit>,
+            rst_ok1: DFF<Bit>,
+            have_lo: DFF<Bit>,
+            lo_byte: DFF<Bits<8>>,
+            ch_cnt: DFF<Bits<10>>,
+            ch_last: DFFWithInit<Bits<10>>,
+            flush_age: DFF<Bits<2>>,
+            word_count: DFF<Bits<32>>,
+            byte_idx: DFF<Bits<2>>,
+            hb_count: DFF<Bits<32>>,
+            hb_led: DFF<Bit>,
+            seen_backpressure: DFF<Bit>,
+            seen_overflow: DFF<Bit>,
+            seen_error: DFF<Bit>,
+            rx_toggle: DFF<Bit>,
+            reset: Signal<Local, Bit>,
+            lo_wide: Signal<Local, Bits<16>>,
+            hi_wide: Signal<Local, Bits<16>>,
+            head: Signal<Local, Bits<16>>,
+            head_hi: Signal<Local, Bits<6>>,
+            head_arg: Signal<Local, Bits<10>>,
+            is_sample: Signal<Local, Bit>,
+            is_setch: Signal<Local, Bit>,
+            is_flush: Signal<Local, Bit>,
+            is_clear: Signal<Local, Bit>,
+            flush_aged: Signal<Local, Bit>,
+            flush_done: Signal<Local, Bit>,
+            ch_wrap: Signal<Local, Bit>,
+            trailer: Signal<Local, Bit>,
+            out_head: Signal<Local, Bits<32>>,
+            flushing: Signal<Local, Bit>,
+            led0: Signal<Local, Bits<8>>,
+            led1: Signal<Local, Bits<8>>,
+            led2: Signal<Local, Bits<8>>,
+            led3: Signal<Local, Bits<8>>,
+            led4: Signal<Local, Bits<8>>,
+            led5: Signal<Local, Bits<8>>,
+            led6: Signal<Local, Bits<8>>,
+            led7: Signal<Local, Bits<8>>,
         }
 
-        // ---- UART bytes -> 16-bit values (low byte first) -> in FIFO ---------------
-        self.rx.rx.next = self.uart_rx.val();
-        self.lo_wide.next = bit_cast::<16, 8>(self.lo_byte.q.val());
-        self.hi_wide.next = bit_cast::<16, 8>(self.rx.data.val());
-        self.in_fifo.data_in.next = (self.hi_wide.val() << 8) | self.lo_wide.val();
-        self.in_fifo.write.next = false;
-        if self.rx.valid.val() {
-            self.rx_toggle.d.next = !self.rx_toggle.q.val();
-            if self.have_lo.q.val() {
-                self.have_lo.d.next = false;
-                if self.in_fifo.full.val() {
-                    self.seen_overflow.d.next = true;
-                } else {
-                    self.in_fifo.write.next = true;
-                }
-            } else {
-                self.have_lo.d.next = true;
-                self.lo_byte.d.next = self.rx.data.val();
+        impl $name {
+            /// The board logic around a new core for the coder of `cfg`.
+            pub fn new(cfg: &SystemConfig) -> anyhow::Result<Self> {
+                cfg.check()?;
+                let core = $make(cfg)?;
+                let ch_m1 = (cfg.default_channels - 1) as u64;
+                Ok(Self {
+                    clock: Default::default(),
+                    reset_btn_n: Default::default(),
+                    pll_locked: Default::default(),
+                    uart_rx: Default::default(),
+                    uart_tx: Default::default(),
+                    leds: Default::default(),
+                    core,
+                    rx: UartRx::new(cfg.baud_divisor)?,
+                    tx: UartTx::new(cfg.baud_divisor)?,
+                    in_fifo: Default::default(),
+                    out_fifo: Default::default(),
+                    ch_default_m1: Constant::new(ch_m1.to_bits()),
+                    hb_half_m1: Constant::new(((cfg.heartbeat_half_period - 1) as u64).to_bits()),
+                    rst_ok0: Default::default(),
+                    rst_ok1: Default::default(),
+                    have_lo: Default::default(),
+                    lo_byte: Default::default(),
+                    ch_cnt: Default::default(),
+                    ch_last: DFFWithInit::new(ch_m1.to_bits()),
+                    flush_age: Default::default(),
+                    word_count: Default::default(),
+                    byte_idx: Default::default(),
+                    hb_count: Default::default(),
+                    hb_led: Default::default(),
+                    seen_backpressure: Default::default(),
+                    seen_overflow: Default::default(),
+                    seen_error: Default::default(),
+                    rx_toggle: Default::default(),
+                    reset: Default::default(),
+                    lo_wide: Default::default(),
+                    hi_wide: Default::default(),
+                    head: Default::default(),
+                    head_hi: Default::default(),
+                    head_arg: Default::default(),
+                    is_sample: Default::default(),
+                    is_setch: Default::default(),
+                    is_flush: Default::default(),
+                    is_clear: Default::default(),
+                    flush_aged: Default::default(),
+                    flush_done: Default::default(),
+                    ch_wrap: Default::default(),
+                    trailer: Default::default(),
+                    out_head: Default::default(),
+                    flushing: Default::default(),
+                    led0: Default::default(),
+                    led1: Default::default(),
+                    led2: Default::default(),
+                    led3: Default::default(),
+                    led4: Default::default(),
+                    led5: Default::default(),
+                    led6: Default::default(),
+                    led7: Default::default(),
+                })
             }
         }
-        if self.rx.frame_error.val() {
-            self.seen_error.d.next = true;
-        }
 
-        // ---- command decode -> core input ------------------------------------------
-        self.head.next = self.in_fifo.data_out.val();
-        self.head_hi.next = self.head.val().get_bits::<6>(10);
-        self.head_arg.next = self.head.val().get_bits::<10>(0);
-        self.is_sample.next = self.head_hi.val() == 0;
-        self.is_setch.next = self.head_hi.val() == 32;
-        self.is_flush.next = self.head.val() == 0xFFFF;
-        self.is_clear.next = self.head.val() == 0xFFFE;
-        self.flush_aged.next = self.flush_age.q.val() == 3;
-        self.flush_done.next = self.flush_aged.val()
-            & self.core.idle.val()
-            & !self.core.out_valid.val()
-            & !self.out_fifo.full.val();
-        self.ch_wrap.next = self.ch_cnt.q.val() == self.ch_last.q.val();
-        self.core.in_channel.next = self.ch_cnt.q.val();
-        self.core.in_sample.next = self.head_arg.val();
-        self.core.in_valid.next = false;
-        self.core.flush.next = false;
-        self.core.clear.next = false;
-        self.in_fifo.read.next = false;
-        self.trailer.next = false;
-        self.flushing.next = false;
-        self.flush_age.d.next = 0.into();
-        if !self.in_fifo.empty.val() {
-            if self.is_sample.val() {
-                self.core.in_valid.next = true;
-                if self.core.in_ready.val() {
-                    self.in_fifo.read.next = true;
-                    if self.ch_wrap.val() {
-                        self.ch_cnt.d.next = 0.into();
+        impl Logic for $name {
+            #[hdl_gen]
+            fn update(&mut self) {
+                dff_setup!(
+                    self,
+                    clock,
+                    rst_ok0,
+                    rst_ok1,
+                    have_lo,
+                    lo_byte,
+                    ch_cnt,
+                    ch_last,
+                    flush_age,
+                    word_count,
+                    byte_idx,
+                    hb_count,
+                    hb_led,
+                    seen_backpressure,
+                    seen_overflow,
+                    seen_error,
+                    rx_toggle
+                );
+                clock!(self, clock, rx, tx, in_fifo, out_fifo, core);
+
+                // ---- reset: button and PLL lock, two flip-flops --------------------------
+                self.rst_ok0.d.next = self.reset_btn_n.val() & self.pll_locked.val();
+                self.rst_ok1.d.next = self.rst_ok0.q.val();
+                self.reset.next = !self.rst_ok1.q.val();
+
+                // ---- heartbeat ------------------------------------------------------------
+                self.hb_count.d.next = self.hb_count.q.val() + 1;
+                if self.hb_count.q.val() == self.hb_half_m1.val() {
+                    self.hb_count.d.next = 0.into();
+                    self.hb_led.d.next = !self.hb_led.q.val();
+                }
+
+                // ---- UART bytes -> 16-bit values (low byte first) -> in FIFO ---------------
+                self.rx.rx.next = self.uart_rx.val();
+                self.lo_wide.next = bit_cast::<16, 8>(self.lo_byte.q.val());
+                self.hi_wide.next = bit_cast::<16, 8>(self.rx.data.val());
+                self.in_fifo.data_in.next = (self.hi_wide.val() << 8) | self.lo_wide.val();
+                self.in_fifo.write.next = false;
+                if self.rx.valid.val() {
+                    self.rx_toggle.d.next = !self.rx_toggle.q.val();
+                    if self.have_lo.q.val() {
+                        self.have_lo.d.next = false;
+                        if self.in_fifo.full.val() {
+                            self.seen_overflow.d.next = true;
+                        } else {
+                            self.in_fifo.write.next = true;
+                        }
                     } else {
-                        self.ch_cnt.d.next = self.ch_cnt.q.val() + 1;
+                        self.have_lo.d.next = true;
+                        self.lo_byte.d.next = self.rx.data.val();
                     }
                 }
-            } else if self.is_flush.val() {
-                self.core.flush.next = true;
-                self.flushing.next = true;
-                if self.flush_aged.val() {
-                    self.flush_age.d.next = self.flush_age.q.val();
-                } else {
-                    self.flush_age.d.next = self.flush_age.q.val() + 1;
+                if self.rx.frame_error.val() {
+                    self.seen_error.d.next = true;
                 }
-                if self.flush_done.val() {
-                    self.trailer.next = true;
-                    self.in_fifo.read.next = true;
+
+                // ---- command decode -> core input ------------------------------------------
+                self.head.next = self.in_fifo.data_out.val();
+                self.head_hi.next = self.head.val().get_bits::<6>(10);
+                self.head_arg.next = self.head.val().get_bits::<10>(0);
+                self.is_sample.next = self.head_hi.val() == 0;
+                self.is_setch.next = self.head_hi.val() == 32;
+                self.is_flush.next = self.head.val() == 0xFFFF;
+                self.is_clear.next = self.head.val() == 0xFFFE;
+                self.flush_aged.next = self.flush_age.q.val() == 3;
+                self.flush_done.next = self.flush_aged.val()
+                    & self.core.idle.val()
+                    & !self.core.out_valid.val()
+                    & !self.out_fifo.full.val();
+                self.ch_wrap.next = self.ch_cnt.q.val() == self.ch_last.q.val();
+                self.core.in_channel.next = self.ch_cnt.q.val();
+                self.core.in_sample.next = self.head_arg.val();
+                self.core.in_valid.next = false;
+                self.core.flush.next = false;
+                self.core.clear.next = false;
+                self.in_fifo.read.next = false;
+                self.trailer.next = false;
+                self.flushing.next = false;
+                self.flush_age.d.next = 0.into();
+                if !self.in_fifo.empty.val() {
+                    if self.is_sample.val() {
+                        self.core.in_valid.next = true;
+                        if self.core.in_ready.val() {
+                            self.in_fifo.read.next = true;
+                            if self.ch_wrap.val() {
+                                self.ch_cnt.d.next = 0.into();
+                            } else {
+                                self.ch_cnt.d.next = self.ch_cnt.q.val() + 1;
+                            }
+                        }
+                    } else if self.is_flush.val() {
+                        self.core.flush.next = true;
+                        self.flushing.next = true;
+                        if self.flush_aged.val() {
+                            self.flush_age.d.next = self.flush_age.q.val();
+                        } else {
+                            self.flush_age.d.next = self.flush_age.q.val() + 1;
+                        }
+                        if self.flush_done.val() {
+                            self.trailer.next = true;
+                            self.in_fifo.read.next = true;
+                        }
+                    } else if self.is_clear.val() {
+                        // new stream: the core drops pending bits and resets every channel's state;
+                        // the command completes when the core is idle again
+                        self.core.clear.next = true;
+                        if self.core.idle.val() {
+                            self.in_fifo.read.next = true;
+                            self.ch_cnt.d.next = 0.into();
+                        }
+                    } else if self.is_setch.val() {
+                        self.ch_last.d.next = self.head_arg.val();
+                        self.ch_cnt.d.next = 0.into();
+                        self.in_fifo.read.next = true;
+                    } else {
+                        self.seen_error.d.next = true;
+                        self.in_fifo.read.next = true;
+                    }
                 }
-            } else if self.is_clear.val() {
-                // new stream: the core drops pending bits and resets every channel's state;
-                // the command completes when the core is idle again
-                self.core.clear.next = true;
-                if self.core.idle.val() {
-                    self.in_fifo.read.next = true;
+
+                // ---- core output (+ trailer) -> out FIFO ------------------------------------
+                self.core.out_ready.next = !self.out_fifo.full.val();
+                self.out_fifo.data_in.next = self.core.out_word.val();
+                self.out_fifo.write.next = false;
+                if self.trailer.val() {
+                    self.out_fifo.write.next = true;
+                    self.out_fifo.data_in.next = self.word_count.q.val();
+                    self.word_count.d.next = 0.into();
+                } else if self.core.out_valid.val() & !self.out_fifo.full.val() {
+                    self.out_fifo.write.next = true;
+                    self.word_count.d.next = self.word_count.q.val() + 1;
+                }
+                if self.core.out_valid.val() & self.out_fifo.full.val() {
+                    self.seen_backpressure.d.next = true;
+                }
+
+                // ---- out FIFO -> 4 bytes, most significant first -> UART TX ---------------
+                self.out_head.next = self.out_fifo.data_out.val();
+                self.tx.data.next = self.out_head.val().get_bits::<8>(24);
+                match self.byte_idx.q.val().index() {
+                    1 => {
+                        self.tx.data.next = self.out_head.val().get_bits::<8>(16);
+                    }
+                    2 => {
+                        self.tx.data.next = self.out_head.val().get_bits::<8>(8);
+                    }
+                    3 => {
+                        self.tx.data.next = self.out_head.val().get_bits::<8>(0);
+                    }
+                    _ => {}
+                }
+                self.tx.start.next = false;
+                self.out_fifo.read.next = false;
+                if !self.out_fifo.empty.val() & self.tx.ready.val() {
+                    self.tx.start.next = true;
+                    self.byte_idx.d.next = self.byte_idx.q.val() + 1;
+                    if self.byte_idx.q.val() == 3 {
+                        self.out_fifo.read.next = true;
+                    }
+                }
+                self.uart_tx.next = self.tx.tx.val();
+
+                // ---- reset overrides ----------------------------------------------------
+                if self.reset.val() {
+                    self.have_lo.d.next = false;
                     self.ch_cnt.d.next = 0.into();
+                    self.ch_last.d.next = self.ch_default_m1.val();
+                    self.flush_age.d.next = 0.into();
+                    self.word_count.d.next = 0.into();
+                    self.byte_idx.d.next = 0.into();
+                    self.seen_backpressure.d.next = false;
+                    self.seen_overflow.d.next = false;
+                    self.seen_error.d.next = false;
+                    self.core.in_valid.next = false;
+                    self.core.flush.next = false;
+                    self.core.out_ready.next = true;
+                    self.in_fifo.write.next = false;
+                    self.out_fifo.write.next = false;
+                    self.tx.start.next = false;
+                    self.in_fifo.read.next = !self.in_fifo.empty.val();
+                    self.out_fifo.read.next = !self.out_fifo.empty.val();
                 }
-            } else if self.is_setch.val() {
-                self.ch_last.d.next = self.head_arg.val();
-                self.ch_cnt.d.next = 0.into();
-                self.in_fifo.read.next = true;
-            } else {
-                self.seen_error.d.next = true;
-                self.in_fifo.read.next = true;
-            }
-        }
 
-        // ---- core output (+ trailer) -> out FIFO ------------------------------------
-        self.core.out_ready.next = !self.out_fifo.full.val();
-        self.out_fifo.data_in.next = self.core.out_word.val();
-        self.out_fifo.write.next = false;
-        if self.trailer.val() {
-            self.out_fifo.write.next = true;
-            self.out_fifo.data_in.next = self.word_count.q.val();
-            self.word_count.d.next = 0.into();
-        } else if self.core.out_valid.val() & !self.out_fifo.full.val() {
-            self.out_fifo.write.next = true;
-            self.word_count.d.next = self.word_count.q.val() + 1;
-        }
-        if self.core.out_valid.val() & self.out_fifo.full.val() {
-            self.seen_backpressure.d.next = true;
-        }
-
-        // ---- out FIFO -> 4 bytes, most significant first -> UART TX ---------------
-        self.out_head.next = self.out_fifo.data_out.val();
-        self.tx.data.next = self.out_head.val().get_bits::<8>(24);
-        match self.byte_idx.q.val().index() {
-            1 => {
-                self.tx.data.next = self.out_head.val().get_bits::<8>(16);
+                // ---- LEDs --------------------------------------------------------------
+                self.led0.next = 0.into();
+                self.led1.next = 0.into();
+                self.led2.next = 0.into();
+                self.led3.next = 0.into();
+                self.led4.next = 0.into();
+                self.led5.next = 0.into();
+                self.led6.next = 0.into();
+                self.led7.next = 0.into();
+                if self.hb_led.q.val() {
+                    self.led0.next = 1.into();
+                }
+                if !self.reset.val() {
+                    self.led1.next = 2.into();
+                }
+                if self.core.idle.val() {
+                    self.led2.next = 4.into();
+                }
+                if self.flushing.val() {
+                    self.led3.next = 8.into();
+                }
+                if self.seen_backpressure.q.val() {
+                    self.led4.next = 16.into();
+                }
+                if self.seen_overflow.q.val() {
+                    self.led5.next = 32.into();
+                }
+                if self.seen_error.q.val() {
+                    self.led6.next = 64.into();
+                }
+                if self.rx_toggle.q.val() {
+                    self.led7.next = 128.into();
+                }
+                self.leds.next = self.led0.val()
+                    | self.led1.val()
+                    | self.led2.val()
+                    | self.led3.val()
+                    | self.led4.val()
+                    | self.led5.val()
+                    | self.led6.val()
+                    | self.led7.val();
             }
-            2 => {
-                self.tx.data.next = self.out_head.val().get_bits::<8>(8);
-            }
-            3 => {
-                self.tx.data.next = self.out_head.val().get_bits::<8>(0);
-            }
-            _ => {}
         }
-        self.tx.start.next = false;
-        self.out_fifo.read.next = false;
-        if !self.out_fifo.empty.val() & self.tx.ready.val() {
-            self.tx.start.next = true;
-            self.byte_idx.d.next = self.byte_idx.q.val() + 1;
-            if self.byte_idx.q.val() == 3 {
-                self.out_fifo.read.next = true;
-            }
-        }
-        self.uart_tx.next = self.tx.tx.val();
-
-        // ---- reset overrides ----------------------------------------------------
-        if self.reset.val() {
-            self.have_lo.d.next = false;
-            self.ch_cnt.d.next = 0.into();
-            self.ch_last.d.next = self.ch_default_m1.val();
-            self.flush_age.d.next = 0.into();
-            self.word_count.d.next = 0.into();
-            self.byte_idx.d.next = 0.into();
-            self.seen_backpressure.d.next = false;
-            self.seen_overflow.d.next = false;
-            self.seen_error.d.next = false;
-            self.core.in_valid.next = false;
-            self.core.flush.next = false;
-            self.core.out_ready.next = true;
-            self.in_fifo.write.next = false;
-            self.out_fifo.write.next = false;
-            self.tx.start.next = false;
-            self.in_fifo.read.next = !self.in_fifo.empty.val();
-            self.out_fifo.read.next = !self.out_fifo.empty.val();
-        }
-
-        // ---- LEDs --------------------------------------------------------------
-        self.led0.next = 0.into();
-        self.led1.next = 0.into();
-        self.led2.next = 0.into();
-        self.led3.next = 0.into();
-        self.led4.next = 0.into();
-        self.led5.next = 0.into();
-        self.led6.next = 0.into();
-        self.led7.next = 0.into();
-        if self.hb_led.q.val() {
-            self.led0.next = 1.into();
-        }
-        if !self.reset.val() {
-            self.led1.next = 2.into();
-        }
-        if self.core.idle.val() {
-            self.led2.next = 4.into();
-        }
-        if self.flushing.val() {
-            self.led3.next = 8.into();
-        }
-        if self.seen_backpressure.q.val() {
-            self.led4.next = 16.into();
-        }
-        if self.seen_overflow.q.val() {
-            self.led5.next = 32.into();
-        }
-        if self.seen_error.q.val() {
-            self.led6.next = 64.into();
-        }
-        if self.rx_toggle.q.val() {
-            self.led7.next = 128.into();
-        }
-        self.leds.next = self.led0.val()
-            | self.led1.val()
-            | self.led2.val()
-            | self.led3.val()
-            | self.led4.val()
-            | self.led5.val()
-            | self.led6.val()
-            | self.led7.val();
-    }
+    };
 }
+
+fn v1_core(cfg: &SystemConfig) -> anyhow::Result<Core1024> {
+    if cfg.v2.is_some() {
+        anyhow::bail!("BoardSystem carries the coder-v1 core; coder v2 is BoardSystemV2");
+    }
+    Core1024::new(&cfg.codec).map_err(|e| anyhow::anyhow!("encoder core: {e}"))
+}
+
+fn v2_core(cfg: &SystemConfig) -> anyhow::Result<V2Core1024> {
+    let Some(p) = &cfg.v2 else {
+        anyhow::bail!("BoardSystemV2 carries the coder-v2 core; its config has no v2 parameters");
+    };
+    V2Core1024::new(p).map_err(|e| anyhow::anyhow!("v2 encoder core: {e}"))
+}
+
+board_system!(
+    /// The board logic and the coder-v1 encoder core (1024 channels of state), in the core
+    /// clock domain.
+    BoardSystem,
+    Core1024,
+    v1_core
+);
+
+board_system!(
+    /// The board logic and the coder-v2 encoder core (`neurice_hdl::v2::core::V2Core1024`,
+    /// 1024 channels of state), in the core clock domain: the same logic as [`BoardSystem`].
+    BoardSystemV2,
+    V2Core1024,
+    v2_core
+);

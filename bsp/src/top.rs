@@ -16,43 +16,61 @@
 use rust_hdl::prelude::*;
 
 use crate::pll::{Pll, PllSetting};
-use crate::system::BoardSystem;
 use crate::system::SystemConfig;
+use crate::system::{BoardSystem, BoardSystemV2};
 
-#[derive(LogicBlock)]
-pub struct CuTop {
-    pub clk: Signal<In, Clock>,
-    pub rst_n: Signal<In, Bit>,
-    pub usb_rx: Signal<In, Bit>,
-    pub usb_tx: Signal<Out, Bit>,
-    pub led: Signal<Out, Bits<8>>,
-    pub pll: Pll,
-    pub system: BoardSystem,
+/// The top around one board system type (the same PLL and wiring for either coder's core).
+macro_rules! cu_top {
+    ($(#[$doc:meta])* $name:ident, $system:ty) => {
+        $(#[$doc])*
+        #[derive(LogicBlock)]
+        pub struct $name {
+            pub clk: Signal<In, Clock>,
+            pub rst_n: Signal<In, Bit>,
+            pub usb_rx: Signal<In, Bit>,
+            pub usb_tx: Signal<Out, Bit>,
+            pub led: Signal<Out, Bits<8>>,
+            pub pll: Pll,
+            pub system: $system,
+        }
+
+        impl $name {
+            pub fn new(pll: PllSetting, cfg: &SystemConfig) -> anyhow::Result<Self> {
+                Ok(Self {
+                    clk: Default::default(),
+                    rst_n: Default::default(),
+                    usb_rx: Default::default(),
+                    usb_tx: Default::default(),
+                    led: Default::default(),
+                    pll: Pll::new(pll),
+                    system: <$system>::new(cfg)?,
+                })
+            }
+        }
+
+        impl Logic for $name {
+            #[hdl_gen]
+            fn update(&mut self) {
+                self.pll.clock_in.next = self.clk.val();
+                self.system.clock.next = self.pll.clock_out.val();
+                self.system.pll_locked.next = self.pll.locked.val();
+                self.system.reset_btn_n.next = self.rst_n.val();
+                self.system.uart_rx.next = self.usb_rx.val();
+                self.usb_tx.next = self.system.uart_tx.val();
+                self.led.next = self.system.leds.val();
+            }
+        }
+    };
 }
 
-impl CuTop {
-    pub fn new(pll: PllSetting, cfg: &SystemConfig) -> anyhow::Result<Self> {
-        Ok(Self {
-            clk: Default::default(),
-            rst_n: Default::default(),
-            usb_rx: Default::default(),
-            usb_tx: Default::default(),
-            led: Default::default(),
-            pll: Pll::new(pll),
-            system: BoardSystem::new(cfg)?,
-        })
-    }
-}
+cu_top!(
+    /// The Alchitry Cu top with the coder-v1 core ([`BoardSystem`]).
+    CuTop,
+    BoardSystem
+);
 
-impl Logic for CuTop {
-    #[hdl_gen]
-    fn update(&mut self) {
-        self.pll.clock_in.next = self.clk.val();
-        self.system.clock.next = self.pll.clock_out.val();
-        self.system.pll_locked.next = self.pll.locked.val();
-        self.system.reset_btn_n.next = self.rst_n.val();
-        self.system.uart_rx.next = self.usb_rx.val();
-        self.usb_tx.next = self.system.uart_tx.val();
-        self.led.next = self.system.leds.val();
-    }
-}
+cu_top!(
+    /// The Alchitry Cu top with the coder-v2 core ([`BoardSystemV2`]).
+    CuTopV2,
+    BoardSystemV2
+);

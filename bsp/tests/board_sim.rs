@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use neurice_bsp::protocol::{self, CMD_FLUSH};
-use neurice_bsp::{BoardParams, BoardSystem, SystemConfig};
+use neurice_bsp::{BoardParams, BoardSystem, BoardSystemV2, SystemConfig};
 use neurice_model::coder::Encoder;
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
@@ -144,16 +144,54 @@ impl HostUart {
     }
 }
 
+/// A board system the bench drives: [`BoardSystem`] (coder v1) or [`BoardSystemV2`].
+trait Board: Block + Sized {
+    fn build(cfg: &SystemConfig) -> Result<Self>;
+    /// Sets the clock, and the inputs (PLL locked, button released, the host's TX line).
+    fn drive(&mut self, clock_high: bool, line: bool);
+    fn uart_tx(&self) -> bool;
+    fn leds(&self) -> u8;
+    fn core_state(&self) -> String;
+}
+
+macro_rules! board {
+    ($t:ty, $state:ident) => {
+        impl Board for $t {
+            fn build(cfg: &SystemConfig) -> Result<Self> {
+                <$t>::new(cfg)
+            }
+            fn drive(&mut self, clock_high: bool, line: bool) {
+                self.clock.next = Clock::from(clock_high);
+                self.pll_locked.next = true;
+                self.reset_btn_n.next = true;
+                self.uart_rx.next = line;
+            }
+            fn uart_tx(&self) -> bool {
+                self.uart_tx.val()
+            }
+            fn leds(&self) -> u8 {
+                self.leds.val().to_u32() as u8
+            }
+            fn core_state(&self) -> String {
+                format!("{}", self.core.$state())
+            }
+        }
+    };
+}
+
+board!(BoardSystem, pipeline_state);
+board!(BoardSystemV2, debug_state);
+
 /// The board logic under test, its clock and the host.
-struct Bench {
-    sys: Box<BoardSystem>,
+struct Bench<S: Board> {
+    sys: Box<S>,
     host: HostUart,
     cycles: u64,
 }
 
-impl Bench {
+impl<S: Board> Bench<S> {
     fn new(cfg: &SystemConfig, gap_bits: u32) -> Result<Self> {
-        let mut sys = Box::new(BoardSystem::new(cfg)?);
+        let mut sys = Box::new(S::build(cfg)?);
         sys.connect_all();
         if let Err(e) = check_all(sys.as_ref()) {
             bail!("rust-hdl check of the board system failed: {e:?}");
@@ -179,22 +217,18 @@ impl Bench {
 
     fn cycle(&mut self) -> Result<()> {
         let line = self.host.tx_line();
-        let s = &mut self.sys;
-        s.clock.next = Clock::from(false);
-        s.pll_locked.next = true;
-        s.reset_btn_n.next = true;
-        s.uart_rx.next = line;
+        self.sys.drive(false, line);
         self.settle()?;
-        self.sys.clock.next = Clock::from(true);
+        self.sys.drive(true, line);
         self.settle()?;
-        let tx = self.sys.uart_tx.val();
+        let tx = self.sys.uart_tx();
         self.host.rx_sample(tx);
         self.cycles += 1;
         Ok(())
     }
 
     fn leds(&self) -> u8 {
-        self.sys.leds.val().to_u32() as u8
+        self.sys.leds()
     }
 
     /// Runs until the host has sent everything and received `bytes` bytes, then a further
@@ -213,7 +247,7 @@ impl Bench {
                     self.cycles,
                     self.host.received.len(),
                     self.leds(),
-                    self.sys.core.pipeline_state()
+                    self.sys.core_state()
                 );
             }
         }
@@ -227,6 +261,7 @@ impl Bench {
 fn cfg(divisor: u32, default_channels: u16) -> SystemConfig {
     SystemConfig {
         codec: CodecParams::HARDWARE,
+        v2: None,
         baud_divisor: divisor,
         default_channels,
         heartbeat_half_period: 1000,
@@ -251,7 +286,7 @@ fn golden_segments(channels: usize, segments: &[&[u16]]) -> Vec<Vec<u32>> {
 /// input.
 fn round_trip(divisor: u32, channels: usize, samples: &[u16]) -> Result<()> {
     let t0 = Instant::now();
-    let mut b = Bench::new(&cfg(divisor, 1), 0)?;
+    let mut b = Bench::<BoardSystem>::new(&cfg(divisor, 1), 0)?;
     b.host.send(&protocol::stream_bytes(channels, samples)?);
     let expected = golden_segments(channels, &[samples]).remove(0);
     b.run_until_received(4 * (expected.len() + 1))
@@ -314,7 +349,7 @@ fn board_divisor_round_trip() -> Result<()> {
 fn segments_carry_state_and_default_channel_count() -> Result<()> {
     // no set-channel command: the build's default channel count (2) applies; two flushed
     // segments; the second is coded from the state the first left
-    let mut b = Bench::new(&cfg(8, 2), 1)?;
+    let mut b = Bench::<BoardSystem>::new(&cfg(8, 2), 1)?;
     let a = signal(150, 5);
     let c = signal(101, 6);
     let expected = golden_segments(2, &[&a, &c]);
@@ -343,7 +378,7 @@ fn segments_carry_state_and_default_channel_count() -> Result<()> {
 fn clear_starts_an_independent_stream() -> Result<()> {
     // segment, flush, clear, segment, flush: the second segment is what a fresh encoder gives
     // and decodes on its own
-    let mut b = Bench::new(&cfg(8, 2), 1)?;
+    let mut b = Bench::<BoardSystem>::new(&cfg(8, 2), 1)?;
     let a = signal(120, 7);
     let c = signal(90, 8);
     let first = golden_segments(2, &[&a]).remove(0);
@@ -376,7 +411,7 @@ fn clear_starts_an_independent_stream() -> Result<()> {
 fn clear_without_flush_drops_the_unfinished_word() -> Result<()> {
     // segment, clear (no flush), segment, flush: the first segment's complete words arrive,
     // its partial word is dropped, and the second segment is a fresh stream
-    let mut b = Bench::new(&cfg(8, 1), 0)?;
+    let mut b = Bench::<BoardSystem>::new(&cfg(8, 1), 0)?;
     let a = signal(100, 9);
     let c = signal(80, 10);
     let mut enc = Encoder::new(CodecParams::HARDWARE, 1).unwrap();
@@ -406,7 +441,7 @@ fn clear_without_flush_drops_the_unfinished_word() -> Result<()> {
 
 #[test]
 fn unknown_command_lights_the_error_led_and_is_skipped() -> Result<()> {
-    let mut b = Bench::new(&cfg(8, 1), 0)?;
+    let mut b = Bench::<BoardSystem>::new(&cfg(8, 1), 0)?;
     let samples = signal(40, 7);
     let mut bytes = Vec::new();
     protocol::push_value(&mut bytes, protocol::set_channels(1)?);
@@ -418,5 +453,48 @@ fn unknown_command_lights_the_error_led_and_is_skipped() -> Result<()> {
     let words = protocol::words_from_bytes(&b.host.received)?;
     assert_eq!(protocol::split_trailer(&words)?, &expected[..]);
     assert_eq!(b.leds() & 0b0100_0000, 0b0100_0000, "error LED");
+    Ok(())
+}
+
+/// The board with the coder-v2 core: streams (set channel count, samples, flush) come back,
+/// bit for bit, as the words of `v2::encode_block` plus the trailer and decode to the
+/// samples with the v2 golden model; two flushed segments in a row are independent blocks
+/// (the v2 core restarts after each flush).
+#[test]
+fn v2_board_round_trips_blocks() -> Result<()> {
+    use neurice_model::v2::{encode_block, V2Params};
+    let p = V2Params::HARDWARE;
+    let cfg = SystemConfig {
+        v2: Some(p),
+        ..cfg(8, 1)
+    };
+    let mut b = Bench::<BoardSystemV2>::new(&cfg, 0)?;
+    let a = signal(300, 11);
+    let c = signal(150, 12);
+    let block = |ch: usize, x: &[u16]| -> Vec<u32> {
+        let x: Vec<u32> = x.iter().map(|&v| v as u32).collect();
+        encode_block(&p, ch, &x, &mut Default::default())
+            .chunks(4)
+            .map(|c| {
+                let mut w = [0u8; 4];
+                w[..c.len()].copy_from_slice(c);
+                u32::from_be_bytes(w)
+            })
+            .collect()
+    };
+    let (first, second) = (block(2, &a), block(3, &c));
+    let mut bytes = protocol::stream_bytes(2, &a)?;
+    bytes.extend(protocol::stream_bytes(3, &c)?);
+    b.host.send(&bytes);
+    b.run_until_received(4 * (first.len() + second.len() + 2))?;
+    assert_eq!(b.host.framing_errors, 0);
+    let words = protocol::words_from_bytes(&b.host.received)?;
+    let (w1, w2) = words.split_at(first.len() + 1);
+    assert_eq!(protocol::split_trailer(w1)?, &first[..], "first block");
+    assert_eq!(protocol::split_trailer(w2)?, &second[..], "second block");
+    assert_eq!(protocol::decode_v2_words(&p, 2, a.len(), &first)?, a);
+    assert_eq!(protocol::decode_v2_words(&p, 3, c.len(), &second)?, c);
+    let leds = b.leds();
+    assert_eq!(leds & 0b0110_0000, 0, "overflow/error LEDs lit: {leds:08b}");
     Ok(())
 }
