@@ -7,14 +7,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::ProgressBar;
 
-use neurice_flow::{Flow, FlowConfig, DEFAULT_FREQ_MHZ, DEFAULT_POWER_CYCLES, DEFAULT_SEED};
-use neurice_sim::{CoreDesign, MAX_CHANNELS};
+use neurice_flow::{default_freq_mhz, Flow, FlowConfig, DEFAULT_POWER_CYCLES, DEFAULT_SEED};
+use neurice_model::Coder;
+use neurice_sim::MAX_CHANNELS;
 
-use crate::coder_args::CoderArgs;
+use crate::coder_args::{CoderArgs, CoderChoice};
 use crate::files::{collect_wavs, default_data_dir};
 use crate::hw_cmds::progress_bar;
 
@@ -26,9 +27,10 @@ pub struct FlowArgs {
     /// Report folder (created if missing; the flow's own files in it are replaced).
     #[arg(short, long, default_value = "build/report")]
     out: PathBuf,
-    /// Synthesis target and power clock, MHz.
-    #[arg(long, default_value_t = DEFAULT_FREQ_MHZ)]
-    freq: f64,
+    /// Synthesis target and power clock, MHz [default: lite 60; max 16, the clock the v2
+    /// core meets on the HX8K].
+    #[arg(long)]
+    freq: Option<f64>,
     /// Place-and-route seed.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     seed: u64,
@@ -77,30 +79,61 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         }
         None => Vec::new(),
     };
-    let cfg = FlowConfig {
-        design: CoreDesign::with_lanes(v1_only(&a.coder, "flow")?, MAX_CHANNELS, a.lanes)?,
-        device: a.device,
-        files,
-        data_dir: data,
-        out: a.out.clone(),
-        freq_mhz: a.freq,
-        seed: a.seed,
-        max_samples: a.max_samples,
-        power_cycles: a.power_cycles,
-        jobs: neurice_sim::verilator::default_jobs(),
-        verbose: !quiet,
-    };
-    cfg.validate()?;
-    if cfg.files.is_empty() && !quiet {
-        eprintln!(
-            "no recordings found: put the Neuralink challenge WAVs in ../shared/data/neuralink \
-             or pass --data DIR (see README). Running on a SYNTHETIC recording instead."
-        );
+    let coders = a.coder.coders(CoderChoice::Both);
+    let both = coders.len() > 1;
+    if let Ok(m) = std::fs::metadata(&a.out) {
+        if !m.is_dir() {
+            bail!(
+                "{} is not a directory (-o names the report folder)",
+                a.out.display()
+            );
+        }
     }
-    let flow = Flow::new(cfg)?;
+    // every coder's configuration is built and checked before the first stage runs
+    let cfgs = coders
+        .iter()
+        .map(|&coder| {
+            let cfg = FlowConfig {
+                design: a.coder.design_of(coder, MAX_CHANNELS, a.lanes)?,
+                device: a.device,
+                files: files.clone(),
+                data_dir: data.clone(),
+                out: if both {
+                    neurice_flow::compare::coder_dir(&a.out, coder)
+                } else {
+                    a.out.clone()
+                },
+                freq_mhz: a.freq.unwrap_or(default_freq_mhz(coder)),
+                seed: a.seed,
+                max_samples: a.max_samples,
+                power_cycles: a.power_cycles,
+                jobs: neurice_sim::verilator::default_jobs(),
+                verbose: !quiet,
+            };
+            cfg.validate()
+                .with_context(|| format!("--coder {}", coder.name()))?;
+            Ok(cfg)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if !quiet {
+        if files.is_empty() {
+            eprintln!(
+                "no recordings found: put the Neuralink challenge WAVs in ../shared/data/neuralink \
+                 or pass --data DIR (see README). Running on a SYNTHETIC recording instead."
+            );
+        }
+        if a.freq.is_none() && coders.contains(&Coder::Max) {
+            eprintln!(
+                "coder max: clock {} MHz (its default: the v2 core meets about 16 MHz on the \
+                 HX8K; its power is measured at full throughput, not at 1024 channels in real \
+                 time)",
+                default_freq_mhz(Coder::Max)
+            );
+        }
+    }
     // one bar per stage that reports progress (eval: files, co-simulation: samples)
     let bar: Mutex<Option<(String, ProgressBar)>> = Mutex::new(None);
-    let report = flow.run(&|stage, done, total| {
+    let progress = |stage: &str, done: u64, total: u64| {
         if quiet {
             return;
         }
@@ -115,10 +148,29 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
             pb.set_length(total);
             pb.set_position(done);
         }
-    });
-    if let Some((_, pb)) = bar.lock().expect("progress lock").take() {
-        pb.finish_and_clear();
+    };
+    let finish = || {
+        if let Some((_, pb)) = bar.lock().expect("progress lock").take() {
+            pb.finish_and_clear();
+        }
+    };
+    if both {
+        let c = neurice_flow::compare::run_coders(cfgs, &a.out, &|coder, stage, d, t| {
+            progress(&format!("{} {stage}", coder.name()), d, t)
+        });
+        finish();
+        let c = c?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&c)?);
+        } else {
+            print!("{}", neurice_flow::compare::render_text(&c, &a.out));
+        }
+        return Ok(ExitCode::SUCCESS);
     }
+    let cfg = cfgs.into_iter().next().expect("one coder");
+    let flow = Flow::new(cfg)?;
+    let report = flow.run(&progress);
+    finish();
     let report = report?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -126,15 +178,4 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         print!("{}", neurice_flow::report::render_text(&report, &a.out));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Coder v1's parameters for a command that does not build the v2 core yet.
-pub(crate) fn v1_only(
-    coder: &crate::coder_args::CoderArgs,
-    command: &str,
-) -> Result<neurice_model::CodecParams> {
-    if coder.coders(crate::coder_args::CoderChoice::Lite) != [neurice_model::Coder::Lite] {
-        anyhow::bail!("`neurice {command}` runs coder v1 (lite) only so far; --coder max is not supported here yet");
-    }
-    coder.params()
 }

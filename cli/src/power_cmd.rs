@@ -9,8 +9,9 @@ use anyhow::{bail, Result};
 use clap::Args;
 
 use neurice_flow::power::{check_power_args, measure_power};
-use neurice_flow::{synth_design, DEFAULT_FREQ_MHZ, DEFAULT_POWER_CYCLES, DEFAULT_SEED};
-use neurice_sim::{CoreDesign, MAX_CHANNELS};
+use neurice_flow::{default_freq_mhz, synth_design, DEFAULT_POWER_CYCLES, DEFAULT_SEED};
+use neurice_model::Coder;
+use neurice_sim::MAX_CHANNELS;
 use neurice_synth::power::render_power;
 
 use crate::coder_args::CoderArgs;
@@ -18,9 +19,10 @@ use crate::files::{collect_wavs, default_data_dir};
 
 #[derive(Args)]
 pub struct PowerArgs {
-    /// Core clock, MHz (also the synthesis target).
-    #[arg(long, default_value_t = DEFAULT_FREQ_MHZ)]
-    freq: f64,
+    /// Core clock, MHz (also the synthesis target) [default: lite 60; max 16, the clock the
+    /// v2 core meets on the HX8K].
+    #[arg(long)]
+    freq: Option<f64>,
     /// Channels (1..=1024), each sampled at 20 kHz.
     #[arg(long, default_value_t = MAX_CHANNELS)]
     channels: usize,
@@ -47,15 +49,17 @@ pub struct PowerArgs {
 }
 
 pub fn power(a: PowerArgs) -> Result<ExitCode> {
-    neurice_flow::check_freq("--freq", a.freq)?;
+    let coder = a.coder.coder()?;
+    let freq = a.freq.unwrap_or(default_freq_mhz(coder));
+    neurice_flow::check_freq("--freq", freq)?;
     check_power_args(a.channels, a.cycles)?;
     crate::hw_cmds::check_lanes_arg(a.channels, a.lanes, "--channels")?;
-    let design = CoreDesign::with_lanes(
-        crate::flow_cmd::v1_only(&a.coder, "power")?,
-        a.channels,
-        a.lanes,
-    )?;
-    neurice_flow::check_real_time("--freq", a.freq, a.channels, a.lanes)?;
+    let design = a.coder.design_of(coder, a.channels, a.lanes)?;
+    // coder v1 is measured at the real-time rate of its channels; coder v2 at full
+    // throughput (its core does not code 1024 channels in real time)
+    if coder == Coder::Lite {
+        neurice_flow::check_real_time("--freq", freq, a.channels, a.lanes)?;
+    }
     let data = match &a.data {
         Some(d) if !d.is_dir() => bail!("{}: no such folder", d.display()),
         Some(d) => Some(d.clone()),
@@ -77,7 +81,7 @@ pub fn power(a: PowerArgs) -> Result<ExitCode> {
         eprintln!(
             "[1/2] synthesis for the {} at {} MHz, {} channels, {} lane(s) …",
             a.device.part(),
-            a.freq,
+            freq,
             a.channels,
             a.lanes
         );
@@ -87,7 +91,7 @@ pub fn power(a: PowerArgs) -> Result<ExitCode> {
         &design,
         a.device,
         &rtl,
-        a.freq,
+        freq,
         DEFAULT_SEED,
         &a.out.join("synth"),
     )?;
@@ -108,6 +112,26 @@ pub fn power(a: PowerArgs) -> Result<ExitCode> {
     } else {
         print!("{}", render_power(&s.power));
         println!("activity: {}", s.activity.activity.activity_source);
+        let t = &s.throughput;
+        if t.clocks_per_sample_measured {
+            println!(
+                "throughput (coder {}, full throughput): {:.3} clocks/sample measured, {:.3} M \
+                 samples/s at {} MHz = {:.1} channels of 20 kHz in real time",
+                coder.name(),
+                t.clocks_per_sample,
+                t.samples_per_s / 1e6,
+                t.clock_mhz,
+                t.real_time_channels
+            );
+            println!(
+                "energy: {:.3} nJ/sample typical ({:.3} .. {:.3}); {:.2} uW/channel at 20 kHz \
+                 (DERIVED: nJ/sample x 20 kHz)",
+                t.nj_per_sample.typical,
+                t.nj_per_sample.low,
+                t.nj_per_sample.high,
+                t.uw_per_channel.typical
+            );
+        }
         println!(
             "BRAM accesses per sample: {:.2} reads, {:.2} writes",
             s.activity.window.bram_reads_per_sample, s.activity.window.bram_writes_per_sample

@@ -568,3 +568,98 @@ fn verilog_coder_max_writes_the_checked_v2_core() {
     assert!(text.contains("module top(") && text.contains("out_bytes"));
     assert_eq!(v["files"].as_array().unwrap().len(), 1, "{v}");
 }
+
+/// `neurice flow --coder both` (the default) on small generated recordings: each coder's
+/// stages into OUT/lite and OUT/max, then the side-by-side report. One v2 synthesis (several
+/// minutes): the one run of the v2 core's place and route in the tests.
+#[test]
+fn flow_both_coders_writes_the_side_by_side_report() {
+    if !(tool("yosys") && tool("nextpnr-ice40") && tool("icepack") && tool("verilator")) {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    wavs(&data, 4, 3000);
+    let out = d.path().join("report");
+    let v = json(&neurice(&[
+        &"flow",
+        &"--data",
+        &data,
+        &"--max-samples",
+        &"200",
+        &"--power-cycles",
+        &"2000",
+        &"-o",
+        &out,
+        &"--json",
+    ]));
+    let coders = v["coders"].as_array().expect("coders");
+    assert_eq!(coders.len(), 2, "{v}");
+    let (lite, max) = (&coders[0], &coders[1]);
+    assert_eq!(lite["coder"], "lite");
+    assert_eq!(max["coder"], "max");
+    let f = |c: &Value, k: &str| c[k].as_f64().unwrap_or_else(|| panic!("{k} missing: {c}"));
+    for c in [lite, max] {
+        assert_eq!(c["mismatches"], 0, "{c}");
+        assert!(c["timing_met"] == true, "{c}");
+        assert!(f(c, "fmax_mhz") >= f(c, "clock_mhz"), "{c}");
+        for k in [
+            "ratio",
+            "bits_per_sample",
+            "lc_used",
+            "bram_used",
+            "samples_per_s",
+        ] {
+            assert!(f(c, k) > 0.0, "{k}: {c}");
+        }
+        for k in ["total_mw", "uw_per_channel", "nj_per_sample"] {
+            let b = &c[k];
+            let (lo, ty, hi) = (
+                b["low"].as_f64().unwrap(),
+                b["typical"].as_f64().unwrap(),
+                b["high"].as_f64().unwrap(),
+            );
+            assert!(0.0 < lo && lo <= ty && ty <= hi, "{k}: {b}");
+        }
+        // nJ/sample is the power over the samples per second
+        let nj = f(&c["nj_per_sample"], "typical");
+        let want = f(&c["total_mw"], "typical") * 1e6 / f(c, "samples_per_s");
+        if c["coder"] == "max" {
+            assert!((nj - want).abs() <= 1e-9 * want.max(1.0), "{c}");
+        }
+    }
+    assert!(f(max, "ratio") > f(lite, "ratio"), "{lite}\n{max}");
+    assert!(f(max, "bits_per_sample") < f(lite, "bits_per_sample"));
+    assert_eq!(f(max, "clock_mhz"), 16.0, "the v2 core's default clock");
+    assert!(max["clocks_per_sample_measured"] == true);
+    let cps = f(max, "clocks_per_sample");
+    assert!((2.0..12.0).contains(&cps), "{cps}");
+    let sps = f(max, "samples_per_s");
+    assert!((sps - 16e6 / cps).abs() < 1e-6 * sps, "{max}");
+    assert!((f(max, "real_time_channels") - sps / 20_000.0).abs() < 1e-9 * sps);
+    assert!(max["uw_per_channel_derived"] == true);
+    assert_eq!(f(lite, "clock_mhz"), 60.0);
+    assert_eq!(f(lite, "clocks_per_sample"), 1.0);
+    // each coder's own report, and the side-by-side page
+    for c in ["lite", "max"] {
+        let r: Value =
+            serde_json::from_slice(&std::fs::read(out.join(c).join("report.json")).unwrap())
+                .unwrap();
+        assert_eq!(r["simulation"]["coder"], c);
+        assert_eq!(r["eval"]["coder"], c);
+        assert!(out.join(c).join("index.html").is_file());
+    }
+    let top: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(top["coders"], v["coders"]);
+    assert!(v["reports"][1]["asic_skipped"]
+        .as_str()
+        .unwrap()
+        .contains("coder v2"));
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        html.contains("<svg") && html.contains("nJ per sample"),
+        "{html}"
+    );
+}

@@ -13,6 +13,7 @@
 //! flow's own yosys stage, the one `neurice sim --engine gatelevel` simulates), and the
 //! traced run is compared word for word with the golden model.
 
+pub mod compare;
 pub mod eval;
 pub mod input;
 pub mod link;
@@ -33,6 +34,17 @@ pub use eval::{run_eval, EvalReport, FileResult};
 pub use power::{measure_power, PowerSummary};
 
 pub use neurice_synth::DEFAULT_FREQ_MHZ;
+/// The default clock of coder v2's core (`--coder max`), MHz: the v2 core on the HX8K meets
+/// about 16 MHz (FORMAT §7.8), so coder v1's default would fail timing.
+pub const DEFAULT_V2_FREQ_MHZ: f64 = 16.0;
+
+/// The default synthesis target and power clock of a coder's core, MHz.
+pub fn default_freq_mhz(coder: neurice_model::Coder) -> f64 {
+    match coder {
+        neurice_model::Coder::Lite => DEFAULT_FREQ_MHZ,
+        neurice_model::Coder::Max => DEFAULT_V2_FREQ_MHZ,
+    }
+}
 /// The default place-and-route seed.
 pub const DEFAULT_SEED: u64 = neurice_synth::flow::DEFAULT_SEED;
 /// The default traced window of the power stage, clock cycles.
@@ -126,13 +138,17 @@ impl FlowConfig {
                 );
             }
         }
-        neurice_sim::activity::gap_per_mille_for_clock(
-            self.freq_mhz,
-            self.design.channels,
-            self.design.lanes,
-            neurice_synth::power::SAMPLE_RATE_HZ,
-        )
-        .with_context(|| format!("--freq {}", self.freq_mhz))?;
+        // coder v1 runs at the real-time rate of its channels; coder v2's power is measured at
+        // full throughput (its core does not code 1024 channels in real time)
+        if self.design.v2.is_none() {
+            neurice_sim::activity::gap_per_mille_for_clock(
+                self.freq_mhz,
+                self.design.channels,
+                self.design.lanes,
+                neurice_synth::power::SAMPLE_RATE_HZ,
+            )
+            .with_context(|| format!("--freq {}", self.freq_mhz))?;
+        }
         Ok(())
     }
 }
@@ -191,7 +207,10 @@ pub struct FlowReport {
     pub verilog: VerilogStage,
     pub synthesis: SynthReport,
     pub power: PowerSummary,
-    pub asic: AsicEstimate,
+    /// The ASIC estimate (`None`: skipped, [`FlowReport::asic_skipped`] says why).
+    pub asic: Option<AsicEstimate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asic_skipped: Option<String>,
     pub stage_seconds: Vec<(String, f64)>,
 }
 
@@ -260,13 +279,10 @@ impl Flow {
                     return Ok(None);
                 }
                 let total = f.cfg.files.len() as u64;
-                // the hardware coder (v1, `lite`): the core implements it
-                let e = run_eval(
-                    &f.cfg.files,
-                    neurice_model::Coder::Lite,
-                    Some(f.cfg.jobs),
-                    &|n| progress(n, total),
-                )?;
+                // the coder the core implements
+                let e = run_eval(&f.cfg.files, f.cfg.design.coder(), Some(f.cfg.jobs), &|n| {
+                    progress(n, total)
+                })?;
                 if !e.lossless {
                     bail!("golden-model eval: {} file(s) did not round-trip", e.failed);
                 }
@@ -283,7 +299,7 @@ impl Flow {
             let frames = self.cfg.max_samples.unwrap_or(SYNTHETIC_FRAMES);
             return Ok(vec![power::synthetic_stimulus(d, d.channels, frames)]);
         }
-        neurice_sim::load_stimuli(
+        Ok(neurice_sim::load_stimuli(
             d.params,
             &self.cfg.files,
             d.channels,
@@ -291,7 +307,10 @@ impl Flow {
             None,
             Pattern::STEADY,
             self.cfg.jobs,
-        )
+        )?
+        .into_iter()
+        .map(|s| s.for_coder(d.v2))
+        .collect())
     }
 
     /// 2. Verilator on the emitted Verilog against the golden model; a mismatch is an error.
@@ -373,9 +392,22 @@ impl Flow {
         )
     }
 
+    /// Why the ASIC stage does not run for this design (`None`: it runs).
+    pub fn asic_skip_reason(&self) -> Option<String> {
+        self.cfg.design.v2.map(|_| {
+            "not run for coder v2 (max): the estimate counts coder v1's state word per channel \
+             as 6T SRAM; the v2 core's state layout (per-channel RAM plus shared context \
+             tables) has no such count yet"
+                .to_string()
+        })
+    }
+
     /// 6. ASIC second opinion: yosys `stat -tech cmos` of the core built for 2 channels plus
-    ///    the state as 6T SRAM cells.
+    ///    the state as 6T SRAM cells (coder v1; skipped for v2, [`Flow::asic_skip_reason`]).
     pub fn asic(&mut self) -> Result<AsicEstimate> {
+        if let Some(why) = self.asic_skip_reason() {
+            bail!("ASIC estimate: {why}");
+        }
         self.stage(
             "asic",
             "ASIC area: yosys generic synthesis, stat -tech cmos",
@@ -413,7 +445,16 @@ impl Flow {
         let verilog = self.verilog()?;
         let synthesis = self.synth()?;
         let power = self.power(&synthesis)?;
-        let asic = self.asic()?;
+        let asic_skipped = self.asic_skip_reason();
+        let asic = match &asic_skipped {
+            None => Some(self.asic()?),
+            Some(why) => {
+                if self.cfg.verbose {
+                    eprintln!("[6/6] ASIC area: skipped: {why}");
+                }
+                None
+            }
+        };
         let data_source = match (&self.cfg.data_dir, self.synthetic()) {
             (_, true) => power::synthetic_label(self.cfg.design.channels),
             (Some(d), false) => format!("recordings: {} ({files} files)", d.display()),
@@ -430,6 +471,7 @@ impl Flow {
             synthesis,
             power,
             asic,
+            asic_skipped,
             stage_seconds: std::mem::take(&mut self.times),
         };
         report::write(&report, &self.cfg.out)?;

@@ -26,9 +26,48 @@ pub struct PowerSummary {
     pub synthesis: SynthReport,
     /// Which netlist the activity was measured on.
     pub netlist_source: String,
-    /// Power against the clock and the channel count, scaled from this measurement.
+    /// Power against the clock and the channel count, scaled from this measurement (coder
+    /// v1 only: the v2 core is measured at full throughput, not at a real-time rate).
     pub curves: Option<PowerCurves>,
+    /// The core's sample rate and energy per sample at this clock.
+    pub throughput: Throughput,
 }
+
+/// How many samples the core codes at its clock, and the energy per sample.
+#[derive(Clone, Debug, Serialize)]
+pub struct Throughput {
+    /// The coder measured.
+    pub coder: neurice_model::Coder,
+    pub clock_mhz: f64,
+    /// Clock cycles per sample: measured in the traced window (coder v2, inputs offered on
+    /// every clock), or the coder-v1 core's design figure `1 / lanes`.
+    pub clocks_per_sample: f64,
+    /// Whether `clocks_per_sample` was measured (coder v2) or is the design figure (v1).
+    pub clocks_per_sample_measured: bool,
+    /// Samples per second the core codes at `clock_mhz`: `clock / clocks_per_sample`.
+    pub samples_per_s: f64,
+    /// Channels of 20 kHz the core codes in real time at this clock: `samples_per_s / 20 000`.
+    pub real_time_channels: f64,
+    /// FPGA energy per coded sample, nJ: total power / the samples per second of the
+    /// measured run.
+    pub nj_per_sample: neurice_synth::power::Band,
+    /// µW per 20 kHz channel: coder v1, total power / channels measured at the real-time
+    /// rate; coder v2, DERIVED as `nj_per_sample × 20 kHz` (the measurement is at full
+    /// throughput, not at a real-time duty cycle).
+    pub uw_per_channel: neurice_synth::power::Band,
+    /// How the figures were obtained.
+    pub method: String,
+}
+
+/// Frames of warm-up of the v2 core before the traced window (its LMS weights and contexts
+/// adapt from their restart values).
+pub const V2_WARMUP_FRAMES: u64 = 16;
+/// Clocks per sample of the v2 core used only to size the warm-up and the stimulus
+/// (FORMAT §7.8: about 5.7 measured; the window uses the measured figure).
+const V2_NOMINAL_CLOCKS_PER_SAMPLE: u64 = 6;
+/// A lower bound of the v2 core's clocks per sample, to give the traced run enough samples
+/// (a faster core feeds for less than the window, which `activity::measure` reports).
+const V2_MIN_CLOCKS_PER_SAMPLE: u64 = 4;
 
 /// A generated recording of `channels` channels (slow sines with noise), labelled SYNTHETIC,
 /// for machines without the recordings.
@@ -44,7 +83,7 @@ pub fn synthetic_stimulus(design: &CoreDesign, channels: usize, frames: usize) -
             samples.push(s.clamp(0.0, 1023.0) as u16);
         }
     }
-    Stimulus::new(design.params, channels, samples, &synthetic_label(channels))
+    Stimulus::new(design.params, channels, samples, &synthetic_label(channels)).for_coder(design.v2)
 }
 
 /// How a generated recording is labelled, in the stimulus and the report.
@@ -79,7 +118,7 @@ fn activity_stimulus(
         pattern,
         2,
     )?;
-    Ok(s.swap_remove(0))
+    Ok(s.swap_remove(0).for_coder(design.v2))
 }
 
 /// The checks of a power run, before anything runs.
@@ -109,12 +148,20 @@ pub fn measure_power(
 ) -> Result<PowerSummary> {
     check_power_args(channels, cycles)?;
     let freq = synthesis.target_mhz;
-    let gap = activity::gap_per_mille_for_clock(
-        freq,
-        channels,
-        design.lanes,
-        neurice_synth::power::SAMPLE_RATE_HZ,
-    )?;
+    let v2 = design.v2.is_some();
+    // coder v1: the samples offered at the real-time rate of `channels` channels; coder v2
+    // (which cannot code 1024 channels in real time at its clock): offered on every clock,
+    // the core's full throughput
+    let gap = if v2 {
+        0
+    } else {
+        activity::gap_per_mille_for_clock(
+            freq,
+            channels,
+            design.lanes,
+            neurice_synth::power::SAMPLE_RATE_HZ,
+        )?
+    };
     // the placed and routed netlist itself, or, when it was placed inside the pin wrapper,
     // the core's own netlist from the same yosys stage (the wrapper only drives its pins)
     let (netlist, netlist_source) = match &synthesis.pin_wrapper {
@@ -142,20 +189,29 @@ pub fn measure_power(
         }
     };
     if verbose {
-        eprintln!(
-            "      switching activity: gate-level netlist in Verilator, {channels} channels at \
-             the real-time rate for {freq} MHz ({gap}‰ idle input cycles), {cycles} traced cycles …"
-        );
+        if v2 {
+            eprintln!(
+                "      switching activity: gate-level netlist in Verilator, {channels} channels \
+                 offered on every clock (full throughput) at {freq} MHz, {cycles} traced cycles …"
+            );
+        } else {
+            eprintln!(
+                "      switching activity: gate-level netlist in Verilator, {channels} channels \
+                 at the real-time rate for {freq} MHz ({gap}‰ idle input cycles), {cycles} \
+                 traced cycles …"
+            );
+        }
     }
-    // one adaptation window of transfers
-    let warmup = (1u64 << design.params.window_log2) * (channels / design.lanes) as u64;
-    let stim = activity_stimulus(
-        design,
-        files,
-        channels,
-        gap,
-        activity::samples_needed(gap, design.lanes, warmup, cycles),
-    )?;
+    // coder v1: one adaptation window of transfers; coder v2: V2_WARMUP_FRAMES frames at its
+    // nominal clocks per sample
+    let (warmup, needed) = if v2 {
+        let w = V2_WARMUP_FRAMES * channels as u64 * V2_NOMINAL_CLOCKS_PER_SAMPLE;
+        (w, ((w + cycles) / V2_MIN_CLOCKS_PER_SAMPLE) as usize + 4096)
+    } else {
+        let w = (1u64 << design.params.window_log2) * (channels / design.lanes) as u64;
+        (w, activity::samples_needed(gap, design.lanes, w, cycles))
+    };
+    let stim = activity_stimulus(design, files, channels, gap, needed)?;
     let act = activity::measure(&netlist, "top", &stim, work_dir, warmup, cycles)?;
     let w = &act.window;
     if w.samples_per_clock <= 0.0 {
@@ -163,23 +219,86 @@ pub fn measure_power(
     }
     // compressed size measured in the same window (payload words of the core)
     let bits_per_sample = 32.0 * w.words_per_clock / w.samples_per_clock;
+    let rate = neurice_synth::power::SAMPLE_RATE_HZ;
+    // coder v2: the samples per second measured in the window, and the channels of 20 kHz
+    // they make (the power model's channel count: what the core serves at this clock)
+    let v2_samples_per_s = freq * 1e6 * w.samples_per_clock;
+    let model_channels = if v2 {
+        ((v2_samples_per_s / rate).floor() as usize).max(1)
+    } else {
+        channels
+    };
     let input = PowerInput {
         device: synthesis.target,
         clock_mhz: freq,
-        channels,
+        channels: model_channels,
         resources: Resources::from_synth(synthesis),
         activity: act.activity.clone(),
         system: SystemParams::new(bits_per_sample),
     };
-    let power = estimate_power(&input)?;
+    let mut power = estimate_power(&input)?;
+    let throughput = if v2 {
+        let nj = power.total_mw.scale(1e6 / v2_samples_per_s);
+        let uw = nj.scale(rate / 1000.0);
+        power.nj_per_sample = nj;
+        power.uw_per_channel = uw;
+        power.assumptions.push(format!(
+            "coder v2 (max) measured at full throughput ({:.3} clocks per sample, {:.0} \
+             samples/s at {freq} MHz, inputs offered on every clock): the channel count is the \
+             {model_channels} channels of 20 kHz that rate serves in real time; nJ/sample is \
+             the total over the measured samples per second, µW/channel is DERIVED as \
+             nJ/sample × 20 kHz",
+            1.0 / w.samples_per_clock,
+            v2_samples_per_s
+        ));
+        Throughput {
+            coder: design.coder(),
+            clock_mhz: freq,
+            clocks_per_sample: 1.0 / w.samples_per_clock,
+            clocks_per_sample_measured: true,
+            samples_per_s: v2_samples_per_s,
+            real_time_channels: v2_samples_per_s / rate,
+            nj_per_sample: nj,
+            uw_per_channel: uw,
+            method: format!(
+                "coder v2 at full throughput: clocks per sample measured in the traced window \
+                 ({} cycles after {warmup} cycles of warm-up, {channels} channels offered on \
+                 every clock); samples/s = f_clk / clocks per sample; real-time channels = \
+                 samples/s / 20 kHz; nJ/sample = P / samples/s; µW/channel DERIVED as \
+                 nJ/sample × 20 kHz",
+                w.cycles
+            ),
+        }
+    } else {
+        let lanes = design.lanes as f64;
+        Throughput {
+            coder: design.coder(),
+            clock_mhz: freq,
+            clocks_per_sample: 1.0 / lanes,
+            clocks_per_sample_measured: false,
+            samples_per_s: freq * 1e6 * lanes,
+            real_time_channels: freq * 1e6 * lanes / rate,
+            nj_per_sample: power.nj_per_sample,
+            uw_per_channel: power.uw_per_channel,
+            method: format!(
+                "coder v1: the core takes one sample per lane on every clock (design figure; \
+                 the traced run at the real-time rate of {channels} channels had {} stall \
+                 cycles); nJ/sample and µW/channel measured at that real-time rate",
+                act.window.run_stall_cycles
+            ),
+        }
+    };
     let mut s = PowerSummary {
         power,
         activity: act,
         synthesis: synthesis.clone(),
         netlist_source,
         curves: None,
+        throughput,
     };
-    s.curves = Some(power_curves(&s)?);
+    if !v2 {
+        s.curves = Some(power_curves(&s)?);
+    }
     Ok(s)
 }
 
@@ -356,6 +475,17 @@ mod tests {
             synthesis,
             netlist_source: String::new(),
             curves: None,
+            throughput: Throughput {
+                coder: neurice_model::Coder::Lite,
+                clock_mhz: 60.0,
+                clocks_per_sample: 1.0,
+                clocks_per_sample_measured: false,
+                samples_per_s: 60e6,
+                real_time_channels: 3000.0,
+                nj_per_sample: power.nj_per_sample,
+                uw_per_channel: power.uw_per_channel,
+                method: String::new(),
+            },
         };
         let same = scaled_power(&s, 60.0, 1024).unwrap();
         assert!((same.total_mw.typical - power.total_mw.typical).abs() < 1e-9);

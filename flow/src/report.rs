@@ -68,11 +68,34 @@ pub fn render_text(r: &FlowReport, out: &Path) -> String {
         p.system.total_system_mw.typical,
         p.system.budget_mw
     );
-    let _ = writeln!(
-        txt,
-        "  ASIC       ~{} transistors of logic + {} in 6T SRAM for the state = ~{}",
-        r.asic.logic.transistors, r.asic.state_sram_6t_transistors, r.asic.total_transistors
-    );
+    let t = &r.power.throughput;
+    if t.clocks_per_sample_measured {
+        let _ = writeln!(
+            txt,
+            "  throughput {:.3} clocks/sample (measured): {:.3} M samples/s at {} MHz, {:.0} \
+             channels of 20 kHz in real time (µW/channel derived)",
+            t.clocks_per_sample,
+            t.samples_per_s / 1e6,
+            t.clock_mhz,
+            t.real_time_channels
+        );
+    }
+    match (&r.asic, &r.asic_skipped) {
+        (Some(a), _) => {
+            let _ = writeln!(
+                txt,
+                "  ASIC       ~{} transistors of logic + {} in 6T SRAM for the state = ~{}",
+                a.logic.transistors, a.state_sram_6t_transistors, a.total_transistors
+            );
+        }
+        (None, why) => {
+            let _ = writeln!(
+                txt,
+                "  ASIC       skipped: {}",
+                why.as_deref().unwrap_or("not run")
+            );
+        }
+    }
     let _ = writeln!(txt, "  report     {}", out.join("index.html").display());
     txt
 }
@@ -151,15 +174,33 @@ pub fn html(r: &FlowReport) -> String {
         ),
     );
     row("activity source", p.activity_source.clone());
+    let t = &r.power.throughput;
+    row(
+        "throughput",
+        format!(
+            "{:.3} clocks/sample ({}), {:.3} M samples/s at {} MHz, {:.1} channels of 20 kHz \
+             in real time",
+            t.clocks_per_sample,
+            if t.clocks_per_sample_measured {
+                "measured"
+            } else {
+                "design figure"
+            },
+            t.samples_per_s / 1e6,
+            t.clock_mhz,
+            t.real_time_channels
+        ),
+    );
+    row("throughput and energy method", t.method.clone());
     row(
         "ASIC estimate (transistors)",
-        format!(
-            "~{} logic + {} SRAM bit cells = ~{} ({})",
-            r.asic.logic.transistors,
-            r.asic.state_sram_6t_transistors,
-            r.asic.total_transistors,
-            r.asic.method
-        ),
+        match (&r.asic, &r.asic_skipped) {
+            (Some(a), _) => format!(
+                "~{} logic + {} SRAM bit cells = ~{} ({})",
+                a.logic.transistors, a.state_sram_6t_transistors, a.total_transistors, a.method
+            ),
+            (None, why) => format!("skipped: {}", why.as_deref().unwrap_or("not run")),
+        },
     );
 
     let mut charts = Vec::new();

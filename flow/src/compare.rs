@@ -1,0 +1,349 @@
+//! Both coders side by side (`neurice flow --coder both`): one [`crate::Flow`] per coder into
+//! `OUT/lite` and `OUT/max`, then `OUT/report.json` and `OUT/index.html` with the numbers of
+//! each next to each other.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+use neurice_model::Coder;
+use neurice_synth::power::Band;
+
+use crate::svg::hbars;
+use crate::{Flow, FlowConfig, FlowReport};
+
+/// One coder's row of the side-by-side report.
+#[derive(Clone, Debug, Serialize)]
+pub struct CoderSummary {
+    pub coder: Coder,
+    /// Its own flow report folder (`report.json`, `index.html`).
+    pub report_dir: PathBuf,
+    /// Compression ratio: the golden model's on the recordings (container included), or, on
+    /// a synthetic run, the core's payload ratio in the co-simulation.
+    pub ratio: f64,
+    pub ratio_source: String,
+    /// Bits per sample of the same measurement as `ratio`.
+    pub bits_per_sample: f64,
+    /// Words of the co-simulation that differ from the golden model.
+    pub mismatches: u64,
+    pub lc_used: u64,
+    pub bram_used: u64,
+    pub fmax_mhz: Option<f64>,
+    pub clock_mhz: f64,
+    pub timing_met: bool,
+    pub clocks_per_sample: f64,
+    pub clocks_per_sample_measured: bool,
+    pub samples_per_s: f64,
+    pub real_time_channels: f64,
+    /// FPGA total power at `clock_mhz`, mW (low / typical / high).
+    pub total_mw: Band,
+    pub uw_per_channel: Band,
+    /// `true` when `uw_per_channel` is derived (`nj_per_sample × 20 kHz`, coder v2).
+    pub uw_per_channel_derived: bool,
+    pub nj_per_sample: Band,
+    /// How the throughput and energy figures were obtained.
+    pub method: String,
+}
+
+impl CoderSummary {
+    /// The row of one coder's flow report `r`, written in `dir`.
+    pub fn of(r: &FlowReport, dir: &Path) -> Self {
+        let (ratio, bits_per_sample, ratio_source) = match &r.eval {
+            Some(e) => (
+                e.ratio,
+                e.bits_per_sample,
+                format!(
+                    "golden model on {} recordings (container included)",
+                    e.files
+                ),
+            ),
+            None => (
+                r.simulation.ratio,
+                32.0 * r.simulation.words as f64 / r.simulation.samples.max(1) as f64,
+                "the core's payload in the co-simulation (synthetic data)".to_string(),
+            ),
+        };
+        let t = &r.power.throughput;
+        let y = &r.synthesis;
+        CoderSummary {
+            coder: r.design.coder(),
+            report_dir: dir.to_path_buf(),
+            ratio,
+            ratio_source,
+            bits_per_sample,
+            mismatches: r.simulation.mismatches,
+            lc_used: y.lc_used,
+            bram_used: y.bram_used,
+            fmax_mhz: y.fmax_mhz,
+            clock_mhz: y.target_mhz,
+            timing_met: y.timing_met,
+            clocks_per_sample: t.clocks_per_sample,
+            clocks_per_sample_measured: t.clocks_per_sample_measured,
+            samples_per_s: t.samples_per_s,
+            real_time_channels: t.real_time_channels,
+            total_mw: r.power.power.total_mw,
+            uw_per_channel: t.uw_per_channel,
+            uw_per_channel_derived: r.design.v2.is_some(),
+            nj_per_sample: t.nj_per_sample,
+            method: t.method.clone(),
+        }
+    }
+}
+
+/// The side-by-side report (`OUT/report.json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Comparison {
+    pub neurice_version: &'static str,
+    pub data_source: String,
+    pub synthetic: bool,
+    pub coders: Vec<CoderSummary>,
+    /// Each coder's full flow report.
+    pub reports: Vec<FlowReport>,
+}
+
+/// The sub-folder of `out` for `coder`'s flow (`lite`, `max`).
+pub fn coder_dir(out: &Path, coder: Coder) -> PathBuf {
+    out.join(coder.name())
+}
+
+/// Runs the flows `cfgs` (one per coder, each into its own folder) in order and writes the
+/// side-by-side `report.json` and `index.html` into `out`. Every configuration is checked
+/// before the first stage runs.
+pub fn run_coders(
+    cfgs: Vec<FlowConfig>,
+    out: &Path,
+    progress: &(dyn Fn(Coder, &str, u64, u64) + Sync),
+) -> Result<Comparison> {
+    if cfgs.is_empty() {
+        bail!("no coder to run");
+    }
+    for c in &cfgs {
+        c.validate()?;
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut reports = Vec::new();
+    let mut coders = Vec::new();
+    for cfg in cfgs {
+        let coder = cfg.design.coder();
+        let dir = cfg.out.clone();
+        if cfg.verbose {
+            eprintln!(
+                "== coder {} ({} MHz) → {}",
+                coder.name(),
+                cfg.freq_mhz,
+                dir.display()
+            );
+        }
+        let r = Flow::new(cfg)?
+            .run(&|stage, d, t| progress(coder, stage, d, t))
+            .with_context(|| format!("coder {}", coder.name()))?;
+        coders.push(CoderSummary::of(&r, &dir));
+        reports.push(r);
+    }
+    let c = Comparison {
+        neurice_version: env!("CARGO_PKG_VERSION"),
+        data_source: reports[0].data_source.clone(),
+        synthetic: reports[0].synthetic,
+        coders,
+        reports,
+    };
+    write(&c, out)?;
+    Ok(c)
+}
+
+/// Writes `report.json` and `index.html` of the comparison into `out`.
+pub fn write(c: &Comparison, out: &Path) -> Result<()> {
+    let path = out.join("report.json");
+    std::fs::write(&path, serde_json::to_string_pretty(c)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
+    let path = out.join("index.html");
+    std::fs::write(&path, html(c)).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// One line per measured figure, one column per coder.
+fn table_rows(c: &Comparison) -> Vec<(String, Vec<String>)> {
+    let col = |f: &dyn Fn(&CoderSummary) -> String| c.coders.iter().map(f).collect::<Vec<_>>();
+    vec![
+        (
+            "compression ratio".into(),
+            col(&|s| format!("{:.4}", s.ratio)),
+        ),
+        (
+            "bits per sample".into(),
+            col(&|s| format!("{:.3}", s.bits_per_sample)),
+        ),
+        ("ratio measured on".into(), col(&|s| s.ratio_source.clone())),
+        (
+            "co-simulation mismatches".into(),
+            col(&|s| s.mismatches.to_string()),
+        ),
+        ("logic cells".into(), col(&|s| s.lc_used.to_string())),
+        ("block RAM".into(), col(&|s| s.bram_used.to_string())),
+        (
+            "Fmax (MHz)".into(),
+            col(&|s| s.fmax_mhz.map_or("?".into(), |f| format!("{f:.2}"))),
+        ),
+        (
+            "clock (MHz)".into(),
+            col(&|s| {
+                format!(
+                    "{} (timing {})",
+                    s.clock_mhz,
+                    if s.timing_met { "met" } else { "NOT met" }
+                )
+            }),
+        ),
+        (
+            "clocks per sample".into(),
+            col(&|s| {
+                format!(
+                    "{:.3} ({})",
+                    s.clocks_per_sample,
+                    if s.clocks_per_sample_measured {
+                        "measured"
+                    } else {
+                        "design figure"
+                    }
+                )
+            }),
+        ),
+        (
+            "samples/s".into(),
+            col(&|s| format!("{:.3} M", s.samples_per_s / 1e6)),
+        ),
+        (
+            "real-time channels (20 kHz)".into(),
+            col(&|s| format!("{:.1}", s.real_time_channels)),
+        ),
+        (
+            "FPGA power (mW, low / typical / high)".into(),
+            col(&|s| {
+                format!(
+                    "{:.2} / {:.2} / {:.2}",
+                    s.total_mw.low, s.total_mw.typical, s.total_mw.high
+                )
+            }),
+        ),
+        (
+            "µW per channel (typical)".into(),
+            col(&|s| {
+                format!(
+                    "{:.2}{}",
+                    s.uw_per_channel.typical,
+                    if s.uw_per_channel_derived {
+                        " (derived: nJ/sample × 20 kHz)"
+                    } else {
+                        ""
+                    }
+                )
+            }),
+        ),
+        (
+            "nJ per sample (typical)".into(),
+            col(&|s| format!("{:.3}", s.nj_per_sample.typical)),
+        ),
+        ("method".into(), col(&|s| s.method.clone())),
+    ]
+}
+
+/// The side-by-side page: a table and SVG charts.
+pub fn html(c: &Comparison) -> String {
+    let mut t = String::from("<table><tr><th></th>");
+    for s in &c.coders {
+        let _ = write!(
+            t,
+            "<th><a href=\"{0}/index.html\">{0}</a></th>",
+            esc(s.coder.name())
+        );
+    }
+    t.push_str("</tr>");
+    for (k, vals) in table_rows(c) {
+        let _ = write!(t, "<tr><th>{}</th>", esc(&k));
+        for v in vals {
+            let _ = write!(t, "<td>{}</td>", esc(&v));
+        }
+        t.push_str("</tr>\n");
+    }
+    t.push_str("</table>");
+    let bars = |f: &dyn Fn(&CoderSummary) -> f64| -> Vec<(String, f64)> {
+        c.coders
+            .iter()
+            .map(|s| (s.coder.name().to_string(), f(s)))
+            .collect()
+    };
+    let charts = [
+        hbars("Compression ratio", "", &bars(&|s| s.ratio), None),
+        hbars(
+            "FPGA power (typical)",
+            "mW",
+            &bars(&|s| s.total_mw.typical),
+            None,
+        ),
+        hbars(
+            "Energy per sample (typical)",
+            "nJ",
+            &bars(&|s| s.nj_per_sample.typical),
+            None,
+        ),
+        hbars(
+            "Real-time channels at 20 kHz",
+            "ch",
+            &bars(&|s| s.real_time_channels),
+            Some(("1024 channels", 1024.0)),
+        ),
+        hbars("Logic cells", "LCs", &bars(&|s| s.lc_used as f64), None),
+    ];
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>neurice: coders side by \
+         side</title><style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}\
+         th{{text-align:left;padding-right:2em;vertical-align:top}}td{{padding-right:2em;\
+         vertical-align:top}}svg{{display:block;margin:1.5em 0}}</style></head><body>\
+         <h1>neurice: the coders side by side</h1>{}<p>{}</p>{t}{}<p>Machine-readable: <a \
+         href=\"report.json\">report.json</a>; each coder's full report is in its folder.</p>\
+         </body></html>\n",
+        if c.synthetic {
+            "<p><strong>SYNTHETIC DATA</strong>: no recordings were found; every number below \
+             is for a generated signal.</p>"
+        } else {
+            ""
+        },
+        esc(&c.data_source),
+        charts.join("\n")
+    )
+}
+
+/// The summary `neurice flow --coder both` prints.
+pub fn render_text(c: &Comparison, out: &Path) -> String {
+    let mut txt = format!("neurice flow — {}\n", c.data_source);
+    let rows = table_rows(c);
+    let _ = write!(txt, "  {:<40}", "");
+    for s in &c.coders {
+        let _ = write!(txt, " {:>18}", s.coder.name());
+    }
+    txt.push('\n');
+    for (k, vals) in rows
+        .iter()
+        .filter(|(k, _)| k != "method" && k != "ratio measured on")
+    {
+        let _ = write!(txt, "  {k:<40}");
+        for v in vals {
+            let short: String = v.split(" (").next().unwrap_or(v).to_string();
+            let _ = write!(txt, " {short:>18}");
+        }
+        txt.push('\n');
+    }
+    for s in &c.coders {
+        let _ = writeln!(txt, "  {}: {}", s.coder.name(), s.method);
+    }
+    let _ = writeln!(txt, "  report     {}", out.join("index.html").display());
+    txt
+}
