@@ -376,12 +376,10 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     let core = a.out.join("neurice_core.v");
     let board = a.out.join("alchitry_cu_top.v");
     let pcf = a.out.join("alchitry_cu.pcf");
-    // the board top carries the coder-v1 core
-    let board_text = match design.v2 {
-        None => Some(neurice_bsp::board_verilog(&neurice_bsp::BoardParams {
-            codec: design.params,
-            ..Default::default()
-        })?),
+    // the board top carries the same core (not the packet core)
+    let board_params = board_params(&a.coder, None, neurice_bsp::DEFAULT_BAUD)?;
+    let board_text = match design.packets {
+        None => Some(neurice_bsp::board_verilog(&board_params)?),
         Some(_) => None,
     };
     let mut files = vec![core.clone()];
@@ -439,11 +437,11 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
             println!(
                 "      {} (Alchitry Cu board top, module `top`, 1024 channels, {} MHz core clock)\n      {}",
                 board.display(),
-                neurice_bsp::BoardParams::default().core_mhz,
+                board_params.core_mhz,
                 pcf.display(),
             );
         } else {
-            println!("      (no board top: the Alchitry Cu top carries the coder-v1 core)");
+            println!("      (no board top: the Alchitry Cu top carries the plain core, not the packet core)");
         }
         println!(
             "core verilator lint (-Wall, waivers in sim/harness/lint.vlt): {}\ncore yosys check (hierarchy -check, no latches, check -assert): {}",
@@ -538,9 +536,12 @@ pub struct BitstreamArgs {
     /// Output folder (created if missing; the flow's own files in it are replaced).
     #[arg(short, long, default_value = "build/bitstream")]
     out: PathBuf,
-    /// Core clock from the PLL, MHz (a row of the bsp's icepll table: 24, 25, 40, 48, 50, 60).
-    #[arg(long, default_value_t = neurice_bsp::pll::DEFAULT_CORE_MHZ)]
-    core_mhz: u32,
+    /// Core clock from the PLL, MHz (a row of the bsp's icepll table: 16, 20, 24, 25, 40, 48,
+    /// 50, 60) [default: 60 for lite, 16 for max].
+    #[arg(long)]
+    core_mhz: Option<u32>,
+    #[command(flatten)]
+    coder: CoderArgs,
     /// UART bit rate.
     #[arg(long, default_value_t = neurice_bsp::DEFAULT_BAUD)]
     baud: u32,
@@ -553,11 +554,36 @@ pub struct BitstreamArgs {
 
 /// The Alchitry Cu bitstream: board top (PLL, UART, FIFOs, LEDs, 1024-channel core) with the
 /// pin constraints, through the same staged flow; `top.bin` is what `iceprog` programs.
+/// The board top for the coder of `coder` (its parameters travel into the core), at
+/// `core_mhz` or the coder's default clock.
+fn board_params(
+    coder: &CoderArgs,
+    core_mhz: Option<u32>,
+    baud: u32,
+) -> Result<neurice_bsp::BoardParams> {
+    let base = match coder.coder()? {
+        neurice_model::Coder::Lite => neurice_bsp::BoardParams {
+            codec: coder.params()?,
+            ..Default::default()
+        },
+        neurice_model::Coder::Max => {
+            coder.v2_params()?;
+            neurice_bsp::BoardParams::max()
+        }
+    };
+    Ok(neurice_bsp::BoardParams {
+        core_mhz: core_mhz.unwrap_or(base.core_mhz),
+        baud,
+        ..base
+    })
+}
+
 pub fn bitstream(a: BitstreamArgs) -> Result<ExitCode> {
+    let params = board_params(&a.coder, a.core_mhz, a.baud)?;
+    let core_mhz = params.core_mhz;
     let params = neurice_bsp::BoardParams {
-        core_mhz: a.core_mhz,
         baud: a.baud,
-        ..Default::default()
+        ..params
     };
     let text = neurice_bsp::board_verilog(&params)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
@@ -570,13 +596,14 @@ pub fn bitstream(a: BitstreamArgs) -> Result<ExitCode> {
         &a.out,
     );
     cfg.pcf = Some(pcf);
-    cfg.freq_mhz = a.core_mhz as f64;
+    cfg.freq_mhz = core_mhz as f64;
     cfg.seed = a.seed;
     cfg.channels = 1024;
     if !a.json {
         eprintln!(
-            "Alchitry Cu top at {} MHz: yosys → nextpnr-ice40 → icepack in {} …",
-            a.core_mhz,
+            "Alchitry Cu top (coder {}) at {} MHz: yosys → nextpnr-ice40 → icepack in {} …",
+            a.coder.coder()?,
+            core_mhz,
             a.out.display()
         );
     }

@@ -566,7 +566,31 @@ fn verilog_coder_max_writes_the_checked_v2_core() {
     }
     let text = std::fs::read_to_string(out.join("neurice_core.v")).unwrap();
     assert!(text.contains("module top(") && text.contains("out_bytes"));
-    assert_eq!(v["files"].as_array().unwrap().len(), 1, "{v}");
+    // the board top carries the v2 core too, at its 16 MHz default
+    assert_eq!(v["files"].as_array().unwrap().len(), 3, "{v}");
+    let top = std::fs::read_to_string(out.join("alchitry_cu_top.v")).unwrap();
+    assert!(top.contains("out_bytes") && top.contains(".DIVF(7'd40)"));
+}
+
+#[test]
+fn bitstream_coder_max_refuses_bad_options_before_any_tool_runs() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("bits");
+    for (args, says) in [
+        (vec!["--coder", "max", "--qmax", "9"], "coder v1"),
+        (vec!["--coder", "max", "--core-mhz", "17"], "no PLL setting"),
+        (vec!["--coder", "both"], "flow"),
+    ] {
+        let mut a: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"bitstream", &"-o", &out];
+        for x in &args {
+            a.push(x);
+        }
+        let o = neurice(&a);
+        assert!(!o.status.success(), "{args:?} must fail");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(says) && !e.contains("panicked"), "{args:?}: {e}");
+        assert!(!out.exists(), "{args:?}: nothing written");
+    }
 }
 
 /// `neurice flow --coder both` (the default) on small generated recordings: each coder's
