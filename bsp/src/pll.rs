@@ -44,7 +44,7 @@ impl PllSetting {
 
 /// `icepll -i 100 -o F` for the supported core clocks (all in SIMPLE feedback mode).
 pub const PLL_TABLE: &[PllSetting] = &[
-    // F_PFD 25 MHz, F_VCO 1025 MHz: the coder-v2 core's clock (it meets about 17 MHz)
+    // F_PFD 25 MHz, F_VCO 1025 MHz: the coder-v2 board's default clock
     PllSetting {
         requested_mhz: 16,
         achieved_khz: 16_016,
@@ -126,9 +126,10 @@ pub const PLL_TABLE: &[PllSetting] = &[
 /// `board_places_at_the_default_clock` re-checks seed 1 on every run.
 pub const DEFAULT_CORE_MHZ: u32 = 60;
 
-/// The default core clock of the board with the coder-v2 core (MHz): the v2 core alone meets
-/// about 17.5 MHz on the HX8K (FORMAT.md §7.8), so the 16 MHz row; the board test
-/// `v2_board_places_at_its_default_clock` places and routes it there.
+/// The default core clock of the board with the coder-v2 core (MHz): the 16 MHz row, below
+/// what the v2 core alone meets on the HX8K (17.5 MHz before its pipelined range coder, 24.8
+/// MHz with it, FORMAT.md §7.8); the board test `v2_board_places_at_its_default_clock` places
+/// and routes the whole top there.
 pub const DEFAULT_V2_CORE_MHZ: u32 = 16;
 
 /// The table row for a requested core clock.

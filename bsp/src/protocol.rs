@@ -217,19 +217,12 @@ mod tests {
 
     #[test]
     fn v2_decode_roundtrips_the_golden_encoder() {
-        use neurice_model::v2::{encode_block, V2Params};
+        use neurice_model::v2::{self, encode_block, V2Params};
         let p = V2Params::HARDWARE;
         for n in [6, 500, 502, 504, 506] {
             let x: Vec<u32> = (0..n as u32).map(|i| (i * 37 + i / 7) % 1024).collect();
             let bytes = encode_block(&p, 2, &x, &mut Default::default());
-            let words: Vec<u32> = bytes
-                .chunks(4)
-                .map(|c| {
-                    let mut w = [0u8; 4];
-                    w[..c.len()].copy_from_slice(c);
-                    u32::from_be_bytes(w)
-                })
-                .collect();
+            let words = v2::block_words(&bytes);
             let back = decode_v2_words(&p, 2, n, &words).unwrap();
             assert!(back.iter().map(|&v| v as u32).eq(x.iter().copied()), "{n}");
         }

@@ -462,7 +462,7 @@ fn unknown_command_lights_the_error_led_and_is_skipped() -> Result<()> {
 /// (the v2 core restarts after each flush).
 #[test]
 fn v2_board_round_trips_blocks() -> Result<()> {
-    use neurice_model::v2::{encode_block, V2Params};
+    use neurice_model::v2::{block_words, encode_block, V2Params};
     let p = V2Params::HARDWARE;
     let cfg = SystemConfig {
         v2: Some(p),
@@ -473,14 +473,7 @@ fn v2_board_round_trips_blocks() -> Result<()> {
     let c = signal(150, 12);
     let block = |ch: usize, x: &[u16]| -> Vec<u32> {
         let x: Vec<u32> = x.iter().map(|&v| v as u32).collect();
-        encode_block(&p, ch, &x, &mut Default::default())
-            .chunks(4)
-            .map(|c| {
-                let mut w = [0u8; 4];
-                w[..c.len()].copy_from_slice(c);
-                u32::from_be_bytes(w)
-            })
-            .collect()
+        block_words(&encode_block(&p, ch, &x, &mut Default::default()))
     };
     let (first, second) = (block(2, &a), block(3, &c));
     let mut bytes = protocol::stream_bytes(2, &a)?;

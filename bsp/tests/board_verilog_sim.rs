@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use neurice_bsp::protocol;
 use neurice_bsp::SystemConfig;
 use neurice_model::coder::encode_all;
-use neurice_model::v2::V2Params;
+use neurice_model::v2::{self, V2Params};
 use neurice_model::CodecParams;
 
 use neurice_testkit::spiky_walk as signal;
@@ -199,15 +199,8 @@ fn emitted_v2_verilog_round_trips_through_the_uart() -> Result<()> {
     for (channels, n, seed) in [(1usize, 400usize, 21u64), (2, 300, 22), (5, 300, 23)] {
         let samples = signal(n, seed);
         let x: Vec<u32> = samples.iter().map(|&v| v as u32).collect();
-        let expected: Vec<u32> =
-            neurice_model::v2::encode_block(&p, channels, &x, &mut Default::default())
-                .chunks(4)
-                .map(|c| {
-                    let mut w = [0u8; 4];
-                    w[..c.len()].copy_from_slice(c);
-                    u32::from_be_bytes(w)
-                })
-                .collect();
+        let expected =
+            v2::block_words(&v2::encode_block(&p, channels, &x, &mut Default::default()));
         let input = protocol::stream_bytes(channels, &samples)?;
         let r = run(
             &bin,

@@ -124,8 +124,8 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         }
         if a.freq.is_none() && coders.contains(&Coder::Max) {
             eprintln!(
-                "coder max: clock {} MHz (its default: the v2 core meets about 16 MHz on the \
-                 HX8K; its power is measured at full throughput, not at 1024 channels in real \
+                "coder max: clock {} MHz (its default, below the 24.8 MHz the v2 core meets on \
+                 the HX8K; its power is measured at full throughput, not at 1024 channels in real \
                  time)",
                 default_freq_mhz(Coder::Max)
             );

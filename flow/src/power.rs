@@ -63,7 +63,8 @@ pub struct Throughput {
 /// adapt from their restart values).
 pub const V2_WARMUP_FRAMES: u64 = 16;
 /// Clocks per sample of the v2 core used only to size the warm-up and the stimulus
-/// (FORMAT §7.8: about 5.7 measured; the window uses the measured figure).
+/// (FORMAT §7.8: 4.5 measured, 5.7 before the pipelined range coder; the window uses the
+/// measured figure).
 const V2_NOMINAL_CLOCKS_PER_SAMPLE: u64 = 6;
 /// A lower bound of the v2 core's clocks per sample, to give the traced run enough samples
 /// (a faster core feeds for less than the window, which `activity::measure` reports).

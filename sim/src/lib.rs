@@ -119,14 +119,7 @@ pub struct SimReport {
 pub fn expected_words(stim: &Stimulus) -> (Vec<u32>, Vec<usize>) {
     if stim.v2.is_some() {
         let bytes = v2_block(stim);
-        let words: Vec<u32> = bytes
-            .chunks(4)
-            .map(|c| {
-                let mut b = [0u8; 4];
-                b[..c.len()].copy_from_slice(c);
-                u32::from_be_bytes(b)
-            })
-            .collect();
+        let words = neurice_model::v2::block_words(&bytes);
         let n = stim.samples.len();
         let first = (0..words.len())
             .map(|i| (i * 4 * n / bytes.len().max(1)).min(n.saturating_sub(1)))

@@ -70,13 +70,7 @@ fn kat_words() -> Vec<u32> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&KAT_BYTES[i..i + 2], 16).unwrap())
         .collect();
-    b.chunks(4)
-        .map(|c| {
-            let mut w = [0u8; 4];
-            w[..c.len()].copy_from_slice(c);
-            u32::from_be_bytes(w)
-        })
-        .collect()
+    neurice_model::v2::block_words(&b)
 }
 
 fn assert_passed(s: &neurice_sim::RunSummary, reports: &[neurice_sim::SimReport]) {

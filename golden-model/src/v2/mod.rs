@@ -482,6 +482,19 @@ pub struct EncodeStats {
     pub bins: u64,
 }
 
+/// A block's bytes as the 32-bit words the v2 core emits (FORMAT.md §7.5: four bytes per
+/// word, the first in bits 31..24; the last word zero-padded).
+pub fn block_words(bytes: &[u8]) -> Vec<u32> {
+    bytes
+        .chunks(4)
+        .map(|c| {
+            let mut w = [0u8; 4];
+            w[..c.len()].copy_from_slice(c);
+            u32::from_be_bytes(w)
+        })
+        .collect()
+}
+
 /// Encodes one block (all state at its restart values) of whole frames.
 pub fn encode_block(
     p: &V2Params,
@@ -755,6 +768,13 @@ pub fn decode_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_words_put_the_first_byte_on_top_and_pad_with_zeros() {
+        assert_eq!(block_words(&[1, 2, 3, 4, 5]), [0x0102_0304, 0x0500_0000]);
+        assert_eq!(block_words(&[0xAB; 4]), [0xABAB_ABAB]);
+        assert!(block_words(&[]).is_empty());
+    }
 
     const P: V2Params = V2Params::HARDWARE;
 
