@@ -144,9 +144,12 @@ pub fn build_with_harness(
     }
     std::fs::create_dir_all(build_dir)
         .with_context(|| format!("creating {}", build_dir.display()))?;
-    // Build in a private directory, then rename: concurrent builds of the same design
-    // (parallel tests) never see a half-built executable.
-    let tmp = build_dir.join(format!(".vl-{top}-{key:016x}-{}", std::process::id()));
+    // Build in a private directory (per process and per call: parallel tests are threads of
+    // one process), then rename: concurrent builds of the same design never see a half-built
+    // executable or each other's files.
+    static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = build_dir.join(format!(".vl-{top}-{key:016x}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let vfile = format!("{top}.v");
