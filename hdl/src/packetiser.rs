@@ -427,6 +427,7 @@ impl<const B: usize> Logic for Packetiser<B> {
             self.rd_next.next = self.rd_ptr.q.val() + self.k_one_b.val();
         }
         self.ram.read_address.next = self.rd_next.val();
+        self.ram.read_enable.next = true;
         self.rd_ptr.d.next = self.rd_next.val();
         if self.f_accept.val() & (!self.s_rd.val()) {
             self.used.d.next = self.used.q.val() + self.k_one12.val();

@@ -383,7 +383,9 @@ impl<const N: usize> Logic for StateRam<N> {
 }
 
 /// A plain word memory: `2^N` words of 32 bits, one read and one write port on one clock,
-/// the read registered on every edge (no enable), zero-initialised, `(* no_rw_check *)`
+/// the read registered at an edge with `read_enable` (held otherwise; the enable maps to the
+/// `RE` pin of `SB_RAM40_4K`, so a clock without a read spends no read energy),
+/// zero-initialised, `(* no_rw_check *)`
 /// (its user never uses the word read in the cycle the same address is written: the
 /// packetiser reads only words of closed packets). yosys maps 256 words onto two
 /// `SB_RAM40_4K` in 256 × 16 mode. A read of the address being written returns the old word
@@ -392,6 +394,7 @@ impl<const N: usize> Logic for StateRam<N> {
 pub struct WordRam<const N: usize> {
     pub clock: Signal<In, Clock>,
     pub read_address: Signal<In, Bits<N>>,
+    pub read_enable: Signal<In, Bit>,
     pub read_data: Signal<Out, Bits<32>>,
     pub write_address: Signal<In, Bits<N>>,
     pub write_data: Signal<In, Bits<32>>,
@@ -404,6 +407,7 @@ impl<const N: usize> Default for WordRam<N> {
         Self {
             clock: Default::default(),
             read_address: Default::default(),
+            read_enable: Default::default(),
             read_data: Default::default(),
             write_address: Default::default(),
             write_data: Default::default(),
@@ -416,7 +420,9 @@ impl<const N: usize> Default for WordRam<N> {
 impl<const N: usize> Logic for WordRam<N> {
     fn update(&mut self) {
         if self.clock.pos_edge() {
-            self.read_data.next = (self._mem[self.read_address.val().index()] as u64).into();
+            if self.read_enable.val() {
+                self.read_data.next = (self._mem[self.read_address.val().index()] as u64).into();
+            }
             if self.write_enable.val() {
                 self._mem[self.write_address.val().index()] = self.write_data.val().to_u32();
             }
@@ -432,7 +438,7 @@ impl<const N: usize> Logic for WordRam<N> {
         Verilog::Custom(format!(
             "(* no_rw_check *)\nreg [31:0] mem [0:{last}];\nreg [31:0] word;\ninteger i;\n\
              initial begin\n   for (i = 0; i <= {last}; i = i + 1) mem[i] = 32'd0;\n   word = 32'd0;\nend\n\n\
-             always @(posedge clock) begin\n   word <= mem[read_address];\n   \
+             always @(posedge clock) begin\n   if (read_enable) word <= mem[read_address];\n   \
              if (write_enable) mem[write_address] <= write_data;\nend\n\n\
              always @(*) read_data = word;\n"
         ))

@@ -117,14 +117,35 @@ pub struct SimReport {
 /// block; the first byte in bits 31..24) and, as a range coder's bytes lag its samples by
 /// a varying amount, the sample index is an estimate (proportional to the byte offset).
 pub fn expected_words(stim: &Stimulus) -> (Vec<u32>, Vec<usize>) {
+    let g = golden(stim);
+    (g.words, g.first_sample)
+}
+
+/// What the golden model makes of a stimulus: [`expected_words`]'s two vectors and, for
+/// coder v2, the block's length in bytes (which the zero-padded words do not tell), for
+/// [`check_v2_ends`]; one encode for both.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Golden {
+    pub words: Vec<u32>,
+    pub first_sample: Vec<usize>,
+    /// Coder v2: the block's bytes (`None` for a v1 stimulus).
+    pub v2_bytes: Option<usize>,
+}
+
+/// [`Golden`] for `stim` (see [`expected_words`]).
+pub fn golden(stim: &Stimulus) -> Golden {
     if stim.v2.is_some() {
         let bytes = v2_block(stim);
         let words = neurice_model::v2::block_words(&bytes);
         let n = stim.samples.len();
-        let first = (0..words.len())
+        let first_sample = (0..words.len())
             .map(|i| (i * 4 * n / bytes.len().max(1)).min(n.saturating_sub(1)))
             .collect();
-        return (words, first);
+        return Golden {
+            words,
+            first_sample,
+            v2_bytes: Some(bytes.len()),
+        };
     }
     let mut enc = Encoder::new(stim.params, stim.channels)
         .expect("stimulus validated: the parameters and channel count are valid");
@@ -143,7 +164,11 @@ pub fn expected_words(stim: &Stimulus) -> (Vec<u32>, Vec<usize>) {
         words.push(w);
         first_sample.push(word_start_sample);
     }
-    (words, first_sample)
+    Golden {
+        words,
+        first_sample,
+        v2_bytes: None,
+    }
 }
 
 /// The v2 golden model's block for a v2 stimulus (empty for a v1 one).
@@ -159,20 +184,20 @@ pub fn v2_block(stim: &Stimulus) -> Vec<u8> {
 }
 
 /// The end marks of a v2 core's words (`out_last`, `out_bytes`): the block's last word, and
-/// only it, carries `out_last`, with `out_bytes` = its valid bytes. `ends` are the indices of
-/// the words taken with `out_last`; `last_bytes` the `out_bytes` seen with them (`None`:
-/// the engine does not see `out_bytes`). Adds one mismatch to `report` (and names it, if it
-/// is the first) when they are wrong; nothing for a v1 stimulus.
+/// only it, carries `out_last`, with `out_bytes` = its valid bytes. `v2_bytes` is the
+/// block's length ([`Golden::v2_bytes`]; `None`, a v1 stimulus: nothing to check), `ends`
+/// the indices of the words taken with `out_last`, `last_bytes` the `out_bytes` seen with
+/// them (`None`: the engine does not see `out_bytes`). Adds one mismatch to `report` (and
+/// names it, if it is the first) when they are wrong.
 pub fn check_v2_ends(
     report: &mut SimReport,
-    stim: &Stimulus,
+    v2_bytes: Option<usize>,
     ends: &[usize],
     last_bytes: Option<&[u32]>,
 ) {
-    if stim.v2.is_none() {
+    let Some(len) = v2_bytes else {
         return;
-    }
-    let len = v2_block(stim).len();
+    };
     let want_end = len.div_ceil(4).checked_sub(1);
     let want_bytes = len.saturating_sub(1) % 4 + 1;
     let mut problem = None;
@@ -192,12 +217,14 @@ pub fn check_v2_ends(
         report.mismatches += 1;
         if report.first_mismatch.is_none() {
             let at = want_end.unwrap_or(0);
+            let last_sample = report.samples.saturating_sub(1) as usize;
             report.first_mismatch = Some(Mismatch {
                 word_index: at,
                 expected: None,
                 got: None,
-                sample_index: stim.samples.len().saturating_sub(1),
-                channel: stim.samples.len().saturating_sub(1) % stim.channels.max(1),
+                // the block's last sample (the samples the core took)
+                sample_index: last_sample,
+                channel: last_sample % report.channels.max(1),
                 detail: format!("{:?}: {detail}", report.engine),
             });
         }

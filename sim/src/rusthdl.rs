@@ -14,7 +14,7 @@ use neurice_hdl::v2::core::V2Core1024;
 use neurice_hdl::{Core1024, Core2x512, PacketCore1024};
 use rust_hdl::prelude::*;
 
-use crate::{check_v2_ends, expected_words, make_report, CoreDesign, Engine, RunCounts};
+use crate::{check_v2_ends, golden, make_report, CoreDesign, Engine, Golden, RunCounts};
 use crate::{SimReport, Stimulus, XorShift64};
 
 /// Cycles without any handshake before a run is declared stuck.
@@ -468,9 +468,9 @@ fn check_lanes(stim: &Stimulus, lanes: usize) -> Result<()> {
 }
 
 fn run_on<T: SimCore>(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> {
-    let (expected, first_sample) = expected_words(stim);
-    let raw = simulate_on(&mut Bench::<T>::new(stim)?, stim, &expected, progress)?;
-    Ok(report(stim, (&expected, &first_sample), &raw, "rusthdl"))
+    let g = golden(stim);
+    let raw = simulate_on(&mut Bench::<T>::new(stim)?, stim, &g.words, progress)?;
+    Ok(report(stim, &g, &raw, "rusthdl"))
 }
 
 /// Test hook, not for production use: runs like [`run`], then hands the core (idle, after the
@@ -492,16 +492,16 @@ pub fn run_inspect_on<T: SimCore>(
     inspect: &mut dyn FnMut(&T, &mut Vec<u32>),
 ) -> Result<SimReport> {
     check_lanes(stim, T::LANES)?;
-    let (expected, first_sample) = expected_words(stim);
+    let g = golden(stim);
     let mut b = Bench::<T>::new(stim)?;
-    let mut raw = simulate_on(&mut b, stim, &expected, &mut |_| {})?;
+    let mut raw = simulate_on(&mut b, stim, &g.words, &mut |_| {})?;
     inspect(&b.core, &mut raw.words);
-    Ok(report(stim, (&expected, &first_sample), &raw, "rusthdl"))
+    Ok(report(stim, &g, &raw, "rusthdl"))
 }
 
 /// The golden-model comparison of one run (for coder v2 also its end marks,
 /// [`check_v2_ends`]); `who` starts the mismatch detail.
-fn report(stim: &Stimulus, golden: (&[u32], &[usize]), raw: &Raw, who: &str) -> SimReport {
+fn report(stim: &Stimulus, g: &Golden, raw: &Raw, who: &str) -> SimReport {
     let detail = |i: usize| {
         let at = match &raw.first_bad {
             Some((cycle, st)) => format!("when it was taken (cycle {cycle}): {st}"),
@@ -522,8 +522,9 @@ fn report(stim: &Stimulus, golden: (&[u32], &[usize]), raw: &Raw, who: &str) -> 
         stall_cycles: raw.stall_cycles,
         seconds: raw.seconds,
     };
+    let golden = (g.words.as_slice(), g.first_sample.as_slice());
     let mut r = make_report(Engine::Rusthdl, stim, golden, &raw.words, counts, detail);
-    check_v2_ends(&mut r, stim, &raw.ends, Some(&raw.end_bytes));
+    check_v2_ends(&mut r, g.v2_bytes, &raw.ends, Some(&raw.end_bytes));
     r
 }
 
@@ -555,14 +556,9 @@ pub fn run_segments_on<T: SimCore>(stims: &[Stimulus]) -> Result<(Vec<SimReport>
         if i > 0 {
             clear_cycles = b.clear()?;
         }
-        let (expected, first_sample) = expected_words(stim);
-        let raw = simulate_on(&mut b, stim, &expected, &mut |_| {})?;
-        reports.push(report(
-            stim,
-            (&expected, &first_sample),
-            &raw,
-            &format!("rusthdl, segment {i}"),
-        ));
+        let g = golden(stim);
+        let raw = simulate_on(&mut b, stim, &g.words, &mut |_| {})?;
+        reports.push(report(stim, &g, &raw, &format!("rusthdl, segment {i}")));
     }
     Ok((reports, clear_cycles))
 }

@@ -32,7 +32,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
-use crate::{check_v2_ends, expected_words, make_report, Engine, RunCounts, SimReport, Stimulus};
+use crate::{check_v2_ends, golden, make_report, Engine, RunCounts, SimReport, Stimulus};
 
 /// The C++ harness, compiled into every Verilator build.
 pub const HARNESS_CPP: &str = include_str!("../harness/harness.cpp");
@@ -496,7 +496,7 @@ fn balance(stims: &[&Stimulus], jobs: usize) -> Vec<Vec<usize>> {
 /// Compares one harness result with the golden model and fills a [`SimReport`].
 pub fn report(stim: &Stimulus, raw: &RawRun) -> Result<SimReport> {
     raw.check(stim)?;
-    let (expected, first_sample) = expected_words(stim);
+    let g = golden(stim);
     let detail = |i: usize| {
         format!(
             "verilator: word {i} of {} taken; run {} cycles ({} flushing, {} stalls), \
@@ -517,13 +517,13 @@ pub fn report(stim: &Stimulus, raw: &RawRun) -> Result<SimReport> {
     let mut r = make_report(
         Engine::Verilator,
         stim,
-        (&expected, &first_sample),
+        (&g.words, &g.first_sample),
         &raw.words,
         counts,
         detail,
     );
     // the harness reads `out_last` (not `out_bytes`) of the v2 core
-    check_v2_ends(&mut r, stim, &raw.ends, None);
+    check_v2_ends(&mut r, g.v2_bytes, &raw.ends, None);
     Ok(r)
 }
 

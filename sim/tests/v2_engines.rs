@@ -116,12 +116,12 @@ fn a_corrupted_word_and_a_wrong_end_mark_are_reported() {
     let bytes = neurice_sim::v2_block(&s).len();
     let right = ((bytes - 1) % 4 + 1) as u32;
     let mut r = clean.clone();
-    neurice_sim::check_v2_ends(&mut r, &s, &[last], Some(&[right]));
+    neurice_sim::check_v2_ends(&mut r, Some(bytes), &[last], Some(&[right]));
     assert_eq!(r.mismatches, 0);
-    neurice_sim::check_v2_ends(&mut r, &s, &[last - 1], Some(&[right]));
+    neurice_sim::check_v2_ends(&mut r, Some(bytes), &[last - 1], Some(&[right]));
     assert_eq!(r.mismatches, 1);
     let mut r = clean.clone();
-    neurice_sim::check_v2_ends(&mut r, &s, &[last], Some(&[right % 4 + 1]));
+    neurice_sim::check_v2_ends(&mut r, Some(bytes), &[last], Some(&[right % 4 + 1]));
     assert_eq!(r.mismatches, 1);
     assert!(
         r.first_mismatch.unwrap().detail.contains("out_bytes"),

@@ -40,7 +40,7 @@
 //!
 //! | stage | registers | work |
 //! |-------|-----------|------|
-//! | accept | `fe_*` | take `(channel, x)`; the channel is the read address of the state RAMs (three [`WordRam`]s, the 96-bit word of §7.2 from the top) |
+//! | accept | `fe_*` | take `(channel, x)`; the channel is the read address of the state RAMs (three [`WordRam`]s, the 96-bit word of §7.2 from the top), read only at the accept edge (`read_enable`) |
 //! | front end | `ho_*` | unpack (weights stored as `(w − ω) mod 2^9`), [`LmsUnit`] (`pred`, next deltas and weights), the zigzag `u` (§7.3), `s` from `A`, `N` ([`SelectS`], §3.3), the `A`/`N` update (§3.5); the new state is written back and `(u, s)` goes to the handoff register at the same edge |
 //! | sequencer | [`BinSequencer`] | the sample's operations, one per clock while `op_ready`, with their context index |
 //! | coder | `cs_*`, `fw_*` | the context table ([`SmallRam`], 256 × 12, `p XOR 2048`) is read at the edge an operation enters the stage; `p` = the last bin's new `p` when it had the same context (forwarding), else the table's word; held in `cs_p` while the operation waits; the operation leaves (into `u_*`) when the record FIFO has room for it (the credit, below); a bin writes `adapt(p, bin)` back and into `fw_*` as it leaves |
@@ -1035,6 +1035,11 @@ impl<const C: usize> Logic for V2Core<C> {
         self.ram_hi.read_address.next = self.in_channel.val();
         self.ram_mid.read_address.next = self.in_channel.val();
         self.ram_lo.read_address.next = self.in_channel.val();
+        // read only at the accept edge (the word is used in the one clock after it): the 24
+        // block RAMs spend read energy once per sample, not on every clock
+        self.ram_hi.read_enable.next = self.accept.val();
+        self.ram_mid.read_enable.next = self.accept.val();
+        self.ram_lo.read_enable.next = self.accept.val();
         self.fe_valid.d.next = self.accept.val();
         if self.accept.val() {
             self.fe_ch.d.next = self.in_channel.val();
