@@ -141,20 +141,30 @@ fn run(bin: &Path, dir: &Path, input: &[u8], bytes_out: usize) -> Result<Run> {
     bail!("the testbench output has no end line")
 }
 
-#[test]
-fn emitted_verilog_round_trips_through_the_uart() -> Result<()> {
+/// Builds the board Verilog with the v1 core (`v2` = `None`) or the v2 core and sends each
+/// `(channels, samples, seed)` stream through its UART: the words that come back are the
+/// golden model's (`v2::encode_block`'s bytes as words for v2) plus the trailer, and decode
+/// back to the samples with that coder's decoder; no framing errors, no overflow/error LED.
+fn round_trips(v2: Option<V2Params>, streams: &[(usize, usize, u64)]) -> Result<()> {
+    let coder = if v2.is_some() { "v2" } else { "v1" };
     if let Err(e) = neurice_synth::tools::find_tool("verilator") {
-        eprintln!("SKIPPED: {e}; the board Verilog was not simulated");
+        eprintln!("SKIPPED: {e}; the {coder} board Verilog was not simulated");
         return Ok(());
     }
     let t0 = std::time::Instant::now();
-    let bin = build(None)?;
-    eprintln!("verilator build: {:.1} s", t0.elapsed().as_secs_f64());
-    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("board-vl-runs");
-    for (channels, n, seed) in [(1usize, 400usize, 11u64), (2, 300, 12), (5, 300, 13)] {
+    let bin = build(v2)?;
+    eprintln!(
+        "verilator build ({coder}): {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("board-vl-{coder}-runs"));
+    for &(channels, n, seed) in streams {
         let samples = signal(n, seed);
         let x: Vec<u32> = samples.iter().map(|&v| v as u32).collect();
-        let (expected, _, _) = encode_all(&CodecParams::HARDWARE, channels, &x)?;
+        let expected = match &v2 {
+            None => encode_all(&CodecParams::HARDWARE, channels, &x)?.0,
+            Some(p) => v2::block_words(&v2::encode_block(p, channels, &x, &mut Default::default())),
+        };
         let input = protocol::stream_bytes(channels, &samples)?;
         let r = run(
             &bin,
@@ -162,22 +172,29 @@ fn emitted_verilog_round_trips_through_the_uart() -> Result<()> {
             &input,
             4 * (expected.len() + 1),
         )?;
-        assert_eq!(r.framing_errors, 0, "{channels} ch: framing errors");
+        assert_eq!(
+            r.framing_errors, 0,
+            "{coder}, {channels} ch: framing errors"
+        );
         let words = protocol::words_from_bytes(&r.bytes)?;
         let data = protocol::split_trailer(&words)?;
-        assert_eq!(data, &expected[..], "{channels} ch: words differ");
+        assert_eq!(data, &expected[..], "{coder}, {channels} ch: words differ");
+        let decoded = match &v2 {
+            None => protocol::decode_words(&CodecParams::HARDWARE, channels, n, data)?,
+            Some(p) => protocol::decode_v2_words(p, channels, n, data)?,
+        };
         assert_eq!(
-            protocol::decode_words(&CodecParams::HARDWARE, channels, n, data)?,
-            samples
+            decoded, samples,
+            "{coder}, {channels} ch: decoded samples differ"
         );
         assert_eq!(
             r.leds & 0b0110_0000,
             0,
-            "overflow/error LEDs: {:08b}",
+            "{coder}, {channels} ch: overflow/error LEDs: {:08b}",
             r.leds
         );
         eprintln!(
-            "verilator: {channels} ch, {n} samples: {} words + trailer in {} cycles",
+            "verilator ({coder}): {channels} ch, {n} samples: {} words + trailer in {} cycles",
             data.len(),
             r.cycles
         );
@@ -185,40 +202,17 @@ fn emitted_verilog_round_trips_through_the_uart() -> Result<()> {
     Ok(())
 }
 
+#[test]
+fn emitted_verilog_round_trips_through_the_uart() -> Result<()> {
+    round_trips(None, &[(1, 400, 11), (2, 300, 12), (5, 300, 13)])
+}
+
 /// The board Verilog with the coder-v2 core: each stream comes back as the words of
 /// `v2::encode_block` plus the trailer, and decodes with the v2 golden model.
 #[test]
 fn emitted_v2_verilog_round_trips_through_the_uart() -> Result<()> {
-    if let Err(e) = neurice_synth::tools::find_tool("verilator") {
-        eprintln!("SKIPPED: {e}; the v2 board Verilog was not simulated");
-        return Ok(());
-    }
-    let p = V2Params::HARDWARE;
-    let bin = build(Some(p))?;
-    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("board-vl-v2-runs");
-    for (channels, n, seed) in [(1usize, 400usize, 21u64), (2, 300, 22), (5, 300, 23)] {
-        let samples = signal(n, seed);
-        let x: Vec<u32> = samples.iter().map(|&v| v as u32).collect();
-        let expected =
-            v2::block_words(&v2::encode_block(&p, channels, &x, &mut Default::default()));
-        let input = protocol::stream_bytes(channels, &samples)?;
-        let r = run(
-            &bin,
-            &work.join(format!("{channels}ch")),
-            &input,
-            4 * (expected.len() + 1),
-        )?;
-        assert_eq!(r.framing_errors, 0, "{channels} ch: framing errors");
-        let words = protocol::words_from_bytes(&r.bytes)?;
-        let data = protocol::split_trailer(&words)?;
-        assert_eq!(data, &expected[..], "v2, {channels} ch: words differ");
-        assert_eq!(protocol::decode_v2_words(&p, channels, n, data)?, samples);
-        assert_eq!(
-            r.leds & 0b0110_0000,
-            0,
-            "overflow/error LEDs: {:08b}",
-            r.leds
-        );
-    }
-    Ok(())
+    round_trips(
+        Some(V2Params::HARDWARE),
+        &[(1, 400, 21), (2, 300, 22), (5, 300, 23)],
+    )
 }

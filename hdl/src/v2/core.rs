@@ -40,7 +40,7 @@
 //!
 //! | stage | registers | work |
 //! |-------|-----------|------|
-//! | accept | `fe_*` | take `(channel, x)`; the channel is the read address of the state RAMs (three [`WordRam`]s, the 96-bit word of §7.2 from the top), read only at the accept edge (`read_enable`) |
+//! | accept | `fe_*` | take `(channel, x)`; the channel is the read address of the state RAMs (three [`WordRam`]s, the 96-bit word of §7.2 from the top), read only at the accept edge (`read_enable`; not banked: banks of 256 channels, as v1's state RAM, would enable 6 of the 24 block RAMs per access instead of all 24, but their read multiplexer lies on the front end's critical path: measured 22.75 MHz and 7 007 LCs banked against 26.28 MHz and 6 807 LCs, seed 1, `v2_blocks_synth … v2core`) |
 //! | front end | `ho_*` | unpack (weights stored as `(w − ω) mod 2^9`), [`LmsUnit`] (`pred`, next deltas and weights), the zigzag `u` (§7.3), `s` from `A`, `N` ([`SelectS`], §3.3), the `A`/`N` update (§3.5); the new state is written back and `(u, s)` goes to the handoff register at the same edge |
 //! | sequencer | [`BinSequencer`] | the sample's operations, one per clock while `op_ready`, with their context index |
 //! | coder | `cs_*`, `fw_*` | the context table ([`SmallRam`], 256 × 12, `p XOR 2048`) is read at the edge an operation enters the stage; `p` = the last bin's new `p` when it had the same context (forwarding), else the table's word; held in `cs_p` while the operation waits; the operation leaves (into `u_*`) when the record FIFO has room for it (the credit, below); a bin writes `adapt(p, bin)` back and into `fw_*` as it leaves |
@@ -79,8 +79,8 @@
 //! one operation and a 256-clock walk — 18 clocks over `ops + 3 + walk`, within the bound the
 //! test asserts (`ops + 3 + single + walk + 24`) — i.e. **4.545 clocks per sample** (4.53
 //! operations per sample; 5.73 with the unpipelined `RangeEncoderUnit`, which waited for
-//! every byte). The 1024-channel core runs at 24.80 MHz on the HX8K (6 763 LCs, 25 block
-//! RAMs, FORMAT.md §7.8; before: 17.47 MHz, 4 900 LCs): about 5.5 M samples/s. The critical
+//! every byte). The 1024-channel core runs at 26.28 MHz on the HX8K (6 807 LCs, 25 block
+//! RAMs, FORMAT.md §7.8; before: 17.47 MHz, 4 900 LCs): about 5.8 M samples/s. The critical
 //! path is now the front end (state RAM → unpack → LMS → pack → state RAM write).
 //!
 //! **Hazards, and why they are safe**:
