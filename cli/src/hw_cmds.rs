@@ -599,6 +599,7 @@ pub fn bitstream(a: BitstreamArgs) -> Result<ExitCode> {
     cfg.freq_mhz = core_mhz as f64;
     cfg.seed = a.seed;
     cfg.channels = 1024;
+    cfg.realtime_unknown = a.coder.design(1024, 1)?.realtime_unknown();
     if !a.json {
         eprintln!(
             "Alchitry Cu top (coder {}) at {} MHz: yosys → nextpnr-ice40 → icepack in {} …",

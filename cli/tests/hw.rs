@@ -673,6 +673,18 @@ fn flow_both_coders_writes_the_side_by_side_report() {
         assert_eq!(r["simulation"]["coder"], c);
         assert_eq!(r["eval"]["coder"], c);
         assert!(out.join(c).join("index.html").is_file());
+        // Fmax alone gives lite's real-time channels (one sample per clock), not max's
+        let synth = &r["synthesis"];
+        if c == "lite" {
+            assert!(synth["realtime_channels_at_20khz"].as_u64().unwrap() > 0);
+            assert!(synth["realtime_unknown"].is_null());
+        } else {
+            assert!(synth["realtime_channels_at_20khz"].is_null(), "{synth}");
+            assert!(synth["realtime_unknown"]
+                .as_str()
+                .unwrap()
+                .contains("power --coder max"));
+        }
     }
     let top: Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();

@@ -496,6 +496,7 @@ pub fn synth_design(
     cfg.seed = seed;
     cfg.channels = design.channels;
     cfg.lanes = design.lanes;
+    cfg.realtime_unknown = design.realtime_unknown();
     cfg.device = device;
     neurice_synth::run_flow(&cfg).with_context(|| {
         format!(

@@ -148,6 +148,17 @@ impl CoreDesign {
         }
     }
 
+    /// Why this design's real-time channel count does not follow from its Fmax (for the
+    /// synthesis report, `neurice_synth::FlowConfig::realtime_unknown`): coder v2 takes a
+    /// sample in a data-dependent number of clocks. `None` for coder v1 (`lanes` per clock).
+    pub fn realtime_unknown(&self) -> Option<String> {
+        self.v2.map(|_| {
+            "coder v2 takes a sample every ~4.4-4.6 clocks, depending on the data; `neurice \
+             power --coder max` measures its samples/s and real-time channels"
+                .to_string()
+        })
+    }
+
     /// The packet core (1 lane) for frames of `channels` channels, or why not.
     pub fn with_packets(params: CodecParams, channels: usize, pk: PacketDesign) -> Result<Self> {
         let d = Self::new(params, channels)?;

@@ -81,6 +81,10 @@ pub struct FlowConfig {
     /// figure of the report).
     #[serde(default = "one")]
     pub lanes: usize,
+    /// Why the design's real-time channel count does not follow from Fmax (a core whose
+    /// clocks per sample depend on the data, as coder v2's); `None`: `lanes` samples per clock.
+    #[serde(default)]
+    pub realtime_unknown: Option<String>,
     /// Substring of nextpnr's clock net name that identifies the core clock (e.g. `"clk"`).
     /// `None`: the slowest clock is taken as the core clock.
     pub main_clock: Option<String>,
@@ -105,6 +109,7 @@ impl FlowConfig {
             out_dir: out_dir.into(),
             channels: DEFAULT_CHANNELS,
             lanes: 1,
+            realtime_unknown: None,
             main_clock: None,
             timing_allow_fail: true,
             allow_latches: false,
@@ -303,6 +308,9 @@ pub struct SynthReport {
     /// 20 kHz **assuming it accepts `lanes` samples per clock** at Fmax. Capped by nothing else
     /// (not by the channel-state RAM size, nor by I/O bandwidth).
     pub realtime_channels_at_20khz: Option<u64>,
+    /// Why `realtime_channels_at_20khz` is not given although there is an Fmax
+    /// ([`FlowConfig::realtime_unknown`]).
+    pub realtime_unknown: Option<String>,
     /// Place-and-route seed.
     pub seed: u64,
     /// Versions of the tools that ran.
@@ -860,7 +868,9 @@ pub fn run_flow(cfg: &FlowConfig) -> Result<SynthReport> {
         sample_rate_hz: SAMPLE_RATE_HZ,
         lanes: cfg.lanes,
         realtime_channels_at_20khz: fmax_mhz
+            .filter(|_| cfg.realtime_unknown.is_none())
             .map(|f| realtime_channels(f * cfg.lanes.max(1) as f64)),
+        realtime_unknown: cfg.realtime_unknown.clone(),
         seed: cfg.seed,
         tool_versions: tools,
         logs,
@@ -950,6 +960,10 @@ pub fn render_text(r: &SynthReport) -> String {
                 r.lanes.max(1),
                 r.channels
             );
+        }
+        None if r.realtime_unknown.is_some() => {
+            let why = r.realtime_unknown.as_deref().unwrap_or_default();
+            let _ = writeln!(s, "  real time not from Fmax: {why}");
         }
         None => {
             let _ = writeln!(s, "  real time n/a (no clock)");
