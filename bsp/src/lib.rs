@@ -209,38 +209,6 @@ mod tests {
         }
     }
 
-    /// Runs `program args` in `dir`, logging to `dir/log`; `None` when the program is absent.
-    fn tool(dir: &std::path::Path, log: &str, program: &str, args: &[&str]) -> Option<String> {
-        let exe = match neurice_synth::tools::find_tool(program) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("SKIPPED: {e}");
-                return None;
-            }
-        };
-        let out = match std::process::Command::new(exe)
-            .current_dir(dir)
-            .args(args)
-            .output()
-        {
-            Ok(o) => o,
-            Err(e) => {
-                eprintln!("SKIPPED: {program} not runnable ({e})");
-                return None;
-            }
-        };
-        let text = String::from_utf8_lossy(&out.stdout).to_string()
-            + &String::from_utf8_lossy(&out.stderr);
-        std::fs::write(dir.join(log), &text).unwrap();
-        assert!(
-            out.status.success(),
-            "{program} failed ({}); log {}",
-            out.status,
-            dir.join(log).display()
-        );
-        Some(text)
-    }
-
     #[test]
     fn board_places_at_the_default_clock() {
         places_at(&BoardParams::default(), "v1");
@@ -257,7 +225,7 @@ mod tests {
     fn the_v2_top_carries_the_v2_core() {
         let v = board_verilog(&BoardParams::max()).unwrap();
         assert!(v.contains("module top(clk,rst_n,usb_rx,usb_tx,led);"));
-        assert!(v.contains(".DIVF(7'd40)"), "the 16 MHz PLL row");
+        assert!(v.contains(".DIVF(7'd31)"), "the 20 MHz PLL row");
         let v1 = board_verilog(&BoardParams::default()).unwrap();
         assert_ne!(v, v1);
         // the v2 core's own port is there, not in the v1 top
@@ -267,56 +235,36 @@ mod tests {
         assert!(board_verilog(&bad).is_err());
     }
 
-    /// yosys + nextpnr-ice40 place and route the board top of `params` for the HX8K-CB132
-    /// with the PCF, meeting `params.core_mhz`.
+    /// The project's one synthesis runner (`neurice_synth::run_flow`, as `neurice bitstream`:
+    /// yosys, nextpnr-ice40 with the PCF, icepack) places and routes the board top of `params`
+    /// for the HX8K-CB132 and meets `params.core_mhz`.
     fn places_at(params: &BoardParams, tag: &str) {
-        let params = *params;
+        for t in ["yosys", "nextpnr-ice40", "icepack"] {
+            if let Err(e) = neurice_synth::tools::find_tool(t) {
+                eprintln!("SKIPPED: {e}");
+                return;
+            }
+        }
         let dir =
             std::env::temp_dir().join(format!("neurice-bsp-pnr-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("top.v"), board_verilog(&params).unwrap()).unwrap();
-        std::fs::write(dir.join("top.pcf"), pcf()).unwrap();
-        let Some(_) = tool(
+        let pcf_path = dir.join("top.pcf");
+        std::fs::write(&pcf_path, pcf()).unwrap();
+        let mut cfg = neurice_synth::FlowConfig::new(
+            neurice_synth::flow::VerilogSource::Text(board_verilog(params).unwrap()),
+            "top",
             &dir,
-            "yosys.log",
-            "yosys",
-            &[
-                "-q",
-                "-p",
-                "read_verilog top.v; synth_ice40 -top top -json top.json",
-            ],
-        ) else {
-            return;
-        };
-        let freq = params.core_mhz.to_string();
-        let Some(log) = tool(
-            &dir,
-            "nextpnr.log",
-            "nextpnr-ice40",
-            &[
-                "--hx8k",
-                "--package",
-                "cb132",
-                "--json",
-                "top.json",
-                "--pcf",
-                "top.pcf",
-                "--asc",
-                "top.asc",
-                "--freq",
-                &freq,
-                "--seed",
-                "1",
-            ],
-        ) else {
-            return;
-        };
-        let line = log
-            .lines()
-            .rfind(|l| l.contains("Max frequency for clock 'pll.clock_out'"))
-            .expect("no timing line in the nextpnr log");
-        eprintln!("{line}");
-        assert!(line.contains(&format!("PASS at {freq}.00 MHz")), "{line}");
+        );
+        cfg.pcf = Some(pcf_path);
+        cfg.freq_mhz = params.core_mhz as f64;
+        cfg.seed = 1;
+        let r = neurice_synth::run_flow(&cfg).unwrap();
+        eprintln!(
+            "{tag} board at {} MHz: Fmax {:?} MHz, {} / {} LCs, {} BRAM",
+            params.core_mhz, r.fmax_mhz, r.lc_used, r.lc_total, r.bram_used
+        );
+        assert!(r.timing_met, "{tag}: timing missed, Fmax {:?}", r.fmax_mhz);
+        assert!(r.fmax_mhz.unwrap() >= params.core_mhz as f64);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

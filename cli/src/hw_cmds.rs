@@ -537,7 +537,7 @@ pub struct BitstreamArgs {
     #[arg(short, long, default_value = "build/bitstream")]
     out: PathBuf,
     /// Core clock from the PLL, MHz (a row of the bsp's icepll table: 16, 20, 24, 25, 40, 48,
-    /// 50, 60) [default: 60 for lite, 16 for max].
+    /// 50, 60) [default: 60 for lite, 20 for max].
     #[arg(long)]
     core_mhz: Option<u32>,
     #[command(flatten)]

@@ -566,10 +566,10 @@ fn verilog_coder_max_writes_the_checked_v2_core() {
     }
     let text = std::fs::read_to_string(out.join("neurice_core.v")).unwrap();
     assert!(text.contains("module top(") && text.contains("out_bytes"));
-    // the board top carries the v2 core too, at its 16 MHz default
+    // the board top carries the v2 core too, at its 20 MHz default
     assert_eq!(v["files"].as_array().unwrap().len(), 3, "{v}");
     let top = std::fs::read_to_string(out.join("alchitry_cu_top.v")).unwrap();
-    assert!(top.contains("out_bytes") && top.contains(".DIVF(7'd40)"));
+    assert!(top.contains("out_bytes") && top.contains(".DIVF(7'd31)"));
 }
 
 #[test]
