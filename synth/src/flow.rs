@@ -950,8 +950,8 @@ pub fn render_text(r: &SynthReport) -> String {
     if let Some(p) = r.yosys_check_problems {
         let _ = writeln!(s, "  yosys     check found {p} problem(s)");
     }
-    match r.realtime_channels_at_20khz {
-        Some(n) => {
+    match (r.realtime_channels_at_20khz, r.realtime_unknown.as_deref()) {
+        (Some(n), _) => {
             let _ = writeln!(
                 s,
                 "  real time {n} channels at {} kHz at Fmax, assuming {} sample(s) per clock \
@@ -961,11 +961,10 @@ pub fn render_text(r: &SynthReport) -> String {
                 r.channels
             );
         }
-        None if r.realtime_unknown.is_some() => {
-            let why = r.realtime_unknown.as_deref().unwrap_or_default();
+        (None, Some(why)) => {
             let _ = writeln!(s, "  real time not from Fmax: {why}");
         }
-        None => {
+        (None, None) => {
             let _ = writeln!(s, "  real time n/a (no clock)");
         }
     }
