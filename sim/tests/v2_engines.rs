@@ -47,22 +47,7 @@ fn v2_stim(channels: usize, samples: Vec<u16>, gap: u32, bp: u32, label: &str) -
 /// Short signals: a trace, noise, alternating extremes (every sample escaping), flat runs,
 /// 1 and 2 channels, and a few frames of 1024 channels.
 fn synthetic() -> Vec<Stimulus> {
-    vec![
-        v2_stim(1, trace(3_000, 1), 0, 0, "trace, 1 channel"),
-        v2_stim(2, trace(3_000, 2), 300, 300, "trace, 2 channels, 300‰"),
-        v2_stim(1, noise(1_500, 4), 0, 500, "noise, 500‰ backpressure"),
-        v2_stim(2, extremes(1_500), 0, 300, "extremes, 2 channels"),
-        v2_stim(3, flat(1_500), 200, 0, "flat runs, 3 channels"),
-        v2_stim(
-            1024,
-            (0..1024 * 3)
-                .map(|i| ((i * 37 + i / 1024 * 5) % 1024) as u16)
-                .collect(),
-            100,
-            100,
-            "synthetic, 1024 channels",
-        ),
-    ]
+    synthetic_set(3_000, 3, Some(P))
 }
 
 fn kat_words() -> Vec<u32> {

@@ -46,22 +46,7 @@ fn emitted_verilog_is_lint_clean() {
 }
 
 fn synthetic() -> Vec<Stimulus> {
-    vec![
-        stim(1, trace(20_000, 1), 0, 0, "trace, 1 channel"),
-        stim(2, trace(20_000, 2), 300, 300, "trace, 2 channels, 300‰"),
-        stim(1, noise(8_000, 4), 0, 500, "noise, 500‰ backpressure"),
-        stim(2, extremes(8_000), 0, 300, "extremes, 2 channels"),
-        stim(3, flat(9_000), 200, 0, "flat runs, 3 channels"),
-        stim(
-            1024,
-            (0..1024 * 12)
-                .map(|i| ((i * 37 + i / 1024 * 5) % 1024) as u16)
-                .collect(),
-            100,
-            100,
-            "synthetic, 1024 channels",
-        ),
-    ]
+    synthetic_set(20_000, 12, None)
 }
 
 #[test]

@@ -15,6 +15,34 @@ pub fn stim(channels: usize, samples: Vec<u16>, gap: u32, bp: u32, label: &str) 
     })
 }
 
+/// The engines' short signal set: a trace (1 and 2 channels), noise under backpressure,
+/// alternating extremes (every sample escaping), flat runs on 3 channels, and `frames`
+/// frames of 1024 channels. `n` is the trace length; the others are shorter, in the same
+/// proportions for every coder. `coder` is `None` for v1, `Some(p)` for coder v2.
+pub fn synthetic_set(
+    n: usize,
+    frames: usize,
+    coder: Option<neurice_model::v2::V2Params>,
+) -> Vec<Stimulus> {
+    let s = |c, x, g, b, l: &str| stim(c, x, g, b, l).for_coder(coder);
+    vec![
+        s(1, trace(n, 1), 0, 0, "trace, 1 channel"),
+        s(2, trace(n, 2), 300, 300, "trace, 2 channels, 300‰"),
+        s(1, noise(n * 2 / 5, 4), 0, 500, "noise, 500‰ backpressure"),
+        s(2, extremes(n * 2 / 5), 0, 300, "extremes, 2 channels"),
+        s(3, flat(n * 9 / 20), 200, 0, "flat runs, 3 channels"),
+        s(
+            1024,
+            (0..1024 * frames)
+                .map(|i| ((i * 37 + i / 1024 * 5) % 1024) as u16)
+                .collect(),
+            100,
+            100,
+            "synthetic, 1024 channels",
+        ),
+    ]
+}
+
 /// Prints the skip notice and returns false when Verilator is absent.
 pub fn verilator_or_skip(test: &str) -> bool {
     if !neurice_sim::verilator::available() {
