@@ -23,6 +23,7 @@
 //! the design sees them at the rising edge, then `flush` held high until `idle`. A fresh
 //! model is built for every run, so every run starts from the design's initial state.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -139,6 +140,11 @@ pub fn build_with_harness(
     ]);
     let dir = build_dir.join(format!("vl-{top}-{key:016x}"));
     let bin = dir.join("obj_dir").join(PREFIX);
+    // One build per design at a time in this process: parallel tests (threads) asking for the
+    // same model wait for the first build and then take it from the cache, instead of each
+    // compiling it.
+    let lock = build_lock(&dir);
+    let _held = lock.lock().unwrap_or_else(|e| e.into_inner());
     if bin.is_file() {
         return Ok(bin);
     }
@@ -188,6 +194,17 @@ pub fn build_with_harness(
         }
     }
     Ok(bin)
+}
+
+/// The in-process lock of one build directory (see [`build_with_harness`]).
+fn build_lock(dir: &Path) -> std::sync::Arc<std::sync::Mutex<()>> {
+    type Locks = std::sync::Mutex<HashMap<PathBuf, std::sync::Arc<std::sync::Mutex<()>>>>;
+    static LOCKS: std::sync::OnceLock<Locks> = std::sync::OnceLock::new();
+    let mut map = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    map.entry(dir.to_path_buf()).or_default().clone()
 }
 
 /// `verilator --lint-only -Wall` on `verilog` (top `top`), with the waivers of
