@@ -123,7 +123,8 @@ pub const PLL_TABLE: &[PllSetting] = &[
 /// divisors for 1, 3, 6 and 12 Mbaud (60, 20, 10, 5) are exact. nextpnr-ice40 0.4 (`--hx8k
 /// --package cb132 --freq 60`, seeds 1–3, 2026-11-23, the core as of that day) placed the
 /// whole board at 70.3–77.6 MHz (at `--freq 50`: 68.7–73.6 MHz); the test
-/// `board_places_at_the_default_clock` re-checks seed 1 on every run.
+/// `board_places_at_the_default_clock` re-checks seed 1 on every run. It is the synthesis
+/// and power default too (`neurice_synth::DEFAULT_FREQ_MHZ`, checked equal by a test).
 pub const DEFAULT_CORE_MHZ: u32 = 60;
 
 /// The default core clock of the board with the coder-v2 core (MHz): the 20 MHz row, below
@@ -131,7 +132,9 @@ pub const DEFAULT_CORE_MHZ: u32 = 60;
 /// the project's synthesis runner and seed 1, meets it at 22.96 MHz with 7 277 / 7 680 LCs;
 /// at the 16 MHz row yosys maps the same design onto 648 more LUTs and it does not fit (7 926
 /// LCs), and at 24 MHz the router does not converge (2026-12-02). The board test
-/// `v2_board_places_at_its_default_clock` places and routes the whole top here.
+/// `v2_board_places_at_its_default_clock` places and routes the whole top here. It is the
+/// synthesis and power default for coder v2 too (`neurice_synth::DEFAULT_V2_FREQ_MHZ`,
+/// checked equal by a test).
 pub const DEFAULT_V2_CORE_MHZ: u32 = 20;
 
 /// The table row for a requested core clock.
@@ -306,6 +309,22 @@ mod tests {
                 .expect("achieved frequency");
             assert_eq!((achieved * 1000.0).round() as u32, s.achieved_khz);
             assert!((s.output_hz() / 1000.0 - s.achieved_khz as f64).abs() < 1.0);
+        }
+    }
+
+    /// Each coder's board clock is an exact row, and the synthesis and power default.
+    #[test]
+    fn the_default_clocks_are_exact_rows_and_the_synthesis_defaults() {
+        for (mhz, synth) in [
+            (DEFAULT_CORE_MHZ, neurice_synth::DEFAULT_FREQ_MHZ),
+            (DEFAULT_V2_CORE_MHZ, neurice_synth::DEFAULT_V2_FREQ_MHZ),
+        ] {
+            assert_eq!(
+                pll_setting(mhz).unwrap().achieved_khz,
+                mhz * 1000,
+                "{mhz} MHz"
+            );
+            assert_eq!(mhz as f64, synth, "{mhz} MHz");
         }
     }
 

@@ -655,12 +655,19 @@ fn flow_both_coders_writes_the_side_by_side_report() {
     }
     assert!(f(max, "ratio") > f(lite, "ratio"), "{lite}\n{max}");
     assert!(f(max, "bits_per_sample") < f(lite, "bits_per_sample"));
-    assert_eq!(f(max, "clock_mhz"), 16.0, "the v2 core's default clock");
+    assert_eq!(
+        f(max, "clock_mhz"),
+        neurice_flow::DEFAULT_V2_FREQ_MHZ,
+        "the v2 core's default clock"
+    );
     assert!(max["clocks_per_sample_measured"] == true);
     let cps = f(max, "clocks_per_sample");
     assert!((2.0..12.0).contains(&cps), "{cps}");
     let sps = f(max, "samples_per_s");
-    assert!((sps - 16e6 / cps).abs() < 1e-6 * sps, "{max}");
+    assert!(
+        (sps - f(max, "clock_mhz") * 1e6 / cps).abs() < 1e-6 * sps,
+        "{max}"
+    );
     assert!((f(max, "real_time_channels") - sps / 20_000.0).abs() < 1e-9 * sps);
     assert!(max["uw_per_channel_derived"] == true);
     assert_eq!(f(lite, "clock_mhz"), 60.0);

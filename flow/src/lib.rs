@@ -33,12 +33,7 @@ use neurice_synth::{AsicArea, Device, SynthReport};
 pub use eval::{run_eval, EvalReport, FileResult};
 pub use power::{measure_power, PowerSummary};
 
-pub use neurice_synth::DEFAULT_FREQ_MHZ;
-/// The default clock of coder v2's core (`--coder max`), MHz: the v2 core on the HX8K meets
-/// 26.3 MHz (17.5 before its pipelined range coder, FORMAT §7.8), so coder v1's default would
-/// fail timing. 16 MHz is also a PLL row of the board, whose own default for the v2 core is
-/// 20 MHz (`neurice_bsp::pll::DEFAULT_V2_CORE_MHZ`).
-pub const DEFAULT_V2_FREQ_MHZ: f64 = 16.0;
+pub use neurice_synth::{DEFAULT_FREQ_MHZ, DEFAULT_V2_FREQ_MHZ};
 
 /// The default synthesis target and power clock of a coder's core, MHz.
 pub fn default_freq_mhz(coder: neurice_model::Coder) -> f64 {
