@@ -27,8 +27,8 @@ pub struct FlowArgs {
     /// Report folder (created if missing; the flow's own files in it are replaced).
     #[arg(short, long, default_value = "build/report")]
     out: PathBuf,
-    /// Synthesis target and power clock, MHz [default: lite 60; max 16, the clock the v2
-    /// core meets on the HX8K].
+    /// Synthesis target and power clock, MHz [default: the coder's board clock: lite 60,
+    /// max 20].
     #[arg(long)]
     freq: Option<f64>,
     /// Place-and-route seed.

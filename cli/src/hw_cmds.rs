@@ -463,9 +463,9 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
 
 #[derive(Args)]
 pub struct SynthArgs {
-    /// Target clock for nextpnr, MHz.
-    #[arg(long, default_value_t = neurice_flow::DEFAULT_FREQ_MHZ)]
-    freq: f64,
+    /// Target clock for nextpnr, MHz [default: the coder's board clock: lite 60, max 20].
+    #[arg(long)]
+    freq: Option<f64>,
     /// Channels of state (1..=1024).
     #[arg(long, default_value_t = MAX_CHANNELS)]
     channels: usize,
@@ -507,15 +507,21 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
             a.device, a.channels
         ))
     });
-    check_freq("--freq", a.freq)?;
+    // (an invalid coder choice is refused by `design` below, with its own message)
+    let freq = a.freq.unwrap_or_else(|| {
+        a.coder
+            .coder()
+            .map(neurice_flow::default_freq_mhz)
+            .unwrap_or(neurice_flow::DEFAULT_FREQ_MHZ)
+    });
+    check_freq("--freq", freq)?;
     check_channels(a.channels)?;
     check_lanes_arg(a.channels, a.lanes, "--channels")?;
     if !a.json {
         eprintln!("yosys → nextpnr-ice40 → icepack in {} …", out.display());
     }
     let design = a.packets.design(&a.coder, a.channels, a.lanes)?;
-    let r =
-        neurice_flow::synth_design(&design, a.device, &design.verilog()?, a.freq, a.seed, &out)?;
+    let r = neurice_flow::synth_design(&design, a.device, &design.verilog()?, freq, a.seed, &out)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {

@@ -19,8 +19,8 @@ use crate::files::{collect_wavs, default_data_dir};
 
 #[derive(Args)]
 pub struct PowerArgs {
-    /// Core clock, MHz (also the synthesis target) [default: lite 60; max 16, the clock the
-    /// v2 core meets on the HX8K].
+    /// Core clock, MHz (also the synthesis target) [default: the coder's board
+    /// clock: lite 60, max 20].
     #[arg(long)]
     freq: Option<f64>,
     /// Channels (1..=1024), each sampled at 20 kHz.
