@@ -80,8 +80,8 @@ use crate::Stimulus;
 /// Prefix of the probe wires added to the top module.
 pub const PROBE_PREFIX: &str = "neurice_probe_";
 /// Verilator flags of the traced gate-level build (besides the ones of
-/// [`verilator::build_with`]): the cell models' plain form, their warnings off, tracing on
-/// and the harness' VCD code compiled in.
+/// [`verilator::build_with`], and before [`verilator::GATE_LEVEL_OPT`]): the cell models'
+/// plain form, their warnings off, tracing on and the harness' VCD code compiled in.
 pub const TRACE_FLAGS: &[&str] = &[
     "-DNO_ICE40_DEFAULT_ASSIGNMENTS",
     "-Wno-lint",
@@ -260,7 +260,8 @@ pub fn build_traced(netlist: &str, top: &str, build_dir: &Path) -> Result<(PathB
     let cells_text = std::fs::read_to_string(&cells)
         .with_context(|| format!("reading the iCE40 cell models {}", cells.display()))?;
     let text = format!("{cells_text}\n{probed}");
-    let bin = verilator::build_with(&text, top, build_dir, TRACE_FLAGS)?;
+    let flags = [TRACE_FLAGS, verilator::GATE_LEVEL_OPT].concat();
+    let bin = verilator::build_with(&text, top, build_dir, &flags)?;
     Ok((bin, cells))
 }
 

@@ -63,12 +63,9 @@ pub fn build(netlist: &str, top: &str, build_dir: &Path) -> Result<PathBuf> {
         .with_context(|| format!("reading the iCE40 cell models {}", cells.display()))?;
     let text = format!("{cells_text}\n{netlist}");
     // The vendor models are not lint-clean; the defines select their plain (untimed) form.
-    crate::verilator::build_with(
-        &text,
-        top,
-        build_dir,
-        &["-DNO_ICE40_DEFAULT_ASSIGNMENTS", "-Wno-lint", "-Wno-style"],
-    )
+    let mut flags = vec!["-DNO_ICE40_DEFAULT_ASSIGNMENTS", "-Wno-lint", "-Wno-style"];
+    flags.extend_from_slice(crate::verilator::GATE_LEVEL_OPT);
+    crate::verilator::build_with(&text, top, build_dir, &flags)
 }
 
 // ---------------------------------------------------------------------------------------
