@@ -491,6 +491,8 @@ pub struct SynthArgs {
 }
 
 pub fn synth(a: SynthArgs) -> Result<ExitCode> {
+    // (an invalid coder choice is refused by `design` below, with its own message)
+    let coder = a.coder.coder().ok();
     let out = a.out.unwrap_or_else(|| {
         let lanes = if a.lanes == 1 {
             String::new()
@@ -498,8 +500,8 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
             format!("-{}lanes", a.lanes)
         };
         let packets = if a.packets.packets { "-packets" } else { "" };
-        let coder = match a.coder.coder() {
-            Ok(neurice_model::Coder::Max) => "-max",
+        let coder = match coder {
+            Some(neurice_model::Coder::Max) => "-max",
             _ => "",
         };
         PathBuf::from(format!(
@@ -507,12 +509,11 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
             a.device, a.channels
         ))
     });
-    // (an invalid coder choice is refused by `design` below, with its own message)
     let freq = a.freq.unwrap_or_else(|| {
-        a.coder
-            .coder()
-            .map(neurice_flow::default_freq_mhz)
-            .unwrap_or(neurice_flow::DEFAULT_FREQ_MHZ)
+        coder.map_or(
+            neurice_flow::DEFAULT_FREQ_MHZ,
+            neurice_flow::default_freq_mhz,
+        )
     });
     check_freq("--freq", freq)?;
     check_channels(a.channels)?;

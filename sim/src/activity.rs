@@ -79,17 +79,9 @@ use crate::Stimulus;
 
 /// Prefix of the probe wires added to the top module.
 pub const PROBE_PREFIX: &str = "neurice_probe_";
-/// Verilator flags of the traced gate-level build (besides the ones of
-/// [`verilator::build_with`], and before [`verilator::GATE_LEVEL_OPT`]): the cell models'
-/// plain form, their warnings off, tracing on and the harness' VCD code compiled in.
-pub const TRACE_FLAGS: &[&str] = &[
-    "-DNO_ICE40_DEFAULT_ASSIGNMENTS",
-    "-Wno-lint",
-    "-Wno-style",
-    "--trace",
-    "-CFLAGS",
-    "-DNEURICE_TRACE",
-];
+/// Verilator flags of the traced gate-level build, besides those of every gate-level build
+/// (`gatelevel::build_with_cells`): tracing on and the harness' VCD code compiled in.
+pub const TRACE_FLAGS: &[&str] = &["--trace", "-CFLAGS", "-DNEURICE_TRACE"];
 
 /// The stimulus that was simulated.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -254,15 +246,7 @@ pub fn add_probes(netlist: &str, info: &NetlistInfo) -> Result<String> {
 pub fn build_traced(netlist: &str, top: &str, build_dir: &Path) -> Result<(PathBuf, PathBuf)> {
     let info = analyse_netlist(netlist, top)?;
     let probed = add_probes(netlist, &info)?;
-    let cells = crate::gatelevel::yosys_datdir()?
-        .join("ice40")
-        .join("cells_sim.v");
-    let cells_text = std::fs::read_to_string(&cells)
-        .with_context(|| format!("reading the iCE40 cell models {}", cells.display()))?;
-    let text = format!("{cells_text}\n{probed}");
-    let flags = [TRACE_FLAGS, verilator::GATE_LEVEL_OPT].concat();
-    let bin = verilator::build_with(&text, top, build_dir, &flags)?;
-    Ok((bin, cells))
+    crate::gatelevel::build_with_cells(&probed, top, build_dir, TRACE_FLAGS)
 }
 
 /// The VcdOptions of a measurement of the netlist: the three cell classes, the probes.

@@ -58,14 +58,31 @@ pub fn netlist(verilog: &str, top: &str, work_dir: &Path) -> Result<String> {
 /// Verilates the netlist with yosys' iCE40 cell models and the harness; returns the
 /// executable (cached like [`crate::verilator::build`]).
 pub fn build(netlist: &str, top: &str, build_dir: &Path) -> Result<PathBuf> {
+    Ok(build_with_cells(netlist, top, build_dir, &[])?.0)
+}
+
+/// The one gate-level build: the netlist after yosys' iCE40 cell models, verilated with
+/// `extra` flags and [`crate::verilator::GATE_LEVEL_OPT`]; returns the executable and the
+/// cell-model file used. The vendor models are not lint-clean; the define selects their
+/// plain (untimed) form.
+pub(crate) fn build_with_cells(
+    netlist: &str,
+    top: &str,
+    build_dir: &Path,
+    extra: &[&str],
+) -> Result<(PathBuf, PathBuf)> {
     let cells = yosys_datdir()?.join("ice40").join("cells_sim.v");
     let cells_text = std::fs::read_to_string(&cells)
         .with_context(|| format!("reading the iCE40 cell models {}", cells.display()))?;
     let text = format!("{cells_text}\n{netlist}");
-    // The vendor models are not lint-clean; the defines select their plain (untimed) form.
-    let mut flags = vec!["-DNO_ICE40_DEFAULT_ASSIGNMENTS", "-Wno-lint", "-Wno-style"];
-    flags.extend_from_slice(crate::verilator::GATE_LEVEL_OPT);
-    crate::verilator::build_with(&text, top, build_dir, &flags)
+    let flags = [
+        &["-DNO_ICE40_DEFAULT_ASSIGNMENTS", "-Wno-lint", "-Wno-style"][..],
+        extra,
+        crate::verilator::GATE_LEVEL_OPT,
+    ]
+    .concat();
+    let bin = crate::verilator::build_with(&text, top, build_dir, &flags)?;
+    Ok((bin, cells))
 }
 
 // ---------------------------------------------------------------------------------------
