@@ -165,7 +165,7 @@ pub fn load_indices(path: &Path) -> Result<Vec<u16>> {
     let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let wav = neurice_model::wav::parse_wav(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let (idx, _exceptions) = neurice_model::container::to_grid(&wav.samples);
+    let (idx, _exceptions) = neurice_model::grid::to_grid(&wav.samples);
     Ok(idx.into_iter().map(|k| k as u16).collect())
 }
 

@@ -75,7 +75,7 @@ fn coder_pairs(p: &V2Params, files: usize, len: usize, test: &str) -> Vec<Sample
             .take(files)
             .map(|f| {
                 let wav = neurice_model::wav::parse_wav(&std::fs::read(f).unwrap()).unwrap();
-                neurice_model::container::to_grid(&wav.samples).0
+                neurice_model::grid::to_grid(&wav.samples).0
             })
             .collect(),
         None => (0..files as u64)

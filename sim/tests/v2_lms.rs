@@ -92,7 +92,7 @@ fn recordings(dir: &std::path::Path, files: usize) -> Vec<Vec<u32>> {
         .take(files)
         .map(|f| {
             let wav = neurice_model::wav::parse_wav(&std::fs::read(f).unwrap()).unwrap();
-            neurice_model::container::to_grid(&wav.samples).0
+            neurice_model::grid::to_grid(&wav.samples).0
         })
         .collect()
 }
