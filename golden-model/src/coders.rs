@@ -96,6 +96,20 @@ impl From<Coder> for CoderSpec {
     }
 }
 
+impl From<CodecParams> for CoderSpec {
+    /// Coder v1 (`lite`) with these parameters.
+    fn from(p: CodecParams) -> Self {
+        CoderSpec::Lite(p)
+    }
+}
+
+impl From<V2Params> for CoderSpec {
+    /// Coder v2 (`max`) with these parameters.
+    fn from(p: V2Params) -> Self {
+        CoderSpec::Max(p)
+    }
+}
+
 impl fmt::Display for CoderSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.kind().name())

@@ -54,7 +54,7 @@ pub const MAX_HW_PAYLOAD_WORDS: usize = (1 << RING_BITS) - 1;
 /// The packet stream the packet core sends (one group of all channels): the restart
 /// interval `R` (frames per segment) and the packet bound `P` (bytes, header and CRC
 /// included).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct PacketParams {
     pub segment_frames: u32,
     pub packet_bytes: usize,

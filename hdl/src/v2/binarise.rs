@@ -39,7 +39,7 @@
 //! Built for `W = 10`, `Q = 16` and at most 256 contexts ([`check_bin_params`]); the
 //! contexts per `s` and the prefix positions `P` come from the parameters.
 
-use neurice_model::coder::golomb_m;
+use neurice_model::lite::golomb_m;
 use neurice_model::v2::{context, V2Params};
 use rust_hdl::prelude::*;
 

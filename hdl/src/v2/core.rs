@@ -116,7 +116,7 @@
 //! Writing rules as [`crate::core`] (see the rust-hdl field notes): every intermediate value
 //! in its own sized signal, sized constants, nested `if`s for compound conditions.
 
-use neurice_model::coder::m_value;
+use neurice_model::lite::m_value;
 use neurice_model::v2::V2Params;
 use rust_hdl::prelude::*;
 
@@ -330,7 +330,7 @@ impl Logic for StatePack {
 /// The code index `s` of §3.3 from `A` (16 bits) and `N` (6 bits): the smallest `s` with
 /// `N·m(s)·2^h ≥ c·A`, else `2W − 2`. A leaf: a chain of comparisons against constant
 /// multiples, written the same way in the simulation and the Verilog (the unit test checks
-/// the simulation against `neurice_model::coder::select_s` for every `A < 2^16`, `N < 64`;
+/// the simulation against `neurice_model::lite::select_s` for every `A < 2^16`, `N < 64`;
 /// the Verilog is checked through the core under Verilator).
 #[derive(LogicBlock)]
 pub struct SelectS {
@@ -1529,7 +1529,7 @@ pub fn v2_verilog(p: &V2Params, channels: usize) -> Result<String, HdlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use neurice_model::coder::select_s;
+    use neurice_model::lite::select_s;
     use neurice_model::v2::State;
     use neurice_testkit::XorShift64;
 
