@@ -153,10 +153,7 @@ impl std::fmt::Display for PipelineState {
 crate::core_struct! {
     /// The encoder core for `2^C` channels (`in_channel` is `C` bits wide).
     pub struct EncoderCore<const C: usize> {
-        inputs: [
-            pub in_channel: Signal<In, Bits<C>>,
-            pub in_sample: Signal<In, Bits<10>>,
-        ],
+        inputs: one_lane,
         pub out_last: Signal<Out, Bit>,
 
         // ---- constants ----
@@ -271,18 +268,8 @@ impl<const C: usize> EncoderCore<C> {
             Some(r) => (true, r.channels as u64 - 1, r.segment_frames as u64 - 1),
             None => (false, 0, 0),
         };
-        Ok(Self {
-            clock: Default::default(),
-            in_valid: Default::default(),
-            in_ready: Default::default(),
-            in_channel: Default::default(),
-            in_sample: Default::default(),
-            flush: Default::default(),
-            clear: Default::default(),
-            idle: Default::default(),
-            out_valid: Default::default(),
-            out_ready: Default::default(),
-            out_word: Default::default(),
+        Ok(crate::core_new! {
+            inputs: one_lane,
             out_last: Default::default(),
             k_zero5: k(0),
             k_32_6: k(32),

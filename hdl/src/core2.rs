@@ -149,19 +149,8 @@ impl<const P: usize> EncoderCore2<P> {
         if !(1..=9).contains(&P) {
             return Err(HdlError::Channels(2 << P.min(20)));
         }
-        Ok(Self {
-            clock: Default::default(),
-            in_valid: Default::default(),
-            in_ready: Default::default(),
-            in_pair: Default::default(),
-            in_sample0: Default::default(),
-            in_sample1: Default::default(),
-            flush: Default::default(),
-            clear: Default::default(),
-            idle: Default::default(),
-            out_valid: Default::default(),
-            out_ready: Default::default(),
-            out_word: Default::default(),
+        Ok(crate::core_new! {
+            inputs: [in_pair, in_sample0, in_sample1],
             k_zero5: k(0),
             k_32_6: k(32),
             k_zero32: k(0),

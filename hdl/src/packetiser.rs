@@ -498,10 +498,7 @@ crate::core_struct! {
     /// the packetiser sends the open packet as its segment's last; `idle` comes back when
     /// everything has left. `clear` (as the core's) also restarts `SEQ` and `START`.
     pub struct PacketCore<const C: usize> {
-        inputs: [
-            pub in_channel: Signal<In, Bits<C>>,
-            pub in_sample: Signal<In, Bits<10>>,
-        ],
+        inputs: one_lane,
         pub out_end: Signal<Out, Bit>,
         pub core: crate::EncoderCore<C>,
         pub pk: Packetiser<RING_BITS>,
@@ -520,18 +517,8 @@ impl<const C: usize> PacketCore<C> {
             channels,
             segment_frames: pk.segment_frames,
         };
-        Ok(Self {
-            clock: Default::default(),
-            in_valid: Default::default(),
-            in_ready: Default::default(),
-            in_channel: Default::default(),
-            in_sample: Default::default(),
-            flush: Default::default(),
-            clear: Default::default(),
-            idle: Default::default(),
-            out_valid: Default::default(),
-            out_ready: Default::default(),
-            out_word: Default::default(),
+        Ok(crate::core_new! {
+            inputs: one_lane,
             out_end: Default::default(),
             core: crate::EncoderCore::with_restart(p, Some(restart))?,
             pk: Packetiser::new(channels, pk)?,

@@ -13,9 +13,29 @@ use rust_hdl::prelude::*;
 use crate::HdlError;
 
 /// Declares a core's struct (`#[derive(LogicBlock)]`) with the port contract's ports, the
-/// core's own input ports (`inputs: [..]`) in their place, then its other fields.
+/// core's own input ports in their place, then its other fields. The input ports are either
+/// listed (`inputs: [pub in_pair: …, …]`) or `inputs: one_lane`: `in_channel` (`C` bits,
+/// `C` the struct's const parameter) and `in_sample` (10 bits).
 #[macro_export]
 macro_rules! core_struct {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident<const $c:ident: usize> {
+            inputs: one_lane,
+            $($rest:tt)*
+        }
+    ) => {
+        $crate::core_struct! {
+            $(#[$meta])*
+            pub struct $name<const $c: usize> {
+                inputs: [
+                    pub in_channel: Signal<In, Bits<$c>>,
+                    pub in_sample: Signal<In, Bits<10>>,
+                ],
+                $($rest)*
+            }
+        }
+    };
     (
         $(#[$meta:meta])*
         pub struct $name:ident<const $c:ident: usize> {
@@ -36,6 +56,31 @@ macro_rules! core_struct {
             pub out_valid: Signal<Out, Bit>,
             pub out_ready: Signal<In, Bit>,
             pub out_word: Signal<Out, Bits<32>>,
+            $($rest)*
+        }
+    };
+}
+
+/// A core's `Self { … }` with the port contract's ports (and the listed input ports, or
+/// `one_lane`'s) at their defaults, then the given fields: the constructor's half of
+/// [`core_struct!`].
+#[macro_export]
+macro_rules! core_new {
+    (inputs: one_lane, $($rest:tt)*) => {
+        $crate::core_new!(inputs: [in_channel, in_sample], $($rest)*)
+    };
+    (inputs: [$($inp:ident),* $(,)?], $($rest:tt)*) => {
+        Self {
+            clock: Default::default(),
+            in_valid: Default::default(),
+            in_ready: Default::default(),
+            $($inp: Default::default(),)*
+            flush: Default::default(),
+            clear: Default::default(),
+            idle: Default::default(),
+            out_valid: Default::default(),
+            out_ready: Default::default(),
+            out_word: Default::default(),
             $($rest)*
         }
     };

@@ -8,7 +8,7 @@ mod common;
 
 use common::{run_harness, verilated_block, verilator_or_skip};
 use neurice_hdl::v2::binarise::BinSequencer;
-use neurice_hdl::v2::range::{OP_BIN, OP_BYPASS};
+use neurice_hdl::v2::range_fast::{OP_BIN, OP_BYPASS};
 use neurice_model::v2::{self, State, V2Params};
 use neurice_testkit::XorShift64;
 use rust_hdl::prelude::*;

@@ -517,10 +517,7 @@ fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
 crate::core_struct! {
     /// The coder-v2 encoder core for `2^C` channels (see the module documentation).
     pub struct V2Core<const C: usize> {
-        inputs: [
-            pub in_channel: Signal<In, Bits<C>>,
-            pub in_sample: Signal<In, Bits<10>>,
-        ],
+        inputs: one_lane,
         pub out_last: Signal<Out, Bit>,
         pub out_bytes: Signal<Out, Bits<3>>,
 
@@ -712,18 +709,8 @@ impl<const C: usize> V2Core<C> {
             return Err(HdlError::Channels(1 << C.min(20)));
         }
         let walk_last = (1u64 << C).max(256) - 1;
-        Ok(V2Core {
-            clock: Default::default(),
-            in_valid: Default::default(),
-            in_ready: Default::default(),
-            in_channel: Default::default(),
-            in_sample: Default::default(),
-            flush: Default::default(),
-            clear: Default::default(),
-            idle: Default::default(),
-            out_valid: Default::default(),
-            out_ready: Default::default(),
-            out_word: Default::default(),
+        Ok(crate::core_new! {
+            inputs: one_lane,
             out_last: Default::default(),
             out_bytes: Default::default(),
             k_ph: std::array::from_fn(|i| k(i as u64)),
