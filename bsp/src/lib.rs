@@ -261,7 +261,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let pcf_path = dir.join("top.pcf");
         std::fs::write(&pcf_path, pcf()).unwrap();
-        let mut cfg = neurice_synth::FlowConfig::new(
+        let mut cfg = neurice_synth::SynthConfig::new(
             neurice_synth::flow::VerilogSource::Text(board_verilog(params).unwrap()),
             "top",
             &dir,

@@ -568,7 +568,7 @@ pub fn bitstream(a: BitstreamArgs) -> Result<ExitCode> {
     let pcf = a.out.join("alchitry_cu.pcf");
     std::fs::write(&pcf, neurice_bsp::pcf())
         .with_context(|| format!("writing {}", pcf.display()))?;
-    let mut cfg = neurice_synth::FlowConfig::new(
+    let mut cfg = neurice_synth::SynthConfig::new(
         neurice_synth::flow::VerilogSource::Text(text),
         "top",
         &a.out,

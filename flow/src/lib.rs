@@ -449,7 +449,7 @@ pub fn synth_design(
 ) -> Result<SynthReport> {
     check_freq("--freq", freq_mhz)?;
     let mut cfg =
-        neurice_synth::FlowConfig::new(neurice_synth::flow::VerilogSource::text(rtl), "top", out);
+        neurice_synth::SynthConfig::new(neurice_synth::flow::VerilogSource::text(rtl), "top", out);
     cfg.freq_mhz = freq_mhz;
     cfg.seed = seed;
     cfg.channels = design.channels();

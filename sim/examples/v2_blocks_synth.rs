@@ -16,7 +16,7 @@ use neurice_hdl::v2::lms::LmsUnit;
 use neurice_hdl::v2::lms_pipe::{LmsPipe, LATENCY};
 use neurice_hdl::v2::range_fast::{RangeFastUnit, LATENCY as RANGE_FAST_LATENCY};
 use neurice_model::v2::V2Params;
-use neurice_synth::flow::{run_flow, FlowConfig, SynthReport, VerilogSource};
+use neurice_synth::flow::{run_flow, SynthConfig, SynthReport, VerilogSource};
 use neurice_synth::wrapper::register_wrapper;
 use rust_hdl::prelude::*;
 
@@ -53,7 +53,7 @@ fn measure(
     out: &std::path::Path,
 ) -> anyhow::Result<(SynthReport, usize)> {
     let wrapped = register_wrapper(verilog, top)?;
-    let mut cfg = FlowConfig::new(VerilogSource::text(wrapped.verilog), &wrapped.top, out);
+    let mut cfg = SynthConfig::new(VerilogSource::text(wrapped.verilog), &wrapped.top, out);
     cfg.freq_mhz = 100.0;
     cfg.channels = 1;
     Ok((run_flow(&cfg)?, wrapped.extra_ffs))

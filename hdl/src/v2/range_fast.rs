@@ -52,8 +52,8 @@
 
 use rust_hdl::prelude::*;
 
-use crate::prims::UnsignedMul;
 use crate::prims::ShiftRight;
+use crate::prims::UnsignedMul;
 
 /// Byte shifts per clock (a bin or bypass group needs at most two).
 pub const SHIFTS: usize = 2;
