@@ -1,7 +1,8 @@
 //! # neurice-testkit — the helpers every crate's tests share
 //!
-//! A dev-dependency only (`publish = false`): the recordings lookup and its skip notice, WAV
-//! builders, and the deterministic generated signals the tests feed the codec and the core.
+//! A dev-dependency only (`publish = false`): the recordings lookup and the skips, an
+//! allocation counter, WAV builders, and the deterministic generated signals the tests feed
+//! the codec and the core.
 //!
 //! * [`skip`]: a test that cannot run here says so on standard error even when it passes,
 //!   is counted in `$NEURICE_SKIP_LOG`, and fails under `NEURICE_REQUIRE_ALL=1` (`.ci/run`).
