@@ -412,7 +412,8 @@ struct Cost {
 /// The address space [`measured`] gives a run: a run that reserves more (even untouched)
 /// fails its allocation and aborts, which `assert_refused` (exit code 1) does not accept. (Not
 /// the peak resident size of `wait4`: a spawned child's counts the test process's own peak,
-/// which the 96 MB WAVs of the tests above make hundreds of MB.) A refused input takes ~9 MiB.
+/// which the 96 MB WAVs of the tests above make hundreds of MB.) Every refusal here, and an
+/// `eval` of an 8 MB WAV on 2 threads, runs in it.
 const ADDRESS_SPACE: u64 = 64 << 20;
 
 /// Runs the binary in [`ADDRESS_SPACE`], returning its output and what it read; kills it
@@ -710,7 +711,7 @@ fn worker_counts_are_capped_with_a_clear_error() {
     }
     let (o, cost) = measured(&[&"eval", &"--threads", &"2", &a]);
     assert_ok(&o);
-    // the same count of the same input, allowed: the input is read
+    // an allowed count: the input is read, and the measure sees it
     assert!(cost.read > 8_000_000, "read {} bytes", cost.read);
 }
 
