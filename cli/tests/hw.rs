@@ -20,13 +20,15 @@ fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).expect("stdout is one JSON object")
 }
 
-/// Whether the one tool lookup finds `name` (`$NEURICE_<TOOL>` or `PATH`). (Asking each tool
-/// for `-V` skipped every synthesis test: icepack has no version flag.)
+/// Whether the one tool lookup finds `name` (`$NEURICE_<TOOL>` or `PATH`); if not, a
+/// `neurice_testkit::skip` of the calling test. (Asking each tool for `-V` skipped every
+/// synthesis test: icepack has no version flag.)
 fn tool(name: &str) -> bool {
     match neurice_synth::tools::find_tool(name) {
         Ok(_) => true,
         Err(e) => {
-            eprintln!("SKIPPED: {e}");
+            let test = std::thread::current().name().unwrap_or("hw").to_string();
+            neurice_testkit::skip(&test, &format!("{e:#}"));
             false
         }
     }
@@ -339,7 +341,7 @@ fn bad_lanes_and_odd_channels_are_refused_with_exit_1() {
                 &"3",
                 &p,
             ],
-            "even --channels",
+            "even channel count",
         ),
         (
             vec![&"verilog", &"-o", &out, &"--lanes", &"3"],
@@ -360,12 +362,12 @@ fn bad_lanes_and_odd_channels_are_refused_with_exit_1() {
         (vec![&"synth", &"--lanes", &"0"], "lanes must be 1 or 2"),
         (
             vec![&"synth", &"--lanes", &"2", &"--channels", &"5"],
-            "even --channels",
+            "even channel count",
         ),
         (vec![&"power", &"--lanes", &"3"], "lanes must be 1 or 2"),
         (
             vec![&"power", &"--lanes", &"2", &"--channels", &"7"],
-            "even --channels",
+            "even channel count",
         ),
         // below real time: 1024 channels on two lanes need 10.24 MHz
         (
@@ -470,7 +472,7 @@ fn sim_coder_max_is_bit_exact_in_rusthdl_and_verilator() {
     };
     let r = run("rusthdl");
     assert_eq!(r["coder"], "max");
-    assert_eq!(r["design"]["v2"]["taps"], 4, "{r}");
+    assert_eq!(r["design"]["params"]["taps"], 4, "{r}");
     assert_eq!(r["samples"], 3000);
     assert_eq!(r["mismatches"], 0);
     assert_eq!(r["words"], r["expected_words"]);

@@ -109,7 +109,7 @@ pub struct Vector {
     pub channels: usize,
     pub mode: String,
     pub wav_samples: Vec<i16>,
-    /// The grid indices the core is fed (`container::to_grid` of the samples).
+    /// The grid indices the core is fed (`grid::to_grid` of the samples).
     pub indices: Vec<u16>,
     /// Frozen payload words (grid vectors; empty otherwise).
     pub words: Vec<u32>,
@@ -134,8 +134,14 @@ impl Vector {
 
 /// FNV-1a (64 bit) of the samples' little-endian bytes.
 pub fn fnv1a64(samples: &[i16]) -> u64 {
+    fnv1a64_bytes(samples.iter().flat_map(|s| s.to_le_bytes()))
+}
+
+/// FNV-1a (64 bit) of bytes. (Not a CRC-32 of a `.nrc`: a CRC over a message followed by its
+/// own CRC is the same constant for every message.)
+pub fn fnv1a64_bytes(bytes: impl IntoIterator<Item = u8>) -> u64 {
     let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for b in samples.iter().flat_map(|s| s.to_le_bytes()) {
+    for b in bytes {
         h ^= b as u64;
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
@@ -212,7 +218,7 @@ pub fn load(name: &str) -> Vector {
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex byte"))
         .collect();
-    let (idx, _) = neurice_model::container::to_grid(&wav_samples);
+    let (idx, _) = neurice_model::grid::to_grid(&wav_samples);
     Vector {
         name: name.to_string(),
         channels,
