@@ -321,6 +321,7 @@ pub struct VerilogArgs {
     /// Skip the Verilator lint and the yosys checks.
     #[arg(long)]
     no_check: bool,
+    /// Print one JSON object instead of the summary.
     #[arg(long)]
     json: bool,
 }
@@ -334,19 +335,6 @@ struct VerilogReport {
     lanes: usize,
     verilator_lint: LintStatus,
     yosys_check: LintStatus,
-}
-
-/// Creates an output folder (and its parents), saying so when the path is something else.
-pub fn create_out_dir(dir: &Path) -> Result<()> {
-    if let Ok(m) = std::fs::metadata(dir) {
-        if !m.is_dir() {
-            bail!(
-                "{} is not a directory (-o names an output folder)",
-                dir.display()
-            );
-        }
-    }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
 }
 
 /// Writes `text` to `path` unless it exists and `force` is off.
@@ -372,7 +360,7 @@ fn yosys_check(verilog_file: &Path, top: &str, log: &Path) -> Result<()> {
 pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     let design = a.packets.design(&a.coder, a.channels, a.lanes)?;
     let text = design.verilog()?;
-    create_out_dir(&a.out)?;
+    crate::files::create_out_dir(&a.out)?;
     let core = a.out.join("neurice_core.v");
     let board = a.out.join("alchitry_cu_top.v");
     let pcf = a.out.join("alchitry_cu.pcf");
@@ -386,14 +374,8 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     if board_text.is_some() {
         files.extend([board.clone(), pcf.clone()]);
     }
-    for p in &files {
-        if p.exists() && !a.force {
-            bail!(
-                "{} already exists; not overwriting it (use --force to replace it)",
-                p.display()
-            );
-        }
-    }
+    // every output is checked before any is written: all of them or none
+    crate::files::check_outputs(&files, a.force)?;
     write_new(&core, &text, a.force)?;
     if let Some(b) = &board_text {
         write_new(&board, b, a.force)?;
@@ -486,6 +468,7 @@ pub struct SynthArgs {
     /// Output folder (default build/synth-<channels>ch).
     #[arg(short, long)]
     out: Option<PathBuf>,
+    /// Print one JSON object instead of the summary.
     #[arg(long)]
     json: bool,
 }
@@ -518,11 +501,27 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
     check_freq("--freq", freq)?;
     check_channels(a.channels)?;
     check_lanes_arg(a.channels, a.lanes, "--channels")?;
+    let design = a.packets.design(&a.coder, a.channels, a.lanes)?;
+    // as `power` and `flow`: coder v1's clock must code its channels in real time (coder v2's
+    // core does not at any clock; its synthesis reports what it reaches)
+    if design.v2.is_none() {
+        neurice_flow::check_real_time("--freq", freq, a.channels, a.lanes)?;
+    }
+    if let Ok(m) = std::fs::metadata(&out) {
+        if !m.is_dir() {
+            bail!(
+                "-o {}: {}, not a folder (-o names the build folder)",
+                out.display(),
+                crate::files::kind(&m)
+            );
+        }
+    }
+    // every argument is checked before the banner
+    let rtl = design.verilog()?;
     if !a.json {
         eprintln!("yosys → nextpnr-ice40 → icepack in {} …", out.display());
     }
-    let design = a.packets.design(&a.coder, a.channels, a.lanes)?;
-    let r = neurice_flow::synth_design(&design, a.device, &design.verilog()?, freq, a.seed, &out)?;
+    let r = neurice_flow::synth_design(&design, a.device, &rtl, freq, a.seed, &out)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
@@ -555,6 +554,7 @@ pub struct BitstreamArgs {
     /// Place-and-route seed.
     #[arg(long, default_value_t = neurice_flow::DEFAULT_SEED)]
     seed: u64,
+    /// Print one JSON object instead of the summary.
     #[arg(long)]
     json: bool,
 }
@@ -593,10 +593,9 @@ pub fn bitstream(a: BitstreamArgs) -> Result<ExitCode> {
         ..params
     };
     let text = neurice_bsp::board_verilog(&params)?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    crate::files::create_out_dir(&a.out)?;
     let pcf = a.out.join("alchitry_cu.pcf");
-    std::fs::write(&pcf, neurice_bsp::pcf())
-        .with_context(|| format!("writing {}", pcf.display()))?;
+    crate::files::write_output(&pcf, neurice_bsp::pcf().as_bytes(), true)?;
     let mut cfg = neurice_synth::FlowConfig::new(
         neurice_synth::flow::VerilogSource::Text(text),
         "top",

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
 
 use neurice_flow::power::{check_power_args, measure_power};
@@ -44,6 +44,7 @@ pub struct PowerArgs {
     /// Work folder (synthesis, traced Verilator build, logs).
     #[arg(short, long, default_value = "build/power")]
     out: PathBuf,
+    /// Print one JSON object instead of the summary.
     #[arg(long)]
     json: bool,
 }
@@ -61,8 +62,10 @@ pub fn power(a: PowerArgs) -> Result<ExitCode> {
         neurice_flow::check_real_time("--freq", freq, a.channels, a.lanes)?;
     }
     let data = match &a.data {
-        Some(d) if !d.is_dir() => bail!("{}: no such folder", d.display()),
-        Some(d) => Some(d.clone()),
+        Some(d) => {
+            crate::files::check_data_dir(d)?;
+            Some(d.clone())
+        }
         None => default_data_dir().filter(|d| d.is_dir()),
     };
     let files = match &data {

@@ -81,7 +81,9 @@ fn eval_one(path: &Path, coder: neurice_model::Coder) -> FileResult {
         FileResult::failed(name.clone(), orig, e, input_error)
     };
     if std::fs::metadata(path).is_ok_and(|m| m.len() > IN_MEMORY_BYTES) {
-        return eval_streamed(path, coder, 0, name);
+        // (run_eval streams large files itself; this is for a file that grew meanwhile)
+        return eval_streamed(path, coder, 0, name.clone())
+            .unwrap_or_else(|e| FileResult::failed(name, 0, format!("{e:#}"), false));
     }
     let wav = match crate::input::read_wav_input(path) {
         Ok(b) => b,
@@ -137,45 +139,83 @@ impl<R: std::io::Read> std::io::Write for Compare<R> {
     }
 }
 
+/// A writer or reader that remembers whether an operation failed (to tell the temporary
+/// file's errors — the environment's — from the input's).
+struct Noting<W> {
+    inner: W,
+    failed: bool,
+}
+
+impl<W: std::io::Write> std::io::Write for Noting<W> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(b);
+        self.failed |= r.is_err();
+        r
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.failed |= r.is_err();
+        r
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Noting<R> {
+    fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+        let r = self.inner.read(b);
+        self.failed |= r.is_err();
+        r
+    }
+}
+
 /// [`eval_one`] for a large file: compressed streaming into an unnamed temporary file, then
-/// decompressed streaming and compared with the file as it is read again.
+/// decompressed streaming and compared with the file as it is read again. `Err` is an error
+/// of the run, not of the file or the codec: the temporary file could not be created,
+/// written or read back (no temporary folder, a full disk).
 fn eval_streamed(
     path: &Path,
     coder: neurice_model::Coder,
     threads: usize,
     name: String,
-) -> FileResult {
+) -> Result<FileResult> {
     use std::io::{BufReader, BufWriter, Seek, Write};
     let fail = |orig: u64, e: String, input_error: bool| {
-        FileResult::failed(name.clone(), orig, e, input_error)
+        Ok(FileResult::failed(name.clone(), orig, e, input_error))
     };
     let (mut input, total) = match crate::input::open_input(path) {
         Ok(x) => x,
         Err(e) => return fail(0, format!("{e:#}"), true),
     };
     let orig = total.unwrap_or(0);
-    let tmp = match tempfile::tempfile() {
-        Ok(f) => f,
-        Err(e) => return fail(orig, format!("cannot create a temporary file: {e}"), false),
+    let tmp_dir = std::env::temp_dir();
+    let env = |what: &str| {
+        format!(
+            "{}: cannot {what} the temporary file in {} (the temporary folder: $TMPDIR, else /tmp)",
+            path.display(),
+            tmp_dir.display()
+        )
     };
-    let mut w = BufWriter::with_capacity(1 << 20, tmp);
+    let tmp = tempfile::tempfile().with_context(|| env("create"))?;
+    let mut w = Noting {
+        inner: BufWriter::with_capacity(1 << 20, tmp),
+        failed: false,
+    };
     let stats =
         match neurice_model::stream::compress_stream(&mut input, total, &mut w, coder, threads) {
             Ok(s) => s,
-            Err(neurice_model::Error::Io(e)) => return fail(orig, e, false),
+            Err(e) if w.failed => return Err(anyhow::anyhow!("{e}")).context(env("write")),
+            Err(neurice_model::Error::Io(e)) => return fail(orig, e, true),
             Err(e) => return fail(orig, format!("{}: {e}", path.display()), true),
         };
-    let tmp = match w
+    let tmp = w
+        .inner
         .into_inner()
         .map_err(|e| e.into_error())
         .and_then(|mut f| {
             f.flush()?;
             f.rewind()?;
             Ok(f)
-        }) {
-        Ok(f) => f,
-        Err(e) => return fail(orig, format!("temporary file: {e}"), false),
-    };
+        })
+        .with_context(|| env("write"))?;
     let original = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => return fail(orig, format!("cannot read {}: {e}", path.display()), true),
@@ -189,8 +229,12 @@ fn eval_streamed(
         threads,
         ..Default::default()
     };
+    let mut back = Noting {
+        inner: BufReader::with_capacity(1 << 20, tmp),
+        failed: false,
+    };
     let rep = neurice_model::stream::decompress_stream(
-        &mut BufReader::with_capacity(1 << 20, tmp),
+        &mut back,
         Some(stats.nrc_bytes),
         &mut cmp,
         opts,
@@ -207,9 +251,14 @@ fn eval_streamed(
                 false,
             )
         }
+        Err(e) if back.failed => return Err(anyhow::anyhow!("{e}")).context(env("read back")),
+        // the original could not be read again for the comparison
+        Err(neurice_model::Error::Io(e)) => {
+            return fail(orig, format!("{}: {e}", path.display()), true)
+        }
         Err(e) => return fail(orig, format!("decompress: {e}"), false),
     };
-    FileResult {
+    Ok(FileResult {
         file: name,
         original_bytes: stats.wav_bytes,
         compressed_bytes: stats.nrc_bytes,
@@ -220,7 +269,7 @@ fn eval_streamed(
         escapes: stats.escapes,
         samples: stats.samples,
         s_histogram: stats.s_histogram,
-    }
+    })
 }
 
 /// Runs the challenge-style evaluation of `coder` on a set of files in `threads` threads (default: all
@@ -259,7 +308,7 @@ pub fn run_eval(
                 || f.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             );
-            *slot = Some(eval_streamed(f, coder, pool.current_num_threads(), name));
+            *slot = Some(eval_streamed(f, coder, pool.current_num_threads(), name)?);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1);
         }
     }

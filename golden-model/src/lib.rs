@@ -28,6 +28,7 @@ pub mod contract;
 mod error;
 pub mod grid;
 pub mod packet;
+pub mod packet_bound;
 mod params;
 pub mod stream;
 pub mod v2;

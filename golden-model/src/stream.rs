@@ -950,6 +950,10 @@ pub struct DecodeReport {
     pub problems: Vec<String>,
     /// Bytes written to the output.
     pub written: u64,
+    /// Whether the decoded WAV's CRC-32 equals the original's: `None` when it was not
+    /// compared (blocks lost, the trailer unreadable, or only checked). With no block lost,
+    /// `Some(false)` means samples are wrong although every block passed its own CRC-32.
+    pub wav_checksum: Option<bool>,
 }
 
 impl DecodeReport {
@@ -1041,6 +1045,7 @@ pub fn decompress_stream(
                 lost: Vec::new(),
                 problems: Vec::new(),
                 written: 0,
+                wav_checksum: None,
             });
         }
         let (header, wav) = crate::container::decompress_with_header(&start)?;
@@ -1053,6 +1058,7 @@ pub fn decompress_stream(
             lost: Vec::new(),
             problems: Vec::new(),
             written: wav.len() as u64,
+            wav_checksum: Some(true), // checked by the single-stream decoder
         });
     }
     let mut r = In {
@@ -1190,11 +1196,14 @@ pub fn decompress_stream(
             lost,
             problems: vec!["the WAV's trailing chunks and CRC-32 are lost with the blocks".into()],
             written,
+            wav_checksum: None,
         });
     }
     // the trailer: trailing chunks, the WAV's CRC-32, the container CRC-32
     let mut stored_wav_crc = 0;
-    let trailer = (|| -> Result<(), Error> {
+    // the container CRC-32's verdict is kept until the WAV's own CRC-32 is compared too, so
+    // that a report can say whether the samples are wrong or only the container is damaged
+    let trailer = (|| -> Result<Option<(u32, u32)>, Error> {
         let n = r.u32("trailer")? as u64;
         if n > MAX_WAV_EXTRA as u64
             || 8 + h.wav_prefix().len() as u64 + h.data_len() + n > MAX_WAV_BYTES
@@ -1209,28 +1218,30 @@ pub fn decompress_stream(
         if read_full(r.r, &mut extra).map_err(|e| io_err("cannot read the input", e))? != 0 {
             return Err(Error::Corrupt("bytes after the container CRC-32".into()));
         }
-        if stored != computed {
-            return Err(Error::Checksum { stored, computed });
-        }
         wav_crc.update(&suffix);
         put(&suffix, writing)?;
-        Ok(())
+        Ok((stored != computed).then_some((stored, computed)))
     })();
+    let mut wav_checksum = None;
     match trailer {
-        Ok(()) => {
+        Ok(container) => {
             let c = wav_crc.finalize();
-            if lost.is_empty() && !opts.check_only && c != stored_wav_crc {
+            if lost.is_empty() && !opts.check_only {
+                wav_checksum = Some(c == stored_wav_crc);
+                if c != stored_wav_crc {
+                    problems.push(format!(
+                        "decoded WAV checksum {c:#010x} differs from the original's {stored_wav_crc:#010x}"
+                    ));
+                }
+            }
+            // (with blocks lost, implied by them)
+            if let Some((stored, computed)) = container.filter(|_| lost.is_empty()) {
                 problems.push(format!(
-                    "decoded WAV checksum {c:#010x} differs from the original's {stored_wav_crc:#010x}"
+                    "container checksum mismatch (stored {stored:#010x}, computed {computed:#010x})"
                 ));
             }
         }
         Err(Error::Io(e)) => return Err(Error::Io(e)),
-        // implied by the lost blocks
-        Err(Error::Checksum { .. }) if !lost.is_empty() => {}
-        Err(Error::Checksum { stored, computed }) => problems.push(format!(
-            "container checksum mismatch (stored {stored:#010x}, computed {computed:#010x})"
-        )),
         Err(Error::Corrupt(e)) => problems.push(e),
         Err(e) => problems.push(e.to_string()),
     }
@@ -1242,6 +1253,7 @@ pub fn decompress_stream(
         lost,
         problems,
         written,
+        wav_checksum,
     })
 }
 

@@ -163,7 +163,7 @@ impl CoreDesign {
     pub fn with_packets(params: CodecParams, channels: usize, pk: PacketDesign) -> Result<Self> {
         let d = Self::new(params, channels)?;
         pk.hdl()
-            .check()
+            .check_for(&params, channels)
             .map_err(|e| anyhow!("the packet core cannot be built: {e}"))?;
         Ok(CoreDesign {
             packets: Some(pk),

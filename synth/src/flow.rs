@@ -474,14 +474,7 @@ fn write_build_script(path: &Path, cfg: &FlowConfig, top: &str, stages: &Stages)
     ] {
         let _ = writeln!(s, "{} 2>&1 | tee {name}.log", command_line(cmd));
     }
-    std::fs::write(path, s).with_context(|| format!("writing {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
-            .with_context(|| format!("making {} executable", path.display()))?;
-    }
-    Ok(())
+    neurice_files::write_script(path, &s)
 }
 
 #[derive(Deserialize)]
@@ -632,13 +625,11 @@ pub fn yosys_check_problems(log: &str) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
+/// Clears the files the tools will write themselves ([`neurice_files::clear_tool_output`]: an
+/// earlier run's regular file is removed, a link or anything else refused).
 fn remove_stale(paths: &[&Path]) -> Result<()> {
     for p in paths {
-        match std::fs::remove_file(p) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e).with_context(|| format!("removing stale {}", p.display())),
-        }
+        neurice_files::clear_tool_output(p)?;
     }
     Ok(())
 }
@@ -674,8 +665,8 @@ fn prepare(cfg: &FlowConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
     }
     let tools = require_tools(needed)?;
 
-    std::fs::create_dir_all(&cfg.out_dir)
-        .with_context(|| format!("creating build folder {}", cfg.out_dir.display()))?;
+    neurice_files::create_out_dir(&cfg.out_dir)
+        .with_context(|| format!("the build folder {}", cfg.out_dir.display()))?;
     let out = absolute(&cfg.out_dir)?;
     let mut top = cfg.top.clone();
     let mut pin_wrapper = None;
@@ -683,7 +674,7 @@ fn prepare(cfg: &FlowConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
         VerilogSource::File(p) => absolute(p).context("Verilog input")?,
         VerilogSource::Text(text) => {
             let p = out.join(format!("{top}_input.v"));
-            std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?;
+            neurice_files::write_output(&p, text.as_bytes(), true)?;
             p
         }
     };
@@ -704,7 +695,7 @@ fn prepare(cfg: &FlowConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
         if pins > cfg.device.user_io() {
             let w = crate::wrapper::register_wrapper(text, &top)?;
             let p = out.join(format!("{}_input.v", w.top));
-            std::fs::write(&p, &w.verilog).with_context(|| format!("writing {}", p.display()))?;
+            neurice_files::write_output(&p, w.verilog.as_bytes(), true)?;
             pin_wrapper = Some(PinWrapper {
                 top: w.top.clone(),
                 design_pins: pins,
@@ -742,6 +733,17 @@ fn prepare(cfg: &FlowConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
         &outputs.bin,
         &outputs.report,
     ])?;
+    // every file of the flow is checked before the first tool runs (the runner checks each
+    // log again when it writes it)
+    neurice_files::check_outputs(
+        &[
+            &outputs.build_script,
+            &logs.yosys,
+            &logs.nextpnr,
+            &logs.icepack,
+        ],
+        true,
+    )?;
 
     let mut stages = stage_commands(cfg, top, &tools, &verilog, pcf.as_deref());
     write_build_script(&outputs.build_script, cfg, top, &stages)?;
@@ -880,8 +882,7 @@ pub fn run_flow(cfg: &FlowConfig) -> Result<SynthReport> {
         extra: BTreeMap::new(),
     };
     let json = serde_json::to_string_pretty(&report)?;
-    std::fs::write(&report.outputs.report, json + "\n")
-        .with_context(|| format!("writing {}", report.outputs.report.display()))?;
+    neurice_files::write_output(&report.outputs.report, (json + "\n").as_bytes(), true)?;
     Ok(report)
 }
 
