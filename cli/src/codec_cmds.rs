@@ -216,7 +216,7 @@ pub fn decompress(a: DecompressArgs) -> Result<ExitCode> {
                     (true, false) => "standard output stops before the first lost block (use --recover to write every frame, the lost ones as zero samples)",
                     (true, true) => "standard output received every frame, and they are not confirmed by the whole-file check",
                     (false, false) => "no output written (use --recover to write the rest, the lost frames as zero samples)",
-                    (false, true) => "no output written (--recover writes it anyway, for what it is worth)",
+                    (false, true) => "no output written (--recover writes it anyway, with this warning)",
                 }
             );
         }
@@ -359,7 +359,13 @@ fn params_text(p: &neurice_model::CodecParams) -> String {
 /// Coder v2's own parameters in FORMAT.md §7.1's names (taps i >= T have none).
 fn v2_params_text(p: &neurice_model::v2::V2Params) -> String {
     let t = p.taps as usize;
-    let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(" ") };
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(" ")
+        }
+    };
     format!(
         "v2 parameters: T = {t} (taps), f = {} (weight_frac), B_w = {} (weight_bits), B_d = {} (delta_bits), \
          steps μ = {}, initial weights ω = {}, a = {} (prob_shift), P = {} (prefix_contexts), F_B = {} (block_frames{})",

@@ -16,7 +16,9 @@ use anyhow::{bail, Context, Result};
 pub use neurice_files::{
     check_output, check_outputs, create_out_dir, ensure_distinct, write_output, write_output_with,
 };
-pub use neurice_flow::input::{describe_missing, input_name, is_stdio, kind, open_input, output_name};
+pub use neurice_flow::input::{
+    describe_missing, input_name, is_stdio, kind, open_input, output_name,
+};
 
 /// Expands directories into their `.wav` files (sorted, not recursive); keeps files as given.
 /// A path that is not a regular file or a folder is refused with what it is (a device, a
@@ -31,7 +33,9 @@ pub fn collect_wavs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
             // device, a folder) is named, as it is when given by name, not silently skipped
             let mut bad = Vec::new();
             for e in fs::read_dir(p).with_context(|| format!("cannot list {}", p.display()))? {
-                let f = e.with_context(|| format!("cannot list {}", p.display()))?.path();
+                let f = e
+                    .with_context(|| format!("cannot list {}", p.display()))?
+                    .path();
                 if !f.extension().is_some_and(|x| x.eq_ignore_ascii_case("wav")) {
                     continue;
                 }
@@ -89,7 +93,11 @@ pub fn collect_wavs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 pub fn check_data_dir(d: &Path) -> Result<()> {
     match fs::metadata(d) {
         Ok(m) if m.is_dir() => Ok(()),
-        Ok(m) => bail!("--data {}: {}, not a folder of recordings", d.display(), kind(&m)),
+        Ok(m) => bail!(
+            "--data {}: {}, not a folder of recordings",
+            d.display(),
+            kind(&m)
+        ),
         Err(e) => bail!("--data {}", describe_missing(d, &e)),
     }
 }

@@ -21,7 +21,8 @@ fn of_stat(s: &rustix::fs::Stat) -> FileId {
     FileId {
         dev: s.st_dev as u64,
         ino: s.st_ino as u64,
-        regular: rustix::fs::FileType::from_raw_mode(s.st_mode) == rustix::fs::FileType::RegularFile,
+        regular: rustix::fs::FileType::from_raw_mode(s.st_mode)
+            == rustix::fs::FileType::RegularFile,
     }
 }
 
@@ -42,7 +43,9 @@ pub fn id_of_path(path: &Path) -> Option<FileId> {
 pub fn id_of_stdin() -> Option<FileId> {
     #[cfg(unix)]
     {
-        rustix::fs::fstat(std::io::stdin()).ok().map(|s| of_stat(&s))
+        rustix::fs::fstat(std::io::stdin())
+            .ok()
+            .map(|s| of_stat(&s))
     }
     #[cfg(not(unix))]
     None
@@ -52,7 +55,9 @@ pub fn id_of_stdin() -> Option<FileId> {
 pub fn id_of_stdout() -> Option<FileId> {
     #[cfg(unix)]
     {
-        rustix::fs::fstat(std::io::stdout()).ok().map(|s| of_stat(&s))
+        rustix::fs::fstat(std::io::stdout())
+            .ok()
+            .map(|s| of_stat(&s))
     }
     #[cfg(not(unix))]
     None

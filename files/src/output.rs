@@ -137,7 +137,7 @@ pub fn create_out_dir(dir: &Path) -> Result<()> {
     if let Ok(m) = fs::metadata(dir) {
         if !m.is_dir() {
             bail!(
-                "{} is {}, not a folder (-o names an output folder)",
+                "{} is {}, not a directory (-o names an output folder)",
                 dir.display(),
                 kind(&m)
             );
@@ -305,7 +305,8 @@ impl Output {
                 Ok(f) => return Ok(Temp::Unnamed(f)),
                 Err(e)
                     if e.kind() == std::io::ErrorKind::Unsupported
-                        || e.raw_os_error() == Some(rustix::io::Errno::OPNOTSUPP.raw_os_error())
+                        || e.raw_os_error()
+                            == Some(rustix::io::Errno::OPNOTSUPP.raw_os_error())
                         || e.raw_os_error() == Some(rustix::io::Errno::ISDIR.raw_os_error())
                         || e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {}
                 Err(e) => return Err(e),
@@ -365,7 +366,9 @@ impl Output {
                 let placed = if replace.is_some() {
                     tmp.persist(&path).map(|_| ()).map_err(|e| e.error)
                 } else {
-                    tmp.persist_noclobber(&path).map(|_| ()).map_err(|e| e.error)
+                    tmp.persist_noclobber(&path)
+                        .map(|_| ())
+                        .map_err(|e| e.error)
                 };
                 placed.with_context(|| {
                     format!("cannot move the output into place at {}", path.display())
@@ -555,7 +558,10 @@ mod tests {
         let s = t.path().join("build.sh");
         write_script(&s, "#!/bin/sh\n").unwrap();
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(fs::metadata(&s).unwrap().permissions().mode() & 0o777, 0o755);
+        assert_eq!(
+            fs::metadata(&s).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
         std::os::unix::fs::symlink(&target, t.path().join("b2.sh")).unwrap();
         assert!(write_script(&t.path().join("b2.sh"), "x").is_err());
         assert_eq!(fs::read(&target).unwrap(), b"keep me");
@@ -584,7 +590,7 @@ mod tests {
         let f = t.path().join("afile");
         fs::write(&f, b"").unwrap();
         let e = format!("{:#}", create_out_dir(&f).unwrap_err());
-        assert!(e.contains("a regular file, not a folder"), "{e}");
+        assert!(e.contains("a regular file, not a directory"), "{e}");
         create_out_dir(&t.path().join("a/b")).unwrap();
         assert!(t.path().join("a/b").is_dir());
     }

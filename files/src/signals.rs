@@ -304,7 +304,11 @@ mod tests {
             std::fs::create_dir_all(root.join(d)).unwrap();
         }
         for i in 0..300 {
-            std::fs::write(root.join(format!("a/b/c/file-with-a-long-name-{i:04}")), b"x").unwrap();
+            std::fs::write(
+                root.join(format!("a/b/c/file-with-a-long-name-{i:04}")),
+                b"x",
+            )
+            .unwrap();
         }
         std::fs::write(root.join("a/d/f"), b"x").unwrap();
         std::os::unix::fs::symlink(t.path(), root.join("e/link-out")).unwrap();

@@ -233,12 +233,8 @@ fn eval_streamed(
         inner: BufReader::with_capacity(1 << 20, tmp),
         failed: false,
     };
-    let rep = neurice_model::stream::decompress_stream(
-        &mut back,
-        Some(stats.nrc_bytes),
-        &mut cmp,
-        opts,
-    );
+    let rep =
+        neurice_model::stream::decompress_stream(&mut back, Some(stats.nrc_bytes), &mut cmp, opts);
     let mut rest = [0u8; 1];
     let lossless = match rep {
         Ok(r) if r.is_clean() => {

@@ -149,7 +149,9 @@ impl WavSamples {
                     if total.is_some_and(|t| (l.data_start as u64) + len > t) {
                         bail!("{name}: the data chunk is longer than the file");
                     }
-                    let have = (buf.len() as u64).saturating_sub(l.data_start as u64).min(len);
+                    let have = (buf.len() as u64)
+                        .saturating_sub(l.data_start as u64)
+                        .min(len);
                     let pending =
                         buf[l.data_start.min(buf.len())..l.data_start + have as usize].to_vec();
                     return Ok(WavSamples {

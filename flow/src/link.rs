@@ -154,8 +154,8 @@ impl Link {
                 0
             } else {
                 let u = 1.0 - self.rng.unit(); // (0, 1]
-                // ln(1 − ber) as ln_1p(−ber): `(1.0 - ber).ln()` is 0 below ber ≈ 1.1e-16
-                // (1 − ber rounds to 1), which made every gap 0 and flipped every bit
+                                               // ln(1 − ber) as ln_1p(−ber): `(1.0 - ber).ln()` is 0 below ber ≈ 1.1e-16
+                                               // (1 − ber rounds to 1), which made every gap 0 and flipped every bit
                 (u.ln() / (-ber).ln_1p()).floor() as u64
             };
             pos = pos.saturating_add(gap);
@@ -465,7 +465,10 @@ pub fn run_link(cfg: &LinkConfig, progress: &crate::Progress<'_>) -> Result<Link
     let start = std::time::Instant::now();
     let stream = cfg.stream();
     if stream.coder.sample_bits() != 10 {
-        bail!("recordings are coded as 10-bit grid indices; this coder takes {}-bit samples", stream.coder.sample_bits());
+        bail!(
+            "recordings are coded as 10-bit grid indices; this coder takes {}-bit samples",
+            stream.coder.sample_bits()
+        );
     }
     let groups = neurice_sim::stimulus::run_groups(cfg.files.len(), cfg.channels);
     // every header first: a bad file fails before any work, and the total is known
@@ -703,7 +706,10 @@ mod tests {
             max_samples: None,
             compare_unpacketised: true,
         };
-        assert!(batch_frames(&cfg.stream()) < xs.len() as u64 / 2, "several batches");
+        assert!(
+            batch_frames(&cfg.stream()) < xs.len() as u64 / 2,
+            "several batches"
+        );
         let rep = run_link(&cfg, &|_, _| {}).unwrap();
         // the same samples at once, through a fresh link with the run's seed
         let mut whole = rep.clone();
@@ -726,7 +732,10 @@ mod tests {
         whole.worst_gap_per_channel.clear();
         let mut link = Link::new(model);
         run_one(&cfg.stream(), &mut link, &xs, &mut [0], &mut whole).unwrap();
-        assert!(rep.packets_lost > 100 && rep.packets_corrupt > 10, "{rep:?}");
+        assert!(
+            rep.packets_lost > 100 && rep.packets_corrupt > 10,
+            "{rep:?}"
+        );
         assert_eq!(
             (
                 rep.packets_sent,
@@ -772,7 +781,11 @@ mod tests {
             })
             .send(&packets);
             // 24 M bits: expected flips 2.4e-5 at 1e-12, fewer below
-            assert!(t.damaged.len() <= 1, "ber {ber}: {} damaged", t.damaged.len());
+            assert!(
+                t.damaged.len() <= 1,
+                "ber {ber}: {} damaged",
+                t.damaged.len()
+            );
         }
         // and just above the old threshold the rate still holds
         let m = LinkModel {
@@ -786,7 +799,10 @@ mod tests {
             .flatten()
             .map(|b| b.count_ones())
             .sum();
-        assert!((12..40).contains(&ones), "{ones} flips in 24 M bits at 1e-6");
+        assert!(
+            (12..40).contains(&ones),
+            "{ones} flips in 24 M bits at 1e-6"
+        );
     }
 
     #[test]

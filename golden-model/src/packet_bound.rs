@@ -18,7 +18,7 @@
 //! A segment then needs at most `⌈L_max / (4·⌊(P − 16)/4⌋)⌉` packets (payload words capped
 //! at 4095).
 
-use crate::packet::{StreamConfig, StreamCoder};
+use crate::packet::{StreamCoder, StreamConfig};
 use crate::Error;
 
 /// The most packets one segment can have: `PART` is 16 bits.
@@ -38,8 +38,8 @@ pub fn max_segment_bytes(coder: &StreamCoder, channels: usize, frames: u64) -> u
         }
         StreamCoder::V2(p) => {
             let g = &p.golomb;
-            let per_sample = (g.qmax as u64 + 2) * (13 - p.prob_shift.min(12) as u64)
-                + g.sample_bits as u64;
+            let per_sample =
+                (g.qmax as u64 + 2) * (13 - p.prob_shift.min(12) as u64) + g.sample_bits as u64;
             samples * per_sample + 8 * 16
         }
     };
@@ -124,7 +124,10 @@ mod tests {
                 .min()
                 .unwrap();
             let cost = (4096.0 / worst as f64).log2();
-            assert!(cost + 1.0 / 2048.0 < (13 - a) as f64, "a = {a}: {cost} bits");
+            assert!(
+                cost + 1.0 / 2048.0 < (13 - a) as f64,
+                "a = {a}: {cost} bits"
+            );
         }
     }
 
@@ -180,7 +183,20 @@ mod tests {
         let e = cfg.validate().unwrap_err().to_string();
         assert!(e.contains("PART") && e.contains("65536"), "{e}");
         let r = max_segment_frames(&cfg);
-        assert!(r >= 1 && r < 65_536, "{r}");
+        assert_eq!(r, 10_083, "FORMAT.md §9.3 says so");
+        let v2 = StreamConfig {
+            coder: StreamCoder::hardware(Coder::Max),
+            ..cfg
+        };
+        assert_eq!(max_segment_frames(&v2), 2_621, "FORMAT.md §9.3 says so");
+        for (coder, want) in [(Coder::Lite, 3_379), (Coder::Max, 13_004)] {
+            let d = StreamConfig::new(coder, 1024);
+            assert_eq!(
+                max_segment_packets(&d),
+                want,
+                "{coder}: FORMAT.md §9.3 says so"
+            );
+        }
         let ok = StreamConfig {
             segment_frames: r,
             ..cfg

@@ -123,6 +123,9 @@ fn run_logged(mut cmd: Command, dir: &Path, log: &Path, what: &str) -> Result<St
 /// its path. Cached: `build_dir/vl-<top>-<hash>/obj_dir/Vcore` is reused while the Verilog,
 /// top, harness, flags and Verilator version are unchanged. The build log is
 /// `build_dir/vl-<top>-<hash>/build.log` (a failed build is left in `…-failed` with its log).
+/// A build runs in a private hidden folder, `build_dir/.vl-<top>-<hash>-<pid>-<n>`, renamed
+/// into place when done: SIGINT, SIGTERM and SIGHUP remove it (`neurice_files::signals`),
+/// and every call sweeps those of processes that have ended (a `kill -9`ed run's).
 pub fn build(verilog: &str, top: &str, build_dir: &Path) -> Result<PathBuf> {
     build_with(verilog, top, build_dir, &[])
 }

@@ -468,7 +468,10 @@ mod tests {
         run_tool(Command::new("sh").args(["-c", &script]), &log).unwrap();
         assert_eq!(std::fs::read_to_string(&seen).unwrap(), "no\n");
         let text = std::fs::read_to_string(&log).unwrap();
-        assert!(text.contains("done") && text.contains("# exit status"), "{text}");
+        assert!(
+            text.contains("done") && text.contains("# exit status"),
+            "{text}"
+        );
     }
 
     #[test]
