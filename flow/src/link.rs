@@ -153,9 +153,10 @@ impl Link {
             let gap = if ber >= 1.0 {
                 0
             } else {
-                let u = 1.0 - self.rng.unit(); // (0, 1]
-                                               // ln(1 − ber) as ln_1p(−ber): `(1.0 - ber).ln()` is 0 below ber ≈ 1.1e-16
-                                               // (1 − ber rounds to 1), which made every gap 0 and flipped every bit
+                // u in (0, 1]; ln(1 − ber) as ln_1p(−ber): `(1.0 - ber).ln()` is 0 below
+                // ber ≈ 1.1e-16 (1 − ber rounds to 1), which made every gap 0 and flipped
+                // every bit
+                let u = 1.0 - self.rng.unit();
                 (u.ln() / (-ber).ln_1p()).floor() as u64
             };
             pos = pos.saturating_add(gap);
