@@ -453,7 +453,7 @@ fn vl_litter(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Starts `sim --engine verilator --build-dir bd`, sends `sig` once the build's private
+/// Starts `sim --engine verilator --build-dir bd`, sends `sig` once the build's own private
 /// folder exists, and returns whether it was sent before the process ended.
 fn interrupt_build(bd: &Path, input: &Path, sig: i32) -> bool {
     let mut child = bin()
@@ -480,7 +480,9 @@ fn interrupt_build(bd: &Path, input: &Path, sig: i32) -> bool {
         if child.try_wait().unwrap().is_some() {
             break;
         }
-        if !vl_litter(bd).is_empty() {
+        // the build folder of this process (not the stale one the test planted)
+        let mine = format!("-{}-", child.id());
+        if vl_litter(bd).iter().any(|n| n.contains(&mine)) {
             // let the compiler get going inside it
             std::thread::sleep(Duration::from_millis(300));
             // SAFETY: signalling our own child.
@@ -639,6 +641,22 @@ fn messages_name_things_in_the_users_terms() {
             stderr(&o)
         );
     }
+    // a coder option the chosen coder refuses: refused before the banner too
+    let o = neurice(&[
+        &"synth",
+        &"--coder",
+        &"max",
+        &"--qmax",
+        &"12",
+        &"-o",
+        &t.path().join("s"),
+    ]);
+    assert_refused(&o, "max");
+    assert!(
+        !stderr(&o).contains("yosys →"),
+        "banner first: {}",
+        stderr(&o)
+    );
 
     // --force onto /proc/version: no temporary path in the message
     let o = neurice(&[&"compress", &input, &"/proc/version", &"--force"]);
