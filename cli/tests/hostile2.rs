@@ -537,7 +537,8 @@ fn an_interrupted_verilator_build_leaves_no_hidden_folder() {
 
 // ---- 11. link in bounded memory --------------------------------------------------------------
 
-/// Peak resident memory (KiB) of a finished child, from `wait4`.
+/// Peak resident memory (KiB) of a finished child, from `wait4` (which reaps it).
+#[allow(clippy::zombie_processes)]
 fn run_measuring_kib(cmd: &mut Command) -> (std::process::ExitStatus, i64) {
     use std::os::unix::process::ExitStatusExt;
     let child = cmd

@@ -17,6 +17,7 @@ pub struct FileId {
 }
 
 #[cfg(unix)]
+#[allow(clippy::unnecessary_cast)] // st_dev and st_ino are not u64 on every Unix
 fn of_stat(s: &rustix::fs::Stat) -> FileId {
     FileId {
         dev: s.st_dev as u64,
