@@ -75,17 +75,26 @@ fn fill(r: &mut dyn Read, buf: &mut Vec<u8>, n: u64, name: &str) -> Result<()> {
 /// The largest file a RIFF WAV can be (its sizes are 32-bit), plus its 8-byte RIFF header.
 const MAX_WAV_BYTES: u64 = u32::MAX as u64 + 8;
 
-/// Reads a WAV input (a file or `-`) header first: a file that is not a 16-bit PCM WAV, or
-/// whose header declares more bytes than it holds, is refused after reading its header; the
-/// rest is read only up to the file's real size (a pipe: up to 4 GiB, a WAV's limit).
-pub fn read_wav_input(path: &Path) -> Result<Vec<u8>> {
+/// A WAV input opened and read up to its layout (header checked).
+struct WavHeader {
+    name: String,
+    r: Box<dyn Read>,
+    /// The bytes read so far (the header, and perhaps some samples).
+    buf: Vec<u8>,
+    /// The input's size, when known.
+    total: Option<u64>,
+    layout: neurice_model::wav::Layout,
+}
+
+/// Opens a WAV input (a file or `-`) and reads it until its header is checked and its
+/// samples located (geometric read-ahead: a header of many small chunks costs a few scans).
+fn open_wav_header(path: &Path) -> Result<WavHeader> {
     let name = input_name(path);
     let (mut r, mut total) = open_input(path)?;
     let mut buf = Vec::new();
     loop {
         match scan(&buf, total).with_context(|| name.clone())? {
             Scan::NeedBytes(n) => {
-                // read ahead geometrically: a header of many small chunks costs a few scans
                 let ahead = (2 * buf.len() as u64).max(64 << 10);
                 let want = (n as u64).max(total.map_or(ahead, |t| t.min(ahead)));
                 fill(&mut *r, &mut buf, want, &name)?;
@@ -93,26 +102,47 @@ pub fn read_wav_input(path: &Path) -> Result<Vec<u8>> {
                     total = Some(buf.len() as u64); // the input ended: scan says what is missing
                 }
             }
-            Scan::Found(l) => {
-                let end = (l.data_start + l.data_len) as u64;
-                fill(&mut *r, &mut buf, end, &name)?;
-                if (buf.len() as u64) < end {
-                    total = Some(buf.len() as u64);
-                    continue;
-                }
-                match total {
-                    Some(t) => fill(&mut *r, &mut buf, t, &name)?,
-                    None => {
-                        fill(&mut *r, &mut buf, MAX_WAV_BYTES + 1, &name)?;
-                        if buf.len() as u64 > MAX_WAV_BYTES {
-                            bail!("{name}: more than 4 GiB, larger than any WAV file");
-                        }
-                    }
-                }
-                return Ok(buf);
+            Scan::Found(layout) => {
+                return Ok(WavHeader {
+                    name,
+                    r,
+                    buf,
+                    total,
+                    layout,
+                })
             }
         }
     }
+}
+
+/// Reads a WAV input (a file or `-`) header first: a file that is not a 16-bit PCM WAV, or
+/// whose header declares more bytes than it holds, is refused after reading its header; the
+/// rest is read only up to the file's real size (a pipe: up to 4 GiB, a WAV's limit).
+pub fn read_wav_input(path: &Path) -> Result<Vec<u8>> {
+    let WavHeader {
+        name,
+        mut r,
+        mut buf,
+        total,
+        layout: l,
+    } = open_wav_header(path)?;
+    let end = (l.data_start + l.data_len) as u64;
+    fill(&mut *r, &mut buf, end, &name)?;
+    if (buf.len() as u64) < end {
+        // the input ended inside its samples: scan says what is missing
+        scan(&buf, Some(buf.len() as u64)).with_context(|| name.clone())?;
+        bail!("{name}: the file ends inside its samples");
+    }
+    match total {
+        Some(t) => fill(&mut *r, &mut buf, t, &name)?,
+        None => {
+            fill(&mut *r, &mut buf, MAX_WAV_BYTES + 1, &name)?;
+            if buf.len() as u64 > MAX_WAV_BYTES {
+                bail!("{name}: more than 4 GiB, larger than any WAV file");
+            }
+        }
+    }
+    Ok(buf)
 }
 
 /// A WAV file's samples read piece by piece (header first, checked as [`read_wav_input`]
@@ -132,38 +162,33 @@ impl WavSamples {
     /// Opens `path` (a file or `-`) and reads its header: a file that is not a 16-bit PCM WAV,
     /// or whose data chunk is longer than the file, is refused here.
     pub fn open(path: &Path) -> Result<WavSamples> {
-        let name = input_name(path);
-        let (mut r, mut total) = open_input(path)?;
-        let mut buf = Vec::new();
-        loop {
-            match scan(&buf, total).with_context(|| name.clone())? {
-                Scan::NeedBytes(n) => {
-                    let want = (n as u64).max(total.map_or(4096, |t| t.min(4096)));
-                    fill(&mut *r, &mut buf, want, &name)?;
-                    if buf.len() < n {
-                        total = Some(buf.len() as u64);
-                    }
-                }
-                Scan::Found(l) => {
-                    let len = (l.data_len & !1) as u64; // whole samples
-                    if total.is_some_and(|t| (l.data_start as u64) + len > t) {
-                        bail!("{name}: the data chunk is longer than the file");
-                    }
-                    let have = (buf.len() as u64)
-                        .saturating_sub(l.data_start as u64)
-                        .min(len);
-                    let pending =
-                        buf[l.data_start.min(buf.len())..l.data_start + have as usize].to_vec();
-                    return Ok(WavSamples {
-                        name,
-                        r,
-                        pending,
-                        left: len - have,
-                        samples: len / 2,
-                    });
-                }
-            }
+        let WavHeader {
+            name,
+            r,
+            buf,
+            total,
+            layout: l,
+        } = open_wav_header(path)?;
+        let len = (l.data_len & !1) as u64; // whole samples
+        if total.is_some_and(|t| (l.data_start as u64) + len > t) {
+            bail!("{name}: the data chunk is longer than the file");
         }
+        // the sample bytes read with the header (none if it ended at the data chunk)
+        let pending: Vec<u8> = buf
+            .get(l.data_start..)
+            .unwrap_or_default()
+            .iter()
+            .take(len as usize)
+            .copied()
+            .collect();
+        let have = pending.len() as u64;
+        Ok(WavSamples {
+            name,
+            r,
+            pending,
+            left: len - have,
+            samples: len / 2,
+        })
     }
 
     /// Samples in the file (all channels).
