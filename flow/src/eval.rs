@@ -71,19 +71,19 @@ pub struct EvalReport {
     pub per_file: Vec<FileResult>,
 }
 
-/// Compresses, decompresses and compares one file.
-fn eval_one(path: &Path, coder: neurice_model::Coder) -> FileResult {
+/// Compresses, decompresses and compares one file (`Err`: an error of the run, as
+/// [`eval_streamed`]'s).
+fn eval_one(path: &Path, coder: neurice_model::Coder) -> Result<FileResult> {
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
     let fail = |orig: u64, e: String, input_error: bool| {
-        FileResult::failed(name.clone(), orig, e, input_error)
+        Ok(FileResult::failed(name.clone(), orig, e, input_error))
     };
     if std::fs::metadata(path).is_ok_and(|m| m.len() > IN_MEMORY_BYTES) {
         // (run_eval streams large files itself; this is for a file that grew meanwhile)
-        return eval_streamed(path, coder, 0, name.clone())
-            .unwrap_or_else(|e| FileResult::failed(name, 0, format!("{e:#}"), false));
+        return eval_streamed(path, coder, 0, name);
     }
     let wav = match crate::input::read_wav_input(path) {
         Ok(b) => b,
@@ -97,7 +97,7 @@ fn eval_one(path: &Path, coder: neurice_model::Coder) -> FileResult {
         Ok(back) => back == wav,
         Err(e) => return fail(wav.len() as u64, format!("decompress: {e}"), false),
     };
-    FileResult {
+    Ok(FileResult {
         file: name,
         original_bytes: wav.len() as u64,
         compressed_bytes: nrc.len() as u64,
@@ -108,7 +108,7 @@ fn eval_one(path: &Path, coder: neurice_model::Coder) -> FileResult {
         escapes: stats.escapes,
         samples: stats.samples,
         s_histogram: stats.s_histogram,
-    }
+    })
 }
 
 /// Files up to this size are evaluated in memory (their samples fit one block, so they are
@@ -290,14 +290,14 @@ pub fn run_eval(
             .par_iter()
             .map(|f| {
                 if large(f) {
-                    return None;
+                    return Ok(None);
                 }
-                let r = eval_one(f, coder);
+                let r = eval_one(f, coder)?;
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-                Some(r)
+                Ok(Some(r))
             })
-            .collect()
-    });
+            .collect::<Result<Vec<_>>>()
+    })?;
     for (slot, f) in per_file.iter_mut().zip(files) {
         if slot.is_none() {
             let name = f.file_name().map_or_else(

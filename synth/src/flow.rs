@@ -668,6 +668,13 @@ fn prepare(cfg: &FlowConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
     neurice_files::create_out_dir(&cfg.out_dir)
         .with_context(|| format!("the build folder {}", cfg.out_dir.display()))?;
     let out = absolute(&cfg.out_dir)?;
+    // the flow's own files are checked before anything is written or run (each is checked
+    // again when written; the tools' outputs below, when the top is known)
+    let own: Vec<PathBuf> = ["build.sh", "yosys.log", "nextpnr.log", "icepack.log"]
+        .iter()
+        .map(|n| out.join(n))
+        .collect();
+    neurice_files::check_outputs(&own, true)?;
     let mut top = cfg.top.clone();
     let mut pin_wrapper = None;
     let mut verilog = match &cfg.verilog {
@@ -733,17 +740,6 @@ fn prepare(cfg: &FlowConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
         &outputs.bin,
         &outputs.report,
     ])?;
-    // every file of the flow is checked before the first tool runs (the runner checks each
-    // log again when it writes it)
-    neurice_files::check_outputs(
-        &[
-            &outputs.build_script,
-            &logs.yosys,
-            &logs.nextpnr,
-            &logs.icepack,
-        ],
-        true,
-    )?;
 
     let mut stages = stage_commands(cfg, top, &tools, &verilog, pcf.as_deref());
     write_build_script(&outputs.build_script, cfg, top, &stages)?;
