@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use neurice_model::CoderSpec;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -53,6 +54,8 @@ impl FileResult {
 pub struct EvalReport {
     /// The coder evaluated.
     pub coder: neurice_model::Coder,
+    /// Its parameters (JSON: `{"coder": …, "params": {…}}`).
+    pub parameters: CoderSpec,
     pub files: usize,
     pub original_bytes: u64,
     pub compressed_bytes: u64,
@@ -73,7 +76,7 @@ pub struct EvalReport {
 
 /// Compresses, decompresses and compares one file (`Err`: an error of the run, as
 /// [`eval_streamed`]'s).
-fn eval_one(path: &Path, coder: neurice_model::Coder) -> Result<FileResult> {
+fn eval_one(path: &Path, coder: &CoderSpec) -> Result<FileResult> {
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -89,7 +92,7 @@ fn eval_one(path: &Path, coder: neurice_model::Coder) -> Result<FileResult> {
         Ok(b) => b,
         Err(e) => return fail(0, format!("{e:#}"), true),
     };
-    let (nrc, stats) = match neurice_model::compress_wav_with(&wav, coder) {
+    let (nrc, stats) = match neurice_model::compress_wav_with(&wav, *coder) {
         Ok(x) => x,
         Err(e) => return fail(wav.len() as u64, format!("{}: {e}", path.display()), true),
     };
@@ -173,7 +176,7 @@ impl<R: std::io::Read> std::io::Read for Noting<R> {
 /// written or read back (no temporary folder, a full disk).
 fn eval_streamed(
     path: &Path,
-    coder: neurice_model::Coder,
+    coder: &CoderSpec,
     threads: usize,
     name: String,
 ) -> Result<FileResult> {
@@ -199,13 +202,14 @@ fn eval_streamed(
         inner: BufWriter::with_capacity(1 << 20, tmp),
         failed: false,
     };
-    let stats =
-        match neurice_model::stream::compress_stream(&mut input, total, &mut w, coder, threads) {
-            Ok(s) => s,
-            Err(e) if w.failed => return Err(anyhow::anyhow!("{e}")).context(env("write")),
-            Err(neurice_model::Error::Io(e)) => return fail(orig, e, true),
-            Err(e) => return fail(orig, format!("{}: {e}", path.display()), true),
-        };
+    let stats = match neurice_model::container::compress_reader(
+        &mut input, total, &mut w, coder, threads,
+    ) {
+        Ok(s) => s,
+        Err(e) if w.failed => return Err(anyhow::anyhow!("{e}")).context(env("write")),
+        Err(neurice_model::Error::Io(e)) => return fail(orig, e, true),
+        Err(e) => return fail(orig, format!("{}: {e}", path.display()), true),
+    };
     let tmp = w
         .inner
         .into_inner()
@@ -225,7 +229,7 @@ fn eval_streamed(
         equal: true,
         buf: Vec::new(),
     };
-    let opts = neurice_model::stream::DecodeOptions {
+    let opts = neurice_model::report::DecodeOptions {
         threads,
         ..Default::default()
     };
@@ -233,8 +237,12 @@ fn eval_streamed(
         inner: BufReader::with_capacity(1 << 20, tmp),
         failed: false,
     };
-    let rep =
-        neurice_model::stream::decompress_stream(&mut back, Some(stats.nrc_bytes), &mut cmp, opts);
+    let rep = neurice_model::container::decompress_reader(
+        &mut back,
+        Some(stats.nrc_bytes),
+        &mut cmp,
+        opts,
+    );
     let mut rest = [0u8; 1];
     let lossless = match rep {
         Ok(r) if r.is_clean() => {
@@ -272,7 +280,7 @@ fn eval_streamed(
 /// cores); `progress` is called after each file with the files done so far.
 pub fn run_eval(
     files: &[PathBuf],
-    coder: neurice_model::Coder,
+    coder: &CoderSpec,
     threads: Option<usize>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<EvalReport> {
@@ -332,7 +340,8 @@ pub fn run_eval(
     }
     let samples: u64 = per_file.iter().map(|r| r.samples).sum();
     Ok(EvalReport {
-        coder,
+        coder: coder.kind(),
+        parameters: *coder,
         files: per_file.len(),
         original_bytes,
         compressed_bytes,

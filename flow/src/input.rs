@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use neurice_model::container::{check_header, check_signature, MAX_HEADER_BYTES};
+use neurice_model::format::{check_header, check_signature, MAX_HEADER_BYTES};
 use neurice_model::wav::{scan, Scan};
 
 pub use neurice_files::{is_stdio, kind, output_name};
@@ -217,7 +217,7 @@ impl WavSamples {
             .chunks_exact(2)
             .map(|c| i16::from_le_bytes([c[0], c[1]]))
             .collect();
-        let (idx, _) = neurice_model::container::to_grid(&values);
+        let (idx, _) = neurice_model::grid::to_grid(&values);
         out.extend(idx.into_iter().map(|k| k as u16));
         Ok(())
     }

@@ -339,76 +339,6 @@ fn run_one(
     Ok(())
 }
 
-/// The size of a run coded as one unpacketised stream (v1: one bit stream; v2: one block),
-/// computed as the samples come: v1 counts its bits; v2 codes its bins into the range coder
-/// as `v2::encode_block` does (the same bytes; a test checks it), keeping only the coded
-/// bytes.
-enum Unpacketised {
-    V1(neurice_model::Encoder),
-    V2 {
-        p: neurice_model::v2::V2Params,
-        states: Vec<neurice_model::v2::State>,
-        probs: Vec<u16>,
-        rc: neurice_model::v2::range::RangeEncoder,
-        ch: usize,
-    },
-}
-
-impl Unpacketised {
-    fn new(coder: &packet::StreamCoder, channels: usize) -> Result<Self> {
-        Ok(match coder {
-            packet::StreamCoder::V1(p) => {
-                Unpacketised::V1(neurice_model::Encoder::new(*p, channels)?)
-            }
-            packet::StreamCoder::V2(p) => Unpacketised::V2 {
-                p: *p,
-                states: vec![neurice_model::v2::State::initial(p); channels],
-                probs: vec![neurice_model::v2::range::PROB_INIT; p.contexts()],
-                rc: neurice_model::v2::range::RangeEncoder::new(),
-                ch: 0,
-            },
-        })
-    }
-
-    fn push(&mut self, samples: &[u32]) {
-        match self {
-            Unpacketised::V1(e) => {
-                for &x in samples {
-                    e.push(x);
-                }
-            }
-            Unpacketised::V2 {
-                p,
-                states,
-                probs,
-                rc,
-                ch,
-            } => {
-                for &x in samples {
-                    let coded = neurice_model::v2::code_sample(&states[*ch], x, p);
-                    let b = &coded.bins;
-                    for i in 0..b.count as usize {
-                        let (ctx, bit) = (b.ctx[i] as usize, (b.bits >> i) & 1);
-                        rc.bin(probs[ctx], bit);
-                        probs[ctx] = neurice_model::v2::range::adapt(probs[ctx], bit, p.prob_shift);
-                    }
-                    rc.bypass(b.bypass, b.bypass_len);
-                    states[*ch] = coded.next;
-                    *ch = (*ch + 1) % states.len();
-                }
-            }
-        }
-    }
-
-    /// Bytes of the stream's payload.
-    fn finish(self) -> u64 {
-        match self {
-            Unpacketised::V1(e) => e.total_bits().div_ceil(8),
-            Unpacketised::V2 { rc, .. } => rc.finish().len() as u64,
-        }
-    }
-}
-
 /// Frames read and coded at a time: whole segment periods, about 2^20 samples (at least one
 /// period), so that memory stays bounded whatever the recordings' length.
 fn batch_frames(cfg: &StreamConfig) -> u64 {
@@ -553,7 +483,7 @@ pub fn run_link(cfg: &LinkConfig, progress: &crate::Progress<'_>) -> Result<Link
             ..cfg.link
         });
         let mut unpacketised = if cfg.compare_unpacketised {
-            Some(Unpacketised::new(&stream.coder, c)?)
+            Some(stream.coder.block_sizer(c)?)
         } else {
             None
         };
@@ -579,7 +509,7 @@ pub fn run_link(cfg: &LinkConfig, progress: &crate::Progress<'_>) -> Result<Link
             progress(rep.samples, total);
         }
         if let Some(u) = unpacketised {
-            *rep.unpacketised_bytes.get_or_insert(0) += u.finish();
+            *rep.unpacketised_bytes.get_or_insert(0) += u.bytes();
         }
     }
     let wav_bytes = 2.0 * rep.samples as f64;
@@ -655,30 +585,6 @@ mod tests {
             .collect();
         let w = neurice_model::wav::Wav::canonical(1, 19531, samples).unwrap();
         std::fs::write(path, w.to_bytes()).unwrap();
-    }
-
-    /// The unpacketised sizes counted as the samples come are those of the whole-run coders.
-    #[test]
-    fn unpacketised_sizes_counted_on_the_fly_equal_the_whole_run_coders() {
-        let xs = walk(3 * 4001, 9);
-        for coder in [Coder::Lite, Coder::Max] {
-            let sc = packet::StreamCoder::hardware(coder);
-            let mut u = Unpacketised::new(&sc, 3).unwrap();
-            for chunk in xs.chunks(3 * 700) {
-                u.push(chunk);
-            }
-            let want = match sc {
-                packet::StreamCoder::V1(p) => neurice_model::coder::encode_all(&p, 3, &xs)
-                    .unwrap()
-                    .1
-                    .div_ceil(8),
-                packet::StreamCoder::V2(p) => {
-                    let mut st = neurice_model::v2::EncodeStats::default();
-                    neurice_model::v2::encode_block(&p, 3, &xs, &mut st).len() as u64
-                }
-            };
-            assert_eq!(u.finish(), want, "{coder}");
-        }
     }
 
     /// Issue 25: `link` held a whole recording several times over (2.37 GB for a 402 MB WAV);

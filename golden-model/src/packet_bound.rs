@@ -18,32 +18,16 @@
 //! A segment then needs at most `⌈L_max / (4·⌊(P − 16)/4⌋)⌉` packets (payload words capped
 //! at 4095).
 
-use crate::packet::{StreamCoder, StreamConfig};
-use crate::Error;
+use crate::packet::StreamConfig;
+use crate::{CoderSpec, Error};
 
 /// The most packets one segment can have: `PART` is 16 bits.
 pub const MAX_SEGMENT_PACKETS: u64 = 1 << 16;
 
 /// An upper bound on the coded bytes (padding to a word included) of a segment of `frames`
 /// frames of `channels` channels.
-pub fn max_segment_bytes(coder: &StreamCoder, channels: usize, frames: u64) -> u64 {
-    let samples = channels as u64 * frames;
-    if samples == 0 {
-        return 0;
-    }
-    let bits = match coder {
-        StreamCoder::V1(p) => {
-            channels as u64 * p.sample_bits as u64
-                + (samples - channels as u64) * p.max_code_bits() as u64
-        }
-        StreamCoder::V2(p) => {
-            let g = &p.golomb;
-            let per_sample =
-                (g.qmax as u64 + 2) * (13 - p.prob_shift.min(12) as u64) + g.sample_bits as u64;
-            samples * per_sample + 8 * 16
-        }
-    };
-    bits.div_ceil(32) * 4
+pub fn max_segment_bytes(coder: &CoderSpec, channels: usize, frames: u64) -> u64 {
+    coder.max_segment_bits(channels, frames).div_ceil(32) * 4
 }
 
 /// An upper bound on the packets of one segment of `cfg` (its largest group, a full segment).
@@ -102,7 +86,7 @@ pub fn check_numbering(cfg: &StreamConfig) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::{encode_segment, StreamCoder};
+    use crate::packet::encode_segment;
     use crate::v2::range::{adapt, PROB_BITS, PROB_INIT};
     use crate::Coder;
 
@@ -150,7 +134,7 @@ mod tests {
     #[test]
     fn segments_stay_within_the_bound() {
         for coder in [Coder::Lite, Coder::Max] {
-            let c = StreamCoder::hardware(coder);
+            let c = CoderSpec::hardware(coder);
             for (ch, frames) in [(1, 1), (1, 3000), (8, 700), (64, 100)] {
                 let xs = hostile(ch, frames, c.sample_bits());
                 let seg = encode_segment(&c, ch, &xs);
@@ -185,7 +169,7 @@ mod tests {
         let r = max_segment_frames(&cfg);
         assert_eq!(r, 10_083, "FORMAT.md §9.3 says so");
         let v2 = StreamConfig {
-            coder: StreamCoder::hardware(Coder::Max),
+            coder: CoderSpec::hardware(Coder::Max),
             ..cfg
         };
         assert_eq!(max_segment_frames(&v2), 2_621, "FORMAT.md §9.3 says so");
