@@ -17,7 +17,8 @@ fn tool(name: &str) -> bool {
     match neurice_synth::tools::find_tool(name) {
         Ok(_) => true,
         Err(e) => {
-            eprintln!("SKIPPED: {e}");
+            let test = std::thread::current().name().unwrap_or("hostile2").to_string();
+            neurice_testkit::skip(&test, &format!("{e:#}"));
             false
         }
     }
