@@ -39,9 +39,7 @@ pub const BLOCK_SAMPLES: usize = 1 << 21;
 /// The most samples a block of a streamed container may hold (a decoder refuses more): what
 /// bounds the decoder's memory per block.
 pub const MAX_BLOCK_SAMPLES: u64 = 1 << 22;
-/// The most bytes of WAV header (everything before the samples) or of trailing chunks a
-/// streamed container carries; a WAV with more is refused.
-pub const MAX_WAV_EXTRA: usize = 16 << 20;
+pub use crate::format::MAX_WAV_EXTRA;
 /// The most worker threads a stream uses (each holds up to about 30 MB).
 pub const MAX_WORKERS: usize = 4;
 /// The most input bytes handed to the workers and not yet written out.
