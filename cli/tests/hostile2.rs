@@ -17,7 +17,10 @@ fn tool(name: &str) -> bool {
     match neurice_synth::tools::find_tool(name) {
         Ok(_) => true,
         Err(e) => {
-            let test = std::thread::current().name().unwrap_or("hostile2").to_string();
+            let test = std::thread::current()
+                .name()
+                .unwrap_or("hostile2")
+                .to_string();
             neurice_testkit::skip(&test, &format!("{e:#}"));
             false
         }
@@ -534,6 +537,66 @@ fn an_interrupted_verilator_build_leaves_no_hidden_folder() {
     }
     assert!(sent > 0, "the build ended before a signal could be sent");
     assert!(!stale.exists(), "the stale folder was not swept");
+}
+
+// ---- 8. single streams read within their header's bound ------------------------------------
+
+/// Item 8: `cat HEADER /dev/zero | neurice info -` (a valid single-stream header of 1 channel
+/// x 98 689 frames) read 8.4 GB before refusing the stream, and a sparse 3 GiB file with that
+/// header was read whole. Now a pipe is read to just past the header's bound (about 35 MB
+/// here) and a longer file is refused unread.
+#[test]
+fn a_single_stream_is_read_no_further_than_its_header_allows() {
+    let t = tempfile::tempdir().unwrap();
+    let (nrc, _) = neurice_model::compress_wav(&grid_wav(98_689, 3)).unwrap();
+    let head = nrc[..neurice_model::format::MAX_HEADER_BYTES].to_vec();
+    for args in [&["info", "-"][..], &["decompress", "-", "-"]] {
+        let mut child = bin()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let head = head.clone();
+        // the header, then zeros until the command stops reading (at most 512 MB offered)
+        let feeder = std::thread::spawn(move || {
+            let zeros = vec![0u8; 1 << 20];
+            let mut sent = head.len() as u64;
+            if stdin.write_all(&head).is_ok() {
+                while sent < 512 << 20 && stdin.write_all(&zeros).is_ok() {
+                    sent += zeros.len() as u64;
+                }
+            }
+            sent
+        });
+        let o = child.wait_with_output().unwrap();
+        let sent = feeder.join().unwrap();
+        assert_refused(&o, "longer than any .nrc stream");
+        assert!(
+            sent < 64 << 20,
+            "{args:?}: {sent} bytes taken from the pipe"
+        );
+    }
+    let f = t.path().join("sparse.nrc");
+    {
+        let mut w = fs::File::create(&f).unwrap();
+        w.write_all(&head).unwrap();
+        w.set_len(3 << 30).unwrap();
+    }
+    let out = t.path().join("out.wav");
+    let o = neurice(&[&"info", &f]);
+    assert_refused(&o, "longer than any .nrc stream");
+    let o = neurice(&[&"decompress", &f, &out]);
+    assert_refused(&o, "longer than any .nrc stream");
+    assert!(!out.exists());
+    let (status, kib) = run_measuring_kib(bin().arg("info").arg(&f));
+    assert!(!status.success());
+    assert!(
+        kib < 64 * 1024,
+        "peak {kib} KiB for a 3 GiB file it refuses"
+    );
 }
 
 // ---- 11. link in bounded memory --------------------------------------------------------------
