@@ -318,14 +318,17 @@ fn recover_says_when_every_block_passed_but_the_file_check_failed() {
 fn a_closed_or_null_standard_output_is_refused() {
     let t = tempfile::tempdir().unwrap();
     let input = write(t.path(), "in.wav", &grid_wav(2000, 6));
-    let o = bin()
-        .args(["compress".as_ref(), input.as_os_str(), "-".as_ref()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    assert_refused(&o, "/dev/null");
+    // standard output on /dev/null
+    let to_null = |cmd: &str, input: &Path| {
+        bin()
+            .args([cmd.as_ref(), input.as_os_str(), "-".as_ref()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap()
+    };
+    assert_refused(&to_null("compress", &input), "/dev/null");
     let o = Command::new("sh")
         .arg("-c")
         .arg(format!(
@@ -339,14 +342,7 @@ fn a_closed_or_null_standard_output_is_refused() {
     assert_refused(&o, "closed");
     let nrc = neurice_model::compress_wav(&grid_wav(2000, 6)).unwrap().0;
     let n = write(t.path(), "in.nrc", &nrc);
-    let o = bin()
-        .args(["decompress".as_ref(), n.as_os_str(), "-".as_ref()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    assert_refused(&o, "/dev/null");
+    assert_refused(&to_null("decompress", &n), "/dev/null");
 }
 
 // ---- 7. an environment error is an error of the run ---------------------------------------
