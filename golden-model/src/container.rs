@@ -172,8 +172,8 @@ pub fn compress_reader(
 /// and checked; the report lists what was lost. A single-stream container (§4, §7.7) is read
 /// whole (it is at most as large as a WAV of [`stream::BLOCK_SAMPLES`] samples when this
 /// build wrote it), but never beyond the bound its header sets ([`Header::max_stream_bytes`]:
-/// a longer file is refused unread, a pipe one byte past it), and any damage refuses it whole. `Err` means nothing could be decoded: not
-/// a stream, a damaged header, an I/O error.
+/// a longer file is refused unread, a pipe one byte past it), and any damage refuses it
+/// whole. `Err` means nothing could be decoded: not a stream, a damaged header, an I/O error.
 pub fn decompress_reader(
     input: &mut dyn Read,
     total: Option<u64>,
