@@ -191,11 +191,11 @@ pub fn decompress_reader(
             let limit = check_header(&start)?.max_stream_bytes();
             let too_long = |n: String| {
                 Error::Corrupt(format!(
-                    "{n} bytes: longer than any .nrc stream with its header (at most {limit})"
+                    "{n} bytes: longer than any .nrc stream with its header"
                 ))
             };
             if let Some(t) = total.filter(|&t| t > limit) {
-                return Err(too_long(t.to_string()));
+                return Err(too_long(format!("{t} (at most {limit})")));
             }
             fill(input, &mut start, total.unwrap_or(limit + 1))?;
             if start.len() as u64 > limit {
