@@ -85,6 +85,7 @@ pub struct EvalArgs {
 pub struct InfoArgs {
     /// A .nrc stream; `-` reads standard input.
     input: PathBuf,
+    /// Print one JSON object instead of the summary.
     #[arg(long)]
     json: bool,
 }
@@ -139,8 +140,31 @@ pub fn compress(a: CompressArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The damage a report lists, one item per line, for an error message.
+/// The damage a report lists, one item per line, for an error message. When no block was
+/// lost but a whole-file check failed, it says so first, and what that means for the samples.
 fn damage_text(rep: &DecodeReport) -> String {
+    if rep.lost.is_empty() {
+        let verdict = match rep.wav_checksum {
+            Some(false) => format!(
+                "every one of its {} block(s) passed its own CRC-32, but a whole-file check \
+                 failed: the decoded samples are NOT trustworthy (some are wrong, and the block \
+                 cannot be located: every block's own check passed)",
+                rep.blocks
+            ),
+            Some(true) => format!(
+                "every one of its {} block(s) passed its own CRC-32 and the decoded WAV matches \
+                 the original's CRC-32, but a whole-file check of the container failed (its \
+                 framing is damaged; the samples themselves are very likely right)",
+                rep.blocks
+            ),
+            None => format!(
+                "every one of its {} block(s) passed its own CRC-32, but the whole-file checks \
+                 could not be made: the decoded samples cannot be confirmed and may be wrong",
+                rep.blocks
+            ),
+        };
+        return format!("{verdict}; failed:\n  {}", rep.damage().join("\n  "));
+    }
     let lost: u64 = rep.lost.iter().map(|l| l.samples).sum();
     format!(
         "{} of {} block(s) lost ({lost} samples):\n  {}",
@@ -148,6 +172,27 @@ fn damage_text(rep: &DecodeReport) -> String {
         rep.blocks,
         rep.damage().join("\n  ")
     )
+}
+
+/// What a recovered output holds, for the message after `--recover` on a damaged stream.
+fn recovered_text(rep: &DecodeReport, output: &str) -> String {
+    if !rep.lost.is_empty() {
+        return format!(
+            "{output} written with every undamaged block; the lost frames are zero samples \
+             (the other blocks passed their own CRC-32)"
+        );
+    }
+    match rep.wav_checksum {
+        Some(true) => format!(
+            "{output} written; its samples match the original's CRC-32, but the container was \
+             damaged"
+        ),
+        _ => format!(
+            "{output} written, but it is NOT trustworthy: it may hold wrong samples anywhere in \
+             frames 0..{} (no block failed its own check, so the damage cannot be narrowed down)",
+            rep.header.frames
+        ),
+    }
 }
 
 pub fn decompress(a: DecompressArgs) -> Result<ExitCode> {
@@ -169,10 +214,11 @@ pub fn decompress(a: DecompressArgs) -> Result<ExitCode> {
             anyhow::bail!(
                 "{name}: damaged stream, {}\n{}",
                 damage_text(&rep),
-                if is_stdio(&a.output) {
-                    "standard output stops before the first lost block (use --recover to write every frame, the lost ones as zero samples)"
-                } else {
-                    "no output written (use --recover to write the rest, the lost frames as zero samples)"
+                match (is_stdio(&a.output), rep.lost.is_empty()) {
+                    (true, false) => "standard output stops before the first lost block (use --recover to write every frame, the lost ones as zero samples)",
+                    (true, true) => "standard output received every frame, and they are not confirmed by the whole-file check",
+                    (false, false) => "no output written (use --recover to write the rest, the lost frames as zero samples)",
+                    (false, true) => "no output written (--recover writes it anyway, with this warning)",
                 }
             );
         }
@@ -181,9 +227,9 @@ pub fn decompress(a: DecompressArgs) -> Result<ExitCode> {
     let seconds = start.elapsed().as_secs_f64();
     if !rep.is_clean() {
         eprintln!(
-            "neurice: error: {name}: damaged stream, {}\n{} written with every undamaged block; the lost frames are zero samples",
+            "neurice: error: {name}: damaged stream, {}\n{}",
             damage_text(&rep),
-            output_name(&a.output)
+            recovered_text(&rep, &output_name(&a.output))
         );
         return Ok(ExitCode::FAILURE);
     }
@@ -269,10 +315,22 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
         streamed,
     };
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&info)?);
+        let mut v = serde_json::to_value(&info)?;
+        // steps and initial weights of taps i >= T do not exist (FORMAT.md §7.1)
+        match &info.coder {
+            neurice_model::CoderSpec::Lite(_) => {}
+            neurice_model::CoderSpec::Max(p) => {
+                for k in ["steps", "init_weights"] {
+                    if let Some(arr) = v["params"][k].as_array_mut() {
+                        arr.truncate(p.taps as usize);
+                    }
+                }
+            }
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         println!(
-            "{}: neurice container v{} (coder {}) {} stream, {} channel(s) x {} frames at {} Hz, {} bytes{}\n  params {}\n  WAV header {}, original CRC-32 {}",
+            "{}: neurice container v{} (coder {}) {} stream, {} channel(s) x {} frames at {} Hz, {} bytes{}\n  {}\n  WAV header {}, original CRC-32 {}",
             name,
             info.version,
             info.coder.kind(),
@@ -290,12 +348,46 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A coder's parameters in one line, by the names FORMAT.md gives them.
+/// A coder's parameters by the names FORMAT.md gives them (§4, §7.1): coder v1's on one
+/// line, coder v2's Golomb side then its own (taps i >= T have none).
 fn params_text(c: &neurice_model::CoderSpec) -> String {
+    let golomb = |p: &neurice_model::CodecParams| {
+        format!(
+            "parameters: W = {} (sample bits), Q = {} (qmax), w = {} (window_log2), c = {} (thr_num), h = {} (thr_shift)",
+            p.sample_bits, p.qmax, p.window_log2, p.thr_num, p.thr_shift
+        )
+    };
     match c {
-        neurice_model::CoderSpec::Lite(p) => format!("{p:?}"),
-        neurice_model::CoderSpec::Max(p) => format!("{:?}\n  v2 params {p:?}", p.golomb),
+        neurice_model::CoderSpec::Lite(p) => golomb(p),
+        neurice_model::CoderSpec::Max(p) => {
+            format!("{}\n  {}", golomb(&p.golomb), v2_params_text(p))
+        }
     }
+}
+
+/// Coder v2's own parameters in FORMAT.md §7.1's names (taps i >= T have none).
+fn v2_params_text(p: &neurice_model::v2::V2Params) -> String {
+    let t = p.taps as usize;
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(" ")
+        }
+    };
+    format!(
+        "v2 parameters: T = {t} (taps), f = {} (weight_frac), B_w = {} (weight_bits), B_d = {} (delta_bits), \
+         steps μ = {}, initial weights ω = {}, a = {} (prob_shift), P = {} (prefix_contexts), F_B = {} (block_frames{})",
+        p.weight_frac,
+        p.weight_bits,
+        p.delta_bits,
+        list(&p.steps[..t.min(p.steps.len())].iter().map(|x| x.to_string()).collect::<Vec<_>>()),
+        list(&p.init_weights[..t.min(p.init_weights.len())].iter().map(|x| x.to_string()).collect::<Vec<_>>()),
+        p.prob_shift,
+        p.prefix_contexts,
+        p.block_frames,
+        if p.block_frames == 0 { ": one block" } else { "" }
+    )
 }
 
 pub fn eval(a: EvalArgs) -> Result<ExitCode> {

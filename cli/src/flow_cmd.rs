@@ -63,17 +63,7 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         .or_else(|| default_data_dir().filter(|d| d.is_dir()));
     let files = match &data {
         Some(d) => {
-            if !d.is_dir() {
-                bail!(
-                    "--data {}: {}",
-                    d.display(),
-                    if d.exists() {
-                        "not a folder"
-                    } else {
-                        "no such folder"
-                    }
-                );
-            }
+            crate::files::check_data_dir(d)?;
             collect_wavs(std::slice::from_ref(d))?
         }
         None => Vec::new(),

@@ -308,6 +308,7 @@ pub struct VerilogArgs {
     /// Skip the Verilator lint and the yosys checks.
     #[arg(long)]
     no_check: bool,
+    /// Print one JSON object instead of the summary.
     #[arg(long)]
     json: bool,
 }
@@ -321,19 +322,6 @@ struct VerilogReport {
     lanes: usize,
     verilator_lint: LintStatus,
     yosys_check: LintStatus,
-}
-
-/// Creates an output folder (and its parents), saying so when the path is something else.
-pub fn create_out_dir(dir: &Path) -> Result<()> {
-    if let Ok(m) = std::fs::metadata(dir) {
-        if !m.is_dir() {
-            bail!(
-                "{} is not a directory (-o names an output folder)",
-                dir.display()
-            );
-        }
-    }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
 }
 
 /// Writes `text` to `path` unless it exists and `force` is off.
@@ -359,7 +347,7 @@ fn yosys_check(verilog_file: &Path, top: &str, log: &Path) -> Result<()> {
 pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     let design = a.packets.design(&a.coder, a.channels, a.lanes)?;
     let text = design.verilog()?;
-    create_out_dir(&a.out)?;
+    crate::files::create_out_dir(&a.out)?;
     let core = a.out.join("neurice_core.v");
     let board = a.out.join("alchitry_cu_top.v");
     let pcf = a.out.join("alchitry_cu.pcf");
@@ -373,14 +361,8 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     if board_text.is_some() {
         files.extend([board.clone(), pcf.clone()]);
     }
-    for p in &files {
-        if p.exists() && !a.force {
-            bail!(
-                "{} already exists; not overwriting it (use --force to replace it)",
-                p.display()
-            );
-        }
-    }
+    // every output is checked before any is written: all of them or none
+    crate::files::check_outputs(&files, a.force)?;
     write_new(&core, &text, a.force)?;
     if let Some(b) = &board_text {
         write_new(&board, b, a.force)?;
@@ -473,6 +455,7 @@ pub struct SynthArgs {
     /// Output folder (default build/synth-<channels>ch).
     #[arg(short, long)]
     out: Option<PathBuf>,
+    /// Print one JSON object instead of the summary.
     #[arg(long)]
     json: bool,
 }
@@ -499,10 +482,26 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
     });
     let freq = a.freq.unwrap_or(design.facts().board_mhz);
     check_freq("--freq", freq)?;
+    // as `power` and `flow`: a clock that codes the channels in real time where the design's
+    // power is measured in real time (coder v1); coder v2's synthesis reports what it reaches
+    design
+        .power_gap_per_mille(freq)
+        .with_context(|| format!("--freq {freq}"))?;
+    if let Ok(m) = std::fs::metadata(&out) {
+        if !m.is_dir() {
+            bail!(
+                "-o {}: {}, not a folder (-o names the build folder)",
+                out.display(),
+                crate::files::kind(&m)
+            );
+        }
+    }
+    // every argument is checked before the banner
+    let rtl = design.verilog()?;
     if !a.json {
         eprintln!("yosys → nextpnr-ice40 → icepack in {} …", out.display());
     }
-    let r = neurice_flow::synth_design(&design, a.device, &design.verilog()?, freq, a.seed, &out)?;
+    let r = neurice_flow::synth_design(&design, a.device, &rtl, freq, a.seed, &out)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
@@ -535,6 +534,7 @@ pub struct BitstreamArgs {
     /// Place-and-route seed.
     #[arg(long, default_value_t = neurice_flow::DEFAULT_SEED)]
     seed: u64,
+    /// Print one JSON object instead of the summary.
     #[arg(long)]
     json: bool,
 }
@@ -564,10 +564,9 @@ pub fn bitstream(a: BitstreamArgs) -> Result<ExitCode> {
         ..params
     };
     let text = neurice_bsp::board_verilog(&params)?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    crate::files::create_out_dir(&a.out)?;
     let pcf = a.out.join("alchitry_cu.pcf");
-    std::fs::write(&pcf, neurice_bsp::pcf())
-        .with_context(|| format!("writing {}", pcf.display()))?;
+    crate::files::write_output(&pcf, neurice_bsp::pcf().as_bytes(), true)?;
     let mut cfg = neurice_synth::SynthConfig::new(
         neurice_synth::flow::VerilogSource::Text(text),
         "top",

@@ -74,7 +74,6 @@ pub fn link(a: LinkArgs) -> Result<ExitCode> {
         files: Vec::new(), // read after the arguments are checked
         max_samples: a.max_samples,
         compare_unpacketised: !a.no_compare,
-        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     cfg.validate()?;
     cfg.files = inputs_or_default(&a.inputs)?;

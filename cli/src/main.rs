@@ -51,6 +51,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // a closed pipe on standard output or error ends the command quietly with SIGPIPE's
+    // status (141 in a shell), as other Unix tools do, not with a panic at the next print
+    neurice_files::signals::default_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compress(a) => codec_cmds::compress(a),

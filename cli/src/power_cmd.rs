@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 
 use neurice_flow::power::{check_power_args, measure_power};
@@ -43,6 +43,7 @@ pub struct PowerArgs {
     /// Work folder (synthesis, traced Verilator build, logs).
     #[arg(short, long, default_value = "build/power")]
     out: PathBuf,
+    /// Print one JSON object instead of the summary.
     #[arg(long)]
     json: bool,
 }
@@ -58,8 +59,10 @@ pub fn power(a: PowerArgs) -> Result<ExitCode> {
         .power_gap_per_mille(freq)
         .with_context(|| format!("--freq {freq}"))?;
     let data = match &a.data {
-        Some(d) if !d.is_dir() => bail!("{}: no such folder", d.display()),
-        Some(d) => Some(d.clone()),
+        Some(d) => {
+            crate::files::check_data_dir(d)?;
+            Some(d.clone())
+        }
         None => default_data_dir().filter(|d| d.is_dir()),
     };
     let files = match &data {

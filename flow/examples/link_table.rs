@@ -54,7 +54,6 @@ fn main() -> anyhow::Result<()> {
             files: files.clone(),
             max_samples: None,
             compare_unpacketised: true,
-            threads: 2,
         };
         let rep = run_link(&cfg, &|_, _| {})?;
         assert_eq!(rep.samples_wrong, 0);

@@ -123,7 +123,8 @@ pub fn run_coders(
     for c in &cfgs {
         c.validate()?;
     }
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    neurice_files::create_out_dir(out)?;
+    neurice_files::check_outputs(&[out.join("report.json"), out.join("index.html")], true)?;
     let mut reports = Vec::new();
     let mut coders = Vec::new();
     for cfg in cfgs {
@@ -156,12 +157,11 @@ pub fn run_coders(
 
 /// Writes `report.json` and `index.html` of the comparison into `out`.
 pub fn write(c: &Comparison, out: &Path) -> Result<()> {
-    let path = out.join("report.json");
-    std::fs::write(&path, serde_json::to_string_pretty(c)? + "\n")
-        .with_context(|| format!("writing {}", path.display()))?;
-    let path = out.join("index.html");
-    std::fs::write(&path, html(c)).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    let (json_path, html_path) = (out.join("report.json"), out.join("index.html"));
+    neurice_files::check_outputs(&[&json_path, &html_path], true)?;
+    let json = serde_json::to_string_pretty(c)? + "\n";
+    neurice_files::write_output(&json_path, json.as_bytes(), true)?;
+    neurice_files::write_output(&html_path, html(c).as_bytes(), true)
 }
 
 fn esc(s: &str) -> String {

@@ -74,16 +74,18 @@ pub struct EvalReport {
     pub per_file: Vec<FileResult>,
 }
 
-/// Compresses, decompresses and compares one file.
-fn eval_one(path: &Path, coder: &CoderSpec) -> FileResult {
+/// Compresses, decompresses and compares one file (`Err`: an error of the run, as
+/// [`eval_streamed`]'s).
+fn eval_one(path: &Path, coder: &CoderSpec) -> Result<FileResult> {
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
     let fail = |orig: u64, e: String, input_error: bool| {
-        FileResult::failed(name.clone(), orig, e, input_error)
+        Ok(FileResult::failed(name.clone(), orig, e, input_error))
     };
     if std::fs::metadata(path).is_ok_and(|m| m.len() > IN_MEMORY_BYTES) {
+        // (run_eval streams large files itself; this is for a file that grew meanwhile)
         return eval_streamed(path, coder, 0, name);
     }
     let wav = match crate::input::read_wav_input(path) {
@@ -98,7 +100,7 @@ fn eval_one(path: &Path, coder: &CoderSpec) -> FileResult {
         Ok(back) => back == wav,
         Err(e) => return fail(wav.len() as u64, format!("decompress: {e}"), false),
     };
-    FileResult {
+    Ok(FileResult {
         file: name,
         original_bytes: wav.len() as u64,
         compressed_bytes: nrc.len() as u64,
@@ -109,7 +111,7 @@ fn eval_one(path: &Path, coder: &CoderSpec) -> FileResult {
         escapes: stats.escapes,
         samples: stats.samples,
         s_histogram: stats.s_histogram,
-    }
+    })
 }
 
 /// Files up to this size are evaluated in memory (their samples fit one block, so they are
@@ -140,41 +142,84 @@ impl<R: std::io::Read> std::io::Write for Compare<R> {
     }
 }
 
+/// A writer or reader that remembers whether an operation failed (to tell the temporary
+/// file's errors — the environment's — from the input's).
+struct Noting<W> {
+    inner: W,
+    failed: bool,
+}
+
+impl<W: std::io::Write> std::io::Write for Noting<W> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(b);
+        self.failed |= r.is_err();
+        r
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.failed |= r.is_err();
+        r
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Noting<R> {
+    fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+        let r = self.inner.read(b);
+        self.failed |= r.is_err();
+        r
+    }
+}
+
 /// [`eval_one`] for a large file: compressed streaming into an unnamed temporary file, then
-/// decompressed streaming and compared with the file as it is read again.
-fn eval_streamed(path: &Path, coder: &CoderSpec, threads: usize, name: String) -> FileResult {
+/// decompressed streaming and compared with the file as it is read again. `Err` is an error
+/// of the run, not of the file or the codec: the temporary file could not be created,
+/// written or read back (no temporary folder, a full disk).
+fn eval_streamed(
+    path: &Path,
+    coder: &CoderSpec,
+    threads: usize,
+    name: String,
+) -> Result<FileResult> {
     use std::io::{BufReader, BufWriter, Seek, Write};
     let fail = |orig: u64, e: String, input_error: bool| {
-        FileResult::failed(name.clone(), orig, e, input_error)
+        Ok(FileResult::failed(name.clone(), orig, e, input_error))
     };
     let (mut input, total) = match crate::input::open_input(path) {
         Ok(x) => x,
         Err(e) => return fail(0, format!("{e:#}"), true),
     };
     let orig = total.unwrap_or(0);
-    let tmp = match tempfile::tempfile() {
-        Ok(f) => f,
-        Err(e) => return fail(orig, format!("cannot create a temporary file: {e}"), false),
+    let tmp_dir = std::env::temp_dir();
+    let env = |what: &str| {
+        format!(
+            "{}: cannot {what} the temporary file in {} (the temporary folder: $TMPDIR, else /tmp)",
+            path.display(),
+            tmp_dir.display()
+        )
     };
-    let mut w = BufWriter::with_capacity(1 << 20, tmp);
+    let tmp = tempfile::tempfile().with_context(|| env("create"))?;
+    let mut w = Noting {
+        inner: BufWriter::with_capacity(1 << 20, tmp),
+        failed: false,
+    };
     let stats = match neurice_model::container::compress_reader(
         &mut input, total, &mut w, coder, threads,
     ) {
         Ok(s) => s,
-        Err(neurice_model::Error::Io(e)) => return fail(orig, e, false),
+        Err(e) if w.failed => return Err(anyhow::anyhow!("{e}")).context(env("write")),
+        Err(neurice_model::Error::Io(e)) => return fail(orig, e, true),
         Err(e) => return fail(orig, format!("{}: {e}", path.display()), true),
     };
-    let tmp = match w
+    let tmp = w
+        .inner
         .into_inner()
         .map_err(|e| e.into_error())
         .and_then(|mut f| {
             f.flush()?;
             f.rewind()?;
             Ok(f)
-        }) {
-        Ok(f) => f,
-        Err(e) => return fail(orig, format!("temporary file: {e}"), false),
-    };
+        })
+        .with_context(|| env("write"))?;
     let original = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => return fail(orig, format!("cannot read {}: {e}", path.display()), true),
@@ -188,8 +233,12 @@ fn eval_streamed(path: &Path, coder: &CoderSpec, threads: usize, name: String) -
         threads,
         ..Default::default()
     };
+    let mut back = Noting {
+        inner: BufReader::with_capacity(1 << 20, tmp),
+        failed: false,
+    };
     let rep = neurice_model::container::decompress_reader(
-        &mut BufReader::with_capacity(1 << 20, tmp),
+        &mut back,
         Some(stats.nrc_bytes),
         &mut cmp,
         opts,
@@ -206,9 +255,14 @@ fn eval_streamed(path: &Path, coder: &CoderSpec, threads: usize, name: String) -
                 false,
             )
         }
+        Err(e) if back.failed => return Err(anyhow::anyhow!("{e}")).context(env("read back")),
+        // the original could not be read again for the comparison
+        Err(neurice_model::Error::Io(e)) => {
+            return fail(orig, format!("{}: {e}", path.display()), true)
+        }
         Err(e) => return fail(orig, format!("decompress: {e}"), false),
     };
-    FileResult {
+    Ok(FileResult {
         file: name,
         original_bytes: stats.wav_bytes,
         compressed_bytes: stats.nrc_bytes,
@@ -219,7 +273,7 @@ fn eval_streamed(path: &Path, coder: &CoderSpec, threads: usize, name: String) -
         escapes: stats.escapes,
         samples: stats.samples,
         s_histogram: stats.s_histogram,
-    }
+    })
 }
 
 /// Runs the challenge-style evaluation of `coder` on a set of files in `threads` threads (default: all
@@ -244,21 +298,21 @@ pub fn run_eval(
             .par_iter()
             .map(|f| {
                 if large(f) {
-                    return None;
+                    return Ok(None);
                 }
-                let r = eval_one(f, coder);
+                let r = eval_one(f, coder)?;
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-                Some(r)
+                Ok(Some(r))
             })
-            .collect()
-    });
+            .collect::<Result<Vec<_>>>()
+    })?;
     for (slot, f) in per_file.iter_mut().zip(files) {
         if slot.is_none() {
             let name = f.file_name().map_or_else(
                 || f.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             );
-            *slot = Some(eval_streamed(f, coder, pool.current_num_threads(), name));
+            *slot = Some(eval_streamed(f, coder, pool.current_num_threads(), name)?);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1);
         }
     }

@@ -113,11 +113,44 @@ impl FlowConfig {
                 );
             }
         }
+        // the files the stages will write: none may be a link or anything but a regular file
+        // (each is checked again when written; the tools' own outputs at their stage)
+        neurice_files::check_outputs(&self.own_files(), true)?;
         // the power stage's duty: real time needs a clock fast enough for the channels
         self.design
             .power_gap_per_mille(self.freq_mhz)
             .with_context(|| format!("--freq {}", self.freq_mhz))?;
         Ok(())
+    }
+}
+
+impl FlowConfig {
+    /// The files the flow writes itself into its report folder (the synthesis tools' own
+    /// outputs are checked by the synthesis stage).
+    pub fn own_files(&self) -> Vec<PathBuf> {
+        let o = &self.out;
+        let mut v: Vec<PathBuf> = ["report.json", "index.html", "neurice_core.v"]
+            .iter()
+            .map(|n| o.join(n))
+            .collect();
+        for n in ["top.v", "lint.vlt", "lint.log"] {
+            v.push(o.join("lint").join(n));
+        }
+        for n in [
+            "build.sh",
+            "yosys.log",
+            "nextpnr.log",
+            "icepack.log",
+            "top_input.v",
+            "top_pins_input.v",
+            "synth_report.json",
+        ] {
+            v.push(o.join("synth").join(n));
+        }
+        for n in ["core_2ch.v", "asic_yosys.log"] {
+            v.push(o.join("asic").join(n));
+        }
+        v
     }
 }
 
@@ -195,8 +228,7 @@ impl Flow {
     pub fn new(cfg: FlowConfig) -> Result<Self> {
         cfg.validate()?;
         let rtl = cfg.design.verilog()?;
-        std::fs::create_dir_all(&cfg.out)
-            .with_context(|| format!("creating {}", cfg.out.display()))?;
+        neurice_files::create_out_dir(&cfg.out)?;
         Ok(Flow {
             cfg,
             rtl,
@@ -314,7 +346,7 @@ impl Flow {
     pub fn verilog(&mut self) -> Result<VerilogStage> {
         self.stage("verilog", "Verilog of the core", |f| {
             let file = f.cfg.out.join("neurice_core.v");
-            std::fs::write(&file, &f.rtl).with_context(|| format!("writing {}", file.display()))?;
+            neurice_files::write_output(&file, f.rtl.as_bytes(), true)?;
             neurice_sim::verilator::lint(&f.rtl, "top", &f.cfg.out.join("lint"))?;
             Ok(VerilogStage {
                 file,
@@ -372,10 +404,10 @@ impl Flow {
             "ASIC area: yosys generic synthesis, stat -tech cmos",
             |f| {
                 let dir = f.cfg.out.join("asic");
-                std::fs::create_dir_all(&dir)?;
+                neurice_files::create_out_dir(&dir)?;
                 let small = dir.join("core_2ch.v");
                 let design = f.cfg.design.with_channels(2)?;
-                std::fs::write(&small, design.verilog()?)?;
+                neurice_files::write_output(&small, design.verilog()?.as_bytes(), true)?;
                 let logic = neurice_synth::asic_area(&small, "top", &dir)?;
                 let word_bits = neurice_hdl::ram::WORD_BITS as u64;
                 let state_bits = f.cfg.design.channels() as u64 * word_bits;

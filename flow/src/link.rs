@@ -153,8 +153,11 @@ impl Link {
             let gap = if ber >= 1.0 {
                 0
             } else {
-                let u = 1.0 - self.rng.unit(); // (0, 1]
-                (u.ln() / (1.0 - ber).ln()).floor() as u64
+                // u in (0, 1]; ln(1 − ber) as ln_1p(−ber): `(1.0 - ber).ln()` is 0 below
+                // ber ≈ 1.1e-16 (1 − ber rounds to 1), which made every gap 0 and flipped
+                // every bit
+                let u = 1.0 - self.rng.unit();
+                (u.ln() / (-ber).ln_1p()).floor() as u64
             };
             pos = pos.saturating_add(gap);
             if pos >= bits {
@@ -185,8 +188,6 @@ pub struct LinkConfig {
     pub max_samples: Option<usize>,
     /// Also code each run as one unpacketised stream, for the ratio cost.
     pub compare_unpacketised: bool,
-    /// Threads to load the recordings with.
-    pub threads: usize,
 }
 
 impl LinkConfig {
@@ -292,19 +293,20 @@ pub struct LinkReport {
     pub seconds: f64,
 }
 
-/// One run's samples through the whole chain; adds its counts to `rep`.
-pub fn run_one(
+/// One run's samples through the whole chain; adds its counts to `rep` (`gap`: each
+/// channel's current run of lost samples, carried from the run's earlier samples).
+fn run_one(
     cfg: &StreamConfig,
-    link: LinkModel,
+    link: &mut Link,
     samples: &[u32],
-    compare_unpacketised: bool,
+    gap: &mut [u64],
     rep: &mut LinkReport,
 ) -> Result<()> {
     let c = cfg.channels;
     let frames = (samples.len() / c) as u64;
     let samples = &samples[..frames as usize * c];
     let sent = packet::packetise(cfg, samples)?;
-    let t = Link::new(link).send(&sent.packets);
+    let t = link.send(&sent.packets);
     let rx = packet::depacketise(cfg, frames, t.received.iter().map(|b| &b[..]))?;
     rep.packets_sent += sent.packets.len() as u64;
     rep.packets_lost += t.dropped.len() as u64;
@@ -320,7 +322,6 @@ pub fn run_one(
     rep.payload_bytes += sent.payload_bytes;
     rep.samples += samples.len() as u64;
     rep.samples_delivered += rx.delivered;
-    let mut gap = vec![0u64; c];
     if rep.worst_gap_per_channel.len() < c {
         rep.worst_gap_per_channel.resize(c, 0);
     }
@@ -335,16 +336,58 @@ pub fn run_one(
             rep.samples_wrong += (got != want) as u64;
         }
     }
-    if compare_unpacketised {
-        // one block of the coder: its bit stream padded to a byte (v1), or its range-coded
-        // bytes (v2)
-        let bytes = cfg.coder.encode_block(c, samples)?.0.len() as u64;
-        *rep.unpacketised_bytes.get_or_insert(0) += bytes;
-    }
     Ok(())
 }
 
+/// Frames read and coded at a time: whole segment periods, about 2^20 samples (at least one
+/// period), so that memory stays bounded whatever the recordings' length.
+fn batch_frames(cfg: &StreamConfig) -> u64 {
+    let period = cfg.segment_frames as u64;
+    let periods = ((1u64 << 20) / (period * cfg.channels as u64)).max(1);
+    periods * period
+}
+
+/// A recording's samples for a run: small files are read whole (a run interleaves many of
+/// them), large ones piece by piece ([`crate::input::WavSamples`]).
+enum Source {
+    Loaded { samples: Vec<u16>, at: usize },
+    Streamed(crate::input::WavSamples),
+}
+
+/// Files up to this many samples are read whole.
+const LOAD_WHOLE_SAMPLES: u64 = 1 << 22;
+
+impl Source {
+    fn open(path: &std::path::Path) -> Result<Source> {
+        let mut w = crate::input::WavSamples::open(path)?;
+        if w.samples() <= LOAD_WHOLE_SAMPLES {
+            let mut samples = Vec::with_capacity(w.samples() as usize);
+            w.read_indices(w.samples() as usize, &mut samples)?;
+            return Ok(Source::Loaded { samples, at: 0 });
+        }
+        Ok(Source::Streamed(w))
+    }
+
+    fn read(&mut self, n: usize, out: &mut Vec<u16>) -> Result<()> {
+        match self {
+            Source::Loaded { samples, at } => {
+                out.extend_from_slice(&samples[*at..*at + n]);
+                *at += n;
+                Ok(())
+            }
+            Source::Streamed(w) => w.read_indices(n, out),
+        }
+    }
+}
+
 /// Runs the link on the recordings; `progress(done, total)` counts samples.
+///
+/// Runs as `neurice sim` makes them (one per file, or `channels` files interleaved), each
+/// streamed in batches of whole segment periods: the recordings are read, packetised, sent,
+/// received and compared batch by batch, so memory stays bounded whatever their length (a
+/// small file is read whole). Segments are independent and the link model draws its losses
+/// and bit errors packet by packet from one sequence per run, so the counts are those of
+/// the whole run at once; only the `SEQ` and `START` fields count from each batch's start.
 pub fn run_link(cfg: &LinkConfig, progress: &crate::Progress<'_>) -> Result<LinkReport> {
     cfg.validate()?;
     if cfg.files.is_empty() {
@@ -352,16 +395,24 @@ pub fn run_link(cfg: &LinkConfig, progress: &crate::Progress<'_>) -> Result<Link
     }
     let start = std::time::Instant::now();
     let stream = cfg.stream();
-    let stims = neurice_sim::load_stimuli(
-        &stream.coder,
-        &cfg.files,
-        cfg.channels,
-        cfg.max_samples,
-        None,
-        neurice_sim::Pattern::STEADY,
-        cfg.threads,
-    )?;
-    let total: u64 = stims.iter().map(|s| s.samples.len() as u64).sum();
+    if stream.coder.sample_bits() != 10 {
+        bail!(
+            "recordings are coded as 10-bit grid indices; this coder takes {}-bit samples",
+            stream.coder.sample_bits()
+        );
+    }
+    let groups = neurice_sim::stimulus::run_groups(cfg.files.len(), cfg.channels);
+    // every header first: a bad file fails before any work, and the total is known
+    let mut lengths = Vec::with_capacity(cfg.files.len());
+    for f in &cfg.files {
+        lengths.push(crate::input::WavSamples::open(f)?.samples());
+    }
+    let cap = |n: u64| cfg.max_samples.map_or(n, |m| n.min(m as u64));
+    let run_frames: Vec<u64> = groups
+        .iter()
+        .map(|idx| idx.iter().map(|&i| cap(lengths[i])).min().unwrap_or(0))
+        .collect();
+    let total: u64 = run_frames.iter().map(|f| f * cfg.channels as u64).sum();
     let r = cfg.segment_frames as u64;
     let mut rep = LinkReport {
         packets_sent: 0,
@@ -374,7 +425,7 @@ pub fn run_link(cfg: &LinkConfig, progress: &crate::Progress<'_>) -> Result<Link
         ratio: 0.0,
         coder: cfg.coder,
         channels: cfg.channels,
-        runs: stims.len(),
+        runs: groups.len(),
         files: cfg.files.len(),
         segment_frames: cfg.segment_frames,
         packet_bytes: cfg.packet_bytes,
@@ -403,16 +454,63 @@ pub fn run_link(cfg: &LinkConfig, progress: &crate::Progress<'_>) -> Result<Link
         worst_gap_per_channel: Vec::new(),
         seconds: 0.0,
     };
-    for (i, s) in stims.iter().enumerate() {
-        let samples: Vec<u32> = s.samples.iter().map(|&x| x as u32).collect();
-        // one seed per run, so a run's losses do not depend on the runs before it
-        let link = LinkModel {
-            seed: cfg.link.seed.wrapping_add(i as u64),
-            ..cfg.link
+    let c = cfg.channels;
+    let batch = batch_frames(&stream);
+    for (run, (idx, &frames)) in groups.iter().zip(&run_frames).enumerate() {
+        // each file of the run opened once (with fewer files than channels they repeat)
+        let mut files: Vec<usize> = idx.clone();
+        files.sort_unstable();
+        files.dedup();
+        let mut sources = files
+            .iter()
+            .map(|&i| Source::open(&cfg.files[i]))
+            .collect::<Result<Vec<_>>>()?;
+        let of_channel: Vec<usize> = idx
+            .iter()
+            .map(|i| files.binary_search(i).expect("a file of the run"))
+            .collect();
+        let label = match idx.as_slice() {
+            [one] => cfg.files[*one].display().to_string(),
+            _ => format!(
+                "{c} channels: {} … {}",
+                cfg.files[idx[0]].display(),
+                cfg.files[*idx.last().expect("channels >= 1")].display()
+            ),
         };
-        run_one(&stream, link, &samples, cfg.compare_unpacketised, &mut rep)
-            .with_context(|| s.label.clone())?;
-        progress(rep.samples, total);
+        // one seed per run, so a run's losses do not depend on the runs before it
+        let mut link = Link::new(LinkModel {
+            seed: cfg.link.seed.wrapping_add(run as u64),
+            ..cfg.link
+        });
+        let mut unpacketised = if cfg.compare_unpacketised {
+            Some(stream.coder.block_sizer(c)?)
+        } else {
+            None
+        };
+        let mut gap = vec![0u64; c];
+        let mut done = 0u64;
+        let mut bufs: Vec<Vec<u16>> = vec![Vec::new(); sources.len()];
+        while done < frames {
+            let n = batch.min(frames - done) as usize;
+            for (src, buf) in sources.iter_mut().zip(&mut bufs) {
+                buf.clear();
+                src.read(n, buf).with_context(|| label.clone())?;
+            }
+            let samples: Vec<u32> = (0..n)
+                .flat_map(|t| of_channel.iter().map(move |&s| (s, t)))
+                .map(|(s, t)| bufs[s][t] as u32)
+                .collect();
+            run_one(&stream, &mut link, &samples, &mut gap, &mut rep)
+                .with_context(|| label.clone())?;
+            if let Some(u) = &mut unpacketised {
+                u.push(&samples);
+            }
+            done += n as u64;
+            progress(rep.samples, total);
+        }
+        if let Some(u) = unpacketised {
+            *rep.unpacketised_bytes.get_or_insert(0) += u.bytes();
+        }
     }
     let wav_bytes = 2.0 * rep.samples as f64;
     rep.ratio = wav_bytes / rep.link_bytes.max(1) as f64;
@@ -466,6 +564,152 @@ mod tests {
             ..LinkModel::PERFECT
         };
         assert!(Link::new(all).send(&packets[..10]).received.is_empty());
+    }
+
+    fn walk(n: usize, seed: u32) -> Vec<u32> {
+        let mut s = seed;
+        let mut x = 512i32;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                x = (x + (s >> 27) as i32 - 16).clamp(0, 1023);
+                x as u32
+            })
+            .collect()
+    }
+
+    fn write_wav(path: &std::path::Path, idx: &[u32]) {
+        let samples = idx
+            .iter()
+            .map(|&k| neurice_model::grid::grid_value(k))
+            .collect();
+        let w = neurice_model::wav::Wav::canonical(1, 19531, samples).unwrap();
+        std::fs::write(path, w.to_bytes()).unwrap();
+    }
+
+    /// Issue 25: `link` held a whole recording several times over (2.37 GB for a 402 MB WAV);
+    /// it now streams it in batches of segment periods. A file of several batches (some of
+    /// them lossy) gives exactly the counts of the whole run sent at once.
+    #[test]
+    fn a_streamed_run_counts_what_the_whole_run_counts() {
+        let d = tempfile::tempdir().unwrap();
+        let xs = walk(2_500_000, 3);
+        let f = d.path().join("long.wav");
+        write_wav(&f, &xs);
+        let model = LinkModel {
+            drop_rate: 0.01,
+            burst: 3,
+            ber: 1e-5,
+            seed: 11,
+        };
+        let cfg = LinkConfig {
+            coder: Coder::Lite,
+            channels: 1,
+            segment_frames: 100,
+            packet_bytes: 64,
+            group_channels: None,
+            link: model,
+            files: vec![f],
+            max_samples: None,
+            compare_unpacketised: true,
+        };
+        assert!(
+            batch_frames(&cfg.stream()) < xs.len() as u64 / 2,
+            "several batches"
+        );
+        let rep = run_link(&cfg, &|_, _| {}).unwrap();
+        // the same samples at once, through a fresh link with the run's seed
+        let mut whole = rep.clone();
+        for x in [
+            &mut whole.packets_sent,
+            &mut whole.packets_lost,
+            &mut whole.packets_corrupt,
+            &mut whole.samples,
+            &mut whole.samples_delivered,
+            &mut whole.samples_lost,
+            &mut whole.samples_wrong,
+            &mut whole.packets_refused,
+            &mut whole.segments,
+            &mut whole.segments_complete,
+            &mut whole.link_bytes,
+            &mut whole.payload_bytes,
+        ] {
+            *x = 0;
+        }
+        whole.worst_gap_per_channel.clear();
+        let mut link = Link::new(model);
+        run_one(&cfg.stream(), &mut link, &xs, &mut [0], &mut whole).unwrap();
+        assert!(
+            rep.packets_lost > 100 && rep.packets_corrupt > 10,
+            "{rep:?}"
+        );
+        assert_eq!(
+            (
+                rep.packets_sent,
+                rep.packets_lost,
+                rep.packets_corrupt,
+                rep.samples,
+                rep.samples_delivered,
+                rep.samples_lost,
+                rep.samples_wrong,
+                rep.segments,
+                rep.segments_complete,
+                rep.link_bytes,
+                rep.payload_bytes,
+                &rep.worst_gap_per_channel
+            ),
+            (
+                whole.packets_sent,
+                whole.packets_lost,
+                whole.packets_corrupt,
+                whole.samples,
+                whole.samples_delivered,
+                whole.samples_lost,
+                whole.samples_wrong,
+                whole.segments,
+                whole.segments_complete,
+                whole.link_bytes,
+                whole.payload_bytes,
+                &whole.worst_gap_per_channel
+            )
+        );
+        assert_eq!(rep.samples, xs.len() as u64);
+        assert_eq!(rep.samples_wrong, 0);
+    }
+
+    /// Issue 25: `--ber 1e-17` corrupted every packet (`(1 − ber).ln()` was 0).
+    #[test]
+    fn tiny_bit_error_rates_flip_almost_nothing() {
+        let packets = vec![vec![0u8; 1000]; 3000];
+        for ber in [1e-17, 1e-20, 1e-300, f64::MIN_POSITIVE, 1e-12] {
+            let t = Link::new(LinkModel {
+                ber,
+                ..LinkModel::PERFECT
+            })
+            .send(&packets);
+            // 24 M bits: expected flips 2.4e-5 at 1e-12, fewer below
+            assert!(
+                t.damaged.len() <= 1,
+                "ber {ber}: {} damaged",
+                t.damaged.len()
+            );
+        }
+        // and just above the old threshold the rate still holds
+        let m = LinkModel {
+            ber: 1e-6,
+            ..LinkModel::PERFECT
+        };
+        let ones: u32 = Link::new(m)
+            .send(&packets)
+            .received
+            .iter()
+            .flatten()
+            .map(|b| b.count_ones())
+            .sum();
+        assert!(
+            (12..40).contains(&ones),
+            "{ones} flips in 24 M bits at 1e-6"
+        );
     }
 
     #[test]

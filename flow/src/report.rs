@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::svg::{columns, hbars};
 use crate::FlowReport;
@@ -12,11 +12,11 @@ use crate::FlowReport;
 /// Writes `report.json` and `index.html` into `out`.
 pub fn write(r: &FlowReport, out: &Path) -> Result<()> {
     let json = serde_json::to_string_pretty(r)?;
-    let path = out.join("report.json");
-    std::fs::write(&path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
-    let path = out.join("index.html");
-    std::fs::write(&path, html(r)).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    let (json_path, html_path) = (out.join("report.json"), out.join("index.html"));
+    // both checked before either is written (the one safe-output rule, neurice_files)
+    neurice_files::check_outputs(&[&json_path, &html_path], true)?;
+    neurice_files::write_output(&json_path, (json + "\n").as_bytes(), true)?;
+    neurice_files::write_output(&html_path, html(r).as_bytes(), true)
 }
 
 /// The summary `neurice flow` prints.

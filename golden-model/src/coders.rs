@@ -190,6 +190,31 @@ impl CoderSpec {
         }
     }
 
+    /// An upper bound on the coded bits of one packet-stream segment (FORMAT.md §9.3) of
+    /// `frames` frames of `channels` channels, before padding to a word
+    /// ([`crate::packet_bound`] derives each bound).
+    pub fn max_segment_bits(&self, channels: usize, frames: u64) -> u64 {
+        let samples = channels as u64 * frames;
+        if samples == 0 {
+            return 0;
+        }
+        match self {
+            // the raw first frame, then codes of at most Q + W bits
+            CoderSpec::Lite(p) => {
+                channels as u64 * p.sample_bits as u64
+                    + (samples - channels as u64) * p.max_code_bits() as u64
+            }
+            // at most Q + 2 context bins of < 13 - a bits each and W bypass bits per sample,
+            // 16 bytes of start and flush
+            CoderSpec::Max(p) => {
+                let g = &p.golomb;
+                let per_sample =
+                    (g.qmax as u64 + 2) * (13 - p.prob_shift.min(12) as u64) + g.sample_bits as u64;
+                samples * per_sample + 8 * 16
+            }
+        }
+    }
+
     /// Codes `values` (already mapped to this coder's sample width) of `channels` interleaved
     /// channels into bytes, as one block (coder v1: its bit stream zero-padded to a byte;
     /// coder v2: one range-coded block, FORMAT.md §7.5). Returns the bytes, the escapes and
@@ -231,6 +256,84 @@ impl CoderSpec {
     }
 }
 
+/// The size of one block as [`CoderSpec::encode_block`] codes it, counted as the samples
+/// come (for a recording too long to hold whole): coder v1 counts its bits; coder v2 codes
+/// its bins into the range coder as `v2::encode_block` does, keeping only the coded bytes.
+/// Made by [`CoderSpec::block_sizer`].
+pub struct BlockSizer(Sizer);
+
+enum Sizer {
+    Lite(crate::Encoder),
+    Max {
+        p: V2Params,
+        states: Vec<v2::State>,
+        probs: Vec<u16>,
+        rc: v2::range::RangeEncoder,
+        ch: usize,
+    },
+}
+
+impl CoderSpec {
+    /// A [`BlockSizer`] for one block of `channels` interleaved channels.
+    pub fn block_sizer(&self, channels: usize) -> Result<BlockSizer, Error> {
+        self.validate()?;
+        if channels == 0 {
+            return Err(Error::BadParams("channel count must be at least 1".into()));
+        }
+        Ok(BlockSizer(match self {
+            CoderSpec::Lite(p) => Sizer::Lite(crate::Encoder::new(*p, channels)?),
+            CoderSpec::Max(p) => Sizer::Max {
+                p: *p,
+                states: vec![v2::State::initial(p); channels],
+                probs: vec![v2::range::PROB_INIT; p.contexts()],
+                rc: v2::range::RangeEncoder::new(),
+                ch: 0,
+            },
+        }))
+    }
+}
+
+impl BlockSizer {
+    /// Codes the next samples (interleaved, continuing where the last call stopped).
+    pub fn push(&mut self, samples: &[u32]) {
+        match &mut self.0 {
+            Sizer::Lite(e) => {
+                for &x in samples {
+                    e.push(x);
+                }
+            }
+            Sizer::Max {
+                p,
+                states,
+                probs,
+                rc,
+                ch,
+            } => {
+                for &x in samples {
+                    let coded = v2::code_sample(&states[*ch], x, p);
+                    let b = &coded.bins;
+                    for i in 0..b.count as usize {
+                        let (ctx, bit) = (b.ctx[i] as usize, (b.bits >> i) & 1);
+                        rc.bin(probs[ctx], bit);
+                        probs[ctx] = v2::range::adapt(probs[ctx], bit, p.prob_shift);
+                    }
+                    rc.bypass(b.bypass, b.bypass_len);
+                    states[*ch] = coded.next;
+                    *ch = (*ch + 1) % states.len();
+                }
+            }
+        }
+    }
+
+    /// Bytes of the block: [`CoderSpec::encode_block`]'s length for the samples pushed.
+    pub fn bytes(self) -> u64 {
+        match self.0 {
+            Sizer::Lite(e) => e.total_bits().div_ceil(8),
+            Sizer::Max { rc, .. } => rc.finish().len() as u64,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +362,29 @@ mod tests {
             CoderSpec::hardware(Coder::Max).with_sample_bits(16),
             CoderSpec::Max(V2Params::RAW16)
         );
+    }
+
+    /// The block size counted as the samples come is [`CoderSpec::encode_block`]'s.
+    #[test]
+    fn block_sizer_counts_encode_blocks_bytes() {
+        let mut s = 9u32;
+        let mut x = 512i32;
+        let xs: Vec<u32> = (0..3 * 4001)
+            .map(|_| {
+                s = s.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                x = (x + (s >> 27) as i32 - 16).clamp(0, 1023);
+                x as u32
+            })
+            .collect();
+        for c in Coder::ALL {
+            let spec = CoderSpec::hardware(c);
+            let mut z = spec.block_sizer(3).unwrap();
+            for chunk in xs.chunks(3 * 700) {
+                z.push(chunk);
+            }
+            let want = spec.encode_block(3, &xs).unwrap().0.len() as u64;
+            assert_eq!(z.bytes(), want, "{c}");
+        }
     }
 
     #[test]

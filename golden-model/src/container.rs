@@ -171,8 +171,9 @@ pub fn compress_reader(
 /// memory; damage to a block loses only that block, and every other block is still decoded
 /// and checked; the report lists what was lost. A single-stream container (§4, §7.7) is read
 /// whole (it is at most as large as a WAV of [`stream::BLOCK_SAMPLES`] samples when this
-/// build wrote it), and any damage refuses it whole. `Err` means nothing could be decoded: not
-/// a stream, a damaged header, an I/O error.
+/// build wrote it), but never beyond the bound its header sets ([`Header::max_stream_bytes`]:
+/// a longer file is refused unread, a pipe one byte past it), and any damage refuses it
+/// whole. `Err` means nothing could be decoded: not a stream, a damaged header, an I/O error.
 pub fn decompress_reader(
     input: &mut dyn Read,
     total: Option<u64>,
@@ -183,20 +184,22 @@ pub fn decompress_reader(
     fill(input, &mut start, 6)?;
     check_signature(&start)?;
     if !is_streamed_container(&start) {
-        // single stream: whole, as before
-        match total {
-            Some(t) => fill(input, &mut start, t)?,
-            None => {
-                fill(input, &mut start, MAX_HEADER_BYTES as u64)?;
-                if start.len() == MAX_HEADER_BYTES {
-                    let limit = check_header(&start)?.max_stream_bytes();
-                    fill(input, &mut start, limit + 1)?;
-                    if start.len() as u64 > limit {
-                        return Err(Error::Corrupt(
-                            "longer than any .nrc stream with its header".into(),
-                        ));
-                    }
-                }
+        // single stream: read whole, but never more than its header allows (a file's size
+        // checked before reading it, a pipe read to one byte past the bound)
+        fill(input, &mut start, MAX_HEADER_BYTES as u64)?;
+        if start.len() == MAX_HEADER_BYTES {
+            let limit = check_header(&start)?.max_stream_bytes();
+            let too_long = |n: String| {
+                Error::Corrupt(format!(
+                    "{n} bytes: longer than any .nrc stream with its header"
+                ))
+            };
+            if let Some(t) = total.filter(|&t| t > limit) {
+                return Err(too_long(format!("{t} (at most {limit})")));
+            }
+            fill(input, &mut start, total.unwrap_or(limit + 1))?;
+            if start.len() as u64 > limit {
+                return Err(too_long(format!("more than {limit}")));
             }
         }
         if opts.check_only {
@@ -207,6 +210,7 @@ pub fn decompress_reader(
                 lost: Vec::new(),
                 problems: Vec::new(),
                 written: 0,
+                wav_checksum: None,
             });
         }
         let (header, wav) = single::decompress(&start)?;
@@ -219,6 +223,7 @@ pub fn decompress_reader(
             lost: Vec::new(),
             problems: Vec::new(),
             written: wav.len() as u64,
+            wav_checksum: Some(true), // checked by the single-stream decoder
         });
     }
     stream::decompress(input, &start, out, opts)

@@ -28,6 +28,11 @@ pub const FLAG_LITE: u8 = 1 << 2;
 /// Flag (container version 2 only): the streamed layout of FORMAT.md §7.9.
 pub const FLAG_STREAM: u8 = 1 << 3;
 
+/// The most bytes of WAV header (everything before the samples) or of trailing chunks a
+/// container of any layout carries (FORMAT.md §4, §7.9); the encoder refuses a WAV with more
+/// and the decoder a stream that stores more.
+pub const MAX_WAV_EXTRA: usize = 16 << 20;
+
 /// How the samples were coded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -132,9 +137,10 @@ impl Header {
         self.frames as u64 * self.channels as u64
     }
 
-    /// An upper bound on the length of any valid stream with this header (stored WAV header
-    /// and trailer at their 4 GiB maximum): what a reader of a stream of unknown length may
-    /// read at most.
+    /// An upper bound on the length of any valid single-stream container with this header
+    /// (stored WAV header and trailer at their [`MAX_WAV_EXTRA`] maximum, every sample an
+    /// exception, the longest codes): what a reader reads at most before it refuses a stream
+    /// as too long (FORMAT.md §4).
     pub fn max_stream_bytes(&self) -> u64 {
         let count = self.samples();
         let g = self.coder.golomb();
@@ -148,7 +154,7 @@ impl Header {
                 4 + 17 * self.frames as u64 + (count * bins).div_ceil(8)
             }
         };
-        MAX_HEADER_BYTES as u64 + 2 * (4 + u32::MAX as u64) + 4 + 6 * count + payload + 4
+        MAX_HEADER_BYTES as u64 + 2 * (4 + MAX_WAV_EXTRA as u64) + 4 + 6 * count + payload + 4
     }
 }
 
@@ -273,14 +279,55 @@ fn write_v2_params(out: &mut Vec<u8>, p: &V2Params) {
     out.extend_from_slice(&p.block_frames.to_le_bytes());
 }
 
-/// Parses and checks the fixed header at the start of `r` (magic and version already
-/// checked): known flags, valid parameters matching the mode, at least one channel, a sample
-/// count a WAV can hold. The one header check of the decoder and of
-/// [`crate::container::read_header`].
-pub(crate) fn parse_header(r: &mut Reader) -> Result<Header, Error> {
-    r.pos = 4;
-    let version = r.u8("version")?;
-    let flags = r.u8("flags")?;
+/// Reads an exception list of `n` entries (FORMAT.md §4, the same rule in every layout):
+/// indices strictly increasing and below `count`, each value off the 10-bit grid (a value on
+/// the grid is coded as its index, never as an exception). `what` names the list in errors.
+pub(crate) fn read_exceptions(
+    r: &mut Reader,
+    n: usize,
+    count: usize,
+    what: &str,
+) -> Result<Vec<(u32, i16)>, Error> {
+    // Each exception takes 6 bytes: refuse a count the stream cannot hold before reserving
+    // memory for it (a hostile count would otherwise reserve gigabytes).
+    if n as u64 * 6 > (r.b.len() - r.pos) as u64 {
+        return Err(Error::Corrupt(format!(
+            "{n} {what} do not fit in the rest of the stream"
+        )));
+    }
+    let table = crate::grid::index_table();
+    let mut exceptions = Vec::with_capacity(n);
+    let mut last: Option<u32> = None;
+    for _ in 0..n {
+        let pos = r.u32(what)?;
+        let v = r.u16(what)?;
+        if pos as usize >= count {
+            return Err(Error::Corrupt(format!(
+                "{what}: sample {pos} beyond the last of {count}"
+            )));
+        }
+        if last.is_some_and(|l| pos <= l) {
+            return Err(Error::Corrupt(format!(
+                "{what}: sample {pos} after sample {} (indices must increase)",
+                last.unwrap_or(0)
+            )));
+        }
+        if table[v as usize] & crate::grid::OFF_GRID == 0 {
+            return Err(Error::Corrupt(format!(
+                "{what}: sample {pos} holds {}, a grid level (not an exception)",
+                v as i16
+            )));
+        }
+        last = Some(pos);
+        exceptions.push((pos, v as i16));
+    }
+    Ok(exceptions)
+}
+
+/// Checks a container's flags for its version (FORMAT.md §4, §7.7, §7.9): no unknown bit,
+/// `LITE` only with `STREAM`, `RAW16` never with `STREAM` (a streamed block says its own
+/// mode). The one flag check of every layout's decoder.
+pub(crate) fn check_flags(version: u8, flags: u8) -> Result<(), Error> {
     let known = if version == VERSION_V2 {
         FLAG_CANONICAL | FLAG_RAW16 | FLAG_LITE | FLAG_STREAM
     } else {
@@ -299,6 +346,18 @@ pub(crate) fn parse_header(r: &mut Reader) -> Result<Header, Error> {
             "the RAW16 flag in a streamed container (its blocks say their mode)".into(),
         ));
     }
+    Ok(())
+}
+
+/// Parses and checks the fixed header at the start of `r` (magic and version already
+/// checked): known flags, valid parameters matching the mode, at least one channel, a sample
+/// count a WAV can hold. The one header check of the decoder and of
+/// [`crate::container::read_header`].
+pub(crate) fn parse_header(r: &mut Reader) -> Result<Header, Error> {
+    r.pos = 4;
+    let version = r.u8("version")?;
+    let flags = r.u8("flags")?;
+    check_flags(version, flags)?;
     let kind = if version == VERSION_V2 && flags & FLAG_LITE == 0 {
         Coder::Max
     } else {

@@ -35,6 +35,7 @@ pub mod grid;
 mod io;
 pub mod lite;
 pub mod packet;
+pub mod packet_bound;
 mod params;
 pub mod report;
 pub mod single;

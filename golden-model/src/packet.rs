@@ -77,8 +77,9 @@ impl StreamConfig {
         }
     }
 
-    /// Checks the configuration: valid coder parameters, C ≥ 1, R ≥ 1, and a packet size
-    /// with room for the header, the CRC and at least one payload word.
+    /// Checks the configuration: valid coder parameters, C ≥ 1, R ≥ 1, a packet size with
+    /// room for the header, the CRC and at least one payload word, and segments whose packets
+    /// `PART` can number ([`crate::packet_bound`]).
     pub fn validate(&self) -> Result<(), Error> {
         self.coder.validate()?;
         let bad = |m: String| Err(Error::BadParams(m));
@@ -102,7 +103,8 @@ impl StreamConfig {
                 OVERHEAD_BYTES + 4
             ));
         }
-        Ok(())
+        // every segment's packets must be numberable by PART (16 bits)
+        crate::packet_bound::check_numbering(self)
     }
 
     /// Payload words per full packet.

@@ -74,6 +74,10 @@ pub struct DecodeReport {
     pub problems: Vec<String>,
     /// Bytes written to the output.
     pub written: u64,
+    /// Whether the decoded WAV's CRC-32 equals the original's: `None` when it was not
+    /// compared (blocks lost, the trailer unreadable, or only checked). With no block lost,
+    /// `Some(false)` means samples are wrong although every block passed its own CRC-32.
+    pub wav_checksum: Option<bool>,
 }
 
 impl DecodeReport {

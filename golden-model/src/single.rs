@@ -3,8 +3,8 @@
 //! memory. [`crate::container`] picks this layout or the streamed one.
 
 use crate::format::{
-    check_signature, parse_header, write_params, Header, Mode, Reader, FLAG_CANONICAL, FLAG_RAW16,
-    MAGIC, VERSION_LITE, VERSION_V2,
+    check_signature, parse_header, read_exceptions, write_params, Header, Mode, Reader,
+    FLAG_CANONICAL, FLAG_RAW16, MAGIC, MAX_WAV_EXTRA, VERSION_LITE, VERSION_V2,
 };
 use crate::grid::{grid_value, to_grid};
 use crate::lite::{decode_all, encode_all};
@@ -63,12 +63,13 @@ fn compress_lite(
     let channels = wav.channels as usize;
     let (grid, exceptions) = to_grid(&wav.samples);
     let mut best = code(*params, channels, &grid, exceptions)?;
-    if !best.exceptions.is_empty() {
+    let raw_params = CodecParams {
+        sample_bits: 16,
+        ..*params
+    };
+    // raw mode only where its parameters are valid (Q + 16 <= 32)
+    if !best.exceptions.is_empty() && raw_params.validate().is_ok() {
         let raw: Vec<u32> = wav.samples.iter().map(|&v| v as u16 as u32).collect();
-        let raw_params = CodecParams {
-            sample_bits: 16,
-            ..*params
-        };
         let alt = code(raw_params, channels, &raw, Vec::new())?;
         if coded_size(&alt) < coded_size(&best) {
             best = alt;
@@ -234,33 +235,22 @@ fn parse(nrc: &[u8]) -> Result<Parsed<'_>, Error> {
             Vec::new(),
         )
     } else {
-        let n = r.u32("stored WAV header")? as usize;
-        let prefix = r.take(n, "stored WAV header")?.to_vec();
-        let n = r.u32("stored WAV trailer")? as usize;
-        (prefix, r.take(n, "stored WAV trailer")?.to_vec())
+        let mut part = |what: &str| -> Result<Vec<u8>, Error> {
+            let n = r.u32(what)? as usize;
+            if n > MAX_WAV_EXTRA {
+                return Err(Error::Corrupt(format!(
+                    "a {what} of {n} bytes (at most {MAX_WAV_EXTRA})"
+                )));
+            }
+            Ok(r.take(n, what)?.to_vec())
+        };
+        (part("stored WAV header")?, part("stored WAV trailer")?)
     };
     let n_exc = r.u32("exception count")? as usize;
     if raw && n_exc != 0 {
         return Err(Error::Corrupt("exceptions in raw mode".into()));
     }
-    // Each exception takes 6 bytes: refuse a count the stream cannot hold before reserving
-    // memory for it (a hostile count would otherwise reserve gigabytes).
-    if n_exc as u64 * 6 > (body.len() - r.pos) as u64 {
-        return Err(Error::Corrupt(format!(
-            "{n_exc} exceptions do not fit in the rest of the stream"
-        )));
-    }
-    let mut exceptions = Vec::with_capacity(n_exc);
-    for _ in 0..n_exc {
-        let pos = r.u32("exceptions")?;
-        let v = r.u16("exceptions")? as i16;
-        if pos as usize >= count {
-            return Err(Error::Corrupt(format!(
-                "exception at sample {pos} beyond the end"
-            )));
-        }
-        exceptions.push((pos, v));
-    }
+    let exceptions = read_exceptions(&mut r, n_exc, count, "exceptions")?;
     let payload = match &header.coder {
         CoderSpec::Max(p) => Payload::V2 {
             blocks: parse_blocks(&mut r, p, header.frames)?,
@@ -410,8 +400,9 @@ fn compress_v2(wav_bytes: &[u8], params: &V2Params) -> Result<(Vec<u8>, Compress
     let (mut blocks, mut stats) = v2::encode_all(&params, channels, &grid)?;
     let mut best_params = params;
     let mut exceptions = exceptions;
-    if !exceptions.is_empty() {
-        let raw_p = params.with_sample_bits(16);
+    let raw_p = params.with_sample_bits(16);
+    // raw mode only where its parameters are valid (Q + 16 <= 32, B_w + 13 <= 28)
+    if !exceptions.is_empty() && raw_p.validate().is_ok() {
         let raw: Vec<u32> = wav.samples.iter().map(|&v| raw_v2(v)).collect();
         let (rb, rs) = v2::encode_all(&raw_p, channels, &raw)?;
         if size(&rb, 0) < size(&blocks, exceptions.len()) {

@@ -245,7 +245,9 @@ pub fn scan(bytes: &[u8], total: Option<u64>) -> Result<Scan, Error> {
             Some(t) => t > avail as u64,
             None => true,
         };
-        if !beyond(12) && more_to_come {
+        // ask for the header even when the file is shorter (the reader stops at its end), so
+        // that the error counts the bytes the file has, not the bytes read so far
+        if more_to_come {
             return Ok(Scan::NeedBytes(12));
         }
         return Err(

@@ -96,6 +96,26 @@ impl PacketParams {
         }
         Ok(())
     }
+
+    /// [`PacketParams::check`] for `coder` on `channels` channels per frame, and that every
+    /// segment's packets can be numbered by the 16-bit `PART` register: the model's bound
+    /// (`neurice_model::packet_bound`), the same rule as `packetise`'s.
+    pub fn check_for(
+        &self,
+        coder: &neurice_model::CoderSpec,
+        channels: usize,
+    ) -> Result<(), HdlError> {
+        self.check()?;
+        let cfg = neurice_model::packet::StreamConfig {
+            coder: *coder,
+            channels: channels.max(1),
+            segment_frames: self.segment_frames,
+            packet_bytes: self.packet_bytes,
+            group_channels: channels.max(1),
+        };
+        neurice_model::packet_bound::check_numbering(&cfg)
+            .map_err(|e| HdlError::Packets(e.to_string()))
+    }
 }
 
 /// The packetiser with a ring of `2^B` words (module docs).
@@ -512,7 +532,7 @@ impl<const C: usize> PacketCore<C> {
         channels: usize,
         pk: &PacketParams,
     ) -> Result<Self, HdlError> {
-        pk.check()?;
+        pk.check_for(&neurice_model::CoderSpec::Lite(*p), channels)?;
         let restart = crate::Restart {
             channels,
             segment_frames: pk.segment_frames,
@@ -563,3 +583,39 @@ pub fn packet_verilog(
 
 /// The packet core with 1024 channels of state.
 pub type PacketCore1024 = PacketCore<10>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A segment of more than 65 536 packets would wrap the 16-bit `PART` register (issue 25:
+    /// 8 channels, R = 65 536, P = 20 lost 85 985 samples in Verilator): refused.
+    #[test]
+    fn segments_part_cannot_number_are_refused() {
+        let p = neurice_model::CodecParams::HARDWARE;
+        let pk = PacketParams {
+            segment_frames: 65_536,
+            packet_bytes: 20,
+        };
+        pk.check().unwrap(); // the frame counter and the ring take it
+        let e = PacketCore::<3>::new(&p, 8, &pk).err().unwrap().to_string();
+        assert!(e.contains("PART"), "{e}");
+        assert!(packet_verilog(&p, 8, &pk).is_err());
+        // the defaults are fine for 1024 channels, and so is the largest R the bound allows
+        PacketParams::DEFAULT
+            .check_for(&neurice_model::CoderSpec::Lite(p), 1024)
+            .unwrap();
+        let cfg = neurice_model::packet::StreamConfig {
+            segment_frames: 65_536,
+            packet_bytes: 20,
+            ..neurice_model::packet::StreamConfig::new(neurice_model::Coder::Lite, 8)
+        };
+        let r = neurice_model::packet_bound::max_segment_frames(&cfg);
+        assert!(PacketParams {
+            segment_frames: r,
+            packet_bytes: 20
+        }
+        .check_for(&neurice_model::CoderSpec::Lite(p), 8)
+        .is_ok());
+    }
+}

@@ -317,7 +317,9 @@ pub fn measure_with(
     let n = RUN_COUNTER.fetch_add(1, Ordering::Relaxed);
     let work = build_dir.join(format!("activity-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    // removed by SIGINT, SIGTERM and SIGHUP (a kept one too: it is incomplete then)
+    let _cleanup = neurice_files::signals::private_dir(&work)
+        .with_context(|| format!("creating {}", work.display()))?;
     let result = run_and_parse(
         &info,
         &bin,

@@ -183,7 +183,7 @@ impl CoreDesign {
                 neurice_hdl::check_lanes(channels, 2).map_err(|e| anyhow!("{e}"))?;
             }
             Shape::Packets(pk) => pk
-                .check()
+                .check_for(&coder, channels)
                 .map_err(|e| anyhow!("the packet core cannot be built: {e}"))?,
         }
         Ok(CoreDesign {

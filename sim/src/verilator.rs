@@ -123,6 +123,9 @@ fn run_logged(mut cmd: Command, dir: &Path, log: &Path, what: &str) -> Result<St
 /// its path. Cached: `build_dir/vl-<top>-<hash>/obj_dir/Vcore` is reused while the Verilog,
 /// top, harness, flags and Verilator version are unchanged. The build log is
 /// `build_dir/vl-<top>-<hash>/build.log` (a failed build is left in `…-failed` with its log).
+/// A build runs in a private hidden folder, `build_dir/.vl-<top>-<hash>-<pid>-<n>`, renamed
+/// into place when done: SIGINT, SIGTERM and SIGHUP remove it (`neurice_files::signals`),
+/// and every call sweeps those of processes that have ended (a `kill -9`ed run's).
 pub fn build(verilog: &str, top: &str, build_dir: &Path) -> Result<PathBuf> {
     build_with(verilog, top, build_dir, &[])
 }
@@ -159,6 +162,9 @@ pub fn build_with_harness(
     // compiling it.
     let lock = build_lock(&dir);
     let _held = lock.lock().unwrap_or_else(|e| e.into_inner());
+    // the private folders of builds a signal or SIGKILL stopped (their process has ended):
+    // swept at every call, a cached build too
+    neurice_files::signals::sweep_stale(build_dir, ".vl-");
     if bin.is_file() {
         return Ok(bin);
     }
@@ -166,12 +172,13 @@ pub fn build_with_harness(
         .with_context(|| format!("creating {}", build_dir.display()))?;
     // Build in a private directory (per process and per call: parallel tests are threads of
     // one process), then rename: concurrent builds of the same design never see a half-built
-    // executable or each other's files.
+    // executable or each other's files. SIGINT, SIGTERM and SIGHUP remove it.
     static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = build_dir.join(format!(".vl-{top}-{key:016x}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let _cleanup = neurice_files::signals::private_dir(&tmp)
+        .with_context(|| format!("creating {}", tmp.display()))?;
     let vfile = format!("{top}.v");
     std::fs::write(tmp.join(&vfile), verilog)?;
     std::fs::write(tmp.join("harness.cpp"), harness_cpp)?;
@@ -228,13 +235,16 @@ pub fn lint(verilog: &str, top: &str, log_dir: &Path) -> Result<()> {
     check_top(top)?;
     std::fs::create_dir_all(log_dir).with_context(|| format!("creating {}", log_dir.display()))?;
     let vfile = format!("{top}.v");
-    std::fs::write(log_dir.join(&vfile), verilog)?;
-    std::fs::write(log_dir.join("lint.vlt"), LINT_WAIVERS)?;
+    let log = log_dir.join("lint.log");
+    // the one safe-output rule (neurice_files): all three checked before any is written
+    let files = [log_dir.join(&vfile), log_dir.join("lint.vlt"), log.clone()];
+    neurice_files::check_outputs(&files, true)?;
+    neurice_files::write_output(&files[0], verilog.as_bytes(), true)?;
+    neurice_files::write_output(&files[1], LINT_WAIVERS.as_bytes(), true)?;
     let mut cmd = Command::new(verilator_exe()?);
     cmd.args(["--lint-only", "-Wall", "--no-timing", "--top-module", top])
         .arg("lint.vlt")
         .arg(&vfile);
-    let log = log_dir.join("lint.log");
     let text = run_logged(cmd, log_dir, &log, "verilator --lint-only -Wall")?;
     if text.contains("%Warning") || text.contains("%Error") {
         bail!(
@@ -393,10 +403,16 @@ pub fn read_results(bytes: &[u8], runs: usize) -> Result<Vec<RawRun>> {
 /// One harness invocation on several stimuli; `progress` gets the samples taken so far in
 /// this invocation.
 fn invoke(binary: &Path, stims: &[&Stimulus], progress: &dyn Fn(u64)) -> Result<Vec<RawRun>> {
-    let tmp = tempfile::Builder::new()
-        .prefix("neurice-vl-")
-        .tempdir()
-        .context("creating a temporary folder for the harness result")?;
+    let (tmp, _cleanup) = neurice_files::with_signals_held(|| {
+        tempfile::Builder::new()
+            .prefix("neurice-vl-")
+            .tempdir()
+            .map(|t| {
+                let c = neurice_files::Cleanup::new(t.path());
+                (t, c)
+            })
+    })
+    .context("creating a temporary folder for the harness result")?;
     let result_path = tmp.path().join("result.bin");
     let mut child = Command::new(binary)
         .arg("-")
@@ -411,6 +427,8 @@ fn invoke(binary: &Path, stims: &[&Stimulus], progress: &dyn Fn(u64)) -> Result<
     let mut stderr = child.stderr.take().expect("piped stderr");
     let (status, stderr_text, write_result) = std::thread::scope(|s| {
         let writer = s.spawn(move || {
+            // a harness that exits early is an error to report, not a SIGPIPE that ends us
+            neurice_files::signals::block_sigpipe_in_this_thread();
             let mut w = std::io::BufWriter::with_capacity(1 << 20, stdin);
             write_stimuli(&mut w, stims)
             // dropping `w` closes the pipe

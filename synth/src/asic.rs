@@ -100,12 +100,9 @@ pub fn asic_area(verilog: &Path, top: &str, out_dir: &Path) -> Result<AsicArea> 
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let rtl = out_dir.join("asic_stat_rtl.json");
     let fine = out_dir.join("asic_stat.json");
+    // yosys writes these itself: never through a link, and no stale one taken for this run's
     for p in [&rtl, &fine] {
-        match std::fs::remove_file(p) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e).with_context(|| format!("removing stale {}", p.display())),
-        }
+        neurice_files::clear_tool_output(p)?;
     }
     let frontend = if verilog.extension().is_some_and(|e| e == "sv") {
         "verilog -sv"

@@ -479,14 +479,7 @@ fn write_build_script(path: &Path, cfg: &SynthConfig, top: &str, stages: &Stages
     ] {
         let _ = writeln!(s, "{} 2>&1 | tee {name}.log", command_line(cmd));
     }
-    std::fs::write(path, s).with_context(|| format!("writing {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
-            .with_context(|| format!("making {} executable", path.display()))?;
-    }
-    Ok(())
+    neurice_files::write_script(path, &s)
 }
 
 #[derive(Deserialize)]
@@ -637,13 +630,11 @@ pub fn yosys_check_problems(log: &str) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
+/// Clears the files the tools will write themselves ([`neurice_files::clear_tool_output`]: an
+/// earlier run's regular file is removed, a link or anything else refused).
 fn remove_stale(paths: &[&Path]) -> Result<()> {
     for p in paths {
-        match std::fs::remove_file(p) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e).with_context(|| format!("removing stale {}", p.display())),
-        }
+        neurice_files::clear_tool_output(p)?;
     }
     Ok(())
 }
@@ -679,16 +670,23 @@ fn prepare(cfg: &SynthConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
     }
     let tools = require_tools(needed)?;
 
-    std::fs::create_dir_all(&cfg.out_dir)
-        .with_context(|| format!("creating build folder {}", cfg.out_dir.display()))?;
+    neurice_files::create_out_dir(&cfg.out_dir)
+        .with_context(|| format!("the build folder {}", cfg.out_dir.display()))?;
     let out = absolute(&cfg.out_dir)?;
+    // the flow's own files are checked before anything is written or run (each is checked
+    // again when written; the tools' outputs below, when the top is known)
+    let own: Vec<PathBuf> = ["build.sh", "yosys.log", "nextpnr.log", "icepack.log"]
+        .iter()
+        .map(|n| out.join(n))
+        .collect();
+    neurice_files::check_outputs(&own, true)?;
     let mut top = cfg.top.clone();
     let mut pin_wrapper = None;
     let mut verilog = match &cfg.verilog {
         VerilogSource::File(p) => absolute(p).context("Verilog input")?,
         VerilogSource::Text(text) => {
             let p = out.join(format!("{top}_input.v"));
-            std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?;
+            neurice_files::write_output(&p, text.as_bytes(), true)?;
             p
         }
     };
@@ -709,7 +707,7 @@ fn prepare(cfg: &SynthConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
         if pins > cfg.device.user_io() {
             let w = crate::wrapper::register_wrapper(text, &top)?;
             let p = out.join(format!("{}_input.v", w.top));
-            std::fs::write(&p, &w.verilog).with_context(|| format!("writing {}", p.display()))?;
+            neurice_files::write_output(&p, w.verilog.as_bytes(), true)?;
             pin_wrapper = Some(PinWrapper {
                 top: w.top.clone(),
                 design_pins: pins,
@@ -885,8 +883,7 @@ pub fn run_flow(cfg: &SynthConfig) -> Result<SynthReport> {
         extra: BTreeMap::new(),
     };
     let json = serde_json::to_string_pretty(&report)?;
-    std::fs::write(&report.outputs.report, json + "\n")
-        .with_context(|| format!("writing {}", report.outputs.report.display()))?;
+    neurice_files::write_output(&report.outputs.report, (json + "\n").as_bytes(), true)?;
     Ok(report)
 }
 

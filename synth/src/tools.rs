@@ -10,12 +10,13 @@
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::ffi::OsStr;
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+use neurice_files::Output;
 
 /// All tools the project uses.
 pub const ALL_TOOLS: [&str; 6] = [
@@ -272,7 +273,7 @@ pub fn tail_lines(text: &str, n: usize) -> String {
 
 fn pump<R: Read + Send + 'static>(
     reader: R,
-    log: Arc<Mutex<File>>,
+    log: Arc<Mutex<Output>>,
     acc: Arc<Mutex<String>>,
 ) -> std::thread::JoinHandle<std::io::Result<()>> {
     std::thread::spawn(move || {
@@ -295,7 +296,13 @@ fn pump<R: Read + Send + 'static>(
 }
 
 /// Runs `cmd`, writing its stdout and stderr (interleaved, line by line) to `log_path`,
-/// preceded by the command line. Stdin is closed.
+/// preceded by the command line and followed by the exit status. Stdin is closed.
+///
+/// The log follows the one safe-output rule (`neurice_files::output`): it is written
+/// unseen and put in place when the tool has ended (also when it failed), so it is complete
+/// or absent; a symbolic link or anything but a regular file at `log_path` is refused before
+/// the tool runs, never written through; a log of an earlier run there is removed first, so
+/// it cannot be read for this run's while the tool runs.
 ///
 /// Errors if the tool cannot be started or exits non-zero; the error names the tool, the
 /// exit status and the log file and carries the last [`LOG_TAIL_LINES`] lines of output.
@@ -311,21 +318,29 @@ pub fn run_tool(cmd: &mut Command, log_path: &Path) -> Result<ToolRun> {
                 .with_context(|| format!("creating log folder {}", dir.display()))?;
         }
     }
-    let mut file = File::create(log_path)
+    neurice_files::clear_tool_output(log_path)
+        .with_context(|| format!("the log file {}", log_path.display()))?;
+    let mut file = Output::create(log_path, true)
         .with_context(|| format!("creating log file {}", log_path.display()))?;
     writeln!(file, "$ {line}")?;
-    let log = Arc::new(Mutex::new(file));
-    let acc = Arc::new(Mutex::new(String::new()));
-
     let start = Instant::now();
-    let mut child = cmd
+    let spawned = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| {
-            format!("could not start `{tool}` ({line}); is it installed? Try `{INSTALL_HINT}`")
-        })?;
+        .spawn();
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => {
+            writeln!(file, "# could not start: {e}")?;
+            file.finish()?;
+            return Err(e).with_context(|| {
+                format!("could not start `{tool}` ({line}); is it installed? Try `{INSTALL_HINT}`")
+            });
+        }
+    };
+    let log = Arc::new(Mutex::new(file));
+    let acc = Arc::new(Mutex::new(String::new()));
     let out = child
         .stdout
         .take()
@@ -346,11 +361,12 @@ pub fn run_tool(cmd: &mut Command, log_path: &Path) -> Result<ToolRun> {
     }
     let seconds = start.elapsed().as_secs_f64();
     let output = std::mem::take(&mut *acc.lock().unwrap_or_else(|e| e.into_inner()));
-    {
-        let mut f = log.lock().unwrap_or_else(|e| e.into_inner());
-        writeln!(f, "# exit status: {status}, {seconds:.2} s")?;
-        f.flush()?;
-    }
+    let mut file = Arc::try_unwrap(log)
+        .map_err(|_| anyhow!("the log of `{tool}` is still in use"))?
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    writeln!(file, "# exit status: {status}, {seconds:.2} s")?;
+    file.finish()?;
     if !status.success() {
         bail!(
             "`{tool}` failed ({status}); full log: {}\n--- last {LOG_TAIL_LINES} lines ---\n{}",
@@ -417,6 +433,42 @@ mod tests {
         // The log keeps everything.
         let text = std::fs::read_to_string(&log).unwrap();
         assert!(text.contains("line1\n") && text.contains("line100"));
+    }
+
+    #[test]
+    fn a_log_is_never_written_through_a_link_and_appears_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let important = dir.path().join("important");
+        std::fs::write(&important, b"keep me").unwrap();
+        let log = dir.path().join("yosys.log");
+        std::os::unix::fs::symlink(&important, &log).unwrap();
+        let ran = dir.path().join("ran");
+        let e = run_tool(
+            Command::new("sh").args(["-c", &format!("touch {}", ran.display())]),
+            &log,
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("symbolic link"), "{e:#}");
+        assert!(!ran.exists(), "the tool ran although its log was refused");
+        assert_eq!(std::fs::read(&important).unwrap(), b"keep me");
+        assert!(std::fs::symlink_metadata(&log).unwrap().is_symlink());
+
+        // while the tool runs, neither its log nor an earlier run's is there
+        let log = dir.path().join("tool.log");
+        std::fs::write(&log, b"an earlier run").unwrap();
+        let seen = dir.path().join("seen");
+        let script = format!(
+            "if [ -e {0} ]; then echo yes > {1}; else echo no > {1}; fi; echo done",
+            log.display(),
+            seen.display()
+        );
+        run_tool(Command::new("sh").args(["-c", &script]), &log).unwrap();
+        assert_eq!(std::fs::read_to_string(&seen).unwrap(), "no\n");
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            text.contains("done") && text.contains("# exit status"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! One block of the streamed layout (FORMAT.md §7.9): its record (frames, length, CRC-32,
 //! mode, exceptions, coded bytes), encoded from PCM bytes and decoded back to them.
 
-use crate::format::Reader;
+use crate::format::{read_exceptions, Reader};
 use crate::grid::{index_table, value_table, OFF_GRID};
 use crate::{CoderSpec, Error};
 
@@ -52,7 +52,8 @@ pub(super) fn encode_block(
     }
     let (mut coded, mut escapes, mut hist) = coder.encode_block(channels, &grid)?;
     let mut raw = false;
-    if !exceptions.is_empty() {
+    // raw mode only where its derived parameters are valid (FORMAT.md §7.9)
+    if !exceptions.is_empty() && in_mode(coder, true).validate().is_ok() {
         // the raw patterns of v1 (`v as u16`) and v2 (offset binary), as FORMAT.md §4, §7.7
         let flip = coder.raw_flip();
         drop(grid);
@@ -109,26 +110,16 @@ pub(super) fn decode_block(
     if raw && n_exc != 0 {
         return Err(Error::Corrupt("exceptions in a raw-mode block".into()));
     }
-    if n_exc as u64 * 6 > (data.len() - r.pos) as u64 {
-        return Err(Error::Corrupt(format!(
-            "{n_exc} exceptions do not fit in the block"
-        )));
-    }
-    let mut exceptions = Vec::with_capacity(n_exc);
-    let mut last: Option<u32> = None;
-    for _ in 0..n_exc {
-        let pos = r.u32("block exceptions")?;
-        let v = r.u16("block exceptions")? as i16;
-        if pos as usize >= count || last.is_some_and(|l| pos <= l) {
-            return Err(Error::Corrupt(format!(
-                "block exception at sample {pos}: beyond the block's {count} samples or out of order"
-            )));
-        }
-        last = Some(pos);
-        exceptions.push((pos, v));
-    }
+    let exceptions = read_exceptions(&mut r, n_exc, count, "block exceptions")?;
     let coded = &data[r.pos..];
-    let values = in_mode(coder, raw).decode_block(channels, frames, coded)?;
+    let mode_coder = in_mode(coder, raw);
+    // a raw block's derived parameters (W = 16, v2's B_d raised to 13) must be valid too
+    mode_coder.validate().map_err(|e| {
+        Error::Corrupt(format!(
+            "a raw block, but the header's parameters in raw mode are not valid ({e})"
+        ))
+    })?;
+    let values = mode_coder.decode_block(channels, frames, coded)?;
     let mut pcm = vec![0u8; 2 * values.len()];
     if raw {
         let flip = coder.raw_flip();

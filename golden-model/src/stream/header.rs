@@ -5,8 +5,8 @@ use std::io::Read;
 
 use super::{MAX_BLOCK_SAMPLES, MAX_WAV_EXTRA};
 use crate::format::{
-    read_stream_params, with_block_frames, write_stream_params, Header, Reader, FLAG_CANONICAL,
-    FLAG_LITE, FLAG_STREAM, MAGIC, VERSION_V2,
+    check_flags, read_stream_params, with_block_frames, write_stream_params, Header, Reader,
+    FLAG_CANONICAL, FLAG_LITE, FLAG_STREAM, MAGIC, VERSION_V2,
 };
 use crate::io::io_err;
 use crate::v2;
@@ -130,6 +130,7 @@ impl In<'_> {
 /// Parses and checks a streamed header; `start` holds its first bytes (magic, version, flags).
 pub(super) fn read_stream_header(r: &mut In, start: &[u8]) -> Result<StreamHeader, Error> {
     let flags = start[5];
+    check_flags(start[4], flags)?;
     let kind = if flags & FLAG_LITE != 0 {
         Coder::Lite
     } else {

@@ -39,9 +39,7 @@ pub const BLOCK_SAMPLES: usize = 1 << 21;
 /// The most samples a block of a streamed container may hold (a decoder refuses more): what
 /// bounds the decoder's memory per block.
 pub const MAX_BLOCK_SAMPLES: u64 = 1 << 22;
-/// The most bytes of WAV header (everything before the samples) or of trailing chunks a
-/// streamed container carries; a WAV with more is refused.
-pub const MAX_WAV_EXTRA: usize = 16 << 20;
+pub use crate::format::MAX_WAV_EXTRA;
 /// The most worker threads a stream uses (each holds up to about 30 MB).
 pub const MAX_WORKERS: usize = 4;
 /// The most input bytes handed to the workers and not yet written out.
@@ -396,11 +394,14 @@ pub(crate) fn decompress(
             lost,
             problems: vec!["the WAV's trailing chunks and CRC-32 are lost with the blocks".into()],
             written,
+            wav_checksum: None,
         });
     }
     // the trailer: trailing chunks, the WAV's CRC-32, the container CRC-32
     let mut stored_wav_crc = 0;
-    let trailer = (|| -> Result<(), Error> {
+    // the container CRC-32's verdict is kept until the WAV's own CRC-32 is compared too, so
+    // that a report can say whether the samples are wrong or only the container is damaged
+    let trailer = (|| -> Result<Option<(u32, u32)>, Error> {
         let n = r.u32("trailer")? as u64;
         if n > MAX_WAV_EXTRA as u64
             || 8 + h.wav_prefix().len() as u64 + h.data_len() + n > MAX_WAV_BYTES
@@ -415,28 +416,30 @@ pub(crate) fn decompress(
         if read_full(r.r, &mut extra).map_err(|e| io_err("cannot read the input", e))? != 0 {
             return Err(Error::Corrupt("bytes after the container CRC-32".into()));
         }
-        if stored != computed {
-            return Err(Error::Checksum { stored, computed });
-        }
         wav_crc.update(&suffix);
         put(&suffix, writing)?;
-        Ok(())
+        Ok((stored != computed).then_some((stored, computed)))
     })();
+    let mut wav_checksum = None;
     match trailer {
-        Ok(()) => {
+        Ok(container) => {
             let c = wav_crc.finalize();
-            if lost.is_empty() && !opts.check_only && c != stored_wav_crc {
+            if lost.is_empty() && !opts.check_only {
+                wav_checksum = Some(c == stored_wav_crc);
+                if c != stored_wav_crc {
+                    problems.push(format!(
+                        "decoded WAV checksum {c:#010x} differs from the original's {stored_wav_crc:#010x}"
+                    ));
+                }
+            }
+            // (with blocks lost, implied by them)
+            if let Some((stored, computed)) = container.filter(|_| lost.is_empty()) {
                 problems.push(format!(
-                    "decoded WAV checksum {c:#010x} differs from the original's {stored_wav_crc:#010x}"
+                    "container checksum mismatch (stored {stored:#010x}, computed {computed:#010x})"
                 ));
             }
         }
         Err(Error::Io(e)) => return Err(Error::Io(e)),
-        // implied by the lost blocks
-        Err(Error::Checksum { .. }) if !lost.is_empty() => {}
-        Err(Error::Checksum { stored, computed }) => problems.push(format!(
-            "container checksum mismatch (stored {stored:#010x}, computed {computed:#010x})"
-        )),
         Err(Error::Corrupt(e)) => problems.push(e),
         Err(e) => problems.push(e.to_string()),
     }
@@ -448,5 +451,6 @@ pub(crate) fn decompress(
         lost,
         problems,
         written,
+        wav_checksum,
     })
 }

@@ -181,6 +181,13 @@ impl V2Params {
                 w + 1
             ));
         }
+        // FORMAT.md §7.1: so that `Σ w·d` fits a signed 32-bit integer
+        if self.weight_bits + self.delta_bits > 28 {
+            return bad(format!(
+                "weight_bits {} + delta_bits {} exceed 28",
+                self.weight_bits, self.delta_bits
+            ));
+        }
         for t in 0..MAX_TAPS {
             let (st, iw) = (self.steps[t] as i32, self.init_weights[t] as i32);
             if t >= self.taps as usize && (st != 0 || iw != 0) {
