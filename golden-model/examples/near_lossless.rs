@@ -178,7 +178,7 @@ fn main() {
 
     println!(
         "| δ | coder | ratio (container) | ratio (payload) | bits/sample | entropy bound (ratio) \
-         | max err | RMS err | in-band error / noise floor | spikes (orig / decoded) | precision | \
+         | max err | RMS err | in-band error / noise floor (σ, grid steps) | spikes (orig / decoded) | precision | \
          recall | worst file (≥ 20 spikes) P / R |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -300,8 +300,10 @@ fn main() {
             let pct = |v: Option<f64>| v.map_or("–".into(), |v| format!("{:.2} %", 100.0 * v));
             let fid = if with_fid {
                 format!(
-                    "{:.1} dB | {} / {} | {} | {} | {:.1} % / {:.1} %",
+                    "{:.1} dB (σ {:.2}) | {} / {} | {} | {} | {:.1} % / {:.1} %",
                     10.0 * (t.err_power / t.noise_power).log10(),
+                    // the noise floor's RMS over the recordings, in grid steps (65535/1023 units)
+                    (t.noise_power / t.samples as f64).sqrt() * 1023.0 / 65535.0,
                     t.ref_events,
                     t.dec_events,
                     pct(t.spikes.precision()),

@@ -633,6 +633,8 @@ mod tests {
         (0.9026576767281591, 0.04914651899687341),
         (0.9645067533145952, 0.09013821857062192),
     ];
+    // (the gain at the band edges is 1/√2, −3 dB, as SciPy prints it: kept as its literal)
+    #[allow(clippy::approx_constant)]
     const SCIPY_RESPONSE: [(f64, f64); 5] = [
         (100.0, 0.008712579524707853),
         (300.0, 0.7071067811865369),
@@ -855,6 +857,9 @@ mod tests {
         // greedy earliest-first is optimal: 5 matches 4, 9 matches 8 (not 5 with 8)
         let m = match_events(&[5, 9], &[4, 8], 4);
         assert_eq!(m.true_positives, 2);
+        // the tolerance is inclusive
+        assert_eq!(match_events(&[10], &[12], 2).true_positives, 1);
+        assert_eq!(match_events(&[10], &[13], 2).true_positives, 0);
         let none = match_events(&[], &[], 5);
         assert_eq!((none.precision(), none.recall()), (None, None));
         let mut sum = m;

@@ -6,8 +6,10 @@
 //! The division by the constant `m = 2δ + 1` is a multiply by a reciprocal and a shift:
 //! `⌊t / m⌋ = (t · R) >> S` with `R = ⌈2^S / m⌉`, exact for every `t = x + δ` the core can see
 //! (`x < 1024`, `δ <= 255`: `t < 1279`) with the smallest `S` that makes it so
-//! ([`LatticeConsts::new`] searches it and checks every `t`; a test checks every `δ`). For
-//! `δ = 0` the block is the identity (`R = 1`, `S = 0`, `b = 0`) and yosys removes it.
+//! ([`LatticeConsts::new`] searches it and checks every `t`; a test checks every `δ` and every
+//! `x`). The block computes `(x·R + C) >> S` with the constant `C = δ·R + b·2^S`: one
+//! constant multiply-add, no adder before it or after the shift. For `δ = 0` the block is
+//! the identity (a constant select) and yosys removes it.
 
 use neurice_model::near::Quantiser;
 use rust_hdl::prelude::*;
@@ -64,27 +66,34 @@ impl LatticeConsts {
         )))
     }
 
-    /// What the block computes: `((x + δ)·R >> S) + b`.
+    /// The constant the block adds to `x·R`: `δ·R + b·2^S`, so that
+    /// `(x·R + C) >> S = ((x + δ)·R >> S) + b` with no adder before the multiply or after the
+    /// shift.
+    pub fn addend(&self) -> u32 {
+        self.delta * self.recip + (self.offset << self.shift)
+    }
+
+    /// What the block computes: `(x·R + δ·R + b·2^S) >> S`, which is `((x + δ)·R >> S) + b`.
     pub fn index(&self, x: u32) -> u32 {
-        ((((x + self.delta) as u64 * self.recip as u64) >> self.shift) as u32) + self.offset
+        ((x as u64 * self.recip as u64 + self.addend() as u64) >> self.shift) as u32
     }
 }
 
-/// `j = ((x + δ)·R >> S) + b` for a 10-bit `x` (combinational).
+/// `j = (x·R + δ·R + b·2^S) >> S` for a 10-bit `x` (combinational; one constant
+/// multiply-add).
 #[derive(LogicBlock)]
 pub struct LatticeIndex {
     pub x: Signal<In, Bits<10>>,
     pub j: Signal<Out, Bits<10>>,
-    k_delta: Constant<Bits<16>>,
     k_recip: Constant<Bits<16>>,
+    k_addend: Constant<Bits<32>>,
     k_shift: Constant<Bits<5>>,
-    k_offset: Constant<Bits<10>>,
     /// `δ = 0`: `j = x` (a constant select, so the arithmetic is removed).
     k_lossless: Constant<Bit>,
-    t: Signal<Local, Bits<16>>,
+    x16: Signal<Local, Bits<16>>,
     prod: Signal<Local, Bits<32>>,
+    sum: Signal<Local, Bits<32>>,
     quot: ShiftRight<32, 5>,
-    q10: Signal<Local, Bits<10>>,
 }
 
 impl LatticeIndex {
@@ -92,15 +101,14 @@ impl LatticeIndex {
         Self {
             x: Default::default(),
             j: Default::default(),
-            k_delta: Constant::new((c.delta as u64).into()),
             k_recip: Constant::new((c.recip as u64).into()),
+            k_addend: Constant::new((c.addend() as u64).into()),
             k_shift: Constant::new((c.shift as u64).into()),
-            k_offset: Constant::new((c.offset as u64).into()),
             k_lossless: Constant::new(c.delta == 0),
-            t: Default::default(),
+            x16: Default::default(),
             prod: Default::default(),
+            sum: Default::default(),
             quot: Default::default(),
-            q10: Default::default(),
         }
     }
 }
@@ -108,12 +116,12 @@ impl LatticeIndex {
 impl Logic for LatticeIndex {
     #[hdl_gen]
     fn update(&mut self) {
-        self.t.next = bit_cast::<16, 10>(self.x.val()) + self.k_delta.val();
-        self.prod.next = self.t.val() * self.k_recip.val();
-        self.quot.data.next = self.prod.val();
+        self.x16.next = bit_cast::<16, 10>(self.x.val());
+        self.prod.next = self.x16.val() * self.k_recip.val();
+        self.sum.next = self.prod.val() + self.k_addend.val();
+        self.quot.data.next = self.sum.val();
         self.quot.amount.next = self.k_shift.val();
-        self.q10.next = bit_cast::<10, 32>(self.quot.result.val());
-        self.j.next = self.q10.val() + self.k_offset.val();
+        self.j.next = bit_cast::<10, 32>(self.quot.result.val());
         if self.k_lossless.val() {
             self.j.next = self.x.val();
         }
