@@ -28,7 +28,7 @@
 //!
 //! | stage | register | work |
 //! |-------|----------|------|
-//! | accept | `p1` | take `(channel, x)`; the state RAM read starts (registered read, enabled only for a sample taken) |
+//! | accept | `p1` | take `(channel, x)` (bounded-error core: `x` → its lattice index, FORMAT.md §11.8); the state RAM read starts (registered read, enabled only for a sample taken) |
 //! | s1 `zigzag` | `p1b` | previous sample of the channel (RAM word, or forwarded, see below); `u = zigzag(x - prev)`; `A`, `N` from the RAM or the last write |
 //! | s1b `adapt` | `p2` | `A`, `N` (forwarded from the last write when the sample ahead was the same channel); new `A`, `N`; write back |
 //! | s2 `scale` | `p3` | `t = thr_num·A`, `B = N·2^thr_shift`, `B3 = 3B` |

@@ -17,6 +17,11 @@
 //! out with its code as `code_last`. The core ties both low when it is built without
 //! restarts, and the lane is then the unchanged coder.
 //!
+//! **Bounded error** (FORMAT.md §11): built [`Lane::with_lattice`], the lane codes each
+//! sample's lattice index ([`crate::lattice::LatticeIndex`], at acceptance, in front of `p1`),
+//! so `prev`, the forwarding registers and the state RAM hold the reconstruction's index; for
+//! `δ = 0` the block is the identity and the lane is the lossless one.
+//!
 //! Writing rules as in [`crate::core`] (see the rust-hdl field notes).
 
 use neurice_model::coder::golomb_m;

@@ -14,7 +14,6 @@
 use neurice_model::near::Quantiser;
 use rust_hdl::prelude::*;
 
-use crate::prims::ShiftRight;
 use crate::HdlError;
 
 /// The constants of the quantiser for one `δ`.
@@ -79,21 +78,17 @@ impl LatticeConsts {
     }
 }
 
-/// `j = (x·R + δ·R + b·2^S) >> S` for a 10-bit `x` (combinational; one constant
-/// multiply-add).
-#[derive(LogicBlock)]
+/// `j = (x·R + C) >> S` for a 10-bit `x` (combinational; one constant multiply-add), as a
+/// leaf block: the simulation computes [`LatticeConsts::index`], the Verilog is that one
+/// expression (and `j = x` for `δ = 0`, so the lossless core's netlist is unchanged). The
+/// Verilator co-simulation of the cores checks that the two agree.
+///
+/// `Block` is written out (what `#[derive(LogicBlock)]` would generate for the two ports), so
+/// that the constants are plain Rust values and not Verilog parameters the body leaves unused.
 pub struct LatticeIndex {
     pub x: Signal<In, Bits<10>>,
     pub j: Signal<Out, Bits<10>>,
-    k_recip: Constant<Bits<16>>,
-    k_addend: Constant<Bits<32>>,
-    k_shift: Constant<Bits<5>>,
-    /// `δ = 0`: `j = x` (a constant select, so the arithmetic is removed).
-    k_lossless: Constant<Bit>,
-    x16: Signal<Local, Bits<16>>,
-    prod: Signal<Local, Bits<32>>,
-    sum: Signal<Local, Bits<32>>,
-    quot: ShiftRight<32, 5>,
+    consts: LatticeConsts,
 }
 
 impl LatticeIndex {
@@ -101,30 +96,62 @@ impl LatticeIndex {
         Self {
             x: Default::default(),
             j: Default::default(),
-            k_recip: Constant::new((c.recip as u64).into()),
-            k_addend: Constant::new((c.addend() as u64).into()),
-            k_shift: Constant::new((c.shift as u64).into()),
-            k_lossless: Constant::new(c.delta == 0),
-            x16: Default::default(),
-            prod: Default::default(),
-            sum: Default::default(),
-            quot: Default::default(),
+            consts: *c,
         }
     }
 }
 
+impl Block for LatticeIndex {
+    fn connect_all(&mut self) {
+        self.connect();
+        self.x.connect_all();
+        self.j.connect_all();
+    }
+
+    fn update_all(&mut self) {
+        self.update();
+        self.x.update_all();
+        self.j.update_all();
+    }
+
+    fn has_changed(&self) -> bool {
+        self.x.has_changed() || self.j.has_changed()
+    }
+
+    fn accept(&self, name: &str, probe: &mut dyn Probe) {
+        probe.visit_start_scope(name, self);
+        self.x.accept("x", probe);
+        self.j.accept("j", probe);
+        probe.visit_end_scope(name, self);
+    }
+}
+
 impl Logic for LatticeIndex {
-    #[hdl_gen]
     fn update(&mut self) {
-        self.x16.next = bit_cast::<16, 10>(self.x.val());
-        self.prod.next = self.x16.val() * self.k_recip.val();
-        self.sum.next = self.prod.val() + self.k_addend.val();
-        self.quot.data.next = self.sum.val();
-        self.quot.amount.next = self.k_shift.val();
-        self.j.next = bit_cast::<10, 32>(self.quot.result.val());
-        if self.k_lossless.val() {
-            self.j.next = self.x.val();
+        self.j.next = (self.consts.index(self.x.val().to_u32()) as u64).into();
+    }
+
+    fn connect(&mut self) {
+        self.j.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        let c = &self.consts;
+        if c.delta == 0 {
+            return Verilog::Custom("always @(*) begin\n   j = x;\nend\n".into());
         }
+        // the 32-bit multiply-add, of which j takes bits S .. S + 9 (the bits below are the
+        // dropped fraction, the bits above are zero: waived for Verilator's lint here only)
+        Verilog::Custom(format!(
+            "/* verilator lint_off UNUSEDSIGNAL */\n\
+             wire [31:0] sum = ({{22'd0, x}} * 32'd{recip}) + 32'd{addend};\n\
+             /* verilator lint_on UNUSEDSIGNAL */\n\
+             always @(*) begin\n   j = sum[{hi}:{lo}];\nend\n",
+            recip = c.recip,
+            addend = c.addend(),
+            hi = c.shift + 9,
+            lo = c.shift,
+        ))
     }
 }
 
@@ -139,6 +166,11 @@ mod tests {
             let qz = Quantiser::grid(d).unwrap();
             let c = LatticeConsts::new(&qz).unwrap();
             assert!(c.recip < 1 << 16);
+            // the Verilog's 32-bit multiply-add never overflows
+            assert!(
+                1023 * c.recip as u64 + (c.addend() as u64) < 1 << 32,
+                "δ {d}"
+            );
             for x in 0..1024 {
                 assert_eq!(c.index(x), qz.index(x), "δ {d} x {x}");
                 assert!(c.index(x) < 1024);

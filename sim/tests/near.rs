@@ -50,6 +50,24 @@ trait Dut: Block {
     fn idle(&self) -> bool;
 }
 
+/// The [`Dut`] methods on the ports both cores share.
+macro_rules! shared_ports {
+    () => {
+        fn clock_to(&mut self, high: bool) {
+            self.clock.next = Clock::from(high);
+        }
+        fn in_taken(&self) -> bool {
+            self.in_valid.val() && self.in_ready.val()
+        }
+        fn out_taken(&self) -> Option<u32> {
+            (self.out_valid.val() && self.out_ready.val()).then(|| self.out_word.val().to_u32())
+        }
+        fn idle(&self) -> bool {
+            self.idle.val()
+        }
+    };
+}
+
 impl<const C: usize> Dut for EncoderCore<C> {
     const LANES: usize = 1;
     fn set(&mut self, valid: bool, channel: usize, s: &[u16], ready: bool, flush: bool) {
@@ -60,18 +78,7 @@ impl<const C: usize> Dut for EncoderCore<C> {
         self.flush.next = flush;
         self.clear.next = false;
     }
-    fn clock_to(&mut self, high: bool) {
-        self.clock.next = Clock::from(high);
-    }
-    fn in_taken(&self) -> bool {
-        self.in_valid.val() && self.in_ready.val()
-    }
-    fn out_taken(&self) -> Option<u32> {
-        (self.out_valid.val() && self.out_ready.val()).then(|| self.out_word.val().to_u32())
-    }
-    fn idle(&self) -> bool {
-        self.idle.val()
-    }
+    shared_ports!();
 }
 
 impl Dut for Core2x512 {
@@ -85,23 +92,12 @@ impl Dut for Core2x512 {
         self.flush.next = flush;
         self.clear.next = false;
     }
-    fn clock_to(&mut self, high: bool) {
-        self.clock.next = Clock::from(high);
-    }
-    fn in_taken(&self) -> bool {
-        self.in_valid.val() && self.in_ready.val()
-    }
-    fn out_taken(&self) -> Option<u32> {
-        (self.out_valid.val() && self.out_ready.val()).then(|| self.out_word.val().to_u32())
-    }
-    fn idle(&self) -> bool {
-        self.idle.val()
-    }
+    shared_ports!();
 }
 
 /// Runs `samples` of `channels` channels through the core (rust-hdl, driven directly: inputs
 /// set with the clock low, then the edge), with `gap`/`bp` ‰ of cycles without input / without
-/// output ready, and the flush at the end; returns the words and the cycles taken.
+/// output ready, and the flush at the end; returns the words.
 fn run<T: Dut>(core: &mut T, channels: usize, samples: &[u16], gap: u32, bp: u32) -> Vec<u32> {
     core.connect_all();
     let mut rng = XorShift64::new(0x5EED ^ samples.len() as u64);
@@ -314,6 +310,8 @@ fn verilated_cores_with_delta_match_the_model() {
     for (d, lanes) in [(1u32, 1usize), (2, 1), (2, 2)] {
         let qz = Quantiser::grid(d).unwrap();
         let rtl = neurice_hdl::verilog_near(&P, &qz, 1024, lanes).expect("Verilog");
+        verilator::lint(&rtl, "top", &build_dir().join(format!("lint-{d}-{lanes}")))
+            .expect("verilator --lint-only -Wall is clean");
         let bin = verilator::build(&rtl, "top", &build_dir()).expect("verilator build");
         let mut stims: Vec<Stimulus> = stimuli(20_000)
             .into_iter()
