@@ -620,7 +620,7 @@ mod tests {
             .collect()
     }
 
-    // Frozen from SciPy 1.17.1 / NumPy 2.4.6 on this machine (2026-12-04):
+    // Frozen from SciPy 1.17.1 / NumPy 2.4.6 on this machine (2026-12-06):
     //   z, p, k = scipy.signal.butter(4, [300, 3000], btype="bandpass", fs=19531, output="zpk")
     //   sos = scipy.signal.butter(4, [300, 3000], btype="bandpass", fs=19531, output="sos")
     //   scipy.signal.sosfreqz(sos, worN=[100, 300, 1000, 3000, 6000], fs=19531)
