@@ -108,42 +108,54 @@ pub fn split_trailer(words: &[u32]) -> anyhow::Result<&[u32]> {
     Ok(data)
 }
 
+/// The golden model's data words of one flushed segment of `samples` (`channels`
+/// interleaved, coded from the initial state) for the core of `coder`: coder v1's bit stream
+/// (the last word zero-padded), or coder v2's block as big-endian words.
+pub fn segment_words(
+    coder: &neurice_model::CoderSpec,
+    channels: usize,
+    samples: &[u16],
+) -> anyhow::Result<Vec<u32>> {
+    use neurice_model::{v2, CoderSpec};
+    let x: Vec<u32> = samples.iter().map(|&v| v as u32).collect();
+    Ok(match coder {
+        CoderSpec::Lite(p) => neurice_model::lite::encode_all(p, channels, &x)?.0,
+        CoderSpec::Max(p) => {
+            v2::block_words(&v2::encode_block(p, channels, &x, &mut Default::default()))
+        }
+    })
+}
+
+/// Decodes a flushed segment's data words back to `count` samples with the golden model of
+/// `coder` ([`decode_words`] for coder v1, [`decode_v2_words`] for coder v2).
+pub fn decode_segment(
+    coder: &neurice_model::CoderSpec,
+    channels: usize,
+    count: usize,
+    words: &[u32],
+) -> anyhow::Result<Vec<u16>> {
+    match coder {
+        neurice_model::CoderSpec::Lite(p) => decode_words(p, channels, count, words),
+        neurice_model::CoderSpec::Max(p) => decode_v2_words(p, channels, count, words),
+    }
+}
+
 /// Decodes a flushed segment's data words back to `count` samples with the golden model.
 ///
 /// Only for a segment the core coded from the initial per-channel state: the first segment
 /// after the FPGA was configured (the core keeps its state across resets and flushes, see the
 /// module docs). The last word is zero-padded and the stream does not say how many bits are
-/// padding: the exact bit length is the one of the 32 candidates the golden model's
-/// `decode_all` accepts (it rejects both a short stream and left-over bits), and the padding
-/// must be zero. Cost: up to 32 decodes.
+/// padding: `neurice_model::lite::decode_words` finds the one bit length the golden model
+/// decodes exactly (up to 32 decodes). With a maximum error (`params.max_error`) the samples
+/// are the decoder's reconstructions.
 pub fn decode_words(
     params: &neurice_model::CodecParams,
     channels: usize,
     count: usize,
     words: &[u32],
 ) -> anyhow::Result<Vec<u16>> {
-    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
-    let total = bytes.len() as u64 * 8;
-    let mut last_err = None;
-    for pad in 0..32u64.min(total + 1) {
-        let bits = total - pad;
-        let pad_is_zero = pad == 0 || words.last().is_some_and(|&w| w & ((1u32 << pad) - 1) == 0);
-        if !pad_is_zero {
-            break;
-        }
-        match neurice_model::coder::decode_all(params, channels, count, &bytes, bits) {
-            Ok(out) => return Ok(out.into_iter().map(|x| x as u16).collect()),
-            Err(e) => last_err = Some(e),
-        }
-    }
-    match last_err {
-        Some(e) => anyhow::bail!(
-            "golden-model decode of {count} samples from {} words failed for every padding \
-             length (last error: {e})",
-            words.len()
-        ),
-        None => anyhow::bail!("the last word's padding bits are not zero"),
-    }
+    let out = neurice_model::lite::decode_words(params, channels, count, words)?;
+    Ok(out.into_iter().map(|x| x as u16).collect())
 }
 
 /// Decodes a flushed segment of the coder-v2 core (one v2 block, FORMAT.md §7.5) back to
@@ -210,7 +222,7 @@ mod tests {
         let samples: Vec<u16> = (0..500u32).map(|i| ((i * 37) % 1024) as u16).collect();
         let x: Vec<u32> = samples.iter().map(|&s| s as u32).collect();
         let (words, _, _) =
-            neurice_model::coder::encode_all(&neurice_model::CodecParams::HARDWARE, 2, &x).unwrap();
+            neurice_model::lite::encode_all(&neurice_model::CodecParams::HARDWARE, 2, &x).unwrap();
         let p = neurice_model::CodecParams::HARDWARE;
         assert_eq!(decode_words(&p, 2, samples.len(), &words).unwrap(), samples);
     }

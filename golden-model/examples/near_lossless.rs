@@ -21,12 +21,11 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use neurice_model::coder::{decode_padded_near, encode_bytes_near};
-use neurice_model::container::to_grid;
 use neurice_model::fidelity::{compare, ms_to_samples, DetectorParams, EventMatch, SpikeDetector};
 use neurice_model::fidelity::{ErrorStats, Fidelity};
+use neurice_model::grid::to_grid;
 use neurice_model::grid::value_table;
-use neurice_model::near::Quantiser;
+use neurice_model::lite::{decode_padded, encode_bytes};
 use neurice_model::wav::parse_wav;
 use neurice_model::{compress_wav, CodecParams, Mode};
 
@@ -61,7 +60,7 @@ struct Row {
 /// residual `e = x − prev` quantised to `q = ⌊(e + δ)/m⌋` around the previous reconstruction,
 /// the reconstruction `clamp(prev + q·m)` fed back, `A`, `N` adapting on `zigzag(q)`.
 fn jpegls_bits(p: &CodecParams, d: u32, xs: &[u32]) -> u64 {
-    use neurice_model::coder::{encode_u, select_s};
+    use neurice_model::lite::{encode_u, select_s};
     let (d, m) = (d as i32, 2 * d as i32 + 1);
     let mut st = neurice_model::ChannelState::initial(p);
     let mut bits = 0u64;
@@ -184,7 +183,8 @@ fn main() {
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &d in &deltas {
         for (vi, (name, p)) in variants.iter().enumerate() {
-            let qz = Quantiser::grid(d).expect("δ in range");
+            let pd = p.with_max_error(d);
+            let qz = pd.quantiser().expect("δ in range");
             let with_fid = fidelity && vi == 0;
             let next = AtomicUsize::new(0);
             let threads = std::thread::available_parallelism()
@@ -203,10 +203,9 @@ fn main() {
                             loop {
                                 let i = next.fetch_add(1, Ordering::Relaxed);
                                 let Some(r) = recs.get(i) else { break };
-                                let (bytes, st) =
-                                    encode_bytes_near(p, &qz, 1, &r.grid).expect("encode");
-                                let dec = decode_padded_near(p, &qz, 1, r.grid.len(), &bytes)
-                                    .expect("decode");
+                                let (bytes, st) = encode_bytes(&pd, 1, &r.grid).expect("encode");
+                                let dec =
+                                    decode_padded(&pd, 1, r.grid.len(), &bytes).expect("decode");
                                 let err = ErrorStats::between(&r.grid, &dec).unwrap();
                                 assert!(
                                     err.max_abs <= d as f64,

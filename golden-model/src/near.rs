@@ -13,19 +13,19 @@
 //! lattice `prev₀ + k·m`, so the predictor sees the lattice values, the coded residual is the
 //! difference of lattice indices and `A`, `N` adapt on it. The two differ only in where the
 //! lattice is anchored and at the clamping ends of the scale; measured on the 603 recordings
-//! they code to the same size within 0.02 % (`examples/near_lossless.rs`). The lattice form
+//! the lattice form codes 0.07 % (δ = 1) to 0.24 % (δ = 3) fewer bits (FORMAT.md §11.9,
+//! `examples/near_lossless.rs`). The lattice form
 //! puts the whole quantiser **before** the coder: in hardware a feed-forward division of
 //! the input by a constant, with no new logic in the per-channel feedback loop (the
 //! forwarded `prev` is the reconstruction's index).
 //!
 //! `δ = 0` is the lossless coder bit for bit (`m = 1`, `b = 0`, `j = x`).
 //!
-//! δ is not (yet) a field of [`crate::CodecParams`]: the container, the stream and the packet
-//! layer do not carry it before the integration that follows the coder-value refactor, so a
-//! bounded-error stream is made only by the functions that take a [`Quantiser`]
-//! ([`crate::coder::encode_all_near`], [`crate::coder::encode_bytes_near`],
-//! [`crate::coder::Encoder::with_quantiser`]) and read by those that take one
-//! ([`crate::coder::decode_all_near`], [`crate::coder::decode_padded_near`]).
+//! `δ` is a parameter of the coder ([`crate::CodecParams::max_error`]), so everything that
+//! takes the coder value takes it: [`crate::CodecParams::quantiser`] derives the quantiser,
+//! the coder's functions ([`crate::lite::encode_all`], [`crate::lite::encode_bytes`],
+//! [`crate::lite::decode_all`], [`crate::lite::decode_padded`], [`crate::Encoder`]) apply
+//! it, and the container, the streamed layout and the packet stream carry it.
 
 use serde::{Deserialize, Serialize};
 
