@@ -72,7 +72,8 @@ fn compress_info_decompress_with_a_maximum_error() {
 #[test]
 fn eval_checks_the_maximum_error_and_reports_the_fidelity() {
     let dir = tempfile::tempdir().unwrap();
-    for seed in 1..=3u64 {
+    // (spiky_walk seeds with `seed | 1`: 1, 2, 4 are three different signals)
+    for seed in [1u64, 2, 4] {
         write(dir.path(), &format!("r{seed}.wav"), &spiky(30_000, seed));
     }
     let dir = dir.path();

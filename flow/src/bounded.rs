@@ -25,9 +25,11 @@ pub struct BoundedFile {
     pub max_error_steps: f64,
     /// `Σ (decoded − original)²` in grid steps².
     pub sum_sq_steps: f64,
-    /// The spike detector's measures, summed over the channels (`Err`: why there are none,
-    /// e.g. a sample rate too low for the detector's 300–3000 Hz band).
-    pub fidelity: Result<FileFidelity, String>,
+    /// The spike detector's measures, summed over the channels (`None`: see
+    /// `fidelity_error`).
+    pub fidelity: Option<FileFidelity>,
+    /// Why there is no spike detection (e.g. a sample rate too low for its 300–3000 Hz band).
+    pub fidelity_error: Option<String>,
 }
 
 /// [`fidelity::compare`] of every channel of a file, summed (powers weighted by samples).
@@ -82,8 +84,13 @@ pub fn check(
         first_violation: None,
         max_error_steps: 0.0,
         sum_sq_steps: 0.0,
-        fidelity: fidelity_of(&o.samples, &d.samples, o.channels as usize, o.sample_rate),
+        fidelity: None,
+        fidelity_error: None,
     };
+    match fidelity_of(&o.samples, &d.samples, o.channels as usize, o.sample_rate) {
+        Ok(f) => r.fidelity = Some(f),
+        Err(e) => r.fidelity_error = Some(e),
+    }
     for (i, (&a, &b)) in o.samples.iter().zip(&d.samples).enumerate() {
         if !sample_within(a, b, delta, mode) {
             r.violations += 1;
@@ -162,7 +169,7 @@ impl BoundedSummary {
             s.max_error_steps = s.max_error_steps.max(f.max_error_steps);
             sum_sq += f.sum_sq_steps;
             match &f.fidelity {
-                Ok(x) => {
+                Some(x) => {
                     with_spikes += 1;
                     noise += x.noise_power_sum;
                     err += x.error_power_sum;
@@ -170,7 +177,7 @@ impl BoundedSummary {
                     s.decoded_events += x.decoded_events;
                     spikes.add(&x.spikes);
                 }
-                Err(_) => s.files_without_spikes += 1,
+                None => s.files_without_spikes += 1,
             }
         }
         if s.samples > 0 {
