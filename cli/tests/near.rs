@@ -154,3 +154,47 @@ fn a_bad_maximum_error_is_refused() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn verilog_and_sim_build_the_core_of_the_maximum_error() {
+    let t = tempfile::tempdir().unwrap();
+    let core = |d: &str| -> String {
+        let out = t.path().join(format!("v{d}"));
+        assert_ok(&neurice(&[
+            &"verilog",
+            &"-o",
+            &out,
+            &"--no-check",
+            &"--max-error",
+            &d,
+        ]));
+        fs::read_to_string(out.join("neurice_core.v")).unwrap()
+    };
+    // δ = 2: R = 1639, S = 13 (FORMAT.md §11.8); δ = 0 has no quantiser
+    let (v0, v2) = (core("0"), core("2"));
+    assert!(v2.contains("1639") && !v0.contains("1639"));
+    // the rust-hdl core against the model at δ = 1: bit-exact, fewer words than δ = 0
+    let p = write(t.path(), "r.wav", &spiky(4_000, 7));
+    let sim = |d: &str| -> Value {
+        let o = neurice(&[
+            &"sim",
+            &"--engine",
+            &"rusthdl",
+            &"--json",
+            &"--max-error",
+            &d,
+            &p,
+        ]);
+        assert_ok(&o);
+        serde_json::from_slice(&o.stdout).expect("JSON")
+    };
+    let (s0, s1) = (sim("0"), sim("1"));
+    assert_eq!(
+        s1["design"]["params"]["max_error"].as_u64(),
+        Some(1),
+        "{s1}"
+    );
+    assert_eq!(s1["mismatches"].as_u64(), Some(0));
+    assert_eq!(s1["samples"].as_u64(), Some(4_000));
+    assert!(s1["words"].as_u64().unwrap() < s0["words"].as_u64().unwrap());
+}
