@@ -3,10 +3,33 @@
 
 use std::path::PathBuf;
 
-use neurice_flow::{Flow, FlowConfig};
+use neurice_flow::{EvalReport, Flow, FlowConfig};
 use neurice_model::{compress_wav_with, CodecParams, CoderSpec};
 use neurice_sim::{CoreDesign, Shape};
 use neurice_testkit::{grid_wav, spiky_walk};
+
+/// The flow's eval stage for a 1024-channel one-lane core of `coder` on `files`.
+fn eval_stage(coder: CoderSpec, files: Vec<PathBuf>, dir: &std::path::Path) -> EvalReport {
+    let design = CoreDesign::new(coder, 1024, Shape::OneLane).unwrap();
+    let cfg = FlowConfig {
+        design,
+        device: neurice_synth::Device::Hx8k,
+        files,
+        data_dir: None,
+        out: dir.join("out"),
+        freq_mhz: design.facts().board_mhz,
+        seed: 1,
+        max_samples: None,
+        power_cycles: 100_000,
+        jobs: 1,
+        verbose: false,
+    };
+    Flow::new(cfg)
+        .unwrap()
+        .eval(&|_, _| {})
+        .unwrap()
+        .expect("recordings were given")
+}
 
 #[test]
 fn the_eval_stage_reports_the_ratio_of_the_designs_parameters() {
@@ -21,25 +44,7 @@ fn the_eval_stage_reports_the_ratio_of_the_designs_parameters() {
         qmax: 12,
         ..CodecParams::HARDWARE
     });
-    let design = CoreDesign::new(q12, 1024, Shape::OneLane).unwrap();
-    let cfg = FlowConfig {
-        design,
-        device: neurice_synth::Device::Hx8k,
-        files: files.clone(),
-        data_dir: None,
-        out: dir.path().join("out"),
-        freq_mhz: design.facts().board_mhz,
-        seed: 1,
-        max_samples: None,
-        power_cycles: 100_000,
-        jobs: 1,
-        verbose: false,
-    };
-    let e = Flow::new(cfg)
-        .unwrap()
-        .eval(&|_, _| {})
-        .unwrap()
-        .expect("recordings were given");
+    let e = eval_stage(q12, files.clone(), dir.path());
     assert_eq!(e.parameters, q12, "the report names the coder it ran");
     // the totals of the files coded with qmax 12, and not with the default coder
     let total = |c: CoderSpec| -> (u64, u64) {
@@ -68,25 +73,7 @@ fn the_eval_stage_of_a_bounded_error_design_checks_delta_and_reports_fidelity() 
         files.push(p);
     }
     let d1 = CoderSpec::Lite(CodecParams::HARDWARE.with_max_error(1));
-    let design = CoreDesign::new(d1, 1024, Shape::OneLane).unwrap();
-    let cfg = FlowConfig {
-        design,
-        device: neurice_synth::Device::Hx8k,
-        files,
-        data_dir: None,
-        out: dir.path().join("out"),
-        freq_mhz: design.facts().board_mhz,
-        seed: 1,
-        max_samples: None,
-        power_cycles: 100_000,
-        jobs: 1,
-        verbose: false,
-    };
-    let e = Flow::new(cfg)
-        .unwrap()
-        .eval(&|_, _| {})
-        .unwrap()
-        .expect("recordings were given");
+    let e = eval_stage(d1, files, dir.path());
     assert!(e.passed && !e.lossless && e.failed == 0);
     let b = e.bounded.as_ref().expect("δ = 1 is reported");
     assert_eq!((b.max_error, b.violations, b.samples), (1, 0, 40_000));
