@@ -20,8 +20,8 @@ pub struct BoundedFile {
     pub violations: u64,
     /// The first violation: sample index, original and decoded 16-bit values.
     pub first_violation: Option<(u64, i16, i16)>,
-    /// `max |decoded − original|` in grid steps (exact between grid values; 16-bit units
-    /// / 65535·1023 otherwise).
+    /// `max |decoded − original|` in grid steps (exact between grid values; otherwise the
+    /// difference in 16-bit units × 1023 / 65535).
     pub max_error_steps: f64,
     /// `Σ (decoded − original)²` in grid steps².
     pub sum_sq_steps: f64,
@@ -114,7 +114,8 @@ fn fidelity_of(
         .map_err(|e| format!("no spike detection: {e}"))?;
     let tol = fidelity::ms_to_samples(0.5, rate as f64);
     let mut f = FileFidelity::default();
-    for c in 0..channels.max(1) {
+    let channels = channels.max(1);
+    for c in 0..channels {
         let o: Vec<i16> = original.iter().skip(c).step_by(channels).copied().collect();
         let d: Vec<i16> = decoded.iter().skip(c).step_by(channels).copied().collect();
         let m = fidelity::compare(&det, &o, &d, tol).map_err(|e| e.to_string())?;
