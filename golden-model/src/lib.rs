@@ -20,6 +20,10 @@
 //!   receiver that delivers exact samples or reports them lost (FORMAT.md §9).
 //! * [`stream`]: recordings of any length: the streamed layout (independent blocks, either
 //!   coder), compressed and decompressed incrementally on several threads in bounded memory.
+//! * [`near`]: bounded-error (near-lossless) coding for coder v1: the residual quantiser
+//!   (FORMAT.md §11); the coder's `*_near` functions take it.
+//! * [`fidelity`]: what a lossy decode costs: max and RMS error, error power against the
+//!   recording's noise floor, and the standard threshold spike detector with event matching.
 //! * [`wav`], [`grid`]: WAV parsing (a RIFF chunk walker that checks the header first) and the Neuralink 10-bit grid.
 //!
 //! The bitstream and container are specified in `golden-model/FORMAT.md`.
@@ -30,10 +34,12 @@ pub mod container;
 #[doc(hidden)]
 pub mod contract;
 mod error;
+pub mod fidelity;
 pub mod format;
 pub mod grid;
 mod io;
 pub mod lite;
+pub mod near;
 pub mod packet;
 pub mod packet_bound;
 mod params;

@@ -28,7 +28,7 @@
 //!
 //! | stage | register | work |
 //! |-------|----------|------|
-//! | accept | `p1` | take `(channel, x)`; the state RAM read starts (registered read, enabled only for a sample taken) |
+//! | accept | `p1` | take `(channel, x)` (bounded-error core: `x` → its lattice index, FORMAT.md §11.8); the state RAM read starts (registered read, enabled only for a sample taken) |
 //! | s1 `zigzag` | `p1b` | previous sample of the channel (RAM word, or forwarded, see below); `u = zigzag(x - prev)`; `A`, `N` from the RAM or the last write |
 //! | s1b `adapt` | `p2` | `A`, `N` (forwarded from the last write when the sample ahead was the same channel); new `A`, `N`; write back |
 //! | s2 `scale` | `p3` | `t = thr_num·A`, `B = N·2^thr_shift`, `B3 = 3B` |
@@ -79,6 +79,7 @@ use rust_hdl::prelude::*;
 
 use crate::lane::Lane;
 pub use crate::lane::{S_COUNT, T_BITS, W};
+use crate::lattice::LatticeConsts;
 use crate::prims::{ShiftLeft, ShiftRight};
 use crate::ram::{StateRam, A_BITS, N_BITS};
 use crate::HdlError;
@@ -87,6 +88,7 @@ use crate::HdlError;
 /// constants come from `p`).
 pub fn check_params(p: &CodecParams) -> Result<(), HdlError> {
     p.validate().map_err(|e| HdlError::Params(e.to_string()))?;
+    LatticeConsts::of(p)?; // the maximum error's quantiser (FORMAT.md §11)
     if p.sample_bits as usize != W {
         return Err(HdlError::Params(format!(
             "the core codes {W}-bit samples; parameters say {}",
@@ -255,9 +257,13 @@ impl<const C: usize> EncoderCore<C> {
         Self::with_restart(p, None)
     }
 
-    /// The core for the coder `p`, with restarts when `restart` is given (module docs).
+    /// The core for the coder `p`, with restarts when `restart` is given (module docs). With
+    /// `p.max_error > 0` it is the bounded-error core (FORMAT.md §11, a build-time constant):
+    /// each sample is coded as its lattice index ([`crate::lattice`]), one sample per clock as
+    /// the lossless core.
     pub fn with_restart(p: &CodecParams, restart: Option<Restart>) -> Result<Self, HdlError> {
         check_params(p)?;
+        let lattice = LatticeConsts::of(p)?;
         if !(1..=10).contains(&C) {
             return Err(HdlError::Channels(1 << C.min(20)));
         }
@@ -304,7 +310,7 @@ impl<const C: usize> EncoderCore<C> {
             p1b_ch: Default::default(),
             hit1: Default::default(),
             hit2: Default::default(),
-            lane: Lane::new(p),
+            lane: Lane::new(p, &lattice),
             nb: Default::default(),
             acc: Default::default(),
             s9_total: Default::default(),

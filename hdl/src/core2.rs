@@ -50,6 +50,7 @@ use rust_hdl::prelude::*;
 
 use crate::core::{check_params, k, PipelineState, W};
 use crate::lane::Lane;
+use crate::lattice::LatticeConsts;
 use crate::prims::{ShiftLeft, ShiftRight};
 use crate::ram::StateRam2;
 use crate::HdlError;
@@ -144,8 +145,11 @@ crate::core_struct! {
 
 impl<const P: usize> EncoderCore2<P> {
     /// The core for the coder `p` (see [`check_params`]).
+    /// With `p.max_error > 0` the bounded-error 2-lane core (FORMAT.md §11): both lanes code
+    /// lattice indices ([`crate::lattice`]).
     pub fn new(p: &CodecParams) -> Result<Self, HdlError> {
         check_params(p)?;
+        let lattice = LatticeConsts::of(p)?;
         if !(1..=9).contains(&P) {
             return Err(HdlError::Channels(2 << P.min(20)));
         }
@@ -177,8 +181,8 @@ impl<const P: usize> EncoderCore2<P> {
             p1b_ch: Default::default(),
             hit1: Default::default(),
             hit2: Default::default(),
-            lane0: Lane::new(p),
-            lane1: Lane::new(p),
+            lane0: Lane::new(p, &lattice),
+            lane1: Lane::new(p, &lattice),
             s9_tail: Default::default(),
             s9_lo_shift: Default::default(),
             s9_lo: Default::default(),

@@ -14,6 +14,12 @@
 //! `golden-model/FORMAT.md` §9 (one group), bit-exact with `neurice_model::packet::packetise`;
 //! [`packet_verilog`] emits it.
 //!
+//! **Bounded error** (FORMAT.md §11): the coder's maximum error `δ`
+//! (`CodecParams::max_error`) is a build-time constant of every v1 core (the 1-lane, 2-lane
+//! and packet cores): each sample is coded as its lattice index ([`lattice`]), so every
+//! decoded sample is within `δ` of its input; for `δ = 0` the cores and their Verilog are the
+//! lossless ones, byte for byte.
+//!
 //! [`verilog`] emits the core's Verilog for any channel count, [`verilog_lanes`] for either
 //! lane count; `neurice-sim` simulates the cores (rust-hdl and Verilator) against the golden
 //! model.
@@ -24,6 +30,7 @@ pub mod core;
 pub mod core2;
 pub mod crc;
 pub mod lane;
+pub mod lattice;
 pub mod packetiser;
 pub mod prims;
 pub mod ram;
