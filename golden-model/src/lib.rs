@@ -15,6 +15,8 @@
 //!   receiver that delivers exact samples or reports them lost (FORMAT.md §9).
 //! * [`stream`]: recordings of any length: the streamed container (independent blocks, either
 //!   coder), compressed and decompressed incrementally on several threads in bounded memory.
+//! * [`events`]: event mode — spike events and spike-band power per channel (FORMAT.md §12),
+//!   the integer detector the core implements, its stream and packets.
 //! * [`wav`], [`grid`]: WAV parsing (a RIFF chunk walker that checks the header first) and the Neuralink 10-bit grid.
 //!
 //! The bitstream and container are specified in `golden-model/FORMAT.md`.
@@ -26,6 +28,7 @@ pub mod container;
 #[doc(hidden)]
 pub mod contract;
 mod error;
+pub mod events;
 pub mod grid;
 pub mod packet;
 mod params;
