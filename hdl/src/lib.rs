@@ -14,6 +14,10 @@
 //! `golden-model/FORMAT.md` §9 (one group), bit-exact with `neurice_model::packet::packetise`;
 //! [`packet_verilog`] emits it.
 //!
+//! [`events::EventCore`] ([`events`]) is event mode: the integer spike detector and
+//! spike-band power of `neurice_model::events` (FORMAT.md §12) for 1024 channels, its stream
+//! of 32-bit words through the same ports.
+//!
 //! [`verilog`] emits the core's Verilog for any channel count, [`verilog_lanes`] for either
 //! lane count; `neurice-sim` simulates the cores (rust-hdl and Verilator) against the golden
 //! model.
@@ -21,6 +25,7 @@
 pub mod core;
 pub mod core2;
 pub mod crc;
+pub mod events;
 pub mod lane;
 pub mod packetiser;
 pub mod prims;
