@@ -33,28 +33,41 @@ struct Run {
     segments: Vec<Segment>,
     events: u64,
     frames: u64,
-    /// bits written after each frame
+    /// payload bits written after each frame (padding included)
     bits_at: Vec<u64>,
+    /// the same with the packet framing of the segments closed so far
+    link_at: Vec<u64>,
 }
 
 fn run(p: &EventParams, recs: &[Vec<u32>], channels: usize) -> Run {
     let frames = recs.iter().map(Vec::len).min().unwrap();
     let mut e = Encoder::new(p).expect("valid parameters");
     let mut bits_at = Vec::with_capacity(frames + 1);
+    let mut link_at = Vec::with_capacity(frames + 1);
     bits_at.push(0);
+    link_at.push(0);
     let mut events = 0u64;
+    let mut framing = 0u64;
+    let mut segments = Vec::new();
     for t in 0..frames {
-        for c in 0..channels {
-            events += e.push(recs[c % recs.len()][t]).expect("10-bit").event as u64;
+        for rec in recs.iter().cycle().take(channels) {
+            events += e.push(rec[t]).expect("10-bit").event as u64;
+        }
+        for s in e.take_segments() {
+            framing += link_bytes(p, std::slice::from_ref(&s)) * 8 - s.words.len() as u64 * 32;
+            segments.push(s);
         }
         bits_at.push(e.bits());
+        link_at.push(e.bits() + framing);
     }
-    let (segments, _) = e.finish().expect("whole frames");
+    let (rest, _) = e.finish().expect("whole frames");
+    segments.extend(rest);
     Run {
         segments,
         events,
         frames: frames as u64,
         bits_at,
+        link_at,
     }
 }
 
@@ -104,39 +117,30 @@ fn main() {
         let secs = r.frames as f64 / fs;
         let payload: u64 = r.segments.iter().map(|s| s.words.len() as u64 * 32).sum();
         let link = link_bytes(&q, &r.segments) * 8;
-        // the worst 100 ms window: payload bits over any 1953 consecutive frames; link bits
-        // over any 5 consecutive segments (5 × 390 frames = 99.8 ms)
+        // the worst 100 ms window: bits written over any 1953 consecutive frames (the
+        // framing of a segment counted when the segment closes)
         let w = (0.1 * fs).round() as usize;
-        let worst_payload = (0..r.bits_at.len().saturating_sub(w))
-            .map(|t| r.bits_at[t + w] - r.bits_at[t])
-            .max()
-            .unwrap_or(0);
-        let per_seg: Vec<u64> = r
-            .segments
-            .iter()
-            .map(|s| link_bytes(&q, std::slice::from_ref(s)) * 8)
-            .collect();
-        let nseg = ((0.1 * fs) / q.segment_frames() as f64).round().max(1.0) as usize;
-        let worst_link = per_seg
-            .windows(nseg.min(per_seg.len()))
-            .map(|x| x.iter().sum::<u64>())
-            .max()
-            .unwrap_or(0);
-        let seg_secs = nseg as f64 * q.segment_frames() as f64 / fs;
+        let worst = |at: &[u64]| {
+            (0..at.len().saturating_sub(w))
+                .map(|t| at[t + w] - at[t])
+                .max()
+                .unwrap_or(0) as f64
+                / (w as f64 / fs)
+                / 1e6
+        };
         println!(
             "{channels} channels, {} frames ({secs:.3} s): {} events = {:.3} events/s/channel; \
              payload {:.4} Mbit/s, with packet framing {:.4} Mbit/s ({} segments); worst \
-             100 ms window: payload {:.4} Mbit/s, with framing {:.4} Mbit/s ({nseg} segments, \
-             {:.1} ms); scaled to 1024 channels: {:.4} Mbit/s with framing",
+             100 ms window ({w} frames): payload {:.4} Mbit/s, with framing {:.4} Mbit/s; \
+             scaled to 1024 channels: {:.4} Mbit/s with framing",
             r.frames,
             r.events,
             r.events as f64 / secs / channels as f64,
             payload as f64 / secs / 1e6,
             link as f64 / secs / 1e6,
             r.segments.len(),
-            worst_payload as f64 / (w as f64 / fs) / 1e6,
-            worst_link as f64 / seg_secs / 1e6,
-            seg_secs * 1e3,
+            worst(&r.bits_at),
+            worst(&r.link_at),
             link as f64 / secs / 1e6 * 1024.0 / channels as f64
         );
     }

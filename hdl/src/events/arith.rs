@@ -107,7 +107,9 @@ impl Logic for MulQ14 {
         Verilog::Custom(format!(
             "wire signed [31:0] ey = {{{{16{{y[15]}}}}, y}};\n\
              wire signed [31:0] prod = {sign}(ey * 32'sd{m});\n\
+             /* verilator lint_off UNUSEDSIGNAL */ // >> 14 drops the low bits\n\
              wire signed [31:0] rnd = prod + 32'sd8192;\n\
+             /* verilator lint_on UNUSEDSIGNAL */\n\
              always @(*) result = rnd[31:14];\n"
         ))
     }
@@ -145,7 +147,9 @@ impl Logic for MulShr {
     }
     fn hdl(&self) -> Verilog {
         Verilog::Custom(format!(
-            "wire [31:0] prod = {{16'd0, a}} * 32'd{k};\n\
+            "/* verilator lint_off UNUSEDSIGNAL */ // the product's low bits are shifted out\n\
+             wire [31:0] prod = {{16'd0, a}} * 32'd{k};\n\
+             /* verilator lint_on UNUSEDSIGNAL */\n\
              always @(*) result = prod[{hi}:{lo}];\n",
             k = self._k,
             lo = self._s,
@@ -206,7 +210,9 @@ impl Logic for PowerCode {
     }
     fn hdl(&self) -> Verilog {
         let m = self._m;
-        let mut v = String::from("reg [4:0] top;\nreg [4:0] e;\nreg [15:0] sh;\nalways @(*) begin\n   top = 5'd0;\n");
+        let mut v = String::from(
+            "reg [4:0] top;\nreg [4:0] e;\nreg [15:0] sh;\nalways @(*) begin\n   top = 5'd0;\n",
+        );
         for i in 0..16 {
             v.push_str(&format!("   if (v[{i}]) top = 5'd{i};\n"));
         }
@@ -229,14 +235,21 @@ pub struct Log2Floor {
 impl Logic for Log2Floor {
     fn update(&mut self) {
         let v = self.v.val().to_u64();
-        let r = if v == 0 { 0 } else { 63 - v.leading_zeros() as u64 };
+        let r = if v == 0 {
+            0
+        } else {
+            63 - v.leading_zeros() as u64
+        };
         self.result.next = r.into();
     }
     fn connect(&mut self) {
         self.result.connect();
     }
     fn hdl(&self) -> Verilog {
-        let mut v = String::from("always @(*) begin\n   result = 5'd0;\n");
+        // v[0] decides nothing (the result is 0 for v = 0 and v = 1)
+        let mut v = String::from(
+            "/* verilator lint_off UNUSEDSIGNAL */\nwire unused_v0 = v[0];\n/* verilator lint_on UNUSEDSIGNAL */\nalways @(*) begin\n   result = 5'd0;\n",
+        );
         for i in 1..16 {
             v.push_str(&format!("   if (v[{i}]) result = 5'd{i};\n"));
         }

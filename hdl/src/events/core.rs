@@ -16,8 +16,8 @@
 //!
 //! `in_ready` is `(!out_valid || out_ready) && !flush && !clear`, low while clearing or while
 //! a latency or segment pad word is being emitted, and low when `in_channel` is a channel
-//! whose state is still being computed (in `p1`, `p2` or `p3`): with 4 or more channels in
-//! stream order that never happens, so the core takes one sample per clock; with 1 to 3
+//! whose state is still being computed (in `p1`, `p2`, `p3` or `q`): with 5 or more channels
+//! in stream order that never happens, so the core takes one sample per clock; with 1 to 4
 //! channels it waits (every sample is exact, at a lower rate).
 //!
 //! # Pipeline
@@ -28,20 +28,21 @@
 //! |-------|----------|------|
 //! | accept | `p1` | take `(channel, x)`; the frame's facts (power frame, noise frame, period end, warm-up, update shift, segment end) from the frame counters; the state read starts |
 //! | s1 | `p2` | `x' = (x − 512)·2^F`, `y = sat(x' + s1)`; `thr`, `clip` from `est` |
-//! | s2 | `p3` | `a1·y`, `a2·y` rounded (Q14); `|y|`, below, event, refractory; noise and power sums |
-//! | s3 | `p4` | `s1' = sat(s2 − p1)`, `s2' = sat(−x' − p2)`, the estimate's update; **state written**; the power code |
+//! | s2 | `p3` | `a1·y`, `a2·y` rounded (Q14); `|y|`, below, event, refractory; the noise and power terms |
+//! | s3 | `q` | `s1' = sat(s2 − p1)`, `s2' = sat(−x' − p2)`; the noise and power sums (saturating) |
+//! | s3b | `p4` | the estimate's update; **state written**; the power code |
 //! | s4 | `p5` | the sample's code (event, end of frame, or flag + power code) and its length |
 //! | s5 | `p6` | the code left-aligned in 32 bits |
 //! | s6 | `acc`, `out` | append at bit `nb`; a full word goes out; at a frame's end the latency rule and the segment's end pad the partial word out |
 //!
-//! **Throughput** one sample per clock (4 or more channels), plus one clock per pad word
+//! **Throughput** one sample per clock (5 or more channels), plus one clock per pad word
 //! that coincides with a full word (at most one per frame). **Latency** a code is in the
-//! accumulator 7 edges after its sample was taken; an event's word leaves at the end of the
+//! accumulator 8 edges after its sample was taken; an event's word leaves at the end of the
 //! frame `L − 1` frames after the event at the latest (FORMAT.md §12.6).
 //!
 //! **State**: [`crate::events::ram::EventRam`], 6 fields of 16 bits per channel (96 bits:
 //! the 86 of the model's `EventParams::state_bits` in 16-bit blocks), read at acceptance and
-//! written at the end of s3; block-RAM accesses per sample: 5 reads (+1 on noise frames) and
+//! written at the end of s3b; block-RAM accesses per sample: 5 reads (+1 on noise frames) and
 //! 4 writes (+1 on noise frames, +1 at a period's end).
 
 use neurice_model::events::EventParams;
@@ -229,11 +230,7 @@ pub struct EventCore<const C: usize> {
     s2_ref_next: Signal<Local, Bits<16>>,
     s2_ctl: Signal<Local, Bits<16>>,
     s2_term: Signal<Local, Bits<20>>,
-    s2_nsum: Signal<Local, Bits<20>>,
-    s2_noise: Signal<Local, Bits<16>>,
     s2_pterm: ShiftRight<17, 4>,
-    s2_psum: Signal<Local, Bits<18>>,
-    s2_pow: Signal<Local, Bits<16>>,
     p3_valid: DFF<Bit>,
     p3_ch: DFF<Bits<C>>,
     p3_r1: DFF<Bits<18>>,
@@ -244,6 +241,8 @@ pub struct EventCore<const C: usize> {
     p3_noise: DFF<Bits<16>>,
     p3_pow: DFF<Bits<16>>,
     p3_ctl: DFF<Bits<16>>,
+    p3_term: DFF<Bits<20>>,
+    p3_pterm: DFF<Bits<17>>,
     p3_event: DFF<Bit>,
     p3_power: DFF<Bit>,
     p3_nacc: DFF<Bit>,
@@ -253,6 +252,27 @@ pub struct EventCore<const C: usize> {
     p3_segend: DFF<Bit>,
 
     // ---- s3
+    // ---- s3 sums, then q (s3b)
+    s3_nsum: Signal<Local, Bits<20>>,
+    s3_noise: Signal<Local, Bits<16>>,
+    s3_psum: Signal<Local, Bits<18>>,
+    s3_pow: Signal<Local, Bits<16>>,
+    s3_pover: Signal<Local, Bit>,
+    q_valid: DFF<Bit>,
+    q_ch: DFF<Bits<C>>,
+    q_s1: DFF<Bits<16>>,
+    q_s2: DFF<Bits<16>>,
+    q_est: DFF<Bits<16>>,
+    q_noise: DFF<Bits<16>>,
+    q_pow: DFF<Bits<16>>,
+    q_ctl: DFF<Bits<16>>,
+    q_event: DFF<Bit>,
+    q_power: DFF<Bit>,
+    q_nacc: DFF<Bit>,
+    q_pend: DFF<Bit>,
+    q_shift: DFF<Bits<4>>,
+    q_last: DFF<Bit>,
+    q_segend: DFF<Bit>,
     s3_s1: SatLin<18>,
     s3_s2: SatLin<18>,
     s3_shl: ShiftLeft<20, 5>,
@@ -315,7 +335,6 @@ pub struct EventCore<const C: usize> {
     s6_pad: Signal<Local, Bit>,
     s6_why: Signal<Local, Bit>,
     s3_nwrite: Signal<Local, Bit>,
-    s2_pover: Signal<Local, Bit>,
     out_full: DFF<Bit>,
     out_reg: DFF<Bits<32>>,
     out_lreg: DFF<Bit>,
@@ -464,11 +483,7 @@ impl<const C: usize> EventCore<C> {
             s2_ref_next: Default::default(),
             s2_ctl: Default::default(),
             s2_term: Default::default(),
-            s2_nsum: Default::default(),
-            s2_noise: Default::default(),
             s2_pterm: Default::default(),
-            s2_psum: Default::default(),
-            s2_pow: Default::default(),
             p3_valid: Default::default(),
             p3_ch: Default::default(),
             p3_r1: Default::default(),
@@ -479,6 +494,8 @@ impl<const C: usize> EventCore<C> {
             p3_noise: Default::default(),
             p3_pow: Default::default(),
             p3_ctl: Default::default(),
+            p3_term: Default::default(),
+            p3_pterm: Default::default(),
             p3_event: Default::default(),
             p3_power: Default::default(),
             p3_nacc: Default::default(),
@@ -486,6 +503,26 @@ impl<const C: usize> EventCore<C> {
             p3_shift: Default::default(),
             p3_last: Default::default(),
             p3_segend: Default::default(),
+            s3_nsum: Default::default(),
+            s3_noise: Default::default(),
+            s3_psum: Default::default(),
+            s3_pow: Default::default(),
+            s3_pover: Default::default(),
+            q_valid: Default::default(),
+            q_ch: Default::default(),
+            q_s1: Default::default(),
+            q_s2: Default::default(),
+            q_est: Default::default(),
+            q_noise: Default::default(),
+            q_pow: Default::default(),
+            q_ctl: Default::default(),
+            q_event: Default::default(),
+            q_power: Default::default(),
+            q_nacc: Default::default(),
+            q_pend: Default::default(),
+            q_shift: Default::default(),
+            q_last: Default::default(),
+            q_segend: Default::default(),
             s3_s1: SatLin::new(false, true),
             s3_s2: SatLin::new(true, true),
             s3_shl: Default::default(),
@@ -542,7 +579,6 @@ impl<const C: usize> EventCore<C> {
             s6_pad: Default::default(),
             s6_why: Default::default(),
             s3_nwrite: Default::default(),
-            s2_pover: Default::default(),
             out_full: Default::default(),
             out_reg: Default::default(),
             out_lreg: Default::default(),
@@ -580,15 +616,105 @@ impl<const C: usize> Logic for EventCore<C> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, clr_busy, clr_spent, clr_addr, bin_pos, seg_bin, nframe, period,
-            p1_valid, p1_ch, p1_x, p1_power, p1_nacc, p1_pend, p1_warm, p1_shift, p1_last,
-            p1_segend, p2_valid, p2_ch, p2_y, p2_xin, p2_s2, p2_est, p2_noise, p2_pow, p2_ctl,
-            p2_thr, p2_clip, p2_power, p2_nacc, p2_pend, p2_warm, p2_shift, p2_last, p2_segend,
-            p3_valid, p3_ch, p3_r1, p3_r2, p3_xin, p3_s2, p3_est, p3_noise, p3_pow, p3_ctl,
-            p3_event, p3_power, p3_nacc, p3_pend, p3_shift, p3_last, p3_segend, p4_valid, p4_ch,
-            p4_event, p4_power, p4_last, p4_segend, p4_pcode, p5_valid, p5_code, p5_len,
-            p5_event, p5_last, p5_segend, p6_valid, p6_code, p6_len, p6_event, p6_last,
-            p6_segend, nb, acc, pend, age, sflush, sflush_last, out_full, out_reg, out_lreg
+            self,
+            clock,
+            clr_busy,
+            clr_spent,
+            clr_addr,
+            bin_pos,
+            seg_bin,
+            nframe,
+            period,
+            p1_valid,
+            p1_ch,
+            p1_x,
+            p1_power,
+            p1_nacc,
+            p1_pend,
+            p1_warm,
+            p1_shift,
+            p1_last,
+            p1_segend,
+            p2_valid,
+            p2_ch,
+            p2_y,
+            p2_xin,
+            p2_s2,
+            p2_est,
+            p2_noise,
+            p2_pow,
+            p2_ctl,
+            p2_thr,
+            p2_clip,
+            p2_power,
+            p2_nacc,
+            p2_pend,
+            p2_warm,
+            p2_shift,
+            p2_last,
+            p2_segend,
+            p3_valid,
+            p3_ch,
+            p3_r1,
+            p3_r2,
+            p3_xin,
+            p3_s2,
+            p3_est,
+            p3_noise,
+            p3_pow,
+            p3_ctl,
+            p3_event,
+            p3_power,
+            p3_nacc,
+            p3_pend,
+            p3_shift,
+            p3_last,
+            p3_segend,
+            p4_valid,
+            p4_ch,
+            p4_event,
+            p4_power,
+            p4_last,
+            p4_segend,
+            p4_pcode,
+            p5_valid,
+            p5_code,
+            p5_len,
+            p5_event,
+            p5_last,
+            p5_segend,
+            p6_valid,
+            p6_code,
+            p6_len,
+            p6_event,
+            p6_last,
+            p6_segend,
+            nb,
+            acc,
+            pend,
+            age,
+            sflush,
+            sflush_last,
+            out_full,
+            out_reg,
+            out_lreg,
+            p3_term,
+            p3_pterm,
+            q_valid,
+            q_ch,
+            q_s1,
+            q_s2,
+            q_est,
+            q_noise,
+            q_pow,
+            q_ctl,
+            q_event,
+            q_power,
+            q_nacc,
+            q_pend,
+            q_shift,
+            q_last,
+            q_segend
         );
         clock!(self, clock, ram);
 
@@ -612,6 +738,11 @@ impl<const C: usize> Logic for EventCore<C> {
                 self.hazard.next = true;
             }
         }
+        if self.q_valid.q.val() {
+            if self.q_ch.q.val() == self.in_channel.val() {
+                self.hazard.next = true;
+            }
+        }
         self.in_ready.next = self.adv.val()
             & (!self.flush.val())
             & (!self.clear.val())
@@ -621,6 +752,7 @@ impl<const C: usize> Logic for EventCore<C> {
         self.empty.next = !(self.p1_valid.q.val()
             | self.p2_valid.q.val()
             | self.p3_valid.q.val()
+            | self.q_valid.q.val()
             | self.p4_valid.q.val()
             | self.p5_valid.q.val()
             | self.p6_valid.q.val());
@@ -757,7 +889,7 @@ impl<const C: usize> Logic for EventCore<C> {
             self.p2_segend.d.next = self.p1_segend.q.val();
         }
 
-        // ---- s2: rounded products; |y|, below, event, refractory; the sums
+        // ---- s2: rounded products; |y|, below, event, refractory; the sums' terms
         self.s2_m1.y.next = self.p2_y.q.val();
         self.s2_m2.y.next = self.p2_y.q.val();
         self.s2_ny.next = !self.p2_y.q.val();
@@ -797,23 +929,8 @@ impl<const C: usize> Logic for EventCore<C> {
         if self.s2_abs20.val() > self.p2_clip.q.val() {
             self.s2_term.next = self.p2_clip.q.val();
         }
-        self.s2_nsum.next = bit_cast::<20, 16>(self.p2_noise.q.val()) + self.s2_term.val();
-        self.s2_noise.next = self.p2_noise.q.val();
-        if self.p2_nacc.q.val() {
-            self.s2_noise.next = bit_cast::<16, 20>(self.s2_nsum.val());
-            if self.s2_nsum.val() > self.k_ones_est.val() {
-                self.s2_noise.next = self.k_ones16.val();
-            }
-        }
         self.s2_pterm.data.next = self.s2_abs.val() + self.k_round17.val();
         self.s2_pterm.amount.next = self.k_ps.val();
-        self.s2_psum.next = bit_cast::<18, 16>(self.p2_pow.q.val())
-            + bit_cast::<18, 17>(self.s2_pterm.result.val());
-        self.s2_pow.next = bit_cast::<16, 18>(self.s2_psum.val());
-        self.s2_pover.next = self.s2_psum.val().get_bit(16) | self.s2_psum.val().get_bit(17);
-        if self.s2_pover.val() {
-            self.s2_pow.next = self.k_ones16.val();
-        }
         if self.adv.val() {
             self.p3_valid.d.next = self.p2_valid.q.val();
             self.p3_ch.d.next = self.p2_ch.q.val();
@@ -822,8 +939,10 @@ impl<const C: usize> Logic for EventCore<C> {
             self.p3_xin.d.next = self.p2_xin.q.val();
             self.p3_s2.d.next = self.p2_s2.q.val();
             self.p3_est.d.next = self.p2_est.q.val();
-            self.p3_noise.d.next = self.s2_noise.val();
-            self.p3_pow.d.next = self.s2_pow.val();
+            self.p3_noise.d.next = self.p2_noise.q.val();
+            self.p3_pow.d.next = self.p2_pow.q.val();
+            self.p3_term.d.next = self.s2_term.val();
+            self.p3_pterm.d.next = self.s2_pterm.result.val();
             self.p3_ctl.d.next = self.s2_ctl.val();
             self.p3_event.d.next = self.s2_event.val();
             self.p3_power.d.next = self.p2_power.q.val();
@@ -834,14 +953,47 @@ impl<const C: usize> Logic for EventCore<C> {
             self.p3_segend.d.next = self.p2_segend.q.val();
         }
 
-        // ---- s3: the new filter states, the estimate's update, the write-back; the power
-        // code
+        // ---- s3: the new filter states; the noise and power sums (saturating)
         self.s3_s1.a.next = self.p3_s2.q.val();
         self.s3_s1.b.next = self.p3_r1.q.val();
         self.s3_s2.a.next = self.p3_xin.q.val();
         self.s3_s2.b.next = self.p3_r2.q.val();
+        self.s3_nsum.next = bit_cast::<20, 16>(self.p3_noise.q.val()) + self.p3_term.q.val();
+        self.s3_noise.next = self.p3_noise.q.val();
+        if self.p3_nacc.q.val() {
+            self.s3_noise.next = bit_cast::<16, 20>(self.s3_nsum.val());
+            if self.s3_nsum.val() > self.k_ones_est.val() {
+                self.s3_noise.next = self.k_ones16.val();
+            }
+        }
+        self.s3_psum.next =
+            bit_cast::<18, 16>(self.p3_pow.q.val()) + bit_cast::<18, 17>(self.p3_pterm.q.val());
+        self.s3_pow.next = bit_cast::<16, 18>(self.s3_psum.val());
+        self.s3_pover.next = self.s3_psum.val().get_bit(16) | self.s3_psum.val().get_bit(17);
+        if self.s3_pover.val() {
+            self.s3_pow.next = self.k_ones16.val();
+        }
+        if self.adv.val() {
+            self.q_valid.d.next = self.p3_valid.q.val();
+            self.q_ch.d.next = self.p3_ch.q.val();
+            self.q_s1.d.next = self.s3_s1.result.val();
+            self.q_s2.d.next = self.s3_s2.result.val();
+            self.q_est.d.next = self.p3_est.q.val();
+            self.q_noise.d.next = self.s3_noise.val();
+            self.q_pow.d.next = self.s3_pow.val();
+            self.q_ctl.d.next = self.p3_ctl.q.val();
+            self.q_event.d.next = self.p3_event.q.val();
+            self.q_power.d.next = self.p3_power.q.val();
+            self.q_nacc.d.next = self.p3_nacc.q.val();
+            self.q_pend.d.next = self.p3_pend.q.val();
+            self.q_shift.d.next = self.p3_shift.q.val();
+            self.q_last.d.next = self.p3_last.q.val();
+            self.q_segend.d.next = self.p3_segend.q.val();
+        }
+
+        // ---- s3b (register q): the estimate's update, the write-back, the power code
         // target = min(65535, (noise << 4) >> (n − u))
-        self.s3_shl.data.next = bit_cast::<20, 16>(self.p3_noise.q.val());
+        self.s3_shl.data.next = bit_cast::<20, 16>(self.q_noise.q.val());
         self.s3_shl.amount.next = self.k_four.val();
         self.s3_tgt.data.next = self.s3_shl.result.val();
         self.s3_tgt.amount.next = self.k_nu.val();
@@ -850,30 +1002,30 @@ impl<const C: usize> Logic for EventCore<C> {
             self.s3_target.next = self.k_ones16.val();
         }
         self.s3_diff.next =
-            bit_cast::<18, 16>(self.s3_target.val()) - bit_cast::<18, 16>(self.p3_est.q.val());
+            bit_cast::<18, 16>(self.s3_target.val()) - bit_cast::<18, 16>(self.q_est.q.val());
         self.s3_step.d.next = self.s3_diff.val();
-        self.s3_step.s.next = self.p3_shift.q.val();
-        self.s3_est18.next = bit_cast::<18, 16>(self.p3_est.q.val()) + self.s3_step.result.val();
+        self.s3_step.s.next = self.q_shift.q.val();
+        self.s3_est18.next = bit_cast::<18, 16>(self.q_est.q.val()) + self.s3_step.result.val();
         self.s3_est.next = bit_cast::<16, 18>(self.s3_est18.val());
-        self.s3_pcode.v.next = self.p3_pow.q.val();
+        self.s3_pcode.v.next = self.q_pow.q.val();
 
-        self.ram.write_address.next = self.p3_ch.q.val();
-        self.ram.wr_s1.next = self.s3_s1.result.val();
-        self.ram.wr_s2.next = self.s3_s2.result.val();
+        self.ram.write_address.next = self.q_ch.q.val();
+        self.ram.wr_s1.next = self.q_s1.q.val();
+        self.ram.wr_s2.next = self.q_s2.q.val();
         self.ram.wr_est.next = self.s3_est.val();
-        self.ram.wr_noise.next = self.p3_noise.q.val();
-        if self.p3_pend.q.val() {
+        self.ram.wr_noise.next = self.q_noise.q.val();
+        if self.q_pend.q.val() {
             self.ram.wr_noise.next = self.k_zero16.val();
         }
-        self.ram.wr_pow.next = self.p3_pow.q.val();
-        if self.p3_power.q.val() {
+        self.ram.wr_pow.next = self.q_pow.q.val();
+        if self.q_power.q.val() {
             self.ram.wr_pow.next = self.k_zero16.val();
         }
-        self.ram.wr_ctl.next = self.p3_ctl.q.val();
-        self.ram.write_main.next = self.p3_valid.q.val() & self.adv.val();
-        self.ram.write_est.next = self.p3_valid.q.val() & self.adv.val() & self.p3_pend.q.val();
-        self.s3_nwrite.next = self.p3_nacc.q.val() | self.p3_pend.q.val();
-        self.ram.write_noise.next = self.p3_valid.q.val() & self.adv.val() & self.s3_nwrite.val();
+        self.ram.wr_ctl.next = self.q_ctl.q.val();
+        self.ram.write_main.next = self.q_valid.q.val() & self.adv.val();
+        self.ram.write_est.next = self.q_valid.q.val() & self.adv.val() & self.q_pend.q.val();
+        self.s3_nwrite.next = self.q_nacc.q.val() | self.q_pend.q.val();
+        self.ram.write_noise.next = self.q_valid.q.val() & self.adv.val() & self.s3_nwrite.val();
         if self.clr_busy.q.val() {
             self.ram.write_address.next = self.clr_addr.q.val();
             self.ram.wr_s1.next = self.k_zero16.val();
@@ -887,12 +1039,12 @@ impl<const C: usize> Logic for EventCore<C> {
             self.ram.write_noise.next = true;
         }
         if self.adv.val() {
-            self.p4_valid.d.next = self.p3_valid.q.val();
-            self.p4_ch.d.next = self.p3_ch.q.val();
-            self.p4_event.d.next = self.p3_event.q.val();
-            self.p4_power.d.next = self.p3_power.q.val();
-            self.p4_last.d.next = self.p3_last.q.val();
-            self.p4_segend.d.next = self.p3_segend.q.val();
+            self.p4_valid.d.next = self.q_valid.q.val();
+            self.p4_ch.d.next = self.q_ch.q.val();
+            self.p4_event.d.next = self.q_event.q.val();
+            self.p4_power.d.next = self.q_power.q.val();
+            self.p4_last.d.next = self.q_last.q.val();
+            self.p4_segend.d.next = self.q_segend.q.val();
             self.p4_pcode.d.next = self.s3_pcode.code.val();
         }
 

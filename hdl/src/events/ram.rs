@@ -170,7 +170,12 @@ pub fn event_ram_verilog(address_bits: usize) -> String {
         }
     }
     if bank_bits > 0 {
-        let _ = writeln!(v, "reg [{}:0] read_bank;\nreg [{}:0] noise_bank;", bank_bits - 1, bank_bits - 1);
+        let _ = writeln!(
+            v,
+            "reg [{}:0] read_bank;\nreg [{}:0] noise_bank;",
+            bank_bits - 1,
+            bank_bits - 1
+        );
     }
     let _ = writeln!(v, "integer i;\ninitial begin");
     for f in FIELD_NAMES {
@@ -182,7 +187,10 @@ pub fn event_ram_verilog(address_bits: usize) -> String {
         }
     }
     if bank_bits > 0 {
-        let _ = writeln!(v, "   read_bank = {bank_bits}'d0;\n   noise_bank = {bank_bits}'d0;");
+        let _ = writeln!(
+            v,
+            "   read_bank = {bank_bits}'d0;\n   noise_bank = {bank_bits}'d0;"
+        );
     }
     let _ = writeln!(v, "end\n\nalways @(posedge clock) begin");
     let hi = |a: &str| format!("{a}[{}:{}]", n - 1, crate::ram::BANK_ADDRESS_BITS);
@@ -219,7 +227,11 @@ pub fn event_ram_verilog(address_bits: usize) -> String {
     }
     let _ = writeln!(v, "end\n\nalways @(*) begin");
     for f in FIELD_NAMES {
-        let sel = if f == "noise" { "noise_bank" } else { "read_bank" };
+        let sel = if f == "noise" {
+            "noise_bank"
+        } else {
+            "read_bank"
+        };
         if banks == 1 {
             let _ = writeln!(v, "   rd_{f} = w_{f}_0;");
         } else {
