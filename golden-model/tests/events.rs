@@ -490,6 +490,9 @@ const KAT_WORDS: &str = "00000000 00584754 c0000000 00000800 0c000000 02b9f8c6 0
                          004620eb a8000000 00000000 04fa18ca | 06000000 00000008 1b12a970 \
                          00000000 0694415a 00000000 00002000 0c500000 01a50265";
 
+/// FNV-1a 64 over `(y as u16, thr)` of every sample of the known answer.
+const KAT_TRACE_HASH: u64 = 0x709c_6e27_3ef0_3653;
+
 #[test]
 fn known_answer_stream() {
     let (segs, f) = encode(&kat_params(), &kat_samples()).unwrap();
@@ -509,4 +512,15 @@ fn known_answer_stream() {
     let want = KAT_WORDS.split_whitespace().collect::<Vec<_>>().join(" ");
     assert_eq!(got, want);
     assert_eq!(decode(&kat_params(), 360, &segs).unwrap(), f);
+    // and every sample's band-passed value and threshold (a change of the detector's
+    // arithmetic that happens to move no event still fails here)
+    let mut e = Encoder::new(&kat_params()).unwrap();
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for &x in &kat_samples() {
+        let o = e.push(x).unwrap();
+        for v in [o.y as u16 as u64, o.thr as u64] {
+            h = (h ^ v).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    assert_eq!(h, KAT_TRACE_HASH, "the detector's y and thr moved: {h:#018x}");
 }

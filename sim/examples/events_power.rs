@@ -146,7 +146,7 @@ fn main() -> Result<()> {
          equal to the event model's. Power: {:.2} mW typical ({:.2} – {:.2})",
         synth.device,
         spc,
-        channels as f64 * SAMPLE_RATE_HZ / spc / 1e6 * (freq / freq),
+        channels as f64 * SAMPLE_RATE_HZ / spc / 1e6,
         reads / spc,
         writes / spc,
         32.0 * wpc / spc,
