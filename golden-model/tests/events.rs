@@ -522,5 +522,8 @@ fn known_answer_stream() {
             h = (h ^ v).wrapping_mul(0x100_0000_01b3);
         }
     }
-    assert_eq!(h, KAT_TRACE_HASH, "the detector's y and thr moved: {h:#018x}");
+    assert_eq!(
+        h, KAT_TRACE_HASH,
+        "the detector's y and thr moved: {h:#018x}"
+    );
 }
