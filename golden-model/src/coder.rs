@@ -5,6 +5,7 @@
 //! in this file are by the Golomb parameter `m ∈ {2^k, 3·2^(k-1)}`, which the hardware does as a
 //! shift and a constant multiply by 1/3. Bit-exact definitions are in `FORMAT.md`.
 
+use crate::near::Quantiser;
 use crate::{CodecParams, Error};
 
 /// Per-channel state, exactly what the hardware keeps in block RAM (one word per channel).
@@ -288,6 +289,7 @@ impl BitPacker {
 #[derive(Clone, Debug)]
 pub struct Encoder {
     params: CodecParams,
+    quant: Quantiser,
     states: Vec<ChannelState>,
     channel: usize,
     packer: BitPacker,
@@ -299,12 +301,25 @@ pub struct Encoder {
 
 impl Encoder {
     pub fn new(params: CodecParams, channels: usize) -> Result<Self, Error> {
+        Self::with_quantiser(params, channels, Quantiser::LOSSLESS)
+    }
+
+    /// The bounded-error encoder (FORMAT.md §11): every sample `x` is coded as its lattice
+    /// index `quant.index(x)`, so each channel's `prev` is the index of the reconstruction
+    /// the decoder will produce (`quant.value(prev)`).
+    pub fn with_quantiser(
+        params: CodecParams,
+        channels: usize,
+        quant: Quantiser,
+    ) -> Result<Self, Error> {
         params.validate()?;
+        quant.check_width(params.sample_bits)?;
         if channels == 0 {
             return Err(Error::BadParams("channel count must be at least 1".into()));
         }
         Ok(Encoder {
             params,
+            quant,
             states: vec![ChannelState::initial(&params); channels],
             channel: 0,
             packer: BitPacker::new(),
@@ -315,6 +330,12 @@ impl Encoder {
 
     pub fn params(&self) -> &CodecParams {
         &self.params
+    }
+
+    /// The quantiser ([`Quantiser::LOSSLESS`] unless built
+    /// [`with_quantiser`](Self::with_quantiser)).
+    pub fn quantiser(&self) -> &Quantiser {
+        &self.quant
     }
 
     /// The channel the next pushed sample belongs to.
@@ -328,9 +349,12 @@ impl Encoder {
     }
 
     /// Codes one `W`-bit sample; returns what was coded and, if a word was completed, the word.
+    /// With a bounded-error quantiser the sample is coded as its lattice index, and
+    /// `coded.next.prev` is that index (the decoder's sample is `quantiser().value(it)`).
     #[inline]
     pub fn push(&mut self, x: u32) -> (Coded, Option<u32>) {
         debug_assert!(x < 1 << self.params.sample_bits);
+        let x = self.quant.index(x);
         let st = &mut self.states[self.channel];
         let coded = code_sample(st, x, &self.params);
         *st = coded.next;
@@ -360,7 +384,18 @@ pub fn encode_all(
     channels: usize,
     samples: &[u32],
 ) -> Result<(Vec<u32>, u64, Encoder), Error> {
-    let mut enc = Encoder::new(*params, channels)?;
+    encode_all_near(params, &Quantiser::LOSSLESS, channels, samples)
+}
+
+/// [`encode_all`] with the bounded-error quantiser `qz` (FORMAT.md §11): the words of the
+/// lattice indices; [`decode_all_near`] gives back each sample within `qz.delta()`.
+pub fn encode_all_near(
+    params: &CodecParams,
+    qz: &Quantiser,
+    channels: usize,
+    samples: &[u32],
+) -> Result<(Vec<u32>, u64, Encoder), Error> {
+    let mut enc = Encoder::with_quantiser(*params, channels, *qz)?;
     let mut words = Vec::with_capacity(samples.len() * params.sample_bits as usize / 32 / 2 + 4);
     for &x in samples {
         if x >> params.sample_bits != 0 {
@@ -521,6 +556,29 @@ pub fn encode_bytes(
     } else {
         encode_rice(&p, channels, samples)
     })
+}
+
+/// [`encode_bytes`] with the bounded-error quantiser `qz` (FORMAT.md §11): the lossless
+/// coder on the lattice indices (the same bits as [`encode_all_near`]).
+pub fn encode_bytes_near(
+    params: &CodecParams,
+    qz: &Quantiser,
+    channels: usize,
+    samples: &[u32],
+) -> Result<(Vec<u8>, ByteStats), Error> {
+    if qz.is_lossless() {
+        return encode_bytes(params, channels, samples);
+    }
+    params.validate()?;
+    qz.check_width(params.sample_bits)?;
+    let w = params.sample_bits;
+    if let Some(x) = samples.iter().find(|&&x| x >> w != 0) {
+        return Err(Error::BadParams(format!(
+            "sample {x} does not fit in {w} bits"
+        )));
+    }
+    let idx: Vec<u32> = samples.iter().map(|&x| qz.index(x)).collect();
+    encode_bytes(params, channels, &idx)
 }
 
 /// [`encode_bytes`] after its checks; inlined at each call so that `p` can be a constant.
@@ -690,6 +748,20 @@ pub fn decode_all(
     decode_bits(params, channels, count, data, bit_len)
 }
 
+/// [`decode_all`] of a bounded-error stream coded with `qz` (FORMAT.md §11): the reconstructed
+/// samples (each within `qz.delta()` of what was coded).
+pub fn decode_all_near(
+    params: &CodecParams,
+    qz: &Quantiser,
+    channels: usize,
+    count: usize,
+    data: &[u8],
+    bit_len: u64,
+) -> Result<Vec<u32>, Error> {
+    qz.check_width(params.sample_bits)?;
+    qz.values(decode_bits(params, channels, count, data, bit_len)?)
+}
+
 /// Decodes `count` interleaved samples from a bit stream zero-padded to whole bytes (a block
 /// of the streamed container, FORMAT.md §7.9): after the last sample fewer than 8 bits may
 /// remain, and they must be zero.
@@ -718,6 +790,18 @@ pub fn decode_padded(
     } else {
         decode_rice(&p, channels, count, data)
     }
+}
+
+/// [`decode_padded`] of a bounded-error stream coded with `qz` (FORMAT.md §11).
+pub fn decode_padded_near(
+    params: &CodecParams,
+    qz: &Quantiser,
+    channels: usize,
+    count: usize,
+    data: &[u8],
+) -> Result<Vec<u32>, Error> {
+    qz.check_width(params.sample_bits)?;
+    qz.values(decode_padded(params, channels, count, data)?)
 }
 
 /// [`decode_padded`] after its checks; inlined at each call so that `p` can be a constant.

@@ -28,7 +28,7 @@
 //!
 //! | stage | register | work |
 //! |-------|----------|------|
-//! | accept | `p1` | take `(channel, x)`; the state RAM read starts (registered read, enabled only for a sample taken) |
+//! | accept | `p1` | take `(channel, x)` (bounded-error core: `x` → its lattice index, FORMAT.md §11.8); the state RAM read starts (registered read, enabled only for a sample taken) |
 //! | s1 `zigzag` | `p1b` | previous sample of the channel (RAM word, or forwarded, see below); `u = zigzag(x - prev)`; `A`, `N` from the RAM or the last write |
 //! | s1b `adapt` | `p2` | `A`, `N` (forwarded from the last write when the sample ahead was the same channel); new `A`, `N`; write back |
 //! | s2 `scale` | `p3` | `t = thr_num·A`, `B = N·2^thr_shift`, `B3 = 3B` |
@@ -79,9 +79,11 @@ use rust_hdl::prelude::*;
 
 use crate::lane::Lane;
 pub use crate::lane::{S_COUNT, T_BITS, W};
+use crate::lattice::LatticeConsts;
 use crate::prims::{ShiftLeft, ShiftRight};
 use crate::ram::{StateRam, A_BITS, N_BITS};
 use crate::HdlError;
+use neurice_model::near::Quantiser;
 
 /// Checks that `p` is a coder this core implements (widths are fixed at compile time, the
 /// constants come from `p`).
@@ -266,7 +268,20 @@ impl<const C: usize> EncoderCore<C> {
 
     /// The core for the coder `p`, with restarts when `restart` is given (module docs).
     pub fn with_restart(p: &CodecParams, restart: Option<Restart>) -> Result<Self, HdlError> {
+        Self::build(p, restart, &Quantiser::LOSSLESS)
+    }
+
+    /// The bounded-error core (FORMAT.md §11) for the coder `p` and the grid-mode quantiser
+    /// `qz` (a build-time constant), without restarts: each sample is coded as its lattice
+    /// index ([`crate::lattice`]), one sample per clock as the lossless core; `Quantiser::LOSSLESS`
+    /// builds [`new`](Self::new)'s core.
+    pub fn with_quantiser(p: &CodecParams, qz: &Quantiser) -> Result<Self, HdlError> {
+        Self::build(p, None, qz)
+    }
+
+    fn build(p: &CodecParams, restart: Option<Restart>, qz: &Quantiser) -> Result<Self, HdlError> {
         check_params(p)?;
+        let lattice = LatticeConsts::new(qz)?;
         if !(1..=10).contains(&C) {
             return Err(HdlError::Channels(1 << C.min(20)));
         }
@@ -323,7 +338,7 @@ impl<const C: usize> EncoderCore<C> {
             p1b_ch: Default::default(),
             hit1: Default::default(),
             hit2: Default::default(),
-            lane: Lane::new(p),
+            lane: Lane::with_lattice(p, &lattice),
             nb: Default::default(),
             acc: Default::default(),
             s9_total: Default::default(),

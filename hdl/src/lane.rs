@@ -17,12 +17,18 @@
 //! out with its code as `code_last`. The core ties both low when it is built without
 //! restarts, and the lane is then the unchanged coder.
 //!
+//! **Bounded error** (FORMAT.md §11): built [`Lane::with_lattice`], the lane codes each
+//! sample's lattice index ([`crate::lattice::LatticeIndex`], at acceptance, in front of `p1`),
+//! so `prev`, the forwarding registers and the state RAM hold the reconstruction's index; for
+//! `δ = 0` the block is the identity and the lane is the lossless one.
+//!
 //! Writing rules as in [`crate::core`] (see the rust-hdl field notes).
 
 use neurice_model::coder::golomb_m;
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
 
+use crate::lattice::{LatticeConsts, LatticeIndex};
 use crate::prims::{ShiftLeft, ShiftRight};
 use crate::third::ThirdTable;
 
@@ -103,7 +109,10 @@ pub struct Lane {
     fwd_n: DFF<Bits<6>>,
     fwd_full: DFF<Bit>,
 
-    // ---- p1: accepted sample; s1 zigzag ----
+    // ---- accept: the bounded-error quantiser (the identity for δ = 0) ----
+    quant: LatticeIndex,
+
+    // ---- p1: accepted sample (its lattice index); s1 zigzag ----
     pub(crate) p1_valid: DFF<Bit>,
     p1_x: DFF<Bits<10>>,
     p1_hit1: DFF<Bit>,
@@ -237,8 +246,14 @@ fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
 }
 
 impl Lane {
-    /// A lane for the coder `p` (checked by the core: [`crate::check_params`]).
+    /// A lane for the coder `p` (checked by the core: [`crate::check_params`]), lossless.
     pub fn new(p: &CodecParams) -> Self {
+        Self::with_lattice(p, &LatticeConsts::LOSSLESS)
+    }
+
+    /// A lane for the coder `p` that codes each sample's lattice index (FORMAT.md §11;
+    /// [`crate::lattice`]).
+    pub fn with_lattice(p: &CodecParams, lattice: &LatticeConsts) -> Self {
         // Which code indices s have bit b of the shift `sh` set, and which are half steps.
         let mut sh_masks = [0u64; 4];
         let mut half_mask = 0u64;
@@ -310,6 +325,7 @@ impl Lane {
             k_a0: k(a0 as u64),
             k_n0: k(n0 as u64),
             k_full0: Constant::new(n0 as u64 == window - 1),
+            quant: LatticeIndex::new(lattice),
             fwd_prev: Default::default(),
             fwd_a: Default::default(),
             fwd_n: Default::default(),
@@ -474,10 +490,12 @@ impl Logic for Lane {
         self.code_len.next = self.p9_len.q.val();
         self.code_last.next = self.p9_end.q.val();
 
-        // ---- accept (the core starts the state read and compares the channels)
+        // ---- accept (the core starts the state read and compares the channels); the lane
+        // codes the sample's lattice index (the sample itself for δ = 0)
+        self.quant.x.next = self.x.val();
         if self.adv.val() {
             self.p1_valid.d.next = self.accept.val();
-            self.p1_x.d.next = self.x.val();
+            self.p1_x.d.next = self.quant.j.val();
             self.p1_hit1.d.next = self.hit1.val();
             self.p1_hit2.d.next = self.hit2.val();
             self.p1_rst.d.next = self.restart.val();

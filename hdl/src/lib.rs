@@ -18,6 +18,11 @@
 //! spike-band power of `neurice_model::events` (FORMAT.md §12) for 1024 channels, its stream
 //! of 32-bit words through the same ports.
 //!
+//! **Bounded error** (FORMAT.md §11): [`EncoderCore::with_quantiser`] and
+//! [`EncoderCore2::with_quantiser`] build the cores for a maximum error `δ` (a build-time
+//! constant): each sample is coded as its lattice index ([`lattice`]), so every decoded sample
+//! is within `δ` of its input; [`verilog_near`] emits them.
+//!
 //! [`verilog`] emits the core's Verilog for any channel count, [`verilog_lanes`] for either
 //! lane count; `neurice-sim` simulates the cores (rust-hdl and Verilator) against the golden
 //! model.
@@ -27,6 +32,7 @@ pub mod core2;
 pub mod crc;
 pub mod events;
 pub mod lane;
+pub mod lattice;
 pub mod packetiser;
 pub mod prims;
 pub mod ram;
@@ -36,6 +42,7 @@ pub mod v2;
 pub use crate::core::{check_params, EncoderCore, PipelineState, Restart};
 pub use crate::core2::EncoderCore2;
 pub use crate::packetiser::{packet_verilog, PacketCore, PacketCore1024, PacketParams};
+use neurice_model::near::Quantiser;
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
 
@@ -76,8 +83,8 @@ pub fn channel_bits(channels: usize) -> Result<usize, HdlError> {
     Ok((usize::BITS - (channels - 1).leading_zeros()).max(1) as usize)
 }
 
-fn verilog_of<const C: usize>(p: &CodecParams) -> Result<String, HdlError> {
-    let mut core = EncoderCore::<C>::new(p)?;
+fn verilog_of<const C: usize>(p: &CodecParams, qz: &Quantiser) -> Result<String, HdlError> {
+    let mut core = EncoderCore::<C>::with_quantiser(p, qz)?;
     core.connect_all();
     check_all(&core).map_err(|e| HdlError::Check(format!("{e:?}")))?;
     Ok(generate_verilog(&core))
@@ -85,17 +92,21 @@ fn verilog_of<const C: usize>(p: &CodecParams) -> Result<String, HdlError> {
 
 /// The core's Verilog (top module `top`) for `channels` channels of state.
 pub fn verilog(p: &CodecParams, channels: usize) -> Result<String, HdlError> {
+    verilog1(p, &Quantiser::LOSSLESS, channels)
+}
+
+fn verilog1(p: &CodecParams, qz: &Quantiser, channels: usize) -> Result<String, HdlError> {
     match channel_bits(channels)? {
-        1 => verilog_of::<1>(p),
-        2 => verilog_of::<2>(p),
-        3 => verilog_of::<3>(p),
-        4 => verilog_of::<4>(p),
-        5 => verilog_of::<5>(p),
-        6 => verilog_of::<6>(p),
-        7 => verilog_of::<7>(p),
-        8 => verilog_of::<8>(p),
-        9 => verilog_of::<9>(p),
-        _ => verilog_of::<10>(p),
+        1 => verilog_of::<1>(p, qz),
+        2 => verilog_of::<2>(p, qz),
+        3 => verilog_of::<3>(p, qz),
+        4 => verilog_of::<4>(p, qz),
+        5 => verilog_of::<5>(p, qz),
+        6 => verilog_of::<6>(p, qz),
+        7 => verilog_of::<7>(p, qz),
+        8 => verilog_of::<8>(p, qz),
+        9 => verilog_of::<9>(p, qz),
+        _ => verilog_of::<10>(p, qz),
     }
 }
 
@@ -115,8 +126,8 @@ pub fn check_lanes(channels: usize, lanes: usize) -> Result<(), HdlError> {
     }
 }
 
-fn verilog2_of<const P: usize>(p: &CodecParams) -> Result<String, HdlError> {
-    let mut core = EncoderCore2::<P>::new(p)?;
+fn verilog2_of<const P: usize>(p: &CodecParams, qz: &Quantiser) -> Result<String, HdlError> {
+    let mut core = EncoderCore2::<P>::with_quantiser(p, qz)?;
     core.connect_all();
     check_all(&core).map_err(|e| HdlError::Check(format!("{e:?}")))?;
     Ok(generate_verilog(&core))
@@ -125,21 +136,32 @@ fn verilog2_of<const P: usize>(p: &CodecParams) -> Result<String, HdlError> {
 /// The Verilog (top module `top`) of the core with `lanes` lanes for `channels` channels of
 /// state ([`check_lanes`]); `lanes == 1` is [`verilog`].
 pub fn verilog_lanes(p: &CodecParams, channels: usize, lanes: usize) -> Result<String, HdlError> {
+    verilog_near(p, &Quantiser::LOSSLESS, channels, lanes)
+}
+
+/// [`verilog_lanes`] of the bounded-error core for the grid-mode quantiser `qz` (FORMAT.md
+/// §11); `Quantiser::LOSSLESS` gives the lossless core's Verilog.
+pub fn verilog_near(
+    p: &CodecParams,
+    qz: &Quantiser,
+    channels: usize,
+    lanes: usize,
+) -> Result<String, HdlError> {
     channel_bits(channels)?;
     check_lanes(channels, lanes)?;
     if lanes == 1 {
-        return verilog(p, channels);
+        return verilog1(p, qz, channels);
     }
     match channel_bits(channels / 2)? {
-        1 => verilog2_of::<1>(p),
-        2 => verilog2_of::<2>(p),
-        3 => verilog2_of::<3>(p),
-        4 => verilog2_of::<4>(p),
-        5 => verilog2_of::<5>(p),
-        6 => verilog2_of::<6>(p),
-        7 => verilog2_of::<7>(p),
-        8 => verilog2_of::<8>(p),
-        _ => verilog2_of::<9>(p),
+        1 => verilog2_of::<1>(p, qz),
+        2 => verilog2_of::<2>(p, qz),
+        3 => verilog2_of::<3>(p, qz),
+        4 => verilog2_of::<4>(p, qz),
+        5 => verilog2_of::<5>(p, qz),
+        6 => verilog2_of::<6>(p, qz),
+        7 => verilog2_of::<7>(p, qz),
+        8 => verilog2_of::<8>(p, qz),
+        _ => verilog2_of::<9>(p, qz),
     }
 }
 
