@@ -24,7 +24,7 @@ fn load(dir: &PathBuf) -> Vec<Vec<u32>> {
         .iter()
         .map(|f| {
             let w = neurice_model::wav::parse_wav(&std::fs::read(f).expect("read")).expect("WAV");
-            neurice_model::container::to_grid(&w.samples).0
+            neurice_model::grid::to_grid(&w.samples).0
         })
         .collect()
 }

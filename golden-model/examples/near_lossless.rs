@@ -21,11 +21,11 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use neurice_model::coder::{decode_padded_near, encode_bytes_near};
-use neurice_model::container::to_grid;
 use neurice_model::fidelity::{compare, ms_to_samples, DetectorParams, EventMatch, SpikeDetector};
 use neurice_model::fidelity::{ErrorStats, Fidelity};
+use neurice_model::grid::to_grid;
 use neurice_model::grid::value_table;
+use neurice_model::lite::{decode_padded_near, encode_bytes_near};
 use neurice_model::near::Quantiser;
 use neurice_model::wav::parse_wav;
 use neurice_model::{compress_wav, CodecParams, Mode};
@@ -61,7 +61,7 @@ struct Row {
 /// residual `e = x − prev` quantised to `q = ⌊(e + δ)/m⌋` around the previous reconstruction,
 /// the reconstruction `clamp(prev + q·m)` fed back, `A`, `N` adapting on `zigzag(q)`.
 fn jpegls_bits(p: &CodecParams, d: u32, xs: &[u32]) -> u64 {
-    use neurice_model::coder::{encode_u, select_s};
+    use neurice_model::lite::{encode_u, select_s};
     let (d, m) = (d as i32, 2 * d as i32 + 1);
     let mut st = neurice_model::ChannelState::initial(p);
     let mut bits = 0u64;

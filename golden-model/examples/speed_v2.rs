@@ -1,6 +1,6 @@
 //! Quick single-thread speed check of coder v1 and v2 on one recording, in CPU time
 //! (`cargo run --release -p neurice-model --example speed_v2 FILE.wav`).
-use neurice_model::{container::to_grid, v2, wav::parse_wav, CodecParams};
+use neurice_model::{grid::to_grid, v2, wav::parse_wav, CodecParams};
 
 fn cpu_seconds() -> f64 {
     let s = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
@@ -35,7 +35,7 @@ fn main() {
     let dec = n / (cpu_seconds() - t) / 1e6;
     let t = cpu_seconds();
     for _ in 0..reps {
-        neurice_model::coder::encode_all(&CodecParams::HARDWARE, 1, &xs).unwrap();
+        neurice_model::lite::encode_all(&CodecParams::HARDWARE, 1, &xs).unwrap();
     }
     let v1 = n / (cpu_seconds() - t) / 1e6;
     println!("M samples per CPU second: v2 encode {enc:.1}, v2 decode {dec:.1}, v1 encode {v1:.1}");

@@ -23,9 +23,9 @@
 //! δ is not (yet) a field of [`crate::CodecParams`]: the container, the stream and the packet
 //! layer do not carry it before the integration that follows the coder-value refactor, so a
 //! bounded-error stream is made only by the functions that take a [`Quantiser`]
-//! ([`crate::coder::encode_all_near`], [`crate::coder::encode_bytes_near`],
-//! [`crate::coder::Encoder::with_quantiser`]) and read by those that take one
-//! ([`crate::coder::decode_all_near`], [`crate::coder::decode_padded_near`]).
+//! ([`crate::lite::encode_all_near`], [`crate::lite::encode_bytes_near`],
+//! [`crate::lite::Encoder::with_quantiser`]) and read by those that take one
+//! ([`crate::lite::decode_all_near`], [`crate::lite::decode_padded_near`]).
 
 use serde::{Deserialize, Serialize};
 

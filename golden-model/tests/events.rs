@@ -93,7 +93,7 @@ fn recordings_round_trip_and_have_events() {
         .iter()
         .map(|f| {
             let w = neurice_model::wav::parse_wav(&std::fs::read(f).unwrap()).unwrap();
-            neurice_model::container::to_grid(&w.samples).0
+            neurice_model::grid::to_grid(&w.samples).0
         })
         .collect();
     let frames = recs.iter().map(Vec::len).min().unwrap().min(40_000);

@@ -5,11 +5,11 @@
 //! targets of issue 27 on a sample of the recordings (the full figures:
 //! `cargo run --release -p neurice-model --example near_lossless`).
 
-use neurice_model::coder::{
+use neurice_model::grid::to_grid;
+use neurice_model::lite::{
     decode_all_near, decode_padded_near, encode_all, encode_all_near, encode_bytes,
     encode_bytes_near,
 };
-use neurice_model::container::to_grid;
 use neurice_model::near::{Quantiser, MAX_ERROR_LIMIT};
 use neurice_model::wav::parse_wav;
 use neurice_model::{compress_wav, CodecParams, Encoder};

@@ -27,6 +27,8 @@
 //! lane count; `neurice-sim` simulates the cores (rust-hdl and Verilator) against the golden
 //! model.
 
+#[macro_use]
+pub mod ports;
 pub mod core;
 pub mod core2;
 pub mod crc;
@@ -44,7 +46,7 @@ pub use crate::core2::EncoderCore2;
 pub use crate::packetiser::{packet_verilog, PacketCore, PacketCore1024, PacketParams};
 use neurice_model::near::Quantiser;
 use neurice_model::CodecParams;
-use rust_hdl::prelude::*;
+pub use ports::emit_verilog;
 
 /// The most channels a core keeps state for (a 10-bit channel address).
 pub const MAX_CHANNELS: usize = 1024;
@@ -83,31 +85,15 @@ pub fn channel_bits(channels: usize) -> Result<usize, HdlError> {
     Ok((usize::BITS - (channels - 1).leading_zeros()).max(1) as usize)
 }
 
-fn verilog_of<const C: usize>(p: &CodecParams, qz: &Quantiser) -> Result<String, HdlError> {
-    let mut core = EncoderCore::<C>::with_quantiser(p, qz)?;
-    core.connect_all();
-    check_all(&core).map_err(|e| HdlError::Check(format!("{e:?}")))?;
-    Ok(generate_verilog(&core))
-}
-
 /// The core's Verilog (top module `top`) for `channels` channels of state.
 pub fn verilog(p: &CodecParams, channels: usize) -> Result<String, HdlError> {
     verilog1(p, &Quantiser::LOSSLESS, channels)
 }
 
 fn verilog1(p: &CodecParams, qz: &Quantiser, channels: usize) -> Result<String, HdlError> {
-    match channel_bits(channels)? {
-        1 => verilog_of::<1>(p, qz),
-        2 => verilog_of::<2>(p, qz),
-        3 => verilog_of::<3>(p, qz),
-        4 => verilog_of::<4>(p, qz),
-        5 => verilog_of::<5>(p, qz),
-        6 => verilog_of::<6>(p, qz),
-        7 => verilog_of::<7>(p, qz),
-        8 => verilog_of::<8>(p, qz),
-        9 => verilog_of::<9>(p, qz),
-        _ => verilog_of::<10>(p, qz),
-    }
+    with_address_bits!(channel_bits(channels)?, C => {
+        emit_verilog(EncoderCore::<C>::with_quantiser(p, qz)?)
+    })
 }
 
 /// Checks a lane count and the channel count it needs: `lanes` ∈ {1, 2}; with 2 lanes an
@@ -124,13 +110,6 @@ pub fn check_lanes(channels: usize, lanes: usize) -> Result<(), HdlError> {
             "lanes must be 1 or 2, got {lanes}"
         ))),
     }
-}
-
-fn verilog2_of<const P: usize>(p: &CodecParams, qz: &Quantiser) -> Result<String, HdlError> {
-    let mut core = EncoderCore2::<P>::with_quantiser(p, qz)?;
-    core.connect_all();
-    check_all(&core).map_err(|e| HdlError::Check(format!("{e:?}")))?;
-    Ok(generate_verilog(&core))
 }
 
 /// The Verilog (top module `top`) of the core with `lanes` lanes for `channels` channels of
@@ -152,17 +131,9 @@ pub fn verilog_near(
     if lanes == 1 {
         return verilog1(p, qz, channels);
     }
-    match channel_bits(channels / 2)? {
-        1 => verilog2_of::<1>(p, qz),
-        2 => verilog2_of::<2>(p, qz),
-        3 => verilog2_of::<3>(p, qz),
-        4 => verilog2_of::<4>(p, qz),
-        5 => verilog2_of::<5>(p, qz),
-        6 => verilog2_of::<6>(p, qz),
-        7 => verilog2_of::<7>(p, qz),
-        8 => verilog2_of::<8>(p, qz),
-        _ => verilog2_of::<9>(p, qz),
-    }
+    with_address_bits!(channel_bits(channels / 2)?, P => {
+        emit_verilog(EncoderCore2::<P>::with_quantiser(p, qz)?)
+    })
 }
 
 #[cfg(test)]

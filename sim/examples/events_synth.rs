@@ -9,7 +9,7 @@
 
 use neurice_hdl::events::event_verilog;
 use neurice_model::events::EventParams;
-use neurice_synth::flow::{run_flow, Device, FlowConfig, VerilogSource};
+use neurice_synth::flow::{run_flow, Device, SynthConfig, VerilogSource};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,7 +32,7 @@ fn main() -> anyhow::Result<()> {
             None => 25.0,
         };
         let dir = std::path::Path::new(&out).join(device.name());
-        let mut cfg = FlowConfig::new(VerilogSource::text(verilog.clone()), "top", &dir);
+        let mut cfg = SynthConfig::new(VerilogSource::text(verilog.clone()), "top", &dir);
         cfg.freq_mhz = freq;
         cfg.device = device;
         cfg.channels = 1024;

@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use neurice_model::near::Quantiser;
 use neurice_model::CodecParams;
 use neurice_synth::flow::VerilogSource;
-use neurice_synth::{Device, FlowConfig};
+use neurice_synth::{Device, SynthConfig};
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -46,7 +46,7 @@ fn main() -> Result<()> {
     for d in deltas {
         let qz = Quantiser::grid(d)?;
         let rtl = neurice_hdl::verilog_near(&p, &qz, 1024, lanes)?;
-        let mut cfg = FlowConfig::new(
+        let mut cfg = SynthConfig::new(
             VerilogSource::text(rtl),
             "top",
             out.join(format!("{device:?}-l{lanes}-d{d}").to_lowercase()),

@@ -341,7 +341,7 @@ fn recordings_1024(frames: usize) -> Vec<u32> {
                 .take(1024)
                 .map(|f| {
                     let w = neurice_model::wav::parse_wav(&std::fs::read(f).unwrap()).unwrap();
-                    neurice_model::container::to_grid(&w.samples).0
+                    neurice_model::grid::to_grid(&w.samples).0
                 })
                 .collect();
             let frames = frames.min(recs.iter().map(Vec::len).min().unwrap());
@@ -431,7 +431,7 @@ fn verilog_gives_the_models_words() {
             .iter()
             .map(|f| {
                 let w = neurice_model::wav::parse_wav(&std::fs::read(f).unwrap()).unwrap();
-                neurice_model::container::to_grid(&w.samples).0[..20_000].to_vec()
+                neurice_model::grid::to_grid(&w.samples).0[..20_000].to_vec()
             })
             .collect(),
         None => (0..4).map(|s| signal(1, 20_000, s)).collect(),

@@ -1,5 +1,5 @@
 //! The bounded-error cores (FORMAT.md §11; `neurice_hdl::lattice`) against the golden model
-//! (`neurice_model::coder::encode_all_near`): rust-hdl's simulator driven directly, Verilator
+//! (`neurice_model::lite::encode_all_near`): rust-hdl's simulator driven directly, Verilator
 //! on the emitted Verilog and on the gate-level netlist, on generated signals (full-scale
 //! noise, extremes, the grid's ends, one channel back to back, 1024 channels) and on
 //! recordings, with gaps and backpressure. The engines of `neurice_sim` do not carry δ yet
@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use common::*;
 use neurice_hdl::{Core1024, Core2x512, EncoderCore};
-use neurice_model::coder::{decode_all_near, encode_all_near};
+use neurice_model::lite::{decode_all_near, encode_all_near};
 use neurice_model::near::Quantiser;
 use neurice_model::CodecParams;
 use neurice_sim::{gatelevel, load_indices, verilator, Pattern, Stimulus, XorShift64};
@@ -348,6 +348,6 @@ fn lossless_quantiser_builds_the_lossless_core() {
     let s = trace(4_000, 3);
     let mut core = Core1024::with_quantiser(&P, &Quantiser::LOSSLESS).unwrap();
     let xs: Vec<u32> = s.iter().map(|&x| x as u32).collect();
-    let (want, _, _) = neurice_model::coder::encode_all(&P, 1, &xs).unwrap();
+    let (want, _, _) = neurice_model::lite::encode_all(&P, 1, &xs).unwrap();
     assert_eq!(run(&mut core, 1, &s, 100, 100), want);
 }
