@@ -20,6 +20,7 @@
 //! `neurice_model::fidelity` (issue 27) on [`Features::channel_events`] and
 //! [`Features::power_values`]; see `examples/events_rate.rs` for the rates.
 
+pub mod agreement;
 pub mod code;
 pub mod detect;
 pub mod link;

@@ -69,6 +69,10 @@ pub struct EventParams {
     pub segment_bins: u8,
     /// `|y|` is divided by `2^ps` (rounded) before it is summed into a bin (0..=8).
     pub power_shift: u8,
+    /// The power sum takes the frames of a bin whose position in the bin is a multiple of
+    /// `2^v` (0..=4): one frame in `2^v`, so its state is read and written `2^v` times less
+    /// often.
+    pub power_sub_log2: u8,
     /// Mantissa bits `M` of a power code (1..=8).
     pub power_mantissa: u8,
     /// A word holding an event's code leaves at most `L` frames after the event (0: no
@@ -120,11 +124,12 @@ impl EventParams {
             refractory_frames: 20,
             noise_period_log2: 8,
             noise_sub_log2: 3,
-            noise_fast_log2: 3,
-            noise_slow_log2: 6,
+            noise_fast_log2: 0,
+            noise_slow_log2: 10,
             bin_frames: 390,
             segment_bins: 1,
             power_shift: 3,
+            power_sub_log2: 2,
             power_mantissa: 4,
             latency_frames: 16,
             packet_bytes: 1024,
@@ -238,6 +243,13 @@ impl EventParams {
                 self.power_shift
             ));
         }
+        if self.power_sub_log2 > 4 || (1u32 << self.power_sub_log2) > self.bin_frames as u32 {
+            return bad(format!(
+                "event mode: power subsampling 2^{} must be at most 2^4 and at most the bin \
+                 ({} frames)",
+                self.power_sub_log2, self.bin_frames
+            ));
+        }
         if !(1..=8).contains(&self.power_mantissa) {
             return bad(format!(
                 "event mode: power mantissa {} bits not in 1..=8",
@@ -293,12 +305,17 @@ impl EventParams {
         (32 - (self.refractory_frames as u32 - 1).leading_zeros()).max(1)
     }
 
+    /// Frames of a bin the power sum takes: `⌈B / 2^v⌉`.
+    pub fn power_terms(&self) -> u32 {
+        (self.bin_frames as u32).div_ceil(1 << self.power_sub_log2)
+    }
+
     /// The power of a bin in grid steps (mean `|y|` scaled back through the filter's gain)
     /// from its code: the code's value interval's midpoint (§12.4).
     pub fn power_value(&self, code: u32) -> f64 {
         let v = power_decode(code, self.power_mantissa as u32);
         v * (1u32 << self.power_shift) as f64
-            / (self.bin_frames as f64 * (1u32 << self.frac_bits) as f64)
+            / (self.power_terms() as f64 * (1u32 << self.frac_bits) as f64)
             * self.gain_q24 as f64
             / (1u32 << 24) as f64
     }
@@ -329,7 +346,8 @@ impl EventParams {
         b[36] = self.power_mantissa;
         b[37] = self.latency_frames;
         b[38..40].copy_from_slice(&self.packet_bytes.to_le_bytes());
-        // 40..44 reserved, zero
+        b[40] = self.power_sub_log2;
+        // 41..44 reserved, zero
         let crc = crc32fast::hash(&b[..44]);
         b[44..48].copy_from_slice(&crc.to_le_bytes());
         b
@@ -357,7 +375,7 @@ impl EventParams {
         if stored != computed {
             return Err(Error::Checksum { stored, computed });
         }
-        if b[40..44] != [0; 4] {
+        if b[41..44] != [0; 3] {
             return Err(Error::Corrupt(
                 "event descriptor: reserved bytes are not zero".into(),
             ));
@@ -387,6 +405,7 @@ impl EventParams {
             bin_frames: u16_at(32),
             segment_bins: b[34],
             power_shift: b[35],
+            power_sub_log2: b[40],
             power_mantissa: b[36],
             latency_frames: b[37],
             packet_bytes: u16_at(38),

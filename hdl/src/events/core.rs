@@ -125,6 +125,8 @@ pub struct EventCore<const C: usize> {
     k_ref_mask: Constant<Bits<16>>,
     k_below_bit: Constant<Bits<16>>,
     k_one17: Constant<Bits<17>>,
+    k_one4: Constant<Bits<4>>,
+    k_zero4: Constant<Bits<4>>,
     k_round17: Constant<Bits<17>>,
     k_ps: Constant<Bits<4>>,
     k_nu: Constant<Bits<4>>,
@@ -144,6 +146,7 @@ pub struct EventCore<const C: usize> {
     k_lat_m1: Constant<Bits<8>>,
     k_age_max: Constant<Bits<8>>,
     k_one1: Constant<Bits<1>>,
+    k_vmask: Constant<Bits<16>>,
 
     // ---- clear
     clr_busy: DFF<Bit>,
@@ -167,6 +170,8 @@ pub struct EventCore<const C: usize> {
     a_shift: Signal<Local, Bits<5>>,
     a_ulow: Signal<Local, Bits<12>>,
     a_nnext: Signal<Local, Bits<12>>,
+    a_bmod: Signal<Local, Bits<16>>,
+    a_pacc: Signal<Local, Bit>,
 
     // ---- handshake
     adv_out: Signal<Local, Bit>,
@@ -189,6 +194,7 @@ pub struct EventCore<const C: usize> {
     p1_shift: DFF<Bits<4>>,
     p1_last: DFF<Bit>,
     p1_segend: DFF<Bit>,
+    p1_pacc: DFF<Bit>,
 
     // ---- s1
     s1_x16: Signal<Local, Bits<16>>,
@@ -215,6 +221,7 @@ pub struct EventCore<const C: usize> {
     p2_shift: DFF<Bits<4>>,
     p2_last: DFF<Bit>,
     p2_segend: DFF<Bit>,
+    p2_pacc: DFF<Bit>,
 
     // ---- s2
     s2_m1: MulQ14,
@@ -231,6 +238,10 @@ pub struct EventCore<const C: usize> {
     s2_ctl: Signal<Local, Bits<16>>,
     s2_term: Signal<Local, Bits<20>>,
     s2_pterm: ShiftRight<17, 4>,
+    s2_halfs: ShiftLeft<16, 4>,
+    s2_half: Signal<Local, Bits<16>>,
+    s2_estmh: Signal<Local, Bits<18>>,
+    s2_ctlw: Signal<Local, Bit>,
     p3_valid: DFF<Bit>,
     p3_ch: DFF<Bits<C>>,
     p3_r1: DFF<Bits<18>>,
@@ -250,6 +261,9 @@ pub struct EventCore<const C: usize> {
     p3_shift: DFF<Bits<4>>,
     p3_last: DFF<Bit>,
     p3_segend: DFF<Bit>,
+    p3_pacc: DFF<Bit>,
+    p3_estmh: DFF<Bits<18>>,
+    p3_ctlw: DFF<Bit>,
 
     // ---- s3
     // ---- s3 sums, then q (s3b)
@@ -273,6 +287,9 @@ pub struct EventCore<const C: usize> {
     q_shift: DFF<Bits<4>>,
     q_last: DFF<Bit>,
     q_segend: DFF<Bit>,
+    q_powrw: DFF<Bit>,
+    q_estmh: DFF<Bits<18>>,
+    q_ctlw: DFF<Bit>,
     s3_s1: SatLin<18>,
     s3_s2: SatLin<18>,
     s3_shl: ShiftLeft<20, 5>,
@@ -392,6 +409,8 @@ impl<const C: usize> EventCore<C> {
             k_ref_mask: k(0x3F),
             k_below_bit: k(0x40),
             k_one17: k(1),
+            k_one4: k(1),
+            k_zero4: k(0),
             k_round17: k((1 << ps) >> 1),
             k_ps: k(ps),
             k_nu: k(n - u),
@@ -411,6 +430,7 @@ impl<const C: usize> EventCore<C> {
             k_lat_m1: k(lat.saturating_sub(1)),
             k_age_max: k(255),
             k_one1: k(1),
+            k_vmask: k((1u64 << p.power_sub_log2) - 1),
             clr_busy: Default::default(),
             clr_spent: Default::default(),
             clr_addr: Default::default(),
@@ -430,6 +450,8 @@ impl<const C: usize> EventCore<C> {
             a_shift: Default::default(),
             a_ulow: Default::default(),
             a_nnext: Default::default(),
+            a_bmod: Default::default(),
+            a_pacc: Default::default(),
             adv_out: Default::default(),
             adv: Default::default(),
             accept: Default::default(),
@@ -446,6 +468,7 @@ impl<const C: usize> EventCore<C> {
             p1_shift: Default::default(),
             p1_last: Default::default(),
             p1_segend: Default::default(),
+            p1_pacc: Default::default(),
             s1_x16: Default::default(),
             s1_xin: Default::default(),
             s1_y: SatLin::new(false, false),
@@ -470,6 +493,7 @@ impl<const C: usize> EventCore<C> {
             p2_shift: Default::default(),
             p2_last: Default::default(),
             p2_segend: Default::default(),
+            p2_pacc: Default::default(),
             s2_m1: MulQ14::new(sec.a1),
             s2_m2: MulQ14::new(sec.a2),
             s2_ny: Default::default(),
@@ -484,6 +508,10 @@ impl<const C: usize> EventCore<C> {
             s2_ctl: Default::default(),
             s2_term: Default::default(),
             s2_pterm: Default::default(),
+            s2_halfs: Default::default(),
+            s2_half: Default::default(),
+            s2_estmh: Default::default(),
+            s2_ctlw: Default::default(),
             p3_valid: Default::default(),
             p3_ch: Default::default(),
             p3_r1: Default::default(),
@@ -503,6 +531,9 @@ impl<const C: usize> EventCore<C> {
             p3_shift: Default::default(),
             p3_last: Default::default(),
             p3_segend: Default::default(),
+            p3_pacc: Default::default(),
+            p3_estmh: Default::default(),
+            p3_ctlw: Default::default(),
             s3_nsum: Default::default(),
             s3_noise: Default::default(),
             s3_psum: Default::default(),
@@ -523,6 +554,9 @@ impl<const C: usize> EventCore<C> {
             q_shift: Default::default(),
             q_last: Default::default(),
             q_segend: Default::default(),
+            q_powrw: Default::default(),
+            q_estmh: Default::default(),
+            q_ctlw: Default::default(),
             s3_s1: SatLin::new(false, true),
             s3_s2: SatLin::new(true, true),
             s3_shl: Default::default(),
@@ -714,7 +748,15 @@ impl<const C: usize> Logic for EventCore<C> {
             q_pend,
             q_shift,
             q_last,
-            q_segend
+            q_segend,
+            q_powrw,
+            q_estmh,
+            q_ctlw,
+            p1_pacc,
+            p2_pacc,
+            p3_pacc,
+            p3_estmh,
+            p3_ctlw
         );
         clock!(self, clock, ram);
 
@@ -819,6 +861,12 @@ impl<const C: usize> Logic for EventCore<C> {
             self.a_shift.next = self.k_zero5.val();
         }
         self.a_nnext.next = self.nframe.q.val() + self.k_one12.val();
+        // the power sum takes the frames at a multiple of 2^v into the bin
+        self.a_bmod.next = self.bin_pos.q.val() & self.k_vmask.val();
+        self.a_pacc.next = false;
+        if self.a_bmod.val() == self.k_zero16.val() {
+            self.a_pacc.next = true;
+        }
         if self.accept.val() & self.a_lastch.val() {
             self.bin_pos.d.next = self.bin_pos.q.val() + self.k_one16.val();
             if self.a_power.val() {
@@ -843,6 +891,7 @@ impl<const C: usize> Logic for EventCore<C> {
                 self.ram.read_noise.next = true;
             }
         }
+        self.ram.read_pow.next = self.accept.val() & (self.a_pacc.val() | self.a_power.val());
         if self.adv.val() {
             self.p1_valid.d.next = self.accept.val();
             self.p1_ch.d.next = self.in_channel.val();
@@ -854,6 +903,7 @@ impl<const C: usize> Logic for EventCore<C> {
             self.p1_shift.d.next = bit_cast::<4, 5>(self.a_shift.val());
             self.p1_last.d.next = self.a_lastch.val();
             self.p1_segend.d.next = self.a_segend.val();
+            self.p1_pacc.d.next = self.a_pacc.val();
         }
 
         // ---- s1: y = sat(x' + s1); threshold and clip from the estimate
@@ -887,6 +937,7 @@ impl<const C: usize> Logic for EventCore<C> {
             self.p2_shift.d.next = self.p1_shift.q.val();
             self.p2_last.d.next = self.p1_last.q.val();
             self.p2_segend.d.next = self.p1_segend.q.val();
+            self.p2_pacc.d.next = self.p1_pacc.q.val();
         }
 
         // ---- s2: rounded products; |y|, below, event, refractory; the sums' terms
@@ -931,6 +982,21 @@ impl<const C: usize> Logic for EventCore<C> {
         }
         self.s2_pterm.data.next = self.s2_abs.val() + self.k_round17.val();
         self.s2_pterm.amount.next = self.k_ps.val();
+        // est − 2^(sh−1): the estimate's update rounds to nearest (FORMAT.md §12.3)
+        // 2^(sh−1) as (sh ≠ 0) << (sh − 1): no bit of the shifter is left unused
+        self.s2_halfs.data.next = self.k_zero16.val();
+        if self.p2_shift.q.val() != self.k_zero4.val() {
+            self.s2_halfs.data.next = self.k_one16.val();
+        }
+        self.s2_halfs.amount.next = self.p2_shift.q.val() - self.k_one4.val();
+        self.s2_half.next = self.s2_halfs.result.val();
+        self.s2_estmh.next =
+            bit_cast::<18, 16>(self.p2_est.q.val()) - bit_cast::<18, 16>(self.s2_half.val());
+        // the control field is written only when it changes
+        self.s2_ctlw.next = false;
+        if self.s2_ctl.val() != self.p2_ctl.q.val() {
+            self.s2_ctlw.next = true;
+        }
         if self.adv.val() {
             self.p3_valid.d.next = self.p2_valid.q.val();
             self.p3_ch.d.next = self.p2_ch.q.val();
@@ -951,6 +1017,9 @@ impl<const C: usize> Logic for EventCore<C> {
             self.p3_shift.d.next = self.p2_shift.q.val();
             self.p3_last.d.next = self.p2_last.q.val();
             self.p3_segend.d.next = self.p2_segend.q.val();
+            self.p3_pacc.d.next = self.p2_pacc.q.val();
+            self.p3_estmh.d.next = self.s2_estmh.val();
+            self.p3_ctlw.d.next = self.s2_ctlw.val();
         }
 
         // ---- s3: the new filter states; the noise and power sums (saturating)
@@ -966,8 +1035,11 @@ impl<const C: usize> Logic for EventCore<C> {
                 self.s3_noise.next = self.k_ones16.val();
             }
         }
-        self.s3_psum.next =
-            bit_cast::<18, 16>(self.p3_pow.q.val()) + bit_cast::<18, 17>(self.p3_pterm.q.val());
+        self.s3_psum.next = bit_cast::<18, 16>(self.p3_pow.q.val());
+        if self.p3_pacc.q.val() {
+            self.s3_psum.next =
+                bit_cast::<18, 16>(self.p3_pow.q.val()) + bit_cast::<18, 17>(self.p3_pterm.q.val());
+        }
         self.s3_pow.next = bit_cast::<16, 18>(self.s3_psum.val());
         self.s3_pover.next = self.s3_psum.val().get_bit(16) | self.s3_psum.val().get_bit(17);
         if self.s3_pover.val() {
@@ -989,6 +1061,9 @@ impl<const C: usize> Logic for EventCore<C> {
             self.q_shift.d.next = self.p3_shift.q.val();
             self.q_last.d.next = self.p3_last.q.val();
             self.q_segend.d.next = self.p3_segend.q.val();
+            self.q_powrw.d.next = self.p3_pacc.q.val() | self.p3_power.q.val();
+            self.q_estmh.d.next = self.p3_estmh.q.val();
+            self.q_ctlw.d.next = self.p3_ctlw.q.val();
         }
 
         // ---- s3b (register q): the estimate's update, the write-back, the power code
@@ -1001,8 +1076,7 @@ impl<const C: usize> Logic for EventCore<C> {
         if self.s3_tgt.result.val() > self.k_ones_est.val() {
             self.s3_target.next = self.k_ones16.val();
         }
-        self.s3_diff.next =
-            bit_cast::<18, 16>(self.s3_target.val()) - bit_cast::<18, 16>(self.q_est.q.val());
+        self.s3_diff.next = bit_cast::<18, 16>(self.s3_target.val()) - self.q_estmh.q.val();
         self.s3_step.d.next = self.s3_diff.val();
         self.s3_step.s.next = self.q_shift.q.val();
         self.s3_est18.next = bit_cast::<18, 16>(self.q_est.q.val()) + self.s3_step.result.val();
@@ -1026,6 +1100,8 @@ impl<const C: usize> Logic for EventCore<C> {
         self.ram.write_est.next = self.q_valid.q.val() & self.adv.val() & self.q_pend.q.val();
         self.s3_nwrite.next = self.q_nacc.q.val() | self.q_pend.q.val();
         self.ram.write_noise.next = self.q_valid.q.val() & self.adv.val() & self.s3_nwrite.val();
+        self.ram.write_pow.next = self.q_valid.q.val() & self.adv.val() & self.q_powrw.q.val();
+        self.ram.write_ctl.next = self.q_valid.q.val() & self.adv.val() & self.q_ctlw.q.val();
         if self.clr_busy.q.val() {
             self.ram.write_address.next = self.clr_addr.q.val();
             self.ram.wr_s1.next = self.k_zero16.val();
@@ -1037,6 +1113,8 @@ impl<const C: usize> Logic for EventCore<C> {
             self.ram.write_main.next = true;
             self.ram.write_est.next = true;
             self.ram.write_noise.next = true;
+            self.ram.write_pow.next = true;
+            self.ram.write_ctl.next = true;
         }
         if self.adv.val() {
             self.p4_valid.d.next = self.q_valid.q.val();

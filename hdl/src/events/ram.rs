@@ -5,9 +5,11 @@
 //! `acc_noise`, `acc_power`, `ctl` (`refractory | below << 6`).
 //!
 //! Enables per field group, so a block that is not needed spends no access energy: the read
-//! enable `read_enable` reads every field but the noise accumulator, which has its own
-//! `read_noise`; the write enables are `write_main` (`s1`, `s2`, `acc_power`, `ctl`: every
-//! sample), `write_est` (the estimate: a noise period's last frame) and `write_noise`.
+//! enable `read_enable` reads `s1`, `s2`, `est` and `ctl` (every sample), `read_noise` the
+//! noise sum (noise frames and a period's last frame), `read_pow` the power sum (the frames
+//! it takes and a bin's last frame); the write enables are `write_main` (`s1`, `s2`: every
+//! sample), `write_est` (a period's last frame), `write_noise`, `write_pow` and `write_ctl`
+//! (only when the field changes: while the refractory count runs, when `below` flips).
 //! Semantics (both models): at a rising edge an enabled read registers the field (otherwise
 //! it holds its word), then enabled writes store; a read of the address being written
 //! returns the old word. The core never reads a channel whose write is still in flight (its
@@ -21,6 +23,8 @@ pub const FIELDS: usize = 6;
 pub const FIELD_NAMES: [&str; FIELDS] = ["s1", "s2", "est", "noise", "pow", "ctl"];
 const NOISE: usize = 3;
 const EST: usize = 2;
+const POW: usize = 4;
+const CTL: usize = 5;
 
 #[derive(LogicBlock)]
 pub struct EventRam<const N: usize> {
@@ -28,6 +32,7 @@ pub struct EventRam<const N: usize> {
     pub read_address: Signal<In, Bits<N>>,
     pub read_enable: Signal<In, Bit>,
     pub read_noise: Signal<In, Bit>,
+    pub read_pow: Signal<In, Bit>,
     pub rd_s1: Signal<Out, Bits<16>>,
     pub rd_s2: Signal<Out, Bits<16>>,
     pub rd_est: Signal<Out, Bits<16>>,
@@ -44,6 +49,8 @@ pub struct EventRam<const N: usize> {
     pub write_main: Signal<In, Bit>,
     pub write_est: Signal<In, Bit>,
     pub write_noise: Signal<In, Bit>,
+    pub write_pow: Signal<In, Bit>,
+    pub write_ctl: Signal<In, Bit>,
     _mem: Vec<[u16; FIELDS]>,
     _word: [u16; FIELDS],
 }
@@ -55,6 +62,7 @@ impl<const N: usize> Default for EventRam<N> {
             read_address: Default::default(),
             read_enable: Default::default(),
             read_noise: Default::default(),
+            read_pow: Default::default(),
             rd_s1: Default::default(),
             rd_s2: Default::default(),
             rd_est: Default::default(),
@@ -71,6 +79,8 @@ impl<const N: usize> Default for EventRam<N> {
             write_main: Default::default(),
             write_est: Default::default(),
             write_noise: Default::default(),
+            write_pow: Default::default(),
+            write_ctl: Default::default(),
             _mem: vec![[0; FIELDS]; 1 << N],
             _word: [0; FIELDS],
         }
@@ -89,10 +99,10 @@ impl<const N: usize> Logic for EventRam<N> {
         if self.clock.pos_edge() {
             let ra = self.read_address.val().index();
             for f in 0..FIELDS {
-                let en = if f == NOISE {
-                    self.read_noise.val()
-                } else {
-                    self.read_enable.val()
+                let en = match f {
+                    NOISE => self.read_noise.val(),
+                    POW => self.read_pow.val(),
+                    _ => self.read_enable.val(),
                 };
                 if en {
                     self._word[f] = self._mem[ra][f];
@@ -111,6 +121,8 @@ impl<const N: usize> Logic for EventRam<N> {
                 let en = match f {
                     EST => self.write_est.val(),
                     NOISE => self.write_noise.val(),
+                    POW => self.write_pow.val(),
+                    CTL => self.write_ctl.val(),
                     _ => self.write_main.val(),
                 };
                 if en {
@@ -172,9 +184,8 @@ pub fn event_ram_verilog(address_bits: usize) -> String {
     if bank_bits > 0 {
         let _ = writeln!(
             v,
-            "reg [{}:0] read_bank;\nreg [{}:0] noise_bank;",
-            bank_bits - 1,
-            bank_bits - 1
+            "reg [{b}:0] read_bank;\nreg [{b}:0] noise_bank;\nreg [{b}:0] pow_bank;",
+            b = bank_bits - 1
         );
     }
     let _ = writeln!(v, "integer i;\ninitial begin");
@@ -189,7 +200,7 @@ pub fn event_ram_verilog(address_bits: usize) -> String {
     if bank_bits > 0 {
         let _ = writeln!(
             v,
-            "   read_bank = {bank_bits}'d0;\n   noise_bank = {bank_bits}'d0;"
+            "   read_bank = {bank_bits}'d0;\n   noise_bank = {bank_bits}'d0;\n   pow_bank = {bank_bits}'d0;"
         );
     }
     let _ = writeln!(v, "end\n\nalways @(posedge clock) begin");
@@ -197,6 +208,8 @@ pub fn event_ram_verilog(address_bits: usize) -> String {
     for f in FIELD_NAMES {
         let (ren, wen) = match f {
             "noise" => ("read_noise", "write_noise"),
+            "pow" => ("read_pow", "write_pow"),
+            "ctl" => ("read_enable", "write_ctl"),
             "est" => ("read_enable", "write_est"),
             _ => ("read_enable", "write_main"),
         };
@@ -220,17 +233,17 @@ pub fn event_ram_verilog(address_bits: usize) -> String {
     if bank_bits > 0 {
         let _ = writeln!(
             v,
-            "   if (read_enable) read_bank <= {};\n   if (read_noise) noise_bank <= {};",
-            hi("read_address"),
-            hi("read_address")
+            "   if (read_enable) read_bank <= {a};\n   if (read_noise) noise_bank <= {a};\n   \
+             if (read_pow) pow_bank <= {a};",
+            a = hi("read_address")
         );
     }
     let _ = writeln!(v, "end\n\nalways @(*) begin");
     for f in FIELD_NAMES {
-        let sel = if f == "noise" {
-            "noise_bank"
-        } else {
-            "read_bank"
+        let sel = match f {
+            "noise" => "noise_bank",
+            "pow" => "pow_bank",
+            _ => "read_bank",
         };
         if banks == 1 {
             let _ = writeln!(v, "   rd_{f} = w_{f}_0;");
