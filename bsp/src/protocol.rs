@@ -145,37 +145,17 @@ pub fn decode_segment(
 /// Only for a segment the core coded from the initial per-channel state: the first segment
 /// after the FPGA was configured (the core keeps its state across resets and flushes, see the
 /// module docs). The last word is zero-padded and the stream does not say how many bits are
-/// padding: the exact bit length is the one of the 32 candidates the golden model's
-/// `decode_all` accepts (it rejects both a short stream and left-over bits), and the padding
-/// must be zero. Cost: up to 32 decodes.
+/// padding: `neurice_model::lite::decode_words` finds the one bit length the golden model
+/// decodes exactly (up to 32 decodes). With a maximum error (`params.max_error`) the samples
+/// are the decoder's reconstructions.
 pub fn decode_words(
     params: &neurice_model::CodecParams,
     channels: usize,
     count: usize,
     words: &[u32],
 ) -> anyhow::Result<Vec<u16>> {
-    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
-    let total = bytes.len() as u64 * 8;
-    let mut last_err = None;
-    for pad in 0..32u64.min(total + 1) {
-        let bits = total - pad;
-        let pad_is_zero = pad == 0 || words.last().is_some_and(|&w| w & ((1u32 << pad) - 1) == 0);
-        if !pad_is_zero {
-            break;
-        }
-        match neurice_model::lite::decode_all(params, channels, count, &bytes, bits) {
-            Ok(out) => return Ok(out.into_iter().map(|x| x as u16).collect()),
-            Err(e) => last_err = Some(e),
-        }
-    }
-    match last_err {
-        Some(e) => anyhow::bail!(
-            "golden-model decode of {count} samples from {} words failed for every padding \
-             length (last error: {e})",
-            words.len()
-        ),
-        None => anyhow::bail!("the last word's padding bits are not zero"),
-    }
+    let out = neurice_model::lite::decode_words(params, channels, count, words)?;
+    Ok(out.into_iter().map(|x| x as u16).collect())
 }
 
 /// Decodes a flushed segment of the coder-v2 core (one v2 block, FORMAT.md §7.5) back to

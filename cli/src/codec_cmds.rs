@@ -10,13 +10,13 @@ use serde::Serialize;
 
 use neurice_flow::run_eval;
 
+use crate::coder_args::CoderArgs;
 use crate::files::{
     check_output, collect_wavs, default_data_dir, ensure_distinct, input_name, is_stdio,
     open_input, output_name, write_output_with,
 };
 use neurice_model::container::{compress_reader, decompress_reader};
 use neurice_model::report::{DecodeOptions, DecodeReport};
-use neurice_model::Coder;
 
 #[derive(Args)]
 pub struct CompressArgs {
@@ -31,10 +31,11 @@ pub struct CompressArgs {
     /// Print the statistics as JSON.
     #[arg(long)]
     json: bool,
-    /// Coder: `lite` (v1: delta + half-step Golomb, container version 1) or `max` (v2: LMS +
-    /// context-adaptive range coder, container version 2).
-    #[arg(long, default_value_t = Coder::Lite)]
-    coder: Coder,
+    /// The coder (`lite`: v1, delta + half-step Golomb, container version 1; `max`: v2, LMS +
+    /// context-adaptive range coder, container version 2), its parameters and
+    /// `--max-error`.
+    #[command(flatten)]
+    coder: CoderArgs,
     /// Worker threads for a long recording (default: all cores, at most 4; at most 4 per core
     /// and 256 are accepted).
     #[arg(long)]
@@ -45,7 +46,8 @@ pub struct CompressArgs {
 pub struct DecompressArgs {
     /// Input .nrc stream; `-` reads standard input.
     input: PathBuf,
-    /// Output WAV (byte-identical to the original); `-` writes standard output (never a
+    /// Output WAV (byte-identical to the original; from a bounded-error stream every sample
+    /// within its maximum error, FORMAT.md §11); `-` writes standard output (never a
     /// terminal).
     output: PathBuf,
     /// Replace the output if it is an existing regular file (its mode is kept); anything else
@@ -76,9 +78,10 @@ pub struct EvalArgs {
     /// Worker threads (default: all cores; at most 4 per core and 256, more is refused).
     #[arg(long)]
     threads: Option<usize>,
-    /// Coder to evaluate: `lite` (v1) or `max` (v2).
-    #[arg(long, default_value_t = Coder::Lite)]
-    coder: Coder,
+    /// The coder to evaluate (`lite`: v1, `max`: v2), its parameters and `--max-error` (with
+    /// δ > 0 every decoded sample is checked against δ and the fidelity measured).
+    #[command(flatten)]
+    coder: CoderArgs,
 }
 
 #[derive(Args)]
@@ -102,12 +105,12 @@ pub fn compress(a: CompressArgs) -> Result<ExitCode> {
     ensure_distinct(&a.input, &a.output)?;
     check_output(&a.output, a.force)?;
     let threads = threads(a.threads)?;
+    let coder = a.coder.spec()?;
     let name = input_name(&a.input);
     let (mut input, total) = open_input(&a.input)?;
     let start = std::time::Instant::now();
     let stats = write_output_with(&a.output, a.force, |out| {
-        compress_reader(&mut input, total, out, &a.coder.into(), threads)
-            .with_context(|| name.clone())
+        compress_reader(&mut input, total, out, &coder, threads).with_context(|| name.clone())
     })?;
     let seconds = start.elapsed().as_secs_f64();
     let report = if a.json {
@@ -116,13 +119,14 @@ pub fn compress(a: CompressArgs) -> Result<ExitCode> {
         serde_json::to_string_pretty(&v)?
     } else {
         format!(
-            "{} -> {}: {} -> {} bytes, ratio {:.4} (coder {}, {:?}, {} channel(s), {} samples) in {:.2} s ({:.1} M samples/s)",
+            "{} -> {}: {} -> {} bytes, ratio {:.4} (coder {}{}, {:?}, {} channel(s), {} samples) in {:.2} s ({:.1} M samples/s)",
             name,
             output_name(&a.output),
             stats.wav_bytes,
             stats.nrc_bytes,
             stats.wav_bytes as f64 / stats.nrc_bytes as f64,
             stats.coder,
+            max_error_text(coder.max_error()),
             stats.mode,
             stats.channels,
             stats.samples,
@@ -137,6 +141,15 @@ pub fn compress(a: CompressArgs) -> Result<ExitCode> {
         println!("{report}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `", maximum error δ"` for a bounded-error coder, nothing for a lossless one.
+fn max_error_text(delta: u32) -> String {
+    if delta == 0 {
+        String::new()
+    } else {
+        format!(", maximum error {delta} grid step(s)")
+    }
 }
 
 /// The damage a report lists, one item per line, for an error message.
@@ -272,10 +285,11 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&info)?);
     } else {
         println!(
-            "{}: neurice container v{} (coder {}) {} stream, {} channel(s) x {} frames at {} Hz, {} bytes{}\n  params {}\n  WAV header {}, original CRC-32 {}",
+            "{}: neurice container v{} (coder {}{}) {} stream, {} channel(s) x {} frames at {} Hz, {} bytes{}\n  params {}\n  WAV header {}, {} CRC-32 {}",
             name,
             info.version,
             info.coder.kind(),
+            max_error_text(info.coder.max_error()),
             info.mode,
             info.channels,
             info.frames,
@@ -284,6 +298,8 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
             if streamed { format!(", streamed in {} blocks", info.blocks) } else { String::new() },
             params_text(&info.coder),
             if info.canonical_wav_header { "canonical (regenerated)" } else { "stored verbatim" },
+            // with a maximum error the stored CRC is the decoded WAV's (FORMAT.md §11.5)
+            if info.coder.max_error() == 0 { "original" } else { "decoded WAV's" },
             info.wav_crc32
         );
     }
@@ -310,6 +326,7 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
     if let Some(n) = a.threads {
         crate::files::check_workers("--threads", n)?;
     }
+    let coder = a.coder.spec()?;
     let files = collect_wavs(&inputs)?;
     let bar = if a.json {
         ProgressBar::hidden()
@@ -323,7 +340,7 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
         b.set_prefix("eval");
         b
     };
-    let report = run_eval(&files, &a.coder.into(), a.threads, &|n| bar.set_position(n))?;
+    let report = run_eval(&files, &coder, a.threads, &|n| bar.set_position(n))?;
     bar.finish_and_clear();
     if a.json {
         println!("{}", serde_json::to_string(&report)?);
@@ -331,7 +348,7 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
         for r in report
             .per_file
             .iter()
-            .filter(|r| !r.lossless && !r.input_error)
+            .filter(|r| !r.passed && !r.input_error)
         {
             eprintln!("FAILED {}: {}", r.file, r.error.as_deref().unwrap_or("?"));
         }
@@ -342,7 +359,15 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
             report.compressed_bytes,
             report.ratio,
             report.bits_per_sample,
-            if report.lossless { "yes, every file" } else { "NO" },
+            match (&report.bounded, report.passed) {
+                (None, true) => "yes, every file".to_string(),
+                (None, false) => "NO".to_string(),
+                (Some(b), ok) => format!(
+                    "no (maximum error {}), every sample within it: {}",
+                    b.max_error,
+                    if ok { "yes" } else { "NO" }
+                ),
+            },
             report.seconds,
             report.threads,
             report.encode_decode_msamples_per_s,
@@ -352,6 +377,9 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
                 String::new()
             }
         );
+        if let Some(b) = &report.bounded {
+            println!("{}", neurice_flow::report::bounded_text(b));
+        }
     }
     if report.input_errors > 0 {
         let bad: Vec<&str> = report
@@ -367,7 +395,7 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
             bad.join("\n  ")
         );
     }
-    Ok(if report.lossless {
+    Ok(if report.passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

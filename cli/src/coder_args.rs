@@ -43,6 +43,26 @@ pub struct CoderArgs {
     /// Coder v1: threshold shift of the code-parameter choice [default: 3].
     #[arg(long)]
     pub thr_shift: Option<u32>,
+    /// Bounded error (coder v1): every decoded sample within δ grid steps of the original
+    /// (0..=255; FORMAT.md §11) [default: 0, lossless].
+    #[arg(long, value_name = "δ", allow_hyphen_values = true, value_parser = parse_max_error)]
+    pub max_error: Option<u32>,
+}
+
+/// `--max-error`: an integer 0..=255 (grid steps), with a clear error otherwise.
+fn parse_max_error(s: &str) -> Result<u32, String> {
+    let limit = neurice_model::near::MAX_ERROR_LIMIT;
+    let bad = || {
+        format!(
+            "`{s}`: the maximum error is a whole number of grid steps, 0..={limit} (one byte \
+             in the container, FORMAT.md §11)"
+        )
+    };
+    let v: i64 = s.trim().parse().map_err(|_| bad())?;
+    u32::try_from(v)
+        .ok()
+        .filter(|&d| d <= limit)
+        .ok_or_else(bad)
 }
 
 impl CoderArgs {
@@ -70,10 +90,16 @@ impl CoderArgs {
             || self.thr_shift.is_some()
     }
 
+    /// The maximum error asked for (0 without `--max-error`).
+    pub fn max_error(&self) -> u32 {
+        self.max_error.unwrap_or(0)
+    }
+
     /// `coder` with the parameters the options give (10-bit samples, the core's input):
-    /// coder v1's options set lite's parameters (checked by the model here, by the core when
-    /// the design is made); max is built for its own (`V2Params::HARDWARE`), so coder v1's
-    /// options are refused with it.
+    /// coder v1's options (and `--max-error`) set lite's parameters (checked by the model
+    /// here, by the core when the design is made); max is built for its own
+    /// (`V2Params::HARDWARE`) and is lossless only, so coder v1's options and a maximum error
+    /// are refused with it.
     pub fn spec_of(&self, coder: Coder) -> Result<CoderSpec> {
         match coder {
             Coder::Lite => {
@@ -83,6 +109,7 @@ impl CoderArgs {
                     window_log2: self.window_log2.unwrap_or(HW.window_log2),
                     thr_num: self.thr_num.unwrap_or(HW.thr_num),
                     thr_shift: self.thr_shift.unwrap_or(HW.thr_shift),
+                    max_error: self.max_error(),
                 };
                 p.validate().context("coder parameters")?;
                 Ok(CoderSpec::Lite(p))
@@ -92,6 +119,13 @@ impl CoderArgs {
                     bail!(
                         "--qmax, --window-log2, --thr-num and --thr-shift set coder v1 (lite); \
                          the v2 core (--coder max) is built for its own parameters (FORMAT.md §7)"
+                    );
+                }
+                if self.max_error() > 0 {
+                    bail!(
+                        "--max-error {} is coder v1's (--coder lite) for now: coder v2 (--coder \
+                         max) is lossless only (FORMAT.md §11.7)",
+                        self.max_error()
                     );
                 }
                 Ok(CoderSpec::hardware(Coder::Max))
@@ -168,6 +202,7 @@ mod tests {
             window_log2: None,
             thr_num: None,
             thr_shift: None,
+            max_error: None,
         }
     }
 
@@ -201,5 +236,36 @@ mod tests {
             .design(&args(Some(CoderChoice::Max), None), 4, 1)
             .is_err());
         assert!(pk.design(&args(None, None), 4, 1).is_ok());
+    }
+
+    #[test]
+    fn max_error_is_lites_parameter_and_refused_for_max() {
+        let d1 = CoderArgs {
+            max_error: Some(2),
+            ..args(None, None)
+        };
+        assert_eq!(d1.spec().unwrap(), CoderSpec::Lite(HW.with_max_error(2)));
+        let d = d1.design(1024, 2).unwrap();
+        assert_eq!(d.coder().max_error(), 2);
+        let max = CoderArgs {
+            coder: Some(CoderChoice::Max),
+            ..d1
+        };
+        let e = max.design(1024, 1).unwrap_err().to_string();
+        assert!(
+            e.contains("--max-error 2") && e.contains("lossless only"),
+            "{e}"
+        );
+        // 0 is the lossless coder for either
+        let zero = CoderArgs {
+            max_error: Some(0),
+            ..max
+        };
+        assert_eq!(zero.spec().unwrap(), CoderSpec::hardware(Coder::Max));
+        assert_eq!(parse_max_error("255"), Ok(255));
+        for bad in ["-1", "256", "1.5", "x", ""] {
+            let e = parse_max_error(bad).unwrap_err();
+            assert!(e.contains("0..=255"), "{bad}: {e}");
+        }
     }
 }

@@ -10,8 +10,8 @@ use clap::Args;
 
 use neurice_flow::link::{run_link, LinkConfig, LinkModel};
 use neurice_model::packet::{DEFAULT_PACKET_BYTES, DEFAULT_SEGMENT_FRAMES};
-use neurice_model::Coder;
 
+use crate::coder_args::CoderArgs;
 use crate::hw_cmds::{inputs_or_default, progress_bar};
 
 #[derive(Args)]
@@ -21,9 +21,10 @@ pub struct LinkArgs {
     /// Channels per run: 1 = one run per file; N = N files interleaved as N channels.
     #[arg(long, default_value_t = 1)]
     channels: usize,
-    /// Coder inside the packets: `lite` (v1) or `max` (v2).
-    #[arg(long, default_value_t = Coder::Lite)]
-    coder: Coder,
+    /// The coder inside the packets (`lite`: v1, `max`: v2), its parameters and
+    /// `--max-error` (the packet stream of FORMAT.md §11.6).
+    #[command(flatten)]
+    coder: CoderArgs,
     /// Restart interval R: frames per segment (every channel restarts at each segment).
     #[arg(long, default_value_t = DEFAULT_SEGMENT_FRAMES)]
     segment_frames: u32,
@@ -65,7 +66,7 @@ pub fn link(a: LinkArgs) -> Result<ExitCode> {
         seed: a.seed,
     };
     let mut cfg = LinkConfig {
-        coder: a.coder,
+        coder: a.coder.spec()?,
         channels: a.channels,
         segment_frames: a.segment_frames,
         packet_bytes: a.packet_bytes,
@@ -94,7 +95,7 @@ pub fn link(a: LinkArgs) -> Result<ExitCode> {
              link model: drop rate {}, burst {}, bit-error rate {}, seed {}\n\
              packets sent {}  lost {}  corrupt {}  (refused {}, intact but unusable {})\n\
              segments {}: complete {}  partial {}  lost {}  inconsistent {}\n\
-             samples {}  delivered {}  lost {}  wrong {}\n\
+             samples {}  delivered {}  lost {}  wrong {}{}\n\
              lost per lost/corrupt packet {:.0} samples; bound {} samples ({} per channel, {:.1} ms); \
              worst gap {} samples ({:.1} ms)\n\
              ratio {:.4} on the link (unpacketised {}; restart cost {}, total cost {})\n\
@@ -126,6 +127,14 @@ pub fn link(a: LinkArgs) -> Result<ExitCode> {
             r.samples_delivered,
             r.samples_lost,
             r.samples_wrong,
+            if r.max_error > 0 {
+                format!(
+                    " (beyond the maximum error {}; largest error seen {})",
+                    r.max_error, r.max_error_seen
+                )
+            } else {
+                String::new()
+            },
             r.samples_lost_per_bad_packet,
             r.loss_bound_samples,
             r.loss_bound_samples_per_channel,
@@ -141,10 +150,12 @@ pub fn link(a: LinkArgs) -> Result<ExitCode> {
         );
         println!(
             "{}",
-            if r.samples_wrong == 0 {
-                "no wrong sample: every delivered sample equals the original"
-            } else {
-                "WRONG SAMPLES DELIVERED"
+            match (r.samples_wrong, r.max_error) {
+                (0, 0) => "no wrong sample: every delivered sample equals the original".into(),
+                (0, d) => format!(
+                    "no wrong sample: every delivered sample within {d} grid step(s) of the original"
+                ),
+                _ => "WRONG SAMPLES DELIVERED".to_string(),
             }
         );
     }

@@ -45,7 +45,7 @@ fn main() -> anyhow::Result<()> {
     }
     for (coder, g, r, p) in rows {
         let cfg = LinkConfig {
-            coder,
+            coder: coder.into(),
             channels,
             segment_frames: r,
             packet_bytes: p,

@@ -10,6 +10,8 @@ use neurice_model::CoderSpec;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::bounded::{BoundedFile, BoundedSummary};
+
 /// One file's result in `eval`.
 #[derive(Clone, Debug, Serialize)]
 pub struct FileResult {
@@ -17,8 +19,14 @@ pub struct FileResult {
     pub original_bytes: u64,
     pub compressed_bytes: u64,
     pub ratio: f64,
+    /// The decoded WAV is the original, byte for byte.
     pub lossless: bool,
+    /// Whether the round trip passed its check: `lossless` for a lossless coder; with a
+    /// maximum error every sample within it and the other bytes equal ([`BoundedFile`]).
+    pub passed: bool,
     pub error: Option<String>,
+    /// With a maximum error `δ > 0`: the decoded samples against the original.
+    pub bounded: Option<BoundedFile>,
     /// The file could not be read or is not a WAV the codec takes: an input error, not a
     /// lossless failure, and left out of the totals.
     pub input_error: bool,
@@ -40,7 +48,9 @@ impl FileResult {
             compressed_bytes: 0,
             ratio: 0.0,
             lossless: false,
+            passed: false,
             error: Some(error),
+            bounded: None,
             input_error,
             escapes: 0,
             samples: 0,
@@ -60,10 +70,15 @@ pub struct EvalReport {
     pub original_bytes: u64,
     pub compressed_bytes: u64,
     pub ratio: f64,
+    /// Every coded file decoded to the original, byte for byte.
     pub lossless: bool,
+    /// Every coded file passed its check (lossless, or within the maximum error).
+    pub passed: bool,
+    /// With a maximum error `δ > 0` (FORMAT.md §11): the measured error and fidelity.
+    pub bounded: Option<BoundedSummary>,
     pub seconds: f64,
     pub samples: u64,
-    /// Files that were coded but did not round-trip.
+    /// Files that were coded but did not pass their check.
     pub failed: usize,
     /// Files that could not be read or are not WAVs the codec takes (not in the totals).
     pub input_errors: usize,
@@ -83,7 +98,7 @@ fn eval_one(path: &Path, coder: &CoderSpec) -> FileResult {
     let fail = |orig: u64, e: String, input_error: bool| {
         FileResult::failed(name.clone(), orig, e, input_error)
     };
-    if std::fs::metadata(path).is_ok_and(|m| m.len() > IN_MEMORY_BYTES) {
+    if coder.max_error() == 0 && std::fs::metadata(path).is_ok_and(|m| m.len() > IN_MEMORY_BYTES) {
         return eval_streamed(path, coder, 0, name);
     }
     let wav = match crate::input::read_wav_input(path) {
@@ -94,9 +109,29 @@ fn eval_one(path: &Path, coder: &CoderSpec) -> FileResult {
         Ok(x) => x,
         Err(e) => return fail(wav.len() as u64, format!("{}: {e}", path.display()), true),
     };
-    let lossless = match neurice_model::decompress(&nrc) {
-        Ok(back) => back == wav,
+    let (header, back) = match neurice_model::container::decompress_with_header(&nrc) {
+        Ok(x) => x,
         Err(e) => return fail(wav.len() as u64, format!("decompress: {e}"), false),
+    };
+    let lossless = back == wav;
+    let delta = coder.max_error();
+    let (passed, error, bounded) = if delta == 0 {
+        let e = (!lossless).then(|| "decompressed bytes differ from the original".to_string());
+        (lossless, e, None)
+    } else {
+        match crate::bounded::check(&wav, &back, &header, delta) {
+            Ok(b) => {
+                let e = b.first_violation.map(|(i, o, d)| {
+                    format!(
+                        "{} decoded sample(s) beyond the maximum error {delta}: the first, \
+                         sample {i}, {d} for {o}",
+                        b.violations
+                    )
+                });
+                (b.violations == 0, e, Some(b))
+            }
+            Err(e) => (false, Some(e), None),
+        }
     };
     FileResult {
         file: name,
@@ -104,7 +139,9 @@ fn eval_one(path: &Path, coder: &CoderSpec) -> FileResult {
         compressed_bytes: nrc.len() as u64,
         ratio: wav.len() as f64 / nrc.len() as f64,
         lossless,
-        error: (!lossless).then(|| "decompressed bytes differ from the original".to_string()),
+        passed,
+        error,
+        bounded,
         input_error: false,
         escapes: stats.escapes,
         samples: stats.samples,
@@ -113,7 +150,8 @@ fn eval_one(path: &Path, coder: &CoderSpec) -> FileResult {
 }
 
 /// Files up to this size are evaluated in memory (their samples fit one block, so they are
-/// the single-stream layouts); larger ones streamed, one at a time, in bounded memory.
+/// the single-stream layouts); larger ones streamed, one at a time, in bounded memory
+/// (lossless coders only: a bounded-error check holds the original and the decoded file).
 const IN_MEMORY_BYTES: u64 = 2 * neurice_model::stream::BLOCK_SAMPLES as u64 + (1 << 20);
 
 /// A writer that compares what it is given with a reader's bytes.
@@ -214,7 +252,9 @@ fn eval_streamed(path: &Path, coder: &CoderSpec, threads: usize, name: String) -
         compressed_bytes: stats.nrc_bytes,
         ratio: stats.wav_bytes as f64 / stats.nrc_bytes as f64,
         lossless,
+        passed: lossless,
         error: (!lossless).then(|| "decompressed bytes differ from the original".to_string()),
+        bounded: None,
         input_error: false,
         escapes: stats.escapes,
         samples: stats.samples,
@@ -238,7 +278,9 @@ pub fn run_eval(
     let start = Instant::now();
     // small files in parallel, one per thread; large ones one at a time, each on the threads
     // of its stream (so the memory stays bounded whatever the files' sizes)
-    let large = |f: &PathBuf| std::fs::metadata(f).is_ok_and(|m| m.len() > IN_MEMORY_BYTES);
+    let large = |f: &PathBuf| {
+        coder.max_error() == 0 && std::fs::metadata(f).is_ok_and(|m| m.len() > IN_MEMORY_BYTES)
+    };
     let mut per_file: Vec<Option<FileResult>> = pool.install(|| {
         files
             .par_iter()
@@ -268,7 +310,14 @@ pub fn run_eval(
     let coded = || per_file.iter().filter(|r| !r.input_error);
     let original_bytes: u64 = coded().map(|r| r.original_bytes).sum();
     let compressed_bytes: u64 = coded().map(|r| r.compressed_bytes).sum();
-    let failed = coded().filter(|r| !r.lossless).count();
+    let failed = coded().filter(|r| !r.passed).count();
+    let lossless = coded().all(|r| r.lossless);
+    let bounded = (coder.max_error() > 0).then(|| {
+        BoundedSummary::of(
+            coder.max_error(),
+            coded().filter_map(|r| r.bounded.as_ref()),
+        )
+    });
     let input_errors = per_file.len() - coded().count();
     // Every bin of every file counts: raw-mode (16-bit) files use more code indices than the
     // hardware's 10-bit coder, so the sum grows to the longest histogram.
@@ -296,7 +345,9 @@ pub fn run_eval(
         } else {
             0.0
         },
-        lossless: failed == 0,
+        lossless,
+        passed: failed == 0,
+        bounded,
         seconds,
         samples,
         failed,

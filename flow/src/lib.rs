@@ -13,6 +13,7 @@
 //! flow's own yosys stage, the one `neurice sim --engine gatelevel` simulates), and the
 //! traced run is compared word for word with the golden model.
 
+pub mod bounded;
 pub mod compare;
 pub mod eval;
 pub mod input;
@@ -30,6 +31,7 @@ use serde::Serialize;
 use neurice_sim::{CoreDesign, Engine, Pattern, RunOptions, RunSummary, Stimulus};
 use neurice_synth::{AsicArea, Device, SynthReport};
 
+pub use bounded::{BoundedFile, BoundedSummary};
 pub use eval::{run_eval, EvalReport, FileResult};
 pub use power::{measure_power, PowerSummary};
 
@@ -251,8 +253,15 @@ impl Flow {
                 let e = run_eval(&f.cfg.files, f.cfg.design.coder(), Some(f.cfg.jobs), &|n| {
                     progress(n, total)
                 })?;
-                if !e.lossless {
-                    bail!("golden-model eval: {} file(s) did not round-trip", e.failed);
+                if !e.passed {
+                    bail!(
+                        "golden-model eval: {} file(s) did not round-trip{}",
+                        e.failed,
+                        match &e.bounded {
+                            Some(b) => format!(" within the maximum error {}", b.max_error),
+                            None => String::new(),
+                        }
+                    );
                 }
                 Ok(Some(e))
             },

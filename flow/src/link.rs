@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use neurice_model::packet::{self, StreamConfig, LOST};
-use neurice_model::Coder;
+use neurice_model::{Coder, CoderSpec};
 
 /// The sample rate of the recordings (Hz), for the loss bound in milliseconds.
 pub const SAMPLE_RATE_HZ: f64 = 19_531.0;
@@ -170,7 +170,9 @@ impl Link {
 /// What to run: the packet stream's configuration, the link and the recordings.
 #[derive(Clone, Debug)]
 pub struct LinkConfig {
-    pub coder: Coder,
+    /// The coder inside the packets with its parameters (a maximum error included: FORMAT.md
+    /// §11.6).
+    pub coder: CoderSpec,
     /// Channels per run (recordings interleaved as channels, as `neurice sim` does).
     pub channels: usize,
     /// Restart interval R (frames per segment).
@@ -195,7 +197,8 @@ impl LinkConfig {
         StreamConfig {
             segment_frames: self.segment_frames,
             packet_bytes: self.packet_bytes,
-            ..StreamConfig::new(self.coder, self.channels)
+            coder: self.coder,
+            ..StreamConfig::new(self.coder.kind(), self.channels)
         }
         .with_groups(self.group_channels.unwrap_or(self.channels))
     }
@@ -243,8 +246,13 @@ pub struct LinkReport {
     pub samples: u64,
     pub samples_delivered: u64,
     pub samples_lost: u64,
-    /// Delivered samples that differ from the original: must be 0.
+    /// Delivered samples that differ from the original by more than the maximum error (by
+    /// anything for a lossless coder): must be 0.
     pub samples_wrong: u64,
+    /// The coder's maximum error, grid steps (0: lossless), and the largest difference of a
+    /// delivered sample from its original that was seen.
+    pub max_error: u32,
+    pub max_error_seen: u32,
     /// Original 16-bit sample bytes / bytes of all packets sent (headers and CRCs included).
     pub ratio: f64,
     pub coder: Coder,
@@ -332,7 +340,9 @@ pub fn run_one(
             rep.worst_gap_per_channel[ch] = rep.worst_gap_per_channel[ch].max(gap[ch]);
         } else {
             gap[ch] = 0;
-            rep.samples_wrong += (got != want) as u64;
+            let e = got.abs_diff(want);
+            rep.max_error_seen = rep.max_error_seen.max(e);
+            rep.samples_wrong += (e > rep.max_error) as u64;
         }
     }
     if compare_unpacketised {
@@ -371,8 +381,10 @@ pub fn run_link(cfg: &LinkConfig, progress: &crate::Progress<'_>) -> Result<Link
         samples_delivered: 0,
         samples_lost: 0,
         samples_wrong: 0,
+        max_error: cfg.coder.max_error(),
+        max_error_seen: 0,
         ratio: 0.0,
-        coder: cfg.coder,
+        coder: cfg.coder.kind(),
         channels: cfg.channels,
         runs: stims.len(),
         files: cfg.files.len(),

@@ -29,6 +29,9 @@ pub fn render_text(r: &FlowReport, out: &Path) -> String {
             "  codec      ratio {:.4} on {} files, lossless {}, {:.3} bits/sample",
             e.ratio, e.files, e.lossless, e.bits_per_sample
         );
+        if let Some(b) = &e.bounded {
+            let _ = writeln!(txt, "  fidelity   {}", bounded_text(b));
+        }
     }
     let s = &r.simulation;
     let _ = writeln!(
@@ -100,6 +103,58 @@ pub fn render_text(r: &FlowReport, out: &Path) -> String {
     txt
 }
 
+/// A percentage, or "n/a" (no events).
+fn pct(x: Option<f64>) -> String {
+    x.map_or("n/a".into(), |v| format!("{:.2} %", 100.0 * v))
+}
+
+/// The bounded-error rows of the report (FORMAT.md §11): the check and the fidelity.
+pub fn bounded_rows(b: &crate::BoundedSummary) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "maximum error δ (grid steps)",
+            format!(
+                "{}: measured max {:.3}, {} of {} samples beyond it",
+                b.max_error, b.max_error_steps, b.violations, b.samples
+            ),
+        ),
+        (
+            "RMS error (grid steps)",
+            format!("{:.3}", b.rms_error_steps),
+        ),
+        (
+            "in-band error power / noise floor",
+            b.error_to_noise_db
+                .map_or("n/a".into(), |db| format!("{db:.1} dB")),
+        ),
+        (
+            "spike detections (−4.5σ, ±0.5 ms): precision / recall",
+            format!(
+                "{} / {} ({} original, {} decoded events)",
+                pct(b.spike_precision),
+                pct(b.spike_recall),
+                b.reference_events,
+                b.decoded_events
+            ),
+        ),
+    ]
+}
+
+/// [`bounded_rows`] on one line.
+pub fn bounded_text(b: &crate::BoundedSummary) -> String {
+    format!(
+        "max error {:.3} of δ = {} grid steps ({} beyond), RMS {:.3}, in-band error {} of the noise floor, spikes precision {} recall {}",
+        b.max_error_steps,
+        b.max_error,
+        b.violations,
+        b.rms_error_steps,
+        b.error_to_noise_db
+            .map_or("n/a".into(), |db| format!("{db:.1} dB")),
+        pct(b.spike_precision),
+        pct(b.spike_recall)
+    )
+}
+
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -119,6 +174,11 @@ pub fn html(r: &FlowReport) -> String {
         );
         row("lossless on every file", e.lossless.to_string());
         row("bits per sample", format!("{:.3}", e.bits_per_sample));
+        if let Some(b) = &e.bounded {
+            for (k, v) in bounded_rows(b) {
+                row(k, v);
+            }
+        }
     }
     let s = &r.simulation;
     row(

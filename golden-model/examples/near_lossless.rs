@@ -25,8 +25,7 @@ use neurice_model::fidelity::{compare, ms_to_samples, DetectorParams, EventMatch
 use neurice_model::fidelity::{ErrorStats, Fidelity};
 use neurice_model::grid::to_grid;
 use neurice_model::grid::value_table;
-use neurice_model::lite::{decode_padded_near, encode_bytes_near};
-use neurice_model::near::Quantiser;
+use neurice_model::lite::{decode_padded, encode_bytes};
 use neurice_model::wav::parse_wav;
 use neurice_model::{compress_wav, CodecParams, Mode};
 
@@ -184,7 +183,8 @@ fn main() {
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &d in &deltas {
         for (vi, (name, p)) in variants.iter().enumerate() {
-            let qz = Quantiser::grid(d).expect("δ in range");
+            let pd = p.with_max_error(d);
+            let qz = pd.quantiser().expect("δ in range");
             let with_fid = fidelity && vi == 0;
             let next = AtomicUsize::new(0);
             let threads = std::thread::available_parallelism()
@@ -203,10 +203,9 @@ fn main() {
                             loop {
                                 let i = next.fetch_add(1, Ordering::Relaxed);
                                 let Some(r) = recs.get(i) else { break };
-                                let (bytes, st) =
-                                    encode_bytes_near(p, &qz, 1, &r.grid).expect("encode");
-                                let dec = decode_padded_near(p, &qz, 1, r.grid.len(), &bytes)
-                                    .expect("decode");
+                                let (bytes, st) = encode_bytes(&pd, 1, &r.grid).expect("encode");
+                                let dec =
+                                    decode_padded(&pd, 1, r.grid.len(), &bytes).expect("decode");
                                 let err = ErrorStats::between(&r.grid, &dec).unwrap();
                                 assert!(
                                     err.max_abs <= d as f64,

@@ -151,6 +151,28 @@ impl CoderSpec {
         }
     }
 
+    /// The maximum error `δ` in grid steps (FORMAT.md §11; 0: lossless). Only coder v1 takes
+    /// one for now ([`V2Params::validate`] refuses it).
+    pub fn max_error(&self) -> u32 {
+        self.golomb().max_error
+    }
+
+    /// The coder with the maximum error `δ` (grid steps), not yet validated.
+    pub fn with_max_error(&self, max_error: u32) -> Self {
+        match self {
+            CoderSpec::Lite(p) => CoderSpec::Lite(p.with_max_error(max_error)),
+            CoderSpec::Max(p) => CoderSpec::Max(V2Params {
+                golomb: p.golomb.with_max_error(max_error),
+                ..*p
+            }),
+        }
+    }
+
+    /// The sample quantiser of the coder (FORMAT.md §11; the identity for `δ = 0`).
+    pub fn quantiser(&self) -> Result<crate::near::Quantiser, Error> {
+        self.golomb().quantiser()
+    }
+
     /// Width of a coded sample in bits (10 in grid mode, 16 in raw mode).
     pub fn sample_bits(&self) -> u32 {
         self.golomb().sample_bits
@@ -168,11 +190,11 @@ impl CoderSpec {
     }
 
     /// What is XORed into a 16-bit sample's pattern to make a raw-mode value: coder v1 codes
-    /// `v as u16`, coder v2 offset binary (`v XOR 0x8000`) so that its predictor sees a
-    /// continuous scale (FORMAT.md §4, §7.7).
+    /// `v as u16` (offset binary with a maximum error, §11.4), coder v2 offset binary
+    /// (`v XOR 0x8000`) so that its predictor sees a continuous scale (FORMAT.md §4, §7.7).
     pub fn raw_flip(&self) -> u16 {
         match self {
-            CoderSpec::Lite(_) => 0,
+            CoderSpec::Lite(p) => p.raw_flip(),
             CoderSpec::Max(_) => 0x8000,
         }
     }

@@ -27,6 +27,18 @@ pub const FLAG_RAW16: u8 = 1 << 1;
 pub const FLAG_LITE: u8 = 1 << 2;
 /// Flag (container version 2 only): the streamed layout of FORMAT.md §7.9.
 pub const FLAG_STREAM: u8 = 1 << 3;
+/// Flag (coder v1: version 1, and version 2 with [`FLAG_LITE`]): bounded error, the maximum
+/// error `δ` (one byte, 1..=255) follows the five parameter bytes (FORMAT.md §11.5).
+pub const FLAG_BOUNDED: u8 = 1 << 4;
+
+/// The flag bits the coder's parameters set: [`FLAG_BOUNDED`] for a maximum error `δ > 0`.
+pub fn coder_flags(coder: &CoderSpec) -> u8 {
+    if coder.max_error() > 0 {
+        FLAG_BOUNDED
+    } else {
+        0
+    }
+}
 
 /// How the samples were coded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -153,22 +165,43 @@ impl Header {
 }
 
 /// The parameter block of `coder` (FORMAT.md §4, §7.7), not yet validated: coder v1's five
-/// bytes, or coder v2's block (which ends with its frames per block).
-pub(crate) fn read_params(r: &mut Reader, coder: Coder) -> Result<CoderSpec, Error> {
+/// bytes and, with [`FLAG_BOUNDED`] in `flags`, its maximum error (§11.5); or coder v2's
+/// block (which ends with its frames per block).
+pub(crate) fn read_params(r: &mut Reader, coder: Coder, flags: u8) -> Result<CoderSpec, Error> {
     Ok(match coder {
-        Coder::Lite => CoderSpec::Lite(read_v1_params(r)?),
+        Coder::Lite => {
+            let p = read_v1_params(r)?;
+            if flags & FLAG_BOUNDED == 0 {
+                CoderSpec::Lite(p)
+            } else {
+                let d = r.u8("maximum error")? as u32;
+                if d == 0 {
+                    return Err(Error::Corrupt(
+                        "the BOUNDED flag with a maximum error of 0".into(),
+                    ));
+                }
+                CoderSpec::Lite(p.with_max_error(d))
+            }
+        }
         Coder::Max => CoderSpec::Max(read_v2_params(r)?),
     })
 }
 
-/// Writes the parameter block of `coder` ([`read_params`]'s layout).
+/// Writes the parameter block of `coder` ([`read_params`]'s layout; the flags byte carries
+/// [`coder_flags`]).
 pub(crate) fn write_params(out: &mut Vec<u8>, coder: &CoderSpec) {
     match coder {
-        CoderSpec::Lite(p) => write_v1_params(out, p),
+        CoderSpec::Lite(p) => {
+            write_v1_params(out, p);
+            if p.max_error > 0 {
+                out.push(p.max_error as u8);
+            }
+        }
         CoderSpec::Max(p) => write_v2_params(out, p),
     }
 }
 
+/// The five bytes W, Q, w, c, h (coder v1's parameters without `δ`).
 fn read_v1_params(r: &mut Reader) -> Result<CodecParams, Error> {
     let mut pv = [0u32; 5];
     for v in pv.iter_mut() {
@@ -180,6 +213,7 @@ fn read_v1_params(r: &mut Reader) -> Result<CodecParams, Error> {
         window_log2: pv[2],
         thr_num: pv[3],
         thr_shift: pv[4],
+        max_error: 0,
     })
 }
 
@@ -190,9 +224,13 @@ fn write_v1_params(out: &mut Vec<u8>, p: &CodecParams) {
 }
 
 /// The parameter block of a streamed header (FORMAT.md §7.9) with its frames per block:
-/// coder v1's five bytes then the frames; coder v2's block, whose last field is the frames.
-pub(crate) fn read_stream_params(r: &mut Reader, coder: Coder) -> Result<(CoderSpec, u32), Error> {
-    let c = read_params(r, coder)?;
+/// coder v1's five bytes (and `δ` with [`FLAG_BOUNDED`]) then the frames; coder v2's block, whose last field is the frames.
+pub(crate) fn read_stream_params(
+    r: &mut Reader,
+    coder: Coder,
+    flags: u8,
+) -> Result<(CoderSpec, u32), Error> {
+    let c = read_params(r, coder, flags)?;
     let fb = match &c {
         CoderSpec::Lite(_) => r.u32("header")?,
         CoderSpec::Max(p) => p.block_frames,
@@ -281,10 +319,13 @@ pub(crate) fn parse_header(r: &mut Reader) -> Result<Header, Error> {
     r.pos = 4;
     let version = r.u8("version")?;
     let flags = r.u8("flags")?;
-    let known = if version == VERSION_V2 {
+    // BOUNDED: coder v1's streams only (version 1, or version 2 with LITE; FORMAT.md §11.5)
+    let known = if version == VERSION_V2 && flags & FLAG_LITE != 0 {
+        FLAG_CANONICAL | FLAG_RAW16 | FLAG_LITE | FLAG_STREAM | FLAG_BOUNDED
+    } else if version == VERSION_V2 {
         FLAG_CANONICAL | FLAG_RAW16 | FLAG_LITE | FLAG_STREAM
     } else {
-        FLAG_CANONICAL | FLAG_RAW16
+        FLAG_CANONICAL | FLAG_RAW16 | FLAG_BOUNDED
     };
     if flags & !known != 0 {
         return Err(Error::Corrupt(format!("unknown flags {flags:#04x}")));
@@ -304,7 +345,7 @@ pub(crate) fn parse_header(r: &mut Reader) -> Result<Header, Error> {
     } else {
         Coder::Lite
     };
-    let coder = read_params(r, kind)?;
+    let coder = read_params(r, kind, flags)?;
     coder
         .validate()
         .map_err(|e| Error::Corrupt(e.to_string()))?;

@@ -300,20 +300,13 @@ pub struct Encoder {
 }
 
 impl Encoder {
+    /// The encoder of the coder `params`; with `params.max_error > 0` the bounded-error
+    /// encoder (FORMAT.md §11): every sample `x` is coded as its lattice index
+    /// `params.quantiser().index(x)`, so each channel's `prev` is the index of the
+    /// reconstruction the decoder will produce.
     pub fn new(params: CodecParams, channels: usize) -> Result<Self, Error> {
-        Self::with_quantiser(params, channels, Quantiser::LOSSLESS)
-    }
-
-    /// The bounded-error encoder (FORMAT.md §11): every sample `x` is coded as its lattice
-    /// index `quant.index(x)`, so each channel's `prev` is the index of the reconstruction
-    /// the decoder will produce (`quant.value(prev)`).
-    pub fn with_quantiser(
-        params: CodecParams,
-        channels: usize,
-        quant: Quantiser,
-    ) -> Result<Self, Error> {
         params.validate()?;
-        quant.check_width(params.sample_bits)?;
+        let quant = params.quantiser()?;
         if channels == 0 {
             return Err(Error::BadParams("channel count must be at least 1".into()));
         }
@@ -332,8 +325,7 @@ impl Encoder {
         &self.params
     }
 
-    /// The quantiser ([`Quantiser::LOSSLESS`] unless built
-    /// [`with_quantiser`](Self::with_quantiser)).
+    /// The quantiser of the parameters ([`Quantiser::LOSSLESS`] for `δ = 0`).
     pub fn quantiser(&self) -> &Quantiser {
         &self.quant
     }
@@ -379,23 +371,14 @@ impl Encoder {
 }
 
 /// Encodes a whole interleaved sample sequence; returns the words and the exact bit count.
+/// With `params.max_error > 0` the words are those of the lattice indices (FORMAT.md §11);
+/// [`decode_all`] gives back each sample within the maximum error.
 pub fn encode_all(
     params: &CodecParams,
     channels: usize,
     samples: &[u32],
 ) -> Result<(Vec<u32>, u64, Encoder), Error> {
-    encode_all_near(params, &Quantiser::LOSSLESS, channels, samples)
-}
-
-/// [`encode_all`] with the bounded-error quantiser `qz` (FORMAT.md §11): the words of the
-/// lattice indices; [`decode_all_near`] gives back each sample within `qz.delta()`.
-pub fn encode_all_near(
-    params: &CodecParams,
-    qz: &Quantiser,
-    channels: usize,
-    samples: &[u32],
-) -> Result<(Vec<u32>, u64, Encoder), Error> {
-    let mut enc = Encoder::with_quantiser(*params, channels, *qz)?;
+    let mut enc = Encoder::new(*params, channels)?;
     let mut words = Vec::with_capacity(samples.len() * params.sample_bits as usize / 32 / 2 + 4);
     for &x in samples {
         if x >> params.sample_bits != 0 {
@@ -541,44 +524,30 @@ pub fn encode_bytes(
     if channels == 0 {
         return Err(Error::BadParams("channel count must be at least 1".into()));
     }
-    let p = *params;
-    let w = p.sample_bits;
-    if let Some(x) = samples.iter().find(|&&x| x >> w != 0) {
-        return Err(Error::BadParams(format!(
-            "sample {x} does not fit in {w} bits"
-        )));
-    }
-    // the loop with the parameters as constants, for the two sets the container uses
-    Ok(if p == CodecParams::HARDWARE {
-        encode_rice(&CodecParams::HARDWARE, channels, samples)
-    } else if p == CodecParams::RAW16 {
-        encode_rice(&CodecParams::RAW16, channels, samples)
-    } else {
-        encode_rice(&p, channels, samples)
-    })
-}
-
-/// [`encode_bytes`] with the bounded-error quantiser `qz` (FORMAT.md §11): the lossless
-/// coder on the lattice indices (the same bits as [`encode_all_near`]).
-pub fn encode_bytes_near(
-    params: &CodecParams,
-    qz: &Quantiser,
-    channels: usize,
-    samples: &[u32],
-) -> Result<(Vec<u8>, ByteStats), Error> {
-    if qz.is_lossless() {
-        return encode_bytes(params, channels, samples);
-    }
-    params.validate()?;
-    qz.check_width(params.sample_bits)?;
     let w = params.sample_bits;
     if let Some(x) = samples.iter().find(|&&x| x >> w != 0) {
         return Err(Error::BadParams(format!(
             "sample {x} does not fit in {w} bits"
         )));
     }
+    let qz = params.quantiser()?;
+    if qz.is_lossless() {
+        return Ok(encode_lossless(params, channels, samples));
+    }
+    // bounded error (FORMAT.md §11): the lossless coder on the lattice indices
     let idx: Vec<u32> = samples.iter().map(|&x| qz.index(x)).collect();
-    encode_bytes(params, channels, &idx)
+    Ok(encode_lossless(&params.lossless(), channels, &idx))
+}
+
+/// [`encode_rice`] with the parameters as constants for the two sets the container uses.
+fn encode_lossless(p: &CodecParams, channels: usize, samples: &[u32]) -> (Vec<u8>, ByteStats) {
+    if *p == CodecParams::HARDWARE {
+        encode_rice(&CodecParams::HARDWARE, channels, samples)
+    } else if *p == CodecParams::RAW16 {
+        encode_rice(&CodecParams::RAW16, channels, samples)
+    } else {
+        encode_rice(p, channels, samples)
+    }
 }
 
 /// [`encode_bytes`] after its checks; inlined at each call so that `p` can be a constant.
@@ -737,7 +706,8 @@ pub(crate) fn decode_sample(
 }
 
 /// Decodes `count` interleaved samples of `channels` channels from an MSB-first bit stream of
-/// `bit_len` bits.
+/// `bit_len` bits. With `params.max_error > 0` the samples are the reconstructions of the
+/// decoded lattice indices (FORMAT.md §11.2), an index off the lattice being corrupt.
 pub fn decode_all(
     params: &CodecParams,
     channels: usize,
@@ -745,21 +715,48 @@ pub fn decode_all(
     data: &[u8],
     bit_len: u64,
 ) -> Result<Vec<u32>, Error> {
-    decode_bits(params, channels, count, data, bit_len)
+    let qz = params.quantiser()?;
+    qz.values(decode_bits(
+        &params.lossless(),
+        channels,
+        count,
+        data,
+        bit_len,
+    )?)
 }
 
-/// [`decode_all`] of a bounded-error stream coded with `qz` (FORMAT.md §11): the reconstructed
-/// samples (each within `qz.delta()` of what was coded).
-pub fn decode_all_near(
+/// Decodes `count` interleaved samples from a core's flushed words (FORMAT.md §3.6: MSB
+/// first, the last word zero-padded), when the number of padding bits is not known: the exact
+/// bit length is the one of the (at most 32) candidates that [`decode_all`] accepts (it
+/// refuses both a short stream and left-over bits), and the padding must be zero. With a
+/// maximum error the samples are the reconstructions, as [`decode_all`] gives them.
+pub fn decode_words(
     params: &CodecParams,
-    qz: &Quantiser,
     channels: usize,
     count: usize,
-    data: &[u8],
-    bit_len: u64,
+    words: &[u32],
 ) -> Result<Vec<u32>, Error> {
-    qz.check_width(params.sample_bits)?;
-    qz.values(decode_bits(params, channels, count, data, bit_len)?)
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
+    let total = bytes.len() as u64 * 8;
+    let mut last_err = None;
+    for pad in 0..32u64.min(total + 1) {
+        let pad_is_zero = pad == 0 || words.last().is_some_and(|&w| w & ((1u32 << pad) - 1) == 0);
+        if !pad_is_zero {
+            break;
+        }
+        match decode_all(params, channels, count, &bytes, total - pad) {
+            Ok(out) => return Ok(out),
+            Err(e) => last_err = Some(e),
+        }
+    }
+    Err(match last_err {
+        Some(e) => Error::Corrupt(format!(
+            "{count} samples do not decode from {} words for any padding length (last \
+             error: {e})",
+            words.len()
+        )),
+        None => Error::Corrupt("the last word's padding bits are not zero".into()),
+    })
 }
 
 /// Decodes `count` interleaved samples from a bit stream zero-padded to whole bytes (a block
@@ -782,26 +779,16 @@ pub fn decode_padded(
         )));
     }
     // the loop with the parameters as constants, for the two sets the container uses
-    let p = *params;
-    if p == CodecParams::HARDWARE {
+    let qz = params.quantiser()?;
+    let p = params.lossless();
+    let indices = if p == CodecParams::HARDWARE {
         decode_rice(&CodecParams::HARDWARE, channels, count, data)
     } else if p == CodecParams::RAW16 {
         decode_rice(&CodecParams::RAW16, channels, count, data)
     } else {
         decode_rice(&p, channels, count, data)
-    }
-}
-
-/// [`decode_padded`] of a bounded-error stream coded with `qz` (FORMAT.md §11).
-pub fn decode_padded_near(
-    params: &CodecParams,
-    qz: &Quantiser,
-    channels: usize,
-    count: usize,
-    data: &[u8],
-) -> Result<Vec<u32>, Error> {
-    qz.check_width(params.sample_bits)?;
-    qz.values(decode_padded(params, channels, count, data)?)
+    }?;
+    qz.values(indices)
 }
 
 /// [`decode_padded`] after its checks; inlined at each call so that `p` can be a constant.

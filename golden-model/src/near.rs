@@ -13,22 +13,24 @@
 //! lattice `prev₀ + k·m`, so the predictor sees the lattice values, the coded residual is the
 //! difference of lattice indices and `A`, `N` adapt on it. The two differ only in where the
 //! lattice is anchored and at the clamping ends of the scale; measured on the 603 recordings
-//! they code to the same size within 0.02 % (`examples/near_lossless.rs`). The lattice form
+//! the lattice form codes 0.07 % (δ = 1) to 0.24 % (δ = 3) fewer bits (FORMAT.md §11.9,
+//! `examples/near_lossless.rs`). The lattice form
 //! puts the whole quantiser **before** the coder: in hardware a feed-forward division of
 //! the input by a constant, with no new logic in the per-channel feedback loop (the
 //! forwarded `prev` is the reconstruction's index).
 //!
 //! `δ = 0` is the lossless coder bit for bit (`m = 1`, `b = 0`, `j = x`).
 //!
-//! δ is not (yet) a field of [`crate::CodecParams`]: the container, the stream and the packet
-//! layer do not carry it before the integration that follows the coder-value refactor, so a
-//! bounded-error stream is made only by the functions that take a [`Quantiser`]
-//! ([`crate::lite::encode_all_near`], [`crate::lite::encode_bytes_near`],
-//! [`crate::lite::Encoder::with_quantiser`]) and read by those that take one
-//! ([`crate::lite::decode_all_near`], [`crate::lite::decode_padded_near`]).
+//! `δ` is a parameter of the coder ([`crate::CodecParams::max_error`]), so everything that
+//! takes the coder value takes it: [`crate::CodecParams::quantiser`] derives the quantiser,
+//! the coder's functions ([`crate::lite::encode_all`], [`crate::lite::encode_bytes`],
+//! [`crate::lite::decode_all`], [`crate::lite::decode_padded`], [`crate::Encoder`]) apply
+//! it, and the container, the streamed layout and the packet stream carry it.
 
 use serde::{Deserialize, Serialize};
 
+use crate::format::Mode;
+use crate::grid::grid_index;
 use crate::Error;
 
 /// The largest maximum error `δ` the format carries (one byte in the container, FORMAT.md
@@ -39,6 +41,39 @@ pub const MAX_ERROR_LIMIT: u32 = 255;
 /// `64·δ` of the original (a grid step is 65535 / 1023 ≈ 64.06 units, so this never exceeds
 /// what grid mode allows). FORMAT.md §11.4.
 pub const RAW_UNITS_PER_STEP: u32 = 64;
+
+/// 16-bit PCM units per grid step on average (`65535 / 1023`; a step is 64 or 65 units).
+pub const UNITS_PER_STEP: f64 = 65535.0 / 1023.0;
+
+/// Whether a decoded 16-bit sample `decoded` keeps FORMAT.md §11's promise for its original
+/// `original` in a stream of maximum error `delta` grid steps coded in `mode`: grid mode
+/// (`Grid10`): an on-grid sample decodes on the grid within `delta` steps, an off-grid one
+/// (an exception) exactly; raw mode (`Raw16`): within `64·delta` units. `None` (a streamed
+/// container, whose blocks choose their mode): either.
+pub fn sample_within(original: i16, decoded: i16, delta: u32, mode: Option<Mode>) -> bool {
+    match mode {
+        Some(Mode::Grid10) => match grid_index(original) {
+            Some(k) => grid_index(decoded).is_some_and(|j| j.abs_diff(k) <= delta),
+            None => decoded == original,
+        },
+        Some(Mode::Raw16) => {
+            (decoded as i32).abs_diff(original as i32) <= RAW_UNITS_PER_STEP * delta
+        }
+        None => {
+            sample_within(original, decoded, delta, Some(Mode::Grid10))
+                || sample_within(original, decoded, delta, Some(Mode::Raw16))
+        }
+    }
+}
+
+/// `decoded − original` in grid steps: the difference of their grid indices when both are on
+/// the grid (exact), else the difference in 16-bit units over [`UNITS_PER_STEP`].
+pub fn error_in_steps(original: i16, decoded: i16) -> f64 {
+    match (grid_index(original), grid_index(decoded)) {
+        (Some(k), Some(j)) => j as f64 - k as f64,
+        _ => (decoded as f64 - original as f64) / UNITS_PER_STEP,
+    }
+}
 
 /// Checks a maximum error in grid steps against the format's limit.
 pub fn check_max_error(delta: u32) -> Result<(), Error> {
@@ -255,6 +290,27 @@ mod tests {
         assert_eq!(q.reconstruct(1023), 1023);
         assert_eq!(q.reconstruct(1022), 1020); // 204·5: within δ, not the nearest
         assert_eq!(q.reconstruct(1021), 1020);
+    }
+
+    #[test]
+    fn the_per_sample_promise_by_mode() {
+        use crate::grid::grid_value;
+        let (v, w, x) = (grid_value(500), grid_value(501), grid_value(503));
+        let off = v + 1; // between two grid values
+        assert!(sample_within(v, w, 1, Some(Mode::Grid10)));
+        assert!(!sample_within(v, x, 2, Some(Mode::Grid10)));
+        assert!(sample_within(v, x, 3, Some(Mode::Grid10)));
+        // an exception is restored exactly in grid mode, within 64·δ units in raw mode
+        assert!(!sample_within(off, v, 1, Some(Mode::Grid10)));
+        assert!(sample_within(off, off, 1, Some(Mode::Grid10)));
+        assert!(sample_within(off, v, 1, Some(Mode::Raw16)));
+        assert!(sample_within(v, v + 64, 1, Some(Mode::Raw16)));
+        assert!(!sample_within(v, v + 65, 1, Some(Mode::Raw16)));
+        assert!(sample_within(v, v + 65, 1, None) == (grid_index(v + 65) == Some(501)));
+        assert!(!sample_within(v, x, 1, None));
+        assert_eq!(error_in_steps(v, x), 3.0);
+        assert_eq!(error_in_steps(x, v), -3.0);
+        assert!((error_in_steps(0, 64) - 64.0 / UNITS_PER_STEP).abs() < 1e-12);
     }
 
     #[test]

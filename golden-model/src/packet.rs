@@ -160,11 +160,17 @@ pub struct Segment {
 
 /// Codes one v1 segment of whole frames: each channel's first sample raw (W bits), then
 /// every sample as FORMAT.md §3 from the restart state, packed MSB first into 32-bit words.
+/// With a maximum error (`p.max_error > 0`, FORMAT.md §11.6) the samples are replaced by their
+/// lattice indices first (the restart sample too). The samples must fit in `W` bits.
 pub fn encode_segment_v1(p: &CodecParams, channels: usize, samples: &[u32]) -> Vec<u8> {
+    let qz = p
+        .quantiser()
+        .expect("the stream configuration was validated");
     let mut states = vec![ChannelState::initial(p); channels];
     let mut packer = BitPacker::new();
     let mut out = Vec::with_capacity(samples.len() * 5 / 8 + 8);
     for (i, &x) in samples.iter().enumerate() {
+        let x = qz.index(x);
         let ch = i % channels;
         let word = if i < channels {
             states[ch] = v1_restart_state(x, p);
@@ -225,17 +231,25 @@ pub fn decode_segment(
     match coder {
         CoderSpec::Lite(p) => {
             let c = channels;
+            // the lattice indices' reconstructions with a maximum error (FORMAT.md §11.6)
+            let qz = p.quantiser()?;
             let mut states = vec![ChannelState::initial(p); c];
             let mut r = BitReader::new(data, data.len() as u64 * 8);
             for i in 0..count {
                 let ch = i % c;
-                let x = if i < c {
+                let j = if i < c {
                     let x = r.take(p.sample_bits)?;
                     states[ch] = v1_restart_state(x, p);
                     x
                 } else {
                     decode_sample(&mut r, &mut states[ch], p)?
                 };
+                let x = qz.value(j).ok_or_else(|| {
+                    Error::Corrupt(format!(
+                        "decoded index {j} is outside the lattice of the maximum error {}",
+                        p.max_error
+                    ))
+                })?;
                 out.push(x);
             }
             if complete && (r.left() >= 32 || r.take(r.left() as u32)? != 0) {

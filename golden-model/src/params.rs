@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::near::Quantiser;
 use crate::Error;
 
 /// Parameters of the delta + adaptive Golomb–Rice coder.
@@ -21,6 +22,12 @@ pub struct CodecParams {
     pub thr_num: u32,
     /// Threshold shift (see `thr_num`).
     pub thr_shift: u32,
+    /// Maximum error `δ` in grid steps (FORMAT.md §11): 0 is the lossless coder; with
+    /// `δ > 0` every sample is coded as its lattice index ([`CodecParams::quantiser`]) and
+    /// decoded within `δ` grid steps (raw mode: `64·δ` 16-bit units). At most
+    /// [`crate::near::MAX_ERROR_LIMIT`] (one byte in the container).
+    #[serde(default)]
+    pub max_error: u32,
 }
 
 impl CodecParams {
@@ -31,6 +38,7 @@ impl CodecParams {
         window_log2: 6,
         thr_num: 5,
         thr_shift: 3,
+        max_error: 0,
     };
 
     /// The same coder on full 16-bit samples (raw mode, for recordings off the 10-bit grid).
@@ -60,7 +68,44 @@ impl CodecParams {
                 self.thr_num, self.thr_shift
             ));
         }
+        self.quantiser()?;
         Ok(())
+    }
+
+    /// The same coder with the maximum error `δ` (grid steps).
+    pub fn with_max_error(&self, max_error: u32) -> Self {
+        CodecParams { max_error, ..*self }
+    }
+
+    /// The sample quantiser of these parameters (FORMAT.md §11): the identity for `δ = 0`;
+    /// the grid-mode lattice for `W = 10`; for `W = 16` (raw mode) `64·δ` units. A `δ`
+    /// above [`crate::near::MAX_ERROR_LIMIT`], or `δ > 0` at another width, is refused.
+    pub fn quantiser(&self) -> Result<Quantiser, Error> {
+        match (self.max_error, self.sample_bits) {
+            (0, _) => Ok(Quantiser::LOSSLESS),
+            (d, 10) => Quantiser::grid(d),
+            (d, 16) => Quantiser::raw(d),
+            (d, w) => Err(Error::BadParams(format!(
+                "maximum error {d}: bounded error is defined for 10-bit grid indices and \
+                 16-bit raw samples, not {w}-bit samples"
+            ))),
+        }
+    }
+
+    /// The coder of the lattice indices: these parameters with `δ = 0` (FORMAT.md §11.2:
+    /// the indices are coded by the lossless coder of §3, unchanged).
+    pub fn lossless(&self) -> Self {
+        self.with_max_error(0)
+    }
+
+    /// What is XORed into a 16-bit sample's pattern to make a raw-mode value: `v as u16` for
+    /// the lossless coder (FORMAT.md §4), offset binary (`v + 32768`) with `δ > 0` (§11.4).
+    pub fn raw_flip(&self) -> u16 {
+        if self.max_error == 0 {
+            0
+        } else {
+            0x8000
+        }
     }
 
     /// Largest code parameter index `s` (see [`golomb_m`](crate::lite::golomb_m)).

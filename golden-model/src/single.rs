@@ -3,8 +3,8 @@
 //! memory. [`crate::container`] picks this layout or the streamed one.
 
 use crate::format::{
-    check_signature, parse_header, write_params, Header, Mode, Reader, FLAG_CANONICAL, FLAG_RAW16,
-    MAGIC, VERSION_LITE, VERSION_V2,
+    check_signature, coder_flags, parse_header, write_params, Header, Mode, Reader, FLAG_CANONICAL,
+    FLAG_RAW16, MAGIC, VERSION_LITE, VERSION_V2,
 };
 use crate::grid::{grid_value, to_grid};
 use crate::lite::{decode_all, encode_all};
@@ -64,7 +64,13 @@ fn compress_lite(
     let (grid, exceptions) = to_grid(&wav.samples);
     let mut best = code(*params, channels, &grid, exceptions)?;
     if !best.exceptions.is_empty() {
-        let raw: Vec<u32> = wav.samples.iter().map(|&v| v as u16 as u32).collect();
+        // `v as u16`, offset binary with a maximum error (FORMAT.md §4, §11.4)
+        let flip = params.raw_flip();
+        let raw: Vec<u32> = wav
+            .samples
+            .iter()
+            .map(|&v| (v as u16 ^ flip) as u32)
+            .collect();
         let raw_params = CodecParams {
             sample_bits: 16,
             ..*params
@@ -83,15 +89,36 @@ fn compress_lite(
     let mut out = Vec::with_capacity(64 + best.words.len() * 4);
     out.extend_from_slice(&MAGIC);
     out.push(VERSION_LITE);
+    let coder = CoderSpec::Lite(best.params);
     out.push(
         if canonical { FLAG_CANONICAL } else { 0 }
-            | if mode == Mode::Raw16 { FLAG_RAW16 } else { 0 },
+            | if mode == Mode::Raw16 { FLAG_RAW16 } else { 0 }
+            | coder_flags(&coder),
     );
-    write_params(&mut out, &CoderSpec::Lite(best.params));
+    write_params(&mut out, &coder);
     out.extend_from_slice(&wav.channels.to_le_bytes());
     out.extend_from_slice(&wav.sample_rate.to_le_bytes());
     out.extend_from_slice(&(wav.frames() as u32).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(wav_bytes).to_le_bytes());
+    // the CRC-32 of the WAV the decoder writes: the input, or with a maximum error the
+    // decoded samples in the input's WAV header and trailer (FORMAT.md §11.5)
+    let wav_crc = if params.max_error == 0 {
+        crc32fast::hash(wav_bytes)
+    } else {
+        let payload = words_bytes(&best.words, best.bits);
+        let values = decode_all(
+            &best.params,
+            channels,
+            wav.samples.len(),
+            &payload,
+            best.bits,
+        )?;
+        let decoded = Wav {
+            samples: samples_of(&coder, mode == Mode::Raw16, &values, &best.exceptions),
+            ..wav.clone()
+        };
+        crc32fast::hash(&decoded.to_bytes())
+    };
+    out.extend_from_slice(&wav_crc.to_le_bytes());
     if !canonical {
         for part in [&wav.prefix, &wav.suffix] {
             out.extend_from_slice(&(part.len() as u32).to_le_bytes());
@@ -104,14 +131,7 @@ fn compress_lite(
         out.extend_from_slice(&v.to_le_bytes());
     }
     out.extend_from_slice(&best.bits.to_le_bytes());
-    let payload_bytes = best.bits.div_ceil(8) as usize;
-    let payload: Vec<u8> = best
-        .words
-        .iter()
-        .flat_map(|w| w.to_be_bytes())
-        .take(payload_bytes)
-        .collect();
-    out.extend_from_slice(&payload);
+    out.extend_from_slice(&words_bytes(&best.words, best.bits));
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     let stats = CompressStats {
@@ -127,6 +147,30 @@ fn compress_lite(
         s_histogram: best.s_histogram,
     };
     Ok((out, stats))
+}
+
+/// The first `bits` bits of MSB-first 32-bit words, as bytes (the v1 payload).
+fn words_bytes(words: &[u32], bits: u64) -> Vec<u8> {
+    words
+        .iter()
+        .flat_map(|w| w.to_be_bytes())
+        .take(bits.div_ceil(8) as usize)
+        .collect()
+}
+
+/// The WAV's samples from the decoded values of `coder` (grid indices, or raw-mode patterns)
+/// with the exceptions written back exactly.
+fn samples_of(coder: &CoderSpec, raw: bool, values: &[u32], exceptions: &[(u32, i16)]) -> Vec<i16> {
+    let mut samples: Vec<i16> = if raw {
+        let flip = coder.raw_flip();
+        values.iter().map(|&v| (v as u16 ^ flip) as i16).collect()
+    } else {
+        values.iter().map(|&k| grid_value(k)).collect()
+    };
+    for &(pos, v) in exceptions {
+        samples[pos as usize] = v;
+    }
+    samples
 }
 
 /// Checks magic, version and checksum; returns the body (everything before the checksum).
@@ -314,15 +358,7 @@ pub(crate) fn decompress(nrc: &[u8]) -> Result<(Header, Vec<u8>), Error> {
         (Payload::V2 { blocks }, CoderSpec::Max(p)) => v2::decode_all(p, channels, blocks)?,
         _ => unreachable!("parse reads the payload of the header's coder"),
     };
-    let mut samples: Vec<i16> = if raw {
-        let flip = header.coder.raw_flip();
-        values.iter().map(|&v| (v as u16 ^ flip) as i16).collect()
-    } else {
-        values.iter().map(|&k| grid_value(k)).collect()
-    };
-    for (pos, v) in exceptions {
-        samples[pos as usize] = v;
-    }
+    let samples = samples_of(&header.coder, raw, &values, &exceptions);
     let bytes = rebuild_wav(
         header.channels,
         header.sample_rate,

@@ -6,11 +6,8 @@
 //! `cargo run --release -p neurice-model --example near_lossless`).
 
 use neurice_model::grid::to_grid;
-use neurice_model::lite::{
-    decode_all_near, decode_padded_near, encode_all, encode_all_near, encode_bytes,
-    encode_bytes_near,
-};
-use neurice_model::near::{Quantiser, MAX_ERROR_LIMIT};
+use neurice_model::lite::{decode_all, decode_padded, encode_all, encode_bytes};
+use neurice_model::near::MAX_ERROR_LIMIT;
 use neurice_model::wav::parse_wav;
 use neurice_model::{compress_wav, CodecParams, Encoder};
 use neurice_testkit::{data_or_skip, extremes, flat, noise, spiky_walk, trace, walk, wavs};
@@ -40,10 +37,11 @@ fn signals() -> Vec<(&'static str, usize, Vec<u32>)> {
 
 /// Encodes with both encoders, decodes with both decoders, and checks every sample is within
 /// δ and equals the encoder's reconstruction.
-fn round_trip(qz: &Quantiser, channels: usize, xs: &[u32], what: &str) -> u64 {
-    let d = qz.delta();
-    let (words, bits, enc) = encode_all_near(&P, qz, channels, xs).unwrap();
-    let (bytes, st) = encode_bytes_near(&P, qz, channels, xs).unwrap();
+fn round_trip(d: u32, channels: usize, xs: &[u32], what: &str) -> u64 {
+    let p = P.with_max_error(d);
+    let qz = p.quantiser().unwrap();
+    let (words, bits, enc) = encode_all(&p, channels, xs).unwrap();
+    let (bytes, st) = encode_bytes(&p, channels, xs).unwrap();
     let packed: Vec<u8> = words
         .iter()
         .flat_map(|w| w.to_be_bytes())
@@ -51,8 +49,8 @@ fn round_trip(qz: &Quantiser, channels: usize, xs: &[u32], what: &str) -> u64 {
         .collect();
     assert_eq!(bytes, packed, "δ {d} {what}: the byte coder's bits");
     assert_eq!(st.bits, bits);
-    let a = decode_all_near(&P, qz, channels, xs.len(), &packed, bits).unwrap();
-    let b = decode_padded_near(&P, qz, channels, xs.len(), &bytes).unwrap();
+    let a = decode_all(&p, channels, xs.len(), &packed, bits).unwrap();
+    let b = decode_padded(&p, channels, xs.len(), &bytes).unwrap();
     assert_eq!(a, b, "δ {d} {what}: the two decoders");
     for (i, (&x, &y)) in xs.iter().zip(&a).enumerate() {
         assert!(x.abs_diff(y) <= d, "δ {d} {what}: sample {i}: {x} → {y}");
@@ -74,7 +72,7 @@ fn every_sample_within_delta_on_generated_signals() {
     for (what, ch, xs) in signals() {
         let mut last = u64::MAX;
         for &d in &deltas {
-            let bits = round_trip(&Quantiser::grid(d).unwrap(), ch, &xs, what);
+            let bits = round_trip(d, ch, &xs, what);
             if d <= 8 && what != "alternating extremes" {
                 // a coarser lattice never costs more here
                 assert!(bits <= last, "δ {d} {what}: {bits} bits after {last}");
@@ -86,15 +84,25 @@ fn every_sample_within_delta_on_generated_signals() {
 
 #[test]
 fn delta_zero_is_the_lossless_coder_bit_for_bit() {
+    // the lattice indices of δ = 1 coded losslessly are the bounded-error stream, and δ = 0
+    // codes the samples themselves
+    let p1 = P.with_max_error(1);
+    let q1 = p1.quantiser().unwrap();
     for (what, ch, xs) in signals() {
-        let q = Quantiser::grid(0).unwrap();
-        let (w0, b0, _) = encode_all(&P, ch, &xs).unwrap();
-        let (w1, b1, _) = encode_all_near(&P, &q, ch, &xs).unwrap();
-        assert_eq!((w0, b0), (w1, b1), "{what}");
+        let idx: Vec<u32> = xs.iter().map(|&x| q1.index(x)).collect();
         assert_eq!(
-            encode_bytes(&P, ch, &xs).unwrap().0,
-            encode_bytes_near(&P, &q, ch, &xs).unwrap().0,
+            encode_all(&p1, ch, &xs).unwrap().0,
+            encode_all(&P, ch, &idx).unwrap().0,
             "{what}"
+        );
+        assert_eq!(
+            encode_bytes(&p1, ch, &xs).unwrap().0,
+            encode_bytes(&P, ch, &idx).unwrap().0,
+            "{what}"
+        );
+        assert_eq!(
+            P.with_max_error(0).quantiser().unwrap(),
+            neurice_model::near::Quantiser::LOSSLESS
         );
     }
     let mut e = Encoder::new(P, 1).unwrap();
@@ -106,31 +114,39 @@ fn delta_zero_is_the_lossless_coder_bit_for_bit() {
 fn an_index_off_the_lattice_is_refused() {
     // δ = 1 has 342 indices 341 ..= 682; index 0 is a valid lossless sample, and the
     // bounded-error decoder must refuse it rather than map it somewhere
-    let q = Quantiser::grid(1).unwrap();
+    let p1 = P.with_max_error(1);
     let (bytes, _) = encode_bytes(&P, 1, &[512, 0, 512]).unwrap();
-    let e = decode_padded_near(&P, &q, 1, 3, &bytes).unwrap_err();
+    let e = decode_padded(&p1, 1, 3, &bytes).unwrap_err();
     assert!(e.to_string().contains("outside the lattice"), "{e}");
-    // a quantiser for another width is refused
-    let raw = Quantiser::raw(1).unwrap();
-    assert!(encode_bytes_near(&P, &raw, 1, &[1, 2]).is_err());
-    assert!(encode_all_near(&P, &raw, 1, &[1, 2]).is_err());
+    let (words, bits, _) = encode_all(&P, 1, &[512, 0, 512]).unwrap();
+    let packed: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
+    let e = decode_all(&p1, 1, 3, &packed, bits).unwrap_err();
+    assert!(e.to_string().contains("outside the lattice"), "{e}");
+    // a maximum error at a width other than 10 or 16, or above the format's byte, is refused
+    let p12 = CodecParams {
+        sample_bits: 12,
+        ..p1
+    };
+    assert!(encode_bytes(&p12, 1, &[1, 2]).is_err());
+    assert!(encode_all(&p12, 1, &[1, 2]).is_err());
+    let e = P.with_max_error(256).validate().unwrap_err().to_string();
+    assert!(e.contains("0..=255"), "{e}");
     // samples too wide are refused as before
-    assert!(encode_bytes_near(&P, &q, 1, &[1024]).is_err());
+    assert!(encode_bytes(&p1, 1, &[1024]).is_err());
 }
 
 #[test]
 fn raw_mode_quantiser_keeps_64_units_per_step() {
     // W = 16, offset binary (FORMAT.md §11.4): a full-scale sweep and noise
-    let p16 = CodecParams::RAW16;
     for dg in [1u32, 2, 4] {
-        let q = Quantiser::raw(dg).unwrap();
+        let p16 = CodecParams::RAW16.with_max_error(dg);
         let xs: Vec<u32> = (0..40_000u32)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 16) ^ (i * 3 % 65536))
             .map(|v| v & 0xFFFF)
             .chain((0..=65535).step_by(17))
             .collect();
-        let (bytes, _) = encode_bytes_near(&p16, &q, 2, &xs).unwrap();
-        let back = decode_padded_near(&p16, &q, 2, xs.len(), &bytes).unwrap();
+        let (bytes, _) = encode_bytes(&p16, 2, &xs).unwrap();
+        let back = decode_padded(&p16, 2, xs.len(), &bytes).unwrap();
         for (&x, &y) in xs.iter().zip(&back) {
             assert!(x.abs_diff(y) <= 64 * dg);
         }
@@ -155,9 +171,9 @@ fn recordings_within_delta_and_above_the_ratio_targets() {
         let (grid, _) = to_grid(&wav.samples);
         wav_bytes += bytes.len() as u64;
         for (d, total) in nrc.iter_mut().enumerate() {
-            let q = Quantiser::grid(d as u32).unwrap();
-            let (coded, _) = encode_bytes_near(&P, &q, 1, &grid).unwrap();
-            let back = decode_padded_near(&P, &q, 1, grid.len(), &coded).unwrap();
+            let p = P.with_max_error(d as u32);
+            let (coded, _) = encode_bytes(&p, 1, &grid).unwrap();
+            let back = decode_padded(&p, 1, grid.len(), &coded).unwrap();
             let worst = grid.iter().zip(&back).map(|(a, b)| a.abs_diff(*b)).max();
             assert!(worst.unwrap_or(0) <= d as u32, "{}: δ {d}", f.display());
             *total += overhead + coded.len() as u64 + (d > 0) as u64;

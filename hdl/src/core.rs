@@ -83,12 +83,12 @@ use crate::lattice::LatticeConsts;
 use crate::prims::{ShiftLeft, ShiftRight};
 use crate::ram::{StateRam, A_BITS, N_BITS};
 use crate::HdlError;
-use neurice_model::near::Quantiser;
 
 /// Checks that `p` is a coder this core implements (widths are fixed at compile time, the
 /// constants come from `p`).
 pub fn check_params(p: &CodecParams) -> Result<(), HdlError> {
     p.validate().map_err(|e| HdlError::Params(e.to_string()))?;
+    LatticeConsts::of(p)?; // the maximum error's quantiser (FORMAT.md §11)
     if p.sample_bits as usize != W {
         return Err(HdlError::Params(format!(
             "the core codes {W}-bit samples; parameters say {}",
@@ -257,22 +257,13 @@ impl<const C: usize> EncoderCore<C> {
         Self::with_restart(p, None)
     }
 
-    /// The core for the coder `p`, with restarts when `restart` is given (module docs).
+    /// The core for the coder `p`, with restarts when `restart` is given (module docs). With
+    /// `p.max_error > 0` it is the bounded-error core (FORMAT.md §11, a build-time constant):
+    /// each sample is coded as its lattice index ([`crate::lattice`]), one sample per clock as
+    /// the lossless core.
     pub fn with_restart(p: &CodecParams, restart: Option<Restart>) -> Result<Self, HdlError> {
-        Self::build(p, restart, &Quantiser::LOSSLESS)
-    }
-
-    /// The bounded-error core (FORMAT.md §11) for the coder `p` and the grid-mode quantiser
-    /// `qz` (a build-time constant), without restarts: each sample is coded as its lattice
-    /// index ([`crate::lattice`]), one sample per clock as the lossless core; `Quantiser::LOSSLESS`
-    /// builds [`new`](Self::new)'s core.
-    pub fn with_quantiser(p: &CodecParams, qz: &Quantiser) -> Result<Self, HdlError> {
-        Self::build(p, None, qz)
-    }
-
-    fn build(p: &CodecParams, restart: Option<Restart>, qz: &Quantiser) -> Result<Self, HdlError> {
         check_params(p)?;
-        let lattice = LatticeConsts::new(qz)?;
+        let lattice = LatticeConsts::of(p)?;
         if !(1..=10).contains(&C) {
             return Err(HdlError::Channels(1 << C.min(20)));
         }
@@ -319,7 +310,7 @@ impl<const C: usize> EncoderCore<C> {
             p1b_ch: Default::default(),
             hit1: Default::default(),
             hit2: Default::default(),
-            lane: Lane::with_lattice(p, &lattice),
+            lane: Lane::new(p, &lattice),
             nb: Default::default(),
             acc: Default::default(),
             s9_total: Default::default(),

@@ -45,7 +45,6 @@
 //! i.e. 2 block-RAM reads and 2 writes per sample, as in the 1-lane core; 1024 channels take
 //! 512 × 64 bits = the same eight blocks.
 
-use neurice_model::near::Quantiser;
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
 
@@ -146,15 +145,11 @@ crate::core_struct! {
 
 impl<const P: usize> EncoderCore2<P> {
     /// The core for the coder `p` (see [`check_params`]).
+    /// With `p.max_error > 0` the bounded-error 2-lane core (FORMAT.md §11): both lanes code
+    /// lattice indices ([`crate::lattice`]).
     pub fn new(p: &CodecParams) -> Result<Self, HdlError> {
-        Self::with_quantiser(p, &Quantiser::LOSSLESS)
-    }
-
-    /// The bounded-error 2-lane core (FORMAT.md §11) for the coder `p` and the grid-mode
-    /// quantiser `qz`: both lanes code lattice indices ([`crate::lattice`]).
-    pub fn with_quantiser(p: &CodecParams, qz: &Quantiser) -> Result<Self, HdlError> {
         check_params(p)?;
-        let lattice = LatticeConsts::new(qz)?;
+        let lattice = LatticeConsts::of(p)?;
         if !(1..=9).contains(&P) {
             return Err(HdlError::Channels(2 << P.min(20)));
         }
@@ -186,8 +181,8 @@ impl<const P: usize> EncoderCore2<P> {
             p1b_ch: Default::default(),
             hit1: Default::default(),
             hit2: Default::default(),
-            lane0: Lane::with_lattice(p, &lattice),
-            lane1: Lane::with_lattice(p, &lattice),
+            lane0: Lane::new(p, &lattice),
+            lane1: Lane::new(p, &lattice),
             s9_tail: Default::default(),
             s9_lo_shift: Default::default(),
             s9_lo: Default::default(),

@@ -17,10 +17,11 @@
 //! out with its code as `code_last`. The core ties both low when it is built without
 //! restarts, and the lane is then the unchanged coder.
 //!
-//! **Bounded error** (FORMAT.md §11): built [`Lane::with_lattice`], the lane codes each
-//! sample's lattice index ([`crate::lattice::LatticeIndex`], at acceptance, in front of `p1`),
-//! so `prev`, the forwarding registers and the state RAM hold the reconstruction's index; for
-//! `δ = 0` the block is the identity and the lane is the lossless one.
+//! **Bounded error** (FORMAT.md §11): with the coder's maximum error `δ > 0` the lane codes
+//! each sample's lattice index ([`crate::lattice::LatticeIndex`], at acceptance, in front of
+//! `p1`), so `prev`, the forwarding registers and the state RAM hold the reconstruction's
+//! index; for `δ = 0` the lane is the lossless one and its Verilog has no quantiser at all
+//! ([`crate::lattice::bypass_identity`]).
 //!
 //! Writing rules as in [`crate::core`] (see the rust-hdl field notes).
 
@@ -28,7 +29,7 @@ use neurice_model::lite::golomb_m;
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
 
-use crate::lattice::{LatticeConsts, LatticeIndex};
+use crate::lattice::{bypass_identity, LatticeConsts, LatticeIndex};
 use crate::prims::{ShiftLeft, ShiftRight};
 use crate::third::ThirdTable;
 
@@ -246,14 +247,9 @@ fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
 }
 
 impl Lane {
-    /// A lane for the coder `p` (checked by the core: [`crate::check_params`]), lossless.
-    pub fn new(p: &CodecParams) -> Self {
-        Self::with_lattice(p, &LatticeConsts::LOSSLESS)
-    }
-
-    /// A lane for the coder `p` that codes each sample's lattice index (FORMAT.md §11;
-    /// [`crate::lattice`]).
-    pub fn with_lattice(p: &CodecParams, lattice: &LatticeConsts) -> Self {
+    /// A lane for the coder `p` (checked by the core: [`crate::check_params`]) with the
+    /// constants of its quantiser, `LatticeConsts::of(p)` (FORMAT.md §11; [`crate::lattice`]).
+    pub fn new(p: &CodecParams, lattice: &LatticeConsts) -> Self {
         // Which code indices s have bit b of the shift `sh` set, and which are half steps.
         let mut sh_masks = [0u64; 4];
         let mut half_mask = 0u64;
@@ -459,11 +455,34 @@ impl Lane {
 }
 
 impl Logic for Lane {
+    fn update(&mut self) {
+        self.kernel();
+    }
+
+    fn connect(&mut self) {
+        Lane::connect(self); // the inherent one `hdl_gen` made from `kernel`
+    }
+
+    /// The kernel's Verilog; for `δ = 0` without the quantiser (the lossless lane's, byte for
+    /// byte: [`bypass_identity`]).
+    fn hdl(&self) -> Verilog {
+        let code = Lane::hdl(self); // the inherent one `hdl_gen` made from `kernel`
+        if self.quant.is_identity() {
+            bypass_identity(code, "quant")
+        } else {
+            code
+        }
+    }
+}
+
+impl Lane {
     // Nested `if`s instead of `a & (b == c)`: rust-hdl emits no parentheses, and Verilog's
     // `&` binds looser than `==`; a condition is either one signal or one comparison.
+    /// The lane's logic; `#[hdl_gen]` makes from it the inherent `connect` and `hdl` that the
+    /// `Logic` impl above calls.
     #[allow(clippy::collapsible_if)]
     #[hdl_gen]
-    fn update(&mut self) {
+    fn kernel(&mut self) {
         dff_setup!(
             self, clock, p1_hit1, p1_hit2, p1b_valid, p1b_x, p1b_u, p1b_a, p1b_n, p1b_hit1,
             p1b_full, fwd_full, fwd_prev, fwd_a, fwd_n, p1_valid, p1_x, p2_valid, p2_u, p2_a, p2_n,

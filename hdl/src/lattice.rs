@@ -8,10 +8,19 @@
 //! (`x < 1024`, `δ <= 255`: `t < 1279`) with the smallest `S` that makes it so
 //! ([`LatticeConsts::new`] searches it and checks every `t`; a test checks every `δ` and every
 //! `x`). The block computes `(x·R + C) >> S` with the constant `C = δ·R + b·2^S`: one
-//! constant multiply-add, no adder before it or after the shift. For `δ = 0` the block is
-//! the identity (a constant select) and yosys removes it.
+//! constant multiply-add, no adder before it or after the shift.
+//!
+//! For `δ = 0` the block is not in the design at all: [`LatticeIndex::accept`] shows it to no
+//! probe (no module, no instance, no nets) and the lane's Verilog is rewritten by
+//! [`bypass_identity`] to read the sample where it read the index, so the lossless core's
+//! Verilog is the one it had before the quantiser existed, byte for byte.
 
 use neurice_model::near::Quantiser;
+use neurice_model::CodecParams;
+use rust_hdl::prelude::ast::{
+    VerilogBlock, VerilogBlockOrConditional, VerilogCase, VerilogConditional, VerilogExpression,
+    VerilogLoop, VerilogMatch, VerilogStatement,
+};
 use rust_hdl::prelude::*;
 
 use crate::HdlError;
@@ -38,6 +47,12 @@ impl LatticeConsts {
         shift: 0,
         offset: 0,
     };
+
+    /// The constants of the coder `p`'s quantiser (`p.max_error`, FORMAT.md §11), or why the
+    /// core cannot take it.
+    pub fn of(p: &CodecParams) -> Result<Self, HdlError> {
+        Self::new(&p.quantiser().map_err(|e| HdlError::Params(e.to_string()))?)
+    }
 
     /// The constants for a grid-mode quantiser (10-bit samples), or why the core cannot take
     /// it.
@@ -80,8 +95,8 @@ impl LatticeConsts {
 
 /// `j = (x·R + C) >> S` for a 10-bit `x` (combinational; one constant multiply-add), as a
 /// leaf block: the simulation computes [`LatticeConsts::index`], the Verilog is that one
-/// expression (and `j = x` for `δ = 0`, so the lossless core's netlist is unchanged). The
-/// Verilator co-simulation of the cores checks that the two agree.
+/// expression. The Verilator co-simulation of the cores checks that the two agree. For
+/// `δ = 0` it simulates `j = x` and is absent from the Verilog (module docs).
 ///
 /// `Block` is written out (what `#[derive(LogicBlock)]` would generate for the two ports), so
 /// that the constants are plain Rust values and not Verilog parameters the body leaves unused.
@@ -98,6 +113,12 @@ impl LatticeIndex {
             j: Default::default(),
             consts: *c,
         }
+    }
+
+    /// Whether the block is the identity (`δ = 0`): then it is not in the Verilog, and the
+    /// block that holds it emits its own Verilog through [`bypass_identity`].
+    pub fn is_identity(&self) -> bool {
+        self.consts.delta == 0
     }
 }
 
@@ -119,6 +140,9 @@ impl Block for LatticeIndex {
     }
 
     fn accept(&self, name: &str, probe: &mut dyn Probe) {
+        if self.is_identity() {
+            return; // not in the design: no module, instance or nets (module docs)
+        }
         probe.visit_start_scope(name, self);
         self.x.accept("x", probe);
         self.j.accept("j", probe);
@@ -137,8 +161,8 @@ impl Logic for LatticeIndex {
 
     fn hdl(&self) -> Verilog {
         let c = &self.consts;
-        if c.delta == 0 {
-            return Verilog::Custom("always @(*) begin\n   j = x;\nend\n".into());
+        if self.is_identity() {
+            return Verilog::Empty; // never emitted: `accept` hides the block
         }
         // the 32-bit multiply-add, of which j takes bits S .. S + 9 (the bits below are the
         // dropped fraction, the bits above are zero: waived for Verilator's lint here only)
@@ -152,6 +176,118 @@ impl Logic for LatticeIndex {
             hi = c.shift + 9,
             lo = c.shift,
         ))
+    }
+}
+
+/// The Verilog of a block that holds an identity [`LatticeIndex`] named `name` (the block
+/// writes `name.x` once, at its top level, and reads `name.j`), without it: the write
+/// `name$x = E` is dropped and every read of `name$j` becomes `E`. Any other Verilog is
+/// returned unchanged.
+pub fn bypass_identity(code: Verilog, name: &str) -> Verilog {
+    let Verilog::Combinatorial(block) = code else {
+        return code;
+    };
+    let (input, output) = (format!("{name}$x"), format!("{name}$j"));
+    let mut feed = None;
+    let mut kept = Vec::with_capacity(block.len());
+    for st in block {
+        match st {
+            VerilogStatement::Assignment(VerilogExpression::Signal(t), e) if net(&t) == input => {
+                assert!(feed.is_none(), "{input} is written once");
+                feed = Some(e);
+            }
+            st => kept.push(st),
+        }
+    }
+    let feed = feed.unwrap_or_else(|| panic!("{input} is written at the top level"));
+    Verilog::Combinatorial(
+        kept.into_iter()
+            .map(|s| subst_stmt(s, &output, &feed))
+            .collect(),
+    )
+}
+
+/// The Verilog net of a signal as `hdl_gen` names it (`quant.x.next` is `quant$x`), the way
+/// rust-hdl's code generator writes it.
+fn net(sig: &str) -> String {
+    sig.trim_start_matches('.')
+        .replace('.', "$")
+        .replace("::", "$")
+        .trim_end_matches("$next")
+        .to_owned()
+}
+
+fn subst_block(b: VerilogBlock, from: &str, to: &VerilogExpression) -> VerilogBlock {
+    b.into_iter().map(|s| subst_stmt(s, from, to)).collect()
+}
+
+fn subst_stmt(s: VerilogStatement, from: &str, to: &VerilogExpression) -> VerilogStatement {
+    let e = |x: VerilogExpression| subst_expr(x, from, to);
+    match s {
+        VerilogStatement::Assignment(a, b) => VerilogStatement::Assignment(e(a), e(b)),
+        VerilogStatement::SliceAssignment {
+            base,
+            width,
+            offset,
+            replacement,
+        } => VerilogStatement::SliceAssignment {
+            base: e(base),
+            width,
+            offset: e(offset),
+            replacement: e(replacement),
+        },
+        VerilogStatement::If(c) => VerilogStatement::If(subst_cond(c, from, to)),
+        VerilogStatement::Match(m) => VerilogStatement::Match(VerilogMatch {
+            test: e(m.test),
+            cases: m
+                .cases
+                .into_iter()
+                .map(|c| VerilogCase {
+                    condition: c.condition,
+                    block: subst_block(c.block, from, to),
+                })
+                .collect(),
+        }),
+        VerilogStatement::Loop(l) => VerilogStatement::Loop(VerilogLoop {
+            block: subst_block(l.block, from, to),
+            ..l
+        }),
+        VerilogStatement::Macro(b) => VerilogStatement::Macro(subst_block(b, from, to)),
+        s @ (VerilogStatement::Comment(_) | VerilogStatement::Link(_)) => s,
+    }
+}
+
+fn subst_cond(c: VerilogConditional, from: &str, to: &VerilogExpression) -> VerilogConditional {
+    VerilogConditional {
+        test: subst_expr(c.test, from, to),
+        then: subst_block(c.then, from, to),
+        otherwise: match c.otherwise {
+            VerilogBlockOrConditional::Block(b) => {
+                VerilogBlockOrConditional::Block(subst_block(b, from, to))
+            }
+            VerilogBlockOrConditional::Conditional(s) => {
+                VerilogBlockOrConditional::Conditional(Box::new(subst_stmt(*s, from, to)))
+            }
+            VerilogBlockOrConditional::None => VerilogBlockOrConditional::None,
+        },
+    }
+}
+
+fn subst_expr(x: VerilogExpression, from: &str, to: &VerilogExpression) -> VerilogExpression {
+    use VerilogExpression as E;
+    let b = |y: Box<E>| Box::new(subst_expr(*y, from, to));
+    match x {
+        E::Signal(n) if net(&n) == from => to.clone(),
+        E::Signal(_) | E::Literal(_) => x,
+        E::Cast(y, w) => E::Cast(b(y), w),
+        E::Signed(y) => E::Signed(b(y)),
+        E::Unsigned(y) => E::Unsigned(b(y)),
+        E::Paren(y) => E::Paren(b(y)),
+        E::Binary(l, op, r) => E::Binary(b(l), op, b(r)),
+        E::Unary(op, y) => E::Unary(op, b(y)),
+        E::Index(y, i) => E::Index(b(y), b(i)),
+        E::Slice(y, w, o) => E::Slice(b(y), w, b(o)),
+        E::IndexReplace(y, i, v) => E::IndexReplace(b(y), b(i), b(v)),
     }
 }
 

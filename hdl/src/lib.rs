@@ -18,10 +18,11 @@
 //! spike-band power of `neurice_model::events` (FORMAT.md §12) for 1024 channels, its stream
 //! of 32-bit words through the same ports.
 //!
-//! **Bounded error** (FORMAT.md §11): [`EncoderCore::with_quantiser`] and
-//! [`EncoderCore2::with_quantiser`] build the cores for a maximum error `δ` (a build-time
-//! constant): each sample is coded as its lattice index ([`lattice`]), so every decoded sample
-//! is within `δ` of its input; [`verilog_near`] emits them.
+//! **Bounded error** (FORMAT.md §11): the coder's maximum error `δ`
+//! (`CodecParams::max_error`) is a build-time constant of every v1 core (the 1-lane, 2-lane
+//! and packet cores): each sample is coded as its lattice index ([`lattice`]), so every
+//! decoded sample is within `δ` of its input; for `δ = 0` the cores and their Verilog are the
+//! lossless ones, byte for byte.
 //!
 //! [`verilog`] emits the core's Verilog for any channel count, [`verilog_lanes`] for either
 //! lane count; `neurice-sim` simulates the cores (rust-hdl and Verilator) against the golden
@@ -44,7 +45,6 @@ pub mod v2;
 pub use crate::core::{check_params, EncoderCore, PipelineState, Restart};
 pub use crate::core2::EncoderCore2;
 pub use crate::packetiser::{packet_verilog, PacketCore, PacketCore1024, PacketParams};
-use neurice_model::near::Quantiser;
 use neurice_model::CodecParams;
 pub use ports::emit_verilog;
 
@@ -87,13 +87,7 @@ pub fn channel_bits(channels: usize) -> Result<usize, HdlError> {
 
 /// The core's Verilog (top module `top`) for `channels` channels of state.
 pub fn verilog(p: &CodecParams, channels: usize) -> Result<String, HdlError> {
-    verilog1(p, &Quantiser::LOSSLESS, channels)
-}
-
-fn verilog1(p: &CodecParams, qz: &Quantiser, channels: usize) -> Result<String, HdlError> {
-    with_address_bits!(channel_bits(channels)?, C => {
-        emit_verilog(EncoderCore::<C>::with_quantiser(p, qz)?)
-    })
+    with_address_bits!(channel_bits(channels)?, C => emit_verilog(EncoderCore::<C>::new(p)?))
 }
 
 /// Checks a lane count and the channel count it needs: `lanes` ∈ {1, 2}; with 2 lanes an
@@ -115,24 +109,13 @@ pub fn check_lanes(channels: usize, lanes: usize) -> Result<(), HdlError> {
 /// The Verilog (top module `top`) of the core with `lanes` lanes for `channels` channels of
 /// state ([`check_lanes`]); `lanes == 1` is [`verilog`].
 pub fn verilog_lanes(p: &CodecParams, channels: usize, lanes: usize) -> Result<String, HdlError> {
-    verilog_near(p, &Quantiser::LOSSLESS, channels, lanes)
-}
-
-/// [`verilog_lanes`] of the bounded-error core for the grid-mode quantiser `qz` (FORMAT.md
-/// §11); `Quantiser::LOSSLESS` gives the lossless core's Verilog.
-pub fn verilog_near(
-    p: &CodecParams,
-    qz: &Quantiser,
-    channels: usize,
-    lanes: usize,
-) -> Result<String, HdlError> {
     channel_bits(channels)?;
     check_lanes(channels, lanes)?;
     if lanes == 1 {
-        return verilog1(p, qz, channels);
+        return verilog(p, channels);
     }
     with_address_bits!(channel_bits(channels / 2)?, P => {
-        emit_verilog(EncoderCore2::<P>::with_quantiser(p, qz)?)
+        emit_verilog(EncoderCore2::<P>::new(p)?)
     })
 }
 

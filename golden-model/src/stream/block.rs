@@ -13,6 +13,10 @@ pub(super) struct BlockStats {
     pub(super) escapes: u64,
     pub(super) coded_bytes: u64,
     pub(super) s_histogram: Vec<u64>,
+    /// The CRC-32 state of the block's samples as the decoder writes them, for the trailer's
+    /// WAV CRC-32: the input's bytes, or with a maximum error the block's record decoded back
+    /// (FORMAT.md §11.5).
+    pub(super) decoded_crc: crc32fast::Hasher,
 }
 
 /// The coder of a block in grid mode (`raw == false`) or raw mode.
@@ -80,12 +84,25 @@ pub(super) fn encode_block(
     rec.extend_from_slice(&coded);
     let crc = crc32fast::hash(&rec[12..]);
     rec[8..12].copy_from_slice(&crc.to_le_bytes());
+    // bounded error: the trailer's WAV CRC-32 is that of the decoded WAV (FORMAT.md §11.5)
+    let mut decoded_crc = crc32fast::Hasher::new();
+    if coder.max_error() > 0 {
+        decoded_crc.update(&decode_block(
+            coder,
+            channels,
+            (n / channels) as u32,
+            &rec[12..],
+        )?);
+    } else {
+        decoded_crc.update(pcm);
+    }
     let stats = BlockStats {
         raw,
         exceptions: exceptions.len() as u64,
         escapes,
         coded_bytes: coded.len() as u64,
         s_histogram: hist,
+        decoded_crc,
     };
     Ok((rec, stats))
 }

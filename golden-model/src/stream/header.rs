@@ -5,8 +5,8 @@ use std::io::Read;
 
 use super::{MAX_BLOCK_SAMPLES, MAX_WAV_EXTRA};
 use crate::format::{
-    read_stream_params, with_block_frames, write_stream_params, Header, Reader, FLAG_CANONICAL,
-    FLAG_LITE, FLAG_STREAM, MAGIC, VERSION_V2,
+    coder_flags, read_stream_params, with_block_frames, write_stream_params, Header, Reader,
+    FLAG_BOUNDED, FLAG_CANONICAL, FLAG_LITE, FLAG_STREAM, MAGIC, VERSION_V2,
 };
 use crate::io::io_err;
 use crate::v2;
@@ -35,6 +35,7 @@ impl StreamHeader {
         };
         FLAG_STREAM
             | lite
+            | coder_flags(&self.coder)
             | if self.prefix.is_none() {
                 FLAG_CANONICAL
             } else {
@@ -135,10 +136,25 @@ pub(super) fn read_stream_header(r: &mut In, start: &[u8]) -> Result<StreamHeade
     } else {
         Coder::Max
     };
-    // the parameter block's length: fixed for coder v1, with the taps for coder v2
+    // FORMAT.md §7.9: STREAM set, RAW16 clear, BOUNDED only with LITE (§11.5), no other bit
+    let known = match kind {
+        Coder::Lite => FLAG_STREAM | FLAG_LITE | FLAG_CANONICAL | FLAG_BOUNDED,
+        Coder::Max => FLAG_STREAM | FLAG_CANONICAL,
+    };
+    if flags & !known != 0 {
+        return Err(Error::Corrupt(format!(
+            "unknown flags {:#04x} in a streamed header",
+            flags & !known
+        )));
+    }
+    // the parameter block's length: fixed for coder v1 (and its δ byte), with the taps for
+    // coder v2
     let mut fixed = start.to_vec();
     match kind {
-        Coder::Lite => fixed.extend(r.take(9, "header")?),
+        Coder::Lite => {
+            let bounded = (flags & FLAG_BOUNDED != 0) as u64;
+            fixed.extend(r.take(9 + bounded, "header")?)
+        }
         Coder::Max => {
             fixed.extend(r.take(11, "parameters")?);
             let taps = fixed[11] as u64;
@@ -151,7 +167,7 @@ pub(super) fn read_stream_header(r: &mut In, start: &[u8]) -> Result<StreamHeade
             fixed.extend(r.take(3 * taps + 4, "parameters")?);
         }
     }
-    let (coder, fb) = read_stream_params(&mut Reader { b: &fixed, pos: 6 }, kind)?;
+    let (coder, fb) = read_stream_params(&mut Reader { b: &fixed, pos: 6 }, kind, flags)?;
     coder
         .validate()
         .map_err(|e| Error::Corrupt(e.to_string()))?;

@@ -135,6 +135,8 @@ pub(crate) fn compress(
         bytes: 0,
     };
     o.put(&header.to_bytes())?;
+    // the trailer's WAV CRC-32: the blocks' workers hash their samples as the decoder will
+    // write them (the input's, or with a maximum error the decoded ones, FORMAT.md §11.5)
     let mut wav_crc = crc32fast::Hasher::new();
     wav_crc.update(&prefix);
     // bytes already read past the header: the first samples (and, for a tiny data chunk, more)
@@ -183,13 +185,13 @@ pub(crate) fn compress(
                 )));
             }
             data_left -= n as u64;
-            wav_crc.update(&pcm);
             Ok(Some((pcm, n)))
         },
         |pcm: Vec<u8>| encode_block(coder, chans, &pcm),
         |r| {
             let (rec, st) = r?;
             o.put(&rec)?;
+            wav_crc.combine(&st.decoded_crc);
             raw_blocks += st.raw as u32;
             stats.exceptions += st.exceptions;
             stats.escapes += st.escapes;

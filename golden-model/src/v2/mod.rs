@@ -164,6 +164,13 @@ impl V2Params {
     pub fn validate(&self) -> Result<(), Error> {
         self.golomb.validate()?;
         let bad = |what: String| Err(Error::BadParams(what));
+        if self.golomb.max_error != 0 {
+            return bad(format!(
+                "maximum error {}: coder v2 (max) is lossless only; bounded error is coder v1's \
+                 (lite) for now (FORMAT.md §11.7)",
+                self.golomb.max_error
+            ));
+        }
         let w = self.golomb.sample_bits;
         if self.taps as usize > MAX_TAPS {
             return bad(format!("taps {} not in 0..={MAX_TAPS}", self.taps));

@@ -1,7 +1,9 @@
 //! Shared helpers of the simulation tests: the workspace's test kit, and the stimulus builder.
 #![allow(dead_code, unused_imports)]
 
-pub use neurice_testkit::{data_dir, data_or_skip, extremes, flat, noise, trace, wavs};
+pub use neurice_testkit::{
+    data_dir, data_or_skip, extremes, first_recording, flat, grid_wav, noise, trace, wavs,
+};
 
 use neurice_model::CodecParams;
 use neurice_sim::{Pattern, Stimulus};

@@ -1,0 +1,156 @@
+//! `--max-error δ` (issue 27, FORMAT.md §11) through the binary: `compress` writes the
+//! BOUNDED flag and the δ byte, `info` shows δ, `decompress` writes samples within δ, `eval`
+//! checks every sample and reports the fidelity, `link` delivers samples within δ, and a bad δ
+//! (or δ with coder v2) is a clear error.
+
+use std::fs;
+
+use neurice_model::format::FLAG_BOUNDED;
+use neurice_model::grid::grid_index;
+use neurice_model::wav::parse_wav;
+use serde_json::Value;
+
+mod common;
+use common::*;
+
+/// A neural-like 1-channel recording on the grid (a walk with spikes).
+fn spiky(n: usize, seed: u64) -> Vec<u8> {
+    neurice_testkit::grid_wav(1, &neurice_testkit::spiky_walk(n, seed))
+}
+
+/// `max |k̂ − k|` over the grid indices of two WAVs (both on the grid).
+fn max_steps(a: &[u8], b: &[u8]) -> u32 {
+    let (a, b) = (parse_wav(a).unwrap(), parse_wav(b).unwrap());
+    assert_eq!(a.samples.len(), b.samples.len());
+    a.samples
+        .iter()
+        .zip(&b.samples)
+        .map(|(&x, &y)| grid_index(x).unwrap().abs_diff(grid_index(y).unwrap()))
+        .max()
+        .unwrap()
+}
+
+#[test]
+fn compress_info_decompress_with_a_maximum_error() {
+    let t = tempfile::tempdir().unwrap();
+    let wav = spiky(20_000, 3);
+    let input = write(t.path(), "in.wav", &wav);
+    let (lossless, nrc, back) = (
+        t.path().join("l.nrc"),
+        t.path().join("d2.nrc"),
+        t.path().join("back.wav"),
+    );
+    assert_ok(&neurice(&[&"compress", &input, &lossless]));
+    let o = neurice(&[&"compress", &"--max-error", &"2", &input, &nrc]);
+    assert_ok(&o);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("maximum error 2"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let bytes = fs::read(&nrc).unwrap();
+    // FORMAT.md §11.5: flag bit 4 and the δ byte after the five parameter bytes
+    assert_eq!(bytes[5] & FLAG_BOUNDED, FLAG_BOUNDED);
+    assert_eq!(bytes[11], 2);
+    assert_eq!(fs::read(&lossless).unwrap()[5] & FLAG_BOUNDED, 0);
+    assert!(bytes.len() < fs::metadata(&lossless).unwrap().len() as usize * 3 / 4);
+    let v: Value =
+        serde_json::from_slice(&neurice(&[&"info", &"--json", &nrc]).stdout).expect("JSON");
+    assert_eq!(v["params"]["max_error"].as_u64(), Some(2), "{v}");
+    let text = String::from_utf8_lossy(&neurice(&[&"info", &nrc]).stdout).into_owned();
+    assert!(text.contains("maximum error 2"), "{text}");
+    assert_ok(&neurice(&[&"decompress", &nrc, &back]));
+    let dec = fs::read(&back).unwrap();
+    assert_ne!(dec, wav, "a bounded-error decode is not the original");
+    assert_eq!(max_steps(&wav, &dec), 2);
+    // deterministic: a second decode writes the same bytes
+    let again = t.path().join("again.wav");
+    assert_ok(&neurice(&[&"decompress", &nrc, &again]));
+    assert_eq!(fs::read(&again).unwrap(), dec);
+}
+
+#[test]
+fn eval_checks_the_maximum_error_and_reports_the_fidelity() {
+    let dir = tempfile::tempdir().unwrap();
+    // (spiky_walk seeds with `seed | 1`: 1, 2, 4 are three different signals)
+    for seed in [1u64, 2, 4] {
+        write(dir.path(), &format!("r{seed}.wav"), &spiky(30_000, seed));
+    }
+    let dir = dir.path();
+    let eval = |extra: &[&str]| -> Value {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"eval", &"--json"];
+        for a in extra {
+            args.push(a);
+        }
+        args.push(&dir);
+        let o = neurice(&args);
+        assert_ok(&o);
+        serde_json::from_slice(&o.stdout).expect("JSON")
+    };
+    let l = eval(&[]);
+    assert_eq!(l["lossless"].as_bool(), Some(true));
+    assert!(l["bounded"].is_null());
+    let v = eval(&["--max-error", "1"]);
+    assert_eq!(v["parameters"]["params"]["max_error"].as_u64(), Some(1));
+    assert_eq!(v["passed"].as_bool(), Some(true), "{v}");
+    assert_eq!(v["lossless"].as_bool(), Some(false));
+    assert_eq!(v["failed"].as_u64(), Some(0));
+    assert!(v["ratio"].as_f64().unwrap() > l["ratio"].as_f64().unwrap() * 1.2);
+    let b = &v["bounded"];
+    assert_eq!(b["max_error"].as_u64(), Some(1));
+    assert_eq!(b["violations"].as_u64(), Some(0));
+    assert_eq!(b["samples"].as_u64(), Some(90_000));
+    assert_eq!(b["max_error_steps"].as_f64(), Some(1.0));
+    let rms = b["rms_error_steps"].as_f64().unwrap();
+    assert!(rms > 0.3 && rms < 1.0, "{rms}");
+    assert!(b["error_to_noise_db"].as_f64().unwrap() < 0.0, "{b}");
+    assert!(b["reference_events"].as_u64().unwrap() > 100, "{b}");
+    for k in ["spike_precision", "spike_recall"] {
+        let x = b[k].as_f64().unwrap();
+        assert!((0.5..=1.0).contains(&x), "{k} {x}");
+    }
+    // the text summary names the check and the fidelity
+    let o = neurice(&[&"eval", &"--max-error", &"1", &dir]);
+    assert_ok(&o);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        text.contains("every sample within it: yes") && text.contains("spikes precision"),
+        "{text}"
+    );
+}
+
+#[test]
+fn link_delivers_samples_within_the_maximum_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "r.wav", &spiky(8_000, 9));
+    let o = neurice(&[&"link", &"--json", &"--max-error", &"2", &p]);
+    assert_ok(&o);
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["samples_wrong"].as_u64(), Some(0), "{v}");
+    assert_eq!(v["max_error"].as_u64(), Some(2));
+    assert_eq!(v["max_error_seen"].as_u64(), Some(2));
+    assert_eq!(v["samples_delivered"].as_u64(), Some(8_000));
+}
+
+#[test]
+fn a_bad_maximum_error_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let input = write(t.path(), "in.wav", &spiky(1000, 1));
+    let out = t.path().join("x.nrc");
+    for bad in ["-1", "256", "1.5", "x"] {
+        let o = neurice(&[&"compress", &"--max-error", &bad, &input, &out]);
+        assert!(!o.status.success(), "--max-error {bad} accepted");
+        assert!(stderr(&o).contains("0..=255"), "{}", stderr(&o));
+        assert!(!out.exists());
+    }
+    // coder v2 is lossless only (FORMAT.md §11.7)
+    for cmd in ["compress", "eval"] {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> =
+            vec![&cmd, &"--coder", &"max", &"--max-error", &"1", &input];
+        if cmd == "compress" {
+            args.push(&out);
+        }
+        assert_refused(&neurice(&args), "coder v2 (--coder max) is lossless only");
+        assert!(!out.exists());
+    }
+}
