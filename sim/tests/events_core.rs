@@ -363,7 +363,10 @@ fn recordings_1024(frames: usize) -> Vec<u32> {
                 .collect()
         }
         None => {
-            eprintln!("no recordings: generated signals on 1024 channels");
+            neurice_testkit::skip(
+                "event core, the recordings as 1024 channels",
+                "no recordings: generated signals on 1024 channels instead",
+            );
             signal(1024, frames, 3)
         }
     }
@@ -463,7 +466,13 @@ fn verilog_recordings(n: usize) {
                 neurice_model::grid::to_grid(&w.samples).0[..n].to_vec()
             })
             .collect(),
-        None => (0..4).map(|s| signal(1, n, s)).collect(),
+        None => {
+            neurice_testkit::skip(
+                "event core Verilog, recordings one per run",
+                "no recordings: generated signals instead",
+            );
+            (0..4).map(|s| signal(1, n, s)).collect()
+        }
     };
     let stims: Vec<Stimulus> = recs
         .iter()
