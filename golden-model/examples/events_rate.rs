@@ -11,7 +11,7 @@
 
 use std::path::PathBuf;
 
-use neurice_model::events::{link_bytes, Encoder, EventParams, Segment};
+use neurice_model::events::{rate, EventParams};
 
 fn load(dir: &PathBuf) -> Vec<Vec<u32>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -27,48 +27,6 @@ fn load(dir: &PathBuf) -> Vec<Vec<u32>> {
             neurice_model::grid::to_grid(&w.samples).0
         })
         .collect()
-}
-
-struct Run {
-    segments: Vec<Segment>,
-    events: u64,
-    frames: u64,
-    /// payload bits written after each frame (padding included)
-    bits_at: Vec<u64>,
-    /// the same with the packet framing of the segments closed so far
-    link_at: Vec<u64>,
-}
-
-fn run(p: &EventParams, recs: &[Vec<u32>], channels: usize) -> Run {
-    let frames = recs.iter().map(Vec::len).min().unwrap();
-    let mut e = Encoder::new(p).expect("valid parameters");
-    let mut bits_at = Vec::with_capacity(frames + 1);
-    let mut link_at = Vec::with_capacity(frames + 1);
-    bits_at.push(0);
-    link_at.push(0);
-    let mut events = 0u64;
-    let mut framing = 0u64;
-    let mut segments = Vec::new();
-    for t in 0..frames {
-        for rec in recs.iter().cycle().take(channels) {
-            events += e.push(rec[t]).expect("10-bit").event as u64;
-        }
-        for s in e.take_segments() {
-            framing += link_bytes(p, std::slice::from_ref(&s)) * 8 - s.words.len() as u64 * 32;
-            segments.push(s);
-        }
-        bits_at.push(e.bits());
-        link_at.push(e.bits() + framing);
-    }
-    let (rest, _) = e.finish().expect("whole frames");
-    segments.extend(rest);
-    Run {
-        segments,
-        events,
-        frames: frames as u64,
-        bits_at,
-        link_at,
-    }
 }
 
 fn main() {
@@ -113,35 +71,22 @@ fn main() {
             channels: channels as u32,
             ..p
         };
-        let r = run(&q, &recs, channels);
-        let secs = r.frames as f64 / fs;
-        let payload: u64 = r.segments.iter().map(|s| s.words.len() as u64 * 32).sum();
-        let link = link_bytes(&q, &r.segments) * 8;
-        // the worst 100 ms window: bits written over any 1953 consecutive frames (the
-        // framing of a segment counted when the segment closes)
-        let w = (0.1 * fs).round() as usize;
-        let worst = |at: &[u64]| {
-            (0..at.len().saturating_sub(w))
-                .map(|t| at[t + w] - at[t])
-                .max()
-                .unwrap_or(0) as f64
-                / (w as f64 / fs)
-                / 1e6
-        };
+        let r = rate::measure(&q, &recs).expect("valid parameters, 10-bit samples");
         println!(
-            "{channels} channels, {} frames ({secs:.3} s): {} events = {:.3} events/s/channel; \
+            "{channels} channels, {} frames ({:.3} s): {} events = {:.3} events/s/channel; \
              payload {:.4} Mbit/s, with packet framing {:.4} Mbit/s ({} segments); worst \
-             100 ms window ({w} frames): payload {:.4} Mbit/s, with framing {:.4} Mbit/s; \
-             scaled to 1024 channels: {:.4} Mbit/s with framing",
+             100 ms window: payload {:.4} Mbit/s, with framing {:.4} Mbit/s; scaled to 1024 \
+             channels: {:.4} Mbit/s with framing",
             r.frames,
+            r.seconds,
             r.events,
-            r.events as f64 / secs / channels as f64,
-            payload as f64 / secs / 1e6,
-            link as f64 / secs / 1e6,
-            r.segments.len(),
-            worst(&r.bits_at),
-            worst(&r.link_at),
-            link as f64 / secs / 1e6 * 1024.0 / channels as f64
+            r.events_per_s_per_channel,
+            r.payload_mbit_s,
+            r.link_mbit_s,
+            r.segments,
+            r.worst_100ms_payload_mbit_s,
+            r.worst_100ms_link_mbit_s,
+            r.link_mbit_s * 1024.0 / channels as f64
         );
     }
 }

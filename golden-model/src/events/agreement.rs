@@ -168,6 +168,18 @@ pub fn measure(p: &EventParams, reference: &SpikeDetector, x: &[u32]) -> Result<
     })
 }
 
+/// [`measure`] on each recording (one channel each) against the reference of
+/// [`reference_params`], pooled.
+pub fn measure_recordings(p: &EventParams, recordings: &[Vec<u32>]) -> Result<Agreement, Error> {
+    let reference = SpikeDetector::new(p.sample_rate_hz as f64, reference_params(p))
+        .map_err(|e| Error::BadParams(format!("event mode reference detector: {e}")))?;
+    let mut all = Agreement::default();
+    for x in recordings {
+        all.merge(&measure(p, &reference, x)?);
+    }
+    Ok(all)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

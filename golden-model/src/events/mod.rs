@@ -14,17 +14,20 @@
 //! * [`detect`]: one channel's state and one sample's step (the hardware's datapath);
 //! * [`code`]: the event stream — the [`Encoder`] (samples in, segments of 32-bit words
 //!   out), [`decode_segment`] and [`decode`] back to events and power codes;
-//! * [`link`]: the stream in the packets of §9.3, and the receiver.
+//! * [`link`]: the stream in the packets of §9.3, and the receiver;
+//! * [`rate`]: the stream's data rate on recordings (payload, framing, worst 100 ms);
+//! * [`agreement`]: the agreement with the floating-point reference detector of
+//!   `neurice_model::fidelity` (issue 27): precision and recall within ±0.5 ms, power r.
 //!
-//! The agreement with a floating-point reference detector is measured by
-//! `neurice_model::fidelity` (issue 27) on [`Features::channel_events`] and
-//! [`Features::power_values`]; see `examples/events_rate.rs` for the rates.
+//! `neurice eval --coder events` reports both; `examples/events_rate.rs` and
+//! `examples/events_agree.rs` print them for FORMAT.md §12.9.
 
 pub mod agreement;
 pub mod code;
 pub mod detect;
 pub mod link;
 pub mod params;
+pub mod rate;
 
 pub use code::{
     decode, decode_segment, encode, stream_words, DecodedSegment, Encoder, Event, Features,
