@@ -79,7 +79,8 @@ pub struct EvalArgs {
     #[arg(long)]
     threads: Option<usize>,
     /// The coder to evaluate (`lite`: v1, `max`: v2), its parameters and `--max-error` (with
-    /// δ > 0 every decoded sample is checked against δ and the fidelity measured).
+    /// δ > 0 every decoded sample is checked against δ and the fidelity measured); `events`:
+    /// event mode's rate for 1024 channels and its agreement with the reference detector.
     #[command(flatten)]
     coder: CoderArgs,
 }
@@ -417,6 +418,9 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
     };
     if let Some(n) = a.threads {
         crate::files::check_workers("--threads", n)?;
+    }
+    if a.coder.events()? {
+        return crate::events_cmd::eval(&collect_wavs(&inputs)?, a.json);
     }
     let coder = a.coder.spec()?;
     let files = collect_wavs(&inputs)?;

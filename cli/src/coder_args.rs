@@ -19,7 +19,16 @@ pub enum CoderChoice {
     Max,
     /// Both coders, side by side (`neurice flow`).
     Both,
+    /// Event mode: spike events and spike-band power per channel (features, not the
+    /// waveform; FORMAT.md §12). On `neurice eval` so far.
+    Events,
 }
+
+/// What `--coder events` is refused with on a command it is not wired to yet.
+pub const EVENTS_NOT_HERE: &str = "--coder events (event mode, FORMAT.md §12) is on `neurice \
+     eval` so far: its file container, co-simulation, synthesis and power commands are not \
+     wired to the command line yet (the model: neurice_model::events; the core: \
+     neurice_hdl::events; their tests: golden-model/tests/events.rs, sim/tests/events_core.rs)";
 
 /// The coder and its parameters (default: coder v1 with the hardware parameters,
 /// `golden-model/FORMAT.md`).
@@ -66,18 +75,36 @@ fn parse_max_error(s: &str) -> Result<u32, String> {
 }
 
 impl CoderArgs {
-    /// The coders asked for: `default` when `--coder` is not given; `both` is lite then max.
-    pub fn coders(&self, default: CoderChoice) -> Vec<Coder> {
-        match self.coder.unwrap_or(default) {
+    /// The coders asked for: `default` when `--coder` is not given; `both` is lite then max;
+    /// `events` is refused ([`EVENTS_NOT_HERE`]: a command that takes it asks
+    /// [`CoderArgs::events`] first).
+    pub fn coders(&self, default: CoderChoice) -> Result<Vec<Coder>> {
+        Ok(match self.coder.unwrap_or(default) {
             CoderChoice::Lite => vec![Coder::Lite],
             CoderChoice::Max => vec![Coder::Max],
             CoderChoice::Both => vec![Coder::Lite, Coder::Max],
+            CoderChoice::Events => bail!("{EVENTS_NOT_HERE}"),
+        })
+    }
+
+    /// Whether `--coder events` was asked for; coder v1's options and `--max-error` are
+    /// refused with it (event mode has its own parameters, FORMAT.md §12.1).
+    pub fn events(&self) -> Result<bool> {
+        if self.coder != Some(CoderChoice::Events) {
+            return Ok(false);
         }
+        if self.v1_options_given() || self.max_error.is_some() {
+            bail!(
+                "--qmax, --window-log2, --thr-num, --thr-shift and --max-error set coder v1 \
+                 (lite); event mode (--coder events) has its own parameters (FORMAT.md §12.1)"
+            );
+        }
+        Ok(true)
     }
 
     /// The one coder of a command that builds one core (default lite; `both` refused).
     pub fn coder(&self) -> Result<Coder> {
-        match self.coders(CoderChoice::Lite)[..] {
+        match self.coders(CoderChoice::Lite)?[..] {
             [c] => Ok(c),
             _ => bail!("--coder both is for `neurice flow`; this command builds one core"),
         }
@@ -214,7 +241,7 @@ mod tests {
         assert_eq!(*d.coder(), CoderSpec::Max(V2Params::HARDWARE));
         assert_eq!(d.kind(), Coder::Max);
         assert_eq!(
-            args(None, None).coders(CoderChoice::Both),
+            args(None, None).coders(CoderChoice::Both).unwrap(),
             [Coder::Lite, Coder::Max]
         );
         let q12 = args(None, Some(12)).design(1024, 1).unwrap();
@@ -227,6 +254,14 @@ mod tests {
         assert!(e.unwrap_err().to_string().contains("coder v1"));
         assert!(args(Some(CoderChoice::Max), None).design(1024, 2).is_err());
         assert!(args(Some(CoderChoice::Both), None).coder().is_err());
+        // event mode: only where a command asks for it, and without coder v1's options
+        let ev = args(Some(CoderChoice::Events), None);
+        assert!(ev.events().unwrap());
+        assert!(!args(None, None).events().unwrap());
+        let e = ev.design(1024, 1).unwrap_err().to_string();
+        assert!(e.contains("neurice") && e.contains("eval"), "{e}");
+        assert!(ev.coders(CoderChoice::Both).is_err());
+        assert!(args(Some(CoderChoice::Events), Some(9)).events().is_err());
         let pk = PacketArgs {
             packets: true,
             segment_frames: None,

@@ -68,7 +68,7 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         }
         None => Vec::new(),
     };
-    let coders = a.coder.coders(CoderChoice::Both);
+    let coders = a.coder.coders(CoderChoice::Both)?;
     let both = coders.len() > 1;
     if let Ok(m) = std::fs::metadata(&a.out) {
         if !m.is_dir() {

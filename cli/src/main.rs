@@ -2,6 +2,7 @@
 
 mod codec_cmds;
 mod coder_args;
+mod events_cmd;
 mod files;
 mod flow_cmd;
 mod hw_cmds;

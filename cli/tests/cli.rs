@@ -422,3 +422,92 @@ fn coder_max_compresses_decodes_and_is_reported() {
     );
     assert!(!t.path().join("x.nrc").exists());
 }
+
+/// `eval --coder events`: event mode's rate for 1024 channels and its agreement with the
+/// reference detector, as the library measures them; event mode refused where it is not
+/// wired, and with coder v1's options or a WAV of several channels.
+#[test]
+fn eval_coder_events_reports_the_rate_and_the_agreement() {
+    use neurice_model::events::{agreement, rate, EventParams};
+    let dir = tempfile::tempdir().unwrap();
+    let recs: Vec<Vec<u16>> = (0..3)
+        .map(|s| neurice_testkit::spiky_walk(12_000 + 500 * s as usize, 40 + s))
+        .collect();
+    for (i, r) in recs.iter().enumerate() {
+        write(
+            dir.path(),
+            &format!("r{i}.wav"),
+            &neurice_testkit::grid_wav(1, r),
+        );
+    }
+    let o = neurice(&[&"eval", &"--coder", &"events", &"--json", &dir.path()]);
+    assert_ok(&o);
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["mode"].as_str(), Some("events"), "{v}");
+    assert_eq!(v["files"].as_u64(), Some(3));
+    // the library on the same samples (the WAVs' rate)
+    let grid: Vec<Vec<u32>> = recs
+        .iter()
+        .map(|r| r.iter().map(|&x| x as u32).collect())
+        .collect();
+    let wav = neurice_model::wav::parse_wav(&neurice_testkit::grid_wav(1, &recs[0])).unwrap();
+    let p = EventParams {
+        sample_rate_hz: wav.sample_rate,
+        ..EventParams::new(1024)
+    };
+    let want = rate::measure(&p, &grid).unwrap();
+    let r = &v["rate_1024"];
+    assert_eq!(r["channels"].as_u64(), Some(1024));
+    assert_eq!(r["frames"].as_u64(), Some(12_000), "the shortest recording");
+    assert_eq!(r["events"].as_u64(), Some(want.events));
+    assert!(want.events > 0, "spiky walks have events");
+    assert_eq!(r["link_bits"].as_u64(), Some(want.link_bits));
+    assert!(want.link_bits > want.payload_bits);
+    let ratio = v["ratio_vs_wav"].as_f64().unwrap();
+    let expect = 12_000.0 * 1024.0 * 16.0 / want.link_bits as f64;
+    assert!((ratio - expect).abs() < 1e-9 * expect, "{ratio} {expect}");
+    assert_eq!(
+        v["rate_met"].as_bool(),
+        Some(want.link_mbit_s <= 1.0 && want.worst_100ms_link_mbit_s <= 1.0)
+    );
+    let a = agreement::measure_recordings(&EventParams { channels: 1, ..p }, &grid).unwrap();
+    assert_eq!(
+        v["agreement"]["reference_events"].as_u64(),
+        Some(a.reference_events)
+    );
+    for (key, want) in [("precision", a.precision()), ("recall", a.recall())] {
+        let got = v[key].as_f64().expect(key);
+        let want = want.expect("reference events");
+        assert!((got - want).abs() < 1e-12, "{key} {got} {want}");
+    }
+    // the text form says what it is
+    let o = neurice(&[&"eval", &"--coder", &"events", &dir.path()]);
+    assert_ok(&o);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("not the waveform") && text.contains("not ground truth"),
+        "{text}"
+    );
+    // refused: the commands it is not wired to, coder v1's options, a 2-channel WAV
+    let t = tempfile::tempdir().unwrap();
+    let input = write(t.path(), "in.wav", &grid_wav(3000, 5));
+    let out = t.path().join("x.nrc");
+    assert_refused(
+        &neurice(&[&"compress", &"--coder", &"events", &input, &out]),
+        "`neurice eval` so far",
+    );
+    assert!(!out.exists());
+    assert_refused(
+        &neurice(&[&"eval", &"--coder", &"events", &"--qmax", &"9", &input]),
+        "own parameters",
+    );
+    let stereo = write(
+        t.path(),
+        "stereo.wav",
+        &neurice_testkit::grid_wav(2, &[512; 200]),
+    );
+    assert_refused(
+        &neurice(&[&"eval", &"--coder", &"events", &stereo]),
+        "one electrode per WAV",
+    );
+}

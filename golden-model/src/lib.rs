@@ -20,6 +20,8 @@
 //!   receiver that delivers exact samples or reports them lost (FORMAT.md §9).
 //! * [`stream`]: recordings of any length: the streamed layout (independent blocks, either
 //!   coder), compressed and decompressed incrementally on several threads in bounded memory.
+//! * [`events`]: event mode — spike events and spike-band power per channel (FORMAT.md §12),
+//!   the integer detector the core implements, its stream and packets.
 //! * [`near`]: bounded-error (near-lossless) coding for coder v1: the residual quantiser
 //!   (FORMAT.md §11); the coder's `*_near` functions take it.
 //! * [`fidelity`]: what a lossy decode costs: max and RMS error, error power against the
@@ -34,6 +36,7 @@ pub mod container;
 #[doc(hidden)]
 pub mod contract;
 mod error;
+pub mod events;
 pub mod fidelity;
 pub mod format;
 pub mod grid;

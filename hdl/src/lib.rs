@@ -14,6 +14,10 @@
 //! `golden-model/FORMAT.md` §9 (one group), bit-exact with `neurice_model::packet::packetise`;
 //! [`packet_verilog`] emits it.
 //!
+//! [`events::EventCore`] ([`events`]) is event mode: the integer spike detector and
+//! spike-band power of `neurice_model::events` (FORMAT.md §12) for 1024 channels, its stream
+//! of 32-bit words through the same ports.
+//!
 //! **Bounded error** (FORMAT.md §11): the coder's maximum error `δ`
 //! (`CodecParams::max_error`) is a build-time constant of every v1 core (the 1-lane, 2-lane
 //! and packet cores): each sample is coded as its lattice index ([`lattice`]), so every
@@ -29,6 +33,7 @@ pub mod ports;
 pub mod core;
 pub mod core2;
 pub mod crc;
+pub mod events;
 pub mod lane;
 pub mod lattice;
 pub mod packetiser;
