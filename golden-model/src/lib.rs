@@ -8,8 +8,10 @@
 //!
 //! * [`coder`]: the datapath (what the hardware does), streaming [`Encoder`] and decoder.
 //! * [`container`]: the `.nrc` file (header, exceptions, payload, CRC-32), byte-exact WAV restore.
-//! * [`v2`]: coder v2 (`max`): sign-sign LMS + context-adaptive binary range coder; [`Coder`]
-//!   chooses between the two.
+//! * [`v2`]: coder v2 (`max` in container version 2): sign-sign LMS + context-adaptive binary
+//!   range coder; [`Coder`] chooses between the coders.
+//! * [`max`]: coder max (container version 3): coder v2's front end and one multi-symbol
+//!   range-coder step per sample over a static trained table (FORMAT.md §10).
 //! * [`packet`]: the packet stream for a lossy radio link — segments from restart points,
 //!   bounded packets with sync, sequence number, first-sample index and CRC-32, and a
 //!   receiver that delivers exact samples or reports them lost (FORMAT.md §9).
@@ -27,6 +29,7 @@ pub mod container;
 pub mod contract;
 mod error;
 pub mod grid;
+pub mod max;
 pub mod packet;
 mod params;
 pub mod stream;

@@ -62,6 +62,7 @@ macro_rules! with_taps {
         }
     };
 }
+pub(crate) use with_taps;
 
 pub mod multi;
 
@@ -327,7 +328,7 @@ pub fn predict(st: &State, p: &V2Params) -> u32 {
 }
 
 #[inline(always)]
-fn predict_t<const T: usize>(st: &State, p: &V2Params) -> u32 {
+pub(crate) fn predict_t<const T: usize>(st: &State, p: &V2Params) -> u32 {
     let mut acc = 0i32;
     for t in 0..T {
         acc += st.w[t] * st.d[t];
@@ -346,7 +347,7 @@ pub fn update(st: &State, x: u32, pred: u32, u: u32, p: &V2Params) -> State {
 }
 
 #[inline(always)]
-fn update_t<const T: usize>(st: &mut State, x: u32, pred: u32, u: u32, p: &V2Params) {
+pub(crate) fn update_t<const T: usize>(st: &mut State, x: u32, pred: u32, u: u32, p: &V2Params) {
     let g = &p.golomb;
     st.a += u;
     st.n += 1;
@@ -585,13 +586,20 @@ fn encode_block_t<const T: usize>(
 
 /// Whether `samples` are whole frames of `channels` (≥ 1) channels, each within W bits.
 pub(crate) fn check_samples(p: &V2Params, channels: usize, samples: &[u32]) -> Result<(), Error> {
+    check_frames(p.golomb.sample_bits, channels, samples)
+}
+
+/// Whether `samples` are whole frames of `channels` (≥ 1) channels, each within `w` bits.
+pub(crate) fn check_frames(w: u32, channels: usize, samples: &[u32]) -> Result<(), Error> {
+    if channels == 0 {
+        return Err(Error::BadParams("channel count must be at least 1".into()));
+    }
     if !samples.len().is_multiple_of(channels) {
         return Err(Error::BadParams("samples are not whole frames".into()));
     }
-    if let Some(x) = samples.iter().find(|&&x| x >> p.golomb.sample_bits != 0) {
+    if let Some(x) = samples.iter().find(|&&x| x >> w != 0) {
         return Err(Error::BadParams(format!(
-            "sample {x} does not fit in {} bits",
-            p.golomb.sample_bits
+            "sample {x} does not fit in {w} bits"
         )));
     }
     Ok(())
