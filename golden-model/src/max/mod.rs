@@ -107,7 +107,7 @@ impl MaxParams {
 
     /// Coder v2's parameters with this front end (its binarisation fields, which max does
     /// not use, at coder v2's hardware values), for calling coder v2's front-end code.
-    pub fn front_end(&self) -> V2Params {
+    pub const fn front_end(&self) -> V2Params {
         V2Params {
             golomb: CodecParams {
                 sample_bits: self.sample_bits,
@@ -403,11 +403,32 @@ pub fn encode_block(
 ) -> Result<Block, Error> {
     p.validate()?;
     check_frames(p.sample_bits, channels, samples)?;
-    let f = p.front_end();
-    let block =
-        with_taps!(p.taps, T => encode_block_t::<T>(p, &f, table, channels, samples, stats));
-    Ok(block)
+    Ok(encode_checked(p, table, channels, samples, stats))
 }
+
+/// [`encode_block`] after its checks.
+fn encode_checked(
+    p: &MaxParams,
+    table: &Table,
+    channels: usize,
+    samples: &[u32],
+    stats: &mut EncodeStats,
+) -> Block {
+    let f = p.front_end();
+    with_taps!(p.taps, T => encode_block_t::<T>(p, &f, table, channels, samples, stats))
+}
+
+/// Whether `p` is the hardware's parameter set (but for the block length), which the loops
+/// have compiled with its values as constants.
+fn is_hardware(p: &MaxParams) -> bool {
+    MaxParams {
+        block_frames: 0,
+        ..*p
+    } == MaxParams::HARDWARE
+}
+
+/// Samples per chunk of the encoder's two passes (the records stay in L1).
+const CHUNK: usize = 1024;
 
 fn encode_block_t<const T: usize>(
     mp: &MaxParams,
@@ -417,10 +438,9 @@ fn encode_block_t<const T: usize>(
     samples: &[u32],
     stats: &mut EncodeStats,
 ) -> Block {
-    let g = p.golomb;
-    let w = g.sample_bits;
+    let w = p.golomb.sample_bits;
     let ps = per_s();
-    let mut rc = range::Encoder::with_capacity(samples.len() / 2 + 16);
+    let mut rc = range::FastEncoder::new(samples.len());
     let mut raw = RawWriter::new(samples.len(), w);
     // the first frame: raw samples, restart states
     let (first, rest) = samples.split_at(channels.min(samples.len()));
@@ -433,32 +453,19 @@ fn encode_block_t<const T: usize>(
         .collect();
     let mut escapes = 0u64;
     let mut ch = 0;
-    for &x in rest {
-        // a local copy, written back whole (as coder v2's loop)
-        let mut state = states[ch];
-        let st = &mut state;
-        let pred = predict_t::<T>(st, p);
-        let u = zigzag_error(x, pred, w);
-        let s = select_s(st.a, st.n, &g);
-        let e = ps[s as usize & 31];
-        let ctx = e.ctx + (e.sub_m * st.n as u64 >= SUB_DEN * st.a as u64) as u32;
-        let v = u >> e.shift;
-        let low = u & ((1 << e.shift) - 1);
-        let (token, bits, len) = if v < ESCAPE {
-            (v, low, e.shift)
+    let hw = T == 4 && is_hardware(mp);
+    // Two passes per chunk: the front end (whose chains run through the channel states)
+    // makes one record per sample, and the range coder and the raw writer (whose chains run
+    // through their own state) take them: in one loop the two would wait for each other.
+    let mut recs = [0u64; CHUNK];
+    for chunk in rest.chunks(CHUNK) {
+        let recs = &mut recs[..chunk.len()];
+        escapes += if hw {
+            front_chunk_hw(table, &ps, &mut states, &mut ch, chunk, recs)
         } else {
-            escapes += 1;
-            let (code, len) = escape_code(v);
-            ((ESCAPE), (code << e.shift) | low, len + e.shift)
+            front_chunk_any::<T>(p, table, &ps, &mut states, &mut ch, chunk, recs)
         };
-        rc.encode(table.interval(ctx as usize, token as usize));
-        raw.put(bits, len);
-        update_t::<T>(st, x, pred, u, p);
-        states[ch] = state;
-        ch += 1;
-        if ch == channels {
-            ch = 0;
-        }
+        code_chunk(&mut rc, &mut raw, recs);
     }
     let tokens = rc.finish();
     let (raw, raw_bits) = raw.finish();
@@ -470,6 +477,110 @@ fn encode_block_t<const T: usize>(
         frames: (samples.len() / channels) as u32,
         tokens,
         raw,
+    }
+}
+
+/// [`front_chunk`] for the hardware parameters, as constants.
+#[inline(never)]
+fn front_chunk_hw(
+    table: &Table,
+    ps: &[PerS; 32],
+    states: &mut [State],
+    ch: &mut usize,
+    chunk: &[u32],
+    recs: &mut [u64],
+) -> u64 {
+    const F: V2Params = MaxParams::HARDWARE.front_end();
+    front_chunk::<4>(&F, table, ps, states, ch, chunk, recs)
+}
+
+/// [`front_chunk`] for any parameters.
+#[inline(never)]
+fn front_chunk_any<const T: usize>(
+    p: &V2Params,
+    table: &Table,
+    ps: &[PerS; 32],
+    states: &mut [State],
+    ch: &mut usize,
+    chunk: &[u32],
+    recs: &mut [u64],
+) -> u64 {
+    front_chunk::<T>(p, table, ps, states, ch, chunk, recs)
+}
+
+/// The encoder's first pass over a chunk: each sample's record (its token's packed interval,
+/// the raw bits and their count: `interval | count << 27 | bits << 32`); returns the escapes.
+#[inline(always)]
+fn front_chunk<const T: usize>(
+    p: &V2Params,
+    table: &Table,
+    ps: &[PerS; 32],
+    states: &mut [State],
+    ch: &mut usize,
+    chunk: &[u32],
+    recs: &mut [u64],
+) -> u64 {
+    let mut escapes = 0;
+    if let [st] = states {
+        // one channel: its state stays a local value
+        let mut state = *st;
+        for (&x, rec) in chunk.iter().zip(recs.iter_mut()) {
+            *rec = record::<T>(p, table, ps, &mut state, x, &mut escapes);
+        }
+        *st = state;
+    } else {
+        let mut c = *ch;
+        for (&x, rec) in chunk.iter().zip(recs.iter_mut()) {
+            // a local copy, written back whole (as coder v2's loop)
+            let mut state = states[c];
+            *rec = record::<T>(p, table, ps, &mut state, x, &mut escapes);
+            states[c] = state;
+            c += 1;
+            if c == states.len() {
+                c = 0;
+            }
+        }
+        *ch = c;
+    }
+    escapes
+}
+
+/// One sample's record for [`front_chunk`]; updates the state and counts an escape.
+#[inline(always)]
+fn record<const T: usize>(
+    p: &V2Params,
+    table: &Table,
+    ps: &[PerS; 32],
+    st: &mut State,
+    x: u32,
+    escapes: &mut u64,
+) -> u64 {
+    let g = p.golomb;
+    let w = g.sample_bits;
+    let pred = predict_t::<T>(st, p);
+    let u = zigzag_error(x, pred, w);
+    let s = select_s(st.a, st.n, &g);
+    let e = ps[s as usize & 31];
+    let ctx = e.ctx + (e.sub_m * st.n as u64 >= SUB_DEN * st.a as u64) as u32;
+    let v = u >> e.shift;
+    let low = u & ((1 << e.shift) - 1);
+    let (token, bits, len) = if v < ESCAPE {
+        (v, low, e.shift)
+    } else {
+        *escapes += 1;
+        let (code, len) = escape_code(v);
+        (ESCAPE, (code << e.shift) | low, len + e.shift)
+    };
+    update_t::<T>(st, x, pred, u, p);
+    table.packed(ctx as usize, token as usize) as u64 | (len as u64) << 27 | (bits as u64) << 32
+}
+
+/// The encoder's second pass: the records' tokens and raw bits.
+#[inline(never)]
+fn code_chunk(rc: &mut range::FastEncoder, raw: &mut RawWriter, recs: &[u64]) {
+    for &rec in recs {
+        rc.encode(table::unpack(rec as u32 & 0x07FF_FFFF));
+        raw.put((rec >> 32) as u32, (rec >> 27) as u32 & 31);
     }
 }
 
@@ -491,8 +602,8 @@ pub fn encode_all(
     let mut stats = EncodeStats::default();
     let blocks = samples
         .chunks(per_block * channels)
-        .map(|chunk| encode_block(p, table, channels, chunk, &mut stats))
-        .collect::<Result<_, _>>()?;
+        .map(|chunk| encode_checked(p, table, channels, chunk, &mut stats))
+        .collect();
     Ok((blocks, stats))
 }
 
@@ -525,8 +636,7 @@ fn decode_block_t<const T: usize>(
     raw: &[u8],
     out: &mut Vec<u32>,
 ) -> Result<(), Error> {
-    let g = p.golomb;
-    let w = g.sample_bits;
+    let w = p.golomb.sample_bits;
     let ps = per_s();
     let count = frames as usize * channels;
     let mut rc = range::Decoder::new(tokens)?;
@@ -541,35 +651,17 @@ fn decode_block_t<const T: usize>(
         states.push(restart_state(x, mp));
         out.push(x);
     }
-    let mut ch = 0;
-    for _ in first..count {
-        let mut state = states[ch];
-        let st = &mut state;
-        let pred = predict_t::<T>(st, p);
-        let s = select_s(st.a, st.n, &g);
-        let e = ps[s as usize & 31];
-        let ctx = e.ctx + (e.sub_m * st.n as u64 >= SUB_DEN * st.a as u64) as u32;
-        let (t, iv) = table.lookup(ctx as usize, rc.target());
-        rc.consume(iv)?;
-        let v = if t as u32 == ESCAPE {
-            read_escape(&mut bits, w)?
-        } else {
-            t as u32
-        };
-        // v < 2^W: the shift cannot overflow; u ≥ 2^W is corrupt
-        let u = (v << e.shift) | bits.take(e.shift)?;
-        if u >> w != 0 {
-            return Err(Error::Corrupt("decoded magnitude out of range".into()));
-        }
-        let x = unzigzag(u, pred, w);
-        update_t::<T>(st, x, pred, u, p);
-        states[ch] = state;
-        out.push(x);
-        ch += 1;
-        if ch == channels {
-            ch = 0;
-        }
-    }
+    let start = out.len();
+    out.resize(start + count - first, 0);
+    let dec = &mut out[start..];
+    let (done, res) = if T == 4 && is_hardware(mp) {
+        decode_samples_hw(table, &ps, &mut states, &mut rc, &mut bits, dec)
+    } else {
+        decode_samples_any::<T>(p, table, &ps, &mut states, &mut rc, &mut bits, dec)
+    };
+    // on an error, `out` keeps the samples decoded before it (a prefix of the block)
+    out.truncate(start + done);
+    res?;
     if !rc.at_end() {
         return Err(Error::Corrupt(
             "token bytes left over after the last sample of a block".into(),
@@ -584,8 +676,123 @@ fn decode_block_t<const T: usize>(
     Ok(())
 }
 
-/// Reads an escape's Exp-Golomb code (the `e` of [`tokenise`]) and returns `v = e + 29`.
+/// [`decode_samples`] for the hardware parameters, as constants.
 #[inline(never)]
+fn decode_samples_hw(
+    table: &Table,
+    ps: &[PerS; 32],
+    states: &mut [State],
+    rc: &mut range::Decoder<'_>,
+    bits: &mut BitReader<'_>,
+    out: &mut [u32],
+) -> (usize, Result<(), Error>) {
+    const F: V2Params = MaxParams::HARDWARE.front_end();
+    decode_samples::<4>(&F, table, ps, states, rc, bits, out)
+}
+
+/// [`decode_samples`] for any parameters.
+#[inline(never)]
+fn decode_samples_any<const T: usize>(
+    p: &V2Params,
+    table: &Table,
+    ps: &[PerS; 32],
+    states: &mut [State],
+    rc: &mut range::Decoder<'_>,
+    bits: &mut BitReader<'_>,
+    out: &mut [u32],
+) -> (usize, Result<(), Error>) {
+    decode_samples::<T>(p, table, ps, states, rc, bits, out)
+}
+
+/// Decodes `out.len()` samples after a block's first frame, channel 0 first; returns how many
+/// were decoded (all, or those before the error).
+#[inline(always)]
+fn decode_samples<const T: usize>(
+    p: &V2Params,
+    table: &Table,
+    ps: &[PerS; 32],
+    states: &mut [State],
+    rc: &mut range::Decoder<'_>,
+    bits: &mut BitReader<'_>,
+    out: &mut [u32],
+) -> (usize, Result<(), Error>) {
+    // the coders as local values (their fields stay in registers), written back at the end
+    let (mut r, mut b) = (rc.clone(), bits.clone());
+    let mut done = 0;
+    let res = decode_run::<T>(p, table, ps, states, &mut r, &mut b, out, &mut done);
+    (*rc, *bits) = (r, b);
+    (done, res)
+}
+
+/// The loop of [`decode_samples`], counting the samples decoded in `done`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn decode_run<const T: usize>(
+    p: &V2Params,
+    table: &Table,
+    ps: &[PerS; 32],
+    states: &mut [State],
+    r: &mut range::Decoder<'_>,
+    b: &mut BitReader<'_>,
+    out: &mut [u32],
+    done: &mut usize,
+) -> Result<(), Error> {
+    if let [st] = states {
+        // one channel: its state stays a local value
+        let mut state = *st;
+        for x in out.iter_mut() {
+            *x = decode_one::<T>(p, table, ps, &mut state, r, b)?;
+            *done += 1;
+        }
+        *st = state;
+    } else {
+        for frame in out.chunks_mut(states.len()) {
+            for (x, st) in frame.iter_mut().zip(states.iter_mut()) {
+                // a local copy, written back whole (as coder v2's loop)
+                let mut state = *st;
+                *x = decode_one::<T>(p, table, ps, &mut state, r, b)?;
+                *st = state;
+                *done += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Decodes one sample of the channel in state `st` (updated).
+#[inline(always)]
+fn decode_one<const T: usize>(
+    p: &V2Params,
+    table: &Table,
+    ps: &[PerS; 32],
+    st: &mut State,
+    rc: &mut range::Decoder<'_>,
+    bits: &mut BitReader<'_>,
+) -> Result<u32, Error> {
+    let w = p.golomb.sample_bits;
+    let pred = predict_t::<T>(st, p);
+    let s = select_s(st.a, st.n, &p.golomb);
+    let e = ps[s as usize & 31];
+    let ctx = e.ctx + (e.sub_m * st.n as u64 >= SUB_DEN * st.a as u64) as u32;
+    let (t, iv) = table.lookup(ctx as usize, rc.target());
+    rc.consume(iv)?;
+    let v = if t as u32 == ESCAPE {
+        read_escape(bits, w)?
+    } else {
+        t as u32
+    };
+    // v < 2^W: the shift cannot overflow; u ≥ 2^W is corrupt
+    let u = (v << e.shift) | bits.take(e.shift)?;
+    if u >> w != 0 {
+        return Err(Error::Corrupt("decoded magnitude out of range".into()));
+    }
+    let x = unzigzag(u, pred, w);
+    update_t::<T>(st, x, pred, u, p);
+    Ok(x)
+}
+
+/// Reads an escape's Exp-Golomb code (the `e` of [`tokenise`]) and returns `v = e + 29`.
+#[inline(always)]
 fn read_escape(bits: &mut BitReader<'_>, w: u32) -> Result<u32, Error> {
     // ⌊log2 e⌋ − 1 zeros, then e's top bit (1) and its ⌊log2 e⌋ low bits; e < 2^W
     let mut zeros = 0;

@@ -124,6 +124,12 @@ impl Table {
         self.top[c] as usize
     }
 
+    /// Token `t`'s interval in context `c`, packed: `cum | freq << 13 | top << 26` ([`unpack`]).
+    #[inline(always)]
+    pub(crate) fn packed(&self, c: usize, t: usize) -> u32 {
+        self.packed[c][t]
+    }
+
     /// Token `t`'s interval in context `c`.
     #[inline(always)]
     pub fn interval(&self, c: usize, t: usize) -> Interval {
@@ -224,8 +230,9 @@ impl Table {
     }
 }
 
+/// The interval of a packed entry ([`Table::packed`]).
 #[inline(always)]
-fn unpack(e: u32) -> Interval {
+pub(crate) fn unpack(e: u32) -> Interval {
     Interval {
         cum: e & 0x1FFF,
         freq: (e >> 13) & 0x1FFF,
