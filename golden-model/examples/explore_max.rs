@@ -109,6 +109,9 @@ struct Cfg {
     d1ctx: u32,
     /// the same from the LMS correction |pred − prev| (0 = off)
     pdctx: u32,
+    /// the chosen map instead of the above (`max::context`): s = 0 in three (flat: 2A ≤ N;
+    /// then the sub-context bit), s = 1..6 × the sub-context bit, s ≥ 7 one context
+    chosen_map: bool,
     /// s clamped to 0..s_classes-1
     s_classes: u32,
     /// token = u >> max(0, k − k_off)
@@ -133,6 +136,7 @@ const DESIGN: Cfg = Cfg {
     rest_mps: true,
     d1ctx: 0,
     pdctx: 0,
+    chosen_map: true,
     rb: 20,
     pb: 12,
 };
@@ -142,6 +146,9 @@ impl Cfg {
         1 + (self.d1ctx > 0 || self.pdctx > 0) as u32
     }
     fn contexts(&self) -> usize {
+        if self.chosen_map {
+            return 16;
+        }
         (self.subs * self.s_classes * self.bits()) as usize
     }
     /// (context, token, raw bits) of one sample; the context is `usize::MAX` for a raw first
@@ -161,7 +168,17 @@ impl Cfg {
         };
         let bits = self.bits();
         let sub = sub * bits + (d1 || pd) as u32;
-        let ctx = (f.s as u32).min(self.s_classes - 1) * self.subs * bits + sub;
+        let ctx = if self.chosen_map {
+            // ratio64 = ⌊64·N/A⌋ at s = 0, so 2A ≤ N is ratio64 ≥ 128
+            match f.s {
+                0 if f.ratio64 >= 128 => 0,
+                0 => 2 - f.sub as u32,
+                1..=6 => 1 + 2 * f.s as u32 + f.sub as u32,
+                _ => 15,
+            }
+        } else {
+            (f.s as u32).min(self.s_classes - 1) * self.subs * bits + sub
+        };
         let k = golomb_m(f.s as u32).0;
         let shift = k.saturating_sub(self.k_off);
         let t = f.u as u32 >> shift;
@@ -300,28 +317,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let variants = [
         Cfg {
             name: "study: escape = token 31 + u in W bits, rest to token 31",
+            chosen_map: false,
             rest_mps: false,
             escape: Escape::Raw,
             ..DESIGN
         },
         Cfg {
             name: "escape + Exp-Golomb order 0, rest to token 31",
+            chosen_map: false,
             rest_mps: false,
             escape: Escape::ExpGolomb,
             ..DESIGN
         },
         Cfg {
             name: "escape + u in W bits, rest to the top token",
+            chosen_map: false,
             escape: Escape::Raw,
             ..DESIGN
         },
         Cfg {
             name: "escape + Exp-Golomb order 0, rest to the top token",
+            chosen_map: false,
             escape: Escape::ExpGolomb,
             ..DESIGN
         },
         Cfg {
-            name: "escape + Exp-Golomb order 1, rest to the top token (chosen)",
+            name: "escape + Exp-Golomb order 1, rest to the top token (16 ctx: min(s, 7) x b)",
+            chosen_map: false,
+            ..DESIGN
+        },
+        Cfg {
+            name: "same, s = 0 in three (2A <= N), s >= 7 one context (chosen)",
             ..DESIGN
         },
         Cfg {
@@ -368,18 +394,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..DESIGN
         },
         Cfg {
-            name: "chosen, no sub-context (8 ctx)",
+            name: "16-ctx map, no sub-context (8 ctx)",
+            chosen_map: false,
             subs: 1,
             ..DESIGN
         },
         Cfg {
-            name: "chosen, 3 sub-contexts, s 0-9 (30 ctx)",
+            name: "16-ctx map, 3 sub-contexts, s 0-9 (30 ctx)",
+            chosen_map: false,
             subs: 3,
             s_classes: 10,
             ..DESIGN
         },
         Cfg {
-            name: "chosen, s 0-9 (20 ctx)",
+            name: "16-ctx map, s 0-9 (20 ctx)",
+            chosen_map: false,
             s_classes: 10,
             ..DESIGN
         },
@@ -396,45 +425,53 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         Cfg {
             name: "d1: s 0-7 x (|d1| >= m) (16 ctx)",
+            chosen_map: false,
             subs: 1,
             d1ctx: 4,
             ..DESIGN
         },
         Cfg {
             name: "d1: s 0-7 x (|d1| >= 2m) (16 ctx)",
+            chosen_map: false,
             subs: 1,
             d1ctx: 8,
             ..DESIGN
         },
         Cfg {
             name: "d1: s 0-3 x sub x (|d1| >= m) (16 ctx)",
+            chosen_map: false,
             s_classes: 4,
             d1ctx: 4,
             ..DESIGN
         },
         Cfg {
             name: "d1: s 0-7 x sub x (|d1| >= m) (32 ctx)",
+            chosen_map: false,
             d1ctx: 4,
             ..DESIGN
         },
         Cfg {
             name: "d1: s 0-7 x sub x (|d1| >= 2m) (32 ctx)",
+            chosen_map: false,
             d1ctx: 8,
             ..DESIGN
         },
         Cfg {
             name: "pd: s 0-7 x (|pd| >= m/2) (16 ctx)",
+            chosen_map: false,
             subs: 1,
             pdctx: 2,
             ..DESIGN
         },
         Cfg {
             name: "pd: s 0-7 x sub x (|pd| >= m/2) (32 ctx)",
+            chosen_map: false,
             pdctx: 2,
             ..DESIGN
         },
         Cfg {
             name: "pd: s 0-7 x sub x (|pd| >= m) (32 ctx)",
+            chosen_map: false,
             pdctx: 4,
             ..DESIGN
         },

@@ -121,7 +121,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let name = |i: usize| files[i].file_name().unwrap_or_default().to_string_lossy();
     let text = format!(
         "# neurice coder max: probability table {id} (the built-in default), FORMAT.md §10.4.\n\
-         # 16 contexts (rows: 2·min(s, 7) + sub-context bit) x 32 tokens (columns; 31 = escape),\n\
+         # 16 contexts (rows, max::context) x 32 tokens (columns; 31 = escape),\n\
          # 12-bit frequencies: each >= 1, each row sums to 4096. CRC-32 of the canonical bytes: {crc:08x}\n\
          # Trained on the even-index files of the {n} recordings of the Neuralink\n\
          # compression-challenge set sorted by name: {k} files, {train_samples} samples, each one\n\

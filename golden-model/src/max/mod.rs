@@ -7,8 +7,8 @@
 //! 1. **Predict, map, index** exactly as coder v2 (its code, called, not copied:
 //!    [`crate::v2::predict`], [`crate::v2::update`], v1's [`select_s`]): 4-tap sign-sign LMS on
 //!    deltas, the zigzag magnitude `u`, the Golomb index `s` from `A`/`N`.
-//! 2. **Context** ([`context`]): `min(s, 7)` and one sub-context bit `5·N·m(s) ≥ 3·A`: 16
-//!    contexts.
+//! 2. **Context** ([`context`]): `s` and one sub-context bit `5·N·m(s) ≥ 3·A` (`s = 0` split
+//!    three ways, `s ≥ 7` shared): 16 contexts.
 //! 3. **Token** ([`tokenise`]): `u >> max(0, k − 2)` (`k` of `m(s)`), capped at 31; token 31
 //!    is the escape. The shifted-out low bits of `u` (or, after an escape, all of `u` in `W`
 //!    bits) go to the **raw substream**.
@@ -35,8 +35,8 @@ pub use table::{Table, CONTEXTS, TOKENS};
 
 /// The escape token: the sample's `u` follows in `W` raw bits.
 pub const ESCAPE: u32 = TOKENS as u32 - 1;
-/// Classes of `s` with contexts of their own (`s` is clamped to `0..S_CLASSES`).
-pub const S_CLASSES: u32 = 8;
+/// Code indices `s` from this one on share one context.
+pub const S_SHARED: u32 = 7;
 /// The token keeps `k_offset` bits of `u` below `m`'s top bit: `u >> max(0, k − K_OFFSET)`.
 pub const K_OFFSET: u32 = 2;
 /// The sub-context bit is `SUB_NUM · N · m(s) ≥ SUB_DEN · A`.
@@ -168,12 +168,24 @@ impl Default for MaxParams {
     }
 }
 
-/// The context of a sample (FORMAT.md §10.3): `2·min(s, 7) + (5·N·m(s) ≥ 3·A)`, from the
-/// channel's `A`, `N` and code index `s` before the sample.
+/// The context of a sample (FORMAT.md §10.3), from the channel's `A`, `N` and code index `s`
+/// before the sample, with the sub-context bit `b = (5·N·m(s) ≥ 3·A)`:
+///
+/// | `s` | context |
+/// |---|---|
+/// | 0 | 0 if `2·A ≤ N` (mean magnitude ≤ ½: flat), else `2 − b` |
+/// | 1 … 6 | `1 + 2·s + b` |
+/// | ≥ 7 | 15 |
 #[inline]
 pub fn context(a: u32, n: u32, s: u32) -> u32 {
-    let sub = SUB_NUM * n as u64 * m_value(s) as u64 >= SUB_DEN * a as u64;
-    2 * s.min(S_CLASSES - 1) + sub as u32
+    let (a, n) = (a as u64, n as u64);
+    let sub = SUB_NUM * n * m_value(s) as u64 >= SUB_DEN * a;
+    match s {
+        0 if 2 * a <= n => 0,
+        0 => 2 - sub as u32,
+        1..S_SHARED => 1 + 2 * s + sub as u32,
+        _ => CONTEXTS as u32 - 1,
+    }
 }
 
 /// The shift of the token map at code index `s`: `max(0, k − 2)`.
@@ -279,24 +291,43 @@ pub fn restart_state(x: u32, p: &MaxParams) -> State {
     }
 }
 
-/// What the loops need per code index `s` (at most 31 of them for `W ≤ 16`).
+/// What the loops need per code index `s` (at most 31 of them for `W ≤ 16`): the context is
+/// `base + sub_w·b + flat_w·(2·A ≤ N)`, [`context`] without a branch.
 #[derive(Clone, Copy, Default)]
 struct PerS {
     /// `SUB_NUM · m(s)`
     sub_m: u64,
     shift: u32,
-    /// `2·min(s, 7)`
-    ctx: u32,
+    base: i32,
+    sub_w: i32,
+    flat_w: i32,
+}
+
+impl PerS {
+    #[inline(always)]
+    fn context(&self, a: u32, n: u32) -> u32 {
+        let sub = (self.sub_m * n as u64 >= SUB_DEN * a as u64) as i32;
+        let flat = (2 * a as u64 <= n as u64) as i32;
+        (self.base + self.sub_w * sub + self.flat_w * flat) as u32
+    }
 }
 
 fn per_s() -> [PerS; 32] {
     let mut t = [PerS::default(); 32];
     for (s, e) in t.iter_mut().enumerate().take(31) {
         let s = s as u32;
+        // s = 0: flat implies b, so 2 − b − flat is 0, 1 or 2
+        let (base, sub_w, flat_w) = match s {
+            0 => (2, -1, -1),
+            1..S_SHARED => (1 + 2 * s as i32, 1, 0),
+            _ => (CONTEXTS as i32 - 1, 0, 0),
+        };
         *e = PerS {
             sub_m: SUB_NUM * m_value(s) as u64,
             shift: token_shift(s),
-            ctx: 2 * s.min(S_CLASSES - 1),
+            base,
+            sub_w,
+            flat_w,
         };
     }
     t
@@ -561,7 +592,7 @@ fn record<const T: usize>(
     let u = zigzag_error(x, pred, w);
     let s = select_s(st.a, st.n, &g);
     let e = ps[s as usize & 31];
-    let ctx = e.ctx + (e.sub_m * st.n as u64 >= SUB_DEN * st.a as u64) as u32;
+    let ctx = e.context(st.a, st.n);
     let v = u >> e.shift;
     let low = u & ((1 << e.shift) - 1);
     let (token, bits, len) = if v < ESCAPE {
@@ -773,7 +804,7 @@ fn decode_one<const T: usize>(
     let pred = predict_t::<T>(st, p);
     let s = select_s(st.a, st.n, &p.golomb);
     let e = ps[s as usize & 31];
-    let ctx = e.ctx + (e.sub_m * st.n as u64 >= SUB_DEN * st.a as u64) as u32;
+    let ctx = e.context(st.a, st.n);
     let (t, iv) = table.lookup(ctx as usize, rc.target());
     rc.consume(iv)?;
     let v = if t as u32 == ESCAPE {
@@ -916,16 +947,35 @@ mod tests {
 
     #[test]
     fn context_examples() {
-        // restart state: s = 0, 5·0 ≥ 0: context 1
-        assert_eq!(context(0, 0, 0), 1);
-        // A = 40, N = 8: s = 3 (m = 4: 8·4·8 = 256 ≥ 4·40 = 160; m = 3: 192 ≥ 160 → s = 2)
+        // s = 0: flat (2A ≤ N), then b = 5N ≥ 3A
+        assert_eq!(context(0, 0, 0), 0);
+        assert_eq!(context(4, 8, 0), 0);
+        assert_eq!(context(5, 8, 0), 1);
+        assert_eq!(context(13, 8, 0), 1);
+        assert_eq!(context(14, 8, 0), 2);
+        // A = 40, N = 8: s = 2 (m = 3: 8·3·8 = 192 ≥ 4·40 = 160; m = 2: 128 < 160)
         let g = P.front_end().golomb;
         assert_eq!(select_s(40, 8, &g), 2);
-        // s = 2, m = 3: 5·8·3 = 120 ≥ 3·40 = 120: sub 1 → context 5
-        assert_eq!(context(40, 8, 2), 5);
-        assert_eq!(context(41, 8, 2), 4);
-        // s ≥ 7 share class 7
-        assert_eq!(context(1000, 1, 12), 14);
+        // s = 2, m = 3: 5·8·3 = 120 ≥ 3·40 = 120: b = 1 → context 1 + 4 + 1 = 6
+        assert_eq!(context(40, 8, 2), 6);
+        assert_eq!(context(41, 8, 2), 5);
+        assert_eq!(context(100, 8, 6), 14);
+        // s ≥ 7 share context 15
+        assert_eq!(context(1000, 1, 7), 15);
+        assert_eq!(context(1000, 1, 30), 15);
+        // the loops' branch-free form is the same function
+        let ps = per_s();
+        for s in 0..=30 {
+            for n in 0..64 {
+                for a in (0..4096).step_by(7) {
+                    assert_eq!(
+                        ps[s as usize].context(a, n),
+                        context(a, n, s),
+                        "{a} {n} {s}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

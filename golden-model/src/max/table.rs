@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use super::range::{Interval, PROB_BITS};
 use crate::Error;
 
-/// Contexts: `min(s, 7)` × one sub-context bit.
+/// Contexts ([`super::context`]).
 pub const CONTEXTS: usize = 16;
 /// Tokens per context (the last one is the escape).
 pub const TOKENS: usize = 32;
