@@ -310,7 +310,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data: Vec<Vec<Front>> = xs.iter().map(|x| front_end(x, CHOSEN_RESTART)).collect();
     let frames = data.iter().map(Vec::len).min().unwrap_or(0);
     eprintln!("{} files, shortest {frames} samples", data.len());
-    let even = |i: usize| i % 2 == 0;
+    let even = |i: usize| i.is_multiple_of(2);
     let odd = |i: usize| i % 2 == 1;
     let any = |_: usize| true;
 

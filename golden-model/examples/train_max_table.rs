@@ -112,7 +112,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(idx)
         })
         .collect::<Result<_, Box<dyn std::error::Error>>>()?;
-    let even = |i: usize| i % 2 == 0;
+    let even = |i: usize| i.is_multiple_of(2);
     let odd = |i: usize| i % 2 == 1;
     let train_samples: usize = recs.iter().step_by(2).map(Vec::len).sum();
     let table = Table::train(&counts_of(&recs, even));

@@ -653,13 +653,11 @@ pub fn decode_block(
     if channels == 0 {
         return Err(Error::Corrupt("channel count is zero".into()));
     }
-    let f = p.front_end();
-    with_taps!(p.taps, T => decode_block_t::<T>(p, &f, table, channels, frames, tokens, raw, out))
+    with_taps!(p.taps, T => decode_block_t::<T>(p, table, channels, frames, tokens, raw, out))
 }
 
 fn decode_block_t<const T: usize>(
     mp: &MaxParams,
-    p: &V2Params,
     table: &Table,
     channels: usize,
     frames: u32,
@@ -667,6 +665,8 @@ fn decode_block_t<const T: usize>(
     raw: &[u8],
     out: &mut Vec<u32>,
 ) -> Result<(), Error> {
+    let f = mp.front_end();
+    let p = &f;
     let w = p.golomb.sample_bits;
     let ps = per_s();
     let count = frames as usize * channels;
@@ -1014,7 +1014,7 @@ mod tests {
             rc.encode(t.interval(c.ctx as usize, c.token.token as usize));
             put(c.token.raw, c.token.raw_len);
         }
-        while bits.len() % 8 != 0 {
+        while !bits.len().is_multiple_of(8) {
             bits.push('0');
         }
         let raw = (0..bits.len() / 8)

@@ -311,7 +311,7 @@ mod tests {
             let syms: Vec<usize> = (0..30_000)
                 .map(|_| {
                     let r = rng(&mut seed);
-                    if trial % 2 == 0 && r % 4 != 0 {
+                    if trial.is_multiple_of(2) && !r.is_multiple_of(4) {
                         (0..tab.len()).min_by_key(|&i| tab[i].freq).unwrap()
                     } else {
                         (r >> 20) as usize % tab.len()
