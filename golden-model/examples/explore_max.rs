@@ -295,11 +295,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("NEURICE_DATA").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("../shared/data/neuralink"));
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "wav"))
-        .collect();
-    files.sort();
+    if !dir.is_dir() {
+        return Err(format!("{}: not a folder", dir.display()).into());
+    }
+    let files = neurice_testkit::wavs(&dir);
     if files.is_empty() {
         return Err(format!("no .wav files in {}", dir.display()).into());
     }

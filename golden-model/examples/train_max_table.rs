@@ -89,12 +89,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => dir = a.into(),
         }
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "wav"))
-        .collect();
-    files.sort();
+    if !dir.is_dir() {
+        return Err(format!("{}: not a folder", dir.display()).into());
+    }
+    let files = neurice_testkit::wavs(&dir);
     if files.is_empty() {
         return Err(format!("no .wav files in {}", dir.display()).into());
     }

@@ -1027,19 +1027,7 @@ mod tests {
     fn fast_encoder_equals_the_datapath_and_round_trips() {
         let mut seed = 99u32;
         for (p, w, channels) in [(P, 10, 1), (P, 10, 3), (MaxParams::RAW16, 16, 2)] {
-            let mut x = 1u32 << (w - 1);
-            let xs: Vec<u32> = (0..30_000)
-                .map(|i| {
-                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                    if i % 1000 == 7 {
-                        x = seed >> (32 - w);
-                    } else {
-                        let step = (seed >> 26) as i32 - 32;
-                        x = (x as i32 + step).clamp(0, (1 << w) - 1) as u32;
-                    }
-                    x
-                })
-                .collect();
+            let xs = crate::v2::test_walk(w, 30_000, &mut seed);
             let mut stats = EncodeStats::default();
             let b = encode_block(&p, Table::builtin(), channels, &xs, &mut stats).unwrap();
             assert_eq!(

@@ -46,6 +46,18 @@ pub struct Interval {
     pub top: bool,
 }
 
+/// The recurrence (§10.5): the range after coding a token with interval `iv` from range `R`,
+/// renormalised, and the bits `n` it was shifted by (`e` falls by `n`):
+/// `R' = (R >> 12)·freq + (top ? R mod 2^12 : 0)`, shifted until its bit 19 is set.
+#[inline(always)]
+pub fn step(range: u32, iv: Interval) -> (u32, u32) {
+    let r = range >> PROB_BITS;
+    let rest = range & REST_MASK & 0u32.wrapping_sub(iv.top as u32);
+    let next = r * iv.freq + rest;
+    let n = next.leading_zeros() - (32 - RANGE_BITS);
+    (next << n, n)
+}
+
 /// The encoder: `R`, `e`, and the byte side (`low`, `cache`, `pending`).
 #[derive(Clone, Debug)]
 pub struct Encoder {
@@ -70,10 +82,8 @@ impl Encoder {
     pub fn encode(&mut self, iv: Interval) {
         let r = self.range >> PROB_BITS;
         self.bytes.add(((r * iv.cum) as u64) << self.e);
-        let rest = self.range & REST_MASK & 0u32.wrapping_sub(iv.top as u32);
-        let range = r * iv.freq + rest;
-        let n = range.leading_zeros() - (32 - RANGE_BITS);
-        self.range = range << n;
+        let n;
+        (self.range, n) = step(self.range, iv);
         self.e -= n as i32;
         while self.e < E_MIN {
             self.e += 8;
@@ -135,10 +145,8 @@ impl FastEncoder {
             self.low &= 0xFFFF_FFFF;
             carry(&mut self.out[..self.pos]);
         }
-        let rest = self.range & REST_MASK & 0u32.wrapping_sub(iv.top as u32);
-        let range = r * iv.freq + rest;
-        let n = range.leading_zeros() - (32 - RANGE_BITS);
-        self.range = range << n;
+        let n;
+        (self.range, n) = step(self.range, iv);
         // e − n ≥ −7; the byte shifts: (E_INIT − (e − n)) / 8 ∈ {0, 1, 2}
         let e = self.e.wrapping_sub(n);
         let shifts = (E_INIT as u32).wrapping_sub(e) >> 3;
@@ -239,10 +247,8 @@ impl<'a> Decoder<'a> {
     pub fn consume(&mut self, iv: Interval) -> Result<(), Error> {
         let r = self.range >> PROB_BITS;
         self.code -= (r * iv.cum) << self.e;
-        let rest = self.range & REST_MASK & 0u32.wrapping_sub(iv.top as u32);
-        let range = r * iv.freq + rest;
-        let n = range.leading_zeros() - (32 - RANGE_BITS);
-        self.range = range << n;
+        let n;
+        (self.range, n) = step(self.range, iv);
         self.e -= n as i32;
         while self.e < E_MIN {
             self.e += 8;

@@ -773,6 +773,26 @@ pub fn decode_all(
     Ok(out)
 }
 
+/// A test signal: a random walk of `w`-bit samples (steps −32…31) with a jump to a random
+/// level every 1000 samples, from `seed` (the fast block coders' tests against their
+/// per-sample datapaths, here and in `max`).
+#[cfg(test)]
+pub(crate) fn test_walk(w: u32, n: usize, seed: &mut u32) -> Vec<u32> {
+    let mut x = 1u32 << (w - 1);
+    (0..n)
+        .map(|i| {
+            *seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            if i % 1000 == 7 {
+                x = *seed >> (32 - w);
+            } else {
+                let step = (*seed >> 26) as i32 - 32;
+                x = (x as i32 + step).clamp(0, (1 << w) - 1) as u32;
+            }
+            x
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -871,19 +891,7 @@ mod tests {
     fn fast_encoder_equals_the_datapath() {
         let mut seed = 99u32;
         for (p, w, channels) in [(P, 10, 1), (P, 10, 3), (V2Params::RAW16, 16, 2)] {
-            let mut x = 1u32 << (w - 1);
-            let xs: Vec<u32> = (0..30_000)
-                .map(|i| {
-                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                    if i % 1000 == 7 {
-                        x = seed >> (32 - w);
-                    } else {
-                        let step = (seed >> 26) as i32 - 32;
-                        x = (x as i32 + step).clamp(0, (1 << w) - 1) as u32;
-                    }
-                    x
-                })
-                .collect();
+            let xs = test_walk(w, 30_000, &mut seed);
             let mut stats = EncodeStats::default();
             let fast = encode_block(&p, channels, &xs, &mut stats);
             assert_eq!(fast, reference_block(&p, channels, &xs));
