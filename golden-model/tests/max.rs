@@ -368,6 +368,15 @@ fn damaged_substreams_are_refused_without_a_panic() {
         assert!(dec(&b.tokens, &raw, frames).0.is_err(), "non-zero padding");
     }
     assert!(dec(&b.tokens, &b.raw, frames + 1).0.is_err());
+    assert!(dec(&b.tokens, &b.raw, 0).0.is_err(), "a block of no frames");
+    // a block claiming 2^32 − 1 frames, or 2^40 channels: an error, memory only for what the
+    // bytes hold
+    let (r, out) = dec(&b.tokens, &b.raw, u32::MAX);
+    assert!(r.is_err() && out.len() < 800 * (b.tokens.len() + b.raw.len()));
+    assert!(out[..xs.len()] == xs[..]);
+    let mut out = Vec::new();
+    assert!(max::decode_block(&P, table(), 1 << 40, 1, &b.tokens, &b.raw, &mut out).is_err());
+    assert!(out.len() <= 8 * b.raw.len() / 10);
     // flipped bytes anywhere: no panic (most are errors; the rest decode to other samples)
     let mut seed = 1u64;
     let mut errors = 0;

@@ -10,8 +10,8 @@
 //! 2. **Context** ([`context`]): `s` and one sub-context bit `5·N·m(s) ≥ 3·A` (`s = 0` split
 //!    three ways, `s ≥ 7` shared): 16 contexts.
 //! 3. **Token** ([`tokenise`]): `u >> max(0, k − 2)` (`k` of `m(s)`), capped at 31; token 31
-//!    is the escape. The shifted-out low bits of `u` (or, after an escape, all of `u` in `W`
-//!    bits) go to the **raw substream**.
+//!    is the escape. The shifted-out low bits of `u` (after an escape: first the rest of the
+//!    value in an Exp-Golomb code) go to the **raw substream**.
 //! 4. **Code** the token with its interval from the static [`Table`] (one 8 × 12-bit multiply,
 //!    [`range`]) into the **token substream**.
 //! 5. **Update** the channel as coder v2.
@@ -33,11 +33,11 @@ use crate::v2::{check_frames, predict_t, update_t, with_taps, State, V2Params, M
 use crate::{CodecParams, Error};
 pub use table::{Table, CONTEXTS, TOKENS};
 
-/// The escape token: the sample's `u` follows in `W` raw bits.
+/// The escape token: `(u >> σ) − 31` follows in the raw substream (Exp-Golomb, order 1).
 pub const ESCAPE: u32 = TOKENS as u32 - 1;
 /// Code indices `s` from this one on share one context.
 pub const S_SHARED: u32 = 7;
-/// The token keeps `k_offset` bits of `u` below `m`'s top bit: `u >> max(0, k − K_OFFSET)`.
+/// The token keeps `K_OFFSET` bits of `u` below `m`'s top bit: `u >> max(0, k − K_OFFSET)`.
 pub const K_OFFSET: u32 = 2;
 /// The sub-context bit is `SUB_NUM · N · m(s) ≥ SUB_DEN · A`.
 pub const SUB_NUM: u64 = 5;
@@ -127,7 +127,7 @@ impl MaxParams {
         }
     }
 
-    /// Checks the parameters (FORMAT.md §10.2): coder v2's ranges for the front end, and
+    /// Checks the parameters (FORMAT.md §10.1): coder v2's ranges for the front end, and
     /// `weight_bits + delta_bits ≤ 28` so that `Σ w·d` fits 32 bits.
     pub fn validate(&self) -> Result<(), Error> {
         self.front_end().validate()?;
@@ -240,11 +240,9 @@ fn escape_code(v: u32) -> (u32, u32) {
 /// `u = 2^W − 1` (`e = 2^W − 30`): `2·(W − 1)` bits for `W ≥ 6` (18 for W = 10), else the
 /// longest `σ` (no escape is possible).
 pub fn max_raw_bits(w: u32) -> u32 {
+    let w = w.clamp(1, 16);
     (0..=2 * (w - 1))
-        .map(|s| {
-            let t = tokenise((1 << w) - 1, s);
-            t.raw_len
-        })
+        .map(|s| tokenise((1 << w) - 1, s).raw_len)
         .max()
         .unwrap_or(0)
 }
@@ -403,9 +401,9 @@ pub fn split_coded(bytes: &[u8]) -> Result<(&[u8], &[u8]), Error> {
         ));
     };
     let len = u32::from_le_bytes(*len) as usize;
-    if len > rest.len() {
+    if len < 4 || len > rest.len() {
         return Err(Error::Corrupt(format!(
-            "token substream of {len} bytes in a block of {} bytes",
+            "token substream of {len} bytes in a block of {} bytes (at least 4)",
             rest.len()
         )));
     }
@@ -423,7 +421,7 @@ pub struct EncodeStats {
     pub token_bytes: u64,
 }
 
-/// Encodes one block (all state at its restart values) of whole frames of `channels`
+/// Encodes one block (from a restart, FORMAT.md §10.6) of whole frames of `channels`
 /// interleaved channels, each sample below `2^W`.
 pub fn encode_block(
     p: &MaxParams,
@@ -669,30 +667,37 @@ fn decode_block_t<const T: usize>(
     let p = &f;
     let w = p.golomb.sample_bits;
     let ps = per_s();
-    let count = frames as usize * channels;
     let mut rc = range::Decoder::new(tokens)?;
     let mut bits = BitReader::new(raw, raw.len() as u64 * 8);
-    // a token costs at least 0.01 bits (its interval is at most 1 − 31/4096 of the range):
-    // do not reserve more than the bytes can hold
-    out.reserve(count.min(tokens.len().saturating_mul(1 << 12)));
-    let first = channels.min(count);
-    let mut states = Vec::with_capacity(first);
-    for _ in 0..first {
+    if frames == 0 {
+        return Err(Error::Corrupt("a block of no frames".into()));
+    }
+    // the first frame: W raw bits per channel (memory only for what the bits can hold)
+    let mut states = Vec::with_capacity(channels.min(raw.len() * 8 / w as usize + 1));
+    for _ in 0..channels {
         let x = bits.take(w)?;
         states.push(restart_state(x, mp));
         out.push(x);
     }
-    let start = out.len();
-    out.resize(start + count - first, 0);
-    let dec = &mut out[start..];
-    let (done, res) = if T == 4 && is_hardware(mp) {
-        decode_samples_hw(table, &ps, &mut states, &mut rc, &mut bits, dec)
-    } else {
-        decode_samples_any::<T>(p, table, &ps, &mut states, &mut rc, &mut bits, dec)
-    };
-    // on an error, `out` keeps the samples decoded before it (a prefix of the block)
-    out.truncate(start + done);
-    res?;
+    // the other frames, a slice of whole frames at a time: `out` grows only by samples the
+    // substreams hold (each token takes more than 0.01 bits), however many frames are claimed
+    let slice_frames = (1usize << 16).div_ceil(channels);
+    let mut left = frames as usize - 1;
+    while left > 0 {
+        let n = left.min(slice_frames);
+        left -= n;
+        let start = out.len();
+        out.resize(start + n * channels, 0);
+        let dec = &mut out[start..];
+        let (done, res) = if T == 4 && is_hardware(mp) {
+            decode_samples_hw(table, &ps, &mut states, &mut rc, &mut bits, dec)
+        } else {
+            decode_samples_any::<T>(p, table, &ps, &mut states, &mut rc, &mut bits, dec)
+        };
+        // on an error, `out` keeps the samples decoded before it (a prefix of the block)
+        out.truncate(start + done);
+        res?;
+    }
     if !rc.at_end() {
         return Err(Error::Corrupt(
             "token bytes left over after the last sample of a block".into(),
