@@ -8,6 +8,7 @@ use neurice_model::max::{self, MaxParams, Table, CONTEXTS, TOKENS};
 use neurice_model::v2::{self, V2Params};
 use neurice_model::Error;
 use neurice_testkit as tk;
+use proptest::prelude::*;
 
 const P: MaxParams = MaxParams::HARDWARE;
 
@@ -460,4 +461,43 @@ fn the_builtin_table_is_the_trained_one() {
         table().crc(),
         trained.crc()
     );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Any samples, channel count and block length round-trip.
+    #[test]
+    fn any_input_round_trips(
+        channels in 1usize..6,
+        frames in 0usize..300,
+        block_frames in 0u32..40,
+        seed in any::<u64>(),
+        spread in 0u32..11,
+    ) {
+        let mut r = tk::XorShift64::new(seed);
+        let mut x = 512i64;
+        let xs: Vec<u32> = (0..frames * channels)
+            .map(|_| {
+                let step = (r.next_u64() % (1 << spread)) as i64 - (1 << spread) / 2;
+                x = (x + step).clamp(0, 1023);
+                x as u32
+            })
+            .collect();
+        let p = MaxParams { block_frames, ..P };
+        roundtrip(&p, channels, &xs);
+    }
+
+    /// Any bytes as substreams: an error or samples, never a panic.
+    #[test]
+    fn any_bytes_decode_without_a_panic(
+        tokens in proptest::collection::vec(any::<u8>(), 0..64),
+        raw in proptest::collection::vec(any::<u8>(), 0..64),
+        channels in 1usize..4,
+        frames in 0u32..50,
+    ) {
+        let mut out = Vec::new();
+        let _ = max::decode_block(&P, table(), channels, frames, &tokens, &raw, &mut out);
+        prop_assert!(out.len() <= frames as usize * channels);
+    }
 }
