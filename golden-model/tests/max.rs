@@ -204,6 +204,50 @@ fn a_table_trained_for_the_signals_closes_the_distance() {
     }
 }
 
+/// The worst case of FORMAT.md §10.5 on hostile inputs: at most 12 bits of the token
+/// substream and `2·(W − 1)` raw bits per sample (W in the first frame).
+#[test]
+fn no_sample_exceeds_the_worst_case_bits() {
+    assert_eq!(P.max_bits_per_sample(), 30);
+    let mut r = tk::XorShift64::new(5);
+    // long flat stretches (A/N falls to 0) ended by full-scale jumps: escapes at σ = 0
+    let jumps: Vec<u32> = (0..40_000)
+        .map(|i| {
+            if i % 40 < 39 {
+                0
+            } else {
+                1023 - (r.next_u64() % 8) as u32
+            }
+        })
+        .collect();
+    for (name, channels, xs) in [
+        ("jumps after flat runs", 1, jumps),
+        ("full-scale noise", 3, idx(&tk::noise(30_000, 3))),
+        ("full-scale steps", 1, idx(&tk::extremes(30_000))),
+        ("8-channel mix", 8, mix8(4)),
+    ] {
+        let mut stats = max::EncodeStats::default();
+        let b = max::encode_block(&P, table(), channels, &xs, &mut stats).unwrap();
+        let coded = (xs.len() - channels) as u64;
+        assert!(
+            b.tokens.len() as u64 <= 4 + (12 * coded).div_ceil(8) + 1,
+            "{name}: {} token bytes for {coded} tokens",
+            b.tokens.len()
+        );
+        assert!(
+            stats.raw_bits <= 10 * channels as u64 + 18 * coded,
+            "{name}: {} raw bits",
+            stats.raw_bits
+        );
+        println!(
+            "{name}: {:.2} token bits, {:.2} raw bits per sample, {} escapes",
+            8.0 * b.tokens.len() as f64 / coded as f64,
+            stats.raw_bits as f64 / xs.len() as f64,
+            stats.escapes
+        );
+    }
+}
+
 #[test]
 fn blocks_decode_alone_and_restart_with_raw_samples() {
     let xs = mix8(3);
