@@ -96,11 +96,6 @@ impl Encoder {
         self.bytes.shifts()
     }
 
-    /// The range `R` and scale `e` (for tests and the hardware's co-simulation).
-    pub fn range_and_scale(&self) -> (u32, u32) {
-        (self.range, self.e as u32)
-    }
-
     /// Ends the block (five byte shifts, as §7.5) and returns its bytes: `4 + shifts`.
     pub fn finish(self) -> Vec<u8> {
         self.bytes.finish()
