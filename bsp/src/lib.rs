@@ -78,7 +78,7 @@ impl BoardParams {
     /// The board with the coder-v2 core (`V2Params::HARDWARE`) at its default clock,
     /// [`pll::DEFAULT_V2_CORE_MHZ`].
     pub fn max() -> Self {
-        Self::for_coder(CoderSpec::hardware(neurice_model::Coder::Max))
+        Self::for_coder(CoderSpec::hardware(neurice_model::Coder::V2))
     }
 
     /// The board carrying the core of `coder` at that core's default clock
@@ -86,7 +86,7 @@ impl BoardParams {
     pub fn for_coder(coder: CoderSpec) -> Self {
         let core_mhz = match coder {
             CoderSpec::Lite(_) => pll::DEFAULT_CORE_MHZ,
-            CoderSpec::Max(_) => pll::DEFAULT_V2_CORE_MHZ,
+            CoderSpec::V2(_) => pll::DEFAULT_V2_CORE_MHZ,
         };
         Self {
             core_mhz,
@@ -129,7 +129,7 @@ pub fn board_verilog(params: &BoardParams) -> anyhow::Result<String> {
     let (pll, cfg) = params.resolve()?;
     match cfg.coder {
         CoderSpec::Lite(_) => checked_verilog(CuTop::new(pll, &cfg)?, "CuTop"),
-        CoderSpec::Max(_) => checked_verilog(CuTopV2::new(pll, &cfg)?, "CuTopV2"),
+        CoderSpec::V2(_) => checked_verilog(CuTopV2::new(pll, &cfg)?, "CuTopV2"),
     }
 }
 
@@ -148,7 +148,7 @@ fn checked_verilog<B: Block>(block: B, what: &str) -> anyhow::Result<String> {
 pub fn system_verilog(cfg: &SystemConfig) -> anyhow::Result<String> {
     match cfg.coder {
         CoderSpec::Lite(_) => checked_verilog(BoardSystem::new(cfg)?, "the board system"),
-        CoderSpec::Max(_) => checked_verilog(BoardSystemV2::new(cfg)?, "the v2 board system"),
+        CoderSpec::V2(_) => checked_verilog(BoardSystemV2::new(cfg)?, "the v2 board system"),
     }
 }
 
@@ -240,7 +240,7 @@ mod tests {
         let mut p = neurice_model::v2::V2Params::HARDWARE;
         p.golomb.window_log2 = 5;
         let bad = BoardParams {
-            coder: CoderSpec::Max(p),
+            coder: CoderSpec::V2(p),
             ..BoardParams::max()
         };
         assert!(board_verilog(&bad).is_err());

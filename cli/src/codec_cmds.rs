@@ -294,7 +294,7 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
 fn params_text(c: &neurice_model::CoderSpec) -> String {
     match c {
         neurice_model::CoderSpec::Lite(p) => format!("{p:?}"),
-        neurice_model::CoderSpec::Max(p) => format!("{:?}\n  v2 params {p:?}", p.golomb),
+        neurice_model::CoderSpec::V2(p) => format!("{:?}\n  v2 params {p:?}", p.golomb),
     }
 }
 

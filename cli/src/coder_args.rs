@@ -50,8 +50,8 @@ impl CoderArgs {
     pub fn coders(&self, default: CoderChoice) -> Vec<Coder> {
         match self.coder.unwrap_or(default) {
             CoderChoice::Lite => vec![Coder::Lite],
-            CoderChoice::Max => vec![Coder::Max],
-            CoderChoice::Both => vec![Coder::Lite, Coder::Max],
+            CoderChoice::V2 => vec![Coder::V2],
+            CoderChoice::Both => vec![Coder::Lite, Coder::V2],
         }
     }
 
@@ -87,14 +87,14 @@ impl CoderArgs {
                 p.validate().context("coder parameters")?;
                 Ok(CoderSpec::Lite(p))
             }
-            Coder::Max => {
+            Coder::V2 => {
                 if self.v1_options_given() {
                     bail!(
                         "--qmax, --window-log2, --thr-num and --thr-shift set coder v1 (lite); \
                          the v2 core (--coder max) is built for its own parameters (FORMAT.md §7)"
                     );
                 }
-                Ok(CoderSpec::hardware(Coder::Max))
+                Ok(CoderSpec::hardware(Coder::V2))
             }
         }
     }
@@ -175,12 +175,12 @@ mod tests {
     fn defaults_are_the_hardware_coders() {
         assert_eq!(args(None, None).spec().unwrap(), CoderSpec::Lite(HW));
         assert_eq!(args(None, None).coder().unwrap(), Coder::Lite);
-        let d = args(Some(CoderChoice::Max), None).design(1024, 1).unwrap();
-        assert_eq!(*d.coder(), CoderSpec::Max(V2Params::HARDWARE));
-        assert_eq!(d.kind(), Coder::Max);
+        let d = args(Some(CoderChoice::V2), None).design(1024, 1).unwrap();
+        assert_eq!(*d.coder(), CoderSpec::V2(V2Params::HARDWARE));
+        assert_eq!(d.kind(), Coder::V2);
         assert_eq!(
             args(None, None).coders(CoderChoice::Both),
-            [Coder::Lite, Coder::Max]
+            [Coder::Lite, Coder::V2]
         );
         let q12 = args(None, Some(12)).design(1024, 1).unwrap();
         assert!(matches!(q12.coder(), CoderSpec::Lite(p) if p.qmax == 12));
@@ -188,18 +188,16 @@ mod tests {
 
     #[test]
     fn options_that_do_not_apply_are_refused() {
-        let e = args(Some(CoderChoice::Max), Some(9)).design(1024, 1);
+        let e = args(Some(CoderChoice::V2), Some(9)).design(1024, 1);
         assert!(e.unwrap_err().to_string().contains("coder v1"));
-        assert!(args(Some(CoderChoice::Max), None).design(1024, 2).is_err());
+        assert!(args(Some(CoderChoice::V2), None).design(1024, 2).is_err());
         assert!(args(Some(CoderChoice::Both), None).coder().is_err());
         let pk = PacketArgs {
             packets: true,
             segment_frames: None,
             packet_bytes: None,
         };
-        assert!(pk
-            .design(&args(Some(CoderChoice::Max), None), 4, 1)
-            .is_err());
+        assert!(pk.design(&args(Some(CoderChoice::V2), None), 4, 1).is_err());
         assert!(pk.design(&args(None, None), 4, 1).is_ok());
     }
 }

@@ -489,7 +489,7 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
         };
         let packets = if a.packets.packets { "-packets" } else { "" };
         let coder = match coder {
-            neurice_model::Coder::Max => "-max",
+            neurice_model::Coder::V2 => "-max",
             neurice_model::Coder::Lite => "",
         };
         PathBuf::from(format!(

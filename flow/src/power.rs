@@ -204,7 +204,7 @@ pub fn measure_power(
     // nominal clocks per sample
     let lanes = design.lanes();
     let (warmup, needed) = match design.coder() {
-        CoderSpec::Max(_) => {
+        CoderSpec::V2(_) => {
             let w = V2_WARMUP_FRAMES * channels as u64 * V2_NOMINAL_CLOCKS_PER_SAMPLE;
             (w, ((w + cycles) / V2_MIN_CLOCKS_PER_SAMPLE) as usize + 4096)
         }

@@ -131,7 +131,7 @@ fn codec(c: &mut Criterion) {
         grid_idx
     );
     let (nrc2, _) =
-        neurice_model::compress_wav_with(&wav_bytes, neurice_model::Coder::Max).expect("v2");
+        neurice_model::compress_wav_with(&wav_bytes, neurice_model::Coder::V2).expect("v2");
     assert_eq!(decompress(&nrc2).expect("v2 decompress"), wav_bytes);
     println!(
         "v2: container {} -> {} bytes (ratio {:.4})",
@@ -147,7 +147,7 @@ fn codec(c: &mut Criterion) {
     });
     g.bench_function("v2_compress_wav", |b| {
         b.iter(|| {
-            neurice_model::compress_wav_with(black_box(&wav_bytes), neurice_model::Coder::Max)
+            neurice_model::compress_wav_with(black_box(&wav_bytes), neurice_model::Coder::V2)
                 .expect("compress")
         })
     });

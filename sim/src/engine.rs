@@ -165,15 +165,15 @@ impl CoreDesign {
         match coder {
             CoderSpec::Lite(p) => neurice_hdl::check_params(&p)
                 .map_err(|e| anyhow!("the core cannot be built for these parameters: {e}"))?,
-            CoderSpec::Max(p) => neurice_hdl::v2::core::check_v2_params(&p)
+            CoderSpec::V2(p) => neurice_hdl::v2::core::check_v2_params(&p)
                 .map_err(|e| anyhow!("the v2 core cannot be built for these parameters: {e}"))?,
         }
         match (coder.kind(), shape) {
             (_, Shape::OneLane) | (Coder::Lite, _) => {}
-            (Coder::Max, Shape::TwoLanes) => {
+            (Coder::V2, Shape::TwoLanes) => {
                 bail!("--lanes 2 is a coder-v1 core; the v2 core (--coder max) has 1 lane")
             }
-            (Coder::Max, Shape::Packets(_)) => bail!(
+            (Coder::V2, Shape::Packets(_)) => bail!(
                 "--packets builds the coder-v1 packet core; the v2 core has no packet stream yet"
             ),
         }
@@ -248,7 +248,7 @@ impl CoreDesign {
                 realtime_unknown: None,
                 asic_skipped: None,
             },
-            CoderSpec::Max(_) => CoreFacts {
+            CoderSpec::V2(_) => CoreFacts {
                 board_mhz: neurice_synth::DEFAULT_V2_FREQ_MHZ,
                 power_duty: PowerDuty::FullThroughput,
                 realtime_unknown: Some(
@@ -284,7 +284,7 @@ impl CoreDesign {
     /// The core's Verilog (top module `top`).
     pub fn verilog(&self) -> Result<String> {
         match (&self.coder, self.shape) {
-            (CoderSpec::Max(p), _) => neurice_hdl::v2::core::v2_verilog(p, self.channels)
+            (CoderSpec::V2(p), _) => neurice_hdl::v2::core::v2_verilog(p, self.channels)
                 .map_err(|e| anyhow!("v2 core Verilog: {e}")),
             (CoderSpec::Lite(p), Shape::Packets(pk)) => {
                 neurice_hdl::packet_verilog(p, self.channels, &pk)

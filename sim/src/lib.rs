@@ -138,7 +138,7 @@ pub struct Golden {
 pub fn golden(stim: &Stimulus) -> Golden {
     match &stim.coder {
         CoderSpec::Lite(p) => golden_lite(p, stim),
-        CoderSpec::Max(p) => golden_v2(p, stim),
+        CoderSpec::V2(p) => golden_v2(p, stim),
     }
 }
 

@@ -184,7 +184,7 @@ impl SimCore for PacketCore1024 {
 impl SimCore for V2Core1024 {
     const LANES: usize = 1;
     fn build(stim: &Stimulus) -> Result<Box<Self>> {
-        let CoderSpec::Max(p) = &stim.coder else {
+        let CoderSpec::V2(p) = &stim.coder else {
             bail!("{}: a {} stimulus for the v2 core", stim.label, stim.coder);
         };
         Ok(Box::new(
@@ -208,7 +208,7 @@ impl SimCore for V2Core1024 {
 fn lite_params(stim: &Stimulus) -> Result<CodecParams> {
     match stim.coder {
         CoderSpec::Lite(p) => Ok(p),
-        CoderSpec::Max(_) => bail!(
+        CoderSpec::V2(_) => bail!(
             "{}: a {} stimulus for a coder-v1 core",
             stim.label,
             stim.coder
@@ -449,7 +449,7 @@ pub fn run_design(
 ) -> Result<SimReport> {
     design.check(stim)?;
     match (design.coder(), design.shape()) {
-        (CoderSpec::Max(_), _) => run_on::<V2Core1024>(stim, progress),
+        (CoderSpec::V2(_), _) => run_on::<V2Core1024>(stim, progress),
         (CoderSpec::Lite(_), Shape::TwoLanes) => run_on::<Core2x512>(stim, progress),
         (CoderSpec::Lite(_), Shape::OneLane) => run_on::<Core1024>(stim, progress),
         (CoderSpec::Lite(_), Shape::Packets(_)) => {

@@ -24,6 +24,7 @@
 //! So a restart needs no clearing of anything: the first frame writes every channel's state.
 
 pub mod range;
+pub mod spec;
 pub mod table;
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::lite::{golomb_m, m_value, select_s, unzigzag, zigzag_error, BitReader};
 use crate::v2::{check_frames, predict_t, update_t, with_taps, State, V2Params, MAX_TAPS};
 use crate::{CodecParams, Error};
+pub use spec::{MaxSpec, TableSpec};
 pub use table::{Table, CONTEXTS, TOKENS};
 
 /// The escape token: `(u >> σ) − 31` follows in the raw substream (Exp-Golomb, order 1).
