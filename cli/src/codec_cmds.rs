@@ -31,8 +31,9 @@ pub struct CompressArgs {
     /// Print the statistics as JSON.
     #[arg(long)]
     json: bool,
-    /// Coder: `lite` (v1: delta + half-step Golomb, container version 1) or `max` (v2: LMS +
-    /// context-adaptive range coder, container version 2).
+    /// Coder: `lite` (v1: delta + half-step Golomb, container version 1), `max` (LMS + one
+    /// multi-symbol range-coder step per sample over a trained table, container version 3)
+    /// or `v2` (LMS + context-adaptive binary range coder, container version 2).
     #[arg(long, default_value_t = Coder::Lite)]
     coder: Coder,
     /// Worker threads for a long recording (default: all cores, at most 4; at most 4 per core
@@ -76,7 +77,7 @@ pub struct EvalArgs {
     /// Worker threads (default: all cores; at most 4 per core and 256, more is refused).
     #[arg(long)]
     threads: Option<usize>,
-    /// Coder to evaluate: `lite` (v1) or `max` (v2).
+    /// Coder to evaluate: `lite` (v1), `max` or `v2`.
     #[arg(long, default_value_t = Coder::Lite)]
     coder: Coder,
 }
@@ -248,7 +249,8 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
         /// Whether the stream is the streamed layout (FORMAT.md §7.9).
         streamed: bool,
     }
-    let streamed = h.flags & neurice_model::format::FLAG_STREAM != 0;
+    // version 2 with flag STREAM, or version 3 (always blocks, FORMAT.md §10.7)
+    let streamed = h.is_streamed();
     let info = Info {
         version: h.version,
         coder: h.coder,
@@ -294,6 +296,16 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
 fn params_text(c: &neurice_model::CoderSpec) -> String {
     match c {
         neurice_model::CoderSpec::Lite(p) => format!("{p:?}"),
+        neurice_model::CoderSpec::Max(m) => format!(
+            "{:?}\n  table id {} ({}), CRC-32 {:08x}",
+            m.params,
+            m.table.id(),
+            match m.table {
+                neurice_model::max::TableSpec::Builtin => "built in",
+                neurice_model::max::TableSpec::Embedded(_) => "embedded",
+            },
+            m.table.crc()
+        ),
         neurice_model::CoderSpec::V2(p) => format!("{:?}\n  v2 params {p:?}", p.golomb),
     }
 }

@@ -1,5 +1,5 @@
 //! The coder on the command line: one set of options shared by every hardware command
-//! (`--coder lite|max` and coder v1's parameters), turned into the one [`CoreDesign`] value
+//! (`--coder lite|max|v2|both` and coder v1's parameters), turned into the one [`CoreDesign`] value
 //! that builds the golden model, the core, its Verilog, the simulators' comparison and the
 //! synthesis.
 
@@ -10,14 +10,17 @@ use neurice_sim::{CoreDesign, Shape};
 
 const HW: CodecParams = CodecParams::HARDWARE;
 
-/// `--coder`: one coder, or (for `neurice flow`) both.
+/// `--coder`: one coder, or (for `neurice flow`) every coder with a hardware core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum CoderChoice {
     /// Coder v1: delta + adaptive Golomb-Rice, one sample per clock (low area and power).
     Lite,
-    /// Coder v2: LMS prediction + adaptive binary range coding (the higher ratio).
+    /// Coder max: LMS prediction + one multi-symbol range-coder step per sample (FORMAT.md
+    /// §10). Its hardware core is not built yet: the hardware commands refuse it.
     Max,
-    /// Both coders, side by side (`neurice flow`).
+    /// Coder v2: LMS prediction + adaptive binary range coding (FORMAT.md §7).
+    V2,
+    /// Every coder with a hardware core, side by side (`neurice flow`; today lite and v2).
     Both,
 }
 
@@ -26,8 +29,9 @@ pub enum CoderChoice {
 #[derive(Args, Clone, Debug)]
 #[command(next_help_heading = "Coder (default: lite, the hardware parameters)")]
 pub struct CoderArgs {
-    /// The coder: lite (v1) or max (v2, `V2Params::HARDWARE`; FORMAT.md §7) [default: lite;
-    /// `neurice flow`: both].
+    /// The coder: lite (v1), max (no hardware core yet: refused) or v2 (`V2Params::HARDWARE`;
+    /// FORMAT.md §7) [default: lite; `neurice flow`: both = every coder with a core, lite
+    /// and v2].
     #[arg(long, value_enum)]
     pub coder: Option<CoderChoice>,
     /// Coder v1: unary cap; a quotient >= qmax escapes [default: 16].
@@ -46,12 +50,15 @@ pub struct CoderArgs {
 }
 
 impl CoderArgs {
-    /// The coders asked for: `default` when `--coder` is not given; `both` is lite then max.
+    /// The coders asked for: `default` when `--coder` is not given; `both` is every coder
+    /// with a hardware core ([`CoreDesign::coders_with_core`]: lite then v2 until coder max's
+    /// core is wired).
     pub fn coders(&self, default: CoderChoice) -> Vec<Coder> {
         match self.coder.unwrap_or(default) {
             CoderChoice::Lite => vec![Coder::Lite],
+            CoderChoice::Max => vec![Coder::Max],
             CoderChoice::V2 => vec![Coder::V2],
-            CoderChoice::Both => vec![Coder::Lite, Coder::V2],
+            CoderChoice::Both => CoreDesign::coders_with_core(),
         }
     }
 
@@ -72,8 +79,9 @@ impl CoderArgs {
 
     /// `coder` with the parameters the options give (10-bit samples, the core's input):
     /// coder v1's options set lite's parameters (checked by the model here, by the core when
-    /// the design is made); max is built for its own (`V2Params::HARDWARE`), so coder v1's
-    /// options are refused with it.
+    /// the design is made); max and v2 are built for their own (`MaxSpec::HARDWARE`,
+    /// `V2Params::HARDWARE`), so coder v1's options are refused with them. Coder max's
+    /// design is then refused by [`CoreDesign::new`] (no core yet).
     pub fn spec_of(&self, coder: Coder) -> Result<CoderSpec> {
         match coder {
             Coder::Lite => {
@@ -87,14 +95,15 @@ impl CoderArgs {
                 p.validate().context("coder parameters")?;
                 Ok(CoderSpec::Lite(p))
             }
-            Coder::V2 => {
+            Coder::Max | Coder::V2 => {
                 if self.v1_options_given() {
                     bail!(
                         "--qmax, --window-log2, --thr-num and --thr-shift set coder v1 (lite); \
-                         the v2 core (--coder max) is built for its own parameters (FORMAT.md §7)"
+                         coder {coder} is built for its own parameters (FORMAT.md §{})",
+                        if coder == Coder::Max { 10 } else { 7 }
                     );
                 }
-                Ok(CoderSpec::hardware(Coder::V2))
+                Ok(CoderSpec::hardware(coder))
             }
         }
     }
@@ -192,6 +201,13 @@ mod tests {
         assert!(e.unwrap_err().to_string().contains("coder v1"));
         assert!(args(Some(CoderChoice::V2), None).design(1024, 2).is_err());
         assert!(args(Some(CoderChoice::Both), None).coder().is_err());
+        // coder max: its spec is the model's, its core is refused with the reason
+        let max = args(Some(CoderChoice::Max), None);
+        assert_eq!(max.spec().unwrap(), CoderSpec::hardware(Coder::Max));
+        let e = max.design(1024, 1).unwrap_err().to_string();
+        assert!(e.contains(neurice_sim::MAX_CORE_MISSING), "{e}");
+        let e = args(Some(CoderChoice::Max), Some(9)).spec().unwrap_err();
+        assert!(e.to_string().contains("coder v1"), "{e}");
         let pk = PacketArgs {
             packets: true,
             segment_frames: None,

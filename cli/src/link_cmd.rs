@@ -21,7 +21,7 @@ pub struct LinkArgs {
     /// Channels per run: 1 = one run per file; N = N files interleaved as N channels.
     #[arg(long, default_value_t = 1)]
     channels: usize,
-    /// Coder inside the packets: `lite` (v1) or `max` (v2).
+    /// Coder inside the packets: `lite` (v1), `max` (two substreams, FORMAT.md §10) or `v2`.
     #[arg(long, default_value_t = Coder::Lite)]
     coder: Coder,
     /// Restart interval R: frames per segment (every channel restarts at each segment).
