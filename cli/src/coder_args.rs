@@ -95,17 +95,21 @@ impl CoderArgs {
                 p.validate().context("coder parameters")?;
                 Ok(CoderSpec::Lite(p))
             }
-            Coder::Max | Coder::V2 => {
-                if self.v1_options_given() {
-                    bail!(
-                        "--qmax, --window-log2, --thr-num and --thr-shift set coder v1 (lite); \
-                         coder {coder} is built for its own parameters (FORMAT.md §{})",
-                        if coder == Coder::Max { 10 } else { 7 }
-                    );
-                }
-                Ok(CoderSpec::hardware(coder))
-            }
+            Coder::Max => self.own_parameters(coder, "§10"),
+            Coder::V2 => self.own_parameters(coder, "§7"),
         }
+    }
+
+    /// The hardware parameters of a coder built for its own (FORMAT.md `section`), refusing
+    /// coder v1's options.
+    fn own_parameters(&self, coder: Coder, section: &str) -> Result<CoderSpec> {
+        if self.v1_options_given() {
+            bail!(
+                "--qmax, --window-log2, --thr-num and --thr-shift set coder v1 (lite); coder \
+                 {coder} is built for its own parameters (FORMAT.md {section})"
+            );
+        }
+        Ok(CoderSpec::hardware(coder))
     }
 
     /// [`CoderArgs::spec_of`] the one coder asked for ([`CoderArgs::coder`]).

@@ -98,6 +98,8 @@ impl FromStr for Coder {
 ///
 /// `Copy + Eq + Hash`: coder max's probability table is named by value ([`TableSpec`]: the
 /// built-in one, or an embedded one's 512 frequencies), so the value is about 1 KiB.
+// The size is the point: the table travels by value so that the spec stays `Copy` (above).
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "coder", content = "params", rename_all = "lowercase")]
 pub enum CoderSpec {

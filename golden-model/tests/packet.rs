@@ -263,7 +263,7 @@ fn a_max_segment_is_a_block_in_two_substreams_that_may_interleave_in_any_order()
             let take_t = j == rw.len()
                 || (i < t.len()
                     && (start(t[i]) < start(rw[j])
-                        || (start(t[i]) == start(rw[j]) && rng.next_u64() % 2 == 0)));
+                        || (start(t[i]) == start(rw[j]) && rng.next_u64().is_multiple_of(2))));
             if take_t {
                 order.push(t[i]);
                 i += 1;

@@ -41,6 +41,8 @@ impl EmbeddedTable {
 
 /// Which probability table a coder max stream uses (FORMAT.md §10.7): the container's table
 /// id 1 (built in) or 0 (embedded, its bytes in the header).
+// By value on purpose: `CoderSpec` is `Copy` and names its table (about 1 KiB embedded).
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "TableJson", into = "TableJson")]
 pub enum TableSpec {
