@@ -77,16 +77,18 @@ impl Default for BoardParams {
 impl BoardParams {
     /// The board with the coder-v2 core (`V2Params::HARDWARE`) at its default clock,
     /// [`pll::DEFAULT_V2_CORE_MHZ`].
-    pub fn max() -> Self {
-        Self::for_coder(CoderSpec::hardware(neurice_model::Coder::Max))
+    pub fn v2() -> Self {
+        Self::for_coder(CoderSpec::hardware(neurice_model::Coder::V2))
     }
 
     /// The board carrying the core of `coder` at that core's default clock
-    /// ([`pll::DEFAULT_CORE_MHZ`] for coder v1, [`pll::DEFAULT_V2_CORE_MHZ`] for coder v2).
+    /// ([`pll::DEFAULT_CORE_MHZ`] for coder v1, [`pll::DEFAULT_V2_CORE_MHZ`] for coder v2;
+    /// coder v1's for coder max, whose core does not exist yet: [`BoardParams::resolve`]
+    /// refuses it).
     pub fn for_coder(coder: CoderSpec) -> Self {
         let core_mhz = match coder {
-            CoderSpec::Lite(_) => pll::DEFAULT_CORE_MHZ,
-            CoderSpec::Max(_) => pll::DEFAULT_V2_CORE_MHZ,
+            CoderSpec::Lite(_) | CoderSpec::Max(_) => pll::DEFAULT_CORE_MHZ,
+            CoderSpec::V2(_) => pll::DEFAULT_V2_CORE_MHZ,
         };
         Self {
             core_mhz,
@@ -129,7 +131,8 @@ pub fn board_verilog(params: &BoardParams) -> anyhow::Result<String> {
     let (pll, cfg) = params.resolve()?;
     match cfg.coder {
         CoderSpec::Lite(_) => checked_verilog(CuTop::new(pll, &cfg)?, "CuTop"),
-        CoderSpec::Max(_) => checked_verilog(CuTopV2::new(pll, &cfg)?, "CuTopV2"),
+        CoderSpec::Max(_) => anyhow::bail!("{}", neurice_hdl::MAX_CORE_MISSING),
+        CoderSpec::V2(_) => checked_verilog(CuTopV2::new(pll, &cfg)?, "CuTopV2"),
     }
 }
 
@@ -148,7 +151,8 @@ fn checked_verilog<B: Block>(block: B, what: &str) -> anyhow::Result<String> {
 pub fn system_verilog(cfg: &SystemConfig) -> anyhow::Result<String> {
     match cfg.coder {
         CoderSpec::Lite(_) => checked_verilog(BoardSystem::new(cfg)?, "the board system"),
-        CoderSpec::Max(_) => checked_verilog(BoardSystemV2::new(cfg)?, "the v2 board system"),
+        CoderSpec::Max(_) => anyhow::bail!("{}", neurice_hdl::MAX_CORE_MISSING),
+        CoderSpec::V2(_) => checked_verilog(BoardSystemV2::new(cfg)?, "the v2 board system"),
     }
 }
 
@@ -223,14 +227,14 @@ mod tests {
 
     #[test]
     fn v2_board_places_at_its_default_clock() {
-        let params = BoardParams::max();
+        let params = BoardParams::v2();
         assert_eq!(params.core_mhz, pll::DEFAULT_V2_CORE_MHZ);
         places_at(&params, "v2");
     }
 
     #[test]
     fn the_v2_top_carries_the_v2_core() {
-        let v = board_verilog(&BoardParams::max()).unwrap();
+        let v = board_verilog(&BoardParams::v2()).unwrap();
         assert!(v.contains("module top(clk,rst_n,usb_rx,usb_tx,led);"));
         assert!(v.contains(".DIVF(7'd31)"), "the 20 MHz PLL row");
         let v1 = board_verilog(&BoardParams::default()).unwrap();
@@ -240,8 +244,8 @@ mod tests {
         let mut p = neurice_model::v2::V2Params::HARDWARE;
         p.golomb.window_log2 = 5;
         let bad = BoardParams {
-            coder: CoderSpec::Max(p),
-            ..BoardParams::max()
+            coder: CoderSpec::V2(p),
+            ..BoardParams::v2()
         };
         assert!(board_verilog(&bad).is_err());
     }
@@ -277,5 +281,25 @@ mod tests {
         assert!(r.timing_met, "{tag}: timing missed, Fmax {:?}", r.fmax_mhz);
         assert!(r.fmax_mhz.unwrap() >= params.core_mhz as f64);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Coder max has no core yet: every board path refuses it with the reason, nothing built.
+    #[test]
+    fn coder_max_is_refused_until_its_core_exists() {
+        let max = CoderSpec::hardware(neurice_model::Coder::Max);
+        let params = BoardParams::for_coder(max);
+        let says = |e: anyhow::Error| {
+            let e = e.to_string();
+            assert!(e.contains(neurice_hdl::MAX_CORE_MISSING), "{e}");
+        };
+        says(board_verilog(&params).unwrap_err());
+        says(params.resolve().unwrap_err());
+        says(protocol::segment_words(&max, 2, &[1, 2, 3, 4]).unwrap_err());
+        says(protocol::decode_segment(&max, 2, 4, &[0]).unwrap_err());
+        let cfg = SystemConfig {
+            coder: max,
+            ..BoardParams::default().resolve().unwrap().1
+        };
+        says(system_verilog(&cfg).unwrap_err());
     }
 }

@@ -48,7 +48,8 @@ pub struct SystemConfig {
 impl SystemConfig {
     pub fn check(&self) -> anyhow::Result<()> {
         match &self.coder {
-            CoderSpec::Max(p) => neurice_hdl::v2::core::check_v2_params(p)
+            CoderSpec::Max(_) => anyhow::bail!("{}", neurice_hdl::MAX_CORE_MISSING),
+            CoderSpec::V2(p) => neurice_hdl::v2::core::check_v2_params(p)
                 .map_err(|e| anyhow::anyhow!("v2 encoder core: {e}"))?,
             CoderSpec::Lite(p) => {
                 neurice_hdl::check_params(p).map_err(|e| anyhow::anyhow!("encoder core: {e}"))?
@@ -436,7 +437,7 @@ fn v1_core(cfg: &SystemConfig) -> anyhow::Result<Core1024> {
 }
 
 fn v2_core(cfg: &SystemConfig) -> anyhow::Result<V2Core1024> {
-    let CoderSpec::Max(p) = &cfg.coder else {
+    let CoderSpec::V2(p) = &cfg.coder else {
         anyhow::bail!("BoardSystemV2 carries the coder-v2 core; coder v1 is BoardSystem");
     };
     V2Core1024::new(p).map_err(|e| anyhow::anyhow!("v2 encoder core: {e}"))

@@ -206,7 +206,7 @@ fn emitted_verilog_round_trips_through_the_uart() -> Result<()> {
 #[test]
 fn emitted_v2_verilog_round_trips_through_the_uart() -> Result<()> {
     round_trips(
-        CoderSpec::hardware(Coder::Max),
+        CoderSpec::hardware(Coder::V2),
         &[(1, 400, 21), (2, 300, 22), (5, 300, 23)],
     )
 }

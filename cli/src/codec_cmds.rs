@@ -31,9 +31,10 @@ pub struct CompressArgs {
     /// Print the statistics as JSON.
     #[arg(long)]
     json: bool,
-    /// The coder (`lite`: v1, delta + half-step Golomb, container version 1; `max`: v2, LMS +
-    /// context-adaptive range coder, container version 2), its parameters and
-    /// `--max-error`.
+    /// The coder (`lite`: v1, delta + half-step Golomb, container version 1; `max`: LMS + one
+    /// multi-symbol range-coder step per sample over a trained table, container version 3;
+    /// `v2`: LMS + context-adaptive binary range coder, container version 2), its parameters
+    /// and `--max-error`.
     #[command(flatten)]
     coder: CoderArgs,
     /// Worker threads for a long recording (default: all cores, at most 4; at most 4 per core
@@ -78,7 +79,7 @@ pub struct EvalArgs {
     /// Worker threads (default: all cores; at most 4 per core and 256, more is refused).
     #[arg(long)]
     threads: Option<usize>,
-    /// The coder to evaluate (`lite`: v1, `max`: v2), its parameters and `--max-error` (with
+    /// The coder to evaluate (`lite`: v1, `max`, `v2`), its parameters and `--max-error` (with
     /// δ > 0 every decoded sample is checked against δ and the fidelity measured); `events`:
     /// event mode's rate for 1024 channels and its agreement with the reference detector.
     #[command(flatten)]
@@ -308,7 +309,8 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
         /// Whether the stream is the streamed layout (FORMAT.md §7.9).
         streamed: bool,
     }
-    let streamed = h.flags & neurice_model::format::FLAG_STREAM != 0;
+    // version 2 with flag STREAM, or version 3 (always blocks, FORMAT.md §10.7)
+    let streamed = h.is_streamed();
     let info = Info {
         version: h.version,
         coder: h.coder,
@@ -330,14 +332,16 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
     };
     if a.json {
         let mut v = serde_json::to_value(&info)?;
-        // steps and initial weights of taps i >= T do not exist (FORMAT.md §7.1)
-        match &info.coder {
-            neurice_model::CoderSpec::Lite(_) => {}
-            neurice_model::CoderSpec::Max(p) => {
-                for k in ["steps", "init_weights"] {
-                    if let Some(arr) = v["params"][k].as_array_mut() {
-                        arr.truncate(p.taps as usize);
-                    }
+        // steps and initial weights of taps i >= T do not exist (FORMAT.md §7.1, §10.1)
+        let taps = match &info.coder {
+            neurice_model::CoderSpec::Lite(_) => None,
+            neurice_model::CoderSpec::Max(s) => Some(s.params.taps),
+            neurice_model::CoderSpec::V2(p) => Some(p.taps),
+        };
+        if let Some(t) = taps {
+            for k in ["steps", "init_weights"] {
+                if let Some(arr) = v["params"][k].as_array_mut() {
+                    arr.truncate(t as usize);
                 }
             }
         }
@@ -376,7 +380,34 @@ fn params_text(c: &neurice_model::CoderSpec) -> String {
     };
     match c {
         neurice_model::CoderSpec::Lite(p) => golomb(p),
-        neurice_model::CoderSpec::Max(p) => {
+        neurice_model::CoderSpec::Max(m) => {
+            let p = &m.params;
+            let t = p.taps as usize;
+            let list = |v: Vec<String>| if v.is_empty() { "none".to_string() } else { v.join(" ") };
+            format!(
+                "max parameters: W = {} (sample bits), w = {} (window_log2), c = {} (thr_num), \
+                 h = {} (thr_shift), T = {t} (taps), f = {} (weight_frac), B_w = {} \
+                 (weight_bits), B_d = {} (delta_bits), steps μ = {}, initial weights ω = {}, \
+                 F_B = {} (block_frames)\n  table id {} ({}), CRC-32 {:08x}",
+                p.sample_bits,
+                p.window_log2,
+                p.thr_num,
+                p.thr_shift,
+                p.weight_frac,
+                p.weight_bits,
+                p.delta_bits,
+                list(p.steps[..t.min(p.steps.len())].iter().map(|x| x.to_string()).collect()),
+                list(p.init_weights[..t.min(p.init_weights.len())].iter().map(|x| x.to_string()).collect()),
+                p.block_frames,
+                m.table.id(),
+                match m.table {
+                    neurice_model::max::TableSpec::Builtin => "built in",
+                    neurice_model::max::TableSpec::Embedded(_) => "embedded",
+                },
+                m.table.crc()
+            )
+        }
+        neurice_model::CoderSpec::V2(p) => {
             format!("{}\n  {}", golomb(&p.golomb), v2_params_text(p))
         }
     }

@@ -1,5 +1,5 @@
 //! The coder on the command line: one set of options shared by every hardware command
-//! (`--coder lite|max` and coder v1's parameters), turned into the one [`CoreDesign`] value
+//! (`--coder lite|max|v2|both` and coder v1's parameters), turned into the one [`CoreDesign`] value
 //! that builds the golden model, the core, its Verilog, the simulators' comparison and the
 //! synthesis.
 
@@ -10,14 +10,17 @@ use neurice_sim::{CoreDesign, Shape};
 
 const HW: CodecParams = CodecParams::HARDWARE;
 
-/// `--coder`: one coder, or (for `neurice flow`) both.
+/// `--coder`: one coder, or (for `neurice flow`) every coder with a hardware core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum CoderChoice {
     /// Coder v1: delta + adaptive Golomb-Rice, one sample per clock (low area and power).
     Lite,
-    /// Coder v2: LMS prediction + adaptive binary range coding (the higher ratio).
+    /// Coder max: LMS prediction + one multi-symbol range-coder step per sample (FORMAT.md
+    /// §10). Its hardware core is not built yet: the hardware commands refuse it.
     Max,
-    /// Both coders, side by side (`neurice flow`).
+    /// Coder v2: LMS prediction + adaptive binary range coding (FORMAT.md §7).
+    V2,
+    /// Every coder with a hardware core, side by side (`neurice flow`; today lite and v2).
     Both,
     /// Event mode: spike events and spike-band power per channel (features, not the
     /// waveform; FORMAT.md §12). On `neurice eval` so far.
@@ -35,8 +38,9 @@ pub const EVENTS_NOT_HERE: &str = "--coder events (event mode, FORMAT.md §12) i
 #[derive(Args, Clone, Debug)]
 #[command(next_help_heading = "Coder (default: lite, the hardware parameters)")]
 pub struct CoderArgs {
-    /// The coder: lite (v1) or max (v2, `V2Params::HARDWARE`; FORMAT.md §7) [default: lite;
-    /// `neurice flow`: both].
+    /// The coder: lite (v1), max (no hardware core yet: refused) or v2 (`V2Params::HARDWARE`;
+    /// FORMAT.md §7) [default: lite; `neurice flow`: both = every coder with a core, lite
+    /// and v2].
     #[arg(long, value_enum)]
     pub coder: Option<CoderChoice>,
     /// Coder v1: unary cap; a quotient >= qmax escapes [default: 16].
@@ -75,14 +79,16 @@ fn parse_max_error(s: &str) -> Result<u32, String> {
 }
 
 impl CoderArgs {
-    /// The coders asked for: `default` when `--coder` is not given; `both` is lite then max;
-    /// `events` is refused ([`EVENTS_NOT_HERE`]: a command that takes it asks
+    /// The coders asked for: `default` when `--coder` is not given; `both` is every coder
+    /// with a hardware core ([`CoreDesign::coders_with_core`]: lite then v2 until coder max's
+    /// core is wired); `events` is refused ([`EVENTS_NOT_HERE`]: a command that takes it asks
     /// [`CoderArgs::events`] first).
     pub fn coders(&self, default: CoderChoice) -> Result<Vec<Coder>> {
         Ok(match self.coder.unwrap_or(default) {
             CoderChoice::Lite => vec![Coder::Lite],
             CoderChoice::Max => vec![Coder::Max],
-            CoderChoice::Both => vec![Coder::Lite, Coder::Max],
+            CoderChoice::V2 => vec![Coder::V2],
+            CoderChoice::Both => CoreDesign::coders_with_core(),
             CoderChoice::Events => bail!("{EVENTS_NOT_HERE}"),
         })
     }
@@ -124,9 +130,10 @@ impl CoderArgs {
 
     /// `coder` with the parameters the options give (10-bit samples, the core's input):
     /// coder v1's options (and `--max-error`) set lite's parameters (checked by the model
-    /// here, by the core when the design is made); max is built for its own
-    /// (`V2Params::HARDWARE`) and is lossless only, so coder v1's options and a maximum error
-    /// are refused with it.
+    /// here, by the core when the design is made); max and v2 are built for their own
+    /// (`MaxSpec::HARDWARE`, `V2Params::HARDWARE`) and are lossless only, so coder v1's
+    /// options and a maximum error are refused with them. Coder max's design is then refused
+    /// by [`CoreDesign::new`] (no core yet).
     pub fn spec_of(&self, coder: Coder) -> Result<CoderSpec> {
         match coder {
             Coder::Lite => {
@@ -141,23 +148,28 @@ impl CoderArgs {
                 p.validate().context("coder parameters")?;
                 Ok(CoderSpec::Lite(p))
             }
-            Coder::Max => {
-                if self.v1_options_given() {
-                    bail!(
-                        "--qmax, --window-log2, --thr-num and --thr-shift set coder v1 (lite); \
-                         the v2 core (--coder max) is built for its own parameters (FORMAT.md §7)"
-                    );
-                }
-                if self.max_error() > 0 {
-                    bail!(
-                        "--max-error {} is coder v1's (--coder lite) for now: coder v2 (--coder \
-                         max) is lossless only (FORMAT.md §11.7)",
-                        self.max_error()
-                    );
-                }
-                Ok(CoderSpec::hardware(Coder::Max))
-            }
+            Coder::Max => self.own_parameters(coder, "§10"),
+            Coder::V2 => self.own_parameters(coder, "§7"),
         }
+    }
+
+    /// The hardware parameters of a coder built for its own (FORMAT.md `section`), refusing
+    /// coder v1's options.
+    fn own_parameters(&self, coder: Coder, section: &str) -> Result<CoderSpec> {
+        if self.v1_options_given() {
+            bail!(
+                "--qmax, --window-log2, --thr-num and --thr-shift set coder v1 (lite); coder \
+                 {coder} is built for its own parameters (FORMAT.md {section})"
+            );
+        }
+        if self.max_error() > 0 {
+            bail!(
+                "--max-error {} is coder v1's (--coder lite) for now: coder {coder} is lossless \
+                 only (FORMAT.md §11.7)",
+                self.max_error()
+            );
+        }
+        Ok(CoderSpec::hardware(coder))
     }
 
     /// [`CoderArgs::spec_of`] the one coder asked for ([`CoderArgs::coder`]).
@@ -237,12 +249,12 @@ mod tests {
     fn defaults_are_the_hardware_coders() {
         assert_eq!(args(None, None).spec().unwrap(), CoderSpec::Lite(HW));
         assert_eq!(args(None, None).coder().unwrap(), Coder::Lite);
-        let d = args(Some(CoderChoice::Max), None).design(1024, 1).unwrap();
-        assert_eq!(*d.coder(), CoderSpec::Max(V2Params::HARDWARE));
-        assert_eq!(d.kind(), Coder::Max);
+        let d = args(Some(CoderChoice::V2), None).design(1024, 1).unwrap();
+        assert_eq!(*d.coder(), CoderSpec::V2(V2Params::HARDWARE));
+        assert_eq!(d.kind(), Coder::V2);
         assert_eq!(
             args(None, None).coders(CoderChoice::Both).unwrap(),
-            [Coder::Lite, Coder::Max]
+            [Coder::Lite, Coder::V2]
         );
         let q12 = args(None, Some(12)).design(1024, 1).unwrap();
         assert!(matches!(q12.coder(), CoderSpec::Lite(p) if p.qmax == 12));
@@ -250,9 +262,9 @@ mod tests {
 
     #[test]
     fn options_that_do_not_apply_are_refused() {
-        let e = args(Some(CoderChoice::Max), Some(9)).design(1024, 1);
+        let e = args(Some(CoderChoice::V2), Some(9)).design(1024, 1);
         assert!(e.unwrap_err().to_string().contains("coder v1"));
-        assert!(args(Some(CoderChoice::Max), None).design(1024, 2).is_err());
+        assert!(args(Some(CoderChoice::V2), None).design(1024, 2).is_err());
         assert!(args(Some(CoderChoice::Both), None).coder().is_err());
         // event mode: only where a command asks for it, and without coder v1's options
         let ev = args(Some(CoderChoice::Events), None);
@@ -262,14 +274,19 @@ mod tests {
         assert!(e.contains("neurice") && e.contains("eval"), "{e}");
         assert!(ev.coders(CoderChoice::Both).is_err());
         assert!(args(Some(CoderChoice::Events), Some(9)).events().is_err());
+        // coder max: its spec is the model's, its core is refused with the reason
+        let max = args(Some(CoderChoice::Max), None);
+        assert_eq!(max.spec().unwrap(), CoderSpec::hardware(Coder::Max));
+        let e = max.design(1024, 1).unwrap_err().to_string();
+        assert!(e.contains(neurice_sim::MAX_CORE_MISSING), "{e}");
+        let e = args(Some(CoderChoice::Max), Some(9)).spec().unwrap_err();
+        assert!(e.to_string().contains("coder v1"), "{e}");
         let pk = PacketArgs {
             packets: true,
             segment_frames: None,
             packet_bytes: None,
         };
-        assert!(pk
-            .design(&args(Some(CoderChoice::Max), None), 4, 1)
-            .is_err());
+        assert!(pk.design(&args(Some(CoderChoice::V2), None), 4, 1).is_err());
         assert!(pk.design(&args(None, None), 4, 1).is_ok());
     }
 

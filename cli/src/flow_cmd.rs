@@ -28,7 +28,7 @@ pub struct FlowArgs {
     #[arg(short, long, default_value = "build/report")]
     out: PathBuf,
     /// Synthesis target and power clock, MHz [default: the coder's board clock: lite 60,
-    /// max 20].
+    /// v2 20].
     #[arg(long)]
     freq: Option<f64>,
     /// Place-and-route seed.

@@ -432,7 +432,7 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
 
 #[derive(Args)]
 pub struct SynthArgs {
-    /// Target clock for nextpnr, MHz [default: the coder's board clock: lite 60, max 20].
+    /// Target clock for nextpnr, MHz [default: the coder's board clock: lite 60, v2 20].
     #[arg(long)]
     freq: Option<f64>,
     /// Channels of state (1..=1024).
@@ -473,6 +473,7 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
         let packets = if a.packets.packets { "-packets" } else { "" };
         let coder = match coder {
             neurice_model::Coder::Max => "-max",
+            neurice_model::Coder::V2 => "-v2",
             neurice_model::Coder::Lite => "",
         };
         PathBuf::from(format!(
@@ -523,7 +524,7 @@ pub struct BitstreamArgs {
     #[arg(short, long, default_value = "build/bitstream")]
     out: PathBuf,
     /// Core clock from the PLL, MHz (a row of the bsp's icepll table: 16, 20, 24, 25, 40, 48,
-    /// 50, 60) [default: 60 for lite, 20 for max].
+    /// 50, 60) [default: 60 for lite, 20 for v2].
     #[arg(long)]
     core_mhz: Option<u32>,
     #[command(flatten)]

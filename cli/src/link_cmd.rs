@@ -21,8 +21,8 @@ pub struct LinkArgs {
     /// Channels per run: 1 = one run per file; N = N files interleaved as N channels.
     #[arg(long, default_value_t = 1)]
     channels: usize,
-    /// The coder inside the packets (`lite`: v1, `max`: v2), its parameters and
-    /// `--max-error` (the packet stream of FORMAT.md §11.6).
+    /// The coder inside the packets (`lite`: v1, `max`: two substreams, FORMAT.md §10; `v2`),
+    /// its parameters and `--max-error` (the packet stream of FORMAT.md §11.6).
     #[command(flatten)]
     coder: CoderArgs,
     /// Restart interval R: frames per segment (every channel restarts at each segment).

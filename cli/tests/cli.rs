@@ -375,15 +375,34 @@ fn coder_max_compresses_decodes_and_is_reported() {
     let back = t.path().join("back.wav");
     assert_ok(&neurice(&[&"compress", &"--coder", &"max", &input, &nrc]));
     let bytes = fs::read(&nrc).unwrap();
-    assert_eq!(bytes[4], 2, "coder max writes container version 2");
+    assert_eq!(bytes[4], 3, "coder max writes container version 3");
     assert_ok(&neurice(&[&"decompress", &nrc, &back]));
     assert_eq!(fs::read(&back).unwrap(), wav);
     let o = neurice(&[&"info", &"--json", &nrc]);
     assert_ok(&o);
     let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(v["coder"].as_str(), Some("max"));
-    assert_eq!(v["version"].as_u64(), Some(2));
+    assert_eq!(v["version"].as_u64(), Some(3));
     assert_eq!(v["params"]["taps"].as_u64(), Some(4));
+    assert_eq!(v["params"]["table"]["id"].as_u64(), Some(1), "{v}");
+    assert_eq!(v["streamed"], true, "version 3 is always blocks: {v}");
+    assert_eq!(v["mode"], "per block", "{v}");
+    let o = neurice(&[&"info", &nrc]);
+    assert_ok(&o);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("table id 1 (built in)"));
+    // coder v2 (the previous max) writes container version 2 and still decodes
+    let v2 = t.path().join("v2.nrc");
+    assert_ok(&neurice(&[&"compress", &"--coder", &"v2", &input, &v2]));
+    assert_eq!(
+        fs::read(&v2).unwrap()[4],
+        2,
+        "coder v2 writes container version 2"
+    );
+    assert_ok(&neurice(&[&"decompress", &"--force", &v2, &back]));
+    assert_eq!(fs::read(&back).unwrap(), wav);
+    let v: Value =
+        serde_json::from_slice(&neurice(&[&"info", &"--json", &v2]).stdout).expect("JSON");
+    assert_eq!(v["coder"].as_str(), Some("v2"));
     // the default stays lite (container version 1), and info says so
     let lite = t.path().join("lite.nrc");
     assert_ok(&neurice(&[&"compress", &input, &lite]));

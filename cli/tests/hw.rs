@@ -448,14 +448,14 @@ fn bad_packet_options_are_refused_with_exit_1() {
 }
 
 #[test]
-fn sim_coder_max_is_bit_exact_in_rusthdl_and_verilator() {
+fn sim_coder_v2_is_bit_exact_in_rusthdl_and_verilator() {
     let d = tempfile::tempdir().unwrap();
     wavs(d.path(), 2, 1500);
     let run = |engine: &str| {
         json(&neurice(&[
             &"sim",
             &"--coder",
-            &"max",
+            &"v2",
             &"--engine",
             &engine,
             &"--channels",
@@ -471,7 +471,7 @@ fn sim_coder_max_is_bit_exact_in_rusthdl_and_verilator() {
         ]))
     };
     let r = run("rusthdl");
-    assert_eq!(r["coder"], "max");
+    assert_eq!(r["coder"], "v2");
     assert_eq!(r["design"]["params"]["taps"], 4, "{r}");
     assert_eq!(r["samples"], 3000);
     assert_eq!(r["mismatches"], 0);
@@ -498,19 +498,17 @@ fn sim_coder_max_is_bit_exact_in_rusthdl_and_verilator() {
 }
 
 #[test]
-fn coder_max_refuses_what_it_cannot_build() {
+fn coder_v2_refuses_what_it_cannot_build() {
     let d = tempfile::tempdir().unwrap();
     wavs(d.path(), 2, 100);
     let out = d.path().join("v");
     for (args, says) in [
         (
-            vec![
-                "sim", "--engine", "rusthdl", "--coder", "max", "--qmax", "9",
-            ],
+            vec!["sim", "--engine", "rusthdl", "--coder", "v2", "--qmax", "9"],
             "coder v1",
         ),
         (
-            vec!["sim", "--engine", "rusthdl", "--coder", "max", "--packets"],
+            vec!["sim", "--engine", "rusthdl", "--coder", "v2", "--packets"],
             "packet",
         ),
         (
@@ -519,7 +517,7 @@ fn coder_max_refuses_what_it_cannot_build() {
                 "--engine",
                 "rusthdl",
                 "--coder",
-                "max",
+                "v2",
                 "--lanes",
                 "2",
                 "--channels",
@@ -545,23 +543,53 @@ fn coder_max_refuses_what_it_cannot_build() {
         assert!(e.contains(says) && !e.contains("panicked"), "{args:?}: {e}");
     }
     // nothing is written when the design is refused
-    let o = neurice(&[&"verilog", &"-o", &out, &"--coder", &"max", &"--qmax", &"9"]);
+    let o = neurice(&[&"verilog", &"-o", &out, &"--coder", &"v2", &"--qmax", &"9"]);
     assert!(!o.status.success());
     assert!(!out.exists());
 }
 
+/// Coder max has a model and a container but no hardware core yet: every command that
+/// would build, simulate or synthesise its core refuses it with the reason, before any tool
+/// runs and without writing anything (the flow's default `both` leaves it out).
 #[test]
-fn verilog_coder_max_writes_the_checked_v2_core() {
+fn coder_max_hardware_commands_say_its_core_is_not_built_yet() {
+    let d = tempfile::tempdir().unwrap();
+    wavs(d.path(), 2, 100);
+    let out = d.path().join("out");
+    let p = d.path();
+    let runs: Vec<Vec<&dyn AsRef<std::ffi::OsStr>>> = vec![
+        vec![&"sim", &"--engine", &"rusthdl", &"--coder", &"max", &p],
+        vec![&"verilog", &"-o", &out, &"--coder", &"max"],
+        vec![&"synth", &"-o", &out, &"--coder", &"max"],
+        vec![&"power", &"--coder", &"max", &"--data", &p, &"-o", &out],
+        vec![&"bitstream", &"-o", &out, &"--coder", &"max"],
+        vec![&"flow", &"--coder", &"max", &"--data", &p, &"-o", &out],
+    ];
+    for a in runs {
+        let o = neurice(&a);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{:?} must fail", a[0].as_ref());
+        assert!(
+            e.contains(neurice_sim::MAX_CORE_MISSING) && !e.contains("panicked"),
+            "{:?}: {e}",
+            a[0].as_ref()
+        );
+        assert!(!out.exists(), "{:?}: nothing written", a[0].as_ref());
+    }
+}
+
+#[test]
+fn verilog_coder_v2_writes_the_checked_v2_core() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("v2");
     let checks = tool("verilator") && tool("yosys");
     let mut a: Vec<&dyn AsRef<std::ffi::OsStr>> =
-        vec![&"verilog", &"-o", &out, &"--coder", &"max", &"--json"];
+        vec![&"verilog", &"-o", &out, &"--coder", &"v2", &"--json"];
     if !checks {
         a.push(&"--no-check");
     }
     let v = json(&neurice(&a));
-    assert_eq!(v["coder"], "max");
+    assert_eq!(v["coder"], "v2");
     if checks {
         assert_eq!(v["verilator_lint"]["status"], "clean", "{v}");
         assert_eq!(v["yosys_check"]["status"], "clean", "{v}");
@@ -575,12 +603,12 @@ fn verilog_coder_max_writes_the_checked_v2_core() {
 }
 
 #[test]
-fn bitstream_coder_max_refuses_bad_options_before_any_tool_runs() {
+fn bitstream_coder_v2_refuses_bad_options_before_any_tool_runs() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("bits");
     for (args, says) in [
-        (vec!["--coder", "max", "--qmax", "9"], "coder v1"),
-        (vec!["--coder", "max", "--core-mhz", "17"], "no PLL setting"),
+        (vec!["--coder", "v2", "--qmax", "9"], "coder v1"),
+        (vec!["--coder", "v2", "--core-mhz", "17"], "no PLL setting"),
         (vec!["--coder", "both"], "flow"),
     ] {
         let mut a: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"bitstream", &"-o", &out];
@@ -596,7 +624,7 @@ fn bitstream_coder_max_refuses_bad_options_before_any_tool_runs() {
 }
 
 /// `neurice flow --coder both` (the default) on small generated recordings: each coder's
-/// stages into OUT/lite and OUT/max, then the side-by-side report. One v2 synthesis (several
+/// stages into OUT/lite and OUT/v2, then the side-by-side report. One v2 synthesis (several
 /// minutes): the one run of the v2 core's place and route in the tests.
 #[test]
 fn flow_both_coders_writes_the_side_by_side_report() {
@@ -622,11 +650,11 @@ fn flow_both_coders_writes_the_side_by_side_report() {
     ]));
     let coders = v["coders"].as_array().expect("coders");
     assert_eq!(coders.len(), 2, "{v}");
-    let (lite, max) = (&coders[0], &coders[1]);
+    let (lite, v2) = (&coders[0], &coders[1]);
     assert_eq!(lite["coder"], "lite");
-    assert_eq!(max["coder"], "max");
+    assert_eq!(v2["coder"], "v2");
     let f = |c: &Value, k: &str| c[k].as_f64().unwrap_or_else(|| panic!("{k} missing: {c}"));
-    for c in [lite, max] {
+    for c in [lite, v2] {
         assert_eq!(c["mismatches"], 0, "{c}");
         assert!(c["timing_met"] == true, "{c}");
         assert!(f(c, "fmax_mhz") >= f(c, "clock_mhz"), "{c}");
@@ -651,38 +679,38 @@ fn flow_both_coders_writes_the_side_by_side_report() {
         // nJ/sample is the power over the samples per second
         let nj = f(&c["nj_per_sample"], "typical");
         let want = f(&c["total_mw"], "typical") * 1e6 / f(c, "samples_per_s");
-        if c["coder"] == "max" {
+        if c["coder"] == "v2" {
             assert!((nj - want).abs() <= 1e-9 * want.max(1.0), "{c}");
         }
     }
-    assert!(f(max, "ratio") > f(lite, "ratio"), "{lite}\n{max}");
-    assert!(f(max, "bits_per_sample") < f(lite, "bits_per_sample"));
+    assert!(f(v2, "ratio") > f(lite, "ratio"), "{lite}\n{v2}");
+    assert!(f(v2, "bits_per_sample") < f(lite, "bits_per_sample"));
     assert_eq!(
-        f(max, "clock_mhz"),
+        f(v2, "clock_mhz"),
         neurice_flow::DEFAULT_V2_FREQ_MHZ,
         "the v2 core's default clock"
     );
-    assert!(max["clocks_per_sample_measured"] == true);
-    let cps = f(max, "clocks_per_sample");
+    assert!(v2["clocks_per_sample_measured"] == true);
+    let cps = f(v2, "clocks_per_sample");
     assert!((2.0..12.0).contains(&cps), "{cps}");
-    let sps = f(max, "samples_per_s");
+    let sps = f(v2, "samples_per_s");
     assert!(
-        (sps - f(max, "clock_mhz") * 1e6 / cps).abs() < 1e-6 * sps,
-        "{max}"
+        (sps - f(v2, "clock_mhz") * 1e6 / cps).abs() < 1e-6 * sps,
+        "{v2}"
     );
-    assert!((f(max, "real_time_channels") - sps / 20_000.0).abs() < 1e-9 * sps);
-    assert!(max["uw_per_channel_derived"] == true);
+    assert!((f(v2, "real_time_channels") - sps / 20_000.0).abs() < 1e-9 * sps);
+    assert!(v2["uw_per_channel_derived"] == true);
     assert_eq!(f(lite, "clock_mhz"), 60.0);
     assert_eq!(f(lite, "clocks_per_sample"), 1.0);
     // each coder's own report, and the side-by-side page
-    for c in ["lite", "max"] {
+    for c in ["lite", "v2"] {
         let r: Value =
             serde_json::from_slice(&std::fs::read(out.join(c).join("report.json")).unwrap())
                 .unwrap();
         assert_eq!(r["simulation"]["coder"], c);
         assert_eq!(r["eval"]["coder"], c);
         assert!(out.join(c).join("index.html").is_file());
-        // Fmax alone gives lite's real-time channels (one sample per clock), not max's
+        // Fmax alone gives lite's real-time channels (one sample per clock), not v2's
         let synth = &r["synthesis"];
         if c == "lite" {
             assert!(synth["realtime_channels_at_20khz"].as_u64().unwrap() > 0);
@@ -692,7 +720,7 @@ fn flow_both_coders_writes_the_side_by_side_report() {
             assert!(synth["realtime_unknown"]
                 .as_str()
                 .unwrap()
-                .contains("power --coder max"));
+                .contains("power --coder v2"));
         }
     }
     let top: Value =

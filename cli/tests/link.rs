@@ -88,7 +88,7 @@ fn channel_groups_bound_what_a_lost_packet_costs() {
 fn drops_bursts_and_bit_errors_lose_samples_but_never_deliver_a_wrong_one() {
     let t = tempfile::tempdir().unwrap();
     recordings(t.path(), 30_000);
-    for coder in ["lite", "max"] {
+    for coder in ["lite", "max", "v2"] {
         let args: [&dyn AsRef<std::ffi::OsStr>; 16] = [
             &"--coder",
             &coder,
@@ -194,7 +194,7 @@ fn recordings_through_a_lossy_link_never_give_a_wrong_sample() {
         return;
     };
     let files = neurice_testkit::wavs(&dir);
-    for coder in ["lite", "max"] {
+    for coder in ["lite", "max", "v2"] {
         let mut a: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![
             &"--coder",
             &coder,

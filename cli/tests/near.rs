@@ -143,14 +143,15 @@ fn a_bad_maximum_error_is_refused() {
         assert!(stderr(&o).contains("0..=255"), "{}", stderr(&o));
         assert!(!out.exists());
     }
-    // coder v2 is lossless only (FORMAT.md §11.7)
-    for cmd in ["compress", "eval"] {
+    // coders max and v2 are lossless only (FORMAT.md §11.7)
+    for (cmd, coder) in [("compress", "max"), ("eval", "max"), ("compress", "v2")] {
         let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> =
-            vec![&cmd, &"--coder", &"max", &"--max-error", &"1", &input];
+            vec![&cmd, &"--coder", &coder, &"--max-error", &"1", &input];
         if cmd == "compress" {
             args.push(&out);
         }
-        assert_refused(&neurice(&args), "coder v2 (--coder max) is lossless only");
+        let want = format!("coder {coder} is lossless only");
+        assert_refused(&neurice(&args), &want);
         assert!(!out.exists());
     }
 }

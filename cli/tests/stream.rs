@@ -210,7 +210,7 @@ fn a_long_recording_round_trips_through_files_and_pipes() {
     let dir = tempfile::tempdir().unwrap();
     let wav = long_wav();
     let src = write(dir.path(), "long.wav", &wav);
-    for coder in ["lite", "max"] {
+    for coder in ["lite", "max", "v2"] {
         let nrc = dir.path().join(format!("{coder}.nrc"));
         let o = neurice(&[
             &"compress",

@@ -33,7 +33,7 @@ fn main() -> anyhow::Result<()> {
     println!("|---|---|---|---|---|---|---|---|---|---|");
     let channels = files.len().min(1024);
     let mut rows = Vec::new();
-    for coder in [Coder::Lite, Coder::Max] {
+    for coder in [Coder::Lite, Coder::V2] {
         for g in [channels, 64, 8, 1] {
             for r in [256u32, 1024, 4096] {
                 rows.push((coder, g, r, 1024usize));

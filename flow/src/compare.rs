@@ -1,6 +1,6 @@
-//! Both coders side by side (`neurice flow --coder both`): one [`crate::Flow`] per coder into
-//! `OUT/lite` and `OUT/max`, then `OUT/report.json` and `OUT/index.html` with the numbers of
-//! each next to each other.
+//! The coders side by side (`neurice flow --coder both`: every coder with a hardware core,
+//! today lite and v2): one [`crate::Flow`] per coder into `OUT/lite` and `OUT/v2`, then
+//! `OUT/report.json` and `OUT/index.html` with the numbers of each next to each other.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -104,7 +104,7 @@ pub struct Comparison {
     pub reports: Vec<FlowReport>,
 }
 
-/// The sub-folder of `out` for `coder`'s flow (`lite`, `max`).
+/// The sub-folder of `out` for `coder`'s flow (its name: `lite`, `v2`, `max`).
 pub fn coder_dir(out: &Path, coder: Coder) -> PathBuf {
     out.join(coder.name())
 }

@@ -615,7 +615,7 @@ mod tests {
             seed: 11,
         };
         let cfg = LinkConfig {
-            coder: Coder::Lite,
+            coder: Coder::Lite.into(),
             channels: 1,
             segment_frames: 100,
             packet_bytes: 64,

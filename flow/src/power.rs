@@ -204,7 +204,8 @@ pub fn measure_power(
     // nominal clocks per sample
     let lanes = design.lanes();
     let (warmup, needed) = match design.coder() {
-        CoderSpec::Max(_) => {
+        CoderSpec::Max(_) => bail!("{}", neurice_sim::MAX_CORE_MISSING),
+        CoderSpec::V2(_) => {
             let w = V2_WARMUP_FRAMES * channels as u64 * V2_NOMINAL_CLOCKS_PER_SAMPLE;
             (w, ((w + cycles) / V2_MIN_CLOCKS_PER_SAMPLE) as usize + 4096)
         }
@@ -245,7 +246,7 @@ pub fn measure_power(
         power.nj_per_sample = nj;
         power.uw_per_channel = uw;
         power.assumptions.push(format!(
-            "coder v2 (max) measured at full throughput ({:.3} clocks per sample, {:.0} \
+            "coder v2 measured at full throughput ({:.3} clocks per sample, {:.0} \
              samples/s at {freq} MHz, inputs offered on every clock): the channel count is the \
              {model_channels} channels of 20 kHz that rate serves in real time; nJ/sample is \
              the total over the measured samples per second, µW/channel is DERIVED as \

@@ -1,5 +1,6 @@
 //! Throughput of the golden model: the streaming encoder, the decoder, the byte coder of the
-//! streamed container's blocks and the whole container.
+//! streamed container's blocks and the whole container; coder v2's and coder max's block
+//! coders.
 //!
 //! Input: the first recording (sorted by name) of the data folder every test uses
 //! (`neurice_testkit::data_dir`: `$NEURICE_DATA`, else `../shared/data/neuralink` beside the
@@ -130,7 +131,7 @@ fn codec(c: &mut Criterion) {
         grid_idx
     );
     let (nrc2, _) =
-        neurice_model::compress_wav_with(&wav_bytes, neurice_model::Coder::Max).expect("v2");
+        neurice_model::compress_wav_with(&wav_bytes, neurice_model::Coder::V2).expect("v2");
     assert_eq!(decompress(&nrc2).expect("v2 decompress"), wav_bytes);
     println!(
         "v2: container {} -> {} bytes (ratio {:.4})",
@@ -146,12 +147,38 @@ fn codec(c: &mut Criterion) {
     });
     g.bench_function("v2_compress_wav", |b| {
         b.iter(|| {
-            neurice_model::compress_wav_with(black_box(&wav_bytes), neurice_model::Coder::Max)
+            neurice_model::compress_wav_with(black_box(&wav_bytes), neurice_model::Coder::V2)
                 .expect("compress")
         })
     });
     g.bench_function("v2_decompress", |b| {
         b.iter(|| decompress(black_box(&nrc2)).expect("decompress"))
+    });
+    // coder max (container version 3): the block encoder and decoder on grid indices
+    let pm = neurice_model::max::MaxParams::HARDWARE;
+    let tm = neurice_model::max::Table::builtin();
+    let (mblocks, _) =
+        neurice_model::max::encode_all(&pm, tm, channels, &grid_idx).expect("max encode");
+    let mrefs: Vec<(u32, &[u8], &[u8])> = mblocks
+        .iter()
+        .map(|b| (b.frames, &b.tokens[..], &b.raw[..]))
+        .collect();
+    assert_eq!(
+        neurice_model::max::decode_all(&pm, tm, channels, &mrefs).expect("max decode"),
+        grid_idx
+    );
+    let mbytes: usize = mblocks.iter().map(|b| b.tokens.len() + b.raw.len()).sum();
+    println!(
+        "max: payload {mbytes} bytes (ratio {:.4})",
+        2.0 * grid_idx.len() as f64 / mbytes as f64
+    );
+    g.bench_function("max_encode", |b| {
+        b.iter(|| {
+            neurice_model::max::encode_all(&pm, tm, channels, black_box(&grid_idx)).expect("e")
+        })
+    });
+    g.bench_function("max_decode", |b| {
+        b.iter(|| neurice_model::max::decode_all(&pm, tm, channels, black_box(&mrefs)).expect("d"))
     });
     g.finish();
 }

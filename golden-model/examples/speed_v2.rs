@@ -1,6 +1,7 @@
-//! Quick single-thread speed check of coder v1 and v2 on one recording, in CPU time
-//! (`cargo run --release -p neurice-model --example speed_v2 FILE.wav`).
-use neurice_model::{grid::to_grid, v2, wav::parse_wav, CodecParams};
+//! Quick single-thread speed check of coder v1, v2 and max on one recording, in CPU time
+//! (`cargo run --release -p neurice-model --example speed_v2 FILE.wav`), for a machine too busy
+//! for the criterion bench's wall-clock times.
+use neurice_model::{grid::to_grid, max, v2, wav::parse_wav, CodecParams};
 
 fn cpu_seconds() -> f64 {
     let s = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
@@ -38,5 +39,24 @@ fn main() {
         neurice_model::lite::encode_all(&CodecParams::HARDWARE, 1, &xs).unwrap();
     }
     let v1 = n / (cpu_seconds() - t) / 1e6;
-    println!("M samples per CPU second: v2 encode {enc:.1}, v2 decode {dec:.1}, v1 encode {v1:.1}");
+    let (pm, tm) = (max::MaxParams::HARDWARE, max::Table::builtin());
+    let t = cpu_seconds();
+    let mut mblocks = Vec::new();
+    for _ in 0..reps {
+        mblocks = max::encode_all(&pm, tm, 1, &xs).unwrap().0;
+    }
+    let menc = n / (cpu_seconds() - t) / 1e6;
+    let mrefs: Vec<(u32, &[u8], &[u8])> = mblocks
+        .iter()
+        .map(|b| (b.frames, &b.tokens[..], &b.raw[..]))
+        .collect();
+    let t = cpu_seconds();
+    for _ in 0..reps {
+        assert_eq!(max::decode_all(&pm, tm, 1, &mrefs).unwrap().len(), xs.len());
+    }
+    let mdec = n / (cpu_seconds() - t) / 1e6;
+    println!(
+        "M samples per CPU second: v2 encode {enc:.1}, v2 decode {dec:.1}, v1 encode {v1:.1}, \
+         max encode {menc:.1}, max decode {mdec:.1}"
+    );
 }

@@ -137,7 +137,7 @@ pub fn compress_reader(
         }
     }
     let samples = layout.data_len as u64 / 2;
-    if !stream::is_streamed(samples) {
+    if !coder.kind().writes_blocks(samples) {
         // small: read whole, the single-stream layouts (byte for byte as before)
         match total {
             Some(t) => fill(input, &mut buf, t)?,

@@ -1,11 +1,12 @@
-//! The `.nrc` format's definitions, below both layouts (FORMAT.md §4, §7.7, §7.9): the
-//! magic, the versions and flags, the coder's parameter block, the fixed [`Header`] and its
-//! one check, and the byte cursor that turns running out into a clear error.
+//! The `.nrc` format's definitions, below both layouts (FORMAT.md §4, §7.7, §7.9, §10.7):
+//! the magic, the versions and flags, the coder's parameter block, the fixed [`Header`] and
+//! its one check, and the byte cursor that turns running out into a clear error.
 //!
 //! [`crate::container`] (the front door and the single-stream layouts) and [`crate::stream`]
 //! (the streamed layout) both build on this module; neither depends on the other's
 //! definitions.
 
+use crate::max::{self, MaxParams, MaxSpec, TableSpec};
 use crate::v2::{self, V2Params};
 use crate::{CodecParams, Coder, CoderSpec, Error};
 
@@ -16,8 +17,11 @@ pub const VERSION_LITE: u8 = 1;
 /// Container version 2: coder v2 (`max`)'s single-stream layout (§7.7) and, with
 /// [`FLAG_STREAM`], the streamed layout of either coder (§7.9).
 pub const VERSION_V2: u8 = 2;
+/// Container version 3: coder max in its one layout for every length, §7.9's streamed
+/// layout with coder max's parameters and table in the header (FORMAT.md §10.7).
+pub const VERSION_MAX: u8 = 3;
 /// The newest version this build reads.
-pub const NEWEST_VERSION: u8 = VERSION_V2;
+pub const NEWEST_VERSION: u8 = VERSION_MAX;
 /// Flag: the WAV header is canonical and regenerated, not stored.
 pub const FLAG_CANONICAL: u8 = 1 << 0;
 /// Flag: raw mode (16-bit samples) instead of grid mode (10-bit indices); single-stream
@@ -90,7 +94,7 @@ impl<'a> Reader<'a> {
 /// The header of a `.nrc` stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
-    /// Container version ([`VERSION_LITE`] or [`VERSION_V2`]).
+    /// Container version ([`VERSION_LITE`], [`VERSION_V2`] or [`VERSION_MAX`]).
     pub version: u8,
     pub flags: u8,
     /// The coder of the payload with its parameters as stored (raw mode: at 16 bits; a
@@ -106,9 +110,10 @@ pub struct Header {
 /// channels, sample rate, frames and the WAV's CRC-32.
 pub const HEADER_BYTES: usize = 25;
 
-/// Bytes of the longest fixed header (version 2 with the most LMS taps): what a reader of a
-/// stream of unknown length reads before [`check_header`].
-pub const MAX_HEADER_BYTES: usize = 6 + 11 + 3 * v2::MAX_TAPS + 4 + 14;
+/// Bytes of the longest fixed header (version 3 with the most LMS taps and an embedded
+/// table; version 2's longest is 6 + 11 + 24 + 4 + 14): what a reader of a stream of unknown
+/// length reads before [`check_header`].
+pub const MAX_HEADER_BYTES: usize = 6 + 8 + 3 * v2::MAX_TAPS + 5 + max::table::TABLE_BYTES + 4 + 14;
 
 /// Checks the magic and the version, the first bytes of a stream: what a reader can check
 /// before reading the rest.
@@ -123,7 +128,7 @@ pub fn check_signature(nrc: &[u8]) -> Result<(), Error> {
     if nrc.len() < 5 {
         return Err(Error::Corrupt("stream ends before the version".into()));
     }
-    if nrc[4] != VERSION_LITE && nrc[4] != VERSION_V2 {
+    if !(VERSION_LITE..=VERSION_MAX).contains(&nrc[4]) {
         return Err(Error::UnsupportedVersion {
             found: nrc[4],
             supported: NEWEST_VERSION,
@@ -132,16 +137,25 @@ pub fn check_signature(nrc: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Whether a stream's first bytes are those of a streamed container (FORMAT.md §7.9):
-/// version 2 with the `STREAM` flag.
+/// Whether a stream's first bytes are those of a container in blocks, read and written
+/// incrementally: version 2 with the `STREAM` flag (FORMAT.md §7.9), or version 3 (§10.7,
+/// always).
 pub fn is_streamed_container(nrc: &[u8]) -> bool {
-    nrc.len() > 5 && nrc[..4] == MAGIC && nrc[4] == VERSION_V2 && nrc[5] & FLAG_STREAM != 0
+    nrc.len() > 5
+        && nrc[..4] == MAGIC
+        && ((nrc[4] == VERSION_V2 && nrc[5] & FLAG_STREAM != 0) || nrc[4] == VERSION_MAX)
 }
 
 impl Header {
     /// Which coder coded the payload.
     pub fn kind(&self) -> Coder {
         self.coder.kind()
+    }
+
+    /// Whether the stream is in independently decodable blocks: the streamed layout
+    /// (version 2 with `STREAM`, FORMAT.md §7.9) or container version 3 (§10.7).
+    pub fn is_streamed(&self) -> bool {
+        self.version == VERSION_MAX || (self.version == VERSION_V2 && self.flags & FLAG_STREAM != 0)
     }
 
     /// Samples in the stream (frames × channels).
@@ -159,9 +173,14 @@ impl Header {
         let payload = match &self.coder {
             // v1: the payload length is a bit count bounded by the longest code
             CoderSpec::Lite(_) => 8 + (count * g.max_code_bits() as u64).div_ceil(8),
+            // max: at most one block per frame, each with its record (12), mode and
+            // exception count (5), the substreams' bound (§10.7); the trailer's 8 bytes
+            CoderSpec::Max(_) => {
+                8 + (12 + 5 + 1) * self.frames as u64 + self.coder.max_coded_bytes(count)
+            }
             // v2: per block 12 header bytes and a 5-byte coder flush; a context-coded bin
             // costs at most 12 bits (12-bit probabilities), plain bits one each
-            CoderSpec::Max(_) => {
+            CoderSpec::V2(_) => {
                 let bins = (g.qmax + 2) as u64 * 12 + g.max_code_bits() as u64;
                 4 + 17 * self.frames as u64 + (count * bins).div_ceil(8)
             }
@@ -170,9 +189,10 @@ impl Header {
     }
 }
 
-/// The parameter block of `coder` (FORMAT.md §4, §7.7), not yet validated: coder v1's five
-/// bytes and, with [`FLAG_BOUNDED`] in `flags`, its maximum error (§11.5); or coder v2's
-/// block (which ends with its frames per block).
+/// The parameter block of `coder` (FORMAT.md §4, §7.7, §10.7), not yet validated: coder v1's
+/// five bytes and, with [`FLAG_BOUNDED`] in `flags`, its maximum error (§11.5); coder v2's
+/// block (which ends with its frames per block); or coder max's (its parameters, the table
+/// reference and the frames per block).
 pub(crate) fn read_params(r: &mut Reader, coder: Coder, flags: u8) -> Result<CoderSpec, Error> {
     Ok(match coder {
         Coder::Lite => {
@@ -189,7 +209,8 @@ pub(crate) fn read_params(r: &mut Reader, coder: Coder, flags: u8) -> Result<Cod
                 CoderSpec::Lite(p.with_max_error(d))
             }
         }
-        Coder::Max => CoderSpec::Max(read_v2_params(r)?),
+        Coder::Max => CoderSpec::Max(read_max_params(r)?),
+        Coder::V2 => CoderSpec::V2(read_v2_params(r)?),
     })
 }
 
@@ -203,7 +224,8 @@ pub(crate) fn write_params(out: &mut Vec<u8>, coder: &CoderSpec) {
                 out.push(p.max_error as u8);
             }
         }
-        CoderSpec::Max(p) => write_v2_params(out, p),
+        CoderSpec::Max(s) => write_max_params(out, s),
+        CoderSpec::V2(p) => write_v2_params(out, p),
     }
 }
 
@@ -239,7 +261,8 @@ pub(crate) fn read_stream_params(
     let c = read_params(r, coder, flags)?;
     let fb = match &c {
         CoderSpec::Lite(_) => r.u32("header")?,
-        CoderSpec::Max(p) => p.block_frames,
+        CoderSpec::Max(s) => s.params.block_frames,
+        CoderSpec::V2(p) => p.block_frames,
     };
     Ok((c, fb))
 }
@@ -249,32 +272,114 @@ pub(crate) fn write_stream_params(out: &mut Vec<u8>, coder: &CoderSpec, block_fr
     write_params(out, &with_block_frames(coder, block_frames));
     match coder {
         CoderSpec::Lite(_) => out.extend_from_slice(&block_frames.to_le_bytes()),
-        CoderSpec::Max(_) => {} // in the parameter block
+        CoderSpec::Max(_) | CoderSpec::V2(_) => {} // in the parameter block
     }
 }
 
-/// The coder's parameters as a streamed header stores them: coder v2's carry the frames per
-/// block; coder v1's have no such field.
+/// The coder's parameters as a streamed header stores them: coder v2's and max's carry the
+/// frames per block; coder v1's have no such field.
 pub(crate) fn with_block_frames(coder: &CoderSpec, block_frames: u32) -> CoderSpec {
     match coder {
         CoderSpec::Lite(p) => CoderSpec::Lite(*p),
-        CoderSpec::Max(p) => CoderSpec::Max(V2Params { block_frames, ..*p }),
+        CoderSpec::Max(s) => CoderSpec::Max(s.with_block_frames(block_frames)),
+        CoderSpec::V2(p) => CoderSpec::V2(V2Params { block_frames, ..*p }),
     }
 }
 
-/// v2's parameter block (FORMAT.md §7.7), not yet validated.
-fn read_v2_params(r: &mut Reader) -> Result<V2Params, Error> {
-    let golomb = read_v1_params(r)?;
-    let mut b = [0u32; 6];
-    for v in b.iter_mut() {
-        *v = r.u8("parameters")? as u32;
-    }
-    let taps = b[0];
+/// The number of LMS taps at `r`'s position, checked against [`v2::MAX_TAPS`].
+fn read_taps(r: &mut Reader) -> Result<u32, Error> {
+    let taps = r.u8("parameters")? as u32;
     if taps as usize > v2::MAX_TAPS {
         return Err(Error::Corrupt(format!(
             "{taps} LMS taps (at most {})",
             v2::MAX_TAPS
         )));
+    }
+    Ok(taps)
+}
+
+/// Coder max's parameter block (FORMAT.md §10.7): W, w, c, h, T, f, B_w, B_d, the steps, the
+/// initial weights, the table reference (id, CRC-32, the embedded table's bytes when id 0)
+/// and F_B. The table is checked here (a stream naming a table this build does not have, or
+/// carrying an invalid one, is corrupt); the parameters are not yet validated.
+fn read_max_params(r: &mut Reader) -> Result<MaxSpec, Error> {
+    let mut b = [0u32; 4];
+    for v in b.iter_mut() {
+        *v = r.u8("parameters")? as u32;
+    }
+    let taps = read_taps(r)?;
+    let (weight_frac, weight_bits, delta_bits) = (
+        r.u8("parameters")? as u32,
+        r.u8("parameters")? as u32,
+        r.u8("parameters")? as u32,
+    );
+    let mut steps = [0u8; v2::MAX_TAPS];
+    for st in steps.iter_mut().take(taps as usize) {
+        *st = r.u8("parameters")?;
+    }
+    let mut init_weights = [0i16; v2::MAX_TAPS];
+    for w in init_weights.iter_mut().take(taps as usize) {
+        *w = r.u16("parameters")? as i16;
+    }
+    let id = r.u8("table reference")?;
+    let crc = r.u32("table reference")?;
+    let embedded = match id {
+        max::spec::EMBEDDED_ID => Some(r.take(max::table::TABLE_BYTES, "embedded table")?),
+        _ => None,
+    };
+    let table = TableSpec::from_header(id, crc, embedded)?;
+    Ok(MaxSpec {
+        params: MaxParams {
+            sample_bits: b[0],
+            window_log2: b[1],
+            thr_num: b[2],
+            thr_shift: b[3],
+            taps,
+            weight_frac,
+            weight_bits,
+            delta_bits,
+            steps,
+            init_weights,
+            block_frames: r.u32("parameters")?,
+        },
+        table,
+    })
+}
+
+fn write_max_params(out: &mut Vec<u8>, s: &MaxSpec) {
+    let p = &s.params;
+    for v in [
+        p.sample_bits,
+        p.window_log2,
+        p.thr_num,
+        p.thr_shift,
+        p.taps,
+        p.weight_frac,
+        p.weight_bits,
+        p.delta_bits,
+    ] {
+        out.push(v as u8);
+    }
+    out.extend_from_slice(&p.steps[..p.taps as usize]);
+    for w in &p.init_weights[..p.taps as usize] {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    out.push(s.table.id());
+    out.extend_from_slice(&s.table.crc().to_le_bytes());
+    match &s.table {
+        TableSpec::Builtin => {}
+        TableSpec::Embedded(_) => out.extend_from_slice(&s.table.table().to_bytes()),
+    }
+    out.extend_from_slice(&p.block_frames.to_le_bytes());
+}
+
+/// v2's parameter block (FORMAT.md §7.7), not yet validated.
+fn read_v2_params(r: &mut Reader) -> Result<V2Params, Error> {
+    let golomb = read_v1_params(r)?;
+    let taps = read_taps(r)?;
+    let mut b = [0u32; 6];
+    for v in b.iter_mut().skip(1) {
+        *v = r.u8("parameters")? as u32;
     }
     let mut steps = [0u8; v2::MAX_TAPS];
     for st in steps.iter_mut().take(taps as usize) {
@@ -364,10 +469,13 @@ pub(crate) fn read_exceptions(
 
 /// Checks a container's flags for its version (FORMAT.md §4, §7.7, §7.9): no unknown bit,
 /// `LITE` only with `STREAM`, `RAW16` never with `STREAM` (a streamed block says its own
-/// mode). The one flag check of every layout's decoder.
+/// mode); version 3 (coder max, §10.7) only `CANONICAL`. The one flag check of every
+/// layout's decoder.
 pub(crate) fn check_flags(version: u8, flags: u8) -> Result<(), Error> {
     // BOUNDED: coder v1's streams only (version 1, or version 2 with LITE; FORMAT.md §11.5)
-    let known = if version == VERSION_V2 && flags & FLAG_LITE != 0 {
+    let known = if version == VERSION_MAX {
+        FLAG_CANONICAL
+    } else if version == VERSION_V2 && flags & FLAG_LITE != 0 {
         FLAG_CANONICAL | FLAG_RAW16 | FLAG_LITE | FLAG_STREAM | FLAG_BOUNDED
     } else if version == VERSION_V2 {
         FLAG_CANONICAL | FLAG_RAW16 | FLAG_LITE | FLAG_STREAM
@@ -390,6 +498,16 @@ pub(crate) fn check_flags(version: u8, flags: u8) -> Result<(), Error> {
     Ok(())
 }
 
+/// The coder of a stream from its version and flags (both already checked): version 1 coder
+/// v1; version 2 coder v2, or coder v1 with the `LITE` flag; version 3 coder max.
+pub(crate) fn header_coder(version: u8, flags: u8) -> Coder {
+    match version {
+        VERSION_MAX => Coder::Max,
+        VERSION_V2 if flags & FLAG_LITE == 0 => Coder::V2,
+        _ => Coder::Lite,
+    }
+}
+
 /// Parses and checks the fixed header at the start of `r` (magic and version already
 /// checked): known flags, valid parameters matching the mode, at least one channel, a sample
 /// count a WAV can hold. The one header check of the decoder and of
@@ -399,11 +517,7 @@ pub(crate) fn parse_header(r: &mut Reader) -> Result<Header, Error> {
     let version = r.u8("version")?;
     let flags = r.u8("flags")?;
     check_flags(version, flags)?;
-    let kind = if version == VERSION_V2 && flags & FLAG_LITE == 0 {
-        Coder::Max
-    } else {
-        Coder::Lite
-    };
+    let kind = header_coder(version, flags);
     let coder = read_params(r, kind, flags)?;
     coder
         .validate()

@@ -15,6 +15,8 @@
 //!   which picks the layout: [`single`] (one container, FORMAT.md §4 and §7.7) or [`stream`];
 //!   the definitions both share (magic, versions, flags, [`format::Header`]) are in [`format`],
 //!   what they report in [`report`].
+//! * [`max`]: coder max (container version 3): coder v2's front end and one multi-symbol
+//!   range-coder step per sample over a static trained table (FORMAT.md §10).
 //! * [`packet`]: the packet stream for a lossy radio link — segments from restart points,
 //!   bounded packets with sync, sequence number, first-sample index and CRC-32, and a
 //!   receiver that delivers exact samples or reports them lost (FORMAT.md §9).
@@ -42,6 +44,7 @@ pub mod format;
 pub mod grid;
 mod io;
 pub mod lite;
+pub mod max;
 pub mod near;
 pub mod packet;
 pub mod packet_bound;

@@ -589,6 +589,7 @@ fn encode_rice(p: &CodecParams, channels: usize, samples: &[u32]) -> (Vec<u8>, B
 }
 
 /// Reads an MSB-first bit stream of known length from bytes.
+#[derive(Clone)]
 pub(crate) struct BitReader<'a> {
     data: &'a [u8],
     /// next byte of `data` to load

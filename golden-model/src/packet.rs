@@ -5,10 +5,14 @@
 //! sample index and a CRC-32.
 //!
 //! ```text
-//!  samples ─▶ segments of R frames ─▶ encode_segment (v1: first frame raw; v2: one block)
+//!  samples ─▶ segments of R frames ─▶ encode_segment (v1: first frame raw; v2: one block;
+//!             max: one block, two substreams)
 //!          ─▶ packetise (≤ P bytes each) ─▶ link ─▶ depacketise ─▶ decode each segment's
 //!             received prefix ─▶ samples, or LOST
 //! ```
+//!
+//! Coder max's segments have two substreams (tokens, raw bits; FORMAT.md §10.8), each cut
+//! into packets on its own (bit 15 of `PART` says which); the others have one.
 //!
 //! A sample is delivered only when every byte its decoding consumed arrived in a packet whose
 //! CRC matched, in sequence from its segment's first packet; everything else is reported as
@@ -17,7 +21,7 @@
 //! group's next segment.
 
 use crate::lite::{code_sample, decode_sample, BitPacker, BitReader, ChannelState, Code};
-use crate::v2;
+use crate::{max, v2};
 use crate::{CodecParams, Coder, CoderSpec, Error};
 
 /// The sync word that opens every packet.
@@ -34,8 +38,11 @@ pub const DEFAULT_PACKET_BYTES: usize = 1024;
 pub const DEFAULT_SEGMENT_FRAMES: u32 = 1024;
 /// Flag: the payload starts a segment.
 pub const FLAG_FIRST: u8 = 0b1000;
-/// Flag: the payload ends its segment.
+/// Flag: the payload ends its segment (coder max: its substream).
 pub const FLAG_LAST: u8 = 0b0100;
+/// Coder max: bit 15 of the `PART` field, set in the packets of a segment's raw substream
+/// (FORMAT.md §10.8).
+pub const PART_SUB: u16 = 0x8000;
 /// The value of a sample that was not delivered.
 pub const LOST: u32 = u32::MAX;
 
@@ -151,13 +158,43 @@ pub fn v1_restart_state(x: u32, p: &CodecParams) -> ChannelState {
     }
 }
 
-/// One coded segment: its bytes (a whole number of 32-bit words) and how many of the last
-/// word's bytes are padding (v2; v1's padding is zero bits after the last code, and its
-/// decoder knows the sample count).
+/// One coded substream of a segment: its bytes (a whole number of 32-bit words) and how
+/// many of the last word's bytes are padding (v2, max; v1's padding is zero bits after the
+/// last code, and its decoder knows the sample count).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Segment {
     pub bytes: Vec<u8>,
     pub pad: u8,
+}
+
+impl Segment {
+    /// `bytes` zero-padded to a whole number of 32-bit words.
+    fn padded(mut bytes: Vec<u8>) -> Segment {
+        let pad = bytes.len().next_multiple_of(4) - bytes.len();
+        bytes.resize(bytes.len() + pad, 0);
+        Segment {
+            bytes,
+            pad: pad as u8,
+        }
+    }
+}
+
+/// Substreams per segment: coder max's two (tokens, raw bits; FORMAT.md §10.8), the
+/// others' one.
+pub fn substreams(coder: &CoderSpec) -> usize {
+    match coder {
+        CoderSpec::Lite(_) | CoderSpec::V2(_) => 1,
+        CoderSpec::Max(_) => 2,
+    }
+}
+
+/// The most packets one substream of a segment may take: the `PART` field's indices (16
+/// bits, 15 with coder max's substream bit).
+pub fn max_parts(coder: &CoderSpec) -> usize {
+    match substreams(coder) {
+        1 => 1 << 16,
+        _ => 1 << 15,
+    }
 }
 
 /// Codes one v1 segment of whole frames: each channel's first sample raw (W bits), then
@@ -195,41 +232,55 @@ pub fn encode_segment_v1(p: &CodecParams, channels: usize, samples: &[u32]) -> V
     out
 }
 
-/// Codes one segment of whole frames of `channels` channels (a group's) with `coder`.
-pub fn encode_segment(coder: &CoderSpec, channels: usize, samples: &[u32]) -> Segment {
-    match coder {
-        CoderSpec::Lite(p) => Segment {
+/// Codes one segment of whole frames of `channels` channels (a group's) with `coder`: its
+/// [`substreams`] (coder max: the token substream, then the raw substream).
+pub fn encode_segment(
+    coder: &CoderSpec,
+    channels: usize,
+    samples: &[u32],
+) -> Result<Vec<Segment>, Error> {
+    Ok(match coder {
+        CoderSpec::Lite(p) => vec![Segment {
             bytes: encode_segment_v1(p, channels, samples),
             pad: 0,
-        },
-        CoderSpec::Max(p) => {
-            let mut stats = v2::EncodeStats::default();
-            let mut bytes = v2::encode_block(p, channels, samples, &mut stats);
-            let pad = bytes.len().next_multiple_of(4) - bytes.len();
-            bytes.resize(bytes.len() + pad, 0);
-            Segment {
-                bytes,
-                pad: pad as u8,
-            }
+        }],
+        CoderSpec::Max(s) => {
+            let mut stats = max::EncodeStats::default();
+            let b = max::encode_block(&s.params, &s.table.table(), channels, samples, &mut stats)?;
+            vec![Segment::padded(b.tokens), Segment::padded(b.raw)]
         }
-    }
+        CoderSpec::V2(p) => {
+            let mut stats = v2::EncodeStats::default();
+            vec![Segment::padded(v2::encode_block(
+                p, channels, samples, &mut stats,
+            ))]
+        }
+    })
 }
 
-/// Decodes the samples of one segment of `frames` frames of `channels` channels that `data`
-/// (a received prefix of
-/// the segment's bytes, padding removed when `complete`) determines, appending them to
-/// `out`. Returns `Ok(())` only for a complete segment that decoded exactly (no bits or bytes
-/// left over beyond the padding); otherwise `out` holds the exact prefix and the error says
-/// why decoding stopped.
+/// Decodes the samples of one segment of `frames` frames of `channels` channels that `parts`
+/// (a received prefix of each of the segment's [`substreams`], padding removed when
+/// `complete`) determine, appending them to `out`. Returns `Ok(())` only for a segment that
+/// decoded every sample (and, when `complete`, exactly: no bits or bytes left over beyond
+/// the padding); otherwise `out` holds the exact prefix and the error says why decoding
+/// stopped.
 pub fn decode_segment(
     coder: &CoderSpec,
     channels: usize,
     frames: u64,
-    data: &[u8],
+    parts: &[&[u8]],
     complete: bool,
     out: &mut Vec<u32>,
 ) -> Result<(), Error> {
     let count = frames as usize * channels;
+    if parts.len() != substreams(coder) {
+        return Err(Error::BadParams(format!(
+            "{} substream(s) for coder {coder}, which has {}",
+            parts.len(),
+            substreams(coder)
+        )));
+    }
+    let data = parts[0];
     match coder {
         CoderSpec::Lite(p) => {
             let c = channels;
@@ -261,7 +312,18 @@ pub fn decode_segment(
             }
             Ok(())
         }
-        CoderSpec::Max(p) => {
+        // the token substream's first 4 bytes are read first (§10.8): a segment whose token
+        // prefix is shorter delivers nothing
+        CoderSpec::Max(s) => max::decode_block(
+            &s.params,
+            &s.table.table(),
+            channels,
+            frames as u32,
+            data,
+            parts[1],
+            out,
+        ),
+        CoderSpec::V2(p) => {
             if data.len() < 4 {
                 return Err(Error::Corrupt("segment shorter than 4 bytes".into()));
             }
@@ -281,8 +343,12 @@ pub struct Header {
     pub words: u16,
     /// Sequence number: +1 per packet sent on the link, modulo 2^16.
     pub seq: u16,
-    /// Index of the packet in its segment (0 for the FIRST packet).
+    /// Index of the packet in its segment (coder max: in its substream; 0 for the FIRST
+    /// packet).
     pub part: u16,
+    /// Coder max: the substream (0 tokens, 1 raw bits), bit 15 of the `PART` field; always
+    /// 0 for the other coders, whose index takes all 16 bits.
+    pub sub: u8,
     /// Stream index of the first sample of the packet's segment (`k·R·C` plus the group's
     /// first channel), modulo 2^32.
     pub start: u32,
@@ -303,7 +369,7 @@ pub fn write_packet(h: &Header, payload: &[u8]) -> Vec<u8> {
     let w0 = (SYNC as u32) << 16
         | ((h.flags as u32 | h.pad as u32) & 0xF) << 12
         | (h.words as u32 & 0xFFF);
-    let w1 = (h.seq as u32) << 16 | h.part as u32;
+    let w1 = (h.seq as u32) << 16 | h.part as u32 | (h.sub as u32) << 15;
     let mut out = Vec::with_capacity(OVERHEAD_BYTES + payload.len());
     out.extend_from_slice(&w0.to_be_bytes());
     out.extend_from_slice(&w1.to_be_bytes());
@@ -330,9 +396,10 @@ pub enum Refused {
     Flags,
 }
 
-/// Parses and checks one received packet: sync, length, CRC, flags. Returns the header and
-/// the payload.
-pub fn parse_packet(b: &[u8]) -> Result<(Header, &[u8]), Refused> {
+/// Parses and checks one received packet of a stream of `substreams` substreams per segment
+/// ([`substreams`]: 2 for coder max, whose `PART` field holds the substream in bit 15):
+/// sync, length, CRC, flags. Returns the header and the payload.
+pub fn parse_packet(b: &[u8], substreams: usize) -> Result<(Header, &[u8]), Refused> {
     if b.len() < OVERHEAD_BYTES + 4 {
         return Err(Refused::Short);
     }
@@ -350,12 +417,19 @@ pub fn parse_packet(b: &[u8]) -> Result<(Header, &[u8]), Refused> {
     }
     let nib = ((w0 >> 12) & 0xF) as u8;
     let w1 = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
+    let field = w1 as u16;
+    let (part, sub) = if substreams > 1 {
+        (field & !PART_SUB, (field >> 15) as u8)
+    } else {
+        (field, 0)
+    };
     let h = Header {
         flags: nib & (FLAG_FIRST | FLAG_LAST),
         pad: nib & 0b11,
         words: words as u16,
         seq: (w1 >> 16) as u16,
-        part: w1 as u16,
+        part,
+        sub,
         start: u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
     };
     if (h.pad != 0 && !h.last()) || h.first() != (h.part == 0) {
@@ -364,17 +438,28 @@ pub fn parse_packet(b: &[u8]) -> Result<(Header, &[u8]), Refused> {
     Ok((h, &body[HEADER_BYTES..]))
 }
 
-/// The packets of one segment: at most `cfg.packet_bytes` bytes each; `start` is the stream
-/// index of the segment's first sample. Sequence numbers are filled in when the packets are
-/// sent ([`packetise`]); here they are 0.
+/// The packets of substream `sub` of one segment: at most `cfg.packet_bytes` bytes each;
+/// `start` is the stream index of the segment's first sample. Sequence numbers are filled in
+/// when the packets are sent ([`packetise`]); here they are 0. More packets than the `PART`
+/// field can number ([`max_parts`]) is an error.
 pub fn segment_packets<'a>(
     cfg: &StreamConfig,
     seg: &'a Segment,
+    sub: u8,
     start: u64,
-) -> Vec<(Header, &'a [u8])> {
+) -> Result<Vec<(Header, &'a [u8])>, Error> {
     let chunk = cfg.payload_words() * 4;
     let n = seg.bytes.len().div_ceil(chunk);
-    seg.bytes
+    if n > max_parts(&cfg.coder) {
+        return Err(Error::BadParams(format!(
+            "a segment needs {n} packets of {} bytes, more than the PART field numbers ({}): \
+             use larger packets or shorter segments",
+            cfg.packet_bytes,
+            max_parts(&cfg.coder)
+        )));
+    }
+    Ok(seg
+        .bytes
         .chunks(chunk)
         .enumerate()
         .map(|(i, part)| {
@@ -385,11 +470,12 @@ pub fn segment_packets<'a>(
                 words: (part.len() / 4) as u16,
                 seq: 0,
                 part: i as u16,
+                sub,
                 start: start as u32,
             };
             (h, part)
         })
-        .collect()
+        .collect())
 }
 
 /// What encoding a stream into packets produced.
@@ -406,7 +492,8 @@ pub struct Packets {
 
 /// Encodes interleaved samples (whole frames of `cfg.channels`) into packets. In each
 /// segment period the groups' packets go out in rotation (part 0 of every group, then part
-/// 1, …), the order in which a packetiser after the core fills them.
+/// 1, …; coder max: part `i` of a group's token substream, then of its raw substream), the
+/// order in which a packetiser after the core fills them.
 pub fn packetise(cfg: &StreamConfig, samples: &[u32]) -> Result<Packets, Error> {
     cfg.validate()?;
     let c = cfg.channels;
@@ -423,23 +510,28 @@ pub fn packetise(cfg: &StreamConfig, samples: &[u32]) -> Result<Packets, Error> 
     let mut seq = 0u16;
     let per = cfg.segment_samples() as usize;
     for (k, period) in samples.chunks(per).enumerate() {
-        let segs: Vec<(Segment, u64)> = (0..cfg.groups())
+        let segs: Vec<(Vec<Segment>, u64)> = (0..cfg.groups())
             .map(|g| {
                 let chans = cfg.group_range(g);
                 let mine: Vec<u32> = period
                     .chunks(c)
                     .flat_map(|frame| frame[chans.clone()].iter().copied())
                     .collect();
-                (
-                    encode_segment(&cfg.coder, chans.len(), &mine),
+                Ok((
+                    encode_segment(&cfg.coder, chans.len(), &mine)?,
                     (k * per + chans.start) as u64,
-                )
+                ))
             })
-            .collect();
+            .collect::<Result<_, Error>>()?;
+        // per group and substream, its packets
         let parts: Vec<Vec<(Header, &[u8])>> = segs
             .iter()
-            .map(|(seg, start)| segment_packets(cfg, seg, *start))
-            .collect();
+            .flat_map(|(subs, start)| {
+                subs.iter()
+                    .enumerate()
+                    .map(move |(sub, seg)| segment_packets(cfg, seg, sub as u8, *start))
+            })
+            .collect::<Result<_, Error>>()?;
         let most = parts.iter().map(|v| v.len()).max().unwrap_or(0);
         for i in 0..most {
             for group in &parts {
@@ -449,7 +541,10 @@ pub fn packetise(cfg: &StreamConfig, samples: &[u32]) -> Result<Packets, Error> 
                 }
             }
         }
-        p.payload_bytes += segs.iter().map(|(s, _)| s.bytes.len() as u64).sum::<u64>();
+        p.payload_bytes += segs
+            .iter()
+            .flat_map(|(subs, _)| subs.iter().map(|s| s.bytes.len() as u64))
+            .sum::<u64>();
         p.segments += segs.len() as u64;
     }
     p.link_bytes = p.packets.iter().map(|b| b.len() as u64).sum();
@@ -482,19 +577,47 @@ pub struct Reception {
     pub segments_inconsistent: u64,
 }
 
+/// Where one substream of a segment being assembled stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SubState {
+    /// Its FIRST packet has not arrived.
+    Waiting,
+    /// Received in order up to `last_part`.
+    Open,
+    /// Its LAST packet arrived: the whole substream.
+    Complete,
+    /// A packet was missing: the prefix so far is all it gets.
+    Gap,
+}
+
+/// One substream of a segment being assembled.
+struct Sub {
+    bytes: Vec<u8>,
+    last_part: u16,
+    pad: u8,
+    state: SubState,
+}
+
 /// A segment being assembled from its packets.
 struct Assembly {
     /// Segment period.
     period: u64,
-    bytes: Vec<u8>,
-    last_part: u16,
-    pad: u8,
-    complete: bool,
+    /// Its substreams ([`substreams`]).
+    subs: Vec<Sub>,
+}
+
+impl Assembly {
+    /// Whether every substream is closed (complete, or cut by a gap).
+    fn closed(&self) -> bool {
+        self.subs
+            .iter()
+            .all(|s| matches!(s.state, SubState::Complete | SubState::Gap))
+    }
 }
 
 /// Receives packets in arrival order (lost packets absent, corrupt ones as they arrived)
 /// for a stream of `frames` frames, and decodes every sample their intact prefixes
-/// determine.
+/// determine (FORMAT.md §9.4; coder max's two substreams per segment, §10.8).
 pub fn depacketise<'a, I>(cfg: &StreamConfig, frames: u64, packets: I) -> Result<Reception, Error>
 where
     I: IntoIterator<Item = &'a [u8]>,
@@ -503,6 +626,7 @@ where
     let total = frames * cfg.channels as u64;
     let periods = cfg.segments(frames);
     let groups = cfg.groups();
+    let nsub = substreams(&cfg.coder);
     let mut rx = Reception {
         samples: vec![LOST; total as usize],
         segments: periods * groups as u64,
@@ -515,7 +639,7 @@ where
     let mut reference = 0u64;
     let per = cfg.segment_samples();
     for b in packets {
-        let (h, payload) = match parse_packet(b) {
+        let (h, payload) = match parse_packet(b, nsub) {
             Ok(x) => x,
             Err(_) => {
                 rx.packets_refused += 1;
@@ -536,51 +660,71 @@ where
         }
         let period = period as u64;
         let slot = &mut open[group];
-        if h.first() {
-            if done[period as usize * groups + group] {
-                rx.packets_unused += 1; // a repeat, or a segment already given up
+        let is_open = slot.as_ref().is_some_and(|a| a.period == period);
+        if !is_open {
+            if h.first() && !done[period as usize * groups + group] {
+                // a FIRST packet opens its segment, closing the group's open one
+                if let Some(a) = slot.take() {
+                    finish(cfg, frames, group, a, &mut rx);
+                }
+                done[period as usize * groups + group] = true;
+                reference = start as u64;
+                *slot = Some(Assembly {
+                    period,
+                    subs: (0..nsub)
+                        .map(|_| Sub {
+                            bytes: Vec::new(),
+                            last_part: 0,
+                            pad: 0,
+                            state: SubState::Waiting,
+                        })
+                        .collect(),
+                });
+            } else {
+                // a repeat of a segment opened before, a packet of an older segment, or
+                // one of a newer segment whose FIRST is missing (which closes the open one)
+                rx.packets_unused += 1;
+                if slot.as_ref().is_some_and(|a| a.period < period) {
+                    let a = slot.take().expect("checked");
+                    finish(cfg, frames, group, a, &mut rx);
+                }
                 continue;
             }
-            if let Some(a) = slot.take() {
-                finish(cfg, frames, group, a, &mut rx);
+        }
+        let a = slot.as_mut().expect("the packet's segment is open");
+        let sub = &mut a.subs[h.sub as usize];
+        match (sub.state, h.first()) {
+            (SubState::Waiting, true) => {
+                sub.bytes = payload.to_vec();
+                sub.pad = h.pad;
+                sub.state = if h.last() {
+                    SubState::Complete
+                } else {
+                    SubState::Open
+                };
             }
-            done[period as usize * groups + group] = true;
-            reference = start as u64;
-            *slot = Some(Assembly {
-                period,
-                bytes: payload.to_vec(),
-                last_part: 0,
-                pad: h.pad,
-                complete: h.last(),
-            });
-        } else {
-            match slot.as_mut() {
-                Some(a) if a.period == period && h.part == a.last_part.wrapping_add(1) => {
-                    a.bytes.extend_from_slice(payload);
-                    a.last_part = h.part;
-                    a.pad = h.pad;
-                    a.complete = h.last();
+            (SubState::Open, false) if h.part == sub.last_part.wrapping_add(1) => {
+                sub.bytes.extend_from_slice(payload);
+                sub.last_part = h.part;
+                sub.pad = h.pad;
+                if h.last() {
+                    sub.state = SubState::Complete;
                 }
-                // the same packet again (a link that repeats): nothing new
-                Some(a) if a.period == period && h.part == a.last_part => {
-                    rx.packets_unused += 1;
-                    continue;
-                }
-                _ => {
-                    // a gap: the prefix of the group's open segment so far is all it gets
-                    rx.packets_unused += 1;
-                    if let Some(a) = slot.take() {
-                        if a.period <= period {
-                            finish(cfg, frames, group, a, &mut rx);
-                        } else {
-                            *slot = Some(a); // a stale packet of an older segment
-                        }
-                    }
-                    continue;
-                }
+            }
+            // a repeat (the same packet again, or the FIRST of a substream already started),
+            // or a packet after its substream closed: nothing new
+            (SubState::Open, true) | (SubState::Complete | SubState::Gap, _) => {
+                rx.packets_unused += 1;
+            }
+            (SubState::Open, false) if h.part == sub.last_part => rx.packets_unused += 1,
+            // a packet is missing (the substream's FIRST, or one before this part): the
+            // substream's prefix so far is all it gets
+            (SubState::Waiting | SubState::Open, false) => {
+                rx.packets_unused += 1;
+                sub.state = SubState::Gap;
             }
         }
-        if slot.as_ref().is_some_and(|a| a.complete) {
+        if a.closed() {
             let a = slot.take().expect("checked");
             finish(cfg, frames, group, a, &mut rx);
         }
@@ -599,13 +743,20 @@ where
 fn finish(cfg: &StreamConfig, frames: u64, group: usize, a: Assembly, rx: &mut Reception) {
     let chans = cfg.group_range(group);
     let n = cfg.frames_of(a.period, frames);
-    let mut data = a.bytes;
-    if a.complete {
-        data.truncate(data.len() - a.pad as usize);
+    let complete = a.subs.iter().all(|s| s.state == SubState::Complete);
+    let mut parts: Vec<Vec<u8>> = Vec::with_capacity(a.subs.len());
+    for s in a.subs {
+        let mut data = s.bytes;
+        if s.state == SubState::Complete {
+            data.truncate(data.len() - s.pad as usize);
+        }
+        parts.push(data);
     }
-    let mut out = Vec::with_capacity((n as usize * chans.len()).min(data.len() * 8));
-    let r = decode_segment(&cfg.coder, chans.len(), n, &data, a.complete, &mut out);
-    if a.complete && r.is_err() {
+    let refs: Vec<&[u8]> = parts.iter().map(|p| &p[..]).collect();
+    let bytes: usize = refs.iter().map(|p| p.len()).sum();
+    let mut out = Vec::with_capacity((n as usize * chans.len()).min(bytes * 8));
+    let r = decode_segment(&cfg.coder, chans.len(), n, &refs, complete, &mut out);
+    if complete && r.is_err() {
         rx.segments_inconsistent += 1;
         return;
     }
@@ -648,33 +799,55 @@ mod tests {
             words: 2,
             seq: 0xBEEF,
             part: 0,
+            sub: 0,
             start: 1234,
         };
         let p = write_packet(&h, &[1, 2, 3, 4, 5, 6, 7, 8]);
         assert_eq!(p.len(), OVERHEAD_BYTES + 8);
         assert_eq!(&p[..2], &[0xEB, 0x90]);
         assert_eq!(p[2] >> 4, 0b1111);
-        let (g, pay) = parse_packet(&p).unwrap();
+        let (g, pay) = parse_packet(&p, 1).unwrap();
         assert_eq!((g, pay), (h, &[1u8, 2, 3, 4, 5, 6, 7, 8][..]));
-        assert_eq!(parse_packet(&p[..10]), Err(Refused::Short));
-        assert_eq!(parse_packet(&p[..p.len() - 4]), Err(Refused::Length));
+        assert_eq!(parse_packet(&p[..10], 1), Err(Refused::Short));
+        assert_eq!(parse_packet(&p[..p.len() - 4], 1), Err(Refused::Length));
         let mut q = p.clone();
         q[0] ^= 1;
-        assert_eq!(parse_packet(&q), Err(Refused::Sync));
+        assert_eq!(parse_packet(&q, 1), Err(Refused::Sync));
         for bit in 16..p.len() * 8 {
             let mut q = p.clone();
             q[bit / 8] ^= 1 << (bit % 8);
-            assert!(parse_packet(&q).is_err(), "bit {bit}");
+            assert!(parse_packet(&q, 1).is_err(), "bit {bit}");
         }
         let mid = write_packet(&Header { flags: 0, ..h }, &[0; 8]);
-        assert_eq!(parse_packet(&mid), Err(Refused::Flags));
+        assert_eq!(parse_packet(&mid, 1), Err(Refused::Flags));
         let late_first = write_packet(&Header { part: 1, ..h }, &[0; 8]);
-        assert_eq!(parse_packet(&late_first), Err(Refused::Flags));
+        assert_eq!(parse_packet(&late_first, 1), Err(Refused::Flags));
+        // coder max: bit 15 of PART is the substream; FIRST is on index 0 of either
+        let raw_first = write_packet(&Header { sub: 1, ..h }, &[0; 8]);
+        assert_eq!(raw_first[6], 0x80);
+        assert_eq!(
+            parse_packet(&raw_first, 2).unwrap().0,
+            Header { sub: 1, ..h }
+        );
+        assert_eq!(parse_packet(&raw_first, 1), Err(Refused::Flags));
+        let raw_part = write_packet(
+            &Header {
+                sub: 1,
+                part: 0x7FFF,
+                flags: 0,
+                pad: 0,
+                ..h
+            },
+            &[0; 8],
+        );
+        let (g, _) = parse_packet(&raw_part, 2).unwrap();
+        assert_eq!((g.sub, g.part), (1, 0x7FFF));
+        assert_eq!(parse_packet(&raw_part, 1).unwrap().0.part, 0xFFFF);
     }
 
     #[test]
-    fn lossless_link_equals_the_samples_for_both_coders() {
-        for coder in [Coder::Lite, Coder::Max] {
+    fn lossless_link_equals_the_samples_for_every_coder() {
+        for coder in Coder::ALL {
             for (c, g, frames, r, pb) in [
                 (1, 1, 5000, 1024, 1024),
                 (7, 7, 3001, 100, 64),

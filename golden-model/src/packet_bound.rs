@@ -15,14 +15,30 @@
 //!   coder's rounding adds less than 2^−11 bit), and at most `W` bypass bits; plus 16 bytes for
 //!   the coder's start and flush; padded to a whole word.
 //!
+//! - max: per sample at most one range-coder step (12 bits) and the most raw bits
+//!   (`MaxParams::max_bits_per_sample`), plus 16 bytes for the two substreams' lengths,
+//!   flushes and padding (§10.5, §10.6).
+//!
 //! A segment then needs at most `⌈L_max / (4·⌊(P − 16)/4⌋)⌉` packets (payload words capped
-//! at 4095).
+//! at 4095). Coder max's segments have two substreams whose packets are numbered apart, with
+//! the substream in bit 15 of `PART` (§10.8): 2^15 packets each; its bound counts both
+//! substreams' bytes together, so each substream is within it.
 
 use crate::packet::StreamConfig;
 use crate::{CoderSpec, Error};
 
 /// The most packets one segment can have: `PART` is 16 bits.
 pub const MAX_SEGMENT_PACKETS: u64 = 1 << 16;
+
+/// The most packets one segment (one substream of it, for coder max) of `coder` can have:
+/// [`MAX_SEGMENT_PACKETS`], or 2^15 where bit 15 of `PART` names the substream.
+pub fn part_limit(coder: &CoderSpec) -> u64 {
+    if crate::packet::substreams(coder) > 1 {
+        MAX_SEGMENT_PACKETS / 2
+    } else {
+        MAX_SEGMENT_PACKETS
+    }
+}
 
 /// An upper bound on the coded bytes (padding to a word included) of a segment of `frames`
 /// frames of `channels` channels.
@@ -48,7 +64,7 @@ pub fn max_segment_frames(cfg: &StreamConfig) -> u32 {
         max_segment_packets(&StreamConfig {
             segment_frames: r,
             ..*cfg
-        }) <= MAX_SEGMENT_PACKETS
+        }) <= part_limit(&cfg.coder)
     };
     let (mut lo, mut hi) = (0u32, u32::MAX);
     if fits(hi) {
@@ -69,14 +85,20 @@ pub fn max_segment_frames(cfg: &StreamConfig) -> u32 {
 /// Refuses a stream whose segments could need more packets than `PART` can number.
 pub fn check_numbering(cfg: &StreamConfig) -> Result<(), Error> {
     let n = max_segment_packets(cfg);
-    if n > MAX_SEGMENT_PACKETS {
+    let limit = part_limit(&cfg.coder);
+    if n > limit {
         return Err(Error::BadParams(format!(
             "a segment of {} frames of {} channel(s) can take up to {n} packets of {} bytes, \
-             and the 16-bit PART field numbers at most {MAX_SEGMENT_PACKETS} per segment: use \
-             at most {} frames per segment here, or larger packets (FORMAT.md §9.3)",
+             and the PART field numbers at most {limit} per segment{}: use at most {} frames \
+             per segment here, or larger packets (FORMAT.md §9.3)",
             cfg.segment_frames,
             cfg.group_channels.min(cfg.channels),
             cfg.packet_bytes,
+            if limit < MAX_SEGMENT_PACKETS {
+                " (and substream, bit 15)"
+            } else {
+                ""
+            },
             max_segment_frames(cfg)
         )));
     }
@@ -133,23 +155,22 @@ mod tests {
 
     #[test]
     fn segments_stay_within_the_bound() {
-        for coder in [Coder::Lite, Coder::Max] {
+        for coder in Coder::ALL {
             let c = CoderSpec::hardware(coder);
             for (ch, frames) in [(1, 1), (1, 3000), (8, 700), (64, 100)] {
                 let xs = hostile(ch, frames, c.sample_bits());
-                let seg = encode_segment(&c, ch, &xs);
+                let len: u64 = encode_segment(&c, ch, &xs)
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.bytes.len() as u64)
+                    .sum();
                 let bound = max_segment_bytes(&c, ch, frames as u64);
-                assert!(
-                    seg.bytes.len() as u64 <= bound,
-                    "{coder} {ch}x{frames}: {} > {bound}",
-                    seg.bytes.len()
-                );
+                assert!(len <= bound, "{coder} {ch}x{frames}: {len} > {bound}");
                 // and not absurdly loose for v1 (its codes here are long: ~9+ bits, the bound 26)
                 if coder == Coder::Lite && frames > 1 {
                     assert!(
-                        bound <= 3 * seg.bytes.len() as u64 + 8,
-                        "{bound} against {}",
-                        seg.bytes.len()
+                        bound <= 3 * len + 8,
+                        "{bound} against {len}"
                     );
                 }
             }
@@ -169,11 +190,11 @@ mod tests {
         let r = max_segment_frames(&cfg);
         assert_eq!(r, 10_083, "FORMAT.md §9.3 says so");
         let v2 = StreamConfig {
-            coder: CoderSpec::hardware(Coder::Max),
+            coder: CoderSpec::hardware(Coder::V2),
             ..cfg
         };
         assert_eq!(max_segment_frames(&v2), 2_621, "FORMAT.md §9.3 says so");
-        for (coder, want) in [(Coder::Lite, 3_379), (Coder::Max, 13_004)] {
+        for (coder, want) in [(Coder::Lite, 3_379), (Coder::V2, 13_004)] {
             let d = StreamConfig::new(coder, 1024);
             assert_eq!(
                 max_segment_packets(&d),
@@ -192,8 +213,18 @@ mod tests {
         }
         .validate()
         .is_err());
+        // coder max: 2^15 packets per substream
+        let max = StreamConfig {
+            coder: CoderSpec::hardware(Coder::Max),
+            ..cfg
+        };
+        let rm = max_segment_frames(&max);
+        assert!(max_segment_packets(&StreamConfig { segment_frames: rm, ..max }) <= 1 << 15);
+        assert!(max_segment_packets(&StreamConfig { segment_frames: rm + 1, ..max }) > 1 << 15);
+        let e = StreamConfig { segment_frames: rm + 1, ..max }.validate().unwrap_err();
+        assert!(e.to_string().contains("bit 15"), "{e}");
         // the defaults and every setting FORMAT.md §9.5 measured are accepted
-        for coder in [Coder::Lite, Coder::Max] {
+        for coder in Coder::ALL {
             for (g, r, p) in [
                 (603, 4096, 1024),
                 (603, 1024, 256),

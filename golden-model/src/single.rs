@@ -1,6 +1,7 @@
 //! The single-stream layouts (FORMAT.md §4 for coder v1, §7.7 for coder v2): a whole WAV of
 //! at most [`crate::stream::BLOCK_SAMPLES`] samples in one container, written and read in
-//! memory. [`crate::container`] picks this layout or the streamed one.
+//! memory. [`crate::container`] picks this layout or the streamed one. Coder max has none:
+//! container version 3 is in blocks for every length (§10.7, [`crate::stream`]).
 
 use crate::format::{
     check_signature, coder_flags, parse_header, read_exceptions, write_params, Header, Mode,
@@ -16,11 +17,22 @@ use crate::{CodecParams, Coder, CoderSpec, Error};
 /// Compresses a whole WAV in memory into the single-stream layout of `coder` (what
 /// [`crate::container`] writes for inputs of at most `stream::BLOCK_SAMPLES` samples; usable
 /// on longer ones for measurements of the block cost).
+/// Coder max is refused: it has no single-stream layout.
 pub fn compress(wav_bytes: &[u8], coder: &CoderSpec) -> Result<(Vec<u8>, CompressStats), Error> {
     match coder {
         CoderSpec::Lite(p) => compress_lite(wav_bytes, p),
-        CoderSpec::Max(p) => compress_v2(wav_bytes, p),
+        CoderSpec::Max(_) => Err(no_single_layout()),
+        CoderSpec::V2(p) => compress_v2(wav_bytes, p),
     }
+}
+
+/// Why coder max has no single-stream layout.
+fn no_single_layout() -> Error {
+    Error::BadParams(
+        "coder max has no single-stream layout: container version 3 is in blocks for every \
+         length (FORMAT.md §10.7; container::compress_wav_with writes it)"
+            .into(),
+    )
 }
 
 /// The samples as the coder sees them (grid indices or raw 16-bit patterns) plus exceptions.
@@ -296,7 +308,12 @@ fn parse(nrc: &[u8]) -> Result<Parsed<'_>, Error> {
     }
     let exceptions = read_exceptions(&mut r, n_exc, count, "exceptions")?;
     let payload = match &header.coder {
-        CoderSpec::Max(p) => Payload::V2 {
+        CoderSpec::Max(_) => {
+            return Err(Error::Corrupt(
+                "container version 3 is in blocks (FORMAT.md §10.7), not a single stream".into(),
+            ))
+        }
+        CoderSpec::V2(p) => Payload::V2 {
             blocks: parse_blocks(&mut r, p, header.frames)?,
         },
         CoderSpec::Lite(params) => {
@@ -345,7 +362,7 @@ pub(crate) fn decompress(nrc: &[u8]) -> Result<(Header, Vec<u8>), Error> {
         (Payload::V1 { data, bits }, CoderSpec::Lite(p)) => {
             decode_all(p, channels, count, data, *bits)?
         }
-        (Payload::V2 { blocks }, CoderSpec::Max(p)) => v2::decode_all(p, channels, blocks)?,
+        (Payload::V2 { blocks }, CoderSpec::V2(p)) => v2::decode_all(p, channels, blocks)?,
         _ => unreachable!("parse reads the payload of the header's coder"),
     };
     let samples = samples_of(&header.coder, raw, &values, &exceptions);
@@ -462,7 +479,7 @@ fn compress_v2(wav_bytes: &[u8], params: &V2Params) -> Result<(Vec<u8>, Compress
         if canonical { FLAG_CANONICAL } else { 0 }
             | if mode == Mode::Raw16 { FLAG_RAW16 } else { 0 },
     );
-    write_params(&mut out, &CoderSpec::Max(best_params));
+    write_params(&mut out, &CoderSpec::V2(best_params));
     out.extend_from_slice(&wav.channels.to_le_bytes());
     out.extend_from_slice(&wav.sample_rate.to_le_bytes());
     out.extend_from_slice(&(wav.frames() as u32).to_le_bytes());
@@ -488,7 +505,7 @@ fn compress_v2(wav_bytes: &[u8], params: &V2Params) -> Result<(Vec<u8>, Compress
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     let stats = CompressStats {
-        coder: Coder::Max,
+        coder: Coder::V2,
         mode,
         channels: wav.channels,
         samples: wav.samples.len() as u64,

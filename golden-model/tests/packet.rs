@@ -2,14 +2,15 @@
 //! (and the same payload as the unpacketised coders where they coincide); random drops,
 //! bursts, bit errors, truncated, garbage, repeated and forged packets never give a wrong
 //! sample; lost samples are exactly a suffix of the segments that lost a packet, so a lost
-//! packet costs at most R frames of the channels of its group. Both coders, one group of all
-//! channels and several groups.
+//! packet costs at most R frames of the channels of its group. Every coder (coder max with
+//! its two substreams per segment, FORMAT.md §10.8), one group of all channels and several
+//! groups.
 
 use neurice_model::packet::{
     self, depacketise, packetise, parse_packet, write_packet, Header, Reception, StreamConfig,
     FLAG_FIRST, FLAG_LAST, LOST,
 };
-use neurice_model::{v2, Coder};
+use neurice_model::{max, v2, Coder};
 use neurice_testkit::{spiky_walk, trace, XorShift64};
 
 /// `channels` generated signals interleaved frame by frame, `frames` each.
@@ -50,7 +51,12 @@ fn check(c: &StreamConfig, xs: &[u32], link: impl FnOnce(&[Vec<u8>]) -> Delivere
     let seg_of: Vec<u32> = sent
         .packets
         .iter()
-        .map(|b| parse_packet(b).unwrap().0.start)
+        .map(|b| {
+            parse_packet(b, packet::substreams(&c.coder))
+                .unwrap()
+                .0
+                .start
+        })
         .collect();
     let (received, touched) = link(&sent.packets);
     let rx = depacketise(c, frames, received.iter().map(|b| &b[..])).unwrap();
@@ -135,7 +141,7 @@ const SETUPS: [(usize, usize, u32, usize); 5] = [
 ];
 
 #[test]
-fn no_loss_gives_every_sample_back_for_both_coders() {
+fn no_loss_gives_every_sample_back_for_every_coder() {
     for coder in Coder::ALL {
         for setup in SETUPS {
             let channels = setup.0;
@@ -154,7 +160,7 @@ fn a_v2_segment_is_a_v2_block_and_a_v1_segment_is_v1_after_its_raw_first_frame()
     let (channels, r) = (4, 300);
     let xs = signals(channels, 1000, 2);
     // v2: the segments' bytes are the container's blocks of R frames, word-padded
-    let c = cfg(Coder::Max, channels, r, 1024);
+    let c = cfg(Coder::V2, channels, r, 1024);
     let (blocks, _) = v2::encode_all(
         &v2::V2Params {
             block_frames: r,
@@ -170,7 +176,11 @@ fn a_v2_segment_is_a_v2_block_and_a_v1_segment_is_v1_after_its_raw_first_frame()
             &c.coder,
             channels,
             &xs[k * per..((k + 1) * per).min(xs.len())],
-        );
+        )
+        .unwrap();
+        let [seg] = &seg[..] else {
+            panic!("one substream")
+        };
         assert_eq!(
             &seg.bytes[..seg.bytes.len() - seg.pad as usize],
             &b.bytes[..]
@@ -180,15 +190,95 @@ fn a_v2_segment_is_a_v2_block_and_a_v1_segment_is_v1_after_its_raw_first_frame()
     // state, which decode_all's stream after a sample equal to the first reproduces
     let c1 = cfg(Coder::Lite, 1, 1000, 1024);
     let one: Vec<u32> = (0..1000).map(|i| xs[i * channels]).collect();
-    let seg = packet::encode_segment(&c1.coder, 1, &one);
+    let seg = packet::encode_segment(&c1.coder, 1, &one)
+        .unwrap()
+        .remove(0);
     assert_eq!(
         seg.bytes[0] as u32,
         one[0] >> 2,
         "first sample raw, MSB first"
     );
     let mut back = Vec::new();
-    packet::decode_segment(&c1.coder, 1, 1000, &seg.bytes, true, &mut back).unwrap();
+    packet::decode_segment(&c1.coder, 1, 1000, &[&seg.bytes], true, &mut back).unwrap();
     assert_eq!(back, one);
+}
+
+#[test]
+fn a_max_segment_is_a_block_in_two_substreams_that_may_interleave_in_any_order() {
+    let (channels, r) = (4, 300);
+    let xs = signals(channels, 1000, 2);
+    let c = cfg(Coder::Max, channels, r, 64);
+    let p = max::MaxParams {
+        block_frames: r,
+        ..max::MaxParams::HARDWARE
+    };
+    let (blocks, _) = max::encode_all(&p, max::Table::builtin(), channels, &xs).unwrap();
+    let per = c.segment_samples() as usize;
+    for (k, b) in blocks.iter().enumerate() {
+        let subs = packet::encode_segment(
+            &c.coder,
+            channels,
+            &xs[k * per..((k + 1) * per).min(xs.len())],
+        )
+        .unwrap();
+        let [tokens, raw] = &subs[..] else {
+            panic!("two substreams")
+        };
+        assert_eq!(
+            &tokens.bytes[..tokens.bytes.len() - tokens.pad as usize],
+            &b.tokens[..]
+        );
+        assert_eq!(&raw.bytes[..raw.bytes.len() - raw.pad as usize], &b.raw[..]);
+        assert!(tokens.bytes.len() % 4 == 0 && raw.bytes.len() % 4 == 0);
+    }
+    // the raw substream's packets carry bit 15 of PART; the substreams' packets may come in
+    // any interleaving (each in its own order) and still give every sample back
+    let sent = packetise(&c, &xs).unwrap();
+    let subs: Vec<u8> = sent
+        .packets
+        .iter()
+        .map(|b| parse_packet(b, 2).unwrap().0.sub)
+        .collect();
+    assert!(subs.contains(&0) && subs.contains(&1));
+    assert!(sent
+        .packets
+        .iter()
+        .zip(&subs)
+        .all(|(b, &s)| (b[6] >> 7) == s));
+    let mut rng = XorShift64::new(5);
+    for _ in 0..5 {
+        let (mut t, mut rw): (Vec<&Vec<u8>>, Vec<&Vec<u8>>) = (Vec::new(), Vec::new());
+        for (b, &s) in sent.packets.iter().zip(&subs) {
+            if s == 0 {
+                t.push(b)
+            } else {
+                rw.push(b)
+            }
+        }
+        // merge the two in a random interleaving, segment by segment (START order kept)
+        let mut order = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        let start = |b: &Vec<u8>| parse_packet(b, 2).unwrap().0.start;
+        while i < t.len() || j < rw.len() {
+            let take_t = j == rw.len()
+                || (i < t.len()
+                    && (start(t[i]) < start(rw[j])
+                        || (start(t[i]) == start(rw[j]) && rng.next_u64().is_multiple_of(2))));
+            if take_t {
+                order.push(t[i]);
+                i += 1;
+            } else {
+                order.push(rw[j]);
+                j += 1;
+            }
+        }
+        let rx = depacketise(&c, 1000, order.iter().map(|b| &b[..])).unwrap();
+        assert_eq!(rx.samples, xs);
+        assert_eq!(rx.segments_complete, rx.segments);
+    }
+    // the wrong number of substreams is refused
+    let mut back = Vec::new();
+    assert!(packet::decode_segment(&c.coder, 1, 10, &[&[0u8; 8]], true, &mut back).is_err());
 }
 
 #[test]
@@ -339,6 +429,7 @@ fn truncated_garbage_repeated_and_forged_packets_are_refused_or_unused() {
                         words: 1,
                         seq: 0,
                         part: 0,
+                        sub: 0,
                         start,
                     },
                     &[0xFF; 4],
@@ -361,7 +452,7 @@ fn bad_configurations_are_refused() {
     assert!(packetise(&cfg(Coder::Lite, 2, 16, 19), &xs).is_err());
     assert!(packetise(&cfg(Coder::Lite, 3, 16, 1024), &xs[..100]).is_err());
     assert!(packetise(&cfg(Coder::Lite, 0, 16, 1024), &xs).is_err());
-    assert!(packetise(&cfg(Coder::Max, 2, 16, 1024), &[5000, 1]).is_err());
+    assert!(packetise(&cfg(Coder::V2, 2, 16, 1024), &[5000, 1]).is_err());
     // the largest packet a 12-bit length allows
     let big = cfg(Coder::Lite, 2, 16, 1 << 20);
     assert_eq!(big.payload_words(), packet::MAX_PAYLOAD_WORDS);
@@ -375,14 +466,28 @@ fn bad_configurations_are_refused() {
 #[test]
 fn packets_are_the_frozen_bytes() {
     let xs = signals(6, 3000, 42);
-    let got: Vec<(u32, usize)> = [(Coder::Lite, 6), (Coder::Lite, 2), (Coder::Max, 6)]
-        .into_iter()
-        .map(|(coder, group)| {
-            let p = packetise(&cfg(coder, 6, 512, 256).with_groups(group), &xs).unwrap();
-            (crc32fast::hash(&p.packets.concat()), p.packets.len())
-        })
-        .collect();
+    let got: Vec<(u32, usize)> = [
+        (Coder::Lite, 6),
+        (Coder::Lite, 2),
+        (Coder::V2, 6),
+        (Coder::Max, 6),
+        (Coder::Max, 2),
+    ]
+    .into_iter()
+    .map(|(coder, group)| {
+        let p = packetise(&cfg(coder, 6, 512, 256).with_groups(group), &xs).unwrap();
+        (crc32fast::hash(&p.packets.concat()), p.packets.len())
+    })
+    .collect();
     assert_eq!(got, WANT);
 }
 
-const WANT: [(u32, usize); 3] = [(1461347687, 41), (3288866267, 51), (3250129964, 43)];
+/// Lite (one group, three groups), v2, max (one group, three groups; frozen 2026-12-06 when
+/// the max packet stream was made, FORMAT.md §10.8).
+const WANT: [(u32, usize); 5] = [
+    (1461347687, 41),
+    (3288866267, 51),
+    (3250129964, 43),
+    (3343051782, 47),
+    (2850625561, 69),
+];

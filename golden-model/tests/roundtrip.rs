@@ -318,13 +318,29 @@ fn corrupt_streams_are_detected() {
             );
         }
     }
-    // unknown version (2 is coder v2's container since issue 11; 3 is unknown)
+    // unknown version (2 is coder v2's container since issue 11, 3 coder max's since issue
+    // 26; 4 is unknown); a version-1 body under version 3 is refused as corrupt
+    let mut v4 = nrc.clone();
+    v4[4] = 4;
+    expect_err(
+        decompress(&v4),
+        |e| {
+            matches!(
+                e,
+                Error::UnsupportedVersion {
+                    found: 4,
+                    supported: 3
+                }
+            )
+        },
+        "version",
+    );
     let mut v3 = nrc.clone();
     v3[4] = 3;
     expect_err(
         decompress(&v3),
-        |e| matches!(e, Error::UnsupportedVersion { found: 3, .. }),
-        "version",
+        |e| matches!(e, Error::Corrupt(_)),
+        "a version-1 body as version 3",
     );
     expect_err(
         decompress(b"RIFF....WAVE"),

@@ -107,7 +107,7 @@ fn weight_and_delta_bits_stay_within_28() {
             (s >> 48) as i16
         })
         .collect();
-    let (mut nrc, stats) = compress_wav_with(&pcm16(1, &noise), Coder::Max).unwrap();
+    let (mut nrc, stats) = compress_wav_with(&pcm16(1, &noise), Coder::V2).unwrap();
     assert_eq!(stats.mode, Mode::Raw16);
     assert_eq!(
         (nrc[13], nrc[14]),
@@ -199,12 +199,12 @@ fn parameters_without_a_raw_mode_code_exceptions() {
         qmax: 20,
         ..CodecParams::HARDWARE
     });
-    let max = CoderSpec::Max(V2Params {
+    let v2 = CoderSpec::V2(V2Params {
         weight_bits: 16,
         delta_bits: 10,
         ..V2Params::HARDWARE
     });
-    for (coder, samples) in [(lite, 5000), (max, 5000), (lite, BLOCK_SAMPLES + 5000)] {
+    for (coder, samples) in [(lite, 5000), (v2, 5000), (lite, BLOCK_SAMPLES + 5000)] {
         let mut s = grid_samples(&walk(samples, 3, 5));
         for i in (0..samples).step_by(3) {
             s[i] = s[i].wrapping_add(1); // a third off the grid: raw mode would win

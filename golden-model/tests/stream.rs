@@ -2,10 +2,11 @@
 //! coded in independent blocks by either coder; round trips of every shape (channels, off-grid
 //! samples, raw blocks, stored WAV headers and trailing chunks, a pipe without a length), the
 //! same bytes on any number of threads and in memory, damage that loses only its own block,
-//! and every truncation refused without a panic. Small inputs keep the single-stream layouts.
+//! and every truncation refused without a panic. Small inputs keep the single-stream layouts
+//! (coder max has none: container version 3 is this layout for every length, §10.7).
 
 use neurice_model::container::{compress_reader, decompress_reader, read_header};
-use neurice_model::format::{FLAG_LITE, FLAG_STREAM, VERSION_LITE, VERSION_V2};
+use neurice_model::format::{FLAG_LITE, FLAG_STREAM, VERSION_LITE, VERSION_MAX, VERSION_V2};
 use neurice_model::report::DecodeOptions;
 use neurice_model::stream::{block_frames, BLOCK_SAMPLES};
 use neurice_model::{compress_wav_with, decompress, Coder, Error, Mode};
@@ -93,17 +94,24 @@ const BIG: usize = BLOCK_SAMPLES + BLOCK_SAMPLES / 3;
 #[test]
 fn small_inputs_keep_the_single_stream_layouts() {
     for coder in Coder::ALL {
-        let wav = pcm16(1, &recording(1, BLOCK_SAMPLES, 1));
+        let n = BLOCK_SAMPLES;
+        let wav = pcm16(1, &recording(1, n, 1));
         let (nrc, _) = compress_wav_with(&wav, coder).unwrap();
-        assert_eq!(nrc[4], coder.container_version());
+        assert_eq!(nrc[4], coder.container_version(n as u64));
         assert_eq!(nrc[5] & FLAG_STREAM, 0);
-        let wav = pcm16(1, &recording(1, BLOCK_SAMPLES + 1, 1));
+        let wav = pcm16(1, &recording(1, n + 1, 1));
         let (nrc, _) = compress_wav_with(&wav, coder).unwrap();
-        assert_eq!(nrc[4], VERSION_V2);
-        assert_ne!(nrc[5] & FLAG_STREAM, 0);
+        assert_eq!(nrc[4], coder.container_version(n as u64 + 1));
+        // version 2 says its streamed layout by a flag; version 3 has no other layout
+        assert_eq!(nrc[5] & FLAG_STREAM != 0, nrc[4] == VERSION_V2);
         assert_eq!(nrc[5] & FLAG_LITE != 0, coder == Coder::Lite);
     }
-    assert_eq!(VERSION_LITE, 1);
+    assert_eq!((VERSION_LITE, VERSION_V2, VERSION_MAX), (1, 2, 3));
+    assert_eq!(Coder::Max.container_version(1), VERSION_MAX);
+    assert_eq!(
+        Coder::Max.container_version(BLOCK_SAMPLES as u64 + 1),
+        VERSION_MAX
+    );
 }
 
 #[test]
@@ -161,10 +169,18 @@ fn the_streamed_layout_has_a_frozen_answer() {
         .unwrap()
         .to_bytes();
     assert_eq!(fnv(&wav), FROZEN_WAV, "the generated input changed");
-    for (coder, (len, hash)) in [(Coder::Lite, FROZEN_LITE), (Coder::Max, FROZEN_MAX)] {
+    for (coder, (len, hash)) in [
+        (Coder::Lite, FROZEN_LITE),
+        (Coder::Max, FROZEN_MAX),
+        (Coder::V2, FROZEN_V2),
+    ] {
         let (nrc, stats) = compress_wav_with(&wav, coder).unwrap();
         assert_eq!(stats.exceptions, 33, "{coder}");
-        assert_eq!(nrc[5] & FLAG_STREAM, FLAG_STREAM, "{coder}: not streamed");
+        // version 2 with flag STREAM; version 3 is always the streamed layout (§10.7)
+        assert!(
+            neurice_model::format::is_streamed_container(&nrc),
+            "{coder}: not streamed"
+        );
         assert_eq!(
             (nrc.len(), fnv(&nrc)),
             (len, hash),
@@ -182,8 +198,10 @@ fn fnv(bytes: &[u8]) -> u64 {
 const FROZEN_WAV: u64 = 0xeaa1_243d_c136_eff1;
 /// Size and FNV-1a of its `.nrc`, coder lite.
 const FROZEN_LITE: (usize, u64) = (1_113_363, 0xd98e_51bb_2391_1f20);
-/// Size and FNV-1a of its `.nrc`, coder max.
-const FROZEN_MAX: (usize, u64) = (1_007_906, 0x3ad1_8ad8_2686_511d);
+/// Size and FNV-1a of its `.nrc`, coder v2 (frozen when it was named `max`).
+const FROZEN_V2: (usize, u64) = (1_007_906, 0x3ad1_8ad8_2686_511d);
+/// Size and FNV-1a of its `.nrc`, coder max (container version 3).
+const FROZEN_MAX: (usize, u64) = (1_047_969, 0x59b3_1338_a002_1d55);
 
 #[test]
 fn stored_wav_headers_and_trailing_chunks_are_kept() {
@@ -205,10 +223,11 @@ fn a_damaged_block_loses_only_itself() {
     for coder in Coder::ALL {
         let (nrc, _) = compress_wav_with(&wav, coder).unwrap();
         // the second block's bytes: after the header, the first block's record
-        let hdr = if coder == Coder::Lite {
-            6 + 9 + 14 + 4 + 4
-        } else {
-            6 + 11 + 12 + 4 + 14 + 4 + 4
+        let hdr = match coder {
+            Coder::Lite => 6 + 9 + 14 + 4 + 4,
+            Coder::V2 => 6 + 11 + 12 + 4 + 14 + 4 + 4,
+            // FORMAT.md §10.7: 57 bytes with T = 4 and the built-in table
+            Coder::Max => 6 + 8 + 12 + 1 + 4 + 4 + 14 + 4 + 4,
         };
         let len0 = u32::from_le_bytes(nrc[hdr + 4..hdr + 8].try_into().unwrap()) as usize;
         let second = hdr + 12 + len0;

@@ -5,7 +5,7 @@
 use std::io::Cursor;
 
 use neurice_model::container::read_header;
-use neurice_model::format::{VERSION_LITE, VERSION_V2};
+use neurice_model::format::{VERSION_LITE, VERSION_MAX, VERSION_V2};
 use neurice_model::single;
 use neurice_model::v2::{self, V2Params};
 use neurice_model::{
@@ -18,7 +18,7 @@ use proptest::prelude::*;
 fn roundtrip(wav: &[u8], coder: Coder) -> (usize, Mode) {
     let (nrc, stats) = compress_wav_with(wav, coder).expect("compress");
     assert_eq!(stats.coder, coder);
-    assert_eq!(nrc[4], coder.container_version());
+    assert_eq!(nrc[4], coder.container_version(stats.samples));
     let back = decompress(&nrc).expect("decompress");
     assert!(back == wav, "round trip is not byte-exact ({coder})");
     assert_eq!(stats.nrc_bytes as usize, nrc.len());
@@ -90,7 +90,7 @@ fn known_answer_v1_lite_never_moves() {
 
 #[test]
 fn known_answer_v2_max() {
-    let (nrc, _) = compress_wav_with(&kat_wav(), Coder::Max).unwrap();
+    let (nrc, _) = compress_wav_with(&kat_wav(), Coder::V2).unwrap();
     assert_eq!(hex(&nrc), KAT_V2);
     assert_eq!(decompress(&nrc).unwrap(), kat_wav());
     // and the bare block coder on grid indices 512, 515, 510, 511, 600, 0, 1023, 1023 (1 channel)
@@ -109,7 +109,7 @@ const KAT_V2: &str = "4e52494302010a10060403040a090708080201010151ff9cff83ff9cff
 const KAT_V2_BLOCK: &str = "7eeb0df61ee40be7266ae2ed5800";
 
 #[test]
-fn every_shape_round_trips_with_both_coders() {
+fn every_shape_round_trips_with_every_coder() {
     for coder in Coder::ALL {
         // grid, multichannel
         for ch in [1u16, 2, 3, 8] {
@@ -143,7 +143,7 @@ fn every_shape_round_trips_with_both_coders() {
 fn max_beats_lite_on_grid_walks() {
     let wav = pcm16(1, &grid_signal(50_000, 11));
     let (lite, _) = roundtrip(&wav, Coder::Lite);
-    let (max, _) = roundtrip(&wav, Coder::Max);
+    let (max, _) = roundtrip(&wav, Coder::V2);
     assert!(max < lite, "max {max} bytes, lite {lite} bytes");
 }
 
@@ -155,11 +155,11 @@ fn blocks_decode_alone_and_restart_everything() {
     };
     let samples = grid_signal(3 * 3500, 21);
     let wav = pcm16(3, &samples);
-    let (nrc, stats) = single::compress(&wav, &CoderSpec::Max(p)).unwrap();
+    let (nrc, stats) = single::compress(&wav, &CoderSpec::V2(p)).unwrap();
     assert_eq!(decompress(&nrc).unwrap(), wav);
-    assert_eq!(stats.coder, Coder::Max);
+    assert_eq!(stats.coder, Coder::V2);
     let h = read_header(&nrc).unwrap();
-    assert!(matches!(h.coder, CoderSpec::Max(p) if p.block_frames == 1000));
+    assert!(matches!(h.coder, CoderSpec::V2(p) if p.block_frames == 1000));
     // each block of the bare coder decodes on its own to its slice of the samples
     let idx: Vec<u32> = samples
         .iter()
@@ -196,8 +196,8 @@ fn every_truncation_and_bit_flip_of_a_v2_stream_is_refused() {
         ..V2Params::HARDWARE
     };
     for (nrc, _) in [
-        compress_wav_with(&wav, Coder::Max).unwrap(),
-        single::compress(&wav, &CoderSpec::Max(p)).unwrap(),
+        compress_wav_with(&wav, Coder::V2).unwrap(),
+        single::compress(&wav, &CoderSpec::V2(p)).unwrap(),
     ] {
         for cut in 0..nrc.len() {
             assert!(
@@ -247,21 +247,36 @@ fn every_truncation_and_bit_flip_of_a_v2_stream_is_refused() {
 fn versions_are_told_apart() {
     let wav = pcm16(1, &grid_signal(500, 4));
     let (v1, _) = compress_wav(&wav).unwrap();
-    let (v2s, _) = compress_wav_with(&wav, Coder::Max).unwrap();
-    assert_eq!((v1[4], v2s[4]), (VERSION_LITE, VERSION_V2));
-    // a v1 stream relabelled as v2 (and re-sealed) is refused, and vice versa
-    for (src, to) in [(&v1, VERSION_V2), (&v2s, VERSION_LITE)] {
+    let (v2s, _) = compress_wav_with(&wav, Coder::V2).unwrap();
+    let (v3, _) = compress_wav_with(&wav, Coder::Max).unwrap();
+    assert_eq!(
+        (v1[4], v2s[4], v3[4]),
+        (VERSION_LITE, VERSION_V2, VERSION_MAX)
+    );
+    // a stream relabelled as another version (and re-sealed) is refused as corrupt
+    for (src, to) in [
+        (&v1, VERSION_V2),
+        (&v2s, VERSION_LITE),
+        (&v1, VERSION_MAX),
+        (&v2s, VERSION_MAX),
+        (&v3, VERSION_LITE),
+        (&v3, VERSION_V2),
+    ] {
         let mut s = src[..src.len() - 4].to_vec();
         s[4] = to;
         let crc = crc32fast::hash(&s);
         s.extend_from_slice(&crc.to_le_bytes());
-        assert!(matches!(decompress(&s), Err(Error::Corrupt(_))));
+        assert!(
+            matches!(decompress(&s), Err(Error::Corrupt(_))),
+            "version {} as {to}",
+            src[4]
+        );
     }
     let mut s = v2s.clone();
-    s[4] = 3;
+    s[4] = 4;
     assert!(matches!(
         decompress(&s),
-        Err(Error::UnsupportedVersion { found: 3, .. })
+        Err(Error::UnsupportedVersion { found: 4, .. })
     ));
 }
 
@@ -269,7 +284,7 @@ fn versions_are_told_apart() {
 fn hostile_block_headers_are_refused_without_big_allocations() {
     // a valid stream with its frame count and the block's frame count raised to 2^30
     let wav = pcm16(1, &grid_signal(300, 8));
-    let (nrc, _) = compress_wav_with(&wav, Coder::Max).unwrap();
+    let (nrc, _) = compress_wav_with(&wav, Coder::V2).unwrap();
     // layout (FORMAT.md §7.7), canonical, one channel, 4 taps: frames at 39, block frames at 55
     let mut s = nrc[..nrc.len() - 4].to_vec();
     for at in [39, 55] {
@@ -320,15 +335,15 @@ proptest! {
     #[test]
     fn random_pcm_round_trips(samples in prop::collection::vec(any::<i16>(), 0..3000), ch in 1u16..4) {
         let n = samples.len() / ch as usize * ch as usize;
-        roundtrip(&pcm16(ch, &samples[..n]), Coder::Max);
+        roundtrip(&pcm16(ch, &samples[..n]), Coder::V2);
     }
 
     #[test]
     fn random_grid_data_round_trips(idx in prop::collection::vec(0u32..1024, 0..3000), bf in 0u32..300) {
         let s: Vec<i16> = idx.iter().map(|&k| grid::grid_value(k)).collect();
         let wav = pcm16(1, &s);
-        roundtrip(&wav, Coder::Max);
-        let (nrc, _) = single::compress(&wav, &CoderSpec::Max(V2Params { block_frames: bf, ..V2Params::HARDWARE })).unwrap();
+        roundtrip(&wav, Coder::V2);
+        let (nrc, _) = single::compress(&wav, &CoderSpec::V2(V2Params { block_frames: bf, ..V2Params::HARDWARE })).unwrap();
         prop_assert_eq!(decompress(&nrc).unwrap(), wav);
     }
 
@@ -363,7 +378,7 @@ proptest! {
             p.init_weights[t] = (-(p.weight_max() / 4)) as i16;
         }
         let wav = pcm16(2, &grid_signal(2 * 800, seed));
-        let (nrc, _) = single::compress(&wav, &CoderSpec::Max(p)).unwrap();
+        let (nrc, _) = single::compress(&wav, &CoderSpec::V2(p)).unwrap();
         prop_assert_eq!(decompress(&nrc).unwrap(), wav);
     }
 }
@@ -372,7 +387,7 @@ proptest! {
 #[ignore]
 fn print_known_answers() {
     let (v1, _) = compress_wav(&kat_wav()).unwrap();
-    let (v2s, _) = compress_wav_with(&kat_wav(), Coder::Max).unwrap();
+    let (v2s, _) = compress_wav_with(&kat_wav(), Coder::V2).unwrap();
     let (blocks, _) = v2::encode_all(
         &V2Params::HARDWARE,
         1,

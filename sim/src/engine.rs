@@ -1,6 +1,7 @@
 //! One entry point for every engine: [`run`] simulates stimuli of one [`CoreDesign`] with an
 //! [`Engine`] and sums the per-run reports into a [`RunSummary`].
 
+use crate::MAX_CORE_MISSING;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -156,8 +157,29 @@ impl Serialize for CoreDesign {
 }
 
 impl CoreDesign {
+    /// Whether `coder` has a hardware core, i.e. whether [`CoreDesign::new`] can build it for
+    /// its hardware parameters: `lite` and `v2` do; `max` not yet ([`MAX_CORE_MISSING`]). The
+    /// arm to flip when coder max's core is wired.
+    pub fn has_core(coder: Coder) -> bool {
+        match coder {
+            Coder::Lite | Coder::V2 => true,
+            Coder::Max => false,
+        }
+    }
+
+    /// The coders with a hardware core ([`CoreDesign::has_core`]) in [`Coder::ALL`]'s order:
+    /// what `neurice flow` builds and compares by default (today `lite` and `v2`).
+    pub fn coders_with_core() -> Vec<Coder> {
+        Coder::ALL
+            .into_iter()
+            .filter(|&c| Self::has_core(c))
+            .collect()
+    }
+
     /// The core of `coder` with `channels` channels of state and `shape`, or why it cannot be
     /// built: the one check of a design.
+    ///
+    /// Coder max is refused ([`MAX_CORE_MISSING`]) until its core is wired here.
     pub fn new(coder: CoderSpec, channels: usize, shape: Shape) -> Result<Self> {
         if !(1..=MAX_CHANNELS).contains(&channels) {
             bail!("channels must be 1..={MAX_CHANNELS}, got {channels}");
@@ -165,17 +187,19 @@ impl CoreDesign {
         match coder {
             CoderSpec::Lite(p) => neurice_hdl::check_params(&p)
                 .map_err(|e| anyhow!("the core cannot be built for these parameters: {e}"))?,
-            CoderSpec::Max(p) => neurice_hdl::v2::core::check_v2_params(&p)
+            CoderSpec::Max(_) => bail!("{MAX_CORE_MISSING}"),
+            CoderSpec::V2(p) => neurice_hdl::v2::core::check_v2_params(&p)
                 .map_err(|e| anyhow!("the v2 core cannot be built for these parameters: {e}"))?,
         }
         match (coder.kind(), shape) {
             (_, Shape::OneLane) | (Coder::Lite, _) => {}
-            (Coder::Max, Shape::TwoLanes) => {
-                bail!("--lanes 2 is a coder-v1 core; the v2 core (--coder max) has 1 lane")
+            (Coder::V2, Shape::TwoLanes) => {
+                bail!("--lanes 2 is a coder-v1 core; the v2 core (--coder v2) has 1 lane")
             }
-            (Coder::Max, Shape::Packets(_)) => bail!(
+            (Coder::V2, Shape::Packets(_)) => bail!(
                 "--packets builds the coder-v1 packet core; the v2 core has no packet stream yet"
             ),
+            (Coder::Max, _) => bail!("{MAX_CORE_MISSING}"),
         }
         match shape {
             Shape::OneLane => {}
@@ -248,16 +272,17 @@ impl CoreDesign {
                 realtime_unknown: None,
                 asic_skipped: None,
             },
-            CoderSpec::Max(_) => CoreFacts {
+            CoderSpec::Max(_) => unreachable!("{MAX_CORE_MISSING} (CoreDesign::new refuses it)"),
+            CoderSpec::V2(_) => CoreFacts {
                 board_mhz: neurice_synth::DEFAULT_V2_FREQ_MHZ,
                 power_duty: PowerDuty::FullThroughput,
                 realtime_unknown: Some(
                     "coder v2 takes a sample every ~4.4-4.6 clocks, depending on the data; \
-                     `neurice power --coder max` measures its samples/s and real-time channels"
+                     `neurice power --coder v2` measures its samples/s and real-time channels"
                         .to_string(),
                 ),
                 asic_skipped: Some(
-                    "not run for coder v2 (max): the estimate counts coder v1's state word per \
+                    "not run for coder v2: the estimate counts coder v1's state word per \
                      channel as 6T SRAM; the v2 core's state layout (per-channel RAM plus shared \
                      context tables) has no such count yet"
                         .to_string(),
@@ -284,7 +309,8 @@ impl CoreDesign {
     /// The core's Verilog (top module `top`).
     pub fn verilog(&self) -> Result<String> {
         match (&self.coder, self.shape) {
-            (CoderSpec::Max(p), _) => neurice_hdl::v2::core::v2_verilog(p, self.channels)
+            (CoderSpec::Max(_), _) => bail!("{MAX_CORE_MISSING}"),
+            (CoderSpec::V2(p), _) => neurice_hdl::v2::core::v2_verilog(p, self.channels)
                 .map_err(|e| anyhow!("v2 core Verilog: {e}")),
             (CoderSpec::Lite(p), Shape::Packets(pk)) => {
                 neurice_hdl::packet_verilog(p, self.channels, &pk)
@@ -532,4 +558,36 @@ fn run_parallel(
         .build()
         .context("simulation thread pool")?
         .install(|| stims.par_iter().map(f).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `has_core` says exactly which coders `CoreDesign::new` builds, and coder max is refused
+    /// with the reason on every path that would build or simulate its core.
+    #[test]
+    fn coders_with_a_core_are_the_ones_a_design_is_made_for() {
+        for c in Coder::ALL {
+            for shape in [Shape::OneLane, Shape::TwoLanes] {
+                let d = CoreDesign::new(CoderSpec::hardware(c), 64, shape);
+                if shape == Shape::OneLane {
+                    assert_eq!(d.is_ok(), CoreDesign::has_core(c), "{c}: {d:?}");
+                }
+                if !CoreDesign::has_core(c) {
+                    let e = d.unwrap_err().to_string();
+                    assert!(e.contains(MAX_CORE_MISSING), "{c} {shape:?}: {e}");
+                }
+            }
+        }
+        assert_eq!(CoreDesign::coders_with_core(), [Coder::Lite, Coder::V2]);
+        let stim = Stimulus::new(CoderSpec::hardware(Coder::Max), 2, vec![0; 8], "max");
+        let e = crate::golden(&stim).unwrap_err().to_string();
+        assert!(e.contains(MAX_CORE_MISSING), "{e}");
+        let lite = CoreDesign::hardware();
+        assert!(
+            lite.check(&stim).is_err(),
+            "a max stimulus on the lite core"
+        );
+    }
 }

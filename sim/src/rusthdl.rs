@@ -184,7 +184,7 @@ impl SimCore for PacketCore1024 {
 impl SimCore for V2Core1024 {
     const LANES: usize = 1;
     fn build(stim: &Stimulus) -> Result<Box<Self>> {
-        let CoderSpec::Max(p) = &stim.coder else {
+        let CoderSpec::V2(p) = &stim.coder else {
             bail!("{}: a {} stimulus for the v2 core", stim.label, stim.coder);
         };
         Ok(Box::new(
@@ -208,7 +208,7 @@ impl SimCore for V2Core1024 {
 fn lite_params(stim: &Stimulus) -> Result<CodecParams> {
     match stim.coder {
         CoderSpec::Lite(p) => Ok(p),
-        CoderSpec::Max(_) => bail!(
+        CoderSpec::Max(_) | CoderSpec::V2(_) => bail!(
             "{}: a {} stimulus for a coder-v1 core",
             stim.label,
             stim.coder
@@ -449,7 +449,8 @@ pub fn run_design(
 ) -> Result<SimReport> {
     design.check(stim)?;
     match (design.coder(), design.shape()) {
-        (CoderSpec::Max(_), _) => run_on::<V2Core1024>(stim, progress),
+        (CoderSpec::Max(_), _) => bail!("{}", crate::MAX_CORE_MISSING),
+        (CoderSpec::V2(_), _) => run_on::<V2Core1024>(stim, progress),
         (CoderSpec::Lite(_), Shape::TwoLanes) => run_on::<Core2x512>(stim, progress),
         (CoderSpec::Lite(_), Shape::OneLane) => run_on::<Core1024>(stim, progress),
         (CoderSpec::Lite(_), Shape::Packets(_)) => {
@@ -476,7 +477,7 @@ fn check_for<T: SimCore>(stim: &Stimulus) -> Result<()> {
 }
 
 fn run_on<T: SimCore>(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> {
-    let g = golden(stim);
+    let g = golden(stim)?;
     let raw = simulate_on(&mut Bench::<T>::new(stim)?, stim, &g.words, progress)?;
     Ok(report(stim, &g, &raw, "rusthdl"))
 }
@@ -500,7 +501,7 @@ pub fn run_inspect_on<T: SimCore>(
     inspect: &mut dyn FnMut(&T, &mut Vec<u32>),
 ) -> Result<SimReport> {
     check_for::<T>(stim)?;
-    let g = golden(stim);
+    let g = golden(stim)?;
     let mut b = Bench::<T>::new(stim)?;
     let mut raw = simulate_on(&mut b, stim, &g.words, &mut |_| {})?;
     inspect(&b.core, &mut raw.words);
@@ -564,7 +565,7 @@ pub fn run_segments_on<T: SimCore>(stims: &[Stimulus]) -> Result<(Vec<SimReport>
         if i > 0 {
             clear_cycles = b.clear()?;
         }
-        let g = golden(stim);
+        let g = golden(stim)?;
         let raw = simulate_on(&mut b, stim, &g.words, &mut |_| {})?;
         reports.push(report(stim, &g, &raw, &format!("rusthdl, segment {i}")));
     }

@@ -303,7 +303,7 @@ mod tests {
         assert!(raw.validate().is_ok(), "16-bit samples fit raw mode");
         let v2 = Stimulus::new(V2Params::HARDWARE, 2, vec![1023, 0], "v2");
         assert!(v2.validate().is_ok());
-        assert_eq!(v2.kind(), Coder::Max);
+        assert_eq!(v2.kind(), Coder::V2);
         assert_eq!(Stimulus::new(p, 1, vec![], "v1").kind(), Coder::Lite);
     }
 }

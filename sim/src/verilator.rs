@@ -545,7 +545,7 @@ fn balance(stims: &[&Stimulus], jobs: usize) -> Vec<Vec<usize>> {
 /// Compares one harness result with the golden model and fills a [`SimReport`].
 pub fn report(stim: &Stimulus, raw: &RawRun) -> Result<SimReport> {
     raw.check(stim)?;
-    let g = golden(stim);
+    let g = golden(stim)?;
     let detail = |i: usize| {
         format!(
             "verilator: word {i} of {} taken; run {} cycles ({} flushing, {} stalls), \

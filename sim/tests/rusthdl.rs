@@ -98,7 +98,7 @@ fn a_wrong_word_is_reported_with_its_sample_and_channel() {
     // The engine must report a word of the core that differs from the golden model: corrupt
     // what the simulated core produced (test hook), before the engine compares it.
     let s = stim(3, trace(3_000, 9), 0, 0, "trace");
-    let (expected, first) = neurice_sim::expected_words(&s);
+    let (expected, first) = neurice_sim::expected_words(&s).unwrap();
     let clean = rusthdl::run_inspect(&s, &mut |_, _| {}).unwrap();
     assert_eq!(clean.mismatches, 0, "{:?}", clean.first_mismatch);
     let r = rusthdl::run_inspect(&s, &mut |_, words| words[10] ^= 1).unwrap();

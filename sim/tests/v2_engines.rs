@@ -65,7 +65,7 @@ fn assert_passed(s: &neurice_sim::RunSummary, reports: &[neurice_sim::SimReport]
         s.mismatches,
         s.first_failure
     );
-    assert_eq!(s.coder, Coder::Max);
+    assert_eq!(s.coder, Coder::V2);
     for r in reports {
         assert_eq!(r.words, r.expected_words, "{}", r.label);
     }

@@ -239,8 +239,9 @@ fn a_non_default_coder_is_bit_exact_in_rusthdl_and_verilator() {
         samples.clone(),
         "hw",
     ))
+    .unwrap()
     .0;
-    assert_ne!(neurice_sim::expected_words(&stims[0]).0, other);
+    assert_ne!(neurice_sim::expected_words(&stims[0]).unwrap().0, other);
     // a stimulus for another coder is refused before anything runs
     let wrong = vec![Stimulus::new(CodecParams::HARDWARE, 3, samples, "hw")];
     let e = neurice_sim::run(

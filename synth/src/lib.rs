@@ -24,7 +24,7 @@ pub const SAMPLE_RATE_HZ: f64 = 20_000.0;
 /// The default core clock, MHz: the Alchitry Cu board top's PLL output (the synthesis target
 /// and the power model's clock unless given).
 pub const DEFAULT_FREQ_MHZ: f64 = 60.0;
-/// The default clock of coder v2's core (`--coder max`), MHz: the board top's PLL row for it
+/// The default clock of coder v2's core (`--coder v2`), MHz: the board top's PLL row for it
 /// (`neurice_bsp::pll::DEFAULT_V2_CORE_MHZ` is this value), so that synthesis, power and the
 /// flow report the core at the clock the board runs it at. The v2 core alone meets 26.3 MHz
 /// on the HX8K (FORMAT.md §7.8), the whole board 22.96 MHz at this target.

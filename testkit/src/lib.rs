@@ -13,7 +13,8 @@
 //! * [`grid_wav`], [`pcm16`], [`hound_wav`]: WAV bytes (the model's canonical writer, or
 //!   `hound` for other headers and formats).
 //! * [`walk`], [`spiky_walk`], [`noise`], [`extremes`], [`flat`], [`trace`]: 10-bit grid-index
-//!   signals from fixed seeds.
+//!   signals from fixed seeds; [`gaussian`], [`laplacian`], [`laplacian_walk`]: noise and
+//!   walks of other amplitude distributions (floating point, for ratio tests).
 //!
 //! The generators' outputs are part of many tests' expectations (sizes, stall counts) and of
 //! the known-answer vectors (`golden-model/tests/vectors/`): do not change a generator, add a
@@ -302,6 +303,50 @@ pub fn trace(n: usize, seed: u64) -> Vec<u16> {
         .collect()
 }
 
+/// A uniform value in (0, 1) from 53 bits of `r`.
+fn unit(r: &mut XorShift64) -> f64 {
+    ((r.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+}
+
+/// White Gaussian noise around mid-scale: N(512, sigma²) (Box–Muller), rounded and clamped to
+/// `0..=1023`. Floating point: for ratio tests, not for frozen vectors.
+pub fn gaussian(n: usize, seed: u64, sigma: f64) -> Vec<u16> {
+    let mut r = XorShift64::new(seed);
+    (0..n)
+        .map(|_| {
+            let (u1, u2) = (unit(&mut r), unit(&mut r));
+            let g = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+            (512.0 + sigma * g).round().clamp(0.0, 1023.0) as u16
+        })
+        .collect()
+}
+
+/// White Laplacian noise around mid-scale (density ∝ exp(−|x − 512| / b)), rounded and
+/// clamped to `0..=1023`. Floating point: for ratio tests, not for frozen vectors.
+pub fn laplacian(n: usize, seed: u64, b: f64) -> Vec<u16> {
+    let mut r = XorShift64::new(seed);
+    (0..n)
+        .map(|_| {
+            let u = unit(&mut r) - 0.5;
+            let l = -b * u.signum() * (1.0 - 2.0 * u.abs()).ln();
+            (512.0 + l).round().clamp(0.0, 1023.0) as u16
+        })
+        .collect()
+}
+
+/// A random walk from mid-scale whose steps are [`laplacian`] noise of scale `b` (a signal
+/// with heavy-tailed increments), clamped to `0..=1023`.
+pub fn laplacian_walk(n: usize, seed: u64, b: f64) -> Vec<u16> {
+    let mut x = 512i32;
+    laplacian(n, seed, b)
+        .into_iter()
+        .map(|d| {
+            x = (x + d as i32 - 512).clamp(0, 1023);
+            x as u16
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,6 +362,17 @@ mod tests {
             assert!(v.iter().all(|&x| x < 1024));
         }
         assert_eq!(walk(100, 7, 4), walk(100, 7, 4));
+        let g = gaussian(20_000, 5, 10.0);
+        let mean = g.iter().map(|&x| x as f64).sum::<f64>() / g.len() as f64;
+        let var = g.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / g.len() as f64;
+        assert!(
+            (mean - 512.0).abs() < 0.5 && (var.sqrt() - 10.0).abs() < 0.3,
+            "{mean} {var}"
+        );
+        let l = laplacian(20_000, 6, 10.0);
+        let mad = l.iter().map(|&x| (x as f64 - 512.0).abs()).sum::<f64>() / l.len() as f64;
+        assert!((mad - 10.0).abs() < 0.4, "mean |x − 512| = {mad}");
+        assert!(laplacian_walk(500, 7, 3.0).iter().all(|&x| x < 1024));
         assert_ne!(walk(100, 7, 4), walk(100, 8, 4));
     }
 

@@ -12,9 +12,13 @@
 //! * `NAME.nrc.hex`: the `.nrc` file `compress_wav` makes of the canonical WAV of the input,
 //!   as hex, 32 bytes per line (not `.nrc`: a house check flags container files in git).
 //!
+//! * `NAME.max.txt`: coder max's substreams of the same inputs ([`MaxSpec`], [`load_max`]),
+//!   tested in `golden-model/tests/max_vectors.rs`.
+//!
 //! **Regenerating** them means the bitstream or container format changed (bump the container
 //! version and say so in `golden-model/FORMAT.md`):
-//! `cargo test --release -p neurice-model --test vectors -- --ignored regenerate`.
+//! `cargo test --release -p neurice-model --test vectors -- --ignored regenerate` (coder max:
+//! `--test max_vectors`).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -102,6 +106,14 @@ pub fn inputs() -> Vec<Input> {
     ]
 }
 
+/// The known-answer input called `name`.
+pub fn input(name: &str) -> Input {
+    inputs()
+        .into_iter()
+        .find(|i| i.name == name)
+        .unwrap_or_else(|| panic!("no known-answer input {name}"))
+}
+
 /// A frozen vector as read from its files.
 #[derive(Clone, Debug)]
 pub struct Vector {
@@ -148,11 +160,16 @@ pub fn fnv1a64_bytes(bytes: impl IntoIterator<Item = u8>) -> u64 {
     h
 }
 
-/// Reads a frozen vector (panics with the file name on any problem).
-pub fn load(name: &str) -> Vector {
-    let txt_path = dir().join(format!("{name}.txt"));
-    let txt = std::fs::read_to_string(&txt_path)
-        .unwrap_or_else(|e| panic!("{}: {e}", txt_path.display()));
+/// The keys (`key value` lines before the first section) and `[sections]` (their
+/// whitespace-separated words) of a vector's `.txt` file; `#` lines are comments.
+type Parsed = (
+    std::collections::BTreeMap<String, String>,
+    std::collections::BTreeMap<String, Vec<String>>,
+);
+
+fn parse_txt(txt_path: &std::path::Path) -> Parsed {
+    let txt =
+        std::fs::read_to_string(txt_path).unwrap_or_else(|e| panic!("{}: {e}", txt_path.display()));
     let mut keys = std::collections::BTreeMap::new();
     let mut sections: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     let mut section: Option<String> = None;
@@ -171,6 +188,13 @@ pub fn load(name: &str) -> Vector {
             keys.insert(k.to_string(), v.trim().to_string());
         }
     }
+    (keys, sections)
+}
+
+/// Reads a frozen vector (panics with the file name on any problem).
+pub fn load(name: &str) -> Vector {
+    let txt_path = dir().join(format!("{name}.txt"));
+    let (keys, sections) = parse_txt(&txt_path);
     let key = |k: &str| {
         keys.get(k)
             .unwrap_or_else(|| panic!("{}: no `{k}`", txt_path.display()))
@@ -185,13 +209,7 @@ pub fn load(name: &str) -> Vector {
             .iter()
             .map(|s| s.parse().expect("sample value"))
             .collect(),
-        "generated" => {
-            let input = inputs()
-                .into_iter()
-                .find(|i| i.name == name)
-                .unwrap_or_else(|| panic!("no generator for vector {name}"));
-            input.wav_samples
-        }
+        "generated" => input(name).wav_samples,
         other => panic!("{}: input {other:?}", txt_path.display()),
     };
     assert_eq!(wav_samples.len(), count, "{name}: sample count");
@@ -289,4 +307,148 @@ pub fn write(
         h.push('\n');
     }
     std::fs::write(dir().join(format!("{}.nrc.hex", input.name)), h)
+}
+
+// ---------------------------------------------------------------------------------------
+// Coder max (FORMAT.md §10): the substreams of the same inputs
+// ---------------------------------------------------------------------------------------
+
+/// One coder max vector: a known-answer input, its mode and its block length. The file
+/// `NAME.max.txt` holds the built-in table's CRC-32 it was made with, the coded samples'
+/// count, and per block its frames, token substream and raw substream (hex bytes, 32 per
+/// line). Grid inputs are coded as their grid indices with `MaxParams::HARDWARE`, raw ones
+/// as `v XOR 0x8000` with `MaxParams::RAW16`.
+#[derive(Clone, Copy, Debug)]
+pub struct MaxSpec {
+    pub name: &'static str,
+    /// the [`Input`] it codes
+    pub input: &'static str,
+    pub block_frames: u32,
+}
+
+/// The coder max vectors. Never change one: add a new one instead.
+pub fn max_specs() -> Vec<MaxSpec> {
+    let spec = |name, input, block_frames| MaxSpec {
+        name,
+        input,
+        block_frames,
+    };
+    vec![
+        spec("multi", "multi", 0),
+        spec("multi-b64", "multi", 64),
+        spec("mono", "mono", 0),
+        spec("raw", "raw", 0),
+    ]
+}
+
+/// A frozen coder max vector as read from its file.
+#[derive(Clone, Debug)]
+pub struct MaxVector {
+    pub spec: MaxSpec,
+    pub channels: usize,
+    /// raw mode (W = 16), else grid (W = 10)
+    pub raw16: bool,
+    /// CRC-32 of the built-in table the vector was made with
+    pub table_crc: u32,
+    /// the samples the coder is given (grid indices, or `v XOR 0x8000` in raw mode)
+    pub samples: Vec<u32>,
+    /// per block: frames, token substream, raw substream
+    pub blocks: Vec<(u32, Vec<u8>, Vec<u8>)>,
+}
+
+impl MaxSpec {
+    /// The samples the coder is given, the channel count and whether it is raw mode.
+    pub fn samples(&self) -> (Vec<u32>, usize, bool) {
+        let i = input(self.input);
+        let samples = if i.grid {
+            neurice_model::grid::to_grid(&i.wav_samples).0
+        } else {
+            i.wav_samples
+                .iter()
+                .map(|&v| (v as u16 ^ 0x8000) as u32)
+                .collect()
+        };
+        (samples, i.channels as usize, !i.grid)
+    }
+}
+
+fn hex_bytes(words: &[String]) -> Vec<u8> {
+    let hex: String = words.concat();
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex byte"))
+        .collect()
+}
+
+/// Reads a frozen coder max vector (panics with the file name on any problem).
+pub fn load_max(spec: MaxSpec) -> MaxVector {
+    let path = dir().join(format!("{}.max.txt", spec.name));
+    let (keys, sections) = parse_txt(&path);
+    let key = |k: &str| {
+        keys.get(k)
+            .unwrap_or_else(|| panic!("{}: no `{k}`", path.display()))
+            .clone()
+    };
+    let (samples, channels, raw16) = spec.samples();
+    assert_eq!(
+        key("samples").parse::<usize>().expect("samples"),
+        samples.len(),
+        "{}: sample count",
+        spec.name
+    );
+    assert_eq!(key("block_frames"), spec.block_frames.to_string());
+    let blocks = (0..key("blocks").parse::<usize>().expect("blocks"))
+        .map(|b| {
+            let sec = |s: &str| {
+                sections
+                    .get(&format!("{s} {b}"))
+                    .unwrap_or_else(|| panic!("{}: no [{s} {b}]", path.display()))
+            };
+            let frames = sec("frames")[0].parse().expect("frames");
+            (frames, hex_bytes(sec("tokens")), hex_bytes(sec("raw")))
+        })
+        .collect();
+    MaxVector {
+        spec,
+        channels,
+        raw16,
+        table_crc: u32::from_str_radix(&key("table_crc32"), 16).expect("crc"),
+        samples,
+        blocks,
+    }
+}
+
+/// Writes a coder max vector's file (used only by the `#[ignore]`d regenerating test).
+pub fn write_max(
+    spec: MaxSpec,
+    table_crc: u32,
+    blocks: &[(u32, &[u8], &[u8])],
+) -> std::io::Result<()> {
+    let (samples, channels, raw16) = spec.samples();
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "# neurice known-answer vector `{}` of coder max (FORMAT.md §10; see\n\
+         # neurice_testkit::vectors::MaxSpec): input `{}`, the substreams of every block.\n\
+         # Frozen: regenerating means the format or the built-in table changed:\n\
+         # cargo test --release -p neurice-model --test max_vectors -- --ignored regenerate",
+        spec.name, spec.input
+    );
+    let _ = writeln!(t, "channels {channels}");
+    let _ = writeln!(t, "mode {}", if raw16 { "raw16" } else { "grid10" });
+    let _ = writeln!(t, "block_frames {}", spec.block_frames);
+    let _ = writeln!(t, "table_crc32 {table_crc:08x}");
+    let _ = writeln!(t, "samples {}", samples.len());
+    let _ = writeln!(t, "blocks {}", blocks.len());
+    for (b, (frames, tokens, raw)) in blocks.iter().enumerate() {
+        let _ = writeln!(t, "[frames {b}]\n{frames}");
+        for (name, bytes) in [("tokens", tokens), ("raw", raw)] {
+            let _ = writeln!(t, "[{name} {b}]");
+            for chunk in bytes.chunks(32) {
+                let line: String = chunk.iter().map(|x| format!("{x:02x}")).collect();
+                let _ = writeln!(t, "{line}");
+            }
+        }
+    }
+    std::fs::write(dir().join(format!("{}.max.txt", spec.name)), t)
 }

@@ -23,6 +23,7 @@ pub fn packetise(p: &EventParams, segments: &[Segment]) -> Result<Vec<Vec<u8>>, 
                 words: chunk.len() as u16,
                 seq,
                 part: i as u16,
+                sub: 0,
                 start,
             };
             let bytes: Vec<u8> = chunk.iter().flat_map(|w| w.to_be_bytes()).collect();
@@ -100,7 +101,7 @@ where
         }
     };
     for b in packets {
-        let Ok((h, payload)) = parse_packet(b) else {
+        let Ok((h, payload)) = parse_packet(b, 1) else {
             rx.packets_refused += 1;
             continue;
         };

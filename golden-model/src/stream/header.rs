@@ -1,19 +1,21 @@
-//! The header of the streamed layout (FORMAT.md §7.9): written by the encoder, read back and
+//! The header of the streamed layout (FORMAT.md §7.9) and of container version 3 (§10.7, the
+//! same layout with coder max's parameter block): written by the encoder, read back and
 //! checked by the decoder.
 
 use std::io::Read;
 
 use super::{MAX_BLOCK_SAMPLES, MAX_WAV_EXTRA};
 use crate::format::{
-    check_flags, coder_flags, read_stream_params, with_block_frames, write_stream_params, Header,
-    Reader, FLAG_BOUNDED, FLAG_CANONICAL, FLAG_LITE, FLAG_STREAM, MAGIC, VERSION_V2,
+    check_flags, coder_flags, header_coder, read_stream_params, with_block_frames,
+    write_stream_params, Header, Reader, FLAG_BOUNDED, FLAG_CANONICAL, FLAG_LITE, FLAG_STREAM,
+    MAGIC, VERSION_MAX, VERSION_V2,
 };
 use crate::io::io_err;
 use crate::v2;
 use crate::wav::{canonical_header, scan, Scan};
 use crate::{Coder, CoderSpec, Error};
 
-/// The header of a streamed container (FORMAT.md §7.9).
+/// The header of a streamed container (FORMAT.md §7.9, §10.7).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StreamHeader {
     /// The coder with its grid-mode parameters (raw blocks use them at 16 bits).
@@ -28,13 +30,23 @@ pub struct StreamHeader {
 }
 
 impl StreamHeader {
+    /// The container version: 2 for coders v1 and v2 (§7.9), 3 for coder max (§10.7).
+    fn version(&self) -> u8 {
+        match self.coder {
+            CoderSpec::Lite(_) | CoderSpec::V2(_) => VERSION_V2,
+            CoderSpec::Max(_) => VERSION_MAX,
+        }
+    }
+
+    /// The flags: version 2's `STREAM` (and `LITE` for coder v1); version 3 has neither, its
+    /// version says its layout and coder.
     fn flags(&self) -> u8 {
-        let lite = match self.coder {
-            CoderSpec::Lite(_) => FLAG_LITE,
+        let layout = match self.coder {
+            CoderSpec::Lite(_) => FLAG_STREAM | FLAG_LITE,
+            CoderSpec::V2(_) => FLAG_STREAM,
             CoderSpec::Max(_) => 0,
         };
-        FLAG_STREAM
-            | lite
+        layout
             | coder_flags(&self.coder)
             | if self.prefix.is_none() {
                 FLAG_CANONICAL
@@ -47,7 +59,7 @@ impl StreamHeader {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64);
         out.extend_from_slice(&MAGIC);
-        out.push(VERSION_V2);
+        out.push(self.version());
         out.push(self.flags());
         write_stream_params(&mut out, &self.coder, self.block_frames);
         out.extend_from_slice(&self.channels.to_le_bytes());
@@ -88,7 +100,7 @@ impl StreamHeader {
     /// The container header of this stream, as [`crate::container::read_header`] gives it.
     pub fn header(&self, wav_crc: u32) -> Header {
         Header {
-            version: VERSION_V2,
+            version: self.version(),
             flags: self.flags(),
             coder: with_block_frames(&self.coder, self.block_frames),
             channels: self.channels,
@@ -130,17 +142,15 @@ impl In<'_> {
 
 /// Parses and checks a streamed header; `start` holds its first bytes (magic, version, flags).
 pub(super) fn read_stream_header(r: &mut In, start: &[u8]) -> Result<StreamHeader, Error> {
-    let flags = start[5];
-    check_flags(start[4], flags)?;
-    let kind = if flags & FLAG_LITE != 0 {
-        Coder::Lite
-    } else {
-        Coder::Max
-    };
-    // FORMAT.md §7.9: STREAM set, RAW16 clear, BOUNDED only with LITE (§11.5), no other bit
+    let (version, flags) = (start[4], start[5]);
+    check_flags(version, flags)?;
+    let kind = header_coder(version, flags);
+    // FORMAT.md §7.9: STREAM set, RAW16 clear, BOUNDED only with LITE (§11.5), no other bit;
+    // §10.7: version 3 only CANONICAL
     let known = match kind {
         Coder::Lite => FLAG_STREAM | FLAG_LITE | FLAG_CANONICAL | FLAG_BOUNDED,
-        Coder::Max => FLAG_STREAM | FLAG_CANONICAL,
+        Coder::V2 => FLAG_STREAM | FLAG_CANONICAL,
+        Coder::Max => FLAG_CANONICAL,
     };
     if flags & !known != 0 {
         return Err(Error::Corrupt(format!(
@@ -149,23 +159,37 @@ pub(super) fn read_stream_header(r: &mut In, start: &[u8]) -> Result<StreamHeade
         )));
     }
     // the parameter block's length: fixed for coder v1 (and its δ byte), with the taps for
-    // coder v2
+    // coders v2 and max (and max's table reference)
+    let taps = |fixed: &[u8], at: usize| -> Result<u64, Error> {
+        let taps = fixed[at] as u64;
+        if taps > v2::MAX_TAPS as u64 {
+            return Err(Error::Corrupt(format!(
+                "{taps} LMS taps (at most {})",
+                v2::MAX_TAPS
+            )));
+        }
+        Ok(taps)
+    };
     let mut fixed = start.to_vec();
     match kind {
         Coder::Lite => {
             let bounded = (flags & FLAG_BOUNDED != 0) as u64;
             fixed.extend(r.take(9 + bounded, "header")?)
         }
-        Coder::Max => {
+        Coder::V2 => {
             fixed.extend(r.take(11, "parameters")?);
-            let taps = fixed[11] as u64;
-            if taps > v2::MAX_TAPS as u64 {
-                return Err(Error::Corrupt(format!(
-                    "{taps} LMS taps (at most {})",
-                    v2::MAX_TAPS
-                )));
+            let t = taps(&fixed, 11)?;
+            fixed.extend(r.take(3 * t + 4, "parameters")?);
+        }
+        Coder::Max => {
+            // W w c h T f B_w B_d, steps, weights, table id and CRC-32 (§10.7)
+            fixed.extend(r.take(8, "parameters")?);
+            let t = taps(&fixed, 10)?;
+            fixed.extend(r.take(3 * t + 5, "parameters")?);
+            if fixed[fixed.len() - 5] == crate::max::spec::EMBEDDED_ID {
+                fixed.extend(r.take(crate::max::table::TABLE_BYTES as u64, "embedded table")?);
             }
-            fixed.extend(r.take(3 * taps + 4, "parameters")?);
+            fixed.extend(r.take(4, "parameters")?);
         }
     }
     let (coder, fb) = read_stream_params(&mut Reader { b: &fixed, pos: 6 }, kind, flags)?;

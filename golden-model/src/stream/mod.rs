@@ -153,7 +153,8 @@ pub(crate) fn compress(
         payload_bits: 0,
         exceptions: 0,
         escapes: 0,
-        s_histogram: vec![0; coder.golomb().s_max() as usize + 1],
+        // as long as the blocks' (coder max's encoder does not count s: empty)
+        s_histogram: Vec::new(),
     };
     let mut raw_blocks = 0u32;
     let chans = channels as usize;

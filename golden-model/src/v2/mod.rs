@@ -62,6 +62,7 @@ macro_rules! with_taps {
         }
     };
 }
+pub(crate) use with_taps;
 
 pub mod multi;
 
@@ -341,7 +342,7 @@ pub fn predict(st: &State, p: &V2Params) -> u32 {
 }
 
 #[inline(always)]
-fn predict_t<const T: usize>(st: &State, p: &V2Params) -> u32 {
+pub(crate) fn predict_t<const T: usize>(st: &State, p: &V2Params) -> u32 {
     let mut acc = 0i32;
     for t in 0..T {
         acc += st.w[t] * st.d[t];
@@ -360,7 +361,7 @@ pub fn update(st: &State, x: u32, pred: u32, u: u32, p: &V2Params) -> State {
 }
 
 #[inline(always)]
-fn update_t<const T: usize>(st: &mut State, x: u32, pred: u32, u: u32, p: &V2Params) {
+pub(crate) fn update_t<const T: usize>(st: &mut State, x: u32, pred: u32, u: u32, p: &V2Params) {
     let g = &p.golomb;
     st.a += u;
     st.n += 1;
@@ -599,13 +600,20 @@ fn encode_block_t<const T: usize>(
 
 /// Whether `samples` are whole frames of `channels` (≥ 1) channels, each within W bits.
 pub(crate) fn check_samples(p: &V2Params, channels: usize, samples: &[u32]) -> Result<(), Error> {
+    check_frames(p.golomb.sample_bits, channels, samples)
+}
+
+/// Whether `samples` are whole frames of `channels` (≥ 1) channels, each within `w` bits.
+pub(crate) fn check_frames(w: u32, channels: usize, samples: &[u32]) -> Result<(), Error> {
+    if channels == 0 {
+        return Err(Error::BadParams("channel count must be at least 1".into()));
+    }
     if !samples.len().is_multiple_of(channels) {
         return Err(Error::BadParams("samples are not whole frames".into()));
     }
-    if let Some(x) = samples.iter().find(|&&x| x >> p.golomb.sample_bits != 0) {
+    if let Some(x) = samples.iter().find(|&&x| x >> w != 0) {
         return Err(Error::BadParams(format!(
-            "sample {x} does not fit in {} bits",
-            p.golomb.sample_bits
+            "sample {x} does not fit in {w} bits"
         )));
     }
     Ok(())
@@ -779,6 +787,26 @@ pub fn decode_all(
     Ok(out)
 }
 
+/// A test signal: a random walk of `w`-bit samples (steps −32…31) with a jump to a random
+/// level every 1000 samples, from `seed` (the fast block coders' tests against their
+/// per-sample datapaths, here and in `max`).
+#[cfg(test)]
+pub(crate) fn test_walk(w: u32, n: usize, seed: &mut u32) -> Vec<u32> {
+    let mut x = 1u32 << (w - 1);
+    (0..n)
+        .map(|i| {
+            *seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            if i % 1000 == 7 {
+                x = *seed >> (32 - w);
+            } else {
+                let step = (*seed >> 26) as i32 - 32;
+                x = (x as i32 + step).clamp(0, (1 << w) - 1) as u32;
+            }
+            x
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -877,19 +905,7 @@ mod tests {
     fn fast_encoder_equals_the_datapath() {
         let mut seed = 99u32;
         for (p, w, channels) in [(P, 10, 1), (P, 10, 3), (V2Params::RAW16, 16, 2)] {
-            let mut x = 1u32 << (w - 1);
-            let xs: Vec<u32> = (0..30_000)
-                .map(|i| {
-                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                    if i % 1000 == 7 {
-                        x = seed >> (32 - w);
-                    } else {
-                        let step = (seed >> 26) as i32 - 32;
-                        x = (x as i32 + step).clamp(0, (1 << w) - 1) as u32;
-                    }
-                    x
-                })
-                .collect();
+            let xs = test_walk(w, 30_000, &mut seed);
             let mut stats = EncodeStats::default();
             let fast = encode_block(&p, channels, &xs, &mut stats);
             assert_eq!(fast, reference_block(&p, channels, &xs));

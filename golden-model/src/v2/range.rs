@@ -31,11 +31,13 @@ pub fn adapt(p: u16, bit: u32, shift: u32) -> u16 {
     }
 }
 
-/// Encoder state: `low` (33 bits), `range` (32 bits), `cache`, `pending`.
+/// The byte side of an LZMA-style range encoder, shared by coder v2 (§7.5) and coder max
+/// (§10.5): `low` (33 bits: 32 and a carry), `cache`, `pending`, and the bytes stored so far.
+/// The coder adds to `low` ([`add`](Self::add)) and shifts a byte out of it
+/// ([`shift_low`](Self::shift_low)) whenever its range has lost 8 bits.
 #[derive(Clone, Debug)]
-pub struct RangeEncoder {
+pub struct CarryBytes {
     low: u64,
-    range: u32,
     cache: u8,
     pending: u32,
     /// the first byte the procedure produces is always zero and is not stored
@@ -43,23 +45,11 @@ pub struct RangeEncoder {
     out: Vec<u8>,
 }
 
-impl Default for RangeEncoder {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl RangeEncoder {
-    /// The restart state: `low = 0`, `range = 2^32 − 1`, `cache = 0`, `pending = 1`.
-    pub fn new() -> Self {
-        Self::with_capacity(0)
-    }
-
-    /// The restart state, with room for `bytes` output bytes reserved.
+impl CarryBytes {
+    /// The restart state: `low = 0`, `cache = 0`, `pending = 1`, with room for `bytes` bytes.
     pub fn with_capacity(bytes: usize) -> Self {
-        RangeEncoder {
+        CarryBytes {
             low: 0,
-            range: u32::MAX,
             cache: 0,
             pending: 1,
             first: true,
@@ -77,8 +67,16 @@ impl RangeEncoder {
         }
     }
 
+    /// `low += v` (the caller keeps `low + range ≤ 2^33`).
+    #[inline(always)]
+    pub fn add(&mut self, v: u64) {
+        self.low += v;
+    }
+
+    /// ShiftLow of §7.5: settles the top byte of `low` when it can no longer change (or a
+    /// carry arrived), then `low = (low mod 2^24) · 256`.
     #[inline]
-    fn shift_low(&mut self) {
+    pub fn shift_low(&mut self) {
         if (self.low as u32) < 0xFF00_0000 || (self.low >> 32) != 0 {
             let carry = (self.low >> 32) as u8;
             let mut b = self.cache;
@@ -96,39 +94,6 @@ impl RangeEncoder {
         self.low = (self.low & 0x00FF_FFFF) << 8;
     }
 
-    #[inline]
-    fn normalise(&mut self) {
-        while self.range < TOP {
-            self.range <<= 8;
-            self.shift_low();
-        }
-    }
-
-    /// Codes one bin with probability-of-zero `p` (`0 < p < 4096`).
-    #[inline]
-    pub fn bin(&mut self, p: u16, bit: u32) {
-        let bound = (self.range >> PROB_BITS) * p as u32;
-        // branch-free: bit 0 keeps [low, low + bound), bit 1 keeps [low + bound, low + range)
-        let mask = 0u32.wrapping_sub(bit);
-        self.low += (bound & mask) as u64;
-        self.range = (bound & !mask) | ((self.range - bound) & mask);
-        if self.range < TOP {
-            self.normalise();
-        }
-    }
-
-    /// Codes the low `n <= 16` bits of `v` with equal probabilities, in one step.
-    #[inline]
-    pub fn bypass(&mut self, v: u32, n: u32) {
-        if n == 0 {
-            return;
-        }
-        debug_assert!(n <= 16 && v >> n == 0);
-        self.range >>= n;
-        self.low += v as u64 * self.range as u64;
-        self.normalise();
-    }
-
     /// Ends the block: five more byte shifts; returns the block's bytes.
     pub fn finish(mut self) -> Vec<u8> {
         for _ in 0..5 {
@@ -142,10 +107,7 @@ impl RangeEncoder {
         self.out.len()
     }
 
-    /// Byte shifts done so far (renormalisations and `finish`'s five). A decoder of the same
-    /// bins has then read `shifts() + 4` bytes: the first four, then one per shift. The
-    /// encoder has stored `len()` of them; the rest are held (`cache` and the pending bytes)
-    /// until a later shift or a carry fixes them.
+    /// Byte shifts done so far (see [`RangeEncoder::shifts`]).
     pub fn shifts(&self) -> u64 {
         // every shift adds one byte to `pending`; emitting `pending` bytes (the first of
         // them dropped) sets it to zero
@@ -160,6 +122,95 @@ impl RangeEncoder {
     /// Whether no byte has been stored yet.
     pub fn is_empty(&self) -> bool {
         self.out.is_empty()
+    }
+}
+
+/// Encoder state: `low` (33 bits), `range` (32 bits), `cache`, `pending`.
+#[derive(Clone, Debug)]
+pub struct RangeEncoder {
+    bytes: CarryBytes,
+    range: u32,
+}
+
+impl Default for RangeEncoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RangeEncoder {
+    /// The restart state: `low = 0`, `range = 2^32 − 1`, `cache = 0`, `pending = 1`.
+    pub fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// The restart state, with room for `bytes` output bytes reserved.
+    pub fn with_capacity(bytes: usize) -> Self {
+        RangeEncoder {
+            bytes: CarryBytes::with_capacity(bytes),
+            range: u32::MAX,
+        }
+    }
+
+    #[inline]
+    fn normalise(&mut self) {
+        while self.range < TOP {
+            self.range <<= 8;
+            self.bytes.shift_low();
+        }
+    }
+
+    /// Codes one bin with probability-of-zero `p` (`0 < p < 4096`).
+    #[inline]
+    pub fn bin(&mut self, p: u16, bit: u32) {
+        let bound = (self.range >> PROB_BITS) * p as u32;
+        // branch-free: bit 0 keeps [low, low + bound), bit 1 keeps [low + bound, low + range)
+        let mask = 0u32.wrapping_sub(bit);
+        self.bytes.add((bound & mask) as u64);
+        self.range = (bound & !mask) | ((self.range - bound) & mask);
+        if self.range < TOP {
+            self.normalise();
+        }
+    }
+
+    /// Codes the low `n <= 16` bits of `v` with equal probabilities, in one step.
+    #[inline]
+    pub fn bypass(&mut self, v: u32, n: u32) {
+        if n == 0 {
+            return;
+        }
+        debug_assert!(n <= 16 && v >> n == 0);
+        self.range >>= n;
+        self.bytes.add(v as u64 * self.range as u64);
+        self.normalise();
+    }
+
+    /// Ends the block: five more byte shifts; returns the block's bytes.
+    pub fn finish(self) -> Vec<u8> {
+        self.bytes.finish()
+    }
+
+    /// Bytes stored so far (not counting the cache and pending bytes).
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Byte shifts done so far (renormalisations and `finish`'s five). A decoder of the same
+    /// bins has then read `shifts() + 4` bytes: the first four, then one per shift. The
+    /// encoder has stored `len()` of them; the rest are held (`cache` and the pending bytes)
+    /// until a later shift or a carry fixes them.
+    pub fn shifts(&self) -> u64 {
+        self.bytes.shifts()
+    }
+
+    /// The bytes stored so far.
+    pub fn stored(&self) -> &[u8] {
+        self.bytes.stored()
+    }
+
+    /// Whether no byte has been stored yet.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
     }
 }
 
