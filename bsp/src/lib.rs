@@ -38,6 +38,7 @@ pub mod uart;
 
 use rust_hdl::prelude::*;
 
+use neurice_model::CoderSpec;
 pub use pins::pcf;
 pub use system::{BoardSystem, BoardSystemV2, SystemConfig};
 pub use top::{CuTop, CuTopV2};
@@ -57,11 +58,9 @@ pub struct BoardParams {
     pub baud: u32,
     /// Channel count after power-up and reset (the host can change it, see [`protocol`]).
     pub default_channels: u16,
-    /// The coder-v1 core's parameters (default: the hardware coder).
-    pub codec: neurice_model::CodecParams,
-    /// `Some`: the board carries the coder-v2 core ([`CuTopV2`], [`BoardSystemV2`]) with these
-    /// parameters instead (`codec` unused).
-    pub v2: Option<neurice_model::v2::V2Params>,
+    /// The coder of the core, with its parameters (default: `lite`, the hardware coder):
+    /// coder v1 is carried by [`CuTop`], coder v2 by [`CuTopV2`].
+    pub coder: neurice_model::CoderSpec,
 }
 
 impl Default for BoardParams {
@@ -70,8 +69,7 @@ impl Default for BoardParams {
             core_mhz: pll::DEFAULT_CORE_MHZ,
             baud: DEFAULT_BAUD,
             default_channels: DEFAULT_CHANNELS,
-            codec: neurice_model::CodecParams::HARDWARE,
-            v2: None,
+            coder: neurice_model::CoderSpec::hardware(neurice_model::Coder::Lite),
         }
     }
 }
@@ -80,9 +78,19 @@ impl BoardParams {
     /// The board with the coder-v2 core (`V2Params::HARDWARE`) at its default clock,
     /// [`pll::DEFAULT_V2_CORE_MHZ`].
     pub fn max() -> Self {
+        Self::for_coder(CoderSpec::hardware(neurice_model::Coder::Max))
+    }
+
+    /// The board carrying the core of `coder` at that core's default clock
+    /// ([`pll::DEFAULT_CORE_MHZ`] for coder v1, [`pll::DEFAULT_V2_CORE_MHZ`] for coder v2).
+    pub fn for_coder(coder: CoderSpec) -> Self {
+        let core_mhz = match coder {
+            CoderSpec::Lite(_) => pll::DEFAULT_CORE_MHZ,
+            CoderSpec::Max(_) => pll::DEFAULT_V2_CORE_MHZ,
+        };
         Self {
-            core_mhz: pll::DEFAULT_V2_CORE_MHZ,
-            v2: Some(neurice_model::v2::V2Params::HARDWARE),
+            core_mhz,
+            coder,
             ..Default::default()
         }
     }
@@ -105,8 +113,7 @@ impl BoardParams {
             );
         }
         let cfg = SystemConfig {
-            codec: self.codec,
-            v2: self.v2,
+            coder: self.coder,
             baud_divisor: div as u32,
             default_channels: self.default_channels,
             heartbeat_half_period: (f / 2.0).round() as u32,
@@ -116,13 +123,13 @@ impl BoardParams {
     }
 }
 
-/// The Verilog of [`CuTop`], or of [`CuTopV2`] when `params.v2` is set (module `top`, ports
-/// `clk rst_n usb_rx usb_tx led[7:0]`).
+/// The Verilog of the board top for the coder of `params` ([`CuTop`] for coder v1,
+/// [`CuTopV2`] for coder v2; module `top`, ports `clk rst_n usb_rx usb_tx led[7:0]`).
 pub fn board_verilog(params: &BoardParams) -> anyhow::Result<String> {
     let (pll, cfg) = params.resolve()?;
-    match cfg.v2 {
-        None => checked_verilog(CuTop::new(pll, &cfg)?, "CuTop"),
-        Some(_) => checked_verilog(CuTopV2::new(pll, &cfg)?, "CuTopV2"),
+    match cfg.coder {
+        CoderSpec::Lite(_) => checked_verilog(CuTop::new(pll, &cfg)?, "CuTop"),
+        CoderSpec::Max(_) => checked_verilog(CuTopV2::new(pll, &cfg)?, "CuTopV2"),
     }
 }
 
@@ -139,9 +146,9 @@ fn checked_verilog<B: Block>(block: B, what: &str) -> anyhow::Result<String> {
 /// PLL; module `top`, ports `clock reset_btn_n pll_locked uart_rx uart_tx leds[7:0]`), for
 /// simulating the emitted Verilog without the vendor PLL primitive.
 pub fn system_verilog(cfg: &SystemConfig) -> anyhow::Result<String> {
-    match cfg.v2 {
-        None => checked_verilog(BoardSystem::new(cfg)?, "the board system"),
-        Some(_) => checked_verilog(BoardSystemV2::new(cfg)?, "the v2 board system"),
+    match cfg.coder {
+        CoderSpec::Lite(_) => checked_verilog(BoardSystem::new(cfg)?, "the board system"),
+        CoderSpec::Max(_) => checked_verilog(BoardSystemV2::new(cfg)?, "the v2 board system"),
     }
 }
 
@@ -230,8 +237,12 @@ mod tests {
         assert_ne!(v, v1);
         // the v2 core's own port is there, not in the v1 top
         assert!(v.contains("out_bytes") && !v1.contains("out_bytes"));
-        let mut bad = BoardParams::max();
-        bad.v2.as_mut().unwrap().golomb.window_log2 = 5;
+        let mut p = neurice_model::v2::V2Params::HARDWARE;
+        p.golomb.window_log2 = 5;
+        let bad = BoardParams {
+            coder: CoderSpec::Max(p),
+            ..BoardParams::max()
+        };
         assert!(board_verilog(&bad).is_err());
     }
 
@@ -250,7 +261,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let pcf_path = dir.join("top.pcf");
         std::fs::write(&pcf_path, pcf()).unwrap();
-        let mut cfg = neurice_synth::FlowConfig::new(
+        let mut cfg = neurice_synth::SynthConfig::new(
             neurice_synth::flow::VerilogSource::Text(board_verilog(params).unwrap()),
             "top",
             &dir,

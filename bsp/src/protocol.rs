@@ -108,6 +108,38 @@ pub fn split_trailer(words: &[u32]) -> anyhow::Result<&[u32]> {
     Ok(data)
 }
 
+/// The golden model's data words of one flushed segment of `samples` (`channels`
+/// interleaved, coded from the initial state) for the core of `coder`: coder v1's bit stream
+/// (the last word zero-padded), or coder v2's block as big-endian words.
+pub fn segment_words(
+    coder: &neurice_model::CoderSpec,
+    channels: usize,
+    samples: &[u16],
+) -> anyhow::Result<Vec<u32>> {
+    use neurice_model::{v2, CoderSpec};
+    let x: Vec<u32> = samples.iter().map(|&v| v as u32).collect();
+    Ok(match coder {
+        CoderSpec::Lite(p) => neurice_model::lite::encode_all(p, channels, &x)?.0,
+        CoderSpec::Max(p) => {
+            v2::block_words(&v2::encode_block(p, channels, &x, &mut Default::default()))
+        }
+    })
+}
+
+/// Decodes a flushed segment's data words back to `count` samples with the golden model of
+/// `coder` ([`decode_words`] for coder v1, [`decode_v2_words`] for coder v2).
+pub fn decode_segment(
+    coder: &neurice_model::CoderSpec,
+    channels: usize,
+    count: usize,
+    words: &[u32],
+) -> anyhow::Result<Vec<u16>> {
+    match coder {
+        neurice_model::CoderSpec::Lite(p) => decode_words(p, channels, count, words),
+        neurice_model::CoderSpec::Max(p) => decode_v2_words(p, channels, count, words),
+    }
+}
+
 /// Decodes a flushed segment's data words back to `count` samples with the golden model.
 ///
 /// Only for a segment the core coded from the initial per-channel state: the first segment
@@ -131,7 +163,7 @@ pub fn decode_words(
         if !pad_is_zero {
             break;
         }
-        match neurice_model::coder::decode_all(params, channels, count, &bytes, bits) {
+        match neurice_model::lite::decode_all(params, channels, count, &bytes, bits) {
             Ok(out) => return Ok(out.into_iter().map(|x| x as u16).collect()),
             Err(e) => last_err = Some(e),
         }
@@ -210,7 +242,7 @@ mod tests {
         let samples: Vec<u16> = (0..500u32).map(|i| ((i * 37) % 1024) as u16).collect();
         let x: Vec<u32> = samples.iter().map(|&s| s as u32).collect();
         let (words, _, _) =
-            neurice_model::coder::encode_all(&neurice_model::CodecParams::HARDWARE, 2, &x).unwrap();
+            neurice_model::lite::encode_all(&neurice_model::CodecParams::HARDWARE, 2, &x).unwrap();
         let p = neurice_model::CodecParams::HARDWARE;
         assert_eq!(decode_words(&p, 2, samples.len(), &words).unwrap(), samples);
     }

@@ -24,8 +24,7 @@ use rust_hdl::prelude::*;
 
 use neurice_hdl::v2::core::V2Core1024;
 use neurice_hdl::Core1024;
-use neurice_model::v2::V2Params;
-use neurice_model::CodecParams;
+use neurice_model::CoderSpec;
 
 use crate::uart::{UartRx, UartTx};
 
@@ -35,11 +34,9 @@ declare_sync_fifo!(OutFifo, Bits<32>, 16, 1);
 /// Build-time settings of the board logic.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SystemConfig {
-    /// The coder-v1 core's parameters (the host decodes with the same value).
-    pub codec: CodecParams,
-    /// `Some`: the board carries the coder-v2 core ([`BoardSystemV2`]) with these parameters
-    /// (`codec` is then unused).
-    pub v2: Option<V2Params>,
+    /// The coder of the core, with its parameters (the host decodes with the same value):
+    /// coder v1 is carried by [`BoardSystem`], coder v2 by [`BoardSystemV2`].
+    pub coder: CoderSpec,
     /// Core clock cycles per UART bit.
     pub baud_divisor: u32,
     /// Channel count at power-up and after reset (1..=1024).
@@ -50,11 +47,12 @@ pub struct SystemConfig {
 
 impl SystemConfig {
     pub fn check(&self) -> anyhow::Result<()> {
-        match &self.v2 {
-            Some(p) => neurice_hdl::v2::core::check_v2_params(p)
+        match &self.coder {
+            CoderSpec::Max(p) => neurice_hdl::v2::core::check_v2_params(p)
                 .map_err(|e| anyhow::anyhow!("v2 encoder core: {e}"))?,
-            None => neurice_hdl::check_params(&self.codec)
-                .map_err(|e| anyhow::anyhow!("encoder core: {e}"))?,
+            CoderSpec::Lite(p) => {
+                neurice_hdl::check_params(p).map_err(|e| anyhow::anyhow!("encoder core: {e}"))?
+            }
         }
         crate::uart::check_divisor(self.baud_divisor)?;
         if !(1..=neurice_hdl::MAX_CHANNELS).contains(&(self.default_channels as usize)) {
@@ -431,15 +429,15 @@ macro_rules! board_system {
 }
 
 fn v1_core(cfg: &SystemConfig) -> anyhow::Result<Core1024> {
-    if cfg.v2.is_some() {
+    let CoderSpec::Lite(p) = &cfg.coder else {
         anyhow::bail!("BoardSystem carries the coder-v1 core; coder v2 is BoardSystemV2");
-    }
-    Core1024::new(&cfg.codec).map_err(|e| anyhow::anyhow!("encoder core: {e}"))
+    };
+    Core1024::new(p).map_err(|e| anyhow::anyhow!("encoder core: {e}"))
 }
 
 fn v2_core(cfg: &SystemConfig) -> anyhow::Result<V2Core1024> {
-    let Some(p) = &cfg.v2 else {
-        anyhow::bail!("BoardSystemV2 carries the coder-v2 core; its config has no v2 parameters");
+    let CoderSpec::Max(p) = &cfg.coder else {
+        anyhow::bail!("BoardSystemV2 carries the coder-v2 core; coder v1 is BoardSystem");
     };
     V2Core1024::new(p).map_err(|e| anyhow::anyhow!("v2 encoder core: {e}"))
 }

@@ -16,7 +16,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use neurice_bsp::protocol::{self, CMD_FLUSH};
 use neurice_bsp::{BoardParams, BoardSystem, BoardSystemV2, SystemConfig};
-use neurice_model::coder::Encoder;
+use neurice_model::lite::Encoder;
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
 
@@ -260,8 +260,7 @@ impl<S: Board> Bench<S> {
 
 fn cfg(divisor: u32, default_channels: u16) -> SystemConfig {
     SystemConfig {
-        codec: CodecParams::HARDWARE,
-        v2: None,
+        coder: CodecParams::HARDWARE.into(),
         baud_divisor: divisor,
         default_channels,
         heartbeat_half_period: 1000,
@@ -465,7 +464,7 @@ fn v2_board_round_trips_blocks() -> Result<()> {
     use neurice_model::v2::{block_words, encode_block, V2Params};
     let p = V2Params::HARDWARE;
     let cfg = SystemConfig {
-        v2: Some(p),
+        coder: p.into(),
         ..cfg(8, 1)
     };
     let mut b = Bench::<BoardSystemV2>::new(&cfg, 0)?;

@@ -13,9 +13,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use neurice_bsp::protocol;
 use neurice_bsp::SystemConfig;
-use neurice_model::coder::encode_all;
-use neurice_model::v2::{self, V2Params};
-use neurice_model::CodecParams;
+use neurice_model::{Coder, CoderSpec};
 
 use neurice_testkit::spiky_walk as signal;
 
@@ -39,12 +37,11 @@ fn run_logged(mut cmd: Command, log: &Path, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Builds (or reuses) the Verilator testbench of the board logic (with the coder-v2 core when
-/// `v2` is set); returns the executable.
-fn build(v2: Option<V2Params>) -> Result<PathBuf> {
+/// Builds (or reuses) the Verilator testbench of the board logic with the core of `coder`;
+/// returns the executable.
+fn build(coder: CoderSpec) -> Result<PathBuf> {
     let cfg = SystemConfig {
-        codec: CodecParams::HARDWARE,
-        v2,
+        coder,
         baud_divisor: DIVISOR,
         default_channels: 1,
         heartbeat_half_period: 1000,
@@ -145,14 +142,14 @@ fn run(bin: &Path, dir: &Path, input: &[u8], bytes_out: usize) -> Result<Run> {
 /// `(channels, samples, seed)` stream through its UART: the words that come back are the
 /// golden model's (`v2::encode_block`'s bytes as words for v2) plus the trailer, and decode
 /// back to the samples with that coder's decoder; no framing errors, no overflow/error LED.
-fn round_trips(v2: Option<V2Params>, streams: &[(usize, usize, u64)]) -> Result<()> {
-    let coder = if v2.is_some() { "v2" } else { "v1" };
+fn round_trips(spec: CoderSpec, streams: &[(usize, usize, u64)]) -> Result<()> {
+    let coder = spec.kind();
     if let Err(e) = neurice_synth::tools::find_tool("verilator") {
         eprintln!("SKIPPED: {e}; the {coder} board Verilog was not simulated");
         return Ok(());
     }
     let t0 = std::time::Instant::now();
-    let bin = build(v2)?;
+    let bin = build(spec)?;
     eprintln!(
         "verilator build ({coder}): {:.1} s",
         t0.elapsed().as_secs_f64()
@@ -160,11 +157,7 @@ fn round_trips(v2: Option<V2Params>, streams: &[(usize, usize, u64)]) -> Result<
     let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("board-vl-{coder}-runs"));
     for &(channels, n, seed) in streams {
         let samples = signal(n, seed);
-        let x: Vec<u32> = samples.iter().map(|&v| v as u32).collect();
-        let expected = match &v2 {
-            None => encode_all(&CodecParams::HARDWARE, channels, &x)?.0,
-            Some(p) => v2::block_words(&v2::encode_block(p, channels, &x, &mut Default::default())),
-        };
+        let expected = protocol::segment_words(&spec, channels, &samples)?;
         let input = protocol::stream_bytes(channels, &samples)?;
         let r = run(
             &bin,
@@ -179,10 +172,7 @@ fn round_trips(v2: Option<V2Params>, streams: &[(usize, usize, u64)]) -> Result<
         let words = protocol::words_from_bytes(&r.bytes)?;
         let data = protocol::split_trailer(&words)?;
         assert_eq!(data, &expected[..], "{coder}, {channels} ch: words differ");
-        let decoded = match &v2 {
-            None => protocol::decode_words(&CodecParams::HARDWARE, channels, n, data)?,
-            Some(p) => protocol::decode_v2_words(p, channels, n, data)?,
-        };
+        let decoded = protocol::decode_segment(&spec, channels, n, data)?;
         assert_eq!(
             decoded, samples,
             "{coder}, {channels} ch: decoded samples differ"
@@ -204,7 +194,10 @@ fn round_trips(v2: Option<V2Params>, streams: &[(usize, usize, u64)]) -> Result<
 
 #[test]
 fn emitted_verilog_round_trips_through_the_uart() -> Result<()> {
-    round_trips(None, &[(1, 400, 11), (2, 300, 12), (5, 300, 13)])
+    round_trips(
+        CoderSpec::hardware(Coder::Lite),
+        &[(1, 400, 11), (2, 300, 12), (5, 300, 13)],
+    )
 }
 
 /// The board Verilog with the coder-v2 core: each stream comes back as the words of
@@ -212,7 +205,7 @@ fn emitted_verilog_round_trips_through_the_uart() -> Result<()> {
 #[test]
 fn emitted_v2_verilog_round_trips_through_the_uart() -> Result<()> {
     round_trips(
-        Some(V2Params::HARDWARE),
+        CoderSpec::hardware(Coder::Max),
         &[(1, 400, 21), (2, 300, 22), (5, 300, 23)],
     )
 }

@@ -14,7 +14,8 @@ use crate::files::{
     check_output, collect_wavs, default_data_dir, ensure_distinct, input_name, is_stdio,
     open_input, output_name, write_output_with,
 };
-use neurice_model::stream::{compress_stream, decompress_stream, DecodeOptions, DecodeReport};
+use neurice_model::container::{compress_reader, decompress_reader};
+use neurice_model::report::{DecodeOptions, DecodeReport};
 use neurice_model::Coder;
 
 #[derive(Args)]
@@ -105,7 +106,8 @@ pub fn compress(a: CompressArgs) -> Result<ExitCode> {
     let (mut input, total) = open_input(&a.input)?;
     let start = std::time::Instant::now();
     let stats = write_output_with(&a.output, a.force, |out| {
-        compress_stream(&mut input, total, out, a.coder, threads).with_context(|| name.clone())
+        compress_reader(&mut input, total, out, &a.coder.into(), threads)
+            .with_context(|| name.clone())
     })?;
     let seconds = start.elapsed().as_secs_f64();
     let report = if a.json {
@@ -162,7 +164,7 @@ pub fn decompress(a: DecompressArgs) -> Result<ExitCode> {
     };
     let start = std::time::Instant::now();
     let rep = write_output_with(&a.output, a.force, |out| {
-        let rep = decompress_stream(&mut input, total, out, opts).with_context(|| name.clone())?;
+        let rep = decompress_reader(&mut input, total, out, opts).with_context(|| name.clone())?;
         if !rep.is_clean() && !a.recover {
             anyhow::bail!(
                 "{name}: damaged stream, {}\n{}",
@@ -217,7 +219,7 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
         bytes: 0,
     };
     // the decoder's own verdict: a header is shown only for a stream that decodes
-    let rep = decompress_stream(
+    let rep = decompress_reader(
         &mut input,
         total,
         &mut std::io::sink(),
@@ -231,12 +233,11 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
     #[derive(Serialize)]
     struct Info {
         version: u8,
-        coder: Coder,
+        /// The coder and its parameters as stored (`"coder"`, `"params"`).
+        #[serde(flatten)]
+        coder: neurice_model::CoderSpec,
         mode: &'static str,
         canonical_wav_header: bool,
-        params: neurice_model::CodecParams,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        v2_params: Option<neurice_model::v2::V2Params>,
         channels: u16,
         sample_rate: u32,
         frames: u32,
@@ -247,20 +248,18 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
         /// Whether the stream is the streamed layout (FORMAT.md §7.9).
         streamed: bool,
     }
-    let streamed = h.flags & neurice_model::container::FLAG_STREAM != 0;
+    let streamed = h.flags & neurice_model::format::FLAG_STREAM != 0;
     let info = Info {
         version: h.version,
         coder: h.coder,
         mode: if streamed {
             "per block"
-        } else if h.flags & neurice_model::container::FLAG_RAW16 != 0 {
+        } else if h.flags & neurice_model::format::FLAG_RAW16 != 0 {
             "raw16"
         } else {
             "grid10"
         },
-        canonical_wav_header: h.flags & neurice_model::container::FLAG_CANONICAL != 0,
-        params: h.params,
-        v2_params: h.v2,
+        canonical_wav_header: h.flags & neurice_model::format::FLAG_CANONICAL != 0,
         channels: h.channels,
         sample_rate: h.sample_rate,
         frames: h.frames,
@@ -273,23 +272,30 @@ pub fn info(a: InfoArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&info)?);
     } else {
         println!(
-            "{}: neurice container v{} (coder {}) {} stream, {} channel(s) x {} frames at {} Hz, {} bytes{}\n  params {:?}{}\n  WAV header {}, original CRC-32 {}",
+            "{}: neurice container v{} (coder {}) {} stream, {} channel(s) x {} frames at {} Hz, {} bytes{}\n  params {}\n  WAV header {}, original CRC-32 {}",
             name,
             info.version,
-            info.coder,
+            info.coder.kind(),
             info.mode,
             info.channels,
             info.frames,
             info.sample_rate,
             info.bytes,
             if streamed { format!(", streamed in {} blocks", info.blocks) } else { String::new() },
-            info.params,
-            info.v2_params.map(|p| format!("\n  v2 params {p:?}")).unwrap_or_default(),
+            params_text(&info.coder),
             if info.canonical_wav_header { "canonical (regenerated)" } else { "stored verbatim" },
             info.wav_crc32
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A coder's parameters in one line, by the names FORMAT.md gives them.
+fn params_text(c: &neurice_model::CoderSpec) -> String {
+    match c {
+        neurice_model::CoderSpec::Lite(p) => format!("{p:?}"),
+        neurice_model::CoderSpec::Max(p) => format!("{:?}\n  v2 params {p:?}", p.golomb),
+    }
 }
 
 pub fn eval(a: EvalArgs) -> Result<ExitCode> {
@@ -317,7 +323,7 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
         b.set_prefix("eval");
         b
     };
-    let report = run_eval(&files, a.coder, a.threads, &|n| bar.set_position(n))?;
+    let report = run_eval(&files, &a.coder.into(), a.threads, &|n| bar.set_position(n))?;
     bar.finish_and_clear();
     if a.json {
         println!("{}", serde_json::to_string(&report)?);

@@ -5,9 +5,8 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use neurice_model::v2::V2Params;
-use neurice_model::{CodecParams, Coder};
-use neurice_sim::CoreDesign;
+use neurice_model::{CodecParams, Coder, CoderSpec};
+use neurice_sim::{CoreDesign, Shape};
 
 const HW: CodecParams = CodecParams::HARDWARE;
 
@@ -71,45 +70,44 @@ impl CoderArgs {
             || self.thr_shift.is_some()
     }
 
-    /// Coder v1's parameter set (10-bit samples, the core's input), validated.
-    pub fn params(&self) -> Result<CodecParams> {
-        let p = CodecParams {
-            sample_bits: HW.sample_bits,
-            qmax: self.qmax.unwrap_or(HW.qmax),
-            window_log2: self.window_log2.unwrap_or(HW.window_log2),
-            thr_num: self.thr_num.unwrap_or(HW.thr_num),
-            thr_shift: self.thr_shift.unwrap_or(HW.thr_shift),
-        };
-        p.validate().context("coder parameters")?;
-        neurice_hdl::check_params(&p)
-            .map_err(|e| anyhow::anyhow!("coder parameters: the core cannot be built: {e}"))?;
-        Ok(p)
-    }
-
-    /// Coder v2's parameters (the v2 core implements `V2Params::HARDWARE`); refuses coder
-    /// v1's options, which do not apply.
-    pub fn v2_params(&self) -> Result<V2Params> {
-        if self.v1_options_given() {
-            bail!(
-                "--qmax, --window-log2, --thr-num and --thr-shift set coder v1 (lite); the v2 \
-                 core (--coder max) is built for its own parameters (FORMAT.md §7)"
-            );
-        }
-        Ok(V2Params::HARDWARE)
-    }
-
-    /// The core of `coder` with `channels` channels of state and `lanes` lanes (coder v2:
-    /// 1 lane only), or why not.
-    pub fn design_of(&self, coder: Coder, channels: usize, lanes: usize) -> Result<CoreDesign> {
+    /// `coder` with the parameters the options give (10-bit samples, the core's input):
+    /// coder v1's options set lite's parameters (checked by the model here, by the core when
+    /// the design is made); max is built for its own (`V2Params::HARDWARE`), so coder v1's
+    /// options are refused with it.
+    pub fn spec_of(&self, coder: Coder) -> Result<CoderSpec> {
         match coder {
-            Coder::Lite => CoreDesign::with_lanes(self.params()?, channels, lanes),
+            Coder::Lite => {
+                let p = CodecParams {
+                    sample_bits: HW.sample_bits,
+                    qmax: self.qmax.unwrap_or(HW.qmax),
+                    window_log2: self.window_log2.unwrap_or(HW.window_log2),
+                    thr_num: self.thr_num.unwrap_or(HW.thr_num),
+                    thr_shift: self.thr_shift.unwrap_or(HW.thr_shift),
+                };
+                p.validate().context("coder parameters")?;
+                Ok(CoderSpec::Lite(p))
+            }
             Coder::Max => {
-                if lanes != 1 {
-                    bail!("--lanes 2 is a coder-v1 core; the v2 core (--coder max) has 1 lane");
+                if self.v1_options_given() {
+                    bail!(
+                        "--qmax, --window-log2, --thr-num and --thr-shift set coder v1 (lite); \
+                         the v2 core (--coder max) is built for its own parameters (FORMAT.md §7)"
+                    );
                 }
-                CoreDesign::with_v2(self.v2_params()?, channels)
+                Ok(CoderSpec::hardware(Coder::Max))
             }
         }
+    }
+
+    /// [`CoderArgs::spec_of`] the one coder asked for ([`CoderArgs::coder`]).
+    pub fn spec(&self) -> Result<CoderSpec> {
+        self.spec_of(self.coder()?)
+    }
+
+    /// The core of `coder` with `channels` channels of state and `lanes` lanes, or why not
+    /// ([`CoreDesign::new`], the one check).
+    pub fn design_of(&self, coder: Coder, channels: usize, lanes: usize) -> Result<CoreDesign> {
+        CoreDesign::new(self.spec_of(coder)?, channels, Shape::with_lanes(lanes)?)
     }
 
     /// [`CoderArgs::design_of`] the one coder asked for ([`CoderArgs::coder`]).
@@ -147,25 +145,21 @@ impl PacketArgs {
             }
             return coder.design(channels, lanes);
         }
-        if coder.coder()? == Coder::Max {
-            bail!(
-                "--packets builds the coder-v1 packet core; the v2 core has no packet stream yet"
-            );
-        }
         if lanes != 1 {
             bail!("--packets builds the 1-lane core (the 2-lane core has no restarts)");
         }
-        let pk = neurice_sim::PacketDesign {
+        let pk = neurice_sim::PacketParams {
             segment_frames: self.segment_frames.unwrap_or(DEFAULT_SEGMENT_FRAMES),
             packet_bytes: self.packet_bytes.unwrap_or(DEFAULT_PACKET_BYTES),
         };
-        CoreDesign::with_packets(coder.params()?, channels, pk)
+        CoreDesign::new(coder.spec()?, channels, Shape::Packets(pk))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use neurice_model::v2::V2Params;
 
     fn args(coder: Option<CoderChoice>, qmax: Option<u32>) -> CoderArgs {
         CoderArgs {
@@ -179,15 +173,17 @@ mod tests {
 
     #[test]
     fn defaults_are_the_hardware_coders() {
-        assert_eq!(args(None, None).params().unwrap(), HW);
+        assert_eq!(args(None, None).spec().unwrap(), CoderSpec::Lite(HW));
         assert_eq!(args(None, None).coder().unwrap(), Coder::Lite);
         let d = args(Some(CoderChoice::Max), None).design(1024, 1).unwrap();
-        assert_eq!(d.v2, Some(V2Params::HARDWARE));
-        assert_eq!(d.coder(), Coder::Max);
+        assert_eq!(*d.coder(), CoderSpec::Max(V2Params::HARDWARE));
+        assert_eq!(d.kind(), Coder::Max);
         assert_eq!(
             args(None, None).coders(CoderChoice::Both),
             [Coder::Lite, Coder::Max]
         );
+        let q12 = args(None, Some(12)).design(1024, 1).unwrap();
+        assert!(matches!(q12.coder(), CoderSpec::Lite(p) if p.qmax == 12));
     }
 
     #[test]

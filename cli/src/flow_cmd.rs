@@ -11,8 +11,8 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::ProgressBar;
 
-use neurice_flow::{default_freq_mhz, Flow, FlowConfig, DEFAULT_POWER_CYCLES, DEFAULT_SEED};
-use neurice_model::Coder;
+use neurice_flow::{Flow, FlowConfig, DEFAULT_POWER_CYCLES, DEFAULT_SEED};
+use neurice_sim::PowerDuty;
 use neurice_sim::MAX_CHANNELS;
 
 use crate::coder_args::{CoderArgs, CoderChoice};
@@ -56,7 +56,6 @@ pub struct FlowArgs {
 
 pub fn flow(a: FlowArgs) -> Result<ExitCode> {
     let quiet = a.json;
-    crate::hw_cmds::check_lanes_arg(MAX_CHANNELS, a.lanes, "channel count")?;
     // An explicit --data must exist; the default folder may be absent (synthetic run).
     let data = a
         .data
@@ -93,8 +92,9 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
     let cfgs = coders
         .iter()
         .map(|&coder| {
+            let design = a.coder.design_of(coder, MAX_CHANNELS, a.lanes)?;
             let cfg = FlowConfig {
-                design: a.coder.design_of(coder, MAX_CHANNELS, a.lanes)?,
+                design,
                 device: a.device,
                 files: files.clone(),
                 data_dir: data.clone(),
@@ -103,7 +103,7 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
                 } else {
                     a.out.clone()
                 },
-                freq_mhz: a.freq.unwrap_or(default_freq_mhz(coder)),
+                freq_mhz: a.freq.unwrap_or(design.facts().board_mhz),
                 seed: a.seed,
                 max_samples: a.max_samples,
                 power_cycles: a.power_cycles,
@@ -122,13 +122,16 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
                  or pass --data DIR (see README). Running on a SYNTHETIC recording instead."
             );
         }
-        if a.freq.is_none() && coders.contains(&Coder::Max) {
-            eprintln!(
-                "coder max: clock {} MHz (its default, below the 24.8 MHz the v2 core meets on \
-                 the HX8K; its power is measured at full throughput, not at 1024 channels in real \
-                 time)",
-                default_freq_mhz(Coder::Max)
-            );
+        for c in &cfgs {
+            if c.design.facts().power_duty == PowerDuty::FullThroughput {
+                eprintln!(
+                    "coder {}: clock {} MHz; its power is measured at full throughput (its core \
+                     does not code {} channels in real time)",
+                    c.design.kind(),
+                    c.freq_mhz,
+                    c.design.channels()
+                );
+            }
         }
     }
     // one bar per stage that reports progress (eval: files, co-simulation: samples)

@@ -72,17 +72,6 @@ pub struct SimSummary {
     pub per_run: Option<Vec<SimReport>>,
 }
 
-/// `--lanes` is 1 or 2, and 2 lanes get an even channel count (`flag` names the option).
-pub fn check_lanes_arg(channels: usize, lanes: usize, flag: &str) -> Result<()> {
-    if !(1..=2).contains(&lanes) {
-        bail!("--lanes must be 1 or 2, got {lanes}");
-    }
-    if lanes == 2 && !channels.is_multiple_of(2) {
-        bail!("--lanes 2 takes a channel pair per clock and needs an even {flag}, got {channels}");
-    }
-    Ok(())
-}
-
 pub fn progress_bar(total: u64, what: &str, hidden: bool) -> ProgressBar {
     if hidden {
         return ProgressBar::hidden();
@@ -126,7 +115,6 @@ pub(crate) fn inputs_or_default(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 pub fn sim(a: SimArgs) -> Result<ExitCode> {
-    check_lanes_arg(a.channels, a.lanes, "--channels")?;
     check_channels(a.channels)?;
     // the core keeps state for every channel; the packet core is built for the frame
     let state_channels = if a.packets.packets {
@@ -135,6 +123,8 @@ pub fn sim(a: SimArgs) -> Result<ExitCode> {
         MAX_CHANNELS
     };
     let design = a.packets.design(&a.coder, state_channels, a.lanes)?;
+    // the stimuli's channels must suit the design too (e.g. pairs for two lanes)
+    design.with_channels(a.channels)?;
     let jobs = match a.jobs {
         Some(n) => crate::files::check_workers("--jobs", n)?,
         None => verilator::default_jobs().max(1),
@@ -150,24 +140,21 @@ pub fn sim(a: SimArgs) -> Result<ExitCode> {
     pattern.validate().context("--gap and --backpressure")?;
     let files = inputs_or_default(&a.inputs)?;
     let stims = neurice_sim::load_stimuli(
-        design.params,
+        design.coder(),
         &files,
         a.channels,
         a.max_samples,
         None,
         pattern,
         jobs,
-    )?
-    .into_iter()
-    .map(|s| s.for_coder(design.v2))
-    .collect::<Vec<_>>();
+    )?;
     let opts = RunOptions {
         jobs,
         build_dir: a.build_dir.clone(),
         netlist: None,
         verbose: !a.json,
     };
-    if design.packets.is_some() {
+    if design.packets().is_some() {
         return sim_packets(a.engine, &design, &stims, &opts, files.len(), a.json);
     }
     let (run, reports) = run_stimuli(a.engine, &design, &stims, &opts, a.json)?;
@@ -243,7 +230,7 @@ fn sim_packets(
     let r = neurice_sim::packets::run(engine, design, stims, opts, &|n| pb.set_position(n));
     pb.finish_and_clear();
     let (run, _) = r?;
-    let pk = design.packets.expect("a packet design");
+    let pk = design.packets().expect("a packet design");
     if quiet {
         let s = PacketSimSummary { files, run };
         println!("{}", serde_json::to_string_pretty(&s)?);
@@ -378,7 +365,7 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     let pcf = a.out.join("alchitry_cu.pcf");
     // the board top carries the same core (not the packet core)
     let board_params = board_params(&a.coder, None, neurice_bsp::DEFAULT_BAUD)?;
-    let board_text = match design.packets {
+    let board_text = match design.packets() {
         None => Some(neurice_bsp::board_verilog(&board_params)?),
         Some(_) => None,
     };
@@ -407,7 +394,7 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     }
     let mut rep = VerilogReport {
         files,
-        coder: design.coder(),
+        coder: design.kind(),
         top: "top",
         channels: a.channels,
         lanes: a.lanes,
@@ -491,8 +478,9 @@ pub struct SynthArgs {
 }
 
 pub fn synth(a: SynthArgs) -> Result<ExitCode> {
-    // (an invalid coder choice is refused by `design` below, with its own message)
-    let coder = a.coder.coder().ok();
+    check_channels(a.channels)?;
+    let design = a.packets.design(&a.coder, a.channels, a.lanes)?;
+    let coder = design.kind();
     let out = a.out.unwrap_or_else(|| {
         let lanes = if a.lanes == 1 {
             String::new()
@@ -501,27 +489,19 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
         };
         let packets = if a.packets.packets { "-packets" } else { "" };
         let coder = match coder {
-            Some(neurice_model::Coder::Max) => "-max",
-            _ => "",
+            neurice_model::Coder::Max => "-max",
+            neurice_model::Coder::Lite => "",
         };
         PathBuf::from(format!(
             "build/synth-{}-{}ch{lanes}{packets}{coder}",
             a.device, a.channels
         ))
     });
-    let freq = a.freq.unwrap_or_else(|| {
-        coder.map_or(
-            neurice_flow::DEFAULT_FREQ_MHZ,
-            neurice_flow::default_freq_mhz,
-        )
-    });
+    let freq = a.freq.unwrap_or(design.facts().board_mhz);
     check_freq("--freq", freq)?;
-    check_channels(a.channels)?;
-    check_lanes_arg(a.channels, a.lanes, "--channels")?;
     if !a.json {
         eprintln!("yosys → nextpnr-ice40 → icepack in {} …", out.display());
     }
-    let design = a.packets.design(&a.coder, a.channels, a.lanes)?;
     let r = neurice_flow::synth_design(&design, a.device, &design.verilog()?, freq, a.seed, &out)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -568,16 +548,7 @@ fn board_params(
     core_mhz: Option<u32>,
     baud: u32,
 ) -> Result<neurice_bsp::BoardParams> {
-    let base = match coder.coder()? {
-        neurice_model::Coder::Lite => neurice_bsp::BoardParams {
-            codec: coder.params()?,
-            ..Default::default()
-        },
-        neurice_model::Coder::Max => {
-            coder.v2_params()?;
-            neurice_bsp::BoardParams::max()
-        }
-    };
+    let base = neurice_bsp::BoardParams::for_coder(coder.spec()?);
     Ok(neurice_bsp::BoardParams {
         core_mhz: core_mhz.unwrap_or(base.core_mhz),
         baud,
@@ -597,7 +568,7 @@ pub fn bitstream(a: BitstreamArgs) -> Result<ExitCode> {
     let pcf = a.out.join("alchitry_cu.pcf");
     std::fs::write(&pcf, neurice_bsp::pcf())
         .with_context(|| format!("writing {}", pcf.display()))?;
-    let mut cfg = neurice_synth::FlowConfig::new(
+    let mut cfg = neurice_synth::SynthConfig::new(
         neurice_synth::flow::VerilogSource::Text(text),
         "top",
         &a.out,
@@ -606,7 +577,7 @@ pub fn bitstream(a: BitstreamArgs) -> Result<ExitCode> {
     cfg.freq_mhz = core_mhz as f64;
     cfg.seed = a.seed;
     cfg.channels = 1024;
-    cfg.realtime_unknown = a.coder.design(1024, 1)?.realtime_unknown();
+    cfg.realtime_unknown = a.coder.design(1024, 1)?.facts().realtime_unknown;
     if !a.json {
         eprintln!(
             "Alchitry Cu top (coder {}) at {} MHz: yosys → nextpnr-ice40 → icepack in {} …",

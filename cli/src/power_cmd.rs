@@ -5,12 +5,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use neurice_flow::power::{check_power_args, measure_power};
-use neurice_flow::{default_freq_mhz, synth_design, DEFAULT_POWER_CYCLES, DEFAULT_SEED};
-use neurice_model::Coder;
+use neurice_flow::{synth_design, DEFAULT_POWER_CYCLES, DEFAULT_SEED};
 use neurice_sim::MAX_CHANNELS;
 use neurice_synth::power::render_power;
 
@@ -49,17 +48,15 @@ pub struct PowerArgs {
 }
 
 pub fn power(a: PowerArgs) -> Result<ExitCode> {
-    let coder = a.coder.coder()?;
-    let freq = a.freq.unwrap_or(default_freq_mhz(coder));
-    neurice_flow::check_freq("--freq", freq)?;
     check_power_args(a.channels, a.cycles)?;
-    crate::hw_cmds::check_lanes_arg(a.channels, a.lanes, "--channels")?;
-    let design = a.coder.design_of(coder, a.channels, a.lanes)?;
-    // coder v1 is measured at the real-time rate of its channels; coder v2 at full
-    // throughput (its core does not code 1024 channels in real time)
-    if coder == Coder::Lite {
-        neurice_flow::check_real_time("--freq", freq, a.channels, a.lanes)?;
-    }
+    let design = a.coder.design(a.channels, a.lanes)?;
+    let coder = design.kind();
+    let freq = a.freq.unwrap_or(design.facts().board_mhz);
+    neurice_flow::check_freq("--freq", freq)?;
+    // at the design's power duty: real time needs a clock fast enough for the channels
+    design
+        .power_gap_per_mille(freq)
+        .with_context(|| format!("--freq {freq}"))?;
     let data = match &a.data {
         Some(d) if !d.is_dir() => bail!("{}: no such folder", d.display()),
         Some(d) => Some(d.clone()),
@@ -102,7 +99,6 @@ pub fn power(a: PowerArgs) -> Result<ExitCode> {
         &design,
         &synthesis,
         &files,
-        a.channels,
         a.cycles,
         &a.out.join("activity"),
         !a.json,

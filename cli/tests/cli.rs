@@ -383,7 +383,7 @@ fn coder_max_compresses_decodes_and_is_reported() {
     let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(v["coder"].as_str(), Some("max"));
     assert_eq!(v["version"].as_u64(), Some(2));
-    assert_eq!(v["v2_params"]["taps"].as_u64(), Some(4));
+    assert_eq!(v["params"]["taps"].as_u64(), Some(4));
     // the default stays lite (container version 1), and info says so
     let lite = t.path().join("lite.nrc");
     assert_ok(&neurice(&[&"compress", &input, &lite]));

@@ -339,7 +339,7 @@ fn bad_lanes_and_odd_channels_are_refused_with_exit_1() {
                 &"3",
                 &p,
             ],
-            "even --channels",
+            "even channel count",
         ),
         (
             vec![&"verilog", &"-o", &out, &"--lanes", &"3"],
@@ -360,12 +360,12 @@ fn bad_lanes_and_odd_channels_are_refused_with_exit_1() {
         (vec![&"synth", &"--lanes", &"0"], "lanes must be 1 or 2"),
         (
             vec![&"synth", &"--lanes", &"2", &"--channels", &"5"],
-            "even --channels",
+            "even channel count",
         ),
         (vec![&"power", &"--lanes", &"3"], "lanes must be 1 or 2"),
         (
             vec![&"power", &"--lanes", &"2", &"--channels", &"7"],
-            "even --channels",
+            "even channel count",
         ),
         // below real time: 1024 channels on two lanes need 10.24 MHz
         (
@@ -470,7 +470,7 @@ fn sim_coder_max_is_bit_exact_in_rusthdl_and_verilator() {
     };
     let r = run("rusthdl");
     assert_eq!(r["coder"], "max");
-    assert_eq!(r["design"]["v2"]["taps"], 4, "{r}");
+    assert_eq!(r["design"]["params"]["taps"], 4, "{r}");
     assert_eq!(r["samples"], 3000);
     assert_eq!(r["mismatches"], 0);
     assert_eq!(r["words"], r["expected_words"]);

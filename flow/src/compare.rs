@@ -68,7 +68,7 @@ impl CoderSummary {
         let t = &r.power.throughput;
         let y = &r.synthesis;
         CoderSummary {
-            coder: r.design.coder(),
+            coder: r.design.kind(),
             report_dir: dir.to_path_buf(),
             ratio,
             ratio_source,
@@ -85,7 +85,8 @@ impl CoderSummary {
             real_time_channels: t.real_time_channels,
             total_mw: r.power.power.total_mw,
             uw_per_channel: t.uw_per_channel,
-            uw_per_channel_derived: r.design.v2.is_some(),
+            uw_per_channel_derived: r.design.facts().power_duty
+                == neurice_sim::PowerDuty::FullThroughput,
             nj_per_sample: t.nj_per_sample,
             method: t.method.clone(),
         }
@@ -126,7 +127,7 @@ pub fn run_coders(
     let mut reports = Vec::new();
     let mut coders = Vec::new();
     for cfg in cfgs {
-        let coder = cfg.design.coder();
+        let coder = cfg.design.kind();
         let dir = cfg.out.clone();
         if cfg.verbose {
             eprintln!(

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use neurice_model::CoderSpec;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -53,6 +54,8 @@ impl FileResult {
 pub struct EvalReport {
     /// The coder evaluated.
     pub coder: neurice_model::Coder,
+    /// Its parameters (JSON: `{"coder": …, "params": {…}}`).
+    pub parameters: CoderSpec,
     pub files: usize,
     pub original_bytes: u64,
     pub compressed_bytes: u64,
@@ -72,7 +75,7 @@ pub struct EvalReport {
 }
 
 /// Compresses, decompresses and compares one file.
-fn eval_one(path: &Path, coder: neurice_model::Coder) -> FileResult {
+fn eval_one(path: &Path, coder: &CoderSpec) -> FileResult {
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -87,7 +90,7 @@ fn eval_one(path: &Path, coder: neurice_model::Coder) -> FileResult {
         Ok(b) => b,
         Err(e) => return fail(0, format!("{e:#}"), true),
     };
-    let (nrc, stats) = match neurice_model::compress_wav_with(&wav, coder) {
+    let (nrc, stats) = match neurice_model::compress_wav_with(&wav, *coder) {
         Ok(x) => x,
         Err(e) => return fail(wav.len() as u64, format!("{}: {e}", path.display()), true),
     };
@@ -139,12 +142,7 @@ impl<R: std::io::Read> std::io::Write for Compare<R> {
 
 /// [`eval_one`] for a large file: compressed streaming into an unnamed temporary file, then
 /// decompressed streaming and compared with the file as it is read again.
-fn eval_streamed(
-    path: &Path,
-    coder: neurice_model::Coder,
-    threads: usize,
-    name: String,
-) -> FileResult {
+fn eval_streamed(path: &Path, coder: &CoderSpec, threads: usize, name: String) -> FileResult {
     use std::io::{BufReader, BufWriter, Seek, Write};
     let fail = |orig: u64, e: String, input_error: bool| {
         FileResult::failed(name.clone(), orig, e, input_error)
@@ -159,12 +157,13 @@ fn eval_streamed(
         Err(e) => return fail(orig, format!("cannot create a temporary file: {e}"), false),
     };
     let mut w = BufWriter::with_capacity(1 << 20, tmp);
-    let stats =
-        match neurice_model::stream::compress_stream(&mut input, total, &mut w, coder, threads) {
-            Ok(s) => s,
-            Err(neurice_model::Error::Io(e)) => return fail(orig, e, false),
-            Err(e) => return fail(orig, format!("{}: {e}", path.display()), true),
-        };
+    let stats = match neurice_model::container::compress_reader(
+        &mut input, total, &mut w, coder, threads,
+    ) {
+        Ok(s) => s,
+        Err(neurice_model::Error::Io(e)) => return fail(orig, e, false),
+        Err(e) => return fail(orig, format!("{}: {e}", path.display()), true),
+    };
     let tmp = match w
         .into_inner()
         .map_err(|e| e.into_error())
@@ -185,11 +184,11 @@ fn eval_streamed(
         equal: true,
         buf: Vec::new(),
     };
-    let opts = neurice_model::stream::DecodeOptions {
+    let opts = neurice_model::report::DecodeOptions {
         threads,
         ..Default::default()
     };
-    let rep = neurice_model::stream::decompress_stream(
+    let rep = neurice_model::container::decompress_reader(
         &mut BufReader::with_capacity(1 << 20, tmp),
         Some(stats.nrc_bytes),
         &mut cmp,
@@ -227,7 +226,7 @@ fn eval_streamed(
 /// cores); `progress` is called after each file with the files done so far.
 pub fn run_eval(
     files: &[PathBuf],
-    coder: neurice_model::Coder,
+    coder: &CoderSpec,
     threads: Option<usize>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<EvalReport> {
@@ -287,7 +286,8 @@ pub fn run_eval(
     }
     let samples: u64 = per_file.iter().map(|r| r.samples).sum();
     Ok(EvalReport {
-        coder,
+        coder: coder.kind(),
+        parameters: *coder,
         files: per_file.len(),
         original_bytes,
         compressed_bytes,

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use neurice_model::container::{check_header, check_signature, MAX_HEADER_BYTES};
+use neurice_model::format::{check_header, check_signature, MAX_HEADER_BYTES};
 use neurice_model::wav::{scan, Scan};
 
 /// Whether `p` is `-`, standard input or output.

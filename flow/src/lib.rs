@@ -35,13 +35,6 @@ pub use power::{measure_power, PowerSummary};
 
 pub use neurice_synth::{DEFAULT_FREQ_MHZ, DEFAULT_V2_FREQ_MHZ};
 
-/// The default synthesis target and power clock of a coder's core, MHz.
-pub fn default_freq_mhz(coder: neurice_model::Coder) -> f64 {
-    match coder {
-        neurice_model::Coder::Lite => DEFAULT_FREQ_MHZ,
-        neurice_model::Coder::Max => DEFAULT_V2_FREQ_MHZ,
-    }
-}
 /// The default place-and-route seed.
 pub const DEFAULT_SEED: u64 = neurice_synth::flow::DEFAULT_SEED;
 /// The default traced window of the power stage, clock cycles.
@@ -51,21 +44,6 @@ pub fn check_freq(flag: &str, freq: f64) -> Result<()> {
     if !(freq > 0.0 && freq <= 500.0) {
         bail!("{flag} must be in (0, 500] MHz, got {freq}");
     }
-    Ok(())
-}
-
-/// Checks that a clock of `freq` MHz codes `channels` channels at 20 kHz in real time on a
-/// core with `lanes` lanes: at least `channels · 20 kHz / lanes` (20.48 MHz for 1024 channels
-/// on one lane, 10.24 MHz on two).
-pub fn check_real_time(flag: &str, freq: f64, channels: usize, lanes: usize) -> Result<()> {
-    check_freq(flag, freq)?;
-    neurice_sim::activity::gap_per_mille_for_clock(
-        freq,
-        channels,
-        lanes,
-        neurice_synth::power::SAMPLE_RATE_HZ,
-    )
-    .with_context(|| format!("{flag} {freq}"))?;
     Ok(())
 }
 
@@ -135,17 +113,10 @@ impl FlowConfig {
                 );
             }
         }
-        // coder v1 runs at the real-time rate of its channels; coder v2's power is measured at
-        // full throughput (its core does not code 1024 channels in real time)
-        if self.design.v2.is_none() {
-            neurice_sim::activity::gap_per_mille_for_clock(
-                self.freq_mhz,
-                self.design.channels,
-                self.design.lanes,
-                neurice_synth::power::SAMPLE_RATE_HZ,
-            )
+        // the power stage's duty: real time needs a clock fast enough for the channels
+        self.design
+            .power_gap_per_mille(self.freq_mhz)
             .with_context(|| format!("--freq {}", self.freq_mhz))?;
-        }
         Ok(())
     }
 }
@@ -276,7 +247,7 @@ impl Flow {
                     return Ok(None);
                 }
                 let total = f.cfg.files.len() as u64;
-                // the coder the core implements
+                // the coder the core implements, with its parameters
                 let e = run_eval(&f.cfg.files, f.cfg.design.coder(), Some(f.cfg.jobs), &|n| {
                     progress(n, total)
                 })?;
@@ -294,27 +265,24 @@ impl Flow {
         let d = &self.cfg.design;
         if self.synthetic() {
             let frames = self.cfg.max_samples.unwrap_or(SYNTHETIC_FRAMES);
-            return Ok(vec![power::synthetic_stimulus(d, d.channels, frames)]);
+            return Ok(vec![power::synthetic_stimulus(d, d.channels(), frames)]);
         }
-        Ok(neurice_sim::load_stimuli(
-            d.params,
+        neurice_sim::load_stimuli(
+            d.coder(),
             &self.cfg.files,
-            d.channels,
+            d.channels(),
             self.cfg.max_samples,
             None,
             Pattern::STEADY,
             self.cfg.jobs,
-        )?
-        .into_iter()
-        .map(|s| s.for_coder(d.v2))
-        .collect())
+        )
     }
 
     /// 2. Verilator on the emitted Verilog against the golden model; a mismatch is an error.
     pub fn cosim(&mut self, progress: &Progress<'_>) -> Result<RunSummary> {
         let banner = format!(
             "Verilator co-simulation, {} channels, against the golden model",
-            self.cfg.design.channels
+            self.cfg.design.channels()
         );
         self.stage("simulation", &banner, |f| {
             let stims = f.stimuli()?;
@@ -380,7 +348,6 @@ impl Flow {
                     &f.cfg.design,
                     synthesis,
                     &f.cfg.files,
-                    f.cfg.design.channels,
                     f.cfg.power_cycles,
                     &f.cfg.out.join("power"),
                     f.cfg.verbose,
@@ -391,12 +358,7 @@ impl Flow {
 
     /// Why the ASIC stage does not run for this design (`None`: it runs).
     pub fn asic_skip_reason(&self) -> Option<String> {
-        self.cfg.design.v2.map(|_| {
-            "not run for coder v2 (max): the estimate counts coder v1's state word per channel \
-             as 6T SRAM; the v2 core's state layout (per-channel RAM plus shared context \
-             tables) has no such count yet"
-                .to_string()
-        })
+        self.cfg.design.facts().asic_skipped
     }
 
     /// 6. ASIC second opinion: yosys `stat -tech cmos` of the core built for 2 channels plus
@@ -412,11 +374,11 @@ impl Flow {
                 let dir = f.cfg.out.join("asic");
                 std::fs::create_dir_all(&dir)?;
                 let small = dir.join("core_2ch.v");
-                let design = CoreDesign::with_lanes(f.cfg.design.params, 2, f.cfg.design.lanes)?;
+                let design = f.cfg.design.with_channels(2)?;
                 std::fs::write(&small, design.verilog()?)?;
                 let logic = neurice_synth::asic_area(&small, "top", &dir)?;
                 let word_bits = neurice_hdl::ram::WORD_BITS as u64;
-                let state_bits = f.cfg.design.channels as u64 * word_bits;
+                let state_bits = f.cfg.design.channels() as u64 * word_bits;
                 Ok(AsicEstimate {
                     total_transistors: logic.transistors + 6 * state_bits,
                     state_sram_6t_transistors: 6 * state_bits,
@@ -426,7 +388,7 @@ impl Flow {
                     "logic: yosys `synth; stat -tech cmos` of the core built for 2 channels (its \
                      2x{word_bits}-bit state as flip-flops); state: {} x {word_bits} bits as 6T \
                      SRAM cells, periphery (decoders, sense amplifiers) not counted",
-                    f.cfg.design.channels
+                    f.cfg.design.channels()
                 ),
                 })
             },
@@ -453,7 +415,7 @@ impl Flow {
             }
         };
         let data_source = match (&self.cfg.data_dir, self.synthetic()) {
-            (_, true) => power::synthetic_label(self.cfg.design.channels),
+            (_, true) => power::synthetic_label(self.cfg.design.channels()),
             (Some(d), false) => format!("recordings: {} ({files} files)", d.display()),
             (None, false) => format!("recordings: {files} files"),
         };
@@ -487,12 +449,12 @@ pub fn synth_design(
 ) -> Result<SynthReport> {
     check_freq("--freq", freq_mhz)?;
     let mut cfg =
-        neurice_synth::FlowConfig::new(neurice_synth::flow::VerilogSource::text(rtl), "top", out);
+        neurice_synth::SynthConfig::new(neurice_synth::flow::VerilogSource::text(rtl), "top", out);
     cfg.freq_mhz = freq_mhz;
     cfg.seed = seed;
-    cfg.channels = design.channels;
-    cfg.lanes = design.lanes;
-    cfg.realtime_unknown = design.realtime_unknown();
+    cfg.channels = design.channels();
+    cfg.lanes = design.lanes();
+    cfg.realtime_unknown = design.facts().realtime_unknown;
     cfg.device = device;
     neurice_synth::run_flow(&cfg).with_context(|| {
         format!(

@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use neurice_model::packet::{self, StreamConfig, LOST};
-use neurice_model::{CodecParams, Coder};
+use neurice_model::Coder;
 
 /// The sample rate of the recordings (Hz), for the loss bound in milliseconds.
 pub const SAMPLE_RATE_HZ: f64 = 19_531.0;
@@ -336,15 +336,9 @@ pub fn run_one(
         }
     }
     if compare_unpacketised {
-        let bytes = match cfg.coder {
-            packet::StreamCoder::V1(p) => neurice_model::coder::encode_all(&p, c, samples)?
-                .1
-                .div_ceil(8),
-            packet::StreamCoder::V2(p) => {
-                let mut st = neurice_model::v2::EncodeStats::default();
-                neurice_model::v2::encode_block(&p, c, samples, &mut st).len() as u64
-            }
-        };
+        // one block of the coder: its bit stream padded to a byte (v1), or its range-coded
+        // bytes (v2)
+        let bytes = cfg.coder.encode_block(c, samples)?.0.len() as u64;
         *rep.unpacketised_bytes.get_or_insert(0) += bytes;
     }
     Ok(())
@@ -357,8 +351,9 @@ pub fn run_link(cfg: &LinkConfig, progress: &crate::Progress<'_>) -> Result<Link
         bail!("no recordings given");
     }
     let start = std::time::Instant::now();
+    let stream = cfg.stream();
     let stims = neurice_sim::load_stimuli(
-        CodecParams::HARDWARE,
+        &stream.coder,
         &cfg.files,
         cfg.channels,
         cfg.max_samples,
@@ -366,7 +361,6 @@ pub fn run_link(cfg: &LinkConfig, progress: &crate::Progress<'_>) -> Result<Link
         neurice_sim::Pattern::STEADY,
         cfg.threads,
     )?;
-    let stream = cfg.stream();
     let total: u64 = stims.iter().map(|s| s.samples.len() as u64).sum();
     let r = cfg.segment_frames as u64;
     let mut rep = LinkReport {

@@ -7,8 +7,9 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
+use neurice_model::CoderSpec;
 use neurice_sim::activity::{self, ActivityReport};
-use neurice_sim::{CoreDesign, Pattern, Stimulus, XorShift64};
+use neurice_sim::{CoreDesign, Pattern, PowerDuty, Stimulus, XorShift64};
 use neurice_synth::power::{estimate_power, PowerInput, PowerReport, Resources, SystemParams};
 use neurice_synth::SynthReport;
 
@@ -84,7 +85,12 @@ pub fn synthetic_stimulus(design: &CoreDesign, channels: usize, frames: usize) -
             samples.push(s.clamp(0.0, 1023.0) as u16);
         }
     }
-    Stimulus::new(design.params, channels, samples, &synthetic_label(channels)).for_coder(design.v2)
+    Stimulus::new(
+        *design.coder(),
+        channels,
+        samples,
+        &synthetic_label(channels),
+    )
 }
 
 /// How a generated recording is labelled, in the stimulus and the report.
@@ -111,7 +117,7 @@ fn activity_stimulus(
         return Ok(synthetic_stimulus(design, channels, frames).with_pattern(pattern));
     }
     let mut s = neurice_sim::load_stimuli(
-        design.params,
+        design.coder(),
         files,
         channels,
         Some(frames),
@@ -119,7 +125,7 @@ fn activity_stimulus(
         pattern,
         2,
     )?;
-    Ok(s.swap_remove(0).for_coder(design.v2))
+    Ok(s.swap_remove(0))
 }
 
 /// The checks of a power run, before anything runs.
@@ -135,34 +141,25 @@ pub fn check_power_args(channels: usize, cycles: u64) -> Result<()> {
 }
 
 /// Activity and power of the design `synthesis` placed and routed (its gate-level netlist,
-/// the one `neurice sim --engine gatelevel` proves) at `synthesis.target_mhz`, for
-/// `channels` channels of the recordings `files` (none: a SYNTHETIC recording). The traced
-/// run is compared word for word with the golden model; a mismatch is an error.
+/// the one `neurice sim --engine gatelevel` proves) at `synthesis.target_mhz`, for the
+/// design's channels of the recordings `files` (none: a SYNTHETIC recording), at the design's
+/// power duty ([`neurice_sim::PowerDuty`]). The traced run is compared word for word with the
+/// golden model; a mismatch is an error.
 pub fn measure_power(
     design: &CoreDesign,
     synthesis: &SynthReport,
     files: &[std::path::PathBuf],
-    channels: usize,
     cycles: u64,
     work_dir: &Path,
     verbose: bool,
 ) -> Result<PowerSummary> {
+    let channels = design.channels();
     check_power_args(channels, cycles)?;
     let freq = synthesis.target_mhz;
-    let v2 = design.v2.is_some();
-    // coder v1: the samples offered at the real-time rate of `channels` channels; coder v2
-    // (which cannot code 1024 channels in real time at its clock): offered on every clock,
-    // the core's full throughput
-    let gap = if v2 {
-        0
-    } else {
-        activity::gap_per_mille_for_clock(
-            freq,
-            channels,
-            design.lanes,
-            neurice_synth::power::SAMPLE_RATE_HZ,
-        )?
-    };
+    let full = design.facts().power_duty == PowerDuty::FullThroughput;
+    // the samples offered at the real-time rate of the channels, or (a core that cannot code
+    // them in real time at its clock) on every clock, the core's full throughput
+    let gap = design.power_gap_per_mille(freq)?;
     // the placed and routed netlist itself, or, when it was placed inside the pin wrapper,
     // the core's own netlist from the same yosys stage (the wrapper only drives its pins)
     let (netlist, netlist_source) = match &synthesis.pin_wrapper {
@@ -190,7 +187,7 @@ pub fn measure_power(
         }
     };
     if verbose {
-        if v2 {
+        if full {
             eprintln!(
                 "      switching activity: gate-level netlist in Verilator, {channels} channels \
                  offered on every clock (full throughput) at {freq} MHz, {cycles} traced cycles …"
@@ -205,12 +202,16 @@ pub fn measure_power(
     }
     // coder v1: one adaptation window of transfers; coder v2: V2_WARMUP_FRAMES frames at its
     // nominal clocks per sample
-    let (warmup, needed) = if v2 {
-        let w = V2_WARMUP_FRAMES * channels as u64 * V2_NOMINAL_CLOCKS_PER_SAMPLE;
-        (w, ((w + cycles) / V2_MIN_CLOCKS_PER_SAMPLE) as usize + 4096)
-    } else {
-        let w = (1u64 << design.params.window_log2) * (channels / design.lanes) as u64;
-        (w, activity::samples_needed(gap, design.lanes, w, cycles))
+    let lanes = design.lanes();
+    let (warmup, needed) = match design.coder() {
+        CoderSpec::Max(_) => {
+            let w = V2_WARMUP_FRAMES * channels as u64 * V2_NOMINAL_CLOCKS_PER_SAMPLE;
+            (w, ((w + cycles) / V2_MIN_CLOCKS_PER_SAMPLE) as usize + 4096)
+        }
+        CoderSpec::Lite(p) => {
+            let w = (1u64 << p.window_log2) * (channels / lanes) as u64;
+            (w, activity::samples_needed(gap, lanes, w, cycles))
+        }
     };
     let stim = activity_stimulus(design, files, channels, gap, needed)?;
     let act = activity::measure(&netlist, "top", &stim, work_dir, warmup, cycles)?;
@@ -224,7 +225,7 @@ pub fn measure_power(
     // coder v2: the samples per second measured in the window, and the channels of 20 kHz
     // they make (the power model's channel count: what the core serves at this clock)
     let v2_samples_per_s = freq * 1e6 * w.samples_per_clock;
-    let model_channels = if v2 {
+    let model_channels = if full {
         ((v2_samples_per_s / rate).floor() as usize).max(1)
     } else {
         channels
@@ -238,7 +239,7 @@ pub fn measure_power(
         system: SystemParams::new(bits_per_sample),
     };
     let mut power = estimate_power(&input)?;
-    let throughput = if v2 {
+    let throughput = if full {
         let nj = power.total_mw.scale(1e6 / v2_samples_per_s);
         let uw = nj.scale(rate / 1000.0);
         power.nj_per_sample = nj;
@@ -253,7 +254,7 @@ pub fn measure_power(
             v2_samples_per_s
         ));
         Throughput {
-            coder: design.coder(),
+            coder: design.kind(),
             clock_mhz: freq,
             clocks_per_sample: 1.0 / w.samples_per_clock,
             clocks_per_sample_measured: true,
@@ -271,9 +272,9 @@ pub fn measure_power(
             ),
         }
     } else {
-        let lanes = design.lanes as f64;
+        let lanes = lanes as f64;
         Throughput {
-            coder: design.coder(),
+            coder: design.kind(),
             clock_mhz: freq,
             clocks_per_sample: 1.0 / lanes,
             clocks_per_sample_measured: false,
@@ -297,7 +298,7 @@ pub fn measure_power(
         curves: None,
         throughput,
     };
-    if !v2 {
+    if !full {
         s.curves = Some(power_curves(&s)?);
     }
     Ok(s)

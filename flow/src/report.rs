@@ -219,7 +219,7 @@ pub fn html(r: &FlowReport) -> String {
             .enumerate()
             .map(|(si, &c)| {
                 (
-                    format!("s={si} (m={})", neurice_model::coder::m_value(si as u32)),
+                    format!("s={si} (m={})", neurice_model::lite::m_value(si as u32)),
                     100.0 * c as f64 / total as f64,
                 )
             })

@@ -14,8 +14,8 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use neurice_model::coder::{decode_all, decode_padded, encode_bytes};
-use neurice_model::container::to_grid;
+use neurice_model::grid::to_grid;
+use neurice_model::lite::{decode_all, decode_padded, encode_bytes};
 use neurice_model::wav::parse_wav;
 use neurice_model::{compress_wav, decompress, CodecParams, Encoder};
 

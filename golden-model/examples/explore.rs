@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use neurice_model::{container::to_grid, wav::parse_wav};
+use neurice_model::{grid::to_grid, wav::parse_wav};
 
 /// Parameter family of the adaptive code.
 #[derive(Clone, Copy)]
@@ -48,7 +48,7 @@ fn table(f: Family) -> Vec<u64> {
     let mut m: Vec<u64> = match f {
         Family::Rice => (0..W).map(|k| 1 << k).collect(),
         Family::Half => (0..=2 * (W - 1))
-            .map(|s| neurice_model::coder::m_value(s) as u64)
+            .map(|s| neurice_model::lite::m_value(s) as u64)
             .collect(),
         Family::Quarter => (0..W)
             .flat_map(|j| [4u64, 5, 6, 7].map(|q| (q << j) >> 2))
@@ -270,11 +270,7 @@ fn main() {
     let p = neurice_model::CodecParams::HARDWARE;
     let model_bits: u64 = recs
         .iter()
-        .map(|r| {
-            neurice_model::coder::encode_all(&p, 1, r)
-                .expect("encode")
-                .1
-        })
+        .map(|r| neurice_model::lite::encode_all(&p, 1, r).expect("encode").1)
         .sum();
     let chosen_bits: u64 = recs.iter().map(|r| bits_of(&base, r)).sum();
     assert_eq!(

@@ -11,10 +11,10 @@
 
 use std::path::PathBuf;
 
-use neurice_model::coder::{golomb_m, m_value, select_s, zigzag_error};
+use neurice_model::lite::{golomb_m, m_value, select_s, zigzag_error};
 use neurice_model::max::table::quantise;
 use neurice_model::v2::{self, State, V2Params};
-use neurice_model::{container::to_grid, wav::parse_wav};
+use neurice_model::{grid::to_grid, wav::parse_wav};
 
 const W: u32 = 10;
 

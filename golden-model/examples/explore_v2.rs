@@ -9,8 +9,8 @@
 
 use std::path::PathBuf;
 
-use neurice_model::coder::{golomb_m, select_s, zigzag_error};
-use neurice_model::{container::to_grid, wav::parse_wav, CodecParams};
+use neurice_model::lite::{golomb_m, select_s, zigzag_error};
+use neurice_model::{grid::to_grid, wav::parse_wav, CodecParams};
 
 const W: u32 = 10;
 const Q: u32 = 16;
@@ -214,7 +214,7 @@ fn run(c: &Cfg, xs: &[u16], init: &[u16], counts: &mut Counts) -> u64 {
         let q = u / m;
         let r = u - q * m;
         if !c.arith {
-            let code = neurice_model::coder::encode_u(u, s, &p);
+            let code = neurice_model::lite::encode_u(u, s, &p);
             v1bits += code.len as u64;
         } else {
             let pc = if c.prevctx {
@@ -733,7 +733,7 @@ fn library_rows(data: &[Vec<u16>]) {
             "| {ch} interleaved channels, {len} frames | ratio (block bytes + 12 per block) |"
         );
         println!("|---|---|");
-        let v1 = neurice_model::coder::encode_all(&hw.golomb.with_thr(5), ch, &xs)
+        let v1 = neurice_model::lite::encode_all(&hw.golomb.with_thr(5), ch, &xs)
             .unwrap()
             .1;
         println!("| v1 | {:.4} |", 16.0 * xs.len() as f64 / v1 as f64);

@@ -8,9 +8,9 @@
 
 use std::path::PathBuf;
 
-use neurice_model::coder::{code_sample, ChannelState};
+use neurice_model::lite::{code_sample, ChannelState};
 use neurice_model::packet::{encode_segment_v1, v1_restart_state};
-use neurice_model::{container::to_grid, wav::parse_wav, CodecParams};
+use neurice_model::{grid::to_grid, wav::parse_wav, CodecParams};
 
 const P: CodecParams = CodecParams::HARDWARE;
 

@@ -1,7 +1,7 @@
 //! Quick single-thread speed check of coder v1, v2 and max on one recording, in CPU time
 //! (`cargo run --release -p neurice-model --example speed_v2 FILE.wav`), for a machine too busy
 //! for the criterion bench's wall-clock times.
-use neurice_model::{container::to_grid, max, v2, wav::parse_wav, CodecParams};
+use neurice_model::{grid::to_grid, max, v2, wav::parse_wav, CodecParams};
 
 fn cpu_seconds() -> f64 {
     let s = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
@@ -36,7 +36,7 @@ fn main() {
     let dec = n / (cpu_seconds() - t) / 1e6;
     let t = cpu_seconds();
     for _ in 0..reps {
-        neurice_model::coder::encode_all(&CodecParams::HARDWARE, 1, &xs).unwrap();
+        neurice_model::lite::encode_all(&CodecParams::HARDWARE, 1, &xs).unwrap();
     }
     let v1 = n / (cpu_seconds() - t) / 1e6;
     let (pm, tm) = (max::MaxParams::HARDWARE, max::Table::builtin());

@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use neurice_model::coder::{decode_padded, encode_all, encode_bytes};
-use neurice_model::container::to_grid;
+use neurice_model::grid::to_grid;
+use neurice_model::lite::{decode_padded, encode_all, encode_bytes};
 use neurice_model::stream::BLOCK_SAMPLES;
 use neurice_model::wav::parse_wav;
 use neurice_model::CodecParams;

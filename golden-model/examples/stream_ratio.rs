@@ -3,14 +3,14 @@
 //! what `neurice compress` writes (streamed blocks above 2^21 samples); ratios include the
 //! container. `cargo run --release -p neurice-model --example stream_ratio -- FILE.wav…`
 
-use neurice_model::container::compress_single;
+use neurice_model::single;
 use neurice_model::{compress_wav_with, decompress, Coder};
 
 fn main() {
     for f in std::env::args().skip(1) {
         let wav = std::fs::read(&f).expect("read");
         for coder in Coder::ALL {
-            let (one, _) = compress_single(&wav, coder).expect("compress");
+            let (one, _) = single::compress(&wav, &coder.into()).expect("compress");
             let (blocks, st) = compress_wav_with(&wav, coder).expect("compress");
             assert!(decompress(&blocks).expect("decode") == wav, "round trip");
             let (r1, r2) = (

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use neurice_model::max::{self, MaxParams, Table, CONTEXTS, TOKENS};
 use neurice_model::v2::{self, V2Params};
-use neurice_model::{container::to_grid, wav::parse_wav};
+use neurice_model::{grid::to_grid, wav::parse_wav};
 
 /// §10.7: header 57 + block record 12 + mode 1 + exception count 4 + substream length 4 +
 /// trailer 8 + container CRC 4, for a canonical WAV with T = 4 and the built-in table.

@@ -23,7 +23,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 
 use neurice_model::{
-    container::to_grid,
+    grid::to_grid,
     v2::{
         self, multi, multi::CarrylessEncoder, range::adapt, range::RangeEncoder, State, V2Params,
     },

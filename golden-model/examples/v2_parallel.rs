@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 
 use neurice_model::{
-    container::to_grid,
+    grid::to_grid,
     v2::{self, V2Params},
     wav::parse_wav,
 };

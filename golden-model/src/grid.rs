@@ -71,6 +71,25 @@ pub fn value_table() -> &'static [i16; LEVELS as usize] {
     &TABLE
 }
 
+/// Maps 16-bit samples to grid indices; off-grid samples become (position, value) exceptions
+/// coded as their nearest level.
+pub fn to_grid(samples: &[i16]) -> (Vec<u32>, Vec<(u32, i16)>) {
+    let table = index_table();
+    let mut exceptions = Vec::new();
+    let idx = samples
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let e = table[v as u16 as usize];
+            if e & OFF_GRID != 0 {
+                exceptions.push((i as u32, v));
+            }
+            (e & !OFF_GRID) as u32
+        })
+        .collect();
+    (idx, exceptions)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,38 +6,49 @@
 //! `m ∈ {1, 2, 3, 4, 6, 8, 12, …}` adapts from two counters (`A`, `N`, as in LOCO-I/JPEG-LS),
 //! with a capped unary part and an escape. Codes are packed MSB-first into 32-bit words.
 //!
-//! * [`coder`]: the datapath (what the hardware does), streaming [`Encoder`] and decoder.
-//! * [`container`]: the `.nrc` file (header, exceptions, payload, CRC-32), byte-exact WAV restore.
-//! * [`v2`]: coder v2 (`max` in container version 2): sign-sign LMS + context-adaptive binary
-//!   range coder; [`Coder`] chooses between the coders.
+//! * [`coders`]: the coder as a value — [`Coder`] (which one: `lite`, `max`) and [`CoderSpec`]
+//!   (which one with its parameters), taken by every layer below and by the other crates.
+//! * [`lite`]: coder v1 (`lite`), the datapath the hardware implements, streaming [`Encoder`]
+//!   and decoder.
+//! * [`v2`]: coder v2 (`max`): sign-sign LMS + context-adaptive binary range coder.
+//! * [`container`]: the `.nrc` file's front door (compress, decompress, read the header),
+//!   which picks the layout: [`single`] (one container, FORMAT.md §4 and §7.7) or [`stream`];
+//!   the definitions both share (magic, versions, flags, [`format::Header`]) are in [`format`],
+//!   what they report in [`report`].
 //! * [`max`]: coder max (container version 3): coder v2's front end and one multi-symbol
 //!   range-coder step per sample over a static trained table (FORMAT.md §10).
 //! * [`packet`]: the packet stream for a lossy radio link — segments from restart points,
 //!   bounded packets with sync, sequence number, first-sample index and CRC-32, and a
 //!   receiver that delivers exact samples or reports them lost (FORMAT.md §9).
-//! * [`stream`]: recordings of any length: the streamed container (independent blocks, either
+//! * [`stream`]: recordings of any length: the streamed layout (independent blocks, either
 //!   coder), compressed and decompressed incrementally on several threads in bounded memory.
 //! * [`wav`], [`grid`]: WAV parsing (a RIFF chunk walker that checks the header first) and the Neuralink 10-bit grid.
 //!
 //! The bitstream and container are specified in `golden-model/FORMAT.md`.
 
-pub mod coder;
-mod coder_kind;
+pub mod coders;
 pub mod container;
 /// The fuzz contract, shared by `fuzz/` and `tests/fuzz_regression.rs` (not a codec API).
 #[doc(hidden)]
 pub mod contract;
 mod error;
+pub mod format;
 pub mod grid;
+mod io;
+pub mod lite;
 pub mod max;
 pub mod packet;
 mod params;
+pub mod report;
+pub mod single;
 pub mod stream;
 pub mod v2;
 pub mod wav;
 
-pub use coder::{ChannelState, Code, Coded, Encoder};
-pub use coder_kind::Coder;
-pub use container::{compress_wav, compress_wav_with, decompress, CompressStats, Mode};
+pub use coders::{Coder, CoderSpec};
+pub use container::{compress_wav, compress_wav_with, decompress};
 pub use error::Error;
+pub use format::Mode;
+pub use lite::{ChannelState, Code, Coded, Encoder};
 pub use params::CodecParams;
+pub use report::CompressStats;

@@ -16,9 +16,9 @@
 //! segment (`R` frames of the `G` channels of its group), and decoding resumes at that
 //! group's next segment.
 
-use crate::coder::{code_sample, decode_sample, BitPacker, BitReader, ChannelState, Code};
-use crate::v2::{self, V2Params};
-use crate::{CodecParams, Coder, Error};
+use crate::lite::{code_sample, decode_sample, BitPacker, BitReader, ChannelState, Code};
+use crate::v2;
+use crate::{CodecParams, Coder, CoderSpec, Error};
 
 /// The sync word that opens every packet.
 pub const SYNC: u16 = 0xEB90;
@@ -39,44 +39,12 @@ pub const FLAG_LAST: u8 = 0b0100;
 /// The value of a sample that was not delivered.
 pub const LOST: u32 = u32::MAX;
 
-/// The coder inside the packets, with its parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StreamCoder {
-    V1(CodecParams),
-    V2(V2Params),
-}
-
-impl StreamCoder {
-    /// The default parameters of a coder (the hardware's, 10-bit grid samples).
-    pub fn hardware(c: Coder) -> Self {
-        match c {
-            Coder::Lite => StreamCoder::V1(CodecParams::HARDWARE),
-            Coder::Max => StreamCoder::V2(V2Params::HARDWARE),
-        }
-    }
-
-    /// Which coder this is.
-    pub fn coder(&self) -> Coder {
-        match self {
-            StreamCoder::V1(_) => Coder::Lite,
-            StreamCoder::V2(_) => Coder::Max,
-        }
-    }
-
-    /// Width of a sample in bits.
-    pub fn sample_bits(&self) -> u32 {
-        match self {
-            StreamCoder::V1(p) => p.sample_bits,
-            StreamCoder::V2(p) => p.golomb.sample_bits,
-        }
-    }
-}
-
 /// What both ends of a link agree on before the first packet (the stream descriptor, sent
 /// out of band like the core's build parameters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StreamConfig {
-    pub coder: StreamCoder,
+    /// The coder inside the packets, with its parameters.
+    pub coder: CoderSpec,
     /// Channels `C` interleaved frame by frame (FORMAT.md §2).
     pub channels: usize,
     /// Restart interval `R`: frames per segment.
@@ -93,7 +61,7 @@ impl StreamConfig {
     /// one group of all channels.
     pub fn new(coder: Coder, channels: usize) -> Self {
         StreamConfig {
-            coder: StreamCoder::hardware(coder),
+            coder: CoderSpec::hardware(coder),
             channels,
             segment_frames: DEFAULT_SEGMENT_FRAMES,
             packet_bytes: DEFAULT_PACKET_BYTES,
@@ -112,10 +80,7 @@ impl StreamConfig {
     /// Checks the configuration: valid coder parameters, C ≥ 1, R ≥ 1, and a packet size
     /// with room for the header, the CRC and at least one payload word.
     pub fn validate(&self) -> Result<(), Error> {
-        match &self.coder {
-            StreamCoder::V1(p) => p.validate()?,
-            StreamCoder::V2(p) => p.validate()?,
-        }
+        self.coder.validate()?;
         let bad = |m: String| Err(Error::BadParams(m));
         if self.channels == 0 {
             return bad("channel count must be at least 1".into());
@@ -223,13 +188,13 @@ pub fn encode_segment_v1(p: &CodecParams, channels: usize, samples: &[u32]) -> V
 }
 
 /// Codes one segment of whole frames of `channels` channels (a group's) with `coder`.
-pub fn encode_segment(coder: &StreamCoder, channels: usize, samples: &[u32]) -> Segment {
+pub fn encode_segment(coder: &CoderSpec, channels: usize, samples: &[u32]) -> Segment {
     match coder {
-        StreamCoder::V1(p) => Segment {
+        CoderSpec::Lite(p) => Segment {
             bytes: encode_segment_v1(p, channels, samples),
             pad: 0,
         },
-        StreamCoder::V2(p) => {
+        CoderSpec::Max(p) => {
             let mut stats = v2::EncodeStats::default();
             let mut bytes = v2::encode_block(p, channels, samples, &mut stats);
             let pad = bytes.len().next_multiple_of(4) - bytes.len();
@@ -249,7 +214,7 @@ pub fn encode_segment(coder: &StreamCoder, channels: usize, samples: &[u32]) -> 
 /// left over beyond the padding); otherwise `out` holds the exact prefix and the error says
 /// why decoding stopped.
 pub fn decode_segment(
-    coder: &StreamCoder,
+    coder: &CoderSpec,
     channels: usize,
     frames: u64,
     data: &[u8],
@@ -258,7 +223,7 @@ pub fn decode_segment(
 ) -> Result<(), Error> {
     let count = frames as usize * channels;
     match coder {
-        StreamCoder::V1(p) => {
+        CoderSpec::Lite(p) => {
             let c = channels;
             let mut states = vec![ChannelState::initial(p); c];
             let mut r = BitReader::new(data, data.len() as u64 * 8);
@@ -280,7 +245,7 @@ pub fn decode_segment(
             }
             Ok(())
         }
-        StreamCoder::V2(p) => {
+        CoderSpec::Max(p) => {
             if data.len() < 4 {
                 return Err(Error::Corrupt("segment shorter than 4 bytes".into()));
             }

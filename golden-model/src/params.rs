@@ -63,7 +63,7 @@ impl CodecParams {
         Ok(())
     }
 
-    /// Largest code parameter index `s` (see [`golomb_m`](crate::coder::golomb_m)).
+    /// Largest code parameter index `s` (see [`golomb_m`](crate::lite::golomb_m)).
     pub fn s_max(&self) -> u32 {
         2 * (self.sample_bits - 1)
     }

@@ -14,8 +14,8 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use neurice_model::container::{FLAG_CANONICAL, VERSION};
 use neurice_model::contract::{check_stream, check_wav};
+use neurice_model::format::{FLAG_CANONICAL, VERSION_LITE};
 use neurice_model::wav::Wav;
 use neurice_model::{compress_wav, compress_wav_with, decompress, grid, Coder, Error};
 
@@ -225,7 +225,7 @@ fn random_bytes_never_panic() {
                 b'R',
                 b'I',
                 b'C',
-                VERSION,
+                VERSION_LITE,
                 rng.byte() & 3,
                 10,
                 16,

@@ -469,7 +469,7 @@ fn a_sample_of_the_recordings_round_trips() {
     let files = tk::wavs(&dir);
     for f in files.iter().step_by(40) {
         let wav = neurice_model::wav::parse_wav(&std::fs::read(f).unwrap()).unwrap();
-        let (xs, _) = neurice_model::container::to_grid(&wav.samples);
+        let (xs, _) = neurice_model::grid::to_grid(&wav.samples);
         let m = ratio(xs.len(), roundtrip(&P, 1, &xs));
         let v = ratio(xs.len(), v2_bytes(1, &xs));
         assert!(m >= 0.995 * v, "{}: max {m:.4}, v2 {v:.4}", f.display());
@@ -494,7 +494,7 @@ fn the_builtin_table_is_the_trained_one() {
     let mut counts = [[0u64; TOKENS]; CONTEXTS];
     for f in files.iter().step_by(2) {
         let wav = neurice_model::wav::parse_wav(&std::fs::read(f).unwrap()).unwrap();
-        let (xs, _) = neurice_model::container::to_grid(&wav.samples);
+        let (xs, _) = neurice_model::grid::to_grid(&wav.samples);
         max::token_counts(&P, 1, &xs, &mut counts).unwrap();
     }
     let trained = Table::train(&counts);

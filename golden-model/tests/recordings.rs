@@ -80,7 +80,7 @@ fn the_multi_coder_stream_is_lossless_on_recordings_and_costs_little() {
         .iter()
         .map(|f| {
             let wav = neurice_model::wav::parse_wav(&std::fs::read(f).unwrap()).unwrap();
-            neurice_model::container::to_grid(&wav.samples).0
+            neurice_model::grid::to_grid(&wav.samples).0
         })
         .collect();
     let (c, frames) = (

@@ -251,7 +251,8 @@ fn scan_refuses_from_the_header_alone() {
 /// `read_header` (what `neurice info` prints) refuses every header `decompress` refuses.
 #[test]
 fn read_header_validates_as_the_decoder_does() {
-    use neurice_model::container::{check_header, read_header};
+    use neurice_model::container::read_header;
+    use neurice_model::format::check_header;
     let wav = pcm16(1, &grid_signal(20, 3));
     let (nrc, _) = compress_wav(&wav).unwrap();
     let reseal = |mut b: Vec<u8>| {
@@ -382,7 +383,7 @@ proptest! {
 fn a_decoded_magnitude_of_2_pow_w_or_more_is_corrupt() {
     // FORMAT.md §3.7: a non-escape code can spell `u = q·m + r >= 2^W`, which no encoder
     // writes; the decoder must refuse it rather than wrap it into a sample.
-    use neurice_model::coder::{decode_all, encode_all, m_value, select_s};
+    use neurice_model::lite::{decode_all, encode_all, m_value, select_s};
     use neurice_model::CodecParams;
     let p = CodecParams::HARDWARE;
     let samples: Vec<u32> = (0..40).map(|i| if i % 2 == 0 { 0 } else { 512 }).collect();

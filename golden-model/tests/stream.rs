@@ -4,10 +4,10 @@
 //! same bytes on any number of threads and in memory, damage that loses only its own block,
 //! and every truncation refused without a panic. Small inputs keep the single-stream layouts.
 
-use neurice_model::container::{read_header, FLAG_LITE, FLAG_STREAM, VERSION, VERSION_V2};
-use neurice_model::stream::{
-    block_frames, compress_stream, decompress_stream, DecodeOptions, BLOCK_SAMPLES,
-};
+use neurice_model::container::{compress_reader, decompress_reader, read_header};
+use neurice_model::format::{FLAG_LITE, FLAG_STREAM, VERSION_LITE, VERSION_V2};
+use neurice_model::report::DecodeOptions;
+use neurice_model::stream::{block_frames, BLOCK_SAMPLES};
 use neurice_model::{compress_wav_with, decompress, Coder, Error, Mode};
 use neurice_testkit::{grid_samples, pcm16, walk};
 
@@ -34,11 +34,11 @@ fn roundtrip(wav: &[u8], coder: Coder) -> (Vec<u8>, Mode) {
         let mut out = Vec::new();
         let total = (!piped).then_some(wav.len() as u64);
         let s = if piped {
-            compress_stream(&mut Pipe(wav), total, &mut out, coder, threads)
+            compress_reader(&mut Pipe(wav), total, &mut out, &coder.into(), threads)
         } else {
-            compress_stream(&mut &wav[..], total, &mut out, coder, threads)
+            compress_reader(&mut &wav[..], total, &mut out, &coder.into(), threads)
         }
-        .expect("compress_stream");
+        .expect("compress_reader");
         assert!(
             out == nrc,
             "{threads} thread(s), piped {piped}: other bytes"
@@ -54,18 +54,18 @@ fn roundtrip(wav: &[u8], coder: Coder) -> (Vec<u8>, Mode) {
         };
         let total = (!piped).then_some(nrc.len() as u64);
         let rep = if piped {
-            decompress_stream(&mut Pipe(&nrc), total, &mut back, opts)
+            decompress_reader(&mut Pipe(&nrc), total, &mut back, opts)
         } else {
-            decompress_stream(&mut &nrc[..], total, &mut back, opts)
+            decompress_reader(&mut &nrc[..], total, &mut back, opts)
         }
-        .expect("decompress_stream");
+        .expect("decompress_reader");
         assert!(rep.is_clean(), "{:?}", rep.damage());
         assert!(back == wav, "streamed decode differs");
         assert_eq!(rep.written as usize, wav.len());
         assert_eq!(rep.header.wav_crc, crc32fast::hash(wav));
     }
     let h = read_header(&nrc).expect("header");
-    assert_eq!(h.coder, coder);
+    assert_eq!(h.kind(), coder);
     (nrc, stats.mode)
 }
 
@@ -98,7 +98,7 @@ fn small_inputs_keep_the_single_stream_layouts() {
         assert_ne!(nrc[5] & FLAG_STREAM, 0);
         assert_eq!(nrc[5] & FLAG_LITE != 0, coder == Coder::Lite);
     }
-    assert_eq!(VERSION, 1);
+    assert_eq!(VERSION_LITE, 1);
 }
 
 #[test]
@@ -166,7 +166,7 @@ fn a_damaged_block_loses_only_itself() {
         assert!(matches!(decompress(&bad), Err(Error::Corrupt(_))));
         for recover in [false, true] {
             let mut out = Vec::new();
-            let rep = decompress_stream(
+            let rep = decompress_reader(
                 &mut &bad[..],
                 Some(bad.len() as u64),
                 &mut out,
@@ -198,7 +198,7 @@ fn a_damaged_block_loses_only_itself() {
         let mut bad = nrc.clone();
         bad[second + 5] ^= 0x40;
         let mut out = Vec::new();
-        let rep = decompress_stream(
+        let rep = decompress_reader(
             &mut &bad[..],
             None,
             &mut out,
@@ -221,7 +221,7 @@ fn a_damaged_block_loses_only_itself() {
         bad[n - 6] ^= 1;
         let mut out = Vec::new();
         let rep =
-            decompress_stream(&mut &bad[..], None, &mut out, DecodeOptions::default()).unwrap();
+            decompress_reader(&mut &bad[..], None, &mut out, DecodeOptions::default()).unwrap();
         assert!(rep.lost.is_empty() && !rep.problems.is_empty());
         assert!(out[..wav.len() - 1] == wav[..wav.len() - 1]);
     }
@@ -237,7 +237,7 @@ fn truncations_and_bit_flips_are_refused_without_panic() {
         for cut in cuts {
             assert!(decompress(&nrc[..cut]).is_err(), "{coder}: cut at {cut}");
             let mut out = Vec::new();
-            let _ = decompress_stream(&mut &nrc[..cut], None, &mut out, DecodeOptions::default())
+            let _ = decompress_reader(&mut &nrc[..cut], None, &mut out, DecodeOptions::default())
                 .map(|r| assert!(!r.is_clean()));
         }
         for at in (0..80).chain((80..n).step_by(n / 50)) {
@@ -257,7 +257,7 @@ fn a_truncated_streamed_wav_is_refused() {
     for coder in Coder::ALL {
         for cut in [wav.len() - 1, wav.len() - BLOCK_SAMPLES] {
             let mut out = Vec::new();
-            let r = compress_stream(&mut Pipe(&wav[..cut]), None, &mut out, coder, 2);
+            let r = compress_reader(&mut Pipe(&wav[..cut]), None, &mut out, &coder.into(), 2);
             assert!(matches!(r, Err(Error::TruncatedWav(_))), "{r:?}");
             let r = compress_wav_with(&wav[..cut], coder);
             assert!(matches!(r, Err(Error::TruncatedWav(_))), "{r:?}");
@@ -267,10 +267,10 @@ fn a_truncated_streamed_wav_is_refused() {
 
 #[test]
 fn a_hostile_header_costs_neither_memory_nor_time() {
-    use neurice_model::stream::{BlockCoder, StreamHeader};
+    use neurice_model::stream::StreamHeader;
     // 2^30 one-frame blocks declared, none there: one run of lost blocks, at once
     let h = StreamHeader {
-        coder: BlockCoder::of(Coder::Lite),
+        coder: Coder::Lite.into(),
         block_frames: 1,
         channels: 1,
         sample_rate: 8000,
@@ -280,7 +280,7 @@ fn a_hostile_header_costs_neither_memory_nor_time() {
     };
     let mut nrc = h.to_bytes();
     let t = std::time::Instant::now();
-    let rep = decompress_stream(
+    let rep = decompress_reader(
         &mut &nrc[..],
         None,
         &mut Vec::new(),
@@ -298,7 +298,7 @@ fn a_hostile_header_costs_neither_memory_nor_time() {
         nrc.extend_from_slice(&crc.to_le_bytes());
         nrc.extend_from_slice(&good);
     }
-    let rep = decompress_stream(
+    let rep = decompress_reader(
         &mut &nrc[..],
         None,
         &mut Vec::new(),

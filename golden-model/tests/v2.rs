@@ -4,9 +4,13 @@
 
 use std::io::Cursor;
 
-use neurice_model::container::{compress_v2, read_header, VERSION, VERSION_V2};
+use neurice_model::container::read_header;
+use neurice_model::format::{VERSION_LITE, VERSION_V2};
+use neurice_model::single;
 use neurice_model::v2::{self, V2Params};
-use neurice_model::{compress_wav, compress_wav_with, decompress, grid, Coder, Error, Mode};
+use neurice_model::{
+    compress_wav, compress_wav_with, decompress, grid, Coder, CoderSpec, Error, Mode,
+};
 use proptest::prelude::*;
 
 /// The one round-trip helper: compress with `coder`, decompress, compare bytes; returns the
@@ -19,7 +23,7 @@ fn roundtrip(wav: &[u8], coder: Coder) -> (usize, Mode) {
     assert!(back == wav, "round trip is not byte-exact ({coder})");
     assert_eq!(stats.nrc_bytes as usize, nrc.len());
     let h = read_header(&nrc).expect("header");
-    assert_eq!(h.coder, coder);
+    assert_eq!(h.kind(), coder);
     (nrc.len(), stats.mode)
 }
 
@@ -151,11 +155,11 @@ fn blocks_decode_alone_and_restart_everything() {
     };
     let samples = grid_signal(3 * 3500, 21);
     let wav = pcm16(3, &samples);
-    let (nrc, stats) = compress_v2(&wav, &p).unwrap();
+    let (nrc, stats) = single::compress(&wav, &CoderSpec::Max(p)).unwrap();
     assert_eq!(decompress(&nrc).unwrap(), wav);
     assert_eq!(stats.coder, Coder::Max);
     let h = read_header(&nrc).unwrap();
-    assert_eq!(h.v2.unwrap().block_frames, 1000);
+    assert!(matches!(h.coder, CoderSpec::Max(p) if p.block_frames == 1000));
     // each block of the bare coder decodes on its own to its slice of the samples
     let idx: Vec<u32> = samples
         .iter()
@@ -193,7 +197,7 @@ fn every_truncation_and_bit_flip_of_a_v2_stream_is_refused() {
     };
     for (nrc, _) in [
         compress_wav_with(&wav, Coder::Max).unwrap(),
-        compress_v2(&wav, &p).unwrap(),
+        single::compress(&wav, &CoderSpec::Max(p)).unwrap(),
     ] {
         for cut in 0..nrc.len() {
             assert!(
@@ -244,9 +248,9 @@ fn versions_are_told_apart() {
     let wav = pcm16(1, &grid_signal(500, 4));
     let (v1, _) = compress_wav(&wav).unwrap();
     let (v2s, _) = compress_wav_with(&wav, Coder::Max).unwrap();
-    assert_eq!((v1[4], v2s[4]), (VERSION, VERSION_V2));
+    assert_eq!((v1[4], v2s[4]), (VERSION_LITE, VERSION_V2));
     // a v1 stream relabelled as v2 (and re-sealed) is refused, and vice versa
-    for (src, to) in [(&v1, VERSION_V2), (&v2s, VERSION)] {
+    for (src, to) in [(&v1, VERSION_V2), (&v2s, VERSION_LITE)] {
         let mut s = src[..src.len() - 4].to_vec();
         s[4] = to;
         let crc = crc32fast::hash(&s);
@@ -324,7 +328,7 @@ proptest! {
         let s: Vec<i16> = idx.iter().map(|&k| grid::grid_value(k)).collect();
         let wav = pcm16(1, &s);
         roundtrip(&wav, Coder::Max);
-        let (nrc, _) = compress_v2(&wav, &V2Params { block_frames: bf, ..V2Params::HARDWARE }).unwrap();
+        let (nrc, _) = single::compress(&wav, &CoderSpec::Max(V2Params { block_frames: bf, ..V2Params::HARDWARE })).unwrap();
         prop_assert_eq!(decompress(&nrc).unwrap(), wav);
     }
 
@@ -359,7 +363,7 @@ proptest! {
             p.init_weights[t] = (-(p.weight_max() / 4)) as i16;
         }
         let wav = pcm16(2, &grid_signal(2 * 800, seed));
-        let (nrc, _) = compress_v2(&wav, &p).unwrap();
+        let (nrc, _) = single::compress(&wav, &CoderSpec::Max(p)).unwrap();
         prop_assert_eq!(decompress(&nrc).unwrap(), wav);
     }
 }

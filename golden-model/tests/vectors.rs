@@ -4,10 +4,10 @@
 //! consistent but changes the format fails here. The same words are checked against the
 //! rust-hdl core (`sim/tests/rusthdl.rs`) and the Verilated core (`sim/tests/verilator.rs`).
 //!
-//! Regenerating the files means the format changed (bump `container::VERSION`, update
+//! Regenerating the files means the format changed (bump the version in `format.rs`, update
 //! FORMAT.md): `cargo test --release -p neurice-model --test vectors -- --ignored regenerate`.
 
-use neurice_model::coder::decode_all;
+use neurice_model::lite::decode_all;
 use neurice_model::{compress_wav, decompress, CodecParams, Encoder, Mode};
 use neurice_testkit::vectors;
 
@@ -40,7 +40,7 @@ fn regenerate() {
         .unwrap()
         .to_bytes();
         let (nrc, stats) = compress_wav(&wav).unwrap();
-        let (idx, _) = neurice_model::container::to_grid(&input.wav_samples);
+        let (idx, _) = neurice_model::grid::to_grid(&input.wav_samples);
         let idx: Vec<u16> = idx.into_iter().map(|k| k as u16).collect();
         let (words, enc) = model_words(input.channels as usize, &idx);
         let bits = enc.total_bits();

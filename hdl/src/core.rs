@@ -150,80 +150,71 @@ impl std::fmt::Display for PipelineState {
     }
 }
 
-/// The encoder core for `2^C` channels (`in_channel` is `C` bits wide).
-#[derive(LogicBlock)]
-pub struct EncoderCore<const C: usize> {
-    pub clock: Signal<In, Clock>,
-    pub in_valid: Signal<In, Bit>,
-    pub in_ready: Signal<Out, Bit>,
-    pub in_channel: Signal<In, Bits<C>>,
-    pub in_sample: Signal<In, Bits<10>>,
-    pub flush: Signal<In, Bit>,
-    pub clear: Signal<In, Bit>,
-    pub idle: Signal<Out, Bit>,
-    pub out_valid: Signal<Out, Bit>,
-    pub out_ready: Signal<In, Bit>,
-    pub out_word: Signal<Out, Bits<32>>,
-    pub out_last: Signal<Out, Bit>,
+crate::core_struct! {
+    /// The encoder core for `2^C` channels (`in_channel` is `C` bits wide).
+    pub struct EncoderCore<const C: usize> {
+        inputs: one_lane,
+        pub out_last: Signal<Out, Bit>,
 
-    // ---- constants ----
-    k_zero5: Constant<Bits<5>>,
-    k_32_6: Constant<Bits<6>>,
-    k_zero32: Constant<Bits<32>>,
-    k_zero16: Constant<Bits<16>>,
+        // ---- constants ----
+        k_zero5: Constant<Bits<5>>,
+        k_32_6: Constant<Bits<6>>,
+        k_zero32: Constant<Bits<32>>,
+        k_zero16: Constant<Bits<16>>,
 
-    // ---- state clear ----
-    k_ch_last: Constant<Bits<C>>,
-    k_ch_zero: Constant<Bits<C>>,
-    k_ch_one: Constant<Bits<C>>,
-    k_prev_init: Constant<Bits<10>>,
-    k_zero6: Constant<Bits<6>>,
-    clr_busy: DFF<Bit>,
-    clr_spent: DFF<Bit>,
-    clr_addr: DFF<Bits<C>>,
-    base_idle: Signal<Local, Bit>,
+        // ---- state clear ----
+        k_ch_last: Constant<Bits<C>>,
+        k_ch_zero: Constant<Bits<C>>,
+        k_ch_one: Constant<Bits<C>>,
+        k_prev_init: Constant<Bits<10>>,
+        k_zero6: Constant<Bits<6>>,
+        clr_busy: DFF<Bit>,
+        clr_spent: DFF<Bit>,
+        clr_addr: DFF<Bits<C>>,
+        base_idle: Signal<Local, Bit>,
 
-    // ---- restarts: frame count, segment flags of the sample taken ----
-    k_rst_on: Constant<Bit>,
-    k_last_ch: Constant<Bits<C>>,
-    k_r_last: Constant<Bits<16>>,
-    k_one16: Constant<Bits<16>>,
-    frame: DFF<Bits<16>>,
-    s0_lastch: Signal<Local, Bit>,
-    s0_first: Signal<Local, Bit>,
-    s0_end: Signal<Local, Bit>,
-    /// The segment's last code left a partial word: emit it before anything moves.
-    sflush: DFF<Bit>,
-    sflush_on: Signal<Local, Bit>,
-    out_lreg: DFF<Bit>,
+        // ---- restarts: frame count, segment flags of the sample taken ----
+        k_rst_on: Constant<Bit>,
+        k_last_ch: Constant<Bits<C>>,
+        k_r_last: Constant<Bits<16>>,
+        k_one16: Constant<Bits<16>>,
+        frame: DFF<Bits<16>>,
+        s0_lastch: Signal<Local, Bit>,
+        s0_first: Signal<Local, Bit>,
+        s0_end: Signal<Local, Bit>,
+        /// The segment's last code left a partial word: emit it before anything moves.
+        sflush: DFF<Bit>,
+        sflush_on: Signal<Local, Bit>,
+        out_lreg: DFF<Bit>,
 
-    // ---- handshake ----
-    adv_out: Signal<Local, Bit>,
-    adv: Signal<Local, Bit>,
-    accept: Signal<Local, Bit>,
-    empty: Signal<Local, Bit>,
+        // ---- handshake ----
+        adv_out: Signal<Local, Bit>,
+        adv: Signal<Local, Bit>,
+        accept: Signal<Local, Bit>,
+        empty: Signal<Local, Bit>,
 
-    // ---- state memory, channel addresses of p1 and p1b, the lane (s1 … s8) ----
-    ram: StateRam<C>,
-    p1_ch: DFF<Bits<C>>,
-    p1b_ch: DFF<Bits<C>>,
-    hit1: Signal<Local, Bit>,
-    hit2: Signal<Local, Bit>,
-    lane: Lane,
+        // ---- state memory, channel addresses of p1 and p1b, the lane (s1 … s8) ----
+        ram: StateRam<C>,
+        p1_ch: DFF<Bits<C>>,
+        p1b_ch: DFF<Bits<C>>,
+        hit1: Signal<Local, Bit>,
+        hit2: Signal<Local, Bit>,
+        lane: Lane,
 
-    // ---- s9 pack ----
-    nb: DFF<Bits<5>>,
-    acc: DFF<Bits<32>>,
-    s9_total: Signal<Local, Bits<6>>,
-    s9_rem: Signal<Local, Bits<5>>,
-    s9_tail: ShiftRight<32, 5>,
-    s9_hi: Signal<Local, Bits<32>>,
-    s9_lo_shift: Signal<Local, Bits<6>>,
-    s9_lo: ShiftLeft<32, 6>,
+        // ---- s9 pack ----
+        nb: DFF<Bits<5>>,
+        acc: DFF<Bits<32>>,
+        s9_total: Signal<Local, Bits<6>>,
+        s9_rem: Signal<Local, Bits<5>>,
+        s9_tail: ShiftRight<32, 5>,
+        s9_hi: Signal<Local, Bits<32>>,
+        s9_lo_shift: Signal<Local, Bits<6>>,
+        s9_lo: ShiftLeft<32, 6>,
 
-    // ---- output register ----
-    out_full: DFF<Bit>,
-    out_reg: DFF<Bits<32>>,
+        // ---- output register ----
+        out_full: DFF<Bit>,
+        out_reg: DFF<Bits<32>>,
+    }
 }
 
 pub(crate) fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
@@ -277,18 +268,8 @@ impl<const C: usize> EncoderCore<C> {
             Some(r) => (true, r.channels as u64 - 1, r.segment_frames as u64 - 1),
             None => (false, 0, 0),
         };
-        Ok(Self {
-            clock: Default::default(),
-            in_valid: Default::default(),
-            in_ready: Default::default(),
-            in_channel: Default::default(),
-            in_sample: Default::default(),
-            flush: Default::default(),
-            clear: Default::default(),
-            idle: Default::default(),
-            out_valid: Default::default(),
-            out_ready: Default::default(),
-            out_word: Default::default(),
+        Ok(crate::core_new! {
+            inputs: one_lane,
             out_last: Default::default(),
             k_zero5: k(0),
             k_32_6: k(32),

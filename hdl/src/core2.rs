@@ -54,98 +54,92 @@ use crate::prims::{ShiftLeft, ShiftRight};
 use crate::ram::StateRam2;
 use crate::HdlError;
 
-/// The 2-lane encoder core for `2^P` channel pairs (`in_pair` is `P` bits wide).
-#[derive(LogicBlock)]
-pub struct EncoderCore2<const P: usize> {
-    pub clock: Signal<In, Clock>,
-    pub in_valid: Signal<In, Bit>,
-    pub in_ready: Signal<Out, Bit>,
-    pub in_pair: Signal<In, Bits<P>>,
-    pub in_sample0: Signal<In, Bits<10>>,
-    pub in_sample1: Signal<In, Bits<10>>,
-    pub flush: Signal<In, Bit>,
-    pub clear: Signal<In, Bit>,
-    pub idle: Signal<Out, Bit>,
-    pub out_valid: Signal<Out, Bit>,
-    pub out_ready: Signal<In, Bit>,
-    pub out_word: Signal<Out, Bits<32>>,
+crate::core_struct! {
+    /// The 2-lane encoder core for `2^P` channel pairs (`in_pair` is `P` bits wide).
+    pub struct EncoderCore2<const P: usize> {
+        inputs: [
+            pub in_pair: Signal<In, Bits<P>>,
+            pub in_sample0: Signal<In, Bits<10>>,
+            pub in_sample1: Signal<In, Bits<10>>,
+        ],
 
-    // ---- constants ----
-    k_zero5: Constant<Bits<5>>,
-    k_32_6: Constant<Bits<6>>,
-    k_zero32: Constant<Bits<32>>,
-    k_zero16: Constant<Bits<16>>,
-    k_zero3: Constant<Bits<3>>,
-    k_one3: Constant<Bits<3>>,
-    k_two3: Constant<Bits<3>>,
-    k_one2: Constant<Bits<2>>,
-    k_slot: [Constant<Bits<2>>; 4],
+        // ---- constants ----
+        k_zero5: Constant<Bits<5>>,
+        k_32_6: Constant<Bits<6>>,
+        k_zero32: Constant<Bits<32>>,
+        k_zero16: Constant<Bits<16>>,
+        k_zero3: Constant<Bits<3>>,
+        k_one3: Constant<Bits<3>>,
+        k_two3: Constant<Bits<3>>,
+        k_one2: Constant<Bits<2>>,
+        k_slot: [Constant<Bits<2>>; 4],
 
-    // ---- state clear ----
-    k_ch_last: Constant<Bits<P>>,
-    k_ch_zero: Constant<Bits<P>>,
-    k_ch_one: Constant<Bits<P>>,
-    k_prev_init: Constant<Bits<10>>,
-    k_zero6: Constant<Bits<6>>,
-    clr_busy: DFF<Bit>,
-    clr_spent: DFF<Bit>,
-    clr_addr: DFF<Bits<P>>,
-    base_idle: Signal<Local, Bit>,
+        // ---- state clear ----
+        k_ch_last: Constant<Bits<P>>,
+        k_ch_zero: Constant<Bits<P>>,
+        k_ch_one: Constant<Bits<P>>,
+        k_prev_init: Constant<Bits<10>>,
+        k_zero6: Constant<Bits<6>>,
+        clr_busy: DFF<Bit>,
+        clr_spent: DFF<Bit>,
+        clr_addr: DFF<Bits<P>>,
+        base_idle: Signal<Local, Bit>,
 
-    // ---- handshake ----
-    adv: Signal<Local, Bit>,
-    accept: Signal<Local, Bit>,
-    empty: Signal<Local, Bit>,
+        // ---- handshake ----
+        adv: Signal<Local, Bit>,
+        accept: Signal<Local, Bit>,
+        empty: Signal<Local, Bit>,
 
-    // ---- state memory, pair addresses of p1 and p1b, the two lanes (s1 … s8) ----
-    ram: StateRam2<P>,
-    p1_ch: DFF<Bits<P>>,
-    p1b_ch: DFF<Bits<P>>,
-    hit1: Signal<Local, Bit>,
-    hit2: Signal<Local, Bit>,
-    lane0: Lane,
-    lane1: Lane,
+        // ---- state memory, pair addresses of p1 and p1b, the two lanes (s1 … s8) ----
+        ram: StateRam2<P>,
+        p1_ch: DFF<Bits<P>>,
+        p1b_ch: DFF<Bits<P>>,
+        hit1: Signal<Local, Bit>,
+        hit2: Signal<Local, Bit>,
+        lane0: Lane,
+        lane1: Lane,
 
-    // ---- s9 merge ----
-    s9_tail: ShiftRight<32, 5>,
-    s9_lo_shift: Signal<Local, Bits<6>>,
-    s9_lo: ShiftLeft<32, 6>,
-    s9_len: Signal<Local, Bits<6>>,
-    p10_valid: DFF<Bit>,
-    p10_hi: DFF<Bits<32>>,
-    p10_lo: DFF<Bits<32>>,
-    p10_len: DFF<Bits<6>>,
+        // ---- s9 merge ----
+        s9_tail: ShiftRight<32, 5>,
+        s9_lo_shift: Signal<Local, Bits<6>>,
+        s9_lo: ShiftLeft<32, 6>,
+        s9_len: Signal<Local, Bits<6>>,
+        p10_valid: DFF<Bit>,
+        p10_hi: DFF<Bits<32>>,
+        p10_lo: DFF<Bits<32>>,
+        p10_len: DFF<Bits<6>>,
 
-    // ---- s10 pack ----
-    nb: DFF<Bits<5>>,
-    acc: DFF<Bits<32>>,
-    s10_total: Signal<Local, Bits<7>>,
-    s10_left: Signal<Local, Bits<6>>,
-    s10_hi_r: ShiftRight<32, 5>,
-    s10_hi_l: ShiftLeft<32, 6>,
-    s10_lo_r: ShiftRight<32, 5>,
-    s10_lo_l: ShiftLeft<32, 6>,
-    s10_w0: Signal<Local, Bits<32>>,
-    s10_w1: Signal<Local, Bits<32>>,
-    s10_w2: Signal<Local, Bits<32>>,
-    push_a: Signal<Local, Bit>,
-    push_b: Signal<Local, Bit>,
-    word_a: Signal<Local, Bits<32>>,
+        // ---- s10 pack ----
+        nb: DFF<Bits<5>>,
+        acc: DFF<Bits<32>>,
+        s10_total: Signal<Local, Bits<7>>,
+        s10_left: Signal<Local, Bits<6>>,
+        s10_hi_r: ShiftRight<32, 5>,
+        s10_hi_l: ShiftLeft<32, 6>,
+        s10_lo_r: ShiftRight<32, 5>,
+        s10_lo_l: ShiftLeft<32, 6>,
+        s10_w0: Signal<Local, Bits<32>>,
+        s10_w1: Signal<Local, Bits<32>>,
+        s10_w2: Signal<Local, Bits<32>>,
+        push_a: Signal<Local, Bit>,
+        push_b: Signal<Local, Bit>,
+        word_a: Signal<Local, Bits<32>>,
 
-    // ---- output FIFO: 4 words, circular ----
-    fifo0: DFF<Bits<32>>,
-    fifo1: DFF<Bits<32>>,
-    fifo2: DFF<Bits<32>>,
-    fifo3: DFF<Bits<32>>,
-    rd_ptr: DFF<Bits<2>>,
-    wr_ptr: DFF<Bits<2>>,
-    count: DFF<Bits<3>>,
-    wr_next: Signal<Local, Bits<2>>,
-    pop: Signal<Local, Bit>,
-    n_push: Signal<Local, Bits<3>>,
-    n_push2: Signal<Local, Bits<2>>,
-    count_up: Signal<Local, Bits<3>>,
-    n_pop: Signal<Local, Bits<3>>,
+        // ---- output FIFO: 4 words, circular ----
+        fifo0: DFF<Bits<32>>,
+        fifo1: DFF<Bits<32>>,
+        fifo2: DFF<Bits<32>>,
+        fifo3: DFF<Bits<32>>,
+        rd_ptr: DFF<Bits<2>>,
+        wr_ptr: DFF<Bits<2>>,
+        count: DFF<Bits<3>>,
+        wr_next: Signal<Local, Bits<2>>,
+        pop: Signal<Local, Bit>,
+        n_push: Signal<Local, Bits<3>>,
+        n_push2: Signal<Local, Bits<2>>,
+        count_up: Signal<Local, Bits<3>>,
+        n_pop: Signal<Local, Bits<3>>,
+    }
 }
 
 impl<const P: usize> EncoderCore2<P> {
@@ -155,19 +149,8 @@ impl<const P: usize> EncoderCore2<P> {
         if !(1..=9).contains(&P) {
             return Err(HdlError::Channels(2 << P.min(20)));
         }
-        Ok(Self {
-            clock: Default::default(),
-            in_valid: Default::default(),
-            in_ready: Default::default(),
-            in_pair: Default::default(),
-            in_sample0: Default::default(),
-            in_sample1: Default::default(),
-            flush: Default::default(),
-            clear: Default::default(),
-            idle: Default::default(),
-            out_valid: Default::default(),
-            out_ready: Default::default(),
-            out_word: Default::default(),
+        Ok(crate::core_new! {
+            inputs: [in_pair, in_sample0, in_sample1],
             k_zero5: k(0),
             k_32_6: k(32),
             k_zero32: k(0),

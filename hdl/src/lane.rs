@@ -19,7 +19,7 @@
 //!
 //! Writing rules as in [`crate::core`] (see the rust-hdl field notes).
 
-use neurice_model::coder::golomb_m;
+use neurice_model::lite::golomb_m;
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
 

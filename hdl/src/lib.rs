@@ -18,6 +18,8 @@
 //! lane count; `neurice-sim` simulates the cores (rust-hdl and Verilator) against the golden
 //! model.
 
+#[macro_use]
+pub mod ports;
 pub mod core;
 pub mod core2;
 pub mod crc;
@@ -32,7 +34,7 @@ pub use crate::core::{check_params, EncoderCore, PipelineState, Restart};
 pub use crate::core2::EncoderCore2;
 pub use crate::packetiser::{packet_verilog, PacketCore, PacketCore1024, PacketParams};
 use neurice_model::CodecParams;
-use rust_hdl::prelude::*;
+pub use ports::emit_verilog;
 
 /// The most channels a core keeps state for (a 10-bit channel address).
 pub const MAX_CHANNELS: usize = 1024;
@@ -71,27 +73,9 @@ pub fn channel_bits(channels: usize) -> Result<usize, HdlError> {
     Ok((usize::BITS - (channels - 1).leading_zeros()).max(1) as usize)
 }
 
-fn verilog_of<const C: usize>(p: &CodecParams) -> Result<String, HdlError> {
-    let mut core = EncoderCore::<C>::new(p)?;
-    core.connect_all();
-    check_all(&core).map_err(|e| HdlError::Check(format!("{e:?}")))?;
-    Ok(generate_verilog(&core))
-}
-
 /// The core's Verilog (top module `top`) for `channels` channels of state.
 pub fn verilog(p: &CodecParams, channels: usize) -> Result<String, HdlError> {
-    match channel_bits(channels)? {
-        1 => verilog_of::<1>(p),
-        2 => verilog_of::<2>(p),
-        3 => verilog_of::<3>(p),
-        4 => verilog_of::<4>(p),
-        5 => verilog_of::<5>(p),
-        6 => verilog_of::<6>(p),
-        7 => verilog_of::<7>(p),
-        8 => verilog_of::<8>(p),
-        9 => verilog_of::<9>(p),
-        _ => verilog_of::<10>(p),
-    }
+    with_address_bits!(channel_bits(channels)?, C => emit_verilog(EncoderCore::<C>::new(p)?))
 }
 
 /// Checks a lane count and the channel count it needs: `lanes` ∈ {1, 2}; with 2 lanes an
@@ -110,13 +94,6 @@ pub fn check_lanes(channels: usize, lanes: usize) -> Result<(), HdlError> {
     }
 }
 
-fn verilog2_of<const P: usize>(p: &CodecParams) -> Result<String, HdlError> {
-    let mut core = EncoderCore2::<P>::new(p)?;
-    core.connect_all();
-    check_all(&core).map_err(|e| HdlError::Check(format!("{e:?}")))?;
-    Ok(generate_verilog(&core))
-}
-
 /// The Verilog (top module `top`) of the core with `lanes` lanes for `channels` channels of
 /// state ([`check_lanes`]); `lanes == 1` is [`verilog`].
 pub fn verilog_lanes(p: &CodecParams, channels: usize, lanes: usize) -> Result<String, HdlError> {
@@ -125,17 +102,9 @@ pub fn verilog_lanes(p: &CodecParams, channels: usize, lanes: usize) -> Result<S
     if lanes == 1 {
         return verilog(p, channels);
     }
-    match channel_bits(channels / 2)? {
-        1 => verilog2_of::<1>(p),
-        2 => verilog2_of::<2>(p),
-        3 => verilog2_of::<3>(p),
-        4 => verilog2_of::<4>(p),
-        5 => verilog2_of::<5>(p),
-        6 => verilog2_of::<6>(p),
-        7 => verilog2_of::<7>(p),
-        8 => verilog2_of::<8>(p),
-        _ => verilog2_of::<9>(p),
-    }
+    with_address_bits!(channel_bits(channels / 2)?, P => {
+        emit_verilog(EncoderCore2::<P>::new(p)?)
+    })
 }
 
 #[cfg(test)]

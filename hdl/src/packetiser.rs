@@ -54,7 +54,7 @@ pub const MAX_HW_PAYLOAD_WORDS: usize = (1 << RING_BITS) - 1;
 /// The packet stream the packet core sends (one group of all channels): the restart
 /// interval `R` (frames per segment) and the packet bound `P` (bytes, header and CRC
 /// included).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct PacketParams {
     pub segment_frames: u32,
     pub packet_bytes: usize,
@@ -489,29 +489,20 @@ impl<const B: usize> Logic for Packetiser<B> {
     }
 }
 
-/// The packet core: [`crate::EncoderCore`] built with restarts every `R` frames, its words
-/// into a [`Packetiser`] (ring of [`RING_BITS`] address bits). The same in-port as the core
-/// (`in_valid`, `in_ready`, `in_channel`, `in_sample`, `flush`, `clear`, `idle`); out: the
-/// packet stream's words (`out_valid`, `out_ready`, `out_word`) and `out_end` on each
-/// packet's last word. `flush` ends the stream: the core emits its last partial word, then
-/// the packetiser sends the open packet as its segment's last; `idle` comes back when
-/// everything has left. `clear` (as the core's) also restarts `SEQ` and `START`.
-#[derive(LogicBlock)]
-pub struct PacketCore<const C: usize> {
-    pub clock: Signal<In, Clock>,
-    pub in_valid: Signal<In, Bit>,
-    pub in_ready: Signal<Out, Bit>,
-    pub in_channel: Signal<In, Bits<C>>,
-    pub in_sample: Signal<In, Bits<10>>,
-    pub flush: Signal<In, Bit>,
-    pub clear: Signal<In, Bit>,
-    pub idle: Signal<Out, Bit>,
-    pub out_valid: Signal<Out, Bit>,
-    pub out_ready: Signal<In, Bit>,
-    pub out_word: Signal<Out, Bits<32>>,
-    pub out_end: Signal<Out, Bit>,
-    pub core: crate::EncoderCore<C>,
-    pub pk: Packetiser<RING_BITS>,
+crate::core_struct! {
+    /// The packet core: [`crate::EncoderCore`] built with restarts every `R` frames, its words
+    /// into a [`Packetiser`] (ring of [`RING_BITS`] address bits). The same in-port as the core
+    /// (`in_valid`, `in_ready`, `in_channel`, `in_sample`, `flush`, `clear`, `idle`); out: the
+    /// packet stream's words (`out_valid`, `out_ready`, `out_word`) and `out_end` on each
+    /// packet's last word. `flush` ends the stream: the core emits its last partial word, then
+    /// the packetiser sends the open packet as its segment's last; `idle` comes back when
+    /// everything has left. `clear` (as the core's) also restarts `SEQ` and `START`.
+    pub struct PacketCore<const C: usize> {
+        inputs: one_lane,
+        pub out_end: Signal<Out, Bit>,
+        pub core: crate::EncoderCore<C>,
+        pub pk: Packetiser<RING_BITS>,
+    }
 }
 
 impl<const C: usize> PacketCore<C> {
@@ -526,18 +517,8 @@ impl<const C: usize> PacketCore<C> {
             channels,
             segment_frames: pk.segment_frames,
         };
-        Ok(Self {
-            clock: Default::default(),
-            in_valid: Default::default(),
-            in_ready: Default::default(),
-            in_channel: Default::default(),
-            in_sample: Default::default(),
-            flush: Default::default(),
-            clear: Default::default(),
-            idle: Default::default(),
-            out_valid: Default::default(),
-            out_ready: Default::default(),
-            out_word: Default::default(),
+        Ok(crate::core_new! {
+            inputs: one_lane,
             out_end: Default::default(),
             core: crate::EncoderCore::with_restart(p, Some(restart))?,
             pk: Packetiser::new(channels, pk)?,
@@ -569,35 +550,15 @@ impl<const C: usize> Logic for PacketCore<C> {
     }
 }
 
-fn packet_verilog_of<const C: usize>(
-    p: &neurice_model::CodecParams,
-    channels: usize,
-    pk: &PacketParams,
-) -> Result<String, HdlError> {
-    let mut core = PacketCore::<C>::new(p, channels, pk)?;
-    core.connect_all();
-    check_all(&core).map_err(|e| HdlError::Check(format!("{e:?}")))?;
-    Ok(generate_verilog(&core))
-}
-
 /// The packet core's Verilog (top module `top`) for `channels` channels.
 pub fn packet_verilog(
     p: &neurice_model::CodecParams,
     channels: usize,
     pk: &PacketParams,
 ) -> Result<String, HdlError> {
-    match crate::channel_bits(channels)? {
-        1 => packet_verilog_of::<1>(p, channels, pk),
-        2 => packet_verilog_of::<2>(p, channels, pk),
-        3 => packet_verilog_of::<3>(p, channels, pk),
-        4 => packet_verilog_of::<4>(p, channels, pk),
-        5 => packet_verilog_of::<5>(p, channels, pk),
-        6 => packet_verilog_of::<6>(p, channels, pk),
-        7 => packet_verilog_of::<7>(p, channels, pk),
-        8 => packet_verilog_of::<8>(p, channels, pk),
-        9 => packet_verilog_of::<9>(p, channels, pk),
-        _ => packet_verilog_of::<10>(p, channels, pk),
-    }
+    with_address_bits!(crate::channel_bits(channels)?, C => {
+        crate::emit_verilog(PacketCore::<C>::new(p, channels, pk)?)
+    })
 }
 
 /// The packet core with 1024 channels of state.

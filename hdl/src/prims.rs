@@ -61,6 +61,30 @@ shifter!(
     ">>"
 );
 
+/// `result = a · b` (unsigned), low `R` bits; a leaf so that the simulation multiplies
+/// natively and the Verilog is one `*`.
+#[derive(LogicBlock, Default)]
+pub struct UnsignedMul<const A: usize, const B: usize, const R: usize> {
+    pub a: Signal<In, Bits<A>>,
+    pub b: Signal<In, Bits<B>>,
+    pub result: Signal<Out, Bits<R>>,
+}
+
+impl<const A: usize, const B: usize, const R: usize> Logic for UnsignedMul<A, B, R> {
+    fn update(&mut self) {
+        let p = self.a.val().to_u64() as u128 * self.b.val().to_u64() as u128;
+        self.result.next = ((p & ((1u128 << R) - 1)) as u64).into();
+    }
+
+    fn connect(&mut self) {
+        self.result.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom("always @(*) begin\n   result = a * b;\nend\n".into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

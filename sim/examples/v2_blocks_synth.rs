@@ -1,9 +1,7 @@
 //! Area and speed of coder v2's hardware blocks on the iCE40 HX8K: the LMS stage
 //! (`neurice_hdl::v2::lms::LmsUnit`), its pipeline (`neurice_hdl::v2::lms_pipe::LmsPipe`), the
-//! bin sequencer (`neurice_hdl::v2::binarise::BinSequencer`), the range encoder unit
-//! (`neurice_hdl::v2::range::RangeEncoderUnit`), its pipelined form
-//! (`neurice_hdl::v2::range_fast::RangeFastUnit`), the carry-less range encoder unit of the
-//! multi-coder draft (`neurice_hdl::v2::carryless::CarrylessUnit`) and the whole coder-v2 core
+//! bin sequencer (`neurice_hdl::v2::binarise::BinSequencer`), the pipelined range encoder
+//! unit (`neurice_hdl::v2::range_fast::RangeFastUnit`) and the whole coder-v2 core
 //! for 1024 channels (`neurice_hdl::v2::core::V2Core1024`, block `v2core`), each as emitted Verilog between registers
 //! (inputs from the pin wrapper's registers, `neurice_synth::wrapper`), through the project's
 //! one yosys → nextpnr flow. Budget figures for the v2 core (FORMAT.md §7.8).
@@ -13,14 +11,12 @@
 //! ```
 
 use neurice_hdl::v2::binarise::BinSequencer;
-use neurice_hdl::v2::carryless::CarrylessUnit;
 use neurice_hdl::v2::core::v2_verilog;
 use neurice_hdl::v2::lms::LmsUnit;
 use neurice_hdl::v2::lms_pipe::{LmsPipe, LATENCY};
-use neurice_hdl::v2::range::RangeEncoderUnit;
 use neurice_hdl::v2::range_fast::{RangeFastUnit, LATENCY as RANGE_FAST_LATENCY};
 use neurice_model::v2::V2Params;
-use neurice_synth::flow::{run_flow, FlowConfig, SynthReport, VerilogSource};
+use neurice_synth::flow::{run_flow, SynthConfig, SynthReport, VerilogSource};
 use neurice_synth::wrapper::register_wrapper;
 use rust_hdl::prelude::*;
 
@@ -57,22 +53,14 @@ fn measure(
     out: &std::path::Path,
 ) -> anyhow::Result<(SynthReport, usize)> {
     let wrapped = register_wrapper(verilog, top)?;
-    let mut cfg = FlowConfig::new(VerilogSource::text(wrapped.verilog), &wrapped.top, out);
+    let mut cfg = SynthConfig::new(VerilogSource::text(wrapped.verilog), &wrapped.top, out);
     cfg.freq_mhz = 100.0;
     cfg.channels = 1;
     Ok((run_flow(&cfg)?, wrapped.extra_ffs))
 }
 
 /// The blocks measured: all of them, or those named after the output folder.
-const BLOCKS: [&str; 7] = [
-    "lms",
-    "lms_pipe",
-    "binarise",
-    "range",
-    "range_fast",
-    "carryless",
-    "v2core",
-];
+const BLOCKS: [&str; 5] = ["lms", "lms_pipe", "binarise", "range_fast", "v2core"];
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -148,19 +136,6 @@ fn main() -> anyhow::Result<()> {
                     r.bram_used
                 );
             }
-            "carryless" => {
-                let mut unit = CarrylessUnit::default();
-                unit.connect_all();
-                let (r, extra) = measure(&generate_verilog(&unit), "top", &out.join("carryless"))?;
-                println!(
-                    "carry-less range encoder unit (one bin, bypass group or forced step per \
-                     clock, two renormalisation steps): Fmax {:.2} MHz (seed 1), {} LCs in all, \
-                     of which {extra} flip-flops are the wrapper's, {} BRAM",
-                    r.fmax_mhz.unwrap_or(0.0),
-                    r.lc_used,
-                    r.bram_used
-                );
-            }
             "range_fast" => {
                 let mut unit = RangeFastUnit::default();
                 unit.connect_all();
@@ -174,19 +149,7 @@ fn main() -> anyhow::Result<()> {
                     r.bram_used
                 );
             }
-            _ => {
-                let mut unit = RangeEncoderUnit::default();
-                unit.connect_all();
-                let (r, extra) = measure(&generate_verilog(&unit), "top", &out.join("range"))?;
-                println!(
-                    "range encoder unit (one bin or bypass group per clock, registered \
-                     records): Fmax {:.2} MHz (seed 1), {} LCs in all, of which {extra} \
-                     flip-flops are the wrapper's, {} BRAM",
-                    r.fmax_mhz.unwrap_or(0.0),
-                    r.lc_used,
-                    r.bram_used
-                );
-            }
+            other => anyhow::bail!("unknown block {other:?}: expected one of {BLOCKS:?}"),
         }
     }
     Ok(())

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
-use neurice_model::v2::V2Params;
-use neurice_model::{CodecParams, Coder};
+use neurice_hdl::PacketParams;
+use neurice_model::{Coder, CoderSpec};
 use serde::Serialize;
 
 use crate::{gatelevel, payload_ratio, rusthdl, verilator, Mismatch, SimReport, Stimulus};
@@ -56,163 +56,265 @@ impl std::str::FromStr for Engine {
     }
 }
 
-/// The core being verified: the coder's parameters, the channels it keeps state for and its
-/// lanes (samples coded per clock: 1, or 2 for the 2-lane core of `neurice_hdl::core2`). The
-/// same value builds the rust-hdl core, its Verilog (and so the Verilator model and the
-/// netlist) and runs the golden model the words are compared with.
-///
-/// With `v2` set it is the coder-v2 core (`neurice_hdl::v2::core::V2Core`, 1 lane, no
-/// packets), compared block for block with `neurice_model::v2::encode_block`; `params` is
-/// then the Golomb side of the v2 parameters.
+/// How the core is built around its coder: one lane, two lanes, or the packet core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub struct CoreDesign {
-    pub params: CodecParams,
-    /// `Some`: coder v2 (`max`) with these parameters; `None`: coder v1 (`lite`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub v2: Option<V2Params>,
-    /// Channels of state (`1..=1024`; even for 2 lanes); a stimulus may use fewer.
-    pub channels: usize,
-    /// Samples per clock (and per input transfer): 1 or 2.
-    pub lanes: usize,
-    /// The packet core instead of the core: restarts every `R` frames of `channels` channels
-    /// and the packetiser (`neurice_hdl::packetiser`; 1 lane, one group). Its words are
-    /// compared with `neurice_model::packet::packetise` ([`crate::packets`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub packets: Option<PacketDesign>,
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// One sample per clock (every coder).
+    OneLane,
+    /// Two samples per clock, a channel pair `(2i, 2i+1)` per transfer (`neurice_hdl::core2`;
+    /// coder `lite`, an even channel count).
+    TwoLanes,
+    /// The 1-lane core with restarts every `R` frames followed by the packetiser (FORMAT.md
+    /// §9.6; coder `lite`, one group). Its words are compared with
+    /// `neurice_model::packet::packetise` ([`crate::packets`]).
+    Packets(PacketParams),
 }
 
-/// The packet stream of a packet design: restart interval and packet bound.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub struct PacketDesign {
-    /// `R`: frames per segment.
-    pub segment_frames: u32,
-    /// `P`: bytes per packet at most, header and CRC included.
-    pub packet_bytes: usize,
-}
-
-impl PacketDesign {
-    /// The hardware's parameters for it.
-    pub fn hdl(&self) -> neurice_hdl::PacketParams {
-        neurice_hdl::PacketParams {
-            segment_frames: self.segment_frames,
-            packet_bytes: self.packet_bytes,
+impl Shape {
+    /// Samples per clock (and per input transfer).
+    pub fn lanes(&self) -> usize {
+        match self {
+            Shape::OneLane | Shape::Packets(_) => 1,
+            Shape::TwoLanes => 2,
         }
+    }
+
+    /// The shape with `lanes` lanes (1 or 2), or why not.
+    pub fn with_lanes(lanes: usize) -> Result<Shape> {
+        match lanes {
+            1 => Ok(Shape::OneLane),
+            2 => Ok(Shape::TwoLanes),
+            _ => bail!("lanes must be 1 or 2, got {lanes}"),
+        }
+    }
+}
+
+/// How a core's power is measured: a per-coder fact ([`CoreDesign::facts`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PowerDuty {
+    /// At the real-time rate of its channels (20 kHz each): the core takes one transfer per
+    /// clock and idles in between.
+    RealTime,
+    /// At full throughput (a sample offered on every clock): the core cannot code its
+    /// channels in real time, so its samples/s and energy per sample are what is measured.
+    FullThroughput,
+}
+
+/// What differs between coders' cores beyond the Verilog, in one table
+/// ([`CoreDesign::facts`]): one exhaustive `match`, so a new coder names its facts there.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CoreFacts {
+    /// The board's clock for this core (the synthesis and power default), MHz.
+    pub board_mhz: f64,
+    /// How its power is measured.
+    pub power_duty: PowerDuty,
+    /// Why its real-time channel count does not follow from Fmax (`None`: one transfer per
+    /// clock, so it does).
+    pub realtime_unknown: Option<String>,
+    /// Why the ASIC estimate does not apply (`None`: it does).
+    pub asic_skipped: Option<String>,
+}
+
+/// The core being verified and built: the coder with its parameters, the channels it keeps
+/// state for and its [`Shape`]. Made (and checked) once by [`CoreDesign::new`]: every engine,
+/// harness and the flow trust it. The same value builds the rust-hdl core, its Verilog (and
+/// so the Verilator model and the netlist) and runs the golden model the words are compared
+/// with.
+///
+/// JSON: `{"coder": "lite", "params": {…}, "channels": 1024, "lanes": 1}`, plus `"packets":
+/// {"segment_frames": R, "packet_bytes": P}` for the packet core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CoreDesign {
+    /// The coder and its parameters.
+    coder: CoderSpec,
+    /// Channels of state (`1..=1024`); a stimulus may use fewer.
+    channels: usize,
+    shape: Shape,
+}
+
+impl Serialize for CoreDesign {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            #[serde(flatten)]
+            coder: &'a CoderSpec,
+            channels: usize,
+            lanes: usize,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            packets: Option<PacketParams>,
+        }
+        Json {
+            coder: &self.coder,
+            channels: self.channels,
+            lanes: self.lanes(),
+            packets: self.packets(),
+        }
+        .serialize(s)
     }
 }
 
 impl CoreDesign {
-    /// A 1-lane design the core can be built for, or why not.
-    pub fn new(params: CodecParams, channels: usize) -> Result<Self> {
-        Self::with_lanes(params, channels, 1)
-    }
-
-    /// A design with `lanes` lanes (1 or 2; 2 needs an even channel count), or why not.
-    pub fn with_lanes(params: CodecParams, channels: usize, lanes: usize) -> Result<Self> {
-        neurice_hdl::check_params(&params)
-            .map_err(|e| anyhow!("the core cannot be built for these parameters: {e}"))?;
+    /// The core of `coder` with `channels` channels of state and `shape`, or why it cannot be
+    /// built: the one check of a design.
+    pub fn new(coder: CoderSpec, channels: usize, shape: Shape) -> Result<Self> {
         if !(1..=MAX_CHANNELS).contains(&channels) {
             bail!("channels must be 1..={MAX_CHANNELS}, got {channels}");
         }
-        neurice_hdl::check_lanes(channels, lanes).map_err(|e| anyhow!("{e}"))?;
-        Ok(CoreDesign {
-            params,
-            v2: None,
-            channels,
-            lanes,
-            packets: None,
-        })
-    }
-
-    /// The coder-v2 core (1 lane) with `channels` channels of state, or why not.
-    pub fn with_v2(p: V2Params, channels: usize) -> Result<Self> {
-        neurice_hdl::v2::core::check_v2_params(&p)
-            .map_err(|e| anyhow!("the v2 core cannot be built for these parameters: {e}"))?;
-        if !(1..=MAX_CHANNELS).contains(&channels) {
-            bail!("channels must be 1..={MAX_CHANNELS}, got {channels}");
+        match coder {
+            CoderSpec::Lite(p) => neurice_hdl::check_params(&p)
+                .map_err(|e| anyhow!("the core cannot be built for these parameters: {e}"))?,
+            CoderSpec::Max(p) => neurice_hdl::v2::core::check_v2_params(&p)
+                .map_err(|e| anyhow!("the v2 core cannot be built for these parameters: {e}"))?,
+        }
+        match (coder.kind(), shape) {
+            (_, Shape::OneLane) | (Coder::Lite, _) => {}
+            (Coder::Max, Shape::TwoLanes) => {
+                bail!("--lanes 2 is a coder-v1 core; the v2 core (--coder max) has 1 lane")
+            }
+            (Coder::Max, Shape::Packets(_)) => bail!(
+                "--packets builds the coder-v1 packet core; the v2 core has no packet stream yet"
+            ),
+        }
+        match shape {
+            Shape::OneLane => {}
+            Shape::TwoLanes => {
+                neurice_hdl::check_lanes(channels, 2).map_err(|e| anyhow!("{e}"))?;
+            }
+            Shape::Packets(pk) => pk
+                .check()
+                .map_err(|e| anyhow!("the packet core cannot be built: {e}"))?,
         }
         Ok(CoreDesign {
-            params: p.golomb,
-            v2: Some(p),
+            coder,
             channels,
-            lanes: 1,
-            packets: None,
+            shape,
         })
     }
 
-    /// The coder this design implements.
-    pub fn coder(&self) -> Coder {
-        if self.v2.is_some() {
-            Coder::Max
-        } else {
-            Coder::Lite
-        }
-    }
-
-    /// Why this design's real-time channel count does not follow from its Fmax (for the
-    /// synthesis report, `neurice_synth::FlowConfig::realtime_unknown`): coder v2 takes a
-    /// sample in a data-dependent number of clocks. `None` for coder v1 (`lanes` per clock).
-    pub fn realtime_unknown(&self) -> Option<String> {
-        self.v2.map(|_| {
-            "coder v2 takes a sample every ~4.4-4.6 clocks, depending on the data; `neurice \
-             power --coder max` measures its samples/s and real-time channels"
-                .to_string()
-        })
-    }
-
-    /// The packet core (1 lane) for frames of `channels` channels, or why not.
-    pub fn with_packets(params: CodecParams, channels: usize, pk: PacketDesign) -> Result<Self> {
-        let d = Self::new(params, channels)?;
-        pk.hdl()
-            .check()
-            .map_err(|e| anyhow!("the packet core cannot be built: {e}"))?;
-        Ok(CoreDesign {
-            packets: Some(pk),
-            ..d
-        })
-    }
-
-    /// The hardware coder with 1024 channels of state, one lane.
+    /// The hardware coder (`lite`) with 1024 channels of state, one lane.
     pub fn hardware() -> Self {
         CoreDesign {
-            params: CodecParams::HARDWARE,
-            v2: None,
+            coder: CoderSpec::hardware(Coder::Lite),
             channels: MAX_CHANNELS,
-            lanes: 1,
-            packets: None,
+            shape: Shape::OneLane,
+        }
+    }
+
+    /// The coder with its parameters.
+    pub fn coder(&self) -> &CoderSpec {
+        &self.coder
+    }
+
+    /// Which coder this design implements.
+    pub fn kind(&self) -> Coder {
+        self.coder.kind()
+    }
+
+    /// Channels of state.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// Samples per clock (and per input transfer): 1 or 2.
+    pub fn lanes(&self) -> usize {
+        self.shape.lanes()
+    }
+
+    /// The packet stream of a packet core.
+    pub fn packets(&self) -> Option<PacketParams> {
+        match self.shape {
+            Shape::Packets(pk) => Some(pk),
+            Shape::OneLane | Shape::TwoLanes => None,
+        }
+    }
+
+    /// The same coder and shape with another channel count, checked again.
+    pub fn with_channels(&self, channels: usize) -> Result<Self> {
+        Self::new(self.coder, channels, self.shape)
+    }
+
+    /// The per-coder facts of this core (board clock, power duty, real-time count, ASIC).
+    pub fn facts(&self) -> CoreFacts {
+        match self.coder {
+            CoderSpec::Lite(_) => CoreFacts {
+                board_mhz: neurice_synth::DEFAULT_FREQ_MHZ,
+                power_duty: PowerDuty::RealTime,
+                realtime_unknown: None,
+                asic_skipped: None,
+            },
+            CoderSpec::Max(_) => CoreFacts {
+                board_mhz: neurice_synth::DEFAULT_V2_FREQ_MHZ,
+                power_duty: PowerDuty::FullThroughput,
+                realtime_unknown: Some(
+                    "coder v2 takes a sample every ~4.4-4.6 clocks, depending on the data; \
+                     `neurice power --coder max` measures its samples/s and real-time channels"
+                        .to_string(),
+                ),
+                asic_skipped: Some(
+                    "not run for coder v2 (max): the estimate counts coder v1's state word per \
+                     channel as 6T SRAM; the v2 core's state layout (per-channel RAM plus shared \
+                     context tables) has no such count yet"
+                        .to_string(),
+                ),
+            },
+        }
+    }
+
+    /// The input gap (‰ of clocks without a sample) at which its power is measured at
+    /// `clock_mhz` ([`CoreFacts::power_duty`]): the real-time rate of its channels at 20 kHz
+    /// (an error below real time), or 0 at full throughput.
+    pub fn power_gap_per_mille(&self, clock_mhz: f64) -> Result<u32> {
+        match self.facts().power_duty {
+            PowerDuty::RealTime => crate::activity::gap_per_mille_for_clock(
+                clock_mhz,
+                self.channels,
+                self.lanes(),
+                neurice_synth::power::SAMPLE_RATE_HZ,
+            ),
+            PowerDuty::FullThroughput => Ok(0),
         }
     }
 
     /// The core's Verilog (top module `top`).
     pub fn verilog(&self) -> Result<String> {
-        if let Some(p) = &self.v2 {
-            return neurice_hdl::v2::core::v2_verilog(p, self.channels)
-                .map_err(|e| anyhow!("v2 core Verilog: {e}"));
+        match (&self.coder, self.shape) {
+            (CoderSpec::Max(p), _) => neurice_hdl::v2::core::v2_verilog(p, self.channels)
+                .map_err(|e| anyhow!("v2 core Verilog: {e}")),
+            (CoderSpec::Lite(p), Shape::Packets(pk)) => {
+                neurice_hdl::packet_verilog(p, self.channels, &pk)
+                    .map_err(|e| anyhow!("packet core Verilog: {e}"))
+            }
+            (CoderSpec::Lite(p), shape) => {
+                neurice_hdl::verilog_lanes(p, self.channels, shape.lanes())
+                    .map_err(|e| anyhow!("core Verilog: {e}"))
+            }
         }
-        if let Some(pk) = &self.packets {
-            return neurice_hdl::packet_verilog(&self.params, self.channels, &pk.hdl())
-                .map_err(|e| anyhow!("packet core Verilog: {e}"));
-        }
-        neurice_hdl::verilog_lanes(&self.params, self.channels, self.lanes)
-            .map_err(|e| anyhow!("core Verilog: {e}"))
     }
 
-    /// Refuses a stimulus for another coder or for more channels than the design has.
+    /// Refuses a stimulus for another coder, for more channels than the design has, or not
+    /// made of whole transfers of its lanes.
     pub fn check(&self, stim: &Stimulus) -> Result<()> {
         stim.validate()?;
-        if stim.v2 != self.v2 {
+        if stim.kind() != self.kind() {
             bail!(
                 "{}: the stimulus is for coder {}, the core was built for coder {}",
                 stim.label,
-                stim.coder(),
-                self.coder()
+                stim.kind(),
+                self.kind()
             );
         }
-        if stim.params != self.params {
+        if stim.coder != self.coder {
             bail!(
                 "{}: the stimulus is for the coder {:?}, the core was built for {:?}",
                 stim.label,
-                stim.params,
-                self.params
+                stim.coder,
+                self.coder
             );
         }
         if stim.channels > self.channels {
@@ -223,9 +325,10 @@ impl CoreDesign {
                 self.channels
             );
         }
-        neurice_hdl::check_lanes(stim.channels, self.lanes)
+        let lanes = self.lanes();
+        neurice_hdl::check_lanes(stim.channels, lanes)
             .map_err(|e| anyhow!("{}: {e}", stim.label))?;
-        if !stim.samples.len().is_multiple_of(self.lanes) {
+        if !stim.samples.len().is_multiple_of(lanes) {
             bail!(
                 "{}: {} samples is not a whole number of channel pairs for the 2-lane core",
                 stim.label,
@@ -309,6 +412,14 @@ pub fn run(
     if stims.is_empty() {
         bail!("nothing to simulate: no stimuli");
     }
+    if let Some(pk) = design.packets() {
+        bail!(
+            "a packet core (R = {}, P = {}) is run by `neurice_sim::packets::run`, against the \
+             golden model's packet stream",
+            pk.segment_frames,
+            pk.packet_bytes
+        );
+    }
     for s in stims {
         design.check(s)?;
     }
@@ -380,7 +491,7 @@ pub fn run(
     let pattern: Pattern = stims[0].pattern();
     let summary = RunSummary {
         engine,
-        coder: design.coder(),
+        coder: design.kind(),
         design: *design,
         channels: stims[0].channels,
         runs: reports.len(),

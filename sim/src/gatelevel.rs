@@ -16,6 +16,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use neurice_synth::flow::CellCounts;
 use serde::Serialize;
 
+/// The family whose netlist the gate-level engine simulates (the flow's default device's).
+const FAMILY: neurice_synth::device::Family = neurice_synth::device::Family::Ice40;
+
 /// yosys' data directory, where `ice40/cells_sim.v` lives: `$NEURICE_YOSYS_DATDIR`, else
 /// `share/yosys` beside the yosys the one tool lookup finds ([`neurice_synth::tools::find_tool`]:
 /// `$NEURICE_YOSYS`, else `PATH`; Debian's yosys has no `yosys-config`).
@@ -29,10 +32,11 @@ pub fn yosys_datdir() -> Result<PathBuf> {
         .parent()
         .and_then(Path::parent)
         .map(|p| p.join("share").join("yosys"))
-        .filter(|d| d.join("ice40").join("cells_sim.v").is_file())
+        .filter(|d| d.join(FAMILY.cell_models()).is_file())
         .ok_or_else(|| {
             anyhow!(
-                "no share/yosys/ice40/cells_sim.v beside {}; set NEURICE_YOSYS_DATDIR",
+                "no share/yosys/{} beside {}; set NEURICE_YOSYS_DATDIR",
+                FAMILY.cell_models(),
                 exe.display()
             )
         })?;
@@ -45,7 +49,7 @@ pub fn yosys_datdir() -> Result<PathBuf> {
 /// (`yosys.log`), `build.sh` and the netlist (`top_netlist.v`) stay in `work_dir`. Fails with
 /// the log's tail if yosys fails or the design infers latches.
 pub fn netlist(verilog: &str, top: &str, work_dir: &Path) -> Result<String> {
-    let cfg = neurice_synth::FlowConfig::new(
+    let cfg = neurice_synth::SynthConfig::new(
         neurice_synth::flow::VerilogSource::text(verilog),
         top,
         work_dir,
@@ -71,7 +75,7 @@ pub(crate) fn build_with_cells(
     build_dir: &Path,
     extra: &[&str],
 ) -> Result<(PathBuf, PathBuf)> {
-    let cells = yosys_datdir()?.join("ice40").join("cells_sim.v");
+    let cells = yosys_datdir()?.join(FAMILY.cell_models());
     let cells_text = std::fs::read_to_string(&cells)
         .with_context(|| format!("reading the iCE40 cell models {}", cells.display()))?;
     let text = format!("{cells_text}\n{netlist}");

@@ -32,10 +32,12 @@ pub mod rusthdl;
 pub mod stimulus;
 pub mod verilator;
 
-use neurice_model::Encoder;
+use neurice_model::v2::V2Params;
+use neurice_model::{CodecParams, CoderSpec, Encoder};
 use serde::Serialize;
 
-pub use engine::{run, CoreDesign, Engine, PacketDesign, RunOptions, RunSummary};
+pub use engine::{run, CoreDesign, CoreFacts, Engine, PowerDuty, RunOptions, RunSummary, Shape};
+pub use neurice_hdl::PacketParams;
 pub use stimulus::{interleave, load_indices, load_stimuli, Pattern, Stimulus};
 
 /// The most channels a core has state for (a 10-bit channel address).
@@ -113,7 +115,7 @@ pub struct SimReport {
 
 /// The golden model's words for a stimulus (final partial word zero-padded) and, for each
 /// word, the index of the first sample whose code starts in or runs into it. For coder v2
-/// ([`Stimulus::v2`]) the words carry the bytes of `v2::encode_block` (the stimulus is one
+/// the words carry the bytes of `v2::encode_block` (the stimulus is one
 /// block; the first byte in bits 31..24) and, as a range coder's bytes lag its samples by
 /// a varying amount, the sample index is an estimate (proportional to the byte offset).
 pub fn expected_words(stim: &Stimulus) -> (Vec<u32>, Vec<usize>) {
@@ -134,20 +136,15 @@ pub struct Golden {
 
 /// [`Golden`] for `stim` (see [`expected_words`]).
 pub fn golden(stim: &Stimulus) -> Golden {
-    if stim.v2.is_some() {
-        let bytes = v2_block(stim);
-        let words = neurice_model::v2::block_words(&bytes);
-        let n = stim.samples.len();
-        let first_sample = (0..words.len())
-            .map(|i| (i * 4 * n / bytes.len().max(1)).min(n.saturating_sub(1)))
-            .collect();
-        return Golden {
-            words,
-            first_sample,
-            v2_bytes: Some(bytes.len()),
-        };
+    match &stim.coder {
+        CoderSpec::Lite(p) => golden_lite(p, stim),
+        CoderSpec::Max(p) => golden_v2(p, stim),
     }
-    let mut enc = Encoder::new(stim.params, stim.channels)
+}
+
+/// Coder v1's words: its bit stream packed MSB first, the final word zero-padded.
+fn golden_lite(p: &CodecParams, stim: &Stimulus) -> Golden {
+    let mut enc = Encoder::new(*p, stim.channels)
         .expect("stimulus validated: the parameters and channel count are valid");
     let mut words = Vec::with_capacity(stim.samples.len() / 6 + 2);
     let mut first_sample = Vec::with_capacity(words.capacity());
@@ -171,11 +168,23 @@ pub fn golden(stim: &Stimulus) -> Golden {
     }
 }
 
-/// The v2 golden model's block for a v2 stimulus (empty for a v1 one).
-pub fn v2_block(stim: &Stimulus) -> Vec<u8> {
-    let Some(p) = &stim.v2 else {
-        return Vec::new();
-    };
+/// Coder v2's words: the stimulus as one block, its bytes in big-endian words.
+fn golden_v2(p: &V2Params, stim: &Stimulus) -> Golden {
+    let bytes = v2_block(p, stim);
+    let words = neurice_model::v2::block_words(&bytes);
+    let n = stim.samples.len();
+    let first_sample = (0..words.len())
+        .map(|i| (i * 4 * n / bytes.len().max(1)).min(n.saturating_sub(1)))
+        .collect();
+    Golden {
+        words,
+        first_sample,
+        v2_bytes: Some(bytes.len()),
+    }
+}
+
+/// The v2 golden model's block for the samples of `stim` with the parameters `p`.
+pub fn v2_block(p: &V2Params, stim: &Stimulus) -> Vec<u8> {
     if stim.samples.is_empty() {
         return Vec::new(); // the core codes no empty block
     }

@@ -6,11 +6,12 @@
 //! segment's or packet's last word: what the cores' end flags must mark.
 
 use anyhow::{anyhow, bail, Result};
-use neurice_model::packet::{encode_segment_v1, StreamCoder, StreamConfig};
-use neurice_model::CodecParams;
+use neurice_hdl::PacketParams;
+use neurice_model::packet::{encode_segment_v1, StreamConfig};
+use neurice_model::{CodecParams, CoderSpec};
 use serde::Serialize;
 
-use crate::{CoreDesign, Engine, RunOptions, Stimulus};
+use crate::{CoreDesign, Engine, RunOptions, Shape, Stimulus};
 
 /// Big-endian 32-bit words of a byte string whose length is a multiple of 4.
 fn be_words(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
@@ -45,7 +46,7 @@ pub fn stream_config(
     packet_bytes: usize,
 ) -> StreamConfig {
     StreamConfig {
-        coder: StreamCoder::V1(*params),
+        coder: CoderSpec::Lite(*params),
         channels,
         segment_frames,
         packet_bytes,
@@ -120,13 +121,19 @@ impl PacketReport {
     }
 }
 
+/// The packet core's coder-v1 parameters and packet stream, or why `design` is not one.
+fn packet_core(design: &CoreDesign) -> Result<(CodecParams, PacketParams)> {
+    match (design.coder(), design.shape()) {
+        (CoderSpec::Lite(p), Shape::Packets(pk)) => Ok((*p, pk)),
+        _ => bail!("the design has no packetiser (Shape::Packets of coder lite)"),
+    }
+}
+
 /// The stream descriptor of a packet design for `channels` channels.
 pub fn design_config(design: &CoreDesign, channels: usize) -> Result<StreamConfig> {
-    let pk = design
-        .packets
-        .ok_or_else(|| anyhow!("the design has no packetiser (CoreDesign::packets)"))?;
+    let (p, pk) = packet_core(design)?;
     Ok(stream_config(
-        &design.params,
+        &p,
         channels,
         pk.segment_frames,
         pk.packet_bytes,
@@ -240,8 +247,8 @@ impl PacketSummary {
     }
 }
 
-/// Simulates `stims` on the packet core of `design` (`design.packets` set; every stimulus of
-/// `design.channels` channels, whole frames) with `engine` (rust-hdl or Verilator) and
+/// Simulates `stims` on the packet core of `design` ([`Shape::Packets`]; every stimulus of
+/// the design's channels, whole frames) with `engine` (rust-hdl or Verilator) and
 /// compares the packets with the golden model's.
 pub fn run(
     engine: Engine,
@@ -250,27 +257,25 @@ pub fn run(
     opts: &RunOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(PacketSummary, Vec<PacketReport>)> {
-    let pk = design
-        .packets
-        .ok_or_else(|| anyhow!("the design has no packetiser (CoreDesign::packets)"))?;
+    let (params, pk) = packet_core(design)?;
     if stims.is_empty() {
         bail!("nothing to simulate: no stimuli");
     }
     for s in stims {
         design.check(s)?;
-        if s.channels != design.channels {
+        if s.channels != design.channels() {
             bail!(
                 "{}: {} channels; the packet core was built for frames of {}",
                 s.label,
                 s.channels,
-                design.channels
+                design.channels()
             );
         }
         if !s.samples.len().is_multiple_of(s.channels) {
             bail!("{}: not a whole number of frames", s.label);
         }
     }
-    let cfg = design_config(design, design.channels)?;
+    let cfg = design_config(design, design.channels())?;
     let t0 = std::time::Instant::now();
     let reports: Vec<PacketReport> = match engine {
         Engine::Rusthdl => {
@@ -284,9 +289,8 @@ pub fn run(
                     .par_iter()
                     .map(|s| {
                         let want = packet_words(&cfg, &s.samples)?;
-                        let core =
-                            neurice_hdl::PacketCore1024::new(&design.params, s.channels, &pk.hdl())
-                                .map_err(|e| anyhow!("packet core: {e}"))?;
+                        let core = neurice_hdl::PacketCore1024::new(&params, s.channels, &pk)
+                            .map_err(|e| anyhow!("packet core: {e}"))?;
                         let mut last = 0u64;
                         let r =
                             crate::rusthdl::run_flagged(Box::new(core), s, &want.0, &mut |n| {
@@ -344,7 +348,7 @@ pub fn run(
     let summary = PacketSummary {
         engine,
         design: *design,
-        channels: design.channels,
+        channels: design.channels(),
         runs: reports.len(),
         samples: sum(|r| r.samples),
         cycles: sum(|r| r.cycles),

@@ -12,10 +12,11 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use neurice_hdl::v2::core::V2Core1024;
 use neurice_hdl::{Core1024, Core2x512, PacketCore1024};
+use neurice_model::{CodecParams, CoderSpec};
 use rust_hdl::prelude::*;
 
-use crate::{check_v2_ends, golden, make_report, CoreDesign, Engine, Golden, RunCounts};
-use crate::{SimReport, Stimulus, XorShift64};
+use crate::{check_v2_ends, golden, make_report, CoreDesign, Engine, Golden, RunCounts, Shape};
+use crate::{SimReport, Stimulus, XorShift64, MAX_CHANNELS};
 
 /// Cycles without any handshake before a run is declared stuck.
 const NO_PROGRESS_CAP: u64 = 1 << 20;
@@ -119,8 +120,9 @@ macro_rules! one_lane_drive {
 impl SimCore for Core1024 {
     const LANES: usize = 1;
     fn build(stim: &Stimulus) -> Result<Box<Self>> {
+        let p = lite_params(stim)?;
         Ok(Box::new(
-            Core1024::new(&stim.params).map_err(|e| anyhow::anyhow!("core: {e}"))?,
+            Core1024::new(&p).map_err(|e| anyhow::anyhow!("core: {e}"))?,
         ))
     }
     one_lane_drive!();
@@ -136,8 +138,9 @@ impl SimCore for Core1024 {
 impl SimCore for Core2x512 {
     const LANES: usize = 2;
     fn build(stim: &Stimulus) -> Result<Box<Self>> {
+        let p = lite_params(stim)?;
         Ok(Box::new(
-            Core2x512::new(&stim.params).map_err(|e| anyhow::anyhow!("core: {e}"))?,
+            Core2x512::new(&p).map_err(|e| anyhow::anyhow!("core: {e}"))?,
         ))
     }
     fn drive(
@@ -181,8 +184,8 @@ impl SimCore for PacketCore1024 {
 impl SimCore for V2Core1024 {
     const LANES: usize = 1;
     fn build(stim: &Stimulus) -> Result<Box<Self>> {
-        let Some(p) = &stim.v2 else {
-            bail!("{}: a coder-v1 stimulus for the v2 core", stim.label);
+        let CoderSpec::Max(p) = &stim.coder else {
+            bail!("{}: a {} stimulus for the v2 core", stim.label, stim.coder);
         };
         Ok(Box::new(
             V2Core1024::new(p).map_err(|e| anyhow::anyhow!("v2 core: {e}"))?,
@@ -198,6 +201,18 @@ impl SimCore for V2Core1024 {
     }
     fn out_bytes(&self) -> u32 {
         self.out_bytes.val().to_u32()
+    }
+}
+
+/// Coder v1's parameters of a stimulus for a coder-v1 core.
+fn lite_params(stim: &Stimulus) -> Result<CodecParams> {
+    match stim.coder {
+        CoderSpec::Lite(p) => Ok(p),
+        CoderSpec::Max(_) => bail!(
+            "{}: a {} stimulus for a coder-v1 core",
+            stim.label,
+            stim.coder
+        ),
     }
 }
 
@@ -424,47 +439,40 @@ pub fn run(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> 
     run_lanes(stim, 1, progress)
 }
 
-/// [`run`] on the core of `design`: the v2 core ([`V2Core1024`]) for coder v2, else the core
-/// with its lanes ([`run_lanes`]).
+/// [`run`] on the core of `design` (checked against `stim`): the v2 core ([`V2Core1024`]) for
+/// coder v2, else the coder-v1 core with the design's lanes. (A packet core is run by
+/// [`crate::packets::run`].)
 pub fn run_design(
     stim: &Stimulus,
     design: &CoreDesign,
     progress: &mut dyn FnMut(u64),
 ) -> Result<SimReport> {
-    if design.v2.is_some() {
-        check_lanes(stim, 1)?;
-        return run_on::<V2Core1024>(stim, progress);
+    design.check(stim)?;
+    match (design.coder(), design.shape()) {
+        (CoderSpec::Max(_), _) => run_on::<V2Core1024>(stim, progress),
+        (CoderSpec::Lite(_), Shape::TwoLanes) => run_on::<Core2x512>(stim, progress),
+        (CoderSpec::Lite(_), Shape::OneLane) => run_on::<Core1024>(stim, progress),
+        (CoderSpec::Lite(_), Shape::Packets(_)) => {
+            bail!("a packet core is run by `neurice_sim::packets::run`")
+        }
     }
-    run_lanes(stim, design.lanes, progress)
 }
 
-/// [`run`] on the core with `lanes` lanes (1: [`Core1024`], 2: [`Core2x512`], which needs an
-/// even channel count and sample count).
+/// [`run`] on the coder-v1 core with `lanes` lanes (1: [`Core1024`], 2: [`Core2x512`], which
+/// needs an even channel count and sample count).
 pub fn run_lanes(
     stim: &Stimulus,
     lanes: usize,
     progress: &mut dyn FnMut(u64),
 ) -> Result<SimReport> {
-    check_lanes(stim, lanes)?;
-    match lanes {
-        1 => run_on::<Core1024>(stim, progress),
-        _ => run_on::<Core2x512>(stim, progress),
-    }
+    let design = CoreDesign::new(stim.coder, MAX_CHANNELS, Shape::with_lanes(lanes)?)?;
+    run_design(stim, &design, progress)
 }
 
-/// The lane count is 1 or 2, and a 2-lane stimulus is made of channel pairs.
-fn check_lanes(stim: &Stimulus, lanes: usize) -> Result<()> {
-    stim.validate()?;
-    neurice_hdl::check_lanes(stim.channels, lanes)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", stim.label))?;
-    if !stim.samples.len().is_multiple_of(lanes) {
-        bail!(
-            "{}: {} samples is not a whole number of channel pairs for the 2-lane core",
-            stim.label,
-            stim.samples.len()
-        );
-    }
-    Ok(())
+/// Checks `stim` against the 1024-channel design of a core with `T::LANES` lanes for its
+/// coder (the one check, [`CoreDesign::check`]).
+fn check_for<T: SimCore>(stim: &Stimulus) -> Result<()> {
+    CoreDesign::new(stim.coder, MAX_CHANNELS, Shape::with_lanes(T::LANES)?)?.check(stim)
 }
 
 fn run_on<T: SimCore>(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> {
@@ -491,7 +499,7 @@ pub fn run_inspect_on<T: SimCore>(
     stim: &Stimulus,
     inspect: &mut dyn FnMut(&T, &mut Vec<u32>),
 ) -> Result<SimReport> {
-    check_lanes(stim, T::LANES)?;
+    check_for::<T>(stim)?;
     let g = golden(stim);
     let mut b = Bench::<T>::new(stim)?;
     let mut raw = simulate_on(&mut b, stim, &g.words, &mut |_| {})?;
@@ -541,8 +549,8 @@ pub fn run_segments_on<T: SimCore>(stims: &[Stimulus]) -> Result<(Vec<SimReport>
         bail!("no segments to simulate");
     };
     for s in stims {
-        check_lanes(s, T::LANES)?;
-        if s.params != first.params || s.v2 != first.v2 {
+        check_for::<T>(s)?;
+        if s.coder != first.coder {
             bail!(
                 "{}: every segment must be for the same coder (one core)",
                 s.label
@@ -589,7 +597,7 @@ pub fn run_flagged<T: SimCore>(
     expected: &[u32],
     progress: &mut dyn FnMut(u64),
 ) -> Result<FlaggedRun> {
-    check_lanes(stim, T::LANES)?;
+    check_for::<T>(stim)?;
     let raw = simulate_on(&mut Bench::with_core(core)?, stim, expected, progress)?;
     Ok(FlaggedRun {
         words: raw.words,

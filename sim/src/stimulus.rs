@@ -1,12 +1,11 @@
-//! What every engine is fed, independent of the engine: the [`Stimulus`] (the coder's
+//! What every engine is fed, independent of the engine: the [`Stimulus`] (the coder with its
 //! parameters, interleaved samples, handshake pattern), its one validation, and loading
 //! recordings into stimuli.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use neurice_model::v2::V2Params;
-use neurice_model::{CodecParams, Coder};
+use neurice_model::{Coder, CoderSpec};
 
 use crate::MAX_CHANNELS;
 
@@ -14,16 +13,13 @@ use crate::MAX_CHANNELS;
 /// pattern.
 #[derive(Clone, Debug)]
 pub struct Stimulus {
-    /// The coder's parameters: the core under test is built from them and its words are
-    /// compared with the golden model run with them. For coder v2 ([`Stimulus::v2`]) the
-    /// Golomb side of its parameters (`V2Params::golomb`).
-    pub params: CodecParams,
-    /// `Some`: coder v2 (`max`) with these parameters: the v2 core
-    /// (`neurice_hdl::v2::core`), compared with `neurice_model::v2::encode_block` (the whole
-    /// stimulus is one block). `None`: coder v1 (`lite`) with [`Stimulus::params`].
-    pub v2: Option<V2Params>,
+    /// The coder with its parameters: the core under test is built for it
+    /// ([`crate::CoreDesign::check`] refuses another) and its words are compared with the
+    /// golden model run with it (coder v2: the whole stimulus is one block,
+    /// `neurice_model::v2::encode_block`).
+    pub coder: CoderSpec,
     pub channels: usize,
-    /// `W`-bit samples (`W = params.sample_bits`; 10-bit grid indices for the hardware
+    /// `W`-bit samples (`W = coder.sample_bits()`; 10-bit grid indices for the hardware
     /// coder); sample `i` belongs to channel `i % channels`.
     pub samples: Vec<u16>,
     /// Per-cycle chance (‰) that the source withholds `in_valid`.
@@ -36,11 +32,16 @@ pub struct Stimulus {
 }
 
 impl Stimulus {
-    /// A stimulus for the coder `params` with the given samples, no gaps, no backpressure.
-    pub fn new(params: CodecParams, channels: usize, samples: Vec<u16>, label: &str) -> Self {
+    /// A stimulus for `coder` (a [`CoderSpec`], or the parameters of one coder) with the
+    /// given samples, no gaps, no backpressure.
+    pub fn new(
+        coder: impl Into<CoderSpec>,
+        channels: usize,
+        samples: Vec<u16>,
+        label: &str,
+    ) -> Self {
         Stimulus {
-            params,
-            v2: None,
+            coder: coder.into(),
             channels,
             samples,
             input_gap_per_mille: 0,
@@ -50,29 +51,15 @@ impl Stimulus {
         }
     }
 
-    /// A stimulus for coder v2 with the parameters `p` (10-bit samples), no gaps, no
-    /// backpressure.
-    pub fn new_v2(p: V2Params, channels: usize, samples: Vec<u16>, label: &str) -> Self {
-        Stimulus::new(p.golomb, channels, samples, label).for_coder(Some(p))
-    }
-
-    /// The same samples for coder v2 with `v2` (`Some`; [`Stimulus::params`] becomes its
-    /// Golomb side) or, unchanged, for coder v1 (`None`).
-    pub fn for_coder(mut self, v2: Option<V2Params>) -> Self {
-        if let Some(p) = v2 {
-            self.params = p.golomb;
-        }
-        self.v2 = v2;
+    /// The same samples for `coder`.
+    pub fn for_coder(mut self, coder: &CoderSpec) -> Self {
+        self.coder = *coder;
         self
     }
 
-    /// The coder of this stimulus.
-    pub fn coder(&self) -> Coder {
-        if self.v2.is_some() {
-            Coder::Max
-        } else {
-            Coder::Lite
-        }
+    /// Which coder this stimulus is for.
+    pub fn kind(&self) -> Coder {
+        self.coder.kind()
     }
 
     /// The same samples with a handshake pattern.
@@ -83,21 +70,11 @@ impl Stimulus {
         self
     }
 
-    /// The one check every engine makes before anything runs: parameters the core can be
-    /// built from, a channel count it has state for, per-mille values below 1000 and samples
-    /// that fit `W` bits.
+    /// The one check of a stimulus itself: channels the cores can have, per-mille values
+    /// below 1000 and samples that fit the coder's `W` bits. (Whether a core can be built for
+    /// its coder is the design's check, [`crate::CoreDesign::new`].)
     pub fn validate(&self) -> Result<()> {
         let l = &self.label;
-        if let Some(p) = &self.v2 {
-            if let Err(e) = neurice_hdl::v2::core::check_v2_params(p) {
-                bail!("{l}: the v2 core cannot be built for these parameters: {e}");
-            }
-            if self.params != p.golomb {
-                bail!("{l}: the Golomb parameters differ from the v2 coder's own");
-            }
-        } else if let Err(e) = neurice_hdl::check_params(&self.params) {
-            bail!("{l}: the core cannot be built for these parameters: {e}");
-        }
         if self.channels == 0 || self.channels > MAX_CHANNELS {
             bail!(
                 "{l}: channels must be 1..={MAX_CHANNELS}, got {}",
@@ -105,17 +82,15 @@ impl Stimulus {
             );
         }
         self.pattern().validate()?;
-        let top = (1u32 << self.params.sample_bits) - 1;
+        let w = self.coder.sample_bits();
+        let top = (1u32 << w) - 1;
         if let Some((i, &x)) = self
             .samples
             .iter()
             .enumerate()
             .find(|(_, &x)| x as u32 > top)
         {
-            bail!(
-                "{l}: sample {i} = {x} does not fit {} bits",
-                self.params.sample_bits
-            );
+            bail!("{l}: sample {i} = {x} does not fit {w} bits");
         }
         Ok(())
     }
@@ -165,7 +140,7 @@ pub fn load_indices(path: &Path) -> Result<Vec<u16>> {
     let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let wav = neurice_model::wav::parse_wav(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let (idx, _exceptions) = neurice_model::container::to_grid(&wav.samples);
+    let (idx, _exceptions) = neurice_model::grid::to_grid(&wav.samples);
     Ok(idx.into_iter().map(|k| k as u16).collect())
 }
 
@@ -191,14 +166,14 @@ pub fn run_groups(files: usize, channels: usize) -> Vec<Vec<usize>> {
         .collect()
 }
 
-/// Loads recordings as stimuli for the coder `params`. `channels == 1`: one run per file.
+/// Loads recordings as stimuli for `coder` (10-bit samples). `channels == 1`: one run per file.
 /// `channels == N > 1`: runs of N channels, run `r` taking files `r·N … r·N+N-1` (indices
 /// modulo the file count, so every file is used and every run has exactly N channels; with
 /// fewer than N files they repeat). `max_samples` limits the samples per file (per channel);
 /// `max_runs` limits the runs (only the files they use are read). Files load in `threads`
 /// threads.
 pub fn load_stimuli(
-    params: CodecParams,
+    coder: &CoderSpec,
     files: &[PathBuf],
     channels: usize,
     max_samples: Option<usize>,
@@ -209,10 +184,10 @@ pub fn load_stimuli(
     if channels == 0 || channels > MAX_CHANNELS {
         bail!("channels must be 1..={MAX_CHANNELS}, got {channels}");
     }
-    if params.sample_bits != 10 {
+    if coder.sample_bits() != 10 {
         bail!(
             "recordings load as 10-bit grid indices; the parameters code {}-bit samples",
-            params.sample_bits
+            coder.sample_bits()
         );
     }
     pattern.validate()?;
@@ -249,7 +224,7 @@ pub fn load_stimuli(
                 format!("{channels} channels: {first} … {last}"),
             )
         };
-        out.push(Stimulus::new(params, channels, samples, &label).with_pattern(pattern));
+        out.push(Stimulus::new(*coder, channels, samples, &label).with_pattern(pattern));
     }
     Ok(out)
 }
@@ -307,6 +282,8 @@ mod tests {
 
     #[test]
     fn validation_names_the_problem() {
+        use neurice_model::v2::V2Params;
+        use neurice_model::CodecParams;
         let p = CodecParams::HARDWARE;
         assert!(Stimulus::new(p, 1, vec![1023], "ok").validate().is_ok());
         let e = Stimulus::new(p, 1, vec![1024], "big")
@@ -322,21 +299,11 @@ mod tests {
             ..Pattern::STEADY
         });
         assert!(s.validate().is_err());
-        let raw = Stimulus::new(CodecParams::RAW16, 1, vec![5], "raw");
-        assert!(raw
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .contains("cannot be built"));
-        let v2 = Stimulus::new_v2(V2Params::HARDWARE, 2, vec![1023, 0], "v2");
+        let raw = Stimulus::new(CodecParams::RAW16, 1, vec![1 << 12], "raw");
+        assert!(raw.validate().is_ok(), "16-bit samples fit raw mode");
+        let v2 = Stimulus::new(V2Params::HARDWARE, 2, vec![1023, 0], "v2");
         assert!(v2.validate().is_ok());
-        assert_eq!(v2.coder(), Coder::Max);
-        assert_eq!(Stimulus::new(p, 1, vec![], "v1").coder(), Coder::Lite);
-        let mut bad = V2Params::HARDWARE;
-        bad.golomb.window_log2 = 7;
-        let e = Stimulus::new_v2(bad, 1, vec![0], "bad v2")
-            .validate()
-            .unwrap_err();
-        assert!(e.to_string().contains("v2 core cannot be built"), "{e}");
+        assert_eq!(v2.kind(), Coder::Max);
+        assert_eq!(Stimulus::new(p, 1, vec![], "v1").kind(), Coder::Lite);
     }
 }

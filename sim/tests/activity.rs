@@ -150,7 +150,7 @@ fn activity_on_recordings_at_real_time_duty() {
         };
         let t = std::time::Instant::now();
         let stims = load_stimuli(
-            CodecParams::HARDWARE,
+            &CodecParams::HARDWARE.into(),
             &files,
             1024,
             Some(frames),

@@ -11,7 +11,7 @@ use neurice_hdl::Core2x512;
 use neurice_model::CodecParams;
 use neurice_sim::{
     activity, gatelevel, interleave, load_indices, load_stimuli, rusthdl, verilator, CoreDesign,
-    Engine, Pattern, RunOptions, SimReport, Stimulus,
+    Engine, Pattern, RunOptions, Shape, SimReport, Stimulus,
 };
 
 fn build_dir() -> PathBuf {
@@ -19,7 +19,7 @@ fn build_dir() -> PathBuf {
 }
 
 fn design() -> CoreDesign {
-    CoreDesign::with_lanes(CodecParams::HARDWARE, 1024, 2).unwrap()
+    CoreDesign::new(CodecParams::HARDWARE.into(), 1024, Shape::TwoLanes).unwrap()
 }
 
 fn rtl() -> String {
@@ -349,7 +349,7 @@ fn verilator_on_recordings_interleaved_as_1024_channels() {
         seed: 3,
     };
     let stims = load_stimuli(
-        CodecParams::HARDWARE,
+        &CodecParams::HARDWARE.into(),
         &files,
         1024,
         Some(20_000),
@@ -396,7 +396,7 @@ fn gate_level_netlist_is_bit_exact_and_reads_two_blocks_per_sample() {
         };
         stims.extend(
             load_stimuli(
-                CodecParams::HARDWARE,
+                &CodecParams::HARDWARE.into(),
                 &pick,
                 4,
                 Some(15_000),
@@ -457,9 +457,11 @@ fn gate_level_netlist_is_bit_exact_and_reads_two_blocks_per_sample() {
 #[test]
 fn bad_lane_counts_and_odd_channels_are_refused() {
     let p = CodecParams::HARDWARE;
-    let e = CoreDesign::with_lanes(p, 1024, 3).unwrap_err().to_string();
+    let e = Shape::with_lanes(3).unwrap_err().to_string();
     assert!(e.contains("lanes must be 1 or 2"), "{e}");
-    let e = CoreDesign::with_lanes(p, 1023, 2).unwrap_err().to_string();
+    let e = CoreDesign::new(p.into(), 1023, Shape::TwoLanes)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("even channel count"), "{e}");
     let e = rusthdl::run_lanes(&stim(3, trace(30, 1), 0, 0, "odd"), 2, &mut |_| {})
         .unwrap_err()

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use common::*;
 use neurice_model::CodecParams;
 use neurice_sim::packets::{self, PacketSummary};
-use neurice_sim::{interleave, load_indices, verilator, CoreDesign, Engine, PacketDesign};
+use neurice_sim::{interleave, load_indices, verilator, CoreDesign, Engine, PacketParams, Shape};
 use neurice_sim::{RunOptions, Stimulus};
 
 fn build_dir() -> PathBuf {
@@ -27,11 +27,11 @@ fn opts() -> RunOptions {
 }
 
 fn design(channels: usize, r: u32, p: usize) -> CoreDesign {
-    let pk = PacketDesign {
+    let pk = PacketParams {
         segment_frames: r,
         packet_bytes: p,
     };
-    CoreDesign::with_packets(CodecParams::HARDWARE, channels, pk).unwrap()
+    CoreDesign::new(CodecParams::HARDWARE.into(), channels, Shape::Packets(pk)).unwrap()
 }
 
 fn check(engine: Engine, d: &CoreDesign, stims: &[Stimulus]) -> PacketSummary {
@@ -89,12 +89,13 @@ fn rusthdl_packets_equal_the_model_on_generated_signals() {
 
 #[test]
 fn bad_packet_designs_are_refused() {
-    let pk = |r, p| PacketDesign {
+    let pk = |r, p| PacketParams {
         segment_frames: r,
         packet_bytes: p,
     };
     for (r, p) in [(0, 1024), (1 << 17, 1024), (1024, 19), (1024, 4096)] {
-        let e = CoreDesign::with_packets(CodecParams::HARDWARE, 8, pk(r, p)).unwrap_err();
+        let e =
+            CoreDesign::new(CodecParams::HARDWARE.into(), 8, Shape::Packets(pk(r, p))).unwrap_err();
         assert!(e.to_string().contains("packet core cannot be built"), "{e}");
     }
     let d = design(4, 8, 64);

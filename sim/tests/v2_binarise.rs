@@ -8,7 +8,7 @@ mod common;
 
 use common::{run_harness, verilated_block, verilator_or_skip};
 use neurice_hdl::v2::binarise::BinSequencer;
-use neurice_hdl::v2::range::{OP_BIN, OP_BYPASS};
+use neurice_hdl::v2::range_fast::{OP_BIN, OP_BYPASS};
 use neurice_model::v2::{self, State, V2Params};
 use neurice_testkit::XorShift64;
 use rust_hdl::prelude::*;
@@ -75,7 +75,7 @@ fn coder_pairs(p: &V2Params, files: usize, len: usize, test: &str) -> Vec<Sample
             .take(files)
             .map(|f| {
                 let wav = neurice_model::wav::parse_wav(&std::fs::read(f).unwrap()).unwrap();
-                neurice_model::container::to_grid(&wav.samples).0
+                neurice_model::grid::to_grid(&wav.samples).0
             })
             .collect(),
         None => (0..files as u64)

@@ -267,7 +267,7 @@ fn recordings(files: usize, len: usize, skip: usize, test: &str) -> Vec<u32> {
             .take(files)
             .map(|f| {
                 let wav = neurice_model::wav::parse_wav(&std::fs::read(f).unwrap()).unwrap();
-                neurice_model::container::to_grid(&wav.samples).0
+                neurice_model::grid::to_grid(&wav.samples).0
             })
             .collect(),
         None => (0..files as u64)

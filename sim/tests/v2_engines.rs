@@ -1,4 +1,4 @@
-//! Coder v2 through the engines: the v2 core (`CoreDesign::with_v2`) run by
+//! Coder v2 through the engines: the v2 core (`CoreDesign::new` of coder max) run by
 //! `neurice_sim::run` — the path `neurice sim --coder max` takes — in rust-hdl, under
 //! Verilator on its emitted Verilog and as the yosys iCE40 gate-level netlist, word for word
 //! against `v2::encode_block`, with the block's end marks (`out_last`, `out_bytes`) checked.
@@ -14,7 +14,7 @@ use neurice_hdl::v2::core::V2Core1024;
 use neurice_model::v2::V2Params;
 use neurice_model::{CodecParams, Coder};
 use neurice_sim::{gatelevel, rusthdl, verilator};
-use neurice_sim::{load_stimuli, CoreDesign, Engine, Pattern, RunOptions, Stimulus};
+use neurice_sim::{load_stimuli, CoreDesign, Engine, Pattern, RunOptions, Shape, Stimulus};
 
 const P: V2Params = V2Params::HARDWARE;
 
@@ -23,7 +23,7 @@ const KAT_SAMPLES: [u16; 8] = [512, 515, 510, 511, 600, 0, 1023, 1023];
 const KAT_BYTES: &str = "7eeb0df61ee40be7266ae2ed5800";
 
 fn design() -> CoreDesign {
-    CoreDesign::with_v2(P, 1024).expect("the v2 core design")
+    CoreDesign::new(P.into(), 1024, Shape::OneLane).expect("the v2 core design")
 }
 
 fn build_dir() -> PathBuf {
@@ -41,13 +41,13 @@ fn opts() -> RunOptions {
 
 /// A v2 stimulus with a gap/backpressure pattern.
 fn v2_stim(channels: usize, samples: Vec<u16>, gap: u32, bp: u32, label: &str) -> Stimulus {
-    stim(channels, samples, gap, bp, label).for_coder(Some(P))
+    stim(channels, samples, gap, bp, label).for_coder(&P.into())
 }
 
 /// Short signals: a trace, noise, alternating extremes (every sample escaping), flat runs,
 /// 1 and 2 channels, and a few frames of 1024 channels.
 fn synthetic() -> Vec<Stimulus> {
-    synthetic_set(3_000, 3, Some(P))
+    synthetic_set(3_000, 3, &P.into())
 }
 
 fn kat_words() -> Vec<u32> {
@@ -108,7 +108,7 @@ fn a_corrupted_word_and_a_wrong_end_mark_are_reported() {
     assert_eq!(bad.first_mismatch.as_ref().unwrap().word_index, 3);
     // the end-mark check on its own: out_last on the wrong word, a wrong out_bytes
     let last = clean.expected_words as usize - 1;
-    let bytes = neurice_sim::v2_block(&s).len();
+    let bytes = neurice_sim::v2_block(&P, &s).len();
     let right = ((bytes - 1) % 4 + 1) as u32;
     let mut r = clean.clone();
     neurice_sim::check_v2_ends(&mut r, Some(bytes), &[last], Some(&[right]));
@@ -129,13 +129,13 @@ fn a_stimulus_for_the_other_coder_is_refused() {
     let v1 = stim(1, trace(100, 1), 0, 0, "v1 stimulus");
     let e = neurice_sim::run(Engine::Rusthdl, &design(), &[v1], &opts(), &|_| {}).unwrap_err();
     assert!(e.to_string().contains("coder lite"), "{e}");
-    let v1_design = CoreDesign::new(CodecParams::HARDWARE, 1024).unwrap();
+    let v1_design = CoreDesign::new(CodecParams::HARDWARE.into(), 1024, Shape::OneLane).unwrap();
     let v2 = v2_stim(1, trace(100, 1), 0, 0, "v2 stimulus");
     let e = neurice_sim::run(Engine::Rusthdl, &v1_design, &[v2], &opts(), &|_| {}).unwrap_err();
     assert!(e.to_string().contains("coder max"), "{e}");
     let mut bad = P;
     bad.golomb.window_log2 = 5;
-    assert!(CoreDesign::with_v2(bad, 1024).is_err());
+    assert!(CoreDesign::new(bad.into(), 1024, Shape::OneLane).is_err());
 }
 
 #[test]
@@ -192,19 +192,7 @@ fn every_recording_v2_one_per_run_and_all_as_1024_channels() {
         seed: 5,
     };
     let load = |channels, frames| {
-        load_stimuli(
-            CodecParams::HARDWARE,
-            &files,
-            channels,
-            frames,
-            None,
-            pattern,
-            2,
-        )
-        .unwrap()
-        .into_iter()
-        .map(|s| s.for_coder(Some(P)))
-        .collect::<Vec<_>>()
+        load_stimuli(&P.into(), &files, channels, frames, None, pattern, 2).unwrap()
     };
     let singles = load(1, None);
     assert_eq!(singles.len(), files.len());
@@ -262,20 +250,7 @@ fn v2_gate_level_netlist_matches_the_golden_model() {
             seed: 11,
         };
         let pick = four_recordings(&dir);
-        stims.extend(
-            load_stimuli(
-                CodecParams::HARDWARE,
-                &pick,
-                1,
-                Some(10_000),
-                None,
-                pattern,
-                2,
-            )
-            .unwrap()
-            .into_iter()
-            .map(|s| s.for_coder(Some(P))),
-        );
+        stims.extend(load_stimuli(&P.into(), &pick, 1, Some(10_000), None, pattern, 2).unwrap());
     }
     let (s, r) =
         neurice_sim::run(Engine::Gatelevel, &design(), &stims, &o, &|_| {}).expect("netlist runs");

@@ -77,7 +77,7 @@ fn cases(p: &V2Params, random: usize, files: usize, len: usize) -> Vec<(State, u
             for &x in grid.iter().take(len) {
                 out.push((st, x));
                 let pred = v2::predict(&st, p);
-                let u = neurice_model::coder::zigzag_error(x, pred, 10);
+                let u = neurice_model::lite::zigzag_error(x, pred, 10);
                 st = v2::update(&st, x, pred, u, p);
             }
         }
@@ -92,7 +92,7 @@ fn recordings(dir: &std::path::Path, files: usize) -> Vec<Vec<u32>> {
         .take(files)
         .map(|f| {
             let wav = neurice_model::wav::parse_wav(&std::fs::read(f).unwrap()).unwrap();
-            neurice_model::container::to_grid(&wav.samples).0
+            neurice_model::grid::to_grid(&wav.samples).0
         })
         .collect()
 }
@@ -166,7 +166,7 @@ struct PipeOut {
 /// The model's answer for one sample.
 fn model_out(p: &V2Params, &(tag, st, x): &PipeIn) -> PipeOut {
     let pred = v2::predict(&st, p);
-    let u = neurice_model::coder::zigzag_error(x, pred, 10);
+    let u = neurice_model::lite::zigzag_error(x, pred, 10);
     let next = v2::update(&st, x, pred, u, p);
     PipeOut {
         tag,

@@ -46,7 +46,7 @@ fn emitted_verilog_is_lint_clean() {
 }
 
 fn synthetic() -> Vec<Stimulus> {
-    synthetic_set(20_000, 12, None)
+    synthetic_set(20_000, 12, &CodecParams::HARDWARE.into())
 }
 
 #[test]
@@ -115,7 +115,16 @@ fn every_recording_one_per_run_and_all_as_1024_channels() {
         backpressure_per_mille: 100,
         seed: 3,
     };
-    let singles = load_stimuli(CodecParams::HARDWARE, &files, 1, None, None, pattern, 2).unwrap();
+    let singles = load_stimuli(
+        &CodecParams::HARDWARE.into(),
+        &files,
+        1,
+        None,
+        None,
+        pattern,
+        2,
+    )
+    .unwrap();
     assert_eq!(singles.len(), files.len());
     let r = verilator::run_batch(&singles, &bin, 2, &mut |_| {}).unwrap();
     assert_clean(&r);
@@ -127,7 +136,16 @@ fn every_recording_one_per_run_and_all_as_1024_channels() {
         r.cycles_per_second / 1e6
     );
     drop(singles);
-    let all = load_stimuli(CodecParams::HARDWARE, &files, 1024, None, None, pattern, 2).unwrap();
+    let all = load_stimuli(
+        &CodecParams::HARDWARE.into(),
+        &files,
+        1024,
+        None,
+        None,
+        pattern,
+        2,
+    )
+    .unwrap();
     let r = verilator::run_batch(&all, &bin, 2, &mut |_| {}).unwrap();
     assert_clean(&r);
     eprintln!(
@@ -158,7 +176,7 @@ fn gate_level_netlist_matches_the_golden_model() {
         };
         stims.extend(
             load_stimuli(
-                CodecParams::HARDWARE,
+                &CodecParams::HARDWARE.into(),
                 &pick,
                 1,
                 Some(30_000),
@@ -189,7 +207,8 @@ fn a_non_default_coder_is_bit_exact_in_rusthdl_and_verilator() {
         thr_shift: 2,
         ..CodecParams::HARDWARE
     };
-    let design = neurice_sim::CoreDesign::new(params, 16).expect("a core for these parameters");
+    let design = neurice_sim::CoreDesign::new(params.into(), 16, neurice_sim::Shape::OneLane)
+        .expect("a core for these parameters");
     let mut samples = trace(12_000, 9);
     samples.extend(noise(3_000, 10));
     let stims = vec![

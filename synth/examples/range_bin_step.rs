@@ -17,7 +17,7 @@
 //! The variants model the bin recurrence only (no ShiftLow byte output, at most one
 //! renormalisation shift), so their Fmax is an upper bound for a full coder.
 
-use neurice_synth::flow::{run_flow, FlowConfig, VerilogSource};
+use neurice_synth::flow::{run_flow, SynthConfig, VerilogSource};
 
 const VARIANTS: &str = include_str!("range_bin_step/variants.v");
 
@@ -27,7 +27,7 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| "build/range_bin_step".to_string());
     println!("variant    Fmax (MHz, seed 1)  LCs");
     for top in ["bin1", "bin2", "bin2slow", "bin3slow"] {
-        let mut cfg = FlowConfig::new(
+        let mut cfg = SynthConfig::new(
             VerilogSource::text(VARIANTS),
             top,
             std::path::Path::new(&out).join(top),

@@ -1,12 +1,95 @@
 //! The target device as a value: what nextpnr is told, what the device holds, its power
 //! model. It travels with the coder's parameters from the command line to the synthesis,
-//! the power estimate and the report.
+//! the power estimate and the report. Its [`Family`] holds what every device of the family
+//! shares: yosys's synthesis command, the place-and-route tool and the packer, the cell
+//! models for gate-level simulation and the classification of the family's cells. Today
+//! there is one family (iCE40); a second one is one more [`Family`] variant and its devices.
 
 use serde::{Deserialize, Serialize};
 
 use crate::power::PowerModel;
 
-/// An iCE40 the core can be built for.
+/// What a family of FPGAs shares (see the module documentation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// Lattice iCE40 (yosys `synth_ice40`, nextpnr-ice40, icestorm's icepack).
+    #[default]
+    Ice40,
+}
+
+/// The class of a mapped cell, as the synthesis report, the netlist analysis and the power
+/// model count it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CellClass {
+    /// A look-up table.
+    Lut,
+    /// Any flip-flop.
+    FlipFlop,
+    /// A carry-chain cell.
+    Carry,
+    /// A block RAM.
+    BlockRam,
+    /// Everything else (I/O, global buffers, PLLs, …).
+    Other,
+}
+
+impl Family {
+    /// The name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Ice40 => "ice40",
+        }
+    }
+
+    /// yosys's synthesis command for the family.
+    pub fn yosys_synth(self) -> &'static str {
+        match self {
+            Family::Ice40 => "synth_ice40",
+        }
+    }
+
+    /// The place-and-route tool (a name the tool runner looks up).
+    pub fn nextpnr(self) -> &'static str {
+        match self {
+            Family::Ice40 => "nextpnr-ice40",
+        }
+    }
+
+    /// The bitstream packer (a name the tool runner looks up).
+    pub fn packer(self) -> &'static str {
+        match self {
+            Family::Ice40 => "icepack",
+        }
+    }
+
+    /// The tools the synthesis flow runs: yosys, place and route, the packer.
+    pub fn flow_tools(self) -> [&'static str; 3] {
+        ["yosys", self.nextpnr(), self.packer()]
+    }
+
+    /// yosys's simulation models of the family's cells, relative to yosys's data directory.
+    pub fn cell_models(self) -> &'static str {
+        match self {
+            Family::Ice40 => "ice40/cells_sim.v",
+        }
+    }
+
+    /// The class of a mapped cell type (yosys's name).
+    pub fn classify(self, cell: &str) -> CellClass {
+        match self {
+            Family::Ice40 => match cell {
+                "SB_LUT4" => CellClass::Lut,
+                "SB_CARRY" => CellClass::Carry,
+                _ if cell.starts_with("SB_RAM40_4K") => CellClass::BlockRam,
+                _ if cell.starts_with("SB_DFF") => CellClass::FlipFlop,
+                _ => CellClass::Other,
+            },
+        }
+    }
+}
+
+/// An FPGA the core can be built for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Device {
@@ -29,6 +112,13 @@ impl Device {
         }
     }
 
+    /// The family it belongs to.
+    pub fn family(self) -> Family {
+        match self {
+            Device::Hx8k | Device::Up5k => Family::Ice40,
+        }
+    }
+
     /// Part and package, as in reports.
     pub fn part(self) -> &'static str {
         match self {
@@ -37,7 +127,7 @@ impl Device {
         }
     }
 
-    /// nextpnr-ice40's device flag.
+    /// The place-and-route tool's device flag.
     pub fn nextpnr_flag(self) -> &'static str {
         match self {
             Device::Hx8k => "--hx8k",
@@ -45,7 +135,7 @@ impl Device {
         }
     }
 
-    /// nextpnr-ice40's package.
+    /// The place-and-route tool's package.
     pub fn package(self) -> &'static str {
         match self {
             Device::Hx8k => "cb132",

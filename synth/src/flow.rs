@@ -1,4 +1,6 @@
-//! Staged iCE40 flow for the Alchitry Cu (iCE40HX8K, CB132 package).
+//! The staged FPGA flow, for any [`Device`] (the HX8K of the Alchitry Cu by default, the
+//! UP5K): the tools and the cell library come from the device's [`crate::device::Family`]
+//! (today iCE40: yosys `synth_ice40`, nextpnr-ice40, icepack).
 //!
 //! ```text
 //!  design.v ─► yosys ─────────────► <top>.json ─► nextpnr-ice40 ─► <top>.asc ─► icepack ─► <top>.bin
@@ -18,12 +20,13 @@
 //!
 //! Latches: after yosys's `proc` the design must contain no `$dlatch`/`$adlatch`/`$dlatchsr`
 //! cells (`select -assert-none`), otherwise the yosys stage fails. Set
-//! [`FlowConfig::allow_latches`] to skip the check.
+//! [`SynthConfig::allow_latches`] to skip the check.
 //!
 //! nextpnr is given `--timing-allow-fail` by default so that a design missing its target
 //! frequency still yields a report (`timing_met == false`) instead of an error.
 
-use crate::tools::{command_line, require_tools, run_tool, ToolInfo, ToolRun, FLOW_TOOLS};
+use crate::device::{CellClass, Family};
+use crate::tools::{command_line, require_tools, run_tool, ToolInfo, ToolRun};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -62,7 +65,7 @@ impl VerilogSource {
 
 /// What to build and where.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FlowConfig {
+pub struct SynthConfig {
     /// The design.
     pub verilog: VerilogSource,
     /// Top module name.
@@ -96,11 +99,11 @@ pub struct FlowConfig {
     pub device: Device,
 }
 
-impl FlowConfig {
+impl SynthConfig {
     /// A configuration with the defaults: [`DEFAULT_FREQ_MHZ`], seed 1, 1024 channels, no PCF, slowest
     /// clock as core clock, timing misses reported rather than fatal, latches rejected.
     pub fn new(verilog: VerilogSource, top: &str, out_dir: impl Into<PathBuf>) -> Self {
-        FlowConfig {
+        SynthConfig {
             verilog,
             top: top.to_string(),
             pcf: None,
@@ -151,16 +154,16 @@ pub struct CellCounts {
 }
 
 impl CellCounts {
-    /// Counts `n` cells of type `cell` in their class: the one classification of iCE40
-    /// cells used by the synthesis report, the netlist analysis and the power model. Returns
-    /// false for a cell in no modelled class (counted in `other`).
+    /// Counts `n` cells of type `cell` in their class ([`crate::device::Family::classify`],
+    /// the one classification used by the synthesis report, the netlist analysis and the
+    /// power model). Returns false for a cell in no modelled class (counted in `other`).
     pub fn add(&mut self, cell: &str, n: u64) -> bool {
-        match cell {
-            "SB_LUT4" => self.lut4 += n,
-            "SB_CARRY" => self.carry += n,
-            _ if cell.starts_with("SB_RAM40_4K") => self.ram40_4k += n,
-            _ if cell.starts_with("SB_DFF") => self.dff += n,
-            _ => {
+        match Family::Ice40.classify(cell) {
+            CellClass::Lut => self.lut4 += n,
+            CellClass::Carry => self.carry += n,
+            CellClass::BlockRam => self.ram40_4k += n,
+            CellClass::FlipFlop => self.dff += n,
+            CellClass::Other => {
                 self.other += n;
                 return false;
             }
@@ -185,7 +188,7 @@ impl CellCounts {
 pub enum LatchCheck {
     /// No `$dlatch`/`$adlatch`/`$dlatchsr` after `proc`.
     Passed,
-    /// [`FlowConfig::allow_latches`] was set.
+    /// [`SynthConfig::allow_latches`] was set.
     #[default]
     Skipped,
 }
@@ -267,7 +270,7 @@ pub struct SynthReport {
     /// Achieved Fmax of the core clock ([`SynthReport::main_clock`]), MHz; `None` for a
     /// design without a clock.
     pub fmax_mhz: Option<f64>,
-    /// nextpnr's name of the core clock: the one matching [`FlowConfig::main_clock`], or the
+    /// nextpnr's name of the core clock: the one matching [`SynthConfig::main_clock`], or the
     /// slowest clock.
     pub main_clock: Option<String>,
     /// Every clock reached its constraint.
@@ -309,7 +312,7 @@ pub struct SynthReport {
     /// (not by the channel-state RAM size, nor by I/O bandwidth).
     pub realtime_channels_at_20khz: Option<u64>,
     /// Why `realtime_channels_at_20khz` is not given although there is an Fmax
-    /// ([`FlowConfig::realtime_unknown`]).
+    /// ([`SynthConfig::realtime_unknown`]).
     pub realtime_unknown: Option<String>,
     /// Place-and-route seed.
     pub seed: u64,
@@ -385,24 +388,26 @@ fn tool_path<'a>(tools: &'a [ToolInfo], name: &'a str) -> &'a Path {
 /// Cell types that are latches after `proc` (coarse and fine-grained).
 const LATCH_CELLS: &str = "t:$dlatch t:$adlatch t:$dlatchsr t:$_DLATCH_* t:$_DLATCHSR_*";
 
-/// The yosys script of the flow.
-pub fn yosys_script(top: &str, allow_latches: bool) -> String {
+/// The yosys script of the flow for `family`.
+pub fn yosys_script(family: Family, top: &str, allow_latches: bool) -> String {
+    let synth = family.yosys_synth();
     let check = if allow_latches {
         String::new()
     } else {
         format!("select -assert-none {LATCH_CELLS}; ")
     };
-    // synth_ice40 runs hierarchy/proc/flatten before `coarse`; the latch check sits there.
+    // the synthesis command runs hierarchy/proc/flatten before `coarse`; the latch check
+    // sits there
     format!(
-        "synth_ice40 -top {top} -run :coarse; {check}\
-         synth_ice40 -top {top} -json {top}.json -run coarse:; \
+        "{synth} -top {top} -run :coarse; {check}\
+         {synth} -top {top} -json {top}.json -run coarse:; \
          write_verilog -noattr {top}_netlist.v; \
          tee -q -o yosys_stat.json stat -json; stat"
     )
 }
 
 fn stage_commands(
-    cfg: &FlowConfig,
+    cfg: &SynthConfig,
     top: &str,
     tools: &[ToolInfo],
     verilog: &Path,
@@ -417,10 +422,10 @@ fn stage_commands(
     yosys
         .args(["-f", frontend])
         .arg("-p")
-        .arg(yosys_script(top, cfg.allow_latches))
+        .arg(yosys_script(cfg.device.family(), top, cfg.allow_latches))
         .arg(verilog);
 
-    let mut nextpnr = Command::new(tool_path(tools, "nextpnr-ice40"));
+    let mut nextpnr = Command::new(tool_path(tools, cfg.device.family().nextpnr()));
     nextpnr
         .arg(cfg.device.nextpnr_flag())
         .args(["--package", cfg.device.package()])
@@ -442,7 +447,7 @@ fn stage_commands(
         nextpnr.arg("--timing-allow-fail");
     }
 
-    let mut icepack = Command::new(tool_path(tools, "icepack"));
+    let mut icepack = Command::new(tool_path(tools, cfg.device.family().packer()));
     icepack.arg(format!("{top}.asc")).arg(format!("{top}.bin"));
     Stages {
         yosys,
@@ -451,7 +456,7 @@ fn stage_commands(
     }
 }
 
-fn write_build_script(path: &Path, cfg: &FlowConfig, top: &str, stages: &Stages) -> Result<()> {
+fn write_build_script(path: &Path, cfg: &SynthConfig, top: &str, stages: &Stages) -> Result<()> {
     let mut s = String::new();
     let _ = writeln!(s, "#!/usr/bin/env bash");
     let _ = writeln!(
@@ -657,7 +662,7 @@ struct Prepared {
 
 /// `pnr`: the design will be placed and routed, so a design with more ports than the
 /// package has pins (and no PCF) goes inside the register wrapper.
-fn prepare(cfg: &FlowConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
+fn prepare(cfg: &SynthConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
     check_top_name(&cfg.top)?;
     if !(cfg.freq_mhz.is_finite() && cfg.freq_mhz > 0.0) {
         bail!(
@@ -759,7 +764,7 @@ fn prepare(cfg: &FlowConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
 }
 
 /// The yosys stage: synthesis, latch check, JSON and gate-level Verilog netlists, statistics.
-fn yosys_stage(cfg: &FlowConfig, p: &mut Prepared) -> Result<(ToolRun, YosysStat)> {
+fn yosys_stage(cfg: &SynthConfig, p: &mut Prepared) -> Result<(ToolRun, YosysStat)> {
     let y = run_tool(&mut p.stages.yosys, &p.logs.yosys).with_context(|| {
         if cfg.allow_latches {
             "yosys synthesis stage failed".to_string()
@@ -782,7 +787,7 @@ fn yosys_stage(cfg: &FlowConfig, p: &mut Prepared) -> Result<(ToolRun, YosysStat
 /// Runs only the flow's yosys stage (the same command [`run_flow`] runs first) and returns
 /// the outputs; `netlist_verilog` is the gate-level netlist that place and route would
 /// implement, for gate-level simulation. Needs only yosys.
-pub fn run_yosys(cfg: &FlowConfig) -> Result<FlowOutputs> {
+pub fn run_yosys(cfg: &SynthConfig) -> Result<FlowOutputs> {
     let mut p = prepare(cfg, &["yosys"], false)?;
     yosys_stage(cfg, &mut p)?;
     Ok(p.outputs)
@@ -792,9 +797,9 @@ pub fn run_yosys(cfg: &FlowConfig) -> Result<FlowOutputs> {
 /// `<out_dir>/synth_report.json`).
 ///
 /// Errors name the failing stage and carry the tail of its log; the logs stay in `out_dir`.
-pub fn run_flow(cfg: &FlowConfig) -> Result<SynthReport> {
+pub fn run_flow(cfg: &SynthConfig) -> Result<SynthReport> {
     let start = Instant::now();
-    let mut p = prepare(cfg, &FLOW_TOOLS, true)?;
+    let mut p = prepare(cfg, &cfg.device.family().flow_tools(), true)?;
     let mut stage_seconds = BTreeMap::new();
     let (y, stat) = yosys_stage(cfg, &mut p)?;
     stage_seconds.insert("yosys".to_string(), y.seconds);
@@ -1087,25 +1092,27 @@ mod tests {
 
     #[test]
     fn script_has_latch_check() {
-        assert!(yosys_script("t", false).contains("select -assert-none t:$dlatch"));
-        assert!(!yosys_script("t", true).contains("assert-none"));
-        assert!(yosys_script("t", false).contains("write_verilog -noattr t_netlist.v"));
+        assert!(yosys_script(Family::Ice40, "t", false).contains("select -assert-none t:$dlatch"));
+        assert!(!yosys_script(Family::Ice40, "t", true).contains("assert-none"));
+        assert!(
+            yosys_script(Family::Ice40, "t", false).contains("write_verilog -noattr t_netlist.v")
+        );
     }
 
     #[test]
     fn bad_config_is_an_error_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
-        let mut cfg = FlowConfig::new(VerilogSource::text("module t; endmodule"), "t", dir.path());
+        let mut cfg = SynthConfig::new(VerilogSource::text("module t; endmodule"), "t", dir.path());
         cfg.freq_mhz = -1.0;
         assert!(run_flow(&cfg).is_err());
-        let cfg = FlowConfig::new(
+        let cfg = SynthConfig::new(
             VerilogSource::file(dir.path().join("missing.v")),
             "t",
             dir.path(),
         );
         let e = run_flow(&cfg).unwrap_err();
         assert!(format!("{e:#}").contains("missing.v"), "{e:#}");
-        let cfg = FlowConfig::new(VerilogSource::text(""), "bad name", dir.path());
+        let cfg = SynthConfig::new(VerilogSource::text(""), "bad name", dir.path());
         assert!(run_flow(&cfg).is_err());
     }
 

@@ -1,13 +1,16 @@
-//! neurice-synth: the iCE40 flow for the Alchitry Cu and the reports built from it.
+//! neurice-synth: the FPGA flow (iCE40 HX8K of the Alchitry Cu, and UP5K) and the reports
+//! built from it.
 //!
 //! - [`tools`]: find yosys / nextpnr-ice40 / icestorm / Verilator (env overrides
 //!   `NEURICE_<TOOL>`), query versions ([`tools::check_tools`]), run a tool with a log
 //!   ([`tools::run_tool`]).
-//! - [`flow`]: staged yosys → nextpnr-ice40 → icepack flow for the iCE40HX8K-CB132
-//!   ([`flow::run_flow`]) returning a serialisable [`flow::SynthReport`], plus
-//!   [`flow::render_text`].
+//! - [`device`]: the target [`Device`] as a value (part, package, resources, power model) and
+//!   its [`device::Family`] (synthesis command, place-and-route tool, packer, cell models,
+//!   cell classification).
+//! - [`flow`]: staged yosys → nextpnr → packer flow for any device ([`flow::run_flow`])
+//!   returning a serialisable [`flow::SynthReport`], plus [`flow::render_text`].
 //! - [`asic`]: yosys generic synthesis with a CMOS transistor estimate ([`asic::asic_area`]).
-//! - [`power`]: an iCE40HX8K power model with written sources ([`power::estimate_power`],
+//! - [`power`]: iCE40 HX8K and UP5K power models with written sources ([`power::estimate_power`],
 //!   [`power::render_power`]) and toggle rates measured from VCD files
 //!   ([`power::activity_from_vcd`]).
 //!
@@ -36,7 +39,7 @@ pub mod wrapper;
 
 pub use asic::{asic_area, AsicArea};
 pub use device::Device;
-pub use flow::{render_text, run_flow, FlowConfig, SynthReport, VerilogSource};
+pub use flow::{render_text, run_flow, SynthConfig, SynthReport, VerilogSource};
 pub use power::{
     activity_from_vcd, estimate_power, render_power, Activity, PowerInput, PowerReport, Resources,
     SystemParams, VcdOptions,

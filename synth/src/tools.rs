@@ -27,9 +27,6 @@ pub const ALL_TOOLS: [&str; 6] = [
     "verilator",
 ];
 
-/// Tools needed by the iCE40 flow ([`crate::flow::run_flow`]).
-pub const FLOW_TOOLS: [&str; 3] = ["yosys", "nextpnr-ice40", "icepack"];
-
 /// The command to suggest when tools are missing.
 pub const INSTALL_HINT: &str = "sudo scripts/install-tools.sh";
 

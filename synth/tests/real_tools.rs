@@ -1,7 +1,7 @@
 //! Runs the real tools (yosys, nextpnr-ice40, icepack) on small hand-written designs.
 //! Each test prints "SKIPPED: ..." and passes when the tools are not installed.
 
-use neurice_synth::flow::{run_flow, FlowConfig, VerilogSource};
+use neurice_synth::flow::{run_flow, SynthConfig, VerilogSource};
 use neurice_synth::power::{
     activity_from_vcd, estimate_power, render_power, PowerInput, Resources, SystemParams,
     VcdOptions,
@@ -75,7 +75,7 @@ fn flow_counter_with_bram() {
     }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("build/synth"); // does not exist yet: must be created
-    let mut cfg = FlowConfig::new(VerilogSource::text(COUNTER_BRAM), "top", &out);
+    let mut cfg = SynthConfig::new(VerilogSource::text(COUNTER_BRAM), "top", &out);
     cfg.channels = 1024;
     let r = run_flow(&cfg).unwrap();
     println!("{}", render_text(&r));
@@ -167,7 +167,7 @@ fn latch_fails_in_the_yosys_stage() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let cfg = FlowConfig::new(VerilogSource::text(LATCH), "top", dir.path());
+    let cfg = SynthConfig::new(VerilogSource::text(LATCH), "top", dir.path());
     let e = format!("{:#}", run_flow(&cfg).unwrap_err());
     assert!(e.contains("yosys synthesis stage failed"), "{e}");
     assert!(e.contains("latch"), "{e}");
@@ -197,7 +197,7 @@ fn flow_with_pcf_on_cu_pins() {
     let pcf = dir.path().join("cu.pcf");
     std::fs::write(&v, BLINKY).unwrap();
     std::fs::write(&pcf, BLINKY_PCF).unwrap();
-    let mut cfg = FlowConfig::new(VerilogSource::file(&v), "blinky", dir.path().join("out"));
+    let mut cfg = SynthConfig::new(VerilogSource::file(&v), "blinky", dir.path().join("out"));
     cfg.pcf = Some(pcf.clone());
     cfg.freq_mhz = 100.0;
     cfg.main_clock = Some("clk".into());

@@ -121,7 +121,7 @@ pub struct Vector {
     pub channels: usize,
     pub mode: String,
     pub wav_samples: Vec<i16>,
-    /// The grid indices the core is fed (`container::to_grid` of the samples).
+    /// The grid indices the core is fed (`grid::to_grid` of the samples).
     pub indices: Vec<u16>,
     /// Frozen payload words (grid vectors; empty otherwise).
     pub words: Vec<u32>,
@@ -230,7 +230,7 @@ pub fn load(name: &str) -> Vector {
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex byte"))
         .collect();
-    let (idx, _) = neurice_model::container::to_grid(&wav_samples);
+    let (idx, _) = neurice_model::grid::to_grid(&wav_samples);
     Vector {
         name: name.to_string(),
         channels,
@@ -355,7 +355,7 @@ impl MaxSpec {
     pub fn samples(&self) -> (Vec<u32>, usize, bool) {
         let i = input(self.input);
         let samples = if i.grid {
-            neurice_model::container::to_grid(&i.wav_samples).0
+            neurice_model::grid::to_grid(&i.wav_samples).0
         } else {
             i.wav_samples
                 .iter()

@@ -28,7 +28,7 @@ pub mod table;
 
 use serde::{Deserialize, Serialize};
 
-use crate::coder::{golomb_m, m_value, select_s, unzigzag, zigzag_error, BitReader};
+use crate::lite::{golomb_m, m_value, select_s, unzigzag, zigzag_error, BitReader};
 use crate::v2::{check_frames, predict_t, update_t, with_taps, State, V2Params, MAX_TAPS};
 use crate::{CodecParams, Error};
 pub use table::{Table, CONTEXTS, TOKENS};

@@ -68,7 +68,7 @@ pub mod multi;
 
 use serde::{Deserialize, Serialize};
 
-use crate::coder::{golomb_m, quotient, select_s, unzigzag, zigzag_error};
+use crate::lite::{golomb_m, quotient, select_s, unzigzag, zigzag_error};
 use crate::{CodecParams, Error};
 use range::{adapt, RangeDecoder, RangeEncoder, PROB_INIT};
 

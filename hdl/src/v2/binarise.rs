@@ -1,6 +1,6 @@
 //! The binarisation of coder v2 (FORMAT.md §7.4) as a bin sequencer (issue 12): a sample's
 //! magnitude `u` and code index `s` in, the operations of the range coder out, one per clock,
-//! in the form [`super::range::RangeEncoderUnit`] takes them (`op`, `bin_value`, `v`, `n`),
+//! in the form the range encoder ([`super::range_fast::RangeFastUnit`]) takes them (`op`, `bin_value`, `v`, `n`),
 //! with the **context index** of each bin in place of its probability (the core reads `p`
 //! from its context table at that index). Bit-exact with `v2::binarise` and `v2::context`.
 //!
@@ -23,7 +23,7 @@
 //! | `op_valid` | out | an operation is on the outputs in this clock (from registers) |
 //! | `op_ready` | in | the operation on the outputs is taken at this edge (with `op_valid`); while low the sequencer holds it (tie high for one operation per clock) |
 //! | `busy` | out | a sample is in the record slot or being sent (from registers) |
-//! | `op[1:0]` | out | `OP_BIN` or `OP_BYPASS` ([`super::range`]) |
+//! | `op[1:0]` | out | `OP_BIN` or `OP_BYPASS` ([`super::range_fast`]) |
 //! | `ctx[7:0]`, `bin_value` | out | a bin: its context index (§7.4: `prefix(s, j)`, `remainder(s, b)`) and its value |
 //! | `v[15:0]`, `n[4:0]` | out | a bypass group: the low `n` bits of `v` (`1 ≤ n ≤ W`; a group of no bits is not sent) |
 //! | `last`, `op_tag[9:0]` | out | the sample's last operation; the sample's tag |
@@ -39,11 +39,11 @@
 //! Built for `W = 10`, `Q = 16` and at most 256 contexts ([`check_bin_params`]); the
 //! contexts per `s` and the prefix positions `P` come from the parameters.
 
-use neurice_model::coder::golomb_m;
+use neurice_model::lite::golomb_m;
 use neurice_model::v2::{context, V2Params};
 use rust_hdl::prelude::*;
 
-use super::range::{OP_BIN, OP_BYPASS};
+use super::range_fast::{OP_BIN, OP_BYPASS};
 use crate::prims::{ShiftLeft, ShiftRight};
 use crate::third::ThirdTable;
 use crate::HdlError;

@@ -116,7 +116,7 @@
 //! Writing rules as [`crate::core`] (see the rust-hdl field notes): every intermediate value
 //! in its own sized signal, sized constants, nested `if`s for compound conditions.
 
-use neurice_model::coder::m_value;
+use neurice_model::lite::m_value;
 use neurice_model::v2::V2Params;
 use rust_hdl::prelude::*;
 
@@ -330,7 +330,7 @@ impl Logic for StatePack {
 /// The code index `s` of §3.3 from `A` (16 bits) and `N` (6 bits): the smallest `s` with
 /// `N·m(s)·2^h ≥ c·A`, else `2W − 2`. A leaf: a chain of comparisons against constant
 /// multiples, written the same way in the simulation and the Verilog (the unit test checks
-/// the simulation against `neurice_model::coder::select_s` for every `A < 2^16`, `N < 64`;
+/// the simulation against `neurice_model::lite::select_s` for every `A < 2^16`, `N < 64`;
 /// the Verilog is checked through the core under Verilator).
 #[derive(LogicBlock)]
 pub struct SelectS {
@@ -514,200 +514,191 @@ fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
     Constant::new(v.into())
 }
 
-/// The coder-v2 encoder core for `2^C` channels (see the module documentation).
-#[derive(LogicBlock)]
-pub struct V2Core<const C: usize> {
-    pub clock: Signal<In, Clock>,
-    pub in_valid: Signal<In, Bit>,
-    pub in_ready: Signal<Out, Bit>,
-    pub in_channel: Signal<In, Bits<C>>,
-    pub in_sample: Signal<In, Bits<10>>,
-    pub flush: Signal<In, Bit>,
-    pub clear: Signal<In, Bit>,
-    pub idle: Signal<Out, Bit>,
-    pub out_valid: Signal<Out, Bit>,
-    pub out_ready: Signal<In, Bit>,
-    pub out_word: Signal<Out, Bits<32>>,
-    pub out_last: Signal<Out, Bit>,
-    pub out_bytes: Signal<Out, Bits<3>>,
+crate::core_struct! {
+    /// The coder-v2 encoder core for `2^C` channels (see the module documentation).
+    pub struct V2Core<const C: usize> {
+        inputs: one_lane,
+        pub out_last: Signal<Out, Bit>,
+        pub out_bytes: Signal<Out, Bits<3>>,
 
-    // ---- constants ----
-    k_ph: [Constant<Bits<3>>; 8],
-    k_zero3: Constant<Bits<3>>,
-    k_one3: Constant<Bits<3>>,
-    k_four3: Constant<Bits<3>>,
-    k_idx3: [Constant<Bits<3>>; 4],
-    k_zero8: Constant<Bits<8>>,
-    k_zero10: Constant<Bits<10>>,
-    k_ones10: Constant<Bits<10>>,
-    k_zero12: Constant<Bits<12>>,
-    k_p_flip: Constant<Bits<12>>,
-    k_shift: Constant<Bits<4>>,
-    k_one17: Constant<Bits<17>>,
-    k_zero17: Constant<Bits<17>>,
-    k_n_last: Constant<Bits<6>>,
-    k_n_half: Constant<Bits<6>>,
-    k_one6: Constant<Bits<6>>,
-    k_zero32: Constant<Bits<32>>,
-    k_one32: Constant<Bits<32>>,
-    k_walk_one: Constant<Bits<WALK_BITS>>,
-    k_walk_zero: Constant<Bits<WALK_BITS>>,
-    k_walk_last: Constant<Bits<WALK_BITS>>,
-    k_op_bin: Constant<Bits<2>>,
-    k_op_shift1: Constant<Bits<2>>,
-    k_idx4: [Constant<Bits<4>>; FIFO],
-    k_one4: Constant<Bits<4>>,
-    k_two4: Constant<Bits<4>>,
-    k_zero4: Constant<Bits<4>>,
-    k_zero5: Constant<Bits<5>>,
-    k_one5: Constant<Bits<5>>,
-    k_two5: Constant<Bits<5>>,
-    k_one3i: Constant<Bits<3>>,
-    k_room: Constant<Bits<6>>,
-    k_ff8: Constant<Bits<8>>,
-    k_op_shift2: Constant<Bits<2>>,
+        // ---- constants ----
+        k_ph: [Constant<Bits<3>>; 8],
+        k_zero3: Constant<Bits<3>>,
+        k_one3: Constant<Bits<3>>,
+        k_four3: Constant<Bits<3>>,
+        k_idx3: [Constant<Bits<3>>; 4],
+        k_zero8: Constant<Bits<8>>,
+        k_zero10: Constant<Bits<10>>,
+        k_ones10: Constant<Bits<10>>,
+        k_zero12: Constant<Bits<12>>,
+        k_p_flip: Constant<Bits<12>>,
+        k_shift: Constant<Bits<4>>,
+        k_one17: Constant<Bits<17>>,
+        k_zero17: Constant<Bits<17>>,
+        k_n_last: Constant<Bits<6>>,
+        k_n_half: Constant<Bits<6>>,
+        k_one6: Constant<Bits<6>>,
+        k_zero32: Constant<Bits<32>>,
+        k_one32: Constant<Bits<32>>,
+        k_walk_one: Constant<Bits<WALK_BITS>>,
+        k_walk_zero: Constant<Bits<WALK_BITS>>,
+        k_walk_last: Constant<Bits<WALK_BITS>>,
+        k_op_bin: Constant<Bits<2>>,
+        k_op_shift1: Constant<Bits<2>>,
+        k_idx4: [Constant<Bits<4>>; FIFO],
+        k_one4: Constant<Bits<4>>,
+        k_two4: Constant<Bits<4>>,
+        k_zero4: Constant<Bits<4>>,
+        k_zero5: Constant<Bits<5>>,
+        k_one5: Constant<Bits<5>>,
+        k_two5: Constant<Bits<5>>,
+        k_one3i: Constant<Bits<3>>,
+        k_room: Constant<Bits<6>>,
+        k_ff8: Constant<Bits<8>>,
+        k_op_shift2: Constant<Bits<2>>,
 
-    // ---- control ----
-    ph: DFF<Bits<3>>,
-    open: DFF<Bit>,
-    walk: DFF<Bits<WALK_BITS>>,
-    clr_act: DFF<Bit>,
-    clr_spent: DFF<Bit>,
-    in_run: Signal<Local, Bit>,
-    in_walk: Signal<Local, Bit>,
-    in_drain: Signal<Local, Bit>,
-    kill: Signal<Local, Bit>,
-    upstream_busy: Signal<Local, Bit>,
-    clr_new: Signal<Local, Bit>,
-    accept: Signal<Local, Bit>,
-    ho_room: Signal<Local, Bit>,
-    walk_end: Signal<Local, Bit>,
-    idle_core: Signal<Local, Bit>,
+        // ---- control ----
+        ph: DFF<Bits<3>>,
+        open: DFF<Bit>,
+        walk: DFF<Bits<WALK_BITS>>,
+        clr_act: DFF<Bit>,
+        clr_spent: DFF<Bit>,
+        in_run: Signal<Local, Bit>,
+        in_walk: Signal<Local, Bit>,
+        in_drain: Signal<Local, Bit>,
+        kill: Signal<Local, Bit>,
+        upstream_busy: Signal<Local, Bit>,
+        clr_new: Signal<Local, Bit>,
+        accept: Signal<Local, Bit>,
+        ho_room: Signal<Local, Bit>,
+        walk_end: Signal<Local, Bit>,
+        idle_core: Signal<Local, Bit>,
 
-    // ---- accept and front end ----
-    ram_hi: WordRam<C>,
-    ram_mid: WordRam<C>,
-    ram_lo: WordRam<C>,
-    unpack: StateUnpack,
-    pack: StatePack,
-    lms: LmsUnit,
-    sel: SelectS,
-    fe_valid: DFF<Bit>,
-    fe_ch: DFF<Bits<C>>,
-    fe_x: DFF<Bits<10>>,
-    fe_d: Signal<Local, Bits<10>>,
-    fe_d2: Signal<Local, Bits<10>>,
-    fe_sign: Signal<Local, Bits<10>>,
-    fe_u: Signal<Local, Bits<10>>,
-    fe_full: Signal<Local, Bit>,
-    fe_round: Signal<Local, Bits<17>>,
-    fe_asum: Signal<Local, Bits<17>>,
-    fe_a_new: Signal<Local, Bits<16>>,
-    fe_n_new: Signal<Local, Bits<6>>,
+        // ---- accept and front end ----
+        ram_hi: WordRam<C>,
+        ram_mid: WordRam<C>,
+        ram_lo: WordRam<C>,
+        unpack: StateUnpack,
+        pack: StatePack,
+        lms: LmsUnit,
+        sel: SelectS,
+        fe_valid: DFF<Bit>,
+        fe_ch: DFF<Bits<C>>,
+        fe_x: DFF<Bits<10>>,
+        fe_d: Signal<Local, Bits<10>>,
+        fe_d2: Signal<Local, Bits<10>>,
+        fe_sign: Signal<Local, Bits<10>>,
+        fe_u: Signal<Local, Bits<10>>,
+        fe_full: Signal<Local, Bit>,
+        fe_round: Signal<Local, Bits<17>>,
+        fe_asum: Signal<Local, Bits<17>>,
+        fe_a_new: Signal<Local, Bits<16>>,
+        fe_n_new: Signal<Local, Bits<6>>,
 
-    // ---- handoff to the sequencer ----
-    ho_valid: DFF<Bit>,
-    ho_ch: DFF<Bits<C>>,
-    ho_u: DFF<Bits<10>>,
-    ho_s: DFF<Bits<5>>,
-    seq: BinSequencer,
+        // ---- handoff to the sequencer ----
+        ho_valid: DFF<Bit>,
+        ho_ch: DFF<Bits<C>>,
+        ho_u: DFF<Bits<10>>,
+        ho_s: DFF<Bits<5>>,
+        seq: BinSequencer,
 
-    // ---- coder stage ----
-    ctx_ram: SmallRam<8, 12>,
-    cs_valid: DFF<Bit>,
-    cs_op: DFF<Bits<2>>,
-    cs_ctx: DFF<Bits<8>>,
-    cs_bin: DFF<Bit>,
-    cs_v: DFF<Bits<16>>,
-    cs_n: DFF<Bits<5>>,
-    cs_first: DFF<Bit>,
-    cs_p: DFF<Bits<12>>,
-    fw_valid: DFF<Bit>,
-    fw_ctx: DFF<Bits<8>>,
-    fw_p: DFF<Bits<12>>,
-    p_ram: Signal<Local, Bits<12>>,
-    fw_hit: Signal<Local, Bit>,
-    p_first: Signal<Local, Bits<12>>,
-    p_use: Signal<Local, Bits<12>>,
-    p_neg: Signal<Local, Bits<12>>,
-    sh_down: ShiftRight<12, 4>,
-    sh_up: ShiftRight<12, 4>,
-    p_new: Signal<Local, Bits<12>>,
-    cs_is_bin: Signal<Local, Bit>,
-    cs_done: Signal<Local, Bit>,
-    slot_free: Signal<Local, Bit>,
-    take_seq: Signal<Local, Bit>,
-    fin_issue: Signal<Local, Bit>,
-    // credit: the FIFO has room for two records of every operation in flight and this one
-    infl: DFF<Bits<3>>,
-    fl: [DFF<Bit>; IN_FLIGHT],
-    need_n: Signal<Local, Bits<6>>,
-    need_i: Signal<Local, Bits<6>>,
-    need: Signal<Local, Bits<6>>,
-    room: Signal<Local, Bit>,
+        // ---- coder stage ----
+        ctx_ram: SmallRam<8, 12>,
+        cs_valid: DFF<Bit>,
+        cs_op: DFF<Bits<2>>,
+        cs_ctx: DFF<Bits<8>>,
+        cs_bin: DFF<Bit>,
+        cs_v: DFF<Bits<16>>,
+        cs_n: DFF<Bits<5>>,
+        cs_first: DFF<Bit>,
+        cs_p: DFF<Bits<12>>,
+        fw_valid: DFF<Bit>,
+        fw_ctx: DFF<Bits<8>>,
+        fw_p: DFF<Bits<12>>,
+        p_ram: Signal<Local, Bits<12>>,
+        fw_hit: Signal<Local, Bit>,
+        p_first: Signal<Local, Bits<12>>,
+        p_use: Signal<Local, Bits<12>>,
+        p_neg: Signal<Local, Bits<12>>,
+        sh_down: ShiftRight<12, 4>,
+        sh_up: ShiftRight<12, 4>,
+        p_new: Signal<Local, Bits<12>>,
+        cs_is_bin: Signal<Local, Bit>,
+        cs_done: Signal<Local, Bit>,
+        slot_free: Signal<Local, Bit>,
+        take_seq: Signal<Local, Bit>,
+        fin_issue: Signal<Local, Bit>,
+        // credit: the FIFO has room for two records of every operation in flight and this one
+        infl: DFF<Bits<3>>,
+        fl: [DFF<Bit>; IN_FLIGHT],
+        need_n: Signal<Local, Bits<6>>,
+        need_i: Signal<Local, Bits<6>>,
+        need: Signal<Local, Bits<6>>,
+        room: Signal<Local, Bit>,
 
-    // ---- the unit's input register and the unit ----
-    u_valid: DFF<Bit>,
-    u_op: DFF<Bits<2>>,
-    u_p: DFF<Bits<12>>,
-    u_bin: DFF<Bit>,
-    u_v: DFF<Bits<16>>,
-    u_n: DFF<Bits<5>>,
-    unit: RangeFastUnit,
+        // ---- the unit's input register and the unit ----
+        u_valid: DFF<Bit>,
+        u_op: DFF<Bits<2>>,
+        u_p: DFF<Bits<12>>,
+        u_bin: DFF<Bit>,
+        u_v: DFF<Bits<16>>,
+        u_n: DFF<Bits<5>>,
+        unit: RangeFastUnit,
 
-    // ---- record FIFO (byte, fill is 0x00, fill count, header byte present) ----
-    f_hdr: [DFF<Bit>; FIFO],
-    f_byte: [DFF<Bits<8>>; FIFO],
-    f_fz: [DFF<Bit>; FIFO],
-    f_cnt: [DFF<Bits<32>>; FIFO],
-    f_wp: DFF<Bits<4>>,
-    f_rp: DFF<Bits<4>>,
-    f_n: DFF<Bits<5>>,
-    r_hdr: [Signal<Local, Bit>; SHIFTS],
-    r_fz: [Signal<Local, Bit>; SHIFTS],
-    r_nz: [Signal<Local, Bit>; SHIFTS],
-    r_push: [Signal<Local, Bit>; SHIFTS],
-    wr_a: Signal<Local, Bit>,
-    wr_b: Signal<Local, Bit>,
-    a_hdr: Signal<Local, Bit>,
-    a_byte: Signal<Local, Bits<8>>,
-    a_fz: Signal<Local, Bit>,
-    a_cnt: Signal<Local, Bits<32>>,
-    f_wp1: Signal<Local, Bits<4>>,
-    f_npush: Signal<Local, Bits<5>>,
-    f_sum: Signal<Local, Bits<5>>,
-    f_empty: Signal<Local, Bit>,
-    f_pop: Signal<Local, Bit>,
-    h_hdr: Signal<Local, Bit>,
-    h_byte: Signal<Local, Bits<8>>,
-    h_fz: Signal<Local, Bit>,
-    h_cnt: Signal<Local, Bits<32>>,
+        // ---- record FIFO (byte, fill is 0x00, fill count, header byte present) ----
+        f_hdr: [DFF<Bit>; FIFO],
+        f_byte: [DFF<Bits<8>>; FIFO],
+        f_fz: [DFF<Bit>; FIFO],
+        f_cnt: [DFF<Bits<32>>; FIFO],
+        f_wp: DFF<Bits<4>>,
+        f_rp: DFF<Bits<4>>,
+        f_n: DFF<Bits<5>>,
+        r_hdr: [Signal<Local, Bit>; SHIFTS],
+        r_fz: [Signal<Local, Bit>; SHIFTS],
+        r_nz: [Signal<Local, Bit>; SHIFTS],
+        r_push: [Signal<Local, Bit>; SHIFTS],
+        wr_a: Signal<Local, Bit>,
+        wr_b: Signal<Local, Bit>,
+        a_hdr: Signal<Local, Bit>,
+        a_byte: Signal<Local, Bits<8>>,
+        a_fz: Signal<Local, Bit>,
+        a_cnt: Signal<Local, Bits<32>>,
+        f_wp1: Signal<Local, Bits<4>>,
+        f_npush: Signal<Local, Bits<5>>,
+        f_sum: Signal<Local, Bits<5>>,
+        f_empty: Signal<Local, Bit>,
+        f_pop: Signal<Local, Bit>,
+        h_hdr: Signal<Local, Bit>,
+        h_byte: Signal<Local, Bits<8>>,
+        h_fz: Signal<Local, Bit>,
+        h_cnt: Signal<Local, Bits<32>>,
 
-    // ---- byte expander: the record being expanded ----
-    e_hdr: DFF<Bit>,
-    e_byte: DFF<Bits<8>>,
-    e_fz: DFF<Bit>,
-    e_cnt: DFF<Bits<32>>,
-    e_cnt_nz: Signal<Local, Bit>,
-    e_cnt_one: Signal<Local, Bit>,
-    e_busy: Signal<Local, Bit>,
-    e_last: Signal<Local, Bit>,
-    exp_empty: Signal<Local, Bit>,
-    e_out: Signal<Local, Bits<8>>,
-    emit: Signal<Local, Bit>,
+        // ---- byte expander: the record being expanded ----
+        e_hdr: DFF<Bit>,
+        e_byte: DFF<Bits<8>>,
+        e_fz: DFF<Bit>,
+        e_cnt: DFF<Bits<32>>,
+        e_cnt_nz: Signal<Local, Bit>,
+        e_cnt_one: Signal<Local, Bit>,
+        e_busy: Signal<Local, Bit>,
+        e_last: Signal<Local, Bit>,
+        exp_empty: Signal<Local, Bit>,
+        e_out: Signal<Local, Bits<8>>,
+        emit: Signal<Local, Bit>,
 
-    // ---- packer and output register ----
-    pk_b: [DFF<Bits<8>>; 4],
-    pk_cnt: DFF<Bits<3>>,
-    pk_full: Signal<Local, Bit>,
-    pk_can: Signal<Local, Bit>,
-    pk_word: Concat4,
-    out_full: DFF<Bit>,
-    out_w: DFF<Bits<32>>,
-    out_l: DFF<Bit>,
-    out_n: DFF<Bits<3>>,
-    out_free: Signal<Local, Bit>,
-    last_ok: Signal<Local, Bit>,
+        // ---- packer and output register ----
+        pk_b: [DFF<Bits<8>>; 4],
+        pk_cnt: DFF<Bits<3>>,
+        pk_full: Signal<Local, Bit>,
+        pk_can: Signal<Local, Bit>,
+        pk_word: Concat4,
+        out_full: DFF<Bit>,
+        out_w: DFF<Bits<32>>,
+        out_l: DFF<Bit>,
+        out_n: DFF<Bits<3>>,
+        out_free: Signal<Local, Bit>,
+        last_ok: Signal<Local, Bit>,
+    }
 }
 
 impl<const C: usize> V2Core<C> {
@@ -718,18 +709,8 @@ impl<const C: usize> V2Core<C> {
             return Err(HdlError::Channels(1 << C.min(20)));
         }
         let walk_last = (1u64 << C).max(256) - 1;
-        Ok(V2Core {
-            clock: Default::default(),
-            in_valid: Default::default(),
-            in_ready: Default::default(),
-            in_channel: Default::default(),
-            in_sample: Default::default(),
-            flush: Default::default(),
-            clear: Default::default(),
-            idle: Default::default(),
-            out_valid: Default::default(),
-            out_ready: Default::default(),
-            out_word: Default::default(),
+        Ok(crate::core_new! {
+            inputs: one_lane,
             out_last: Default::default(),
             out_bytes: Default::default(),
             k_ph: std::array::from_fn(|i| k(i as u64)),
@@ -1503,33 +1484,17 @@ impl<const C: usize> Logic for V2Core<C> {
 /// The v2 core with 1024 channels of state (10-bit channel address).
 pub type V2Core1024 = V2Core<10>;
 
-fn v2_verilog_of<const C: usize>(p: &V2Params) -> Result<String, HdlError> {
-    let mut core = V2Core::<C>::new(p)?;
-    core.connect_all();
-    check_all(&core).map_err(|e| HdlError::Check(format!("{e:?}")))?;
-    Ok(generate_verilog(&core))
-}
-
 /// The v2 core's Verilog (top module `top`) for `channels` channels of state (1 ..= 1024).
 pub fn v2_verilog(p: &V2Params, channels: usize) -> Result<String, HdlError> {
-    match crate::channel_bits(channels)? {
-        1 => v2_verilog_of::<1>(p),
-        2 => v2_verilog_of::<2>(p),
-        3 => v2_verilog_of::<3>(p),
-        4 => v2_verilog_of::<4>(p),
-        5 => v2_verilog_of::<5>(p),
-        6 => v2_verilog_of::<6>(p),
-        7 => v2_verilog_of::<7>(p),
-        8 => v2_verilog_of::<8>(p),
-        9 => v2_verilog_of::<9>(p),
-        _ => v2_verilog_of::<10>(p),
-    }
+    with_address_bits!(crate::channel_bits(channels)?, C => {
+        crate::emit_verilog(V2Core::<C>::new(p)?)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use neurice_model::coder::select_s;
+    use neurice_model::lite::select_s;
     use neurice_model::v2::State;
     use neurice_testkit::XorShift64;
 

@@ -455,7 +455,7 @@ mod tests {
             up.x.next = (x as u64).into();
             up.pred.next = (pred as u64).into();
             assert!(simulate(&mut up, 50));
-            let u = neurice_model::coder::zigzag_error(x, pred, W as u32);
+            let u = neurice_model::lite::zigzag_error(x, pred, W as u32);
             let next = v2::update(&st, x, pred, u, &p);
             for t in 0..TAPS {
                 assert_eq!(

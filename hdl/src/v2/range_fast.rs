@@ -1,8 +1,8 @@
 //! The range encoder of coder v2 (FORMAT.md §7.5) as a pipelined hardware unit: one
 //! operation per clock (bin, bypass group or finish step, no stall), byte-exact with
-//! `neurice_model::v2::range::RangeEncoder`. The same work as [`super::range`]'s
-//! `RangeEncoderUnit`, cut into four registered stages so that only the bin recurrence
-//! (`range` → `bound` → `range`) is left in one clock.
+//! `neurice_model::v2::range::RangeEncoder`, cut into four registered stages so that only the
+//! bin recurrence (`range` → `bound` → `range`) is left in one clock (an unpipelined unit,
+//! FORMAT.md §7.8, ran at 15.8 MHz: 2.6 times slower).
 //!
 //! # Ports
 //!
@@ -28,7 +28,7 @@
 //!
 //! # Records
 //!
-//! As `RangeEncoderUnit`'s: a byte shift releases bytes only when the byte leaving `low`
+//! A byte shift releases bytes only when the byte leaving `low`
 //! is settled; the released bytes are `rec_byte` (the held `cache` plus the carry) then
 //! `rec_fills` copies of `rec_fill` (`0xFF`, or `0x00` after a carry) — the pending bytes,
 //! which are never stored. `rec_skip` marks the very first release, whose first byte
@@ -52,8 +52,8 @@
 
 use rust_hdl::prelude::*;
 
-use super::range::UnsignedMul;
 use crate::prims::ShiftRight;
+use crate::prims::UnsignedMul;
 
 /// Byte shifts per clock (a bin or bypass group needs at most two).
 pub const SHIFTS: usize = 2;

@@ -18,12 +18,8 @@ pub fn stim(channels: usize, samples: Vec<u16>, gap: u32, bp: u32, label: &str) 
 /// The engines' short signal set: a trace (1 and 2 channels), noise under backpressure,
 /// alternating extremes (every sample escaping), flat runs on 3 channels, and `frames`
 /// frames of 1024 channels. `n` is the trace length; the others are shorter, in the same
-/// proportions for every coder. `coder` is `None` for v1, `Some(p)` for coder v2.
-pub fn synthetic_set(
-    n: usize,
-    frames: usize,
-    coder: Option<neurice_model::v2::V2Params>,
-) -> Vec<Stimulus> {
+/// proportions for every coder.
+pub fn synthetic_set(n: usize, frames: usize, coder: &neurice_model::CoderSpec) -> Vec<Stimulus> {
     let s = |c, x, g, b, l: &str| stim(c, x, g, b, l).for_coder(coder);
     vec![
         s(1, trace(n, 1), 0, 0, "trace, 1 channel"),
