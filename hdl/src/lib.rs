@@ -24,6 +24,7 @@ pub mod core;
 pub mod core2;
 pub mod crc;
 pub mod lane;
+pub mod max;
 pub mod packetiser;
 pub mod prims;
 pub mod ram;
