@@ -252,7 +252,7 @@ mod tests {
     fn places_at(params: &BoardParams, tag: &str) {
         for t in ["yosys", "nextpnr-ice40", "icepack"] {
             if let Err(e) = neurice_synth::tools::find_tool(t) {
-                eprintln!("SKIPPED: {e}");
+                neurice_testkit::skip(&format!("places_at ({tag})"), &format!("{e:#}"));
                 return;
             }
         }

@@ -20,13 +20,15 @@ fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).expect("stdout is one JSON object")
 }
 
-/// Whether the one tool lookup finds `name` (`$NEURICE_<TOOL>` or `PATH`). (Asking each tool
-/// for `-V` skipped every synthesis test: icepack has no version flag.)
+/// Whether the one tool lookup finds `name` (`$NEURICE_<TOOL>` or `PATH`); if not, a
+/// `neurice_testkit::skip` of the calling test. (Asking each tool for `-V` skipped every
+/// synthesis test: icepack has no version flag.)
 fn tool(name: &str) -> bool {
     match neurice_synth::tools::find_tool(name) {
         Ok(_) => true,
         Err(e) => {
-            eprintln!("SKIPPED: {e}");
+            let test = std::thread::current().name().unwrap_or("hw").to_string();
+            neurice_testkit::skip(&test, &format!("{e:#}"));
             false
         }
     }

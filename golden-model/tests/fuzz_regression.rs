@@ -9,8 +9,6 @@
 //! agrees with it; and an `Ok` from `decompress` is a 16-bit PCM WAV the model parses, whose
 //! CRC is the stored one and which round-trips through the codec byte for byte.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -19,28 +17,10 @@ use neurice_model::format::{FLAG_CANONICAL, VERSION_LITE};
 use neurice_model::wav::Wav;
 use neurice_model::{compress_wav, compress_wav_with, decompress, grid, Coder, Error};
 
-/// The system allocator, recording the largest single request made by the current thread, so a
-/// test can check that a decoder does not reserve memory a hostile header asks for.
-struct PeakAlloc;
+use neurice_testkit::alloc::{measure, PeakAlloc};
 
-thread_local! {
-    static LARGEST: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for PeakAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = LARGEST.try_with(|m| m.set(m.get().max(layout.size())));
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = LARGEST.try_with(|m| m.set(m.get().max(new_size)));
-        System.realloc(ptr, layout, new_size)
-    }
-}
-
+/// Counts what each thread allocates, so a test can check that a decoder does not reserve
+/// memory a hostile header asks for.
 #[global_allocator]
 static ALLOC: PeakAlloc = PeakAlloc;
 
@@ -303,9 +283,8 @@ fn huge_sample_count_with_a_tiny_payload_is_refused_cheaply() {
     let mut b = nrc.clone();
     b[17..21].copy_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
     let b = reseal(b);
-    LARGEST.with(|m| m.set(0));
-    let r = guarded("huge count", &b, || decompress(&b));
-    let largest = LARGEST.with(|m| m.get());
+    let (r, a) = measure(|| guarded("huge count", &b, || decompress(&b)));
+    let largest = a.largest;
     assert!(matches!(r, Err(Error::Corrupt(_))), "{r:?}");
     assert!(
         largest < 1 << 20,
@@ -339,9 +318,8 @@ fn fuzz_find_huge_exception_count_is_refused_cheaply() {
     // the decode_resealed target appends the CRC of its input
     let mut nrc = found.clone();
     nrc.extend_from_slice(&crc32fast::hash(&found).to_le_bytes());
-    LARGEST.with(|m| m.set(0));
-    let r = guarded("fuzz find", &nrc, || check_stream(&nrc));
-    let largest = LARGEST.with(|m| m.get());
+    let (r, a) = measure(|| guarded("fuzz find", &nrc, || check_stream(&nrc)));
+    let largest = a.largest;
     assert_eq!(r, Err("corrupt"));
     assert!(largest < 1 << 20, "reserved {largest} bytes at once");
 }
@@ -390,9 +368,8 @@ fn v2_huge_frame_count_with_a_tiny_block_is_refused_cheaply() {
         b[at..at + 4].copy_from_slice(&0x3FFF_FFFFu32.to_le_bytes());
     }
     let b = reseal(b);
-    LARGEST.with(|m| m.set(0));
-    let r = guarded("v2 huge count", &b, || decompress(&b));
-    let largest = LARGEST.with(|m| m.get());
+    let (r, a) = measure(|| guarded("v2 huge count", &b, || decompress(&b)));
+    let largest = a.largest;
     assert!(matches!(r, Err(Error::Corrupt(_))), "{r:?}");
     assert!(
         largest < 1 << 20,

@@ -18,22 +18,13 @@ fn build_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("activity")
 }
 
-/// The core's iCE40 netlist (1024 channels), synthesised once per RTL text; or the netlist
-/// file named by `NEURICE_NETLIST` (e.g. the flow's `top_netlist.v`).
+/// The core's iCE40 netlist (1024 channels), made by the synthesis flow's own yosys stage
+/// (`gatelevel::netlist`) and cached under a key of everything it depends on: the RTL text,
+/// the flow's yosys script, and the yosys binary and its version. (Keyed by the RTL alone, a
+/// cached netlist outlived a change of script or of yosys.)
 fn netlist() -> String {
-    if let Some(p) = std::env::var_os("NEURICE_NETLIST") {
-        return std::fs::read_to_string(&p)
-            .unwrap_or_else(|e| panic!("NEURICE_NETLIST={}: {e}", PathBuf::from(p).display()));
-    }
     let rtl = neurice_hdl::verilog(&CodecParams::HARDWARE, 1024).expect("core Verilog");
-    let key = {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for &b in rtl.as_bytes() {
-            h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        h
-    };
-    let cached = build_dir().join(format!("netlist-{key:016x}.v"));
+    let cached = build_dir().join(format!("netlist-{:016x}.v", netlist_key(&rtl)));
     if let Ok(t) = std::fs::read_to_string(&cached) {
         return t;
     }
@@ -41,6 +32,54 @@ fn netlist() -> String {
     let net = gatelevel::netlist(&rtl, "top", &work).expect("yosys synth_ice40");
     std::fs::write(&cached, &net).expect("caching the netlist");
     net
+}
+
+/// The cache key of [`netlist`]: FNV-1a of the yosys path and version, the script
+/// `gatelevel::netlist` runs and the RTL.
+fn netlist_key(rtl: &str) -> u64 {
+    let yosys = neurice_synth::tools::find_tool("yosys").expect("yosys (checked before)");
+    let version = neurice_synth::tools::tool_version("yosys", &yosys);
+    let script =
+        neurice_synth::flow::yosys_script(neurice_synth::device::Family::Ice40, "top", false);
+    let text = format!("{}\n{version}\n{script}\n{rtl}", yosys.display());
+    neurice_testkit::vectors::fnv1a64_bytes(text.bytes())
+}
+
+/// The netlist the recordings measurement uses: `NEURICE_NETLIST` (e.g. the flow's
+/// `top_netlist.v`, said so on standard error), else [`netlist`]. Only this `#[ignore]`d
+/// measurement reads it; the test that runs in CI always uses its own.
+fn netlist_or_named() -> String {
+    match std::env::var_os("NEURICE_NETLIST") {
+        Some(p) => {
+            let p = PathBuf::from(p);
+            eprintln!("netlist: {} (NEURICE_NETLIST)", p.display());
+            std::fs::read_to_string(&p)
+                .unwrap_or_else(|e| panic!("NEURICE_NETLIST={}: {e}", p.display()))
+        }
+        None => netlist(),
+    }
+}
+
+#[test]
+fn the_cached_netlist_is_keyed_by_the_script_and_the_yosys_version() {
+    if !gatelevel_or_skip("the_cached_netlist_is_keyed_by_the_script_and_the_yosys_version") {
+        return;
+    }
+    let rtl = neurice_hdl::verilog(&CodecParams::HARDWARE, 1024).expect("core Verilog");
+    let key = netlist_key(&rtl);
+    // another RTL, another key; the same inputs, the same key
+    assert_ne!(key, netlist_key(&format!("{rtl}\n// changed")));
+    assert_eq!(key, netlist_key(&rtl));
+    // the key names the script and the version it was made with
+    let yosys = neurice_synth::tools::find_tool("yosys").unwrap();
+    let version = neurice_synth::tools::tool_version("yosys", &yosys);
+    let script =
+        neurice_synth::flow::yosys_script(neurice_synth::device::Family::Ice40, "top", false);
+    let text = |v: &str, s: &str| format!("{}\n{v}\n{s}\n{rtl}", yosys.display());
+    let fnv = |t: String| neurice_testkit::vectors::fnv1a64_bytes(t.bytes());
+    assert_eq!(key, fnv(text(&version, &script)));
+    assert_ne!(key, fnv(text("Yosys 0.0", &script)));
+    assert_ne!(key, fnv(text(&version, &format!("{script}; opt"))));
 }
 
 fn rates(r: &ActivityReport) -> [f64; 3] {
@@ -137,7 +176,7 @@ fn activity_on_recordings_at_real_time_duty() {
         .collect();
     let warmup_frames: u64 = env("NEURICE_ACTIVITY_WARMUP_FRAMES", "64").parse().unwrap();
     let cycles: u64 = env("NEURICE_ACTIVITY_CYCLES", "100000").parse().unwrap();
-    let net = netlist();
+    let net = netlist_or_named();
     let files = wavs(&dir);
     for mhz in clocks {
         let gap = activity::gap_per_mille_for_clock(mhz, 1024, 1, SAMPLE_RATE_HZ).unwrap();

@@ -1,5 +1,6 @@
 //! Runs the real tools (yosys, nextpnr-ice40, icepack) on small hand-written designs.
-//! Each test prints "SKIPPED: ..." and passes when the tools are not installed.
+//! Each test is a `neurice_testkit::skip` when the tools are not installed ("SKIPPED ..." on
+//! standard error; a failure under NEURICE_REQUIRE_ALL=1, as in CI).
 
 use neurice_synth::flow::{run_flow, SynthConfig, VerilogSource};
 use neurice_synth::power::{
@@ -43,20 +44,48 @@ const BLINKY_PCF: &str = "set_io clk P7\nset_io led[0] J11\nset_io led[1] K11\n\
 set_io led[2] K12\nset_io led[3] K14\nset_io led[4] L12\nset_io led[5] L14\n\
 set_io led[6] M12\nset_io led[7] N14\n";
 
+#[track_caller]
 fn tools_present(names: &[&str]) -> bool {
     let st = neurice_synth::tools::check_tools_named(names);
     match missing_tools_message(&st) {
         None => true,
         Some(m) => {
-            println!("SKIPPED: {m}");
+            let test = std::thread::current()
+                .name()
+                .unwrap_or("real_tools")
+                .to_string();
+            neurice_testkit::skip(&test, &m);
             false
         }
     }
 }
 
+/// The tools `scripts/install-tools.sh` installs and checks (its `TOOLS=(...)` line).
+fn installed_tools() -> Vec<String> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/install-tools.sh");
+    let text = std::fs::read_to_string(script).unwrap();
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("TOOLS=("))
+        .expect("a TOOLS=(...) line in scripts/install-tools.sh");
+    line.trim_end_matches(')')
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}
+
 #[test]
 fn check_tools_lists_everything() {
     let st = check_tools();
+    // every tool the project uses and the installer provides, in its order: not a subset,
+    // not an empty list (which the loop below would pass)
+    let names: Vec<&str> = st.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        installed_tools(),
+        "check_tools against install-tools.sh"
+    );
+    assert_eq!(names, neurice_synth::tools::ALL_TOOLS);
     for s in &st {
         println!(
             "{:<14} {:<8} {}",
@@ -65,6 +94,10 @@ fn check_tools_lists_everything() {
             s.version.as_deref().or(s.message.as_deref()).unwrap_or("")
         );
         assert_eq!(s.missing, s.path.is_none());
+        assert_eq!(s.missing, s.version.is_none());
+    }
+    if let Some(m) = missing_tools_message(&st) {
+        neurice_testkit::skip("check_tools_lists_everything (every tool present)", &m);
     }
 }
 

@@ -1,10 +1,15 @@
 //! # neurice-testkit — the helpers every crate's tests share
 //!
-//! A dev-dependency only (`publish = false`): the recordings lookup and its skip notice, WAV
-//! builders, and the deterministic generated signals the tests feed the codec and the core.
+//! A dev-dependency only (`publish = false`): the recordings lookup and the skips, an
+//! allocation counter, WAV builders, and the deterministic generated signals the tests feed
+//! the codec and the core.
 //!
-//! * [`data_dir`], [`data_or_skip`], [`wavs`], [`first_recording`]: the recordings folder
-//!   (`$NEURICE_DATA`, else `../shared/data/neuralink` beside the workspace, as the README says).
+//! * [`skip`]: a test that cannot run here says so on standard error even when it passes,
+//!   is counted in `$NEURICE_SKIP_LOG`, and fails under `NEURICE_REQUIRE_ALL=1` (`.ci/run`).
+//! * [`recordings`], [`data_dir`], [`data_or_skip`], [`wavs`], [`first_recording`]: the
+//!   recordings folder (`$NEURICE_DATA`, else `../shared/data/neuralink` beside the workspace,
+//!   as the README says), accepted only when it holds the 603 recordings.
+//! * [`alloc::PeakAlloc`]: a global allocator for tests that measure what a call allocates.
 //! * [`grid_wav`], [`pcm16`], [`hound_wav`]: WAV bytes (the model's canonical writer, or
 //!   `hound` for other headers and formats).
 //! * [`walk`], [`spiky_walk`], [`noise`], [`extremes`], [`flat`], [`trace`]: 10-bit grid-index
@@ -15,6 +20,7 @@
 //! the known-answer vectors (`golden-model/tests/vectors/`): do not change a generator, add a
 //! new one.
 
+pub mod alloc;
 pub mod vectors;
 
 use std::io::Cursor;
@@ -27,34 +33,120 @@ use neurice_model::wav::Wav;
 pub const SAMPLE_RATE: u32 = 19531;
 
 // ---------------------------------------------------------------------------------------
+// Skips: visible, counted, and a failure where everything is required
+// ---------------------------------------------------------------------------------------
+
+/// Set to `1` (as `.ci/run` does), every [`skip`] is a failure: CI has the recordings and the
+/// tools, so a missing one is a broken machine, not a pass.
+pub const REQUIRE_ALL: &str = "NEURICE_REQUIRE_ALL";
+
+/// When set, every [`skip`] appends its line to this file (`.ci/run` counts them).
+pub const SKIP_LOG: &str = "NEURICE_SKIP_LOG";
+
+/// Whether [`REQUIRE_ALL`] is set to `1`.
+pub fn require_all() -> bool {
+    std::env::var(REQUIRE_ALL).is_ok_and(|v| v == "1")
+}
+
+/// A test (or a part of one, `what`) that cannot run here, because of `why` (no recordings, a
+/// tool missing). Prints `SKIPPED <what>: <why>` straight to the process's standard error, so
+/// it shows even when the test passes (libtest hides a passing test's `eprintln!`), appends
+/// the line to [`SKIP_LOG`] when it is set, and panics under [`REQUIRE_ALL`]`=1`.
+#[track_caller]
+pub fn skip(what: &str, why: &str) {
+    use std::io::Write;
+    let line = format!("SKIPPED {what}: {}", why.trim().replace('\n', " | "));
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    if let Some(log) = std::env::var_os(SKIP_LOG) {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()))
+            .unwrap_or_else(|e| panic!("{SKIP_LOG}={}: {e}", PathBuf::from(&log).display()));
+    }
+    if require_all() {
+        panic!("{line}\n{REQUIRE_ALL}=1: a skip is a failure here (the recordings or a tool is missing)");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // The recordings
 // ---------------------------------------------------------------------------------------
 
+/// How many recordings the tests expect: the challenge set of `SOURCE.txt` (README, "The
+/// recordings"). A folder with other WAVs is not the recordings.
+pub const RECORDINGS: usize = 603;
+
 /// The recordings folder (`$NEURICE_DATA`, else `../shared/data/neuralink` beside the
-/// workspace), if it holds at least one `.wav`.
+/// workspace), if it holds the recordings (see [`recordings`]).
 pub fn data_dir() -> Option<PathBuf> {
+    recordings().ok()
+}
+
+/// The recordings folder, or why there is none: the folder (`$NEURICE_DATA`, else
+/// `../shared/data/neuralink` beside the workspace) must hold exactly [`RECORDINGS`] `.wav`
+/// files, and, when it has a `SHA256SUMS` (the shared data folder does), exactly the `.wav`
+/// files listed there. The checksums themselves are checked by `.ci/run` (`sha256sum -c`),
+/// once, not by every test.
+pub fn recordings() -> Result<PathBuf, String> {
     let dir = std::env::var_os("NEURICE_DATA")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/neuralink")
         });
-    let has_wav = std::fs::read_dir(&dir)
-        .ok()?
-        .flatten()
-        .any(|e| is_wav(&e.path()));
-    has_wav.then_some(dir)
+    recordings_in(&dir)
 }
 
-/// [`data_dir`], printing the skip notice (`SKIPPED <test>: …`) when there are no recordings.
-pub fn data_or_skip(test: &str) -> Option<PathBuf> {
-    let d = data_dir();
-    if d.is_none() {
-        eprintln!(
-            "SKIPPED {test}: no recordings (set NEURICE_DATA or put the Neuralink WAVs in \
-             ../shared/data/neuralink; see README)"
-        );
+/// [`recordings`] for the folder `dir`.
+pub fn recordings_in(dir: &Path) -> Result<PathBuf, String> {
+    let dir = dir.to_path_buf();
+    let hint = "set NEURICE_DATA or put the Neuralink WAVs in ../shared/data/neuralink; see README";
+    let list = std::fs::read_dir(&dir)
+        .map_err(|e| format!("no recordings: cannot read {} ({e}; {hint})", dir.display()))?;
+    let mut names: Vec<String> = list
+        .flatten()
+        .filter(|e| is_wav(&e.path()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    if names.len() != RECORDINGS {
+        return Err(format!(
+            "{} holds {} .wav file(s), not the {RECORDINGS} recordings ({hint})",
+            dir.display(),
+            names.len()
+        ));
     }
-    d
+    if let Ok(sums) = std::fs::read_to_string(dir.join("SHA256SUMS")) {
+        let mut listed: Vec<String> = sums
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(1))
+            .map(|n| n.trim_start_matches('*').to_string())
+            .filter(|n| n.to_ascii_lowercase().ends_with(".wav"))
+            .collect();
+        listed.sort();
+        if listed != names {
+            let missing = listed.iter().filter(|n| !names.contains(n)).count();
+            return Err(format!(
+                "{}: the .wav files are not those of its SHA256SUMS ({} listed, {missing} of them missing)",
+                dir.display(),
+                listed.len()
+            ));
+        }
+    }
+    Ok(dir)
+}
+
+/// [`recordings`], or a [`skip`] of `test` saying why there are none.
+#[track_caller]
+pub fn data_or_skip(test: &str) -> Option<PathBuf> {
+    match recordings() {
+        Ok(d) => Some(d),
+        Err(why) => {
+            skip(test, &why);
+            None
+        }
+    }
 }
 
 fn is_wav(p: &Path) -> bool {
@@ -282,5 +374,63 @@ mod tests {
         assert!((mad - 10.0).abs() < 0.4, "mean |x − 512| = {mad}");
         assert!(laplacian_walk(500, 7, 3.0).iter().all(|&x| x < 1024));
         assert_ne!(walk(100, 7, 4), walk(100, 8, 4));
+    }
+
+    #[test]
+    fn only_the_603_recordings_are_the_recordings() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        let name = |i: usize| format!("{i:04}.wav");
+        let err = recordings_in(&dir.join("absent")).unwrap_err();
+        assert!(err.contains("cannot read"), "{err}");
+        std::fs::write(dir.join(name(0)), b"RIFF").unwrap();
+        let err = recordings_in(dir).unwrap_err();
+        assert!(err.contains("holds 1 .wav file(s), not the 603"), "{err}");
+        for i in 1..RECORDINGS {
+            std::fs::write(dir.join(name(i)), b"RIFF").unwrap();
+        }
+        std::fs::write(dir.join("notes.txt"), b"not a recording").unwrap();
+        assert_eq!(recordings_in(dir).unwrap(), dir);
+        // a SHA256SUMS naming other files: not these recordings
+        let sums = |names: Vec<String>| {
+            let text: String = names.iter().map(|n| format!("{:064}  {n}\n", 0)).collect();
+            std::fs::write(dir.join("SHA256SUMS"), text).unwrap();
+        };
+        sums((1..=RECORDINGS).map(name).collect());
+        let err = recordings_in(dir).unwrap_err();
+        assert!(err.contains("603 listed, 1 of them missing"), "{err}");
+        sums((0..RECORDINGS).map(name).collect());
+        assert_eq!(recordings_in(dir).unwrap(), dir);
+        // one more WAV than the 603
+        std::fs::write(dir.join(name(RECORDINGS)), b"RIFF").unwrap();
+        let err = recordings_in(dir).unwrap_err();
+        assert!(err.contains("holds 604 .wav file(s)"), "{err}");
+    }
+
+    #[global_allocator]
+    static ALLOC: alloc::PeakAlloc = alloc::PeakAlloc;
+
+    #[test]
+    fn peak_alloc_sees_what_a_call_holds_at_once() {
+        let (_, a) = alloc::measure(|| {
+            let v = std::hint::black_box(vec![1u8; 3 << 20]);
+            drop(v);
+            let w: Vec<Vec<u8>> = (0..64).map(|_| vec![2u8; 64 << 10]).collect();
+            std::hint::black_box(w).len()
+        });
+        assert_eq!(a.largest, 3 << 20);
+        // the 3 MiB were freed before the 64 x 64 KiB (4 MiB) were held
+        assert!(
+            a.peak >= 4 << 20 && a.peak < (4 << 20) + (64 << 10),
+            "{a:?}"
+        );
+        let (_, a) = alloc::measure(|| std::hint::black_box(1 + 1));
+        assert_eq!(
+            a,
+            alloc::Allocated {
+                largest: 0,
+                peak: 0
+            }
+        );
     }
 }

@@ -146,8 +146,14 @@ impl Vector {
 
 /// FNV-1a (64 bit) of the samples' little-endian bytes.
 pub fn fnv1a64(samples: &[i16]) -> u64 {
+    fnv1a64_bytes(samples.iter().flat_map(|s| s.to_le_bytes()))
+}
+
+/// FNV-1a (64 bit) of bytes. (Not a CRC-32 of a `.nrc`: a CRC over a message followed by its
+/// own CRC is the same constant for every message.)
+pub fn fnv1a64_bytes(bytes: impl IntoIterator<Item = u8>) -> u64 {
     let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for b in samples.iter().flat_map(|s| s.to_le_bytes()) {
+    for b in bytes {
         h ^= b as u64;
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }

@@ -39,10 +39,13 @@ pub fn synthetic_set(n: usize, frames: usize, coder: &neurice_model::CoderSpec) 
     ]
 }
 
-/// Prints the skip notice and returns false when Verilator is absent.
+/// A [`neurice_testkit::skip`] of `test` and false when Verilator is absent.
 pub fn verilator_or_skip(test: &str) -> bool {
     if !neurice_sim::verilator::available() {
-        eprintln!("SKIPPED {test}: Verilator not found (run sudo scripts/install-tools.sh)");
+        neurice_testkit::skip(
+            test,
+            "Verilator not found (run sudo scripts/install-tools.sh)",
+        );
         return false;
     }
     true
@@ -54,7 +57,7 @@ pub fn gatelevel_or_skip(test: &str) -> bool {
         return false;
     }
     if let Err(e) = neurice_sim::gatelevel::yosys_datdir() {
-        eprintln!("SKIPPED {test}: {e}");
+        neurice_testkit::skip(test, &format!("{e:#}"));
         return false;
     }
     true
