@@ -11,7 +11,7 @@
 mod common;
 
 use neurice_hdl::max::MaxCore;
-use neurice_model::max::{encode_block, Block, MaxParams, Table};
+use neurice_model::max::{encode_block, Block as ModelBlock, MaxParams, Table};
 use neurice_testkit::vectors::{load_max, max_specs};
 use neurice_testkit::XorShift64;
 use rust_hdl::prelude::*;
@@ -211,7 +211,7 @@ fn run_rusthdl<const C: usize>(
     out
 }
 
-fn model_block(channels: usize, samples: &[u32]) -> Block {
+fn model_block(channels: usize, samples: &[u32]) -> ModelBlock {
     encode_block(&P, Table::builtin(), channels, samples, &mut Default::default()).unwrap()
 }
 

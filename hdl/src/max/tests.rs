@@ -149,7 +149,7 @@ fn hardware_words(table: &Table, channels: usize, xs: &[u32]) -> [Vec<u32>; 2] {
     let mut tok_words = Vec::new();
     let mut raw_words = Vec::new();
     let (mut racc, mut rnb) = (0u32, 0u32);
-    let mut pack_bytes = |rel: Release, tacc: &mut u32, tc: &mut u32, out: &mut Vec<u32>| {
+    let pack_bytes = |rel: Release, tacc: &mut u32, tc: &mut u32, out: &mut Vec<u32>| {
         if !rel.rel {
             return;
         }
