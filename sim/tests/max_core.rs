@@ -10,7 +10,8 @@
 
 mod common;
 
-use neurice_hdl::max::MaxCore;
+use common::{recordings, run_harness, verilated_block, verilator_or_skip};
+use neurice_hdl::max::{max_verilog, MaxCore};
 use neurice_model::max::{encode_block, Block as ModelBlock, MaxParams, Table};
 use neurice_testkit::vectors::{load_max, max_specs};
 use neurice_testkit::XorShift64;
@@ -193,8 +194,16 @@ fn run_rusthdl<const C: usize>(
         }
         if seg.end == End::Clear {
             // whatever of the aborted block came out is not a block
-            assert_eq!(words.done[0].len(), blocks_before, "a block from a cleared segment");
-            assert_eq!(words.done[1].len(), blocks_before, "a block from a cleared segment");
+            assert_eq!(
+                words.done[0].len(),
+                blocks_before,
+                "a block from a cleared segment"
+            );
+            assert_eq!(
+                words.done[1].len(),
+                blocks_before,
+                "a block from a cleared segment"
+            );
             words.current = Default::default();
         }
         out.end_clocks.push(n);
@@ -212,7 +221,14 @@ fn run_rusthdl<const C: usize>(
 }
 
 fn model_block(channels: usize, samples: &[u32]) -> ModelBlock {
-    encode_block(&P, Table::builtin(), channels, samples, &mut Default::default()).unwrap()
+    encode_block(
+        &P,
+        Table::builtin(),
+        channels,
+        samples,
+        &mut Default::default(),
+    )
+    .unwrap()
 }
 
 /// The expected blocks of the segments.
@@ -284,11 +300,19 @@ fn rusthdl_known_answer_vectors() {
                 end: End::Flush,
             })
             .collect();
-        let want: Vec<Subs> = v.blocks.iter().map(|(_, t, r)| (t.clone(), r.clone())).collect();
+        let want: Vec<Subs> = v
+            .blocks
+            .iter()
+            .map(|(_, t, r)| (t.clone(), r.clone()))
+            .collect();
         let got = run_rusthdl::<3>(&segs, v.channels, 0, 0, 1);
         assert_blocks(&got.blocks, &want, v.spec.name);
         let got = run_rusthdl::<3>(&segs, v.channels, 400, 400, 2);
-        assert_blocks(&got.blocks, &want, &format!("{}, gaps and backpressure", v.spec.name));
+        assert_blocks(
+            &got.blocks,
+            &want,
+            &format!("{}, gaps and backpressure", v.spec.name),
+        );
     }
 }
 
@@ -306,7 +330,11 @@ fn rusthdl_signals_on_1_to_7_channels() {
             }];
             let got = run_rusthdl::<3>(&segs, channels, 200, 300, 7 + kind as u64);
             let want = model_blocks(&segs, channels);
-            assert_blocks(&got.blocks, &want, &format!("{channels} channels, signal {kind}"));
+            assert_blocks(
+                &got.blocks,
+                &want,
+                &format!("{channels} channels, signal {kind}"),
+            );
         }
     }
 }
@@ -376,7 +404,11 @@ fn rusthdl_heavy_backpressure() {
     for (bp, seed) in [(900, 5), (970, 6)] {
         let got = run_rusthdl::<3>(&segs, channels, 50, bp, seed);
         assert_blocks(&got.blocks, &want, &format!("backpressure {bp}"));
-        assert_eq!(got.max_queue, neurice_hdl::max::blocks::QUEUE, "the queue filled");
+        assert_eq!(
+            got.max_queue,
+            neurice_hdl::max::blocks::QUEUE,
+            "the queue filled"
+        );
     }
 }
 
@@ -432,4 +464,312 @@ fn rusthdl_1024_channels() {
     ];
     let got = run_rusthdl::<10>(&segs, channels, 100, 100, 9);
     assert_blocks(&got.blocks, &model_blocks(&segs, channels), "1024 channels");
+}
+
+/// Recordings: 8 × 3000 samples interleaved as 8 channels with gaps and backpressure, and
+/// one recording as 1 channel (the same-channel rule on real data).
+#[test]
+fn rusthdl_recordings() {
+    let samples = recordings(8, 3000, 0, "max core on recordings (rust-hdl)");
+    let segs = [Seg {
+        samples,
+        end: End::Flush,
+    }];
+    let got = run_rusthdl::<3>(&segs, 8, 100, 200, 3);
+    assert_blocks(
+        &got.blocks,
+        &model_blocks(&segs, 8),
+        "8 recordings as 8 channels",
+    );
+    eprintln!(
+        "8 recordings as 8 channels: {} clocks, {} of them expanding a long release",
+        got.clocks, got.expanding
+    );
+    let segs = [Seg {
+        samples: recordings(1, 4000, 11, "max core on a recording (rust-hdl)"),
+        end: End::Flush,
+    }];
+    let got = run_rusthdl::<3>(&segs, 1, 50, 100, 4);
+    assert_blocks(
+        &got.blocks,
+        &model_blocks(&segs, 1),
+        "1 recording as 1 channel",
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Verilator
+// ---------------------------------------------------------------------------------------
+
+/// Plain port names for the harness.
+fn wrapper(c: usize) -> String {
+    format!(
+        "
+module maxcore_wrap(input clock, input in_valid, output in_ready, input [{m}:0] in_channel,
+    input [9:0] in_sample, input flush, input clear, output idle, output out_valid,
+    input out_ready, output [31:0] out_word, output out_stream, output out_last,
+    output [2:0] out_bytes);
+  top t(.clock(clock), .in_valid(in_valid), .in_ready(in_ready), .in_channel(in_channel),
+    .in_sample(in_sample), .flush(flush), .clear(clear), .idle(idle), .out_valid(out_valid),
+    .out_ready(out_ready), .out_word(out_word), .out_stream(out_stream), .out_last(out_last),
+    .out_bytes(out_bytes));
+endmodule
+",
+        m = c - 1
+    )
+}
+
+/// Reads `gap bp seed` and then commands: `s CH X` (a sample, offered until taken), `f`
+/// (flush until idle), `c` (clear until idle). Prints `w WORD STREAM LAST BYTES` per word
+/// taken, `e CLOCKS` after each flush or clear, `t CLOCKS STALLS` at the end (stalls: clocks
+/// with a sample offered and not taken).
+const HARNESS: &str = r#"
+#include "Vcore.h"
+#include <cstdio>
+#include <cstdint>
+static uint64_t rs;
+static uint64_t draw() { rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17; return rs; }
+int main() {
+  Vcore t;
+  unsigned gap, bp; unsigned long long seed;
+  if (scanf("%u %u %llu", &gap, &bp, &seed) != 3) return 1;
+  rs = seed ? seed : 1;
+  uint64_t clocks = 0, stalls = 0;
+  t.clock = 0; t.in_valid = 0; t.flush = 0; t.clear = 0; t.out_ready = 0; t.eval();
+  auto cycle = [&](bool valid, unsigned ch, unsigned x, bool flush, bool clear) {
+    bool ready = draw() % 1000 >= bp;
+    t.clock = 0; t.in_valid = valid; t.in_channel = ch; t.in_sample = x;
+    t.out_ready = ready; t.flush = flush; t.clear = clear;
+    t.eval();
+    bool taken = valid && t.in_ready;
+    if (valid && !taken) stalls++;
+    if (t.out_valid && ready)
+      printf("w %u %u %u %u\n", t.out_word, t.out_stream, t.out_last, t.out_bytes);
+    t.clock = 1; t.eval();
+    clocks++;
+    return taken;
+  };
+  char cmd[4];
+  while (scanf("%3s", cmd) == 1) {
+    if (cmd[0] == 's') {
+      unsigned ch, x;
+      if (scanf("%u %u", &ch, &x) != 2) return 1;
+      uint64_t quiet = 0;
+      for (;;) {
+        bool offer = draw() % 1000 >= gap;
+        if (cycle(offer, ch, x, false, false)) break;
+        if (++quiet > (1u << 20)) { printf("stuck\n"); return 2; }
+      }
+    } else {
+      bool flush = cmd[0] == 'f', clear = cmd[0] == 'c';
+      uint64_t n = 0;
+      for (;;) {
+        t.clock = 0; t.in_valid = 0; t.flush = flush; t.clear = clear; t.eval();
+        if (t.idle && !t.out_valid && (n > 0 || flush)) break;
+        cycle(false, 0, 0, flush, clear);
+        if (++n > (1u << 20)) { printf("stuck\n"); return 2; }
+      }
+      printf("e %llu\n", (unsigned long long)n);
+      for (int i = 0; i < 4; i++) cycle(false, 0, 0, false, false);
+    }
+  }
+  printf("t %llu %llu\n", (unsigned long long)clocks, (unsigned long long)stalls);
+  return 0;
+}
+"#;
+
+/// The core's Verilog for `2^c` channels of state, linted with `-Wall` and built under
+/// Verilator with [`HARNESS`]: the model's executable.
+fn verilated(c: usize) -> std::path::PathBuf {
+    let verilog = max_verilog(&P, Table::builtin(), 1 << c).unwrap();
+    let name = format!("max-core-c{c}");
+    verilated_block(&verilog, &wrapper(c), "maxcore_wrap", &name, HARNESS)
+}
+
+/// The segments on `channels` channels through a Verilated core (`bin`, [`verilated`], with
+/// at least `channels` channels of state): the blocks, the clocks and the stalls.
+fn run_verilator(
+    bin: &std::path::Path,
+    segs: &[Seg],
+    channels: usize,
+    gap: u64,
+    bp: u64,
+    seed: u64,
+) -> Outcome {
+    let mut input = format!("{gap} {bp} {seed}\n");
+    for seg in segs {
+        for (i, x) in seg.samples.iter().enumerate() {
+            input.push_str(&format!("s {} {x}\n", i % channels));
+        }
+        input.push_str(if seg.end == End::Flush { "f\n" } else { "c\n" });
+    }
+    let mut words = Words::default();
+    let mut out = Outcome::default();
+    let mut blocks_before = 0;
+    let mut seg_i = 0;
+    for line in run_harness(bin, input).lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        match f[0] {
+            "w" => words.take(
+                f[1].parse().unwrap(),
+                f[2] == "1",
+                f[3] == "1",
+                f[4].parse().unwrap(),
+            ),
+            "e" => {
+                out.end_clocks.push(f[1].parse().unwrap());
+                if segs[seg_i].end == End::Clear {
+                    assert_eq!(words.done[0].len(), blocks_before, "block from a clear");
+                    assert_eq!(words.done[1].len(), blocks_before, "block from a clear");
+                    words.current = Default::default();
+                }
+                assert!(
+                    words.current.iter().all(Vec::is_empty),
+                    "bytes after the block's last words"
+                );
+                blocks_before = words.done[0].len();
+                seg_i += 1;
+            }
+            "t" => {
+                out.clocks = f[1].parse().unwrap();
+                out.stalls = f[2].parse().unwrap();
+            }
+            _ => panic!("harness: {line}"),
+        }
+    }
+    out.blocks = words.blocks();
+    out
+}
+
+/// The Verilog against the model: the known-answer vectors; one channel (a recording,
+/// extremes, an empty flush, a clear, noise) with gaps and backpressure; 8 recordings as 8
+/// channels and adversarial signals; 3 and 7 channels of mixed signals without gaps.
+#[test]
+fn verilog_gives_the_models_blocks() {
+    if !verilator_or_skip("max core: verilog_gives_the_models_blocks") {
+        return;
+    }
+    // one model, 8 channels of state, for every run on 1 to 8 channels
+    let bin = verilated(3);
+    for spec in max_specs() {
+        let v = load_max(spec);
+        if v.raw16 {
+            continue;
+        }
+        let per = v.blocks[0].0 as usize * v.channels;
+        let segs: Vec<Seg> = v
+            .samples
+            .chunks(per)
+            .map(|c| Seg {
+                samples: c.to_vec(),
+                end: End::Flush,
+            })
+            .collect();
+        let want: Vec<Subs> = v
+            .blocks
+            .iter()
+            .map(|(_, t, r)| (t.clone(), r.clone()))
+            .collect();
+        assert!(v.channels <= 8, "{}: {} channels", v.spec.name, v.channels);
+        let got = run_verilator(&bin, &segs, v.channels, 300, 300, 1);
+        assert_blocks(&got.blocks, &want, &format!("Verilator, {}", v.spec.name));
+    }
+
+    let segs = vec![
+        Seg {
+            samples: recordings(1, 20_000, 5, "max core Verilog, 1 channel"),
+            end: End::Flush,
+        },
+        Seg {
+            samples: signal(2, 1, 3000, 1),
+            end: End::Flush,
+        },
+        Seg {
+            samples: vec![],
+            end: End::Flush,
+        },
+        Seg {
+            samples: signal(1, 1, 999, 2),
+            end: End::Clear,
+        },
+        Seg {
+            samples: signal(1, 1, 5000, 3),
+            end: End::Flush,
+        },
+    ];
+    let got = run_verilator(&bin, &segs, 1, 100, 300, 9);
+    assert_blocks(&got.blocks, &model_blocks(&segs, 1), "Verilator, 1 channel");
+
+    let mut segs = vec![Seg {
+        samples: recordings(8, 20_000, 0, "max core Verilog, 8 channels"),
+        end: End::Flush,
+    }];
+    for kind in 1..4 {
+        segs.push(Seg {
+            samples: signal(kind, 8, 1500, kind as u64),
+            end: End::Flush,
+        });
+    }
+    let got = run_verilator(&bin, &segs, 8, 200, 300, 10);
+    assert_blocks(
+        &got.blocks,
+        &model_blocks(&segs, 8),
+        "Verilator, 8 channels",
+    );
+
+    for channels in [3usize, 7] {
+        let segs = vec![Seg {
+            samples: signal(3, channels, 2000, channels as u64),
+            end: End::Flush,
+        }];
+        let got = run_verilator(&bin, &segs, channels, 0, 0, 11);
+        assert_blocks(
+            &got.blocks,
+            &model_blocks(&segs, channels),
+            &format!("Verilator, {channels} channels"),
+        );
+    }
+}
+
+/// The 1024-channel core's Verilog on recordings as 1024 channels (the 603, then 421 of them
+/// again, to fill 1024 channels; 100 frames), with gaps
+/// and backpressure, then a block of mixed signals; and without gaps or backpressure the
+/// same input is taken at one sample per clock (no stall).
+#[test]
+fn verilog_1024_channels_on_recordings() {
+    if !verilator_or_skip("max core: verilog_1024_channels_on_recordings") {
+        return;
+    }
+    let channels = 1024;
+    let frames = 100;
+    let test = "max core Verilog, 1024 channels";
+    let first = recordings(603, frames, 0, test);
+    let files = first.len() / frames;
+    let second = recordings(channels - files, frames, 150, test);
+    let rest = channels - files;
+    let mut samples = Vec::with_capacity(channels * frames);
+    for f in 0..frames {
+        samples.extend_from_slice(&first[f * files..(f + 1) * files]);
+        samples.extend_from_slice(&second[f * rest..(f + 1) * rest]);
+    }
+    let segs = vec![
+        Seg {
+            samples,
+            end: End::Flush,
+        },
+        Seg {
+            samples: signal(3, channels, 8, 22),
+            end: End::Flush,
+        },
+    ];
+    let want = model_blocks(&segs, channels);
+    let bin = verilated(10);
+    let got = run_verilator(&bin, &segs, channels, 100, 200, 12);
+    assert_blocks(&got.blocks, &want, "Verilator, 1024 channels");
+    let quiet = run_verilator(&bin, &segs, channels, 0, 0, 1);
+    assert_blocks(&quiet.blocks, &want, "Verilator, 1024 channels, no gaps");
+    assert_eq!(
+        quiet.stalls, 0,
+        "1024 channels: stalls without backpressure"
+    );
 }

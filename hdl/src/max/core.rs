@@ -5,12 +5,12 @@ use neurice_model::max::{restart_state, MaxParams, Table, CONTEXTS};
 use rust_hdl::prelude::*;
 
 use super::blocks::{OutQueue, TableRom};
-use super::leaves::{
-    ByteGroup, BytePack, ContextBits, CtxSigma, EStep, FNorm, LowStep, RangeStep, RawPack,
-    SThermo, StatePack, StateUnpack, Tokenise, DELTA_BITS, RANGE_BITS_U, RAW_LEN_BITS, SUB_S,
-    S_TESTS, W, WEIGHT_BITS,
-};
 use super::check_max_params;
+use super::leaves::{
+    ByteGroup, BytePack, ContextBits, CtxSigma, EStep, FNorm, LowStep, RangeStep, RawPack, SThermo,
+    StatePack, StateUnpack, Tokenise, DELTA_BITS, RANGE_BITS_U, RAW_LEN_BITS, SUB_S, S_TESTS, W,
+    WEIGHT_BITS,
+};
 use crate::prims::ShiftLeft;
 use crate::ram::WordRam;
 use crate::v2::lms::{to_bits, LmsUpdate, PredictSum, TapMul, SUM_BITS, TAPS};
@@ -162,7 +162,8 @@ crate::core_struct! {
         s5_addr: DFF<Bits<9>>,
         s5_rval: DFF<Bits<10>>,
         s5_rlen: DFF<Bits<RAW_LEN_BITS>>,
-        table: TableRom,
+        /// the probability table (not `table`: a SystemVerilog keyword)
+        prob: TableRom,
         s5_ctx: Signal<Local, Bits<4>>,
         s5_tok: Signal<Local, Bits<5>>,
         top_tok: Signal<Local, Bits<5>>,
@@ -349,7 +350,7 @@ impl<const C: usize> MaxCore<C> {
             s5_addr: Default::default(),
             s5_rval: Default::default(),
             s5_rlen: Default::default(),
-            table: TableRom::new(table),
+            prob: TableRom::new(table),
             s5_ctx: Default::default(),
             s5_tok: Default::default(),
             top_tok: Default::default(),
@@ -467,7 +468,7 @@ impl<const C: usize> Logic for MaxCore<C> {
             self.s3_d[i].d.next = self.s3_d[i].q.val();
             self.s3_w[i].d.next = self.s3_w[i].q.val();
         }
-        clock!(self, clock, ram_hi, ram_mid, ram_lo, table, queue);
+        clock!(self, clock, ram_hi, ram_mid, ram_lo, prob, queue);
 
         // ==== control: the whole pipeline advances on `adv` (room for two words in the
         // queue after this edge's pop, and no long release being expanded)
@@ -482,8 +483,7 @@ impl<const C: usize> Logic for MaxCore<C> {
             | self.s6_v.q.val()
             | self.s7_v.q.val()
             | self.s8_v.q.val());
-        self.be_empty.next =
-            (!self.s9_v.q.val()) & (!self.r_v.q.val()) & (!self.ex_busy.q.val());
+        self.be_empty.next = (!self.s9_v.q.val()) & (!self.r_v.q.val()) & (!self.ex_busy.q.val());
 
         // ==== s0: the same channel may be read only once its last sample's state is
         // written (at the edge leaving s3): wait while s1, s2 or s3 holds it
@@ -703,8 +703,8 @@ impl<const C: usize> Logic for MaxCore<C> {
             self.s5_rval.d.next = self.tokz.raw_val.val();
             self.s5_rlen.d.next = self.tokz.raw_len.val();
         }
-        self.table.addr.next = self.s5_addr.q.val();
-        self.table.re.next = self.adv.val();
+        self.prob.addr.next = self.s5_addr.q.val();
+        self.prob.re.next = self.adv.val();
         self.s5_ctx.next = self.s5_addr.q.val().get_bits::<4>(5);
         self.s5_tok.next = self.s5_addr.q.val().get_bits::<5>(0);
         self.top_tok.next = self.k_top[0].val();
@@ -737,7 +737,7 @@ impl<const C: usize> Logic for MaxCore<C> {
             self.s6_v.d.next = self.s5_coded.q.val();
             self.s6_top.d.next = self.top_hit.val();
         }
-        self.fnrm.f.next = self.table.f.val();
+        self.fnrm.f.next = self.prob.f.val();
 
         // ==== s7: the range recurrence (R stored inverted), and r·cum
         if self.adv.val() {
@@ -745,7 +745,7 @@ impl<const C: usize> Logic for MaxCore<C> {
             self.s7_fn.d.next = self.fnrm.fnorm.val();
             self.s7_s0.d.next = self.fnrm.s0.val();
             self.s7_top.d.next = self.s6_top.q.val();
-            self.s7_cum.d.next = self.table.cum.val();
+            self.s7_cum.d.next = self.prob.cum.val();
         }
         self.rstep.rn.next = self.rn.q.val();
         self.rstep.fnorm.next = self.s7_fn.q.val();

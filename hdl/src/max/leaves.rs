@@ -325,9 +325,7 @@ impl Logic for CtxSigma {
         for k in (0..S_TESTS).rev() {
             v.push_str(&format!("   if (th[{k}]) s = 5'd{k};\n"));
         }
-        v.push_str(
-            "   case (s)\n      5'd0: ctx = flat ? 4'd0 : (sub[0] ? 4'd1 : 4'd2);\n",
-        );
+        v.push_str("   case (s)\n      5'd0: ctx = flat ? 4'd0 : (sub[0] ? 4'd1 : 4'd2);\n");
         for s in 1..SUB_S {
             v.push_str(&format!(
                 "      5'd{s}: ctx = sub[{s}] ? 4'd{} : 4'd{};\n",
@@ -401,7 +399,7 @@ impl Logic for Tokenise {
 
     fn hdl(&self) -> Verilog {
         let mut v = String::from(
-            "reg [9:0] v;\nreg [9:0] e;\nreg [9:0] mask;\nreg [3:0] l;\nalways @(*) begin\n   \
+            "reg [9:0] v;\n/* verilator lint_off UNUSEDSIGNAL */ // e[1:0]: the length needs only e[9:2]\nreg [9:0] e;\n/* verilator lint_on UNUSEDSIGNAL */\nreg [9:0] mask;\nreg [3:0] l;\nalways @(*) begin\n   \
              v = u >> sigma;\n   mask = ~(10'h3ff << sigma);\n   e = v - 10'd29;\n   l = 4'd1;\n",
         );
         for k in 2..10 {
@@ -452,11 +450,11 @@ impl Logic for FNorm {
     }
 
     fn hdl(&self) -> Verilog {
-        let mut v = String::from("reg [12:0] wide;\nalways @(*) begin\n   s0 = 4'd12;\n");
+        let mut v = String::from("always @(*) begin\n   s0 = 4'd12;\n");
         for k in 1..12 {
             v.push_str(&format!("   if (f[{k}]) s0 = 4'd{};\n", 12 - k));
         }
-        v.push_str("   wide = {1'b0, f} << s0;\n   fnorm = wide[11:0];\nend\n");
+        v.push_str("   fnorm = f << s0;\nend\n");
         Verilog::Custom(v)
     }
 }
@@ -495,7 +493,11 @@ const _: () = assert!(RANGE_BITS == 20 && PROB_BITS == 12);
 pub fn range_step(range: u32, fnorm: u32, s0: u32, top: bool, cum: u32) -> (u32, u32, u32) {
     let r = range >> 12;
     let f = 0x1000 | fnorm;
-    let rest = if top { ((range & 0xFFF) << s0) & 0x1_FFFF } else { 0 };
+    let rest = if top {
+        ((range & 0xFFF) << s0) & 0x1_FFFF
+    } else {
+        0
+    };
     // r's top bit is always set: r·F = r[6:0]·F + F·2^7
     let rpp = ((r & 0x7F) * f + (f << 7) + rest) & 0x3F_FFFF;
     let j = if rpp >> 21 != 0 {
@@ -565,7 +567,11 @@ pub struct EStep {
 /// [`EStep`]'s function: `(eb_next, sh, addend)`.
 pub fn e_step(eb: u32, n: u32, prod: u32) -> (u32, u32, u32) {
     let m = (eb & 7) + (n & 15);
-    (m & 7, (m >> 3) & 3, ((prod as u64 & 0xF_FFFF) << 12 >> (eb & 7)) as u32)
+    (
+        m & 7,
+        (m >> 3) & 3,
+        ((prod as u64 & 0xF_FFFF) << 12 >> (eb & 7)) as u32,
+    )
 }
 
 impl Logic for EStep {
@@ -794,7 +800,14 @@ pub struct ByteGroup {
 }
 
 /// [`ByteGroup`]'s function: `(group, k, over, rem)`.
-pub fn byte_group(hp: bool, head: u8, nfill: u32, fv: u8, tp: bool, tail: u8) -> (u32, u32, bool, u32) {
+pub fn byte_group(
+    hp: bool,
+    head: u8,
+    nfill: u32,
+    fv: u8,
+    tp: bool,
+    tail: u8,
+) -> (u32, u32, bool, u32) {
     let total = hp as u64 + nfill as u64 + tp as u64;
     let mut g = 0u32;
     for i in 0..4u64 {
@@ -843,16 +856,16 @@ impl Logic for ByteGroup {
 
     fn hdl(&self) -> Verilog {
         Verilog::Custom(
-            "reg big;\nreg [3:0] small;\nreg [3:0] hn;\nreg [7:0] g0;\nreg [7:0] g1;\nreg [7:0] g2;\n\
+            "reg big;\nreg [3:0] hsmall;\nreg [3:0] hn;\nreg [7:0] g0;\nreg [7:0] g1;\nreg [7:0] g2;\n\
              reg [7:0] g3;\n\
              always @(*) begin\n   big = nfill[31:3] != 29'd0;\n   \
-             hn = {3'd0, hp} + {1'b0, nfill[2:0]};\n   small = hn + {3'd0, tp};\n   \
-             over = big | (small > 4'd4);\n   k = over ? 3'd4 : small[2:0];\n   \
+             hn = {3'd0, hp} + {1'b0, nfill[2:0]};\n   hsmall = hn + {3'd0, tp};\n   \
+             over = big | (hsmall > 4'd4);\n   k = over ? 3'd4 : hsmall[2:0];\n   \
              rem = nfill + {31'd0, hp} - 32'd4;\n   \
              g0 = hp ? head : ((big | (hn > 4'd0)) ? fv : (tp ? tail : 8'd0));\n   \
-             g1 = (big | (hn > 4'd1)) ? fv : ((small > 4'd1) ? tail : 8'd0);\n   \
-             g2 = (big | (hn > 4'd2)) ? fv : ((small > 4'd2) ? tail : 8'd0);\n   \
-             g3 = (big | (hn > 4'd3)) ? fv : ((small > 4'd3) ? tail : 8'd0);\n   \
+             g1 = (big | (hn > 4'd1)) ? fv : ((hsmall > 4'd1) ? tail : 8'd0);\n   \
+             g2 = (big | (hn > 4'd2)) ? fv : ((hsmall > 4'd2) ? tail : 8'd0);\n   \
+             g3 = (big | (hn > 4'd3)) ? fv : ((hsmall > 4'd3) ? tail : 8'd0);\n   \
              group = {g0, g1, g2, g3};\nend\n"
                 .into(),
         )

@@ -67,9 +67,23 @@ fn the_range_step_is_the_models() {
     // every frequency, top or not (a top one is at least 128), at a few ranges
     for freq in 1..4096 {
         for range in [1 << 19, (1 << 20) - 1, 0xA_5A5A, 0xC_0001] {
-            check(range, Interval { cum: 0, freq, top: false });
+            check(
+                range,
+                Interval {
+                    cum: 0,
+                    freq,
+                    top: false,
+                },
+            );
             if freq >= 128 {
-                check(range, Interval { cum: 4096 - freq, freq, top: true });
+                check(
+                    range,
+                    Interval {
+                        cum: 4096 - freq,
+                        freq,
+                        top: true,
+                    },
+                );
             }
         }
     }
@@ -101,8 +115,16 @@ fn s_context_and_sigma_are_the_models() {
             assert!(simulate(&mut cs, 10));
             let s = select_s(a, n, &g);
             assert_eq!(s_of(th_block.th.val().to_u64()), s, "A {a} N {n}");
-            assert_eq!(cs.ctx.val().to_u64() as u32, context(a, n, s), "A {a} N {n}");
-            assert_eq!(cs.sigma.val().to_u64() as u32, token_shift(s), "A {a} N {n}");
+            assert_eq!(
+                cs.ctx.val().to_u64() as u32,
+                context(a, n, s),
+                "A {a} N {n}"
+            );
+            assert_eq!(
+                cs.sigma.val().to_u64() as u32,
+                token_shift(s),
+                "A {a} N {n}"
+            );
         }
     }
 }
@@ -211,8 +233,8 @@ fn hardware_words(table: &Table, channels: usize, xs: &[u32]) -> [Vec<u32>; 2] {
 }
 
 fn model_words(channels: usize, xs: &[u32]) -> [Vec<u32>; 2] {
-    let b: Block = encode_block(&P, Table::builtin(), channels, xs, &mut Default::default())
-        .unwrap();
+    let b: Block =
+        encode_block(&P, Table::builtin(), channels, xs, &mut Default::default()).unwrap();
     b.words().map(|s| s.words)
 }
 
@@ -231,8 +253,12 @@ fn the_cores_byte_and_bit_path_gives_the_models_words() {
             })
             .collect()
     };
-    let noise: Vec<u32> = (0..20_000).map(|_| (rng.next_u64() % 1024) as u32).collect();
-    let extremes: Vec<u32> = (0..20_000).map(|i| if i % 2 == 0 { 0 } else { 1023 }).collect();
+    let noise: Vec<u32> = (0..20_000)
+        .map(|_| (rng.next_u64() % 1024) as u32)
+        .collect();
+    let extremes: Vec<u32> = (0..20_000)
+        .map(|i| if i % 2 == 0 { 0 } else { 1023 })
+        .collect();
     for (name, channels, xs) in [
         ("walk", 3, &walk),
         ("walk, 1 channel", 1, &walk),
@@ -251,7 +277,10 @@ fn the_cores_byte_and_bit_path_gives_the_models_words() {
 fn other_parameters_are_refused() {
     let mut p = P;
     p.window_log2 = 5;
-    assert!(check_max_params(&p).unwrap_err().to_string().contains("window_log2"));
+    assert!(check_max_params(&p)
+        .unwrap_err()
+        .to_string()
+        .contains("window_log2"));
     let mut p = P;
     p.delta_bits = 8;
     assert!(MaxCore::<4>::new(&p, Table::builtin()).is_err());
