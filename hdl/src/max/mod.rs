@@ -50,9 +50,10 @@
 //!
 //! **Throughput**: one sample per clock for 4 or more channels, whatever the data, unless
 //! the output is blocked, the queue fills, or a release of more than four bytes is expanded
-//! (pending `0xFF` bytes: on the recordings about one in … ; see the tests). A sample adds at
-//! most 30 bits (12 token bits, 18 raw bits, §10.5), so one 32-bit word per clock carries
-//! even a stream of escapes. **Latency**: a sample taken at edge 0 has its raw bits in the raw
+//! (pending `0xFF` bytes: none in 24 000 samples of 8 recordings as 8 channels, and no
+//! stall in 100 frames of the recordings as 1024 channels, `sim/tests/max_core.rs`). A
+//! sample adds at most 30 bits (12 token bits, 18 raw bits, §10.5), so one 32-bit word per
+//! clock carries even a stream of escapes. **Latency**: a sample taken at edge 0 has its raw bits in the raw
 //! packer after edge 6 and its token bytes in the token packer after edge 11.
 //!
 //! **Same-channel rule** (few channels): a channel's state is read at the edge a sample leaves
