@@ -53,8 +53,8 @@
 //! (pending `0xFF` bytes: none in 24 000 samples of 8 recordings as 8 channels, and no
 //! stall in 100 frames of the recordings as 1024 channels, `sim/tests/max_core.rs`). A
 //! sample adds at most 30 bits (12 token bits, 18 raw bits, §10.5), so one 32-bit word per
-//! clock carries even a stream of escapes. **Latency**: a sample taken at edge 0 has its raw bits in the raw
-//! packer after edge 6 and its token bytes in the token packer after edge 11.
+//! clock carries even a stream of escapes. **Latency**: a sample taken at edge 0 has its raw
+//! bits in the raw packer after edge 6 and its token bytes in the token packer after edge 11.
 //!
 //! **Same-channel rule** (few channels): a channel's state is read at the edge a sample leaves
 //! s0 and written at the edge it leaves s3, so a sample waits in s0 while s1, s2 or s3 holds
