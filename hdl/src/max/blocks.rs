@@ -183,6 +183,8 @@ impl OutQueue {
 }
 
 impl Logic for OutQueue {
+    // Nested `if`s: rust-hdl emits no parentheses (see the core's `update`).
+    #[allow(clippy::collapsible_if)]
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, count);

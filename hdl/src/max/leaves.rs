@@ -399,7 +399,10 @@ impl Logic for Tokenise {
 
     fn hdl(&self) -> Verilog {
         let mut v = String::from(
-            "reg [9:0] v;\n/* verilator lint_off UNUSEDSIGNAL */ // e[1:0]: the length needs only e[9:2]\nreg [9:0] e;\n/* verilator lint_on UNUSEDSIGNAL */\nreg [9:0] mask;\nreg [3:0] l;\nalways @(*) begin\n   \
+            "reg [9:0] v;\n\
+             /* verilator lint_off UNUSEDSIGNAL */ // e[1:0]: the length needs only e[9:2]\n\
+             reg [9:0] e;\n/* verilator lint_on UNUSEDSIGNAL */\n\
+             reg [9:0] mask;\nreg [3:0] l;\nalways @(*) begin\n   \
              v = u >> sigma;\n   mask = ~(10'h3ff << sigma);\n   e = v - 10'd29;\n   l = 4'd1;\n",
         );
         for k in 2..10 {
