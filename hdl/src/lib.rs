@@ -36,6 +36,7 @@ pub mod crc;
 pub mod events;
 pub mod lane;
 pub mod lattice;
+pub mod max;
 pub mod packetiser;
 pub mod prims;
 pub mod ram;

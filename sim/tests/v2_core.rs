@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{assert_same, run_harness, verilated_block, verilator_or_skip};
+use common::{assert_same, recordings, run_harness, verilated_block, verilator_or_skip};
 use neurice_hdl::v2::core::{v2_verilog, V2Core};
 use neurice_model::v2::range::RangeEncoder;
 use neurice_model::v2::{self, EncodeStats, State, V2Params};
@@ -255,38 +255,6 @@ fn signal(kind: u32, channels: usize, frames: usize, seed: u64) -> Vec<u32> {
             }
         })
         .collect()
-}
-
-/// `files` recordings (`len` samples each) interleaved as `files` channels, or generated
-/// signals when the recordings are absent.
-fn recordings(files: usize, len: usize, skip: usize, test: &str) -> Vec<u32> {
-    let signals: Vec<Vec<u32>> = match common::data_or_skip(test) {
-        Some(dir) => common::wavs(&dir)
-            .iter()
-            .skip(skip)
-            .take(files)
-            .map(|f| {
-                let wav = neurice_model::wav::parse_wav(&std::fs::read(f).unwrap()).unwrap();
-                neurice_model::grid::to_grid(&wav.samples).0
-            })
-            .collect(),
-        None => (0..files as u64)
-            .map(|c| {
-                common::trace(len, c + skip as u64)
-                    .into_iter()
-                    .map(u32::from)
-                    .collect()
-            })
-            .collect(),
-    };
-    let frames = signals.iter().map(|s| s.len()).min().unwrap().min(len);
-    let mut out = Vec::with_capacity(frames * files);
-    for f in 0..frames {
-        for s in &signals {
-            out.push(s[f]);
-        }
-    }
-    out
 }
 
 #[test]

@@ -394,6 +394,50 @@ impl Block {
         b.extend_from_slice(&self.raw);
         b
     }
+
+    /// The block as the core's words (FORMAT.md §10.10): each substream's bytes four to a
+    /// word, the first in bits 31…24, the last word zero-padded and marked with its valid
+    /// bytes. The core emits the two substreams' words interleaved in an order of its own,
+    /// each word tagged with its substream: these are the words of each, in order.
+    pub fn words(&self) -> [SubstreamWords; 2] {
+        [
+            SubstreamWords::of(Substream::Tokens, &self.tokens),
+            SubstreamWords::of(Substream::Raw, &self.raw),
+        ]
+    }
+}
+
+/// The two substreams of a block (FORMAT.md §10.6), as the core's `out_stream` bit names
+/// them (§10.10): 0 the range coder's bytes, 1 the raw bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Substream {
+    Tokens = 0,
+    Raw = 1,
+}
+
+/// One substream of a block as the core's 32-bit words ([`Block::words`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubstreamWords {
+    pub stream: Substream,
+    /// Four bytes per word, the first in bits 31…24; the last word zero-padded.
+    pub words: Vec<u32>,
+    /// The valid bytes of the last word (1..=4; 0 only for an empty substream, which a
+    /// block never has: the token substream has at least 4 bytes, the raw one the first
+    /// frame's samples).
+    pub last_bytes: u32,
+}
+
+impl SubstreamWords {
+    fn of(stream: Substream, bytes: &[u8]) -> Self {
+        SubstreamWords {
+            stream,
+            words: crate::v2::block_words(bytes),
+            last_bytes: match bytes.len() {
+                0 => 0,
+                n => ((n - 1) % 4 + 1) as u32,
+            },
+        }
+    }
 }
 
 /// The two substreams of a block's coded bytes (the inverse of [`Block::coded_bytes`]).

@@ -122,3 +122,35 @@ pub fn assert_same(got: &[u8], want: &[u8], what: &str) {
         );
     }
 }
+
+/// `files` recordings (`len` samples each) interleaved as `files` channels, or generated
+/// signals when the recordings are absent.
+pub fn recordings(files: usize, len: usize, skip: usize, test: &str) -> Vec<u32> {
+    let signals: Vec<Vec<u32>> = match data_or_skip(test) {
+        Some(dir) => wavs(&dir)
+            .iter()
+            .skip(skip)
+            .take(files)
+            .map(|f| {
+                let wav = neurice_model::wav::parse_wav(&std::fs::read(f).unwrap()).unwrap();
+                neurice_model::grid::to_grid(&wav.samples).0
+            })
+            .collect(),
+        None => (0..files as u64)
+            .map(|c| {
+                trace(len, c + skip as u64)
+                    .into_iter()
+                    .map(u32::from)
+                    .collect()
+            })
+            .collect(),
+    };
+    let frames = signals.iter().map(|s| s.len()).min().unwrap().min(len);
+    let mut out = Vec::with_capacity(frames * files);
+    for f in 0..frames {
+        for s in &signals {
+            out.push(s[f]);
+        }
+    }
+    out
+}

@@ -1,0 +1,110 @@
+//! The coder-max encoder core (issue 26): coder v2's LMS front end and one multi-symbol
+//! range-coder step per sample over the static probability table (FORMAT.md §10), **one sample
+//! per clock** for up to 1024 time-multiplexed channels, bit-exact with
+//! `neurice_model::max::encode_block`: the two substreams of every block leave as 32-bit words
+//! tagged with their substream (FORMAT.md §10.10, [`neurice_model::max::Block::words`]).
+//!
+//! # Ports (the contract of `neurice-sim`, [`crate::ports`], plus the word's marks)
+//!
+//! | port | dir | meaning |
+//! |------|-----|---------|
+//! | `clock` | in | the only clock; every register and RAM use its rising edge |
+//! | `in_valid`, `in_ready`, `in_channel[C-1:0]`, `in_sample[9:0]` | in/out | sample stream, channels round robin from 0 (sample `i` on channel `i mod channels`); a sample is taken at an edge where `in_valid && in_ready` |
+//! | `flush` | in | end of the block: while high no sample is taken; once every sample taken has reached the range coder's byte stage, the coder finishes (§10.5: five byte shifts), the two substreams' last words leave marked `out_last`, and the core restarts by itself: the next sample starts a new block (its first frame raw, §10.6). With no sample taken since the last restart it does nothing (no empty block). Hold it until `idle`; held longer it does nothing more |
+//! | `clear` | in | restart without output: while high no sample is taken; everything in flight and every word not yet taken is dropped and the coder restarts (one clock; no memory is cleared); drop it once `idle` is back (not together with `flush`) |
+//! | `idle` | out | no sample in flight, no open block (no sample taken since the last restart), no word waiting |
+//! | `out_valid`, `out_ready`, `out_word[31:0]` | out/in | word stream; a word is taken at an edge where `out_valid && out_ready`; four bytes of one substream, the first in bits `[31:24]` |
+//! | `out_stream` | out | the word's substream: 0 the token substream (the range coder's bytes), 1 the raw substream |
+//! | `out_last`, `out_bytes[2:0]` | out | the word is the last of its substream in the block; its valid bytes (1 ..= 4, from bit 31 down, the rest zero); `out_bytes` is 4 on every other word |
+//!
+//! The words of each substream come in order; the two substreams' words interleave in an
+//! order of the core's own (it depends on the data, not on the timing of the handshakes only
+//! through the queue below): a host (or the packetiser) splits them by `out_stream`.
+//! `in_ready` depends on registers and, through the output queue's room, on `out_ready` (as
+//! coder lite's core: `(!out_valid || out_ready)`-like). There is no reset: registers start at
+//! zero, which is the coder's restart state (the range `R` is stored inverted, the scale as
+//! `12 − e`, `pending` as `pending − 1`); the state RAM's content does not matter (a block's
+//! first frame writes every channel's state, FORMAT.md §10.6).
+//!
+//! # Stages
+//!
+//! Every stage register advances together on `adv` = the output queue has room for two words
+//! after this edge's pop and no long release is being expanded (s10); otherwise the whole
+//! pipeline holds, so no sample, byte or bit is lost.
+//!
+//! | stage | work |
+//! |-------|------|
+//! | accept → s0 | take `(channel, x)` and whether it is in the block's first frame (from the block's first sample up to the next sample of channel 0); s0 holds it until its channel's last state write is done (same-channel rule, below) |
+//! | s0 → s1 | the state read: three [`WordRam`](crate::ram::WordRam)s (1024 × 32 each, 24 block RAMs), address s0's channel |
+//! | s1 | unpack ([`StateUnpack`](leaves::StateUnpack)); the four products `w_i·d_i`; the tests of `s` ([`SThermo`](leaves::SThermo)); the sub-context bits ([`ContextBits`](leaves::ContextBits)) |
+//! | s2 | the prediction (sum, round, `+ prev`, clamp, `crate::v2::lms::PredictSum`); `s`, the context and `σ` ([`CtxSigma`](leaves::CtxSigma)) |
+//! | s3 | `u` (zigzag), the weight and delta update (`crate::v2::lms::LmsUpdate`), `A`/`N`; the new state (or the restart state in the first frame) is written at the edge leaving s3 |
+//! | s4 | the token and the raw field ([`Tokenise`](leaves::Tokenise)); the table address `{ctx, token}` |
+//! | s5 | the table read ([`TableRom`](blocks::TableRom), 3 block RAMs, registered); the top flag (`token == top(ctx)`, 16 constants); the raw field into the raw packer ([`RawPack`](leaves::RawPack)) |
+//! | s6 | `f` normalised to bit 12 ([`FNorm`](leaves::FNorm)) |
+//! | s7 | the range recurrence ([`RangeStep`](leaves::RangeStep)): `R → r·F + rest → R >> j`, one 7 × 13 multiply, two adds and a 3-way choice; `r·cum` beside it |
+//! | s8 | the scale `e` and the step's byte shifts (0, 1, 2); `r·cum·2^e` ([`EStep`](leaves::EStep)) |
+//! | s9 | `low += …` and the byte shifts with the carry, `cache` and the pending `0xFF`s ([`LowStep`](leaves::LowStep)): the released bytes as a record (head, fills, tail) |
+//! | s10 | up to four of the record's bytes per clock ([`ByteGroup`](leaves::ByteGroup)) into the token packer ([`BytePack`](leaves::BytePack)); a record of more than four bytes (pending `0xFF`s released at once) holds the pipeline while the rest goes out, four per clock |
+//! | queue | [`OutQueue`](blocks::OutQueue): four words, up to two pushed per clock (a token word, a raw word), the head on the output ports |
+//!
+//! **Throughput**: one sample per clock for 4 or more channels, whatever the data, unless
+//! the output is blocked, the queue fills, or a release of more than four bytes is expanded
+//! (pending `0xFF` bytes: none in 24 000 samples of 8 recordings as 8 channels, and no
+//! stall in 100 frames of the recordings as 1024 channels, `sim/tests/max_core.rs`). A
+//! sample adds at most 30 bits (12 token bits, 18 raw bits, §10.5), so one 32-bit word per
+//! clock carries even a stream of escapes. **Latency**: a sample taken at edge 0 has its raw
+//! bits in the raw packer after edge 6 and its token bytes in the token packer after edge 11.
+//!
+//! **Same-channel rule** (few channels): a channel's state is read at the edge a sample leaves
+//! s0 and written at the edge it leaves s3, so a sample waits in s0 while s1, s2 or s3 holds
+//! a sample of its channel (comparators on the channel numbers; no forwarding: the LMS
+//! prediction needs the weights of the last sample, a loop of three clocks). Round-robin
+//! channels: 4 or more run at one sample per clock; 3, 2 and 1 channels take 4/3, 2 and 4
+//! clocks per sample.
+//!
+//! **Hazards**: the state read misses no write (the rule above); the table is read only; the
+//! range, scale and `low` registers are each updated in one stage (s7, s8, s9), so their
+//! recurrences close in one clock each; the queue pushes only with room for two.
+//!
+//! Writing rules as [`crate::core`] (see the rust-hdl field notes); the datapath is in leaf
+//! blocks ([`leaves`]) whose Rust and Verilog say the same thing.
+
+pub mod blocks;
+pub mod core;
+pub mod leaves;
+
+use neurice_model::max::{MaxParams, Table};
+
+pub use self::core::MaxCore;
+use crate::HdlError;
+
+/// The core for 1024 channels of state (10-bit channel address).
+pub type MaxCore1024 = MaxCore<10>;
+
+/// Checks that `p` is a parameter set the max core implements: the LMS datapath's widths
+/// (`W` = 10, 4 taps, weights of 9 bits with 10 fraction bits, deltas of 7 bits), and `A` in
+/// 16 and `N` in 6 bits (`window_log2` = 6).
+pub fn check_max_params(p: &MaxParams) -> Result<(), HdlError> {
+    p.validate().map_err(|e| HdlError::Params(e.to_string()))?;
+    crate::v2::lms::check_lms_params(&p.front_end())?;
+    if p.window_log2 != 6 {
+        return Err(HdlError::Params(format!(
+            "the max core keeps A in 16 and N in 6 bits (window_log2 = 6); parameters say \
+             window_log2 = {}",
+            p.window_log2
+        )));
+    }
+    Ok(())
+}
+
+/// The max core's Verilog (top module `top`) for `channels` channels of state (1 ..= 1024)
+/// and the probability table `table`.
+pub fn max_verilog(p: &MaxParams, table: &Table, channels: usize) -> Result<String, HdlError> {
+    with_address_bits!(crate::channel_bits(channels)?, C => {
+        crate::emit_verilog(MaxCore::<C>::new(p, table)?)
+    })
+}
+
+#[cfg(test)]
+mod tests;
