@@ -3,8 +3,10 @@
 mod codec_cmds;
 mod coder_args;
 mod files;
+mod first_look;
 mod flow_cmd;
 mod hw_cmds;
+mod ip_files;
 mod link_cmd;
 mod power_cmd;
 
