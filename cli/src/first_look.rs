@@ -28,3 +28,20 @@ pub fn power_cycles(given: Option<u64>, full: bool) -> u64 {
         (None, false) => FIRST_LOOK_POWER_CYCLES,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_first_look_by_default_everything_with_full_and_the_options_win() {
+        assert_eq!(max_samples(None, false), Some(FIRST_LOOK_SAMPLES));
+        assert_eq!(max_samples(None, true), None);
+        assert_eq!(max_samples(Some(7), true), Some(7));
+        assert_eq!(max_samples(Some(7), false), Some(7));
+        assert_eq!(power_cycles(None, false), FIRST_LOOK_POWER_CYCLES);
+        assert_eq!(power_cycles(None, true), DEFAULT_POWER_CYCLES);
+        assert_eq!(power_cycles(Some(3000), true), 3000);
+        const { assert!(FIRST_LOOK_POWER_CYCLES < DEFAULT_POWER_CYCLES) };
+    }
+}

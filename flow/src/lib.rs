@@ -99,11 +99,13 @@ impl FlowConfig {
         let sim = match (self.files.is_empty(), self.max_samples) {
             (true, _) => "co-simulation and power on a generated recording".to_string(),
             (false, Some(n)) => format!(
-                "co-simulation on the first {n} samples of each of the {files} recordings                  (interleaved as {} channels)",
+                "co-simulation on the first {n} samples of each of the {files} recordings \
+                 (interleaved as {} channels)",
                 self.design.channels()
             ),
             (false, None) => format!(
-                "co-simulation on every sample of the {files} recordings (interleaved as {}                  channels)",
+                "co-simulation on every sample of the {files} recordings (interleaved as {} \
+                 channels)",
                 self.design.channels()
             ),
         };

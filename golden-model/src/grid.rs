@@ -65,7 +65,11 @@ pub fn index_table() -> &'static [u16] {
 const fn nearest_index_const(v: i16) -> u16 {
     let guess = (((v as i64 + 32768) * 1023 + 32767) / 65535) as u32;
     let lo = guess.saturating_sub(1);
-    let hi = if guess + 1 < LEVELS { guess + 1 } else { LEVELS - 1 };
+    let hi = if guess + 1 < LEVELS {
+        guess + 1
+    } else {
+        LEVELS - 1
+    };
     let mut best = lo;
     let mut best_d = (grid_value(lo) as i32 - v as i32).abs();
     let mut k = lo + 1;

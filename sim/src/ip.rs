@@ -180,7 +180,7 @@ pub fn port_table(design: &CoreDesign, verilog: &str) -> Result<PortTable> {
     let (latency, throughput) = latency(design);
     Ok(PortTable {
         top: TOP.to_string(),
-        design: design.clone(),
+        design: *design,
         latency,
         throughput,
         ports: ports(design, verilog)?,
