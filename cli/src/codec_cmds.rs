@@ -41,6 +41,10 @@ pub struct CompressArgs {
     /// and 256 are accepted).
     #[arg(long)]
     threads: Option<usize>,
+    /// Flush the output to the disk (fsync) before it is linked into place, so that it
+    /// survives a power loss (off by default, as in gzip, zstd and flac).
+    #[arg(long)]
+    sync: bool,
 }
 
 #[derive(Args)]
@@ -67,6 +71,10 @@ pub struct DecompressArgs {
     /// Print the samples decoded and the speed (M samples/s) to standard error.
     #[arg(long)]
     timing: bool,
+    /// Flush the output to the disk (fsync) before it is linked into place, so that it
+    /// survives a power loss (off by default, as in gzip, zstd and flac).
+    #[arg(long)]
+    sync: bool,
 }
 
 #[derive(Args)]
@@ -105,6 +113,7 @@ fn threads(t: Option<usize>) -> Result<usize> {
 }
 
 pub fn compress(a: CompressArgs) -> Result<ExitCode> {
+    crate::files::set_sync(a.sync);
     ensure_distinct(&a.input, &a.output)?;
     check_output(&a.output, a.force)?;
     let threads = threads(a.threads)?;
@@ -211,6 +220,7 @@ fn recovered_text(rep: &DecodeReport, output: &str) -> String {
 }
 
 pub fn decompress(a: DecompressArgs) -> Result<ExitCode> {
+    crate::files::set_sync(a.sync);
     ensure_distinct(&a.input, &a.output)?;
     check_output(&a.output, a.force)?;
     let threads = threads(a.threads)?;

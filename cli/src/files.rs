@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 pub use neurice_files::{
-    check_output, check_outputs, create_out_dir, ensure_distinct, write_output, write_output_with,
+    check_output, check_outputs, create_out_dir, ensure_distinct, set_sync, write_output,
+    write_output_with,
 };
 pub use neurice_flow::input::{
     describe_missing, input_name, is_stdio, kind, open_input, output_name,

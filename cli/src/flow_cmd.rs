@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::ProgressBar;
 
-use neurice_flow::{Flow, FlowConfig, DEFAULT_POWER_CYCLES, DEFAULT_SEED};
+use neurice_flow::{Flow, FlowConfig, DEFAULT_SEED};
 use neurice_sim::PowerDuty;
 use neurice_sim::MAX_CHANNELS;
 
@@ -34,12 +34,18 @@ pub struct FlowArgs {
     /// Place-and-route seed.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     seed: u64,
-    /// Samples per recording in the co-simulation (default: all).
+    /// Samples per recording in the co-simulation [default: 5000, a first look; all with
+    /// --full].
     #[arg(long)]
     max_samples: Option<usize>,
-    /// Clock cycles traced for the power estimate's switching activity.
-    #[arg(long, default_value_t = DEFAULT_POWER_CYCLES)]
-    power_cycles: u64,
+    /// Clock cycles traced for the power estimate's switching activity [default: 20000, a
+    /// first look; 100000 with --full].
+    #[arg(long)]
+    power_cycles: Option<u64>,
+    /// Everything: co-simulate every sample of every recording and trace 100000 cycles for
+    /// power (the defaults are sized for a first look; the report says what was run).
+    #[arg(long)]
+    full: bool,
     /// Lanes: samples the core codes per clock (1, or 2: a channel pair per clock, half the
     /// clock for the same channels).
     #[arg(long, default_value_t = 1)]
@@ -95,8 +101,8 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
                 },
                 freq_mhz: a.freq.unwrap_or(design.facts().board_mhz),
                 seed: a.seed,
-                max_samples: a.max_samples,
-                power_cycles: a.power_cycles,
+                max_samples: crate::first_look::max_samples(a.max_samples, a.full),
+                power_cycles: crate::first_look::power_cycles(a.power_cycles, a.full),
                 jobs: neurice_sim::verilator::default_jobs(),
                 verbose: !quiet,
             };
@@ -106,6 +112,17 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         })
         .collect::<Result<Vec<_>>>()?;
     if !quiet {
+        if let Some(c) = cfgs.first() {
+            eprintln!(
+                "run: {}{}",
+                c.scope(),
+                if a.full {
+                    ""
+                } else {
+                    " (a first look; --full runs everything)"
+                }
+            );
+        }
         if files.is_empty() {
             eprintln!(
                 "no recordings found: put the Neuralink challenge WAVs in ../shared/data/neuralink \

@@ -348,7 +348,7 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     let design = a.packets.design(&a.coder, a.channels, a.lanes)?;
     let text = design.verilog()?;
     crate::files::create_out_dir(&a.out)?;
-    let core = a.out.join("neurice_core.v");
+    let core = a.out.join(crate::ip_files::CORE_V);
     let board = a.out.join("alchitry_cu_top.v");
     let pcf = a.out.join("alchitry_cu.pcf");
     // the board top carries the same core (not the packet core)
@@ -361,12 +361,20 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     if board_text.is_some() {
         files.extend([board.clone(), pcf.clone()]);
     }
+    let ip = crate::ip_files::ip_files(&design, &text, &a.out)?;
+    files.extend(ip.files.iter().map(|(p, _)| p.clone()));
     // every output is checked before any is written: all of them or none
     crate::files::check_outputs(&files, a.force)?;
     write_new(&core, &text, a.force)?;
     if let Some(b) = &board_text {
         write_new(&board, b, a.force)?;
         write_new(&pcf, &neurice_bsp::pcf(), a.force)?;
+    }
+    for (p, t) in &ip.files {
+        if let Some(dir) = p.parent() {
+            crate::files::create_out_dir(dir)?;
+        }
+        write_new(p, t, a.force)?;
     }
     // logs of an earlier check must not pass for this run's
     let logs = a.out.join("checks");
@@ -411,6 +419,17 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
             );
         } else {
             println!("      (no board top: the Alchitry Cu top carries the plain core, not the packet core)");
+        }
+        println!(
+            "      IP: neurice_core.core (FuseSoC CAPI2, targets default and lint), ports.md and ports.json (port table){}",
+            if ip.no_testbench.is_none() {
+                ", cocotb/ (testbench: the known-answer vector `multi`, `make` runs it)"
+            } else {
+                ""
+            }
+        );
+        if let Some(why) = &ip.no_testbench {
+            println!("      ({why})");
         }
         println!(
             "core verilator lint (-Wall, waivers in sim/harness/lint.vlt): {}\ncore yosys check (hierarchy -check, no latches, check -assert): {}",

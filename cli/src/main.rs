@@ -4,8 +4,10 @@ mod codec_cmds;
 mod coder_args;
 mod events_cmd;
 mod files;
+mod first_look;
 mod flow_cmd;
 mod hw_cmds;
+mod ip_files;
 mod link_cmd;
 mod power_cmd;
 

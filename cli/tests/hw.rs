@@ -735,4 +735,46 @@ fn flow_both_coders_writes_the_side_by_side_report() {
         html.contains("<svg") && html.contains("nJ per sample"),
         "{html}"
     );
+    // the peers, measured in this run where installed, and the system view per mode
+    let peers = v["peers"].as_array().expect("peers");
+    assert_eq!(peers.len(), 2, "{v}");
+    for p in peers {
+        if p["skipped"].is_null() {
+            let r = p["ratio"].as_f64().unwrap();
+            assert!(r > 1.0 && r < f(lite, "ratio") * 2.0, "{p}");
+        } else {
+            assert!(p["ratio"].is_null(), "{p}");
+        }
+    }
+    assert!(html.contains("flac -8") && html.contains("wavpack -hh -x6"));
+    let system = v["system"].as_array().expect("system");
+    assert_eq!(system.len(), 2);
+    for (s, c) in system.iter().zip([lite, v2]) {
+        let mbps = f(s, "mbps_1024");
+        assert!((mbps - f(c, "bits_per_sample") * 1024.0 * 20_000.0 / 1e6).abs() < 1e-9 * mbps);
+        assert_eq!(s["fits_radio"], mbps <= 1.0);
+        let fpga = f(&s["fpga_mw"], "typical");
+        assert_eq!(fpga, f(&c["total_mw"], "typical"));
+        assert!(f(&s["total_mw"], "typical") >= fpga);
+    }
+    assert!(html.contains("System view"));
+    // every page, rendered in headless Chromium: not blank, no missing asset, no script error
+    match neurice_flow::browser::chromium() {
+        Ok(exe) => {
+            for page in [
+                out.join("index.html"),
+                out.join("lite/index.html"),
+                out.join("v2/index.html"),
+            ] {
+                let c =
+                    neurice_flow::browser::check_page(&exe, &page, &d.path().join("chromium.log"))
+                        .unwrap_or_else(|e| panic!("{e:#}"));
+                assert!(c.svgs > 0, "{}: no chart rendered", page.display());
+            }
+        }
+        Err(e) => neurice_testkit::skip(
+            "hw::flow_both_coders_writes_the_side_by_side_report (Chromium)",
+            &format!("{e:#}"),
+        ),
+    }
 }

@@ -18,6 +18,6 @@ pub mod signals;
 pub use identity::{ensure_distinct, FileId};
 pub use output::{
     check_output, check_outputs, check_stdout, clear_tool_output, create_out_dir, is_stdio, kind,
-    output_name, write_output, write_output_with, write_script, Output,
+    output_name, set_sync, write_output, write_output_with, write_script, Output,
 };
 pub use signals::{with_signals_held, Cleanup};

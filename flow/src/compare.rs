@@ -98,10 +98,16 @@ impl CoderSummary {
 pub struct Comparison {
     pub neurice_version: &'static str,
     pub data_source: String,
+    /// What was run on how much (each coder's flow had the same).
+    pub scope: String,
     pub synthetic: bool,
     pub coders: Vec<CoderSummary>,
     /// Each coder's full flow report.
     pub reports: Vec<FlowReport>,
+    /// FLAC and WavPack on the same recordings, in the same run ([`crate::peers`]).
+    pub peers: Vec<crate::peers::PeerResult>,
+    /// Each mode against the radio and the power budget ([`crate::system_view`]).
+    pub system: Vec<crate::system_view::SystemRow>,
 }
 
 /// The sub-folder of `out` for `coder`'s flow (its name: `lite`, `v2`, `max`).
@@ -127,6 +133,7 @@ pub fn run_coders(
     neurice_files::check_outputs(&[out.join("report.json"), out.join("index.html")], true)?;
     let mut reports = Vec::new();
     let mut coders = Vec::new();
+    let (files, jobs, verbose) = (cfgs[0].files.clone(), cfgs[0].jobs, cfgs[0].verbose);
     for cfg in cfgs {
         let coder = cfg.design.kind();
         let dir = cfg.out.clone();
@@ -144,15 +151,35 @@ pub fn run_coders(
         coders.push(CoderSummary::of(&r, &dir));
         reports.push(r);
     }
+    let peers = run_peers(&files, jobs, verbose, out)?;
     let c = Comparison {
         neurice_version: env!("CARGO_PKG_VERSION"),
         data_source: reports[0].data_source.clone(),
+        scope: reports[0].scope.clone(),
         synthetic: reports[0].synthetic,
         coders,
+        system: crate::system_view::rows(&reports),
         reports,
+        peers,
     };
     write(&c, out)?;
     Ok(c)
+}
+
+/// The peers ([`crate::peers`]) on `files`, their logs in `out/peers`.
+fn run_peers(
+    files: &[PathBuf],
+    jobs: usize,
+    verbose: bool,
+    out: &Path,
+) -> Result<Vec<crate::peers::PeerResult>> {
+    if verbose {
+        eprintln!(
+            "== peers: FLAC (flac -8) and WavPack (wavpack -hh -x6) on the same {} recordings",
+            files.len()
+        );
+    }
+    crate::peers::measure(files, jobs, &out.join("peers"))
 }
 
 /// Writes `report.json` and `index.html` of the comparison into `out`.
@@ -308,9 +335,9 @@ pub fn html(c: &Comparison) -> String {
          side</title><style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}\
          th{{text-align:left;padding-right:2em;vertical-align:top}}td{{padding-right:2em;\
          vertical-align:top}}svg{{display:block;margin:1.5em 0}}</style></head><body>\
-         <h1>neurice: the coders side by side</h1>{}<p>{}</p>{t}{}<p>Machine-readable: <a \
+         <h1>neurice: the coders side by side</h1>{}<p>{}</p><p>Run: {}</p>{t}{}<p>Machine-readable: <a \
          href=\"report.json\">report.json</a>; each coder's full report is in its folder.</p>\
-         </body></html>\n",
+         {}{}</body></html>\n",
         if c.synthetic {
             "<p><strong>SYNTHETIC DATA</strong>: no recordings were found; every number below \
              is for a generated signal.</p>"
@@ -318,13 +345,34 @@ pub fn html(c: &Comparison) -> String {
             ""
         },
         esc(&c.data_source),
-        charts.join("\n")
+        esc(&c.scope),
+        charts.join("\n"),
+        crate::peers::html(
+            &c.peers,
+            &c.coders
+                .iter()
+                .map(|s| (s.coder.name().to_string(), s.ratio))
+                .collect::<Vec<_>>()
+        ),
+        crate::system_view::html(
+            &c.system,
+            &c.reports
+                .first()
+                .map(|r| {
+                    let f = &r.power.power.system.radio_nj_per_bit;
+                    format!(
+                        "{} typical ({} to {}), {} ({})",
+                        f.value.typical, f.value.low, f.value.high, f.unit, f.source
+                    )
+                })
+                .unwrap_or_default()
+        )
     )
 }
 
 /// The summary `neurice flow --coder both` prints.
 pub fn render_text(c: &Comparison, out: &Path) -> String {
-    let mut txt = format!("neurice flow — {}\n", c.data_source);
+    let mut txt = format!("neurice flow — {}\n  run: {}\n", c.data_source, c.scope);
     let rows = table_rows(c);
     let _ = write!(txt, "  {:<40}", "");
     for s in &c.coders {
@@ -345,6 +393,8 @@ pub fn render_text(c: &Comparison, out: &Path) -> String {
     for s in &c.coders {
         let _ = writeln!(txt, "  {}: {}", s.coder.name(), s.method);
     }
+    txt.push_str(&crate::peers::render_text(&c.peers));
+    txt.push_str(&crate::system_view::render_text(&c.system));
     let _ = writeln!(txt, "  report     {}", out.join("index.html").display());
     txt
 }

@@ -14,13 +14,16 @@
 //! traced run is compared word for word with the golden model.
 
 pub mod bounded;
+pub mod browser;
 pub mod compare;
 pub mod eval;
 pub mod input;
 pub mod link;
+pub mod peers;
 pub mod power;
 pub mod report;
 pub mod svg;
+pub mod system_view;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -92,6 +95,28 @@ pub struct FlowConfig {
 }
 
 impl FlowConfig {
+    /// What this configuration runs on how much, in words (the report's `scope`).
+    pub fn scope(&self) -> String {
+        let files = self.files.len();
+        let sim = match (self.files.is_empty(), self.max_samples) {
+            (true, _) => "co-simulation and power on a generated recording".to_string(),
+            (false, Some(n)) => format!(
+                "co-simulation on the first {n} samples of each of the {files} recordings \
+                 (interleaved as {} channels)",
+                self.design.channels()
+            ),
+            (false, None) => format!(
+                "co-simulation on every sample of the {files} recordings (interleaved as {} \
+                 channels)",
+                self.design.channels()
+            ),
+        };
+        format!(
+            "eval on all {files} recordings; {sim}; power from {} traced clock cycles",
+            self.power_cycles
+        )
+    }
+
     /// Checks every argument, so that a bad one fails before the first stage runs.
     pub fn validate(&self) -> Result<()> {
         check_freq("--freq", self.freq_mhz)?;
@@ -214,6 +239,9 @@ pub struct FlowReport {
     pub asic: Option<AsicEstimate>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub asic_skipped: Option<String>,
+    /// What was run on how much: the recordings evaluated, the samples co-simulated, the
+    /// cycles traced for power ([`FlowConfig::scope`]).
+    pub scope: String,
     pub stage_seconds: Vec<(String, f64)>,
 }
 
@@ -472,6 +500,7 @@ impl Flow {
             power,
             asic,
             asic_skipped,
+            scope: self.cfg.scope(),
             stage_seconds: std::mem::take(&mut self.times),
         };
         report::write(&report, &self.cfg.out)?;

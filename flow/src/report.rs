@@ -22,7 +22,7 @@ pub fn write(r: &FlowReport, out: &Path) -> Result<()> {
 /// The summary `neurice flow` prints.
 pub fn render_text(r: &FlowReport, out: &Path) -> String {
     let mut txt = String::new();
-    let _ = writeln!(txt, "neurice flow — {}", r.data_source);
+    let _ = writeln!(txt, "neurice flow — {}\n  run: {}", r.data_source, r.scope);
     if let Some(e) = &r.eval {
         let _ = writeln!(
             txt,
@@ -167,6 +167,7 @@ pub fn html(r: &FlowReport) -> String {
     let mut row =
         |k: &str, v: String| rows.push(format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v)));
     row("data", r.data_source.clone());
+    row("run", r.scope.clone());
     if let Some(e) = &r.eval {
         row(
             "compression ratio (container included)",

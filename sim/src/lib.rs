@@ -27,6 +27,7 @@
 pub mod activity;
 mod engine;
 pub mod gatelevel;
+pub mod ip;
 pub mod packets;
 pub mod rusthdl;
 pub mod stimulus;
