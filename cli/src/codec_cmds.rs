@@ -393,7 +393,13 @@ fn params_text(c: &neurice_model::CoderSpec) -> String {
         neurice_model::CoderSpec::Max(m) => {
             let p = &m.params;
             let t = p.taps as usize;
-            let list = |v: Vec<String>| if v.is_empty() { "none".to_string() } else { v.join(" ") };
+            let list = |v: Vec<String>| {
+                if v.is_empty() {
+                    "none".to_string()
+                } else {
+                    v.join(" ")
+                }
+            };
             format!(
                 "max parameters: W = {} (sample bits), w = {} (window_log2), c = {} (thr_num), \
                  h = {} (thr_shift), T = {t} (taps), f = {} (weight_frac), B_w = {} \
@@ -406,8 +412,18 @@ fn params_text(c: &neurice_model::CoderSpec) -> String {
                 p.weight_frac,
                 p.weight_bits,
                 p.delta_bits,
-                list(p.steps[..t.min(p.steps.len())].iter().map(|x| x.to_string()).collect()),
-                list(p.init_weights[..t.min(p.init_weights.len())].iter().map(|x| x.to_string()).collect()),
+                list(
+                    p.steps[..t.min(p.steps.len())]
+                        .iter()
+                        .map(|x| x.to_string())
+                        .collect()
+                ),
+                list(
+                    p.init_weights[..t.min(p.init_weights.len())]
+                        .iter()
+                        .map(|x| x.to_string())
+                        .collect()
+                ),
                 p.block_frames,
                 m.table.id(),
                 match m.table {

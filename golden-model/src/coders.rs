@@ -368,10 +368,12 @@ impl CoderSpec {
 
 /// The size of one block as [`CoderSpec::encode_block`] codes it, counted as the samples
 /// come (for a recording too long to hold whole): coder v1 counts its bits; coder v2 codes
-/// its bins into the range coder as `v2::encode_block` does, keeping only the coded bytes.
+/// its bins into the range coder as `v2::encode_block` does, keeping only the coded bytes;
+/// coder max holds the samples (4 bytes each) and codes them whole at the end.
 /// Made by [`CoderSpec::block_sizer`].
 pub struct BlockSizer(Sizer);
 
+#[allow(clippy::large_enum_variant)] // one per link run, never in a collection
 enum Sizer {
     Lite(crate::Encoder),
     Max {

@@ -168,10 +168,7 @@ mod tests {
                 assert!(len <= bound, "{coder} {ch}x{frames}: {len} > {bound}");
                 // and not absurdly loose for v1 (its codes here are long: ~9+ bits, the bound 26)
                 if coder == Coder::Lite && frames > 1 {
-                    assert!(
-                        bound <= 3 * len + 8,
-                        "{bound} against {len}"
-                    );
+                    assert!(bound <= 3 * len + 8, "{bound} against {len}");
                 }
             }
         }
@@ -219,9 +216,24 @@ mod tests {
             ..cfg
         };
         let rm = max_segment_frames(&max);
-        assert!(max_segment_packets(&StreamConfig { segment_frames: rm, ..max }) <= 1 << 15);
-        assert!(max_segment_packets(&StreamConfig { segment_frames: rm + 1, ..max }) > 1 << 15);
-        let e = StreamConfig { segment_frames: rm + 1, ..max }.validate().unwrap_err();
+        assert!(
+            max_segment_packets(&StreamConfig {
+                segment_frames: rm,
+                ..max
+            }) <= 1 << 15
+        );
+        assert!(
+            max_segment_packets(&StreamConfig {
+                segment_frames: rm + 1,
+                ..max
+            }) > 1 << 15
+        );
+        let e = StreamConfig {
+            segment_frames: rm + 1,
+            ..max
+        }
+        .validate()
+        .unwrap_err();
         assert!(e.to_string().contains("bit 15"), "{e}");
         // the defaults and every setting FORMAT.md §9.5 measured are accepted
         for coder in Coder::ALL {
