@@ -167,7 +167,7 @@ impl V2Params {
         let bad = |what: String| Err(Error::BadParams(what));
         if self.golomb.max_error != 0 {
             return bad(format!(
-                "maximum error {}: coder v2 (max) is lossless only; bounded error is coder v1's \
+                "maximum error {}: coder v2 is lossless only; bounded error is coder v1's \
                  (lite) for now (FORMAT.md §11.7)",
                 self.golomb.max_error
             ));
