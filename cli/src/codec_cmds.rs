@@ -41,8 +41,9 @@ pub struct CompressArgs {
     /// and 256 are accepted).
     #[arg(long)]
     threads: Option<usize>,
-    /// Flush the output to the disk (fsync) before it is linked into place, so that it
-    /// survives a power loss (off by default, as in gzip, zstd and flac).
+    /// Flush a new output to the disk (fsync) before it is linked into place, so that it
+    /// survives a power loss (off by default, as in gzip, zstd and flac; an output that
+    /// replaces a file, with --force, is always flushed).
     #[arg(long)]
     sync: bool,
 }
@@ -71,8 +72,9 @@ pub struct DecompressArgs {
     /// Print the samples decoded and the speed (M samples/s) to standard error.
     #[arg(long)]
     timing: bool,
-    /// Flush the output to the disk (fsync) before it is linked into place, so that it
-    /// survives a power loss (off by default, as in gzip, zstd and flac).
+    /// Flush a new output to the disk (fsync) before it is linked into place, so that it
+    /// survives a power loss (off by default, as in gzip, zstd and flac; an output that
+    /// replaces a file, with --force, is always flushed).
     #[arg(long)]
     sync: bool,
 }

@@ -521,7 +521,7 @@ pub fn run_link(cfg: &LinkConfig, progress: &crate::Progress<'_>) -> Result<Link
             progress(rep.samples, total);
         }
         if let Some(u) = unpacketised {
-            *rep.unpacketised_bytes.get_or_insert(0) += u.bytes();
+            *rep.unpacketised_bytes.get_or_insert(0) += u.bytes()?;
         }
     }
     let wav_bytes = 2.0 * rep.samples as f64;

@@ -32,7 +32,7 @@ fn chromium_fails_blank_pages_missing_assets_and_script_errors() {
     let chart = neurice_flow::svg::hbars(
         "Compression ratio",
         "",
-        &[("lite".to_string(), 3.37), ("max".to_string(), 3.46)],
+        &[("lite".to_string(), 3.37), ("v2".to_string(), 3.46)],
         None,
     );
     std::fs::write(d.path().join("report.json"), "{}").unwrap();

@@ -450,19 +450,18 @@ impl BlockSizer {
         }
     }
 
-    /// Bytes of the block: [`CoderSpec::encode_block`]'s length for the samples pushed.
-    pub fn bytes(self) -> u64 {
-        match self.0 {
+    /// Bytes of the block: [`CoderSpec::encode_block`]'s length for the samples pushed (an
+    /// error where it fails, e.g. samples that are not whole frames, for coder max).
+    pub fn bytes(self) -> Result<u64, Error> {
+        Ok(match self.0 {
             Sizer::Lite(e) => e.total_bits().div_ceil(8),
             Sizer::Max {
                 spec,
                 channels,
                 samples,
-            } => spec
-                .encode_block(channels, &samples)
-                .map_or(0, |(b, ..)| b.len() as u64),
+            } => spec.encode_block(channels, &samples)?.0.len() as u64,
             Sizer::V2 { rc, .. } => rc.finish().len() as u64,
-        }
+        })
     }
 }
 
@@ -531,7 +530,7 @@ mod tests {
                 z.push(chunk);
             }
             let want = spec.encode_block(3, &xs).unwrap().0.len() as u64;
-            assert_eq!(z.bytes(), want, "{c}");
+            assert_eq!(z.bytes().unwrap(), want, "{c}");
         }
     }
 

@@ -33,11 +33,7 @@ pub const MAX_SEGMENT_PACKETS: u64 = 1 << 16;
 /// The most packets one segment (one substream of it, for coder max) of `coder` can have:
 /// [`MAX_SEGMENT_PACKETS`], or 2^15 where bit 15 of `PART` names the substream.
 pub fn part_limit(coder: &CoderSpec) -> u64 {
-    if crate::packet::substreams(coder) > 1 {
-        MAX_SEGMENT_PACKETS / 2
-    } else {
-        MAX_SEGMENT_PACKETS
-    }
+    crate::packet::max_parts(coder) as u64
 }
 
 /// An upper bound on the coded bytes (padding to a word included) of a segment of `frames`

@@ -61,9 +61,10 @@ fn a_streamed_header_checks_its_flags() {
         decompress(&good).expect("the hand-built stream is valid"),
         wav
     );
+    // (bit 4, BOUNDED, is coder v1's with LITE: FORMAT.md §11.5; refused for v2 below)
     for (flag, says) in [
         (FLAG_RAW16, "RAW16"),
-        (1 << 4, "unknown flags"),
+        (1 << 5, "unknown flags"),
         (1 << 7, "unknown flags"),
     ] {
         let (bad, _) = tiny_stream(flag, &PLAIN_BLOCK);
@@ -71,6 +72,24 @@ fn a_streamed_header_checks_its_flags() {
             Err(Error::Corrupt(e)) => assert!(e.contains(says), "flag {flag:#04x}: {e}"),
             other => panic!("flag {flag:#04x}: {other:?}"),
         }
+    }
+    // a coder-v2 streamed header with BOUNDED: coder v2 takes no maximum error (§11.7)
+    let v2 = StreamHeader {
+        coder: Coder::V2.into(),
+        block_frames: 1,
+        channels: 1,
+        sample_rate: 8000,
+        frames: 1,
+        blocks: 1,
+        prefix: None,
+    };
+    let mut b = v2.to_bytes();
+    b[5] |= 1 << 4;
+    let mut b = reseal(b);
+    b.extend_from_slice(&[0; 64]);
+    match decompress(&b) {
+        Err(Error::Corrupt(e)) => assert!(e.contains("unknown flags"), "{e}"),
+        other => panic!("v2 with BOUNDED: {other:?}"),
     }
 }
 

@@ -1,5 +1,5 @@
-//! Coder v2 through the engines: the v2 core (`CoreDesign::new` of coder max) run by
-//! `neurice_sim::run` — the path `neurice sim --coder max` takes — in rust-hdl, under
+//! Coder v2 through the engines: the v2 core (`CoreDesign::new` of coder v2) run by
+//! `neurice_sim::run` — the path `neurice sim --coder v2` takes — in rust-hdl, under
 //! Verilator on its emitted Verilog and as the yosys iCE40 gate-level netlist, word for word
 //! against `v2::encode_block`, with the block's end marks (`out_last`, `out_bytes`) checked.
 //! Verilator and yosys are installed by `scripts/install-tools.sh`; without them, and
