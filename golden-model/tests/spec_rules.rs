@@ -267,7 +267,8 @@ impl Read for Endless {
 #[test]
 fn a_single_stream_is_read_no_further_than_its_header_allows() {
     let frames = 98_689;
-    for coder in Coder::ALL {
+    // the single-stream layouts (coder max always writes blocks, §10.7)
+    for coder in [Coder::Lite, Coder::V2] {
         let (nrc, _) = compress_wav_with(&grid_wav(1, &walk(frames, 1, 4)), coder).unwrap();
         let head = nrc[..MAX_HEADER_BYTES].to_vec();
         for total in [None, Some(3u64 << 30)] {
