@@ -132,7 +132,7 @@ fn a_stimulus_for_the_other_coder_is_refused() {
     let v1_design = CoreDesign::new(CodecParams::HARDWARE.into(), 1024, Shape::OneLane).unwrap();
     let v2 = v2_stim(1, trace(100, 1), 0, 0, "v2 stimulus");
     let e = neurice_sim::run(Engine::Rusthdl, &v1_design, &[v2], &opts(), &|_| {}).unwrap_err();
-    assert!(e.to_string().contains("coder max"), "{e}");
+    assert!(e.to_string().contains("coder v2"), "{e}");
     let mut bad = P;
     bad.golomb.window_log2 = 5;
     assert!(CoreDesign::new(bad.into(), 1024, Shape::OneLane).is_err());

@@ -18,14 +18,21 @@ use std::time::Instant;
 
 use neurice_files::Output;
 
-/// All tools the project uses.
-pub const ALL_TOOLS: [&str; 6] = [
+/// All tools the project uses (`scripts/install-tools.sh` installs them): the FPGA flow and
+/// Verilator, the peers the report measures (flac, wavpack), the browser its page is checked
+/// in (chromium) and the IP checks (fusesoc, cocotb).
+pub const ALL_TOOLS: [&str; 11] = [
     "yosys",
     "nextpnr-ice40",
     "icepack",
     "icepll",
     "icetime",
     "verilator",
+    "flac",
+    "wavpack",
+    "chromium",
+    "fusesoc",
+    "cocotb-config",
 ];
 
 /// The command to suggest when tools are missing.
