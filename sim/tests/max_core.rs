@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{recordings, run_harness, verilated_block, verilator_or_skip};
+use common::{recordings, run_harness, signal, verilated_block, verilator_or_skip};
 use neurice_hdl::max::{max_verilog, MaxCore};
 use neurice_model::max::{encode_block, Block as ModelBlock, MaxParams, Table};
 use neurice_testkit::vectors::{load_max, max_specs};
@@ -248,37 +248,6 @@ fn assert_blocks(got: &[Subs], want: &[Subs], what: &str) {
         common::assert_same(&g.0, &w.0, &format!("{what}, block {i}, token substream"));
         common::assert_same(&g.1, &w.1, &format!("{what}, block {i}, raw substream"));
     }
-}
-
-/// Signals of `frames` frames of `channels` channels: a random walk, full-scale noise, the
-/// extremes 0/1023 alternating by frame, or a mix of them.
-fn signal(kind: u32, channels: usize, frames: usize, seed: u64) -> Vec<u32> {
-    let mut rng = XorShift64::new(seed);
-    let mut x = vec![512i64; channels];
-    (0..frames * channels)
-        .map(|i| {
-            let c = i % channels;
-            let k = if kind == 3 {
-                ((i / 97) % 3) as u32
-            } else {
-                kind
-            };
-            match k {
-                0 => {
-                    x[c] = (x[c] + (rng.next_u64() % 41) as i64 - 20).clamp(0, 1023);
-                    x[c] as u32
-                }
-                1 => (rng.next_u64() % 1024) as u32,
-                _ => {
-                    if (i / channels).is_multiple_of(2) {
-                        0
-                    } else {
-                        1023
-                    }
-                }
-            }
-        })
-        .collect()
 }
 
 /// The frozen vectors of the model (FORMAT.md §10; grid mode: the core codes 10-bit samples),

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{assert_same, recordings, run_harness, verilated_block, verilator_or_skip};
+use common::{assert_same, recordings, run_harness, signal, verilated_block, verilator_or_skip};
 use neurice_hdl::v2::core::{v2_verilog, V2Core};
 use neurice_model::v2::range::RangeEncoder;
 use neurice_model::v2::{self, EncodeStats, State, V2Params};
@@ -223,37 +223,6 @@ fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-/// Signals of `frames` frames of `channels` channels: a random walk, full-scale noise, the
-/// extremes 0/1023 alternating (every sample escapes), or a mix of them.
-fn signal(kind: u32, channels: usize, frames: usize, seed: u64) -> Vec<u32> {
-    let mut rng = XorShift64::new(seed);
-    let mut x = vec![512i64; channels];
-    (0..frames * channels)
-        .map(|i| {
-            let c = i % channels;
-            let k = if kind == 3 {
-                ((i / 97) % 3) as u32
-            } else {
-                kind
-            };
-            match k {
-                0 => {
-                    x[c] = (x[c] + (rng.next_u64() % 41) as i64 - 20).clamp(0, 1023);
-                    x[c] as u32
-                }
-                1 => (rng.next_u64() % 1024) as u32,
-                _ => {
-                    if (i / channels).is_multiple_of(2) {
-                        0
-                    } else {
-                        1023
-                    }
-                }
-            }
-        })
         .collect()
 }
 

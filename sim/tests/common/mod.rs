@@ -154,3 +154,35 @@ pub fn recordings(files: usize, len: usize, skip: usize, test: &str) -> Vec<u32>
     }
     out
 }
+
+/// Signals of `frames` frames of `channels` channels (seeded), by `kind`: 0 a random walk,
+/// 1 full-scale noise, 2 the extremes 0/1023 alternating by frame (every sample escapes),
+/// 3 the three in turn every 97 samples.
+pub fn signal(kind: u32, channels: usize, frames: usize, seed: u64) -> Vec<u32> {
+    let mut rng = neurice_testkit::XorShift64::new(seed);
+    let mut x = vec![512i64; channels];
+    (0..frames * channels)
+        .map(|i| {
+            let c = i % channels;
+            let k = if kind == 3 {
+                ((i / 97) % 3) as u32
+            } else {
+                kind
+            };
+            match k {
+                0 => {
+                    x[c] = (x[c] + (rng.next_u64() % 41) as i64 - 20).clamp(0, 1023);
+                    x[c] as u32
+                }
+                1 => (rng.next_u64() % 1024) as u32,
+                _ => {
+                    if (i / channels).is_multiple_of(2) {
+                        0
+                    } else {
+                        1023
+                    }
+                }
+            }
+        })
+        .collect()
+}
