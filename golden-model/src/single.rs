@@ -8,7 +8,7 @@ use crate::format::{
     Reader, FLAG_CANONICAL, FLAG_RAW16, MAGIC, MAX_WAV_EXTRA, VERSION_LITE, VERSION_V2,
 };
 use crate::grid::{grid_value, to_grid};
-use crate::lite::{decode_all, encode_all};
+use crate::lite::{decode_all, encode_bytes};
 use crate::report::CompressStats;
 use crate::v2::{self, V2Params};
 use crate::wav::{canonical_header, parse_wav, Wav};
@@ -38,27 +38,30 @@ fn no_single_layout() -> Error {
 /// The samples as the coder sees them (grid indices or raw 16-bit patterns) plus exceptions.
 struct Coded {
     params: CodecParams,
-    words: Vec<u32>,
+    /// The payload: `bits` MSB-first bits, the last byte zero-padded (FORMAT.md §4).
+    payload: Vec<u8>,
     bits: u64,
     exceptions: Vec<(u32, i16)>,
     escapes: u64,
     s_histogram: Vec<u64>,
 }
 
+/// Codes `values` with [`encode_bytes`], the byte coder the streamed blocks use (the same
+/// bits as `lite::encode_all`, a test in `lite` checks it, without its per-sample checks).
 fn code(
     params: CodecParams,
     channels: usize,
     values: &[u32],
     exceptions: Vec<(u32, i16)>,
 ) -> Result<Coded, Error> {
-    let (words, bits, enc) = encode_all(&params, channels, values)?;
+    let (payload, st) = encode_bytes(&params, channels, values)?;
     Ok(Coded {
         params,
-        words,
-        bits,
+        payload,
+        bits: st.bits,
         exceptions,
-        escapes: enc.escapes,
-        s_histogram: enc.s_histogram,
+        escapes: st.escapes,
+        s_histogram: st.s_histogram,
     })
 }
 
@@ -99,7 +102,7 @@ fn compress_lite(
     } else {
         Mode::Grid10
     };
-    let mut out = Vec::with_capacity(64 + best.words.len() * 4);
+    let mut out = Vec::with_capacity(64 + best.payload.len());
     out.extend_from_slice(&MAGIC);
     out.push(VERSION_LITE);
     let coder = CoderSpec::Lite(best.params);
@@ -117,12 +120,11 @@ fn compress_lite(
     let wav_crc = if params.max_error == 0 {
         crc32fast::hash(wav_bytes)
     } else {
-        let payload = words_bytes(&best.words, best.bits);
         let values = decode_all(
             &best.params,
             channels,
             wav.samples.len(),
-            &payload,
+            &best.payload,
             best.bits,
         )?;
         let decoded = Wav {
@@ -144,7 +146,7 @@ fn compress_lite(
         out.extend_from_slice(&v.to_le_bytes());
     }
     out.extend_from_slice(&best.bits.to_le_bytes());
-    out.extend_from_slice(&words_bytes(&best.words, best.bits));
+    out.extend_from_slice(&best.payload);
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     let stats = CompressStats {
@@ -160,15 +162,6 @@ fn compress_lite(
         s_histogram: best.s_histogram,
     };
     Ok((out, stats))
-}
-
-/// The first `bits` bits of MSB-first 32-bit words, as bytes (the v1 payload).
-fn words_bytes(words: &[u32], bits: u64) -> Vec<u8> {
-    words
-        .iter()
-        .flat_map(|w| w.to_be_bytes())
-        .take(bits.div_ceil(8) as usize)
-        .collect()
 }
 
 /// The WAV's samples from the decoded values of `coder` (grid indices, or raw-mode patterns)
