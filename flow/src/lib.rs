@@ -94,7 +94,8 @@ pub struct FlowConfig {
     pub power_cycles: u64,
     /// Parallel simulations and eval threads.
     pub jobs: usize,
-    /// Stage banners and progress on standard error.
+    /// Progress on standard error, for callers of the stages' own functions; [`Flow::run`]
+    /// tells its [`Observer`] instead.
     pub verbose: bool,
     /// The caches that survive between runs ([`cache`]; [`Cache::off`]: every step runs).
     pub cache: Cache,
@@ -444,6 +445,26 @@ impl Flow {
         r
     }
 
+    /// A Verilator build into `dir` as a [`Flow::timed`] step, its time recorded only when
+    /// it built something (a cached build says nothing about the next build's time).
+    fn timed_build<T>(
+        &self,
+        key: &str,
+        dir: &Path,
+        obs: &dyn Observer,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let before = vl_builds(dir);
+        let t = Instant::now();
+        let r = self.timed(key, obs, false, f)?;
+        if vl_builds(dir) != before {
+            self.cfg
+                .cache
+                .record(&self.name(key), t.elapsed().as_secs_f64());
+        }
+        Ok(r)
+    }
+
     /// 1. The golden model on every recording (none for a synthetic run); a file that does
     ///    not round-trip is an error.
     pub fn eval(&self, obs: &dyn Observer) -> Result<Option<EvalReport>> {
@@ -549,7 +570,7 @@ impl Flow {
                 None,
                 obs,
                 |dir| {
-                    f.timed("simulation build", obs, true, || {
+                    f.timed_build("simulation build", dir, obs, || {
                         neurice_sim::verilator::build(&f.rtl, "top", dir)
                     })?;
                     Ok(dir.to_path_buf())
@@ -821,7 +842,7 @@ impl Flow {
                     if let Ok(net) = std::fs::read_to_string(&o.netlist_verilog) {
                         let dir = build_dir.clone();
                         prebuild = Some(s.spawn(move || {
-                            this.timed("power build", obs, true, || {
+                            this.timed_build("power build", &dir, obs, || {
                                 neurice_sim::activity::build_traced(&net, "top", &dir)
                             })
                             .map(|_| ())
