@@ -3,6 +3,45 @@
 //! `--full` (or the per-stage options) runs everything.
 
 use neurice_flow::DEFAULT_POWER_CYCLES;
+use neurice_model::Coder;
+use neurice_sim::CoreDesign;
+
+/// Coders with a core that a newer coder supersedes, each with its successor: left out of the
+/// first look (`--coder <name>`, `--coder both` or `--full` runs them). Coder v2 (LMS + binary
+/// range coding) is superseded by coder max (LMS + multi-symbol range coding, FORMAT.md §10):
+/// a better ratio from a core designed to run the 1024 channels in real time.
+pub const SUPERSEDED: &[(Coder, Coder)] = &[(Coder::V2, Coder::Max)];
+
+/// The coders `neurice flow` runs without `--coder`: every coder with a hardware core
+/// ([`CoreDesign::coders_with_core`]) but the superseded ones, or all of them with `--full`.
+pub fn default_coders(full: bool) -> Vec<Coder> {
+    CoreDesign::coders_with_core()
+        .into_iter()
+        .filter(|c| full || !SUPERSEDED.iter().any(|(old, _)| old == c))
+        .collect()
+}
+
+/// What the first look leaves out and how to run it (one line per coder left out).
+pub fn left_out(full: bool) -> Vec<String> {
+    let run = default_coders(full);
+    CoreDesign::coders_with_core()
+        .into_iter()
+        .filter(|c| !run.contains(c))
+        .map(|c| {
+            let by = SUPERSEDED
+                .iter()
+                .find(|(old, _)| *old == c)
+                .map_or(String::new(), |(_, new)| {
+                    format!(" (superseded by coder {})", new.name())
+                });
+            format!(
+                "coder {}{by}: not run in the first look; --coder {} or --full runs it",
+                c.name(),
+                c.name()
+            )
+        })
+        .collect()
+}
 
 /// Samples per recording co-simulated by default (0.26 s of each recording at 19.5 kHz).
 pub const FIRST_LOOK_SAMPLES: usize = 5_000;
@@ -43,5 +82,26 @@ mod tests {
         assert_eq!(power_cycles(None, true), DEFAULT_POWER_CYCLES);
         assert_eq!(power_cycles(Some(3000), true), 3000);
         const { assert!(FIRST_LOOK_POWER_CYCLES < DEFAULT_POWER_CYCLES) };
+    }
+
+    #[test]
+    fn the_first_look_leaves_out_the_superseded_coders_and_says_so() {
+        let all = CoreDesign::coders_with_core();
+        let first = default_coders(false);
+        assert!(!first.is_empty() && first.contains(&Coder::Lite));
+        assert!(!first.contains(&Coder::V2), "{first:?}");
+        assert_eq!(default_coders(true), all);
+        // every coder with a core is either run or named with the way to run it
+        let notes = left_out(false);
+        assert_eq!(first.len() + notes.len(), all.len());
+        for c in all.iter().filter(|c| !first.contains(c)) {
+            assert!(
+                notes
+                    .iter()
+                    .any(|n| n.contains(&format!("--coder {}", c.name()))),
+                "{notes:?}"
+            );
+        }
+        assert!(left_out(true).is_empty());
     }
 }

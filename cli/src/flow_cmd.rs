@@ -3,15 +3,18 @@
 //! lint, iCE40 synthesis once, power from the activity of that synthesised netlist, ASIC
 //! area — into one report folder (`report.json` first, `index.html` with SVG charts).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use indicatif::ProgressBar;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use neurice_flow::{Flow, FlowConfig, DEFAULT_SEED};
+use neurice_flow::{Cache, Estimate, Flow, FlowConfig, Observer, DEFAULT_SEED};
 use neurice_sim::PowerDuty;
 use neurice_sim::MAX_CHANNELS;
 
@@ -58,6 +61,14 @@ pub struct FlowArgs {
     /// Print report.json to stdout instead of the summary.
     #[arg(long)]
     json: bool,
+    /// Cache folder for the results that survive between runs (synthesis, ASIC estimate,
+    /// peers, Verilator builds; content-keyed) [default: $NEURICE_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/neurice, else ~/.cache/neurice].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+    /// Run every step, taking nothing from the cache and storing nothing in it.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 pub fn flow(a: FlowArgs) -> Result<ExitCode> {
@@ -74,8 +85,19 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         }
         None => Vec::new(),
     };
-    let coders = a.coder.coders(CoderChoice::Both)?;
-    let both = coders.len() > 1;
+    // the first look runs the coders a user would pick today; --coder both (or --full) every
+    // coder with a core
+    let coders = match a.coder.coder {
+        None => crate::first_look::default_coders(a.full),
+        Some(_) => a.coder.coders(CoderChoice::Both)?,
+    };
+    let both = a.coder.coder.is_none() || coders.len() > 1;
+    let cache = match (&a.cache_dir, a.no_cache) {
+        (_, true) => Cache::off(),
+        (Some(d), false) => Cache::at(d),
+        (None, false) => neurice_flow::cache::default_dir().map_or_else(Cache::off, Cache::at),
+    };
+
     if let Ok(m) = std::fs::metadata(&a.out) {
         if !m.is_dir() {
             bail!(
@@ -85,7 +107,7 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         }
     }
     // every coder's configuration is built and checked before the first stage runs
-    let cfgs = coders
+    let mut cfgs = coders
         .iter()
         .map(|&coder| {
             let design = a.coder.design_of(coder, MAX_CHANNELS, a.lanes)?;
@@ -105,13 +127,55 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
                 power_cycles: crate::first_look::power_cycles(a.power_cycles, a.full),
                 jobs: neurice_sim::verilator::default_jobs(),
                 verbose: !quiet,
+                cache: cache.clone(),
             };
             cfg.validate()
                 .with_context(|| format!("--coder {}", coder.name()))?;
             Ok(cfg)
         })
         .collect::<Result<Vec<_>>>()?;
+    // a cache folder that cannot be made: said, and the run goes on without it
+    let cache = match cache.dir().map(std::fs::create_dir_all) {
+        Some(Err(e)) if a.cache_dir.is_none() => {
+            eprintln!(
+                "cache: cannot use {} ({e}); running every step",
+                cache.dir().expect("a folder").display()
+            );
+            for c in &mut cfgs {
+                c.cache = Cache::off();
+            }
+            Cache::off()
+        }
+        Some(Err(e)) => bail!(
+            "--cache-dir {}: {e}",
+            cache.dir().expect("a folder").display()
+        ),
+        _ => cache,
+    };
+    let not_run = if a.coder.coder.is_none() {
+        crate::first_look::left_out(a.full)
+    } else {
+        Vec::new()
+    };
     if !quiet {
+        eprintln!(
+            "coders: {}",
+            coders
+                .iter()
+                .map(|c| c.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for n in &not_run {
+            eprintln!("  {n}");
+        }
+        match cache.dir() {
+            Some(d) => eprintln!(
+                "cache: {} (content-keyed; --no-cache runs every step)",
+                d.display()
+            ),
+            None => eprintln!("cache: off (every step runs)"),
+        }
         if let Some(c) = cfgs.first() {
             eprintln!(
                 "run: {}{}",
@@ -141,51 +205,183 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
             }
         }
     }
-    // one bar per stage that reports progress (eval: files, co-simulation: samples)
-    let bar: Mutex<Option<(String, ProgressBar)>> = Mutex::new(None);
-    let progress = |stage: &str, done: u64, total: u64| {
-        if quiet {
-            return;
-        }
-        let mut b = bar.lock().expect("progress lock");
-        if b.as_ref().is_none_or(|(s, _)| s != stage) {
-            if let Some((_, old)) = b.take() {
-                old.finish_and_clear();
-            }
-            *b = Some((stage.to_string(), progress_bar(total, stage, false)));
-        }
-        if let Some((_, pb)) = b.as_ref() {
-            pb.set_length(total);
-            pb.set_position(done);
-        }
-    };
-    let finish = || {
-        if let Some((_, pb)) = bar.lock().expect("progress lock").take() {
-            pb.finish_and_clear();
-        }
-    };
-    if both {
-        let c = neurice_flow::compare::run_coders(cfgs, &a.out, &|coder, stage, d, t| {
-            progress(&format!("{} {stage}", coder.name()), d, t)
-        });
-        finish();
-        let c = c?;
-        if a.json {
-            println!("{}", serde_json::to_string_pretty(&c)?);
+    let bars = Bars::new(quiet);
+    let stop = AtomicBool::new(false);
+    let result = std::thread::scope(|s| {
+        let ticker = s.spawn(|| bars.tick_until(&stop));
+        let r = if both {
+            neurice_flow::compare::run_coders(cfgs, &a.out, not_run.clone(), &bars)
+                .map(|c| Done::Many(Box::new(c)))
         } else {
-            print!("{}", neurice_flow::compare::render_text(&c, &a.out));
+            let cfg = cfgs.into_iter().next().expect("one coder");
+            Flow::new(cfg)
+                .and_then(|f| f.run(&bars))
+                .map(|r| Done::One(Box::new(r)))
+        };
+        stop.store(true, Ordering::Relaxed);
+        let _ = ticker.join();
+        r
+    });
+    bars.clear();
+    match result? {
+        Done::Many(c) => {
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&c)?);
+            } else {
+                print!("{}", neurice_flow::compare::render_text(&c, &a.out));
+            }
         }
-        return Ok(ExitCode::SUCCESS);
-    }
-    let cfg = cfgs.into_iter().next().expect("one coder");
-    let flow = Flow::new(cfg)?;
-    let report = flow.run(&progress);
-    finish();
-    let report = report?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print!("{}", neurice_flow::report::render_text(&report, &a.out));
+        Done::One(report) => {
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", neurice_flow::report::render_text(&report, &a.out));
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+enum Done {
+    Many(Box<neurice_flow::compare::Comparison>),
+    One(Box<neurice_flow::FlowReport>),
+}
+
+/// A bar with a time estimate instead of counts.
+struct Timed {
+    bar: ProgressBar,
+    start: Instant,
+    estimate: Option<Estimate>,
+}
+
+/// The flow's progress on standard error: one line per message, one bar per running stage
+/// (stages run side by side); counted stages show done/total and indicatif's estimate of
+/// the time left, tool runs and builds their elapsed time against the time the same step
+/// took last time (or on the reference machine).
+struct Bars {
+    mp: MultiProgress,
+    quiet: bool,
+    start: Instant,
+    counted: Mutex<HashMap<String, ProgressBar>>,
+    timed: Mutex<HashMap<String, Timed>>,
+}
+
+impl Bars {
+    fn new(quiet: bool) -> Self {
+        Bars {
+            mp: MultiProgress::new(),
+            quiet,
+            start: Instant::now(),
+            counted: Mutex::default(),
+            timed: Mutex::default(),
+        }
+    }
+
+    /// Updates the timed bars twice a second until `stop`.
+    fn tick_until(&self, stop: &AtomicBool) {
+        while !stop.load(Ordering::Relaxed) {
+            for t in self.timed.lock().expect("bars").values() {
+                let el = t.start.elapsed().as_secs_f64();
+                match &t.estimate {
+                    Some(e) => {
+                        t.bar
+                            .set_position((el * 10.0).min(e.seconds * 10.0 - 1.0) as u64);
+                        let left = e.seconds - el;
+                        t.bar.set_message(if left > 0.0 {
+                            format!(
+                                "~{left:.0} s left (it took {:.0} s: {})",
+                                e.seconds, e.source
+                            )
+                        } else {
+                            format!(
+                                "{:.0} s over the estimate ({:.0} s, {})",
+                                -left, e.seconds, e.source
+                            )
+                        });
+                    }
+                    None => t.bar.set_message(format!("{el:.0} s (no estimate yet)")),
+                }
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
+    fn clear(&self) {
+        for (_, b) in self.counted.lock().expect("bars").drain() {
+            b.finish_and_clear();
+        }
+        for (_, t) in self.timed.lock().expect("bars").drain() {
+            t.bar.finish_and_clear();
+        }
+    }
+}
+
+impl Observer for Bars {
+    fn message(&self, line: &str) {
+        if self.quiet {
+            return;
+        }
+        let line = format!("[{:>4.0} s] {line}", self.start.elapsed().as_secs_f64());
+        if self.mp.is_hidden() || self.mp.println(&line).is_err() {
+            eprintln!("{line}");
+        }
+    }
+
+    fn progress(&self, stage: &str, done: u64, total: u64) {
+        if self.quiet {
+            return;
+        }
+        let mut m = self.counted.lock().expect("bars");
+        let b = m
+            .entry(stage.to_string())
+            .or_insert_with(|| self.mp.add(progress_bar(total, stage, false)));
+        b.set_length(total);
+        b.set_position(done);
+    }
+
+    fn started(&self, stage: &str, estimate: Option<Estimate>) {
+        if self.quiet {
+            return;
+        }
+        let bar = match &estimate {
+            Some(e) => {
+                let b = ProgressBar::new((e.seconds * 10.0).max(1.0) as u64);
+                b.set_style(
+                    ProgressStyle::with_template(&format!(
+                        "{stage} {{bar:40}} {{elapsed}}, {{msg}}"
+                    ))
+                    .expect("valid template"),
+                );
+                b
+            }
+            None => {
+                let b = ProgressBar::new_spinner();
+                b.set_style(
+                    ProgressStyle::with_template(&format!("{stage} {{spinner}} {{msg}}"))
+                        .expect("valid template"),
+                );
+                b
+            }
+        };
+        let bar = self.mp.add(bar);
+        self.timed.lock().expect("bars").insert(
+            stage.to_string(),
+            Timed {
+                bar,
+                start: Instant::now(),
+                estimate,
+            },
+        );
+    }
+
+    fn finished(&self, stage: &str) {
+        if let Some(b) = self.counted.lock().expect("bars").remove(stage) {
+            b.finish_and_clear();
+            self.mp.remove(&b);
+        }
+        if let Some(t) = self.timed.lock().expect("bars").remove(stage) {
+            t.bar.finish_and_clear();
+            self.mp.remove(&t.bar);
+        }
+    }
 }

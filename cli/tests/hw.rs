@@ -638,7 +638,7 @@ fn bitstream_coder_v2_refuses_bad_options_before_any_tool_runs() {
     }
 }
 
-/// `neurice flow --coder both` (the default) on small generated recordings: each coder's
+/// `neurice flow --coder both` on small generated recordings: each coder's
 /// stages into OUT/lite and OUT/v2, then the side-by-side report. One v2 synthesis (several
 /// minutes): the one run of the v2 core's place and route in the tests.
 #[test]
@@ -653,6 +653,9 @@ fn flow_both_coders_writes_the_side_by_side_report() {
     let out = d.path().join("report");
     let v = json(&neurice(&[
         &"flow",
+        &"--coder",
+        &"both",
+        &"--no-cache",
         &"--data",
         &data,
         &"--max-samples",

@@ -12,7 +12,7 @@ use neurice_model::Coder;
 use neurice_synth::power::Band;
 
 use crate::svg::hbars;
-use crate::{Flow, FlowConfig, FlowReport};
+use crate::{CacheStatus, CacheUse, Flow, FlowConfig, FlowReport, Observer};
 
 /// One coder's row of the side-by-side report.
 #[derive(Clone, Debug, Serialize)]
@@ -98,14 +98,18 @@ impl CoderSummary {
 pub struct Comparison {
     pub neurice_version: &'static str,
     pub data_source: String,
-    /// What was run on how much (each coder's flow had the same).
+    /// What was run on how much: the coders, then what each coder's flow ran.
     pub scope: String,
+    /// The coders with a core not run, and how to run them.
+    pub not_run: Vec<String>,
     pub synthetic: bool,
     pub coders: Vec<CoderSummary>,
     /// Each coder's full flow report.
     pub reports: Vec<FlowReport>,
-    /// FLAC and WavPack on the same recordings, in the same run ([`crate::peers`]).
+    /// FLAC and WavPack on the same recordings, in the same run ([`crate::peers`]), or
+    /// taken from the cache of an earlier run on the same recordings (`peers_cache`).
     pub peers: Vec<crate::peers::PeerResult>,
+    pub peers_cache: CacheUse,
     /// Each mode against the radio and the power budget ([`crate::system_view`]).
     pub system: Vec<crate::system_view::SystemRow>,
 }
@@ -115,13 +119,16 @@ pub fn coder_dir(out: &Path, coder: Coder) -> PathBuf {
     out.join(coder.name())
 }
 
-/// Runs the flows `cfgs` (one per coder, each into its own folder) in order and writes the
-/// side-by-side `report.json` and `index.html` into `out`. Every configuration is checked
-/// before the first stage runs.
+/// Runs the flows `cfgs` (one per coder, each into its own folder) side by side, with the
+/// peers beside them, and writes the side-by-side `report.json` and `index.html` into `out`.
+/// Every configuration is checked before the first stage runs.
+/// `not_run`: the coders with a core left out of this run and how to run them (said in the
+/// report).
 pub fn run_coders(
     cfgs: Vec<FlowConfig>,
     out: &Path,
-    progress: &(dyn Fn(Coder, &str, u64, u64) + Sync),
+    not_run: Vec<String>,
+    obs: &dyn Observer,
 ) -> Result<Comparison> {
     if cfgs.is_empty() {
         bail!("no coder to run");
@@ -131,55 +138,115 @@ pub fn run_coders(
     }
     neurice_files::create_out_dir(out)?;
     neurice_files::check_outputs(&[out.join("report.json"), out.join("index.html")], true)?;
-    let mut reports = Vec::new();
-    let mut coders = Vec::new();
-    let (files, jobs, verbose) = (cfgs[0].files.clone(), cfgs[0].jobs, cfgs[0].verbose);
-    for cfg in cfgs {
-        let coder = cfg.design.kind();
-        let dir = cfg.out.clone();
-        if cfg.verbose {
-            eprintln!(
+    let (files, jobs, cache) = (cfgs[0].files.clone(), cfgs[0].jobs, cfgs[0].cache.clone());
+    let flows = cfgs
+        .into_iter()
+        .map(|cfg| {
+            let coder = cfg.design.kind();
+            obs.message(&format!(
                 "== coder {} ({} MHz) → {}",
                 coder.name(),
                 cfg.freq_mhz,
-                dir.display()
-            );
-        }
-        let r = Flow::new(cfg)?
-            .run(&|stage, d, t| progress(coder, stage, d, t))
-            .with_context(|| format!("coder {}", coder.name()))?;
+                cfg.out.display()
+            ));
+            let dir = cfg.out.clone();
+            Ok((coder, dir, Flow::new(cfg)?))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (runs, peers) = std::thread::scope(|s| {
+        let peers = s.spawn(|| run_peers(&files, jobs, &cache, obs, out));
+        let runs: Vec<_> = flows
+            .into_iter()
+            .map(|(coder, dir, flow)| {
+                let h = s.spawn(move || flow.run(obs));
+                (coder, dir, h)
+            })
+            .collect();
+        let runs: Vec<_> = runs
+            .into_iter()
+            .map(|(coder, dir, h)| {
+                let r = h
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("its thread panicked")))
+                    .with_context(|| format!("coder {}", coder.name()));
+                (dir, r)
+            })
+            .collect();
+        (runs, peers.join())
+    });
+    let mut reports = Vec::new();
+    let mut coders = Vec::new();
+    for (dir, r) in runs {
+        let r = r?;
         coders.push(CoderSummary::of(&r, &dir));
         reports.push(r);
     }
-    let peers = run_peers(&files, jobs, verbose, out)?;
+    let peers = peers.unwrap_or_else(|_| Err(anyhow::anyhow!("the peers' thread panicked")))?;
     let c = Comparison {
         neurice_version: env!("CARGO_PKG_VERSION"),
         data_source: reports[0].data_source.clone(),
-        scope: reports[0].scope.clone(),
+        scope: format!(
+            "coder{} {}; {}",
+            if coders.len() > 1 { "s" } else { "" },
+            coders
+                .iter()
+                .map(|c| c.coder.name())
+                .collect::<Vec<_>>()
+                .join(" and "),
+            reports[0].scope
+        ),
+        not_run,
         synthetic: reports[0].synthetic,
         coders,
         system: crate::system_view::rows(&reports),
         reports,
-        peers,
+        peers: peers.0,
+        peers_cache: peers.1,
     };
     write(&c, out)?;
     Ok(c)
 }
 
-/// The peers ([`crate::peers`]) on `files`, their logs in `out/peers`.
+/// The peers ([`crate::peers`]) on `files`, their logs in `out/peers`; cached by the
+/// recordings' names and contents, the commands and the tools' versions.
 fn run_peers(
     files: &[PathBuf],
     jobs: usize,
-    verbose: bool,
+    cache: &crate::Cache,
+    obs: &dyn Observer,
     out: &Path,
-) -> Result<Vec<crate::peers::PeerResult>> {
-    if verbose {
-        eprintln!(
-            "== peers: FLAC (flac -8) and WavPack (wavpack -hh -x6) on the same {} recordings",
-            files.len()
-        );
+) -> Result<(Vec<crate::peers::PeerResult>, CacheUse)> {
+    obs.message(&format!(
+        "== peers: FLAC (flac -8) and WavPack (wavpack -hh -x6) on the same {} recordings",
+        files.len()
+    ));
+    let dir = out.join("peers");
+    let mut key = crate::cache::Key::new("peers");
+    if cache.dir().is_some() {
+        for p in crate::peers::PEERS {
+            let version = neurice_synth::tools::find_tool(p.tool)
+                .map(|e| neurice_synth::tools::tool_version(p.tool, &e))
+                .unwrap_or_else(|_| "not installed".to_string());
+            key = key
+                .part("command", p.command().as_bytes())
+                .part("version", version.as_bytes());
+        }
+        key = crate::cache::files_key(key, files)?;
     }
-    crate::peers::measure(files, jobs, &out.join("peers"))
+    let t = std::time::Instant::now();
+    let r = cache.run_in_dir("peers", "peers", &key, &dir, || {
+        neurice_files::create_out_dir(&dir)?;
+        crate::peers::measure(files, jobs, &dir)
+    })?;
+    let how = match r.1.status {
+        CacheStatus::Hit => "taken from the cache",
+        _ => "measured",
+    };
+    obs.message(&format!(
+        "== peers: {how} in {:.1} s",
+        t.elapsed().as_secs_f64()
+    ));
+    Ok(r)
 }
 
 /// Writes `report.json` and `index.html` of the comparison into `out`.
@@ -345,7 +412,7 @@ pub fn html(c: &Comparison) -> String {
             ""
         },
         esc(&c.data_source),
-        esc(&c.scope),
+        esc(&run_text(c).join("; ")),
         charts.join("\n"),
         crate::peers::html(
             &c.peers,
@@ -370,9 +437,31 @@ pub fn html(c: &Comparison) -> String {
     )
 }
 
+/// What was run on how much, what was not, each coder's stage times and cache uses.
+fn run_text(c: &Comparison) -> Vec<String> {
+    let mut v = vec![format!("run: {}", c.scope)];
+    v.extend(c.not_run.iter().map(|n| format!("not run: {n}")));
+    for r in &c.reports {
+        for (k, x) in crate::report::run_lines(r) {
+            v.push(format!("{} {k}: {x}", r.design.kind().name()));
+        }
+    }
+    v.push(format!(
+        "peers: {}",
+        match c.peers_cache.status {
+            CacheStatus::Hit => "taken from the cache (an earlier run on the same recordings)",
+            _ => "measured in this run",
+        }
+    ));
+    v
+}
+
 /// The summary `neurice flow --coder both` prints.
 pub fn render_text(c: &Comparison, out: &Path) -> String {
-    let mut txt = format!("neurice flow — {}\n  run: {}\n", c.data_source, c.scope);
+    let mut txt = format!("neurice flow — {}\n", c.data_source);
+    for l in run_text(c) {
+        let _ = writeln!(txt, "  {l}");
+    }
     let rows = table_rows(c);
     let _ = write!(txt, "  {:<40}", "");
     for s in &c.coders {

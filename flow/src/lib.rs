@@ -15,6 +15,7 @@
 
 pub mod bounded;
 pub mod browser;
+pub mod cache;
 pub mod compare;
 pub mod eval;
 pub mod input;
@@ -25,18 +26,21 @@ pub mod report;
 pub mod svg;
 pub mod system_view;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
 use neurice_sim::{CoreDesign, Engine, Pattern, RunOptions, RunSummary, Stimulus};
 use neurice_synth::{AsicArea, Device, SynthReport};
 
 pub use bounded::{BoundedFile, BoundedSummary};
+pub use cache::{Cache, CacheStatus, CacheUse};
 pub use eval::{run_eval, EvalReport, FileResult};
-pub use power::{measure_power, PowerSummary};
+pub use power::{measure_power, measure_power_in, PowerSummary};
 
 pub use neurice_synth::{DEFAULT_FREQ_MHZ, DEFAULT_V2_FREQ_MHZ};
 
@@ -90,8 +94,11 @@ pub struct FlowConfig {
     pub power_cycles: u64,
     /// Parallel simulations and eval threads.
     pub jobs: usize,
-    /// Stage banners and progress on standard error.
+    /// Progress on standard error, for callers of the stages' own functions; [`Flow::run`]
+    /// tells its [`Observer`] instead.
     pub verbose: bool,
+    /// The caches that survive between runs ([`cache`]; [`Cache::off`]: every step runs).
+    pub cache: Cache,
 }
 
 impl FlowConfig {
@@ -242,15 +249,86 @@ pub struct FlowReport {
     /// What was run on how much: the recordings evaluated, the samples co-simulated, the
     /// cycles traced for power ([`FlowConfig::scope`]).
     pub scope: String,
+    /// Wall time of each stage, seconds, in the order they ended (independent stages run
+    /// side by side, so they overlap).
     pub stage_seconds: Vec<(String, f64)>,
+    /// The cache folder (`None`: `--no-cache`).
+    pub cache_dir: Option<PathBuf>,
+    /// What each cached step took from the cache or stored in it.
+    pub cache: Vec<CacheUse>,
 }
 
-/// One flow: its configuration, the core's Verilog (made once) and the stage timings.
+/// What a running flow tells its caller. Stages run side by side, so every call names its
+/// stage (`"<coder> <stage>"`, e.g. `"lite synthesis"`).
+pub trait Observer: Sync {
+    /// A line for the reader: a stage starting or done, a cache hit.
+    fn message(&self, line: &str);
+    /// Progress of a counted stage: `done` of `total` (files, samples).
+    fn progress(&self, stage: &str, done: u64, total: u64);
+    /// A stage without counts (a tool run, a build) started; `estimate`: its expected wall
+    /// time and where that figure comes from, when known.
+    fn started(&self, _stage: &str, _estimate: Option<Estimate>) {}
+    /// A stage ended (its progress line can go).
+    fn finished(&self, _stage: &str) {}
+}
+
+/// An observer that shows nothing.
+pub struct Quiet;
+
+impl Observer for Quiet {
+    fn message(&self, _: &str) {}
+    fn progress(&self, _: &str, _: u64, _: u64) {}
+}
+
+/// The expected wall time of a step without counts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Estimate {
+    pub seconds: f64,
+    /// Where the figure comes from ("last run here", "reference machine").
+    pub source: &'static str,
+}
+
+/// Wall times of the slow steps on the reference machine (2 cores, shared: `neurice flow`
+/// of 2026-12-07, see README), the estimate of a first run before this machine has its own
+/// (`<cache>/timings.json`). Keys: `<coder> <step>`.
+const REFERENCE_SECONDS: &[(&str, f64)] = &[
+    ("lite synthesis", 200.0),
+    ("v2 synthesis", 600.0),
+    ("lite simulation build", 70.0),
+    ("v2 simulation build", 90.0),
+    ("lite power build", 250.0),
+    ("v2 power build", 340.0),
+    ("lite power (build)", 300.0),
+    ("v2 power (build)", 370.0),
+    ("lite power", 30.0),
+    ("v2 power", 30.0),
+    ("lite asic", 35.0),
+];
+
+/// One flow: its configuration, the core's Verilog (made once), the stage timings and the
+/// cache uses. Its stages take `&self`: [`Flow::run`] runs independent ones side by side.
 pub struct Flow {
     cfg: FlowConfig,
     rtl: String,
-    times: Vec<(String, f64)>,
-    stage_no: usize,
+    times: Mutex<Vec<(String, f64)>>,
+    cache_uses: Mutex<Vec<CacheUse>>,
+}
+
+/// The contents of a mutex whose holder may have panicked.
+fn take<T>(m: Mutex<T>) -> T {
+    m.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The names of the finished Verilator builds in `dir` (see `neurice_sim::verilator::build`).
+fn vl_builds(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("vl-") && !n.ends_with("-failed"))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl Flow {
@@ -262,8 +340,8 @@ impl Flow {
         Ok(Flow {
             cfg,
             rtl,
-            times: Vec::new(),
-            stage_no: 0,
+            times: Mutex::new(Vec::new()),
+            cache_uses: Mutex::new(Vec::new()),
         })
     }
 
@@ -280,38 +358,129 @@ impl Flow {
         self.cfg.files.is_empty()
     }
 
-    /// Runs `f` as the next stage, printing its banner and recording its time.
+    /// `"<coder> <key>"`: a stage's name in messages and progress.
+    fn name(&self, key: &str) -> String {
+        format!("{} {key}", self.cfg.design.kind().name())
+    }
+
+    /// The expected time of the step `key` of this coder: this machine's last uncached run,
+    /// else the reference machine's.
+    pub fn estimate(&self, key: &str) -> Option<Estimate> {
+        let name = self.name(key);
+        if let Some(s) = self.cfg.cache.estimate(&name) {
+            return Some(Estimate {
+                seconds: s,
+                source: "last run here",
+            });
+        }
+        REFERENCE_SECONDS
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|&(_, s)| Estimate {
+                seconds: s,
+                source: "reference machine",
+            })
+    }
+
+    /// Records a cache use (a hit is said on the way).
+    fn used(&self, u: CacheUse, obs: &dyn Observer) {
+        match u.status {
+            CacheStatus::Hit => obs.message(&format!(
+                "{}: taken from the cache ({})",
+                self.name(&u.step),
+                u.entry.as_deref().unwrap_or(Path::new("?")).display()
+            )),
+            _ => {
+                if let Some(n) = &u.note {
+                    obs.message(&format!("{}: cache: {n}", self.name(&u.step)));
+                }
+            }
+        }
+        self.cache_uses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(u);
+    }
+
+    /// Runs `f` as a stage, saying when it starts and ends and recording its time.
     fn stage<T>(
-        &mut self,
+        &self,
         key: &str,
         banner: &str,
+        obs: &dyn Observer,
         f: impl FnOnce(&Self) -> Result<T>,
     ) -> Result<T> {
-        self.stage_no += 1;
-        if self.cfg.verbose {
-            eprintln!("[{}/6] {banner}", self.stage_no);
-        }
+        let name = self.name(key);
+        obs.message(&format!("{name}: {banner}"));
         let t = Instant::now();
-        let r = f(self).with_context(|| format!("flow stage `{key}`"))?;
+        let r = f(self).with_context(|| format!("flow stage `{key}`"));
+        let secs = t.elapsed().as_secs_f64();
+        obs.finished(&name);
+        let r = r?;
         self.times
-            .push((key.to_string(), t.elapsed().as_secs_f64()));
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((key.to_string(), secs));
+        obs.message(&format!("{name}: done in {secs:.1} s"));
+        Ok(r)
+    }
+
+    /// A step without counts inside a stage: shown with its estimate, its time recorded
+    /// under `key` for the next run's estimate when `record`.
+    fn timed<T>(
+        &self,
+        key: &str,
+        obs: &dyn Observer,
+        record: bool,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let name = self.name(key);
+        obs.started(&name, self.estimate(key));
+        let t = Instant::now();
+        let r = f();
+        obs.finished(&name);
+        if r.is_ok() && record {
+            self.cfg.cache.record(&name, t.elapsed().as_secs_f64());
+        }
+        r
+    }
+
+    /// A Verilator build into `dir` as a [`Flow::timed`] step, its time recorded only when
+    /// it built something (a cached build says nothing about the next build's time).
+    fn timed_build<T>(
+        &self,
+        key: &str,
+        dir: &Path,
+        obs: &dyn Observer,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let before = vl_builds(dir);
+        let t = Instant::now();
+        let r = self.timed(key, obs, false, f)?;
+        if vl_builds(dir) != before {
+            self.cfg
+                .cache
+                .record(&self.name(key), t.elapsed().as_secs_f64());
+        }
         Ok(r)
     }
 
     /// 1. The golden model on every recording (none for a synthetic run); a file that does
     ///    not round-trip is an error.
-    pub fn eval(&mut self, progress: &Progress<'_>) -> Result<Option<EvalReport>> {
+    pub fn eval(&self, obs: &dyn Observer) -> Result<Option<EvalReport>> {
         self.stage(
             "eval",
             "golden-model eval (compress, decompress, compare)",
+            obs,
             |f| {
                 if f.synthetic() {
                     return Ok(None);
                 }
                 let total = f.cfg.files.len() as u64;
+                let name = f.name("eval");
                 // the coder the core implements, with its parameters
                 let e = run_eval(&f.cfg.files, f.cfg.design.coder(), Some(f.cfg.jobs), &|n| {
-                    progress(n, total)
+                    obs.progress(&name, n, total)
                 })?;
                 if !e.passed {
                     bail!(
@@ -347,24 +516,78 @@ impl Flow {
         )
     }
 
+    /// A Verilator build in the cache folder `what` (or `fallback` without a cache), with
+    /// its hit or miss recorded as the cache use `step`.
+    /// `before`: the builds there before this step began (when it began earlier: a build
+    /// started ahead of the stage counts as this step's).
+    fn verilator_build<T>(
+        &self,
+        step: &str,
+        what: &str,
+        fallback: PathBuf,
+        before: Option<BTreeSet<String>>,
+        obs: &dyn Observer,
+        f: impl FnOnce(&Path) -> Result<T>,
+    ) -> Result<T> {
+        let (dir, cached) = match self.cfg.cache.verilator_dir(what) {
+            Some(d) => (d, true),
+            None => (fallback, false),
+        };
+        let before = before.unwrap_or_else(|| vl_builds(&dir));
+        let r = f(&dir)?;
+        let new: Vec<String> = vl_builds(&dir).difference(&before).cloned().collect();
+        let status = match (cached, new.is_empty()) {
+            (false, _) => CacheStatus::Off,
+            (true, true) => CacheStatus::Hit,
+            (true, false) => CacheStatus::Miss,
+        };
+        self.used(
+            CacheUse {
+                step: step.to_string(),
+                status,
+                key: None,
+                entry: Some(new.first().map_or(dir.clone(), |n| dir.join(n))),
+                note: None,
+            },
+            obs,
+        );
+        Ok(r)
+    }
+
     /// 2. Verilator on the emitted Verilog against the golden model; a mismatch is an error.
-    pub fn cosim(&mut self, progress: &Progress<'_>) -> Result<RunSummary> {
+    pub fn cosim(&self, obs: &dyn Observer) -> Result<RunSummary> {
         let banner = format!(
             "Verilator co-simulation, {} channels, against the golden model",
             self.cfg.design.channels()
         );
-        self.stage("simulation", &banner, |f| {
+        self.stage("simulation", &banner, obs, |f| {
+            let coder = f.cfg.design.kind().name();
+            // the model first (cached by its Verilog), so that its build shows as a step
+            let build_dir = f.verilator_build(
+                "simulation build",
+                &format!("rtl-{coder}"),
+                f.cfg.out.join("verilator"),
+                None,
+                obs,
+                |dir| {
+                    f.timed_build("simulation build", dir, obs, || {
+                        neurice_sim::verilator::build(&f.rtl, "top", dir)
+                    })?;
+                    Ok(dir.to_path_buf())
+                },
+            )?;
             let stims = f.stimuli()?;
             let opts = RunOptions {
                 jobs: f.cfg.jobs,
-                build_dir: f.cfg.out.join("verilator"),
+                build_dir,
                 netlist: None,
                 verbose: false,
             };
             let total: u64 = stims.iter().map(|s| s.samples.len() as u64).sum();
+            let name = f.name("simulation");
             let (sim, _) =
                 neurice_sim::run(Engine::Verilator, &f.cfg.design, &stims, &opts, &|n| {
-                    progress(n, total)
+                    obs.progress(&name, n, total)
                 })?;
             if !sim.passed() {
                 bail!(
@@ -380,8 +603,8 @@ impl Flow {
     }
 
     /// 3. The Verilog file and its lint (a lint failure is an error).
-    pub fn verilog(&mut self) -> Result<VerilogStage> {
-        self.stage("verilog", "Verilog of the core", |f| {
+    pub fn verilog(&self, obs: &dyn Observer) -> Result<VerilogStage> {
+        self.stage("verilog", "Verilog of the core and its lint", obs, |f| {
             let file = f.cfg.out.join("neurice_core.v");
             neurice_files::write_output(&file, f.rtl.as_bytes(), true)?;
             neurice_sim::verilator::lint(&f.rtl, "top", &f.cfg.out.join("lint"))?;
@@ -392,35 +615,138 @@ impl Flow {
         })
     }
 
-    /// 4. yosys → nextpnr-ice40 → icepack, once.
-    pub fn synth(&mut self) -> Result<SynthReport> {
-        self.stage("synthesis", "yosys → nextpnr-ice40 → icepack", |f| {
-            synth_design(
-                &f.cfg.design,
-                f.cfg.device,
-                &f.rtl,
-                f.cfg.freq_mhz,
-                f.cfg.seed,
-                &f.cfg.out.join("synth"),
-            )
-        })
+    /// The synthesis configuration of this flow (into `out/synth`).
+    fn synth_config(&self) -> neurice_synth::SynthConfig {
+        synth_config(
+            &self.cfg.design,
+            self.cfg.device,
+            &self.rtl,
+            self.cfg.freq_mhz,
+            self.cfg.seed,
+            &self.cfg.out.join("synth"),
+        )
+    }
+
+    /// The cache key of this flow's synthesis.
+    fn synth_key(&self) -> Result<cache::Key> {
+        let mut cfg = self.synth_config();
+        cfg.out_dir = PathBuf::new();
+        let family = self.cfg.device.family();
+        let mut key = cache::Key::new("synth")
+            .part("config", &serde_json::to_vec(&cfg)?)
+            .part(
+                "script",
+                neurice_synth::flow::yosys_script(family, "top", cfg.allow_latches).as_bytes(),
+            );
+        for s in neurice_synth::SOURCES {
+            key = key.part("source", s.as_bytes());
+        }
+        for t in neurice_synth::require_tools(&family.flow_tools())? {
+            key = key.part(&t.name, t.version.as_bytes());
+        }
+        Ok(key)
+    }
+
+    /// 4. yosys → nextpnr-ice40 → icepack, once (or its cached result). `after_yosys` gets
+    ///    the netlist as soon as yosys wrote it (not on a cache hit).
+    pub fn synth(
+        &self,
+        obs: &dyn Observer,
+        after_yosys: &mut dyn FnMut(&neurice_synth::flow::FlowOutputs, bool),
+    ) -> Result<SynthReport> {
+        self.stage(
+            "synthesis",
+            "yosys → nextpnr-ice40 → icepack",
+            obs,
+            |f| {
+                let key = f.synth_key()?;
+                let cfg = f.synth_config();
+                let (r, used) =
+                    f.cfg
+                        .cache
+                        .run_in_dir("synthesis", "synth", &key, &cfg.out_dir, || {
+                            f.timed("synthesis", obs, true, || {
+                                neurice_synth::run_flow_with(&cfg, after_yosys)
+                                    .with_context(|| synth_failed(cfg.device))
+                            })
+                        })?;
+                f.used(used, obs);
+                Ok(r)
+            },
+        )
+    }
+
+    /// The folder of the power stage's Verilator build (the cache's, or `out/power`).
+    fn power_build_dir(&self) -> PathBuf {
+        let coder = self.cfg.design.kind().name();
+        self.cfg
+            .cache
+            .verilator_dir(&format!("gate-{coder}"))
+            .unwrap_or_else(|| self.cfg.out.join("power"))
     }
 
     /// 5. Power from the activity of `synthesis`'s own netlist on the recordings at the
     ///    real-time duty cycle.
-    pub fn power(&mut self, synthesis: &SynthReport) -> Result<PowerSummary> {
+    pub fn power(&self, synthesis: &SynthReport, obs: &dyn Observer) -> Result<PowerSummary> {
+        self.power_with(synthesis, obs, None)
+    }
+
+    /// [`Flow::power`]; `prebuilt`: the builds in the power stage's build folder before its
+    /// build was started ahead of the stage (see [`Flow::run`]).
+    fn power_with(
+        &self,
+        synthesis: &SynthReport,
+        obs: &dyn Observer,
+        prebuilt: Option<BTreeSet<String>>,
+    ) -> Result<PowerSummary> {
+        let synth_hit = self
+            .cache_uses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|u| u.step == "synthesis" && u.status == CacheStatus::Hit);
         self.stage(
             "power",
             "power: switching activity of the synthesised netlist on the recordings",
+            obs,
             |f| {
-                measure_power(
-                    &f.cfg.design,
-                    synthesis,
-                    &f.cfg.files,
-                    f.cfg.power_cycles,
-                    &f.cfg.out.join("power"),
-                    f.cfg.verbose,
-                )
+                let work = f.cfg.out.join("power");
+                // the estimate: with its Verilator build, unless the netlist was seen before
+                // or its build ran ahead
+                let key = if synth_hit || prebuilt.is_some() {
+                    "power"
+                } else {
+                    "power (build)"
+                };
+                let mut fresh = false;
+                let r = f.verilator_build(
+                    "power build",
+                    &format!("gate-{}", f.cfg.design.kind().name()),
+                    work.clone(),
+                    prebuilt,
+                    obs,
+                    |dir| {
+                        let before = vl_builds(dir);
+                        let r = f.timed(key, obs, false, || {
+                            measure_power_in(
+                                &f.cfg.design,
+                                synthesis,
+                                &f.cfg.files,
+                                f.cfg.power_cycles,
+                                &work,
+                                dir,
+                                false,
+                            )
+                        })?;
+                        fresh = vl_builds(dir) != before;
+                        Ok(r)
+                    },
+                )?;
+                let secs = r.activity.seconds.total;
+                f.cfg
+                    .cache
+                    .record(&f.name(if fresh { "power (build)" } else { "power" }), secs);
+                Ok(r)
             },
         )
     }
@@ -432,20 +758,35 @@ impl Flow {
 
     /// 6. ASIC second opinion: yosys `stat -tech cmos` of the core built for 2 channels plus
     ///    the state as 6T SRAM cells (coder v1; skipped for v2, [`Flow::asic_skip_reason`]).
-    pub fn asic(&mut self) -> Result<AsicEstimate> {
+    pub fn asic(&self, obs: &dyn Observer) -> Result<AsicEstimate> {
         if let Some(why) = self.asic_skip_reason() {
             bail!("ASIC estimate: {why}");
         }
         self.stage(
             "asic",
             "ASIC area: yosys generic synthesis, stat -tech cmos",
+            obs,
             |f| {
                 let dir = f.cfg.out.join("asic");
                 neurice_files::create_out_dir(&dir)?;
-                let small = dir.join("core_2ch.v");
                 let design = f.cfg.design.with_channels(2)?;
-                neurice_files::write_output(&small, design.verilog()?.as_bytes(), true)?;
-                let logic = neurice_synth::asic_area(&small, "top", &dir)?;
+                let small_rtl = design.verilog()?;
+                let yosys = neurice_synth::require_tools(&["yosys"])?;
+                let mut key = cache::Key::new("asic")
+                    .part("verilog", small_rtl.as_bytes())
+                    .part("script", neurice_synth::asic::asic_script("top").as_bytes())
+                    .part("yosys", yosys[0].version.as_bytes());
+                for s in neurice_synth::SOURCES {
+                    key = key.part("source", s.as_bytes());
+                }
+                let (logic, used) = f.cfg.cache.run_in_dir("asic", "asic", &key, &dir, || {
+                    f.timed("asic", obs, true, || {
+                        let small = dir.join("core_2ch.v");
+                        neurice_files::write_output(&small, small_rtl.as_bytes(), true)?;
+                        neurice_synth::asic_area(&small, "top", &dir)
+                    })
+                })?;
+                f.used(used, obs);
                 let word_bits = neurice_hdl::ram::WORD_BITS as u64;
                 let state_bits = f.cfg.design.channels() as u64 * word_bits;
                 Ok(AsicEstimate {
@@ -464,25 +805,64 @@ impl Flow {
         )
     }
 
-    /// Every stage in order; writes `report.json` and `index.html` into the report folder.
-    /// `progress(stage, done, total)` reports the eval (files) and co-simulation (samples).
-    pub fn run(mut self, progress: &(dyn Fn(&str, u64, u64) + Sync)) -> Result<FlowReport> {
+    /// Every stage, independent ones side by side: the golden-model eval then the
+    /// co-simulation on one thread, the ASIC estimate on another, the Verilog, synthesis and
+    /// power on this one (the power stage's Verilator build starts as soon as yosys wrote
+    /// the netlist, while nextpnr places and routes). Writes `report.json` and `index.html`
+    /// into the report folder.
+    pub fn run(self, obs: &dyn Observer) -> Result<FlowReport> {
         let files = self.cfg.files.len() as u64;
-        let eval = self.eval(&|n, t| progress("eval", n, t))?;
-        let sim = self.cosim(&|n, t| progress("simulation", n, t))?;
-        let verilog = self.verilog()?;
-        let synthesis = self.synth()?;
-        let power = self.power(&synthesis)?;
         let asic_skipped = self.asic_skip_reason();
-        let asic = match &asic_skipped {
-            None => Some(self.asic()?),
-            Some(why) => {
-                if self.cfg.verbose {
-                    eprintln!("[6/6] ASIC area: skipped: {why}");
+        if let Some(why) = &asic_skipped {
+            obs.message(&format!("{}: skipped: {why}", self.name("asic")));
+        }
+        let this = &self;
+        let (sim_lane, asic, hw) = std::thread::scope(|s| {
+            let sim_lane = s.spawn(move || -> Result<_> {
+                let eval = this.eval(obs)?;
+                let sim = this.cosim(obs)?;
+                Ok((eval, sim))
+            });
+            let asic = s.spawn(move || -> Result<Option<AsicEstimate>> {
+                match this.asic_skip_reason() {
+                    None => Ok(Some(this.asic(obs)?)),
+                    Some(_) => Ok(None),
                 }
-                None
-            }
-        };
+            });
+            let hw = (|| -> Result<_> {
+                let verilog = this.verilog(obs)?;
+                // the power stage's gate-level build, started on the netlist yosys wrote
+                let build_dir = this.power_build_dir();
+                let before = vl_builds(&build_dir);
+                let mut prebuild = None;
+                let synthesis = this.synth(obs, &mut |o, wrapped| {
+                    if wrapped {
+                        return;
+                    }
+                    if let Ok(net) = std::fs::read_to_string(&o.netlist_verilog) {
+                        let dir = build_dir.clone();
+                        prebuild = Some(s.spawn(move || {
+                            this.timed_build("power build", &dir, obs, || {
+                                neurice_sim::activity::build_traced(&net, "top", &dir)
+                            })
+                            .map(|_| ())
+                        }));
+                    }
+                })?;
+                // its error, if any, comes again from the power stage's own build
+                let prebuilt = prebuild.map(|h| {
+                    let _ = h.join();
+                    before
+                });
+                let power = this.power_with(&synthesis, obs, prebuilt)?;
+                Ok((verilog, synthesis, power))
+            })();
+            (sim_lane.join(), asic.join(), hw)
+        });
+        let panicked = |what: &str| anyhow!("the {what} thread panicked");
+        let (eval, sim) = sim_lane.map_err(|_| panicked("co-simulation"))??;
+        let (verilog, synthesis, power) = hw?;
+        let asic = asic.map_err(|_| panicked("ASIC"))??;
         let data_source = match (&self.cfg.data_dir, self.synthetic()) {
             (_, true) => power::synthetic_label(self.cfg.design.channels()),
             (Some(d), false) => format!("recordings: {} ({files} files)", d.display()),
@@ -501,11 +881,34 @@ impl Flow {
             asic,
             asic_skipped,
             scope: self.cfg.scope(),
-            stage_seconds: std::mem::take(&mut self.times),
+            cache_dir: self.cfg.cache.dir().map(Path::to_path_buf),
+            cache: take(self.cache_uses),
+            stage_seconds: take(self.times),
         };
         report::write(&report, &self.cfg.out)?;
         Ok(report)
     }
+}
+
+/// The synthesis configuration of a core from its Verilog `rtl` (I/O placed by nextpnr),
+/// into `out`.
+fn synth_config(
+    design: &CoreDesign,
+    device: Device,
+    rtl: &str,
+    freq_mhz: f64,
+    seed: u64,
+    out: &Path,
+) -> neurice_synth::SynthConfig {
+    let mut cfg =
+        neurice_synth::SynthConfig::new(neurice_synth::flow::VerilogSource::text(rtl), "top", out);
+    cfg.freq_mhz = freq_mhz;
+    cfg.seed = seed;
+    cfg.channels = design.channels();
+    cfg.lanes = design.lanes();
+    cfg.realtime_unknown = design.facts().realtime_unknown;
+    cfg.device = device;
+    cfg
 }
 
 /// Synthesises, places and routes a core (I/O placed by nextpnr) from its Verilog `rtl`.
@@ -518,19 +921,14 @@ pub fn synth_design(
     out: &Path,
 ) -> Result<SynthReport> {
     check_freq("--freq", freq_mhz)?;
-    let mut cfg =
-        neurice_synth::SynthConfig::new(neurice_synth::flow::VerilogSource::text(rtl), "top", out);
-    cfg.freq_mhz = freq_mhz;
-    cfg.seed = seed;
-    cfg.channels = design.channels();
-    cfg.lanes = design.lanes();
-    cfg.realtime_unknown = design.facts().realtime_unknown;
-    cfg.device = device;
-    neurice_synth::run_flow(&cfg).with_context(|| {
-        format!(
-            "synthesis for the {} (a design that does not fit the device fails in place and \
-             route)",
-            device.part()
-        )
-    })
+    let cfg = synth_config(design, device, rtl, freq_mhz, seed, out);
+    neurice_synth::run_flow(&cfg).with_context(|| synth_failed(device))
+}
+
+/// The context of a failed synthesis.
+fn synth_failed(device: Device) -> String {
+    format!(
+        "synthesis for the {} (a design that does not fit the device fails in place and route)",
+        device.part()
+    )
 }

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A peer codec: its name, the command line of its strongest lossless setting, the output
 /// extension.
@@ -72,7 +72,7 @@ impl PeerCodec {
 }
 
 /// One peer's outcome.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PeerResult {
     pub name: String,
     /// The command line (options as given to every file).

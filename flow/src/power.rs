@@ -153,6 +153,23 @@ pub fn measure_power(
     work_dir: &Path,
     verbose: bool,
 ) -> Result<PowerSummary> {
+    measure_power_in(
+        design, synthesis, files, cycles, work_dir, work_dir, verbose,
+    )
+}
+
+/// [`measure_power`] with the netlist's Verilator build (content-keyed, see
+/// `neurice_sim::verilator::build`) and the traced run's scratch folder in `build_dir`: the
+/// flow's build cache.
+pub fn measure_power_in(
+    design: &CoreDesign,
+    synthesis: &SynthReport,
+    files: &[std::path::PathBuf],
+    cycles: u64,
+    work_dir: &Path,
+    build_dir: &Path,
+    verbose: bool,
+) -> Result<PowerSummary> {
     let channels = design.channels();
     check_power_args(channels, cycles)?;
     let freq = synthesis.target_mhz;
@@ -215,7 +232,7 @@ pub fn measure_power(
         }
     };
     let stim = activity_stimulus(design, files, channels, gap, needed)?;
-    let act = activity::measure(&netlist, "top", &stim, work_dir, warmup, cycles)?;
+    let act = activity::measure(&netlist, "top", &stim, build_dir, warmup, cycles)?;
     let w = &act.window;
     if w.samples_per_clock <= 0.0 {
         bail!("the activity window took no samples");

@@ -19,10 +19,48 @@ pub fn write(r: &FlowReport, out: &Path) -> Result<()> {
     neurice_files::write_output(&html_path, html(r).as_bytes(), true)
 }
 
+/// How the run went, in one line each: every stage's wall time (independent stages overlap)
+/// and what each cached step took from the cache.
+pub fn run_lines(r: &FlowReport) -> [(String, String); 2] {
+    let stages = r
+        .stage_seconds
+        .iter()
+        .map(|(k, s)| format!("{k} {s:.1} s"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let cache = match &r.cache_dir {
+        None => "off (--no-cache): every step ran".to_string(),
+        Some(d) => format!(
+            "{}; in {}",
+            r.cache
+                .iter()
+                .map(|u| format!(
+                    "{} {}",
+                    u.step,
+                    match u.status {
+                        crate::CacheStatus::Hit => "taken from the cache",
+                        crate::CacheStatus::Miss => "run and stored",
+                        crate::CacheStatus::Off => "run",
+                    }
+                ))
+                .collect::<Vec<_>>()
+                .join(", "),
+            d.display()
+        ),
+    };
+    [
+        ("stage times".to_string(), stages),
+        ("cache".to_string(), cache),
+    ]
+}
+
 /// The summary `neurice flow` prints.
 pub fn render_text(r: &FlowReport, out: &Path) -> String {
     let mut txt = String::new();
     let _ = writeln!(txt, "neurice flow — {}\n  run: {}", r.data_source, r.scope);
+    for (k, v) in run_lines(r) {
+        let _ = writeln!(txt, "  {k}: {v}");
+    }
     if let Some(e) = &r.eval {
         let _ = writeln!(
             txt,
@@ -168,6 +206,9 @@ pub fn html(r: &FlowReport) -> String {
         |k: &str, v: String| rows.push(format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v)));
     row("data", r.data_source.clone());
     row("run", r.scope.clone());
+    for (k, v) in run_lines(r) {
+        row(&k, v);
+    }
     if let Some(e) = &r.eval {
         row(
             "compression ratio (container included)",

@@ -23,10 +23,11 @@ fn eval_stage(coder: CoderSpec, files: Vec<PathBuf>, dir: &std::path::Path) -> E
         power_cycles: 100_000,
         jobs: 1,
         verbose: false,
+        cache: neurice_flow::Cache::off(),
     };
     Flow::new(cfg)
         .unwrap()
-        .eval(&|_, _| {})
+        .eval(&neurice_flow::Quiet)
         .unwrap()
         .expect("recordings were given")
 }

@@ -72,7 +72,7 @@ impl XorShift64 {
 
 /// FNV-1a 64 over `parts` (each followed by a 0xff separator): a stable hash for build
 /// caches and netlist identities (std's hasher may change between releases).
-pub(crate) fn fnv1a(parts: &[&[u8]]) -> u64 {
+pub fn fnv1a(parts: &[&[u8]]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for p in parts {
         for &b in p.iter().chain(&[0xffu8]) {

@@ -71,7 +71,9 @@ const BUILD_FLAGS: &[&str] = &[
 /// compiler and for make): its C++ is large and mostly run for short windows, so it is compiled
 /// at `-O1`. Measured on the v2 core's netlist (2026-12-03): `make` took 43 s at `-O1` against
 /// 69 s at `-O2`, and 1024 channels × 30 frames ran in 11.0 s against 10.0 s, with identical
-/// words.
+/// words. The code Verilator marks slow (construction, the trace's signal declarations: run
+/// once) is compiled at `-O0`: on coder lite's traced netlist (2026-12-07, loaded machine) the
+/// build took 104 s wall / 46 s CPU against 178 s / 65 s with it at `-O1`.
 pub const GATE_LEVEL_OPT: &[&str] = &[
     "-CFLAGS",
     "-O1",
@@ -79,6 +81,8 @@ pub const GATE_LEVEL_OPT: &[&str] = &[
     "OPT_FAST=-O1",
     "-MAKEFLAGS",
     "OPT_GLOBAL=-O1",
+    "-MAKEFLAGS",
+    "OPT_SLOW=-O0",
 ];
 
 /// The Verilator executable, found by the one tool lookup ([`neurice_synth::tools::find_tool`]:

@@ -796,11 +796,23 @@ pub fn run_yosys(cfg: &SynthConfig) -> Result<FlowOutputs> {
 ///
 /// Errors name the failing stage and carry the tail of its log; the logs stay in `out_dir`.
 pub fn run_flow(cfg: &SynthConfig) -> Result<SynthReport> {
+    run_flow_with(cfg, &mut |_, _| {})
+}
+
+/// [`run_flow`], calling `after_yosys(outputs, wrapped)` as soon as the yosys stage has
+/// written the netlist (`outputs.netlist_verilog`; `wrapped`: it is the pin wrapper's), before
+/// place and route: a caller can start work on the netlist (e.g. its gate-level simulation
+/// build) while nextpnr runs.
+pub fn run_flow_with(
+    cfg: &SynthConfig,
+    after_yosys: &mut dyn FnMut(&FlowOutputs, bool),
+) -> Result<SynthReport> {
     let start = Instant::now();
     let mut p = prepare(cfg, &cfg.device.family().flow_tools(), true)?;
     let mut stage_seconds = BTreeMap::new();
     let (y, stat) = yosys_stage(cfg, &mut p)?;
     stage_seconds.insert("yosys".to_string(), y.seconds);
+    after_yosys(&p.outputs, p.pin_wrapper.is_some());
     let Prepared {
         top,
         pin_wrapper,

@@ -39,9 +39,20 @@ pub mod wrapper;
 
 pub use asic::{asic_area, AsicArea};
 pub use device::Device;
-pub use flow::{render_text, run_flow, SynthConfig, SynthReport, VerilogSource};
+pub use flow::{render_text, run_flow, run_flow_with, SynthConfig, SynthReport, VerilogSource};
 pub use power::{
     activity_from_vcd, estimate_power, render_power, Activity, PowerInput, PowerReport, Resources,
     SystemParams, VcdOptions,
 };
 pub use tools::{check_tools, require_tools, run_tool, ToolInfo, ToolStatus};
+
+/// The source of the synthesis flow (how the tools are run and their reports read): part of
+/// the content keys of `neurice flow`'s synthesis and ASIC caches, so that a change to this
+/// crate misses them.
+pub const SOURCES: [&str; 5] = [
+    include_str!("flow.rs"),
+    include_str!("wrapper.rs"),
+    include_str!("device.rs"),
+    include_str!("tools.rs"),
+    include_str!("asic.rs"),
+];
