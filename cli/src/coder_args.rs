@@ -6,15 +6,9 @@
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use neurice_model::{CodecParams, Coder, CoderSpec};
-use neurice_sim::{CoreDesign, Shape};
+use neurice_sim::{CoreDesign, Shape, MAX_NEAR_NO_CORE};
 
 const HW: CodecParams = CodecParams::HARDWARE;
-
-/// Why a hardware command refuses `--coder max --max-error δ` (δ > 0): the bounded-error mode
-/// of coder max is the golden model's (FORMAT.md §10.11), its core codes losslessly.
-pub const MAX_NEAR_NO_CORE: &str = "coder max's bounded-error mode is in the model only \
-     (compress, decompress, eval, link); the hardware core does not take a maximum error \
-     yet (--coder lite builds a bounded-error core)";
 
 /// `--coder`: one coder, or (for `neurice flow`) every coder with a hardware core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -176,7 +170,8 @@ impl CoderArgs {
 
     /// [`CoderArgs::spec_of`] for a hardware command (`sim`, `verilog`, `synth`, `power`,
     /// `flow`, the board): coder max with a maximum error is refused ([`MAX_NEAR_NO_CORE`]),
-    /// since its core does not take one.
+    /// since its core does not take one (`CoreDesign::new` refuses it too; the board
+    /// does not go through it).
     pub fn hardware_spec_of(&self, coder: Coder) -> Result<CoderSpec> {
         if coder == Coder::Max && self.max_error() > 0 {
             bail!("--max-error {}: {MAX_NEAR_NO_CORE}", self.max_error());

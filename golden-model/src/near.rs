@@ -21,6 +21,11 @@
 //!
 //! `δ = 0` is the lossless coder bit for bit (`m = 1`, `b = 0`, `j = x`).
 //!
+//! Coder max uses the same [`Quantiser`] in the **residual form** of JPEG-LS around its LMS
+//! prediction ([`Quantiser::residual`], [`Quantiser::residual_value`]; FORMAT.md §10.11):
+//! with a prediction that is not on the lattice the two forms differ, and this one codes
+//! 0.4 % (δ = 1) to 1.3 % (δ = 2) fewer bits there.
+//!
 //! `δ` is a parameter of the coder ([`crate::CodecParams::max_error`]), so everything that
 //! takes the coder value takes it: [`crate::CodecParams::quantiser`] derives the quantiser,
 //! the coder's functions ([`crate::lite::encode_all`], [`crate::lite::encode_bytes`],

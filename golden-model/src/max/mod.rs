@@ -22,6 +22,11 @@
 //! raw bits (no token) and sets the channel's state ([`restart_state`]: the sample, `A`/`N`
 //! seeded as coder v1's packet restart, deltas 0, initial weights). The table does not change.
 //! So a restart needs no clearing of anything: the first frame writes every channel's state.
+//!
+//! **Bounded error** ([`MaxParams::max_error`] `δ > 0`, FORMAT.md §10.11): step 1's residual
+//! is quantised with the step `2δ + 1` around the prediction ([`crate::near::Quantiser::residual`])
+//! and the reconstruction, not the sample, goes to the update; the built-in table of `δ`
+//! ([`TableSpec::for_max_error`]) codes the smaller tokens.
 
 pub mod range;
 pub mod spec;
