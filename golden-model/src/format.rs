@@ -481,7 +481,7 @@ pub(crate) fn read_exceptions(
 
 /// Checks a container's flags for its version (FORMAT.md §4, §7.7, §7.9): no unknown bit,
 /// `LITE` only with `STREAM`, `RAW16` never with `STREAM` (a streamed block says its own
-/// mode); version 3 (coder max, §10.7) only `CANONICAL`. The one flag check of every
+/// mode); version 3 (coder max, §10.7) only `CANONICAL` and `BOUNDED`. The one flag check of every
 /// layout's decoder.
 pub(crate) fn check_flags(version: u8, flags: u8) -> Result<(), Error> {
     // BOUNDED: coder v1's streams (version 1, or version 2 with LITE; FORMAT.md §11.5) and
