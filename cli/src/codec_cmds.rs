@@ -406,7 +406,7 @@ fn params_text(c: &neurice_model::CoderSpec) -> String {
                 "max parameters: W = {} (sample bits), w = {} (window_log2), c = {} (thr_num), \
                  h = {} (thr_shift), T = {t} (taps), f = {} (weight_frac), B_w = {} \
                  (weight_bits), B_d = {} (delta_bits), steps μ = {}, initial weights ω = {}, \
-                 F_B = {} (block_frames)\n  table id {} ({}), CRC-32 {:08x}",
+                 F_B = {} (block_frames), δ = {} (max_error)\n  table id {} ({}), CRC-32 {:08x}",
                 p.sample_bits,
                 p.window_log2,
                 p.thr_num,
@@ -427,10 +427,12 @@ fn params_text(c: &neurice_model::CoderSpec) -> String {
                         .collect()
                 ),
                 p.block_frames,
+                p.max_error,
                 m.table.id(),
-                match m.table {
-                    neurice_model::max::TableSpec::Builtin => "built in",
-                    neurice_model::max::TableSpec::Embedded(_) => "embedded",
+                if m.table.is_builtin() {
+                    "built in"
+                } else {
+                    "embedded"
                 },
                 m.table.crc()
             )

@@ -6,7 +6,7 @@
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use neurice_model::{CodecParams, Coder, CoderSpec};
-use neurice_sim::{CoreDesign, Shape};
+use neurice_sim::{CoreDesign, Shape, MAX_NEAR_NO_CORE};
 
 const HW: CodecParams = CodecParams::HARDWARE;
 
@@ -131,9 +131,9 @@ impl CoderArgs {
     /// `coder` with the parameters the options give (10-bit samples, the core's input):
     /// coder v1's options (and `--max-error`) set lite's parameters (checked by the model
     /// here, by the core when the design is made); max and v2 are built for their own
-    /// (`MaxSpec::HARDWARE`, `V2Params::HARDWARE`) and are lossless only, so coder v1's
-    /// options and a maximum error are refused with them. Coder max's design is then refused
-    /// by [`CoreDesign::new`] (no core yet).
+    /// (`MaxSpec::HARDWARE`, `V2Params::HARDWARE`), so coder v1's options are refused with
+    /// them. `--max-error` is coder max's too (FORMAT.md §10.11: the model's commands; its
+    /// core refuses it, [`CoderArgs::hardware_spec_of`]); coder v2 is lossless only.
     pub fn spec_of(&self, coder: Coder) -> Result<CoderSpec> {
         match coder {
             Coder::Lite => {
@@ -148,9 +148,40 @@ impl CoderArgs {
                 p.validate().context("coder parameters")?;
                 Ok(CoderSpec::Lite(p))
             }
-            Coder::Max => self.own_parameters(coder, "§10"),
-            Coder::V2 => self.own_parameters(coder, "§7"),
+            Coder::Max => {
+                let s = self
+                    .own_parameters(coder, "§10")?
+                    .with_max_error(self.max_error())?;
+                s.validate().context("coder parameters")?;
+                Ok(s)
+            }
+            Coder::V2 => {
+                if self.max_error() > 0 {
+                    bail!(
+                        "--max-error {} is for coders lite and max: coder v2 is lossless only \
+                         (FORMAT.md §11.7)",
+                        self.max_error()
+                    );
+                }
+                self.own_parameters(coder, "§7")
+            }
         }
+    }
+
+    /// [`CoderArgs::spec_of`] for a hardware command (`sim`, `verilog`, `synth`, `power`,
+    /// `flow`, the board): coder max with a maximum error is refused ([`MAX_NEAR_NO_CORE`]),
+    /// since its core does not take one (`CoreDesign::new` refuses it too; the board
+    /// does not go through it).
+    pub fn hardware_spec_of(&self, coder: Coder) -> Result<CoderSpec> {
+        if coder == Coder::Max && self.max_error() > 0 {
+            bail!("--max-error {}: {MAX_NEAR_NO_CORE}", self.max_error());
+        }
+        self.spec_of(coder)
+    }
+
+    /// [`CoderArgs::hardware_spec_of`] the one coder asked for.
+    pub fn hardware_spec(&self) -> Result<CoderSpec> {
+        self.hardware_spec_of(self.coder()?)
     }
 
     /// The hardware parameters of a coder built for its own (FORMAT.md `section`), refusing
@@ -160,13 +191,6 @@ impl CoderArgs {
             bail!(
                 "--qmax, --window-log2, --thr-num and --thr-shift set coder v1 (lite); coder \
                  {coder} is built for its own parameters (FORMAT.md {section})"
-            );
-        }
-        if self.max_error() > 0 {
-            bail!(
-                "--max-error {} is coder v1's (--coder lite) for now: coder {coder} is lossless \
-                 only (FORMAT.md §11.7)",
-                self.max_error()
             );
         }
         Ok(CoderSpec::hardware(coder))
@@ -180,7 +204,11 @@ impl CoderArgs {
     /// The core of `coder` with `channels` channels of state and `lanes` lanes, or why not
     /// ([`CoreDesign::new`], the one check).
     pub fn design_of(&self, coder: Coder, channels: usize, lanes: usize) -> Result<CoreDesign> {
-        CoreDesign::new(self.spec_of(coder)?, channels, Shape::with_lanes(lanes)?)
+        CoreDesign::new(
+            self.hardware_spec_of(coder)?,
+            channels,
+            Shape::with_lanes(lanes)?,
+        )
     }
 
     /// [`CoderArgs::design_of`] the one coder asked for ([`CoderArgs::coder`]).
@@ -225,7 +253,7 @@ impl PacketArgs {
             segment_frames: self.segment_frames.unwrap_or(DEFAULT_SEGMENT_FRAMES),
             packet_bytes: self.packet_bytes.unwrap_or(DEFAULT_PACKET_BYTES),
         };
-        CoreDesign::new(coder.spec()?, channels, Shape::Packets(pk))
+        CoreDesign::new(coder.hardware_spec()?, channels, Shape::Packets(pk))
     }
 }
 
@@ -291,7 +319,7 @@ mod tests {
     }
 
     #[test]
-    fn max_error_is_lites_parameter_and_refused_for_max() {
+    fn max_error_is_for_lite_and_max_and_refused_for_maxs_core() {
         let d1 = CoderArgs {
             max_error: Some(2),
             ..args(None, None)
@@ -303,11 +331,28 @@ mod tests {
             coder: Some(CoderChoice::Max),
             ..d1
         };
-        let e = max.design(1024, 1).unwrap_err().to_string();
-        assert!(
-            e.contains("--max-error 2") && e.contains("lossless only"),
-            "{e}"
+        // the model takes it (with built-in table 3, trained for δ = 2), the core does not
+        let s = max.spec().unwrap();
+        assert_eq!(
+            s,
+            CoderSpec::hardware(Coder::Max).with_max_error(2).unwrap()
         );
+        assert_eq!(s.max_error(), 2);
+        for e in [
+            max.design(1024, 1).unwrap_err().to_string(),
+            max.hardware_spec().unwrap_err().to_string(),
+        ] {
+            assert!(
+                e.contains("--max-error 2") && e.contains(MAX_NEAR_NO_CORE),
+                "{e}"
+            );
+        }
+        let v2 = CoderArgs {
+            coder: Some(CoderChoice::V2),
+            ..d1
+        };
+        let e = v2.spec().unwrap_err().to_string();
+        assert!(e.contains("coder v2 is lossless only"), "{e}");
         // 0 is the lossless coder for either
         let zero = CoderArgs {
             max_error: Some(0),

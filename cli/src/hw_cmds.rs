@@ -568,7 +568,7 @@ fn board_params(
     core_mhz: Option<u32>,
     baud: u32,
 ) -> Result<neurice_bsp::BoardParams> {
-    let base = neurice_bsp::BoardParams::for_coder(coder.spec()?);
+    let base = neurice_bsp::BoardParams::for_coder(coder.hardware_spec()?);
     Ok(neurice_bsp::BoardParams {
         core_mhz: core_mhz.unwrap_or(base.core_mhz),
         baud,

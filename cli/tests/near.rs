@@ -1,7 +1,8 @@
 //! `--max-error δ` (issue 27, FORMAT.md §11) through the binary: `compress` writes the
 //! BOUNDED flag and the δ byte, `info` shows δ, `decompress` writes samples within δ, `eval`
 //! checks every sample and reports the fidelity, `link` delivers samples within δ, and a bad δ
-//! (or δ with coder v2) is a clear error.
+//! (or δ with coder v2) is a clear error; coder max with δ (FORMAT.md §10.11) through
+//! `compress`, `info`, `decompress` and `eval`, and refused by the hardware commands.
 
 use std::fs;
 
@@ -143,17 +144,67 @@ fn a_bad_maximum_error_is_refused() {
         assert!(stderr(&o).contains("0..=255"), "{}", stderr(&o));
         assert!(!out.exists());
     }
-    // coders max and v2 are lossless only (FORMAT.md §11.7)
-    for (cmd, coder) in [("compress", "max"), ("eval", "max"), ("compress", "v2")] {
+    // coder v2 is lossless only (FORMAT.md §11.7)
+    for cmd in ["compress", "eval"] {
         let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> =
-            vec![&cmd, &"--coder", &coder, &"--max-error", &"1", &input];
+            vec![&cmd, &"--coder", &"v2", &"--max-error", &"1", &input];
         if cmd == "compress" {
             args.push(&out);
         }
-        let want = format!("coder {coder} is lossless only");
-        assert_refused(&neurice(&args), &want);
+        assert_refused(&neurice(&args), "coder v2 is lossless only");
         assert!(!out.exists());
     }
+    // coder max's core does not take δ (the model does): the hardware commands say so
+    let o = neurice(&[&"sim", &"--coder", &"max", &"--max-error", &"1", &input]);
+    assert_refused(&o, "the hardware core does not take a maximum error");
+    let o = neurice(&[&"power", &"--coder", &"max", &"--max-error", &"2"]);
+    assert_refused(&o, "the hardware core does not take a maximum error");
+}
+
+#[test]
+fn coder_max_with_a_maximum_error() {
+    let t = tempfile::tempdir().unwrap();
+    let wav = spiky(30_000, 5);
+    let input = write(t.path(), "in.wav", &wav);
+    let (nrc, back) = (t.path().join("m1.nrc"), t.path().join("back.wav"));
+    let o = neurice(&[
+        &"compress",
+        &"--coder",
+        &"max",
+        &"--max-error",
+        &"1",
+        &input,
+        &nrc,
+    ]);
+    assert_ok(&o);
+    let bytes = fs::read(&nrc).unwrap();
+    // FORMAT.md §10.7: version 3, the BOUNDED flag, δ after the initial weights (T = 4),
+    // then built-in table 2 (trained for δ = 1)
+    assert_eq!((bytes[4], bytes[5] & FLAG_BOUNDED), (3, FLAG_BOUNDED));
+    assert_eq!((bytes[26], bytes[27]), (1, 2));
+    let v: Value =
+        serde_json::from_slice(&neurice(&[&"info", &"--json", &nrc]).stdout).expect("JSON");
+    assert_eq!(v["params"]["max_error"].as_u64(), Some(1), "{v}");
+    assert_eq!(v["params"]["table"]["id"].as_u64(), Some(2), "{v}");
+    assert_ok(&neurice(&[&"decompress", &nrc, &back]));
+    assert_eq!(max_steps(&wav, &fs::read(&back).unwrap()), 1);
+    // eval checks every sample against δ and reports the fidelity
+    let o = neurice(&[
+        &"eval",
+        &"--json",
+        &"--coder",
+        &"max",
+        &"--max-error",
+        &"2",
+        &input,
+    ]);
+    assert_ok(&o);
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["passed"].as_bool(), Some(true), "{v}");
+    let b = &v["bounded"];
+    assert_eq!(b["max_error"].as_u64(), Some(2), "{v}");
+    assert_eq!(b["violations"].as_u64(), Some(0));
+    assert_eq!(b["max_error_steps"].as_f64(), Some(2.0));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Trains coder max's built-in probability table (FORMAT.md §10.4) and reports it.
 //!
-//! `cargo run --release -p neurice-model --example train_max_table -- [DIR] [--out FILE] [--check]`
+//! `cargo run --release -p neurice-model --example train_max_table -- [DIR] [--out FILE] [--check]
+//! [--max-error δ]`
 //!
 //! **Training subset**: the recordings of DIR (default `$NEURICE_DATA`, else
 //! `../shared/data/neuralink`) sorted by file name, the even indices (0, 2, 4, …: 302 of the
@@ -8,6 +9,13 @@
 //! quantisation ([`neurice_model::max::table::quantise`]) of the tokens counted per context.
 //! Writes the table to FILE (default `golden-model/tables/max_default.txt`); `--check`
 //! writes nothing and exits 1 if the stored table differs from the one trained.
+//!
+//! With `--max-error δ` (1 or 2) the tokens are those of the bounded-error coder
+//! (FORMAT.md §10.11) and the table is built-in table `δ + 1`
+//! (`golden-model/tables/max_near{δ}.txt`); the report is then the bounded-error one:
+//! container ratios (§10.7's bytes, the δ byte included) with built-in table 1 and with the
+//! trained one on the train half, the test half and all, every block decoded and checked
+//! within δ.
 //!
 //! Then reports, payload only (16 × samples / payload bits), coder max with that table against
 //! coder v2 (`V2Params::HARDWARE`): per file on the train half, the test half (odd indices)
@@ -30,11 +38,11 @@ const CONTAINER_BYTES_ONE_BLOCK: u64 = 57 + 12 + 1 + 4 + 4 + 8 + 4;
 
 type Counts = [[u64; TOKENS]; CONTEXTS];
 
-fn counts_of(recs: &[Vec<u32>], pick: impl Fn(usize) -> bool) -> Counts {
+fn counts_of(recs: &[Vec<u32>], delta: u32, pick: impl Fn(usize) -> bool) -> Counts {
     let mut c = [[0u64; TOKENS]; CONTEXTS];
+    let p = MaxParams::HARDWARE.with_max_error(delta);
     for (i, r) in recs.iter().enumerate().filter(|(i, _)| pick(*i)) {
-        max::token_counts(&MaxParams::HARDWARE, 1, r, &mut c)
-            .unwrap_or_else(|e| panic!("recording {i}: {e}"));
+        max::token_counts(&p, 1, r, &mut c).unwrap_or_else(|e| panic!("recording {i}: {e}"));
     }
     c
 }
@@ -80,10 +88,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| PathBuf::from("../shared/data/neuralink"));
     let mut out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tables/max_default.txt");
     let mut check = false;
+    let mut delta = 0u32;
+    let mut out_given = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--out" => out = args.next().ok_or("--out needs a file")?.into(),
+            "--out" => {
+                out = args.next().ok_or("--out needs a file")?.into();
+                out_given = true;
+            }
+            "--max-error" => {
+                delta = args.next().ok_or("--max-error needs δ")?.parse()?;
+                if max::table::builtin_id_for(delta) != delta as u8 + 1 {
+                    return Err(
+                        format!("--max-error {delta}: tables are trained for 1 and 2").into(),
+                    );
+                }
+            }
             "--check" => check = true,
             _ if a.starts_with("--") => return Err(format!("unknown option {a}").into()),
             _ => dir = a.into(),
@@ -113,20 +134,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let even = |i: usize| i.is_multiple_of(2);
     let odd = |i: usize| i % 2 == 1;
     let train_samples: usize = recs.iter().step_by(2).map(Vec::len).sum();
-    let table = Table::train(&counts_of(&recs, even));
-    let swap = Table::train(&counts_of(&recs, odd));
+    if delta > 0 && !out_given {
+        out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tables/max_near{delta}.txt"));
+    }
+    let table = Table::train(&counts_of(&recs, delta, even));
+    let swap = Table::train(&counts_of(&recs, delta, odd));
 
     let name = |i: usize| files[i].file_name().unwrap_or_default().to_string_lossy();
+    let what = match delta {
+        0 => "the built-in default".to_string(),
+        d => format!("for the maximum error {d}, §10.11"),
+    };
+    let tokens_of = match delta {
+        0 => String::new(),
+        d => format!(" (the tokens of the bounded-error coder at δ = {d})"),
+    };
+    let regen = match delta {
+        0 => String::new(),
+        d => format!(" -- --max-error {d}"),
+    };
     let text = format!(
-        "# neurice coder max: probability table {id} (the built-in default), FORMAT.md §10.4.\n\
+        "# neurice coder max: probability table {id} ({what}), FORMAT.md §10.4.\n\
          # 16 contexts (rows, max::context) x 32 tokens (columns; 31 = escape),\n\
          # 12-bit frequencies: each >= 1, each row sums to 4096. CRC-32 of the canonical bytes: {crc:08x}\n\
          # Trained on the even-index files of the {n} recordings of the Neuralink\n\
          # compression-challenge set sorted by name: {k} files, {train_samples} samples, each one\n\
-         # channel in one block; index 0 = {first},\n\
+         # channel in one block{tokens_of}; index 0 = {first},\n\
          # the last = {last}.\n\
-         # Regenerate: cargo run --release -p neurice-model --example train_max_table\n",
-        id = max::table::BUILTIN_ID,
+         # Regenerate: cargo run --release -p neurice-model --example train_max_table{regen}\n",
+        id = max::table::builtin_id_for(delta),
         crc = table.crc(),
         n = files.len(),
         k = files.len().div_ceil(2),
@@ -153,6 +189,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         std::fs::write(&out, text)?;
         println!("wrote {} (crc {:08x})", out.display(), table.crc());
+    }
+    if delta > 0 {
+        return bounded_report(&recs, delta, &table, &swap);
     }
 
     // per file
@@ -222,5 +261,69 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     println!("\nall blocks decoded back to their samples");
+    Ok(())
+}
+
+/// Coder max's payload bytes of one recording at the maximum error `delta` with table `t`,
+/// decoded back and checked within `delta` of every sample.
+fn near_bytes(t: &Table, delta: u32, samples: &[u32]) -> u64 {
+    let p = MaxParams::HARDWARE.with_max_error(delta);
+    let (blocks, _) = max::encode_all(&p, t, 1, samples).expect("encode");
+    let refs: Vec<(u32, &[u8], &[u8])> = blocks
+        .iter()
+        .map(|b| (b.frames, &b.tokens[..], &b.raw[..]))
+        .collect();
+    let back = max::decode_all(&p, t, 1, &refs).expect("decode");
+    assert!(
+        back.len() == samples.len()
+            && back
+                .iter()
+                .zip(samples)
+                .all(|(a, b)| a.abs_diff(*b) <= delta),
+        "an error above {delta}"
+    );
+    blocks
+        .iter()
+        .map(|b| (b.tokens.len() + b.raw.len()) as u64)
+        .sum()
+}
+
+/// The bounded-error report: container ratios with table 1 and the trained table.
+fn bounded_report(
+    recs: &[Vec<u32>],
+    delta: u32,
+    table: &Table,
+    swap: &Table,
+) -> Result<(), Box<dyn std::error::Error>> {
+    // the container of a one-block file, with the δ byte of §10.7
+    let extra = CONTAINER_BYTES_ONE_BLOCK + 1;
+    let (mut n, mut files) = ([0u64; 2], [0u64; 2]);
+    let (mut b1, mut bt, mut bs) = ([0u64; 2], [0u64; 2], [0u64; 2]);
+    for (i, r) in recs.iter().enumerate() {
+        let h = i % 2;
+        n[h] += r.len() as u64;
+        files[h] += 1;
+        b1[h] += near_bytes(Table::builtin(), delta, r);
+        bt[h] += near_bytes(table, delta, r);
+        bs[h] += near_bytes(swap, delta, r);
+    }
+    let c = |n: u64, files: u64, b: u64| (2 * n + 44 * files) as f64 / (b + extra * files) as f64;
+    let all = |v: [u64; 2]| v[0] + v[1];
+    println!("\nmaximum error {delta}: per file, container ({extra} bytes per file beside the substreams)");
+    println!("| table | train (even) | test (odd) | all |");
+    println!("|---|---|---|---|");
+    for (label, b) in [
+        ("built-in table 1", b1),
+        ("trained on even", bt),
+        ("trained on odd", bs),
+    ] {
+        println!(
+            "| {label} | {:.4} | {:.4} | {:.4} |",
+            c(n[0], files[0], b[0]),
+            c(n[1], files[1], b[1]),
+            c(all(n), all(files), all(b))
+        );
+    }
+    println!("\nevery recording decoded within {delta} of every sample");
     Ok(())
 }

@@ -198,25 +198,23 @@ impl CoderSpec {
         }
     }
 
-    /// The maximum error `δ` in grid steps (FORMAT.md §11; 0: lossless). Only coder v1 takes
-    /// one for now ([`V2Params::validate`] refuses it).
+    /// The maximum error `δ` in grid steps (FORMAT.md §11, §10.11; 0: lossless). Coders v1
+    /// and max take one; coder v2 not yet ([`V2Params::validate`] refuses it).
     pub fn max_error(&self) -> u32 {
-        self.golomb().max_error
+        match self {
+            CoderSpec::Max(s) => s.params.max_error,
+            _ => self.golomb().max_error,
+        }
     }
 
     /// The coder with the maximum error `δ` (grid steps), not yet validated (coder v2 stores
-    /// it and its [`V2Params::validate`] refuses it); coder max's parameters have no place for
-    /// one (lossless only, FORMAT.md §11.7), so a `δ > 0` is refused here.
+    /// it and its [`V2Params::validate`] refuses it; coder max switches a built-in table to
+    /// the one for `δ`, [`MaxSpec::with_max_error`]). Never fails today; a `Result` for a
+    /// coder that cannot take one.
     pub fn with_max_error(&self, max_error: u32) -> Result<Self, Error> {
         Ok(match self {
             CoderSpec::Lite(p) => CoderSpec::Lite(p.with_max_error(max_error)),
-            CoderSpec::Max(_) if max_error > 0 => {
-                return Err(Error::BadParams(format!(
-                    "coder max is lossless only (a maximum error of {max_error} asked for; \
-                     FORMAT.md §11.7)"
-                )))
-            }
-            CoderSpec::Max(s) => CoderSpec::Max(*s),
+            CoderSpec::Max(s) => CoderSpec::Max(s.with_max_error(max_error)),
             CoderSpec::V2(p) => CoderSpec::V2(V2Params {
                 golomb: p.golomb.with_max_error(max_error),
                 ..*p
@@ -224,9 +222,13 @@ impl CoderSpec {
         })
     }
 
-    /// The sample quantiser of the coder (FORMAT.md §11; the identity for `δ = 0`).
+    /// The sample quantiser of the coder (FORMAT.md §11, §10.11; the identity for `δ = 0`):
+    /// coder v1 codes its lattice indices, coder max quantises its residuals with it.
     pub fn quantiser(&self) -> Result<crate::near::Quantiser, Error> {
-        self.golomb().quantiser()
+        match self {
+            CoderSpec::Max(s) => s.params.quantiser(),
+            _ => self.golomb().quantiser(),
+        }
     }
 
     /// Width of a coded sample in bits (10 in grid mode, 16 in raw mode).

@@ -31,8 +31,9 @@ pub const FLAG_RAW16: u8 = 1 << 1;
 pub const FLAG_LITE: u8 = 1 << 2;
 /// Flag (container version 2 only): the streamed layout of FORMAT.md §7.9.
 pub const FLAG_STREAM: u8 = 1 << 3;
-/// Flag (coder v1: version 1, and version 2 with [`FLAG_LITE`]): bounded error, the maximum
-/// error `δ` (one byte, 1..=255) follows the five parameter bytes (FORMAT.md §11.5).
+/// Flag (coder v1: version 1, and version 2 with [`FLAG_LITE`]; coder max: version 3):
+/// bounded error, the maximum error `δ` (one byte, 1..=255) follows the five parameter bytes
+/// (FORMAT.md §11.5), in version 3 the initial weights (§10.7, §10.11).
 pub const FLAG_BOUNDED: u8 = 1 << 4;
 
 /// The flag bits the coder's parameters set: [`FLAG_BOUNDED`] for a maximum error `δ > 0`.
@@ -197,21 +198,26 @@ pub(crate) fn read_params(r: &mut Reader, coder: Coder, flags: u8) -> Result<Cod
     Ok(match coder {
         Coder::Lite => {
             let p = read_v1_params(r)?;
-            if flags & FLAG_BOUNDED == 0 {
-                CoderSpec::Lite(p)
-            } else {
-                let d = r.u8("maximum error")? as u32;
-                if d == 0 {
-                    return Err(Error::Corrupt(
-                        "the BOUNDED flag with a maximum error of 0".into(),
-                    ));
-                }
-                CoderSpec::Lite(p.with_max_error(d))
-            }
+            CoderSpec::Lite(p.with_max_error(read_max_error(r, flags)?))
         }
-        Coder::Max => CoderSpec::Max(read_max_params(r)?),
+        Coder::Max => CoderSpec::Max(read_max_params(r, flags)?),
         Coder::V2 => CoderSpec::V2(read_v2_params(r)?),
     })
+}
+
+/// The maximum error byte of a header (FORMAT.md §11.5, §10.7): with [`FLAG_BOUNDED`] one
+/// byte `1 ..= 255` (0 with the flag is corrupt, so each δ has one encoding); without it 0
+/// and no byte.
+fn read_max_error(r: &mut Reader, flags: u8) -> Result<u32, Error> {
+    if flags & FLAG_BOUNDED == 0 {
+        return Ok(0);
+    }
+    match r.u8("maximum error")? {
+        0 => Err(Error::Corrupt(
+            "the BOUNDED flag with a maximum error of 0".into(),
+        )),
+        d => Ok(d as u32),
+    }
 }
 
 /// Writes the parameter block of `coder` ([`read_params`]'s layout; the flags byte carries
@@ -299,10 +305,11 @@ fn read_taps(r: &mut Reader) -> Result<u32, Error> {
 }
 
 /// Coder max's parameter block (FORMAT.md §10.7): W, w, c, h, T, f, B_w, B_d, the steps, the
-/// initial weights, the table reference (id, CRC-32, the embedded table's bytes when id 0)
-/// and F_B. The table is checked here (a stream naming a table this build does not have, or
-/// carrying an invalid one, is corrupt); the parameters are not yet validated.
-fn read_max_params(r: &mut Reader) -> Result<MaxSpec, Error> {
+/// initial weights, with [`FLAG_BOUNDED`] the maximum error (§10.11), the table reference
+/// (id, CRC-32, the embedded table's bytes when id 0) and F_B. The table is checked here (a
+/// stream naming a table this build does not have, or carrying an invalid one, is corrupt);
+/// the parameters are not yet validated.
+fn read_max_params(r: &mut Reader, flags: u8) -> Result<MaxSpec, Error> {
     let mut b = [0u32; 4];
     for v in b.iter_mut() {
         *v = r.u8("parameters")? as u32;
@@ -321,6 +328,7 @@ fn read_max_params(r: &mut Reader) -> Result<MaxSpec, Error> {
     for w in init_weights.iter_mut().take(taps as usize) {
         *w = r.u16("parameters")? as i16;
     }
+    let max_error = read_max_error(r, flags)?;
     let id = r.u8("table reference")?;
     let crc = r.u32("table reference")?;
     let embedded = match id {
@@ -341,6 +349,7 @@ fn read_max_params(r: &mut Reader) -> Result<MaxSpec, Error> {
             steps,
             init_weights,
             block_frames: r.u32("parameters")?,
+            max_error,
         },
         table,
     })
@@ -364,10 +373,13 @@ fn write_max_params(out: &mut Vec<u8>, s: &MaxSpec) {
     for w in &p.init_weights[..p.taps as usize] {
         out.extend_from_slice(&w.to_le_bytes());
     }
+    if p.max_error > 0 {
+        out.push(p.max_error as u8);
+    }
     out.push(s.table.id());
     out.extend_from_slice(&s.table.crc().to_le_bytes());
     match &s.table {
-        TableSpec::Builtin => {}
+        TableSpec::Builtin | TableSpec::BuiltinNear(_) => {}
         TableSpec::Embedded(_) => out.extend_from_slice(&s.table.table().to_bytes()),
     }
     out.extend_from_slice(&p.block_frames.to_le_bytes());
@@ -469,12 +481,13 @@ pub(crate) fn read_exceptions(
 
 /// Checks a container's flags for its version (FORMAT.md §4, §7.7, §7.9): no unknown bit,
 /// `LITE` only with `STREAM`, `RAW16` never with `STREAM` (a streamed block says its own
-/// mode); version 3 (coder max, §10.7) only `CANONICAL`. The one flag check of every
+/// mode); version 3 (coder max, §10.7) only `CANONICAL` and `BOUNDED`. The one flag check of every
 /// layout's decoder.
 pub(crate) fn check_flags(version: u8, flags: u8) -> Result<(), Error> {
-    // BOUNDED: coder v1's streams only (version 1, or version 2 with LITE; FORMAT.md §11.5)
+    // BOUNDED: coder v1's streams (version 1, or version 2 with LITE; FORMAT.md §11.5) and
+    // coder max's (version 3, §10.7)
     let known = if version == VERSION_MAX {
-        FLAG_CANONICAL
+        FLAG_CANONICAL | FLAG_BOUNDED
     } else if version == VERSION_V2 && flags & FLAG_LITE != 0 {
         FLAG_CANONICAL | FLAG_RAW16 | FLAG_LITE | FLAG_STREAM | FLAG_BOUNDED
     } else if version == VERSION_V2 {

@@ -24,8 +24,8 @@
 //!   coder), compressed and decompressed incrementally on several threads in bounded memory.
 //! * [`events`]: event mode — spike events and spike-band power per channel (FORMAT.md §12),
 //!   the integer detector the core implements, its stream and packets.
-//! * [`near`]: bounded-error (near-lossless) coding for coder v1: the residual quantiser
-//!   (FORMAT.md §11); the coder's `*_near` functions take it.
+//! * [`near`]: bounded-error (near-lossless) coding: the quantiser of the maximum error δ,
+//!   coder v1's lattice (FORMAT.md §11) and coder max's residual form (§10.11).
 //! * [`fidelity`]: what a lossy decode costs: max and RMS error, error power against the
 //!   recording's noise floor, and the standard threshold spike detector with event matching.
 //! * [`wav`], [`grid`]: WAV parsing (a RIFF chunk walker that checks the header first) and the Neuralink 10-bit grid.

@@ -10,30 +10,12 @@ use neurice_model::lite::{decode_all, decode_padded, encode_all, encode_bytes};
 use neurice_model::near::MAX_ERROR_LIMIT;
 use neurice_model::wav::parse_wav;
 use neurice_model::{compress_wav, CodecParams, Encoder};
-use neurice_testkit::{data_or_skip, extremes, flat, noise, spiky_walk, trace, walk, wavs};
+use neurice_testkit::{data_or_skip, wavs};
+
+mod common;
+use common::near_signals as signals;
 
 const P: CodecParams = CodecParams::HARDWARE;
-
-fn signals() -> Vec<(&'static str, usize, Vec<u32>)> {
-    let w = |v: Vec<u16>| v.into_iter().map(u32::from).collect::<Vec<u32>>();
-    let ends: Vec<u32> = (0..6000u32)
-        .map(|i| match (i / 500) % 4 {
-            0 => 0,
-            1 => (i % 500) * 1023 / 499,
-            2 => 1023,
-            _ => 1023 - (i % 500) * 1023 / 499,
-        })
-        .collect();
-    vec![
-        ("full-scale noise", 1, w(noise(20_000, 1))),
-        ("alternating extremes", 2, w(extremes(8_000))),
-        ("the grid's ends, held and swept", 3, ends),
-        ("flat runs", 1, w(flat(12_000))),
-        ("spiky walk, 5 channels", 5, w(spiky_walk(25_000, 9))),
-        ("walk near the ends", 1, w(walk(20_000, 3, 300))),
-        ("trace, 64 channels", 64, w(trace(64 * 300, 4))),
-    ]
-}
 
 /// Encodes with both encoders, decodes with both decoders, and checks every sample is within
 /// δ and equals the encoder's reconstruction.

@@ -101,8 +101,15 @@ fn a_core_built_for_another_delta_is_caught() {
         .unwrap();
     let e = CoreDesign::new(v2, 1024, Shape::OneLane).unwrap_err();
     assert!(format!("{e:#}").contains("lossless only"), "{e:#}");
-    let e = CoderSpec::hardware(neurice_model::Coder::Max).with_max_error(1);
-    assert!(format!("{:?}", e.unwrap_err()).contains("lossless only"));
+    // coder max takes δ in the model (FORMAT.md §10.11), not in its core
+    let max = CoderSpec::hardware(neurice_model::Coder::Max)
+        .with_max_error(1)
+        .unwrap();
+    let e = CoreDesign::new(max, 1024, Shape::OneLane).unwrap_err();
+    assert!(
+        format!("{e:#}").contains(neurice_sim::MAX_NEAR_NO_CORE),
+        "{e:#}"
+    );
 }
 
 /// Every 60th recording on its own and 16 of them as 16 channels (2 000 frames) with gaps

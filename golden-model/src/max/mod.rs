@@ -22,6 +22,11 @@
 //! raw bits (no token) and sets the channel's state ([`restart_state`]: the sample, `A`/`N`
 //! seeded as coder v1's packet restart, deltas 0, initial weights). The table does not change.
 //! So a restart needs no clearing of anything: the first frame writes every channel's state.
+//!
+//! **Bounded error** ([`MaxParams::max_error`] `δ > 0`, FORMAT.md §10.11): step 1's residual
+//! is quantised with the step `2δ + 1` around the prediction ([`crate::near::Quantiser::residual`])
+//! and the reconstruction, not the sample, goes to the update; the built-in table of `δ`
+//! ([`TableSpec::for_max_error`]) codes the smaller tokens.
 
 pub mod range;
 pub mod spec;
@@ -30,6 +35,7 @@ pub mod table;
 use serde::{Deserialize, Serialize};
 
 use crate::lite::{golomb_m, m_value, select_s, unzigzag, zigzag_error, BitReader};
+use crate::near::Quantiser;
 use crate::v2::{check_frames, predict_t, update_t, with_taps, State, V2Params, MAX_TAPS};
 use crate::{CodecParams, Error};
 pub use spec::{MaxSpec, TableSpec};
@@ -71,6 +77,16 @@ pub struct MaxParams {
     pub init_weights: [i16; MAX_TAPS],
     /// Frames per block (each block restarts all adaptive state); 0 = one block.
     pub block_frames: u32,
+    /// The maximum error `δ` in grid steps (FORMAT.md §10.11; 0: lossless, the coder of
+    /// §10.3 bit for bit). With `δ > 0` the prediction residual is quantised with the step
+    /// `2δ + 1` ([`MaxParams::quantiser`]) and the reconstruction is what the predictor,
+    /// `A`/`N` and the delta history see. JSON: absent when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub max_error: u32,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 impl MaxParams {
@@ -87,6 +103,7 @@ impl MaxParams {
         steps: [2, 1, 1, 1, 0, 0, 0, 0],
         init_weights: [-175, -100, -125, -100, 0, 0, 0, 0],
         block_frames: 0,
+        max_error: 0,
     };
 
     /// The same coder on 16-bit samples (raw mode): W = 16, deltas in 13 bits.
@@ -130,10 +147,27 @@ impl MaxParams {
         }
     }
 
-    /// Checks the parameters (FORMAT.md §10.1): coder v2's ranges for the front end, and
-    /// `weight_bits + delta_bits ≤ 28` so that `Σ w·d` fits 32 bits.
+    /// The same parameters with the maximum error `δ` grid steps (not yet validated).
+    pub fn with_max_error(self, max_error: u32) -> MaxParams {
+        MaxParams { max_error, ..self }
+    }
+
+    /// The residual quantiser of the maximum error (FORMAT.md §10.11; coder v1's quantiser
+    /// type, [`crate::near`]): `δ` grid steps on 10-bit samples, `64·δ` units in raw mode
+    /// (W = 16), the identity for `δ = 0`.
+    pub fn quantiser(&self) -> Result<Quantiser, Error> {
+        self.front_end()
+            .golomb
+            .with_max_error(self.max_error)
+            .quantiser()
+    }
+
+    /// Checks the parameters (FORMAT.md §10.1): coder v2's ranges for the front end,
+    /// `weight_bits + delta_bits ≤ 28` so that `Σ w·d` fits 32 bits, and the maximum error
+    /// (§10.11: `δ ≤ 255`, on 10- or 16-bit samples).
     pub fn validate(&self) -> Result<(), Error> {
         self.front_end().validate()?;
+        self.quantiser()?;
         if self.weight_bits + self.delta_bits > 28 {
             return Err(Error::BadParams(format!(
                 "weight_bits {} + delta_bits {} exceed 28",
@@ -263,10 +297,15 @@ pub struct Coded {
 
 /// Codes one sample: state in, context, token, raw bits and next state out (the hardware's
 /// per-sample datapath; the range coder step follows from `ctx` and `token` alone).
+///
+/// With a maximum error (`p.max_error > 0`, FORMAT.md §10.11) `u` is the zigzag of the
+/// quantised residual and `next.prev` is the reconstruction, the decoder's sample. `p` must
+/// be valid ([`MaxParams::validate`]).
 pub fn code_sample(st: &State, x: u32, p: &MaxParams) -> Coded {
     let f = p.front_end();
+    let q = p.quantiser().expect("valid parameters");
     let pred = crate::v2::predict(st, &f);
-    let u = zigzag_error(x, pred, p.sample_bits);
+    let (u, xr) = residual(&q, x, pred, p.sample_bits);
     let s = select_s(st.a, st.n, &f.golomb);
     Coded {
         pred,
@@ -274,7 +313,29 @@ pub fn code_sample(st: &State, x: u32, p: &MaxParams) -> Coded {
         u,
         ctx: context(st.a, st.n, s),
         token: tokenise(u, s),
-        next: crate::v2::update(st, x, pred, u, &f),
+        next: crate::v2::update(st, xr, pred, u, &f),
+    }
+}
+
+/// The coded magnitude `u` of sample `x` predicted as `pred` and the sample the decoder
+/// will output: `zigzag(x − pred)` and `x` itself without a maximum error (§10.3), the
+/// quantised residual and its reconstruction with one (§10.11).
+#[inline(always)]
+fn residual(q: &Quantiser, x: u32, pred: u32, w: u32) -> (u32, u32) {
+    if q.is_lossless() {
+        (zigzag_error(x, pred, w), x)
+    } else {
+        q.residual(x, pred)
+    }
+}
+
+/// The decoder's sample for the coded magnitude `u` ([`residual`]'s inverse).
+#[inline(always)]
+fn reconstruct(q: &Quantiser, u: u32, pred: u32, w: u32) -> u32 {
+    if q.is_lossless() {
+        unzigzag(u, pred, w)
+    } else {
+        q.residual_value(u, pred)
     }
 }
 
@@ -516,6 +577,7 @@ fn encode_block_t<const T: usize>(
 ) -> Block {
     let w = p.golomb.sample_bits;
     let ps = per_s();
+    let q = mp.quantiser().expect("valid parameters");
     let mut rc = range::FastEncoder::new(samples.len());
     let mut raw = RawWriter::new(samples.len(), w);
     // the first frame: raw samples, restart states
@@ -539,7 +601,7 @@ fn encode_block_t<const T: usize>(
         escapes += if hw {
             front_chunk_hw(table, &ps, &mut states, &mut ch, chunk, recs)
         } else {
-            front_chunk_any::<T>(p, table, &ps, &mut states, &mut ch, chunk, recs)
+            front_chunk_any::<T>(p, &q, table, &ps, &mut states, &mut ch, chunk, recs)
         };
         code_chunk(&mut rc, &mut raw, recs);
     }
@@ -567,13 +629,15 @@ fn front_chunk_hw(
     recs: &mut [u64],
 ) -> u64 {
     const F: V2Params = MaxParams::HARDWARE.front_end();
-    front_chunk::<4>(&F, table, ps, states, ch, chunk, recs)
+    front_chunk::<4>(&F, &Quantiser::LOSSLESS, table, ps, states, ch, chunk, recs)
 }
 
 /// [`front_chunk`] for any parameters.
+#[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn front_chunk_any<const T: usize>(
     p: &V2Params,
+    q: &Quantiser,
     table: &Table,
     ps: &[PerS; 32],
     states: &mut [State],
@@ -581,14 +645,16 @@ fn front_chunk_any<const T: usize>(
     chunk: &[u32],
     recs: &mut [u64],
 ) -> u64 {
-    front_chunk::<T>(p, table, ps, states, ch, chunk, recs)
+    front_chunk::<T>(p, q, table, ps, states, ch, chunk, recs)
 }
 
 /// The encoder's first pass over a chunk: each sample's record (its token's packed interval,
 /// the raw bits and their count: `interval | count << 27 | bits << 32`); returns the escapes.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn front_chunk<const T: usize>(
     p: &V2Params,
+    q: &Quantiser,
     table: &Table,
     ps: &[PerS; 32],
     states: &mut [State],
@@ -601,7 +667,7 @@ fn front_chunk<const T: usize>(
         // one channel: its state stays a local value
         let mut state = *st;
         for (&x, rec) in chunk.iter().zip(recs.iter_mut()) {
-            *rec = record::<T>(p, table, ps, &mut state, x, &mut escapes);
+            *rec = record::<T>(p, q, table, ps, &mut state, x, &mut escapes);
         }
         *st = state;
     } else {
@@ -609,7 +675,7 @@ fn front_chunk<const T: usize>(
         for (&x, rec) in chunk.iter().zip(recs.iter_mut()) {
             // a local copy, written back whole (as coder v2's loop)
             let mut state = states[c];
-            *rec = record::<T>(p, table, ps, &mut state, x, &mut escapes);
+            *rec = record::<T>(p, q, table, ps, &mut state, x, &mut escapes);
             states[c] = state;
             c += 1;
             if c == states.len() {
@@ -625,6 +691,7 @@ fn front_chunk<const T: usize>(
 #[inline(always)]
 fn record<const T: usize>(
     p: &V2Params,
+    q: &Quantiser,
     table: &Table,
     ps: &[PerS; 32],
     st: &mut State,
@@ -634,7 +701,7 @@ fn record<const T: usize>(
     let g = p.golomb;
     let w = g.sample_bits;
     let pred = predict_t::<T>(st, p);
-    let u = zigzag_error(x, pred, w);
+    let (u, xr) = residual(q, x, pred, w);
     let s = select_s(st.a, st.n, &g);
     let e = ps[s as usize & 31];
     let ctx = e.context(st.a, st.n);
@@ -647,7 +714,7 @@ fn record<const T: usize>(
         let (code, len) = escape_code(v);
         (ESCAPE, (code << e.shift) | low, len + e.shift)
     };
-    update_t::<T>(st, x, pred, u, p);
+    update_t::<T>(st, xr, pred, u, p);
     table.packed(ctx as usize, token as usize) as u64 | (len as u64) << 27 | (bits as u64) << 32
 }
 
@@ -714,6 +781,7 @@ fn decode_block_t<const T: usize>(
     let p = &f;
     let w = p.golomb.sample_bits;
     let ps = per_s();
+    let q = mp.quantiser()?;
     let mut rc = range::Decoder::new(tokens)?;
     let mut bits = BitReader::new(raw, raw.len() as u64 * 8);
     if frames == 0 {
@@ -739,7 +807,7 @@ fn decode_block_t<const T: usize>(
         let (done, res) = if T == 4 && is_hardware(mp) {
             decode_samples_hw(table, &ps, &mut states, &mut rc, &mut bits, dec)
         } else {
-            decode_samples_any::<T>(p, table, &ps, &mut states, &mut rc, &mut bits, dec)
+            decode_samples_any::<T>(p, &q, table, &ps, &mut states, &mut rc, &mut bits, dec)
         };
         // on an error, `out` keeps the samples decoded before it (a prefix of the block)
         out.truncate(start + done);
@@ -770,13 +838,15 @@ fn decode_samples_hw(
     out: &mut [u32],
 ) -> (usize, Result<(), Error>) {
     const F: V2Params = MaxParams::HARDWARE.front_end();
-    decode_samples::<4>(&F, table, ps, states, rc, bits, out)
+    decode_samples::<4>(&F, &Quantiser::LOSSLESS, table, ps, states, rc, bits, out)
 }
 
 /// [`decode_samples`] for any parameters.
+#[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn decode_samples_any<const T: usize>(
     p: &V2Params,
+    q: &Quantiser,
     table: &Table,
     ps: &[PerS; 32],
     states: &mut [State],
@@ -784,14 +854,16 @@ fn decode_samples_any<const T: usize>(
     bits: &mut BitReader<'_>,
     out: &mut [u32],
 ) -> (usize, Result<(), Error>) {
-    decode_samples::<T>(p, table, ps, states, rc, bits, out)
+    decode_samples::<T>(p, q, table, ps, states, rc, bits, out)
 }
 
 /// Decodes `out.len()` samples after a block's first frame, channel 0 first; returns how many
 /// were decoded (all, or those before the error).
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn decode_samples<const T: usize>(
     p: &V2Params,
+    q: &Quantiser,
     table: &Table,
     ps: &[PerS; 32],
     states: &mut [State],
@@ -802,7 +874,7 @@ fn decode_samples<const T: usize>(
     // the coders as local values (their fields stay in registers), written back at the end
     let (mut r, mut b) = (rc.clone(), bits.clone());
     let mut done = 0;
-    let res = decode_run::<T>(p, table, ps, states, &mut r, &mut b, out, &mut done);
+    let res = decode_run::<T>(p, q, table, ps, states, &mut r, &mut b, out, &mut done);
     (*rc, *bits) = (r, b);
     (done, res)
 }
@@ -812,6 +884,7 @@ fn decode_samples<const T: usize>(
 #[inline(always)]
 fn decode_run<const T: usize>(
     p: &V2Params,
+    q: &Quantiser,
     table: &Table,
     ps: &[PerS; 32],
     states: &mut [State],
@@ -824,7 +897,7 @@ fn decode_run<const T: usize>(
         // one channel: its state stays a local value
         let mut state = *st;
         for x in out.iter_mut() {
-            *x = decode_one::<T>(p, table, ps, &mut state, r, b)?;
+            *x = decode_one::<T>(p, q, table, ps, &mut state, r, b)?;
             *done += 1;
         }
         *st = state;
@@ -833,7 +906,7 @@ fn decode_run<const T: usize>(
             for (x, st) in frame.iter_mut().zip(states.iter_mut()) {
                 // a local copy, written back whole (as coder v2's loop)
                 let mut state = *st;
-                *x = decode_one::<T>(p, table, ps, &mut state, r, b)?;
+                *x = decode_one::<T>(p, q, table, ps, &mut state, r, b)?;
                 *st = state;
                 *done += 1;
             }
@@ -844,8 +917,10 @@ fn decode_run<const T: usize>(
 
 /// Decodes one sample of the channel in state `st` (updated).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn decode_one<const T: usize>(
     p: &V2Params,
+    q: &Quantiser,
     table: &Table,
     ps: &[PerS; 32],
     st: &mut State,
@@ -869,7 +944,7 @@ fn decode_one<const T: usize>(
     if u >> w != 0 {
         return Err(Error::Corrupt("decoded magnitude out of range".into()));
     }
-    let x = unzigzag(u, pred, w);
+    let x = reconstruct(q, u, pred, w);
     update_t::<T>(st, x, pred, u, p);
     Ok(x)
 }

@@ -14,7 +14,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::table::{Table, BUILTIN_ID, CONTEXTS, TOKENS};
+use super::table::{builtin_id_for, Table, BUILTIN_ID, BUILTIN_LAST_ID, CONTEXTS, TOKENS};
 use super::MaxParams;
 use crate::Error;
 
@@ -39,8 +39,21 @@ impl EmbeddedTable {
     }
 }
 
+/// One of the built-in tables after table 1: 2 or 3, trained for the maximum errors 1 and 2
+/// (FORMAT.md §10.11). Made by [`TableSpec::for_max_error`] or read from a header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NearTableId(u8);
+
+impl NearTableId {
+    /// The container's table id (2 or 3).
+    pub fn id(self) -> u8 {
+        self.0
+    }
+}
+
 /// Which probability table a coder max stream uses (FORMAT.md §10.7): the container's table
-/// id 1 (built in) or 0 (embedded, its bytes in the header).
+/// id 1 (built in), 2 or 3 (built in, for a maximum error, §10.11) or 0 (embedded, its bytes
+/// in the header).
 // By value on purpose: `CoderSpec` is `Copy` and names its table (about 1 KiB embedded).
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -48,6 +61,9 @@ impl EmbeddedTable {
 pub enum TableSpec {
     /// Built-in table 1 (`golden-model/tables/max_default.txt`, FORMAT.md §10.4).
     Builtin,
+    /// Built-in table 2 or 3 (`golden-model/tables/max_near1.txt`, `max_near2.txt`: trained
+    /// on the bounded-error coder's tokens at `δ = 1`, `2`; FORMAT.md §10.11).
+    BuiltinNear(NearTableId),
     /// A table carried in the container (another implant's, from `train_max_table`).
     Embedded(EmbeddedTable),
 }
@@ -62,9 +78,10 @@ impl fmt::Display for TableSpec {
     /// `table 1 (built in, CRC-32 5612b1c2)` or `embedded table (CRC-32 …)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TableSpec::Builtin => write!(
+            TableSpec::Builtin | TableSpec::BuiltinNear(_) => write!(
                 f,
-                "table {BUILTIN_ID} (built in, CRC-32 {:08x})",
+                "table {} (built in, CRC-32 {:08x})",
+                self.id(),
                 self.crc()
             ),
             TableSpec::Embedded(_) => write!(f, "embedded table (CRC-32 {:08x})", self.crc()),
@@ -81,10 +98,25 @@ impl TableSpec {
         })
     }
 
-    /// The container's table id: 1 built in, 0 embedded.
+    /// The built-in table an encoder uses for the maximum error `δ` by default (FORMAT.md
+    /// §10.11): table 1 for `δ = 0`, 2 for `δ = 1`, 3 for `δ ≥ 2`.
+    pub fn for_max_error(max_error: u32) -> TableSpec {
+        match builtin_id_for(max_error) {
+            BUILTIN_ID => TableSpec::Builtin,
+            id => TableSpec::BuiltinNear(NearTableId(id)),
+        }
+    }
+
+    /// Whether this is one of the built-in tables (any id but 0).
+    pub fn is_builtin(&self) -> bool {
+        !matches!(self, TableSpec::Embedded(_))
+    }
+
+    /// The container's table id: 1, 2 or 3 built in, 0 embedded.
     pub fn id(&self) -> u8 {
         match self {
             TableSpec::Builtin => BUILTIN_ID,
+            TableSpec::BuiltinNear(n) => n.0,
             TableSpec::Embedded(_) => EMBEDDED_ID,
         }
     }
@@ -92,35 +124,42 @@ impl TableSpec {
     /// The CRC-32 of the table's canonical bytes (what the header stores with the id).
     pub fn crc(&self) -> u32 {
         match self {
-            TableSpec::Builtin => Table::builtin().crc(),
+            TableSpec::Builtin | TableSpec::BuiltinNear(_) => self.table().crc(),
             TableSpec::Embedded(e) => e.crc,
         }
     }
 
-    /// The table the coder uses: the built-in one, or the embedded one built from its
+    /// The table the coder uses: a built-in one, or the embedded one built from its
     /// frequencies (its intervals and lookup, about 66 KiB, built on each call).
     pub fn table(&self) -> Cow<'static, Table> {
         match self {
             TableSpec::Builtin => Cow::Borrowed(Table::builtin()),
+            TableSpec::BuiltinNear(n) => {
+                Cow::Borrowed(Table::builtin_by_id(n.0).expect("a built-in table's id"))
+            }
             TableSpec::Embedded(e) => {
                 Cow::Owned(Table::new(e.freq).expect("an EmbeddedTable is valid when made"))
             }
         }
     }
 
-    /// The table a header names (FORMAT.md §10.7): id 1 with built-in table 1's CRC-32, or id
-    /// 0 with `embedded` (the header's 1024 bytes), valid and with that CRC-32. Anything
-    /// else is a corrupt stream.
+    /// The table a header names (FORMAT.md §10.7): id 1, 2 or 3 with that built-in table's
+    /// CRC-32, or id 0 with `embedded` (the header's 1024 bytes), valid and with that CRC-32.
+    /// Anything else is a corrupt stream.
     pub fn from_header(id: u8, crc: u32, embedded: Option<&[u8]>) -> Result<TableSpec, Error> {
         match (id, embedded) {
-            (BUILTIN_ID, None) => {
-                let ours = Table::builtin().crc();
+            (BUILTIN_ID..=BUILTIN_LAST_ID, None) => {
+                let spec = match id {
+                    BUILTIN_ID => TableSpec::Builtin,
+                    _ => TableSpec::BuiltinNear(NearTableId(id)),
+                };
+                let ours = spec.crc();
                 if crc != ours {
                     return Err(Error::Corrupt(format!(
-                        "made with another table {BUILTIN_ID} (CRC-32 {crc:08x}; this build's is {ours:08x})"
+                        "made with another table {id} (CRC-32 {crc:08x}; this build's is {ours:08x})"
                     )));
                 }
-                Ok(TableSpec::Builtin)
+                Ok(spec)
             }
             (EMBEDDED_ID, Some(bytes)) => {
                 let computed = crc32fast::hash(bytes);
@@ -133,7 +172,7 @@ impl TableSpec {
                 Ok(TableSpec::embedded(&t))
             }
             _ => Err(Error::Corrupt(format!(
-                "table id {id} (1: built in, 0: embedded; the others are reserved)"
+                "table id {id} (1, 2, 3: built in, 0: embedded; the others are reserved)"
             ))),
         }
     }
@@ -155,7 +194,7 @@ impl From<TableSpec> for TableJson {
             id: t.id(),
             crc32: format!("{:08x}", t.crc()),
             frequencies: match t {
-                TableSpec::Builtin => None,
+                TableSpec::Builtin | TableSpec::BuiltinNear(_) => None,
                 TableSpec::Embedded(e) => Some(e.freq.iter().map(|r| r.to_vec()).collect()),
             },
         }
@@ -221,6 +260,20 @@ impl MaxSpec {
                 ..self.params
             },
             ..self
+        }
+    }
+
+    /// The same coder with the maximum error `δ` grid steps (FORMAT.md §10.11; not yet
+    /// validated): a built-in table becomes the one for `δ` ([`TableSpec::for_max_error`]),
+    /// an embedded one stays.
+    pub fn with_max_error(self, max_error: u32) -> MaxSpec {
+        MaxSpec {
+            params: self.params.with_max_error(max_error),
+            table: if self.table.is_builtin() {
+                TableSpec::for_max_error(max_error)
+            } else {
+                self.table
+            },
         }
     }
 

@@ -28,6 +28,23 @@ pub const BUILTIN_ID: u8 = 1;
 /// The built-in table's text (`golden-model/tables/max_default.txt`).
 const BUILTIN_TEXT: &str = include_str!("../../tables/max_default.txt");
 
+/// The highest id of a built-in table: tables 2 and 3 are trained on the tokens of the
+/// bounded-error coder at `δ = 1` and `δ = 2` (FORMAT.md §10.11;
+/// `golden-model/tables/max_near1.txt`, `max_near2.txt`).
+pub const BUILTIN_LAST_ID: u8 = 3;
+
+/// The texts of built-in tables 2 and 3.
+const NEAR_TEXT: [&str; 2] = [
+    include_str!("../../tables/max_near1.txt"),
+    include_str!("../../tables/max_near2.txt"),
+];
+
+/// The built-in table an encoder uses by default for the maximum error `δ` (FORMAT.md
+/// §10.11): table 1 for `δ = 0`, 2 for `δ = 1`, 3 for `δ ≥ 2`.
+pub fn builtin_id_for(max_error: u32) -> u8 {
+    BUILTIN_ID + max_error.min(2) as u8
+}
+
 /// A validated table with what the coder derives from it.
 #[derive(Clone)]
 pub struct Table {
@@ -107,6 +124,22 @@ impl Table {
         T.get_or_init(|| {
             Table::parse_text(BUILTIN_TEXT).expect("the built-in table is valid (a test checks)")
         })
+    }
+
+    /// Built-in table `id` (1 ..= [`BUILTIN_LAST_ID`]), or `None` for another id.
+    pub fn builtin_by_id(id: u8) -> Option<&'static Table> {
+        static T: [OnceLock<Table>; 2] = [OnceLock::new(), OnceLock::new()];
+        match id {
+            BUILTIN_ID => Some(Table::builtin()),
+            2..=BUILTIN_LAST_ID => {
+                let i = (id - 2) as usize;
+                Some(T[i].get_or_init(|| {
+                    Table::parse_text(NEAR_TEXT[i])
+                        .expect("the built-in tables are valid (a test checks)")
+                }))
+            }
+            _ => None,
+        }
     }
 
     /// The frequency of token `t` in context `c`.
@@ -266,11 +299,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_builtin_table_is_valid_and_round_trips() {
-        let t = Table::builtin();
-        assert_eq!(Table::from_bytes(&t.to_bytes()).unwrap(), *t);
-        assert_eq!(Table::parse_text(&t.to_text_rows()).unwrap(), *t);
-        assert_eq!(t.to_bytes().len(), TABLE_BYTES);
+    fn the_builtin_tables_are_valid_and_round_trip() {
+        for id in BUILTIN_ID..=BUILTIN_LAST_ID {
+            let t = Table::builtin_by_id(id).unwrap();
+            assert_eq!(Table::from_bytes(&t.to_bytes()).unwrap(), *t);
+            assert_eq!(Table::parse_text(&t.to_text_rows()).unwrap(), *t);
+            assert_eq!(t.to_bytes().len(), TABLE_BYTES);
+            // each file names its own id and CRC-32 in its comment
+            let text = if id == 1 {
+                BUILTIN_TEXT
+            } else {
+                NEAR_TEXT[id as usize - 2]
+            };
+            assert!(
+                text.contains(&format!("probability table {id} (")),
+                "table {id}"
+            );
+            assert!(text.contains(&format!("CRC-32 of the canonical bytes: {:08x}", t.crc())));
+        }
+        assert!(Table::builtin_by_id(0).is_none() && Table::builtin_by_id(4).is_none());
+        assert_eq!(Table::builtin_by_id(1).unwrap(), Table::builtin());
+        assert_eq!([0, 1, 2, 3, 255].map(builtin_id_for), [1, 2, 3, 3, 3]);
     }
 
     #[test]

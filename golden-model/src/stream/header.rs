@@ -146,11 +146,11 @@ pub(super) fn read_stream_header(r: &mut In, start: &[u8]) -> Result<StreamHeade
     check_flags(version, flags)?;
     let kind = header_coder(version, flags);
     // FORMAT.md §7.9: STREAM set, RAW16 clear, BOUNDED only with LITE (§11.5), no other bit;
-    // §10.7: version 3 only CANONICAL
+    // §10.7: version 3 only CANONICAL and BOUNDED
     let known = match kind {
         Coder::Lite => FLAG_STREAM | FLAG_LITE | FLAG_CANONICAL | FLAG_BOUNDED,
         Coder::V2 => FLAG_STREAM | FLAG_CANONICAL,
-        Coder::Max => FLAG_CANONICAL,
+        Coder::Max => FLAG_CANONICAL | FLAG_BOUNDED,
     };
     if flags & !known != 0 {
         return Err(Error::Corrupt(format!(
@@ -171,21 +171,19 @@ pub(super) fn read_stream_header(r: &mut In, start: &[u8]) -> Result<StreamHeade
         Ok(taps)
     };
     let mut fixed = start.to_vec();
+    let bounded = (flags & FLAG_BOUNDED != 0) as u64;
     match kind {
-        Coder::Lite => {
-            let bounded = (flags & FLAG_BOUNDED != 0) as u64;
-            fixed.extend(r.take(9 + bounded, "header")?)
-        }
+        Coder::Lite => fixed.extend(r.take(9 + bounded, "header")?),
         Coder::V2 => {
             fixed.extend(r.take(11, "parameters")?);
             let t = taps(&fixed, 11)?;
             fixed.extend(r.take(3 * t + 4, "parameters")?);
         }
         Coder::Max => {
-            // W w c h T f B_w B_d, steps, weights, table id and CRC-32 (§10.7)
+            // W w c h T f B_w B_d, steps, weights, δ with BOUNDED, table id and CRC-32 (§10.7)
             fixed.extend(r.take(8, "parameters")?);
             let t = taps(&fixed, 10)?;
-            fixed.extend(r.take(3 * t + 5, "parameters")?);
+            fixed.extend(r.take(3 * t + bounded + 5, "parameters")?);
             if fixed[fixed.len() - 5] == crate::max::spec::EMBEDDED_ID {
                 fixed.extend(r.take(crate::max::table::TABLE_BYTES as u64, "embedded table")?);
             }
