@@ -342,20 +342,19 @@ fn the_descriptor_carries_the_rail_rule() {
     let p = EventParams::new(64);
     assert_eq!(p.to_bytes()[4], 2);
     assert_eq!(p.to_bytes()[41], p.rail_frames);
-    let v1 = |b41: u8| {
-        let mut b = EventParams {
-            rail_frames: 0,
-            ..p
-        }
-        .to_bytes();
+    // a function, not a closure over `p`: rustc 1.95 fails on the closure (broken MIR)
+    fn v1(p: &EventParams, b41: u8) -> Result<EventParams, neurice_model::Error> {
+        let mut q = *p;
+        q.rail_frames = 0;
+        let mut b = q.to_bytes();
         b[4] = 1;
         b[41] = b41;
         let crc = crc32fast::hash(&b[..44]);
         b[44..].copy_from_slice(&crc.to_le_bytes());
         EventParams::from_bytes(&b)
-    };
-    assert_eq!(v1(0).unwrap().rail_frames, 0);
-    assert!(v1(5).unwrap_err().to_string().contains("reserved"));
+    }
+    assert_eq!(v1(&p, 0).unwrap().rail_frames, 0);
+    assert!(v1(&p, 5).unwrap_err().to_string().contains("reserved"));
     let e = EventParams {
         rail_frames: 64,
         ..p
