@@ -11,6 +11,7 @@ use serde::Serialize;
 use neurice_flow::run_eval;
 
 use crate::coder_args::CoderArgs;
+use crate::events_cmd::Sniffed;
 use crate::files::{
     check_output, collect_wavs, default_data_dir, ensure_distinct, input_name, is_stdio,
     open_input, output_name, write_output_with,
@@ -22,7 +23,8 @@ use neurice_model::report::{DecodeOptions, DecodeReport};
 pub struct CompressArgs {
     /// Input WAV (16-bit PCM, any channel count); `-` reads standard input.
     input: PathBuf,
-    /// Output .nrc stream; `-` writes standard output (never a terminal).
+    /// Output .nrc stream (with `--coder events`: the event-stream file, FORMAT.md §12.11);
+    /// `-` writes standard output (never a terminal).
     output: PathBuf,
     /// Replace the output if it is an existing regular file (its mode is kept); anything else
     /// (a device, a FIFO, a symbolic link, a folder) is refused.
@@ -50,11 +52,14 @@ pub struct CompressArgs {
 
 #[derive(Args)]
 pub struct DecompressArgs {
-    /// Input .nrc stream; `-` reads standard input.
+    /// Input .nrc stream or event-stream file (`compress --coder events`); `-` reads
+    /// standard input.
     input: PathBuf,
     /// Output WAV (byte-identical to the original; from a bounded-error stream every sample
     /// within its maximum error, FORMAT.md §11); `-` writes standard output (never a
-    /// terminal).
+    /// terminal). From an event stream: a folder, created, for the NumPy arrays
+    /// spike_times.npy, spike_channels.npy, spike_frames.npy, power.npy (bins × channels),
+    /// power_codes.npy and summary.json.
     output: PathBuf,
     /// Replace the output if it is an existing regular file (its mode is kept); anything else
     /// (a device, a FIFO, a symbolic link, a folder) is refused.
@@ -72,6 +77,9 @@ pub struct DecompressArgs {
     /// Print the samples decoded and the speed (M samples/s) to standard error.
     #[arg(long)]
     timing: bool,
+    /// Event streams: print the summary (what each array holds, every parameter) as JSON.
+    #[arg(long)]
+    json: bool,
     /// Flush a new output to the disk (fsync) before it is linked into place, so that it
     /// survives a power loss (off by default, as in gzip, zstd and flac; an output that
     /// replaces a file, with --force, is always flushed).
@@ -98,7 +106,7 @@ pub struct EvalArgs {
 
 #[derive(Args)]
 pub struct InfoArgs {
-    /// A .nrc stream; `-` reads standard input.
+    /// A .nrc stream or an event-stream file; `-` reads standard input.
     input: PathBuf,
     /// Print one JSON object instead of the summary.
     #[arg(long)]
@@ -116,6 +124,12 @@ fn threads(t: Option<usize>) -> Result<usize> {
 
 pub fn compress(a: CompressArgs) -> Result<ExitCode> {
     crate::files::set_sync(a.sync);
+    if a.coder.events()? {
+        if a.threads.is_some() {
+            anyhow::bail!("--threads is for the waveform coders; event mode runs on one thread");
+        }
+        return crate::events_cmd::compress(&a.input, &a.output, a.force, a.json);
+    }
     ensure_distinct(&a.input, &a.output)?;
     check_output(&a.output, a.force)?;
     let threads = threads(a.threads)?;
@@ -224,10 +238,24 @@ fn recovered_text(rep: &DecodeReport, output: &str) -> String {
 pub fn decompress(a: DecompressArgs) -> Result<ExitCode> {
     crate::files::set_sync(a.sync);
     ensure_distinct(&a.input, &a.output)?;
-    check_output(&a.output, a.force)?;
     let threads = threads(a.threads)?;
+    let (input, total) = match crate::events_cmd::sniff(&a.input)? {
+        Sniffed::Events(bytes) => {
+            if a.recover {
+                anyhow::bail!(
+                    "--recover is for .nrc streams; an event-stream file is checked and \
+                     decoded whole"
+                );
+            }
+            return crate::events_cmd::decompress(&a.input, bytes, &a.output, a.force, a.json);
+        }
+        Sniffed::Other(input, total) => (input, total),
+    };
+    if a.json {
+        anyhow::bail!("--json is for event streams (a .nrc stream decodes to its WAV)");
+    }
+    check_output(&a.output, a.force)?;
     let name = input_name(&a.input);
-    let (input, total) = open_input(&a.input)?;
     let mut input = std::io::BufReader::with_capacity(1 << 20, input);
     let opts = DecodeOptions {
         threads,
@@ -286,7 +314,10 @@ impl<R: std::io::Read> std::io::Read for Counting<R> {
 
 pub fn info(a: InfoArgs) -> Result<ExitCode> {
     let name = input_name(&a.input);
-    let (input, total) = open_input(&a.input)?;
+    let (input, total) = match crate::events_cmd::sniff(&a.input)? {
+        Sniffed::Events(bytes) => return crate::events_cmd::info(&a.input, bytes, a.json),
+        Sniffed::Other(input, total) => (input, total),
+    };
     let mut input = Counting {
         inner: std::io::BufReader::with_capacity(1 << 20, input),
         bytes: 0,

@@ -23,14 +23,15 @@ pub enum CoderChoice {
     /// Every coder with a hardware core, side by side (`neurice flow`; today lite and v2).
     Both,
     /// Event mode: spike events and spike-band power per channel (features, not the
-    /// waveform; FORMAT.md §12). On `neurice eval` so far.
+    /// waveform; FORMAT.md §12). On `neurice eval` and `neurice compress` so far.
     Events,
 }
 
 /// What `--coder events` is refused with on a command it is not wired to yet.
 pub const EVENTS_NOT_HERE: &str = "--coder events (event mode, FORMAT.md §12) is on `neurice \
-     eval` so far: its file container, co-simulation, synthesis and power commands are not \
-     wired to the command line yet (the model: neurice_model::events; the core: \
+     eval` and `neurice compress` (its event-stream file; `decompress` and `info` read it) so \
+     far: its co-simulation, synthesis and power commands are not wired to the command line \
+     yet (the model: neurice_model::events; the core: \
      neurice_hdl::events; their tests: golden-model/tests/events.rs, sim/tests/events_core.rs)";
 
 /// The coder and its parameters (default: coder v1 with the hardware parameters,

@@ -510,10 +510,10 @@ fn eval_coder_events_reports_the_rate_and_the_agreement() {
     // refused: the commands it is not wired to, coder v1's options, a 2-channel WAV
     let t = tempfile::tempdir().unwrap();
     let input = write(t.path(), "in.wav", &grid_wav(3000, 5));
-    let out = t.path().join("x.nrc");
+    let out = t.path().join("x.v");
     assert_refused(
-        &neurice(&[&"compress", &"--coder", &"events", &input, &out]),
-        "`neurice eval` so far",
+        &neurice(&[&"verilog", &"--coder", &"events", &"-o", &out]),
+        "not wired to the command line",
     );
     assert!(!out.exists());
     assert_refused(

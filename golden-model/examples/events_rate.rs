@@ -61,10 +61,12 @@ fn main() {
         p.packet_bytes
     );
     println!(
-        "state per channel: {} bits ({} fields of 16 bits + refractory {} bits + 1)",
+        "state per channel: {} bits ({} fields of 16 bits + refractory {} bits + 1 + rail \
+         count {} bits)",
         p.state_bits(),
         2 * p.section_count as u32 + 3,
-        p.refractory_bits()
+        p.refractory_bits(),
+        p.rail_bits()
     );
     for channels in [1024usize, recs.len()] {
         let q = EventParams {

@@ -456,7 +456,12 @@ impl SpikeDetector {
     /// refractory period after the previous event; the event is the first minimum of `y` in
     /// `i … i + refractory − 1`.
     pub fn detect_filtered(&self, y: &[f64]) -> Detection {
-        let sigma = noise_sigma(y);
+        self.detect_with_sigma(y, noise_sigma(y))
+    }
+
+    /// [`detect_filtered`](Self::detect_filtered) with the noise level `sigma` given (e.g.
+    /// measured on part of `y` only).
+    pub fn detect_with_sigma(&self, y: &[f64], sigma: f64) -> Detection {
         let thr = -self.params.threshold_sigmas * sigma;
         let mut events = Vec::new();
         let mut i = 1;

@@ -335,6 +335,35 @@ fn the_descriptor_round_trips_and_refuses_damage() {
     }
 }
 
+/// Version 1 (before the rail rule) reads as `H = 0`; byte 41 is its reserved byte; an `H`
+/// above 63 is refused.
+#[test]
+fn the_descriptor_carries_the_rail_rule() {
+    let p = EventParams::new(64);
+    assert_eq!(p.to_bytes()[4], 2);
+    assert_eq!(p.to_bytes()[41], p.rail_frames);
+    // a function, not a closure over `p`: rustc 1.95 fails on the closure (broken MIR)
+    fn v1(p: &EventParams, b41: u8) -> Result<EventParams, neurice_model::Error> {
+        let mut q = *p;
+        q.rail_frames = 0;
+        let mut b = q.to_bytes();
+        b[4] = 1;
+        b[41] = b41;
+        let crc = crc32fast::hash(&b[..44]);
+        b[44..].copy_from_slice(&crc.to_le_bytes());
+        EventParams::from_bytes(&b)
+    }
+    assert_eq!(v1(&p, 0).unwrap().rail_frames, 0);
+    assert!(v1(&p, 5).unwrap_err().to_string().contains("reserved"));
+    let e = EventParams {
+        rail_frames: 64,
+        ..p
+    }
+    .validate()
+    .unwrap_err();
+    assert!(e.to_string().contains("rail hold-off"), "{e}");
+}
+
 #[test]
 fn bad_parameters_get_clear_errors() {
     let p = EventParams::new(16);

@@ -42,6 +42,18 @@ fn signal(channels: usize, frames: usize, seed: u64) -> Vec<u32> {
         .collect()
 }
 
+/// `xs` (interleaved, `channels` channels) with every third channel (1, 4, …) amplified
+/// three times about 512 and clipped to the grid: channels that sit on the rails (0 and
+/// 1023) for the rail rule (FORMAT.md §12.3).
+fn with_rails(mut xs: Vec<u32>, channels: usize) -> Vec<u32> {
+    for (i, x) in xs.iter_mut().enumerate() {
+        if i % channels % 3 == 1 {
+            *x = (3 * *x as i64 - 1024).clamp(0, 1023) as u32;
+        }
+    }
+    xs
+}
+
 /// The known answer of `golden-model/tests/events.rs` (`known_answer_stream`).
 fn kat() -> (EventParams, Vec<u32>, Vec<u32>) {
     let p = EventParams {
@@ -211,6 +223,7 @@ fn variants(channels: u32) -> Vec<EventParams> {
             segment_bins: 2,
             noise_period_log2: 5,
             noise_sub_log2: 2,
+            rail_frames: 5,
             ..base
         },
         EventParams {
@@ -224,6 +237,7 @@ fn variants(channels: u32) -> Vec<EventParams> {
             noise_fast_log2: 0,
             noise_slow_log2: 2,
             frac_bits: 0,
+            rail_frames: 1,
             ..base
         },
         EventParams {
@@ -235,6 +249,7 @@ fn variants(channels: u32) -> Vec<EventParams> {
             frac_bits: 5,
             noise_period_log2: 6,
             noise_sub_log2: 6,
+            rail_frames: 0,
             ..base
         },
     ]
@@ -249,13 +264,13 @@ fn rusthdl_generated_signals() {
                 channels: c as u32,
                 ..p
             };
-            let xs = signal(c, frames, 40 + vi as u64);
+            let xs = with_rails(signal(c, frames, 40 + vi as u64), c);
             let want = model(&p, &xs);
             let got = run_rusthdl::<3>(&p, std::slice::from_ref(&xs), 150, 250, 7 + vi as u64);
             assert_run(&got[0], &want, &format!("variant {vi}, {c} channels"));
         }
         let p = EventParams { channels: 16, ..p };
-        let xs = signal(16, 300, 90 + vi as u64);
+        let xs = with_rails(signal(16, 300, 90 + vi as u64), 16);
         let want = model(&p, &xs);
         let got = run_rusthdl::<4>(&p, std::slice::from_ref(&xs), 50, 500, 3);
         assert_run(&got[0], &want, &format!("variant {vi}, 16 channels"));
@@ -269,7 +284,7 @@ fn rusthdl_generated_signals() {
 fn rusthdl_clear_restarts_and_the_state_is_the_models() {
     let p = variants(6)[0];
     let a = signal(6, 333, 5);
-    let b = signal(6, 260, 6);
+    let b = with_rails(signal(6, 260, 6), 6);
     let got = run_rusthdl::<3>(&p, &[a.clone(), b.clone()], 100, 300, 9);
     assert_run(&got[0], &model(&p, &a), "first stream");
     assert_run(&got[1], &model(&p, &b), "after the clear");
@@ -439,7 +454,7 @@ fn verilog_gives_the_models_words_full() {
     for (vi, p) in variants(16).into_iter().enumerate() {
         let v = event_verilog(&p).unwrap();
         let bin = verilator::build(&v, "top", &dir(&format!("events-vl-{vi}"))).unwrap();
-        let xs = signal(16, 800, 30 + vi as u64);
+        let xs = with_rails(signal(16, 800, 30 + vi as u64), 16);
         let raw =
             verilator::run_raw(&[&stim(16, &xs, 100, 300, "16")], &bin, 1, &mut |_| {}).unwrap();
         check_raw(

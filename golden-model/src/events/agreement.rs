@@ -13,7 +13,7 @@
 //! detectors see the same input: the grid index minus 512.
 
 use super::detect::{step, ChannelState, FrameInfo};
-use super::params::EventParams;
+use super::params::{EventParams, RAIL_HIGH};
 use crate::fidelity::{match_events, ms_to_samples, DetectorParams, EventMatch, SpikeDetector};
 use crate::Error;
 
@@ -88,6 +88,9 @@ pub struct Agreement {
     /// Power: (reference mean `|y|` in grid steps, the decoded power code's value) per whole
     /// bin.
     pub power: Correlation,
+    /// The same events against the reference with the rail rule ([`blanked_reference`]).
+    pub events_blanked: EventMatch,
+    pub reference_events_blanked: u64,
     /// Recordings whose reference noise level is 0 (`median |y| = 0`: the reference's
     /// threshold is 0 and every downward zero crossing is an event).
     pub zero_noise: u64,
@@ -98,6 +101,8 @@ impl Agreement {
         self.recordings += o.recordings;
         self.frames += o.frames;
         self.events.add(&o.events);
+        self.events_blanked.add(&o.events_blanked);
+        self.reference_events_blanked += o.reference_events_blanked;
         self.reference_events += o.reference_events;
         self.detector_events += o.detector_events;
         self.power.merge(&o.power);
@@ -111,6 +116,43 @@ impl Agreement {
     pub fn recall(&self) -> Option<f64> {
         self.events.recall()
     }
+}
+
+/// The samples the rail rule of `p` (§12.3) keeps quiet: a sample at 0 or 1023 and the
+/// `H − 1` after it (none for `H = 0`).
+pub fn rail_quiet(p: &EventParams, x: &[u32]) -> Vec<bool> {
+    let mut left = 0u8;
+    x.iter()
+        .map(|&v| {
+            let at = p.rail_frames > 0 && (v == 0 || v == RAIL_HIGH);
+            let quiet = at || left > 0;
+            left = if at {
+                p.rail_frames - 1
+            } else {
+                left.saturating_sub(1)
+            };
+            quiet
+        })
+        .collect()
+}
+
+/// The reference detector with the rail rule: the band-passed samples the rule keeps quiet
+/// are left out of the noise level (`median |y|` of the others) and set to 0 (no crossing
+/// there), and no event lies on one. Its events on the reference's band-passed `y`.
+pub fn blanked_reference(reference: &SpikeDetector, y: &[f64], quiet: &[bool]) -> Vec<usize> {
+    let kept: Vec<f64> = y
+        .iter()
+        .zip(quiet)
+        .filter(|(_, &q)| !q)
+        .map(|(&v, _)| v)
+        .collect();
+    let blanked: Vec<f64> = y
+        .iter()
+        .zip(quiet)
+        .map(|(&v, &q)| if q { 0.0 } else { v })
+        .collect();
+    let d = reference.detect_with_sigma(&blanked, crate::fidelity::noise_sigma(&kept));
+    d.events.into_iter().filter(|&i| !quiet[i]).collect()
 }
 
 /// The matching tolerance: ±0.5 ms in frames at `p`'s sample rate.
@@ -150,6 +192,7 @@ pub fn measure(p: &EventParams, reference: &SpikeDetector, x: &[u32]) -> Result<
     let centred: Vec<f64> = x.iter().map(|&v| v as f64 - 512.0).collect();
     let y = reference.bandpass(&centred);
     let d = reference.detect_filtered(&y);
+    let blanked = blanked_reference(reference, &y, &rail_quiet(p, x));
     let mut power = Correlation::default();
     let b = p.bin_frames as usize;
     for (i, &c) in codes.iter().enumerate() {
@@ -162,6 +205,8 @@ pub fn measure(p: &EventParams, reference: &SpikeDetector, x: &[u32]) -> Result<
         frames: x.len() as u64,
         events: match_events(&d.events, &events, tolerance(p)),
         reference_events: d.events.len() as u64,
+        events_blanked: match_events(&blanked, &events, tolerance(p)),
+        reference_events_blanked: blanked.len() as u64,
         detector_events: events.len() as u64,
         power,
         zero_noise: (d.sigma == 0.0) as u64,

@@ -3,7 +3,7 @@
 //! hardware core computes exactly this, sample for sample.
 
 use super::params::{
-    power_code, EventParams, CLIP_Q8, COEF_FRAC, EST_FRAC, FIELD_BITS, MAX_SECTIONS,
+    power_code, EventParams, CLIP_Q8, COEF_FRAC, EST_FRAC, FIELD_BITS, MAX_SECTIONS, RAIL_HIGH,
 };
 
 /// The state of one channel: every field as the core's state RAM holds it (§12.5). The
@@ -22,6 +22,8 @@ pub struct ChannelState {
     pub refractory: u8,
     /// `y < −thr` at the channel's previous sample.
     pub below: bool,
+    /// Frames of the rail rule's hold-off left (§12.3).
+    pub rail: u8,
 }
 
 /// What the frame count says about one frame: the same for every channel of the frame.
@@ -125,13 +127,27 @@ pub fn clip(est: u16, warmup: bool) -> u32 {
     }
 }
 
+/// The noise term of a sample the rail rule keeps quiet: the estimate's mean,
+/// `(est + 8) >> 4` (§12.3).
+pub fn quiet_term(est: u16) -> u32 {
+    (est as u32 + (1 << (EST_FRAC - 1))) >> EST_FRAC
+}
+
 /// One sample `x` of a channel with state `st` in the frame `f`.
 pub fn step(p: &EventParams, st: &mut ChannelState, x: u32, f: &FrameInfo) -> StepOut {
     let y = filter(p, &mut st.s, x);
     let ay = (y as i32).unsigned_abs();
     let thr = threshold(p, st.est);
     let below = (y as i64) < -(thr as i64);
-    let event = below && !st.below && st.refractory == 0 && !f.warmup;
+    // the rail rule: a sample at a rail and the H − 1 after it are quiet
+    let at_rail = p.rail_frames > 0 && (x == 0 || x == RAIL_HIGH);
+    let quiet = at_rail || st.rail > 0;
+    st.rail = if at_rail {
+        p.rail_frames - 1
+    } else {
+        st.rail.saturating_sub(1)
+    };
+    let event = below && !st.below && st.refractory == 0 && !f.warmup && !quiet;
     st.refractory = if event {
         p.refractory_frames - 1
     } else {
@@ -139,7 +155,13 @@ pub fn step(p: &EventParams, st: &mut ChannelState, x: u32, f: &FrameInfo) -> St
     };
     st.below = below;
     if f.noise_acc {
-        st.acc_noise = sat16u(st.acc_noise as u32 + ay.min(clip(st.est, f.warmup)));
+        // a quiet sample adds the estimate's own mean (rounded): no pull on the estimate
+        let term = if quiet {
+            quiet_term(st.est)
+        } else {
+            ay.min(clip(st.est, f.warmup))
+        };
+        st.acc_noise = sat16u(st.acc_noise as u32 + term);
     }
     if f.period_end {
         let n_terms = (p.noise_period_log2 - p.noise_sub_log2) as u32;
@@ -177,7 +199,7 @@ pub fn pack(p: &EventParams, st: &ChannelState) -> Vec<u16> {
     v.push(st.est);
     v.push(st.acc_noise);
     v.push(st.acc_power);
-    v.push(st.refractory as u16 | (st.below as u16) << 6);
+    v.push(st.refractory as u16 | (st.below as u16) << 6 | (st.rail as u16) << 7);
     debug_assert!(v.iter().all(|_| FIELD_BITS == 16));
     v
 }
@@ -257,6 +279,50 @@ mod tests {
         }
         // y = 800 each frame; (800 + 4) >> 3 = 100 per term, three terms
         assert_eq!(code, Some(power_code(300, p.power_mantissa as u32)));
+    }
+
+    #[test]
+    fn the_rail_rule_quiets_a_rail_sample_and_the_h_minus_1_after_it() {
+        let p = EventParams::new(1);
+        assert_eq!(p.rail_frames, 63);
+        // frame 256: after the warm-up, a noise-sum frame; est 1600: thr 627, term 100
+        let f = FrameInfo::of(&p, 256);
+        assert!(!f.warmup && f.noise_acc);
+        let fresh = ChannelState {
+            est: 1600,
+            ..ChannelState::default()
+        };
+        // x = 1 (not a rail) from rest: y = −4088 < −627, an event; its noise term is the
+        // clip (2·median = 188)
+        let mut st = fresh;
+        assert!(step(&p, &mut st, 1, &f).event);
+        assert_eq!((st.acc_noise, st.rail), (188, 0));
+        // x = 0 (the rail): no event, the estimate's own mean as the noise term
+        let mut st = fresh;
+        assert!(!step(&p, &mut st, 0, &f).event);
+        assert_eq!((st.acc_noise, st.rail), (quiet_term(1600) as u16, 62));
+        assert_eq!(quiet_term(1600), 100);
+        // without the rule (H = 0) the rail is a sample like any other
+        let off = EventParams {
+            rail_frames: 0,
+            ..p
+        };
+        let mut st = fresh;
+        assert!(step(&off, &mut st, 0, &f).event);
+        assert_eq!(st.rail, 0);
+        // the upper rail too; then the 62 samples after it are quiet and the 63rd is not:
+        // a crossing there is an event
+        let mut st = fresh;
+        step(&p, &mut st, 1023, &f);
+        for i in 0..62 {
+            assert!(st.rail > 0, "sample {i} after the rail is quiet");
+            step(&p, &mut st, 512, &FrameInfo::of(&p, 257 + i));
+        }
+        assert_eq!(st.rail, 0);
+        st.below = false;
+        st.refractory = 0;
+        st.s = [[0; 2]; MAX_SECTIONS];
+        assert!(step(&p, &mut st, 1, &FrameInfo::of(&p, 400)).event);
     }
 
     #[test]

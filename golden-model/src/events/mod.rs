@@ -14,6 +14,7 @@
 //! * [`detect`]: one channel's state and one sample's step (the hardware's datapath);
 //! * [`code`]: the event stream — the [`Encoder`] (samples in, segments of 32-bit words
 //!   out), [`decode_segment`] and [`decode`] back to events and power codes;
+//! * [`file`]: the event-stream file (§12.11) of `neurice compress --coder events`;
 //! * [`link`]: the stream in the packets of §9.3, and the receiver;
 //! * [`rate`]: the stream's data rate on recordings (payload, framing, worst 100 ms);
 //! * [`agreement`]: the agreement with the floating-point reference detector of
@@ -25,6 +26,7 @@
 pub mod agreement;
 pub mod code;
 pub mod detect;
+pub mod file;
 pub mod link;
 pub mod params;
 pub mod rate;
@@ -34,5 +36,6 @@ pub use code::{
     Segment, LOST_CODE,
 };
 pub use detect::{ChannelState, FrameInfo, StepOut};
+pub use file::EventFile;
 pub use link::{depacketise, link_bytes, packetise, Reception};
 pub use params::{EventParams, Section};

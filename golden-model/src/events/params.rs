@@ -20,14 +20,20 @@ pub const FIELD_BITS: u32 = 16;
 pub const MAX_CHANNELS: u32 = 1024;
 /// Magic of the stream descriptor (§12.7).
 pub const DESCRIPTOR_MAGIC: [u8; 4] = *b"NREV";
-/// Version of the stream descriptor.
-pub const DESCRIPTOR_VERSION: u8 = 1;
+/// Version of the stream descriptor written (2: byte 41 is the rail rule's `H`; a version-1
+/// descriptor, whose byte 41 is reserved and zero, reads as `H = 0`).
+pub const DESCRIPTOR_VERSION: u8 = 2;
 /// Bytes of the stream descriptor, CRC included.
 pub const DESCRIPTOR_BYTES: usize = 48;
+/// The rail rule's default hold-off `H` (§12.3): chosen on the even-index recordings
+/// (FORMAT.md §12.9).
+pub const RAIL_FRAMES: u8 = 63;
+/// The upper rail of the 10-bit grid (the lower is 0).
+pub const RAIL_HIGH: u32 = 1023;
 
 /// One biquad section of the band-pass, `H(z) = (1 − z^−2) / (1 + a1 z^−1 + a2 z^−2)`, with
 /// `a1`, `a2` in Q14 (§12.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Section {
     pub a1: i16,
     pub a2: i16,
@@ -36,7 +42,7 @@ pub struct Section {
 /// Every parameter of event mode. Construct with [`EventParams::new`] (the defaults for `C`
 /// channels) and change fields, then [`EventParams::validate`]; every function of the mode
 /// validates before it runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct EventParams {
     /// Channels `C` interleaved frame by frame (1..=1024).
     pub channels: u32,
@@ -80,6 +86,9 @@ pub struct EventParams {
     pub latency_frames: u8,
     /// Upper bound on a packet's bytes, header and CRC included (§9.3; 20..=16396).
     pub packet_bytes: u16,
+    /// The rail rule (§12.3): a sample at a rail of the 10-bit grid (0 or 1023) and the
+    /// `H − 1` samples after it give no event and no noise term (0..=63; 0: no rail rule).
+    pub rail_frames: u8,
 }
 
 /// The default band-pass: the first-order Butterworth band-pass (one biquad) from 300 Hz to
@@ -133,6 +142,7 @@ impl EventParams {
             power_mantissa: 4,
             latency_frames: 16,
             packet_bytes: 1024,
+            rail_frames: RAIL_FRAMES,
         }
     }
 
@@ -256,6 +266,12 @@ impl EventParams {
                 self.power_mantissa
             ));
         }
+        if self.rail_frames > 63 {
+            return bad(format!(
+                "event mode: rail hold-off {} frames not in 0..=63",
+                self.rail_frames
+            ));
+        }
         let min_packet = crate::packet::OVERHEAD_BYTES + 4;
         let max_packet = crate::packet::OVERHEAD_BYTES + 4 * crate::packet::MAX_PAYLOAD_WORDS;
         if !(min_packet..=max_packet).contains(&(self.packet_bytes as usize)) {
@@ -295,9 +311,17 @@ impl EventParams {
     }
 
     /// Bits of per-channel state: `2·S` filter states, the estimate, two accumulators (16
-    /// bits each), the refractory count and the below flag.
+    /// bits each), the refractory count, the below flag and the rail rule's count.
     pub fn state_bits(&self) -> u32 {
-        (2 * self.section_count as u32 + 3) * FIELD_BITS + self.refractory_bits() + 1
+        (2 * self.section_count as u32 + 3) * FIELD_BITS
+            + self.refractory_bits()
+            + 1
+            + self.rail_bits()
+    }
+
+    /// Bits of the rail rule's count (it holds `0..H`; none for `H <= 1`).
+    pub fn rail_bits(&self) -> u32 {
+        32 - (self.rail_frames.max(1) as u32 - 1).leading_zeros()
     }
 
     /// Bits of the refractory count (it holds `0..R`).
@@ -347,7 +371,8 @@ impl EventParams {
         b[37] = self.latency_frames;
         b[38..40].copy_from_slice(&self.packet_bytes.to_le_bytes());
         b[40] = self.power_sub_log2;
-        // 41..44 reserved, zero
+        b[41] = self.rail_frames;
+        // 42..44 reserved, zero
         let crc = crc32fast::hash(&b[..44]);
         b[44..48].copy_from_slice(&crc.to_le_bytes());
         b
@@ -364,7 +389,7 @@ impl EventParams {
         if b[0..4] != DESCRIPTOR_MAGIC {
             return Err(Error::Corrupt("event descriptor: bad magic".into()));
         }
-        if b[4] != DESCRIPTOR_VERSION {
+        if !(1..=DESCRIPTOR_VERSION).contains(&b[4]) {
             return Err(Error::UnsupportedVersion {
                 found: b[4],
                 supported: DESCRIPTOR_VERSION,
@@ -375,7 +400,8 @@ impl EventParams {
         if stored != computed {
             return Err(Error::Checksum { stored, computed });
         }
-        if b[41..44] != [0; 3] {
+        // version 1 had no rail rule: its byte 41 is reserved too
+        if b[42..44] != [0; 2] || (b[4] == 1 && b[41] != 0) {
             return Err(Error::Corrupt(
                 "event descriptor: reserved bytes are not zero".into(),
             ));
@@ -409,6 +435,7 @@ impl EventParams {
             power_mantissa: b[36],
             latency_frames: b[37],
             packet_bytes: u16_at(38),
+            rail_frames: b[41],
         };
         // unused sections must be zero, so one parameter set has one descriptor
         if p.sections[p.section_count.min(MAX_SECTIONS as u8) as usize..]

@@ -45,7 +45,11 @@
 //! written at the end of s3b; block-RAM accesses per sample: 5 reads (+1 on noise frames) and
 //! 4 writes (+1 on noise frames, +1 at a period's end).
 
+use neurice_model::events::params::RAIL_HIGH;
 use neurice_model::events::EventParams;
+
+/// The rail rule's hold-off count sits in bits 7 … 12 of the `ctl` field (FORMAT.md §12.5).
+const RAIL_SHIFT: u32 = 7;
 use rust_hdl::prelude::*;
 
 use super::arith::{Ashr18, Log2Floor, MulQ14, MulShr, PowerCode, SatLin};
@@ -147,6 +151,12 @@ pub struct EventCore<const C: usize> {
     k_age_max: Constant<Bits<8>>,
     k_one1: Constant<Bits<1>>,
     k_vmask: Constant<Bits<16>>,
+    k_rail_on: Constant<Bit>,
+    k_rail_hi: Constant<Bits<10>>,
+    k_zero10: Constant<Bits<10>>,
+    k_rail_init: Constant<Bits<16>>,
+    k_rail_mask: Constant<Bits<16>>,
+    k_rail_one: Constant<Bits<16>>,
 
     // ---- clear
     clr_busy: DFF<Bit>,
@@ -203,6 +213,7 @@ pub struct EventCore<const C: usize> {
     s1_thr: MulShr,
     s1_clipm: MulShr,
     s1_clip: Signal<Local, Bits<20>>,
+    s1_atrail: Signal<Local, Bit>,
     p2_valid: DFF<Bit>,
     p2_ch: DFF<Bits<C>>,
     p2_y: DFF<Bits<16>>,
@@ -222,6 +233,7 @@ pub struct EventCore<const C: usize> {
     p2_last: DFF<Bit>,
     p2_segend: DFF<Bit>,
     p2_pacc: DFF<Bit>,
+    p2_atrail: DFF<Bit>,
 
     // ---- s2
     s2_m1: MulQ14,
@@ -242,6 +254,11 @@ pub struct EventCore<const C: usize> {
     s2_half: Signal<Local, Bits<16>>,
     s2_estmh: Signal<Local, Bits<18>>,
     s2_ctlw: Signal<Local, Bit>,
+    s2_rail: Signal<Local, Bits<16>>,
+    s2_quiet: Signal<Local, Bit>,
+    s2_rail_next: Signal<Local, Bits<16>>,
+    s2_qhi: Signal<Local, Bits<16>>,
+    s2_qterm: Signal<Local, Bits<16>>,
     p3_valid: DFF<Bit>,
     p3_ch: DFF<Bits<C>>,
     p3_r1: DFF<Bits<18>>,
@@ -407,6 +424,12 @@ impl<const C: usize> EventCore<C> {
             k_ones20: k(0xF_FFFF),
             k_ref_init: k(p.refractory_frames as u64 - 1),
             k_ref_mask: k(0x3F),
+            k_rail_on: Constant::new(p.rail_frames > 0),
+            k_rail_hi: k(RAIL_HIGH as u64),
+            k_zero10: k(0),
+            k_rail_init: k((p.rail_frames.max(1) as u64 - 1) << RAIL_SHIFT),
+            k_rail_mask: k(0x3F << RAIL_SHIFT),
+            k_rail_one: k(1 << RAIL_SHIFT),
             k_below_bit: k(0x40),
             k_one17: k(1),
             k_one4: k(1),
@@ -475,6 +498,7 @@ impl<const C: usize> EventCore<C> {
             s1_thr: MulShr::new(p.thr_mult(), 12),
             s1_clipm: MulShr::new(neurice_model::events::params::CLIP_Q8, 12),
             s1_clip: Default::default(),
+            s1_atrail: Default::default(),
             p2_valid: Default::default(),
             p2_ch: Default::default(),
             p2_y: Default::default(),
@@ -494,6 +518,7 @@ impl<const C: usize> EventCore<C> {
             p2_last: Default::default(),
             p2_segend: Default::default(),
             p2_pacc: Default::default(),
+            p2_atrail: Default::default(),
             s2_m1: MulQ14::new(sec.a1),
             s2_m2: MulQ14::new(sec.a2),
             s2_ny: Default::default(),
@@ -512,6 +537,11 @@ impl<const C: usize> EventCore<C> {
             s2_half: Default::default(),
             s2_estmh: Default::default(),
             s2_ctlw: Default::default(),
+            s2_rail: Default::default(),
+            s2_quiet: Default::default(),
+            s2_rail_next: Default::default(),
+            s2_qhi: Default::default(),
+            s2_qterm: Default::default(),
             p3_valid: Default::default(),
             p3_ch: Default::default(),
             p3_r1: Default::default(),
@@ -754,6 +784,7 @@ impl<const C: usize> Logic for EventCore<C> {
             q_ctlw,
             p1_pacc,
             p2_pacc,
+            p2_atrail,
             p3_pacc,
             p3_estmh,
             p3_ctlw
@@ -918,6 +949,16 @@ impl<const C: usize> Logic for EventCore<C> {
         if self.p1_warm.q.val() {
             self.s1_clip.next = self.k_ones20.val();
         }
+        // the rail rule (FORMAT.md §12.3): the sample is at 0 or 1023
+        self.s1_atrail.next = false;
+        if self.k_rail_on.val() {
+            if self.p1_x.q.val() == self.k_zero10.val() {
+                self.s1_atrail.next = true;
+            }
+            if self.p1_x.q.val() == self.k_rail_hi.val() {
+                self.s1_atrail.next = true;
+            }
+        }
         if self.adv.val() {
             self.p2_valid.d.next = self.p1_valid.q.val();
             self.p2_ch.d.next = self.p1_ch.q.val();
@@ -938,6 +979,7 @@ impl<const C: usize> Logic for EventCore<C> {
             self.p2_last.d.next = self.p1_last.q.val();
             self.p2_segend.d.next = self.p1_segend.q.val();
             self.p2_pacc.d.next = self.p1_pacc.q.val();
+            self.p2_atrail.d.next = self.s1_atrail.val();
         }
 
         // ---- s2: rounded products; |y|, below, event, refractory; the sums' terms
@@ -961,10 +1003,24 @@ impl<const C: usize> Logic for EventCore<C> {
             self.s2_blocked.next = true;
         }
         self.s2_prev_below.next = self.p2_ctl.q.val().get_bit(6);
+        // the rail rule: quiet at a rail and while the hold-off count (ctl bits 7..12) runs
+        self.s2_rail.next = self.p2_ctl.q.val() & self.k_rail_mask.val();
+        self.s2_quiet.next = self.p2_atrail.q.val();
+        if self.s2_rail.val() != self.k_zero16.val() {
+            self.s2_quiet.next = true;
+        }
+        self.s2_rail_next.next = self.k_zero16.val();
+        if self.s2_rail.val() != self.k_zero16.val() {
+            self.s2_rail_next.next = self.s2_rail.val() - self.k_rail_one.val();
+        }
+        if self.p2_atrail.q.val() {
+            self.s2_rail_next.next = self.k_rail_init.val();
+        }
         self.s2_event.next = self.s2_below.val()
             & (!self.s2_prev_below.val())
             & (!self.s2_blocked.val())
-            & (!self.p2_warm.q.val());
+            & (!self.p2_warm.q.val())
+            & (!self.s2_quiet.val());
         self.s2_ref_next.next = self.k_zero16.val();
         if self.s2_blocked.val() {
             self.s2_ref_next.next = self.s2_ref.val() - self.k_one16.val();
@@ -972,13 +1028,24 @@ impl<const C: usize> Logic for EventCore<C> {
         if self.s2_event.val() {
             self.s2_ref_next.next = self.k_ref_init.val();
         }
-        self.s2_ctl.next = self.s2_ref_next.val();
+        self.s2_ctl.next = self.s2_ref_next.val() | self.s2_rail_next.val();
         if self.s2_below.val() {
-            self.s2_ctl.next = self.s2_ref_next.val() | self.k_below_bit.val();
+            self.s2_ctl.next =
+                (self.s2_ref_next.val() | self.s2_rail_next.val()) | self.k_below_bit.val();
+        }
+        // the noise term: min(|y|, clip), or the estimate's mean (est + 8) >> 4 when quiet,
+        // as (est >> 4) + est[3]
+        self.s2_qhi.next = bit_cast::<16, 12>(self.p2_est.q.val().get_bits::<12>(4));
+        self.s2_qterm.next = self.s2_qhi.val();
+        if self.p2_est.q.val().get_bit(3) {
+            self.s2_qterm.next = self.s2_qhi.val() + self.k_one16.val();
         }
         self.s2_term.next = self.s2_abs20.val();
         if self.s2_abs20.val() > self.p2_clip.q.val() {
             self.s2_term.next = self.p2_clip.q.val();
+        }
+        if self.s2_quiet.val() {
+            self.s2_term.next = bit_cast::<20, 16>(self.s2_qterm.val());
         }
         self.s2_pterm.data.next = self.s2_abs.val() + self.k_round17.val();
         self.s2_pterm.amount.next = self.k_ps.val();

@@ -2,7 +2,7 @@
 //! read and one write port on one clock, registered read, zero-initialised, banked by 256
 //! channels (one `SB_RAM40_4K` in 256 × 16 mode per field and bank). The fields (FORMAT.md
 //! §12.5, `neurice_model::events::detect::pack`): `s1`, `s2` (the filter), `est`,
-//! `acc_noise`, `acc_power`, `ctl` (`refractory | below << 6`).
+//! `acc_noise`, `acc_power`, `ctl` (`refractory | below << 6 | rail << 7`).
 //!
 //! Enables per field group, so a block that is not needed spends no access energy: the read
 //! enable `read_enable` reads `s1`, `s2`, `est` and `ctl` (every sample), `read_noise` the
