@@ -166,10 +166,12 @@ impl CoreDesign {
     }
 
     /// The coders whose cores `neurice flow` builds and compares by default (`--coder both`):
-    /// `lite` and `max`. Coder v2's core is built only when asked (`--coder v2`): coder max
-    /// supersedes it.
+    /// `lite` and `v2` still. Coder max is not in it yet: its power stage fails (the activity
+    /// of the gate-level netlist counts reads of 32 block RAMs, the placed design has 27, and
+    /// the power model's check refuses more reads per clock than placed RAMs); `--coder max`
+    /// runs its sim, synthesis and Verilog.
     pub fn coders_with_core() -> Vec<Coder> {
-        [Coder::Lite, Coder::Max]
+        [Coder::Lite, Coder::V2]
             .into_iter()
             .filter(|&c| Self::has_core(c))
             .collect()
@@ -591,15 +593,14 @@ mod tests {
     use super::*;
 
     /// `has_core` says exactly which coders `CoreDesign::new` builds; the max core has one
-    /// lane (two lanes and the packet core are refused with the reason); the default coders
-    /// are lite and max.
+    /// lane (two lanes and the packet core are refused with the reason).
     #[test]
     fn coders_with_a_core_are_the_ones_a_design_is_made_for() {
         for c in Coder::ALL {
             let d = CoreDesign::new(CoderSpec::hardware(c), 64, Shape::OneLane);
             assert_eq!(d.is_ok(), CoreDesign::has_core(c), "{c}: {d:?}");
         }
-        assert_eq!(CoreDesign::coders_with_core(), [Coder::Lite, Coder::Max]);
+        assert_eq!(CoreDesign::coders_with_core(), [Coder::Lite, Coder::V2]);
         let max = CoderSpec::hardware(Coder::Max);
         let e = CoreDesign::new(max, 64, Shape::TwoLanes)
             .unwrap_err()
