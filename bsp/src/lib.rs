@@ -46,6 +46,16 @@ pub use top::{CuTop, CuTopV2};
 /// Default UART rate (bits per second): the rate Alchitry's own serial examples use; FTDI
 /// UARTs derive it exactly (3 MHz / 3).
 pub const DEFAULT_BAUD: u32 = 1_000_000;
+
+/// Why the board refuses coder max: the max core's words carry one of a block's two
+/// substreams each, tagged by `out_stream` (FORMAT.md §10.10), and the UART protocol sends
+/// untagged 32-bit words, so a host could not split them. The core itself is built,
+/// simulated, synthesised and measured (`neurice sim|synth|power --coder max`); the board top
+/// needs a tagged word format on the wire first.
+pub const MAX_BOARD_MISSING: &str = "the board top does not carry the coder-max core yet: its \
+     words carry two substreams (out_stream, FORMAT.md §10.10) and the UART protocol sends \
+     untagged words; `neurice synth --coder max` builds the core alone, --coder v2 the previous \
+     core's board";
 /// Default channel count at power-up.
 pub const DEFAULT_CHANNELS: u16 = 1;
 
@@ -82,12 +92,13 @@ impl BoardParams {
     }
 
     /// The board carrying the core of `coder` at that core's default clock
-    /// ([`pll::DEFAULT_CORE_MHZ`] for coder v1, [`pll::DEFAULT_V2_CORE_MHZ`] for coder v2;
-    /// coder v1's for coder max, whose core does not exist yet: [`BoardParams::resolve`]
-    /// refuses it).
+    /// ([`pll::DEFAULT_CORE_MHZ`] for coder v1, [`pll::DEFAULT_V2_CORE_MHZ`] for coder v2,
+    /// [`pll::DEFAULT_MAX_CORE_MHZ`] for coder max, whose board [`BoardParams::resolve`] still
+    /// refuses: [`MAX_BOARD_MISSING`]).
     pub fn for_coder(coder: CoderSpec) -> Self {
         let core_mhz = match coder {
-            CoderSpec::Lite(_) | CoderSpec::Max(_) => pll::DEFAULT_CORE_MHZ,
+            CoderSpec::Lite(_) => pll::DEFAULT_CORE_MHZ,
+            CoderSpec::Max(_) => pll::DEFAULT_MAX_CORE_MHZ,
             CoderSpec::V2(_) => pll::DEFAULT_V2_CORE_MHZ,
         };
         Self {
@@ -131,7 +142,7 @@ pub fn board_verilog(params: &BoardParams) -> anyhow::Result<String> {
     let (pll, cfg) = params.resolve()?;
     match cfg.coder {
         CoderSpec::Lite(_) => checked_verilog(CuTop::new(pll, &cfg)?, "CuTop"),
-        CoderSpec::Max(_) => anyhow::bail!("{}", neurice_hdl::MAX_CORE_MISSING),
+        CoderSpec::Max(_) => anyhow::bail!("{MAX_BOARD_MISSING}"),
         CoderSpec::V2(_) => checked_verilog(CuTopV2::new(pll, &cfg)?, "CuTopV2"),
     }
 }
@@ -151,7 +162,7 @@ fn checked_verilog<B: Block>(block: B, what: &str) -> anyhow::Result<String> {
 pub fn system_verilog(cfg: &SystemConfig) -> anyhow::Result<String> {
     match cfg.coder {
         CoderSpec::Lite(_) => checked_verilog(BoardSystem::new(cfg)?, "the board system"),
-        CoderSpec::Max(_) => anyhow::bail!("{}", neurice_hdl::MAX_CORE_MISSING),
+        CoderSpec::Max(_) => anyhow::bail!("{MAX_BOARD_MISSING}"),
         CoderSpec::V2(_) => checked_verilog(BoardSystemV2::new(cfg)?, "the v2 board system"),
     }
 }
@@ -283,14 +294,16 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    /// Coder max has no core yet: every board path refuses it with the reason, nothing built.
+    /// Coder max's board is not built yet (the UART protocol has no substream tag): every
+    /// board path refuses it with the reason; its clock is already the 50 MHz row.
     #[test]
-    fn coder_max_is_refused_until_its_core_exists() {
+    fn coder_max_board_is_refused_until_the_wire_carries_substreams() {
         let max = CoderSpec::hardware(neurice_model::Coder::Max);
         let params = BoardParams::for_coder(max);
+        assert_eq!(params.core_mhz, pll::DEFAULT_MAX_CORE_MHZ);
         let says = |e: anyhow::Error| {
             let e = e.to_string();
-            assert!(e.contains(neurice_hdl::MAX_CORE_MISSING), "{e}");
+            assert!(e.contains(MAX_BOARD_MISSING), "{e}");
         };
         says(board_verilog(&params).unwrap_err());
         says(params.resolve().unwrap_err());

@@ -137,6 +137,14 @@ pub const DEFAULT_CORE_MHZ: u32 = 60;
 /// checked equal by a test).
 pub const DEFAULT_V2_CORE_MHZ: u32 = 20;
 
+/// The default core clock of the board with the coder-max core (MHz): the exact 50 MHz row,
+/// the lowest exact row at or above 40.96 MHz (1024 channels at 20 kHz, twice real time, one
+/// sample per clock). The max core alone meets 52.06 / 53.63 MHz on the HX8K at this target
+/// (FORMAT.md §10.10). It is the synthesis and power default for coder max
+/// (`neurice_synth::DEFAULT_MAX_FREQ_MHZ`, checked equal by a test). The board top does not
+/// carry the max core yet ([`crate::MAX_BOARD_MISSING`]).
+pub const DEFAULT_MAX_CORE_MHZ: u32 = 50;
+
 /// The table row for a requested core clock.
 pub fn pll_setting(core_mhz: u32) -> anyhow::Result<PllSetting> {
     PLL_TABLE
@@ -319,6 +327,7 @@ mod tests {
         for (mhz, synth) in [
             (DEFAULT_CORE_MHZ, neurice_synth::DEFAULT_FREQ_MHZ),
             (DEFAULT_V2_CORE_MHZ, neurice_synth::DEFAULT_V2_FREQ_MHZ),
+            (DEFAULT_MAX_CORE_MHZ, neurice_synth::DEFAULT_MAX_FREQ_MHZ),
         ] {
             assert_eq!(
                 pll_setting(mhz).unwrap().achieved_khz,

@@ -120,7 +120,7 @@ pub fn segment_words(
     let x: Vec<u32> = samples.iter().map(|&v| v as u32).collect();
     Ok(match coder {
         CoderSpec::Lite(p) => neurice_model::lite::encode_all(p, channels, &x)?.0,
-        CoderSpec::Max(_) => anyhow::bail!("{}", neurice_hdl::MAX_CORE_MISSING),
+        CoderSpec::Max(_) => anyhow::bail!("{}", crate::MAX_BOARD_MISSING),
         CoderSpec::V2(p) => {
             v2::block_words(&v2::encode_block(p, channels, &x, &mut Default::default()))
         }
@@ -137,7 +137,7 @@ pub fn decode_segment(
 ) -> anyhow::Result<Vec<u16>> {
     match coder {
         neurice_model::CoderSpec::Lite(p) => decode_words(p, channels, count, words),
-        neurice_model::CoderSpec::Max(_) => anyhow::bail!("{}", neurice_hdl::MAX_CORE_MISSING),
+        neurice_model::CoderSpec::Max(_) => anyhow::bail!("{}", crate::MAX_BOARD_MISSING),
         neurice_model::CoderSpec::V2(p) => decode_v2_words(p, channels, count, words),
     }
 }

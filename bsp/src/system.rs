@@ -48,7 +48,7 @@ pub struct SystemConfig {
 impl SystemConfig {
     pub fn check(&self) -> anyhow::Result<()> {
         match &self.coder {
-            CoderSpec::Max(_) => anyhow::bail!("{}", neurice_hdl::MAX_CORE_MISSING),
+            CoderSpec::Max(_) => anyhow::bail!("{}", crate::MAX_BOARD_MISSING),
             CoderSpec::V2(p) => neurice_hdl::v2::core::check_v2_params(p)
                 .map_err(|e| anyhow::anyhow!("v2 encoder core: {e}"))?,
             CoderSpec::Lite(p) => {

@@ -16,11 +16,12 @@ pub enum CoderChoice {
     /// Coder v1: delta + adaptive Golomb-Rice, one sample per clock (low area and power).
     Lite,
     /// Coder max: LMS prediction + one multi-symbol range-coder step per sample (FORMAT.md
-    /// §10). Its hardware core is not built yet: the hardware commands refuse it.
+    /// §10), one sample per clock; its core supersedes v2's (the board top does not carry it
+    /// yet).
     Max,
     /// Coder v2: LMS prediction + adaptive binary range coding (FORMAT.md §7).
     V2,
-    /// Every coder with a hardware core, side by side (`neurice flow`; today lite and v2).
+    /// Coders lite and v2 side by side (`neurice flow`; coder max not yet: its power stage).
     Both,
     /// Event mode: spike events and spike-band power per channel (features, not the
     /// waveform; FORMAT.md §12). On `neurice eval` and `neurice compress` so far.
@@ -39,9 +40,9 @@ pub const EVENTS_NOT_HERE: &str = "--coder events (event mode, FORMAT.md §12) i
 #[derive(Args, Clone, Debug)]
 #[command(next_help_heading = "Coder (default: lite, the hardware parameters)")]
 pub struct CoderArgs {
-    /// The coder: lite (v1), max (no hardware core yet: refused) or v2 (`V2Params::HARDWARE`;
-    /// FORMAT.md §7) [default: lite; `neurice flow`: both = every coder with a core, lite
-    /// and v2].
+    /// The coder: lite (v1), max (LMS + range coder, FORMAT.md §10; its core supersedes
+    /// v2's) or v2 (`V2Params::HARDWARE`; FORMAT.md §7, the previous core) [default: lite;
+    /// `neurice flow`: both = lite and v2].
     #[arg(long, value_enum)]
     pub coder: Option<CoderChoice>,
     /// Coder v1: unary cap; a quotient >= qmax escapes [default: 16].
@@ -80,9 +81,8 @@ fn parse_max_error(s: &str) -> Result<u32, String> {
 }
 
 impl CoderArgs {
-    /// The coders asked for: `default` when `--coder` is not given; `both` is every coder
-    /// with a hardware core ([`CoreDesign::coders_with_core`]: lite then v2 until coder max's
-    /// core is wired); `events` is refused ([`EVENTS_NOT_HERE`]: a command that takes it asks
+    /// The coders asked for: `default` when `--coder` is not given; `both` is the flow's
+    /// default coders ([`CoreDesign::coders_with_core`]: lite then v2); `events` is refused ([`EVENTS_NOT_HERE`]: a command that takes it asks
     /// [`CoderArgs::events`] first).
     pub fn coders(&self, default: CoderChoice) -> Result<Vec<Coder>> {
         Ok(match self.coder.unwrap_or(default) {
@@ -303,11 +303,13 @@ mod tests {
         assert!(e.contains("neurice") && e.contains("eval"), "{e}");
         assert!(ev.coders(CoderChoice::Both).is_err());
         assert!(args(Some(CoderChoice::Events), Some(9)).events().is_err());
-        // coder max: its spec is the model's, its core is refused with the reason
+        // coder max: its spec is the model's, its core has one lane
         let max = args(Some(CoderChoice::Max), None);
         assert_eq!(max.spec().unwrap(), CoderSpec::hardware(Coder::Max));
-        let e = max.design(1024, 1).unwrap_err().to_string();
-        assert!(e.contains(neurice_sim::MAX_CORE_MISSING), "{e}");
+        let d = max.design(1024, 1).unwrap();
+        assert_eq!(*d.coder(), CoderSpec::hardware(Coder::Max));
+        let e = max.design(1024, 2).unwrap_err().to_string();
+        assert!(e.contains("1 lane"), "{e}");
         let e = args(Some(CoderChoice::Max), Some(9)).spec().unwrap_err();
         assert!(e.to_string().contains("coder v1"), "{e}");
         let pk = PacketArgs {

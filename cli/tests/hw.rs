@@ -548,29 +548,76 @@ fn coder_v2_refuses_what_it_cannot_build() {
     assert!(!out.exists());
 }
 
-/// Coder max has a model and a container but no hardware core yet: every command that
-/// would build, simulate or synthesise its core refuses it with the reason, before any tool
-/// runs and without writing anything (the flow's default `both` leaves it out).
+/// Coder max's core through the CLI: `sim --coder max` is bit-exact with the model (both
+/// substreams, gaps and backpressure), `verilog --coder max` writes the max core (its
+/// `out_stream` port), `synth` and `power` take it at a real-time clock only (one sample per
+/// clock: 20 MHz is below the 20.48 MHz that 1024 channels need), and the board, which does
+/// not carry it yet, refuses it with the reason, before any tool runs and writing nothing.
 #[test]
-fn coder_max_hardware_commands_say_its_core_is_not_built_yet() {
+fn coder_max_hardware_commands_build_and_simulate_its_core() {
     let d = tempfile::tempdir().unwrap();
-    wavs(d.path(), 2, 100);
-    let out = d.path().join("out");
+    wavs(d.path(), 2, 3000);
     let p = d.path();
-    let runs: Vec<Vec<&dyn AsRef<std::ffi::OsStr>>> = vec![
-        vec![&"sim", &"--engine", &"rusthdl", &"--coder", &"max", &p],
-        vec![&"verilog", &"-o", &out, &"--coder", &"max"],
-        vec![&"synth", &"-o", &out, &"--coder", &"max"],
-        vec![&"power", &"--coder", &"max", &"--data", &p, &"-o", &out],
-        vec![&"bitstream", &"-o", &out, &"--coder", &"max"],
-        vec![&"flow", &"--coder", &"max", &"--data", &p, &"-o", &out],
+    let v = json(&neurice(&[
+        &"sim",
+        &"--engine",
+        &"rusthdl",
+        &"--coder",
+        &"max",
+        &"--channels",
+        &"2",
+        &"--gap",
+        &"200",
+        &"--backpressure",
+        &"300",
+        &"--json",
+        &p,
+    ]));
+    assert_eq!(v["coder"], "max", "{v}");
+    assert_eq!(v["samples"], 6000);
+    assert_eq!(v["mismatches"], 0, "{v}");
+    assert_eq!(v["words"], v["expected_words"]);
+    assert!(v["ratio"].as_f64().unwrap() > 1.0);
+    let out = d.path().join("out");
+    let v = json(&neurice(&[
+        &"verilog",
+        &"-o",
+        &out,
+        &"--coder",
+        &"max",
+        &"--no-check",
+        &"--json",
+    ]));
+    assert_eq!(v["coder"], "max", "{v}");
+    let text = std::fs::read_to_string(out.join("neurice_core.v")).unwrap();
+    assert!(text.contains("module top(") && text.contains("out_stream"));
+    std::fs::remove_dir_all(&out).unwrap();
+    let refused: Vec<(Vec<&dyn AsRef<std::ffi::OsStr>>, &str)> = vec![
+        (
+            vec![&"synth", &"-o", &out, &"--coder", &"max", &"--freq", &"20"],
+            "below real time",
+        ),
+        (
+            vec![
+                &"power", &"--coder", &"max", &"--freq", &"20", &"--data", &p, &"-o", &out,
+            ],
+            "below real time",
+        ),
+        (
+            vec![&"sim", &"--coder", &"max", &"--lanes", &"2", &p],
+            "1 lane",
+        ),
+        (
+            vec![&"bitstream", &"-o", &out, &"--coder", &"max"],
+            neurice_bsp::MAX_BOARD_MISSING,
+        ),
     ];
-    for a in runs {
+    for (a, says) in refused {
         let o = neurice(&a);
         let e = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success(), "{:?} must fail", a[0].as_ref());
         assert!(
-            e.contains(neurice_sim::MAX_CORE_MISSING) && !e.contains("panicked"),
+            e.contains(says) && !e.contains("panicked"),
             "{:?}: {e}",
             a[0].as_ref()
         );

@@ -217,11 +217,14 @@ pub fn measure_power_in(
             );
         }
     }
-    // coder v1: one adaptation window of transfers; coder v2: V2_WARMUP_FRAMES frames at its
-    // nominal clocks per sample
+    // coder v1 and max: one adaptation window of transfers (max: of its A/N statistics);
+    // coder v2: V2_WARMUP_FRAMES frames at its nominal clocks per sample
     let lanes = design.lanes();
     let (warmup, needed) = match design.coder() {
-        CoderSpec::Max(_) => bail!("{}", neurice_sim::MAX_CORE_MISSING),
+        CoderSpec::Max(s) => {
+            let w = (1u64 << s.params.window_log2) * channels as u64;
+            (w, activity::samples_needed(gap, lanes, w, cycles))
+        }
         CoderSpec::V2(_) => {
             let w = V2_WARMUP_FRAMES * channels as u64 * V2_NOMINAL_CLOCKS_PER_SAMPLE;
             (w, ((w + cycles) / V2_MIN_CLOCKS_PER_SAMPLE) as usize + 4096)
@@ -301,9 +304,11 @@ pub fn measure_power_in(
             nj_per_sample: power.nj_per_sample,
             uw_per_channel: power.uw_per_channel,
             method: format!(
-                "coder v1: the core takes one sample per lane on every clock (design figure; \
-                 the traced run at the real-time rate of {channels} channels had {} stall \
-                 cycles); nJ/sample and µW/channel measured at that real-time rate",
+                "coder {}: the core takes one sample per lane on every clock (design figure, \
+                 proved cycle by cycle in the simulation tests; the traced run at the \
+                 real-time rate of {channels} channels had {} stall cycles); nJ/sample and \
+                 µW/channel measured at that real-time rate",
+                design.kind(),
                 act.window.run_stall_cycles
             ),
         }

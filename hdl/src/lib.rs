@@ -52,12 +52,6 @@ pub use ports::emit_verilog;
 /// The most channels a core keeps state for (a 10-bit channel address).
 pub const MAX_CHANNELS: usize = 1024;
 
-/// Why a hardware path refuses coder max (container version 3, FORMAT.md §10): its core is
-/// built in parallel (branch `max-hw`) and not yet wired into `neurice_sim::CoreDesign`, the
-/// board or synthesis. Every hardware path that meets coder max says this.
-pub const MAX_CORE_MISSING: &str =
-    "the coder-max core is not built yet; --coder v2 builds the previous core";
-
 /// The core with 1024 channels of state (10-bit channel address).
 pub type Core1024 = EncoderCore<10>;
 

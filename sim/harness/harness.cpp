@@ -17,7 +17,7 @@
 //     samples               u16 × sample_count (10-bit grid indices)
 //
 // ## Result file (little-endian)
-//   magic      8 bytes  "NRRES002"
+//   magic      8 bytes  "NRRES003"
 //   runs       u32
 //   per run:
 //     status        u32  (0 ok, 1 no progress while feeding, 2 flush did not reach idle)
@@ -35,6 +35,9 @@
 //     ends          u64 × end_count (indices of the words taken with `out_end` high: a
 //                         packet's last word, for a core with that port; else with
 //                         `out_last` high; 0 ends for a core with neither)
+//     tag_count     u64  (word_count for a core with `out_bytes`, else 0)
+//     tags          u8 × tag_count (per word taken: bit 0 `out_stream` (0 for a core without
+//                         it: the coder-max core's substream), bits 3..1 `out_bytes`)
 //
 // ## One cycle (identical to the rust-hdl engine)
 //   1. gap = xorshift() % 1000 < input_gap_per_mille; bp = xorshift() % 1000 < backpressure
@@ -145,6 +148,7 @@ struct Result {
     uint64_t sim_nanos = 0;
     std::vector<uint32_t> words;
     std::vector<uint64_t> ends;
+    std::vector<uint8_t> tags;
 };
 
 uint64_t g_progress = 0;  // samples taken in this process
@@ -193,6 +197,39 @@ auto end_of(T* top, int) -> decltype(top->out_end, bool()) {
 template <typename T>
 bool end_of(T* top, long) {
     return last_of(top, 0);
+}
+
+// The tag of the word on out_word (see the result file): `out_stream` and `out_bytes` of a
+// core with them (the coder-max core; the v2 core has `out_bytes` only); cores without
+// `out_bytes` write no tags.
+template <typename T>
+auto stream_of(T* top, int) -> decltype(top->out_stream, uint8_t()) {
+    return top->out_stream & 1;
+}
+template <typename T>
+uint8_t stream_of(T*, long) {
+    return 0;
+}
+template <typename T>
+constexpr auto has_bytes(int) -> decltype(std::declval<T&>().out_bytes, true) {
+    return true;
+}
+template <typename T>
+constexpr bool has_bytes(long) {
+    return false;
+}
+constexpr bool kTags = has_bytes<Vcore>(0);
+template <typename T>
+auto bytes_of(T* top, int) -> decltype(top->out_bytes, uint8_t()) {
+    return top->out_bytes & 7;
+}
+template <typename T>
+uint8_t bytes_of(T*, long) {
+    return 0;
+}
+template <typename T>
+uint8_t tag_of(T* top) {
+    return uint8_t(stream_of(top, 0) | bytes_of(top, 0) << 1);
 }
 
 #ifdef NEURICE_TRACE
@@ -310,6 +347,7 @@ Result simulate(const Run& run, bool first_run) {
         const bool out_take = top->out_valid && top->out_ready;
         const uint32_t w = top->out_word;
         if (out_take && end_of(top.get(), 0)) r.ends.push_back(r.words.size());
+        if (out_take && kTags) r.tags.push_back(tag_of(top.get()));
         if (top->in_valid && !top->in_ready) r.stall_cycles++;
         top->clock = 1;
         top->eval();
@@ -349,6 +387,7 @@ Result simulate(const Run& run, bool first_run) {
         const bool out_take = top->out_valid && top->out_ready;
         const uint32_t w = top->out_word;
         if (out_take && end_of(top.get(), 0)) r.ends.push_back(r.words.size());
+        if (out_take && kTags) r.tags.push_back(tag_of(top.get()));
         top->clock = 1;
         top->eval();
         tracer.high(tc++);
@@ -369,6 +408,7 @@ Result simulate(const Run& run, bool first_run) {
         const bool out_take = top->out_valid && top->out_ready;
         const uint32_t w = top->out_word;
         if (out_take && end_of(top.get(), 0)) r.ends.push_back(r.words.size());
+        if (out_take && kTags) r.tags.push_back(tag_of(top.get()));
         top->clock = 1;
         top->eval();
         tracer.high(tc++);
@@ -397,7 +437,7 @@ int main(int argc, char** argv) {
     rd.bytes(magic, 8);
     if (std::memcmp(magic, "NRSTIM01", 8) != 0) die(std::string(argv[1]) + ": bad magic");
     const uint32_t runs = rd.u32();
-    wr.bytes("NRRES002", 8);
+    wr.bytes("NRRES003", 8);
     wr.u32(runs);
 
     bool failed = false;
@@ -443,6 +483,8 @@ int main(int argc, char** argv) {
         wr.bytes(r.words.data(), r.words.size() * 4);  // little-endian host assumed
         wr.u64(r.ends.size());
         for (const uint64_t e : r.ends) wr.u64(e);
+        wr.u64(r.tags.size());
+        wr.bytes(r.tags.data(), r.tags.size());
         g_progress += r.samples_taken;
         report_progress(0);
     }

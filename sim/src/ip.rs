@@ -128,8 +128,14 @@ pub fn latency(design: &CoreDesign) -> (String, String) {
             "1 sample per clock while the ring has room".into(),
         ),
         (CoderSpec::Max(_), _) => (
-            "coder max's core is not behind CoreDesign yet (hdl/src/max/)".into(),
-            "1 sample per clock (hdl/src/max/, FORMAT.md §10.10)".into(),
+            "a sample taken at edge 0 has its raw bits in the raw packer after edge 6 and its \
+             token bytes in the token packer after edge 11; a word leaves once it holds 4 bytes \
+             of its substream (data-dependent; hdl/src/max/mod.rs)"
+                .into(),
+            "1 sample per clock from 4 channels on (the same-channel rule below: 1, 2 and 3 \
+             channels take 4, 2 and 4/3 clocks per sample; checked by sim/tests/max_core.rs \
+             and sim/tests/max_engines.rs)"
+                .into(),
         ),
         (CoderSpec::V2(_), _) => (
             "a sample taken at edge e has its range coder operations in flight from e + 4 and \
@@ -173,7 +179,11 @@ fn describe(design: &CoreDesign, name: &str) -> Result<(String, String)> {
             CoderSpec::V2(_) => "four consecutive bytes of the block (FORMAT.md §7.5, §7.7), first in [31:24], with `out_valid`",
             CoderSpec::Max(_) => "four bytes of one of the block's two substreams, first in [31:24], the substream on `out_stream` (FORMAT.md §10.10), with `out_valid`",
         }, &lat),
-        "out_last" => s("with `out_valid`: the word is the last of its segment or block (the final word of a flush)", ""),
+        "out_last" => s(match design.coder() {
+            CoderSpec::Max(_) => "with `out_valid`: the word is the last of its substream in the block (each of the two substreams ends with one)",
+            CoderSpec::Lite(_) | CoderSpec::V2(_) => "with `out_valid`: the word is the last of its segment or block (the final word of a flush)",
+        }, ""),
+        "out_stream" => s("with `out_valid`: the word's substream, 0 the token substream (the range coder's bytes), 1 the raw bits (FORMAT.md §10.10)", ""),
         "out_bytes" => s("with `out_valid`: valid bytes of the word (1..=4 from bit 31 down; 4 except on the last word)", ""),
         "out_end" => s("with `out_valid`: the word is its packet's last (CRC) word", ""),
         other => bail!("port `{other}` of the emitted core has no description in neurice_sim::ip"),
@@ -369,8 +379,9 @@ pub fn cocotb_testbench(design: &CoreDesign, stim: &Stimulus) -> Result<String> 
 Coder {coder}, {ch} channels of state, {lanes} lane(s). Drives the core with the known-answer
 vector `multi` ({vch} channels x {frames} frames of edge cases: flat runs, full-scale steps,
 noise, walks) and checks every word on `out_word` against the golden model's words (for the
-hardware coder `lite`, the vector's frozen words in golden-model/tests/vectors/multi.txt),
-then that the core goes idle after the flush. Run: `make` in this folder (SIM=verilator).
+hardware coder `lite`, the vector's frozen words in golden-model/tests/vectors/multi.txt; for
+coder max the words of each substream in order, split by `out_stream`, the token substream's
+first), then that the core goes idle after the flush. Run: `make` in this folder (SIM=verilator).
 """
 
 import cocotb
@@ -386,6 +397,7 @@ WORDS = [
 {words_py}
 ]
 MAX_CYCLES = {max_cycles}
+SPLIT = {split}
 
 
 @cocotb.test()
@@ -408,6 +420,7 @@ async def known_answer(dut):
         took_in = feeding and int(dut.in_ready.value) == 1
         took_out = int(dut.out_valid.value) == 1
         word = int(dut.out_word.value) if took_out else None
+        stream = int(dut.out_stream.value) if took_out and SPLIT else 0
         done = (not feeding) and int(dut.idle.value) == 1 and not took_out
         if done:
             break
@@ -415,9 +428,11 @@ async def known_answer(dut):
         if took_in:
             i += LANES
         if took_out:
-            got.append(word)
+            got.append((stream, word))
     else:
         raise AssertionError(f"the core was not idle after {{MAX_CYCLES}} cycles ({{i}} samples taken, {{len(got)}} words)")
+    # coder max: the substreams' words interleave in the core's own order; each in order
+    got = [w for s in (0, 1) for (t, w) in got if t == s]
     for n, (g, w) in enumerate(zip(got, WORDS)):
         assert g == w, f"word {{n}}: core 0x{{g:08x}}, golden model 0x{{w:08x}}"
     assert len(got) == len(WORDS), f"{{len(got)}} words from the core, {{len(WORDS)}} from the golden model"
@@ -429,6 +444,11 @@ async def known_answer(dut):
         vch = stim.channels,
         frames = stim.samples.len() / stim.channels.max(1),
         max_cycles = 20 * stim.samples.len() + 4 * design.channels() + 10_000,
+        split = if design.kind() == neurice_model::Coder::Max {
+            "True"
+        } else {
+            "False"
+        },
     ))
 }
 

@@ -34,6 +34,7 @@ pub mod stimulus;
 pub mod verilator;
 
 use anyhow::Result;
+use neurice_model::max::MaxSpec;
 use neurice_model::v2::V2Params;
 use neurice_model::{CodecParams, CoderSpec, Encoder};
 use serde::Serialize;
@@ -44,7 +45,6 @@ pub use stimulus::{interleave, load_indices, load_stimuli, Pattern, Stimulus};
 
 /// The most channels a core has state for (a 10-bit channel address).
 pub use neurice_hdl::MAX_CHANNELS;
-pub use neurice_hdl::MAX_CORE_MISSING;
 
 /// Why a hardware path refuses coder max with a maximum error δ > 0: its bounded-error mode
 /// (FORMAT.md §10.11) is the golden model's; the core codes losslessly.
@@ -128,7 +128,9 @@ pub struct SimReport {
 /// block; the first byte in bits 31..24) and, as a range coder's bytes lag its samples by
 /// a varying amount, the sample index is an estimate (proportional to the byte offset).
 ///
-/// Fails for a coder max stimulus ([`golden`]).
+/// For coder max the words are the block's token substream's words, then its raw
+/// substream's ([`Golden::max`]); an engine puts the core's tagged words in that order
+/// ([`max_order`]) before comparing.
 pub fn expected_words(stim: &Stimulus) -> Result<(Vec<u32>, Vec<usize>)> {
     let g = golden(stim)?;
     Ok((g.words, g.first_sample))
@@ -143,18 +145,114 @@ pub struct Golden {
     pub first_sample: Vec<usize>,
     /// Coder v2: the block's bytes (`None` for a v1 stimulus).
     pub v2_bytes: Option<usize>,
+    /// Coder max: where the substreams split and how they end (`None` otherwise).
+    pub max: Option<MaxEnds>,
+}
+
+/// The ends of a coder-max block's two substreams in [`Golden::words`] (FORMAT.md §10.10):
+/// the token substream's words come first, then the raw substream's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MaxEnds {
+    /// Words of the token substream (the raw substream's words follow them).
+    pub token_words: usize,
+    /// The valid bytes (`out_bytes`) of each substream's last word: token, raw.
+    pub last_bytes: [u32; 2],
+}
+
+impl MaxEnds {
+    /// The indices (in [`Golden::words`]) of the words that carry `out_last`, with their
+    /// `out_bytes`: each substream's last word.
+    pub fn ends(&self, words: usize) -> [(usize, u32); 2] {
+        [
+            (self.token_words.saturating_sub(1), self.last_bytes[0]),
+            (words.saturating_sub(1), self.last_bytes[1]),
+        ]
+    }
+}
+
+/// A coder-max core's words in the golden model's order ([`Golden::max`]): the words taken
+/// with `out_stream` low (the token substream), then those taken with it high (the raw
+/// substream), each in the order taken. `streams[i]` is word `i`'s `out_stream`; `ends` the
+/// indices of the words taken with `out_last` high and `end_bytes` their `out_bytes` (the
+/// same length, or empty when the engine does not see `out_bytes`). Returns the words, the
+/// ends' new indices and their bytes (sorted by index).
+pub fn max_order(
+    words: &[u32],
+    streams: &[bool],
+    ends: &[usize],
+    end_bytes: &[u32],
+) -> (Vec<u32>, Vec<usize>, Vec<u32>) {
+    let tokens = streams.iter().filter(|&&s| !s).count();
+    let mut at = [0usize, tokens];
+    let mut new_index = Vec::with_capacity(words.len());
+    let mut out = vec![0u32; words.len()];
+    for (i, &w) in words.iter().enumerate() {
+        // a word without a tag (none should be) counts as a token word
+        let s = streams.get(i).copied().unwrap_or(false) as usize;
+        out[at[s]] = w;
+        new_index.push(at[s]);
+        at[s] += 1;
+    }
+    let mut e: Vec<(usize, u32)> = ends
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| (new_index[i], end_bytes.get(k).copied().unwrap_or(0)))
+        .collect();
+    e.sort_unstable();
+    let bytes = if end_bytes.is_empty() {
+        Vec::new()
+    } else {
+        e.iter().map(|&(_, b)| b).collect()
+    };
+    (out, e.into_iter().map(|(i, _)| i).collect(), bytes)
 }
 
 /// [`Golden`] for `stim` (see [`expected_words`]).
 ///
-/// Fails for a coder max stimulus ([`MAX_CORE_MISSING`]): its core's output words (two
-/// substreams, FORMAT.md §10.6) are defined with the core, which is not wired yet (no
-/// [`CoreDesign`] can be made for it, so no engine asks).
+/// Fails for a coder max stimulus that is not whole frames (a block is whole frames,
+/// FORMAT.md §10.6).
 pub fn golden(stim: &Stimulus) -> Result<Golden> {
     Ok(match &stim.coder {
         CoderSpec::Lite(p) => golden_lite(p, stim),
-        CoderSpec::Max(_) => anyhow::bail!("{MAX_CORE_MISSING}"),
+        CoderSpec::Max(s) => golden_max(s, stim)?,
         CoderSpec::V2(p) => golden_v2(p, stim),
+    })
+}
+
+/// Coder max's words (FORMAT.md §10.10): the stimulus as one block, the token substream's
+/// words then the raw substream's ([`MaxEnds`]); no block (no word) for no samples.
+fn golden_max(s: &MaxSpec, stim: &Stimulus) -> Result<Golden> {
+    let n = stim.samples.len();
+    if n == 0 {
+        return Ok(Golden::default()); // the core codes no empty block
+    }
+    let x: Vec<u32> = stim.samples.iter().map(|&v| v as u32).collect();
+    let block = neurice_model::max::encode_block(
+        &s.params,
+        &s.table.table(),
+        stim.channels,
+        &x,
+        &mut Default::default(),
+    )
+    .map_err(|e| anyhow::anyhow!("{}: coder max block: {e}", stim.label))?;
+    let [tok, raw] = block.words();
+    // the first sample of a word: estimated in proportion to its offset in its substream
+    let at = |i: usize, total: usize| (i * n / total.max(1)).min(n - 1);
+    let mut first_sample: Vec<usize> = (0..tok.words.len())
+        .map(|i| at(i, tok.words.len()))
+        .collect();
+    first_sample.extend((0..raw.words.len()).map(|i| at(i, raw.words.len())));
+    let token_words = tok.words.len();
+    let mut words = tok.words;
+    words.extend(raw.words);
+    Ok(Golden {
+        words,
+        first_sample,
+        v2_bytes: None,
+        max: Some(MaxEnds {
+            token_words,
+            last_bytes: [tok.last_bytes, raw.last_bytes],
+        }),
     })
 }
 
@@ -181,6 +279,7 @@ fn golden_lite(p: &CodecParams, stim: &Stimulus) -> Golden {
         words,
         first_sample,
         v2_bytes: None,
+        max: None,
     }
 }
 
@@ -196,6 +295,7 @@ fn golden_v2(p: &V2Params, stim: &Stimulus) -> Golden {
         words,
         first_sample,
         v2_bytes: Some(bytes.len()),
+        max: None,
     }
 }
 
@@ -239,20 +339,60 @@ pub fn check_v2_ends(
         }
     }
     if let Some(detail) = problem {
-        report.mismatches += 1;
-        if report.first_mismatch.is_none() {
-            let at = want_end.unwrap_or(0);
-            let last_sample = report.samples.saturating_sub(1) as usize;
-            report.first_mismatch = Some(Mismatch {
-                word_index: at,
-                expected: None,
-                got: None,
-                // the block's last sample (the samples the core took)
-                sample_index: last_sample,
-                channel: last_sample % report.channels.max(1),
-                detail: format!("{:?}: {detail}", report.engine),
-            });
-        }
+        add_end_mismatch(report, want_end.unwrap_or(0), detail);
+    }
+}
+
+/// The end marks of a coder-max core's words, after [`max_order`]: each substream's last
+/// word, and only it, carries `out_last`, with `out_bytes` = its valid bytes ([`MaxEnds`];
+/// `None`, another coder: nothing to check). `words` is the count of words taken, `ends`
+/// and `last_bytes` as [`max_order`] returns them (`None`: the engine does not see
+/// `out_bytes`). Adds one mismatch to `report` when they are wrong.
+pub fn check_max_ends(
+    report: &mut SimReport,
+    max: Option<MaxEnds>,
+    words: usize,
+    ends: &[usize],
+    last_bytes: Option<&[u32]>,
+) {
+    let Some(m) = max else {
+        return;
+    };
+    let want = m.ends(words);
+    let want_at: Vec<usize> = want.iter().map(|&(i, _)| i).collect();
+    let want_bytes: Vec<u32> = want.iter().map(|&(_, b)| b).collect();
+    let problem = if ends != want_at {
+        Some(format!(
+            "out_last on words {ends:?} (token substream first), the substreams' last words \
+             are {want_at:?}"
+        ))
+    } else {
+        last_bytes.filter(|&b| b != want_bytes).map(|b| {
+            format!(
+                "out_bytes {b:?} on the substreams' last words, they end with {want_bytes:?} \
+                 valid bytes"
+            )
+        })
+    };
+    if let Some(detail) = problem {
+        add_end_mismatch(report, want_at[1], detail);
+    }
+}
+
+/// Counts a wrong end mark as a mismatch of word `at` (and names it, if it is the first).
+fn add_end_mismatch(report: &mut SimReport, at: usize, detail: String) {
+    report.mismatches += 1;
+    if report.first_mismatch.is_none() {
+        let last_sample = report.samples.saturating_sub(1) as usize;
+        report.first_mismatch = Some(Mismatch {
+            word_index: at,
+            expected: None,
+            got: None,
+            // the block's last sample (the samples the core took)
+            sample_index: last_sample,
+            channel: last_sample % report.channels.max(1),
+            detail: format!("{:?}: {detail}", report.engine),
+        });
     }
 }
 

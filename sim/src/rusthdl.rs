@@ -10,12 +10,14 @@
 use std::time::Instant;
 
 use anyhow::{bail, Result};
+use neurice_hdl::max::MaxCore1024;
 use neurice_hdl::v2::core::V2Core1024;
 use neurice_hdl::{Core1024, Core2x512, PacketCore1024};
 use neurice_model::{CodecParams, CoderSpec};
 use rust_hdl::prelude::*;
 
-use crate::{check_v2_ends, golden, make_report, CoreDesign, Engine, Golden, RunCounts, Shape};
+use crate::{check_max_ends, check_v2_ends, golden, make_report, max_order};
+use crate::{CoreDesign, Engine, Golden, RunCounts, Shape};
 use crate::{SimReport, Stimulus, XorShift64, MAX_CHANNELS};
 
 /// Cycles without any handshake before a run is declared stuck.
@@ -28,7 +30,8 @@ const AFTER_IDLE_CYCLES: usize = 8;
 const SETTLE: usize = 200;
 
 /// A core the rust-hdl engine can drive: the 1-lane [`Core1024`] (one sample per transfer),
-/// the 2-lane [`Core2x512`] (a channel pair per transfer) or the coder-v2 [`V2Core1024`].
+/// the 2-lane [`Core2x512`] (a channel pair per transfer), the coder-v2 [`V2Core1024`] or the
+/// coder-max [`MaxCore1024`].
 pub trait SimCore: Block + Sized {
     /// Samples per input transfer.
     const LANES: usize;
@@ -60,9 +63,15 @@ pub trait SimCore: Block + Sized {
     fn out_end(&self) -> bool {
         false
     }
-    /// The valid bytes of the word on `out_word` (`out_bytes` of the v2 core; 4 otherwise).
+    /// The valid bytes of the word on `out_word` (`out_bytes` of the v2 and max cores; 4
+    /// otherwise).
     fn out_bytes(&self) -> u32 {
         4
+    }
+    /// The substream of the word on `out_word` (`out_stream` of the max core: 1 the raw
+    /// substream; false for every other core).
+    fn out_stream(&self) -> bool {
+        false
     }
 }
 
@@ -204,6 +213,33 @@ impl SimCore for V2Core1024 {
     }
 }
 
+impl SimCore for MaxCore1024 {
+    const LANES: usize = 1;
+    fn build(stim: &Stimulus) -> Result<Box<Self>> {
+        let CoderSpec::Max(s) = &stim.coder else {
+            bail!("{}: a {} stimulus for the max core", stim.label, stim.coder);
+        };
+        Ok(Box::new(
+            MaxCore1024::new(&s.params, &s.table.table())
+                .map_err(|e| anyhow::anyhow!("max core: {e}"))?,
+        ))
+    }
+    one_lane_drive!();
+    shared_ports!();
+    fn pipeline_state(&self) -> String {
+        self.debug_state()
+    }
+    fn out_end(&self) -> bool {
+        self.out_last.val()
+    }
+    fn out_bytes(&self) -> u32 {
+        self.out_bytes.val().to_u32()
+    }
+    fn out_stream(&self) -> bool {
+        self.out_stream.val()
+    }
+}
+
 /// Coder v1's parameters of a stimulus for a coder-v1 core.
 fn lite_params(stim: &Stimulus) -> Result<CodecParams> {
     match stim.coder {
@@ -302,6 +338,8 @@ struct Raw {
     ends: Vec<usize>,
     /// [`SimCore::out_bytes`] of those words.
     end_bytes: Vec<u32>,
+    /// [`SimCore::out_stream`] of every word.
+    streams: Vec<bool>,
     cycles: u64,
     stall_cycles: u64,
     samples_taken: u64,
@@ -313,11 +351,14 @@ struct Raw {
 }
 
 /// One stimulus (already checked, [`Stimulus::validate`]) on a bench in whatever state it is
-/// (fresh, or after a clear).
+/// (fresh, or after a clear). `expected` only marks where the first wrong word was taken; for
+/// coder max it is the token substream's words, then the raw substream's, and `token_words`
+/// says where they split ([`crate::MaxEnds`]).
 fn simulate_on<T: SimCore>(
     b: &mut Bench<T>,
     stim: &Stimulus,
     expected: &[u32],
+    token_words: Option<usize>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Raw> {
     let t0 = Instant::now();
@@ -331,8 +372,18 @@ fn simulate_on<T: SimCore>(
     let zeros = [0u16; 2];
     let mut ends = Vec::new();
     let mut end_bytes = Vec::new();
+    let mut streams = Vec::new();
+    // words taken of each substream (coder max)
+    let mut taken = [0usize; 2];
     let mut take = |words: &mut Vec<u32>, w: u32, cycle: u64, core: &T| {
-        if first_bad.is_none() && expected.get(words.len()) != Some(&w) {
+        let s = core.out_stream();
+        let at = match token_words {
+            Some(t) => taken[s as usize] + if s { t } else { 0 },
+            None => words.len(),
+        };
+        taken[s as usize] += 1;
+        streams.push(s);
+        if first_bad.is_none() && expected.get(at) != Some(&w) {
             first_bad = Some((cycle, core.pipeline_state()));
         }
         if core.out_end() {
@@ -422,6 +473,7 @@ fn simulate_on<T: SimCore>(
         words,
         ends,
         end_bytes,
+        streams,
         cycles,
         stall_cycles: stalls,
         samples_taken: next,
@@ -440,7 +492,7 @@ pub fn run(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> 
 }
 
 /// [`run`] on the core of `design` (checked against `stim`): the v2 core ([`V2Core1024`]) for
-/// coder v2, else the coder-v1 core with the design's lanes. (A packet core is run by
+/// coder v2, the max core ([`MaxCore1024`]) for coder max, else the coder-v1 core with the design's lanes. (A packet core is run by
 /// [`crate::packets::run`].)
 pub fn run_design(
     stim: &Stimulus,
@@ -449,7 +501,7 @@ pub fn run_design(
 ) -> Result<SimReport> {
     design.check(stim)?;
     match (design.coder(), design.shape()) {
-        (CoderSpec::Max(_), _) => bail!("{}", crate::MAX_CORE_MISSING),
+        (CoderSpec::Max(_), _) => run_on::<MaxCore1024>(stim, progress),
         (CoderSpec::V2(_), _) => run_on::<V2Core1024>(stim, progress),
         (CoderSpec::Lite(_), Shape::TwoLanes) => run_on::<Core2x512>(stim, progress),
         (CoderSpec::Lite(_), Shape::OneLane) => run_on::<Core1024>(stim, progress),
@@ -478,7 +530,8 @@ fn check_for<T: SimCore>(stim: &Stimulus) -> Result<()> {
 
 fn run_on<T: SimCore>(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> {
     let g = golden(stim)?;
-    let raw = simulate_on(&mut Bench::<T>::new(stim)?, stim, &g.words, progress)?;
+    let tw = g.max.map(|m| m.token_words);
+    let raw = simulate_on(&mut Bench::<T>::new(stim)?, stim, &g.words, tw, progress)?;
     Ok(report(stim, &g, &raw, "rusthdl"))
 }
 
@@ -503,7 +556,13 @@ pub fn run_inspect_on<T: SimCore>(
     check_for::<T>(stim)?;
     let g = golden(stim)?;
     let mut b = Bench::<T>::new(stim)?;
-    let mut raw = simulate_on(&mut b, stim, &g.words, &mut |_| {})?;
+    let mut raw = simulate_on(
+        &mut b,
+        stim,
+        &g.words,
+        g.max.map(|m| m.token_words),
+        &mut |_| {},
+    )?;
     inspect(&b.core, &mut raw.words);
     Ok(report(stim, &g, &raw, "rusthdl"))
 }
@@ -532,6 +591,12 @@ fn report(stim: &Stimulus, g: &Golden, raw: &Raw, who: &str) -> SimReport {
         seconds: raw.seconds,
     };
     let golden = (g.words.as_slice(), g.first_sample.as_slice());
+    if g.max.is_some() {
+        let (words, ends, bytes) = max_order(&raw.words, &raw.streams, &raw.ends, &raw.end_bytes);
+        let mut r = make_report(Engine::Rusthdl, stim, golden, &words, counts, detail);
+        check_max_ends(&mut r, g.max, words.len(), &ends, Some(&bytes));
+        return r;
+    }
     let mut r = make_report(Engine::Rusthdl, stim, golden, &raw.words, counts, detail);
     check_v2_ends(&mut r, g.v2_bytes, &raw.ends, Some(&raw.end_bytes));
     r
@@ -566,7 +631,13 @@ pub fn run_segments_on<T: SimCore>(stims: &[Stimulus]) -> Result<(Vec<SimReport>
             clear_cycles = b.clear()?;
         }
         let g = golden(stim)?;
-        let raw = simulate_on(&mut b, stim, &g.words, &mut |_| {})?;
+        let raw = simulate_on(
+            &mut b,
+            stim,
+            &g.words,
+            g.max.map(|m| m.token_words),
+            &mut |_| {},
+        )?;
         reports.push(report(stim, &g, &raw, &format!("rusthdl, segment {i}")));
     }
     Ok((reports, clear_cycles))
@@ -599,7 +670,7 @@ pub fn run_flagged<T: SimCore>(
     progress: &mut dyn FnMut(u64),
 ) -> Result<FlaggedRun> {
     check_for::<T>(stim)?;
-    let raw = simulate_on(&mut Bench::with_core(core)?, stim, expected, progress)?;
+    let raw = simulate_on(&mut Bench::with_core(core)?, stim, expected, None, progress)?;
     Ok(FlaggedRun {
         words: raw.words,
         ends: raw.ends,

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //!   Stimulus ──stdin──▶ ┌──────────────────────────┐ ──result file──▶ words, cycles,
-//!  (NRSTIM01)           │ Vcore = verilated core + │   (NRRES002)     stalls ──▶ compare_words
+//!  (NRSTIM01)           │ Vcore = verilated core + │   (NRRES003)     stalls ──▶ compare_words
 //!                       │ sim/harness/harness.cpp  │                      ▲
 //!                       └──────────────────────────┘     expected_words ──┘ (golden model)
 //! ```
@@ -33,7 +33,8 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
-use crate::{check_v2_ends, golden, make_report, Engine, RunCounts, SimReport, Stimulus};
+use crate::{check_max_ends, check_v2_ends, golden, make_report, max_order};
+use crate::{Engine, RunCounts, SimReport, Stimulus};
 
 /// The C++ harness, compiled into every Verilator build.
 pub const HARNESS_CPP: &str = include_str!("../harness/harness.cpp");
@@ -284,6 +285,28 @@ pub struct RawRun {
     /// for a core without `out_end`, with `out_last` high (the v2 core's block end; a segment
     /// end of a core with restarts).
     pub ends: Vec<usize>,
+    /// Per word taken, for a core with `out_bytes` (the v2 and max cores; empty for the
+    /// others): bit 0 `out_stream` (the max core's substream), bits 3..1 `out_bytes`.
+    pub tags: Vec<u8>,
+}
+
+impl RawRun {
+    /// `out_stream` of every word (all false without tags).
+    pub fn streams(&self) -> Vec<bool> {
+        (0..self.words.len())
+            .map(|i| self.tags.get(i).is_some_and(|t| t & 1 == 1))
+            .collect()
+    }
+
+    /// `out_bytes` of the words in [`RawRun::ends`] (`None` without tags).
+    pub fn end_bytes(&self) -> Option<Vec<u32>> {
+        (!self.tags.is_empty()).then(|| {
+            self.ends
+                .iter()
+                .map(|&e| self.tags.get(e).map_or(0, |t| (t >> 1) as u32))
+                .collect()
+        })
+    }
 }
 
 impl RawRun {
@@ -333,7 +356,7 @@ pub fn write_stimuli(w: &mut impl Write, stims: &[&Stimulus]) -> std::io::Result
     w.flush()
 }
 
-/// Parses the result file format described in `harness.cpp` (magic `NRRES002`).
+/// Parses the result file format described in `harness.cpp` (magic `NRRES003`).
 pub fn read_results(bytes: &[u8], runs: usize) -> Result<Vec<RawRun>> {
     struct Cur<'a>(&'a [u8]);
     impl Cur<'_> {
@@ -353,7 +376,7 @@ pub fn read_results(bytes: &[u8], runs: usize) -> Result<Vec<RawRun>> {
         }
     }
     let mut c = Cur(bytes);
-    if c.take(8)? != b"NRRES002" {
+    if c.take(8)? != b"NRRES003" {
         bail!("harness result file has a bad magic");
     }
     let n = c.u32()? as usize;
@@ -375,6 +398,7 @@ pub fn read_results(bytes: &[u8], runs: usize) -> Result<Vec<RawRun>> {
             seconds: c.u64()? as f64 * 1e-9,
             words: Vec::new(),
             ends: Vec::new(),
+            tags: Vec::new(),
         };
         let count = c.u64()? as usize;
         let raw = c.take(
@@ -396,6 +420,14 @@ pub fn read_results(bytes: &[u8], runs: usize) -> Result<Vec<RawRun>> {
         r.ends = (0..ends)
             .map(|_| c.u64().map(|e| e as usize))
             .collect::<Result<_>>()?;
+        let tags = c.u64()? as usize;
+        if tags != 0 && tags != r.words.len() {
+            bail!(
+                "harness result has {tags} word tags for {} words",
+                r.words.len()
+            );
+        }
+        r.tags = c.take(tags)?.to_vec();
         out.push(r);
     }
     if !c.0.is_empty() {
@@ -567,6 +599,21 @@ pub fn report(stim: &Stimulus, raw: &RawRun) -> Result<SimReport> {
         stall_cycles: raw.stall_cycles,
         seconds: raw.seconds,
     };
+    let end_bytes = raw.end_bytes();
+    if g.max.is_some() {
+        // the two substreams' words, split by their tags
+        let (words, ends, bytes) = max_order(
+            &raw.words,
+            &raw.streams(),
+            &raw.ends,
+            end_bytes.as_deref().unwrap_or_default(),
+        );
+        let golden = (g.words.as_slice(), g.first_sample.as_slice());
+        let mut r = make_report(Engine::Verilator, stim, golden, &words, counts, detail);
+        let bytes = end_bytes.is_some().then_some(bytes.as_slice());
+        check_max_ends(&mut r, g.max, words.len(), &ends, bytes);
+        return Ok(r);
+    }
     let mut r = make_report(
         Engine::Verilator,
         stim,
@@ -575,8 +622,7 @@ pub fn report(stim: &Stimulus, raw: &RawRun) -> Result<SimReport> {
         counts,
         detail,
     );
-    // the harness reads `out_last` (not `out_bytes`) of the v2 core
-    check_v2_ends(&mut r, g.v2_bytes, &raw.ends, None);
+    check_v2_ends(&mut r, g.v2_bytes, &raw.ends, end_bytes.as_deref());
     Ok(r)
 }
 
@@ -692,7 +738,7 @@ mod tests {
         assert_eq!(buf.len(), 8 + 4 + 4 * 4 + 8 + 8 + 3 * 2);
         assert_eq!(&buf[buf.len() - 2..], &1023u16.to_le_bytes());
 
-        let mut res = b"NRRES002".to_vec();
+        let mut res = b"NRRES003".to_vec();
         res.extend(1u32.to_le_bytes());
         res.extend(0u32.to_le_bytes());
         res.extend(2u32.to_le_bytes());
@@ -703,9 +749,13 @@ mod tests {
         res.extend(7u32.to_le_bytes());
         res.extend(1u64.to_le_bytes());
         res.extend(1u64.to_le_bytes());
+        res.extend(2u64.to_le_bytes());
+        res.extend([0u8, 3 << 1 | 1]);
         let r = read_results(&res, 1).unwrap();
         assert_eq!(r[0].words, [0xdead_beef, 7]);
         assert_eq!(r[0].ends, [1]);
+        assert_eq!(r[0].streams(), [false, true]);
+        assert_eq!(r[0].end_bytes(), Some(vec![3]));
         assert_eq!(r[0].lanes, 2);
         assert_eq!(
             (r[0].cycles, r[0].stall_cycles, r[0].samples_taken),
