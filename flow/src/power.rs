@@ -360,14 +360,24 @@ pub fn scaled_power(s: &PowerSummary, clock_mhz: f64, channels: usize) -> Result
     let p0 = &s.power;
     let k = channels as f64 / p0.channels as f64 * p0.clock_mhz / clock_mhz;
     let a = &p0.activity;
+    // a block RAM makes at most one read and one write per clock: a core whose blocks also
+    // read in idle cycles (coder max) would otherwise be scaled past that at slower clocks
+    let blocks = p0.resources.bram as f64;
+    let reads = (a.bram_reads_per_clock * k).min(blocks);
+    let writes = (a.bram_writes_per_clock * k).min(blocks);
+    let capped = if reads < a.bram_reads_per_clock * k || writes < a.bram_writes_per_clock * k {
+        format!(" (block-RAM accesses capped at one per block per clock: {blocks} blocks)")
+    } else {
+        String::new()
+    };
     let activity = neurice_synth::power::Activity {
         ff_toggle_rate: a.ff_toggle_rate * k,
         lut_toggle_rate: a.lut_toggle_rate * k,
         carry_toggle_rate: a.carry_toggle_rate * k,
-        bram_reads_per_clock: a.bram_reads_per_clock * k,
-        bram_writes_per_clock: a.bram_writes_per_clock * k,
+        bram_reads_per_clock: reads,
+        bram_writes_per_clock: writes,
         io_toggle_rate: a.io_toggle_rate * k,
-        activity_source: format!("scaled ×{k:.3} from: {}", a.activity_source),
+        activity_source: format!("scaled ×{k:.3}{capped} from: {}", a.activity_source),
     };
     let input = PowerInput {
         device: s.synthesis.target,
@@ -527,5 +537,65 @@ mod tests {
             .all(|w| w[0].total_mw.typical < w[1].total_mw.typical));
         assert!(c.by_channels.iter().all(|p| p.channels <= 1024));
         let _ = Band::default();
+    }
+
+    /// Coder max's blocks read also in idle cycles: measured at 50 MHz with 12.8 reads per
+    /// clock on 27 blocks, the real-time clock (20.48 MHz) would scale to 31.2 > 27 reads
+    /// per clock, which `estimate_power` refuses. The curve caps them at one per block.
+    #[test]
+    fn scaled_block_ram_accesses_never_pass_one_per_block_per_clock() {
+        use neurice_synth::power::Activity;
+        let res = neurice_synth::power::Resources {
+            lut4: 3856,
+            dff: 960,
+            carry: 881,
+            bram: 27,
+            io_out: 0,
+            pll: 0,
+        };
+        let input = PowerInput {
+            device: neurice_synth::Device::Hx8k,
+            clock_mhz: 50.0,
+            channels: 1024,
+            resources: res,
+            activity: Activity {
+                ff_toggle_rate: 0.1,
+                lut_toggle_rate: 0.1,
+                carry_toggle_rate: 0.05,
+                bram_reads_per_clock: 12.78,
+                bram_writes_per_clock: 6.0,
+                io_toggle_rate: 0.0,
+                activity_source: "test".into(),
+            },
+            system: SystemParams::new(2.9),
+        };
+        let power = estimate_power(&input).unwrap();
+        let s = PowerSummary {
+            power: power.clone(),
+            activity: Default::default(),
+            synthesis: SynthReport {
+                target: neurice_synth::Device::Hx8k,
+                fmax_mhz: Some(52.0),
+                ..Default::default()
+            },
+            netlist_source: String::new(),
+            curves: None,
+            throughput: Throughput {
+                coder: neurice_model::Coder::Max,
+                clock_mhz: 50.0,
+                clocks_per_sample: 1.0,
+                clocks_per_sample_measured: false,
+                samples_per_s: 50e6,
+                real_time_channels: 2500.0,
+                nj_per_sample: power.nj_per_sample,
+                uw_per_channel: power.uw_per_channel,
+                method: String::new(),
+            },
+        };
+        let c = power_curves(&s).expect("the real-time clock's point is within the blocks");
+        let slowest = &c.by_clock[0];
+        assert!((slowest.clock_mhz - 20.48).abs() < 1e-9);
+        let p = scaled_power(&s, 20.48, 1024).unwrap();
+        assert_eq!(p.total_mw.typical, slowest.total_mw.typical);
     }
 }
