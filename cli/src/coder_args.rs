@@ -21,7 +21,7 @@ pub enum CoderChoice {
     Max,
     /// Coder v2: LMS prediction + adaptive binary range coding (FORMAT.md §7).
     V2,
-    /// Coders lite and v2 side by side (`neurice flow`; coder max not yet: its power stage).
+    /// Coders lite and max side by side (`neurice flow`'s default).
     Both,
     /// Event mode: spike events and spike-band power per channel (features, not the
     /// waveform; FORMAT.md §12). On `neurice eval` and `neurice compress` so far.
@@ -42,7 +42,7 @@ pub const EVENTS_NOT_HERE: &str = "--coder events (event mode, FORMAT.md §12) i
 pub struct CoderArgs {
     /// The coder: lite (v1), max (LMS + range coder, FORMAT.md §10; its core supersedes
     /// v2's) or v2 (`V2Params::HARDWARE`; FORMAT.md §7, the previous core) [default: lite;
-    /// `neurice flow`: both = lite and v2].
+    /// `neurice flow`: both = lite and max].
     #[arg(long, value_enum)]
     pub coder: Option<CoderChoice>,
     /// Coder v1: unary cap; a quotient >= qmax escapes [default: 16].
@@ -82,7 +82,7 @@ fn parse_max_error(s: &str) -> Result<u32, String> {
 
 impl CoderArgs {
     /// The coders asked for: `default` when `--coder` is not given; `both` is the flow's
-    /// default coders ([`CoreDesign::coders_with_core`]: lite then v2); `events` is refused ([`EVENTS_NOT_HERE`]: a command that takes it asks
+    /// default coders ([`CoreDesign::coders_with_core`]: lite then max); `events` is refused ([`EVENTS_NOT_HERE`]: a command that takes it asks
     /// [`CoderArgs::events`] first).
     pub fn coders(&self, default: CoderChoice) -> Result<Vec<Coder>> {
         Ok(match self.coder.unwrap_or(default) {
@@ -283,7 +283,7 @@ mod tests {
         assert_eq!(d.kind(), Coder::V2);
         assert_eq!(
             args(None, None).coders(CoderChoice::Both).unwrap(),
-            [Coder::Lite, Coder::V2]
+            [Coder::Lite, Coder::Max]
         );
         let q12 = args(None, Some(12)).design(1024, 1).unwrap();
         assert!(matches!(q12.coder(), CoderSpec::Lite(p) if p.qmax == 12));

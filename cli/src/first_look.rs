@@ -12,10 +12,19 @@ use neurice_sim::CoreDesign;
 /// a better ratio from a core designed to run the 1024 channels in real time.
 pub const SUPERSEDED: &[(Coder, Coder)] = &[(Coder::V2, Coder::Max)];
 
-/// The coders `neurice flow` runs without `--coder`: every coder with a hardware core
-/// ([`CoreDesign::coders_with_core`]) but the superseded ones, or all of them with `--full`.
+/// Every coder with a hardware core ([`CoreDesign::has_core`]), superseded ones included.
+fn all_with_core() -> Vec<Coder> {
+    Coder::ALL
+        .into_iter()
+        .filter(|&c| CoreDesign::has_core(c))
+        .collect()
+}
+
+/// The coders `neurice flow` runs without `--coder`: every coder with a hardware core but
+/// the superseded ones (today lite and max, [`CoreDesign::coders_with_core`]), or all of
+/// them with `--full` (v2 too).
 pub fn default_coders(full: bool) -> Vec<Coder> {
-    CoreDesign::coders_with_core()
+    all_with_core()
         .into_iter()
         .filter(|c| full || !SUPERSEDED.iter().any(|(old, _)| old == c))
         .collect()
@@ -24,7 +33,7 @@ pub fn default_coders(full: bool) -> Vec<Coder> {
 /// What the first look leaves out and how to run it (one line per coder left out).
 pub fn left_out(full: bool) -> Vec<String> {
     let run = default_coders(full);
-    CoreDesign::coders_with_core()
+    all_with_core()
         .into_iter()
         .filter(|c| !run.contains(c))
         .map(|c| {
@@ -86,9 +95,10 @@ mod tests {
 
     #[test]
     fn the_first_look_leaves_out_the_superseded_coders_and_says_so() {
-        let all = CoreDesign::coders_with_core();
+        let all = all_with_core();
         let first = default_coders(false);
-        assert!(!first.is_empty() && first.contains(&Coder::Lite));
+        assert_eq!(first, CoreDesign::coders_with_core());
+        assert!(first.contains(&Coder::Lite) && first.contains(&Coder::Max));
         assert!(!first.contains(&Coder::V2), "{first:?}");
         assert_eq!(default_coders(true), all);
         // every coder with a core is either run or named with the way to run it

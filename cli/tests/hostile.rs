@@ -413,8 +413,10 @@ struct Cost {
 /// fails its allocation and aborts, which `assert_refused` (exit code 1) does not accept. (Not
 /// the peak resident size of `wait4`: a spawned child's counts the test process's own peak,
 /// which the 96 MB WAVs of the tests above make hundreds of MB.) Every refusal here, and an
-/// `eval` of an 8 MB WAV on 2 threads, runs in it.
-const ADDRESS_SPACE: u64 = 64 << 20;
+/// `eval` of an 8 MB WAV on 2 threads, runs in it. 80 MB: the binary's own mappings grew
+/// with coder max's core (an `eval` of the 8 MB WAV needed 64–68 MB on 2026-12-07, 60–64
+/// before); 100 000 workers' stacks would still need hundreds of GB.
+const ADDRESS_SPACE: u64 = 80 << 20;
 
 /// Runs the binary in [`ADDRESS_SPACE`], returning its output and what it read; kills it
 /// after 20 s (a guard against a hang: then the run fails, its output says so).

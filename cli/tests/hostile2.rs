@@ -157,13 +157,13 @@ fn flow_never_writes_through_a_link_in_its_folder() {
         "neurice_core.v",
         "lint/lint.log",
         "synth/yosys.log",
-        "v2/report.json",
+        "max/report.json",
     ] {
         let d = t.path().join(format!("out-{}", name.replace('/', "-")));
         let link = d.join(name);
         fs::create_dir_all(link.parent().unwrap()).unwrap();
         symlink(&important, &link);
-        let coder = if name.starts_with("v2/") {
+        let coder = if name.starts_with("max/") {
             "both"
         } else {
             "lite"

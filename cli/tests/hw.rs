@@ -686,8 +686,8 @@ fn bitstream_coder_v2_refuses_bad_options_before_any_tool_runs() {
 }
 
 /// `neurice flow --coder both` on small generated recordings: each coder's
-/// stages into OUT/lite and OUT/v2, then the side-by-side report. One v2 synthesis (several
-/// minutes): the one run of the v2 core's place and route in the tests.
+/// stages into OUT/lite and OUT/max, then the side-by-side report. One coder-max synthesis
+/// and power run: the one run of the max core's place and route in the tests.
 #[test]
 fn flow_both_coders_writes_the_side_by_side_report() {
     if !(tool("yosys") && tool("nextpnr-ice40") && tool("icepack") && tool("verilator")) {
@@ -715,11 +715,11 @@ fn flow_both_coders_writes_the_side_by_side_report() {
     ]));
     let coders = v["coders"].as_array().expect("coders");
     assert_eq!(coders.len(), 2, "{v}");
-    let (lite, v2) = (&coders[0], &coders[1]);
+    let (lite, max) = (&coders[0], &coders[1]);
     assert_eq!(lite["coder"], "lite");
-    assert_eq!(v2["coder"], "v2");
+    assert_eq!(max["coder"], "max");
     let f = |c: &Value, k: &str| c[k].as_f64().unwrap_or_else(|| panic!("{k} missing: {c}"));
-    for c in [lite, v2] {
+    for c in [lite, max] {
         assert_eq!(c["mismatches"], 0, "{c}");
         assert!(c["timing_met"] == true, "{c}");
         assert!(f(c, "fmax_mhz") >= f(c, "clock_mhz"), "{c}");
@@ -741,52 +741,37 @@ fn flow_both_coders_writes_the_side_by_side_report() {
             );
             assert!(0.0 < lo && lo <= ty && ty <= hi, "{k}: {b}");
         }
-        // nJ/sample is the power over the samples per second
-        let nj = f(&c["nj_per_sample"], "typical");
-        let want = f(&c["total_mw"], "typical") * 1e6 / f(c, "samples_per_s");
-        if c["coder"] == "v2" {
-            assert!((nj - want).abs() <= 1e-9 * want.max(1.0), "{c}");
-        }
+        // one sample per clock, measured in real time (not derived)
+        assert_eq!(f(c, "clocks_per_sample"), 1.0, "{c}");
+        assert!(c["uw_per_channel_derived"] != true, "{c}");
     }
-    assert!(f(v2, "ratio") > f(lite, "ratio"), "{lite}\n{v2}");
-    assert!(f(v2, "bits_per_sample") < f(lite, "bits_per_sample"));
+    // (on these generated random walks coder max's table, trained on the recordings, codes
+    // about as well as lite: 2.71 and 2.72; the recordings' ratios are checked in the model)
+    for c in [lite, max] {
+        let bits = 16.0 / f(c, "ratio");
+        assert!(
+            f(c, "ratio") > 1.0 && (f(c, "bits_per_sample") - bits).abs() < 0.5,
+            "{c}"
+        );
+    }
     assert_eq!(
-        f(v2, "clock_mhz"),
-        neurice_flow::DEFAULT_V2_FREQ_MHZ,
-        "the v2 core's default clock"
+        f(max, "clock_mhz"),
+        neurice_synth::DEFAULT_MAX_FREQ_MHZ,
+        "the max core's default clock"
     );
-    assert!(v2["clocks_per_sample_measured"] == true);
-    let cps = f(v2, "clocks_per_sample");
-    assert!((2.0..12.0).contains(&cps), "{cps}");
-    let sps = f(v2, "samples_per_s");
-    assert!(
-        (sps - f(v2, "clock_mhz") * 1e6 / cps).abs() < 1e-6 * sps,
-        "{v2}"
-    );
-    assert!((f(v2, "real_time_channels") - sps / 20_000.0).abs() < 1e-9 * sps);
-    assert!(v2["uw_per_channel_derived"] == true);
     assert_eq!(f(lite, "clock_mhz"), 60.0);
-    assert_eq!(f(lite, "clocks_per_sample"), 1.0);
     // each coder's own report, and the side-by-side page
-    for c in ["lite", "v2"] {
+    for c in ["lite", "max"] {
         let r: Value =
             serde_json::from_slice(&std::fs::read(out.join(c).join("report.json")).unwrap())
                 .unwrap();
         assert_eq!(r["simulation"]["coder"], c);
         assert_eq!(r["eval"]["coder"], c);
         assert!(out.join(c).join("index.html").is_file());
-        // Fmax alone gives lite's real-time channels (one sample per clock), not v2's
+        // one sample per clock: Fmax gives the real-time channels of both cores
         let synth = &r["synthesis"];
-        if c == "lite" {
-            assert!(synth["realtime_channels_at_20khz"].as_u64().unwrap() > 0);
-            assert!(synth["realtime_unknown"].is_null());
-        } else {
-            assert!(synth["realtime_channels_at_20khz"].is_null(), "{synth}");
-            assert!(synth["realtime_unknown"]
-                .as_str()
-                .unwrap()
-                .contains("power --coder v2"));
-        }
+        assert!(synth["realtime_channels_at_20khz"].as_u64().unwrap() > 0);
+        assert!(synth["realtime_unknown"].is_null());
     }
     let top: Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
@@ -794,7 +779,7 @@ fn flow_both_coders_writes_the_side_by_side_report() {
     assert!(v["reports"][1]["asic_skipped"]
         .as_str()
         .unwrap()
-        .contains("coder v2"));
+        .contains("coder max"));
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(
         html.contains("<svg") && html.contains("nJ per sample"),
@@ -817,7 +802,7 @@ fn flow_both_coders_writes_the_side_by_side_report() {
     assert!(html.contains("flac -8") && html.contains("wavpack -hh -x6"));
     let system = v["system"].as_array().expect("system");
     assert_eq!(system.len(), 2);
-    for (s, c) in system.iter().zip([lite, v2]) {
+    for (s, c) in system.iter().zip([lite, max]) {
         let mbps = f(s, "mbps_1024");
         assert!((mbps - f(c, "bits_per_sample") * 1024.0 * 20_000.0 / 1e6).abs() < 1e-9 * mbps);
         assert_eq!(s["fits_radio"], mbps <= 1.0);
@@ -832,7 +817,7 @@ fn flow_both_coders_writes_the_side_by_side_report() {
             for page in [
                 out.join("index.html"),
                 out.join("lite/index.html"),
-                out.join("v2/index.html"),
+                out.join("max/index.html"),
             ] {
                 let c =
                     neurice_flow::browser::check_page(&exe, &page, &d.path().join("chromium.log"))

@@ -1,5 +1,5 @@
 //! The coders side by side (`neurice flow --coder both`: every coder with a hardware core,
-//! today lite and v2): one [`crate::Flow`] per coder into `OUT/lite` and `OUT/v2`, then
+//! today lite and max): one [`crate::Flow`] per coder into `OUT/lite` and `OUT/max`, then
 //! `OUT/report.json` and `OUT/index.html` with the numbers of each next to each other.
 
 use std::fmt::Write as _;

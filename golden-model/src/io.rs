@@ -27,9 +27,6 @@ pub(crate) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usi
 pub(crate) fn fill(r: &mut dyn Read, buf: &mut Vec<u8>, n: u64) -> Result<(), Error> {
     let have = buf.len() as u64;
     if n > have {
-        // room for what is asked at once (no regrowth and copying while reading), bounded
-        // so that a stated size larger than the input allocates no more than 64 MiB ahead
-        buf.reserve((n - have).min(64 << 20) as usize);
         r.take(n - have)
             .read_to_end(buf)
             .map_err(|e| io_err("cannot read the input", e))?;

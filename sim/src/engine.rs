@@ -166,12 +166,10 @@ impl CoreDesign {
     }
 
     /// The coders whose cores `neurice flow` builds and compares by default (`--coder both`):
-    /// `lite` and `v2` still. Coder max is not in it yet: its power stage fails (the activity
-    /// of the gate-level netlist counts reads of 32 block RAMs, the placed design has 27, and
-    /// the power model's check refuses more reads per clock than placed RAMs); `--coder max`
-    /// runs its sim, synthesis and Verilog.
+    /// `lite` and `max`. Coder v2's core (superseded by coder max's) is built with
+    /// `--coder v2` (and by `neurice flow --full`).
     pub fn coders_with_core() -> Vec<Coder> {
-        [Coder::Lite, Coder::V2]
+        [Coder::Lite, Coder::Max]
             .into_iter()
             .filter(|&c| Self::has_core(c))
             .collect()
@@ -603,7 +601,7 @@ mod tests {
             let d = CoreDesign::new(CoderSpec::hardware(c), 64, Shape::OneLane);
             assert_eq!(d.is_ok(), CoreDesign::has_core(c), "{c}: {d:?}");
         }
-        assert_eq!(CoreDesign::coders_with_core(), [Coder::Lite, Coder::V2]);
+        assert_eq!(CoreDesign::coders_with_core(), [Coder::Lite, Coder::Max]);
         let max = CoderSpec::hardware(Coder::Max);
         let e = CoreDesign::new(max, 64, Shape::TwoLanes)
             .unwrap_err()
