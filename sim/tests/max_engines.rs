@@ -96,20 +96,6 @@ fn synthetic() -> Vec<Stimulus> {
     s
 }
 
-fn assert_passed(s: &RunSummary, reports: &[SimReport]) {
-    assert!(
-        s.passed(),
-        "{} mismatches, first: {:?}",
-        s.mismatches,
-        s.first_failure
-    );
-    assert_eq!(s.coder, Coder::Max);
-    for r in reports {
-        assert_eq!(r.words, r.expected_words, "{}", r.label);
-        assert_eq!(r.mismatches, 0, "{}", r.label);
-    }
-}
-
 /// rust-hdl's run of [`synthetic`], once per test process: the rust-hdl test and the
 /// Verilator comparison share it.
 fn rusthdl_synthetic() -> &'static (RunSummary, Vec<SimReport>) {
@@ -150,7 +136,7 @@ fn golden_words_of_the_vectors_are_their_frozen_substreams() {
 fn max_signals_are_bit_exact_in_rusthdl() {
     let stims = synthetic();
     let (s, reports) = rusthdl_synthetic();
-    assert_passed(s, reports);
+    assert_passed(Coder::Max, s, reports);
     let total: u64 = stims.iter().map(|s| s.samples.len() as u64).sum();
     assert_eq!(s.samples, total);
     eprintln!(
@@ -218,20 +204,10 @@ fn max_verilator_and_rusthdl_agree_cycle_for_cycle() {
         return;
     }
     let stims = synthetic();
-    let (v, vr) = neurice_sim::run(Engine::Verilator, &design(), &stims, &opts(), &|_| {})
+    let verilated = neurice_sim::run(Engine::Verilator, &design(), &stims, &opts(), &|_| {})
         .expect("verilator runs");
-    assert_passed(&v, &vr);
-    let (h, hr) = rusthdl_synthetic();
-    assert_eq!(vr.len(), hr.len());
-    for (a, b) in vr.iter().zip(hr) {
-        assert_eq!(
-            (a.cycles, a.stall_cycles, a.words),
-            (b.cycles, b.stall_cycles, b.words),
-            "{}",
-            a.label
-        );
-    }
-    assert_eq!(v.cycles, h.cycles);
+    assert_passed(Coder::Max, &verilated.0, &verilated.1);
+    assert_same_cycles(&verilated, rusthdl_synthetic());
 }
 
 /// Recordings as 1024 channels without gaps or backpressure, and every sample escaping on
@@ -255,7 +231,7 @@ fn max_takes_one_sample_per_clock_at_1024_channels() {
     }
     let (s, r) = neurice_sim::run(Engine::Verilator, &design(), &stims, &opts(), &|_| {})
         .expect("verilator runs");
-    assert_passed(&s, &r);
+    assert_passed(Coder::Max, &s, &r);
     for r in &r {
         let per = r.cycles as f64 / r.samples as f64;
         eprintln!(
@@ -317,7 +293,7 @@ fn recordings_one_per_run_and_as_1024(test: &str, per_file: Option<usize>, frame
     assert_eq!(singles.len(), files.len());
     let (s, r) = neurice_sim::run(Engine::Verilator, &design(), &singles, &opts(), &|_| {})
         .expect("verilator runs");
-    assert_passed(&s, &r);
+    assert_passed(Coder::Max, &s, &r);
     eprintln!(
         "verilator max: {} recordings, {} samples, {} cycles ({:.3} clocks/sample), ratio \
          {:.4}, {:.2} M cycles/s per model",
@@ -333,7 +309,7 @@ fn recordings_one_per_run_and_as_1024(test: &str, per_file: Option<usize>, frame
     let all = load(1024, Some(frames));
     let (s, r) = neurice_sim::run(Engine::Verilator, &design(), &all, &opts(), &|_| {})
         .expect("verilator runs");
-    assert_passed(&s, &r);
+    assert_passed(Coder::Max, &s, &r);
     eprintln!(
         "verilator max: 1024 channels, {} runs, {} samples, {} cycles, ratio {:.4}",
         s.runs, s.samples, s.cycles, s.ratio
@@ -385,7 +361,7 @@ fn max_gate_level_netlist_matches_the_golden_model() {
     }
     let (s, r) =
         neurice_sim::run(Engine::Gatelevel, &design(), &stims, &o, &|_| {}).expect("netlist runs");
-    assert_passed(&s, &r);
+    assert_passed(Coder::Max, &s, &r);
 }
 
 /// The known-answer vectors on the verilated core, the harness's raw result: the words of

@@ -58,19 +58,6 @@ fn kat_words() -> Vec<u32> {
     neurice_model::v2::block_words(&b)
 }
 
-fn assert_passed(s: &neurice_sim::RunSummary, reports: &[neurice_sim::SimReport]) {
-    assert!(
-        s.passed(),
-        "{} mismatches, first: {:?}",
-        s.mismatches,
-        s.first_failure
-    );
-    assert_eq!(s.coder, Coder::V2);
-    for r in reports {
-        assert_eq!(r.words, r.expected_words, "{}", r.label);
-    }
-}
-
 /// rust-hdl's run of [`synthetic`], once per test process: the rust-hdl test and the
 /// Verilator comparison share it.
 fn rusthdl_synthetic() -> &'static (neurice_sim::RunSummary, Vec<neurice_sim::SimReport>) {
@@ -86,7 +73,7 @@ fn rusthdl_synthetic() -> &'static (neurice_sim::RunSummary, Vec<neurice_sim::Si
 fn v2_signals_are_bit_exact_in_rusthdl() {
     let stims = synthetic();
     let (s, reports) = rusthdl_synthetic();
-    assert_passed(s, reports);
+    assert_passed(Coder::V2, s, reports);
     let total: u64 = stims.iter().map(|s| s.samples.len() as u64).sum();
     assert_eq!(s.samples, total);
     eprintln!(
@@ -144,20 +131,10 @@ fn v2_verilator_and_rusthdl_agree_cycle_for_cycle() {
         return;
     }
     let stims = synthetic();
-    let (v, vr) = neurice_sim::run(Engine::Verilator, &design(), &stims, &opts(), &|_| {})
+    let verilated = neurice_sim::run(Engine::Verilator, &design(), &stims, &opts(), &|_| {})
         .expect("verilator runs");
-    assert_passed(&v, &vr);
-    let (h, hr) = rusthdl_synthetic();
-    assert_eq!(vr.len(), hr.len());
-    for (a, b) in vr.iter().zip(hr) {
-        assert_eq!(
-            (a.cycles, a.stall_cycles, a.words),
-            (b.cycles, b.stall_cycles, b.words),
-            "{}",
-            a.label
-        );
-    }
-    assert_eq!(v.cycles, h.cycles);
+    assert_passed(Coder::V2, &verilated.0, &verilated.1);
+    assert_same_cycles(&verilated, rusthdl_synthetic());
 }
 
 #[test]
@@ -198,7 +175,7 @@ fn every_recording_v2_one_per_run_and_all_as_1024_channels() {
     assert_eq!(singles.len(), files.len());
     let (s, r) = neurice_sim::run(Engine::Verilator, &design(), &singles, &opts(), &|_| {})
         .expect("verilator runs");
-    assert_passed(&s, &r);
+    assert_passed(Coder::V2, &s, &r);
     eprintln!(
         "verilator v2: {} recordings, {} samples, {} cycles ({:.3} clocks/sample), ratio {:.4}, \
          {:.2} M cycles/s per model",
@@ -215,7 +192,7 @@ fn every_recording_v2_one_per_run_and_all_as_1024_channels() {
     let all = load(1024, Some(20_000));
     let (s, r) = neurice_sim::run(Engine::Verilator, &design(), &all, &opts(), &|_| {})
         .expect("verilator runs");
-    assert_passed(&s, &r);
+    assert_passed(Coder::V2, &s, &r);
     eprintln!(
         "verilator v2: 1024 channels, {} samples, {} cycles, ratio {:.4}",
         s.samples, s.cycles, s.ratio
@@ -254,5 +231,5 @@ fn v2_gate_level_netlist_matches_the_golden_model() {
     }
     let (s, r) =
         neurice_sim::run(Engine::Gatelevel, &design(), &stims, &o, &|_| {}).expect("netlist runs");
-    assert_passed(&s, &r);
+    assert_passed(Coder::V2, &s, &r);
 }

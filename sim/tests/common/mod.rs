@@ -186,3 +186,39 @@ pub fn signal(kind: u32, channels: usize, frames: usize, seed: u64) -> Vec<u32> 
         })
         .collect()
 }
+
+/// A co-simulation of `coder`'s core passed: no mismatch, every run's words as expected.
+pub fn assert_passed(
+    coder: neurice_model::Coder,
+    s: &neurice_sim::RunSummary,
+    reports: &[neurice_sim::SimReport],
+) {
+    assert!(
+        s.passed(),
+        "{} mismatches, first: {:?}",
+        s.mismatches,
+        s.first_failure
+    );
+    assert_eq!(s.coder, coder);
+    for r in reports {
+        assert_eq!(r.words, r.expected_words, "{}", r.label);
+        assert_eq!(r.mismatches, 0, "{}", r.label);
+    }
+}
+
+/// Two engines' runs of the same stimuli took the same cycles, stalls and words, run by run.
+pub fn assert_same_cycles(
+    a: &(neurice_sim::RunSummary, Vec<neurice_sim::SimReport>),
+    b: &(neurice_sim::RunSummary, Vec<neurice_sim::SimReport>),
+) {
+    assert_eq!(a.1.len(), b.1.len());
+    for (x, y) in a.1.iter().zip(&b.1) {
+        assert_eq!(
+            (x.cycles, x.stall_cycles, x.words),
+            (y.cycles, y.stall_cycles, y.words),
+            "{}",
+            x.label
+        );
+    }
+    assert_eq!(a.0.cycles, b.0.cycles);
+}
