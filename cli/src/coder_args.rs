@@ -24,16 +24,15 @@ pub enum CoderChoice {
     /// Coders lite and max side by side (`neurice flow`'s default).
     Both,
     /// Event mode: spike events and spike-band power per channel (features, not the
-    /// waveform; FORMAT.md §12). On `neurice eval` and `neurice compress` so far.
+    /// waveform; FORMAT.md §12): the model's commands (`eval`, `compress`), its core's
+    /// (`sim`, `verilog`, `synth`, `power`, `flow`) and `link`; not the board (`bitstream`).
     Events,
 }
 
-/// What `--coder events` is refused with on a command it is not wired to yet.
+/// What `--coder events` is refused with on a command it is not wired to.
 pub const EVENTS_NOT_HERE: &str = "--coder events (event mode, FORMAT.md §12) is on `neurice \
-     eval` and `neurice compress` (its event-stream file; `decompress` and `info` read it) so \
-     far: its co-simulation, synthesis and power commands are not wired to the command line \
-     yet (the model: neurice_model::events; the core: \
-     neurice_hdl::events; their tests: golden-model/tests/events.rs, sim/tests/events_core.rs)";
+     eval`, `compress` (its event-stream file; `decompress` and `info` read it), `sim`, \
+     `verilog`, `synth`, `power`, `link` and `flow`; this command takes a coder (lite, max, v2)";
 
 /// The coder and its parameters (default: coder v1 with the hardware parameters,
 /// `golden-model/FORMAT.md`).
@@ -212,8 +211,17 @@ impl CoderArgs {
         )
     }
 
-    /// [`CoderArgs::design_of`] the one coder asked for ([`CoderArgs::coder`]).
+    /// [`CoderArgs::design_of`] the one coder asked for ([`CoderArgs::coder`]), or with
+    /// `--coder events` the event core for frames of `channels` channels (its default
+    /// parameters, FORMAT.md §12.1; one lane).
     pub fn design(&self, channels: usize, lanes: usize) -> Result<CoreDesign> {
+        if self.events()? {
+            if lanes != 1 {
+                bail!("--lanes {lanes}: the event core (--coder events) has 1 lane");
+            }
+            let c = u32::try_from(channels).context("channels")?;
+            return CoreDesign::events(neurice_model::events::EventParams::new(c));
+        }
         self.design_of(self.coder()?, channels, lanes)
     }
 }
@@ -246,6 +254,12 @@ impl PacketArgs {
                 bail!("--segment-frames and --packet-bytes need --packets");
             }
             return coder.design(channels, lanes);
+        }
+        if coder.events()? {
+            bail!(
+                "--packets builds coder v1's packet core; the event core (--coder events) \
+                   emits its own segments (FORMAT.md §12)"
+            );
         }
         if lanes != 1 {
             bail!("--packets builds the 1-lane core (the 2-lane core has no restarts)");
@@ -299,9 +313,16 @@ mod tests {
         let ev = args(Some(CoderChoice::Events), None);
         assert!(ev.events().unwrap());
         assert!(!args(None, None).events().unwrap());
-        let e = ev.design(1024, 1).unwrap_err().to_string();
-        assert!(e.contains("neurice") && e.contains("eval"), "{e}");
-        assert!(ev.coders(CoderChoice::Both).is_err());
+        // its core: the event core for frames of the channels, one lane
+        let d = ev.design(64, 1).unwrap();
+        assert_eq!(d.name(), "events");
+        assert_eq!(d.event_params().map(|p| p.channels), Some(64));
+        assert!(d.verilog().unwrap().contains("out_last"));
+        let e = ev.design(64, 2).unwrap_err().to_string();
+        assert!(e.contains("1 lane"), "{e}");
+        // not a coder: the commands that take one refuse it
+        let e = ev.coders(CoderChoice::Both).unwrap_err().to_string();
+        assert!(e.contains("this command takes a coder"), "{e}");
         assert!(args(Some(CoderChoice::Events), Some(9)).events().is_err());
         // coder max: its spec is the model's, its core has one lane
         let max = args(Some(CoderChoice::Max), None);

@@ -87,11 +87,22 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
     };
     // the first look runs the coders a user would pick today; --coder both (or --full) every
     // coder with a core
+    // event mode (--coder events): its core alone
+    let events = a.coder.events()?;
     let coders = match a.coder.coder {
         None => crate::first_look::default_coders(a.full),
+        Some(_) if events => Vec::new(),
         Some(_) => a.coder.coders(CoderChoice::Both)?,
     };
     let both = a.coder.coder.is_none() || coders.len() > 1;
+    let designs = if events {
+        vec![(a.coder.design(MAX_CHANNELS, a.lanes)?, None)]
+    } else {
+        coders
+            .iter()
+            .map(|&c| Ok((a.coder.design_of(c, MAX_CHANNELS, a.lanes)?, Some(c))))
+            .collect::<Result<Vec<_>>>()?
+    };
     let cache = match (&a.cache_dir, a.no_cache) {
         (_, true) => Cache::off(),
         (Some(d), false) => Cache::at(d),
@@ -107,19 +118,17 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         }
     }
     // every coder's configuration is built and checked before the first stage runs
-    let mut cfgs = coders
-        .iter()
-        .map(|&coder| {
-            let design = a.coder.design_of(coder, MAX_CHANNELS, a.lanes)?;
+    let mut cfgs = designs
+        .into_iter()
+        .map(|(design, coder)| {
             let cfg = FlowConfig {
                 design,
                 device: a.device,
                 files: files.clone(),
                 data_dir: data.clone(),
-                out: if both {
-                    neurice_flow::compare::coder_dir(&a.out, coder)
-                } else {
-                    a.out.clone()
+                out: match coder {
+                    Some(c) if both => neurice_flow::compare::coder_dir(&a.out, c),
+                    _ => a.out.clone(),
                 },
                 freq_mhz: a.freq.unwrap_or(design.facts().board_mhz),
                 seed: a.seed,
@@ -130,7 +139,7 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
                 cache: cache.clone(),
             };
             cfg.validate()
-                .with_context(|| format!("--coder {}", coder.name()))?;
+                .with_context(|| format!("--coder {}", design.name()))?;
             Ok(cfg)
         })
         .collect::<Result<Vec<_>>>()?;
@@ -160,9 +169,8 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
     if !quiet {
         eprintln!(
             "coders: {}",
-            coders
-                .iter()
-                .map(|c| c.name())
+            cfgs.iter()
+                .map(|c| c.design.name())
                 .collect::<Vec<_>>()
                 .join(", ")
         );

@@ -123,8 +123,14 @@ pub fn sim(a: SimArgs) -> Result<ExitCode> {
         MAX_CHANNELS
     };
     let design = a.packets.design(&a.coder, state_channels, a.lanes)?;
-    // the stimuli's channels must suit the design too (e.g. pairs for two lanes)
-    design.with_channels(a.channels)?;
+    // the stimuli's channels must suit the design too (e.g. pairs for two lanes); the event
+    // core is built for frames of exactly those channels
+    let with = design.with_channels(a.channels)?;
+    let design = if design.event_params().is_some() {
+        with
+    } else {
+        design
+    };
     let jobs = match a.jobs {
         Some(n) => crate::files::check_workers("--jobs", n)?,
         None => verilator::default_jobs().max(1),
@@ -168,12 +174,16 @@ pub fn sim(a: SimArgs) -> Result<ExitCode> {
     } else {
         let r = &s.run;
         println!(
-            "{} simulation of coder {}: {} file(s), {} run(s) of {} channel(s)\n\
+            "{} simulation of {}: {} file(s), {} run(s) of {} channel(s)\n\
              samples {}  cycles {}  stalls {}  words {}/{} expected\n\
              mismatches {}  ({} failed runs)  payload ratio {:.4}\n\
              {:.1} s wall, {:.2} M cycles/s per simulator, {} jobs",
             r.engine,
-            r.coder,
+            if r.design.event_params().is_some() {
+                "event mode (the event core against the event model, FORMAT.md §12)".to_string()
+            } else {
+                format!("coder {}", r.coder)
+            },
             s.files,
             r.runs,
             r.channels,
@@ -316,7 +326,7 @@ pub struct VerilogArgs {
 #[derive(Serialize)]
 struct VerilogReport {
     files: Vec<PathBuf>,
-    coder: neurice_model::Coder,
+    coder: &'static str,
     top: &'static str,
     channels: usize,
     lanes: usize,
@@ -353,10 +363,14 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     let pcf = a.out.join("alchitry_cu.pcf");
     // the board top carries the same core (not the packet core, not coder max's core yet:
     // neurice_bsp::MAX_BOARD_MISSING)
-    let board_params = board_params(&a.coder, None, neurice_bsp::DEFAULT_BAUD)?;
-    let board_text = match (design.packets(), design.kind()) {
-        (None, neurice_model::Coder::Lite | neurice_model::Coder::V2) => {
-            Some(neurice_bsp::board_verilog(&board_params)?)
+    let events = design.event_params().is_some();
+    let board_params = match events {
+        true => None,
+        false => Some(board_params(&a.coder, None, neurice_bsp::DEFAULT_BAUD)?),
+    };
+    let board_text = match (design.packets(), design.kind(), &board_params) {
+        (None, neurice_model::Coder::Lite | neurice_model::Coder::V2, Some(b)) => {
+            Some((neurice_bsp::board_verilog(b)?, b.core_mhz))
         }
         _ => None,
     };
@@ -364,12 +378,20 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     if board_text.is_some() {
         files.extend([board.clone(), pcf.clone()]);
     }
-    let ip = crate::ip_files::ip_files(&design, &text, &a.out)?;
+    // the IP files describe a coder core's ports and known answer (not the event core's yet)
+    let ip = if events {
+        crate::ip_files::IpFiles {
+            files: Vec::new(),
+            no_testbench: None,
+        }
+    } else {
+        crate::ip_files::ip_files(&design, &text, &a.out)?
+    };
     files.extend(ip.files.iter().map(|(p, _)| p.clone()));
     // every output is checked before any is written: all of them or none
     crate::files::check_outputs(&files, a.force)?;
     write_new(&core, &text, a.force)?;
-    if let Some(b) = &board_text {
+    if let Some((b, _)) = &board_text {
         write_new(&board, b, a.force)?;
         write_new(&pcf, &neurice_bsp::pcf(), a.force)?;
     }
@@ -387,7 +409,7 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     }
     let mut rep = VerilogReport {
         files,
-        coder: design.kind(),
+        coder: design.name(),
         top: "top",
         channels: a.channels,
         lanes: a.lanes,
@@ -407,23 +429,30 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&rep)?);
     } else {
         println!(
-            "wrote {} (coder {} core, top module `top`, {} channels, {} lane(s))",
+            "wrote {} ({} core, top module `top`, {} channels, {} lane(s))",
             core.display(),
-            rep.coder,
+            if events {
+                "event mode's (FORMAT.md §12)".to_string()
+            } else {
+                format!("coder {}", rep.coder)
+            },
             a.channels,
             a.lanes,
         );
-        if board_text.is_some() {
+        if let Some((_, core_mhz)) = &board_text {
             println!(
                 "      {} (Alchitry Cu board top, module `top`, 1024 channels, {} MHz core clock)\n      {}",
                 board.display(),
-                board_params.core_mhz,
+                core_mhz,
                 pcf.display(),
             );
         } else {
-            println!("      (no board top: the Alchitry Cu top carries the plain core of coders lite and v2, not the packet core or coder max's core)");
+            println!("      (no board top: the Alchitry Cu top carries the plain core of coders lite and v2, not the packet core, coder max's core or the event core)");
         }
-        println!(
+        if events {
+            println!("      (no IP files: the port table and the cocotb testbench describe the coder cores; the event core's ports are the coder cores' plus `out_last`, a segment's last word)");
+        } else {
+            println!(
             "      IP: neurice_core.core (FuseSoC CAPI2, targets default and lint), ports.md and ports.json (port table){}",
             if ip.no_testbench.is_none() {
                 ", cocotb/ (testbench: the known-answer vector `multi`, `make` runs it)"
@@ -431,8 +460,9 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
                 ""
             }
         );
-        if let Some(why) = &ip.no_testbench {
-            println!("      ({why})");
+            if let Some(why) = &ip.no_testbench {
+                println!("      ({why})");
+            }
         }
         println!(
             "core verilator lint (-Wall, waivers in sim/harness/lint.vlt): {}\ncore yosys check (hierarchy -check, no latches, check -assert): {}",
@@ -454,7 +484,8 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
 
 #[derive(Args)]
 pub struct SynthArgs {
-    /// Target clock for nextpnr, MHz [default: the coder's board clock: lite 60, v2 20].
+    /// Target clock for nextpnr, MHz [default: the coder's board clock: lite 60, v2 20,
+    /// events 25].
     #[arg(long)]
     freq: Option<f64>,
     /// Channels of state (1..=1024).
@@ -494,6 +525,7 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
         };
         let packets = if a.packets.packets { "-packets" } else { "" };
         let coder = match coder {
+            _ if design.event_params().is_some() => "-events",
             neurice_model::Coder::Max => "-max",
             neurice_model::Coder::V2 => "-v2",
             neurice_model::Coder::Lite => "",

@@ -5,10 +5,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args;
 
+use neurice_flow::event_link::{run_event_link, EventLinkConfig};
 use neurice_flow::link::{run_link, LinkConfig, LinkModel};
+use neurice_model::events::EventParams;
 use neurice_model::packet::{DEFAULT_PACKET_BYTES, DEFAULT_SEGMENT_FRAMES};
 
 use crate::coder_args::CoderArgs;
@@ -22,7 +24,9 @@ pub struct LinkArgs {
     #[arg(long, default_value_t = 1)]
     channels: usize,
     /// The coder inside the packets (`lite`: v1, `max`: two substreams, FORMAT.md §10; `v2`),
-    /// its parameters and `--max-error` (the packet stream of FORMAT.md §11.6).
+    /// its parameters and `--max-error` (the packet stream of FORMAT.md §11.6); `events`:
+    /// event mode's stream (FORMAT.md §12.8) of the recordings as --channels channels, one
+    /// run, its data rate measured.
     #[command(flatten)]
     coder: CoderArgs,
     /// Restart interval R: frames per segment (every channel restarts at each segment).
@@ -65,6 +69,9 @@ pub fn link(a: LinkArgs) -> Result<ExitCode> {
         ber: a.ber,
         seed: a.seed,
     };
+    if a.coder.events()? {
+        return event_link(&a, model);
+    }
     let mut cfg = LinkConfig {
         coder: a.coder.spec()?,
         channels: a.channels,
@@ -159,6 +166,90 @@ pub fn link(a: LinkArgs) -> Result<ExitCode> {
         );
     }
     Ok(if r.samples_wrong == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `link --coder events`: the event stream of the recordings as `--channels` channels (one
+/// run) through the link ([`neurice_flow::event_link`]).
+fn event_link(a: &LinkArgs, model: LinkModel) -> Result<ExitCode> {
+    if a.segment_frames != DEFAULT_SEGMENT_FRAMES || a.group_channels.is_some() || a.no_compare {
+        bail!(
+            "--segment-frames, --group-channels and --no-compare set the coders' packet \
+             stream; event mode's segments are its power bins (FORMAT.md §12.1, §12.8)"
+        );
+    }
+    neurice_flow::check_channels(a.channels)?;
+    let params = EventParams {
+        packet_bytes: u16::try_from(a.packet_bytes).unwrap_or(u16::MAX),
+        ..EventParams::new(a.channels as u32)
+    };
+    params
+        .validate()
+        .map_err(|e| anyhow::anyhow!("--packet-bytes {}: {e}", a.packet_bytes))?;
+    let cfg = EventLinkConfig {
+        params,
+        link: model,
+        files: inputs_or_default(&a.inputs)?,
+        max_samples: a.max_samples,
+    };
+    let r = run_event_link(&cfg)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        let q = &r.rate;
+        println!(
+            "link: event mode (FORMAT.md §12), {} file(s) as {} channel(s), {} frames ({:.2} s)\n\
+             events {} ({:.1} per second per channel), measured on these recordings\n\
+             data rate {:.4} Mbit/s payload, {:.4} Mbit/s in packets (worst 100 ms {:.4}): {} \
+             the {} Mbit/s radio\n\
+             link model: drop rate {}, burst {}, bit-error rate {}, seed {}\n\
+             packets sent {}  lost {}  corrupt {}  (refused {}, intact but unusable {})\n\
+             segments {}: complete {}  partial {}  lost {}; frames lost {}\n\
+             events sent {}  in the received frames {}  wrong {}\n\
+             {:.1} s",
+            r.files,
+            r.channels,
+            q.frames,
+            q.seconds,
+            q.events,
+            q.events_per_s_per_channel,
+            q.payload_mbit_s,
+            q.link_mbit_s,
+            q.worst_100ms_link_mbit_s,
+            if r.fits_radio { "fits" } else { "OVER" },
+            r.radio_mbps,
+            r.link.drop_rate,
+            r.link.burst,
+            r.link.ber,
+            r.link.seed,
+            r.packets_sent,
+            r.packets_lost,
+            r.packets_corrupt,
+            r.packets_refused,
+            r.packets_unused,
+            r.segments,
+            r.segments_complete,
+            r.segments_partial,
+            r.segments_lost,
+            r.frames_lost,
+            r.events_sent,
+            r.events_delivered,
+            r.events_wrong,
+            r.seconds
+        );
+        println!(
+            "{}",
+            if r.events_wrong == 0 {
+                "no wrong event: every event of a received frame is the one sent"
+            } else {
+                "WRONG EVENTS DELIVERED"
+            }
+        );
+    }
+    Ok(if r.events_wrong == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

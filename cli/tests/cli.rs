@@ -507,13 +507,13 @@ fn eval_coder_events_reports_the_rate_and_the_agreement() {
         text.contains("not the waveform") && text.contains("not ground truth"),
         "{text}"
     );
-    // refused: the commands it is not wired to, coder v1's options, a 2-channel WAV
+    // refused: the board (the event core is not in its top), coder v1's options, a 2-channel WAV
     let t = tempfile::tempdir().unwrap();
     let input = write(t.path(), "in.wav", &grid_wav(3000, 5));
-    let out = t.path().join("x.v");
+    let out = t.path().join("x");
     assert_refused(
-        &neurice(&[&"verilog", &"--coder", &"events", &"-o", &out]),
-        "not wired to the command line",
+        &neurice(&[&"bitstream", &"--coder", &"events", &"-o", &out]),
+        "this command takes a coder",
     );
     assert!(!out.exists());
     assert_refused(

@@ -112,6 +112,8 @@ pub struct Comparison {
     pub peers_cache: CacheUse,
     /// Each mode against the radio and the power budget ([`crate::system_view`]).
     pub system: Vec<crate::system_view::SystemRow>,
+    /// The modes of the system view this run did not measure (event mode unless it ran).
+    pub system_not_measured: Vec<String>,
 }
 
 /// The sub-folder of `out` for `coder`'s flow (its name: `lite`, `v2`, `max`).
@@ -198,6 +200,7 @@ pub fn run_coders(
         not_run,
         synthetic: reports[0].synthetic,
         coders,
+        system_not_measured: crate::system_view::not_measured(&crate::system_view::rows(&reports)),
         system: crate::system_view::rows(&reports),
         reports,
         peers: peers.0,
@@ -425,13 +428,7 @@ pub fn html(c: &Comparison) -> String {
             &c.system,
             &c.reports
                 .first()
-                .map(|r| {
-                    let f = &r.power.power.system.radio_nj_per_bit;
-                    format!(
-                        "{} typical ({} to {}), {} ({})",
-                        f.value.typical, f.value.low, f.value.high, f.unit, f.source
-                    )
-                })
+                .map(crate::system_view::nj_per_bit_note)
                 .unwrap_or_default()
         )
     )

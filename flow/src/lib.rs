@@ -18,6 +18,7 @@ pub mod browser;
 pub mod cache;
 pub mod compare;
 pub mod eval;
+pub mod event_link;
 pub mod input;
 pub mod link;
 pub mod peers;
@@ -360,7 +361,7 @@ impl Flow {
 
     /// `"<coder> <key>"`: a stage's name in messages and progress.
     fn name(&self, key: &str) -> String {
-        format!("{} {key}", self.cfg.design.kind().name())
+        format!("{} {key}", self.cfg.design.name())
     }
 
     /// The expected time of the step `key` of this coder: this machine's last uncached run,
@@ -473,7 +474,9 @@ impl Flow {
             "golden-model eval (compress, decompress, compare)",
             obs,
             |f| {
-                if f.synthetic() {
+                // event mode: its rate is the co-simulation's (the system view); the eval
+                // compresses with a coder
+                if f.synthetic() || f.cfg.design.event_params().is_some() {
                     return Ok(None);
                 }
                 let total = f.cfg.files.len() as u64;
@@ -561,7 +564,7 @@ impl Flow {
             self.cfg.design.channels()
         );
         self.stage("simulation", &banner, obs, |f| {
-            let coder = f.cfg.design.kind().name();
+            let coder = f.cfg.design.name();
             // the model first (cached by its Verilog), so that its build shows as a step
             let build_dir = f.verilator_build(
                 "simulation build",
@@ -678,7 +681,7 @@ impl Flow {
 
     /// The folder of the power stage's Verilator build (the cache's, or `out/power`).
     fn power_build_dir(&self) -> PathBuf {
-        let coder = self.cfg.design.kind().name();
+        let coder = self.cfg.design.name();
         self.cfg
             .cache
             .verilator_dir(&format!("gate-{coder}"))
@@ -721,7 +724,7 @@ impl Flow {
                 let mut fresh = false;
                 let r = f.verilator_build(
                     "power build",
-                    &format!("gate-{}", f.cfg.design.kind().name()),
+                    &format!("gate-{}", f.cfg.design.name()),
                     work.clone(),
                     prebuilt,
                     obs,

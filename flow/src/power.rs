@@ -37,8 +37,8 @@ pub struct PowerSummary {
 /// How many samples the core codes at its clock, and the energy per sample.
 #[derive(Clone, Debug, Serialize)]
 pub struct Throughput {
-    /// The coder measured.
-    pub coder: neurice_model::Coder,
+    /// What was measured ([`CoreDesign::name`]): a coder or `events`.
+    pub coder: &'static str,
     pub clock_mhz: f64,
     /// Clock cycles per sample: measured in the traced window (coder v2, inputs offered on
     /// every clock), or the coder-v1 core's design figure `1 / lanes`.
@@ -221,6 +221,14 @@ pub fn measure_power_in(
     // coder v2: V2_WARMUP_FRAMES frames at its nominal clocks per sample
     let lanes = design.lanes();
     let (warmup, needed) = match design.coder() {
+        // event mode: two noise periods and a power bin of frames (its noise estimate and
+        // power sums under way), at the real-time duty
+        _ if design.event_params().is_some() => {
+            let p = design.event_params().expect("an event design");
+            let frames = 2 * (1u64 << p.noise_period_log2) + p.bin_frames as u64;
+            let w = frames * channels as u64 * 1000 / (1000 - gap as u64).max(1);
+            (w, activity::samples_needed(gap, lanes, w, cycles))
+        }
         CoderSpec::Max(s) => {
             let w = (1u64 << s.params.window_log2) * channels as u64;
             (w, activity::samples_needed(gap, lanes, w, cycles))
@@ -235,7 +243,11 @@ pub fn measure_power_in(
         }
     };
     let stim = activity_stimulus(design, files, channels, gap, needed)?;
-    let act = activity::measure(&netlist, "top", &stim, build_dir, warmup, cycles)?;
+    let opts = activity::MeasureOptions {
+        events: design.event_params().copied(),
+        ..Default::default()
+    };
+    let act = activity::measure_with(&netlist, "top", &stim, build_dir, warmup, cycles, &opts)?;
     let w = &act.window;
     if w.samples_per_clock <= 0.0 {
         bail!("the activity window took no samples");
@@ -275,7 +287,7 @@ pub fn measure_power_in(
             v2_samples_per_s
         ));
         Throughput {
-            coder: design.kind(),
+            coder: design.name(),
             clock_mhz: freq,
             clocks_per_sample: 1.0 / w.samples_per_clock,
             clocks_per_sample_measured: true,
@@ -295,7 +307,7 @@ pub fn measure_power_in(
     } else {
         let lanes = lanes as f64;
         Throughput {
-            coder: design.kind(),
+            coder: design.name(),
             clock_mhz: freq,
             clocks_per_sample: 1.0 / lanes,
             clocks_per_sample_measured: false,
@@ -308,7 +320,7 @@ pub fn measure_power_in(
                  proved cycle by cycle in the simulation tests; the traced run at the \
                  real-time rate of {channels} channels had {} stall cycles); nJ/sample and \
                  µW/channel measured at that real-time rate",
-                design.kind(),
+                design.name(),
                 act.window.run_stall_cycles
             ),
         }

@@ -137,6 +137,9 @@ pub fn render_text(r: &FlowReport, out: &Path) -> String {
             );
         }
     }
+    txt.push_str(&crate::system_view::render_text(&crate::system_view::rows(
+        std::slice::from_ref(r),
+    )));
     let _ = writeln!(txt, "  report     {}", out.join("index.html").display());
     txt
 }
@@ -400,7 +403,7 @@ pub fn html(r: &FlowReport) -> String {
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>neurice report</title>\
          <style>body{{font-family:sans-serif;max-width:62em;margin:2em auto}}th{{text-align:left;padding-right:2em;vertical-align:top}}svg{{display:block;margin:1.5em 0}}</style>\
-         </head><body><h1>neurice report</h1>{}<table>{}</table>{}\
+         </head><body><h1>neurice report</h1>{}<table>{}</table>{}{}\
          <p>Machine-readable: <a href=\"report.json\">report.json</a>. Power assumptions and sources are listed there.</p></body></html>\n",
         if r.synthetic {
             "<p><strong>SYNTHETIC DATA</strong>: no recordings were found; every number below is for a generated signal.</p>"
@@ -408,6 +411,10 @@ pub fn html(r: &FlowReport) -> String {
             ""
         },
         rows.join("\n"),
-        charts.join("\n")
+        charts.join("\n"),
+        crate::system_view::html(
+            &crate::system_view::rows(std::slice::from_ref(r)),
+            &crate::system_view::nj_per_bit_note(r)
+        )
     )
 }

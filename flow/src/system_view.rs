@@ -17,9 +17,11 @@ pub const IMPLANT_CHANNELS: f64 = 1024.0;
 #[derive(Clone, Debug, Serialize)]
 pub struct SystemRow {
     pub mode: String,
-    /// Measured: bits per sample, all headers included (eval, or the co-simulation's payload
-    /// on a synthetic run).
+    /// Measured: bits per sample, all headers included (eval), or the co-simulation's payload
+    /// (the core's words) on a synthetic run and for event mode ([`SystemRow::bits_source`]).
     pub bits_per_sample: f64,
+    /// Where `bits_per_sample` was measured.
+    pub bits_source: String,
     /// `bits_per_sample × 1024 × 20 kHz`, Mbit/s.
     pub mbps_1024: f64,
     pub radio_mbps: f64,
@@ -46,10 +48,38 @@ pub fn rows(reports: &[FlowReport]) -> Vec<SystemRow> {
     reports.iter().map(row).collect()
 }
 
+/// Event mode's name in the system view.
+const EVENTS: &str = neurice_sim::events::NAME;
+
+/// What the system view says for a mode this run did not measure.
+pub const NOT_MEASURED: &str = "not measured in this run";
+
+/// The modes of the system view this run did not measure, each with how to measure it:
+/// event mode unless a report is its (`neurice flow --coder events`).
+pub fn not_measured(rows: &[SystemRow]) -> Vec<String> {
+    if rows.iter().any(|r| r.mode == EVENTS) {
+        return Vec::new();
+    }
+    vec![format!(
+        "{EVENTS}: {NOT_MEASURED} (`neurice flow --coder events` measures its rate and power)"
+    )]
+}
+
 fn row(r: &FlowReport) -> SystemRow {
-    let bits = match &r.eval {
-        Some(e) => e.bits_per_sample,
-        None => 32.0 * r.simulation.words as f64 / r.simulation.samples.max(1) as f64,
+    let sim_bits = 32.0 * r.simulation.words as f64 / r.simulation.samples.max(1) as f64;
+    let (bits, bits_source) = match &r.eval {
+        Some(e) => (
+            e.bits_per_sample,
+            "eval: the recordings compressed, headers included".to_string(),
+        ),
+        None => (
+            sim_bits,
+            format!(
+                "co-simulation: the core's words over {} samples of {} channels (payload; \
+                 no packet framing)",
+                r.simulation.samples, r.simulation.channels
+            ),
+        ),
     };
     let mbps_1024 = bits * IMPLANT_CHANNELS * SAMPLE_RATE_HZ / 1e6;
     let radio_channels = RADIO_MBPS * 1e6 / (bits * SAMPLE_RATE_HZ);
@@ -79,8 +109,9 @@ fn row(r: &FlowReport) -> SystemRow {
         ));
     }
     SystemRow {
-        mode: r.design.kind().name().to_string(),
+        mode: r.design.name().to_string(),
         bits_per_sample: bits,
+        bits_source,
         mbps_1024,
         radio_mbps: RADIO_MBPS,
         fits_radio: mbps_1024 <= RADIO_MBPS,
@@ -148,6 +179,14 @@ pub fn html(rows: &[SystemRow], nj_per_bit_note: &str) -> String {
             esc(&r.limit)
         ));
     }
+    for m in not_measured(rows) {
+        let (mode, what) = m.split_once(": ").unwrap_or((&m, ""));
+        s.push_str(&format!(
+            "<tr><td>{}</td><td colspan=\"8\">{}</td></tr>",
+            esc(mode),
+            esc(what)
+        ));
+    }
     s.push_str("</table>");
     let bars = |f: &dyn Fn(&SystemRow) -> f64| -> Vec<(String, f64)> {
         rows.iter().map(|r| (r.mode.clone(), f(r))).collect()
@@ -169,12 +208,26 @@ pub fn html(rows: &[SystemRow], nj_per_bit_note: &str) -> String {
 
 /// The text summary's lines.
 pub fn render_text(rows: &[SystemRow]) -> String {
-    rows.iter()
+    let mut t: String = rows
+        .iter()
         .map(|r| {
             format!(
-                "  system     {:<5} {:.2} Mbit/s for 1024 ch vs {} Mbit/s radio; {:.0} ch served, FPGA + radio {:.2} mW vs {} mW; limit: {}\n",
+                "  system     {:<6} {:.3} Mbit/s for 1024 ch vs {} Mbit/s radio; {:.0} ch served, FPGA + radio {:.2} mW vs {} mW; limit: {}\n",
                 r.mode, r.mbps_1024, r.radio_mbps, r.channels_served, r.total_mw.typical, r.budget_mw, r.limit
             )
         })
-        .collect()
+        .collect();
+    for m in not_measured(rows) {
+        t.push_str(&format!("  system     {m}\n"));
+    }
+    t
+}
+
+/// The radio's energy per bit as the report states it (the power model's assumption).
+pub fn nj_per_bit_note(r: &FlowReport) -> String {
+    let f = &r.power.power.system.radio_nj_per_bit;
+    format!(
+        "{} typical ({} to {}), {} ({})",
+        f.value.typical, f.value.low, f.value.high, f.unit, f.source
+    )
 }

@@ -75,7 +75,7 @@ use serde::Serialize;
 
 use crate::gatelevel::{analyse_netlist, module_span, NetlistInfo};
 use crate::verilator;
-use crate::Stimulus;
+use crate::{Engine, Stimulus};
 
 /// Prefix of the probe wires added to the top module.
 pub const PROBE_PREFIX: &str = "neurice_probe_";
@@ -174,6 +174,9 @@ pub struct ActivityReport {
 pub struct MeasureOptions {
     /// Keep the VCD and the harness files (in `build_dir/activity-<pid>-<n>/`).
     pub keep_vcd: bool,
+    /// The netlist is the event core's for these parameters: the run is compared with the
+    /// event model (`neurice_model::events`) instead of the stimulus's coder.
+    pub events: Option<neurice_model::events::EventParams>,
 }
 
 /// `input_gap_per_mille` that offers samples at the real-time rate of `channels` channels of
@@ -396,7 +399,10 @@ fn run_and_parse(
         .pop()
         .expect("one result for one stimulus");
     // Golden-model comparison of the whole run (also rejects stuck runs).
-    let sim = verilator::report(stim, &raw)?;
+    let sim = match &opts.events {
+        Some(p) => crate::events::report_raw(Engine::Gatelevel, p, stim, &raw)?,
+        None => verilator::report(stim, &raw)?,
+    };
     if sim.mismatches > 0 {
         bail!(
             "{}: the gate-level netlist emitted {} words that differ from the golden model \

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use neurice_hdl::PacketParams;
+use neurice_model::events::EventParams;
 use neurice_model::{Coder, CoderSpec};
 use serde::Serialize;
 
@@ -123,8 +124,15 @@ pub struct CoreFacts {
 /// so the Verilator model and the netlist) and runs the golden model the words are compared
 /// with.
 ///
+/// Event mode (FORMAT.md §12) joins here too ([`CoreDesign::events`]): the event core
+/// (`neurice_hdl::events`) built for its [`EventParams`], compared with
+/// `neurice_model::events` ([`crate::events`]); its input is the 10-bit grid sample, carried
+/// by a coder-v1 stimulus ([`CoreDesign::coder`] is then coder v1's hardware spec, which only
+/// says what a sample is).
+///
 /// JSON: `{"coder": "lite", "params": {…}, "channels": 1024, "lanes": 1}`, plus `"packets":
-/// {"segment_frames": R, "packet_bytes": P}` for the packet core.
+/// {"segment_frames": R, "packet_bytes": P}` for the packet core; event mode `{"coder":
+/// "events", "params": {…}, …}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CoreDesign {
     /// The coder and its parameters.
@@ -132,6 +140,8 @@ pub struct CoreDesign {
     /// Channels of state (`1..=1024`); a stimulus may use fewer.
     channels: usize,
     shape: Shape,
+    /// Event mode: the event core with these parameters (`coder` carries the samples).
+    events: Option<EventParams>,
 }
 
 impl Serialize for CoreDesign {
@@ -144,6 +154,22 @@ impl Serialize for CoreDesign {
             lanes: usize,
             #[serde(skip_serializing_if = "Option::is_none")]
             packets: Option<PacketParams>,
+        }
+        if let Some(p) = &self.events {
+            #[derive(Serialize)]
+            struct Events<'a> {
+                coder: &'static str,
+                params: &'a EventParams,
+                channels: usize,
+                lanes: usize,
+            }
+            return Events {
+                coder: crate::events::NAME,
+                params: p,
+                channels: self.channels,
+                lanes: 1,
+            }
+            .serialize(s);
         }
         Json {
             coder: &self.coder,
@@ -221,7 +247,40 @@ impl CoreDesign {
             coder,
             channels,
             shape,
+            events: None,
         })
+    }
+
+    /// The event core (FORMAT.md §12) for `p` (its channels are the design's), one lane, or
+    /// why it cannot be built (`neurice_hdl::events::check_event_params`).
+    pub fn events(p: EventParams) -> Result<Self> {
+        let channels = p.channels as usize;
+        if !(1..=MAX_CHANNELS).contains(&channels) {
+            bail!("channels must be 1..={MAX_CHANNELS}, got {channels}");
+        }
+        p.validate().map_err(|e| anyhow!("event parameters: {e}"))?;
+        neurice_hdl::events::check_event_params(&p, 10)
+            .map_err(|e| anyhow!("the event core cannot be built for these parameters: {e}"))?;
+        Ok(CoreDesign {
+            coder: CoderSpec::hardware(Coder::Lite),
+            channels,
+            shape: Shape::OneLane,
+            events: Some(p),
+        })
+    }
+
+    /// The event parameters of an event-mode design (`None`: a coder's core).
+    pub fn event_params(&self) -> Option<&EventParams> {
+        self.events.as_ref()
+    }
+
+    /// The name of what the core computes, as the command line says it: the coder's
+    /// (`lite`, `max`, `v2`) or `events`.
+    pub fn name(&self) -> &'static str {
+        match self.events {
+            Some(_) => crate::events::NAME,
+            None => self.kind().name(),
+        }
     }
 
     /// The hardware coder (`lite`) with 1024 channels of state, one lane.
@@ -230,6 +289,7 @@ impl CoreDesign {
             coder: CoderSpec::hardware(Coder::Lite),
             channels: MAX_CHANNELS,
             shape: Shape::OneLane,
+            events: None,
         }
     }
 
@@ -267,11 +327,18 @@ impl CoreDesign {
 
     /// The same coder and shape with another channel count, checked again.
     pub fn with_channels(&self, channels: usize) -> Result<Self> {
+        if let Some(p) = self.events {
+            let c = u32::try_from(channels).unwrap_or(u32::MAX);
+            return Self::events(EventParams { channels: c, ..p });
+        }
         Self::new(self.coder, channels, self.shape)
     }
 
     /// The per-coder facts of this core (board clock, power duty, real-time count, ASIC).
     pub fn facts(&self) -> CoreFacts {
+        if self.events.is_some() {
+            return crate::events::facts();
+        }
         match self.coder {
             CoderSpec::Lite(_) => CoreFacts {
                 board_mhz: neurice_synth::DEFAULT_FREQ_MHZ,
@@ -325,6 +392,10 @@ impl CoreDesign {
 
     /// The core's Verilog (top module `top`).
     pub fn verilog(&self) -> Result<String> {
+        if let Some(p) = &self.events {
+            return neurice_hdl::events::event_verilog(p)
+                .map_err(|e| anyhow!("event core Verilog: {e}"));
+        }
         match (&self.coder, self.shape) {
             (CoderSpec::Max(s), _) => {
                 neurice_hdl::max::max_verilog(&s.params, &s.table.table(), self.channels)
@@ -361,6 +432,23 @@ impl CoreDesign {
                 stim.label,
                 stim.coder,
                 self.coder
+            );
+        }
+        if self.events.is_some() && stim.channels != self.channels {
+            bail!(
+                "{}: {} channels, the event core was built for frames of {} (FORMAT.md §12.1)",
+                stim.label,
+                stim.channels,
+                self.channels
+            );
+        }
+        if self.events.is_some() && !stim.samples.len().is_multiple_of(stim.channels) {
+            bail!(
+                "{}: {} samples is not a whole number of frames of {} channels (event mode \
+                 codes whole frames, FORMAT.md §12)",
+                stim.label,
+                stim.samples.len(),
+                stim.channels
             );
         }
         if stim.channels > self.channels {
@@ -413,8 +501,8 @@ pub struct RunOptions {
 #[derive(Clone, Debug, Serialize)]
 pub struct RunSummary {
     pub engine: Engine,
-    /// The coder of the design: `lite` (v1) or `max` (v2).
-    pub coder: Coder,
+    /// What the design computes ([`CoreDesign::name`]): `lite`, `max`, `v2` or `events`.
+    pub coder: &'static str,
     pub design: CoreDesign,
     /// Channels of the stimuli (of the first one).
     pub channels: usize,
@@ -515,8 +603,9 @@ pub fn run(
         }
     };
     let t0 = Instant::now();
-    let (reports, per_model_cps) = match &binary {
-        None => {
+    let (reports, per_model_cps) = match (&binary, design.event_params()) {
+        (_, Some(p)) => crate::events::run(engine, p, stims, binary.as_deref(), jobs, progress)?,
+        (None, None) => {
             let done = AtomicU64::new(0);
             let reports = run_parallel(stims, jobs, |s| {
                 let mut last = 0u64;
@@ -530,7 +619,7 @@ pub fn run(
             let cyc: u64 = reports.iter().map(|r| r.cycles).sum();
             (reports, if secs > 0.0 { cyc as f64 / secs } else { 0.0 })
         }
-        Some(bin) => {
+        (Some(bin), None) => {
             let b = verilator::run_batch(stims, bin, jobs, &mut |n| progress(n))?;
             let cps = b.cycles_per_second;
             (b.reports, cps)
@@ -546,7 +635,7 @@ pub fn run(
     let pattern: Pattern = stims[0].pattern();
     let summary = RunSummary {
         engine,
-        coder: design.kind(),
+        coder: design.name(),
         design: *design,
         channels: stims[0].channels,
         runs: reports.len(),

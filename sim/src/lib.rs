@@ -26,6 +26,7 @@
 
 pub mod activity;
 mod engine;
+pub mod events;
 pub mod gatelevel;
 pub mod ip;
 pub mod packets;

@@ -10,6 +10,7 @@
 use std::time::Instant;
 
 use anyhow::{bail, Result};
+use neurice_hdl::events::EventCore1024;
 use neurice_hdl::max::MaxCore1024;
 use neurice_hdl::v2::core::V2Core1024;
 use neurice_hdl::{Core1024, Core2x512, PacketCore1024};
@@ -237,6 +238,21 @@ impl SimCore for MaxCore1024 {
     }
     fn out_stream(&self) -> bool {
         self.out_stream.val()
+    }
+}
+
+impl SimCore for EventCore1024 {
+    const LANES: usize = 1;
+    fn build(_: &Stimulus) -> Result<Box<Self>> {
+        bail!("the event core is built for its event parameters: EventCore::new")
+    }
+    one_lane_drive!();
+    shared_ports!();
+    fn pipeline_state(&self) -> String {
+        self.debug_state()
+    }
+    fn out_end(&self) -> bool {
+        self.out_last.val()
     }
 }
 
