@@ -119,8 +119,12 @@ impl FlowConfig {
                 self.design.channels()
             ),
         };
+        let eval = match self.design.event_params() {
+            Some(_) => "no eval (event mode: its rate is the co-simulation's)".to_string(),
+            None => format!("eval on all {files} recordings"),
+        };
         format!(
-            "eval on all {files} recordings; {sim}; power from {} traced clock cycles",
+            "{eval}; {sim}; power from {} traced clock cycles",
             self.power_cycles
         )
     }

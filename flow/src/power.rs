@@ -316,7 +316,7 @@ pub fn measure_power_in(
             nj_per_sample: power.nj_per_sample,
             uw_per_channel: power.uw_per_channel,
             method: format!(
-                "coder {}: the core takes one sample per lane on every clock (design figure, \
+                "{}: the core takes one sample per lane on every clock (design figure, \
                  proved cycle by cycle in the simulation tests; the traced run at the \
                  real-time rate of {channels} channels had {} stall cycles); nJ/sample and \
                  µW/channel measured at that real-time rate",
@@ -523,7 +523,7 @@ mod tests {
             netlist_source: String::new(),
             curves: None,
             throughput: Throughput {
-                coder: neurice_model::Coder::Lite,
+                coder: "lite",
                 clock_mhz: 60.0,
                 clocks_per_sample: 1.0,
                 clocks_per_sample_measured: false,
@@ -593,7 +593,7 @@ mod tests {
             netlist_source: String::new(),
             curves: None,
             throughput: Throughput {
-                coder: neurice_model::Coder::Max,
+                coder: "max",
                 clock_mhz: 50.0,
                 clocks_per_sample: 1.0,
                 clocks_per_sample_measured: false,

@@ -231,3 +231,26 @@ pub fn nj_per_bit_note(r: &FlowReport) -> String {
         f.value.typical, f.value.low, f.value.high, f.unit, f.source
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run without event mode says so in every form, with no number for it.
+    #[test]
+    fn event_mode_not_run_is_said_not_measured() {
+        let n = not_measured(&[]);
+        assert_eq!(n.len(), 1, "{n:?}");
+        assert!(
+            n[0].starts_with("events: not measured in this run"),
+            "{n:?}"
+        );
+        let t = render_text(&[]);
+        assert!(t.contains("events: not measured in this run"), "{t}");
+        let h = html(&[], "");
+        assert!(
+            h.contains("<td>events</td><td colspan=\"8\">not measured in this run"),
+            "{h}"
+        );
+    }
+}
