@@ -185,10 +185,13 @@ fn events_refuses_what_it_cannot_build() {
     spiky(d.path(), 2, 300);
     let out = d.path().join("o");
     let p = d.path();
+    // (sim on the rust-hdl engine: a command that wrongly ran builds nothing in the tree)
     for (args, want) in [
         (
             vec![
                 &"sim" as &dyn AsRef<std::ffi::OsStr>,
+                &"--engine",
+                &"rusthdl",
                 &"--lanes",
                 &"2",
                 &"--channels",
@@ -197,8 +200,14 @@ fn events_refuses_what_it_cannot_build() {
             ],
             "has 1 lane",
         ),
-        (vec![&"sim", &"--packets", &p], "emits its own segments"),
-        (vec![&"sim", &"--qmax", &"9", &p], "own parameters"),
+        (
+            vec![&"sim", &"--engine", &"rusthdl", &"--packets", &p],
+            "emits its own segments",
+        ),
+        (
+            vec![&"sim", &"--engine", &"rusthdl", &"--qmax", &"9", &p],
+            "own parameters",
+        ),
         (vec![&"synth", &"--channels", &"0", &"-o", &out], "channels"),
         (
             vec![&"bitstream", &"-o", &out],
