@@ -298,7 +298,8 @@ impl CoreDesign {
         &self.coder
     }
 
-    /// Which coder this design implements.
+    /// Which coder this design implements (event mode: coder v1, its stimuli's carrier; ask
+    /// [`CoreDesign::name`] or [`CoreDesign::event_params`]).
     pub fn kind(&self) -> Coder {
         self.coder.kind()
     }
