@@ -351,14 +351,11 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     let core = a.out.join(crate::ip_files::CORE_V);
     let board = a.out.join("alchitry_cu_top.v");
     let pcf = a.out.join("alchitry_cu.pcf");
-    // the board top carries the same core (not the packet core, not coder max's core yet:
-    // neurice_bsp::MAX_BOARD_MISSING)
+    // the board top carries the same core (not the packet core)
     let board_params = board_params(&a.coder, None, neurice_bsp::DEFAULT_BAUD)?;
-    let board_text = match (design.packets(), design.kind()) {
-        (None, neurice_model::Coder::Lite | neurice_model::Coder::V2) => {
-            Some(neurice_bsp::board_verilog(&board_params)?)
-        }
-        _ => None,
+    let board_text = match design.packets() {
+        None => Some(neurice_bsp::board_verilog(&board_params)?),
+        Some(_) => None,
     };
     let mut files = vec![core.clone()];
     if board_text.is_some() {
@@ -421,7 +418,7 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
                 pcf.display(),
             );
         } else {
-            println!("      (no board top: the Alchitry Cu top carries the plain core of coders lite and v2, not the packet core or coder max's core)");
+            println!("      (no board top: the Alchitry Cu top carries the plain core of each coder, not the packet core)");
         }
         println!(
             "      IP: neurice_core.core (FuseSoC CAPI2, targets default and lint), ports.md and ports.json (port table){}",
@@ -546,7 +543,7 @@ pub struct BitstreamArgs {
     #[arg(short, long, default_value = "build/bitstream")]
     out: PathBuf,
     /// Core clock from the PLL, MHz (a row of the bsp's icepll table: 16, 20, 24, 25, 40, 48,
-    /// 50, 60) [default: 60 for lite, 20 for v2].
+    /// 50, 60) [default: 60 for lite, 50 for max, 20 for v2].
     #[arg(long)]
     core_mhz: Option<u32>,
     #[command(flatten)]
