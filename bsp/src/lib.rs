@@ -1,13 +1,16 @@
 //! # neurice-bsp — the neurice core on the Alchitry Cu (iCE40HX8K-CB132)
 //!
 //! ```text
-//!  clk P7 100 MHz -> Pll (SB_PLL40_CORE, icepll values) -> core clock (default 60 MHz)
+//!  clk P7 100 MHz -> Pll (SB_PLL40_CORE, icepll values) -> core clock (lite 60, max 50, v2 20 MHz)
 //!  rst_n P8, usb_rx P14 -> BoardSystem: reset sync, UART RX -> in FIFO -> commands -> core
-//!  usb_tx M9, led[7:0]  <- BoardSystem: UART TX <- 4 bytes/word <- out FIFO <- core (+trailer)
+//!  usb_tx M9, led[7:0]  <- BoardSystem: UART TX <- 4 bytes/word (max: tag + 4) <- out FIFO <- core (+trailer)
 //! ```
 //! * [`top::CuTop`]: the top module `top` (ports `clk rst_n usb_rx usb_tx led[7:0]`): the PLL
 //!   ([`pll`]) and the board logic ([`system::BoardSystem`]: reset, USB-UART ([`uart`]),
 //!   FIFOs, the byte protocol ([`protocol`]), status LEDs and `neurice_hdl::Core1024`).
+//!   [`top::CuTopV2`] and [`top::CuTopMax`] are the same top around the coder-v2 and coder-max
+//!   cores; coder max's board sends each word as a tagged 5-byte record (its words carry two
+//!   substreams, see [`protocol`]).
 //! * [`pins`]: the one pin table (with its sources); [`pcf`] writes the PCF from it.
 //! * [`board_verilog`] + [`pcf`]: what an iCE40 flow needs (`yosys synth_ice40 -top top`,
 //!   `nextpnr-ice40 --hx8k --package cb132 --freq <core_mhz>`).
@@ -20,8 +23,15 @@
 //!   model's words plus the trailer, and decode to the samples sent (1, 2, 3 and 5 channels,
 //!   60 to 400 samples, two flushed segments, an unknown command). Most runs use a reduced
 //!   UART divisor (7 or 8 clocks per bit); one uses the board's (60).
+//! * the board logic with the coder-max core, the same way (`max_board_round_trips_tagged_blocks`;
+//!   in Verilator the known-answer vectors `multi` and `mono`, recordings on 1 and 3 channels
+//!   and a 5-channel signal): the records rebuild each block's two substreams byte for byte,
+//!   decode to the samples, and the `.nrc` the host builds from them ([`protocol::max_nrc`])
+//!   is the golden model's for the same samples, byte for byte.
 //! * the generated `top` passes yosys `synth_ice40` and nextpnr-ice40 places and routes it
-//!   for the HX8K-CB132 with the PCF, meeting `--freq 60` (`board_places_at_the_default_clock`);
+//!   for the HX8K-CB132 with the PCF, meeting `--freq 60` (`board_places_at_the_default_clock`;
+//!   coder max's top meets its 50 MHz row: 53.05 MHz, 5 194 LCs, 31 / 32 block RAMs, seed 1,
+//!   `neurice bitstream --coder max`, 2026-12-07);
 //!   the PLL divider values equal `icepll -i 100 -o <MHz>` (`pll_table_matches_icepll`).
 //!
 //! Needs a board: the PLL's lock and output frequency, the pin locations and the UART

@@ -4,7 +4,12 @@
 //!  uart_rx -> UartRx -> byte pairing -> in_fifo (16 x 16b) -> command decode --> core
 //!                                                    channel counter ---------^  |
 //!  uart_tx <- UartTx <- 4-byte serialiser (MSB first) <- out_fifo (16 x 32b) <---+ + trailer
+//!            (coder max: a tag byte first)  <- tags (16 x 8b, TagQueue) <-------+ (marks)
 //! ```
+//! The coder-max board ([`BoardSystemMax`]) is the same logic with the tagged records of
+//! [`crate::protocol`]: a [`TagQueue`] beside the out FIFO keeps each entry's tag (the core's
+//! `out_stream`, `out_last`, `out_bytes`, or the trailer's), sent before the word's 4 bytes.
+//! The lite and v2 boards' logic (and Verilog) are untouched by it.
 //! * Reset: the (asynchronous, active-low) button and the PLL lock go through two flip-flops;
 //!   while reset is active the FIFOs are drained, the channel counter, byte pairing, flags and
 //!   word counter cleared and the channel count restored to its default. The core has no reset
