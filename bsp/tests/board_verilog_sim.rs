@@ -321,18 +321,19 @@ fn emitted_max_verilog_round_trips_the_vectors() -> Result<()> {
     max_round_trips(&cases)
 }
 
-/// Recordings through the board Verilog with the coder-max core (sampled: the first 2 000
-/// frames of 3 recordings as 3 channels, and of one as 1 channel; the full recordings with
-/// `--ignored`).
+/// Recordings through the board Verilog with the coder-max core (sampled: the first 5 000
+/// samples of 6 recordings as 6 channels, and of the first as 1 channel).
 #[test]
 fn emitted_max_verilog_round_trips_recordings() -> Result<()> {
-    recordings(2000, 3)
+    recordings(5_000, 6)
 }
 
+/// More of the recordings: the first 20 000 samples of 24 recordings as 24 channels (480 000
+/// samples, about 77 M clocks).
 #[test]
-#[ignore = "longer: 5 000 frames of 6 recordings; cargo test --release -p neurice-bsp --test board_verilog_sim -- --ignored"]
+#[ignore = "longer: cargo test --release -p neurice-bsp --test board_verilog_sim -- --ignored"]
 fn emitted_max_verilog_round_trips_more_recordings() -> Result<()> {
-    recordings(5_000, 6)
+    recordings(20_000, 24)
 }
 
 fn recordings(frames: usize, files: usize) -> Result<()> {
