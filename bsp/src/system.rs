@@ -140,8 +140,11 @@ impl SystemConfig {
 }
 
 /// The board system around one core type: the same struct, constructor and logic for
-/// either coder's core (`$make` builds the core from the [`SystemConfig`]; both cores have
-/// the same port contract, `neurice_sim`'s).
+/// every coder's core (`$make` builds the core from the [`SystemConfig`]; the cores have the
+/// same port contract, `neurice_sim`'s). With `tagged: <tag queue field>, <flag field>` (the
+/// max core, whose words carry `out_stream`, `out_last`, `out_bytes`) the board adds a
+/// [`TagQueue`] and sends a tag byte before each word; without it the expansion is the
+/// lite/v2 board's, unchanged (their emitted Verilog is byte for byte what it was).
 macro_rules! board_system {
     ($(#[$doc:meta])* $name:ident, $core:ty, $make:path $(, tagged: $tags:ident, $tag_sent:ident)?) => {
         $(#[$doc])*
