@@ -41,8 +41,7 @@ declare_sync_fifo!(TagFifo, Bits<8>, 16, 1);
 /// The tags of the coder-max board's records ([`crate::protocol`]'s tagged format): a FIFO
 /// written and read together with the out FIFO (same depth, so the same fill), one tag byte
 /// per entry, made from the core's word marks (`out_stream`, `out_last`, `out_bytes`) or, for
-/// a trailer, [`crate::protocol::TAG_TRAILER`] (a flush's) or [`crate::protocol::TAG_CLEARED`]
-/// (a clear's). `tag` is the head's tag.
+/// the trailer, [`crate::protocol::TAG_TRAILER`]. `tag` is the head's tag.
 #[derive(LogicBlock, Default)]
 pub struct TagQueue {
     pub clock: Signal<In, Clock>,
@@ -50,8 +49,6 @@ pub struct TagQueue {
     pub last: Signal<In, Bit>,
     pub bytes: Signal<In, Bits<3>>,
     pub trailer: Signal<In, Bit>,
-    /// with `trailer`: the trailer of a clear
-    pub cleared: Signal<In, Bit>,
     pub write: Signal<In, Bit>,
     pub read: Signal<In, Bit>,
     pub tag: Signal<Out, Bits<8>>,
@@ -65,8 +62,7 @@ impl Logic for TagQueue {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, fifo);
-        // data record: 0101 s l bb (bb = valid bytes - 1; 4 unless `last`); trailer: 0x60,
-        // a clear's trailer 0x61
+        // data record: 0101 s l bb (bb = valid bytes - 1; 4 unless `last`); trailer: 0x60
         self.t_stream.next = 0.into();
         if self.stream.val() {
             self.t_stream.next = 8.into();
@@ -91,9 +87,6 @@ impl Logic for TagQueue {
         self.fifo.data_in.next = (self.t_stream.val() | self.t_last.val()) | self.t_bytes.val();
         if self.trailer.val() {
             self.fifo.data_in.next = 0x60.into();
-            if self.cleared.val() {
-                self.fifo.data_in.next = 0x61.into();
-            }
         }
         self.fifo.write.next = self.write.val();
         self.fifo.read.next = self.read.val();
@@ -367,7 +360,6 @@ macro_rules! board_system {
                 self.core.clear.next = false;
                 self.in_fifo.read.next = false;
                 self.trailer.next = false;
-                $(self.$tags.cleared.next = false;)?
                 self.flushing.next = false;
                 self.flush_age.d.next = 0.into();
                 if !self.in_fifo.empty.val() {
@@ -400,17 +392,6 @@ macro_rules! board_system {
                         if self.core.idle.val() {
                             self.in_fifo.read.next = true;
                             self.ch_cnt.d.next = 0.into();
-                            // tagged: the clear's trailer, so the host can drop the records of
-                            // the dropped block; the command waits for room for it
-                            $(
-                            if self.out_fifo.full.val() {
-                                self.in_fifo.read.next = false;
-                                self.ch_cnt.d.next = self.ch_cnt.q.val();
-                            } else {
-                                self.trailer.next = true;
-                                self.$tags.cleared.next = true;
-                            }
-                            )?
                         }
                     } else if self.is_setch.val() {
                         self.ch_last.d.next = self.head_arg.val();
