@@ -30,8 +30,9 @@
 //!   is the golden model's for the same samples, byte for byte.
 //! * the generated `top` passes yosys `synth_ice40` and nextpnr-ice40 places and routes it
 //!   for the HX8K-CB132 with the PCF, meeting `--freq 60` (`board_places_at_the_default_clock`;
-//!   coder max's top meets its 50 MHz row: 53.05 MHz, 5 194 LCs, 31 / 32 block RAMs, seed 1,
-//!   `neurice bitstream --coder max`, 2026-12-07);
+//!   coder max's top meets its 50 MHz row at seed 1: 53.05 MHz, 5 194 LCs, 31 / 32 block
+//!   RAMs, but not at seed 2 (47.14 MHz), `neurice bitstream --coder max [--seed 2]`,
+//!   2026-12-07);
 //!   the PLL divider values equal `icepll -i 100 -o <MHz>` (`pll_table_matches_icepll`).
 //!
 //! Needs a board: the PLL's lock and output frequency, the pin locations and the UART
