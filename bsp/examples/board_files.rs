@@ -1,17 +1,22 @@
 //! Writes the board Verilog (`top.v`) and pin constraints (`top.pcf`) into a folder, for running
 //! yosys / nextpnr by hand: `cargo run --release -p neurice-bsp --example board_files -- OUT_DIR
-//! [CORE_MHZ]`.
+//! [CORE_MHZ [lite|max|v2]]` (default: coder lite at its default clock).
 
 use std::path::PathBuf;
 
 fn main() -> anyhow::Result<()> {
+    let usage = "usage: board_files OUT_DIR [CORE_MHZ [lite|max|v2]]";
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(
-        args.next()
-            .ok_or_else(|| anyhow::anyhow!("usage: board_files OUT_DIR [CORE_MHZ]"))?,
-    );
-    let mut params = neurice_bsp::BoardParams::default();
-    if let Some(mhz) = args.next() {
+    let dir = PathBuf::from(args.next().ok_or_else(|| anyhow::anyhow!("{usage}"))?);
+    let mhz = args.next();
+    let coder = match args.next().as_deref() {
+        None | Some("lite") => neurice_model::Coder::Lite,
+        Some("max") => neurice_model::Coder::Max,
+        Some("v2") => neurice_model::Coder::V2,
+        Some(c) => anyhow::bail!("unknown coder {c:?}; {usage}"),
+    };
+    let mut params = neurice_bsp::BoardParams::for_coder(neurice_model::CoderSpec::hardware(coder));
+    if let Some(mhz) = mhz {
         params.core_mhz = mhz
             .parse()
             .map_err(|e| anyhow::anyhow!("core clock {mhz:?} is not a whole number of MHz: {e}"))?;
@@ -20,7 +25,7 @@ fn main() -> anyhow::Result<()> {
     std::fs::write(dir.join("top.v"), neurice_bsp::board_verilog(&params)?)?;
     std::fs::write(dir.join("top.pcf"), neurice_bsp::pcf())?;
     println!(
-        "wrote {}/top.v and top.pcf for a {} MHz core clock",
+        "wrote {}/top.v and top.pcf for coder {coder} at a {} MHz core clock",
         dir.display(),
         params.core_mhz
     );

@@ -26,7 +26,7 @@ module board_tb;
 
     always #1 clock = ~clock;
 
-    reg [7:0] mem [0:65535];
+    reg [7:0] mem [0:2097151];
     integer bytes_in, bytes_out, max_cycles, fd;
     reg [1023:0] in_file, out_file;
     initial begin
@@ -35,7 +35,7 @@ module board_tb;
         if (!$value$plusargs("bytes_in=%d", bytes_in)) $fatal(1, "missing +bytes_in=");
         if (!$value$plusargs("bytes_out=%d", bytes_out)) $fatal(1, "missing +bytes_out=");
         if (!$value$plusargs("max_cycles=%d", max_cycles)) $fatal(1, "missing +max_cycles=");
-        if (bytes_in > 65536) $fatal(1, "at most 65536 input bytes");
+        if (bytes_in > 2097152) $fatal(1, "at most 2097152 input bytes");
         if (bytes_in > 0) $readmemh(in_file, mem, 0, bytes_in - 1);
         fd = $fopen(out_file, "w");
         if (fd == 0) $fatal(1, "cannot open the output file");

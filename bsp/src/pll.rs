@@ -141,8 +141,8 @@ pub const DEFAULT_V2_CORE_MHZ: u32 = 20;
 /// the lowest exact row at or above 40.96 MHz (1024 channels at 20 kHz, twice real time, one
 /// sample per clock). The max core alone meets 52.06 / 53.63 MHz on the HX8K at this target
 /// (FORMAT.md §10.10). It is the synthesis and power default for coder max
-/// (`neurice_synth::DEFAULT_MAX_FREQ_MHZ`, checked equal by a test). The board top does not
-/// carry the max core yet ([`crate::MAX_BOARD_MISSING`]).
+/// (`neurice_synth::DEFAULT_MAX_FREQ_MHZ`, checked equal by a test). The board top carries
+/// the max core at this clock ([`crate::CuTopMax`]; `max_board_places_at_its_default_clock`).
 pub const DEFAULT_MAX_CORE_MHZ: u32 = 50;
 
 /// The table row for a requested core clock.

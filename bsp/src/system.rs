@@ -4,7 +4,12 @@
 //!  uart_rx -> UartRx -> byte pairing -> in_fifo (16 x 16b) -> command decode --> core
 //!                                                    channel counter ---------^  |
 //!  uart_tx <- UartTx <- 4-byte serialiser (MSB first) <- out_fifo (16 x 32b) <---+ + trailer
+//!            (coder max: a tag byte first)  <- tags (16 x 8b, TagQueue) <-------+ (marks)
 //! ```
+//! The coder-max board ([`BoardSystemMax`]) is the same logic with the tagged records of
+//! [`crate::protocol`]: a [`TagQueue`] beside the out FIFO keeps each entry's tag (the core's
+//! `out_stream`, `out_last`, `out_bytes`, or the trailer's), sent before the word's 4 bytes.
+//! The lite and v2 boards' logic (and Verilog) are untouched by it.
 //! * Reset: the (asynchronous, active-low) button and the PLL lock go through two flip-flops;
 //!   while reset is active the FIFOs are drained, the channel counter, byte pairing, flags and
 //!   word counter cleared and the channel count restored to its default. The core has no reset
@@ -22,6 +27,7 @@
 
 use rust_hdl::prelude::*;
 
+use neurice_hdl::max::MaxCore1024;
 use neurice_hdl::v2::core::V2Core1024;
 use neurice_hdl::Core1024;
 use neurice_model::CoderSpec;
@@ -30,6 +36,63 @@ use crate::uart::{UartRx, UartTx};
 
 declare_sync_fifo!(InFifo, Bits<16>, 16, 1);
 declare_sync_fifo!(OutFifo, Bits<32>, 16, 1);
+declare_sync_fifo!(TagFifo, Bits<8>, 16, 1);
+
+/// The tags of the coder-max board's records ([`crate::protocol`]'s tagged format): a FIFO
+/// written and read together with the out FIFO (same depth, so the same fill), one tag byte
+/// per entry, made from the core's word marks (`out_stream`, `out_last`, `out_bytes`) or, for
+/// the trailer, [`crate::protocol::TAG_TRAILER`]. `tag` is the head's tag.
+#[derive(LogicBlock, Default)]
+pub struct TagQueue {
+    pub clock: Signal<In, Clock>,
+    pub stream: Signal<In, Bit>,
+    pub last: Signal<In, Bit>,
+    pub bytes: Signal<In, Bits<3>>,
+    pub trailer: Signal<In, Bit>,
+    pub write: Signal<In, Bit>,
+    pub read: Signal<In, Bit>,
+    pub tag: Signal<Out, Bits<8>>,
+    fifo: TagFifo,
+    t_stream: Signal<Local, Bits<8>>,
+    t_last: Signal<Local, Bits<8>>,
+    t_bytes: Signal<Local, Bits<8>>,
+}
+
+impl Logic for TagQueue {
+    #[hdl_gen]
+    fn update(&mut self) {
+        clock!(self, clock, fifo);
+        // data record: 0101 s l bb (bb = valid bytes - 1; 4 unless `last`); trailer: 0x60
+        self.t_stream.next = 0.into();
+        if self.stream.val() {
+            self.t_stream.next = 8.into();
+        }
+        self.t_last.next = 0.into();
+        if self.last.val() {
+            self.t_last.next = 4.into();
+        }
+        self.t_bytes.next = 0x53.into();
+        match self.bytes.val().index() {
+            1 => {
+                self.t_bytes.next = 0x50.into();
+            }
+            2 => {
+                self.t_bytes.next = 0x51.into();
+            }
+            3 => {
+                self.t_bytes.next = 0x52.into();
+            }
+            _ => {}
+        }
+        self.fifo.data_in.next = (self.t_stream.val() | self.t_last.val()) | self.t_bytes.val();
+        if self.trailer.val() {
+            self.fifo.data_in.next = 0x60.into();
+        }
+        self.fifo.write.next = self.write.val();
+        self.fifo.read.next = self.read.val();
+        self.tag.next = self.fifo.data_out.val();
+    }
+}
 
 /// Build-time settings of the board logic.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -48,7 +111,13 @@ pub struct SystemConfig {
 impl SystemConfig {
     pub fn check(&self) -> anyhow::Result<()> {
         match &self.coder {
-            CoderSpec::Max(_) => anyhow::bail!("{}", crate::MAX_BOARD_MISSING),
+            CoderSpec::Max(s) => {
+                if s.params.max_error > 0 {
+                    anyhow::bail!("{}", crate::MAX_NEAR_NO_BOARD);
+                }
+                neurice_hdl::max::check_max_params(&s.params)
+                    .map_err(|e| anyhow::anyhow!("max encoder core: {e}"))?
+            }
             CoderSpec::V2(p) => neurice_hdl::v2::core::check_v2_params(p)
                 .map_err(|e| anyhow::anyhow!("v2 encoder core: {e}"))?,
             CoderSpec::Lite(p) => {
@@ -71,10 +140,13 @@ impl SystemConfig {
 }
 
 /// The board system around one core type: the same struct, constructor and logic for
-/// either coder's core (`$make` builds the core from the [`SystemConfig`]; both cores have
-/// the same port contract, `neurice_sim`'s).
+/// every coder's core (`$make` builds the core from the [`SystemConfig`]; the cores have the
+/// same port contract, `neurice_sim`'s). With `tagged: <tag queue field>, <flag field>` (the
+/// max core, whose words carry `out_stream`, `out_last`, `out_bytes`) the board adds a
+/// [`TagQueue`] and sends a tag byte before each word; without it the expansion is the
+/// lite/v2 board's, unchanged (their emitted Verilog is byte for byte what it was).
 macro_rules! board_system {
-    ($(#[$doc:meta])* $name:ident, $core:ty, $make:path) => {
+    ($(#[$doc:meta])* $name:ident, $core:ty, $make:path $(, tagged: $tags:ident, $tag_sent:ident)?) => {
         $(#[$doc])*
         #[derive(LogicBlock)]
         pub struct $name {
@@ -131,6 +203,12 @@ macro_rules! board_system {
             led5: Signal<Local, Bits<8>>,
             led6: Signal<Local, Bits<8>>,
             led7: Signal<Local, Bits<8>>,
+            $(
+            /// the tag of each out-FIFO entry ([`TagQueue`], read and written with it)
+            $tags: TagQueue,
+            /// the record's tag byte has been sent; its word's 4 bytes follow
+            $tag_sent: DFF<Bit>,
+            )?
         }
 
         impl $name {
@@ -192,6 +270,10 @@ macro_rules! board_system {
                     led5: Default::default(),
                     led6: Default::default(),
                     led7: Default::default(),
+                    $(
+                    $tags: Default::default(),
+                    $tag_sent: Default::default(),
+                    )?
                 })
             }
         }
@@ -217,8 +299,9 @@ macro_rules! board_system {
                     seen_overflow,
                     seen_error,
                     rx_toggle
+                    $(, $tag_sent)?
                 );
-                clock!(self, clock, rx, tx, in_fifo, out_fifo, core);
+                clock!(self, clock, rx, tx, in_fifo, out_fifo, core $(, $tags)?);
 
                 // ---- reset: button and PLL lock, two flip-flops --------------------------
                 self.rst_ok0.d.next = self.reset_btn_n.val() & self.pll_locked.val();
@@ -324,12 +407,21 @@ macro_rules! board_system {
                 self.core.out_ready.next = !self.out_fifo.full.val();
                 self.out_fifo.data_in.next = self.core.out_word.val();
                 self.out_fifo.write.next = false;
+                $(
+                self.$tags.stream.next = self.core.out_stream.val();
+                self.$tags.last.next = self.core.out_last.val();
+                self.$tags.bytes.next = self.core.out_bytes.val();
+                self.$tags.trailer.next = self.trailer.val();
+                self.$tags.write.next = false;
+                )?
                 if self.trailer.val() {
                     self.out_fifo.write.next = true;
+                    $(self.$tags.write.next = true;)?
                     self.out_fifo.data_in.next = self.word_count.q.val();
                     self.word_count.d.next = 0.into();
                 } else if self.core.out_valid.val() & !self.out_fifo.full.val() {
                     self.out_fifo.write.next = true;
+                    $(self.$tags.write.next = true;)?
                     self.word_count.d.next = self.word_count.q.val() + 1;
                 }
                 if self.core.out_valid.val() & self.out_fifo.full.val() {
@@ -360,6 +452,27 @@ macro_rules! board_system {
                         self.out_fifo.read.next = true;
                     }
                 }
+                // tagged records (coder max): the tag byte, then the word's 4 bytes
+                $(
+                if !self.$tag_sent.q.val() {
+                    self.tx.data.next = self.$tags.tag.val();
+                }
+                self.byte_idx.d.next = self.byte_idx.q.val();
+                self.out_fifo.read.next = false;
+                self.$tags.read.next = false;
+                if !self.out_fifo.empty.val() & self.tx.ready.val() {
+                    if self.$tag_sent.q.val() {
+                        self.byte_idx.d.next = self.byte_idx.q.val() + 1;
+                        if self.byte_idx.q.val() == 3 {
+                            self.out_fifo.read.next = true;
+                            self.$tags.read.next = true;
+                            self.$tag_sent.d.next = false;
+                        }
+                    } else {
+                        self.$tag_sent.d.next = true;
+                    }
+                }
+                )?
                 self.uart_tx.next = self.tx.tx.val();
 
                 // ---- reset overrides ----------------------------------------------------
@@ -381,6 +494,11 @@ macro_rules! board_system {
                     self.tx.start.next = false;
                     self.in_fifo.read.next = !self.in_fifo.empty.val();
                     self.out_fifo.read.next = !self.out_fifo.empty.val();
+                    $(
+                    self.$tags.write.next = false;
+                    self.$tags.read.next = !self.out_fifo.empty.val();
+                    self.$tag_sent.d.next = false;
+                    )?
                 }
 
                 // ---- LEDs --------------------------------------------------------------
@@ -449,6 +567,26 @@ board_system!(
     BoardSystem,
     Core1024,
     v1_core
+);
+
+fn max_core(cfg: &SystemConfig) -> anyhow::Result<MaxCore1024> {
+    let CoderSpec::Max(s) = &cfg.coder else {
+        anyhow::bail!("BoardSystemMax carries the coder-max core");
+    };
+    MaxCore1024::new(&s.params, &s.table.table())
+        .map_err(|e| anyhow::anyhow!("max encoder core: {e}"))
+}
+
+board_system!(
+    /// The board logic and the coder-max encoder core ([`MaxCore1024`], 1024 channels of
+    /// state), in the core clock domain: the logic of [`BoardSystem`] with the tagged records
+    /// of [`crate::protocol`] on the way out (a tag byte per word from [`TagQueue`], then the
+    /// word's 4 bytes).
+    BoardSystemMax,
+    MaxCore1024,
+    max_core,
+    tagged: tags,
+    tag_sent
 );
 
 board_system!(

@@ -17,7 +17,7 @@ use rust_hdl::prelude::*;
 
 use crate::pll::{Pll, PllSetting};
 use crate::system::SystemConfig;
-use crate::system::{BoardSystem, BoardSystemV2};
+use crate::system::{BoardSystem, BoardSystemMax, BoardSystemV2};
 
 /// The top around one board system type (the same PLL and wiring for either coder's core).
 macro_rules! cu_top {
@@ -73,4 +73,11 @@ cu_top!(
     /// The Alchitry Cu top with the coder-v2 core ([`BoardSystemV2`]).
     CuTopV2,
     BoardSystemV2
+);
+
+cu_top!(
+    /// The Alchitry Cu top with the coder-max core ([`BoardSystemMax`]: tagged records on the
+    /// UART, see [`crate::protocol`]).
+    CuTopMax,
+    BoardSystemMax
 );

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use neurice_bsp::protocol::{self, CMD_FLUSH};
-use neurice_bsp::{BoardParams, BoardSystem, BoardSystemV2, SystemConfig};
+use neurice_bsp::{BoardParams, BoardSystem, BoardSystemMax, BoardSystemV2, SystemConfig};
 use neurice_model::lite::Encoder;
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
@@ -181,6 +181,7 @@ macro_rules! board {
 
 board!(BoardSystem, pipeline_state);
 board!(BoardSystemV2, debug_state);
+board!(BoardSystemMax, debug_state);
 
 /// The board logic under test, its clock and the host.
 struct Bench<S: Board> {
@@ -488,5 +489,52 @@ fn v2_board_round_trips_blocks() -> Result<()> {
     assert_eq!(protocol::decode_v2_words(&p, 3, c.len(), &second)?, c);
     let leds = b.leds();
     assert_eq!(leds & 0b0110_0000, 0, "overflow/error LEDs lit: {leds:08b}");
+    Ok(())
+}
+
+/// The board with the coder-max core: two streams (set channel count, samples, flush) and an
+/// empty flush come back as tagged records (5 bytes each) whose segments are, byte for byte,
+/// the blocks of `max::encode_block` (each segment a block of its own: the core restarts
+/// after a flush), then a trailer of 0; each decodes to its samples.
+#[test]
+fn max_board_round_trips_tagged_blocks() -> Result<()> {
+    use neurice_model::max::MaxSpec;
+    let spec = MaxSpec::HARDWARE;
+    let cfg = SystemConfig {
+        coder: spec.into(),
+        ..cfg(8, 1)
+    };
+    let mut b = Bench::<BoardSystemMax>::new(&cfg, 0)?;
+    let a = signal(160, 13);
+    let c = signal(90, 14);
+    let first = protocol::max_block(&spec, 2, &a)?;
+    let second = protocol::max_block(&spec, 3, &c)?;
+    let words = |k: &neurice_model::max::Block| {
+        let [t, r] = k.words();
+        t.words.len() + r.words.len()
+    };
+    let mut bytes = protocol::stream_bytes(2, &a)?;
+    bytes.extend(protocol::stream_bytes(3, &c)?);
+    protocol::push_value(&mut bytes, CMD_FLUSH);
+    b.host.send(&bytes);
+    let records = words(&first) + words(&second) + 3;
+    b.run_until_received(protocol::RECORD_BYTES * records)?;
+    assert_eq!(b.host.framing_errors, 0);
+    let recs = protocol::records_from_bytes(&b.host.received)?;
+    // the core's interleaving: both substreams' words before each trailer
+    let segs = protocol::max_segments(&recs)?;
+    assert_eq!(segs.len(), 3);
+    assert_eq!(segs[0].block(first.frames), first, "first block");
+    assert_eq!(segs[1].block(second.frames), second, "second block");
+    assert_eq!(
+        segs[2],
+        Default::default(),
+        "an empty flush: a trailer of 0"
+    );
+    assert_eq!(segs[0].decode(&spec, 2, a.len())?, a);
+    assert_eq!(segs[1].decode(&spec, 3, c.len())?, c);
+    let leds = b.leds();
+    assert_eq!(leds & 0b0110_0000, 0, "overflow/error LEDs lit: {leds:08b}");
+    eprintln!("max board: {} records in {} cycles", recs.len(), b.cycles);
     Ok(())
 }

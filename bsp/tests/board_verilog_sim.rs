@@ -40,6 +40,9 @@ fn run_logged(mut cmd: Command, log: &Path, what: &str) -> Result<()> {
 /// Builds (or reuses) the Verilator testbench of the board logic with the core of `coder`;
 /// returns the executable.
 fn build(coder: CoderSpec) -> Result<PathBuf> {
+    // tests of one coder share the build folder: one build at a time
+    static BUILDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
     let cfg = SystemConfig {
         coder,
         baud_divisor: DIVISOR,
@@ -98,6 +101,24 @@ fn build(coder: CoderSpec) -> Result<PathBuf> {
     Ok(bin)
 }
 
+/// The testbench of the board with the core of `spec`, built (or reused); `None` (a skip
+/// notice given) without Verilator.
+fn built(spec: CoderSpec) -> Result<Option<PathBuf>> {
+    let coder = spec.kind();
+    if let Err(e) = neurice_synth::tools::find_tool("verilator") {
+        let why = format!("{e:#}; the {coder} board Verilog was not simulated");
+        neurice_testkit::skip("board_verilog_sim", &why);
+        return Ok(None);
+    }
+    let t0 = std::time::Instant::now();
+    let bin = build(spec)?;
+    eprintln!(
+        "verilator build ({coder}): {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(Some(bin))
+}
+
 struct Run {
     bytes: Vec<u8>,
     cycles: u64,
@@ -144,17 +165,9 @@ fn run(bin: &Path, dir: &Path, input: &[u8], bytes_out: usize) -> Result<Run> {
 /// back to the samples with that coder's decoder; no framing errors, no overflow/error LED.
 fn round_trips(spec: CoderSpec, streams: &[(usize, usize, u64)]) -> Result<()> {
     let coder = spec.kind();
-    if let Err(e) = neurice_synth::tools::find_tool("verilator") {
-        let why = format!("{e:#}; the {coder} board Verilog was not simulated");
-        neurice_testkit::skip("board_verilog_sim", &why);
+    let Some(bin) = built(spec)? else {
         return Ok(());
-    }
-    let t0 = std::time::Instant::now();
-    let bin = build(spec)?;
-    eprintln!(
-        "verilator build ({coder}): {:.1} s",
-        t0.elapsed().as_secs_f64()
-    );
+    };
     let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("board-vl-{coder}-runs"));
     for &(channels, n, seed) in streams {
         let samples = signal(n, seed);
@@ -209,4 +222,150 @@ fn emitted_v2_verilog_round_trips_through_the_uart() -> Result<()> {
         CoderSpec::hardware(Coder::V2),
         &[(1, 400, 21), (2, 300, 22), (5, 300, 23)],
     )
+}
+
+/// The board Verilog with the coder-max core: each stream (set channel count, samples,
+/// flush) comes back as tagged records that rebuild, byte for byte, `want` (the frozen
+/// known-answer block, or the golden model's `max::encode_block`) and decode to the samples;
+/// the `.nrc` the host builds from them is the golden model's container of the same samples
+/// (`compress_wav_with`), byte for byte. No framing errors, no overflow/error LED.
+fn max_round_trips(
+    cases: &[(String, usize, Vec<u16>, Option<neurice_model::max::Block>)],
+) -> Result<()> {
+    use neurice_model::max::MaxSpec;
+    let spec = MaxSpec::HARDWARE;
+    let Some(bin) = built(spec.into())? else {
+        return Ok(());
+    };
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("board-vl-max-runs");
+    for (label, channels, samples, frozen) in cases {
+        let (channels, n) = (*channels, samples.len());
+        let model = protocol::max_block(&spec, channels, samples)?;
+        if let Some(f) = frozen {
+            assert_eq!(&model, f, "{label}: the model is not the frozen vector");
+        }
+        let [t, r] = model.words();
+        let records = t.words.len() + r.words.len() + 1;
+        let input = protocol::stream_bytes(channels, samples)?;
+        let out = run(
+            &bin,
+            &work.join(label),
+            &input,
+            protocol::RECORD_BYTES * records,
+        )?;
+        assert_eq!(out.framing_errors, 0, "{label}: framing errors");
+        let segs = protocol::max_segments(&protocol::records_from_bytes(&out.bytes)?)?;
+        assert_eq!(segs.len(), 1, "{label}: one segment");
+        assert_eq!(
+            segs[0].block(model.frames),
+            model,
+            "{label}: substreams differ"
+        );
+        assert_eq!(
+            &segs[0].decode(&spec, channels, n)?,
+            samples,
+            "{label}: decoded samples differ"
+        );
+        let nrc = protocol::max_nrc(
+            &spec,
+            channels as u16,
+            neurice_testkit::SAMPLE_RATE,
+            &[(model.frames, &segs[0])],
+        )?;
+        let wav = neurice_testkit::grid_wav(channels as u16, samples);
+        let (want, _) = neurice_model::compress_wav_with(&wav, CoderSpec::Max(spec))?;
+        assert!(nrc == want, "{label}: the rebuilt .nrc is not the model's");
+        assert_eq!(
+            out.leds & 0b0110_0000,
+            0,
+            "{label}: overflow/error LEDs: {:08b}",
+            out.leds
+        );
+        eprintln!(
+            "verilator (max): {label}: {channels} ch, {n} samples: {} records + trailer in {} cycles, .nrc of {} bytes",
+            records - 1,
+            out.cycles,
+            nrc.len()
+        );
+    }
+    Ok(())
+}
+
+/// Coder max's known-answer vectors (`multi`: 3 channels of edge cases, `mono`) and a spiky
+/// signal on 5 channels through the board Verilog.
+#[test]
+fn emitted_max_verilog_round_trips_the_vectors() -> Result<()> {
+    use neurice_testkit::vectors;
+    let mut cases = Vec::new();
+    for name in ["multi", "mono"] {
+        let spec = vectors::max_specs()
+            .into_iter()
+            .find(|s| s.name == name)
+            .expect("a coder-max vector");
+        let v = vectors::load_max(spec);
+        assert_eq!(v.blocks.len(), 1, "{name}: one block");
+        let (frames, tokens, raw) = v.blocks[0].clone();
+        let x: Vec<u16> = v.samples.iter().map(|&s| s as u16).collect();
+        cases.push((
+            name.to_string(),
+            v.channels,
+            x,
+            Some(neurice_model::max::Block {
+                frames,
+                tokens,
+                raw,
+            }),
+        ));
+    }
+    cases.push(("spiky-5ch".into(), 5, signal(500, 31), None));
+    max_round_trips(&cases)
+}
+
+/// Recordings through the board Verilog with the coder-max core (sampled: the first 5 000
+/// samples of 6 recordings as 6 channels, and of the first as 1 channel).
+#[test]
+fn emitted_max_verilog_round_trips_recordings() -> Result<()> {
+    recordings(5_000, 6)
+}
+
+/// More of the recordings: the first 20 000 samples of 24 recordings as 24 channels (480 000
+/// samples, about 77 M clocks).
+#[test]
+#[ignore = "longer: cargo test --release -p neurice-bsp --test board_verilog_sim -- --ignored"]
+fn emitted_max_verilog_round_trips_more_recordings() -> Result<()> {
+    recordings(20_000, 24)
+}
+
+fn recordings(frames: usize, files: usize) -> Result<()> {
+    let Some(dir) = neurice_testkit::data_or_skip("emitted_max_verilog_round_trips_recordings")
+    else {
+        return Ok(());
+    };
+    let grid = |p: &Path| -> Result<Vec<u16>> {
+        let w = neurice_model::wav::parse_wav(&std::fs::read(p)?)?;
+        let (g, exceptions) =
+            neurice_model::grid::to_grid(&w.samples[..frames.min(w.samples.len())]);
+        assert!(exceptions.is_empty(), "{}: off-grid samples", p.display());
+        Ok(g.into_iter().map(|v| v as u16).collect())
+    };
+    let wavs = neurice_testkit::wavs(&dir);
+    let chans: Vec<Vec<u16>> = wavs
+        .iter()
+        .take(files)
+        .map(|p| grid(p))
+        .collect::<Result<_>>()?;
+    let len = chans.iter().map(Vec::len).min().unwrap_or(0);
+    let mut mixed = Vec::with_capacity(len * chans.len());
+    for t in 0..len {
+        mixed.extend(chans.iter().map(|c| c[t]));
+    }
+    max_round_trips(&[
+        (
+            format!("{} recordings", chans.len()),
+            chans.len(),
+            mixed,
+            None,
+        ),
+        ("1 recording".into(), 1, chans[0].clone(), None),
+    ])
 }

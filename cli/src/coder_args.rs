@@ -16,8 +16,8 @@ pub enum CoderChoice {
     /// Coder v1: delta + adaptive Golomb-Rice, one sample per clock (low area and power).
     Lite,
     /// Coder max: LMS prediction + one multi-symbol range-coder step per sample (FORMAT.md
-    /// §10), one sample per clock; its core supersedes v2's (the board top does not carry it
-    /// yet).
+    /// §10), one sample per clock; its core supersedes v2's (the board top carries it at
+    /// 50 MHz, tagged records on the UART).
     Max,
     /// Coder v2: LMS prediction + adaptive binary range coding (FORMAT.md §7).
     V2,

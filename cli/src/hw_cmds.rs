@@ -361,17 +361,14 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     let core = a.out.join(crate::ip_files::CORE_V);
     let board = a.out.join("alchitry_cu_top.v");
     let pcf = a.out.join("alchitry_cu.pcf");
-    // the board top carries the same core (not the packet core, not coder max's core yet:
-    // neurice_bsp::MAX_BOARD_MISSING)
+    // the board top carries the same core (not the packet core, not the event core)
     let events = design.event_params().is_some();
     let board_params = match events {
         true => None,
         false => Some(board_params(&a.coder, None, neurice_bsp::DEFAULT_BAUD)?),
     };
-    let board_text = match (design.packets(), design.kind(), &board_params) {
-        (None, neurice_model::Coder::Lite | neurice_model::Coder::V2, Some(b)) => {
-            Some((neurice_bsp::board_verilog(b)?, b.core_mhz))
-        }
+    let board_text = match (design.packets(), &board_params) {
+        (None, Some(b)) => Some((neurice_bsp::board_verilog(b)?, b.core_mhz)),
         _ => None,
     };
     let mut files = vec![core.clone()];
@@ -447,7 +444,7 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
                 pcf.display(),
             );
         } else {
-            println!("      (no board top: the Alchitry Cu top carries the plain core of coders lite and v2, not the packet core, coder max's core or the event core)");
+            println!("      (no board top: the Alchitry Cu top carries the plain core of each coder, not the packet core or the event core)");
         }
         if events {
             println!("      (no IP files: the port table and the cocotb testbench describe the coder cores; the event core's ports are the coder cores' plus `out_last`, a segment's last word)");
@@ -578,7 +575,7 @@ pub struct BitstreamArgs {
     #[arg(short, long, default_value = "build/bitstream")]
     out: PathBuf,
     /// Core clock from the PLL, MHz (a row of the bsp's icepll table: 16, 20, 24, 25, 40, 48,
-    /// 50, 60) [default: 60 for lite, 20 for v2].
+    /// 50, 60) [default: 60 for lite, 50 for max, 20 for v2].
     #[arg(long)]
     core_mhz: Option<u32>,
     #[command(flatten)]

@@ -550,9 +550,10 @@ fn coder_v2_refuses_what_it_cannot_build() {
 
 /// Coder max's core through the CLI: `sim --coder max` is bit-exact with the model (both
 /// substreams, gaps and backpressure), `verilog --coder max` writes the max core (its
-/// `out_stream` port), `synth` and `power` take it at a real-time clock only (one sample per
-/// clock: 20 MHz is below the 20.48 MHz that 1024 channels need), and the board, which does
-/// not carry it yet, refuses it with the reason, before any tool runs and writing nothing.
+/// `out_stream` port) and the board top that carries it (tagged records), `synth` and `power`
+/// take it at a real-time clock only (one sample per clock: 20 MHz is below the 20.48 MHz
+/// that 1024 channels need), and `bitstream` refuses a maximum error (the core has none yet)
+/// with the reason, before any tool runs and writing nothing.
 #[test]
 fn coder_max_hardware_commands_build_and_simulate_its_core() {
     let d = tempfile::tempdir().unwrap();
@@ -591,6 +592,10 @@ fn coder_max_hardware_commands_build_and_simulate_its_core() {
     assert_eq!(v["coder"], "max", "{v}");
     let text = std::fs::read_to_string(out.join("neurice_core.v")).unwrap();
     assert!(text.contains("module top(") && text.contains("out_stream"));
+    // the board top carries the max core, with the tagged records' queue
+    let board = std::fs::read_to_string(out.join("alchitry_cu_top.v")).unwrap();
+    assert!(board.contains("module top(clk,rst_n,usb_rx,usb_tx,led);"));
+    assert!(board.contains("out_stream") && board.contains("tag_sent"));
     std::fs::remove_dir_all(&out).unwrap();
     let refused: Vec<(Vec<&dyn AsRef<std::ffi::OsStr>>, &str)> = vec![
         (
@@ -608,8 +613,16 @@ fn coder_max_hardware_commands_build_and_simulate_its_core() {
             "1 lane",
         ),
         (
-            vec![&"bitstream", &"-o", &out, &"--coder", &"max"],
-            neurice_bsp::MAX_BOARD_MISSING,
+            vec![
+                &"bitstream",
+                &"-o",
+                &out,
+                &"--coder",
+                &"max",
+                &"--max-error",
+                &"1",
+            ],
+            "maximum error",
         ),
     ];
     for (a, says) in refused {
