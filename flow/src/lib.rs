@@ -20,9 +20,11 @@ pub mod compare;
 pub mod eval;
 pub mod input;
 pub mod link;
+pub mod machine;
 pub mod peers;
 pub mod power;
 pub mod report;
+pub mod results_table;
 pub mod svg;
 pub mod system_view;
 
