@@ -231,6 +231,12 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
                 }
             );
         }
+        if both && !files.is_empty() {
+            eprintln!(
+                "peers (FLAC, WavPack): on {}",
+                neurice_flow::peers::scope(&files, a.full).1.text
+            );
+        }
         if files.is_empty() {
             eprintln!(
                 "no recordings found: put the Neuralink challenge WAVs in ../shared/data/neuralink \

@@ -114,7 +114,9 @@ pub fn scope(files: &[PathBuf], all: bool) -> (Vec<PathBuf>, PeerScope) {
         (FIRST_LOOK_STRIDE, 1)
     };
     let chosen: Vec<PathBuf> = sorted.into_iter().skip(first).step_by(stride).collect();
-    let text = if stride == 1 {
+    let text = if n == 0 {
+        "no recordings (synthetic run)".to_string()
+    } else if stride == 1 {
         format!("all {n} recordings")
     } else {
         format!(
@@ -386,7 +388,8 @@ mod tests {
         // one recording: it is the subset
         let (one, s) = scope(&files[..1], false);
         assert_eq!((one.len(), s.stride), (1, 1));
-        assert!(scope(&[], false).0.is_empty());
+        let (none, s) = scope(&[], false);
+        assert!(none.is_empty() && s.text.contains("no recordings"), "{s:?}");
     }
 
     #[test]

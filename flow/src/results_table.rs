@@ -95,29 +95,8 @@ pub fn markdown(report: &Value) -> Result<String> {
          |---|---|---|---|---|---|---|---|---|\n",
     );
     for (i, c) in coders.iter().enumerate() {
-        let coder = text(c, "coder")?;
-        let device = text(report, &format!("reports.{i}.synthesis.target"))?;
-        let fmax = at(c, "fmax_mhz")?
-            .as_f64()
-            .map_or("?".to_string(), |f| format!("{f:.1} MHz"));
-        let timing = if at(c, "timing_met")?.as_bool() == Some(true) {
-            ""
-        } else {
-            " (timing NOT met)"
-        };
-        let derived = at(c, "uw_per_channel_derived")?.as_bool() == Some(true);
-        s.push_str(&format!(
-            "| lossless, coder {coder} | {:.4} | {:.1} | {} | {fmax} | {} | {} | {:.2} mW at {} MHz{timing} | {:.1}{} |\n",
-            num(c, "ratio")?,
-            num(report, &format!("system.{i}.mbps_1024"))?,
-            device.to_uppercase(),
-            grouped(num(c, "lc_used")? as u64),
-            num(c, "bram_used")?,
-            num(c, "total_mw.typical")?,
-            num(c, "clock_mhz")?,
-            num(c, "uw_per_channel.typical")?,
-            if derived { " (derived)" } else { "" },
-        ));
+        let row = coder_row(report, i, c).with_context(|| format!("coders.{i}"))?;
+        s.push_str(&row);
     }
     let scope = text(report, "peers_scope.text")?;
     // on a subset, neurice's ratio on the peers' recordings (on all, the rows above are it)
@@ -153,6 +132,33 @@ pub fn markdown(report: &Value) -> Result<String> {
          on measured switching activity, typical. Peers on {scope}.\n\n{END}\n"
     ));
     Ok(s)
+}
+
+/// The row of coder `i` (`c`, from `coders`) of `report`.
+fn coder_row(report: &Value, i: usize, c: &Value) -> Result<String> {
+    let coder = text(c, "coder")?;
+    let device = text(report, &format!("reports.{i}.synthesis.target"))?;
+    let fmax = at(c, "fmax_mhz")?
+        .as_f64()
+        .map_or("?".to_string(), |f| format!("{f:.1} MHz"));
+    let timing = if at(c, "timing_met")?.as_bool() == Some(true) {
+        ""
+    } else {
+        " (timing NOT met)"
+    };
+    let derived = at(c, "uw_per_channel_derived")?.as_bool() == Some(true);
+    Ok(format!(
+            "| lossless, coder {coder} | {:.4} | {:.1} | {} | {fmax} | {} | {} | {:.2} mW at {} MHz{timing} | {:.1}{} |\n",
+            num(c, "ratio")?,
+            num(report, &format!("system.{i}.mbps_1024"))?,
+            device.to_uppercase(),
+            grouped(num(c, "lc_used")? as u64),
+            num(c, "bram_used")?,
+            num(c, "total_mw.typical")?,
+            num(c, "clock_mhz")?,
+            num(c, "uw_per_channel.typical")?,
+            if derived { " (derived)" } else { "" },
+        ))
 }
 
 /// `doc` with its block between [`BEGIN`] and [`END`] replaced by `block` (from
@@ -234,7 +240,7 @@ mod tests {
         let mut r = report();
         r["coders"][1].as_object_mut().unwrap().remove("lc_used");
         let e = format!("{:#}", markdown(&r).unwrap_err());
-        assert!(e.contains("coders.1.lc_used"), "{e}");
+        assert!(e.contains("coders.1") && e.contains("`lc_used`"), "{e}");
         let e = format!(
             "{:#}",
             markdown(&serde_json::json!({"coders": []})).unwrap_err()
