@@ -45,8 +45,9 @@ pub struct FlowArgs {
     /// first look; 100000 with --full].
     #[arg(long)]
     power_cycles: Option<u64>,
-    /// Everything: co-simulate every sample of every recording and trace 100000 cycles for
-    /// power (the defaults are sized for a first look; the report says what was run).
+    /// Everything: co-simulate every sample of every recording, trace 100000 cycles for
+    /// power and measure the peers (FLAC, WavPack) on every recording, not every 4th (the
+    /// defaults are sized for a first look; the report says what was run).
     #[arg(long)]
     full: bool,
     /// Lanes: samples the core codes per clock (1, or 2: a channel pair per clock, half the
@@ -69,6 +70,49 @@ pub struct FlowArgs {
     /// Run every step, taking nothing from the cache and storing nothing in it.
     #[arg(long)]
     no_cache: bool,
+}
+
+#[derive(Args)]
+pub struct ResultsTableArgs {
+    /// The side-by-side report.json of `neurice flow` (build/report/report.json).
+    report: PathBuf,
+    /// Markdown files whose results-table block (between the lines
+    /// `<!-- results-table: begin … -->` and `<!-- results-table: end -->`) is replaced by the
+    /// table; without, the table goes to standard output.
+    #[arg(long, value_name = "FILE")]
+    into: Vec<PathBuf>,
+}
+
+/// `neurice results-table`: the results table (ratio, Mbit/s for 1024 channels, core, Fmax,
+/// LCs, BRAM, power, µW/channel; the peers) of a flow's report.json, with its date, machine
+/// and scope ([`neurice_flow::results_table`]).
+pub fn results_table(a: ResultsTableArgs) -> Result<ExitCode> {
+    let bytes =
+        std::fs::read(&a.report).with_context(|| format!("cannot read {}", a.report.display()))?;
+    let report: serde_json::Value = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: not JSON", a.report.display()))?;
+    let table = neurice_flow::results_table::markdown(&report)
+        .with_context(|| a.report.display().to_string())?;
+    if a.into.is_empty() {
+        print!("{table}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    // every file is checked before the first is written
+    let docs = a
+        .into
+        .iter()
+        .map(|f| {
+            let doc = std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read {}", f.display()))?;
+            neurice_flow::results_table::replace_block(&doc, &table)
+                .with_context(|| f.display().to_string())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for (f, doc) in a.into.iter().zip(docs) {
+        neurice_files::write_output(f, doc.as_bytes(), true)?;
+        eprintln!("results-table: {} updated", f.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn flow(a: FlowArgs) -> Result<ExitCode> {
@@ -195,6 +239,12 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
                 }
             );
         }
+        if both && !files.is_empty() {
+            eprintln!(
+                "peers (FLAC, WavPack): on {}",
+                neurice_flow::peers::scope(&files, a.full).1.text
+            );
+        }
         if files.is_empty() {
             eprintln!(
                 "no recordings found: put the Neuralink challenge WAVs in ../shared/data/neuralink \
@@ -218,7 +268,7 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
     let result = std::thread::scope(|s| {
         let ticker = s.spawn(|| bars.tick_until(&stop));
         let r = if both {
-            neurice_flow::compare::run_coders(cfgs, &a.out, not_run.clone(), &bars)
+            neurice_flow::compare::run_coders(cfgs, &a.out, not_run.clone(), a.full, &bars)
                 .map(|c| Done::Many(Box::new(c)))
         } else {
             let cfg = cfgs.into_iter().next().expect("one coder");

@@ -51,6 +51,9 @@ enum Command {
     Link(link_cmd::LinkArgs),
     /// The main job: eval, co-simulation, Verilog, synthesis; writes a report folder.
     Flow(flow_cmd::FlowArgs),
+    /// Write the results table (Markdown, with the run's date and machine) from a flow's
+    /// report.json, to standard output or into the results-table block of Markdown files.
+    ResultsTable(flow_cmd::ResultsTableArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Bitstream(a) => hw_cmds::bitstream(a),
         Command::Power(a) => power_cmd::power(a),
         Command::Link(a) => link_cmd::link(a),
+        Command::ResultsTable(a) => flow_cmd::results_table(a),
     };
     match result {
         Ok(code) => code,

@@ -824,6 +824,59 @@ fn flow_both_coders_writes_the_side_by_side_report() {
         assert!(f(&s["total_mw"], "typical") >= fpga);
     }
     assert!(html.contains("System view"));
+    // the peers ran on the first look's subset (4 recordings: the second), named in the report
+    assert_eq!(
+        v["peers_scope"]["recordings"].as_array().unwrap().len(),
+        1,
+        "{v}"
+    );
+    assert_eq!(v["peers_scope"]["stride"], 4);
+    assert!(v["date_utc"].as_str().unwrap().ends_with('Z'), "{v}");
+    assert!(f(&v["machine"], "cores") >= 1.0, "{v}");
+    // the results table written from this report: each coder's row has its numbers
+    let o = neurice(&[&"results-table", &out.join("report.json")]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = String::from_utf8(o.stdout).unwrap();
+    assert!(table.contains(v["date_utc"].as_str().unwrap()), "{table}");
+    for (c, s) in [lite, max].into_iter().zip(system) {
+        let row = table
+            .lines()
+            .find(|l| {
+                l.starts_with(&format!(
+                    "| lossless, coder {} |",
+                    c["coder"].as_str().unwrap()
+                ))
+            })
+            .unwrap_or_else(|| panic!("no row for {c}: {table}"));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        assert_eq!(cells[2], format!("{:.4}", f(c, "ratio")), "{row}");
+        assert_eq!(cells[3], format!("{:.1}", f(s, "mbps_1024")), "{row}");
+        assert_eq!(cells[4], "HX8K", "{row}");
+        assert_eq!(cells[5], format!("{:.1} MHz", f(c, "fmax_mhz")), "{row}");
+        assert_eq!(
+            cells[6].replace(' ', ""),
+            format!("{}", f(c, "lc_used")),
+            "{row}"
+        );
+        assert_eq!(cells[7], format!("{}", f(c, "bram_used")), "{row}");
+        assert!(
+            cells[8].starts_with(&format!("{:.2} mW at ", f(&c["total_mw"], "typical"))),
+            "{row}"
+        );
+    }
+    // into a Markdown file: only its block is replaced
+    let doc = d.path().join("results.md");
+    let (b, e) = (
+        neurice_flow::results_table::BEGIN,
+        neurice_flow::results_table::END,
+    );
+    std::fs::write(&doc, format!("# R\n{b}\nold\n{e}\nafter\n")).unwrap();
+    let o = neurice(&[&"results-table", &out.join("report.json"), &"--into", &doc]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&doc).unwrap(),
+        format!("# R\n{table}after\n")
+    );
     // every page, rendered in headless Chromium: not blank, no missing asset, no script error
     match neurice_flow::browser::chromium() {
         Ok(exe) => {

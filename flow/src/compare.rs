@@ -97,6 +97,12 @@ impl CoderSummary {
 #[derive(Clone, Debug, Serialize)]
 pub struct Comparison {
     pub neurice_version: &'static str,
+    /// When the run started (UTC, ISO 8601).
+    pub date_utc: String,
+    /// Where it ran (CPU, cores, memory, OS, load at the start).
+    pub machine: crate::machine::Machine,
+    /// Wall-clock seconds of the whole run (every coder's stages and the peers).
+    pub seconds: f64,
     pub data_source: String,
     /// What was run on how much: the coders, then what each coder's flow ran.
     pub scope: String,
@@ -106,10 +112,16 @@ pub struct Comparison {
     pub coders: Vec<CoderSummary>,
     /// Each coder's full flow report.
     pub reports: Vec<FlowReport>,
-    /// FLAC and WavPack on the same recordings, in the same run ([`crate::peers`]), or
-    /// taken from the cache of an earlier run on the same recordings (`peers_cache`).
+    /// FLAC and WavPack on the recordings of `peers_scope`, in the same run
+    /// ([`crate::peers`]), or taken from the cache of an earlier run on the same recordings
+    /// (`peers_cache`).
     pub peers: Vec<crate::peers::PeerResult>,
     pub peers_cache: CacheUse,
+    /// The recordings the peers ran on: all with `--full`, else a subset
+    /// ([`crate::peers::scope`]).
+    pub peers_scope: crate::peers::PeerScope,
+    /// Each coder's ratio on the same recordings as the peers.
+    pub peers_ours: Vec<crate::peers::OursOnPeers>,
     /// Each mode against the radio and the power budget ([`crate::system_view`]).
     pub system: Vec<crate::system_view::SystemRow>,
     /// The modes of the system view this run did not measure (event mode unless it ran).
@@ -125,11 +137,13 @@ pub fn coder_dir(out: &Path, coder: Coder) -> PathBuf {
 /// peers beside them, and writes the side-by-side `report.json` and `index.html` into `out`.
 /// Every configuration is checked before the first stage runs.
 /// `not_run`: the coders with a core left out of this run and how to run them (said in the
-/// report).
+/// report). `all_peers`: the peers on every recording, else on a first look's subset
+/// ([`crate::peers::scope`]).
 pub fn run_coders(
     cfgs: Vec<FlowConfig>,
     out: &Path,
     not_run: Vec<String>,
+    all_peers: bool,
     obs: &dyn Observer,
 ) -> Result<Comparison> {
     if cfgs.is_empty() {
@@ -138,9 +152,15 @@ pub fn run_coders(
     for c in &cfgs {
         c.validate()?;
     }
+    let (date_utc, machine, start) = (
+        crate::machine::utc_now(),
+        crate::machine::Machine::this(),
+        std::time::Instant::now(),
+    );
     neurice_files::create_out_dir(out)?;
     neurice_files::check_outputs(&[out.join("report.json"), out.join("index.html")], true)?;
-    let (files, jobs, cache) = (cfgs[0].files.clone(), cfgs[0].jobs, cfgs[0].cache.clone());
+    let (jobs, cache) = (cfgs[0].jobs, cfgs[0].cache.clone());
+    let (files, peers_scope) = crate::peers::scope(&cfgs[0].files, all_peers);
     let flows = cfgs
         .into_iter()
         .map(|cfg| {
@@ -184,8 +204,29 @@ pub fn run_coders(
         reports.push(r);
     }
     let peers = peers.unwrap_or_else(|_| Err(anyhow::anyhow!("the peers' thread panicked")))?;
+    let peers_ours = reports
+        .iter()
+        .filter_map(|r| {
+            let e = r.eval.as_ref()?;
+            let per_file: Vec<_> = e
+                .per_file
+                .iter()
+                .filter(|f| !f.input_error)
+                .map(|f| (f.file.clone(), f.original_bytes, f.compressed_bytes))
+                .collect();
+            Some(crate::peers::OursOnPeers::of(
+                r.design.kind().name(),
+                &per_file,
+                e.ratio,
+                &peers_scope,
+            ))
+        })
+        .collect();
     let c = Comparison {
         neurice_version: env!("CARGO_PKG_VERSION"),
+        date_utc,
+        machine,
+        seconds: start.elapsed().as_secs_f64(),
         data_source: reports[0].data_source.clone(),
         scope: format!(
             "coder{} {}; {}",
@@ -205,6 +246,8 @@ pub fn run_coders(
         reports,
         peers: peers.0,
         peers_cache: peers.1,
+        peers_scope,
+        peers_ours,
     };
     write(&c, out)?;
     Ok(c)
@@ -220,7 +263,7 @@ fn run_peers(
     out: &Path,
 ) -> Result<(Vec<crate::peers::PeerResult>, CacheUse)> {
     obs.message(&format!(
-        "== peers: FLAC (flac -8) and WavPack (wavpack -hh -x6) on the same {} recordings",
+        "== peers: FLAC (flac -8) and WavPack (wavpack -hh -x6) on {} recordings",
         files.len()
     ));
     let dir = out.join("peers");
@@ -417,13 +460,7 @@ pub fn html(c: &Comparison) -> String {
         esc(&c.data_source),
         esc(&run_text(c).join("; ")),
         charts.join("\n"),
-        crate::peers::html(
-            &c.peers,
-            &c.coders
-                .iter()
-                .map(|s| (s.coder.name().to_string(), s.ratio))
-                .collect::<Vec<_>>()
-        ),
+        crate::peers::html(&c.peers, &c.peers_scope, &c.peers_ours),
         crate::system_view::html(
             &c.system,
             &c.reports
@@ -436,7 +473,15 @@ pub fn html(c: &Comparison) -> String {
 
 /// What was run on how much, what was not, each coder's stage times and cache uses.
 fn run_text(c: &Comparison) -> Vec<String> {
-    let mut v = vec![format!("run: {}", c.scope)];
+    let mut v = vec![
+        format!(
+            "started {} on {}; {:.0} s in all",
+            c.date_utc,
+            c.machine.describe(),
+            c.seconds
+        ),
+        format!("run: {}", c.scope),
+    ];
     v.extend(c.not_run.iter().map(|n| format!("not run: {n}")));
     for r in &c.reports {
         for (k, x) in crate::report::run_lines(r) {
@@ -444,7 +489,8 @@ fn run_text(c: &Comparison) -> Vec<String> {
         }
     }
     v.push(format!(
-        "peers: {}",
+        "peers: on {}; {}",
+        c.peers_scope.text,
         match c.peers_cache.status {
             CacheStatus::Hit => "taken from the cache (an earlier run on the same recordings)",
             _ => "measured in this run",
@@ -479,7 +525,11 @@ pub fn render_text(c: &Comparison, out: &Path) -> String {
     for s in &c.coders {
         let _ = writeln!(txt, "  {}: {}", s.coder.name(), s.method);
     }
-    txt.push_str(&crate::peers::render_text(&c.peers));
+    txt.push_str(&crate::peers::render_text(
+        &c.peers,
+        &c.peers_scope,
+        &c.peers_ours,
+    ));
     txt.push_str(&crate::system_view::render_text(&c.system));
     let _ = writeln!(txt, "  report     {}", out.join("index.html").display());
     txt

@@ -21,9 +21,11 @@ pub mod eval;
 pub mod event_link;
 pub mod input;
 pub mod link;
+pub mod machine;
 pub mod peers;
 pub mod power;
 pub mod report;
+pub mod results_table;
 pub mod svg;
 pub mod system_view;
 
