@@ -580,6 +580,7 @@ fn board_params(
 }
 
 pub fn bitstream(a: BitstreamArgs) -> Result<ExitCode> {
+    a.coder.board_spec()?; // coder max with δ > 0 is not on the board yet
     let params = board_params(&a.coder, a.core_mhz, a.baud)?;
     let core_mhz = params.core_mhz;
     let params = neurice_bsp::BoardParams {

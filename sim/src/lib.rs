@@ -46,11 +46,12 @@ pub use stimulus::{interleave, load_indices, load_stimuli, Pattern, Stimulus};
 /// The most channels a core has state for (a 10-bit channel address).
 pub use neurice_hdl::MAX_CHANNELS;
 
-/// Why a hardware path refuses coder max with a maximum error δ > 0: its bounded-error mode
-/// (FORMAT.md §10.11) is the golden model's; the core codes losslessly.
-pub const MAX_NEAR_NO_CORE: &str = "coder max's bounded-error mode is in the model only \
-     (compress, decompress, eval, link); the hardware core does not take a maximum error \
-     yet (--coder lite builds a bounded-error core)";
+/// Why the board (`neurice bitstream`, the board top) refuses coder max with a maximum error
+/// δ > 0: the max core takes δ (FORMAT.md §10.11; `sim`, `verilog`, `synth`, `power` and
+/// `flow` build it), the board top does not carry that core yet.
+pub const MAX_NEAR_NO_BOARD: &str = "coder max's bounded-error core is not on the board yet: \
+     `neurice sim|verilog|synth|power|flow --coder max --max-error δ` build and check the core; \
+     the board top takes coder lite with a maximum error (--coder lite --max-error δ)";
 
 /// The pseudo-random sequence both engines use for gaps and backpressure (xorshift64).
 #[derive(Clone, Debug)]

@@ -6,6 +6,7 @@ use rust_hdl::prelude::*;
 
 use super::blocks::{OutQueue, TableRom};
 use super::check_max_params;
+use super::near::{NearConsts, NearQuant, NearRecon};
 use super::leaves::{
     ByteGroup, BytePack, ContextBits, CtxSigma, EStep, FNorm, LowStep, RangeStep, RawPack, SThermo,
     StatePack, StateUnpack, Tokenise, DELTA_BITS, RANGE_BITS_U, RAW_LEN_BITS, SUB_S, S_TESTS, W,
@@ -64,6 +65,8 @@ crate::core_struct! {
         k_zero8: Constant<Bits<8>>,
         k_zero32: Constant<Bits<32>>,
         k_zero20: Constant<Bits<RANGE_BITS_U>>,
+        /// `δ > 0`: the bounded-error design (quantiser in s3, state update and write in s4)
+        k_near: Constant<Bit>,
 
         // ---- control ----
         ph: DFF<Bits<2>>,
@@ -88,6 +91,7 @@ crate::core_struct! {
         h1: Signal<Local, Bit>,
         h2: Signal<Local, Bit>,
         h3: Signal<Local, Bit>,
+        h4: Signal<Local, Bit>,
         s0_go: Signal<Local, Bit>,
 
         // ---- the channel state: three words of 32 bits ----
@@ -146,6 +150,12 @@ crate::core_struct! {
         s3_a_new: Signal<Local, Bits<16>>,
         s3_n_new: Signal<Local, Bits<6>>,
         pack: StatePack,
+        /// `δ > 0`: the quantised residual (s3)
+        nq: NearQuant,
+        /// the state update's inputs: s3's registers (`δ = 0`) or s4n's (`δ > 0`)
+        w_first: Signal<Local, Bit>,
+        w_a: Signal<Local, Bits<16>>,
+        w_n: Signal<Local, Bits<6>>,
 
         // ---- s4: the token and the raw field ----
         s4_v: DFF<Bit>,
@@ -155,6 +165,20 @@ crate::core_struct! {
         s4_sig: DFF<Bits<3>>,
         s4_ctx: DFF<Bits<4>>,
         tokz: Tokenise,
+        /// `δ > 0`: what the state update and write need one stage later (s4n)
+        s4n_v: DFF<Bit>,
+        s4n_ch: DFF<Bits<C>>,
+        s4n_prev: DFF<Bits<W>>,
+        s4n_a: DFF<Bits<16>>,
+        s4n_n: DFF<Bits<6>>,
+        s4n_d: [DFF<Bits<DELTA_BITS>>; TAPS],
+        s4n_w: [DFF<Bits<WEIGHT_BITS>>; TAPS],
+        s4n_pred: DFF<Bits<W>>,
+        s4n_qv: DFF<Bits<10>>,
+        s4n_neg: DFF<Bit>,
+        s4n_qzero: DFF<Bit>,
+        /// `δ > 0`: the reconstruction (s4)
+        nr: NearRecon,
 
         // ---- s5: the table read; the top flag; the raw packer ----
         s5_v: DFF<Bit>,
@@ -240,6 +264,7 @@ impl<const C: usize> MaxCore<C> {
         }
         let f = p.front_end();
         let rs = restart_state(0, p);
+        let near = NearConsts::new(p.max_error)?;
         Ok(crate::core_new! {
             inputs: one_lane,
             out_stream: Default::default(),
@@ -270,6 +295,7 @@ impl<const C: usize> MaxCore<C> {
             k_zero8: k(0),
             k_zero32: k(0),
             k_zero20: k(0),
+            k_near: Constant::new(p.max_error > 0),
             ph: Default::default(),
             fin_n: Default::default(),
             open: Default::default(),
@@ -288,6 +314,7 @@ impl<const C: usize> MaxCore<C> {
             h1: Default::default(),
             h2: Default::default(),
             h3: Default::default(),
+            h4: Default::default(),
             s0_go: Default::default(),
             ram_hi: Default::default(),
             ram_mid: Default::default(),
@@ -338,6 +365,10 @@ impl<const C: usize> MaxCore<C> {
             s3_a_new: Default::default(),
             s3_n_new: Default::default(),
             pack: Default::default(),
+            nq: NearQuant::new(&near),
+            w_first: Default::default(),
+            w_a: Default::default(),
+            w_n: Default::default(),
             s4_v: Default::default(),
             s4_first: Default::default(),
             s4_x: Default::default(),
@@ -345,6 +376,18 @@ impl<const C: usize> MaxCore<C> {
             s4_sig: Default::default(),
             s4_ctx: Default::default(),
             tokz: Default::default(),
+            s4n_v: Default::default(),
+            s4n_ch: Default::default(),
+            s4n_prev: Default::default(),
+            s4n_a: Default::default(),
+            s4n_n: Default::default(),
+            s4n_d: Default::default(),
+            s4n_w: Default::default(),
+            s4n_pred: Default::default(),
+            s4n_qv: Default::default(),
+            s4n_neg: Default::default(),
+            s4n_qzero: Default::default(),
+            nr: NearRecon::new(&near),
             s5_v: Default::default(),
             s5_coded: Default::default(),
             s5_addr: Default::default(),
@@ -454,7 +497,8 @@ impl<const C: usize> Logic for MaxCore<C> {
             s4_first, s4_x, s4_u, s4_sig, s4_ctx, s5_v, s5_coded, s5_addr, s5_rval, s5_rlen, racc,
             rnb, s6_v, s6_top, s7_v, s7_fn, s7_s0, s7_top, s7_cum, rn, s8_v, s8_n, s8_prod, eb,
             s9_v, s9_addend, s9_sh, low, carry, cache, pend, started, r_v, r_hp, r_head, r_n, r_fv,
-            r_tp, r_tail, ex_busy, ex_n, ex_fv, ex_tp, ex_tail, tacc, tc
+            r_tp, r_tail, ex_busy, ex_n, ex_fv, ex_tp, ex_tail, tacc, tc, s4n_v, s4n_ch, s4n_prev,
+            s4n_a, s4n_n, s4n_pred, s4n_qv, s4n_neg, s4n_qzero
         );
         for i in 0..TAPS {
             self.s2_d[i].clock.next = self.clock.val();
@@ -467,6 +511,10 @@ impl<const C: usize> Logic for MaxCore<C> {
             self.s2_prod[i].d.next = self.s2_prod[i].q.val();
             self.s3_d[i].d.next = self.s3_d[i].q.val();
             self.s3_w[i].d.next = self.s3_w[i].q.val();
+            self.s4n_d[i].clock.next = self.clock.val();
+            self.s4n_w[i].clock.next = self.clock.val();
+            self.s4n_d[i].d.next = self.s4n_d[i].q.val();
+            self.s4n_w[i].d.next = self.s4n_w[i].q.val();
         }
         clock!(self, clock, ram_hi, ram_mid, ram_lo, prob, queue);
 
@@ -505,8 +553,18 @@ impl<const C: usize> Logic for MaxCore<C> {
                 self.h3.next = true;
             }
         }
-        self.s0_go.next =
-            self.s0_v.q.val() & (!self.h1.val()) & (!self.h2.val()) & (!self.h3.val());
+        // δ > 0: the state is written at the edge leaving s4 (s4n)
+        self.h4.next = false;
+        if self.s4n_v.q.val() {
+            if self.s4n_ch.q.val() == self.s0_ch.q.val() {
+                self.h4.next = true;
+            }
+        }
+        self.s0_go.next = self.s0_v.q.val()
+            & (!self.h1.val())
+            & (!self.h2.val())
+            & (!self.h3.val())
+            & (!self.h4.val());
         self.in_ready.next = self.adv.val()
             & self.run.val()
             & (!self.flush.val())
@@ -636,17 +694,46 @@ impl<const C: usize> Logic for MaxCore<C> {
             self.s3_sign.next = self.k_ones10.val();
         }
         self.s3_u.next = self.s3_e2.result.val() ^ self.s3_sign.val();
-        // A, N (§3.5): halved when N reaches 2^w
+        // δ > 0 (§10.11): u of the quantised residual; the reconstruction, A/N, the LMS
+        // update and the state write follow in s4 (s4n)
+        self.nq.x.next = self.s3_x.q.val();
+        self.nq.pred.next = self.s3_pred.q.val();
+        if self.k_near.val() {
+            self.s3_u.next = self.nq.u.val();
+        }
+        self.w_first.next = self.s3_first.q.val();
+        self.w_a.next = self.s3_a.q.val();
+        self.w_n.next = self.s3_n.q.val();
         self.s3_u16.next = bit_cast::<16, W>(self.s3_u.val());
-        self.s3_asum.next = self.s3_a.q.val() + self.s3_u16.val();
+        if self.k_near.val() {
+            self.w_first.next = self.s4_first.q.val();
+            self.w_a.next = self.s4n_a.q.val();
+            self.w_n.next = self.s4n_n.q.val();
+            self.s3_u16.next = bit_cast::<16, W>(self.s4_u.q.val());
+        }
+        // A, N (§3.5): halved when N reaches 2^w
+        self.s3_asum.next = self.w_a.val() + self.s3_u16.val();
         self.s3_around.next = bit_cast::<17, 16>(self.s3_asum.val()) + self.k_one17.val();
         self.s3_a_new.next = self.s3_asum.val();
-        self.s3_n_new.next = self.s3_n.q.val() + self.k_one6.val();
-        if self.s3_n.q.val() == self.k_n_last.val() {
+        self.s3_n_new.next = self.w_n.val() + self.k_one6.val();
+        if self.w_n.val() == self.k_n_last.val() {
             self.s3_a_new.next = self.s3_around.val().get_bits::<16>(1);
             self.s3_n_new.next = self.k_n_half.val();
         }
         self.pack.prev.next = self.s3_x.q.val();
+        if self.k_near.val() {
+            self.upd.x.next = self.nr.xr.val();
+            self.upd.pred.next = self.s4n_pred.q.val();
+            self.upd.prev.next = self.s4n_prev.q.val();
+            for i in 0..TAPS {
+                self.upd.d[i].next = self.s4n_d[i].q.val();
+                self.upd.w[i].next = self.s4n_w[i].q.val();
+            }
+            self.pack.prev.next = self.nr.xr.val();
+            if self.s4_first.q.val() {
+                self.pack.prev.next = self.s4_x.q.val();
+            }
+        }
         self.pack.a.next = self.s3_a_new.val();
         self.pack.n.next = self.s3_n_new.val();
         self.pack.d0.next = self.upd.d_next[0].val();
@@ -657,7 +744,7 @@ impl<const C: usize> Logic for MaxCore<C> {
         self.pack.w1.next = self.upd.w_next[1].val();
         self.pack.w2.next = self.upd.w_next[2].val();
         self.pack.w3.next = self.upd.w_next[3].val();
-        if self.s3_first.q.val() {
+        if self.w_first.val() {
             self.pack.a.next = self.k_a0.val();
             self.pack.n.next = self.k_n0.val();
             self.pack.d0.next = self.k_zero_d.val();
@@ -678,6 +765,14 @@ impl<const C: usize> Logic for MaxCore<C> {
         self.ram_hi.write_enable.next = self.s3_v.q.val() & self.adv.val();
         self.ram_mid.write_enable.next = self.s3_v.q.val() & self.adv.val();
         self.ram_lo.write_enable.next = self.s3_v.q.val() & self.adv.val();
+        if self.k_near.val() {
+            self.ram_hi.write_address.next = self.s4n_ch.q.val();
+            self.ram_mid.write_address.next = self.s4n_ch.q.val();
+            self.ram_lo.write_address.next = self.s4n_ch.q.val();
+            self.ram_hi.write_enable.next = self.s4n_v.q.val() & self.adv.val();
+            self.ram_mid.write_enable.next = self.s4n_v.q.val() & self.adv.val();
+            self.ram_lo.write_enable.next = self.s4n_v.q.val() & self.adv.val();
+        }
 
         // ==== s4: the token and the raw field
         if self.adv.val() {
@@ -687,7 +782,24 @@ impl<const C: usize> Logic for MaxCore<C> {
             self.s4_u.d.next = self.s3_u.val();
             self.s4_sig.d.next = self.s3_sig.q.val();
             self.s4_ctx.d.next = self.s3_ctx.q.val();
+            self.s4n_v.d.next = self.s3_v.q.val() & self.k_near.val();
+            self.s4n_ch.d.next = self.s3_ch.q.val();
+            self.s4n_prev.d.next = self.s3_prev.q.val();
+            self.s4n_a.d.next = self.s3_a.q.val();
+            self.s4n_n.d.next = self.s3_n.q.val();
+            for i in 0..TAPS {
+                self.s4n_d[i].d.next = self.s3_d[i].q.val();
+                self.s4n_w[i].d.next = self.s3_w[i].q.val();
+            }
+            self.s4n_pred.d.next = self.s3_pred.q.val();
+            self.s4n_qv.d.next = self.nq.qv.val();
+            self.s4n_neg.d.next = self.nq.neg.val();
+            self.s4n_qzero.d.next = self.nq.qzero.val();
         }
+        self.nr.pred.next = self.s4n_pred.q.val();
+        self.nr.qv.next = self.s4n_qv.q.val();
+        self.nr.neg.next = self.s4n_neg.q.val();
+        self.nr.qzero.next = self.s4n_qzero.q.val();
         self.tokz.u.next = self.s4_u.q.val();
         self.tokz.sigma.next = self.s4_sig.q.val();
         self.tokz.first.next = self.s4_first.q.val();
@@ -902,6 +1014,7 @@ impl<const C: usize> Logic for MaxCore<C> {
             self.s2_v.d.next = false;
             self.s3_v.d.next = false;
             self.s4_v.d.next = false;
+            self.s4n_v.d.next = false;
             self.s5_v.d.next = false;
             self.s5_coded.d.next = false;
             self.s6_v.d.next = false;
