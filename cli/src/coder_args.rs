@@ -355,7 +355,10 @@ mod tests {
             e.contains("--max-error 2") && e.contains(MAX_NEAR_NO_BOARD),
             "{e}"
         );
-        assert_eq!(d1.board_spec().unwrap(), CoderSpec::Lite(HW.with_max_error(2)));
+        assert_eq!(
+            d1.board_spec().unwrap(),
+            CoderSpec::Lite(HW.with_max_error(2))
+        );
         let v2 = CoderArgs {
             coder: Some(CoderChoice::V2),
             ..d1

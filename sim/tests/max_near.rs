@@ -64,9 +64,23 @@ fn signals(d: u32, n: usize, frames: usize) -> Vec<Stimulus> {
     let mut v = synthetic_set(n, frames, &coder(d));
     let ends1 = ends(n);
     v.push(max_stim(d, 1, ends1, 0, 200, "the grid's ends, 1 channel"));
-    v.push(max_stim(d, 2, ends(n), 200, 200, "the grid's ends, 2 channels"));
+    v.push(max_stim(
+        d,
+        2,
+        ends(n),
+        200,
+        200,
+        "the grid's ends, 2 channels",
+    ));
     let noise = signal(3, 1024, frames, 9).into_iter().map(|x| x as u16);
-    v.push(max_stim(d, 1024, noise.collect(), 50, 300, "walk/noise/extremes, 1024"));
+    v.push(max_stim(
+        d,
+        1024,
+        noise.collect(),
+        50,
+        300,
+        "walk/noise/extremes, 1024",
+    ));
     v
 }
 
@@ -81,8 +95,7 @@ fn run(engine: Engine, d: u32, stims: &[Stimulus]) -> (RunSummary, Vec<SimReport
 /// rust-hdl's runs of [`signals`] for δ = 1, 2, once per process (the Verilator test compares
 /// its cycles with them).
 fn rusthdl_signals() -> &'static [(RunSummary, Vec<SimReport>); 2] {
-    static RUN: std::sync::OnceLock<[(RunSummary, Vec<SimReport>); 2]> =
-        std::sync::OnceLock::new();
+    static RUN: std::sync::OnceLock<[(RunSummary, Vec<SimReport>); 2]> = std::sync::OnceLock::new();
     RUN.get_or_init(|| [1, 2].map(|d| run(Engine::Rusthdl, d, &signals(d, 3_000, 3))))
 }
 
@@ -162,7 +175,10 @@ fn max_core_with_delta_takes_one_sample_per_clock_at_1024_channels() {
     if !verilator_or_skip(test) {
         return;
     }
-    let noise = signal(1, 1024, 50, 4).into_iter().map(|x| x as u16).collect();
+    let noise = signal(1, 1024, 50, 4)
+        .into_iter()
+        .map(|x| x as u16)
+        .collect();
     let mut stims = vec![max_stim(1, 1024, noise, 0, 0, "noise, 1024")];
     if let Some(dir) = data_or_skip(&format!("{test} (recordings part)")) {
         let none = Pattern {
@@ -185,7 +201,12 @@ fn max_core_with_delta_takes_one_sample_per_clock_at_1024_channels() {
             r.stall_cycles
         );
         assert_eq!(r.stall_cycles, 0, "{}: stalls", r.label);
-        assert!(r.cycles <= r.samples + 64, "{}: {} clocks", r.label, r.cycles);
+        assert!(
+            r.cycles <= r.samples + 64,
+            "{}: {} clocks",
+            r.label,
+            r.cycles
+        );
     }
 }
 

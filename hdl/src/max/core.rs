@@ -6,12 +6,12 @@ use rust_hdl::prelude::*;
 
 use super::blocks::{OutQueue, TableRom};
 use super::check_max_params;
-use super::near::{NearConsts, NearQuant, NearRecon};
 use super::leaves::{
     ByteGroup, BytePack, ContextBits, CtxSigma, EStep, FNorm, LowStep, RangeStep, RawPack, SThermo,
     StatePack, StateUnpack, Tokenise, DELTA_BITS, RANGE_BITS_U, RAW_LEN_BITS, SUB_S, S_TESTS, W,
     WEIGHT_BITS,
 };
+use super::near::{NearConsts, NearQuant, NearRecon};
 use crate::prims::ShiftLeft;
 use crate::ram::WordRam;
 use crate::v2::lms::{to_bits, LmsUpdate, PredictSum, TapMul, SUM_BITS, TAPS};
