@@ -6,8 +6,12 @@
 //!
 //! **Bounded error** (issue 27, FORMAT.md §10.11): the maximum error `δ`
 //! ([`MaxParams::max_error`], 0 ..= 255 grid steps) is a design parameter. `δ = 0` is the
-//! lossless core, cycle for cycle (the `δ > 0` logic below sits behind a constant and is
-//! removed by synthesis). With `δ > 0` the residual is quantised around the prediction in s3
+//! lossless core, cycle for cycle and bit for bit (the `δ > 0` logic sits behind a constant);
+//! **but yosys does not remove all of it**: the s4n registers and the s4 hazard compare stay
+//! (constant-zero registers without an initial value), so the lossless synthesis measured
+//! 4 689 LCs and 46.64 MHz on the HX8K instead of main's 4 655 LCs and 52.06 MHz (issue 27,
+//! open: emit the lossless Verilog without the `δ > 0` statements, as [`crate::lattice`]
+//! does for coder v1). With `δ > 0` the residual is quantised around the prediction in s3
 //! ([`near::NearQuant`]: a constant reciprocal, as coder v1's [`crate::lattice`]), the
 //! reconstruction `clamp(pred + q·m)` is made in s4 ([`near::NearRecon`]) and is what `A`/`N`,
 //! the LMS update and the state write see: the state is written at the edge leaving s4 (one
