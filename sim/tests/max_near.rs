@@ -2,10 +2,11 @@
 //! through the engines: `CoreDesign::new` of coder max with `max_error` δ builds the core
 //! with its quantiser (s3), the reconstruction and the state write one stage later (s4) and
 //! the built-in table of δ, and the golden model the words are compared with is the
-//! bounded-error encoder (`max::encode_block`). rust-hdl's simulator, Verilator on the emitted
-//! Verilog and on the gate-level netlist, at δ = 1 and 2: generated signals (full-scale noise,
-//! extremes, the grid's ends, flat runs, 1024 channels) and sampled recordings (one per run
-//! and as 1024 channels), with gaps and backpressure; the full runs are `#[ignore]`d.
+//! bounded-error encoder (`max::encode_block`). rust-hdl's simulator and Verilator on the
+//! emitted Verilog at δ = 1 and 2, the gate-level netlist at δ = 1 (δ = 2 `#[ignore]`d):
+//! generated signals (full-scale noise, extremes, the grid's ends, flat runs, 1024
+//! channels) and sampled recordings (one per run and as 1024 channels), with gaps and
+//! backpressure; the full runs are `#[ignore]`d.
 
 mod common;
 
@@ -210,29 +211,37 @@ fn max_core_with_delta_takes_one_sample_per_clock_at_1024_channels() {
     }
 }
 
-#[test]
-fn gate_level_max_core_with_delta_matches_the_model() {
-    let test = "gate_level_max_core_with_delta_matches_the_model";
+/// The gate-level netlist (yosys `synth_ice40`, Verilator) at `δ = d` against the model.
+fn gate_level(d: u32, test: &str) {
     if !gatelevel_or_skip(test) {
         return;
     }
-    for d in [1u32, 2] {
-        let dir = opts().build_dir.join(format!("gatelevel-{d}"));
-        let net = neurice_sim::gatelevel::netlist(&design(d).verilog().unwrap(), "top", &dir)
-            .expect("yosys synth_ice40");
-        let o = RunOptions {
-            netlist: Some(net),
-            ..opts()
-        };
-        let mut stims = vec![
-            max_stim(d, 1, ends(2_000), 100, 300, "the grid's ends, 1 channel"),
-            max_stim(d, 1024, escaping(2), 0, 500, "extremes, 1024 channels"),
-        ];
-        stims.extend(recordings(d, Some(1_000), 150, 10));
-        let (s, r) = neurice_sim::run(Engine::Gatelevel, &design(d), &stims, &o, &|_| {})
-            .expect("netlist runs");
-        assert_passed(Coder::Max, &s, &r);
-    }
+    let dir = opts().build_dir.join(format!("gatelevel-{d}"));
+    let net = neurice_sim::gatelevel::netlist(&design(d).verilog().unwrap(), "top", &dir)
+        .expect("yosys synth_ice40");
+    let o = RunOptions {
+        netlist: Some(net),
+        ..opts()
+    };
+    let mut stims = vec![
+        max_stim(d, 1, ends(2_000), 100, 300, "the grid's ends, 1 channel"),
+        max_stim(d, 1024, escaping(2), 0, 500, "extremes, 1024 channels"),
+    ];
+    stims.extend(recordings(d, Some(1_000), 150, 10));
+    let (s, r) =
+        neurice_sim::run(Engine::Gatelevel, &design(d), &stims, &o, &|_| {}).expect("netlist runs");
+    assert_passed(Coder::Max, &s, &r);
+}
+
+#[test]
+fn gate_level_max_core_with_delta_1_matches_the_model() {
+    gate_level(1, "gate_level_max_core_with_delta_1_matches_the_model");
+}
+
+#[test]
+#[ignore = "the same gate-level run at δ = 2 (a second synthesis and netlist build); -- --ignored"]
+fn gate_level_max_core_with_delta_2_matches_the_model() {
+    gate_level(2, "gate_level_max_core_with_delta_2_matches_the_model");
 }
 
 /// The extremes 0 / 1023 alternating by frame on 1024 channels.

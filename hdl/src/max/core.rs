@@ -11,7 +11,8 @@ use super::leaves::{
     StatePack, StateUnpack, Tokenise, DELTA_BITS, RANGE_BITS_U, RAW_LEN_BITS, SUB_S, S_TESTS, W,
     WEIGHT_BITS,
 };
-use super::near::{NearConsts, NearQuant, NearRecon};
+use super::near::{Gated, NearConsts, NearQuant, NearRecon};
+use crate::lattice::fold_false_flag;
 use crate::prims::ShiftLeft;
 use crate::ram::WordRam;
 use crate::v2::lms::{to_bits, LmsUpdate, PredictSum, TapMul, SUM_BITS, TAPS};
@@ -66,7 +67,7 @@ crate::core_struct! {
         k_zero32: Constant<Bits<32>>,
         k_zero20: Constant<Bits<RANGE_BITS_U>>,
         /// `δ > 0`: the bounded-error design (quantiser in s3, state update and write in s4)
-        k_near: Constant<Bit>,
+        k_near: Gated<Constant<Bit>>,
 
         // ---- control ----
         ph: DFF<Bits<2>>,
@@ -91,7 +92,6 @@ crate::core_struct! {
         h1: Signal<Local, Bit>,
         h2: Signal<Local, Bit>,
         h3: Signal<Local, Bit>,
-        h4: Signal<Local, Bit>,
         s0_go: Signal<Local, Bit>,
 
         // ---- the channel state: three words of 32 bits ----
@@ -151,11 +151,11 @@ crate::core_struct! {
         s3_n_new: Signal<Local, Bits<6>>,
         pack: StatePack,
         /// `δ > 0`: the quantised residual (s3)
-        nq: NearQuant,
+        nq: Gated<NearQuant>,
         /// the state update's inputs: s3's registers (`δ = 0`) or s4n's (`δ > 0`)
-        w_first: Signal<Local, Bit>,
-        w_a: Signal<Local, Bits<16>>,
-        w_n: Signal<Local, Bits<6>>,
+        w_first: Gated<Signal<Local, Bit>>,
+        w_a: Gated<Signal<Local, Bits<16>>>,
+        w_n: Gated<Signal<Local, Bits<6>>>,
 
         // ---- s4: the token and the raw field ----
         s4_v: DFF<Bit>,
@@ -166,19 +166,19 @@ crate::core_struct! {
         s4_ctx: DFF<Bits<4>>,
         tokz: Tokenise,
         /// `δ > 0`: what the state update and write need one stage later (s4n)
-        s4n_v: DFF<Bit>,
-        s4n_ch: DFF<Bits<C>>,
-        s4n_prev: DFF<Bits<W>>,
-        s4n_a: DFF<Bits<16>>,
-        s4n_n: DFF<Bits<6>>,
-        s4n_d: [DFF<Bits<DELTA_BITS>>; TAPS],
-        s4n_w: [DFF<Bits<WEIGHT_BITS>>; TAPS],
-        s4n_pred: DFF<Bits<W>>,
-        s4n_qv: DFF<Bits<10>>,
-        s4n_neg: DFF<Bit>,
-        s4n_qzero: DFF<Bit>,
+        s4n_v: Gated<DFF<Bit>>,
+        s4n_ch: Gated<DFF<Bits<C>>>,
+        s4n_prev: Gated<DFF<Bits<W>>>,
+        s4n_a: Gated<DFF<Bits<16>>>,
+        s4n_n: Gated<DFF<Bits<6>>>,
+        s4n_d: [Gated<DFF<Bits<DELTA_BITS>>>; TAPS],
+        s4n_w: [Gated<DFF<Bits<WEIGHT_BITS>>>; TAPS],
+        s4n_pred: Gated<DFF<Bits<W>>>,
+        s4n_qv: Gated<DFF<Bits<10>>>,
+        s4n_neg: Gated<DFF<Bit>>,
+        s4n_qzero: Gated<DFF<Bit>>,
         /// `δ > 0`: the reconstruction (s4)
-        nr: NearRecon,
+        nr: Gated<NearRecon>,
 
         // ---- s5: the table read; the top flag; the raw packer ----
         s5_v: DFF<Bit>,
@@ -265,6 +265,7 @@ impl<const C: usize> MaxCore<C> {
         let f = p.front_end();
         let rs = restart_state(0, p);
         let near = NearConsts::new(p.max_error)?;
+        let on = p.max_error > 0;
         Ok(crate::core_new! {
             inputs: one_lane,
             out_stream: Default::default(),
@@ -295,7 +296,7 @@ impl<const C: usize> MaxCore<C> {
             k_zero8: k(0),
             k_zero32: k(0),
             k_zero20: k(0),
-            k_near: Constant::new(p.max_error > 0),
+            k_near: Gated::new(Constant::new(on), on),
             ph: Default::default(),
             fin_n: Default::default(),
             open: Default::default(),
@@ -314,7 +315,6 @@ impl<const C: usize> MaxCore<C> {
             h1: Default::default(),
             h2: Default::default(),
             h3: Default::default(),
-            h4: Default::default(),
             s0_go: Default::default(),
             ram_hi: Default::default(),
             ram_mid: Default::default(),
@@ -365,10 +365,10 @@ impl<const C: usize> MaxCore<C> {
             s3_a_new: Default::default(),
             s3_n_new: Default::default(),
             pack: Default::default(),
-            nq: NearQuant::new(&near),
-            w_first: Default::default(),
-            w_a: Default::default(),
-            w_n: Default::default(),
+            nq: Gated::new(NearQuant::new(&near), on),
+            w_first: Gated::default_if(on),
+            w_a: Gated::default_if(on),
+            w_n: Gated::default_if(on),
             s4_v: Default::default(),
             s4_first: Default::default(),
             s4_x: Default::default(),
@@ -376,18 +376,18 @@ impl<const C: usize> MaxCore<C> {
             s4_sig: Default::default(),
             s4_ctx: Default::default(),
             tokz: Default::default(),
-            s4n_v: Default::default(),
-            s4n_ch: Default::default(),
-            s4n_prev: Default::default(),
-            s4n_a: Default::default(),
-            s4n_n: Default::default(),
-            s4n_d: Default::default(),
-            s4n_w: Default::default(),
-            s4n_pred: Default::default(),
-            s4n_qv: Default::default(),
-            s4n_neg: Default::default(),
-            s4n_qzero: Default::default(),
-            nr: NearRecon::new(&near),
+            s4n_v: Gated::default_if(on),
+            s4n_ch: Gated::default_if(on),
+            s4n_prev: Gated::default_if(on),
+            s4n_a: Gated::default_if(on),
+            s4n_n: Gated::default_if(on),
+            s4n_d: std::array::from_fn(|_| Gated::default_if(on)),
+            s4n_w: std::array::from_fn(|_| Gated::default_if(on)),
+            s4n_pred: Gated::default_if(on),
+            s4n_qv: Gated::default_if(on),
+            s4n_neg: Gated::default_if(on),
+            s4n_qzero: Gated::default_if(on),
+            nr: Gated::new(NearRecon::new(&near), on),
             s5_v: Default::default(),
             s5_coded: Default::default(),
             s5_addr: Default::default(),
@@ -485,11 +485,42 @@ impl<const C: usize> MaxCore<C> {
 }
 
 impl<const C: usize> Logic for MaxCore<C> {
+    fn update(&mut self) {
+        self.kernel();
+    }
+
+    fn connect(&mut self) {
+        MaxCore::connect(self); // the inherent one `hdl_gen` made from `kernel`
+    }
+
+    /// The kernel's Verilog; for `δ = 0` without the bounded-error logic, the lossless core's
+    /// statements only: `k_near`'s branches folded away, the statements that drive the
+    /// [`Gated`] parts dropped and the state update's inputs `w_*` replaced by what they
+    /// carry ([`fold_false_flag`]); the gated parts are not in the design either
+    /// ([`Gated`]'s `accept`). Yosys then sees the Verilog of the core before `δ` existed.
+    fn hdl(&self) -> Verilog {
+        let code = MaxCore::hdl(self); // the inherent one `hdl_gen` made from `kernel`
+        if self.k_near.val() {
+            code
+        } else {
+            fold_false_flag(
+                code,
+                "k_near",
+                &["s4n_", "nq$", "nr$"],
+                &["w_first", "w_a", "w_n"],
+            )
+        }
+    }
+}
+
+impl<const C: usize> MaxCore<C> {
     // Nested `if`s instead of `a & (b == c)`: rust-hdl emits no parentheses, and Verilog's
     // `&` binds looser than `==`; a condition is one signal or one comparison.
+    /// The core's logic; `#[hdl_gen]` makes from it the inherent `connect` and `hdl` that the
+    /// `Logic` impl above calls.
     #[allow(clippy::collapsible_if, clippy::collapsible_else_if)]
     #[hdl_gen]
-    fn update(&mut self) {
+    fn kernel(&mut self) {
         dff_setup!(
             self, clock, ph, fin_n, open, coded, s0_v, s0_ch, s0_x, s0_first, s1_v, s1_ch, s1_x,
             s1_first, s2_v, s2_ch, s2_x, s2_first, s2_prev, s2_a, s2_n, s2_th, s2_sub, s2_flat,
@@ -553,18 +584,16 @@ impl<const C: usize> Logic for MaxCore<C> {
                 self.h3.next = true;
             }
         }
+        self.s0_go.next =
+            self.s0_v.q.val() & (!self.h1.val()) & (!self.h2.val()) & (!self.h3.val());
         // δ > 0: the state is written at the edge leaving s4 (s4n)
-        self.h4.next = false;
-        if self.s4n_v.q.val() {
-            if self.s4n_ch.q.val() == self.s0_ch.q.val() {
-                self.h4.next = true;
+        if self.k_near.val() {
+            if self.s4n_v.q.val() {
+                if self.s4n_ch.q.val() == self.s0_ch.q.val() {
+                    self.s0_go.next = false;
+                }
             }
         }
-        self.s0_go.next = self.s0_v.q.val()
-            & (!self.h1.val())
-            & (!self.h2.val())
-            & (!self.h3.val())
-            & (!self.h4.val());
         self.in_ready.next = self.adv.val()
             & self.run.val()
             & (!self.flush.val())

@@ -6,13 +6,16 @@
 //!
 //! **Bounded error** (issue 27, FORMAT.md §10.11): the maximum error `δ`
 //! ([`MaxParams::max_error`], 0 ..= 255 grid steps) is a design parameter. `δ = 0` is the
-//! lossless core, cycle for cycle and bit for bit (the `δ > 0` logic sits behind a constant);
-//! **but yosys does not remove all of it**: the s4n registers and the s4 hazard compare stay
-//! (constant-zero registers without an initial value), so the lossless synthesis measured
-//! 4 689 LCs and 46.64 MHz on the HX8K instead of main's 4 655 LCs and 52.06 MHz (issue 27,
-//! open: emit the lossless Verilog without the `δ > 0` statements, as [`crate::lattice`]
-//! does for coder v1). With `δ > 0` the residual is quantised around the prediction in s3
-//! ([`near::NearQuant`]: a constant reciprocal, as coder v1's [`crate::lattice`]), the
+//! lossless core, cycle for cycle and bit for bit, and its Verilog is the lossless core's
+//! byte for byte: the `δ > 0` parts are [`near::Gated`] (in no probe's view at `δ = 0`: no
+//! module, instance or net) and the core's statements are folded by
+//! [`crate::lattice::fold_false_flag`] (the `δ > 0` branches and the statements that drive
+//! the gated parts dropped). Leaving them to yosys behind a constant was not enough (4 689
+//! LCs and 46.64 MHz instead of 4 655 and 52.06): even with the constant folded in the
+//! Verilog, the unread instances left in changed the mapping (`synth_ice40`: 3 894 LUT4 and
+//! 890 carries against 3 856 and 881, the same flip-flops). With `δ > 0` the residual is
+//! quantised around the prediction in s3 ([`near::NearQuant`]: a constant reciprocal, as
+//! coder v1's [`crate::lattice`]), the
 //! reconstruction `clamp(pred + q·m)` is made in s4 ([`near::NearRecon`]) and is what `A`/`N`,
 //! the LMS update and the state write see: the state is written at the edge leaving s4 (one
 //! clock later than losslessly), and the same-channel rule waits for s4 too. The table ROM

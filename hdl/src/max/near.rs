@@ -299,3 +299,66 @@ mod tests {
         }
     }
 }
+
+/// A part of the core that exists only for `δ > 0` (the s4n registers, [`NearQuant`],
+/// [`NearRecon`], the state update's input selection): it simulates as `B` always, but for
+/// `δ = 0` (`on == false`) it shows itself to no probe, so the lossless core's Verilog has no
+/// module, instance or net of it; the core's own Verilog drops the statements that name it
+/// (`crate::lattice::fold_false_flag`). Field access goes through `Deref`, so `hdl_gen`
+/// names its nets as those of `B`.
+pub struct Gated<B> {
+    inner: B,
+    on: bool,
+}
+
+impl<B> Gated<B> {
+    pub fn new(inner: B, on: bool) -> Self {
+        Self { inner, on }
+    }
+}
+
+impl<B: Default> Gated<B> {
+    pub fn default_if(on: bool) -> Self {
+        Self::new(B::default(), on)
+    }
+}
+
+impl<B> std::ops::Deref for Gated<B> {
+    type Target = B;
+    fn deref(&self) -> &B {
+        &self.inner
+    }
+}
+
+impl<B> std::ops::DerefMut for Gated<B> {
+    fn deref_mut(&mut self) -> &mut B {
+        &mut self.inner
+    }
+}
+
+impl<B: Block> Logic for Gated<B> {
+    fn update(&mut self) {}
+
+    /// `hdl_gen`'s `connect` calls `self.field.connect()` for a gated signal it writes: that
+    /// is the signal's.
+    fn connect(&mut self) {
+        self.inner.connect();
+    }
+}
+
+impl<B: Block> Block for Gated<B> {
+    fn connect_all(&mut self) {
+        self.inner.connect_all();
+    }
+    fn update_all(&mut self) {
+        self.inner.update_all();
+    }
+    fn has_changed(&self) -> bool {
+        self.inner.has_changed()
+    }
+    fn accept(&self, name: &str, probe: &mut dyn Probe) {
+        if self.on {
+            self.inner.accept(name, probe);
+        }
+    }
+}
