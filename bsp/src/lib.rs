@@ -58,11 +58,12 @@ pub use top::{CuTop, CuTopMax, CuTopV2};
 /// UARTs derive it exactly (3 MHz / 3).
 pub const DEFAULT_BAUD: u32 = 1_000_000;
 
-/// Why the board refuses coder max with a maximum error: the max core does not take one yet
-/// (the model codes it, FORMAT.md §10.11); the board carries the lossless max core.
-pub const MAX_NEAR_NO_BOARD: &str = "the board top carries coder max's lossless core only: the \
-     max core does not take a maximum error yet (the model codes it: compress, decompress, \
-     eval, link --coder max --max-error N)";
+/// Why the board (`neurice bitstream`, the board top) refuses coder max with a maximum error
+/// δ > 0: the max core takes δ (FORMAT.md §10.11; `sim`, `verilog`, `synth`, `power` and
+/// `flow` build it), the board top carries the lossless max core only.
+pub const MAX_NEAR_NO_BOARD: &str = "coder max's bounded-error core is not on the board yet: \
+     `neurice sim|verilog|synth|power|flow --coder max --max-error δ` build and check the core; \
+     the board top takes coder lite with a maximum error (--coder lite --max-error δ)";
 /// Default channel count at power-up.
 pub const DEFAULT_CHANNELS: u16 = 1;
 

@@ -5,8 +5,9 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
+use neurice_bsp::MAX_NEAR_NO_BOARD;
 use neurice_model::{CodecParams, Coder, CoderSpec};
-use neurice_sim::{CoreDesign, Shape, MAX_NEAR_NO_CORE};
+use neurice_sim::{CoreDesign, Shape};
 
 const HW: CodecParams = CodecParams::HARDWARE;
 
@@ -132,8 +133,8 @@ impl CoderArgs {
     /// coder v1's options (and `--max-error`) set lite's parameters (checked by the model
     /// here, by the core when the design is made); max and v2 are built for their own
     /// (`MaxSpec::HARDWARE`, `V2Params::HARDWARE`), so coder v1's options are refused with
-    /// them. `--max-error` is coder max's too (FORMAT.md §10.11: the model's commands; its
-    /// core refuses it, [`CoderArgs::hardware_spec_of`]); coder v2 is lossless only.
+    /// them. `--max-error` is coder max's too (FORMAT.md §10.11; its core takes it, the board
+    /// does not yet: [`CoderArgs::board_spec`]); coder v2 is lossless only.
     pub fn spec_of(&self, coder: Coder) -> Result<CoderSpec> {
         match coder {
             Coder::Lite => {
@@ -169,14 +170,20 @@ impl CoderArgs {
     }
 
     /// [`CoderArgs::spec_of`] for a hardware command (`sim`, `verilog`, `synth`, `power`,
-    /// `flow`, the board): coder max with a maximum error is refused ([`MAX_NEAR_NO_CORE`]),
-    /// since its core does not take one (`CoreDesign::new` refuses it too; the board
-    /// does not go through it).
+    /// `flow`): every coder's core takes its parameters, coder max's and lite's a maximum
+    /// error too (`CoreDesign::new` checks what the core cannot build).
     pub fn hardware_spec_of(&self, coder: Coder) -> Result<CoderSpec> {
-        if coder == Coder::Max && self.max_error() > 0 {
-            bail!("--max-error {}: {MAX_NEAR_NO_CORE}", self.max_error());
-        }
         self.spec_of(coder)
+    }
+
+    /// [`CoderArgs::hardware_spec`] for the board (`bitstream`, the board top): coder max
+    /// with a maximum error is refused ([`MAX_NEAR_NO_BOARD`]).
+    pub fn board_spec(&self) -> Result<CoderSpec> {
+        let spec = self.hardware_spec()?;
+        if spec.kind() == Coder::Max && self.max_error() > 0 {
+            bail!("--max-error {}: {MAX_NEAR_NO_BOARD}", self.max_error());
+        }
+        Ok(spec)
     }
 
     /// [`CoderArgs::hardware_spec_of`] the one coder asked for.
@@ -343,7 +350,7 @@ mod tests {
     }
 
     #[test]
-    fn max_error_is_for_lite_and_max_and_refused_for_maxs_core() {
+    fn max_error_is_for_lite_and_max_and_refused_for_maxs_board() {
         let d1 = CoderArgs {
             max_error: Some(2),
             ..args(None, None)
@@ -355,22 +362,25 @@ mod tests {
             coder: Some(CoderChoice::Max),
             ..d1
         };
-        // the model takes it (with built-in table 3, trained for δ = 2), the core does not
+        // the model and the core take it (with built-in table 3, trained for δ = 2), the
+        // board does not yet
         let s = max.spec().unwrap();
         assert_eq!(
             s,
             CoderSpec::hardware(Coder::Max).with_max_error(2).unwrap()
         );
         assert_eq!(s.max_error(), 2);
-        for e in [
-            max.design(1024, 1).unwrap_err().to_string(),
-            max.hardware_spec().unwrap_err().to_string(),
-        ] {
-            assert!(
-                e.contains("--max-error 2") && e.contains(MAX_NEAR_NO_CORE),
-                "{e}"
-            );
-        }
+        assert_eq!(max.hardware_spec().unwrap(), s);
+        assert_eq!(*max.design(1024, 1).unwrap().coder(), s);
+        let e = max.board_spec().unwrap_err().to_string();
+        assert!(
+            e.contains("--max-error 2") && e.contains(MAX_NEAR_NO_BOARD),
+            "{e}"
+        );
+        assert_eq!(
+            d1.board_spec().unwrap(),
+            CoderSpec::Lite(HW.with_max_error(2))
+        );
         let v2 = CoderArgs {
             coder: Some(CoderChoice::V2),
             ..d1

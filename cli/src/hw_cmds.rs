@@ -361,9 +361,10 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
     let core = a.out.join(crate::ip_files::CORE_V);
     let board = a.out.join("alchitry_cu_top.v");
     let pcf = a.out.join("alchitry_cu.pcf");
-    // the board top carries the same core (not the packet core, not the event core)
+    // the board top carries the same core (not the packet core, not the event core, not coder
+    // max's core with a maximum error: neurice_bsp::MAX_NEAR_NO_BOARD)
     let events = design.event_params().is_some();
-    let board_params = match events {
+    let board_params = match events || a.coder.board_spec().is_err() {
         true => None,
         false => Some(board_params(&a.coder, None, neurice_bsp::DEFAULT_BAUD)?),
     };
@@ -444,7 +445,7 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
                 pcf.display(),
             );
         } else {
-            println!("      (no board top: the Alchitry Cu top carries the plain core of each coder, not the packet core or the event core)");
+            println!("      (no board top: the Alchitry Cu top carries the plain core of each coder, not the packet core, the event core or coder max's core with a maximum error)");
         }
         if events {
             println!("      (no IP files: the port table and the cocotb testbench describe the coder cores; the event core's ports are the coder cores' plus `out_last`, a segment's last word)");
@@ -609,6 +610,7 @@ fn board_params(
 }
 
 pub fn bitstream(a: BitstreamArgs) -> Result<ExitCode> {
+    a.coder.board_spec()?; // coder max with δ > 0 is not on the board yet
     let params = board_params(&a.coder, a.core_mhz, a.baud)?;
     let core_mhz = params.core_mhz;
     let params = neurice_bsp::BoardParams {

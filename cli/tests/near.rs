@@ -154,11 +154,34 @@ fn a_bad_maximum_error_is_refused() {
         assert_refused(&neurice(&args), "coder v2 is lossless only");
         assert!(!out.exists());
     }
-    // coder max's core does not take δ (the model does): the hardware commands say so
-    let o = neurice(&[&"sim", &"--coder", &"max", &"--max-error", &"1", &input]);
-    assert_refused(&o, "the hardware core does not take a maximum error");
-    let o = neurice(&[&"power", &"--coder", &"max", &"--max-error", &"2"]);
-    assert_refused(&o, "the hardware core does not take a maximum error");
+    // coder max's core takes δ (its board top does not yet): `sim` runs the core against the
+    // model, `bitstream` refuses before building anything
+    let o = neurice(&[
+        &"sim",
+        &"--engine",
+        &"rusthdl",
+        &"--coder",
+        &"max",
+        &"--max-error",
+        &"1",
+        &"--json",
+        &input,
+    ]);
+    assert_ok(&o);
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["mismatches"].as_u64(), Some(0), "{v}");
+    let board = t.path().join("board");
+    let o = neurice(&[
+        &"bitstream",
+        &"--coder",
+        &"max",
+        &"--max-error",
+        &"2",
+        &"--out",
+        &board,
+    ]);
+    assert_refused(&o, "bounded-error core is not on the board yet");
+    assert!(!board.exists());
 }
 
 #[test]

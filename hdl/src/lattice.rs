@@ -207,6 +207,118 @@ pub fn bypass_identity(code: Verilog, name: &str) -> Verilog {
     )
 }
 
+/// The Verilog of a block with the 1-bit constant `flag` at 0, without the logic it gates:
+/// every `if (flag)` becomes its `else` branch (nothing when it has none), every other read
+/// of `flag` becomes `1'b0`, every assignment to a net whose name starts with one of `drop`
+/// is removed, and each net of `inline` (written once at the top level once the rest is
+/// folded) is replaced by the expression written to it. Coder max's lossless core
+/// ([`crate::max::core`]) uses it so that its Verilog is that of the core before the
+/// bounded-error logic existed. Other Verilog is returned unchanged.
+pub fn fold_false_flag(code: Verilog, flag: &str, drop: &[&str], inline: &[&str]) -> Verilog {
+    let Verilog::Combinatorial(block) = code else {
+        return code;
+    };
+    let f = Fold {
+        flag,
+        drop,
+        zero: VerilogExpression::Literal(false.into()),
+    };
+    let mut block = f.block(block);
+    for name in inline {
+        let mut feed = None;
+        block.retain(|st| match st {
+            VerilogStatement::Assignment(VerilogExpression::Signal(t), e) if net(t) == *name => {
+                assert!(feed.is_none(), "{name} is written once");
+                feed = Some(e.clone());
+                false
+            }
+            _ => true,
+        });
+        let feed = feed.unwrap_or_else(|| panic!("{name} is written at the top level"));
+        block = subst_block(block, name, &feed);
+    }
+    Verilog::Combinatorial(block)
+}
+
+struct Fold<'a> {
+    flag: &'a str,
+    drop: &'a [&'a str],
+    zero: VerilogExpression,
+}
+
+impl Fold<'_> {
+    fn block(&self, b: VerilogBlock) -> VerilogBlock {
+        let mut out = Vec::with_capacity(b.len());
+        for st in b {
+            self.stmt(st, &mut out);
+        }
+        out
+    }
+
+    fn dropped(&self, target: &VerilogExpression) -> bool {
+        match target {
+            VerilogExpression::Signal(t) => {
+                let t = net(t);
+                self.drop.iter().any(|p| t.starts_with(p))
+            }
+            _ => false,
+        }
+    }
+
+    fn stmt(&self, st: VerilogStatement, out: &mut VerilogBlock) {
+        match st {
+            VerilogStatement::Assignment(t, _) if self.dropped(&t) => {}
+            VerilogStatement::SliceAssignment { ref base, .. } if self.dropped(base) => {}
+            VerilogStatement::If(c) => {
+                if matches!(&c.test, VerilogExpression::Signal(n) if net(n) == self.flag) {
+                    match c.otherwise {
+                        VerilogBlockOrConditional::Block(b) => out.extend(self.block(b)),
+                        VerilogBlockOrConditional::Conditional(s) => self.stmt(*s, out),
+                        VerilogBlockOrConditional::None => {}
+                    }
+                    return;
+                }
+                let otherwise = match c.otherwise {
+                    VerilogBlockOrConditional::Block(b) => {
+                        VerilogBlockOrConditional::Block(self.block(b))
+                    }
+                    VerilogBlockOrConditional::Conditional(s) => {
+                        let mut v = Vec::new();
+                        self.stmt(*s, &mut v);
+                        match v.len() {
+                            1 => VerilogBlockOrConditional::Conditional(Box::new(v.remove(0))),
+                            _ => VerilogBlockOrConditional::Block(v),
+                        }
+                    }
+                    VerilogBlockOrConditional::None => VerilogBlockOrConditional::None,
+                };
+                out.push(VerilogStatement::If(VerilogConditional {
+                    test: subst_expr(c.test, self.flag, &self.zero),
+                    then: self.block(c.then),
+                    otherwise,
+                }));
+            }
+            VerilogStatement::Match(m) => out.push(VerilogStatement::Match(VerilogMatch {
+                test: subst_expr(m.test, self.flag, &self.zero),
+                cases: m
+                    .cases
+                    .into_iter()
+                    .map(|c| VerilogCase {
+                        condition: c.condition,
+                        block: self.block(c.block),
+                    })
+                    .collect(),
+            })),
+            VerilogStatement::Loop(l) => out.push(VerilogStatement::Loop(VerilogLoop {
+                block: self.block(l.block),
+                ..l
+            })),
+            VerilogStatement::Macro(b) => out.push(VerilogStatement::Macro(self.block(b))),
+            s => out.push(subst_stmt(s, self.flag, &self.zero)),
+        }
+    }
+}
+
 /// The Verilog net of a signal as `hdl_gen` names it (`quant.x.next` is `quant$x`), the way
 /// rust-hdl's code generator writes it.
 fn net(sig: &str) -> String {

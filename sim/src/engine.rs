@@ -207,9 +207,6 @@ impl CoreDesign {
         if !(1..=MAX_CHANNELS).contains(&channels) {
             bail!("channels must be 1..={MAX_CHANNELS}, got {channels}");
         }
-        if coder.kind() == Coder::Max && coder.max_error() > 0 {
-            bail!("{}", crate::MAX_NEAR_NO_CORE);
-        }
         match coder {
             CoderSpec::Lite(p) => neurice_hdl::check_params(&p)
                 .map_err(|e| anyhow!("the core cannot be built for these parameters: {e}"))?,

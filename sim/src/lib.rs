@@ -47,12 +47,6 @@ pub use stimulus::{interleave, load_indices, load_stimuli, Pattern, Stimulus};
 /// The most channels a core has state for (a 10-bit channel address).
 pub use neurice_hdl::MAX_CHANNELS;
 
-/// Why a hardware path refuses coder max with a maximum error δ > 0: its bounded-error mode
-/// (FORMAT.md §10.11) is the golden model's; the core codes losslessly.
-pub const MAX_NEAR_NO_CORE: &str = "coder max's bounded-error mode is in the model only \
-     (compress, decompress, eval, link); the hardware core does not take a maximum error \
-     yet (--coder lite builds a bounded-error core)";
-
 /// The pseudo-random sequence both engines use for gaps and backpressure (xorshift64).
 #[derive(Clone, Debug)]
 pub struct XorShift64(pub u64);

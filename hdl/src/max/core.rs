@@ -11,6 +11,8 @@ use super::leaves::{
     StatePack, StateUnpack, Tokenise, DELTA_BITS, RANGE_BITS_U, RAW_LEN_BITS, SUB_S, S_TESTS, W,
     WEIGHT_BITS,
 };
+use super::near::{Gated, NearConsts, NearQuant, NearRecon};
+use crate::lattice::fold_false_flag;
 use crate::prims::ShiftLeft;
 use crate::ram::WordRam;
 use crate::v2::lms::{to_bits, LmsUpdate, PredictSum, TapMul, SUM_BITS, TAPS};
@@ -64,6 +66,8 @@ crate::core_struct! {
         k_zero8: Constant<Bits<8>>,
         k_zero32: Constant<Bits<32>>,
         k_zero20: Constant<Bits<RANGE_BITS_U>>,
+        /// `δ > 0`: the bounded-error design (quantiser in s3, state update and write in s4)
+        k_near: Gated<Constant<Bit>>,
 
         // ---- control ----
         ph: DFF<Bits<2>>,
@@ -146,6 +150,12 @@ crate::core_struct! {
         s3_a_new: Signal<Local, Bits<16>>,
         s3_n_new: Signal<Local, Bits<6>>,
         pack: StatePack,
+        /// `δ > 0`: the quantised residual (s3)
+        nq: Gated<NearQuant>,
+        /// the state update's inputs: s3's registers (`δ = 0`) or s4n's (`δ > 0`)
+        w_first: Gated<Signal<Local, Bit>>,
+        w_a: Gated<Signal<Local, Bits<16>>>,
+        w_n: Gated<Signal<Local, Bits<6>>>,
 
         // ---- s4: the token and the raw field ----
         s4_v: DFF<Bit>,
@@ -155,6 +165,20 @@ crate::core_struct! {
         s4_sig: DFF<Bits<3>>,
         s4_ctx: DFF<Bits<4>>,
         tokz: Tokenise,
+        /// `δ > 0`: what the state update and write need one stage later (s4n)
+        s4n_v: Gated<DFF<Bit>>,
+        s4n_ch: Gated<DFF<Bits<C>>>,
+        s4n_prev: Gated<DFF<Bits<W>>>,
+        s4n_a: Gated<DFF<Bits<16>>>,
+        s4n_n: Gated<DFF<Bits<6>>>,
+        s4n_d: [Gated<DFF<Bits<DELTA_BITS>>>; TAPS],
+        s4n_w: [Gated<DFF<Bits<WEIGHT_BITS>>>; TAPS],
+        s4n_pred: Gated<DFF<Bits<W>>>,
+        s4n_qv: Gated<DFF<Bits<10>>>,
+        s4n_neg: Gated<DFF<Bit>>,
+        s4n_qzero: Gated<DFF<Bit>>,
+        /// `δ > 0`: the reconstruction (s4)
+        nr: Gated<NearRecon>,
 
         // ---- s5: the table read; the top flag; the raw packer ----
         s5_v: DFF<Bit>,
@@ -240,6 +264,8 @@ impl<const C: usize> MaxCore<C> {
         }
         let f = p.front_end();
         let rs = restart_state(0, p);
+        let near = NearConsts::new(p.max_error)?;
+        let on = p.max_error > 0;
         Ok(crate::core_new! {
             inputs: one_lane,
             out_stream: Default::default(),
@@ -270,6 +296,7 @@ impl<const C: usize> MaxCore<C> {
             k_zero8: k(0),
             k_zero32: k(0),
             k_zero20: k(0),
+            k_near: Gated::new(Constant::new(on), on),
             ph: Default::default(),
             fin_n: Default::default(),
             open: Default::default(),
@@ -338,6 +365,10 @@ impl<const C: usize> MaxCore<C> {
             s3_a_new: Default::default(),
             s3_n_new: Default::default(),
             pack: Default::default(),
+            nq: Gated::new(NearQuant::new(&near), on),
+            w_first: Gated::default_if(on),
+            w_a: Gated::default_if(on),
+            w_n: Gated::default_if(on),
             s4_v: Default::default(),
             s4_first: Default::default(),
             s4_x: Default::default(),
@@ -345,6 +376,18 @@ impl<const C: usize> MaxCore<C> {
             s4_sig: Default::default(),
             s4_ctx: Default::default(),
             tokz: Default::default(),
+            s4n_v: Gated::default_if(on),
+            s4n_ch: Gated::default_if(on),
+            s4n_prev: Gated::default_if(on),
+            s4n_a: Gated::default_if(on),
+            s4n_n: Gated::default_if(on),
+            s4n_d: std::array::from_fn(|_| Gated::default_if(on)),
+            s4n_w: std::array::from_fn(|_| Gated::default_if(on)),
+            s4n_pred: Gated::default_if(on),
+            s4n_qv: Gated::default_if(on),
+            s4n_neg: Gated::default_if(on),
+            s4n_qzero: Gated::default_if(on),
+            nr: Gated::new(NearRecon::new(&near), on),
             s5_v: Default::default(),
             s5_coded: Default::default(),
             s5_addr: Default::default(),
@@ -442,11 +485,42 @@ impl<const C: usize> MaxCore<C> {
 }
 
 impl<const C: usize> Logic for MaxCore<C> {
+    fn update(&mut self) {
+        self.kernel();
+    }
+
+    fn connect(&mut self) {
+        MaxCore::connect(self); // the inherent one `hdl_gen` made from `kernel`
+    }
+
+    /// The kernel's Verilog; for `δ = 0` without the bounded-error logic, the lossless core's
+    /// statements only: `k_near`'s branches folded away, the statements that drive the
+    /// [`Gated`] parts dropped and the state update's inputs `w_*` replaced by what they
+    /// carry ([`fold_false_flag`]); the gated parts are not in the design either
+    /// ([`Gated`]'s `accept`). Yosys then sees the Verilog of the core before `δ` existed.
+    fn hdl(&self) -> Verilog {
+        let code = MaxCore::hdl(self); // the inherent one `hdl_gen` made from `kernel`
+        if self.k_near.val() {
+            code
+        } else {
+            fold_false_flag(
+                code,
+                "k_near",
+                &["s4n_", "nq$", "nr$"],
+                &["w_first", "w_a", "w_n"],
+            )
+        }
+    }
+}
+
+impl<const C: usize> MaxCore<C> {
     // Nested `if`s instead of `a & (b == c)`: rust-hdl emits no parentheses, and Verilog's
     // `&` binds looser than `==`; a condition is one signal or one comparison.
+    /// The core's logic; `#[hdl_gen]` makes from it the inherent `connect` and `hdl` that the
+    /// `Logic` impl above calls.
     #[allow(clippy::collapsible_if, clippy::collapsible_else_if)]
     #[hdl_gen]
-    fn update(&mut self) {
+    fn kernel(&mut self) {
         dff_setup!(
             self, clock, ph, fin_n, open, coded, s0_v, s0_ch, s0_x, s0_first, s1_v, s1_ch, s1_x,
             s1_first, s2_v, s2_ch, s2_x, s2_first, s2_prev, s2_a, s2_n, s2_th, s2_sub, s2_flat,
@@ -454,7 +528,8 @@ impl<const C: usize> Logic for MaxCore<C> {
             s4_first, s4_x, s4_u, s4_sig, s4_ctx, s5_v, s5_coded, s5_addr, s5_rval, s5_rlen, racc,
             rnb, s6_v, s6_top, s7_v, s7_fn, s7_s0, s7_top, s7_cum, rn, s8_v, s8_n, s8_prod, eb,
             s9_v, s9_addend, s9_sh, low, carry, cache, pend, started, r_v, r_hp, r_head, r_n, r_fv,
-            r_tp, r_tail, ex_busy, ex_n, ex_fv, ex_tp, ex_tail, tacc, tc
+            r_tp, r_tail, ex_busy, ex_n, ex_fv, ex_tp, ex_tail, tacc, tc, s4n_v, s4n_ch, s4n_prev,
+            s4n_a, s4n_n, s4n_pred, s4n_qv, s4n_neg, s4n_qzero
         );
         for i in 0..TAPS {
             self.s2_d[i].clock.next = self.clock.val();
@@ -467,6 +542,10 @@ impl<const C: usize> Logic for MaxCore<C> {
             self.s2_prod[i].d.next = self.s2_prod[i].q.val();
             self.s3_d[i].d.next = self.s3_d[i].q.val();
             self.s3_w[i].d.next = self.s3_w[i].q.val();
+            self.s4n_d[i].clock.next = self.clock.val();
+            self.s4n_w[i].clock.next = self.clock.val();
+            self.s4n_d[i].d.next = self.s4n_d[i].q.val();
+            self.s4n_w[i].d.next = self.s4n_w[i].q.val();
         }
         clock!(self, clock, ram_hi, ram_mid, ram_lo, prob, queue);
 
@@ -507,6 +586,14 @@ impl<const C: usize> Logic for MaxCore<C> {
         }
         self.s0_go.next =
             self.s0_v.q.val() & (!self.h1.val()) & (!self.h2.val()) & (!self.h3.val());
+        // δ > 0: the state is written at the edge leaving s4 (s4n)
+        if self.k_near.val() {
+            if self.s4n_v.q.val() {
+                if self.s4n_ch.q.val() == self.s0_ch.q.val() {
+                    self.s0_go.next = false;
+                }
+            }
+        }
         self.in_ready.next = self.adv.val()
             & self.run.val()
             & (!self.flush.val())
@@ -636,17 +723,46 @@ impl<const C: usize> Logic for MaxCore<C> {
             self.s3_sign.next = self.k_ones10.val();
         }
         self.s3_u.next = self.s3_e2.result.val() ^ self.s3_sign.val();
-        // A, N (§3.5): halved when N reaches 2^w
+        // δ > 0 (§10.11): u of the quantised residual; the reconstruction, A/N, the LMS
+        // update and the state write follow in s4 (s4n)
+        self.nq.x.next = self.s3_x.q.val();
+        self.nq.pred.next = self.s3_pred.q.val();
+        if self.k_near.val() {
+            self.s3_u.next = self.nq.u.val();
+        }
+        self.w_first.next = self.s3_first.q.val();
+        self.w_a.next = self.s3_a.q.val();
+        self.w_n.next = self.s3_n.q.val();
         self.s3_u16.next = bit_cast::<16, W>(self.s3_u.val());
-        self.s3_asum.next = self.s3_a.q.val() + self.s3_u16.val();
+        if self.k_near.val() {
+            self.w_first.next = self.s4_first.q.val();
+            self.w_a.next = self.s4n_a.q.val();
+            self.w_n.next = self.s4n_n.q.val();
+            self.s3_u16.next = bit_cast::<16, W>(self.s4_u.q.val());
+        }
+        // A, N (§3.5): halved when N reaches 2^w
+        self.s3_asum.next = self.w_a.val() + self.s3_u16.val();
         self.s3_around.next = bit_cast::<17, 16>(self.s3_asum.val()) + self.k_one17.val();
         self.s3_a_new.next = self.s3_asum.val();
-        self.s3_n_new.next = self.s3_n.q.val() + self.k_one6.val();
-        if self.s3_n.q.val() == self.k_n_last.val() {
+        self.s3_n_new.next = self.w_n.val() + self.k_one6.val();
+        if self.w_n.val() == self.k_n_last.val() {
             self.s3_a_new.next = self.s3_around.val().get_bits::<16>(1);
             self.s3_n_new.next = self.k_n_half.val();
         }
         self.pack.prev.next = self.s3_x.q.val();
+        if self.k_near.val() {
+            self.upd.x.next = self.nr.xr.val();
+            self.upd.pred.next = self.s4n_pred.q.val();
+            self.upd.prev.next = self.s4n_prev.q.val();
+            for i in 0..TAPS {
+                self.upd.d[i].next = self.s4n_d[i].q.val();
+                self.upd.w[i].next = self.s4n_w[i].q.val();
+            }
+            self.pack.prev.next = self.nr.xr.val();
+            if self.s4_first.q.val() {
+                self.pack.prev.next = self.s4_x.q.val();
+            }
+        }
         self.pack.a.next = self.s3_a_new.val();
         self.pack.n.next = self.s3_n_new.val();
         self.pack.d0.next = self.upd.d_next[0].val();
@@ -657,7 +773,7 @@ impl<const C: usize> Logic for MaxCore<C> {
         self.pack.w1.next = self.upd.w_next[1].val();
         self.pack.w2.next = self.upd.w_next[2].val();
         self.pack.w3.next = self.upd.w_next[3].val();
-        if self.s3_first.q.val() {
+        if self.w_first.val() {
             self.pack.a.next = self.k_a0.val();
             self.pack.n.next = self.k_n0.val();
             self.pack.d0.next = self.k_zero_d.val();
@@ -678,6 +794,14 @@ impl<const C: usize> Logic for MaxCore<C> {
         self.ram_hi.write_enable.next = self.s3_v.q.val() & self.adv.val();
         self.ram_mid.write_enable.next = self.s3_v.q.val() & self.adv.val();
         self.ram_lo.write_enable.next = self.s3_v.q.val() & self.adv.val();
+        if self.k_near.val() {
+            self.ram_hi.write_address.next = self.s4n_ch.q.val();
+            self.ram_mid.write_address.next = self.s4n_ch.q.val();
+            self.ram_lo.write_address.next = self.s4n_ch.q.val();
+            self.ram_hi.write_enable.next = self.s4n_v.q.val() & self.adv.val();
+            self.ram_mid.write_enable.next = self.s4n_v.q.val() & self.adv.val();
+            self.ram_lo.write_enable.next = self.s4n_v.q.val() & self.adv.val();
+        }
 
         // ==== s4: the token and the raw field
         if self.adv.val() {
@@ -687,7 +811,24 @@ impl<const C: usize> Logic for MaxCore<C> {
             self.s4_u.d.next = self.s3_u.val();
             self.s4_sig.d.next = self.s3_sig.q.val();
             self.s4_ctx.d.next = self.s3_ctx.q.val();
+            self.s4n_v.d.next = self.s3_v.q.val() & self.k_near.val();
+            self.s4n_ch.d.next = self.s3_ch.q.val();
+            self.s4n_prev.d.next = self.s3_prev.q.val();
+            self.s4n_a.d.next = self.s3_a.q.val();
+            self.s4n_n.d.next = self.s3_n.q.val();
+            for i in 0..TAPS {
+                self.s4n_d[i].d.next = self.s3_d[i].q.val();
+                self.s4n_w[i].d.next = self.s3_w[i].q.val();
+            }
+            self.s4n_pred.d.next = self.s3_pred.q.val();
+            self.s4n_qv.d.next = self.nq.qv.val();
+            self.s4n_neg.d.next = self.nq.neg.val();
+            self.s4n_qzero.d.next = self.nq.qzero.val();
         }
+        self.nr.pred.next = self.s4n_pred.q.val();
+        self.nr.qv.next = self.s4n_qv.q.val();
+        self.nr.neg.next = self.s4n_neg.q.val();
+        self.nr.qzero.next = self.s4n_qzero.q.val();
         self.tokz.u.next = self.s4_u.q.val();
         self.tokz.sigma.next = self.s4_sig.q.val();
         self.tokz.first.next = self.s4_first.q.val();
@@ -902,6 +1043,7 @@ impl<const C: usize> Logic for MaxCore<C> {
             self.s2_v.d.next = false;
             self.s3_v.d.next = false;
             self.s4_v.d.next = false;
+            self.s4n_v.d.next = false;
             self.s5_v.d.next = false;
             self.s5_coded.d.next = false;
             self.s6_v.d.next = false;

@@ -4,6 +4,24 @@
 //! `neurice_model::max::encode_block`: the two substreams of every block leave as 32-bit words
 //! tagged with their substream (FORMAT.md §10.10, [`neurice_model::max::Block::words`]).
 //!
+//! **Bounded error** (issue 27, FORMAT.md §10.11): the maximum error `δ`
+//! ([`MaxParams::max_error`], 0 ..= 255 grid steps) is a design parameter. `δ = 0` is the
+//! lossless core, cycle for cycle and bit for bit, and its Verilog is the lossless core's
+//! byte for byte: the `δ > 0` parts are [`near::Gated`] (in no probe's view at `δ = 0`: no
+//! module, instance or net) and the core's statements are folded by
+//! [`crate::lattice::fold_false_flag`] (the `δ > 0` branches and the statements that drive
+//! the gated parts dropped). Leaving them to yosys behind a constant was not enough (4 689
+//! LCs and 46.64 MHz instead of 4 655 and 52.06): even with the constant folded in the
+//! Verilog, the unread instances left in changed the mapping (`synth_ice40`: 3 894 LUT4 and
+//! 890 carries against 3 856 and 881, the same flip-flops). With `δ > 0` the residual is
+//! quantised around the prediction in s3 ([`near::NearQuant`]: a constant reciprocal, as
+//! coder v1's [`crate::lattice`]), the
+//! reconstruction `clamp(pred + q·m)` is made in s4 ([`near::NearRecon`]) and is what `A`/`N`,
+//! the LMS update and the state write see: the state is written at the edge leaving s4 (one
+//! clock later than losslessly), and the same-channel rule waits for s4 too. The table ROM
+//! holds the table the caller passes: the built-in table of `δ` (tables 2 and 3 for δ = 1,
+//! ≥ 2, [`neurice_model::max::TableSpec::for_max_error`]) on every hardware path.
+//!
 //! # Ports (the contract of `neurice-sim`, [`crate::ports`], plus the word's marks)
 //!
 //! | port | dir | meaning |
@@ -38,8 +56,8 @@
 //! | s0 → s1 | the state read: three [`WordRam`](crate::ram::WordRam)s (1024 × 32 each, 24 block RAMs), address s0's channel |
 //! | s1 | unpack ([`StateUnpack`](leaves::StateUnpack)); the four products `w_i·d_i`; the tests of `s` ([`SThermo`](leaves::SThermo)); the sub-context bits ([`ContextBits`](leaves::ContextBits)) |
 //! | s2 | the prediction (sum, round, `+ prev`, clamp, `crate::v2::lms::PredictSum`); `s`, the context and `σ` ([`CtxSigma`](leaves::CtxSigma)) |
-//! | s3 | `u` (zigzag), the weight and delta update (`crate::v2::lms::LmsUpdate`), `A`/`N`; the new state (or the restart state in the first frame) is written at the edge leaving s3 |
-//! | s4 | the token and the raw field ([`Tokenise`](leaves::Tokenise)); the table address `{ctx, token}` |
+//! | s3 | `u` (zigzag), the weight and delta update (`crate::v2::lms::LmsUpdate`), `A`/`N`; the new state (or the restart state in the first frame) is written at the edge leaving s3. `δ > 0`: `u` of the quantised residual ([`NearQuant`](near::NearQuant)) only |
+//! | s4 | the token and the raw field ([`Tokenise`](leaves::Tokenise)); the table address `{ctx, token}`. `δ > 0`: the reconstruction ([`NearRecon`](near::NearRecon)), s3's update on it, the state written at the edge leaving s4 |
 //! | s5 | the table read ([`TableRom`](blocks::TableRom), 3 block RAMs, registered); the top flag (`token == top(ctx)`, 16 constants); the raw field into the raw packer ([`RawPack`](leaves::RawPack)) |
 //! | s6 | `f` normalised to bit 12 ([`FNorm`](leaves::FNorm)) |
 //! | s7 | the range recurrence ([`RangeStep`](leaves::RangeStep)): `R → r·F + rest → R >> j`, one 7 × 13 multiply, two adds and a 3-way choice; `r·cum` beside it |
@@ -61,7 +79,8 @@
 //! a sample of its channel (comparators on the channel numbers; no forwarding: the LMS
 //! prediction needs the weights of the last sample, a loop of three clocks). Round-robin
 //! channels: 4 or more run at one sample per clock; 3, 2 and 1 channels take 4/3, 2 and 4
-//! clocks per sample.
+//! clocks per sample. With `δ > 0` the write is at the edge leaving s4 and the rule waits
+//! for s4 as well: 5 or more channels run at one sample per clock, 1 channel at 5 clocks.
 //!
 //! **Hazards**: the state read misses no write (the rule above); the table is read only; the
 //! range, scale and `low` registers are each updated in one stage (s7, s8, s9), so their
@@ -73,6 +92,7 @@
 pub mod blocks;
 pub mod core;
 pub mod leaves;
+pub mod near;
 
 use neurice_model::max::{MaxParams, Table};
 
@@ -88,6 +108,7 @@ pub type MaxCore1024 = MaxCore<10>;
 pub fn check_max_params(p: &MaxParams) -> Result<(), HdlError> {
     p.validate().map_err(|e| HdlError::Params(e.to_string()))?;
     crate::v2::lms::check_lms_params(&p.front_end())?;
+    near::NearConsts::new(p.max_error)?;
     if p.window_log2 != 6 {
         return Err(HdlError::Params(format!(
             "the max core keeps A in 16 and N in 6 bits (window_log2 = 6); parameters say \

@@ -295,3 +295,28 @@ fn the_core_emits_verilog_with_the_table_in_block_ram() {
     // the table's 1536 bytes are initialised in the ROM
     assert!(v.contains("reg [7:0] m2 [0:511];") && v.contains("m2[511] = 8'h"));
 }
+
+/// `δ = 0` is the lossless core in the Verilog too: no bounded-error net, module or constant
+/// (`near::Gated`, `crate::lattice::fold_false_flag`), so yosys synthesises the core it had
+/// before `δ`; `δ = 1` has them.
+#[test]
+fn the_lossless_verilog_has_no_bounded_error_logic() {
+    let near = [
+        "k_near",
+        "s4n_",
+        "nq$",
+        "nr$",
+        " w_first =",
+        " w_a =",
+        " w_n =",
+    ];
+    let v = max_verilog(&P, Table::builtin(), 1024).unwrap();
+    for n in near {
+        assert!(!v.contains(n), "δ = 0 Verilog names {n}");
+    }
+    let p1 = MaxParams { max_error: 1, ..P };
+    let v = max_verilog(&p1, Table::builtin(), 1024).unwrap();
+    for n in near {
+        assert!(v.contains(n), "δ = 1 Verilog lacks {n}");
+    }
+}
