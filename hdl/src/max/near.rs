@@ -252,54 +252,6 @@ impl Logic for NearRecon {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The two blocks' formulas are `Quantiser::residual` for every sample and every
-    /// prediction, for δ = 1, 2 and a spread up to the format's limit.
-    #[test]
-    fn quant_and_recon_are_the_models_residual_form() {
-        for d in [1u32, 2, 3, 4, 7, 100, 254, 255] {
-            let c = NearConsts::new(d).unwrap();
-            let qz = Quantiser::grid(d).unwrap();
-            for pred in 0..1024u32 {
-                for x in 0..1024u32 {
-                    let (u, qv, neg, qzero) = c.quant(x, pred);
-                    let want = qz.residual(x, pred);
-                    assert_eq!(
-                        (u, c.recon(pred, qv, neg, qzero)),
-                        want,
-                        "δ {d} x {x} pred {pred}"
-                    );
-                }
-            }
-        }
-        assert!(NearConsts::new(256).is_err());
-    }
-
-    #[test]
-    fn blocks_compute_the_formulas_in_simulation() {
-        let c = NearConsts::new(2).unwrap();
-        let mut q = NearQuant::new(&c);
-        let mut r = NearRecon::new(&c);
-        q.connect_all();
-        r.connect_all();
-        for (x, pred) in [(0u32, 1023u32), (1023, 0), (500, 497), (500, 503), (7, 9)] {
-            q.x.next = (x as u64).into();
-            q.pred.next = (pred as u64).into();
-            assert!(simulate(&mut q, 50));
-            r.pred.next = (pred as u64).into();
-            r.qv.next = q.qv.val();
-            r.neg.next = q.neg.val();
-            r.qzero.next = q.qzero.val();
-            assert!(simulate(&mut r, 50));
-            let want = Quantiser::grid(2).unwrap().residual(x, pred);
-            assert_eq!((q.u.val().to_u32(), r.xr.val().to_u32()), want);
-        }
-    }
-}
-
 /// A part of the core that exists only for `δ > 0` (the s4n registers, [`NearQuant`],
 /// [`NearRecon`], the state update's input selection): it simulates as `B` always, but for
 /// `δ = 0` (`on == false`) it shows itself to no probe, so the lossless core's Verilog has no
@@ -359,6 +311,54 @@ impl<B: Block> Block for Gated<B> {
     fn accept(&self, name: &str, probe: &mut dyn Probe) {
         if self.on {
             self.inner.accept(name, probe);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The two blocks' formulas are `Quantiser::residual` for every sample and every
+    /// prediction, for δ = 1, 2 and a spread up to the format's limit.
+    #[test]
+    fn quant_and_recon_are_the_models_residual_form() {
+        for d in [1u32, 2, 3, 4, 7, 100, 254, 255] {
+            let c = NearConsts::new(d).unwrap();
+            let qz = Quantiser::grid(d).unwrap();
+            for pred in 0..1024u32 {
+                for x in 0..1024u32 {
+                    let (u, qv, neg, qzero) = c.quant(x, pred);
+                    let want = qz.residual(x, pred);
+                    assert_eq!(
+                        (u, c.recon(pred, qv, neg, qzero)),
+                        want,
+                        "δ {d} x {x} pred {pred}"
+                    );
+                }
+            }
+        }
+        assert!(NearConsts::new(256).is_err());
+    }
+
+    #[test]
+    fn blocks_compute_the_formulas_in_simulation() {
+        let c = NearConsts::new(2).unwrap();
+        let mut q = NearQuant::new(&c);
+        let mut r = NearRecon::new(&c);
+        q.connect_all();
+        r.connect_all();
+        for (x, pred) in [(0u32, 1023u32), (1023, 0), (500, 497), (500, 503), (7, 9)] {
+            q.x.next = (x as u64).into();
+            q.pred.next = (pred as u64).into();
+            assert!(simulate(&mut q, 50));
+            r.pred.next = (pred as u64).into();
+            r.qv.next = q.qv.val();
+            r.neg.next = q.neg.val();
+            r.qzero.next = q.qzero.val();
+            assert!(simulate(&mut r, 50));
+            let want = Quantiser::grid(2).unwrap().residual(x, pred);
+            assert_eq!((q.u.val().to_u32(), r.xr.val().to_u32()), want);
         }
     }
 }
