@@ -182,6 +182,20 @@ fn a_bad_maximum_error_is_refused() {
     ]);
     assert_refused(&o, "bounded-error core is not on the board yet");
     assert!(!board.exists());
+    // `verilog` writes that core, but no board top for it
+    let v = t.path().join("v");
+    assert_ok(&neurice(&[
+        &"verilog",
+        &"--coder",
+        &"max",
+        &"--max-error",
+        &"1",
+        &"--no-check",
+        &"-o",
+        &v,
+    ]));
+    assert!(v.join("neurice_core.v").is_file());
+    assert!(!v.join("alchitry_cu_top.v").exists());
 }
 
 #[test]
