@@ -5,22 +5,11 @@
 //! same design through the commands the coder cores use (measured in docs/results.md).
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use serde_json::Value;
 
 mod common;
-use common::{assert_refused, neurice};
-
-fn json(o: &Output) -> Value {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstderr: {}",
-        o.status,
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).expect("stdout is one JSON object")
-}
+use common::{assert_refused, json, neurice};
 
 /// `files` generated recordings with spikes, `n` samples each.
 fn spiky(dir: &Path, files: usize, n: usize) -> Vec<PathBuf> {

@@ -3,22 +3,11 @@
 //! tools print a SKIPPED notice when the tools are missing.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use serde_json::Value;
 
 mod common;
-use common::neurice;
-
-fn json(o: &Output) -> Value {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstderr: {}",
-        o.status,
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).expect("stdout is one JSON object")
-}
+use common::{json, neurice};
 
 /// Whether the one tool lookup finds `name` (`$NEURICE_<TOOL>` or `PATH`); if not, a
 /// `neurice_testkit::skip` of the calling test. (Asking each tool for `-V` skipped every

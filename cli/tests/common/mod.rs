@@ -20,6 +20,19 @@ pub fn neurice(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
         .expect("run the neurice binary")
 }
 
+/// The JSON object a successful command printed (the exit status and standard error in the
+/// message otherwise).
+#[track_caller]
+pub fn json(o: &Output) -> serde_json::Value {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstderr: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).expect("stdout is one JSON object")
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
