@@ -316,11 +316,10 @@ pub fn measure_power_in(
             nj_per_sample: power.nj_per_sample,
             uw_per_channel: power.uw_per_channel,
             method: format!(
-                "{}: the core takes one sample per lane on every clock (design figure, \
+                "the core takes one sample per lane on every clock (design figure, \
                  proved cycle by cycle in the simulation tests; the traced run at the \
                  real-time rate of {channels} channels had {} stall cycles); nJ/sample and \
                  µW/channel measured at that real-time rate",
-                design.name(),
                 act.window.run_stall_cycles
             ),
         }
