@@ -58,8 +58,8 @@ pub struct CoderArgs {
     /// Coder v1: threshold shift of the code-parameter choice [default: 3].
     #[arg(long)]
     pub thr_shift: Option<u32>,
-    /// Bounded error (coder v1): every decoded sample within δ grid steps of the original
-    /// (0..=255; FORMAT.md §11) [default: 0, lossless].
+    /// Bounded error (coders lite and max): every decoded sample within δ grid steps of the
+    /// original (0..=255; FORMAT.md §11, §10.11) [default: 0, lossless].
     #[arg(long, value_name = "δ", allow_hyphen_values = true, value_parser = parse_max_error)]
     pub max_error: Option<u32>,
 }

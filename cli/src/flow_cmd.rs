@@ -31,7 +31,7 @@ pub struct FlowArgs {
     #[arg(short, long, default_value = "build/report")]
     out: PathBuf,
     /// Synthesis target and power clock, MHz [default: the coder's board clock: lite 60,
-    /// v2 20].
+    /// max 50, v2 20, events 25].
     #[arg(long)]
     freq: Option<f64>,
     /// Place-and-route seed.
