@@ -54,6 +54,11 @@ pub struct FlowArgs {
     /// clock for the same channels).
     #[arg(long, default_value_t = 1)]
     lanes: usize,
+    /// Every mode side by side in one run and one report: coders lite and max lossless and
+    /// with a maximum error δ = 1 and 2, and event mode, each at its own board clock (the
+    /// README's results table is written from such a run by `neurice results-table`).
+    #[arg(long, conflicts_with_all = ["coder", "max_error", "freq", "lanes"])]
+    every_mode: bool,
     #[command(flatten)]
     coder: CoderArgs,
     /// FPGA: hx8k (iCE40HX8K-CB132, the Alchitry Cu) or up5k (iCE40UP5K-SG48, low power).
@@ -138,13 +143,15 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         Some(_) if events => Vec::new(),
         Some(_) => a.coder.coders(CoderChoice::Both)?,
     };
-    let both = a.coder.coder.is_none() || coders.len() > 1;
-    let designs = if events {
-        vec![(a.coder.design(MAX_CHANNELS, a.lanes)?, None)]
+    let both = a.every_mode || a.coder.coder.is_none() || coders.len() > 1;
+    let designs = if a.every_mode {
+        every_mode(&a.coder)?
+    } else if events {
+        vec![a.coder.design(MAX_CHANNELS, a.lanes)?]
     } else {
         coders
             .iter()
-            .map(|&c| Ok((a.coder.design_of(c, MAX_CHANNELS, a.lanes)?, Some(c))))
+            .map(|&c| a.coder.design_of(c, MAX_CHANNELS, a.lanes))
             .collect::<Result<Vec<_>>>()?
     };
     let cache = match (&a.cache_dir, a.no_cache) {
@@ -164,15 +171,16 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
     // every coder's configuration is built and checked before the first stage runs
     let mut cfgs = designs
         .into_iter()
-        .map(|(design, coder)| {
+        .map(|design| {
             let cfg = FlowConfig {
                 design,
                 device: a.device,
                 files: files.clone(),
                 data_dir: data.clone(),
-                out: match coder {
-                    Some(c) if both => neurice_flow::compare::coder_dir(&a.out, c),
-                    _ => a.out.clone(),
+                out: if both {
+                    neurice_flow::compare::mode_dir(&a.out, &design)
+                } else {
+                    a.out.clone()
                 },
                 freq_mhz: a.freq.unwrap_or(design.facts().board_mhz),
                 seed: a.seed,
@@ -205,7 +213,7 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         ),
         _ => cache,
     };
-    let not_run = if a.coder.coder.is_none() {
+    let not_run = if a.coder.coder.is_none() && !a.every_mode {
         crate::first_look::left_out(a.full)
     } else {
         Vec::new()
@@ -298,6 +306,32 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The modes of `--every-mode`, in the order of the report: coders lite and max at δ = 0,
+/// 1, 2 (lossless, then bounded error), then event mode; each with coder v1's options as
+/// given (`args`).
+fn every_mode(args: &CoderArgs) -> Result<Vec<neurice_sim::CoreDesign>> {
+    let mut v = Vec::new();
+    for max_error in [0, 1, 2] {
+        for c in [CoderChoice::Lite, CoderChoice::Max] {
+            let m = CoderArgs {
+                coder: Some(c),
+                max_error: Some(max_error),
+                ..args.clone()
+            };
+            v.push(m.design(MAX_CHANNELS, 1)?);
+        }
+    }
+    let events = CoderArgs {
+        coder: Some(CoderChoice::Events),
+        ..args.clone()
+    };
+    v.push(events.design(MAX_CHANNELS, 1).context(
+        "event mode: --qmax, --window-log2, --thr-num and --thr-shift are coder v1's; \
+         --every-mode runs event mode with its own parameters",
+    )?);
+    Ok(v)
 }
 
 enum Done {
@@ -440,6 +474,43 @@ impl Observer for Bars {
         if let Some(t) = self.timed.lock().expect("bars").remove(stage) {
             t.bar.finish_and_clear();
             self.mp.remove(&t.bar);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        flow: FlowArgs,
+    }
+
+    #[test]
+    fn every_mode_is_seven_modes_in_the_reports_order() {
+        let a = Cli::try_parse_from(["flow", "--every-mode"]).unwrap().flow;
+        let names: Vec<_> = every_mode(&a.coder)
+            .unwrap()
+            .iter()
+            .map(neurice_flow::compare::mode_name)
+            .collect();
+        assert_eq!(
+            names,
+            ["lite", "max", "lite-d1", "max-d1", "lite-d2", "max-d2", "events"]
+        );
+        // one coder, one δ, one clock or two lanes contradict every mode: refused
+        for extra in [
+            ["--coder", "lite"],
+            ["--max-error", "1"],
+            ["--freq", "30"],
+            ["--lanes", "2"],
+        ] {
+            let args = ["flow", "--every-mode", extra[0], extra[1]];
+            let e = Cli::try_parse_from(args).err().expect("refused");
+            assert!(e.to_string().contains("cannot be used with"), "{e}");
         }
     }
 }

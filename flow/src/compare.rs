@@ -13,11 +13,17 @@ use neurice_synth::power::Band;
 
 use crate::svg::hbars;
 use crate::{CacheStatus, CacheUse, Flow, FlowConfig, FlowReport, Observer};
+use neurice_sim::CoreDesign;
 
-/// One coder's row of the side-by-side report.
+/// One mode's row of the side-by-side report (a coder, lossless or with a maximum error, or
+/// event mode).
 #[derive(Clone, Debug, Serialize)]
 pub struct CoderSummary {
-    pub coder: Coder,
+    /// The mode's short name ([`mode_name`]: `lite`, `max`, `v2`, `lite-d1`, `events`), also
+    /// its report folder's.
+    pub coder: String,
+    /// What the mode is, in words ([`mode_label`]: "lossless, coder lite", …).
+    pub mode: String,
     /// Its own flow report folder (`report.json`, `index.html`).
     pub report_dir: PathBuf,
     /// Compression ratio: the golden model's on the recordings (container included), or, on
@@ -62,13 +68,22 @@ impl CoderSummary {
             None => (
                 r.simulation.ratio,
                 32.0 * r.simulation.words as f64 / r.simulation.samples.max(1) as f64,
-                "the core's payload in the co-simulation (synthetic data)".to_string(),
+                if r.synthetic {
+                    "the core's payload in the co-simulation (synthetic data)".to_string()
+                } else {
+                    format!(
+                        "the core's words in the co-simulation ({} samples of {} channels; \
+                         payload, no packet framing)",
+                        r.simulation.samples, r.simulation.channels
+                    )
+                },
             ),
         };
         let t = &r.power.throughput;
         let y = &r.synthesis;
         CoderSummary {
-            coder: r.design.kind(),
+            coder: mode_name(&r.design),
+            mode: mode_label(&r.design),
             report_dir: dir.to_path_buf(),
             ratio,
             ratio_source,
@@ -128,9 +143,30 @@ pub struct Comparison {
     pub system_not_measured: Vec<String>,
 }
 
-/// The sub-folder of `out` for `coder`'s flow (its name: `lite`, `v2`, `max`).
-pub fn coder_dir(out: &Path, coder: Coder) -> PathBuf {
-    out.join(coder.name())
+/// A mode's short name, the name of its report folder: the coder's (`lite`, `max`, `v2`),
+/// `-dN` after it for a maximum error δ = N > 0 (`lite-d1`), or `events`.
+pub fn mode_name(d: &CoreDesign) -> String {
+    match (d.event_params(), d.coder().max_error()) {
+        (Some(_), _) => d.name().to_string(),
+        (None, 0) => d.kind().name().to_string(),
+        (None, e) => format!("{}-d{e}", d.kind().name()),
+    }
+}
+
+/// What a mode is, in words: "lossless, coder lite", "bounded error δ = 1, coder max",
+/// "events (spikes and spike-band power)".
+pub fn mode_label(d: &CoreDesign) -> String {
+    match (d.event_params(), d.coder().max_error()) {
+        (Some(_), _) => "events (spikes and spike-band power)".to_string(),
+        (None, 0) => format!("lossless, coder {}", d.kind().name()),
+        (None, e) => format!("bounded error δ = {e}, coder {}", d.kind().name()),
+    }
+}
+
+/// The sub-folder of `out` for the flow of `design` ([`mode_name`]: `lite`, `max`,
+/// `lite-d1`, `events`, …).
+pub fn mode_dir(out: &Path, design: &CoreDesign) -> PathBuf {
+    out.join(mode_name(design))
 }
 
 /// Runs the flows `cfgs` (one per coder, each into its own folder) side by side, with the
@@ -152,6 +188,11 @@ pub fn run_coders(
     for c in &cfgs {
         c.validate()?;
     }
+    let mut names: Vec<_> = cfgs.iter().map(|c| mode_name(&c.design)).collect();
+    names.sort();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        bail!("mode {} given twice", w[0]);
+    }
     let (date_utc, machine, start) = (
         crate::machine::utc_now(),
         crate::machine::Machine::this(),
@@ -164,10 +205,10 @@ pub fn run_coders(
     let flows = cfgs
         .into_iter()
         .map(|cfg| {
-            let coder = cfg.design.kind();
+            let coder = mode_name(&cfg.design);
             obs.message(&format!(
-                "== coder {} ({} MHz) → {}",
-                coder.name(),
+                "== {} ({} MHz) → {}",
+                mode_label(&cfg.design),
                 cfg.freq_mhz,
                 cfg.out.display()
             ));
@@ -190,7 +231,7 @@ pub fn run_coders(
                 let r = h
                     .join()
                     .unwrap_or_else(|_| Err(anyhow::anyhow!("its thread panicked")))
-                    .with_context(|| format!("coder {}", coder.name()));
+                    .with_context(|| format!("mode {coder}"));
                 (dir, r)
             })
             .collect();
@@ -204,8 +245,10 @@ pub fn run_coders(
         reports.push(r);
     }
     let peers = peers.unwrap_or_else(|_| Err(anyhow::anyhow!("the peers' thread panicked")))?;
+    // neurice's ratio on the peers' recordings: the lossless modes (the peers are lossless)
     let peers_ours = reports
         .iter()
+        .filter(|r| r.design.event_params().is_none() && r.design.coder().max_error() == 0)
         .filter_map(|r| {
             let e = r.eval.as_ref()?;
             let per_file: Vec<_> = e
@@ -229,13 +272,8 @@ pub fn run_coders(
         seconds: start.elapsed().as_secs_f64(),
         data_source: reports[0].data_source.clone(),
         scope: format!(
-            "coder{} {}; {}",
-            if coders.len() > 1 { "s" } else { "" },
-            coders
-                .iter()
-                .map(|c| c.coder.name())
-                .collect::<Vec<_>>()
-                .join(" and "),
+            "{}; {}",
+            scope_of(&coders.iter().map(|c| c.coder.as_str()).collect::<Vec<_>>()),
             reports[0].scope
         ),
         not_run,
@@ -251,6 +289,25 @@ pub fn run_coders(
     };
     write(&c, out)?;
     Ok(c)
+}
+
+/// "coder lite", "coders lite and max", "modes lite, max, lite-d1 and events": what ran.
+fn scope_of(names: &[&str]) -> String {
+    let coders_only = names
+        .iter()
+        .all(|n| Coder::ALL.iter().any(|c| c.name() == *n));
+    let what = match (coders_only, names.len()) {
+        (true, 1) => "coder",
+        (true, _) => "coders",
+        (false, 1) => "mode",
+        (false, _) => "modes",
+    };
+    let list = match names {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    };
+    format!("{what} {list}")
 }
 
 /// The peers ([`crate::peers`]) on `files`, their logs in `out/peers`; cached by the
@@ -403,7 +460,7 @@ pub fn html(c: &Comparison) -> String {
         let _ = write!(
             t,
             "<th><a href=\"{0}/index.html\">{0}</a></th>",
-            esc(s.coder.name())
+            esc(&s.coder)
         );
     }
     t.push_str("</tr>");
@@ -416,10 +473,7 @@ pub fn html(c: &Comparison) -> String {
     }
     t.push_str("</table>");
     let bars = |f: &dyn Fn(&CoderSummary) -> f64| -> Vec<(String, f64)> {
-        c.coders
-            .iter()
-            .map(|s| (s.coder.name().to_string(), f(s)))
-            .collect()
+        c.coders.iter().map(|s| (s.coder.clone(), f(s))).collect()
     };
     let charts = [
         hbars("Compression ratio", "", &bars(&|s| s.ratio), None),
@@ -485,7 +539,7 @@ fn run_text(c: &Comparison) -> Vec<String> {
     v.extend(c.not_run.iter().map(|n| format!("not run: {n}")));
     for r in &c.reports {
         for (k, x) in crate::report::run_lines(r) {
-            v.push(format!("{} {k}: {x}", r.design.kind().name()));
+            v.push(format!("{} {k}: {x}", mode_name(&r.design)));
         }
     }
     v.push(format!(
@@ -508,7 +562,7 @@ pub fn render_text(c: &Comparison, out: &Path) -> String {
     let rows = table_rows(c);
     let _ = write!(txt, "  {:<40}", "");
     for s in &c.coders {
-        let _ = write!(txt, " {:>18}", s.coder.name());
+        let _ = write!(txt, " {:>18}", s.coder);
     }
     txt.push('\n');
     for (k, vals) in rows
@@ -523,7 +577,7 @@ pub fn render_text(c: &Comparison, out: &Path) -> String {
         txt.push('\n');
     }
     for s in &c.coders {
-        let _ = writeln!(txt, "  {}: {}", s.coder.name(), s.method);
+        let _ = writeln!(txt, "  {}: {}", s.coder, s.method);
     }
     txt.push_str(&crate::peers::render_text(
         &c.peers,
@@ -533,4 +587,56 @@ pub fn render_text(c: &Comparison, out: &Path) -> String {
     txt.push_str(&crate::system_view::render_text(&c.system));
     let _ = writeln!(txt, "  report     {}", out.join("index.html").display());
     txt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use neurice_model::events::EventParams;
+    use neurice_model::CoderSpec;
+    use neurice_sim::Shape;
+
+    fn design(c: Coder, max_error: u32) -> CoreDesign {
+        let spec = CoderSpec::hardware(c).with_max_error(max_error).unwrap();
+        CoreDesign::new(spec, 1024, Shape::OneLane).unwrap()
+    }
+
+    #[test]
+    fn each_mode_has_its_own_name_folder_and_label() {
+        let events = CoreDesign::events(EventParams::new(1024)).unwrap();
+        let modes = [
+            design(Coder::Lite, 0),
+            design(Coder::Max, 0),
+            design(Coder::Lite, 1),
+            design(Coder::Max, 2),
+            events,
+        ];
+        let names: Vec<_> = modes.iter().map(mode_name).collect();
+        assert_eq!(names, ["lite", "max", "lite-d1", "max-d2", "events"]);
+        let labels: Vec<_> = modes.iter().map(mode_label).collect();
+        assert_eq!(
+            labels,
+            [
+                "lossless, coder lite",
+                "lossless, coder max",
+                "bounded error δ = 1, coder lite",
+                "bounded error δ = 2, coder max",
+                "events (spikes and spike-band power)",
+            ]
+        );
+        // the lossless coders keep the folders they had
+        assert_eq!(mode_dir(Path::new("o"), &modes[0]), Path::new("o/lite"));
+        assert_eq!(mode_dir(Path::new("o"), &modes[2]), Path::new("o/lite-d1"));
+    }
+
+    #[test]
+    fn the_scope_names_coders_or_modes() {
+        assert_eq!(scope_of(&["lite"]), "coder lite");
+        assert_eq!(scope_of(&["lite", "max"]), "coders lite and max");
+        assert_eq!(
+            scope_of(&["lite", "max", "lite-d1", "events"]),
+            "modes lite, max, lite-d1 and events"
+        );
+        assert_eq!(scope_of(&["events"]), "mode events");
+    }
 }

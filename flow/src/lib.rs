@@ -367,7 +367,7 @@ impl Flow {
 
     /// `"<coder> <key>"`: a stage's name in messages and progress.
     fn name(&self, key: &str) -> String {
-        format!("{} {key}", self.cfg.design.name())
+        format!("{} {key}", crate::compare::mode_name(&self.cfg.design))
     }
 
     /// The expected time of the step `key` of this coder: this machine's last uncached run,
@@ -570,7 +570,7 @@ impl Flow {
             self.cfg.design.channels()
         );
         self.stage("simulation", &banner, obs, |f| {
-            let coder = f.cfg.design.name();
+            let coder = crate::compare::mode_name(&f.cfg.design);
             // the model first (cached by its Verilog), so that its build shows as a step
             let build_dir = f.verilator_build(
                 "simulation build",
@@ -687,7 +687,7 @@ impl Flow {
 
     /// The folder of the power stage's Verilator build (the cache's, or `out/power`).
     fn power_build_dir(&self) -> PathBuf {
-        let coder = self.cfg.design.name();
+        let coder = crate::compare::mode_name(&self.cfg.design);
         self.cfg
             .cache
             .verilator_dir(&format!("gate-{coder}"))
@@ -730,7 +730,7 @@ impl Flow {
                 let mut fresh = false;
                 let r = f.verilator_build(
                     "power build",
-                    &format!("gate-{}", f.cfg.design.name()),
+                    &format!("gate-{}", crate::compare::mode_name(&f.cfg.design)),
                     work.clone(),
                     prebuilt,
                     obs,

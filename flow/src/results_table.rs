@@ -147,8 +147,13 @@ fn coder_row(report: &Value, i: usize, c: &Value) -> Result<String> {
         " (timing NOT met)"
     };
     let derived = at(c, "uw_per_channel_derived")?.as_bool() == Some(true);
+    // reports before modes were named were of lossless coders only
+    let mode = match c.get("mode").and_then(Value::as_str) {
+        Some(m) => m.to_string(),
+        None => format!("lossless, coder {coder}"),
+    };
     Ok(format!(
-            "| lossless, coder {coder} | {:.4} | {:.1} | {} | {fmax} | {} | {} | {:.2} mW at {} MHz{timing} | {:.1}{} |\n",
+            "| {mode} | {:.4} | {:.1} | {} | {fmax} | {} | {} | {:.2} mW at {} MHz{timing} | {:.1}{} |\n",
             num(c, "ratio")?,
             num(report, &format!("system.{i}.mbps_1024"))?,
             device.to_uppercase(),
@@ -197,10 +202,16 @@ mod tests {
                 {"coder": "max", "ratio": 3.46494, "lc_used": 4655, "bram_used": 27,
                  "fmax_mhz": 52.06, "clock_mhz": 50.0, "timing_met": false,
                  "total_mw": {"typical": 15.5}, "uw_per_channel": {"typical": 15.13},
-                 "uw_per_channel_derived": true}
+                 "uw_per_channel_derived": true},
+                {"coder": "lite-d1", "mode": "bounded error δ = 1, coder lite",
+                 "ratio": 4.99144, "lc_used": 1858, "bram_used": 8,
+                 "fmax_mhz": 94.8, "clock_mhz": 60.0, "timing_met": true,
+                 "total_mw": {"typical": 5.94}, "uw_per_channel": {"typical": 5.8},
+                 "uw_per_channel_derived": false}
             ],
-            "reports": [{"synthesis": {"target": "hx8k"}}, {"synthesis": {"target": "up5k"}}],
-            "system": [{"mbps_1024": 97.16}, {"mbps_1024": 94.58}],
+            "reports": [{"synthesis": {"target": "hx8k"}}, {"synthesis": {"target": "up5k"}},
+                        {"synthesis": {"target": "hx8k"}}],
+            "system": [{"mbps_1024": 97.16}, {"mbps_1024": 94.58}, {"mbps_1024": 65.64}],
             "peers": [
                 {"name": "FLAC", "command": "flac -8", "ratio": 1.4036},
                 {"name": "WavPack", "command": "wavpack -hh -x6", "ratio": null,
@@ -230,6 +241,7 @@ mod tests {
                 "| mode | ratio | Mbit/s, 1024 ch | core | Fmax | LCs | BRAM | power | µW/channel |",
                 "| lossless, coder lite | 3.3727 | 97.2 | HX8K | 100.9 MHz | 1 711 | 8 | 5.95 mW at 60 MHz | 5.8 |",
                 "| lossless, coder max | 3.4649 | 94.6 | UP5K | 52.1 MHz | 4 655 | 27 | 15.50 mW at 50 MHz (timing NOT met) | 15.1 (derived) |",
+                "| bounded error δ = 1, coder lite | 4.9914 | 65.6 | HX8K | 94.8 MHz | 1 858 | 8 | 5.94 mW at 60 MHz | 5.8 |",
                 "| coder lite, on the peers' recordings | 3.3801 | 96.9 | model | | | | | |",
                 "| peer: FLAC `flac -8` | 1.4036 | 233.5 | software | | | | | |",
                 "| peer: WavPack `wavpack -hh -x6` | skipped: wavpack is not installed | | | | | | | |",

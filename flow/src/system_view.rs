@@ -109,7 +109,7 @@ fn row(r: &FlowReport) -> SystemRow {
         ));
     }
     SystemRow {
-        mode: r.design.name().to_string(),
+        mode: crate::compare::mode_name(&r.design),
         bits_per_sample: bits,
         bits_source,
         mbps_1024,
