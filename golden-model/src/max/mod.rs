@@ -28,16 +28,18 @@
 //! and the reconstruction, not the sample, goes to the update; the built-in table of `δ`
 //! ([`TableSpec::for_max_error`]) codes the smaller tokens.
 
+mod hw;
 pub mod range;
 pub mod spec;
 pub mod table;
 
 use serde::{Deserialize, Serialize};
 
-use crate::lite::{golomb_m, m_value, select_s, unzigzag, zigzag_error, BitReader};
+use crate::lite::{golomb_m, m_value, select_s, unzigzag, zigzag_error};
 use crate::near::Quantiser;
 use crate::v2::{check_frames, predict_t, update_t, with_taps, State, V2Params, MAX_TAPS};
 use crate::{CodecParams, Error};
+use hw::RawReader;
 pub use spec::{MaxSpec, TableSpec};
 pub use table::{Table, CONTEXTS, TOKENS};
 
@@ -427,6 +429,19 @@ impl RawWriter {
         self.nbits &= 7;
     }
 
+    /// The writer, leaving an empty one in its place.
+    fn take(&mut self) -> Self {
+        std::mem::replace(
+            self,
+            RawWriter {
+                out: Vec::new(),
+                acc: 0,
+                nbits: 0,
+                pos: 0,
+            },
+        )
+    }
+
     /// The bytes, the last one zero-padded, and the bit count.
     fn finish(mut self) -> (Vec<u8>, u64) {
         self.out
@@ -555,15 +570,6 @@ fn encode_checked(
     with_taps!(p.taps, T => encode_block_t::<T>(p, &f, table, channels, samples, stats))
 }
 
-/// Whether `p` is the hardware's parameter set (but for the block length), which the loops
-/// have compiled with its values as constants.
-fn is_hardware(p: &MaxParams) -> bool {
-    MaxParams {
-        block_frames: 0,
-        ..*p
-    } == MaxParams::HARDWARE
-}
-
 /// Samples per chunk of the encoder's two passes (the records stay in L1).
 const CHUNK: usize = 1024;
 
@@ -591,15 +597,19 @@ fn encode_block_t<const T: usize>(
         .collect();
     let mut escapes = 0u64;
     let mut ch = 0;
-    let hw = T == 4 && is_hardware(mp);
+    // the hardware parameters: their own loop, the states in scalars
+    let mut hw_states: Vec<hw::Hw> = match T == 4 && hw::applies(mp) {
+        true => states.iter().map(hw::Hw::of).collect(),
+        false => Vec::new(),
+    };
     // Two passes per chunk: the front end (whose chains run through the channel states)
     // makes one record per sample, and the range coder and the raw writer (whose chains run
     // through their own state) take them: in one loop the two would wait for each other.
     let mut recs = [0u64; CHUNK];
     for chunk in rest.chunks(CHUNK) {
         let recs = &mut recs[..chunk.len()];
-        escapes += if hw {
-            front_chunk_hw(table, &ps, &mut states, &mut ch, chunk, recs)
+        escapes += if !hw_states.is_empty() {
+            hw::front_chunk(table, &mut hw_states, &mut ch, chunk, recs)
         } else {
             front_chunk_any::<T>(p, &q, table, &ps, &mut states, &mut ch, chunk, recs)
         };
@@ -616,20 +626,6 @@ fn encode_block_t<const T: usize>(
         tokens,
         raw,
     }
-}
-
-/// [`front_chunk`] for the hardware parameters, as constants.
-#[inline(never)]
-fn front_chunk_hw(
-    table: &Table,
-    ps: &[PerS; 32],
-    states: &mut [State],
-    ch: &mut usize,
-    chunk: &[u32],
-    recs: &mut [u64],
-) -> u64 {
-    const F: V2Params = MaxParams::HARDWARE.front_end();
-    front_chunk::<4>(&F, &Quantiser::LOSSLESS, table, ps, states, ch, chunk, recs)
 }
 
 /// [`front_chunk`] for any parameters.
@@ -718,13 +714,16 @@ fn record<const T: usize>(
     table.packed(ctx as usize, token as usize) as u64 | (len as u64) << 27 | (bits as u64) << 32
 }
 
-/// The encoder's second pass: the records' tokens and raw bits.
+/// The encoder's second pass: the records' tokens and raw bits (the two coders as local
+/// values: their fields stay in registers, not stored back before every possible panic).
 #[inline(never)]
 fn code_chunk(rc: &mut range::FastEncoder, raw: &mut RawWriter, recs: &[u64]) {
+    let (mut r, mut w) = (rc.take(), raw.take());
     for &rec in recs {
-        rc.encode(table::unpack(rec as u32 & 0x07FF_FFFF));
-        raw.put((rec >> 32) as u32, (rec >> 27) as u32 & 31);
+        r.encode(table::unpack(rec as u32 & 0x07FF_FFFF));
+        w.put((rec >> 32) as u32, (rec >> 27) as u32 & 31);
     }
+    (*rc, *raw) = (r, w);
 }
 
 /// Encodes a whole interleaved sample sequence into blocks of `block_frames` frames (one
@@ -783,7 +782,7 @@ fn decode_block_t<const T: usize>(
     let ps = per_s();
     let q = mp.quantiser()?;
     let mut rc = range::Decoder::new(tokens)?;
-    let mut bits = BitReader::new(raw, raw.len() as u64 * 8);
+    let mut bits = RawReader::new(raw);
     if frames == 0 {
         return Err(Error::Corrupt("a block of no frames".into()));
     }
@@ -794,6 +793,8 @@ fn decode_block_t<const T: usize>(
         states.push(restart_state(x, mp));
         out.push(x);
     }
+    // the hardware parameters: their own loop
+    let hw = T == 4 && hw::applies(mp);
     // the other frames, a slice of whole frames at a time: `out` grows only by samples the
     // substreams hold (each token takes more than 0.01 bits), however many frames are claimed
     let slice_frames = (1usize << 16).div_ceil(channels);
@@ -804,8 +805,10 @@ fn decode_block_t<const T: usize>(
         let start = out.len();
         out.resize(start + n * channels, 0);
         let dec = &mut out[start..];
-        let (done, res) = if T == 4 && is_hardware(mp) {
-            decode_samples_hw(table, &ps, &mut states, &mut rc, &mut bits, dec)
+        let (done, res) = if hw {
+            let mut done = 0;
+            let res = hw::decode_run(table, &mut states, &mut rc, &mut bits, dec, &mut done);
+            (done, res)
         } else {
             decode_samples_any::<T>(p, &q, table, &ps, &mut states, &mut rc, &mut bits, dec)
         };
@@ -827,20 +830,6 @@ fn decode_block_t<const T: usize>(
     Ok(())
 }
 
-/// [`decode_samples`] for the hardware parameters, as constants.
-#[inline(never)]
-fn decode_samples_hw(
-    table: &Table,
-    ps: &[PerS; 32],
-    states: &mut [State],
-    rc: &mut range::Decoder<'_>,
-    bits: &mut BitReader<'_>,
-    out: &mut [u32],
-) -> (usize, Result<(), Error>) {
-    const F: V2Params = MaxParams::HARDWARE.front_end();
-    decode_samples::<4>(&F, &Quantiser::LOSSLESS, table, ps, states, rc, bits, out)
-}
-
 /// [`decode_samples`] for any parameters.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
@@ -851,7 +840,7 @@ fn decode_samples_any<const T: usize>(
     ps: &[PerS; 32],
     states: &mut [State],
     rc: &mut range::Decoder<'_>,
-    bits: &mut BitReader<'_>,
+    bits: &mut RawReader<'_>,
     out: &mut [u32],
 ) -> (usize, Result<(), Error>) {
     decode_samples::<T>(p, q, table, ps, states, rc, bits, out)
@@ -868,7 +857,7 @@ fn decode_samples<const T: usize>(
     ps: &[PerS; 32],
     states: &mut [State],
     rc: &mut range::Decoder<'_>,
-    bits: &mut BitReader<'_>,
+    bits: &mut RawReader<'_>,
     out: &mut [u32],
 ) -> (usize, Result<(), Error>) {
     // the coders as local values (their fields stay in registers), written back at the end
@@ -889,7 +878,7 @@ fn decode_run<const T: usize>(
     ps: &[PerS; 32],
     states: &mut [State],
     r: &mut range::Decoder<'_>,
-    b: &mut BitReader<'_>,
+    b: &mut RawReader<'_>,
     out: &mut [u32],
     done: &mut usize,
 ) -> Result<(), Error> {
@@ -925,7 +914,7 @@ fn decode_one<const T: usize>(
     ps: &[PerS; 32],
     st: &mut State,
     rc: &mut range::Decoder<'_>,
-    bits: &mut BitReader<'_>,
+    bits: &mut RawReader<'_>,
 ) -> Result<u32, Error> {
     let w = p.golomb.sample_bits;
     let pred = predict_t::<T>(st, p);
@@ -951,7 +940,7 @@ fn decode_one<const T: usize>(
 
 /// Reads an escape's Exp-Golomb code (the `e` of [`tokenise`]) and returns `v = e + 29`.
 #[inline(always)]
-fn read_escape(bits: &mut BitReader<'_>, w: u32) -> Result<u32, Error> {
+fn read_escape(bits: &mut RawReader<'_>, w: u32) -> Result<u32, Error> {
     // ⌊log2 e⌋ − 1 zeros, then e's top bit (1) and its ⌊log2 e⌋ low bits; e < 2^W
     let mut zeros = 0;
     while bits.take(1)? == 0 {

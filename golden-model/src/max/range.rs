@@ -131,6 +131,20 @@ impl FastEncoder {
         }
     }
 
+    /// The encoder, leaving an empty one (no bytes, no room) in its place.
+    pub(crate) fn take(&mut self) -> Self {
+        std::mem::replace(
+            self,
+            FastEncoder {
+                range: RANGE_INIT,
+                e: E_INIT as u32,
+                low: 0,
+                out: Vec::new(),
+                pos: 0,
+            },
+        )
+    }
+
     /// Codes one token given its interval.
     #[inline(always)]
     pub fn encode(&mut self, iv: Interval) {
@@ -244,12 +258,23 @@ impl<'a> Decoder<'a> {
         self.code -= (r * iv.cum) << self.e;
         let n;
         (self.range, n) = step(self.range, iv);
-        self.e -= n as i32;
-        while self.e < E_MIN {
-            self.e += 8;
-            let b = *self.data.get(self.pos).ok_or_else(ran_out)?;
-            self.pos += 1;
-            self.code = (self.code << 8) | b as u32;
+        // e − n ≥ −7: the bytes to read, (E_INIT − (e − n)) / 8 ∈ {0, 1, 2}, without a branch
+        // while two bytes are left (the next two are loaded, the ones not needed shifted out)
+        let e = self.e - n as i32;
+        let bytes = ((E_INIT - e) >> 3) as u32;
+        if let Some(&[b0, b1]) = self.data.get(self.pos..self.pos + 2) {
+            let next = u16::from_be_bytes([b0, b1]) as u32;
+            self.code = (self.code << (8 * bytes)) | (next >> (16 - 8 * bytes));
+            self.pos += bytes as usize;
+            self.e = e + 8 * bytes as i32;
+        } else {
+            self.e = e;
+            while self.e < E_MIN {
+                self.e += 8;
+                let b = *self.data.get(self.pos).ok_or_else(ran_out)?;
+                self.pos += 1;
+                self.code = (self.code << 8) | b as u32;
+            }
         }
         Ok(())
     }
