@@ -421,7 +421,7 @@ pub fn html(c: &Comparison) -> String {
             .map(|s| (s.coder.name().to_string(), f(s)))
             .collect()
     };
-    let charts = [
+    let mut charts = vec![
         hbars("Compression ratio", "", &bars(&|s| s.ratio), None),
         hbars(
             "FPGA power (typical)",
@@ -443,6 +443,9 @@ pub fn html(c: &Comparison) -> String {
         ),
         hbars("Logic cells", "LCs", &bars(&|s| s.lc_used as f64), None),
     ];
+    charts.extend(crate::sweep::flow_chart(
+        c.reports.iter().filter_map(|r| r.eval.as_ref()),
+    ));
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>neurice: coders side by \
          side</title><style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}\
