@@ -102,6 +102,28 @@ pub struct EvalArgs {
     /// event mode's rate for 1024 channels and its agreement with the reference detector.
     #[command(flatten)]
     coder: CoderArgs,
+    /// Bounded error at several maximum errors: δ values in increasing order (e.g.
+    /// `0,1,2,3,4`), each measured as `--max-error δ` measures it (`--coder both`: lite and
+    /// max).
+    #[arg(long, value_name = "δ,δ,…", allow_hyphen_values = true,
+          value_parser = parse_sweep, conflicts_with = "max_error")]
+    max_error_sweep: Option<Deltas>,
+    /// With --max-error-sweep: write the plot of the ratio against δ with the fidelity (SVG).
+    #[arg(long, value_name = "FILE.svg", requires = "max_error_sweep")]
+    plot: Option<PathBuf>,
+    /// Replace the --plot file if it is an existing regular file.
+    #[arg(long, requires = "plot")]
+    force: bool,
+}
+
+/// `--max-error-sweep`'s list of maximum errors.
+#[derive(Clone, Debug)]
+pub struct Deltas(Vec<u32>);
+
+fn parse_sweep(s: &str) -> Result<Deltas, String> {
+    neurice_flow::sweep::parse_deltas(s)
+        .map(Deltas)
+        .map_err(|e| e.to_string())
 }
 
 #[derive(Args)]
@@ -511,6 +533,12 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
     if let Some(n) = a.threads {
         crate::files::check_workers("--threads", n)?;
     }
+    if let Some(d) = &a.max_error_sweep {
+        if a.coder.coder == Some(crate::coder_args::CoderChoice::Events) {
+            anyhow::bail!("--max-error-sweep is for coders lite and max (not --coder events)");
+        }
+        return eval_sweep(&a, &inputs, &d.0);
+    }
     if a.coder.events()? {
         return crate::events_cmd::eval(&collect_wavs(&inputs)?, a.json);
     }
@@ -582,6 +610,96 @@ pub fn eval(a: EvalArgs) -> Result<ExitCode> {
             report.files,
             bad.join("\n  ")
         );
+    }
+    Ok(if report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `eval --max-error-sweep`: every coder asked for at every δ, the table (or JSON) and the
+/// plot.
+fn eval_sweep(a: &EvalArgs, inputs: &[PathBuf], deltas: &[u32]) -> Result<ExitCode> {
+    use crate::coder_args::CoderChoice;
+    let coders = a
+        .coder
+        .coders(CoderChoice::Lite)?
+        .into_iter()
+        .map(|c| a.coder.spec_of(c))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(p) = &a.plot {
+        check_output(p, a.force)?;
+    }
+    let files = collect_wavs(inputs)?;
+    let total = (files.len() * coders.len() * deltas.len()) as u64;
+    let bar = if a.json {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::new(total);
+        b.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} file evals ({elapsed})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        b.set_prefix("eval sweep");
+        b
+    };
+    let n = files.len() as u64;
+    let (report, evals) =
+        neurice_flow::sweep::run_sweep(&files, &coders, deltas, a.threads, &|i, done| {
+            bar.set_position(i as u64 * n + done)
+        })?;
+    bar.finish_and_clear();
+    for e in &evals {
+        for r in e.per_file.iter().filter(|r| !r.passed && !r.input_error) {
+            eprintln!(
+                "FAILED {} (coder {}, δ = {}): {}",
+                r.file,
+                e.coder,
+                e.parameters.max_error(),
+                r.error.as_deref().unwrap_or("?")
+            );
+        }
+    }
+    if let Some(e) = evals.iter().find(|e| e.input_errors > 0) {
+        let bad: Vec<&str> = e
+            .per_file
+            .iter()
+            .filter(|r| r.input_error)
+            .map(|r| r.error.as_deref().unwrap_or("?"))
+            .collect();
+        anyhow::bail!(
+            "{} of {} input(s) could not be coded:\n  {}",
+            bad.len(),
+            e.files,
+            bad.join("\n  ")
+        );
+    }
+    if let Some(p) = &a.plot {
+        let note = format!(
+            "{} recording(s); neurice eval --coder {} --max-error-sweep {}",
+            report.files,
+            match &coders[..] {
+                [c] => c.kind().name(),
+                _ => "both",
+            },
+            deltas
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let svg = neurice_flow::sweep::plot(&report.points, &note);
+        crate::files::write_output(p, svg.as_bytes(), a.force)?;
+    }
+    if a.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", neurice_flow::sweep::render_text(&report));
+        if let Some(p) = &a.plot {
+            println!("plot: {}", p.display());
+        }
     }
     Ok(if report.passed {
         ExitCode::SUCCESS

@@ -287,3 +287,110 @@ fn verilog_and_sim_build_the_core_of_the_maximum_error() {
     assert_eq!(s1["samples"].as_u64(), Some(4_000));
     assert!(s1["words"].as_u64().unwrap() < s0["words"].as_u64().unwrap());
 }
+
+#[test]
+fn eval_sweeps_the_maximum_error_and_plots_it() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    fs::create_dir(&data).unwrap();
+    for seed in [1u64, 2] {
+        write(&data, &format!("r{seed}.wav"), &spiky(20_000, seed));
+    }
+    let plot = t.path().join("sweep.svg");
+    let sweep = |extra: &[&dyn AsRef<std::ffi::OsStr>]| {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![
+            &"eval",
+            &"--coder",
+            &"both",
+            &"--max-error-sweep",
+            &"0,1,2",
+            &"--plot",
+            &plot,
+        ];
+        args.extend_from_slice(extra);
+        args.push(&data);
+        neurice(&args)
+    };
+    let v = json(&sweep(&[&"--json"]));
+    let points = v["points"].as_array().expect("points");
+    assert_eq!(points.len(), 6, "{v}");
+    assert_eq!(v["passed"], true);
+    // every point is what `eval --max-error δ` measures on its own
+    for (p, (coder, d)) in points.iter().zip(
+        ["lite", "max"]
+            .iter()
+            .flat_map(|c| ["0", "1", "2"].map(move |d| (*c, d))),
+    ) {
+        assert_eq!(p["coder"], coder, "{p}");
+        let one = json(&neurice(&[
+            &"eval",
+            &"--coder",
+            &coder,
+            &"--max-error",
+            &d,
+            &"--json",
+            &data,
+        ]));
+        for k in [
+            "ratio",
+            "bits_per_sample",
+            "compressed_bytes",
+            "lossless",
+            "bounded",
+        ] {
+            assert_eq!(p[k], one[k], "coder {coder} δ {d}: {k}");
+        }
+        assert_eq!(p["bounded"].is_null(), d == "0");
+    }
+    let svg = fs::read_to_string(&plot).expect("the plot is written");
+    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    assert!(
+        svg.contains("coder lite") && svg.contains("coder max"),
+        "{svg}"
+    );
+    let ratio = format!(">{:.2}<", points[4]["ratio"].as_f64().unwrap());
+    assert!(
+        svg.contains(&ratio),
+        "max's ratio at δ = 1 ({ratio}) not on the plot"
+    );
+    // the plot is not replaced without --force; with it, it is
+    assert_refused(&sweep(&[]), "already exists");
+    fs::write(&plot, "old").unwrap();
+    assert_ok(&sweep(&[&"--force"]));
+    assert!(fs::read_to_string(&plot).unwrap().starts_with("<svg"));
+    // a bad list is refused before anything is measured
+    for (bad, want) in [
+        ("", "empty"),
+        ("0,256", "0..=255"),
+        ("2,1", "increasing order"),
+        ("0,1,1", "without repeats"),
+        ("0,x", "`x`"),
+    ] {
+        let o = neurice(&[&"eval", &"--max-error-sweep", &bad, &data]);
+        assert!(!o.status.success(), "--max-error-sweep {bad:?} accepted");
+        assert!(stderr(&o).contains(want), "{bad:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"));
+    }
+    let o = neurice(&[
+        &"eval",
+        &"--max-error",
+        &"1",
+        &"--max-error-sweep",
+        &"0,1",
+        &data,
+    ]);
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+    let o = neurice(&[&"eval", &"--plot", &plot, &data]);
+    assert!(stderr(&o).contains("--max-error-sweep"), "{}", stderr(&o));
+    assert_refused(
+        &neurice(&[
+            &"eval",
+            &"--coder",
+            &"v2",
+            &"--max-error-sweep",
+            &"0,1",
+            &data,
+        ]),
+        "coder v2 is lossless only",
+    );
+}

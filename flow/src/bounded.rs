@@ -130,7 +130,7 @@ fn fidelity_of(
 }
 
 /// The bounded-error figures of a whole `eval` (FORMAT.md §11.9 measures the same way).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct BoundedSummary {
     /// The maximum error asked for, grid steps.
     pub max_error: u32,

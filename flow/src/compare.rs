@@ -475,7 +475,7 @@ pub fn html(c: &Comparison) -> String {
     let bars = |f: &dyn Fn(&CoderSummary) -> f64| -> Vec<(String, f64)> {
         c.coders.iter().map(|s| (s.coder.clone(), f(s))).collect()
     };
-    let charts = [
+    let mut charts = vec![
         hbars("Compression ratio", "", &bars(&|s| s.ratio), None),
         hbars(
             "FPGA power (typical)",
@@ -497,6 +497,9 @@ pub fn html(c: &Comparison) -> String {
         ),
         hbars("Logic cells", "LCs", &bars(&|s| s.lc_used as f64), None),
     ];
+    charts.extend(crate::sweep::flow_chart(
+        c.reports.iter().filter_map(|r| r.eval.as_ref()),
+    ));
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>neurice: coders side by \
          side</title><style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}\

@@ -27,6 +27,7 @@ pub mod power;
 pub mod report;
 pub mod results_table;
 pub mod svg;
+pub mod sweep;
 pub mod system_view;
 
 use std::collections::BTreeSet;

@@ -335,6 +335,7 @@ pub fn html(r: &FlowReport) -> String {
             &ks,
             None,
         ));
+        charts.extend(crate::sweep::flow_chart([e]));
     }
     let pct = |u: u64, t: u64| 100.0 * u as f64 / t.max(1) as f64;
     charts.push(hbars(

@@ -15,7 +15,8 @@
 //! constant `c = δ·R` or `−(δ + 1)·R` (mod 2^32) chosen by the sign: no adder before the
 //! multiply, none after the shift, and `u` needs no decrement. The stage keeps `qv` (the
 //! quotient), the sign and `qzero`; the reconstruction is then `pred + qv·m` (`e ≥ 0`),
-//! `pred − (qv + 1)·m` (`e < 0`, not qzero) or `pred` (qzero), clamped to the scale.
+//! `pred − (qv + 1)·m` (`e < 0`, not qzero; computed as `(pred − m) − qv·m`, the two terms
+//! side by side) or `pred` (qzero), clamped to the scale.
 //!
 //! Both blocks compute in Rust in the simulation (the formula above, not the model's code)
 //! and emit that formula as Verilog; the unit tests check the Rust against
@@ -81,9 +82,11 @@ impl NearConsts {
     /// What [`NearRecon`] computes: the reconstruction from the prediction and
     /// [`quant`](Self::quant)'s `qv`, `neg`, `qzero`.
     pub fn recon(&self, pred: u32, qv: u32, neg: bool, qzero: bool) -> u32 {
-        let qm = (qv * self.step + if neg { self.step } else { 0 }) & 0xFFF;
+        // pred − (qv + 1)·m as (pred − m) − qv·m: the two terms side by side, one adder
+        // fewer in series than adding m to qv·m first
+        let qm = (qv * self.step) & 0xFFF;
         let up = (pred + qm) & 0xFFF;
-        let dn = pred.wrapping_sub(qm) & 0xFFF;
+        let dn = pred.wrapping_sub(self.step).wrapping_sub(qm) & 0xFFF;
         if neg && qzero {
             pred
         } else if neg {
@@ -240,10 +243,11 @@ impl Logic for NearRecon {
         let m = self.consts.step;
         // dn[10] is unused (a borrow sets bit 11; waived for Verilator's lint here only)
         Verilog::Custom(format!(
-            "wire [11:0] qm = ({{2'd0, qv}} * 12'd{m}) + (neg ? 12'd{m} : 12'd0);\n\
+            "wire [11:0] qm = {{2'd0, qv}} * 12'd{m};\n\
              wire [11:0] up = {{2'd0, pred}} + qm;\n\
+             wire [11:0] pm = {{2'd0, pred}} - 12'd{m};\n\
              /* verilator lint_off UNUSEDSIGNAL */\n\
-             wire [11:0] dn = {{2'd0, pred}} - qm;\n\
+             wire [11:0] dn = pm - qm;\n\
              /* verilator lint_on UNUSEDSIGNAL */\n\
              always @(*) begin\n   if (neg) begin\n      if (qzero) xr = pred;\n      \
              else if (dn[11]) xr = 10'd0;\n      else xr = dn[9:0];\n   end\n   \
