@@ -245,14 +245,14 @@ pub fn plot(points: &[SweepPoint], note: &str) -> String {
 }
 
 /// The plot in a flow's report when it ran bounded error: the points its evaluations measured
-/// (one `δ` per coder), with the command that measures the whole curve; `None` when no
-/// evaluation was bounded.
+/// (one `δ` per coder, or δ = 0, 1, 2 with `--every-mode`), with the command that measures
+/// the whole curve; `None` when no evaluation was bounded.
 pub fn flow_chart<'a>(evals: impl IntoIterator<Item = &'a EvalReport>) -> Option<String> {
     let points: Vec<SweepPoint> = evals.into_iter().map(SweepPoint::of).collect();
     points.iter().any(|p| p.bounded.is_some()).then(|| {
         plot(
             &points,
-            "the flow measures its one δ; the whole curve: neurice eval --coder both \
+            "the points this flow measured; the whole curve: neurice eval --coder both \
              --max-error-sweep 0,1,2,3,4 --plot FILE.svg",
         )
     })
