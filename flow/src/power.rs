@@ -254,6 +254,13 @@ pub fn measure_power_in(
     }
     // compressed size measured in the same window (payload words of the core)
     let bits_per_sample = 32.0 * w.words_per_clock / w.samples_per_clock;
+    if bits_per_sample <= 0.0 {
+        // event mode words are rare (a few per thousand frames): a short window can hold none
+        bail!(
+            "the {cycles} traced clock cycles saw no output word of the core, so its output \
+             rate cannot be measured: trace more cycles (--power-cycles / --cycles)"
+        );
+    }
     let rate = neurice_synth::power::SAMPLE_RATE_HZ;
     // coder v2: the samples per second measured in the window, and the channels of 20 kHz
     // they make (the power model's channel count: what the core serves at this clock)
