@@ -347,7 +347,11 @@ mod tests {
         // block RAM: the board's logic around the core holds two memories, the in and out
         // FIFOs (1 + 2 block RAMs); the tag queue is flip-flops (as a 16 x 8 FIFO it took one
         // more block RAM: 31 of 32 with the core's 27)
-        assert_eq!(board_memories(&v), ["in_fifo", "out_fifo"], "memories outside the core");
+        assert_eq!(
+            board_memories(&v),
+            ["in_fifo", "out_fifo"],
+            "memories outside the core"
+        );
         let (pll, _) = params.resolve().unwrap();
         assert_eq!(pll.requested_mhz, 45);
         let near = BoardParams {
