@@ -1,7 +1,7 @@
 //! # neurice-bsp — the neurice core on the Alchitry Cu (iCE40HX8K-CB132)
 //!
 //! ```text
-//!  clk P7 100 MHz -> Pll (SB_PLL40_CORE, icepll values) -> core clock (lite 60, max 50, v2 20 MHz)
+//!  clk P7 100 MHz -> Pll (SB_PLL40_CORE, icepll values) -> core clock (lite 60, max 45, v2 20 MHz)
 //!  rst_n P8, usb_rx P14 -> BoardSystem: reset sync, UART RX -> in FIFO -> commands -> core
 //!  usb_tx M9, led[7:0]  <- BoardSystem: UART TX <- 4 bytes/word (max: tag + 4) <- out FIFO <- core (+trailer)
 //! ```
@@ -30,9 +30,9 @@
 //!   is the golden model's for the same samples, byte for byte.
 //! * the generated `top` passes yosys `synth_ice40` and nextpnr-ice40 places and routes it
 //!   for the HX8K-CB132 with the PCF, meeting `--freq 60` (`board_places_at_the_default_clock`;
-//!   coder max's top meets its 50 MHz row at seed 1: 53.05 MHz, 5 194 LCs, 31 / 32 block
-//!   RAMs, but not at seed 2 (47.14 MHz), `neurice bitstream --coder max [--seed 2]`,
-//!   2026-12-07);
+//!   coder max's top meets its 45 MHz row with seeds 1, 2, 3: 48.33, 46.99, 47.33 MHz,
+//!   5 373 LCs, 30 / 32 block RAMs, `neurice bitstream --coder max --seed N`, 2026-12-07;
+//!   at 50 MHz seeds 1 and 3 missed, 48.87 and 46.80 MHz);
 //!   the PLL divider values equal `icepll -i 100 -o <MHz>` (`pll_table_matches_icepll`).
 //!
 //! Needs a board: the PLL's lock and output frequency, the pin locations and the UART
