@@ -30,8 +30,8 @@
 //!   is the golden model's for the same samples, byte for byte.
 //! * the generated `top` passes yosys `synth_ice40` and nextpnr-ice40 places and routes it
 //!   for the HX8K-CB132 with the PCF, meeting `--freq 60` (`board_places_at_the_default_clock`;
-//!   coder max's top meets its 45 MHz row with seeds 1, 2, 3: 48.33, 46.99, 47.33 MHz,
-//!   5 373 LCs, 30 / 32 block RAMs, `neurice bitstream --coder max --seed N`, 2026-12-07;
+//!   coder max's top meets its 45 MHz row with seeds 1, 2, 3: 49.19, 50.12, 46.88 MHz,
+//!   5 367 LCs, 30 / 32 block RAMs, `neurice bitstream --coder max --seed N`, 2026-12-07;
 //!   at 50 MHz seeds 1 and 3 missed, 48.87 and 46.80 MHz);
 //!   the PLL divider values equal `icepll -i 100 -o <MHz>` (`pll_table_matches_icepll`).
 //!

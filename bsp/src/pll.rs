@@ -153,8 +153,8 @@ pub const DEFAULT_V2_CORE_MHZ: u32 = 20;
 /// (flip-flop tag queue, 30 block RAMs) met timing with seed 2 (50.20 MHz) but missed with
 /// seeds 1 and 3 (48.87, 46.80 MHz; the critical path inside the core, byte grouper →
 /// output queue, two thirds routing), so the board runs it 5 MHz lower; `neurice bitstream
-/// --coder max --seed 1|2|3` meets 45 MHz with each seed, 48.33, 46.99, 47.33 MHz
-/// (2026-12-07, docs/results.md). The max core's
+/// --coder max --seed 1|2|3` meets 45 MHz with each seed, 49.19, 50.12, 46.88 MHz (with the
+/// clear's trailer; 2026-12-07, docs/results.md). The max core's
 /// synthesis and power default stays [`neurice_synth::DEFAULT_MAX_FREQ_MHZ`] (50 MHz, which
 /// the core alone meets: 52.06 MHz); a test checks this row is at most that and at least
 /// twice real time. The board top carries the max core at this clock ([`crate::CuTopMax`];

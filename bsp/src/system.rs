@@ -41,11 +41,12 @@ const TAG_SLOTS: usize = 16;
 
 /// The tags of the coder-max board's records ([`crate::protocol`]'s tagged format): a queue
 /// written and read together with the out FIFO (same depth, so the same fill), one tag per
-/// entry, made from the core's word marks (`out_stream`, `out_last`, `out_bytes`) or, for the
-/// trailer, [`crate::protocol::TAG_TRAILER`]. `tag` is the head's tag byte.
+/// entry, made from the core's word marks (`out_stream`, `out_last`, `out_bytes`) or, for a
+/// trailer, [`crate::protocol::TAG_TRAILER`] (a flush's) or [`crate::protocol::TAG_CLEARED`]
+/// (a clear's). `tag` is the head's tag byte.
 ///
-/// It is held in flip-flops, not block RAM: 16 slots of 5 bits (trailer, `s`, `l`, `bb`; the
-/// tag byte's constant bits are added on the way out), its own write and read pointers (the
+/// It is held in flip-flops, not block RAM: 16 slots of 5 bits (trailer, then `s l bb` or, for
+/// a trailer, `000c` with `c` = cleared; the tag byte's constant bits are added on the way out), its own write and read pointers (the
 /// board writes and reads it exactly when it writes and reads the out FIFO, never a full or an
 /// empty one, so both wrap together). As a `declare_sync_fifo!` (16 x 8) it took one of the
 /// HX8K's 32 block RAMs.
@@ -56,6 +57,8 @@ pub struct TagQueue {
     pub last: Signal<In, Bit>,
     pub bytes: Signal<In, Bits<3>>,
     pub trailer: Signal<In, Bit>,
+    /// with `trailer`: the trailer of a clear
+    pub cleared: Signal<In, Bit>,
     pub write: Signal<In, Bit>,
     pub read: Signal<In, Bit>,
     pub tag: Signal<Out, Bits<8>>,
@@ -83,6 +86,7 @@ impl Default for TagQueue {
             last: Default::default(),
             bytes: Default::default(),
             trailer: Default::default(),
+            cleared: Default::default(),
             write: Default::default(),
             read: Default::default(),
             tag: Default::default(),
@@ -112,7 +116,7 @@ impl Logic for TagQueue {
             self.slot[i].d.next = self.slot[i].q.val();
         }
         // entry: t s l bb; a data record's tag is 0101 s l bb (bb = valid bytes - 1; 4 unless
-        // `last`), the trailer's 0x60 (t = 1)
+        // `last`), the trailer's 0x60 (t = 1), a clear's trailer 0x61 (t = 1, c = 1)
         self.t_stream.next = 0.into();
         if self.stream.val() {
             self.t_stream.next = 8.into();
@@ -137,6 +141,9 @@ impl Logic for TagQueue {
         self.t_in.next = (self.t_stream.val() | self.t_last.val()) | self.t_bytes.val();
         if self.trailer.val() {
             self.t_in.next = 16.into();
+            if self.cleared.val() {
+                self.t_in.next = 17.into();
+            }
         }
         if self.write.val() {
             for i in 0..TAG_SLOTS {
@@ -160,7 +167,7 @@ impl Logic for TagQueue {
         self.head_low.next = bit_cast::<8, 4>(self.head_bits.val());
         self.tag.next = self.head_low.val() | self.k_data.val();
         if self.head.val().get_bit(4) {
-            self.tag.next = self.k_trailer.val();
+            self.tag.next = self.head_low.val() | self.k_trailer.val();
         }
     }
 }
@@ -431,6 +438,7 @@ macro_rules! board_system {
                 self.core.clear.next = false;
                 self.in_fifo.read.next = false;
                 self.trailer.next = false;
+                $(self.$tags.cleared.next = false;)?
                 self.flushing.next = false;
                 self.flush_age.d.next = 0.into();
                 if !self.in_fifo.empty.val() {
@@ -463,6 +471,17 @@ macro_rules! board_system {
                         if self.core.idle.val() {
                             self.in_fifo.read.next = true;
                             self.ch_cnt.d.next = 0.into();
+                            // tagged: the clear's trailer, so the host can drop the records of
+                            // the dropped block; the command waits for room for it
+                            $(
+                            if self.out_fifo.full.val() {
+                                self.in_fifo.read.next = false;
+                                self.ch_cnt.d.next = self.ch_cnt.q.val();
+                            } else {
+                                self.trailer.next = true;
+                                self.$tags.cleared.next = true;
+                            }
+                            )?
                         }
                     } else if self.is_setch.val() {
                         self.ch_last.d.next = self.head_arg.val();
