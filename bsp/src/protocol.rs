@@ -42,7 +42,8 @@
 //! | tag | record |
 //! |---|---|
 //! | `0101 s l bb` = `0x50..=0x5F` | a data word: `s` its substream (0 the token substream, the range coder's bytes; 1 the raw substream), `l` the last word of its substream in the block (`out_last`), `bb` its valid bytes − 1 (`out_bytes`, from the first byte on; `11` = 4 on every word but a last one; the bytes after them are zero) |
-//! | `0x60` | the trailer: the word is the number of data records sent since the previous trailer (or reset) |
+//! | `0x60` | the trailer of a flush: the word is the number of data records sent since the previous trailer (or reset) |
+//! | `0x61` | the trailer of a clear: the same count; those records belong to the block the clear dropped (unfinished, not decodable) |
 //! | anything else | never sent: a host that reads one has lost a byte (the stream is misaligned) |
 //!
 //! A flush ends the block: the two substreams' last words (marked `l`) come before the
@@ -54,10 +55,11 @@
 //! sample since the last one sends only a trailer of 0 (no block). The max core restarts after
 //! every flush (and on clear): every segment is a block that decodes on its own (its first
 //! frame raw, FORMAT.md §10.6); a segment must be whole frames of the channel count. The max
-//! core codes losslessly (no maximum error yet: [`crate::MAX_NEAR_NO_BOARD`]). **Flush before
-//! a clear**: a clear in the middle of a block drops the core's unsent words, but the records
-//! of that block already queued on the board still arrive, with no trailer after them, so the
-//! host cannot tell them from the next block's ([`max_segments`] then refuses that segment). The 5-byte
+//! core codes losslessly (no maximum error yet: [`crate::MAX_NEAR_NO_BOARD`]). A clear in the
+//! middle of a block drops the core's unsent words; the records of that block already queued
+//! on the board still arrive, followed by the clear's trailer (`0x61`), and [`max_segments`]
+//! drops them (a clear sends that trailer whatever came before it: a count of 0 after a
+//! flush). The 5-byte
 //! record costs 50 bit times per word: the board keeps up while the code averages at most
 //! 12.8 bits per sample (measured through the board's Verilog: 4.57 bits per sample, words
 //! and padding, on 24 recordings × 20 000 samples).
@@ -246,8 +248,11 @@ pub const TAG_WORD: u8 = 0x50;
 pub const TAG_RAW: u8 = 0x08;
 /// The tag bit of a substream's last word in the block.
 pub const TAG_LAST: u8 = 0x04;
-/// The tag of the trailer record.
+/// The tag of the trailer record of a flush.
 pub const TAG_TRAILER: u8 = 0x60;
+/// The tag of the trailer record of a clear (the records since the previous trailer belong to
+/// the dropped block).
+pub const TAG_CLEARED: u8 = 0x61;
 
 /// One record of the tagged format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -260,8 +265,11 @@ pub enum Record {
         bytes: u32,
         word: u32,
     },
-    /// The trailer: data records since the previous trailer.
+    /// The trailer of a flush: data records since the previous trailer.
     Trailer(u32),
+    /// The trailer of a clear: data records since the previous trailer, all of the block
+    /// the clear dropped.
+    Cleared(u32),
 }
 
 impl Record {
@@ -280,6 +288,7 @@ impl Record {
                 (TAG_WORD | s | l | ((bytes as u8).wrapping_sub(1) & 3), word)
             }
             Record::Trailer(n) => (TAG_TRAILER, n),
+            Record::Cleared(n) => (TAG_CLEARED, n),
         };
         let b = w.to_be_bytes();
         [tag, b[0], b[1], b[2], b[3]]
@@ -305,10 +314,13 @@ pub fn records_from_bytes(bytes: &[u8]) -> anyhow::Result<Vec<Record>> {
             if tag == TAG_TRAILER {
                 return Ok(Record::Trailer(word));
             }
+            if tag == TAG_CLEARED {
+                return Ok(Record::Cleared(word));
+            }
             if tag & 0xF0 != TAG_WORD {
                 anyhow::bail!(
-                    "record {i}: tag {tag:#04x} is neither a data record (0x50..=0x5f) nor the \
-                     trailer (0x60): a byte was lost or the board is not the coder-max board"
+                    "record {i}: tag {tag:#04x} is neither a data record (0x50..=0x5f) nor a \
+                     trailer (0x60, 0x61): a byte was lost or the board is not the coder-max board"
                 );
             }
             let last = tag & TAG_LAST != 0;
@@ -387,9 +399,10 @@ impl MaxSegment {
     }
 }
 
-/// The segments of a received record sequence, one per trailer: each substream's words in
-/// order, cut to their valid bytes. Checks what the board guarantees: every trailer counts
-/// the data records before it, each substream of a non-empty segment has exactly one last
+/// The segments of a received record sequence, one per flush's trailer (the records before a
+/// clear's trailer are dropped: an unfinished block): each substream's words in order, cut to
+/// their valid bytes. Checks what the board guarantees: every trailer counts the data records
+/// before it, each substream of a non-empty segment has exactly one last
 /// word and it is its final word, a last word's padding bytes are zero, and no record
 /// follows the last trailer.
 pub fn max_segments(records: &[Record]) -> anyhow::Result<Vec<MaxSegment>> {
@@ -436,6 +449,17 @@ pub fn max_segments(records: &[Record]) -> anyhow::Result<Vec<MaxSegment>> {
                     );
                 }
                 out.push(std::mem::take(&mut seg));
+                ended = [false; 2];
+                count = 0;
+            }
+            Record::Cleared(n) => {
+                if n != count {
+                    anyhow::bail!(
+                        "record {i}: the clear's trailer says {n} data records, {count} came \
+                         before it"
+                    );
+                }
+                seg = MaxSegment::default();
                 ended = [false; 2];
                 count = 0;
             }
@@ -655,6 +679,27 @@ mod tests {
         // a flush without samples: a trailer of 0, an empty segment
         let segs = max_segments(&[Record::Trailer(0)]).unwrap();
         assert_eq!(segs, [MaxSegment::default()]);
+        // a clear's trailer drops the records before it (an unfinished block)
+        let x: Vec<u16> = (0..300u32).map(|i| ((i * 13) % 1024) as u16).collect();
+        let block = max_block(&spec, 3, &x).unwrap();
+        let recs = records_from_bytes(&records_of(&block, |k| k % 2 == 0)).unwrap();
+        let mut cleared = recs[..4].to_vec();
+        cleared.push(Record::Cleared(4));
+        cleared.extend(&recs);
+        let segs = max_segments(
+            &records_from_bytes(
+                &cleared
+                    .iter()
+                    .flat_map(|r| r.to_bytes())
+                    .collect::<Vec<u8>>(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(segs.len(), 1);
+        assert_eq!(segs[0].block(block.frames), block);
+        cleared[4] = Record::Cleared(3);
+        assert!(max_segments(&cleared).is_err());
         // not whole frames
         assert!(max_block(&spec, 2, &[1, 2, 3]).is_err());
         assert!(decode_segment(&spec.into(), 2, 4, &[0]).is_err());

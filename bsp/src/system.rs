@@ -4,7 +4,7 @@
 //!  uart_rx -> UartRx -> byte pairing -> in_fifo (16 x 16b) -> command decode --> core
 //!                                                    channel counter ---------^  |
 //!  uart_tx <- UartTx <- 4-byte serialiser (MSB first) <- out_fifo (16 x 32b) <---+ + trailer
-//!            (coder max: a tag byte first)  <- tags (16 x 8b, TagQueue) <-------+ (marks)
+//!            (coder max: a tag byte first)  <- tags (16 x 5b flip-flops, TagQueue) <-+ (marks)
 //! ```
 //! The coder-max board ([`BoardSystemMax`]) is the same logic with the tagged records of
 //! [`crate::protocol`]: a [`TagQueue`] beside the out FIFO keeps each entry's tag (the core's
@@ -36,33 +36,87 @@ use crate::uart::{UartRx, UartTx};
 
 declare_sync_fifo!(InFifo, Bits<16>, 16, 1);
 declare_sync_fifo!(OutFifo, Bits<32>, 16, 1);
-declare_sync_fifo!(TagFifo, Bits<8>, 16, 1);
+/// Entries of the tag queue: the out FIFO's depth (`OutFifo`, 16).
+const TAG_SLOTS: usize = 16;
 
-/// The tags of the coder-max board's records ([`crate::protocol`]'s tagged format): a FIFO
-/// written and read together with the out FIFO (same depth, so the same fill), one tag byte
-/// per entry, made from the core's word marks (`out_stream`, `out_last`, `out_bytes`) or, for
-/// the trailer, [`crate::protocol::TAG_TRAILER`]. `tag` is the head's tag.
-#[derive(LogicBlock, Default)]
+/// The tags of the coder-max board's records ([`crate::protocol`]'s tagged format): a queue
+/// written and read together with the out FIFO (same depth, so the same fill), one tag per
+/// entry, made from the core's word marks (`out_stream`, `out_last`, `out_bytes`) or, for a
+/// trailer, [`crate::protocol::TAG_TRAILER`] (a flush's) or [`crate::protocol::TAG_CLEARED`]
+/// (a clear's). `tag` is the head's tag byte.
+///
+/// It is held in flip-flops, not block RAM: 16 slots of 5 bits (trailer, then `s l bb` or, for
+/// a trailer, `000c` with `c` = cleared; the tag byte's constant bits are added on the way out), its own write and read pointers (the
+/// board writes and reads it exactly when it writes and reads the out FIFO, never a full or an
+/// empty one, so both wrap together). As a `declare_sync_fifo!` (16 x 8) it took one of the
+/// HX8K's 32 block RAMs.
+#[derive(LogicBlock)]
 pub struct TagQueue {
     pub clock: Signal<In, Clock>,
     pub stream: Signal<In, Bit>,
     pub last: Signal<In, Bit>,
     pub bytes: Signal<In, Bits<3>>,
     pub trailer: Signal<In, Bit>,
+    /// with `trailer`: the trailer of a clear
+    pub cleared: Signal<In, Bit>,
     pub write: Signal<In, Bit>,
     pub read: Signal<In, Bit>,
     pub tag: Signal<Out, Bits<8>>,
-    fifo: TagFifo,
-    t_stream: Signal<Local, Bits<8>>,
-    t_last: Signal<Local, Bits<8>>,
-    t_bytes: Signal<Local, Bits<8>>,
+    slot: [DFF<Bits<5>>; TAG_SLOTS],
+    k_idx: [Constant<Bits<4>>; TAG_SLOTS],
+    wp: DFF<Bits<4>>,
+    rp: DFF<Bits<4>>,
+    t_stream: Signal<Local, Bits<5>>,
+    t_last: Signal<Local, Bits<5>>,
+    t_bytes: Signal<Local, Bits<5>>,
+    t_in: Signal<Local, Bits<5>>,
+    head: Signal<Local, Bits<5>>,
+    head_bits: Signal<Local, Bits<4>>,
+    head_low: Signal<Local, Bits<8>>,
+    /// a data record's tag with `s l bb` = 0
+    k_data: Constant<Bits<8>>,
+    k_trailer: Constant<Bits<8>>,
+}
+
+impl Default for TagQueue {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            stream: Default::default(),
+            last: Default::default(),
+            bytes: Default::default(),
+            trailer: Default::default(),
+            cleared: Default::default(),
+            write: Default::default(),
+            read: Default::default(),
+            tag: Default::default(),
+            slot: std::array::from_fn(|_| Default::default()),
+            k_idx: std::array::from_fn(|i| Constant::new((i as u64).to_bits())),
+            wp: Default::default(),
+            rp: Default::default(),
+            t_stream: Default::default(),
+            t_last: Default::default(),
+            t_bytes: Default::default(),
+            t_in: Default::default(),
+            head: Default::default(),
+            head_bits: Default::default(),
+            head_low: Default::default(),
+            k_data: Constant::new((crate::protocol::TAG_WORD as u64).to_bits()),
+            k_trailer: Constant::new((crate::protocol::TAG_TRAILER as u64).to_bits()),
+        }
+    }
 }
 
 impl Logic for TagQueue {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, fifo);
-        // data record: 0101 s l bb (bb = valid bytes - 1; 4 unless `last`); trailer: 0x60
+        dff_setup!(self, clock, wp, rp);
+        for i in 0..TAG_SLOTS {
+            self.slot[i].clock.next = self.clock.val();
+            self.slot[i].d.next = self.slot[i].q.val();
+        }
+        // entry: t s l bb; a data record's tag is 0101 s l bb (bb = valid bytes - 1; 4 unless
+        // `last`), the trailer's 0x60 (t = 1), a clear's trailer 0x61 (t = 1, c = 1)
         self.t_stream.next = 0.into();
         if self.stream.val() {
             self.t_stream.next = 8.into();
@@ -71,26 +125,50 @@ impl Logic for TagQueue {
         if self.last.val() {
             self.t_last.next = 4.into();
         }
-        self.t_bytes.next = 0x53.into();
+        self.t_bytes.next = 3.into();
         match self.bytes.val().index() {
             1 => {
-                self.t_bytes.next = 0x50.into();
+                self.t_bytes.next = 0.into();
             }
             2 => {
-                self.t_bytes.next = 0x51.into();
+                self.t_bytes.next = 1.into();
             }
             3 => {
-                self.t_bytes.next = 0x52.into();
+                self.t_bytes.next = 2.into();
             }
             _ => {}
         }
-        self.fifo.data_in.next = (self.t_stream.val() | self.t_last.val()) | self.t_bytes.val();
+        self.t_in.next = (self.t_stream.val() | self.t_last.val()) | self.t_bytes.val();
         if self.trailer.val() {
-            self.fifo.data_in.next = 0x60.into();
+            self.t_in.next = 16.into();
+            if self.cleared.val() {
+                self.t_in.next = 17.into();
+            }
         }
-        self.fifo.write.next = self.write.val();
-        self.fifo.read.next = self.read.val();
-        self.tag.next = self.fifo.data_out.val();
+        if self.write.val() {
+            for i in 0..TAG_SLOTS {
+                if self.wp.q.val() == self.k_idx[i].val() {
+                    self.slot[i].d.next = self.t_in.val();
+                }
+            }
+            self.wp.d.next = self.wp.q.val() + 1;
+        }
+        if self.read.val() {
+            self.rp.d.next = self.rp.q.val() + 1;
+        }
+        // the head (first-word fall-through, like the out FIFO's `data_out`)
+        self.head.next = 0.into();
+        for i in 0..TAG_SLOTS {
+            if self.rp.q.val() == self.k_idx[i].val() {
+                self.head.next = self.slot[i].q.val();
+            }
+        }
+        self.head_bits.next = self.head.val().get_bits::<4>(0);
+        self.head_low.next = bit_cast::<8, 4>(self.head_bits.val());
+        self.tag.next = self.head_low.val() | self.k_data.val();
+        if self.head.val().get_bit(4) {
+            self.tag.next = self.head_low.val() | self.k_trailer.val();
+        }
     }
 }
 
@@ -360,6 +438,7 @@ macro_rules! board_system {
                 self.core.clear.next = false;
                 self.in_fifo.read.next = false;
                 self.trailer.next = false;
+                $(self.$tags.cleared.next = false;)?
                 self.flushing.next = false;
                 self.flush_age.d.next = 0.into();
                 if !self.in_fifo.empty.val() {
@@ -392,6 +471,17 @@ macro_rules! board_system {
                         if self.core.idle.val() {
                             self.in_fifo.read.next = true;
                             self.ch_cnt.d.next = 0.into();
+                            // tagged: the clear's trailer, so the host can drop the records of
+                            // the dropped block; the command waits for room for it
+                            $(
+                            if self.out_fifo.full.val() {
+                                self.in_fifo.read.next = false;
+                                self.ch_cnt.d.next = self.ch_cnt.q.val();
+                            } else {
+                                self.trailer.next = true;
+                                self.$tags.cleared.next = true;
+                            }
+                            )?
                         }
                     } else if self.is_setch.val() {
                         self.ch_last.d.next = self.head_arg.val();

@@ -538,3 +538,62 @@ fn max_board_round_trips_tagged_blocks() -> Result<()> {
     eprintln!("max board: {} records in {} cycles", recs.len(), b.cycles);
     Ok(())
 }
+
+/// The max board's clear in the middle of a block: the records of the dropped block already
+/// queued arrive, then the clear's trailer (`0x61`); `max_segments` drops them, and the block
+/// after the clear is the golden model's, coded from a restart.
+#[test]
+fn max_board_clear_drops_the_unfinished_block() -> Result<()> {
+    use neurice_model::max::MaxSpec;
+    let spec = MaxSpec::HARDWARE;
+    let cfg = SystemConfig {
+        coder: spec.into(),
+        ..cfg(8, 2)
+    };
+    let mut b = Bench::<BoardSystemMax>::new(&cfg, 0)?;
+    let a = signal(200, 17);
+    let c = signal(80, 18);
+    let second = protocol::max_block(&spec, 2, &c)?;
+    let [t, r] = second.words();
+    let mut bytes = Vec::new();
+    for &x in &a {
+        protocol::push_value(&mut bytes, x);
+    }
+    protocol::push_value(&mut bytes, protocol::CMD_CLEAR);
+    for &x in &c {
+        protocol::push_value(&mut bytes, x);
+    }
+    protocol::push_value(&mut bytes, CMD_FLUSH);
+    b.host.send(&bytes);
+    // at least the clear's trailer, the second block and its trailer; then until a flush's
+    // trailer ends the bytes
+    b.run_until_received(protocol::RECORD_BYTES * (t.words.len() + r.words.len() + 2))?;
+    let done = |v: &[u8]| {
+        v.len().is_multiple_of(5) && v.len() >= 5 && v[v.len() - 5] == protocol::TAG_TRAILER
+    };
+    let mut left = 100_000;
+    while !done(&b.host.received) && left > 0 {
+        b.cycle()?;
+        left -= 1;
+    }
+    let recs = protocol::records_from_bytes(&b.host.received)?;
+    let clears: Vec<&protocol::Record> = recs
+        .iter()
+        .filter(|r| matches!(r, protocol::Record::Cleared(_)))
+        .collect();
+    assert_eq!(clears.len(), 1, "one clear's trailer: {clears:?}");
+    assert!(
+        !matches!(recs[0], protocol::Record::Cleared(_)),
+        "records of the dropped block come first"
+    );
+    let segs = protocol::max_segments(&recs)?;
+    assert_eq!(segs.len(), 1);
+    assert_eq!(
+        segs[0].block(second.frames),
+        second,
+        "the block after the clear"
+    );
+    assert_eq!(segs[0].decode(&spec, 2, c.len())?, c);
+    assert_eq!(b.leds() & 0b0110_0000, 0);
+    Ok(())
+}

@@ -18,7 +18,7 @@ pub enum CoderChoice {
     Lite,
     /// Coder max: LMS prediction + one multi-symbol range-coder step per sample (FORMAT.md
     /// §10), one sample per clock; its core supersedes v2's (the board top carries it at
-    /// 50 MHz, tagged records on the UART).
+    /// 45 MHz, tagged records on the UART).
     Max,
     /// Coder v2: LMS prediction + adaptive binary range coding (FORMAT.md §7).
     V2,

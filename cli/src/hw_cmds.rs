@@ -575,8 +575,8 @@ pub struct BitstreamArgs {
     /// Output folder (created if missing; the flow's own files in it are replaced).
     #[arg(short, long, default_value = "build/bitstream")]
     out: PathBuf,
-    /// Core clock from the PLL, MHz (a row of the bsp's icepll table: 16, 20, 24, 25, 40, 48,
-    /// 50, 60) [default: 60 for lite, 50 for max, 20 for v2].
+    /// Core clock from the PLL, MHz (a row of the bsp's icepll table: 16, 20, 24, 25, 40, 45,
+    /// 48, 50, 60) [default: 60 for lite, 45 for max, 20 for v2].
     #[arg(long)]
     core_mhz: Option<u32>,
     #[command(flatten)]
