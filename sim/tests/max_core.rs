@@ -441,7 +441,7 @@ fn rusthdl_memory_accesses_per_sample() {
         .iter()
         .enumerate()
         .map(|(i, &f)| Seg {
-            samples: signal(i, channels, f, 40 + i as u64),
+            samples: signal(i as u32, channels, f, 40 + i as u64),
             end: End::Flush,
         })
         .collect();
