@@ -449,6 +449,143 @@ impl<const N: usize> Logic for WordRam<N> {
     }
 }
 
+/// [`WordRam`] in banks of 256 words ([`banked_word_verilog`]): the same ports and semantics
+/// (and the same simulation model), but an access enables only the two block RAMs (256 × 16
+/// mode) of the addressed bank, where a `WordRam` of 1024 words maps onto eight blocks in
+/// 1024 × 4 mode, all enabled by every access. The price is a registered-select read
+/// multiplexer between the blocks and the reader (one per 32-bit word: ~2 LUTs a bit for four
+/// banks). Used by coder max's state RAM.
+#[derive(LogicBlock)]
+pub struct BankedWordRam<const N: usize> {
+    pub clock: Signal<In, Clock>,
+    pub read_address: Signal<In, Bits<N>>,
+    pub read_enable: Signal<In, Bit>,
+    pub read_data: Signal<Out, Bits<32>>,
+    pub write_address: Signal<In, Bits<N>>,
+    pub write_data: Signal<In, Bits<32>>,
+    pub write_enable: Signal<In, Bit>,
+    _mem: Vec<u32>,
+}
+
+impl<const N: usize> Default for BankedWordRam<N> {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            read_address: Default::default(),
+            read_enable: Default::default(),
+            read_data: Default::default(),
+            write_address: Default::default(),
+            write_data: Default::default(),
+            write_enable: Default::default(),
+            _mem: vec![0; 1 << N],
+        }
+    }
+}
+
+impl<const N: usize> Logic for BankedWordRam<N> {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            if self.read_enable.val() {
+                self.read_data.next = (self._mem[self.read_address.val().index()] as u64).into();
+            }
+            if self.write_enable.val() {
+                self._mem[self.write_address.val().index()] = self.write_data.val().to_u32();
+            }
+        }
+    }
+
+    fn connect(&mut self) {
+        self.read_data.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(banked_word_verilog(N))
+    }
+
+    fn timing(&self) -> Vec<TimingInfo> {
+        vec![]
+    }
+}
+
+/// The Verilog of [`BankedWordRam`]: one `(* no_rw_check *)` memory of up to 256 × 32 bits
+/// per bank, read (`read_enable`) or written (`write_enable`) only when the address's top
+/// bits select it, the read word chosen by the bank of the last read (a register). Semantics
+/// as [`WordRam`]'s (registered read held while not enabled, old data on a same-address read
+/// and write, zero-initialised).
+pub fn banked_word_verilog(address_bits: usize) -> String {
+    use std::fmt::Write as _;
+    let n = address_bits;
+    let bank_bits = n.saturating_sub(BANK_ADDRESS_BITS);
+    let inner = n.min(BANK_ADDRESS_BITS);
+    let nb = banks(n);
+    let last = (1usize << inner) - 1;
+    // a 1-bit address is a scalar port in rust-hdl's Verilog: no bit select on it
+    let lo = |a: &str| {
+        if n == 1 {
+            a.to_string()
+        } else {
+            format!("{a}[{}:0]", inner - 1)
+        }
+    };
+    let hi = |a: &str| format!("{a}[{}:{BANK_ADDRESS_BITS}]", n - 1);
+    let mut v = String::new();
+    for b in 0..nb {
+        let _ = writeln!(
+            v,
+            "(* no_rw_check *)\nreg [31:0] mem{b} [0:{last}];\nreg [31:0] word{b};"
+        );
+    }
+    if bank_bits > 0 {
+        let _ = writeln!(v, "reg [{}:0] read_bank;", bank_bits - 1);
+    }
+    let _ = writeln!(v, "integer i;\ninitial begin");
+    for b in 0..nb {
+        let _ = writeln!(
+            v,
+            "   for (i = 0; i <= {last}; i = i + 1) mem{b}[i] = 32'd0;\n   word{b} = 32'd0;"
+        );
+    }
+    if bank_bits > 0 {
+        let _ = writeln!(v, "   read_bank = {bank_bits}'d0;");
+    }
+    let _ = writeln!(v, "end\n\nalways @(posedge clock) begin");
+    for b in 0..nb {
+        let (rsel, wsel) = if bank_bits == 0 {
+            (String::new(), String::new())
+        } else {
+            (
+                format!(" && {} == {bank_bits}'d{b}", hi("read_address")),
+                format!(" && {} == {bank_bits}'d{b}", hi("write_address")),
+            )
+        };
+        let _ = writeln!(
+            v,
+            "   if (read_enable{rsel}) word{b} <= mem{b}[{}];\n   if (write_enable{wsel}) mem{b}[{}] <= write_data;",
+            lo("read_address"),
+            lo("write_address")
+        );
+    }
+    if bank_bits > 0 {
+        let _ = writeln!(
+            v,
+            "   if (read_enable) read_bank <= {};",
+            hi("read_address")
+        );
+    }
+    let _ = writeln!(v, "end\n\nalways @(*) begin");
+    if nb == 1 {
+        let _ = writeln!(v, "   read_data = word0;");
+    } else {
+        let _ = writeln!(v, "   case (read_bank)");
+        for b in 0..nb {
+            let _ = writeln!(v, "      {bank_bits}'d{b}: read_data = word{b};");
+        }
+        let _ = writeln!(v, "      default: read_data = word0;\n   endcase");
+    }
+    let _ = writeln!(v, "end");
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,6 +603,16 @@ mod tests {
             assert!(v.contains(&format!("write_address[9:8] == 2'd{b}) mem{b}[")));
         }
         assert!(!v.contains("mem4"));
+        let w = banked_word_verilog(10);
+        for b in 0..4 {
+            assert!(w.contains(&format!("reg [31:0] mem{b} [0:255];")), "{w}");
+            assert!(w.contains(&format!("read_address[9:8] == 2'd{b}) word{b} <=")));
+            assert!(w.contains(&format!("write_address[9:8] == 2'd{b}) mem{b}[")));
+            assert!(w.contains(&format!("2'd{b}: read_data = word{b};")));
+        }
+        let w = banked_word_verilog(3);
+        assert!(w.contains("reg [31:0] mem0 [0:7];") && !w.contains("case"));
+        assert!(!w.contains("mem1") && w.contains("mem0[read_address[2:0]]"));
         let one = banked_verilog(1);
         assert!(one.contains("reg [31:0] mem0 [0:1];") && !one.contains("case"));
     }

@@ -50,6 +50,12 @@ struct Outcome {
     max_queue: usize,
     /// Clocks in which the expander sent the rest of a long release.
     expanding: u64,
+    /// Samples taken.
+    taken: u64,
+    /// Edges with the state RAMs read, written, and the table read (`MaxCore::accesses`).
+    state_reads: u64,
+    state_writes: u64,
+    table_reads: u64,
 }
 
 /// Collects tagged words into the substreams of blocks.
@@ -146,6 +152,11 @@ fn run_rusthdl<const C: usize>(
         }
         out.max_queue = out.max_queue.max(u.queue_fill());
         out.expanding += u.expanding() as u64;
+        let acc = u.accesses();
+        out.state_reads += acc.state_read as u64;
+        out.state_writes += acc.state_write as u64;
+        out.table_reads += acc.table_read as u64;
+        out.taken += taken as u64;
         out.clocks += 1;
         u.clock.next = Clock::from(true);
         assert!(simulate(u, 200));
@@ -415,6 +426,37 @@ fn rusthdl_one_sample_per_clock_from_4_channels() {
             "{channels} channels: {feed} clocks for {n} samples, expected {per} per sample"
         );
     }
+}
+
+/// Memory accesses per sample (issue 26's power): the state RAMs are read and written once
+/// per sample taken and the table once per sample coded (not in a block's first frame), never
+/// on a clock without a sample, whatever the gaps and backpressure; with the banked state RAMs
+/// (`neurice_hdl::ram::BankedWordRam`, checked in `neurice-hdl`'s tests) that is 6 block-RAM
+/// reads, 6 writes and 3 table reads per sample.
+#[test]
+fn rusthdl_memory_accesses_per_sample() {
+    let channels = 1024;
+    let frames = [5usize, 3];
+    let segs: Vec<Seg> = frames
+        .iter()
+        .enumerate()
+        .map(|(i, &f)| Seg {
+            samples: signal(i as u32, channels, f, 40 + i as u64),
+            end: End::Flush,
+        })
+        .collect();
+    let got = run_rusthdl::<10>(&segs, channels, 600, 300, 21);
+    assert_blocks(&got.blocks, &model_blocks(&segs, channels), "accesses");
+    let n: u64 = segs.iter().map(|s| s.samples.len() as u64).sum();
+    let coded = n - (segs.len() * channels) as u64;
+    assert_eq!(got.taken, n);
+    assert!(got.clocks > 2 * n, "gaps: {} clocks", got.clocks);
+    assert_eq!(got.state_reads, n, "state reads for {n} samples");
+    assert_eq!(got.state_writes, n, "state writes for {n} samples");
+    assert_eq!(
+        got.table_reads, coded,
+        "table reads for {coded} coded samples"
+    );
 }
 
 /// A few frames of 1024 channels on the 1024-channel core.

@@ -14,7 +14,7 @@ use super::leaves::{
 use super::near::{Gated, NearConsts, NearQuant, NearRecon};
 use crate::lattice::fold_false_flag;
 use crate::prims::ShiftLeft;
-use crate::ram::WordRam;
+use crate::ram::BankedWordRam;
 use crate::v2::lms::{to_bits, LmsUpdate, PredictSum, TapMul, SUM_BITS, TAPS};
 use crate::HdlError;
 
@@ -95,9 +95,9 @@ crate::core_struct! {
         s0_go: Signal<Local, Bit>,
 
         // ---- the channel state: three words of 32 bits ----
-        ram_hi: WordRam<C>,
-        ram_mid: WordRam<C>,
-        ram_lo: WordRam<C>,
+        ram_hi: BankedWordRam<C>,
+        ram_mid: BankedWordRam<C>,
+        ram_lo: BankedWordRam<C>,
 
         // ---- s1: the state read; products, the tests for s, the sub-context bits ----
         s1_v: DFF<Bit>,
@@ -482,6 +482,30 @@ impl<const C: usize> MaxCore<C> {
     pub fn expanding(&self) -> bool {
         self.ex_busy.q.val()
     }
+
+    /// The memory accesses of the coming edge (the enables as they stand with the clock low,
+    /// after the inputs settled): the state read, the state write (both for the three state
+    /// RAMs together) and the table read. For tests of the accesses per sample: a state read
+    /// and a write per sample taken, a table read per sample coded after the block's first
+    /// frame, none otherwise.
+    pub fn accesses(&self) -> MemAccesses {
+        MemAccesses {
+            state_read: self.ram_hi.read_enable.val(),
+            state_write: self.ram_hi.write_enable.val(),
+            table_read: self.prob.re.val(),
+        }
+    }
+}
+
+/// [`MaxCore::accesses`]: which memories the coming edge reads or writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemAccesses {
+    /// The three state RAMs read (each enables one bank: two block RAMs in 256 × 16 mode).
+    pub state_read: bool,
+    /// The three state RAMs written (one bank each).
+    pub state_write: bool,
+    /// The probability table read (three block RAMs in 512 × 8 mode).
+    pub table_read: bool,
 }
 
 impl<const C: usize> Logic for MaxCore<C> {
@@ -845,7 +869,7 @@ impl<const C: usize> MaxCore<C> {
             self.s5_rlen.d.next = self.tokz.raw_len.val();
         }
         self.prob.addr.next = self.s5_addr.q.val();
-        self.prob.re.next = self.adv.val();
+        self.prob.re.next = self.adv.val() & self.s5_coded.q.val();
         self.s5_ctx.next = self.s5_addr.q.val().get_bits::<4>(5);
         self.s5_tok.next = self.s5_addr.q.val().get_bits::<5>(0);
         self.top_tok.next = self.k_top[0].val();

@@ -296,6 +296,22 @@ fn the_core_emits_verilog_with_the_table_in_block_ram() {
     assert!(v.contains("reg [7:0] m2 [0:511];") && v.contains("m2[511] = 8'h"));
 }
 
+/// The three state RAMs of the 1024-channel core are banked (issue 26's power): each of the
+/// four banks of 256 words is read and written only when the channel's top bits select it,
+/// so an access enables two block RAMs (256 × 16 mode) per RAM, not all eight.
+#[test]
+fn the_state_rams_are_banked() {
+    let v = max_verilog(&P, Table::builtin(), 1024).unwrap();
+    for b in 0..4 {
+        let read = format!("if (read_enable && read_address[9:8] == 2'd{b}) word{b} <=");
+        let write = format!("if (write_enable && write_address[9:8] == 2'd{b}) mem{b}[");
+        assert_eq!(v.matches(&read).count(), 3, "{read}");
+        assert_eq!(v.matches(&write).count(), 3, "{write}");
+    }
+    assert_eq!(v.matches("reg [31:0] mem3 [0:255];").count(), 3);
+    assert!(!v.contains("mem4"));
+}
+
 /// `δ = 0` is the lossless core in the Verilog too: no bounded-error net, module or constant
 /// (`near::Gated`, `crate::lattice::fold_false_flag`), so yosys synthesises the core it had
 /// before `δ`; `δ = 1` has them.
