@@ -66,16 +66,7 @@ fn escaping(channels: usize, frames: usize) -> Vec<u16> {
 }
 
 fn check(engine: Engine, d: &CoreDesign, stims: &[Stimulus]) -> PacketSummary {
-    let (s, reports) = packets::run(engine, d, stims, &opts(), &|_| {}).expect("simulation runs");
-    for r in &reports {
-        assert_eq!(r.mismatches, 0, "{}: {:?}", r.label, r.first_mismatch);
-        assert_eq!(r.words, r.expected_words, "{}", r.label);
-        assert_eq!(r.packets, r.expected_packets, "{}", r.label);
-        assert_eq!(r.samples_wrong, 0, "{}", r.label);
-        assert_eq!(r.samples_delivered, r.samples, "{}", r.label);
-    }
-    assert!(s.passed(), "{:?}", s.first_failure);
-    s
+    check_packets(engine, d, stims, &opts())
 }
 
 /// Generated signals: 1, 3 and 16 channels, several R and P (1-word packets up to the
