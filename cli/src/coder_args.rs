@@ -239,7 +239,8 @@ impl CoderArgs {
 #[command(next_help_heading = "Packet core (FORMAT.md §9.6)")]
 pub struct PacketArgs {
     /// Simulate / synthesise the packet core: the core with restarts and the packetiser
-    /// (one group, 1 lane, coder v1), compared with the golden model's packet stream.
+    /// (one group, 1 lane; coder lite, or coder max lossless with its two substreams),
+    /// compared with the golden model's packet stream.
     #[arg(long)]
     pub packets: bool,
     /// With --packets: restart interval R, frames per segment (1..=65536; default 1024).
@@ -347,6 +348,14 @@ mod tests {
         };
         assert!(pk.design(&args(Some(CoderChoice::V2), None), 4, 1).is_err());
         assert!(pk.design(&args(None, None), 4, 1).is_ok());
+        // coder max's packet core: lossless only
+        assert!(pk.design(&args(Some(CoderChoice::Max), None), 4, 1).is_ok());
+        let near = CoderArgs {
+            max_error: Some(1),
+            ..args(Some(CoderChoice::Max), None)
+        };
+        let e = pk.design(&near, 4, 1).unwrap_err().to_string();
+        assert!(e.contains("lossless only"), "{e}");
     }
 
     #[test]

@@ -251,12 +251,13 @@ fn sim_packets(
         });
     }
     println!(
-        "{} simulation of the packet core (R = {} frames, P = {} bytes, one group): {} file(s), \
-         {} run(s) of {} channel(s)\n\
+        "{} simulation of the coder-{} packet core (R = {} frames, P = {} bytes, one group): \
+         {} file(s), {} run(s) of {} channel(s)\n\
          samples {}  cycles {}  stalls {}  packets {}/{} expected  words {}/{} expected\n\
          mismatches {}  ({} failed runs)  samples delivered by depacketise {}/{}, wrong {}\n\
          {:.1} s wall",
         run.engine,
+        design.kind(),
         pk.segment_frames,
         pk.packet_bytes,
         files,
@@ -282,7 +283,12 @@ fn sim_packets(
     println!(
         "{}",
         if run.passed() {
-            "packets byte-exact with the golden model; every sample recovered"
+            if design.kind() == neurice_model::Coder::Max {
+                "packets byte-exact with the golden model's (each substream's in order, SEQ \
+                 and CRC-32 checked as sent); every sample recovered"
+            } else {
+                "packets byte-exact with the golden model; every sample recovered"
+            }
         } else {
             "MISMATCH with the golden model's packet stream"
         }

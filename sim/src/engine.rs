@@ -67,8 +67,9 @@ pub enum Shape {
     /// coder `lite`, an even channel count).
     TwoLanes,
     /// The 1-lane core with restarts every `R` frames followed by the packetiser (FORMAT.md
-    /// §9.6; coder `lite`, one group). Its words are compared with
-    /// `neurice_model::packet::packetise` ([`crate::packets`]).
+    /// §9.6; coder `lite`, or coder `max` lossless with a packetiser per substream, §10.8; one
+    /// group). Its words are compared with `neurice_model::packet::packetise`
+    /// ([`crate::packets`]).
     Packets(PacketParams),
 }
 
@@ -226,10 +227,17 @@ impl CoreDesign {
             (Coder::Max, Shape::TwoLanes) => {
                 bail!("--lanes 2 is a coder-v1 core; the max core (--coder max) has 1 lane")
             }
-            (Coder::Max, Shape::Packets(_)) => bail!(
-                "--packets builds the coder-v1 packet core; the max core has no packet stream \
-                 yet (its words carry the block's two substreams, FORMAT.md §10.10)"
-            ),
+            (Coder::Max, Shape::Packets(_)) => {
+                if let CoderSpec::Max(s) = coder {
+                    if s.params.max_error > 0 {
+                        bail!(
+                            "--packets with coder max is built lossless only: the max packet \
+                             core with a maximum error (--max-error {}) is not built yet",
+                            s.params.max_error
+                        );
+                    }
+                }
+            }
         }
         match shape {
             Shape::OneLane => {}
@@ -395,6 +403,10 @@ impl CoreDesign {
                 .map_err(|e| anyhow!("event core Verilog: {e}"));
         }
         match (&self.coder, self.shape) {
+            (CoderSpec::Max(s), Shape::Packets(pk)) => {
+                neurice_hdl::max::max_packet_verilog(s, self.channels, &pk)
+                    .map_err(|e| anyhow!("max packet core Verilog: {e}"))
+            }
             (CoderSpec::Max(s), _) => {
                 neurice_hdl::max::max_verilog(&s.params, &s.table.table(), self.channels)
                     .map_err(|e| anyhow!("max core Verilog: {e}"))
@@ -681,7 +693,7 @@ mod tests {
     use super::*;
 
     /// `has_core` says exactly which coders `CoreDesign::new` builds; the max core has one
-    /// lane (two lanes and the packet core are refused with the reason).
+    /// lane (two lanes are refused with the reason) and a packet core only lossless.
     #[test]
     fn coders_with_a_core_are_the_ones_a_design_is_made_for() {
         for c in Coder::ALL {
@@ -695,7 +707,17 @@ mod tests {
             .to_string();
         assert!(e.contains("max core") && e.contains("1 lane"), "{e}");
         let pk = Shape::Packets(PacketParams::DEFAULT);
-        let e = CoreDesign::new(max, 64, pk).unwrap_err().to_string();
+        assert!(CoreDesign::new(max, 64, pk).is_ok());
+        let CoderSpec::Max(mut near) = max else {
+            unreachable!()
+        };
+        near.params.max_error = 1;
+        let e = CoreDesign::new(CoderSpec::Max(near), 64, pk)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("lossless only"), "{e}");
+        let v2 = CoderSpec::hardware(Coder::V2);
+        let e = CoreDesign::new(v2, 64, pk).unwrap_err().to_string();
         assert!(e.contains("no packet stream"), "{e}");
         let d = CoreDesign::new(max, MAX_CHANNELS, Shape::OneLane).unwrap();
         assert_eq!(d.facts().power_duty, PowerDuty::RealTime);

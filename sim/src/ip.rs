@@ -127,6 +127,18 @@ pub fn latency(design: &CoreDesign) -> (String, String) {
             ),
             "1 sample per clock while the ring has room".into(),
         ),
+        (CoderSpec::Max(_), Shape::Packets(pk)) => (
+            format!(
+                "a packet leaves once it is full ({} bytes) or its substream's segment ({} \
+                 frames) ends: each substream's words are buffered in its own ring; the header \
+                 word leaves 3 clocks after the packet closes and is taken by the sender \
+                 (hdl/src/packetiser.rs, hdl/src/max/packets.rs)",
+                pk.packet_bytes, pk.segment_frames
+            ),
+            "1 sample per clock from 4 channels on while the rings have room, plus the \
+             pipeline's drain once per segment"
+                .into(),
+        ),
         (CoderSpec::Max(_), _) => (
             "a sample taken at edge 0 has its raw bits in the raw packer after edge 6 and its \
              token bytes in the token packer after edge 11; a word leaves once it holds 4 bytes \

@@ -121,23 +121,25 @@ impl PacketReport {
     }
 }
 
-/// The packet core's coder-v1 parameters and packet stream, or why `design` is not one.
-fn packet_core(design: &CoreDesign) -> Result<(CodecParams, PacketParams)> {
+/// The packet core's coder (lite or max, with its parameters) and packet stream, or why
+/// `design` is not one.
+fn packet_core(design: &CoreDesign) -> Result<(CoderSpec, PacketParams)> {
     match (design.coder(), design.shape()) {
-        (CoderSpec::Lite(p), Shape::Packets(pk)) => Ok((*p, pk)),
-        _ => bail!("the design has no packetiser (Shape::Packets of coder lite)"),
+        (c @ (CoderSpec::Lite(_) | CoderSpec::Max(_)), Shape::Packets(pk)) => Ok((*c, pk)),
+        _ => bail!("the design has no packetiser (Shape::Packets of coder lite or max)"),
     }
 }
 
-/// The stream descriptor of a packet design for `channels` channels.
+/// The stream descriptor of a packet design for `channels` channels (one group).
 pub fn design_config(design: &CoreDesign, channels: usize) -> Result<StreamConfig> {
-    let (p, pk) = packet_core(design)?;
-    Ok(stream_config(
-        &p,
+    let (coder, pk) = packet_core(design)?;
+    Ok(StreamConfig {
+        coder,
         channels,
-        pk.segment_frames,
-        pk.packet_bytes,
-    ))
+        segment_frames: pk.segment_frames,
+        packet_bytes: pk.packet_bytes,
+        group_channels: channels,
+    })
 }
 
 /// What an engine produced for one stimulus on the packet core.
@@ -153,6 +155,116 @@ pub struct PacketRun<'a> {
 /// Compares the packet core's output with `packetise` word for word and packet end for packet
 /// end, and decodes it with `depacketise`.
 pub fn compare(
+    engine: Engine,
+    cfg: &StreamConfig,
+    stim: &Stimulus,
+    (want, want_ends): (&[u32], &[usize]),
+    run: &PacketRun,
+) -> Result<PacketReport> {
+    if let CoderSpec::Max(_) = cfg.coder {
+        let (words, ends, first_mismatch) = max_in_model_order(engine, (want, want_ends), run);
+        let reordered = PacketRun {
+            words: &words,
+            ends: &ends,
+            ..*run
+        };
+        let mut r = compare_words(engine, cfg, stim, (want, want_ends), &reordered)?;
+        // the receiver gets the packets in the hardware's order, with its SEQ
+        let frames = (stim.samples.len() / stim.channels) as u64;
+        let (delivered, wrong) = receive(cfg, frames, stim, run)?;
+        r.samples_delivered = delivered;
+        r.samples_wrong = wrong;
+        if let Some(m) = first_mismatch {
+            r.mismatches += 1;
+            r.first_mismatch.get_or_insert(m);
+        }
+        return Ok(r);
+    }
+    compare_words(engine, cfg, stim, (want, want_ends), run)
+}
+
+/// Coder max: the hardware's packets put in the model's order (FORMAT.md §10.8 lets the two
+/// substreams' packets interleave in any order; each substream's must be in order): the
+/// `i`-th packet of substream `s` (bit 15 of `PART`) takes the place of `packetise`'s `i`-th
+/// packet of substream `s`, with that packet's `SEQ` and the CRC-32 recomputed. Checked on
+/// the hardware's own order before: `SEQ` counts 0, 1, 2, … per packet sent and every CRC-32
+/// is right. Returns the words and packet ends in the model's order (what
+/// [`compare_words`] compares with `packetise`'s), and the first `SEQ` or CRC error.
+fn max_in_model_order(
+    engine: Engine,
+    (want, want_ends): (&[u32], &[usize]),
+    run: &PacketRun,
+) -> (Vec<u32>, Vec<usize>, Option<String>) {
+    let hw = cut_packets(run.words, run.ends);
+    let model = cut_packets(want, want_ends);
+    let sub = |p: &[u8]| p.len() > 6 && p[6] & 0x80 != 0;
+    let mut err = None;
+    let mut hw_by_sub: [std::collections::VecDeque<&Vec<u8>>; 2] = Default::default();
+    for (i, p) in hw.iter().enumerate() {
+        let ok_len = p.len() >= 20;
+        let seq_ok = ok_len && u16::from_be_bytes([p[4], p[5]]) == i as u16;
+        let crc_ok = ok_len && {
+            let (body, crc) = p.split_at(p.len() - 4);
+            crc32fast::hash(body).to_be_bytes() == crc
+        };
+        if !(seq_ok && crc_ok) && err.is_none() {
+            err = Some(format!(
+                "{engine}: packet {i} of the hardware's ({} bytes): SEQ {}, CRC {}",
+                p.len(),
+                if seq_ok { "right" } else { "wrong" },
+                if crc_ok { "right" } else { "wrong" }
+            ));
+        }
+        hw_by_sub[sub(p) as usize].push_back(p);
+    }
+    let (mut words, mut ends) = (Vec::new(), Vec::new());
+    let mut emit = |bytes: &[u8]| {
+        words.extend(be_words(bytes));
+        ends.push(words.len() - 1);
+    };
+    for m in &model {
+        let Some(h) = hw_by_sub[sub(m) as usize].pop_front() else {
+            continue;
+        };
+        let mut p = h.clone();
+        if p.len() >= 20 {
+            p[4..6].copy_from_slice(&m[4..6]);
+            let n = p.len() - 4;
+            let crc = crc32fast::hash(&p[..n]);
+            p[n..].copy_from_slice(&crc.to_be_bytes());
+        }
+        emit(&p);
+    }
+    // packets beyond the model's count in either substream, as they came
+    for rest in hw_by_sub.iter_mut() {
+        for p in rest.drain(..) {
+            emit(p);
+        }
+    }
+    (words, ends, err)
+}
+
+/// `depacketise` of the hardware's packets as they left: samples delivered and samples wrong.
+fn receive(
+    cfg: &StreamConfig,
+    frames: u64,
+    stim: &Stimulus,
+    run: &PacketRun,
+) -> Result<(u64, u64)> {
+    let packets = cut_packets(run.words, run.ends);
+    let rx = neurice_model::packet::depacketise(cfg, frames, packets.iter().map(|b| b.as_slice()))
+        .map_err(|e| anyhow!("depacketise: {e}"))?;
+    let wrong = rx
+        .samples
+        .iter()
+        .zip(&stim.samples)
+        .filter(|(&got, &x)| got != neurice_model::packet::LOST && got != x as u32)
+        .count() as u64;
+    Ok((rx.delivered, wrong))
+}
+
+/// [`compare`] in the model's order: word for word, packet end for packet end.
+fn compare_words(
     engine: Engine,
     cfg: &StreamConfig,
     stim: &Stimulus,
@@ -186,16 +298,8 @@ pub fn compare(
             want_ends.len()
         )),
     };
-    let packets = cut_packets(run.words, run.ends);
     let frames = (stim.samples.len() / stim.channels) as u64;
-    let rx = neurice_model::packet::depacketise(cfg, frames, packets.iter().map(|b| b.as_slice()))
-        .map_err(|e| anyhow!("depacketise: {e}"))?;
-    let wrong = rx
-        .samples
-        .iter()
-        .zip(&stim.samples)
-        .filter(|(&got, &x)| got != neurice_model::packet::LOST && got != x as u32)
-        .count() as u64;
+    let (delivered, wrong) = receive(cfg, frames, stim, run)?;
     Ok(PacketReport {
         engine,
         label: stim.label.clone(),
@@ -209,7 +313,7 @@ pub fn compare(
         expected_packets: want_ends.len() as u64,
         mismatches: bad_words.len() as u64 + bad_ends as u64,
         first_mismatch,
-        samples_delivered: rx.delivered,
+        samples_delivered: delivered,
         samples_wrong: wrong,
         seconds: run.seconds,
     })
@@ -257,7 +361,7 @@ pub fn run(
     opts: &RunOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(PacketSummary, Vec<PacketReport>)> {
-    let (params, pk) = packet_core(design)?;
+    let (coder, pk) = packet_core(design)?;
     if stims.is_empty() {
         bail!("nothing to simulate: no stimuli");
     }
@@ -289,16 +393,28 @@ pub fn run(
                     .par_iter()
                     .map(|s| {
                         let want = packet_words(&cfg, &s.samples)?;
-                        let core = neurice_hdl::PacketCore1024::new(&params, s.channels, &pk)
-                            .map_err(|e| anyhow!("packet core: {e}"))?;
                         let mut last = 0u64;
-                        let r =
-                            crate::rusthdl::run_flagged(Box::new(core), s, &want.0, &mut |n| {
-                                let before =
-                                    done.fetch_add(n - last, std::sync::atomic::Ordering::Relaxed);
-                                progress(before + n - last);
-                                last = n;
-                            })?;
+                        let mut tick = |n: u64| {
+                            let before =
+                                done.fetch_add(n - last, std::sync::atomic::Ordering::Relaxed);
+                            progress(before + n - last);
+                            last = n;
+                        };
+                        let r = match &coder {
+                            CoderSpec::Max(spec) => {
+                                let core =
+                                    neurice_hdl::max::MaxPacketCore1024::new(spec, s.channels, &pk)
+                                        .map_err(|e| anyhow!("max packet core: {e}"))?;
+                                crate::rusthdl::run_flagged(Box::new(core), s, &want.0, &mut tick)?
+                            }
+                            CoderSpec::Lite(params) => {
+                                let core =
+                                    neurice_hdl::PacketCore1024::new(params, s.channels, &pk)
+                                        .map_err(|e| anyhow!("packet core: {e}"))?;
+                                crate::rusthdl::run_flagged(Box::new(core), s, &want.0, &mut tick)?
+                            }
+                            CoderSpec::V2(_) => bail!("the v2 core has no packet stream"),
+                        };
                         let run = PacketRun {
                             words: &r.words,
                             ends: &r.ends,

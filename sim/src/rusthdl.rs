@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 use neurice_hdl::events::EventCore1024;
-use neurice_hdl::max::MaxCore1024;
+use neurice_hdl::max::{MaxCore1024, MaxPacketCore1024};
 use neurice_hdl::v2::core::V2Core1024;
 use neurice_hdl::{Core1024, Core2x512, PacketCore1024};
 use neurice_model::{CodecParams, CoderSpec};
@@ -185,6 +185,21 @@ impl SimCore for PacketCore1024 {
     shared_ports!();
     fn pipeline_state(&self) -> String {
         self.core.pipeline_state().to_string()
+    }
+    fn out_end(&self) -> bool {
+        self.out_end.val()
+    }
+}
+
+impl SimCore for MaxPacketCore1024 {
+    const LANES: usize = 1;
+    fn build(_: &Stimulus) -> Result<Box<Self>> {
+        bail!("the max packet core is built for its channels and packet stream: MaxPacketCore::new")
+    }
+    one_lane_drive!();
+    shared_ports!();
+    fn pipeline_state(&self) -> String {
+        self.core.debug_state()
     }
     fn out_end(&self) -> bool {
         self.out_end.val()

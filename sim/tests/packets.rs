@@ -35,16 +35,7 @@ fn design(channels: usize, r: u32, p: usize) -> CoreDesign {
 }
 
 fn check(engine: Engine, d: &CoreDesign, stims: &[Stimulus]) -> PacketSummary {
-    let (s, reports) = packets::run(engine, d, stims, &opts(), &|_| {}).expect("simulation runs");
-    for r in &reports {
-        assert_eq!(r.mismatches, 0, "{}: {:?}", r.label, r.first_mismatch);
-        assert_eq!(r.words, r.expected_words, "{}", r.label);
-        assert_eq!(r.packets, r.expected_packets, "{}", r.label);
-        assert_eq!(r.samples_wrong, 0, "{}", r.label);
-        assert_eq!(r.samples_delivered, r.samples, "{}", r.label);
-    }
-    assert!(s.passed(), "{:?}", s.first_failure);
-    s
+    check_packets(engine, d, stims, &opts())
 }
 
 /// Generated signals: several channel counts, R, P (1-word packets up to the full ring),

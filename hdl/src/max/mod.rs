@@ -93,10 +93,12 @@ pub mod blocks;
 pub mod core;
 pub mod leaves;
 pub mod near;
+pub mod packets;
 
 use neurice_model::max::{MaxParams, Table};
 
 pub use self::core::{MaxCore, MemAccesses};
+pub use self::packets::{max_packet_verilog, MaxPacketCore, MaxPacketCore1024};
 use crate::HdlError;
 
 /// The core for 1024 channels of state (10-bit channel address).

@@ -222,3 +222,25 @@ pub fn assert_same_cycles(
     }
     assert_eq!(a.0.cycles, b.0.cycles);
 }
+
+/// Runs a packet core (lite or max) on `stims` with `engine` and asserts every run's packets
+/// are the golden model's (no mismatch, the packet and word counts) and that `depacketise`
+/// delivered every sample, none wrong.
+pub fn check_packets(
+    engine: neurice_sim::Engine,
+    d: &neurice_sim::CoreDesign,
+    stims: &[Stimulus],
+    opts: &neurice_sim::RunOptions,
+) -> neurice_sim::packets::PacketSummary {
+    let (s, reports) =
+        neurice_sim::packets::run(engine, d, stims, opts, &|_| {}).expect("simulation runs");
+    for r in &reports {
+        assert_eq!(r.mismatches, 0, "{}: {:?}", r.label, r.first_mismatch);
+        assert_eq!(r.words, r.expected_words, "{}", r.label);
+        assert_eq!(r.packets, r.expected_packets, "{}", r.label);
+        assert_eq!(r.samples_wrong, 0, "{}", r.label);
+        assert_eq!(r.samples_delivered, r.samples, "{}", r.label);
+    }
+    assert!(s.passed(), "{:?}", s.first_failure);
+    s
+}
