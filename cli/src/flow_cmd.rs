@@ -55,8 +55,9 @@ pub struct FlowArgs {
     #[arg(long, default_value_t = 1)]
     lanes: usize,
     /// Every mode side by side in one run and one report: coders lite and max lossless and
-    /// with a maximum error δ = 1 and 2, and event mode, each at its own board clock (the
-    /// README's results table is written from such a run by `neurice results-table`).
+    /// with a maximum error δ = 1 and 2, and event mode, each at its own board clock
+    /// (`neurice results-table` makes its table: one row a mode, with the run's date and
+    /// machine).
     #[arg(long, conflicts_with_all = ["coder", "max_error", "freq", "lanes"])]
     every_mode: bool,
     #[command(flatten)]
