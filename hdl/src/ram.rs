@@ -382,16 +382,15 @@ impl<const N: usize> Logic for StateRam<N> {
     }
 }
 
-/// A plain word memory: `2^N` words of 32 bits, one read and one write port on one clock,
-/// the read registered at an edge with `read_enable` (held otherwise; the enable maps to the
-/// `RE` pin of `SB_RAM40_4K`, so a clock without a read spends no read energy),
-/// zero-initialised, `(* no_rw_check *)`
-/// (its user never uses the word read in the cycle the same address is written: the
-/// packetiser reads only words of closed packets). yosys maps 256 words onto two
-/// `SB_RAM40_4K` in 256 × 16 mode. A read of the address being written returns the old word
-/// in the simulation.
+/// A word memory: `2^N` words of 32 bits, one read and one write port on one clock, the read
+/// registered at an edge with `read_enable` (held otherwise; the enable maps to the `RE` pin
+/// of `SB_RAM40_4K`, so a clock without a read spends no read energy), zero-initialised,
+/// `(* no_rw_check *)` (its users never use the word read in the cycle the same address is
+/// written). A read of the address being written returns the old word in the simulation.
+/// One simulation model; `BANKED` chooses the Verilog: [`WordRam`] (flat) or
+/// [`BankedWordRam`] ([`banked_word_verilog`]).
 #[derive(LogicBlock)]
-pub struct WordRam<const N: usize> {
+pub struct WordMemory<const N: usize, const BANKED: bool> {
     pub clock: Signal<In, Clock>,
     pub read_address: Signal<In, Bits<N>>,
     pub read_enable: Signal<In, Bit>,
@@ -402,7 +401,20 @@ pub struct WordRam<const N: usize> {
     _mem: Vec<u32>,
 }
 
-impl<const N: usize> Default for WordRam<N> {
+/// A plain word memory ([`WordMemory`] with one flat memory): the packetiser's packet store
+/// (it reads only words of closed packets). yosys maps 256 words onto two `SB_RAM40_4K` in
+/// 256 × 16 mode.
+pub type WordRam<const N: usize> = WordMemory<N, false>;
+
+/// [`WordMemory`] in banks of 256 words ([`banked_word_verilog`]): the same ports, semantics
+/// and simulation model as [`WordRam`], but an access enables only the two block RAMs (256 ×
+/// 16 mode) of the addressed bank, where a `WordRam` of 1024 words maps onto eight blocks in
+/// 1024 × 4 mode, all enabled by every access. The price is a registered-select read
+/// multiplexer between the blocks and the reader (one per 32-bit word: ~2 LUTs a bit for four
+/// banks). Used by coder max's state RAM.
+pub type BankedWordRam<const N: usize> = WordMemory<N, true>;
+
+impl<const N: usize, const BANKED: bool> Default for WordMemory<N, BANKED> {
     fn default() -> Self {
         Self {
             clock: Default::default(),
@@ -417,7 +429,7 @@ impl<const N: usize> Default for WordRam<N> {
     }
 }
 
-impl<const N: usize> Logic for WordRam<N> {
+impl<const N: usize, const BANKED: bool> Logic for WordMemory<N, BANKED> {
     fn update(&mut self) {
         if self.clock.pos_edge() {
             if self.read_enable.val() {
@@ -434,6 +446,9 @@ impl<const N: usize> Logic for WordRam<N> {
     }
 
     fn hdl(&self) -> Verilog {
+        if BANKED {
+            return Verilog::Custom(banked_word_verilog(N));
+        }
         let last = (1usize << N) - 1;
         Verilog::Custom(format!(
             "(* no_rw_check *)\nreg [31:0] mem [0:{last}];\nreg [31:0] word;\ninteger i;\n\
@@ -442,64 +457,6 @@ impl<const N: usize> Logic for WordRam<N> {
              if (write_enable) mem[write_address] <= write_data;\nend\n\n\
              always @(*) read_data = word;\n"
         ))
-    }
-
-    fn timing(&self) -> Vec<TimingInfo> {
-        vec![]
-    }
-}
-
-/// [`WordRam`] in banks of 256 words ([`banked_word_verilog`]): the same ports and semantics
-/// (and the same simulation model), but an access enables only the two block RAMs (256 × 16
-/// mode) of the addressed bank, where a `WordRam` of 1024 words maps onto eight blocks in
-/// 1024 × 4 mode, all enabled by every access. The price is a registered-select read
-/// multiplexer between the blocks and the reader (one per 32-bit word: ~2 LUTs a bit for four
-/// banks). Used by coder max's state RAM.
-#[derive(LogicBlock)]
-pub struct BankedWordRam<const N: usize> {
-    pub clock: Signal<In, Clock>,
-    pub read_address: Signal<In, Bits<N>>,
-    pub read_enable: Signal<In, Bit>,
-    pub read_data: Signal<Out, Bits<32>>,
-    pub write_address: Signal<In, Bits<N>>,
-    pub write_data: Signal<In, Bits<32>>,
-    pub write_enable: Signal<In, Bit>,
-    _mem: Vec<u32>,
-}
-
-impl<const N: usize> Default for BankedWordRam<N> {
-    fn default() -> Self {
-        Self {
-            clock: Default::default(),
-            read_address: Default::default(),
-            read_enable: Default::default(),
-            read_data: Default::default(),
-            write_address: Default::default(),
-            write_data: Default::default(),
-            write_enable: Default::default(),
-            _mem: vec![0; 1 << N],
-        }
-    }
-}
-
-impl<const N: usize> Logic for BankedWordRam<N> {
-    fn update(&mut self) {
-        if self.clock.pos_edge() {
-            if self.read_enable.val() {
-                self.read_data.next = (self._mem[self.read_address.val().index()] as u64).into();
-            }
-            if self.write_enable.val() {
-                self._mem[self.write_address.val().index()] = self.write_data.val().to_u32();
-            }
-        }
-    }
-
-    fn connect(&mut self) {
-        self.read_data.connect();
-    }
-
-    fn hdl(&self) -> Verilog {
-        Verilog::Custom(banked_word_verilog(N))
     }
 
     fn timing(&self) -> Vec<TimingInfo> {
