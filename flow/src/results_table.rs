@@ -126,10 +126,19 @@ pub fn markdown(report: &Value) -> Result<String> {
             )),
         }
     }
+    let mut sources = String::new();
+    for c in coders {
+        if let Some(src) = c.get("ratio_source").and_then(Value::as_str) {
+            sources.push_str(&format!(
+                " The {} row's ratio and rate: {src}.",
+                c.get("mode").and_then(Value::as_str).unwrap_or(text(c, "coder")?)
+            ));
+        }
+    }
     s.push_str(&format!(
         "\nRatio = WAV bytes / coded bytes (container included); Mbit/s = 1024 channels × \
          20 kHz × coded bits per sample (the rows on the peers' recordings: 16 bits / ratio); power: the iCE40 power model \
-         on measured switching activity, typical. Peers on {scope}.\n\n{END}\n"
+         on measured switching activity, typical.{sources} Peers on {scope}.\n\n{END}\n"
     ));
     Ok(s)
 }
@@ -152,10 +161,20 @@ fn coder_row(report: &Value, i: usize, c: &Value) -> Result<String> {
         Some(m) => m.to_string(),
         None => format!("lossless, coder {coder}"),
     };
+    // event mode's ratio is the co-simulation's (its `ratio_source`), the others the eval's
+    let ratio = num(c, "ratio")?;
+    let ratio = match c.get("ratio_source").and_then(Value::as_str) {
+        Some(_) => format!("{ratio:.1} (co-simulation, see below)"),
+        None => format!("{ratio:.4}"),
+    };
+    let mbps = num(report, &format!("system.{i}.mbps_1024"))?;
+    let mbps = if mbps < 10.0 {
+        format!("{mbps:.2}")
+    } else {
+        format!("{mbps:.1}")
+    };
     Ok(format!(
-            "| {mode} | {:.4} | {:.1} | {} | {fmax} | {} | {} | {:.2} mW at {} MHz{timing} | {:.1}{} |\n",
-            num(c, "ratio")?,
-            num(report, &format!("system.{i}.mbps_1024"))?,
+            "| {mode} | {ratio} | {mbps} | {} | {fmax} | {} | {} | {:.2} mW at {} MHz{timing} | {:.1}{} |\n",
             device.to_uppercase(),
             grouped(num(c, "lc_used")? as u64),
             num(c, "bram_used")?,
@@ -207,11 +226,18 @@ mod tests {
                  "ratio": 4.99144, "lc_used": 1858, "bram_used": 8,
                  "fmax_mhz": 94.8, "clock_mhz": 60.0, "timing_met": true,
                  "total_mw": {"typical": 5.94}, "uw_per_channel": {"typical": 5.8},
+                 "uw_per_channel_derived": false},
+                {"coder": "events", "mode": "events (spikes and spike-band power)",
+                 "ratio": 636.8159, "ratio_source": "the core's words in the co-simulation",
+                 "lc_used": 3288, "bram_used": 24,
+                 "fmax_mhz": 63.71, "clock_mhz": 25.0, "timing_met": true,
+                 "total_mw": {"typical": 4.75}, "uw_per_channel": {"typical": 4.64},
                  "uw_per_channel_derived": false}
             ],
             "reports": [{"synthesis": {"target": "hx8k"}}, {"synthesis": {"target": "up5k"}},
-                        {"synthesis": {"target": "hx8k"}}],
-            "system": [{"mbps_1024": 97.16}, {"mbps_1024": 94.58}, {"mbps_1024": 65.64}],
+                        {"synthesis": {"target": "hx8k"}}, {"synthesis": {"target": "hx8k"}}],
+            "system": [{"mbps_1024": 97.16}, {"mbps_1024": 94.58}, {"mbps_1024": 65.64},
+                       {"mbps_1024": 0.515}],
             "peers": [
                 {"name": "FLAC", "command": "flac -8", "ratio": 1.4036},
                 {"name": "WavPack", "command": "wavpack -hh -x6", "ratio": null,
@@ -242,12 +268,17 @@ mod tests {
                 "| lossless, coder lite | 3.3727 | 97.2 | HX8K | 100.9 MHz | 1 711 | 8 | 5.95 mW at 60 MHz | 5.8 |",
                 "| lossless, coder max | 3.4649 | 94.6 | UP5K | 52.1 MHz | 4 655 | 27 | 15.50 mW at 50 MHz (timing NOT met) | 15.1 (derived) |",
                 "| bounded error δ = 1, coder lite | 4.9914 | 65.6 | HX8K | 94.8 MHz | 1 858 | 8 | 5.94 mW at 60 MHz | 5.8 |",
+                "| events (spikes and spike-band power) | 636.8 (co-simulation, see below) | 0.52 | HX8K | 63.7 MHz | 3 288 | 24 | 4.75 mW at 25 MHz | 4.6 |",
                 "| coder lite, on the peers' recordings | 3.3801 | 96.9 | model | | | | | |",
                 "| peer: FLAC `flac -8` | 1.4036 | 233.5 | software | | | | | |",
                 "| peer: WavPack `wavpack -hh -x6` | skipped: wavpack is not installed | | | | | | | |",
             ]
         );
         assert!(t.contains("Peers on 151 of the 603 recordings."), "{t}");
+        assert!(
+            t.contains("The events (spikes and spike-band power) row's ratio and rate: the core's words in the co-simulation."),
+            "{t}"
+        );
         // a report without what the table needs: said, not a table of blanks
         let mut r = report();
         r["coders"][1].as_object_mut().unwrap().remove("lc_used");
