@@ -131,7 +131,9 @@ pub fn markdown(report: &Value) -> Result<String> {
         if let Some(src) = c.get("ratio_source").and_then(Value::as_str) {
             sources.push_str(&format!(
                 " The {} row's ratio and rate: {src}.",
-                c.get("mode").and_then(Value::as_str).unwrap_or(text(c, "coder")?)
+                c.get("mode")
+                    .and_then(Value::as_str)
+                    .unwrap_or(text(c, "coder")?)
             ));
         }
     }
