@@ -127,8 +127,8 @@ pub fn markdown(report: &Value) -> Result<String> {
         }
     }
     let mut sources = String::new();
-    for c in coders {
-        if let Some(src) = c.get("ratio_source").and_then(Value::as_str) {
+    for (i, c) in coders.iter().enumerate() {
+        if let Some(src) = from_cosim(report, i, c) {
             sources.push_str(&format!(
                 " The {} row's ratio and rate: {src}.",
                 c.get("mode")
@@ -143,6 +143,17 @@ pub fn markdown(report: &Value) -> Result<String> {
          on measured switching activity, typical.{sources} Peers on {scope}.\n\n{END}\n"
     ));
     Ok(s)
+}
+
+/// Where coder `i`'s ratio comes from when it is not the golden model's eval (event mode's:
+/// the co-simulation's words, its `ratio_source`).
+fn from_cosim<'a>(report: &Value, i: usize, c: &'a Value) -> Option<&'a str> {
+    let no_eval = report
+        .pointer(&format!("/reports/{i}/eval"))
+        .is_none_or(Value::is_null);
+    c.get("ratio_source")
+        .and_then(Value::as_str)
+        .filter(|_| no_eval)
 }
 
 /// The row of coder `i` (`c`, from `coders`) of `report`.
@@ -163,9 +174,8 @@ fn coder_row(report: &Value, i: usize, c: &Value) -> Result<String> {
         Some(m) => m.to_string(),
         None => format!("lossless, coder {coder}"),
     };
-    // event mode's ratio is the co-simulation's (its `ratio_source`), the others the eval's
     let ratio = num(c, "ratio")?;
-    let ratio = match c.get("ratio_source").and_then(Value::as_str) {
+    let ratio = match from_cosim(report, i, c) {
         Some(_) => format!("{ratio:.1} (co-simulation, see below)"),
         None => format!("{ratio:.4}"),
     };
@@ -217,6 +227,7 @@ mod tests {
             "scope": "coders lite and max; eval on all 603 recordings",
             "coders": [
                 {"coder": "lite", "ratio": 3.37271, "lc_used": 1711, "bram_used": 8,
+                 "ratio_source": "golden model on 603 recordings (container included)",
                  "fmax_mhz": 100.93, "clock_mhz": 60.0, "timing_met": true,
                  "total_mw": {"typical": 5.951}, "uw_per_channel": {"typical": 5.81},
                  "uw_per_channel_derived": false},
@@ -236,8 +247,10 @@ mod tests {
                  "total_mw": {"typical": 4.75}, "uw_per_channel": {"typical": 4.64},
                  "uw_per_channel_derived": false}
             ],
-            "reports": [{"synthesis": {"target": "hx8k"}}, {"synthesis": {"target": "up5k"}},
-                        {"synthesis": {"target": "hx8k"}}, {"synthesis": {"target": "hx8k"}}],
+            "reports": [{"synthesis": {"target": "hx8k"}, "eval": {"ratio": 3.37271}},
+                        {"synthesis": {"target": "up5k"}, "eval": {"ratio": 3.46494}},
+                        {"synthesis": {"target": "hx8k"}, "eval": {"ratio": 4.99144}},
+                        {"synthesis": {"target": "hx8k"}, "eval": null}],
             "system": [{"mbps_1024": 97.16}, {"mbps_1024": 94.58}, {"mbps_1024": 65.64},
                        {"mbps_1024": 0.515}],
             "peers": [
@@ -281,6 +294,7 @@ mod tests {
             t.contains("The events (spikes and spike-band power) row's ratio and rate: the core's words in the co-simulation."),
             "{t}"
         );
+        assert_eq!(t.matches("row's ratio and rate").count(), 1, "{t}");
         // a report without what the table needs: said, not a table of blanks
         let mut r = report();
         r["coders"][1].as_object_mut().unwrap().remove("lc_used");
