@@ -489,7 +489,7 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
 #[derive(Args)]
 pub struct SynthArgs {
     /// Target clock for nextpnr, MHz [default: the coder's board clock: lite 60, max 50,
-    /// v2 20, events 25].
+    /// v2 20, events 20.48].
     #[arg(long)]
     freq: Option<f64>,
     /// Channels of state (1..=1024).

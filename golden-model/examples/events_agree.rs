@@ -14,7 +14,9 @@
 //!
 //! Parameters of the integer detector can be overridden through the environment, by their
 //! field names: `noise_period_log2`, `noise_sub_log2`, `noise_fast_log2`, `noise_slow_log2`,
-//! `k_q8`, `frac_bits`, `power_sub_log2` (e.g. `noise_slow_log2=8 cargo run ...`).
+//! `k_q8`, `frac_bits`, `power_sub_log2` (e.g. `noise_slow_log2=8 cargo run ...`);
+//! `ref_k_q8` sets the reference's threshold apart from the integer detector's (by default
+//! both use `k_q8`).
 
 use std::path::PathBuf;
 
@@ -48,7 +50,11 @@ fn main() {
         rail_frames
     );
     p.validate().expect("valid parameters");
-    let det = SpikeDetector::new(p.sample_rate_hz as f64, reference_params(&p)).unwrap();
+    let mut rp = reference_params(&p);
+    if let Ok(v) = std::env::var("ref_k_q8") {
+        rp.threshold_sigmas = v.parse::<f64>().expect("ref_k_q8: a number") / 256.0;
+    }
+    let det = SpikeDetector::new(p.sample_rate_hz as f64, rp).unwrap();
     let recs: Vec<Vec<u32>> = files
         .iter()
         .map(|f| {

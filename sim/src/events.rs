@@ -18,10 +18,13 @@ use crate::{make_report, rusthdl, verilator, RunCounts, SimReport, Stimulus};
 /// Event mode's name on the command line and in JSON (`--coder events`).
 pub const NAME: &str = "events";
 
-/// Event mode's board clock, MHz: the real-time clock its UP5K synthesis was measured at
-/// (`--example events_synth -- … up5k 25`: 1024 channels at 20 kHz need 20.48 MHz, one
-/// sample per clock).
-pub const BOARD_MHZ: f64 = 25.0;
+/// Event mode's default clock, MHz: the lowest clock that is real time for 1024 channels of
+/// 20 kHz at one sample per clock (1024 × 20 kHz = 20.48 M samples/s; the core took 1 049 600
+/// samples in 1 049 609 clocks there, no stall, FORMAT.md §12.9). The clock tree's power
+/// scales with the clock, the rest with the samples, so the lowest real-time clock is the
+/// lowest power (`neurice power --coder events --device up5k`: 3.15 mW typical here, 3.42
+/// at 25 MHz). A UP5K's PLL from a 12 MHz crystal makes 20.625 MHz (`icepll -i 12 -o 20.48`).
+pub const BOARD_MHZ: f64 = 20.48;
 
 /// Event mode's row of [`CoreDesign::facts`].
 pub(crate) fn facts() -> CoreFacts {
@@ -203,4 +206,24 @@ pub(crate) fn run(
             0.0
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default clock is real time for 1024 channels of 20 kHz at one sample per clock,
+    /// and no faster than needed (the lowest clock is the lowest power).
+    #[test]
+    fn the_default_clock_is_the_real_time_minimum() {
+        let p = EventParams::new(crate::MAX_CHANNELS as u32);
+        let d = CoreDesign::events(p).unwrap();
+        let f = d.facts().board_mhz;
+        let min = neurice_synth::power::min_clock_mhz(
+            crate::MAX_CHANNELS,
+            neurice_synth::power::SAMPLE_RATE_HZ,
+        );
+        assert_eq!(d.power_gap_per_mille(f).unwrap(), 0, "{f} MHz");
+        assert!(f >= min && f < min * 1.01, "{f} MHz against {min}");
+    }
 }
