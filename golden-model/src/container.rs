@@ -150,8 +150,8 @@ pub fn compress_reader(
     if !coder.kind().writes_blocks(samples) {
         // small: read whole, the single-stream layouts (byte for byte as before)
         match total {
-            // at most a few MB: `samples` fit the single-stream layout, and the bytes
-            // around them were checked above
+            // bounded: the samples fit the single-stream layout (at most 4 MB) and the
+            // bytes around them were checked above (at most MAX_WAV_EXTRA each side)
             Some(t) => fill_known(input, &mut buf, t as usize)?,
             None => {
                 let limit = data_end + MAX_WAV_EXTRA as u64;
