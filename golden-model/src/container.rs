@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use crate::format::{
     check_header, check_signature, is_streamed_container, Header, MAX_HEADER_BYTES,
 };
-use crate::io::{fill, io_err};
+use crate::io::{fill, fill_known, io_err};
 use crate::report::{CompressStats, DecodeOptions, DecodeReport};
 use crate::stream::{self, MAX_WAV_EXTRA};
 use crate::wav::{scan, Scan};
@@ -99,7 +99,17 @@ pub fn compress_reader(
     let mut total = total;
     let mut buf = Vec::new();
     let first = total.map_or(64 << 10, |t| t.min(64 << 10));
-    fill(input, &mut buf, first)?;
+    match total {
+        Some(t) => {
+            // a file that may be read whole (the single-stream layouts; a few MB at most):
+            // one buffer of its size from the start
+            if t <= 2 * stream::BLOCK_SAMPLES as u64 + (64 << 10) {
+                buf.reserve_exact(t as usize);
+            }
+            fill_known(input, &mut buf, first as usize)?;
+        }
+        None => fill(input, &mut buf, first)?,
+    }
     if (buf.len() as u64) < first {
         total = Some(buf.len() as u64); // the input ended
     }
@@ -140,7 +150,9 @@ pub fn compress_reader(
     if !coder.kind().writes_blocks(samples) {
         // small: read whole, the single-stream layouts (byte for byte as before)
         match total {
-            Some(t) => fill(input, &mut buf, t)?,
+            // bounded: the samples fit the single-stream layout (at most 4 MB) and the
+            // bytes around them were checked above (at most MAX_WAV_EXTRA each side)
+            Some(t) => fill_known(input, &mut buf, t as usize)?,
             None => {
                 let limit = data_end + MAX_WAV_EXTRA as u64;
                 fill(input, &mut buf, limit + 1)?;

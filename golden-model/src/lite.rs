@@ -157,6 +157,71 @@ pub fn select_s(a: u32, n: u32, p: &CodecParams) -> u32 {
     (2 * k0 - nonzero - half as u32).min(p.s_max())
 }
 
+/// [`select_s`] as a multiply and two table lookups, for the encoder's inner loop (issue 29:
+/// `select_s`'s arithmetic was a third of the instructions per sample).
+///
+/// The smallest `s` with `base·m(s) >= t` (`base = n·2^thr_shift > 0`, `t = thr_num·a`) is
+/// the smallest `s` with `m(s) >= c = ⌈t / base⌉`, as `m(s)` is an integer: `c` comes from
+/// `(t + base − 1)·R[n] >> K` with `R[n] = ⌈2^K / base⌉`, exact for every `t + base − 1 < X`
+/// when `X·base <= 2^K` (the error `x·(R·base − 2^K) / (base·2^K) < x / 2^K` stays below
+/// `1 / base`, the least fractional part of `x / base`), and `s` from a table of `c`.
+/// `n = 0` (a channel's first sample, where `a = 0`) gives `c = 0`, hence `s = 0`. Built only
+/// where the product fits 64 bits (the hardware's parameters and raw mode's do); a test
+/// compares it with [`select_s_reference`] on every reachable `(a, n)` of both.
+struct SelectTable {
+    thr_num: u64,
+    thr_shift: u32,
+    k: u32,
+    /// `R[n]` for every count `n < 2^window_log2` (0 for `n = 0`).
+    recip: [u64; 256],
+    /// `s` for `c = 0 ..= m(s_max) + 1` (the last: no `m` is large enough, `s_max`).
+    s_of_c: Vec<u8>,
+}
+
+impl SelectTable {
+    fn new(p: &CodecParams) -> Option<SelectTable> {
+        let bits = |v: u64| 64 - v.leading_zeros();
+        let a_max = (1u64 << p.a_bits()) - 1; // A < 2^(W + window_log2)
+        let n_max = (1u64 << p.window_log2) - 1;
+        let base_max = n_max << p.thr_shift;
+        let x_max = p.thr_num as u64 * a_max + base_max; // t + base − 1 < x_max
+        let k = bits(x_max) + bits(base_max); // x_max · base_max < 2^k
+        let r_max = (1u64 << k.min(63)).div_ceil(1 << p.thr_shift); // n = 1
+        if k > 63 || n_max >= 256 || x_max.checked_mul(r_max).is_none() {
+            return None;
+        }
+        let mut recip = [0u64; 256];
+        for n in 1..=n_max {
+            recip[n as usize] = (1u64 << k).div_ceil(n << p.thr_shift);
+        }
+        let cap = m_value(p.s_max()) as usize + 1;
+        let mut s_of_c = vec![p.s_max() as u8; cap + 1];
+        let mut s = 0;
+        for (c, v) in s_of_c.iter_mut().enumerate().take(cap) {
+            while (m_value(s) as usize) < c {
+                s += 1;
+            }
+            *v = s as u8;
+        }
+        Some(SelectTable {
+            thr_num: p.thr_num as u64,
+            thr_shift: p.thr_shift,
+            k,
+            recip,
+            s_of_c,
+        })
+    }
+
+    /// [`select_s`] of a reachable state (`n = 0` only with `a = 0`).
+    #[inline(always)]
+    fn select(&self, a: u32, n: u32) -> u32 {
+        let t = self.thr_num * a as u64;
+        let base = (n as u64) << self.thr_shift;
+        let c = ((t + base.saturating_sub(1)) * self.recip[n as usize & 255]) >> self.k;
+        self.s_of_c[(c as usize).min(self.s_of_c.len() - 1)] as u32
+    }
+}
+
 /// One variable-length code: the low `len` bits of `bits`, sent MSB first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Code {
@@ -521,52 +586,99 @@ pub fn encode_bytes(
     samples: &[u32],
 ) -> Result<(Vec<u8>, ByteStats), Error> {
     params.validate()?;
-    if channels == 0 {
-        return Err(Error::BadParams("channel count must be at least 1".into()));
-    }
     let w = params.sample_bits;
     if let Some(x) = samples.iter().find(|&&x| x >> w != 0) {
         return Err(Error::BadParams(format!(
             "sample {x} does not fit in {w} bits"
         )));
     }
+    encode_fitting(params, channels, samples.iter().copied())
+}
+
+/// [`encode_bytes`] of values the caller knows to fit in `W` bits, taken from an iterator so
+/// that they need not be collected first: the container's single-stream layout codes a WAV's
+/// samples straight from its bytes (issue 29: the grid array alone was 100 page faults of a
+/// one-file `neurice compress`). A value of `W` bits or more would be coded as its low `W`
+/// bits; [`encode_bytes`] refuses it.
+pub(crate) fn encode_fitting(
+    params: &CodecParams,
+    channels: usize,
+    values: impl ExactSizeIterator<Item = u32>,
+) -> Result<(Vec<u8>, ByteStats), Error> {
+    params.validate()?;
+    if channels == 0 {
+        return Err(Error::BadParams("channel count must be at least 1".into()));
+    }
     let qz = params.quantiser()?;
     if qz.is_lossless() {
-        return Ok(encode_lossless(params, channels, samples));
+        return Ok(encode_lossless(params, channels, values));
     }
     // bounded error (FORMAT.md §11): the lossless coder on the lattice indices
-    let idx: Vec<u32> = samples.iter().map(|&x| qz.index(x)).collect();
-    Ok(encode_lossless(&params.lossless(), channels, &idx))
+    Ok(encode_lossless(
+        &params.lossless(),
+        channels,
+        values.map(|x| qz.index(x)),
+    ))
 }
 
 /// [`encode_rice`] with the parameters as constants for the two sets the container uses.
-fn encode_lossless(p: &CodecParams, channels: usize, samples: &[u32]) -> (Vec<u8>, ByteStats) {
+fn encode_lossless(
+    p: &CodecParams,
+    channels: usize,
+    values: impl ExactSizeIterator<Item = u32>,
+) -> (Vec<u8>, ByteStats) {
     if *p == CodecParams::HARDWARE {
-        encode_rice(&CodecParams::HARDWARE, channels, samples)
+        encode_rice(&CodecParams::HARDWARE, channels, values)
     } else if *p == CodecParams::RAW16 {
-        encode_rice(&CodecParams::RAW16, channels, samples)
+        encode_rice(&CodecParams::RAW16, channels, values)
     } else {
-        encode_rice(p, channels, samples)
+        encode_rice(p, channels, values)
     }
 }
 
 /// [`encode_bytes`] after its checks; inlined at each call so that `p` can be a constant.
+///
+/// One channel (every Neuralink recording) keeps its state in local variables: through the
+/// per-channel array the state of one sample was stored and loaded again by the next, a
+/// dependency through memory on every sample. The histogram of `s` is counted in two
+/// arrays, alternately, for the same reason (consecutive samples mostly share `s`).
 #[inline(always)]
-fn encode_rice(p: &CodecParams, channels: usize, samples: &[u32]) -> (Vec<u8>, ByteStats) {
+fn encode_rice(
+    p: &CodecParams,
+    channels: usize,
+    values: impl ExactSizeIterator<Item = u32>,
+) -> (Vec<u8>, ByteStats) {
+    match SelectTable::new(p) {
+        Some(t) => encode_rice_with(p, channels, values, |a, n| t.select(a, n)),
+        None => encode_rice_with(p, channels, values, |a, n| select_s(a, n, p)),
+    }
+}
+
+/// [`encode_rice`] with `select` for [`select_s`].
+#[inline(always)]
+fn encode_rice_with(
+    p: &CodecParams,
+    channels: usize,
+    values: impl ExactSizeIterator<Item = u32>,
+    select: impl Fn(u32, u32) -> u32,
+) -> (Vec<u8>, ByteStats) {
     let w = p.sample_bits;
     let tab = rice_table(p);
-    let mut states = vec![ChannelState::initial(p); channels];
-    let mut hist = [0u64; 32];
+    let mut hist = [[0u64; 32]; 2];
+    let mut half = 0usize;
     let mut escapes = 0u64;
     // every code is at most qmax + W <= 32 bits; 8 bytes of room for the last store
-    let mut out = vec![0u8; (samples.len() * p.max_code_bits() as usize).div_ceil(8) + 8];
+    let mut out = vec![0u8; (values.len() * p.max_code_bits() as usize).div_ceil(8) + 8];
     let (mut acc, mut nbits, mut pos) = (0u64, 0u32, 0usize);
-    for frame in samples.chunks(channels) {
-        for (&x, st) in frame.iter().zip(states.iter_mut()) {
+    // one sample of channel state `$st` (a macro, not a closure: this must be inlined)
+    macro_rules! put {
+        ($st:expr, $x:expr) => {{
+            let (st, x): (&mut ChannelState, u32) = ($st, $x);
             let u = zigzag_error(x, st.prev, w);
-            let s = select_s(st.a, st.n, p);
-            hist[s as usize & 31] += 1;
-            let (bits, len, escape) = tab[s as usize & 31].code(u, p);
+            let s = select(st.a, st.n) as usize & 31;
+            hist[half][s] += 1;
+            half ^= 1;
+            let (bits, len, escape) = tab[s].code(u, p);
             escapes += escape as u64;
             // nbits < 8 before, so at most 39 bits are pending: all of them fit
             acc = (acc << len) | bits;
@@ -575,15 +687,35 @@ fn encode_rice(p: &CodecParams, channels: usize, samples: &[u32]) -> (Vec<u8>, B
             pos += (nbits >> 3) as usize;
             nbits &= 7;
             *st = st.updated(x, u, p);
+        }};
+    }
+    if channels == 1 {
+        let mut st = ChannelState::initial(p);
+        for x in values {
+            put!(&mut st, x);
+        }
+    } else {
+        // interleaved: frame by frame, channel by channel (a last partial frame included)
+        let mut states = vec![ChannelState::initial(p); channels];
+        let mut c = 0;
+        for x in values {
+            put!(&mut states[c], x);
+            c += 1;
+            if c == channels {
+                c = 0;
+            }
         }
     }
     out.truncate(pos + nbits.div_ceil(8) as usize);
+    let s_histogram = (0..=p.s_max() as usize)
+        .map(|s| hist[0][s] + hist[1][s])
+        .collect();
     (
         out,
         ByteStats {
             bits: 8 * pos as u64 + nbits as u64,
             escapes,
-            s_histogram: hist[..=p.s_max() as usize].to_vec(),
+            s_histogram,
         },
     )
 }
@@ -966,6 +1098,56 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn select_table_is_select_s_on_every_reachable_state() {
+        // every (a, n) the coder's state can hold (n = 0 only with a = 0), for the hardware's
+        // parameters and raw mode's; a sample of A for wider ones
+        for p in [CodecParams::HARDWARE, CodecParams::RAW16] {
+            let t = SelectTable::new(&p).expect("the table fits these parameters");
+            let step = if p.sample_bits == 16 { 61 } else { 1 };
+            assert_eq!(t.select(0, 0), select_s_reference(0, 0, &p));
+            for n in 1..1u32 << p.window_log2 {
+                for a in (0..1u32 << p.a_bits())
+                    .step_by(step)
+                    .chain([(1 << p.a_bits()) - 1])
+                {
+                    assert_eq!(t.select(a, n), select_s_reference(a, n, &p), "a={a} n={n}");
+                }
+            }
+        }
+        // other parameters: where the table is built, it agrees; the widest are left to select_s
+        let mut built = 0;
+        for thr_num in [1, 3, 5, 7, 64] {
+            for thr_shift in [0, 1, 3, 8] {
+                for (w, window_log2) in [(2, 1), (10, 6), (12, 8), (16, 8)] {
+                    let p = CodecParams {
+                        sample_bits: w,
+                        qmax: 16,
+                        window_log2,
+                        thr_num,
+                        thr_shift,
+                        max_error: 0,
+                    };
+                    let Some(t) = SelectTable::new(&p) else {
+                        continue;
+                    };
+                    built += 1;
+                    let top = (1u32 << p.a_bits()) - 1;
+                    for n in 1..1u32 << window_log2 {
+                        for a in (0..=top).step_by(1 + top as usize / 3000).chain([top]) {
+                            assert_eq!(
+                                t.select(a, n),
+                                select_s_reference(a, n, &p),
+                                "{p:?} a={a} n={n}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(built >= 40, "{built}");
     }
 
     #[test]

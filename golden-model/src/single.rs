@@ -7,11 +7,11 @@ use crate::format::{
     check_signature, coder_flags, parse_header, read_exceptions, write_params, Header, Mode,
     Reader, FLAG_CANONICAL, FLAG_RAW16, MAGIC, MAX_WAV_EXTRA, VERSION_LITE, VERSION_V2,
 };
-use crate::grid::{grid_value, to_grid};
-use crate::lite::{decode_all, encode_bytes};
+use crate::grid::{grid_value, index_table, to_grid, LEVELS, OFF_GRID};
+use crate::lite::{decode_all, encode_bytes, encode_fitting, ByteStats};
 use crate::report::CompressStats;
 use crate::v2::{self, V2Params};
-use crate::wav::{canonical_header, parse_wav, Wav};
+use crate::wav::{canonical_header, parse_wav, parse_wav_ref, Wav};
 use crate::{CodecParams, Coder, CoderSpec, Error};
 
 /// Compresses a whole WAV in memory into the single-stream layout of `coder` (what
@@ -46,38 +46,59 @@ struct Coded {
     s_histogram: Vec<u64>,
 }
 
-/// Codes `values` with [`encode_bytes`], the byte coder the streamed blocks use (the same
-/// bits as `lite::encode_all`, a test in `lite` checks it, without its per-sample checks).
+/// Codes `values` with the byte coder the streamed blocks use ([`encode_bytes`]: the same bits
+/// as `lite::encode_all`, a test in `lite` checks it, without its per-sample checks), taken
+/// straight from an iterator when every value can fit in `W` bits (`max_value`, the largest
+/// the iterator can give, does); else collected and checked by [`encode_bytes`], which
+/// refuses a value that does not fit.
 fn code(
     params: CodecParams,
     channels: usize,
-    values: &[u32],
-    exceptions: Vec<(u32, i16)>,
-) -> Result<Coded, Error> {
-    let (payload, st) = encode_bytes(&params, channels, values)?;
-    Ok(Coded {
-        params,
-        payload,
-        bits: st.bits,
-        exceptions,
-        escapes: st.escapes,
-        s_histogram: st.s_histogram,
-    })
+    values: impl ExactSizeIterator<Item = u32>,
+    max_value: u32,
+) -> Result<(Vec<u8>, ByteStats), Error> {
+    if max_value.checked_shr(params.sample_bits) == Some(0) {
+        encode_fitting(&params, channels, values)
+    } else {
+        encode_bytes(&params, channels, &values.collect::<Vec<u32>>())
+    }
 }
 
 fn coded_size(c: &Coded) -> u64 {
     c.bits.div_ceil(8) + 6 * c.exceptions.len() as u64
 }
 
+/// The single-stream v1 layout (FORMAT.md §4). The samples are coded straight from the WAV's
+/// bytes, as grid indices through [`index_table`] (or, when raw mode is tried, as 16-bit
+/// patterns), with no array of samples or indices in between; the container is assembled in
+/// the payload's own buffer. A one-file `neurice compress` is a few milliseconds, and those
+/// arrays were a third of its page faults (issue 29). The bytes are those of the earlier
+/// `to_grid` + `encode_bytes` (`.nrc` byte-identical on the recordings, and a test).
 fn compress_lite(
     wav_bytes: &[u8],
     params: &CodecParams,
 ) -> Result<(Vec<u8>, CompressStats), Error> {
     params.validate()?;
-    let wav = parse_wav(wav_bytes)?;
+    let wav = parse_wav_ref(wav_bytes)?;
     let channels = wav.channels as usize;
-    let (grid, exceptions) = to_grid(&wav.samples);
-    let mut best = code(*params, channels, &grid, exceptions)?;
+    let table = index_table();
+    let mut exceptions = Vec::new();
+    let grid = wav.samples().enumerate().map(|(i, v)| {
+        let e = table[v as u16 as usize];
+        if e & OFF_GRID != 0 {
+            exceptions.push((i as u32, v));
+        }
+        (e & !OFF_GRID) as u32
+    });
+    let (payload, st) = code(*params, channels, grid, LEVELS - 1)?;
+    let mut best = Coded {
+        params: *params,
+        payload,
+        bits: st.bits,
+        exceptions,
+        escapes: st.escapes,
+        s_histogram: st.s_histogram,
+    };
     let raw_params = CodecParams {
         sample_bits: 16,
         ..*params
@@ -86,12 +107,16 @@ fn compress_lite(
     if !best.exceptions.is_empty() && raw_params.validate().is_ok() {
         // `v as u16`, offset binary with a maximum error (FORMAT.md §4, §11.4)
         let flip = params.raw_flip();
-        let raw: Vec<u32> = wav
-            .samples
-            .iter()
-            .map(|&v| (v as u16 ^ flip) as u32)
-            .collect();
-        let alt = code(raw_params, channels, &raw, Vec::new())?;
+        let raw = wav.samples().map(|v| (v as u16 ^ flip) as u32);
+        let (payload, st) = code(raw_params, channels, raw, u16::MAX as u32)?;
+        let alt = Coded {
+            params: raw_params,
+            payload,
+            bits: st.bits,
+            exceptions: Vec::new(),
+            escapes: st.escapes,
+            s_histogram: st.s_histogram,
+        };
         if coded_size(&alt) < coded_size(&best) {
             best = alt;
         }
@@ -102,58 +127,63 @@ fn compress_lite(
     } else {
         Mode::Grid10
     };
-    let mut out = Vec::with_capacity(64 + best.payload.len());
-    out.extend_from_slice(&MAGIC);
-    out.push(VERSION_LITE);
+    let mut head =
+        Vec::with_capacity(64 + wav.prefix.len() + wav.suffix.len() + 6 * best.exceptions.len());
+    head.extend_from_slice(&MAGIC);
+    head.push(VERSION_LITE);
     let coder = CoderSpec::Lite(best.params);
-    out.push(
+    head.push(
         if canonical { FLAG_CANONICAL } else { 0 }
             | if mode == Mode::Raw16 { FLAG_RAW16 } else { 0 }
             | coder_flags(&coder),
     );
-    write_params(&mut out, &coder);
-    out.extend_from_slice(&wav.channels.to_le_bytes());
-    out.extend_from_slice(&wav.sample_rate.to_le_bytes());
-    out.extend_from_slice(&(wav.frames() as u32).to_le_bytes());
+    write_params(&mut head, &coder);
+    head.extend_from_slice(&wav.channels.to_le_bytes());
+    head.extend_from_slice(&wav.sample_rate.to_le_bytes());
+    head.extend_from_slice(&(wav.frames() as u32).to_le_bytes());
     // the CRC-32 of the WAV the decoder writes: the input, or with a maximum error the
     // decoded samples in the input's WAV header and trailer (FORMAT.md §11.5)
     let wav_crc = if params.max_error == 0 {
         crc32fast::hash(wav_bytes)
     } else {
-        let values = decode_all(
-            &best.params,
-            channels,
-            wav.samples.len(),
-            &best.payload,
-            best.bits,
-        )?;
-        let decoded = Wav {
-            samples: samples_of(&coder, mode == Mode::Raw16, &values, &best.exceptions),
-            ..wav.clone()
-        };
+        let values = decode_all(&best.params, channels, wav.len(), &best.payload, best.bits)?;
+        let decoded = wav.with_samples(samples_of(
+            &coder,
+            mode == Mode::Raw16,
+            &values,
+            &best.exceptions,
+        ));
         crc32fast::hash(&decoded.to_bytes())
     };
-    out.extend_from_slice(&wav_crc.to_le_bytes());
+    head.extend_from_slice(&wav_crc.to_le_bytes());
     if !canonical {
-        for part in [&wav.prefix, &wav.suffix] {
-            out.extend_from_slice(&(part.len() as u32).to_le_bytes());
-            out.extend_from_slice(part);
+        for part in [wav.prefix, wav.suffix] {
+            head.extend_from_slice(&(part.len() as u32).to_le_bytes());
+            head.extend_from_slice(part);
         }
     }
-    out.extend_from_slice(&(best.exceptions.len() as u32).to_le_bytes());
+    head.extend_from_slice(&(best.exceptions.len() as u32).to_le_bytes());
     for (pos, v) in &best.exceptions {
-        out.extend_from_slice(&pos.to_le_bytes());
-        out.extend_from_slice(&v.to_le_bytes());
+        head.extend_from_slice(&pos.to_le_bytes());
+        head.extend_from_slice(&v.to_le_bytes());
     }
-    out.extend_from_slice(&best.bits.to_le_bytes());
-    out.extend_from_slice(&best.payload);
+    head.extend_from_slice(&best.bits.to_le_bytes());
+    // the header before the payload, in the payload's buffer (sized for the longest codes,
+    // so there is room): no second copy of the stream
+    let mut out = best.payload;
+    let (n, h) = (out.len(), head.len());
+    out.reserve_exact(h + 4);
+    out.resize(n + h, 0);
+    out.copy_within(..n, h);
+    out[..h].copy_from_slice(&head);
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
+    out.shrink_to_fit();
     let stats = CompressStats {
         coder: Coder::Lite,
         mode,
         channels: wav.channels,
-        samples: wav.samples.len() as u64,
+        samples: wav.len() as u64,
         wav_bytes: wav_bytes.len() as u64,
         nrc_bytes: out.len() as u64,
         payload_bits: best.bits,

@@ -351,21 +351,83 @@ pub fn scan(bytes: &[u8], total: Option<u64>) -> Result<Scan, Error> {
 /// Parses a WAV file. Only 16-bit integer PCM is accepted (any channel count); everything
 /// else is refused with a message saying what the file is.
 pub fn parse_wav(bytes: &[u8]) -> Result<Wav, Error> {
+    parse_wav_ref(bytes).map(|w| w.to_wav())
+}
+
+/// A parsed WAV that borrows its file's bytes: [`Wav`] without copying the samples (the
+/// single-stream compressor codes them straight from the bytes, issue 29).
+#[derive(Clone, Copy, Debug)]
+pub struct WavRef<'a> {
+    pub channels: u16,
+    pub sample_rate: u32,
+    /// The samples' bytes (16-bit little-endian, interleaved).
+    pub data: &'a [u8],
+    /// Every byte before the first sample.
+    pub prefix: &'a [u8],
+    /// Every byte after the last sample.
+    pub suffix: &'a [u8],
+}
+
+impl<'a> WavRef<'a> {
+    /// The samples, read from the bytes.
+    pub fn samples(&self) -> impl ExactSizeIterator<Item = i16> + Clone + 'a {
+        self.data
+            .chunks_exact(2)
+            .map(|c| i16::from_le_bytes([c[0], c[1]]))
+    }
+
+    /// The number of samples (all channels).
+    pub fn len(&self) -> usize {
+        self.data.len() / 2
+    }
+
+    /// Whether there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Frames (samples per channel).
+    pub fn frames(&self) -> usize {
+        self.len() / self.channels as usize
+    }
+
+    /// [`Wav::is_canonical`].
+    pub fn is_canonical(&self) -> bool {
+        self.suffix.is_empty()
+            && self.prefix[..]
+                == canonical_header(self.channels, self.sample_rate, self.len() as u32 * 2)[..]
+    }
+
+    /// The same WAV with its samples copied out.
+    pub fn to_wav(&self) -> Wav {
+        self.with_samples(self.samples().collect())
+    }
+
+    /// This WAV's header and trailer around other `samples`.
+    pub fn with_samples(&self, samples: Vec<i16>) -> Wav {
+        Wav {
+            channels: self.channels,
+            sample_rate: self.sample_rate,
+            samples,
+            prefix: self.prefix.to_vec(),
+            suffix: self.suffix.to_vec(),
+        }
+    }
+}
+
+/// [`parse_wav`] without copying: the same checks and errors, the samples left in `bytes`.
+pub fn parse_wav_ref(bytes: &[u8]) -> Result<WavRef<'_>, Error> {
     let layout = match scan(bytes, Some(bytes.len() as u64))? {
         Scan::Found(l) => l,
         Scan::NeedBytes(n) => unreachable!("scan needs {n} of {} bytes", bytes.len()),
     };
     let (start, len) = (layout.data_start, layout.data_len);
-    let samples = bytes[start..start + len]
-        .chunks_exact(2)
-        .map(|c| i16::from_le_bytes([c[0], c[1]]))
-        .collect();
-    Ok(Wav {
+    Ok(WavRef {
         channels: layout.format.channels,
         sample_rate: layout.format.sample_rate,
-        samples,
-        prefix: bytes[..start].to_vec(),
-        suffix: bytes[start + len..].to_vec(),
+        data: &bytes[start..start + len],
+        prefix: &bytes[..start],
+        suffix: &bytes[start + len..],
     })
 }
 #[cfg(test)]
