@@ -455,6 +455,11 @@ impl<const N: usize> Logic for WordRam<N> {
 /// 1024 × 4 mode, all enabled by every access. The price is a registered-select read
 /// multiplexer between the blocks and the reader (one per 32-bit word: ~2 LUTs a bit for four
 /// banks). Used by coder max's state RAM.
+///
+/// A write writes only the halves of the word that `write_halves` selects (bit 1: bits
+/// 31–16, bit 0: bits 15–0; each half is one block RAM of the bank, so an unselected half
+/// costs no block-RAM write); the other half keeps its content. With `write_halves = 3`
+/// the semantics are [`WordRam`]'s.
 #[derive(LogicBlock)]
 pub struct BankedWordRam<const N: usize> {
     pub clock: Signal<In, Clock>,
@@ -464,6 +469,8 @@ pub struct BankedWordRam<const N: usize> {
     pub write_address: Signal<In, Bits<N>>,
     pub write_data: Signal<In, Bits<32>>,
     pub write_enable: Signal<In, Bit>,
+    /// The halves a write writes: bit 1 bits 31–16, bit 0 bits 15–0.
+    pub write_halves: Signal<In, Bits<2>>,
     _mem: Vec<u32>,
 }
 
@@ -477,6 +484,7 @@ impl<const N: usize> Default for BankedWordRam<N> {
             write_address: Default::default(),
             write_data: Default::default(),
             write_enable: Default::default(),
+            write_halves: Default::default(),
             _mem: vec![0; 1 << N],
         }
     }
@@ -489,7 +497,11 @@ impl<const N: usize> Logic for BankedWordRam<N> {
                 self.read_data.next = (self._mem[self.read_address.val().index()] as u64).into();
             }
             if self.write_enable.val() {
-                self._mem[self.write_address.val().index()] = self.write_data.val().to_u32();
+                let halves = self.write_halves.val().to_u32();
+                let mask = (if halves & 2 != 0 { 0xFFFF_0000 } else { 0 })
+                    | (if halves & 1 != 0 { 0xFFFF } else { 0 });
+                let m = &mut self._mem[self.write_address.val().index()];
+                *m = (*m & !mask) | (self.write_data.val().to_u32() & mask);
             }
         }
     }
@@ -507,11 +519,12 @@ impl<const N: usize> Logic for BankedWordRam<N> {
     }
 }
 
-/// The Verilog of [`BankedWordRam`]: one `(* no_rw_check *)` memory of up to 256 × 32 bits
-/// per bank, read (`read_enable`) or written (`write_enable`) only when the address's top
-/// bits select it, the read word chosen by the bank of the last read (a register). Semantics
-/// as [`WordRam`]'s (registered read held while not enabled, old data on a same-address read
-/// and write, zero-initialised).
+/// The Verilog of [`BankedWordRam`]: two `(* no_rw_check *)` memories of up to 256 × 16 bits
+/// per bank (the word's upper half `memh`, its lower half `meml`: one block RAM each), read
+/// (`read_enable`) or written (`write_enable`, each half only with its bit of
+/// `write_halves`) only when the address's top bits select the bank, the read word chosen by
+/// the bank of the last read (a register). Semantics as [`WordRam`]'s (registered read held
+/// while not enabled, old data on a same-address read and write, zero-initialised).
 pub fn banked_word_verilog(address_bits: usize) -> String {
     use std::fmt::Write as _;
     let n = address_bits;
@@ -530,10 +543,12 @@ pub fn banked_word_verilog(address_bits: usize) -> String {
     let hi = |a: &str| format!("{a}[{}:{BANK_ADDRESS_BITS}]", n - 1);
     let mut v = String::new();
     for b in 0..nb {
-        let _ = writeln!(
-            v,
-            "(* no_rw_check *)\nreg [31:0] mem{b} [0:{last}];\nreg [31:0] word{b};"
-        );
+        for h in ["h", "l"] {
+            let _ = writeln!(
+                v,
+                "(* no_rw_check *)\nreg [15:0] mem{h}{b} [0:{last}];\nreg [15:0] word{h}{b};"
+            );
+        }
     }
     if bank_bits > 0 {
         let _ = writeln!(v, "reg [{}:0] read_bank;", bank_bits - 1);
@@ -542,7 +557,8 @@ pub fn banked_word_verilog(address_bits: usize) -> String {
     for b in 0..nb {
         let _ = writeln!(
             v,
-            "   for (i = 0; i <= {last}; i = i + 1) mem{b}[i] = 32'd0;\n   word{b} = 32'd0;"
+            "   for (i = 0; i <= {last}; i = i + 1) begin\n      memh{b}[i] = 16'd0;\n      \
+             meml{b}[i] = 16'd0;\n   end\n   wordh{b} = 16'd0;\n   wordl{b} = 16'd0;"
         );
     }
     if bank_bits > 0 {
@@ -558,11 +574,13 @@ pub fn banked_word_verilog(address_bits: usize) -> String {
                 format!(" && {} == {bank_bits}'d{b}", hi("write_address")),
             )
         };
+        let (ra, wa) = (lo("read_address"), lo("write_address"));
         let _ = writeln!(
             v,
-            "   if (read_enable{rsel}) word{b} <= mem{b}[{}];\n   if (write_enable{wsel}) mem{b}[{}] <= write_data;",
-            lo("read_address"),
-            lo("write_address")
+            "   if (read_enable{rsel}) begin\n      wordh{b} <= memh{b}[{ra}];\n      \
+             wordl{b} <= meml{b}[{ra}];\n   end\n   \
+             if (write_enable && write_halves[1]{wsel}) memh{b}[{wa}] <= write_data[31:16];\n   \
+             if (write_enable && write_halves[0]{wsel}) meml{b}[{wa}] <= write_data[15:0];"
         );
     }
     if bank_bits > 0 {
@@ -574,13 +592,19 @@ pub fn banked_word_verilog(address_bits: usize) -> String {
     }
     let _ = writeln!(v, "end\n\nalways @(*) begin");
     if nb == 1 {
-        let _ = writeln!(v, "   read_data = word0;");
+        let _ = writeln!(v, "   read_data = {{wordh0, wordl0}};");
     } else {
         let _ = writeln!(v, "   case (read_bank)");
         for b in 0..nb {
-            let _ = writeln!(v, "      {bank_bits}'d{b}: read_data = word{b};");
+            let _ = writeln!(
+                v,
+                "      {bank_bits}'d{b}: read_data = {{wordh{b}, wordl{b}}};"
+            );
         }
-        let _ = writeln!(v, "      default: read_data = word0;\n   endcase");
+        let _ = writeln!(
+            v,
+            "      default: read_data = {{wordh0, wordl0}};\n   endcase"
+        );
     }
     let _ = writeln!(v, "end");
     v
@@ -605,14 +629,24 @@ mod tests {
         assert!(!v.contains("mem4"));
         let w = banked_word_verilog(10);
         for b in 0..4 {
-            assert!(w.contains(&format!("reg [31:0] mem{b} [0:255];")), "{w}");
-            assert!(w.contains(&format!("read_address[9:8] == 2'd{b}) word{b} <=")));
-            assert!(w.contains(&format!("write_address[9:8] == 2'd{b}) mem{b}[")));
-            assert!(w.contains(&format!("2'd{b}: read_data = word{b};")));
+            for h in ["h", "l"] {
+                assert!(w.contains(&format!("reg [15:0] mem{h}{b} [0:255];")), "{w}");
+                assert!(w.contains(&format!("word{h}{b} <= mem{h}{b}[read_address[7:0]]")));
+            }
+            assert!(w.contains(&format!("read_address[9:8] == 2'd{b}) begin")));
+            assert!(w.contains(&format!(
+                "write_halves[1] && write_address[9:8] == 2'd{b}) memh{b}[write_address[7:0]] \
+                 <= write_data[31:16];"
+            )));
+            assert!(w.contains(&format!(
+                "write_halves[0] && write_address[9:8] == 2'd{b}) meml{b}[write_address[7:0]] \
+                 <= write_data[15:0];"
+            )));
+            assert!(w.contains(&format!("2'd{b}: read_data = {{wordh{b}, wordl{b}}};")));
         }
         let w = banked_word_verilog(3);
-        assert!(w.contains("reg [31:0] mem0 [0:7];") && !w.contains("case"));
-        assert!(!w.contains("mem1") && w.contains("mem0[read_address[2:0]]"));
+        assert!(w.contains("reg [15:0] memh0 [0:7];") && !w.contains("case"));
+        assert!(!w.contains("memh1") && w.contains("meml0[read_address[2:0]]"));
         let one = banked_verilog(1);
         assert!(one.contains("reg [31:0] mem0 [0:1];") && !one.contains("case"));
     }
