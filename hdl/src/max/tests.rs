@@ -318,7 +318,10 @@ fn the_state_rams_are_banked() {
                  mem{h}{b}["
             );
             assert_eq!(v.matches(&write).count(), 3, "{write}");
-            assert_eq!(v.matches(&format!("reg [15:0] mem{h}{b} [0:255];")).count(), 3);
+            assert_eq!(
+                v.matches(&format!("reg [15:0] mem{h}{b} [0:255];")).count(),
+                3
+            );
         }
     }
     assert!(!v.contains("memh4"));
