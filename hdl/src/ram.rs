@@ -382,15 +382,16 @@ impl<const N: usize> Logic for StateRam<N> {
     }
 }
 
-/// A word memory: `2^N` words of 32 bits, one read and one write port on one clock, the read
-/// registered at an edge with `read_enable` (held otherwise; the enable maps to the `RE` pin
-/// of `SB_RAM40_4K`, so a clock without a read spends no read energy), zero-initialised,
-/// `(* no_rw_check *)` (its users never use the word read in the cycle the same address is
-/// written). A read of the address being written returns the old word in the simulation.
-/// One simulation model; `BANKED` chooses the Verilog: [`WordRam`] (flat) or
-/// [`BankedWordRam`] ([`banked_word_verilog`]).
+/// A plain word memory: `2^N` words of 32 bits, one read and one write port on one clock,
+/// the read registered at an edge with `read_enable` (held otherwise; the enable maps to the
+/// `RE` pin of `SB_RAM40_4K`, so a clock without a read spends no read energy),
+/// zero-initialised, `(* no_rw_check *)`
+/// (its user never uses the word read in the cycle the same address is written: the
+/// packetiser reads only words of closed packets). yosys maps 256 words onto two
+/// `SB_RAM40_4K` in 256 × 16 mode. A read of the address being written returns the old word
+/// in the simulation.
 #[derive(LogicBlock)]
-pub struct WordMemory<const N: usize, const BANKED: bool> {
+pub struct WordRam<const N: usize> {
     pub clock: Signal<In, Clock>,
     pub read_address: Signal<In, Bits<N>>,
     pub read_enable: Signal<In, Bit>,
@@ -401,20 +402,7 @@ pub struct WordMemory<const N: usize, const BANKED: bool> {
     _mem: Vec<u32>,
 }
 
-/// A plain word memory ([`WordMemory`] with one flat memory): the packetiser's packet store
-/// (it reads only words of closed packets). yosys maps 256 words onto two `SB_RAM40_4K` in
-/// 256 × 16 mode.
-pub type WordRam<const N: usize> = WordMemory<N, false>;
-
-/// [`WordMemory`] in banks of 256 words ([`banked_word_verilog`]): the same ports, semantics
-/// and simulation model as [`WordRam`], but an access enables only the two block RAMs (256 ×
-/// 16 mode) of the addressed bank, where a `WordRam` of 1024 words maps onto eight blocks in
-/// 1024 × 4 mode, all enabled by every access. The price is a registered-select read
-/// multiplexer between the blocks and the reader (one per 32-bit word: ~2 LUTs a bit for four
-/// banks). Used by coder max's state RAM.
-pub type BankedWordRam<const N: usize> = WordMemory<N, true>;
-
-impl<const N: usize, const BANKED: bool> Default for WordMemory<N, BANKED> {
+impl<const N: usize> Default for WordRam<N> {
     fn default() -> Self {
         Self {
             clock: Default::default(),
@@ -429,7 +417,7 @@ impl<const N: usize, const BANKED: bool> Default for WordMemory<N, BANKED> {
     }
 }
 
-impl<const N: usize, const BANKED: bool> Logic for WordMemory<N, BANKED> {
+impl<const N: usize> Logic for WordRam<N> {
     fn update(&mut self) {
         if self.clock.pos_edge() {
             if self.read_enable.val() {
@@ -446,9 +434,6 @@ impl<const N: usize, const BANKED: bool> Logic for WordMemory<N, BANKED> {
     }
 
     fn hdl(&self) -> Verilog {
-        if BANKED {
-            return Verilog::Custom(banked_word_verilog(N));
-        }
         let last = (1usize << N) - 1;
         Verilog::Custom(format!(
             "(* no_rw_check *)\nreg [31:0] mem [0:{last}];\nreg [31:0] word;\ninteger i;\n\
@@ -464,11 +449,82 @@ impl<const N: usize, const BANKED: bool> Logic for WordMemory<N, BANKED> {
     }
 }
 
-/// The Verilog of [`BankedWordRam`]: one `(* no_rw_check *)` memory of up to 256 × 32 bits
-/// per bank, read (`read_enable`) or written (`write_enable`) only when the address's top
-/// bits select it, the read word chosen by the bank of the last read (a register). Semantics
-/// as [`WordRam`]'s (registered read held while not enabled, old data on a same-address read
-/// and write, zero-initialised).
+/// [`WordRam`] in banks of 256 words ([`banked_word_verilog`]): the same ports and semantics
+/// (and the same simulation model), but an access enables only the two block RAMs (256 × 16
+/// mode) of the addressed bank, where a `WordRam` of 1024 words maps onto eight blocks in
+/// 1024 × 4 mode, all enabled by every access. The price is a registered-select read
+/// multiplexer between the blocks and the reader (one per 32-bit word: ~2 LUTs a bit for four
+/// banks). Used by coder max's state RAM.
+///
+/// A write writes only the halves of the word that `write_halves` selects (bit 1: bits
+/// 31–16, bit 0: bits 15–0; each half is one block RAM of the bank, so an unselected half
+/// costs no block-RAM write); the other half keeps its content. With `write_halves = 3`
+/// the semantics are [`WordRam`]'s.
+#[derive(LogicBlock)]
+pub struct BankedWordRam<const N: usize> {
+    pub clock: Signal<In, Clock>,
+    pub read_address: Signal<In, Bits<N>>,
+    pub read_enable: Signal<In, Bit>,
+    pub read_data: Signal<Out, Bits<32>>,
+    pub write_address: Signal<In, Bits<N>>,
+    pub write_data: Signal<In, Bits<32>>,
+    pub write_enable: Signal<In, Bit>,
+    /// The halves a write writes: bit 1 bits 31–16, bit 0 bits 15–0.
+    pub write_halves: Signal<In, Bits<2>>,
+    _mem: Vec<u32>,
+}
+
+impl<const N: usize> Default for BankedWordRam<N> {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            read_address: Default::default(),
+            read_enable: Default::default(),
+            read_data: Default::default(),
+            write_address: Default::default(),
+            write_data: Default::default(),
+            write_enable: Default::default(),
+            write_halves: Default::default(),
+            _mem: vec![0; 1 << N],
+        }
+    }
+}
+
+impl<const N: usize> Logic for BankedWordRam<N> {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            if self.read_enable.val() {
+                self.read_data.next = (self._mem[self.read_address.val().index()] as u64).into();
+            }
+            if self.write_enable.val() {
+                let halves = self.write_halves.val().to_u32();
+                let mask = (if halves & 2 != 0 { 0xFFFF_0000 } else { 0 })
+                    | (if halves & 1 != 0 { 0xFFFF } else { 0 });
+                let m = &mut self._mem[self.write_address.val().index()];
+                *m = (*m & !mask) | (self.write_data.val().to_u32() & mask);
+            }
+        }
+    }
+
+    fn connect(&mut self) {
+        self.read_data.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(banked_word_verilog(N))
+    }
+
+    fn timing(&self) -> Vec<TimingInfo> {
+        vec![]
+    }
+}
+
+/// The Verilog of [`BankedWordRam`]: two `(* no_rw_check *)` memories of up to 256 × 16 bits
+/// per bank (the word's upper half `memh`, its lower half `meml`: one block RAM each), read
+/// (`read_enable`) or written (`write_enable`, each half only with its bit of
+/// `write_halves`) only when the address's top bits select the bank, the read word chosen by
+/// the bank of the last read (a register). Semantics as [`WordRam`]'s (registered read held
+/// while not enabled, old data on a same-address read and write, zero-initialised).
 pub fn banked_word_verilog(address_bits: usize) -> String {
     use std::fmt::Write as _;
     let n = address_bits;
@@ -487,10 +543,12 @@ pub fn banked_word_verilog(address_bits: usize) -> String {
     let hi = |a: &str| format!("{a}[{}:{BANK_ADDRESS_BITS}]", n - 1);
     let mut v = String::new();
     for b in 0..nb {
-        let _ = writeln!(
-            v,
-            "(* no_rw_check *)\nreg [31:0] mem{b} [0:{last}];\nreg [31:0] word{b};"
-        );
+        for h in ["h", "l"] {
+            let _ = writeln!(
+                v,
+                "(* no_rw_check *)\nreg [15:0] mem{h}{b} [0:{last}];\nreg [15:0] word{h}{b};"
+            );
+        }
     }
     if bank_bits > 0 {
         let _ = writeln!(v, "reg [{}:0] read_bank;", bank_bits - 1);
@@ -499,7 +557,8 @@ pub fn banked_word_verilog(address_bits: usize) -> String {
     for b in 0..nb {
         let _ = writeln!(
             v,
-            "   for (i = 0; i <= {last}; i = i + 1) mem{b}[i] = 32'd0;\n   word{b} = 32'd0;"
+            "   for (i = 0; i <= {last}; i = i + 1) begin\n      memh{b}[i] = 16'd0;\n      \
+             meml{b}[i] = 16'd0;\n   end\n   wordh{b} = 16'd0;\n   wordl{b} = 16'd0;"
         );
     }
     if bank_bits > 0 {
@@ -515,11 +574,13 @@ pub fn banked_word_verilog(address_bits: usize) -> String {
                 format!(" && {} == {bank_bits}'d{b}", hi("write_address")),
             )
         };
+        let (ra, wa) = (lo("read_address"), lo("write_address"));
         let _ = writeln!(
             v,
-            "   if (read_enable{rsel}) word{b} <= mem{b}[{}];\n   if (write_enable{wsel}) mem{b}[{}] <= write_data;",
-            lo("read_address"),
-            lo("write_address")
+            "   if (read_enable{rsel}) begin\n      wordh{b} <= memh{b}[{ra}];\n      \
+             wordl{b} <= meml{b}[{ra}];\n   end\n   \
+             if (write_enable && write_halves[1]{wsel}) memh{b}[{wa}] <= write_data[31:16];\n   \
+             if (write_enable && write_halves[0]{wsel}) meml{b}[{wa}] <= write_data[15:0];"
         );
     }
     if bank_bits > 0 {
@@ -531,13 +592,19 @@ pub fn banked_word_verilog(address_bits: usize) -> String {
     }
     let _ = writeln!(v, "end\n\nalways @(*) begin");
     if nb == 1 {
-        let _ = writeln!(v, "   read_data = word0;");
+        let _ = writeln!(v, "   read_data = {{wordh0, wordl0}};");
     } else {
         let _ = writeln!(v, "   case (read_bank)");
         for b in 0..nb {
-            let _ = writeln!(v, "      {bank_bits}'d{b}: read_data = word{b};");
+            let _ = writeln!(
+                v,
+                "      {bank_bits}'d{b}: read_data = {{wordh{b}, wordl{b}}};"
+            );
         }
-        let _ = writeln!(v, "      default: read_data = word0;\n   endcase");
+        let _ = writeln!(
+            v,
+            "      default: read_data = {{wordh0, wordl0}};\n   endcase"
+        );
     }
     let _ = writeln!(v, "end");
     v
@@ -562,14 +629,24 @@ mod tests {
         assert!(!v.contains("mem4"));
         let w = banked_word_verilog(10);
         for b in 0..4 {
-            assert!(w.contains(&format!("reg [31:0] mem{b} [0:255];")), "{w}");
-            assert!(w.contains(&format!("read_address[9:8] == 2'd{b}) word{b} <=")));
-            assert!(w.contains(&format!("write_address[9:8] == 2'd{b}) mem{b}[")));
-            assert!(w.contains(&format!("2'd{b}: read_data = word{b};")));
+            for h in ["h", "l"] {
+                assert!(w.contains(&format!("reg [15:0] mem{h}{b} [0:255];")), "{w}");
+                assert!(w.contains(&format!("word{h}{b} <= mem{h}{b}[read_address[7:0]]")));
+            }
+            assert!(w.contains(&format!("read_address[9:8] == 2'd{b}) begin")));
+            assert!(w.contains(&format!(
+                "write_halves[1] && write_address[9:8] == 2'd{b}) memh{b}[write_address[7:0]] \
+                 <= write_data[31:16];"
+            )));
+            assert!(w.contains(&format!(
+                "write_halves[0] && write_address[9:8] == 2'd{b}) meml{b}[write_address[7:0]] \
+                 <= write_data[15:0];"
+            )));
+            assert!(w.contains(&format!("2'd{b}: read_data = {{wordh{b}, wordl{b}}};")));
         }
         let w = banked_word_verilog(3);
-        assert!(w.contains("reg [31:0] mem0 [0:7];") && !w.contains("case"));
-        assert!(!w.contains("mem1") && w.contains("mem0[read_address[2:0]]"));
+        assert!(w.contains("reg [15:0] memh0 [0:7];") && !w.contains("case"));
+        assert!(!w.contains("memh1") && w.contains("meml0[read_address[2:0]]"));
         let one = banked_verilog(1);
         assert!(one.contains("reg [31:0] mem0 [0:1];") && !one.contains("case"));
     }

@@ -55,6 +55,8 @@ struct Outcome {
     /// Edges with the state RAMs read, written, and the table read (`MaxCore::accesses`).
     state_reads: u64,
     state_writes: u64,
+    /// 16-bit halves (block RAMs) the state writes wrote (`MemAccesses::state_halves`).
+    state_halves: u64,
     table_reads: u64,
 }
 
@@ -155,6 +157,7 @@ fn run_rusthdl<const C: usize>(
         let acc = u.accesses();
         out.state_reads += acc.state_read as u64;
         out.state_writes += acc.state_write as u64;
+        out.state_halves += acc.state_halves as u64;
         out.table_reads += acc.table_read as u64;
         out.taken += taken as u64;
         out.clocks += 1;
@@ -432,7 +435,8 @@ fn rusthdl_one_sample_per_clock_from_4_channels() {
 /// per sample taken and the table once per sample coded (not in a block's first frame), never
 /// on a clock without a sample, whatever the gaps and backpressure; with the banked state RAMs
 /// (`neurice_hdl::ram::BankedWordRam`, checked in `neurice-hdl`'s tests) that is 6 block-RAM
-/// reads, 6 writes and 3 table reads per sample.
+/// reads, at most 6 writes (only the 16-bit halves a sample's update changes are written)
+/// and 2 table reads per sample.
 #[test]
 fn rusthdl_memory_accesses_per_sample() {
     let channels = 1024;
@@ -453,6 +457,14 @@ fn rusthdl_memory_accesses_per_sample() {
     assert!(got.clocks > 2 * n, "gaps: {} clocks", got.clocks);
     assert_eq!(got.state_reads, n, "state reads for {n} samples");
     assert_eq!(got.state_writes, n, "state writes for {n} samples");
+    // the halves an update leaves as they were are not written (bit-exactness is checked
+    // by the blocks above)
+    eprintln!("{} state halves written for {n} samples", got.state_halves);
+    assert!(
+        got.state_halves < 6 * n && got.state_halves > 4 * n,
+        "{} state halves written for {n} samples",
+        got.state_halves
+    );
     assert_eq!(
         got.table_reads, coded,
         "table reads for {coded} coded samples"

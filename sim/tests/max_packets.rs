@@ -144,6 +144,70 @@ fn rusthdl_max_packets_carry_the_frozen_vector() {
     }
 }
 
+/// The order rule of §10.8: every packet of a segment leaves before any packet of the next
+/// segment, although the two substreams' packets otherwise interleave freely. Its corner: a
+/// substream whose segment ends in fewer packets than the other's would, taking its turn,
+/// send the next segment's `FIRST` packet while the other's packets of this segment are
+/// still to come. One-frame segments (`R` = 1) of every sample escaping (raw substream
+/// longer than the token one), 1-word packets (`P` = 20) and heavy backpressure (the rings
+/// fill, so both substreams have packets waiting) make that happen at nearly every segment
+/// end; the packet core must hold the `FIRST` packet (`MaxPacketiser`'s `tok_hold` /
+/// `raw_hold`). Checked on the packets in the order they left, then against the model
+/// (`depacketise` delivers every sample).
+#[test]
+fn rusthdl_max_packets_keep_the_segment_order() {
+    let (channels, r, p) = (4, 1, 20);
+    let s = max_stim(
+        channels,
+        escaping(channels, 40),
+        0,
+        700,
+        "R 1, P 20, escaping",
+    );
+    let core = MaxPacketCore1024::new(&MaxSpec::HARDWARE, channels, &pk(r, p)).unwrap();
+    let run = rusthdl::run_flagged(Box::new(core), &s, &[], &mut |_| {}).unwrap();
+    // per substream: the segment (START) of its packets so far and whether its LAST left
+    let per = r * channels as u32;
+    let mut seg = [0u32; 2];
+    let mut closed = [false; 2];
+    let mut boundaries = 0;
+    let mut count = [0usize; 2];
+    let packets = cut_packets(&run.words, &run.ends);
+    for (i, pw) in packets.iter().enumerate() {
+        let (h, _) = parse_packet(pw, 2).expect("a valid packet");
+        let (x, k) = (h.sub as usize, h.start / per);
+        if k != seg[x] {
+            assert_eq!(k, seg[x] + 1, "packet {i}: substream {x} skips a segment");
+            assert!(
+                closed[x],
+                "packet {i}: substream {x} starts segment {k} unfinished"
+            );
+            let y = 1 - x;
+            assert!(
+                seg[y] == k || (seg[y] + 1 == k && closed[y]),
+                "packet {i}: substream {x}'s segment {k} starts before substream {y}'s segment \
+                 {} ended (§10.8's order)",
+                seg[y]
+            );
+            // the first of the two to start segment k
+            boundaries += (seg[y] + 1 == k) as u32;
+            seg[x] = k;
+            closed[x] = false;
+        }
+        closed[x] = h.last();
+        count[x] += 1;
+    }
+    assert_eq!(seg, [39, 39], "every segment sent");
+    assert_eq!(boundaries, 39, "segment boundaries");
+    // and the packets are the model's, every sample delivered
+    let d = design(channels, r, p);
+    let sum = check(Engine::Rusthdl, &d, &[s]);
+    assert_eq!(sum.packets, packets.len() as u64);
+    // the corner's premise: the raw substream's segments take more packets than the token
+    // substream's (here 2 against 1)
+    assert!(count[1] > count[0], "{count:?} packets per substream");
+}
+
 #[test]
 fn bad_max_packet_designs_are_refused() {
     for (r, p) in [(0, 1024), (1 << 17, 1024), (1024, 19), (1024, 4096)] {

@@ -9,10 +9,15 @@ pub const TABLE_ADDRESS_BITS: usize = 9;
 const _: () = assert!(CONTEXTS * TOKENS == 1 << TABLE_ADDRESS_BITS);
 
 /// The probability table (FORMAT.md §10.4) as a read-only block RAM: 512 entries of 24 bits,
-/// `{cum[11:0], f[11:0]}` of token `t` in context `c` at address `c·32 + t`, in three
-/// 512 × 8 memories (three `SB_RAM40_4K` in 512 × 8 mode on the iCE40), initialised from the
-/// [`Table`]. The read is registered at an edge with `re` and held otherwise. (The top flag is
-/// not stored: it is `t == top(c)`, from 16 constants in the core.)
+/// `{cum[11:0], f[11:0]}` of token `t` in context `c` at address `c·32 + t`, initialised from
+/// the [`Table`], in three memories that map onto three `SB_RAM40_4K`: `{cum[3:0], f}` of
+/// contexts 0–7 (`lo`) and of contexts 8–15 (`hi`), 256 × 16 each, and `cum[11:4]` of all
+/// contexts, 512 × 8 (`top`). A read enables `top` and the one 256 × 16 memory of its context
+/// half (`addr[8]`): **two block-RAM reads per coded sample**, not three (12-07: three
+/// 512 × 8 memories, all three enabled by every read); the price is a 16-bit 2:1 multiplexer
+/// after the block RAMs, selected by a register (the half of the last read). The read is
+/// registered at an edge with `re` and held otherwise. (The top flag is not stored: it is
+/// `t == top(c)`, from 16 constants in the core.)
 #[derive(LogicBlock)]
 pub struct TableRom {
     pub clock: Signal<In, Clock>,
@@ -63,21 +68,22 @@ impl Logic for TableRom {
 
     fn hdl(&self) -> Verilog {
         use std::fmt::Write as _;
-        let mut v = String::new();
-        for m in 0..3 {
-            let _ = writeln!(v, "reg [7:0] m{m} [0:511];\nreg [7:0] q{m};");
-        }
-        v.push_str("initial begin\n");
+        let mut v = String::from(
+            "reg [15:0] mlo [0:255];\nreg [15:0] mhi [0:255];\nreg [7:0] mtop [0:511];\n\
+             reg [15:0] qlo;\nreg [15:0] qhi;\nreg [7:0] qtop;\nreg sel;\ninitial begin\n",
+        );
         for (i, w) in self._words.iter().enumerate() {
-            for m in 0..3 {
-                let _ = writeln!(v, "   m{m}[{i}] = 8'h{:02x};", (w >> (8 * m)) & 0xFF);
-            }
+            let half = if i < 256 { "mlo" } else { "mhi" };
+            let _ = writeln!(v, "   {half}[{}] = 16'h{:04x};", i & 255, w & 0xFFFF);
+            let _ = writeln!(v, "   mtop[{i}] = 8'h{:02x};", (w >> 16) & 0xFF);
         }
         v.push_str(
-            "   q0 = 8'd0;\n   q1 = 8'd0;\n   q2 = 8'd0;\nend\n\n\
-             always @(posedge clock) begin\n   if (re) begin\n      q0 <= m0[addr];\n      \
-             q1 <= m1[addr];\n      q2 <= m2[addr];\n   end\nend\n\n\
-             always @(*) begin\n   f = {q1[3:0], q0};\n   cum = {q2, q1[7:4]};\nend\n",
+            "   qlo = 16'd0;\n   qhi = 16'd0;\n   qtop = 8'd0;\n   sel = 1'b0;\nend\n\n\
+             always @(posedge clock) begin\n   if (re && !addr[8]) qlo <= mlo[addr[7:0]];\n   \
+             if (re && addr[8]) qhi <= mhi[addr[7:0]];\n   if (re) begin\n      \
+             qtop <= mtop[addr];\n      sel <= addr[8];\n   end\nend\n\n\
+             always @(*) begin\n   f = sel ? qhi[11:0] : qlo[11:0];\n   \
+             cum = {qtop, sel ? qhi[15:12] : qlo[15:12]};\nend\n",
         );
         Verilog::Custom(v)
     }

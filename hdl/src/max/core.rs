@@ -8,8 +8,8 @@ use super::blocks::{OutQueue, TableRom};
 use super::check_max_params;
 use super::leaves::{
     ByteGroup, BytePack, ContextBits, CtxSigma, EStep, FNorm, LowStep, RangeStep, RawPack, SThermo,
-    StatePack, StateUnpack, Tokenise, DELTA_BITS, RANGE_BITS_U, RAW_LEN_BITS, SUB_S, S_TESTS, W,
-    WEIGHT_BITS,
+    StateDiff, StatePack, StateUnpack, Tokenise, DELTA_BITS, RANGE_BITS_U, RAW_LEN_BITS, SUB_S,
+    S_TESTS, W, WEIGHT_BITS,
 };
 use super::near::{Gated, NearConsts, NearQuant, NearRecon};
 use crate::lattice::fold_false_flag;
@@ -150,6 +150,10 @@ crate::core_struct! {
         s3_a_new: Signal<Local, Bits<16>>,
         s3_n_new: Signal<Local, Bits<6>>,
         pack: StatePack,
+        /// the state as read (the update's inputs), packed: a half the update leaves as it
+        /// was is not written
+        pack_old: StatePack,
+        sdiff: StateDiff,
         /// `δ > 0`: the quantised residual (s3)
         nq: Gated<NearQuant>,
         /// the state update's inputs: s3's registers (`δ = 0`) or s4n's (`δ > 0`)
@@ -365,6 +369,8 @@ impl<const C: usize> MaxCore<C> {
             s3_a_new: Default::default(),
             s3_n_new: Default::default(),
             pack: Default::default(),
+            pack_old: Default::default(),
+            sdiff: Default::default(),
             nq: Gated::new(NearQuant::new(&near), on),
             w_first: Gated::default_if(on),
             w_a: Gated::default_if(on),
@@ -492,6 +498,14 @@ impl<const C: usize> MaxCore<C> {
         MemAccesses {
             state_read: self.ram_hi.read_enable.val(),
             state_write: self.ram_hi.write_enable.val(),
+            state_halves: if self.ram_hi.write_enable.val() {
+                [&self.ram_hi, &self.ram_mid, &self.ram_lo]
+                    .iter()
+                    .map(|r| r.write_halves.val().to_u32().count_ones())
+                    .sum()
+            } else {
+                0
+            },
             table_read: self.prob.re.val(),
         }
     }
@@ -504,7 +518,11 @@ pub struct MemAccesses {
     pub state_read: bool,
     /// The three state RAMs written (one bank each).
     pub state_write: bool,
-    /// The probability table read (three block RAMs in 512 × 8 mode).
+    /// With `state_write`: the 16-bit halves (block RAMs) written, 0 ..= 6: only those the
+    /// sample's update changes.
+    pub state_halves: u32,
+    /// The probability table read (two block RAMs: the 256 × 16 one of the context's half and
+    /// the 512 × 8 one).
     pub table_read: bool,
 }
 
@@ -809,6 +827,41 @@ impl<const C: usize> MaxCore<C> {
             self.pack.w2.next = self.k_w0[2].val();
             self.pack.w3.next = self.k_w0[3].val();
         }
+        // the state as read (the update's inputs), packed: a 16-bit half (one block RAM)
+        // that the update leaves as it was is not written (the RAM holds what was read: the
+        // same-channel rule lets no other write of the channel between the read and this
+        // write)
+        self.pack_old.prev.next = self.s3_prev.q.val();
+        self.pack_old.d0.next = self.s3_d[0].q.val();
+        self.pack_old.d1.next = self.s3_d[1].q.val();
+        self.pack_old.d2.next = self.s3_d[2].q.val();
+        self.pack_old.d3.next = self.s3_d[3].q.val();
+        self.pack_old.w0.next = self.s3_w[0].q.val();
+        self.pack_old.w1.next = self.s3_w[1].q.val();
+        self.pack_old.w2.next = self.s3_w[2].q.val();
+        self.pack_old.w3.next = self.s3_w[3].q.val();
+        if self.k_near.val() {
+            self.pack_old.prev.next = self.s4n_prev.q.val();
+            self.pack_old.d0.next = self.s4n_d[0].q.val();
+            self.pack_old.d1.next = self.s4n_d[1].q.val();
+            self.pack_old.d2.next = self.s4n_d[2].q.val();
+            self.pack_old.d3.next = self.s4n_d[3].q.val();
+            self.pack_old.w0.next = self.s4n_w[0].q.val();
+            self.pack_old.w1.next = self.s4n_w[1].q.val();
+            self.pack_old.w2.next = self.s4n_w[2].q.val();
+            self.pack_old.w3.next = self.s4n_w[3].q.val();
+        }
+        self.pack_old.a.next = self.w_a.val();
+        self.pack_old.n.next = self.w_n.val();
+        self.sdiff.hi.next = self.pack.hi.val();
+        self.sdiff.mid.next = self.pack.mid.val();
+        self.sdiff.lo.next = self.pack.lo.val();
+        self.sdiff.old_hi.next = self.pack_old.hi.val();
+        self.sdiff.old_mid.next = self.pack_old.mid.val();
+        self.sdiff.old_lo.next = self.pack_old.lo.val();
+        self.ram_hi.write_halves.next = self.sdiff.hi_halves.val();
+        self.ram_mid.write_halves.next = self.sdiff.mid_halves.val();
+        self.ram_lo.write_halves.next = self.sdiff.lo_halves.val();
         self.ram_hi.write_address.next = self.s3_ch.q.val();
         self.ram_mid.write_address.next = self.s3_ch.q.val();
         self.ram_lo.write_address.next = self.s3_ch.q.val();

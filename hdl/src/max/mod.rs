@@ -53,12 +53,12 @@
 //! | stage | work |
 //! |-------|------|
 //! | accept → s0 | take `(channel, x)` and whether it is in the block's first frame (from the block's first sample up to the next sample of channel 0); s0 holds it until its channel's last state write is done (same-channel rule, below) |
-//! | s0 → s1 | the state read: three [`BankedWordRam`](crate::ram::BankedWordRam)s (1024 × 32 each, 24 block RAMs in banks of 256 channels: a read or write enables only its channel's bank, two block RAMs per RAM, so six reads and six writes per sample), address s0's channel |
+//! | s0 → s1 | the state read: three [`BankedWordRam`](crate::ram::BankedWordRam)s (1024 × 32 each, 24 block RAMs in banks of 256 channels: a read or write enables only its channel's bank, two block RAMs per RAM, so six reads per sample; a write writes only the block RAMs (16-bit halves of a word) whose content the sample changes, [`StateDiff`](leaves::StateDiff): at most six writes per sample), address s0's channel |
 //! | s1 | unpack ([`StateUnpack`](leaves::StateUnpack)); the four products `w_i·d_i`; the tests of `s` ([`SThermo`](leaves::SThermo)); the sub-context bits ([`ContextBits`](leaves::ContextBits)) |
 //! | s2 | the prediction (sum, round, `+ prev`, clamp, `crate::v2::lms::PredictSum`); `s`, the context and `σ` ([`CtxSigma`](leaves::CtxSigma)) |
 //! | s3 | `u` (zigzag), the weight and delta update (`crate::v2::lms::LmsUpdate`), `A`/`N`; the new state (or the restart state in the first frame) is written at the edge leaving s3. `δ > 0`: `u` of the quantised residual ([`NearQuant`](near::NearQuant)) only |
 //! | s4 | the token and the raw field ([`Tokenise`](leaves::Tokenise)); the table address `{ctx, token}`. `δ > 0`: the reconstruction ([`NearRecon`](near::NearRecon)), s3's update on it, the state written at the edge leaving s4 |
-//! | s5 | the table read ([`TableRom`](blocks::TableRom), 3 block RAMs, registered; enabled only for a sample that is coded, not in a block's first frame nor on a clock without a sample); the top flag (`token == top(ctx)`, 16 constants); the raw field into the raw packer ([`RawPack`](leaves::RawPack)) |
+//! | s5 | the table read ([`TableRom`](blocks::TableRom), 3 block RAMs of which a read enables 2, registered; enabled only for a sample that is coded, not in a block's first frame nor on a clock without a sample); the top flag (`token == top(ctx)`, 16 constants); the raw field into the raw packer ([`RawPack`](leaves::RawPack)) |
 //! | s6 | `f` normalised to bit 12 ([`FNorm`](leaves::FNorm)) |
 //! | s7 | the range recurrence ([`RangeStep`](leaves::RangeStep)): `R → r·F + rest → R >> j`, one 7 × 13 multiply, two adds and a 3-way choice; `r·cum` beside it |
 //! | s8 | the scale `e` and the step's byte shifts (0, 1, 2); `r·cum·2^e` ([`EStep`](leaves::EStep)) |

@@ -292,24 +292,42 @@ fn other_parameters_are_refused() {
 fn the_core_emits_verilog_with_the_table_in_block_ram() {
     let v = max_verilog(&P, Table::builtin(), 3).unwrap();
     assert!(v.contains("module top"), "no top module");
-    // the table's 1536 bytes are initialised in the ROM
-    assert!(v.contains("reg [7:0] m2 [0:511];") && v.contains("m2[511] = 8'h"));
+    // the table's 1536 bytes are initialised in the ROM: the low 16 bits of an entry in one
+    // 256 × 16 memory per context half, the top 8 in one 512 × 8 memory
+    assert!(v.contains("reg [7:0] mtop [0:511];") && v.contains("mtop[511] = 8'h"));
+    assert!(v.contains("reg [15:0] mhi [0:255];") && v.contains("mhi[255] = 16'h"));
+    assert!(v.contains("reg [15:0] mlo [0:255];") && v.contains("mlo[255] = 16'h"));
+    // a read enables the 256 × 16 memory of its half only (two block RAMs per read)
+    assert!(v.contains("if (re && !addr[8]) qlo <= mlo[addr[7:0]];"));
+    assert!(v.contains("if (re && addr[8]) qhi <= mhi[addr[7:0]];"));
 }
 
 /// The three state RAMs of the 1024-channel core are banked (issue 26's power): each of the
 /// four banks of 256 words is read and written only when the channel's top bits select it,
-/// so an access enables two block RAMs (256 × 16 mode) per RAM, not all eight.
+/// so an access enables two block RAMs (256 × 16 mode) per RAM, not all eight; and a write
+/// writes only the halves (block RAMs) its sample changes.
 #[test]
 fn the_state_rams_are_banked() {
     let v = max_verilog(&P, Table::builtin(), 1024).unwrap();
     for b in 0..4 {
-        let read = format!("if (read_enable && read_address[9:8] == 2'd{b}) word{b} <=");
-        let write = format!("if (write_enable && write_address[9:8] == 2'd{b}) mem{b}[");
+        let read = format!("if (read_enable && read_address[9:8] == 2'd{b}) begin");
         assert_eq!(v.matches(&read).count(), 3, "{read}");
-        assert_eq!(v.matches(&write).count(), 3, "{write}");
+        for (h, bit) in [("h", 1), ("l", 0)] {
+            let write = format!(
+                "if (write_enable && write_halves[{bit}] && write_address[9:8] == 2'd{b}) \
+                 mem{h}{b}["
+            );
+            assert_eq!(v.matches(&write).count(), 3, "{write}");
+            assert_eq!(
+                v.matches(&format!("reg [15:0] mem{h}{b} [0:255];")).count(),
+                3
+            );
+        }
     }
-    assert_eq!(v.matches("reg [31:0] mem3 [0:255];").count(), 3);
-    assert!(!v.contains("mem4"));
+    assert!(!v.contains("memh4"));
+    for w in ["hi", "mid", "lo"] {
+        assert!(v.contains(&format!("ram_{w}$write_halves = sdiff$")), "{w}");
+    }
 }
 
 /// `δ = 0` is the lossless core in the Verilog too: no bounded-error net, module or constant
