@@ -1,18 +1,18 @@
 //! Writes the board Verilog (`top.v`) and pin constraints (`top.pcf`) into a folder, for running
 //! yosys / nextpnr by hand: `cargo run --release -p neurice-bsp --example board_files -- OUT_DIR
-//! [CORE_MHZ [lite|max|v2]]` (default: coder lite at its default clock).
+//! [CORE_MHZ [lite|max]]` (default: coder lite at its default clock).
 
 use std::path::PathBuf;
 
 fn main() -> anyhow::Result<()> {
-    let usage = "usage: board_files OUT_DIR [CORE_MHZ [lite|max|v2]]";
+    let usage = "usage: board_files OUT_DIR [CORE_MHZ [lite|max]]";
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(args.next().ok_or_else(|| anyhow::anyhow!("{usage}"))?);
     let mhz = args.next();
     let coder = match args.next().as_deref() {
         None | Some("lite") => neurice_model::Coder::Lite,
         Some("max") => neurice_model::Coder::Max,
-        Some("v2") => neurice_model::Coder::V2,
+        Some("v2") => anyhow::bail!("{}", neurice_hdl::v2::CORE_RETIRED),
         Some(c) => anyhow::bail!("unknown coder {c:?}; {usage}"),
     };
     let mut params = neurice_bsp::BoardParams::for_coder(neurice_model::CoderSpec::hardware(coder));

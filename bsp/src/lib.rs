@@ -1,16 +1,16 @@
 //! # neurice-bsp — the neurice core on the Alchitry Cu (iCE40HX8K-CB132)
 //!
 //! ```text
-//!  clk P7 100 MHz -> Pll (SB_PLL40_CORE, icepll values) -> core clock (lite 60, max 45, v2 20 MHz)
+//!  clk P7 100 MHz -> Pll (SB_PLL40_CORE, icepll values) -> core clock (lite 60, max 45 MHz)
 //!  rst_n P8, usb_rx P14 -> BoardSystem: reset sync, UART RX -> in FIFO -> commands -> core
 //!  usb_tx M9, led[7:0]  <- BoardSystem: UART TX <- 4 bytes/word (max: tag + 4) <- out FIFO <- core (+trailer)
 //! ```
 //! * [`top::CuTop`]: the top module `top` (ports `clk rst_n usb_rx usb_tx led[7:0]`): the PLL
 //!   ([`pll`]) and the board logic ([`system::BoardSystem`]: reset, USB-UART ([`uart`]),
 //!   FIFOs, the byte protocol ([`protocol`]), status LEDs and `neurice_hdl::Core1024`).
-//!   [`top::CuTopV2`] and [`top::CuTopMax`] are the same top around the coder-v2 and coder-max
-//!   cores; coder max's board sends each word as a tagged 5-byte record (its words carry two
-//!   substreams, see [`protocol`]).
+//!   [`top::CuTopMax`] is the same top around the coder-max core; its board sends each word as
+//!   a tagged 5-byte record (its words carry two substreams, see [`protocol`]). Coder v2's
+//!   board top is retired with its core (issue 26): coder max's is its successor.
 //! * [`pins`]: the one pin table (with its sources); [`pcf`] writes the PCF from it.
 //! * [`board_verilog`] + [`pcf`]: what an iCE40 flow needs (`yosys synth_ice40 -top top`,
 //!   `nextpnr-ice40 --hx8k --package cb132 --freq <core_mhz>`).
@@ -51,8 +51,8 @@ use rust_hdl::prelude::*;
 
 use neurice_model::CoderSpec;
 pub use pins::pcf;
-pub use system::{BoardSystem, BoardSystemMax, BoardSystemV2, SystemConfig};
-pub use top::{CuTop, CuTopMax, CuTopV2};
+pub use system::{BoardSystem, BoardSystemMax, SystemConfig};
+pub use top::{CuTop, CuTopMax};
 
 /// Default UART rate (bits per second): the rate Alchitry's own serial examples use; FTDI
 /// UARTs derive it exactly (3 MHz / 3).
@@ -77,7 +77,8 @@ pub struct BoardParams {
     /// Channel count after power-up and reset (the host can change it, see [`protocol`]).
     pub default_channels: u16,
     /// The coder of the core, with its parameters (default: `lite`, the hardware coder):
-    /// coder v1 is carried by [`CuTop`], coder max by [`CuTopMax`], coder v2 by [`CuTopV2`].
+    /// coder v1 is carried by [`CuTop`], coder max by [`CuTopMax`]; coder v2 is refused (its
+    /// core is retired, `neurice_hdl::v2::CORE_RETIRED`).
     pub coder: neurice_model::CoderSpec,
 }
 
@@ -93,20 +94,14 @@ impl Default for BoardParams {
 }
 
 impl BoardParams {
-    /// The board with the coder-v2 core (`V2Params::HARDWARE`) at its default clock,
-    /// [`pll::DEFAULT_V2_CORE_MHZ`].
-    pub fn v2() -> Self {
-        Self::for_coder(CoderSpec::hardware(neurice_model::Coder::V2))
-    }
-
     /// The board carrying the core of `coder` at that core's default clock
-    /// ([`pll::DEFAULT_CORE_MHZ`] for coder v1, [`pll::DEFAULT_V2_CORE_MHZ`] for coder v2,
-    /// [`pll::DEFAULT_MAX_CORE_MHZ`] for coder max).
+    /// ([`pll::DEFAULT_CORE_MHZ`] for coder v1, [`pll::DEFAULT_MAX_CORE_MHZ`] for coder max;
+    /// coder v2, whose core is retired, gets coder v1's and is refused by
+    /// [`BoardParams::resolve`]).
     pub fn for_coder(coder: CoderSpec) -> Self {
         let core_mhz = match coder {
-            CoderSpec::Lite(_) => pll::DEFAULT_CORE_MHZ,
+            CoderSpec::Lite(_) | CoderSpec::V2(_) => pll::DEFAULT_CORE_MHZ,
             CoderSpec::Max(_) => pll::DEFAULT_MAX_CORE_MHZ,
-            CoderSpec::V2(_) => pll::DEFAULT_V2_CORE_MHZ,
         };
         Self {
             core_mhz,
@@ -144,14 +139,14 @@ impl BoardParams {
 }
 
 /// The Verilog of the board top for the coder of `params` ([`CuTop`] for coder v1,
-/// [`CuTopMax`] for coder max, [`CuTopV2`] for coder v2; module `top`, ports
-/// `clk rst_n usb_rx usb_tx led[7:0]`).
+/// [`CuTopMax`] for coder max; module `top`, ports `clk rst_n usb_rx usb_tx led[7:0]`).
+/// Coder v2 is refused: its core is retired (`neurice_hdl::v2::CORE_RETIRED`).
 pub fn board_verilog(params: &BoardParams) -> anyhow::Result<String> {
     let (pll, cfg) = params.resolve()?;
     match cfg.coder {
         CoderSpec::Lite(_) => checked_verilog(CuTop::new(pll, &cfg)?, "CuTop"),
         CoderSpec::Max(_) => checked_verilog(CuTopMax::new(pll, &cfg)?, "CuTopMax"),
-        CoderSpec::V2(_) => checked_verilog(CuTopV2::new(pll, &cfg)?, "CuTopV2"),
+        CoderSpec::V2(_) => anyhow::bail!("{}", neurice_hdl::v2::CORE_RETIRED),
     }
 }
 
@@ -171,7 +166,7 @@ pub fn system_verilog(cfg: &SystemConfig) -> anyhow::Result<String> {
     match cfg.coder {
         CoderSpec::Lite(_) => checked_verilog(BoardSystem::new(cfg)?, "the board system"),
         CoderSpec::Max(_) => checked_verilog(BoardSystemMax::new(cfg)?, "the max board system"),
-        CoderSpec::V2(_) => checked_verilog(BoardSystemV2::new(cfg)?, "the v2 board system"),
+        CoderSpec::V2(_) => anyhow::bail!("{}", neurice_hdl::v2::CORE_RETIRED),
     }
 }
 
@@ -244,29 +239,15 @@ mod tests {
         places_at(&BoardParams::default(), "v1");
     }
 
+    /// Coder v2's board top is retired with its core: the board refuses coder v2 and names
+    /// its successor (and so `neurice bitstream --coder v2`).
     #[test]
-    fn v2_board_places_at_its_default_clock() {
-        let params = BoardParams::v2();
-        assert_eq!(params.core_mhz, pll::DEFAULT_V2_CORE_MHZ);
-        places_at(&params, "v2");
-    }
-
-    #[test]
-    fn the_v2_top_carries_the_v2_core() {
-        let v = board_verilog(&BoardParams::v2()).unwrap();
-        assert!(v.contains("module top(clk,rst_n,usb_rx,usb_tx,led);"));
-        assert!(v.contains(".DIVF(7'd31)"), "the 20 MHz PLL row");
-        let v1 = board_verilog(&BoardParams::default()).unwrap();
-        assert_ne!(v, v1);
-        // the v2 core's own port is there, not in the v1 top
-        assert!(v.contains("out_bytes") && !v1.contains("out_bytes"));
-        let mut p = neurice_model::v2::V2Params::HARDWARE;
-        p.golomb.window_log2 = 5;
-        let bad = BoardParams {
-            coder: CoderSpec::V2(p),
-            ..BoardParams::v2()
-        };
-        assert!(board_verilog(&bad).is_err());
+    fn the_v2_board_is_retired() {
+        let v2 = BoardParams::for_coder(CoderSpec::hardware(neurice_model::Coder::V2));
+        for e in [board_verilog(&v2).unwrap_err(), v2.resolve().unwrap_err()] {
+            let e = format!("{e:#}");
+            assert!(e.contains("retired") && e.contains("coder max"), "{e}");
+        }
     }
 
     /// The project's one synthesis runner (`neurice_synth::run_flow`, as `neurice bitstream`:

@@ -44,7 +44,7 @@ impl PllSetting {
 
 /// `icepll -i 100 -o F` for the supported core clocks (all in SIMPLE feedback mode).
 pub const PLL_TABLE: &[PllSetting] = &[
-    // F_PFD 25 MHz, F_VCO 1025 MHz: the coder-v2 board's default clock
+    // F_PFD 25 MHz, F_VCO 1025 MHz
     PllSetting {
         requested_mhz: 16,
         achieved_khz: 16_016,
@@ -136,16 +136,6 @@ pub const PLL_TABLE: &[PllSetting] = &[
 /// `board_places_at_the_default_clock` re-checks seed 1 on every run. It is the synthesis
 /// and power default too (`neurice_synth::DEFAULT_FREQ_MHZ`, checked equal by a test).
 pub const DEFAULT_CORE_MHZ: u32 = 60;
-
-/// The default core clock of the board with the coder-v2 core (MHz): the 20 MHz row, below
-/// what the v2 core alone meets on the HX8K (26.3 MHz, FORMAT.md §7.8). The whole top, with
-/// the project's synthesis runner and seed 1, meets it at 22.96 MHz with 7 277 / 7 680 LCs;
-/// at the 16 MHz row yosys maps the same design onto 648 more LUTs and it does not fit (7 926
-/// LCs), and at 24 MHz the router does not converge (2026-12-02). The board test
-/// `v2_board_places_at_its_default_clock` places and routes the whole top here. It is the
-/// synthesis and power default for coder v2 too (`neurice_synth::DEFAULT_V2_FREQ_MHZ`,
-/// checked equal by a test).
-pub const DEFAULT_V2_CORE_MHZ: u32 = 20;
 
 /// The default core clock of the board with the coder-max core (MHz): the exact 45 MHz row,
 /// above the 40.96 MHz that 1024 channels at 20 kHz need at twice real time (one sample per
@@ -342,14 +332,13 @@ mod tests {
         }
     }
 
-    /// Each coder's board clock is an exact row, and (lite, v2) the synthesis and power
+    /// Each coder's board clock is an exact row, and (lite) the synthesis and power
     /// default; coder max's board clock is at least twice real time for 1024 channels and at
     /// most its core's synthesis default.
     #[test]
     fn the_default_clocks_are_exact_rows_and_the_synthesis_defaults() {
         for (mhz, synth) in [
             (DEFAULT_CORE_MHZ, neurice_synth::DEFAULT_FREQ_MHZ),
-            (DEFAULT_V2_CORE_MHZ, neurice_synth::DEFAULT_V2_FREQ_MHZ),
             (DEFAULT_MAX_CORE_MHZ, neurice_synth::DEFAULT_MAX_FREQ_MHZ),
         ] {
             assert_eq!(

@@ -24,7 +24,7 @@
 //! `default_channels`. Values are paired from the first byte after power-up/reset; a lost
 //! byte shifts the pairing until the next reset.
 //!
-//! **Board → host** (coders lite and v2): every 32-bit word of the core, as 4 bytes big-endian
+//! **Board → host** (coder lite): every 32-bit word of the core, as 4 bytes big-endian
 //! (the core's bit stream is MSB first, so the bytes in arrival order ARE the bit stream).
 //! After a flush, one more word, the trailer: the number of data words sent since the previous trailer (or reset).
 //! A host that knows the samples it sent can tell the trailer apart by the count; the golden
@@ -140,7 +140,7 @@ pub fn split_trailer(words: &[u32]) -> anyhow::Result<&[u32]> {
 
 /// The golden model's data words of one flushed segment of `samples` (`channels`
 /// interleaved, coded from the initial state) for the core of `coder`: coder v1's bit stream
-/// (the last word zero-padded), coder v2's block as big-endian words, or coder max's block
+/// (the last word zero-padded) or coder max's block
 /// as its token substream's words then its raw substream's (`max::Block::words`; the board
 /// interleaves them in records: [`max_segments`] and [`MaxSegment::words`] put them in this
 /// order).
@@ -149,7 +149,7 @@ pub fn segment_words(
     channels: usize,
     samples: &[u16],
 ) -> anyhow::Result<Vec<u32>> {
-    use neurice_model::{v2, CoderSpec};
+    use neurice_model::CoderSpec;
     let x: Vec<u32> = samples.iter().map(|&v| v as u32).collect();
     Ok(match coder {
         CoderSpec::Lite(p) => neurice_model::lite::encode_all(p, channels, &x)?.0,
@@ -157,14 +157,12 @@ pub fn segment_words(
             let [tokens, raw] = max_block(s, channels, samples)?.words();
             tokens.words.into_iter().chain(raw.words).collect()
         }
-        CoderSpec::V2(p) => {
-            v2::block_words(&v2::encode_block(p, channels, &x, &mut Default::default()))
-        }
+        CoderSpec::V2(_) => anyhow::bail!("{}", neurice_hdl::v2::CORE_RETIRED),
     })
 }
 
 /// Decodes a flushed segment's data words back to `count` samples with the golden model of
-/// `coder` ([`decode_words`] for coder v1, [`decode_v2_words`] for coder v2). Coder max's
+/// `coder` ([`decode_words`] for coder v1; coder v2 has no board, its core is retired). Coder max's
 /// words alone do not say where the substreams end: its segments are decoded from their
 /// records ([`max_segments`], [`MaxSegment::decode`]).
 pub fn decode_segment(
@@ -179,7 +177,7 @@ pub fn decode_segment(
             "a coder-max segment is decoded from its tagged records (protocol::max_segments, \
              MaxSegment::decode): its words alone do not say where the substreams end"
         ),
-        neurice_model::CoderSpec::V2(p) => decode_v2_words(p, channels, count, words),
+        neurice_model::CoderSpec::V2(_) => anyhow::bail!("{}", neurice_hdl::v2::CORE_RETIRED),
     }
 }
 
@@ -199,43 +197,6 @@ pub fn decode_words(
 ) -> anyhow::Result<Vec<u16>> {
     let out = neurice_model::lite::decode_words(params, channels, count, words)?;
     Ok(out.into_iter().map(|x| x as u16).collect())
-}
-
-/// Decodes a flushed segment of the coder-v2 core (one v2 block, FORMAT.md §7.5) back to
-/// `count` samples with the golden model. The board sends whole words; the block's last word
-/// is zero-padded (the core marks its valid bytes with `out_bytes`, which the UART protocol
-/// does not carry), so the block is the one of the four lengths (the words' bytes minus 0..=3
-/// zero bytes) that `v2::decode_block` accepts and that re-encodes to exactly those bytes.
-/// Every v2 segment decodes on its own: the v2 core restarts all its state after a flush.
-pub fn decode_v2_words(
-    p: &neurice_model::v2::V2Params,
-    channels: usize,
-    count: usize,
-    words: &[u32],
-) -> anyhow::Result<Vec<u16>> {
-    use neurice_model::v2;
-    if channels == 0 || !count.is_multiple_of(channels) {
-        anyhow::bail!("{count} samples is not a whole number of frames of {channels} channels");
-    }
-    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
-    let frames = (count / channels) as u32;
-    for pad in 0..4.min(bytes.len() + 1) {
-        let (block, padding) = bytes.split_at(bytes.len() - pad);
-        if padding.iter().any(|&b| b != 0) {
-            break;
-        }
-        let mut out = Vec::with_capacity(count);
-        if v2::decode_block(p, channels, frames, block, &mut out).is_err() || out.len() != count {
-            continue;
-        }
-        if v2::encode_block(p, channels, &out, &mut Default::default()) == block {
-            return Ok(out.into_iter().map(|x| x as u16).collect());
-        }
-    }
-    anyhow::bail!(
-        "golden-model v2 decode of {count} samples from {} words failed for every padding length",
-        words.len()
-    )
 }
 
 // ---- coder max: tagged records ----------------------------------------------------------
@@ -595,20 +556,6 @@ mod tests {
             neurice_model::lite::encode_all(&neurice_model::CodecParams::HARDWARE, 2, &x).unwrap();
         let p = neurice_model::CodecParams::HARDWARE;
         assert_eq!(decode_words(&p, 2, samples.len(), &words).unwrap(), samples);
-    }
-
-    #[test]
-    fn v2_decode_roundtrips_the_golden_encoder() {
-        use neurice_model::v2::{self, encode_block, V2Params};
-        let p = V2Params::HARDWARE;
-        for n in [6, 500, 502, 504, 506] {
-            let x: Vec<u32> = (0..n as u32).map(|i| (i * 37 + i / 7) % 1024).collect();
-            let bytes = encode_block(&p, 2, &x, &mut Default::default());
-            let words = v2::block_words(&bytes);
-            let back = decode_v2_words(&p, 2, n, &words).unwrap();
-            assert!(back.iter().map(|&v| v as u32).eq(x.iter().copied()), "{n}");
-        }
-        assert!(decode_v2_words(&p, 2, 3, &[0]).is_err());
     }
 
     /// The golden block of `samples` as the board would send it: its substreams' words as

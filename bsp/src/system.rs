@@ -9,7 +9,7 @@
 //! The coder-max board ([`BoardSystemMax`]) is the same logic with the tagged records of
 //! [`crate::protocol`]: a [`TagQueue`] beside the out FIFO keeps each entry's tag (the core's
 //! `out_stream`, `out_last`, `out_bytes`, or the trailer's), sent before the word's 4 bytes.
-//! The lite and v2 boards' logic (and Verilog) are untouched by it.
+//! The lite board's logic (and Verilog) is untouched by it.
 //! * Reset: the (asynchronous, active-low) button and the PLL lock go through two flip-flops;
 //!   while reset is active the FIFOs are drained, the channel counter, byte pairing, flags and
 //!   word counter cleared and the channel count restored to its default. The core has no reset
@@ -28,7 +28,6 @@
 use rust_hdl::prelude::*;
 
 use neurice_hdl::max::MaxCore1024;
-use neurice_hdl::v2::core::V2Core1024;
 use neurice_hdl::Core1024;
 use neurice_model::CoderSpec;
 
@@ -176,7 +175,8 @@ impl Logic for TagQueue {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SystemConfig {
     /// The coder of the core, with its parameters (the host decodes with the same value):
-    /// coder v1 is carried by [`BoardSystem`], coder v2 by [`BoardSystemV2`].
+    /// coder v1 is carried by [`BoardSystem`], coder max by [`BoardSystemMax`]; coder v2 is
+    /// refused (its core is retired, `neurice_hdl::v2::CORE_RETIRED`).
     pub coder: CoderSpec,
     /// Core clock cycles per UART bit.
     pub baud_divisor: u32,
@@ -196,8 +196,7 @@ impl SystemConfig {
                 neurice_hdl::max::check_max_params(&s.params)
                     .map_err(|e| anyhow::anyhow!("max encoder core: {e}"))?
             }
-            CoderSpec::V2(p) => neurice_hdl::v2::core::check_v2_params(p)
-                .map_err(|e| anyhow::anyhow!("v2 encoder core: {e}"))?,
+            CoderSpec::V2(_) => anyhow::bail!("{}", neurice_hdl::v2::CORE_RETIRED),
             CoderSpec::Lite(p) => {
                 neurice_hdl::check_params(p).map_err(|e| anyhow::anyhow!("encoder core: {e}"))?
             }
@@ -222,7 +221,7 @@ impl SystemConfig {
 /// same port contract, `neurice_sim`'s). With `tagged: <tag queue field>, <flag field>` (the
 /// max core, whose words carry `out_stream`, `out_last`, `out_bytes`) the board adds a
 /// [`TagQueue`] and sends a tag byte before each word; without it the expansion is the
-/// lite/v2 board's, unchanged (their emitted Verilog is byte for byte what it was).
+/// lite board's, unchanged (its emitted Verilog is byte for byte what it was).
 macro_rules! board_system {
     ($(#[$doc:meta])* $name:ident, $core:ty, $make:path $(, tagged: $tags:ident, $tag_sent:ident)?) => {
         $(#[$doc])*
@@ -639,16 +638,9 @@ macro_rules! board_system {
 
 fn v1_core(cfg: &SystemConfig) -> anyhow::Result<Core1024> {
     let CoderSpec::Lite(p) = &cfg.coder else {
-        anyhow::bail!("BoardSystem carries the coder-v1 core; coder v2 is BoardSystemV2");
+        anyhow::bail!("BoardSystem carries the coder-v1 core; coder max is BoardSystemMax");
     };
     Core1024::new(p).map_err(|e| anyhow::anyhow!("encoder core: {e}"))
-}
-
-fn v2_core(cfg: &SystemConfig) -> anyhow::Result<V2Core1024> {
-    let CoderSpec::V2(p) = &cfg.coder else {
-        anyhow::bail!("BoardSystemV2 carries the coder-v2 core; coder v1 is BoardSystem");
-    };
-    V2Core1024::new(p).map_err(|e| anyhow::anyhow!("v2 encoder core: {e}"))
 }
 
 board_system!(
@@ -677,12 +669,4 @@ board_system!(
     max_core,
     tagged: tags,
     tag_sent
-);
-
-board_system!(
-    /// The board logic and the coder-v2 encoder core (`neurice_hdl::v2::core::V2Core1024`,
-    /// 1024 channels of state), in the core clock domain: the same logic as [`BoardSystem`].
-    BoardSystemV2,
-    V2Core1024,
-    v2_core
 );

@@ -17,7 +17,7 @@ use rust_hdl::prelude::*;
 
 use crate::pll::{Pll, PllSetting};
 use crate::system::SystemConfig;
-use crate::system::{BoardSystem, BoardSystemMax, BoardSystemV2};
+use crate::system::{BoardSystem, BoardSystemMax};
 
 /// The top around one board system type (the same PLL and wiring for either coder's core).
 macro_rules! cu_top {
@@ -67,12 +67,6 @@ cu_top!(
     /// The Alchitry Cu top with the coder-v1 core ([`BoardSystem`]).
     CuTop,
     BoardSystem
-);
-
-cu_top!(
-    /// The Alchitry Cu top with the coder-v2 core ([`BoardSystemV2`]).
-    CuTopV2,
-    BoardSystemV2
 );
 
 cu_top!(

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use neurice_bsp::protocol::{self, CMD_FLUSH};
-use neurice_bsp::{BoardParams, BoardSystem, BoardSystemMax, BoardSystemV2, SystemConfig};
+use neurice_bsp::{BoardParams, BoardSystem, BoardSystemMax, SystemConfig};
 use neurice_model::lite::Encoder;
 use neurice_model::CodecParams;
 use rust_hdl::prelude::*;
@@ -144,7 +144,7 @@ impl HostUart {
     }
 }
 
-/// A board system the bench drives: [`BoardSystem`] (coder v1) or [`BoardSystemV2`].
+/// A board system the bench drives: [`BoardSystem`] (coder v1) or [`BoardSystemMax`].
 trait Board: Block + Sized {
     fn build(cfg: &SystemConfig) -> Result<Self>;
     /// Sets the clock, and the inputs (PLL locked, button released, the host's TX line).
@@ -180,7 +180,6 @@ macro_rules! board {
 }
 
 board!(BoardSystem, pipeline_state);
-board!(BoardSystemV2, debug_state);
 board!(BoardSystemMax, debug_state);
 
 /// The board logic under test, its clock and the host.
@@ -453,42 +452,6 @@ fn unknown_command_lights_the_error_led_and_is_skipped() -> Result<()> {
     let words = protocol::words_from_bytes(&b.host.received)?;
     assert_eq!(protocol::split_trailer(&words)?, &expected[..]);
     assert_eq!(b.leds() & 0b0100_0000, 0b0100_0000, "error LED");
-    Ok(())
-}
-
-/// The board with the coder-v2 core: streams (set channel count, samples, flush) come back,
-/// bit for bit, as the words of `v2::encode_block` plus the trailer and decode to the
-/// samples with the v2 golden model; two flushed segments in a row are independent blocks
-/// (the v2 core restarts after each flush).
-#[test]
-fn v2_board_round_trips_blocks() -> Result<()> {
-    use neurice_model::v2::{block_words, encode_block, V2Params};
-    let p = V2Params::HARDWARE;
-    let cfg = SystemConfig {
-        coder: p.into(),
-        ..cfg(8, 1)
-    };
-    let mut b = Bench::<BoardSystemV2>::new(&cfg, 0)?;
-    let a = signal(300, 11);
-    let c = signal(150, 12);
-    let block = |ch: usize, x: &[u16]| -> Vec<u32> {
-        let x: Vec<u32> = x.iter().map(|&v| v as u32).collect();
-        block_words(&encode_block(&p, ch, &x, &mut Default::default()))
-    };
-    let (first, second) = (block(2, &a), block(3, &c));
-    let mut bytes = protocol::stream_bytes(2, &a)?;
-    bytes.extend(protocol::stream_bytes(3, &c)?);
-    b.host.send(&bytes);
-    b.run_until_received(4 * (first.len() + second.len() + 2))?;
-    assert_eq!(b.host.framing_errors, 0);
-    let words = protocol::words_from_bytes(&b.host.received)?;
-    let (w1, w2) = words.split_at(first.len() + 1);
-    assert_eq!(protocol::split_trailer(w1)?, &first[..], "first block");
-    assert_eq!(protocol::split_trailer(w2)?, &second[..], "second block");
-    assert_eq!(protocol::decode_v2_words(&p, 2, a.len(), &first)?, a);
-    assert_eq!(protocol::decode_v2_words(&p, 3, c.len(), &second)?, c);
-    let leds = b.leds();
-    assert_eq!(leds & 0b0110_0000, 0, "overflow/error LEDs lit: {leds:08b}");
     Ok(())
 }
 

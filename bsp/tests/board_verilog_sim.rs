@@ -159,10 +159,10 @@ fn run(bin: &Path, dir: &Path, input: &[u8], bytes_out: usize) -> Result<Run> {
     bail!("the testbench output has no end line")
 }
 
-/// Builds the board Verilog with the v1 core (`v2` = `None`) or the v2 core and sends each
-/// `(channels, samples, seed)` stream through its UART: the words that come back are the
-/// golden model's (`v2::encode_block`'s bytes as words for v2) plus the trailer, and decode
-/// back to the samples with that coder's decoder; no framing errors, no overflow/error LED.
+/// Builds the board Verilog with the coder-v1 core of `spec` and sends each `(channels,
+/// samples, seed)` stream through its UART: the words that come back are the golden model's
+/// plus the trailer, and decode back to the samples with its decoder; no framing errors, no
+/// overflow/error LED.
 fn round_trips(spec: CoderSpec, streams: &[(usize, usize, u64)]) -> Result<()> {
     let coder = spec.kind();
     let Some(bin) = built(spec)? else {
@@ -211,16 +211,6 @@ fn emitted_verilog_round_trips_through_the_uart() -> Result<()> {
     round_trips(
         CoderSpec::hardware(Coder::Lite),
         &[(1, 400, 11), (2, 300, 12), (5, 300, 13)],
-    )
-}
-
-/// The board Verilog with the coder-v2 core: each stream comes back as the words of
-/// `v2::encode_block` plus the trailer, and decodes with the v2 golden model.
-#[test]
-fn emitted_v2_verilog_round_trips_through_the_uart() -> Result<()> {
-    round_trips(
-        CoderSpec::hardware(Coder::V2),
-        &[(1, 400, 21), (2, 300, 22), (5, 300, 23)],
     )
 }
 

@@ -1,5 +1,5 @@
 //! The coder on the command line: one set of options shared by every hardware command
-//! (`--coder lite|max|v2|both` and coder v1's parameters), turned into the one [`CoreDesign`] value
+//! (`--coder lite|max|both` and coder v1's parameters; `v2` for the model's commands only), turned into the one [`CoreDesign`] value
 //! that builds the golden model, the core, its Verilog, the simulators' comparison and the
 //! synthesis.
 
@@ -20,7 +20,9 @@ pub enum CoderChoice {
     /// §10), one sample per clock; its core supersedes v2's (the board top carries it at
     /// 45 MHz, tagged records on the UART).
     Max,
-    /// Coder v2: LMS prediction + adaptive binary range coding (FORMAT.md §7).
+    /// Coder v2: LMS prediction + adaptive binary range coding (FORMAT.md §7); the model
+    /// only (`compress`, `eval`, `decompress`, `link`): its hardware core is retired, coder
+    /// max's is its successor (the hardware commands refuse it).
     V2,
     /// Coders lite and max side by side (`neurice flow`'s default).
     Both,
@@ -41,8 +43,8 @@ pub const EVENTS_NOT_HERE: &str = "--coder events (event mode, FORMAT.md §12) i
 #[command(next_help_heading = "Coder (default: lite, the hardware parameters)")]
 pub struct CoderArgs {
     /// The coder: lite (v1), max (LMS + range coder, FORMAT.md §10; its core supersedes
-    /// v2's) or v2 (`V2Params::HARDWARE`; FORMAT.md §7, the previous core) [default: lite;
-    /// `neurice flow`: both = lite and max].
+    /// v2's) or v2 (`V2Params::HARDWARE`, FORMAT.md §7; the model only, its core is retired)
+    /// [default: lite; `neurice flow`: both = lite and max].
     #[arg(long, value_enum)]
     pub coder: Option<CoderChoice>,
     /// Coder v1: unary cap; a quotient >= qmax escapes [default: 16].
@@ -170,9 +172,13 @@ impl CoderArgs {
     }
 
     /// [`CoderArgs::spec_of`] for a hardware command (`sim`, `verilog`, `synth`, `power`,
-    /// `flow`): every coder's core takes its parameters, coder max's and lite's a maximum
-    /// error too (`CoreDesign::new` checks what the core cannot build).
+    /// `flow`, `bitstream`): the cores of lite and max take their parameters and a maximum
+    /// error (`CoreDesign::new` checks what the core cannot build); coder v2 is refused, its
+    /// core is retired (`neurice_hdl::v2::CORE_RETIRED`, naming coder max, its successor).
     pub fn hardware_spec_of(&self, coder: Coder) -> Result<CoderSpec> {
+        if coder == Coder::V2 {
+            bail!("--coder v2: {}", neurice_hdl::v2::CORE_RETIRED);
+        }
         self.spec_of(coder)
     }
 
@@ -300,9 +306,16 @@ mod tests {
     fn defaults_are_the_hardware_coders() {
         assert_eq!(args(None, None).spec().unwrap(), CoderSpec::Lite(HW));
         assert_eq!(args(None, None).coder().unwrap(), Coder::Lite);
-        let d = args(Some(CoderChoice::V2), None).design(1024, 1).unwrap();
-        assert_eq!(*d.coder(), CoderSpec::V2(V2Params::HARDWARE));
-        assert_eq!(d.kind(), Coder::V2);
+        // coder v2: the model's spec, no core (retired, its successor named)
+        let v2 = args(Some(CoderChoice::V2), None);
+        assert_eq!(v2.spec().unwrap(), CoderSpec::V2(V2Params::HARDWARE));
+        for e in [
+            v2.design(1024, 1).unwrap_err(),
+            v2.board_spec().unwrap_err(),
+        ] {
+            let e = e.to_string();
+            assert!(e.contains("retired") && e.contains("coder max"), "{e}");
+        }
         assert_eq!(
             args(None, None).coders(CoderChoice::Both).unwrap(),
             [Coder::Lite, Coder::Max]
@@ -313,7 +326,7 @@ mod tests {
 
     #[test]
     fn options_that_do_not_apply_are_refused() {
-        let e = args(Some(CoderChoice::V2), Some(9)).design(1024, 1);
+        let e = args(Some(CoderChoice::V2), Some(9)).spec();
         assert!(e.unwrap_err().to_string().contains("coder v1"));
         assert!(args(Some(CoderChoice::V2), None).design(1024, 2).is_err());
         assert!(args(Some(CoderChoice::Both), None).coder().is_err());

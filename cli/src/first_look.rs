@@ -7,10 +7,11 @@ use neurice_model::Coder;
 use neurice_sim::CoreDesign;
 
 /// Coders with a core that a newer coder supersedes, each with its successor: left out of the
-/// first look (`--coder <name>`, `--coder both` or `--full` runs them). Coder v2 (LMS + binary
-/// range coding) is superseded by coder max (LMS + multi-symbol range coding, FORMAT.md §10):
-/// a better ratio from a core designed to run the 1024 channels in real time.
-pub const SUPERSEDED: &[(Coder, Coder)] = &[(Coder::V2, Coder::Max)];
+/// first look (`--coder <name>`, `--coder both` or `--full` runs them). None today: coder v2,
+/// superseded by coder max (LMS + multi-symbol range coding, FORMAT.md §10: a better ratio
+/// from a core that runs the 1024 channels in real time), no longer has a core (retired,
+/// issue 26; `neurice_hdl::v2::CORE_RETIRED`).
+pub const SUPERSEDED: &[(Coder, Coder)] = &[];
 
 /// Every coder with a hardware core ([`CoreDesign::has_core`]), superseded ones included.
 fn all_with_core() -> Vec<Coder> {
@@ -22,7 +23,7 @@ fn all_with_core() -> Vec<Coder> {
 
 /// The coders `neurice flow` runs without `--coder`: every coder with a hardware core but
 /// the superseded ones (today lite and max, [`CoreDesign::coders_with_core`]), or all of
-/// them with `--full` (v2 too).
+/// them with `--full`.
 pub fn default_coders(full: bool) -> Vec<Coder> {
     all_with_core()
         .into_iter()

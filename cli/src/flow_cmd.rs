@@ -30,8 +30,8 @@ pub struct FlowArgs {
     /// Report folder (created if missing; the flow's own files in it are replaced).
     #[arg(short, long, default_value = "build/report")]
     out: PathBuf,
-    /// Synthesis target and power clock, MHz [default: the coder's board clock: lite 60,
-    /// max 50, v2 20, events 25].
+    /// Synthesis target and power clock, MHz [default: the coder's default clock: lite 60,
+    /// max 50, events 25].
     #[arg(long)]
     freq: Option<f64>,
     /// Place-and-route seed.

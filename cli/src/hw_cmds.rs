@@ -488,8 +488,8 @@ pub fn verilog(a: VerilogArgs) -> Result<ExitCode> {
 
 #[derive(Args)]
 pub struct SynthArgs {
-    /// Target clock for nextpnr, MHz [default: the coder's board clock: lite 60, max 50,
-    /// v2 20, events 20.48].
+    /// Target clock for nextpnr, MHz [default: the coder's default clock: lite 60, max 50,
+    /// events 20.48].
     #[arg(long)]
     freq: Option<f64>,
     /// Channels of state (1..=1024).
@@ -542,7 +542,7 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
     let freq = a.freq.unwrap_or(design.facts().board_mhz);
     check_freq("--freq", freq)?;
     // as `power` and `flow`: a clock that codes the channels in real time where the design's
-    // power is measured in real time (coder v1); coder v2's synthesis reports what it reaches
+    // power is measured in real time
     design
         .power_gap_per_mille(freq)
         .with_context(|| format!("--freq {freq}"))?;
@@ -582,7 +582,7 @@ pub struct BitstreamArgs {
     #[arg(short, long, default_value = "build/bitstream")]
     out: PathBuf,
     /// Core clock from the PLL, MHz (a row of the bsp's icepll table: 16, 20, 24, 25, 40, 45,
-    /// 48, 50, 60) [default: 60 for lite, 45 for max, 20 for v2].
+    /// 48, 50, 60) [default: 60 for lite, 45 for max].
     #[arg(long)]
     core_mhz: Option<u32>,
     #[command(flatten)]

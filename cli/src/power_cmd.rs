@@ -18,8 +18,8 @@ use crate::files::{collect_wavs, default_data_dir};
 
 #[derive(Args)]
 pub struct PowerArgs {
-    /// Core clock, MHz (also the synthesis target) [default: the coder's board
-    /// clock: lite 60, v2 20].
+    /// Core clock, MHz (also the synthesis target) [default: the coder's default
+    /// clock: lite 60, max 50, events 25].
     #[arg(long)]
     freq: Option<f64>,
     /// Channels (1..=1024), each sampled at 20 kHz.

@@ -46,7 +46,7 @@ pub use cache::{Cache, CacheStatus, CacheUse};
 pub use eval::{run_eval, EvalReport, FileResult};
 pub use power::{measure_power, measure_power_in, PowerSummary};
 
-pub use neurice_synth::{DEFAULT_FREQ_MHZ, DEFAULT_V2_FREQ_MHZ};
+pub use neurice_synth::DEFAULT_FREQ_MHZ;
 
 /// The default place-and-route seed.
 pub const DEFAULT_SEED: u64 = neurice_synth::flow::DEFAULT_SEED;
@@ -301,15 +301,10 @@ pub struct Estimate {
 /// (`<cache>/timings.json`). Keys: `<coder> <step>`.
 const REFERENCE_SECONDS: &[(&str, f64)] = &[
     ("lite synthesis", 200.0),
-    ("v2 synthesis", 600.0),
     ("lite simulation build", 70.0),
-    ("v2 simulation build", 90.0),
     ("lite power build", 250.0),
-    ("v2 power build", 340.0),
     ("lite power (build)", 300.0),
-    ("v2 power (build)", 370.0),
     ("lite power", 30.0),
-    ("v2 power", 30.0),
     ("lite asic", 35.0),
 ];
 

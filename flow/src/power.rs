@@ -60,17 +60,6 @@ pub struct Throughput {
     pub method: String,
 }
 
-/// Frames of warm-up of the v2 core before the traced window (its LMS weights and contexts
-/// adapt from their restart values).
-pub const V2_WARMUP_FRAMES: u64 = 16;
-/// Clocks per sample of the v2 core used only to size the warm-up and the stimulus
-/// (FORMAT §7.8: 4.5 measured, 5.7 before the pipelined range coder; the window uses the
-/// measured figure).
-const V2_NOMINAL_CLOCKS_PER_SAMPLE: u64 = 6;
-/// A lower bound of the v2 core's clocks per sample, to give the traced run enough samples
-/// (a faster core feeds for less than the window, which `activity::measure` reports).
-const V2_MIN_CLOCKS_PER_SAMPLE: u64 = 4;
-
 /// A generated recording of `channels` channels (slow sines with noise), labelled SYNTHETIC,
 /// for machines without the recordings.
 pub fn synthetic_stimulus(design: &CoreDesign, channels: usize, frames: usize) -> Stimulus {
@@ -217,8 +206,7 @@ pub fn measure_power_in(
             );
         }
     }
-    // coder v1 and max: one adaptation window of transfers (max: of its A/N statistics);
-    // coder v2: V2_WARMUP_FRAMES frames at its nominal clocks per sample
+    // coder v1 and max: one adaptation window of transfers (max: of its A/N statistics)
     let lanes = design.lanes();
     let (warmup, needed) = match design.coder() {
         // event mode: two noise periods and a power bin of frames (its noise estimate and
@@ -233,10 +221,7 @@ pub fn measure_power_in(
             let w = (1u64 << s.params.window_log2) * channels as u64;
             (w, activity::samples_needed(gap, lanes, w, cycles))
         }
-        CoderSpec::V2(_) => {
-            let w = V2_WARMUP_FRAMES * channels as u64 * V2_NOMINAL_CLOCKS_PER_SAMPLE;
-            (w, ((w + cycles) / V2_MIN_CLOCKS_PER_SAMPLE) as usize + 4096)
-        }
+        CoderSpec::V2(_) => bail!("{}", neurice_hdl::v2::CORE_RETIRED),
         CoderSpec::Lite(p) => {
             let w = (1u64 << p.window_log2) * (channels / lanes) as u64;
             (w, activity::samples_needed(gap, lanes, w, cycles))

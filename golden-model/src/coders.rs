@@ -35,8 +35,8 @@ pub enum Coder {
     Max,
     /// `v2` (coder v2, the previous `max`): the same front end and a context-adaptive binary
     /// range coder with shared contexts (container version 2, FORMAT.md §7). Its streams keep
-    /// decoding; its model and hardware core stay until coder max's core replaces it. See
-    /// [`v2`].
+    /// decoding: its model stays; its hardware core is retired, coder max's core replaced it
+    /// (issue 26). See [`v2`].
     V2,
 }
 

@@ -108,7 +108,12 @@ pub enum PowerDuty {
 /// ([`CoreDesign::facts`]): one exhaustive `match`, so a new coder names its facts there.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CoreFacts {
-    /// The board's clock for this core (the synthesis and power default), MHz.
+    /// The core's default clock for `synth`, `power` and `flow` (`--freq` overrides it), MHz.
+    /// Not always the board's: coder lite's is the board top's clock (60,
+    /// `neurice_synth::DEFAULT_FREQ_MHZ`); coder max's is its synthesis target (50,
+    /// `neurice_synth::DEFAULT_MAX_FREQ_MHZ`), above the 45 MHz the board top runs it at
+    /// (`neurice_bsp::pll::DEFAULT_MAX_CORE_MHZ`); event mode's is the real-time clock its
+    /// UP5K synthesis was measured at (25, `crate::events::BOARD_MHZ`; it has no board top).
     pub board_mhz: f64,
     /// How its power is measured.
     pub power_duty: PowerDuty,
@@ -184,19 +189,19 @@ impl Serialize for CoreDesign {
 
 impl CoreDesign {
     /// Whether `coder` has a hardware core, i.e. whether [`CoreDesign::new`] can build it for
-    /// its hardware parameters: every coder does (`lite`, `max`, and the previous core of
-    /// `v2`).
+    /// its hardware parameters: `lite` and `max` do; coder v2's core is retired, coder max's
+    /// supersedes it (`neurice_hdl::v2::CORE_RETIRED`).
     pub fn has_core(coder: Coder) -> bool {
         match coder {
-            Coder::Lite | Coder::Max | Coder::V2 => true,
+            Coder::Lite | Coder::Max => true,
+            Coder::V2 => false,
         }
     }
 
-    /// The coders whose cores `neurice flow` builds and compares by default (`--coder both`):
-    /// `lite` and `max`. Coder v2's core (superseded by coder max's) is built with
-    /// `--coder v2` (and by `neurice flow --full`).
+    /// The coders whose cores `neurice flow` builds and compares (`--coder both`, `--full`):
+    /// `lite` and `max`.
     pub fn coders_with_core() -> Vec<Coder> {
-        [Coder::Lite, Coder::Max]
+        Coder::ALL
             .into_iter()
             .filter(|&c| Self::has_core(c))
             .collect()
@@ -213,17 +218,11 @@ impl CoreDesign {
                 .map_err(|e| anyhow!("the core cannot be built for these parameters: {e}"))?,
             CoderSpec::Max(s) => neurice_hdl::max::check_max_params(&s.params)
                 .map_err(|e| anyhow!("the max core cannot be built for these parameters: {e}"))?,
-            CoderSpec::V2(p) => neurice_hdl::v2::core::check_v2_params(&p)
-                .map_err(|e| anyhow!("the v2 core cannot be built for these parameters: {e}"))?,
+            CoderSpec::V2(_) => bail!("{}", neurice_hdl::v2::CORE_RETIRED),
         }
         match (coder.kind(), shape) {
-            (_, Shape::OneLane) | (Coder::Lite, _) => {}
-            (Coder::V2, Shape::TwoLanes) => {
-                bail!("--lanes 2 is a coder-v1 core; the v2 core (--coder v2) has 1 lane")
-            }
-            (Coder::V2, Shape::Packets(_)) => bail!(
-                "--packets builds the coder-v1 packet core; the v2 core has no packet stream yet"
-            ),
+            // coder v2 was refused above
+            (_, Shape::OneLane) | (Coder::Lite | Coder::V2, _) => {}
             (Coder::Max, Shape::TwoLanes) => {
                 bail!("--lanes 2 is a coder-v1 core; the max core (--coder max) has 1 lane")
             }
@@ -280,7 +279,7 @@ impl CoreDesign {
     }
 
     /// The name of what the core computes, as the command line says it: the coder's
-    /// (`lite`, `max`, `v2`) or `events`.
+    /// (`lite`, `max`) or `events`.
     pub fn name(&self) -> &'static str {
         match self.events {
             Some(_) => crate::events::NAME,
@@ -340,7 +339,7 @@ impl CoreDesign {
         Self::new(self.coder, channels, self.shape)
     }
 
-    /// The per-coder facts of this core (board clock, power duty, real-time count, ASIC).
+    /// The per-coder facts of this core (default clock, power duty, real-time count, ASIC).
     pub fn facts(&self) -> CoreFacts {
         if self.events.is_some() {
             return crate::events::facts();
@@ -363,21 +362,7 @@ impl CoreDesign {
                         .to_string(),
                 ),
             },
-            CoderSpec::V2(_) => CoreFacts {
-                board_mhz: neurice_synth::DEFAULT_V2_FREQ_MHZ,
-                power_duty: PowerDuty::FullThroughput,
-                realtime_unknown: Some(
-                    "coder v2 takes a sample every ~4.4-4.6 clocks, depending on the data; \
-                     `neurice power --coder v2` measures its samples/s and real-time channels"
-                        .to_string(),
-                ),
-                asic_skipped: Some(
-                    "not run for coder v2: the estimate counts coder v1's state word per \
-                     channel as 6T SRAM; the v2 core's state layout (per-channel RAM plus shared \
-                     context tables) has no such count yet"
-                        .to_string(),
-                ),
-            },
+            CoderSpec::V2(_) => unreachable!("CoreDesign::new refuses coder v2 (core retired)"),
         }
     }
 
@@ -411,8 +396,7 @@ impl CoreDesign {
                 neurice_hdl::max::max_verilog(&s.params, &s.table.table(), self.channels)
                     .map_err(|e| anyhow!("max core Verilog: {e}"))
             }
-            (CoderSpec::V2(p), _) => neurice_hdl::v2::core::v2_verilog(p, self.channels)
-                .map_err(|e| anyhow!("v2 core Verilog: {e}")),
+            (CoderSpec::V2(_), _) => bail!("{}", neurice_hdl::v2::CORE_RETIRED),
             (CoderSpec::Lite(p), Shape::Packets(pk)) => {
                 neurice_hdl::packet_verilog(p, self.channels, &pk)
                     .map_err(|e| anyhow!("packet core Verilog: {e}"))
@@ -511,7 +495,7 @@ pub struct RunOptions {
 #[derive(Clone, Debug, Serialize)]
 pub struct RunSummary {
     pub engine: Engine,
-    /// What the design computes ([`CoreDesign::name`]): `lite`, `max`, `v2` or `events`.
+    /// What the design computes ([`CoreDesign::name`]): `lite`, `max` or `events`.
     pub coder: &'static str,
     pub design: CoreDesign,
     /// Channels of the stimuli (of the first one).
@@ -716,9 +700,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("lossless only"), "{e}");
+        // coder v2's core is retired: every shape is refused, naming its successor
         let v2 = CoderSpec::hardware(Coder::V2);
-        let e = CoreDesign::new(v2, 64, pk).unwrap_err().to_string();
-        assert!(e.contains("no packet stream"), "{e}");
+        for shape in [Shape::OneLane, Shape::TwoLanes, pk] {
+            let e = CoreDesign::new(v2, 64, shape).unwrap_err().to_string();
+            assert!(e.contains("retired") && e.contains("coder max"), "{e}");
+        }
         let d = CoreDesign::new(max, MAX_CHANNELS, Shape::OneLane).unwrap();
         assert_eq!(d.facts().power_duty, PowerDuty::RealTime);
         assert!(d.facts().board_mhz >= 40.96, "{:?}", d.facts());

@@ -149,15 +149,7 @@ pub fn latency(design: &CoreDesign) -> (String, String) {
              and sim/tests/max_engines.rs)"
                 .into(),
         ),
-        (CoderSpec::V2(_), _) => (
-            "a sample taken at edge e has its range coder operations in flight from e + 4 and \
-             its first byte reaches the packer at e + 12 at the earliest; a word leaves once it \
-             holds 4 bytes (about 0.6 bytes per sample: data-dependent, hdl/src/v2/core.rs)"
-                .into(),
-            "about 1 sample per 4.5 clocks (one range coder operation per clock; measured \
-             4.53-4.55 clocks per sample on recordings)"
-                .into(),
-        ),
+        (CoderSpec::V2(_), _) => unreachable!("CoreDesign::new refuses coder v2 (core retired)"),
     }
 }
 
@@ -188,12 +180,12 @@ fn describe(design: &CoreDesign, name: &str) -> Result<(String, String)> {
                 Shape::Packets(_) => "packet words, big-endian fields (golden-model/FORMAT.md §9)",
                 Shape::OneLane | Shape::TwoLanes => "codes packed MSB first (golden-model/FORMAT.md), with `out_valid`",
             },
-            CoderSpec::V2(_) => "four consecutive bytes of the block (FORMAT.md §7.5, §7.7), first in [31:24], with `out_valid`",
+            CoderSpec::V2(_) => unreachable!("CoreDesign::new refuses coder v2 (core retired)"),
             CoderSpec::Max(_) => "four bytes of one of the block's two substreams, first in [31:24], the substream on `out_stream` (FORMAT.md §10.10), with `out_valid`",
         }, &lat),
         "out_last" => s(match design.coder() {
             CoderSpec::Max(_) => "with `out_valid`: the word is the last of its substream in the block (each of the two substreams ends with one)",
-            CoderSpec::Lite(_) | CoderSpec::V2(_) => "with `out_valid`: the word is the last of its segment or block (the final word of a flush)",
+            CoderSpec::Lite(_) | CoderSpec::V2(_) => "with `out_valid`: the word is the last of its segment (the final word of a flush)",
         }, ""),
         "out_stream" => s("with `out_valid`: the word's substream, 0 the token substream (the range coder's bytes), 1 the raw bits (FORMAT.md §10.10)", ""),
         "out_bytes" => s("with `out_valid`: valid bytes of the word (1..=4 from bit 31 down; 4 except on the last word)", ""),

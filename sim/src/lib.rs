@@ -34,9 +34,8 @@ pub mod rusthdl;
 pub mod stimulus;
 pub mod verilator;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use neurice_model::max::MaxSpec;
-use neurice_model::v2::V2Params;
 use neurice_model::{CodecParams, CoderSpec, Encoder};
 use serde::Serialize;
 
@@ -118,28 +117,24 @@ pub struct SimReport {
 }
 
 /// The golden model's words for a stimulus (final partial word zero-padded) and, for each
-/// word, the index of the first sample whose code starts in or runs into it. For coder v2
-/// the words carry the bytes of `v2::encode_block` (the stimulus is one
-/// block; the first byte in bits 31..24) and, as a range coder's bytes lag its samples by
-/// a varying amount, the sample index is an estimate (proportional to the byte offset).
+/// word, the index of the first sample whose code starts in or runs into it.
 ///
 /// For coder max the words are the block's token substream's words, then its raw
 /// substream's ([`Golden::max`]); an engine puts the core's tagged words in that order
-/// ([`max_order`]) before comparing.
+/// ([`max_order`]) before comparing; as a range coder's bytes lag its samples by a varying
+/// amount, the sample index is an estimate (proportional to the word's offset). Coder v2 has
+/// no core (retired, `neurice_hdl::v2::CORE_RETIRED`): its stimuli are refused.
 pub fn expected_words(stim: &Stimulus) -> Result<(Vec<u32>, Vec<usize>)> {
     let g = golden(stim)?;
     Ok((g.words, g.first_sample))
 }
 
 /// What the golden model makes of a stimulus: [`expected_words`]'s two vectors and, for
-/// coder v2, the block's length in bytes (which the zero-padded words do not tell), for
-/// [`check_v2_ends`]; one encode for both.
+/// coder max, where its substreams end ([`check_max_ends`]); one encode for both.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Golden {
     pub words: Vec<u32>,
     pub first_sample: Vec<usize>,
-    /// Coder v2: the block's bytes (`None` for a v1 stimulus).
-    pub v2_bytes: Option<usize>,
     /// Coder max: where the substreams split and how they end (`None` otherwise).
     pub max: Option<MaxEnds>,
 }
@@ -210,7 +205,7 @@ pub fn golden(stim: &Stimulus) -> Result<Golden> {
     Ok(match &stim.coder {
         CoderSpec::Lite(p) => golden_lite(p, stim),
         CoderSpec::Max(s) => golden_max(s, stim)?,
-        CoderSpec::V2(p) => golden_v2(p, stim),
+        CoderSpec::V2(_) => bail!("{}: {}", stim.label, neurice_hdl::v2::CORE_RETIRED),
     })
 }
 
@@ -243,7 +238,6 @@ fn golden_max(s: &MaxSpec, stim: &Stimulus) -> Result<Golden> {
     Ok(Golden {
         words,
         first_sample,
-        v2_bytes: None,
         max: Some(MaxEnds {
             token_words,
             last_bytes: [tok.last_bytes, raw.last_bytes],
@@ -273,68 +267,7 @@ fn golden_lite(p: &CodecParams, stim: &Stimulus) -> Golden {
     Golden {
         words,
         first_sample,
-        v2_bytes: None,
         max: None,
-    }
-}
-
-/// Coder v2's words: the stimulus as one block, its bytes in big-endian words.
-fn golden_v2(p: &V2Params, stim: &Stimulus) -> Golden {
-    let bytes = v2_block(p, stim);
-    let words = neurice_model::v2::block_words(&bytes);
-    let n = stim.samples.len();
-    let first_sample = (0..words.len())
-        .map(|i| (i * 4 * n / bytes.len().max(1)).min(n.saturating_sub(1)))
-        .collect();
-    Golden {
-        words,
-        first_sample,
-        v2_bytes: Some(bytes.len()),
-        max: None,
-    }
-}
-
-/// The v2 golden model's block for the samples of `stim` with the parameters `p`.
-pub fn v2_block(p: &V2Params, stim: &Stimulus) -> Vec<u8> {
-    if stim.samples.is_empty() {
-        return Vec::new(); // the core codes no empty block
-    }
-    let x: Vec<u32> = stim.samples.iter().map(|&s| s as u32).collect();
-    neurice_model::v2::encode_block(p, stim.channels, &x, &mut Default::default())
-}
-
-/// The end marks of a v2 core's words (`out_last`, `out_bytes`): the block's last word, and
-/// only it, carries `out_last`, with `out_bytes` = its valid bytes. `v2_bytes` is the
-/// block's length ([`Golden::v2_bytes`]; `None`, a v1 stimulus: nothing to check), `ends`
-/// the indices of the words taken with `out_last`, `last_bytes` the `out_bytes` seen with
-/// them (`None`: the engine does not see `out_bytes`). Adds one mismatch to `report` (and
-/// names it, if it is the first) when they are wrong.
-pub fn check_v2_ends(
-    report: &mut SimReport,
-    v2_bytes: Option<usize>,
-    ends: &[usize],
-    last_bytes: Option<&[u32]>,
-) {
-    let Some(len) = v2_bytes else {
-        return;
-    };
-    let want_end = len.div_ceil(4).checked_sub(1);
-    let want_bytes = len.saturating_sub(1) % 4 + 1;
-    let mut problem = None;
-    if ends != want_end.as_slice() {
-        problem = Some(format!(
-            "out_last on words {ends:?}, the block's last word is {want_end:?}"
-        ));
-    } else if let Some(b) = last_bytes {
-        if b != [want_bytes as u32] {
-            problem = Some(format!(
-                "out_bytes {b:?} on the last word, the block ends with {want_bytes} of its 4 \
-                 bytes"
-            ));
-        }
-    }
-    if let Some(detail) = problem {
-        add_end_mismatch(report, want_end.unwrap_or(0), detail);
     }
 }
 

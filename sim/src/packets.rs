@@ -413,7 +413,7 @@ pub fn run(
                                         .map_err(|e| anyhow!("packet core: {e}"))?;
                                 crate::rusthdl::run_flagged(Box::new(core), s, &want.0, &mut tick)?
                             }
-                            CoderSpec::V2(_) => bail!("the v2 core has no packet stream"),
+                            CoderSpec::V2(_) => bail!("{}", neurice_hdl::v2::CORE_RETIRED),
                         };
                         let run = PacketRun {
                             words: &r.words,

@@ -12,12 +12,11 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use neurice_hdl::events::EventCore1024;
 use neurice_hdl::max::{MaxCore1024, MaxPacketCore1024};
-use neurice_hdl::v2::core::V2Core1024;
 use neurice_hdl::{Core1024, Core2x512, PacketCore1024};
 use neurice_model::{CodecParams, CoderSpec};
 use rust_hdl::prelude::*;
 
-use crate::{check_max_ends, check_v2_ends, golden, make_report, max_order};
+use crate::{check_max_ends, golden, make_report, max_order};
 use crate::{CoreDesign, Engine, Golden, RunCounts, Shape};
 use crate::{SimReport, Stimulus, XorShift64, MAX_CHANNELS};
 
@@ -31,8 +30,7 @@ const AFTER_IDLE_CYCLES: usize = 8;
 const SETTLE: usize = 200;
 
 /// A core the rust-hdl engine can drive: the 1-lane [`Core1024`] (one sample per transfer),
-/// the 2-lane [`Core2x512`] (a channel pair per transfer), the coder-v2 [`V2Core1024`] or the
-/// coder-max [`MaxCore1024`].
+/// the 2-lane [`Core2x512`] (a channel pair per transfer) or the coder-max [`MaxCore1024`].
 pub trait SimCore: Block + Sized {
     /// Samples per input transfer.
     const LANES: usize;
@@ -59,13 +57,12 @@ pub trait SimCore: Block + Sized {
     /// What each stage holds, one line (for mismatch reports).
     fn pipeline_state(&self) -> String;
     /// The end flag of the word on `out_word`: `out_last` of a core with restarts (a
-    /// segment's last word) and of the v2 core (the block's last word), `out_end` of the
+    /// segment's last word) and of the max core (the block's last word), `out_end` of the
     /// packet core (a packet's last word).
     fn out_end(&self) -> bool {
         false
     }
-    /// The valid bytes of the word on `out_word` (`out_bytes` of the v2 and max cores; 4
-    /// otherwise).
+    /// The valid bytes of the word on `out_word` (`out_bytes` of the max core; 4 otherwise).
     fn out_bytes(&self) -> u32 {
         4
     }
@@ -203,29 +200,6 @@ impl SimCore for MaxPacketCore1024 {
     }
     fn out_end(&self) -> bool {
         self.out_end.val()
-    }
-}
-
-impl SimCore for V2Core1024 {
-    const LANES: usize = 1;
-    fn build(stim: &Stimulus) -> Result<Box<Self>> {
-        let CoderSpec::V2(p) = &stim.coder else {
-            bail!("{}: a {} stimulus for the v2 core", stim.label, stim.coder);
-        };
-        Ok(Box::new(
-            V2Core1024::new(p).map_err(|e| anyhow::anyhow!("v2 core: {e}"))?,
-        ))
-    }
-    one_lane_drive!();
-    shared_ports!();
-    fn pipeline_state(&self) -> String {
-        self.debug_state()
-    }
-    fn out_end(&self) -> bool {
-        self.out_last.val()
-    }
-    fn out_bytes(&self) -> u32 {
-        self.out_bytes.val().to_u32()
     }
 }
 
@@ -522,8 +496,8 @@ pub fn run(stim: &Stimulus, progress: &mut dyn FnMut(u64)) -> Result<SimReport> 
     run_lanes(stim, 1, progress)
 }
 
-/// [`run`] on the core of `design` (checked against `stim`): the v2 core ([`V2Core1024`]) for
-/// coder v2, the max core ([`MaxCore1024`]) for coder max, else the coder-v1 core with the design's lanes. (A packet core is run by
+/// [`run`] on the core of `design` (checked against `stim`): the max core ([`MaxCore1024`])
+/// for coder max, else the coder-v1 core with the design's lanes. (A packet core is run by
 /// [`crate::packets::run`].)
 pub fn run_design(
     stim: &Stimulus,
@@ -533,7 +507,7 @@ pub fn run_design(
     design.check(stim)?;
     match (design.coder(), design.shape()) {
         (CoderSpec::Max(_), _) => run_on::<MaxCore1024>(stim, progress),
-        (CoderSpec::V2(_), _) => run_on::<V2Core1024>(stim, progress),
+        (CoderSpec::V2(_), _) => bail!("{}", neurice_hdl::v2::CORE_RETIRED),
         (CoderSpec::Lite(_), Shape::TwoLanes) => run_on::<Core2x512>(stim, progress),
         (CoderSpec::Lite(_), Shape::OneLane) => run_on::<Core1024>(stim, progress),
         (CoderSpec::Lite(_), Shape::Packets(_)) => {
@@ -598,8 +572,8 @@ pub fn run_inspect_on<T: SimCore>(
     Ok(report(stim, &g, &raw, "rusthdl"))
 }
 
-/// The golden-model comparison of one run (for coder v2 also its end marks,
-/// [`check_v2_ends`]); `who` starts the mismatch detail.
+/// The golden-model comparison of one run (for coder max also its end marks,
+/// [`check_max_ends`]); `who` starts the mismatch detail.
 fn report(stim: &Stimulus, g: &Golden, raw: &Raw, who: &str) -> SimReport {
     let detail = |i: usize| {
         let at = match &raw.first_bad {
@@ -628,9 +602,7 @@ fn report(stim: &Stimulus, g: &Golden, raw: &Raw, who: &str) -> SimReport {
         check_max_ends(&mut r, g.max, words.len(), &ends, Some(&bytes));
         return r;
     }
-    let mut r = make_report(Engine::Rusthdl, stim, golden, &raw.words, counts, detail);
-    check_v2_ends(&mut r, g.v2_bytes, &raw.ends, Some(&raw.end_bytes));
-    r
+    make_report(Engine::Rusthdl, stim, golden, &raw.words, counts, detail)
 }
 
 /// Simulates several stimuli back to back on one core, with a flush after each and `clear`

@@ -15,8 +15,8 @@ use crate::MAX_CHANNELS;
 pub struct Stimulus {
     /// The coder with its parameters: the core under test is built for it
     /// ([`crate::CoreDesign::check`] refuses another) and its words are compared with the
-    /// golden model run with it (coder v2: the whole stimulus is one block,
-    /// `neurice_model::v2::encode_block`).
+    /// golden model run with it (coder max: the whole stimulus is one block,
+    /// `neurice_model::max::encode_block`).
     pub coder: CoderSpec,
     pub channels: usize,
     /// `W`-bit samples (`W = coder.sample_bits()`; 10-bit grid indices for the hardware

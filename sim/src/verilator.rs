@@ -33,7 +33,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
-use crate::{check_max_ends, check_v2_ends, golden, make_report, max_order};
+use crate::{check_max_ends, golden, make_report, max_order};
 use crate::{Engine, RunCounts, SimReport, Stimulus};
 
 /// The C++ harness, compiled into every Verilator build.
@@ -282,11 +282,11 @@ pub struct RawRun {
     pub seconds: f64,
     pub words: Vec<u32>,
     /// Indices of the words taken with `out_end` high (the packet core's packet ends), or,
-    /// for a core without `out_end`, with `out_last` high (the v2 core's block end; a segment
-    /// end of a core with restarts).
+    /// for a core without `out_end`, with `out_last` high (a max core's substream end; a
+    /// segment end of a core with restarts).
     pub ends: Vec<usize>,
-    /// Per word taken, for a core with `out_bytes` (the v2 and max cores; empty for the
-    /// others): bit 0 `out_stream` (the max core's substream), bits 3..1 `out_bytes`.
+    /// Per word taken, for a core with `out_bytes` (the max core; empty for the others):
+    /// bit 0 `out_stream` (the max core's substream), bits 3..1 `out_bytes`.
     pub tags: Vec<u8>,
 }
 
@@ -614,16 +614,14 @@ pub fn report(stim: &Stimulus, raw: &RawRun) -> Result<SimReport> {
         check_max_ends(&mut r, g.max, words.len(), &ends, bytes);
         return Ok(r);
     }
-    let mut r = make_report(
+    Ok(make_report(
         Engine::Verilator,
         stim,
         (&g.words, &g.first_sample),
         &raw.words,
         counts,
         detail,
-    );
-    check_v2_ends(&mut r, g.v2_bytes, &raw.ends, end_bytes.as_deref());
-    Ok(r)
+    ))
 }
 
 /// Simulates one stimulus with the Verilator executable from [`build`] and compares every

@@ -99,8 +99,9 @@ fn a_core_built_for_another_delta_is_caught() {
     let v2 = CoderSpec::hardware(neurice_model::Coder::V2)
         .with_max_error(1)
         .unwrap();
+    // (coder v2 has no core any more: its hardware core is retired, issue 26)
     let e = CoreDesign::new(v2, 1024, Shape::OneLane).unwrap_err();
-    assert!(format!("{e:#}").contains("lossless only"), "{e:#}");
+    assert!(format!("{e:#}").contains("retired"), "{e:#}");
     // coder max's core takes δ too (FORMAT.md §10.11; tests/max_near.rs), up to 255
     let max = CoderSpec::hardware(neurice_model::Coder::Max);
     assert!(CoreDesign::new(max.with_max_error(255).unwrap(), 1024, Shape::OneLane).is_ok());

@@ -85,7 +85,7 @@ pub struct SynthConfig {
     #[serde(default = "one")]
     pub lanes: usize,
     /// Why the design's real-time channel count does not follow from Fmax (a core whose
-    /// clocks per sample depend on the data, as coder v2's); `None`: `lanes` samples per clock.
+    /// clocks per sample depend on the data, as the retired coder-v2 core's); `None`: `lanes` samples per clock.
     #[serde(default)]
     pub realtime_unknown: Option<String>,
     /// Substring of nextpnr's clock net name that identifies the core clock (e.g. `"clk"`).

@@ -24,11 +24,6 @@ pub const SAMPLE_RATE_HZ: f64 = 20_000.0;
 /// The default core clock, MHz: the Alchitry Cu board top's PLL output (the synthesis target
 /// and the power model's clock unless given).
 pub const DEFAULT_FREQ_MHZ: f64 = 60.0;
-/// The default clock of coder v2's core (`--coder v2`), MHz: the board top's PLL row for it
-/// (`neurice_bsp::pll::DEFAULT_V2_CORE_MHZ` is this value), so that synthesis, power and the
-/// flow report the core at the clock the board runs it at. The v2 core alone meets 26.3 MHz
-/// on the HX8K (FORMAT.md §7.8), the whole board 22.96 MHz at this target.
-pub const DEFAULT_V2_FREQ_MHZ: f64 = 20.0;
 /// The default clock of coder max's core (`--coder max`), MHz: an exact 50 MHz PLL row above
 /// the 40.96 MHz that 1024 channels at 20 kHz need at twice real time (one sample per clock).
 /// The max core alone meets 52.06 / 53.63 MHz on the HX8K at this target (FORMAT.md §10.10).

@@ -130,8 +130,8 @@ impl<const A: usize, const B: usize> Logic for SignExtend<A, B> {
 
 /// `pred = clamp(prev + ((Σ w_i·d_i + 2^(f−1)) >> f), 0, 2^W − 1)` (FORMAT.md §7.3) from
 /// the `T` products `w_i·d_i` (sign-extended to the sum's width): the part of the
-/// prediction after the multipliers, shared by [`LmsPredict`] and the pipeline
-/// ([`crate::v2::lms_pipe`]).
+/// prediction after the multipliers, shared by [`LmsPredict`] and coder max's core
+/// (`crate::max`).
 #[derive(LogicBlock)]
 pub struct PredictSum {
     /// Previous sample of the channel.

@@ -1,18 +1,20 @@
-//! Coder v2 (`max`) in hardware: the v2 core ([`core`]: channel-state RAM, context table,
-//! one range coder, about one operation per clock; bit-exact with `v2::encode_block`,
-//! `sim/tests/v2_core.rs`) and the blocks it is built from, each checked against the golden
-//! model's `neurice_model::v2` in rust-hdl's simulator and as Verilog under Verilator
-//! (`sim/tests/v2_lms.rs`, `v2_binarise.rs`, `v2_range.rs`): the LMS stage ([`lms`],
-//! combinational; [`lms_pipe`], the same as a 3-stage pipeline, one sample per clock), the
-//! binarisation as a bin sequencer ([`binarise`]: one range-coder operation per clock, with
-//! context indices) and the range encoder in four stages ([`range_fast`], one operation per
-//! clock). FORMAT.md §7.8 has the measured limits that a real-time core must meet. (Two
-//! units that only tests used are gone: the unpipelined range encoder, measured in §7.8, and
-//! the carry-less encoder of the multi-coder draft, §7.10; both are in the history before
-//! 2026-12-06.)
+//! Coder v2's LMS front end in hardware ([`lms`]: the prediction sum and the weight and delta
+//! update, combinational, bit-exact with `neurice_model::v2::predict` and `update`;
+//! `sim/tests/v2_lms.rs` checks them as Verilog under Verilator). Coder max's core
+//! (`crate::max`) is built on these blocks.
+//!
+//! Coder v2's own hardware core is retired (issue 26, 12-07): coder max's real-time core
+//! supersedes it ([`CORE_RETIRED`]). The v2 core (`core.rs`: channel-state RAM, context table,
+//! one range coder, one operation per clock, a sample every ~4.4-4.6 clocks) and the blocks only it used (the
+//! bin sequencer `binarise.rs`, the 4-stage range encoder `range_fast.rs`, the 3-stage LMS
+//! pipeline `lms_pipe.rs`) are in the history before the commit that retired them; FORMAT.md
+//! §7.8 keeps their measured limits. Coder v2's model (`neurice_model::v2`) stays: its
+//! streams keep decoding.
 
-pub mod binarise;
-pub mod core;
 pub mod lms;
-pub mod lms_pipe;
-pub mod range_fast;
+
+/// Why a hardware command refuses coder v2 (`--coder v2` on `sim`, `verilog`, `synth`,
+/// `power`, `bitstream`, `flow`): its core is retired and coder max's is its successor.
+pub const CORE_RETIRED: &str = "coder v2's hardware core is retired (issue 26): coder max \
+     (--coder max) is its successor, the real-time core on the board; coder v2's model stays \
+     for its streams (`neurice compress|eval|decompress --coder v2`)";
