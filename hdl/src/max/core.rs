@@ -15,7 +15,7 @@ use super::near::{Gated, NearConsts, NearQuant, NearRecon};
 use crate::lattice::fold_false_flag;
 use crate::prims::ShiftLeft;
 use crate::ram::BankedWordRam;
-use crate::v2::lms::{to_bits, LmsUpdate, PredictSum, TapMul, SUM_BITS, TAPS};
+use crate::v2::lms::{to_bits, LmsStep, PredictSum, TapMul, SUM_BITS, TAPS};
 use crate::HdlError;
 
 /// Phases of the control (`ph`): coding, the finish's three byte-shift steps, waiting for their
@@ -139,7 +139,7 @@ crate::core_struct! {
         s3_pred: DFF<Bits<W>>,
         s3_ctx: DFF<Bits<4>>,
         s3_sig: DFF<Bits<3>>,
-        upd: LmsUpdate,
+        upd: LmsStep,
         s3_e: Signal<Local, Bits<W>>,
         s3_e2: ShiftLeft<W, 1>,
         s3_sign: Signal<Local, Bits<W>>,
@@ -181,6 +181,10 @@ crate::core_struct! {
         s4n_qv: Gated<DFF<Bits<10>>>,
         s4n_neg: Gated<DFF<Bit>>,
         s4n_qzero: Gated<DFF<Bit>>,
+        /// the error's sign for the LMS update, `sign(x̂ − pred) = sign(q)`, known in s3
+        /// (`near::NearConsts::recon`): `q ≠ 0` and `q > 0`
+        s4n_enz: Gated<DFF<Bit>>,
+        s4n_epos: Gated<DFF<Bit>>,
         /// `δ > 0`: the reconstruction (s4)
         nr: Gated<NearRecon>,
 
@@ -233,7 +237,7 @@ crate::core_struct! {
         started: DFF<Bit>,
         lstep: LowStep,
 
-        // ---- s10: the released bytes (a record), the expander, the token packer ----
+        // ---- s10: the released bytes (a record), the expander, the grouping ----
         r_v: DFF<Bit>,
         r_hp: DFF<Bit>,
         r_head: DFF<Bits<8>>,
@@ -247,10 +251,15 @@ crate::core_struct! {
         ex_tp: DFF<Bit>,
         ex_tail: DFF<Bits<8>>,
         bgrp: ByteGroup,
+        go10: Signal<Local, Bit>,
+
+        // ---- s11: the group of bytes into the token packer ----
+        g_v: DFF<Bit>,
+        g_group: DFF<Bits<32>>,
+        g_k: DFF<Bits<3>>,
         bpk: BytePack,
         tacc: DFF<Bits<32>>,
         tc: DFF<Bits<3>>,
-        go10: Signal<Local, Bit>,
 
         // ---- the output queue ----
         queue: OutQueue,
@@ -358,7 +367,7 @@ impl<const C: usize> MaxCore<C> {
             s3_pred: Default::default(),
             s3_ctx: Default::default(),
             s3_sig: Default::default(),
-            upd: LmsUpdate::new(&f)?,
+            upd: LmsStep::new(&f)?,
             s3_e: Default::default(),
             s3_e2: Default::default(),
             s3_sign: Default::default(),
@@ -393,6 +402,8 @@ impl<const C: usize> MaxCore<C> {
             s4n_qv: Gated::default_if(on),
             s4n_neg: Gated::default_if(on),
             s4n_qzero: Gated::default_if(on),
+            s4n_enz: Gated::default_if(on),
+            s4n_epos: Gated::default_if(on),
             nr: Gated::new(NearRecon::new(&near), on),
             s5_v: Default::default(),
             s5_coded: Default::default(),
@@ -445,10 +456,13 @@ impl<const C: usize> MaxCore<C> {
             ex_tp: Default::default(),
             ex_tail: Default::default(),
             bgrp: Default::default(),
+            go10: Default::default(),
+            g_v: Default::default(),
+            g_group: Default::default(),
+            g_k: Default::default(),
             bpk: Default::default(),
             tacc: Default::default(),
             tc: Default::default(),
-            go10: Default::default(),
             queue: Default::default(),
         })
     }
@@ -457,8 +471,8 @@ impl<const C: usize> MaxCore<C> {
     pub fn debug_state(&self) -> String {
         let v = |b: bool| if b { '1' } else { '.' };
         format!(
-            "ph {} stages s0..s9,rec [{}{}{}{}{}{}{}{}{}{}{}] expander {} (rest {}), token \
-             packer {} bytes, raw packer {} bits, queue {} words",
+            "ph {} stages s0..s9,rec,group [{}{}{}{}{}{}{}{}{}{}{}{}] expander {} (rest {}), \
+             token packer {} bytes, raw packer {} bits, queue {} words",
             self.ph.q.val().to_u64(),
             v(self.s0_v.q.val()),
             v(self.s1_v.q.val()),
@@ -471,6 +485,7 @@ impl<const C: usize> MaxCore<C> {
             v(self.s8_v.q.val()),
             v(self.s9_v.q.val()),
             v(self.r_v.q.val()),
+            v(self.g_v.q.val()),
             if self.ex_busy.q.val() { "busy" } else { "idle" },
             self.ex_n.q.val().to_u64(),
             self.tc.q.val().to_u64(),
@@ -570,8 +585,9 @@ impl<const C: usize> MaxCore<C> {
             s4_first, s4_x, s4_u, s4_sig, s4_ctx, s5_v, s5_coded, s5_addr, s5_rval, s5_rlen, racc,
             rnb, s6_v, s6_top, s7_v, s7_fn, s7_s0, s7_top, s7_cum, rn, s8_v, s8_n, s8_prod, eb,
             s9_v, s9_addend, s9_sh, low, carry, cache, pend, started, r_v, r_hp, r_head, r_n, r_fv,
-            r_tp, r_tail, ex_busy, ex_n, ex_fv, ex_tp, ex_tail, tacc, tc, s4n_v, s4n_ch, s4n_prev,
-            s4n_a, s4n_n, s4n_pred, s4n_qv, s4n_neg, s4n_qzero
+            r_tp, r_tail, ex_busy, ex_n, ex_fv, ex_tp, ex_tail, g_v, g_group, g_k, tacc, tc, s4n_v,
+            s4n_ch, s4n_prev, s4n_a, s4n_n, s4n_pred, s4n_qv, s4n_neg, s4n_qzero, s4n_enz,
+            s4n_epos
         );
         for i in 0..TAPS {
             self.s2_d[i].clock.next = self.clock.val();
@@ -604,7 +620,10 @@ impl<const C: usize> MaxCore<C> {
             | self.s6_v.q.val()
             | self.s7_v.q.val()
             | self.s8_v.q.val());
-        self.be_empty.next = (!self.s9_v.q.val()) & (!self.r_v.q.val()) & (!self.ex_busy.q.val());
+        self.be_empty.next = (!self.s9_v.q.val())
+            & (!self.r_v.q.val())
+            & (!self.ex_busy.q.val())
+            & (!self.g_v.q.val());
 
         // ==== s0: the same channel may be read only once its last sample's state is
         // written (at the edge leaving s3): wait while s1, s2 or s3 holds it
@@ -750,7 +769,8 @@ impl<const C: usize> MaxCore<C> {
             self.s3_sig.d.next = self.ctxs.sigma.val();
         }
         self.upd.x.next = self.s3_x.q.val();
-        self.upd.pred.next = self.s3_pred.q.val();
+        self.upd.err_nonzero.next = self.s3_x.q.val() != self.s3_pred.q.val();
+        self.upd.err_positive.next = self.s3_x.q.val() > self.s3_pred.q.val();
         self.upd.prev.next = self.s3_prev.q.val();
         for i in 0..TAPS {
             self.upd.d[i].next = self.s3_d[i].q.val();
@@ -793,8 +813,10 @@ impl<const C: usize> MaxCore<C> {
         }
         self.pack.prev.next = self.s3_x.q.val();
         if self.k_near.val() {
+            // the sign from s3's quantiser, not from comparing x̂ (made this clock) with pred
             self.upd.x.next = self.nr.xr.val();
-            self.upd.pred.next = self.s4n_pred.q.val();
+            self.upd.err_nonzero.next = self.s4n_enz.q.val();
+            self.upd.err_positive.next = self.s4n_epos.q.val();
             self.upd.prev.next = self.s4n_prev.q.val();
             for i in 0..TAPS {
                 self.upd.d[i].next = self.s4n_d[i].q.val();
@@ -901,6 +923,8 @@ impl<const C: usize> MaxCore<C> {
             self.s4n_qv.d.next = self.nq.qv.val();
             self.s4n_neg.d.next = self.nq.neg.val();
             self.s4n_qzero.d.next = self.nq.qzero.val();
+            self.s4n_enz.d.next = !self.nq.qzero.val();
+            self.s4n_epos.d.next = (!self.nq.neg.val()) & (!self.nq.qzero.val());
         }
         self.nr.pred.next = self.s4n_pred.q.val();
         self.nr.qv.next = self.s4n_qv.q.val();
@@ -1031,8 +1055,8 @@ impl<const C: usize> MaxCore<C> {
             self.r_tail.d.next = self.lstep.tail.val();
         }
 
-        // ==== s10: the record's bytes (or the rest of a long one) into the token packer, up
-        // to four per clock; a longer release holds the pipeline (`ex_busy`)
+        // ==== s10: the record's bytes (or the rest of a long one) grouped, up to four per
+        // clock; a longer release holds the pipeline (`ex_busy`)
         self.bgrp.hp.next = self.r_hp.q.val();
         self.bgrp.head.next = self.r_head.q.val();
         self.bgrp.nfill.next = self.r_n.q.val();
@@ -1048,24 +1072,37 @@ impl<const C: usize> MaxCore<C> {
             self.bgrp.tail.next = self.ex_tail.q.val();
             self.go10.next = self.queue.room.val();
         }
-        self.bpk.tacc.next = self.tacc.q.val();
-        self.bpk.tc.next = self.tc.q.val();
-        self.bpk.group.next = self.bgrp.group.val();
-        self.bpk.k.next = self.bgrp.k.val();
-        self.queue.push_a.next = false;
-        self.queue.word_a.next = self.bpk.word.val();
-        self.queue.stream_a.next = false;
-        self.queue.last_a.next = false;
-        self.queue.bytes_a.next = self.k_four3.val();
+        if self.queue.room.val() {
+            self.g_v.d.next = false;
+        }
         if self.go10.val() {
-            self.tacc.d.next = self.bpk.tacc_next.val();
-            self.tc.d.next = self.bpk.tc_next.val();
-            self.queue.push_a.next = self.bpk.emit.val();
+            self.g_v.d.next = true;
+            self.g_group.d.next = self.bgrp.group.val();
+            self.g_k.d.next = self.bgrp.k.val();
             self.ex_busy.d.next = self.bgrp.over.val();
             self.ex_n.d.next = self.bgrp.rem.val();
             self.ex_fv.d.next = self.bgrp.fv.val();
             self.ex_tp.d.next = self.bgrp.tp.val();
             self.ex_tail.d.next = self.bgrp.tail.val();
+        }
+
+        // ==== s11: the group into the token packer; a full word into the queue. s11 moves at
+        // every edge with room in the queue (with the pipeline, or while the expander runs)
+        self.bpk.tacc.next = self.tacc.q.val();
+        self.bpk.tc.next = self.tc.q.val();
+        self.bpk.group.next = self.g_group.q.val();
+        self.bpk.k.next = self.g_k.q.val();
+        self.queue.push_a.next = false;
+        self.queue.word_a.next = self.bpk.word.val();
+        self.queue.stream_a.next = false;
+        self.queue.last_a.next = false;
+        self.queue.bytes_a.next = self.k_four3.val();
+        if self.queue.room.val() {
+            if self.g_v.q.val() {
+                self.tacc.d.next = self.bpk.tacc_next.val();
+                self.tc.d.next = self.bpk.tc_next.val();
+                self.queue.push_a.next = self.bpk.emit.val();
+            }
         }
 
         // ==== phases: a flush with an open block waits for every sample to reach s9, then the
@@ -1129,6 +1166,7 @@ impl<const C: usize> MaxCore<C> {
             self.s9_v.d.next = false;
             self.r_v.d.next = false;
             self.ex_busy.d.next = false;
+            self.g_v.d.next = false;
             self.rn.d.next = self.k_zero20.val();
             self.eb.d.next = self.k_zero3.val();
             self.low.d.next = self.k_zero32.val();

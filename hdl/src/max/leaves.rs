@@ -15,7 +15,7 @@
 //! | [`RangeStep`] | s7 | the range recurrence, and `r·cum` |
 //! | [`EStep`] | s8 | the scale `e`, the byte shifts and the value added to `low` |
 //! | [`LowStep`] | s9 | `low`, its carry, `cache`, `pending` and the released bytes |
-//! | [`ByteGroup`], [`BytePack`] | s10 | up to four token bytes per clock into 32-bit words |
+//! | [`ByteGroup`], [`BytePack`] | s10, s11 | up to four token bytes per clock (s10) into 32-bit words (s11) |
 //! | [`RawPack`] | s5 | a raw field into 32-bit words |
 
 use neurice_model::lite::m_value;

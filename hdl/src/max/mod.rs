@@ -48,7 +48,8 @@
 //!
 //! Every stage register advances together on `adv` = the output queue has room for two words
 //! after this edge's pop and no long release is being expanded (s10); otherwise the whole
-//! pipeline holds, so no sample, byte or bit is lost.
+//! pipeline holds, so no sample, byte or bit is lost. s11 moves at every edge with room
+//! (with the pipeline, and while the expander sends the rest of a long release).
 //!
 //! | stage | work |
 //! |-------|------|
@@ -56,14 +57,15 @@
 //! | s0 → s1 | the state read: three [`BankedWordRam`](crate::ram::BankedWordRam)s (1024 × 32 each, 24 block RAMs in banks of 256 channels: a read or write enables only its channel's bank, two block RAMs per RAM, so six reads per sample; a write writes only the block RAMs (16-bit halves of a word) whose content the sample changes, [`StateDiff`](leaves::StateDiff): at most six writes per sample), address s0's channel |
 //! | s1 | unpack ([`StateUnpack`](leaves::StateUnpack)); the four products `w_i·d_i`; the tests of `s` ([`SThermo`](leaves::SThermo)); the sub-context bits ([`ContextBits`](leaves::ContextBits)) |
 //! | s2 | the prediction (sum, round, `+ prev`, clamp, `crate::v2::lms::PredictSum`); `s`, the context and `σ` ([`CtxSigma`](leaves::CtxSigma)) |
-//! | s3 | `u` (zigzag), the weight and delta update (`crate::v2::lms::LmsUpdate`), `A`/`N`; the new state (or the restart state in the first frame) is written at the edge leaving s3. `δ > 0`: `u` of the quantised residual ([`NearQuant`](near::NearQuant)) only |
-//! | s4 | the token and the raw field ([`Tokenise`](leaves::Tokenise)); the table address `{ctx, token}`. `δ > 0`: the reconstruction ([`NearRecon`](near::NearRecon)), s3's update on it, the state written at the edge leaving s4 |
+//! | s3 | `u` (zigzag), the weight and delta update (`crate::v2::lms::LmsStep`, the error's sign from comparing `x` with `pred`), `A`/`N`; the new state (or the restart state in the first frame) is written at the edge leaving s3. `δ > 0`: `u` of the quantised residual ([`NearQuant`](near::NearQuant)) and the sign of `x̂ − pred` (it is the sign of the quantised residual) only |
+//! | s4 | the token and the raw field ([`Tokenise`](leaves::Tokenise)); the table address `{ctx, token}`. `δ > 0`: the reconstruction ([`NearRecon`](near::NearRecon)), s3's update on it with s3's sign (no compare after the reconstruction), the state written at the edge leaving s4 |
 //! | s5 | the table read ([`TableRom`](blocks::TableRom), 3 block RAMs of which a read enables 2, registered; enabled only for a sample that is coded, not in a block's first frame nor on a clock without a sample); the top flag (`token == top(ctx)`, 16 constants); the raw field into the raw packer ([`RawPack`](leaves::RawPack)) |
 //! | s6 | `f` normalised to bit 12 ([`FNorm`](leaves::FNorm)) |
 //! | s7 | the range recurrence ([`RangeStep`](leaves::RangeStep)): `R → r·F + rest → R >> j`, one 7 × 13 multiply, two adds and a 3-way choice; `r·cum` beside it |
 //! | s8 | the scale `e` and the step's byte shifts (0, 1, 2); `r·cum·2^e` ([`EStep`](leaves::EStep)) |
 //! | s9 | `low += …` and the byte shifts with the carry, `cache` and the pending `0xFF`s ([`LowStep`](leaves::LowStep)): the released bytes as a record (head, fills, tail) |
-//! | s10 | up to four of the record's bytes per clock ([`ByteGroup`](leaves::ByteGroup)) into the token packer ([`BytePack`](leaves::BytePack)); a record of more than four bytes (pending `0xFF`s released at once) holds the pipeline while the rest goes out, four per clock |
+//! | s10 | up to four of the record's bytes per clock ([`ByteGroup`](leaves::ByteGroup)); a record of more than four bytes (pending `0xFF`s released at once) holds the pipeline while the rest goes out, four per clock |
+//! | s11 | the group into the token packer ([`BytePack`](leaves::BytePack)), a full word into the queue (a register stage of its own since 12-07: the grouping and the packing in one clock were the lossless core's longest path) |
 //! | queue | [`OutQueue`](blocks::OutQueue): four words, up to two pushed per clock (a token word, a raw word), the head on the output ports |
 //!
 //! **Throughput**: one sample per clock for 4 or more channels, whatever the data, unless
@@ -72,7 +74,7 @@
 //! stall in 100 frames of the recordings as 1024 channels, `sim/tests/max_core.rs`). A
 //! sample adds at most 30 bits (12 token bits, 18 raw bits, §10.5), so one 32-bit word per
 //! clock carries even a stream of escapes. **Latency**: a sample taken at edge 0 has its raw
-//! bits in the raw packer after edge 6 and its token bytes in the token packer after edge 11.
+//! bits in the raw packer after edge 6 and its token bytes in the token packer after edge 12.
 //!
 //! **Same-channel rule** (few channels): a channel's state is read at the edge a sample leaves
 //! s0 and written at the edge it leaves s3, so a sample waits in s0 while s1, s2 or s3 holds

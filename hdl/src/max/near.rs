@@ -324,7 +324,8 @@ mod tests {
     use super::*;
 
     /// The two blocks' formulas are `Quantiser::residual` for every sample and every
-    /// prediction, for δ = 1, 2 and a spread up to the format's limit.
+    /// prediction, for δ = 1, 2 and a spread up to the format's limit; and the sign of
+    /// `x̂ − pred` is what `quant` tells (the core's LMS update takes it a stage early).
     #[test]
     fn quant_and_recon_are_the_models_residual_form() {
         for d in [1u32, 2, 3, 4, 7, 100, 254, 255] {
@@ -334,11 +335,15 @@ mod tests {
                 for x in 0..1024u32 {
                     let (u, qv, neg, qzero) = c.quant(x, pred);
                     let want = qz.residual(x, pred);
+                    let xr = c.recon(pred, qv, neg, qzero);
+                    // the core's LMS update takes sign(x̂ − pred) from s3 as `!qzero` and
+                    // `!neg && !qzero` (`core.rs`, s4n_enz and s4n_epos)
                     assert_eq!(
-                        (u, c.recon(pred, qv, neg, qzero)),
-                        want,
-                        "δ {d} x {x} pred {pred}"
+                        (xr != pred, xr > pred),
+                        (!qzero, !neg && !qzero),
+                        "sign: δ {d} x {x} pred {pred}"
                     );
+                    assert_eq!((u, xr), want, "δ {d} x {x} pred {pred}");
                 }
             }
         }

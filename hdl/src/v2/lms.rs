@@ -239,7 +239,7 @@ impl Logic for LmsPredict {
 
 /// The LMS state update (FORMAT.md §7.6 steps 2–3): with `σ = sign(x − pred)`,
 /// `w_i ← clamp(w_i + μ_i·σ·sign(d_i), ±WM)` on the old deltas, then the deltas shift and
-/// `d_1 ← clamp(x − prev, ±DM)`.
+/// `d_1 ← clamp(x − prev, ±DM)`: `σ` from `x` and `pred`, then [`LmsStep`].
 #[derive(LogicBlock)]
 pub struct LmsUpdate {
     pub x: Signal<In, Bits<W>>,
@@ -249,32 +249,12 @@ pub struct LmsUpdate {
     pub w: [Signal<In, Bits<WEIGHT_BITS>>; TAPS],
     pub d_next: [Signal<Out, Bits<DELTA_BITS>>; TAPS],
     pub w_next: [Signal<Out, Bits<WEIGHT_BITS>>; TAPS],
-    err_nonzero: Signal<Local, Bit>,
-    err_positive: Signal<Local, Bit>,
-    d_nonzero: [Signal<Local, Bit>; TAPS],
-    step_on: [Signal<Local, Bit>; TAPS],
-    step_up: [Signal<Local, Bit>; TAPS],
-    w_wide: [SignExtend<WEIGHT_BITS, WB1>; TAPS],
-    w_sum: [Signal<Local, Bits<WB1>>; TAPS],
-    diff: Signal<Local, Bits<W1>>,
-    x_wide: Signal<Local, Bits<W1>>,
-    prev_wide: Signal<Local, Bits<W1>>,
-    k_step: [Constant<Bits<WB1>>; TAPS],
-    k_wmax: Constant<Bits<WB1>>,
-    k_wmin: Constant<Bits<WB1>>,
-    k_dmax: Constant<Bits<W1>>,
-    k_dmin: Constant<Bits<W1>>,
-    k_dmax_out: Constant<Bits<DELTA_BITS>>,
-    k_dmin_out: Constant<Bits<DELTA_BITS>>,
-    k_zero_d: Constant<Bits<DELTA_BITS>>,
+    step: LmsStep,
 }
 
 impl LmsUpdate {
     /// The block for the steps of `p` (checked by [`check_lms_params`]).
     pub fn new(p: &V2Params) -> Result<Self, HdlError> {
-        check_lms_params(p)?;
-        let wm = p.weight_max();
-        let dm = p.delta_max();
         Ok(LmsUpdate {
             x: Default::default(),
             pred: Default::default(),
@@ -283,24 +263,7 @@ impl LmsUpdate {
             w: Default::default(),
             d_next: Default::default(),
             w_next: Default::default(),
-            err_nonzero: Default::default(),
-            err_positive: Default::default(),
-            d_nonzero: Default::default(),
-            step_on: Default::default(),
-            step_up: Default::default(),
-            w_wide: Default::default(),
-            w_sum: Default::default(),
-            diff: Default::default(),
-            x_wide: Default::default(),
-            prev_wide: Default::default(),
-            k_step: std::array::from_fn(|i| Constant::new((p.steps[i] as u64).into())),
-            k_wmax: Constant::new(to_bits(wm, WB1).into()),
-            k_wmin: Constant::new(to_bits(-wm, WB1).into()),
-            k_dmax: Constant::new(to_bits(dm, W + 1).into()),
-            k_dmin: Constant::new(to_bits(-dm, W + 1).into()),
-            k_dmax_out: Constant::new(to_bits(dm, DELTA_BITS).into()),
-            k_dmin_out: Constant::new(to_bits(-dm, DELTA_BITS).into()),
-            k_zero_d: Constant::new(0u64.into()),
+            step: LmsStep::new(p)?,
         })
     }
 }
@@ -308,9 +271,112 @@ impl LmsUpdate {
 impl Logic for LmsUpdate {
     #[hdl_gen]
     fn update(&mut self) {
-        // weights: σ = sign(x − pred) (unsigned compare), sign(d_i) from its top bit
-        self.err_nonzero.next = self.x.val() != self.pred.val();
-        self.err_positive.next = self.x.val() > self.pred.val();
+        // σ = sign(x − pred) (unsigned compare)
+        self.step.err_nonzero.next = self.x.val() != self.pred.val();
+        self.step.err_positive.next = self.x.val() > self.pred.val();
+        self.step.x.next = self.x.val();
+        self.step.prev.next = self.prev.val();
+        for i in 0..TAPS {
+            self.step.d[i].next = self.d[i].val();
+            self.step.w[i].next = self.w[i].val();
+            self.d_next[i].next = self.step.d_next[i].val();
+            self.w_next[i].next = self.step.w_next[i].val();
+        }
+    }
+}
+
+/// The LMS state update with the error's sign `σ = sign(x − pred)` given
+/// (`err_nonzero`: `x ≠ pred`, `err_positive`: `x > pred`) rather than compared here: a
+/// pipeline that knows `σ` a stage earlier than `x` (coder max's bounded-error core, whose
+/// `x` is the reconstruction made in the same clock) keeps the compare off its path.
+/// `w_i ← clamp(w_i + μ_i·σ·sign(d_i), ±WM)` on the old deltas, then the deltas shift and
+/// `d_1 ← clamp(x − prev, ±DM)`. The clamps test the sums' top bits (`WM = 2^(B_w−1) − 1`,
+/// `DM = 2^(B_d−1) − 1`, fixed by [`check_lms_params`]) instead of comparing with constants:
+/// no carry chain after each adder.
+#[derive(LogicBlock)]
+pub struct LmsStep {
+    pub err_nonzero: Signal<In, Bit>,
+    pub err_positive: Signal<In, Bit>,
+    pub x: Signal<In, Bits<W>>,
+    pub prev: Signal<In, Bits<W>>,
+    pub d: [Signal<In, Bits<DELTA_BITS>>; TAPS],
+    pub w: [Signal<In, Bits<WEIGHT_BITS>>; TAPS],
+    pub d_next: [Signal<Out, Bits<DELTA_BITS>>; TAPS],
+    pub w_next: [Signal<Out, Bits<WEIGHT_BITS>>; TAPS],
+    d_nonzero: [Signal<Local, Bit>; TAPS],
+    step_on: [Signal<Local, Bit>; TAPS],
+    step_up: [Signal<Local, Bit>; TAPS],
+    w_wide: [SignExtend<WEIGHT_BITS, WB1>; TAPS],
+    w_sum: [Signal<Local, Bits<WB1>>; TAPS],
+    /// `w_sum`'s bits 7..0 all zero (with bits 9, 8 set: −256, below −WM)
+    w_low0: [Signal<Local, Bit>; TAPS],
+    diff: Signal<Local, Bits<W1>>,
+    x_wide: Signal<Local, Bits<W1>>,
+    prev_wide: Signal<Local, Bits<W1>>,
+    /// `diff`'s bits 9..6 (all equal to its sign bit 10 when `|diff| < 64`)
+    d_mid: Signal<Local, Bits<4>>,
+    k_step: [Constant<Bits<WB1>>; TAPS],
+    k_wmax_out: Constant<Bits<WEIGHT_BITS>>,
+    k_wmin_out: Constant<Bits<WEIGHT_BITS>>,
+    k_dmax_out: Constant<Bits<DELTA_BITS>>,
+    k_dmin_out: Constant<Bits<DELTA_BITS>>,
+    k_zero_d: Constant<Bits<DELTA_BITS>>,
+    k_zero8: Constant<Bits<8>>,
+    k_zero4: Constant<Bits<4>>,
+    k_ones4: Constant<Bits<4>>,
+    k_zero6: Constant<Bits<6>>,
+}
+
+impl LmsStep {
+    /// The block for the steps of `p` (checked by [`check_lms_params`]).
+    pub fn new(p: &V2Params) -> Result<Self, HdlError> {
+        check_lms_params(p)?;
+        let wm = p.weight_max();
+        let dm = p.delta_max();
+        // the clamps below test bits: WM = 255 and DM = 63 at the widths check_lms_params fixes
+        debug_assert!(wm == 255 && dm == 63);
+        Ok(LmsStep {
+            err_nonzero: Default::default(),
+            err_positive: Default::default(),
+            x: Default::default(),
+            prev: Default::default(),
+            d: Default::default(),
+            w: Default::default(),
+            d_next: Default::default(),
+            w_next: Default::default(),
+            d_nonzero: Default::default(),
+            step_on: Default::default(),
+            step_up: Default::default(),
+            w_wide: Default::default(),
+            w_sum: Default::default(),
+            w_low0: Default::default(),
+            diff: Default::default(),
+            x_wide: Default::default(),
+            prev_wide: Default::default(),
+            d_mid: Default::default(),
+            k_step: std::array::from_fn(|i| Constant::new((p.steps[i] as u64).into())),
+            k_wmax_out: Constant::new(to_bits(wm, WEIGHT_BITS).into()),
+            k_wmin_out: Constant::new(to_bits(-wm, WEIGHT_BITS).into()),
+            k_dmax_out: Constant::new(to_bits(dm, DELTA_BITS).into()),
+            k_dmin_out: Constant::new(to_bits(-dm, DELTA_BITS).into()),
+            k_zero_d: Constant::new(0u64.into()),
+            k_zero8: Constant::new(0u64.into()),
+            k_zero4: Constant::new(0u64.into()),
+            k_ones4: Constant::new(15u64.into()),
+            k_zero6: Constant::new(0u64.into()),
+        })
+    }
+}
+
+impl Logic for LmsStep {
+    // Two branches with the same assignment rather than one `a | b` test: a condition is one
+    // signal or one comparison (rust-hdl emits no parentheses; see `crate::core`).
+    #[allow(clippy::if_same_then_else)]
+    #[hdl_gen]
+    fn update(&mut self) {
+        // weights: sign(d_i) from its top bit; w_sum = w ± μ in 10 bits, clamped to ±255:
+        // above 255 when bits 9, 8 are 0, 1; below −255 when bit 9 is set and bit 8 clear
+        // (−512 ..= −257) or the rest is −256 (bits 9, 8 set, 7..0 clear)
         for i in 0..TAPS {
             self.d_nonzero[i].next = self.d[i].val() != self.k_zero_d.val();
             self.step_on[i].next = self.err_nonzero.val() & self.d_nonzero[i].val();
@@ -324,28 +390,36 @@ impl Logic for LmsUpdate {
                     self.w_sum[i].next = self.w_wide[i].result.val() - self.k_step[i].val();
                 }
             }
+            self.w_low0[i].next = self.w_sum[i].val().get_bits::<8>(0) == self.k_zero8.val();
             self.w_next[i].next = self.w_sum[i].val().get_bits::<WEIGHT_BITS>(0);
             if self.w_sum[i].val().get_bit(9) {
-                if self.w_sum[i].val() < self.k_wmin.val() {
-                    self.w_next[i].next = self.k_wmin.val().get_bits::<WEIGHT_BITS>(0);
+                if !self.w_sum[i].val().get_bit(8) {
+                    self.w_next[i].next = self.k_wmin_out.val();
+                } else if self.w_low0[i].val() {
+                    self.w_next[i].next = self.k_wmin_out.val();
                 }
-            } else if self.w_sum[i].val() > self.k_wmax.val() {
-                self.w_next[i].next = self.k_wmax.val().get_bits::<WEIGHT_BITS>(0);
+            } else if self.w_sum[i].val().get_bit(8) {
+                self.w_next[i].next = self.k_wmax_out.val();
             }
         }
-        // deltas: shift, then d_1 = clamp(x − prev)
+        // deltas: shift, then d_1 = clamp(x − prev, ±63) (diff in 11 bits: above 63 when
+        // non-negative with bits 9..6 not all 0; below −63 when negative with bits 9..6 not
+        // all 1, or −64)
         for i in 1..TAPS {
             self.d_next[i].next = self.d[i - 1].val();
         }
         self.x_wide.next = bit_cast::<W1, W>(self.x.val());
         self.prev_wide.next = bit_cast::<W1, W>(self.prev.val());
         self.diff.next = self.x_wide.val() - self.prev_wide.val();
+        self.d_mid.next = self.diff.val().get_bits::<4>(6);
         self.d_next[0].next = self.diff.val().get_bits::<DELTA_BITS>(0);
         if self.diff.val().get_bit(10) {
-            if self.diff.val() < self.k_dmin.val() {
+            if self.d_mid.val() != self.k_ones4.val() {
+                self.d_next[0].next = self.k_dmin_out.val();
+            } else if self.diff.val().get_bits::<6>(0) == self.k_zero6.val() {
                 self.d_next[0].next = self.k_dmin_out.val();
             }
-        } else if self.diff.val() > self.k_dmax.val() {
+        } else if self.d_mid.val() != self.k_zero4.val() {
             self.d_next[0].next = self.k_dmax_out.val();
         }
     }
