@@ -31,7 +31,7 @@ pub struct FlowArgs {
     #[arg(short, long, default_value = "build/report")]
     out: PathBuf,
     /// Synthesis target and power clock, MHz [default: the coder's default clock: lite 60,
-    /// max 50, events 25].
+    /// max 50, events 20.48].
     #[arg(long)]
     freq: Option<f64>,
     /// Place-and-route seed.

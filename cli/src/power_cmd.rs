@@ -19,7 +19,7 @@ use crate::files::{collect_wavs, default_data_dir};
 #[derive(Args)]
 pub struct PowerArgs {
     /// Core clock, MHz (also the synthesis target) [default: the coder's default
-    /// clock: lite 60, max 50, events 25].
+    /// clock: lite 60, max 50, events 20.48].
     #[arg(long)]
     freq: Option<f64>,
     /// Channels (1..=1024), each sampled at 20 kHz.
