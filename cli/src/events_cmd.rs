@@ -21,108 +21,14 @@ use crate::files::{
     check_output, check_outputs, create_out_dir, ensure_distinct, input_name, is_stdio, open_input,
     output_name, write_output, write_output_with,
 };
+use neurice_flow::event_eval::{run_event_eval, EventEvalReport};
 use neurice_model::events::file::is_event_file;
-use neurice_model::events::{agreement, rate, EventFile, EventParams, Features};
+use neurice_model::events::{EventFile, EventParams, Features};
 
-/// The radio budget the rate is held against (issue 28), Mbit/s.
-const RADIO_MBIT_S: f64 = 1.0;
-/// The agreement target: precision and recall (each), and the power correlation.
-const EVENTS_TARGET: f64 = 0.90;
-const POWER_R_TARGET: f64 = 0.95;
-
-#[derive(Serialize)]
-struct Report {
-    mode: &'static str,
-    files: usize,
-    frames_each: u64,
-    sample_rate_hz: u32,
-    /// The event parameters (FORMAT.md §12.1) that matter to the reader.
-    k: f64,
-    bin_frames: u16,
-    refractory_frames: u8,
-    latency_frames: u8,
-    packet_bytes: u16,
-    state_bits_per_channel: u32,
-    /// 1024 channels of the recordings.
-    rate_1024: rate::Rate,
-    /// The 16-bit WAV's bits for the same samples over the packets' bits.
-    ratio_vs_wav: f64,
-    radio_mbit_s: f64,
-    rate_met: bool,
-    precision: Option<f64>,
-    recall: Option<f64>,
-    power_r: Option<f64>,
-    agreement: agreement::Agreement,
-    agreement_met: bool,
-}
-
-/// Loads each recording (one channel, 16-bit PCM) as grid indices; all at one sample rate.
-fn load(files: &[PathBuf]) -> Result<(u32, Vec<Vec<u32>>)> {
-    let mut rate = None;
-    let mut recs = Vec::with_capacity(files.len());
-    for f in files {
-        let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
-        let w = neurice_model::wav::parse_wav(&bytes)
-            .with_context(|| format!("{}: not a WAV the coders take", f.display()))?;
-        if w.channels != 1 {
-            bail!(
-                "{}: {} channels; event mode takes one electrode per WAV (as the recordings are)",
-                f.display(),
-                w.channels
-            );
-        }
-        if *rate.get_or_insert(w.sample_rate) != w.sample_rate {
-            bail!(
-                "{}: {} Hz, the other recordings {} Hz; event mode codes frames of one rate",
-                f.display(),
-                w.sample_rate,
-                rate.unwrap_or(0)
-            );
-        }
-        if w.samples.is_empty() {
-            bail!("{}: no samples", f.display());
-        }
-        recs.push(neurice_model::grid::to_grid(&w.samples).0);
-    }
-    Ok((rate.unwrap_or(0), recs))
-}
-
+/// `neurice eval --coder events FILES`: [`neurice_flow::event_eval`] (the flow's eval stage
+/// of event mode runs the same).
 pub fn eval(files: &[PathBuf], json: bool) -> Result<ExitCode> {
-    if files.is_empty() {
-        bail!("no recordings to evaluate");
-    }
-    let (fs, recs) = load(files)?;
-    let p = EventParams {
-        sample_rate_hz: fs,
-        ..EventParams::new(1024)
-    };
-    p.validate().context("event parameters")?;
-    let r = rate::measure(&p, &recs)?;
-    let a = agreement::measure_recordings(&EventParams { channels: 1, ..p }, &recs)?;
-    let wav_bits = r.frames as f64 * r.channels as f64 * 16.0;
-    let rep = Report {
-        mode: "events",
-        files: files.len(),
-        frames_each: r.frames,
-        sample_rate_hz: fs,
-        k: p.k(),
-        bin_frames: p.bin_frames,
-        refractory_frames: p.refractory_frames,
-        latency_frames: p.latency_frames,
-        packet_bytes: p.packet_bytes,
-        state_bits_per_channel: p.state_bits(),
-        ratio_vs_wav: wav_bits / r.link_bits as f64,
-        radio_mbit_s: RADIO_MBIT_S,
-        rate_met: r.link_mbit_s <= RADIO_MBIT_S && r.worst_100ms_link_mbit_s <= RADIO_MBIT_S,
-        precision: a.precision(),
-        recall: a.recall(),
-        power_r: a.power.r(),
-        agreement_met: a.precision().is_some_and(|v| v >= EVENTS_TARGET)
-            && a.recall().is_some_and(|v| v >= EVENTS_TARGET)
-            && a.power.r().is_some_and(|v| v >= POWER_R_TARGET),
-        rate_1024: r,
-        agreement: a,
-    };
+    let rep = run_event_eval(files, &EventParams::new(1024), None, &|_| {})?;
     if json {
         println!("{}", serde_json::to_string(&rep)?);
     } else {
@@ -132,7 +38,7 @@ pub fn eval(files: &[PathBuf], json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_text(r: &Report) {
+fn print_text(r: &EventEvalReport) {
     let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{:.1} %", 100.0 * v));
     let met = |b: bool| if b { "met" } else { "MISSED" };
     let x = &r.rate_1024;

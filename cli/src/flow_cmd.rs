@@ -15,7 +15,6 @@ use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use neurice_flow::{Cache, Estimate, Flow, FlowConfig, Observer, DEFAULT_SEED};
-use neurice_sim::PowerDuty;
 use neurice_sim::MAX_CHANNELS;
 
 use crate::coder_args::{CoderArgs, CoderChoice};
@@ -259,17 +258,6 @@ pub fn flow(a: FlowArgs) -> Result<ExitCode> {
                 "no recordings found: put the Neuralink challenge WAVs in ../shared/data/neuralink \
                  or pass --data DIR (see README). Running on a SYNTHETIC recording instead."
             );
-        }
-        for c in &cfgs {
-            if c.design.facts().power_duty == PowerDuty::FullThroughput {
-                eprintln!(
-                    "coder {}: clock {} MHz; its power is measured at full throughput (its core \
-                     does not code {} channels in real time)",
-                    c.design.kind(),
-                    c.freq_mhz,
-                    c.design.channels()
-                );
-            }
         }
     }
     let bars = Bars::new(quiet);

@@ -51,7 +51,6 @@ pub struct PowerArgs {
 pub fn power(a: PowerArgs) -> Result<ExitCode> {
     check_power_args(a.channels, a.cycles)?;
     let design = a.coder.design(a.channels, a.lanes)?;
-    let coder = design.kind();
     let freq = a.freq.unwrap_or(design.facts().board_mhz);
     neurice_flow::check_freq("--freq", freq)?;
     // at the design's power duty: real time needs a clock fast enough for the channels
@@ -111,26 +110,6 @@ pub fn power(a: PowerArgs) -> Result<ExitCode> {
     } else {
         print!("{}", render_power(&s.power));
         println!("activity: {}", s.activity.activity.activity_source);
-        let t = &s.throughput;
-        if t.clocks_per_sample_measured {
-            println!(
-                "throughput (coder {}, full throughput): {:.3} clocks/sample measured, {:.3} M \
-                 samples/s at {} MHz = {:.1} channels of 20 kHz in real time",
-                coder.name(),
-                t.clocks_per_sample,
-                t.samples_per_s / 1e6,
-                t.clock_mhz,
-                t.real_time_channels
-            );
-            println!(
-                "energy: {:.3} nJ/sample typical ({:.3} .. {:.3}); {:.2} uW/channel at 20 kHz \
-                 (DERIVED: nJ/sample x 20 kHz)",
-                t.nj_per_sample.typical,
-                t.nj_per_sample.low,
-                t.nj_per_sample.high,
-                t.uw_per_channel.typical
-            );
-        }
         println!(
             "BRAM accesses per sample: {:.2} reads, {:.2} writes",
             s.activity.window.bram_reads_per_sample, s.activity.window.bram_writes_per_sample

@@ -26,8 +26,9 @@ pub struct CoderSummary {
     pub mode: String,
     /// Its own flow report folder (`report.json`, `index.html`).
     pub report_dir: PathBuf,
-    /// Compression ratio: the golden model's on the recordings (container included), or, on
-    /// a synthetic run, the core's payload ratio in the co-simulation.
+    /// Compression ratio: the golden model's on the recordings (container included), event
+    /// mode's eval's (the WAV's bits over the packets'), or, on a synthetic run, the core's
+    /// payload ratio in the co-simulation.
     pub ratio: f64,
     pub ratio_source: String,
     /// Bits per sample of the same measurement as `ratio`.
@@ -40,14 +41,11 @@ pub struct CoderSummary {
     pub clock_mhz: f64,
     pub timing_met: bool,
     pub clocks_per_sample: f64,
-    pub clocks_per_sample_measured: bool,
     pub samples_per_s: f64,
     pub real_time_channels: f64,
     /// FPGA total power at `clock_mhz`, mW (low / typical / high).
     pub total_mw: Band,
     pub uw_per_channel: Band,
-    /// `true` when `uw_per_channel` is derived (`nj_per_sample × 20 kHz`, coder v2).
-    pub uw_per_channel_derived: bool,
     pub nj_per_sample: Band,
     /// How the throughput and energy figures were obtained.
     pub method: String,
@@ -56,8 +54,17 @@ pub struct CoderSummary {
 impl CoderSummary {
     /// The row of one coder's flow report `r`, written in `dir`.
     pub fn of(r: &FlowReport, dir: &Path) -> Self {
-        let (ratio, bits_per_sample, ratio_source) = match &r.eval {
-            Some(e) => (
+        let (ratio, bits_per_sample, ratio_source) = match (&r.eval, &r.event_eval) {
+            (_, Some(e)) => (
+                e.ratio_vs_wav,
+                e.link_bits_per_sample(),
+                format!(
+                    "event mode's eval on every sample of {} recordings as {} channels (packets, \
+                     framing included)",
+                    e.files, e.rate_1024.channels
+                ),
+            ),
+            (Some(e), None) => (
                 e.ratio,
                 e.bits_per_sample,
                 format!(
@@ -65,7 +72,7 @@ impl CoderSummary {
                     e.files
                 ),
             ),
-            None => (
+            (None, None) => (
                 r.simulation.ratio,
                 32.0 * r.simulation.words as f64 / r.simulation.samples.max(1) as f64,
                 if r.synthetic {
@@ -95,13 +102,10 @@ impl CoderSummary {
             clock_mhz: y.target_mhz,
             timing_met: y.timing_met,
             clocks_per_sample: t.clocks_per_sample,
-            clocks_per_sample_measured: t.clocks_per_sample_measured,
             samples_per_s: t.samples_per_s,
             real_time_channels: t.real_time_channels,
             total_mw: r.power.power.total_mw,
             uw_per_channel: t.uw_per_channel,
-            uw_per_channel_derived: r.design.facts().power_duty
-                == neurice_sim::PowerDuty::FullThroughput,
             nj_per_sample: t.nj_per_sample,
             method: t.method.clone(),
         }
@@ -402,17 +406,7 @@ fn table_rows(c: &Comparison) -> Vec<(String, Vec<String>)> {
         ),
         (
             "clocks per sample".into(),
-            col(&|s| {
-                format!(
-                    "{:.3} ({})",
-                    s.clocks_per_sample,
-                    if s.clocks_per_sample_measured {
-                        "measured"
-                    } else {
-                        "design figure"
-                    }
-                )
-            }),
+            col(&|s| format!("{:.3} (design figure)", s.clocks_per_sample)),
         ),
         (
             "samples/s".into(),
@@ -433,17 +427,7 @@ fn table_rows(c: &Comparison) -> Vec<(String, Vec<String>)> {
         ),
         (
             "µW per channel (typical)".into(),
-            col(&|s| {
-                format!(
-                    "{:.2}{}",
-                    s.uw_per_channel.typical,
-                    if s.uw_per_channel_derived {
-                        " (derived: nJ/sample × 20 kHz)"
-                    } else {
-                        ""
-                    }
-                )
-            }),
+            col(&|s| format!("{:.2}", s.uw_per_channel.typical)),
         ),
         (
             "nJ per sample (typical)".into(),
@@ -543,6 +527,13 @@ fn run_text(c: &Comparison) -> Vec<String> {
     for r in &c.reports {
         for (k, x) in crate::report::run_lines(r) {
             v.push(format!("{} {k}: {x}", mode_name(&r.design)));
+        }
+        if let Some(e) = &r.event_eval {
+            v.push(format!(
+                "{} eval: {}",
+                mode_name(&r.design),
+                crate::event_eval::summary(e)
+            ));
         }
     }
     v.push(format!(

@@ -18,6 +18,7 @@ pub mod browser;
 pub mod cache;
 pub mod compare;
 pub mod eval;
+pub mod event_eval;
 pub mod event_link;
 pub mod input;
 pub mod link;
@@ -44,6 +45,7 @@ use neurice_synth::{AsicArea, Device, SynthReport};
 pub use bounded::{BoundedFile, BoundedSummary};
 pub use cache::{Cache, CacheStatus, CacheUse};
 pub use eval::{run_eval, EvalReport, FileResult};
+pub use event_eval::{run_event_eval, EventEvalReport};
 pub use power::{measure_power, measure_power_in, PowerSummary};
 
 pub use neurice_synth::DEFAULT_FREQ_MHZ;
@@ -122,9 +124,14 @@ impl FlowConfig {
                 self.design.channels()
             ),
         };
-        let eval = match self.design.event_params() {
-            Some(_) => "no eval (event mode: its rate is the co-simulation's)".to_string(),
-            None => format!("eval on all {files} recordings"),
+        let eval = match (self.design.event_params(), self.files.is_empty()) {
+            (_, true) => "no eval (no recordings)".to_string(),
+            (Some(_), false) => format!(
+                "event mode's eval on all {files} recordings (rate as {} channels, agreement \
+                 with the reference detector)",
+                event_eval::RATE_CHANNELS
+            ),
+            (None, false) => format!("eval on all {files} recordings"),
         };
         format!(
             "{eval}; {sim}; power from {} traced clock cycles",
@@ -245,7 +252,14 @@ pub struct FlowReport {
     pub data_source: String,
     pub synthetic: bool,
     pub design: CoreDesign,
+    /// The golden model's eval of a coder (compress, decompress, compare; `None` for event
+    /// mode and without recordings).
     pub eval: Option<EvalReport>,
+    /// Event mode's eval ([`event_eval`]: its rate with packet framing for 1024 channels on
+    /// every sample of the recordings, its agreement with the reference detector); only for
+    /// event mode on recordings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_eval: Option<EventEvalReport>,
     pub simulation: RunSummary,
     pub verilog: VerilogStage,
     pub synthesis: SynthReport,
@@ -469,37 +483,60 @@ impl Flow {
     }
 
     /// 1. The golden model on every recording (none for a synthetic run); a file that does
-    ///    not round-trip is an error.
+    ///    not round-trip is an error. `None` for event mode ([`Flow::event_eval`]).
     pub fn eval(&self, obs: &dyn Observer) -> Result<Option<EvalReport>> {
-        self.stage(
-            "eval",
-            "golden-model eval (compress, decompress, compare)",
-            obs,
-            |f| {
-                // event mode: its rate is the co-simulation's (the system view); the eval
-                // compresses with a coder
-                if f.synthetic() || f.cfg.design.event_params().is_some() {
-                    return Ok(None);
-                }
-                let total = f.cfg.files.len() as u64;
-                let name = f.name("eval");
-                // the coder the core implements, with its parameters
-                let e = run_eval(&f.cfg.files, f.cfg.design.coder(), Some(f.cfg.jobs), &|n| {
-                    obs.progress(&name, n, total)
-                })?;
-                if !e.passed {
-                    bail!(
-                        "golden-model eval: {} file(s) did not round-trip{}",
-                        e.failed,
-                        match &e.bounded {
-                            Some(b) => format!(" within the maximum error {}", b.max_error),
-                            None => String::new(),
-                        }
-                    );
-                }
-                Ok(Some(e))
-            },
-        )
+        Ok(self.eval_stage(obs)?.0)
+    }
+
+    /// 1. Event mode's eval on every recording ([`event_eval`], as `neurice eval --coder
+    ///    events`); `None` for a coder ([`Flow::eval`]) or a synthetic run.
+    pub fn event_eval(&self, obs: &dyn Observer) -> Result<Option<EventEvalReport>> {
+        Ok(self.eval_stage(obs)?.1)
+    }
+
+    /// The eval stage: the coder's golden-model eval, or event mode's eval.
+    fn eval_stage(
+        &self,
+        obs: &dyn Observer,
+    ) -> Result<(Option<EvalReport>, Option<EventEvalReport>)> {
+        let events = self.cfg.design.event_params().copied();
+        let banner = match events {
+            Some(_) => {
+                "event mode's eval (rate with packet framing for 1024 channels, agreement \
+                 with the reference detector)"
+            }
+            None => "golden-model eval (compress, decompress, compare)",
+        };
+        self.stage("eval", banner, obs, |f| {
+            if f.synthetic() {
+                return Ok((None, None));
+            }
+            let total = f.cfg.files.len() as u64;
+            let name = f.name("eval");
+            let progress = |n| obs.progress(&name, n, total);
+            if let Some(p) = events {
+                let e = run_event_eval(&f.cfg.files, &p, Some(f.cfg.jobs), &progress)?;
+                return Ok((None, Some(e)));
+            }
+            // the coder the core implements, with its parameters
+            let e = run_eval(
+                &f.cfg.files,
+                f.cfg.design.coder(),
+                Some(f.cfg.jobs),
+                &progress,
+            )?;
+            if !e.passed {
+                bail!(
+                    "golden-model eval: {} file(s) did not round-trip{}",
+                    e.failed,
+                    match &e.bounded {
+                        Some(b) => format!(" within the maximum error {}", b.max_error),
+                        None => String::new(),
+                    }
+                );
+            }
+            Ok((Some(e), None))
+        })
     }
 
     /// The co-simulation stimuli: every recording interleaved as 1024 channels (the
@@ -810,8 +847,8 @@ impl Flow {
         )
     }
 
-    /// Every stage, independent ones side by side: the golden-model eval then the
-    /// co-simulation on one thread, the ASIC estimate on another, the Verilog, synthesis and
+    /// Every stage, independent ones side by side: the eval (the golden model's, or event
+    /// mode's) then the co-simulation on one thread, the ASIC estimate on another, the Verilog, synthesis and
     /// power on this one (the power stage's Verilator build starts as soon as yosys wrote
     /// the netlist, while nextpnr places and routes). Writes `report.json` and `index.html`
     /// into the report folder.
@@ -824,7 +861,7 @@ impl Flow {
         let this = &self;
         let (sim_lane, asic, hw) = std::thread::scope(|s| {
             let sim_lane = s.spawn(move || -> Result<_> {
-                let eval = this.eval(obs)?;
+                let eval = this.eval_stage(obs)?;
                 let sim = this.cosim(obs)?;
                 Ok((eval, sim))
             });
@@ -865,7 +902,7 @@ impl Flow {
             (sim_lane.join(), asic.join(), hw)
         });
         let panicked = |what: &str| anyhow!("the {what} thread panicked");
-        let (eval, sim) = sim_lane.map_err(|_| panicked("co-simulation"))??;
+        let ((eval, event_eval), sim) = sim_lane.map_err(|_| panicked("co-simulation"))??;
         let (verilog, synthesis, power) = hw?;
         let asic = asic.map_err(|_| panicked("ASIC"))??;
         let data_source = match (&self.cfg.data_dir, self.synthetic()) {
@@ -879,6 +916,7 @@ impl Flow {
             synthetic: self.synthetic(),
             design: self.cfg.design,
             eval,
+            event_eval,
             simulation: sim,
             verilog,
             synthesis,

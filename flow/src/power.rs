@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use neurice_model::CoderSpec;
 use neurice_sim::activity::{self, ActivityReport};
-use neurice_sim::{CoreDesign, Pattern, PowerDuty, Stimulus, XorShift64};
+use neurice_sim::{CoreDesign, Pattern, Stimulus, XorShift64};
 use neurice_synth::power::{estimate_power, PowerInput, PowerReport, Resources, SystemParams};
 use neurice_synth::SynthReport;
 
@@ -27,8 +27,7 @@ pub struct PowerSummary {
     pub synthesis: SynthReport,
     /// Which netlist the activity was measured on.
     pub netlist_source: String,
-    /// Power against the clock and the channel count, scaled from this measurement (coder
-    /// v1 only: the v2 core is measured at full throughput, not at a real-time rate).
+    /// Power against the clock and the channel count, scaled from this measurement.
     pub curves: Option<PowerCurves>,
     /// The core's sample rate and energy per sample at this clock.
     pub throughput: Throughput,
@@ -40,11 +39,9 @@ pub struct Throughput {
     /// What was measured ([`CoreDesign::name`]): a coder or `events`.
     pub coder: &'static str,
     pub clock_mhz: f64,
-    /// Clock cycles per sample: measured in the traced window (coder v2, inputs offered on
-    /// every clock), or the coder-v1 core's design figure `1 / lanes`.
+    /// Clock cycles per sample: the core's design figure `1 / lanes` (one transfer per lane
+    /// on every clock).
     pub clocks_per_sample: f64,
-    /// Whether `clocks_per_sample` was measured (coder v2) or is the design figure (v1).
-    pub clocks_per_sample_measured: bool,
     /// Samples per second the core codes at `clock_mhz`: `clock / clocks_per_sample`.
     pub samples_per_s: f64,
     /// Channels of 20 kHz the core codes in real time at this clock: `samples_per_s / 20 000`.
@@ -52,9 +49,7 @@ pub struct Throughput {
     /// FPGA energy per coded sample, nJ: total power / the samples per second of the
     /// measured run.
     pub nj_per_sample: neurice_synth::power::Band,
-    /// µW per 20 kHz channel: coder v1, total power / channels measured at the real-time
-    /// rate; coder v2, DERIVED as `nj_per_sample × 20 kHz` (the measurement is at full
-    /// throughput, not at a real-time duty cycle).
+    /// µW per 20 kHz channel: total power / channels, measured at the real-time rate.
     pub uw_per_channel: neurice_synth::power::Band,
     /// How the figures were obtained.
     pub method: String,
@@ -131,8 +126,8 @@ pub fn check_power_args(channels: usize, cycles: u64) -> Result<()> {
 
 /// Activity and power of the design `synthesis` placed and routed (its gate-level netlist,
 /// the one `neurice sim --engine gatelevel` proves) at `synthesis.target_mhz`, for the
-/// design's channels of the recordings `files` (none: a SYNTHETIC recording), at the design's
-/// power duty ([`neurice_sim::PowerDuty`]). The traced run is compared word for word with the
+/// design's channels of the recordings `files` (none: a SYNTHETIC recording), at the real-time
+/// rate of its channels ([`neurice_sim::PowerDuty`]). The traced run is compared word for word with the
 /// golden model; a mismatch is an error.
 pub fn measure_power(
     design: &CoreDesign,
@@ -162,9 +157,7 @@ pub fn measure_power_in(
     let channels = design.channels();
     check_power_args(channels, cycles)?;
     let freq = synthesis.target_mhz;
-    let full = design.facts().power_duty == PowerDuty::FullThroughput;
-    // the samples offered at the real-time rate of the channels, or (a core that cannot code
-    // them in real time at its clock) on every clock, the core's full throughput
+    // the samples offered at the real-time rate of the channels
     let gap = design.power_gap_per_mille(freq)?;
     // the placed and routed netlist itself, or, when it was placed inside the pin wrapper,
     // the core's own netlist from the same yosys stage (the wrapper only drives its pins)
@@ -193,18 +186,11 @@ pub fn measure_power_in(
         }
     };
     if verbose {
-        if full {
-            eprintln!(
-                "      switching activity: gate-level netlist in Verilator, {channels} channels \
-                 offered on every clock (full throughput) at {freq} MHz, {cycles} traced cycles …"
-            );
-        } else {
-            eprintln!(
-                "      switching activity: gate-level netlist in Verilator, {channels} channels \
-                 at the real-time rate for {freq} MHz ({gap}‰ idle input cycles), {cycles} \
-                 traced cycles …"
-            );
-        }
+        eprintln!(
+            "      switching activity: gate-level netlist in Verilator, {channels} channels at \
+             the real-time rate for {freq} MHz ({gap}‰ idle input cycles), {cycles} traced \
+             cycles …"
+        );
     }
     // coder v1 and max: one adaptation window of transfers (max: of its A/N statistics)
     let lanes = design.lanes();
@@ -247,74 +233,31 @@ pub fn measure_power_in(
         );
     }
     let rate = neurice_synth::power::SAMPLE_RATE_HZ;
-    // coder v2: the samples per second measured in the window, and the channels of 20 kHz
-    // they make (the power model's channel count: what the core serves at this clock)
-    let v2_samples_per_s = freq * 1e6 * w.samples_per_clock;
-    let model_channels = if full {
-        ((v2_samples_per_s / rate).floor() as usize).max(1)
-    } else {
-        channels
-    };
     let input = PowerInput {
         device: synthesis.target,
         clock_mhz: freq,
-        channels: model_channels,
+        channels,
         resources: Resources::from_synth(synthesis),
         activity: act.activity.clone(),
         system: SystemParams::new(bits_per_sample),
     };
-    let mut power = estimate_power(&input)?;
-    let throughput = if full {
-        let nj = power.total_mw.scale(1e6 / v2_samples_per_s);
-        let uw = nj.scale(rate / 1000.0);
-        power.nj_per_sample = nj;
-        power.uw_per_channel = uw;
-        power.assumptions.push(format!(
-            "coder v2 measured at full throughput ({:.3} clocks per sample, {:.0} \
-             samples/s at {freq} MHz, inputs offered on every clock): the channel count is the \
-             {model_channels} channels of 20 kHz that rate serves in real time; nJ/sample is \
-             the total over the measured samples per second, µW/channel is DERIVED as \
-             nJ/sample × 20 kHz",
-            1.0 / w.samples_per_clock,
-            v2_samples_per_s
-        ));
-        Throughput {
-            coder: design.name(),
-            clock_mhz: freq,
-            clocks_per_sample: 1.0 / w.samples_per_clock,
-            clocks_per_sample_measured: true,
-            samples_per_s: v2_samples_per_s,
-            real_time_channels: v2_samples_per_s / rate,
-            nj_per_sample: nj,
-            uw_per_channel: uw,
-            method: format!(
-                "coder v2 at full throughput: clocks per sample measured in the traced window \
-                 ({} cycles after {warmup} cycles of warm-up, {channels} channels offered on \
-                 every clock); samples/s = f_clk / clocks per sample; real-time channels = \
-                 samples/s / 20 kHz; nJ/sample = P / samples/s; µW/channel DERIVED as \
-                 nJ/sample × 20 kHz",
-                w.cycles
-            ),
-        }
-    } else {
-        let lanes = lanes as f64;
-        Throughput {
-            coder: design.name(),
-            clock_mhz: freq,
-            clocks_per_sample: 1.0 / lanes,
-            clocks_per_sample_measured: false,
-            samples_per_s: freq * 1e6 * lanes,
-            real_time_channels: freq * 1e6 * lanes / rate,
-            nj_per_sample: power.nj_per_sample,
-            uw_per_channel: power.uw_per_channel,
-            method: format!(
-                "the core takes one sample per lane on every clock (design figure, \
-                 proved cycle by cycle in the simulation tests; the traced run at the \
-                 real-time rate of {channels} channels had {} stall cycles); nJ/sample and \
-                 µW/channel measured at that real-time rate",
-                act.window.run_stall_cycles
-            ),
-        }
+    let power = estimate_power(&input)?;
+    let lanes = lanes as f64;
+    let throughput = Throughput {
+        coder: design.name(),
+        clock_mhz: freq,
+        clocks_per_sample: 1.0 / lanes,
+        samples_per_s: freq * 1e6 * lanes,
+        real_time_channels: freq * 1e6 * lanes / rate,
+        nj_per_sample: power.nj_per_sample,
+        uw_per_channel: power.uw_per_channel,
+        method: format!(
+            "the core takes one sample per lane on every clock (design figure, proved cycle by \
+             cycle in the simulation tests; the traced run at the real-time rate of {channels} \
+             channels had {} stall cycles); nJ/sample and µW/channel measured at that real-time \
+             rate",
+            act.window.run_stall_cycles
+        ),
     };
     let mut s = PowerSummary {
         power,
@@ -324,9 +267,7 @@ pub fn measure_power_in(
         curves: None,
         throughput,
     };
-    if !full {
-        s.curves = Some(power_curves(&s)?);
-    }
+    s.curves = Some(power_curves(&s)?);
     Ok(s)
 }
 
@@ -517,7 +458,6 @@ mod tests {
                 coder: "lite",
                 clock_mhz: 60.0,
                 clocks_per_sample: 1.0,
-                clocks_per_sample_measured: false,
                 samples_per_s: 60e6,
                 real_time_channels: 3000.0,
                 nj_per_sample: power.nj_per_sample,
@@ -587,7 +527,6 @@ mod tests {
                 coder: "max",
                 clock_mhz: 50.0,
                 clocks_per_sample: 1.0,
-                clocks_per_sample_measured: false,
                 samples_per_s: 50e6,
                 real_time_channels: 2500.0,
                 nj_per_sample: power.nj_per_sample,

@@ -128,6 +128,18 @@ pub fn markdown(report: &Value) -> Result<String> {
     }
     let mut sources = String::new();
     for (i, c) in coders.iter().enumerate() {
+        if let Some(e) = report
+            .pointer(&format!("/reports/{i}/event_eval"))
+            .filter(|e| !e.is_null())
+        {
+            sources.push_str(&format!(
+                " The {} row: {}",
+                c.get("mode")
+                    .and_then(Value::as_str)
+                    .unwrap_or(text(c, "coder")?),
+                event_note(e).with_context(|| format!("reports.{i}.event_eval"))?
+            ));
+        }
         if let Some(src) = from_cosim(report, i, c) {
             sources.push_str(&format!(
                 " The {} row's ratio and rate: {src}.",
@@ -145,15 +157,47 @@ pub fn markdown(report: &Value) -> Result<String> {
     Ok(s)
 }
 
-/// Where coder `i`'s ratio comes from when it is not the golden model's eval (event mode's:
-/// the co-simulation's words, its `ratio_source`).
+/// Where coder `i`'s ratio comes from when no eval measured it (a synthetic run, or a report
+/// of event mode from before the flow ran its eval: the co-simulation's words, its
+/// `ratio_source`).
 fn from_cosim<'a>(report: &Value, i: usize, c: &'a Value) -> Option<&'a str> {
-    let no_eval = report
-        .pointer(&format!("/reports/{i}/eval"))
-        .is_none_or(Value::is_null);
+    let none = |k: &str| {
+        report
+            .pointer(&format!("/reports/{i}/{k}"))
+            .is_none_or(Value::is_null)
+    };
+    let no_eval = none("eval") && none("event_eval");
     c.get("ratio_source")
         .and_then(Value::as_str)
         .filter(|_| no_eval)
+}
+
+/// Event mode's eval (`event_eval` of its flow report) in a sentence: its rate and agreement.
+fn event_note(e: &Value) -> Result<String> {
+    let pct = |k: &str| {
+        e.get(k)
+            .and_then(Value::as_f64)
+            .map_or("n/a".to_string(), |v| format!("{:.1} %", 100.0 * v))
+    };
+    let r = at(e, "rate_1024")?;
+    Ok(format!(
+        "event mode's eval on every sample of {} recordings as {} channels at {} Hz: ratio = the \
+         16-bit WAV's bits / the packets' bits; {:.4} Mbit/s with packet framing (payload \
+         {:.4}), worst 100 ms {:.4} Mbit/s, {:.2} events/s/channel; agreement with the float \
+         reference detector (not ground truth): precision {}, recall {}, power r {}.",
+        num(e, "files")?,
+        num(r, "channels")?,
+        num(e, "sample_rate_hz")?,
+        num(r, "link_mbit_s")?,
+        num(r, "payload_mbit_s")?,
+        num(r, "worst_100ms_link_mbit_s")?,
+        num(r, "events_per_s_per_channel")?,
+        pct("precision"),
+        pct("recall"),
+        e.get("power_r")
+            .and_then(Value::as_f64)
+            .map_or("n/a".to_string(), |v| format!("{v:.4}")),
+    ))
 }
 
 /// The row of coder `i` (`c`, from `coders`) of `report`.
@@ -168,7 +212,6 @@ fn coder_row(report: &Value, i: usize, c: &Value) -> Result<String> {
     } else {
         " (timing NOT met)"
     };
-    let derived = at(c, "uw_per_channel_derived")?.as_bool() == Some(true);
     // reports before modes were named were of lossless coders only
     let mode = match c.get("mode").and_then(Value::as_str) {
         Some(m) => m.to_string(),
@@ -177,6 +220,8 @@ fn coder_row(report: &Value, i: usize, c: &Value) -> Result<String> {
     let ratio = num(c, "ratio")?;
     let ratio = match from_cosim(report, i, c) {
         Some(_) => format!("{ratio:.1} (co-simulation, see below)"),
+        // event mode's hundreds: the fourth decimal is noise
+        None if ratio >= 100.0 => format!("{ratio:.1}"),
         None => format!("{ratio:.4}"),
     };
     let mbps = num(report, &format!("system.{i}.mbps_1024"))?;
@@ -186,14 +231,13 @@ fn coder_row(report: &Value, i: usize, c: &Value) -> Result<String> {
         format!("{mbps:.1}")
     };
     Ok(format!(
-            "| {mode} | {ratio} | {mbps} | {} | {fmax} | {} | {} | {:.2} mW at {} MHz{timing} | {:.1}{} |\n",
+            "| {mode} | {ratio} | {mbps} | {} | {fmax} | {} | {} | {:.2} mW at {} MHz{timing} | {:.1} |\n",
             device.to_uppercase(),
             grouped(num(c, "lc_used")? as u64),
             num(c, "bram_used")?,
             num(c, "total_mw.typical")?,
             num(c, "clock_mhz")?,
             num(c, "uw_per_channel.typical")?,
-            if derived { " (derived)" } else { "" },
         ))
 }
 
@@ -229,23 +273,19 @@ mod tests {
                 {"coder": "lite", "ratio": 3.37271, "lc_used": 1711, "bram_used": 8,
                  "ratio_source": "golden model on 603 recordings (container included)",
                  "fmax_mhz": 100.93, "clock_mhz": 60.0, "timing_met": true,
-                 "total_mw": {"typical": 5.951}, "uw_per_channel": {"typical": 5.81},
-                 "uw_per_channel_derived": false},
+                 "total_mw": {"typical": 5.951}, "uw_per_channel": {"typical": 5.81}},
                 {"coder": "max", "ratio": 3.46494, "lc_used": 4655, "bram_used": 27,
                  "fmax_mhz": 52.06, "clock_mhz": 50.0, "timing_met": false,
-                 "total_mw": {"typical": 15.5}, "uw_per_channel": {"typical": 15.13},
-                 "uw_per_channel_derived": true},
+                 "total_mw": {"typical": 15.5}, "uw_per_channel": {"typical": 15.13}},
                 {"coder": "lite-d1", "mode": "bounded error δ = 1, coder lite",
                  "ratio": 4.99144, "lc_used": 1858, "bram_used": 8,
                  "fmax_mhz": 94.8, "clock_mhz": 60.0, "timing_met": true,
-                 "total_mw": {"typical": 5.94}, "uw_per_channel": {"typical": 5.8},
-                 "uw_per_channel_derived": false},
+                 "total_mw": {"typical": 5.94}, "uw_per_channel": {"typical": 5.8}},
                 {"coder": "events", "mode": "events (spikes and spike-band power)",
                  "ratio": 636.8159, "ratio_source": "the core's words in the co-simulation",
                  "lc_used": 3288, "bram_used": 24,
                  "fmax_mhz": 63.71, "clock_mhz": 25.0, "timing_met": true,
-                 "total_mw": {"typical": 4.75}, "uw_per_channel": {"typical": 4.64},
-                 "uw_per_channel_derived": false}
+                 "total_mw": {"typical": 4.75}, "uw_per_channel": {"typical": 4.64}}
             ],
             "reports": [{"synthesis": {"target": "hx8k"}, "eval": {"ratio": 3.37271}},
                         {"synthesis": {"target": "up5k"}, "eval": {"ratio": 3.46494}},
@@ -281,7 +321,7 @@ mod tests {
             [
                 "| mode | ratio | Mbit/s, 1024 ch | core | Fmax | LCs | BRAM | power | µW/channel |",
                 "| lossless, coder lite | 3.3727 | 97.2 | HX8K | 100.9 MHz | 1 711 | 8 | 5.95 mW at 60 MHz | 5.8 |",
-                "| lossless, coder max | 3.4649 | 94.6 | UP5K | 52.1 MHz | 4 655 | 27 | 15.50 mW at 50 MHz (timing NOT met) | 15.1 (derived) |",
+                "| lossless, coder max | 3.4649 | 94.6 | UP5K | 52.1 MHz | 4 655 | 27 | 15.50 mW at 50 MHz (timing NOT met) | 15.1 |",
                 "| bounded error δ = 1, coder lite | 4.9914 | 65.6 | HX8K | 94.8 MHz | 1 858 | 8 | 5.94 mW at 60 MHz | 5.8 |",
                 "| events (spikes and spike-band power) | 636.8 (co-simulation, see below) | 0.52 | HX8K | 63.7 MHz | 3 288 | 24 | 4.75 mW at 25 MHz | 4.6 |",
                 "| coder lite, on the peers' recordings | 3.3801 | 96.9 | model | | | | | |",
@@ -295,6 +335,34 @@ mod tests {
             "{t}"
         );
         assert_eq!(t.matches("row's ratio and rate").count(), 1, "{t}");
+        // a report whose flow ran event mode's eval: its figures in the row and a note, no
+        // co-simulation mark (the mark stays for a report without it, as above)
+        let mut r = report();
+        r["coders"][3]["ratio"] = serde_json::json!(576.9489773753587);
+        r["system"][3]["mbps_1024"] = serde_json::json!(0.5546346670995362);
+        r["reports"][3]["event_eval"] = serde_json::json!({
+            "files": 603, "sample_rate_hz": 19531, "precision": 0.8714269046785673,
+            "recall": 0.841956938338406, "power_r": 0.9947573038714855,
+            "rate_1024": {"channels": 1024, "link_mbit_s": 0.5546346670995362,
+                          "payload_mbit_s": 0.5418262845780027,
+                          "worst_100ms_link_mbit_s": 0.6722044173067077,
+                          "events_per_s_per_channel": 5.390672140365183}});
+        let t = markdown(&r).unwrap();
+        assert!(
+            t.contains("| events (spikes and spike-band power) | 576.9 | 0.55 | HX8K |"),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "The events (spikes and spike-band power) row: event mode's eval on every sample \
+                 of 603 recordings as 1024 channels at 19531 Hz: ratio = the 16-bit WAV's bits / \
+                 the packets' bits; 0.5546 Mbit/s with packet framing (payload 0.5418), worst \
+                 100 ms 0.6722 Mbit/s, 5.39 events/s/channel; agreement with the float reference \
+                 detector (not ground truth): precision 87.1 %, recall 84.2 %, power r 0.9948."
+            ),
+            "{t}"
+        );
+        assert!(!t.contains("row's ratio and rate"), "{t}");
         // a report without what the table needs: said, not a table of blanks
         let mut r = report();
         r["coders"][1].as_object_mut().unwrap().remove("lc_used");

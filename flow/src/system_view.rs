@@ -17,16 +17,19 @@ pub const IMPLANT_CHANNELS: f64 = 1024.0;
 #[derive(Clone, Debug, Serialize)]
 pub struct SystemRow {
     pub mode: String,
-    /// Measured: bits per sample, all headers included (eval), or the co-simulation's payload
-    /// (the core's words) on a synthetic run and for event mode ([`SystemRow::bits_source`]).
+    /// Measured: bits per sample, all headers included (eval; event mode's eval: its packets,
+    /// framing included), or the co-simulation's payload (the core's words) on a synthetic run
+    /// ([`SystemRow::bits_source`]).
     pub bits_per_sample: f64,
     /// Where `bits_per_sample` was measured.
     pub bits_source: String,
-    /// `bits_per_sample × 1024 × 20 kHz`, Mbit/s.
+    /// `bits_per_sample × 1024 × 20 kHz`, Mbit/s; event mode with its eval: the eval's
+    /// Mbit/s with packet framing for 1024 channels (per second of recording).
     pub mbps_1024: f64,
     pub radio_mbps: f64,
     pub fits_radio: bool,
-    /// Channels of 20 kHz whose stream the radio carries: `radio / (bits × 20 kHz)`.
+    /// Channels whose stream the radio carries: `radio / (bits × 20 kHz)` (event mode: radio /
+    /// its Mbit/s per channel).
     pub radio_channels: f64,
     /// Measured: channels of 20 kHz the core codes in real time at its board clock.
     pub core_channels: f64,
@@ -67,26 +70,41 @@ pub fn not_measured(rows: &[SystemRow]) -> Vec<String> {
 
 fn row(r: &FlowReport) -> SystemRow {
     let sim_bits = 32.0 * r.simulation.words as f64 / r.simulation.samples.max(1) as f64;
-    let (bits, bits_source) = match &r.eval {
-        Some(e) => (
+    // bits per sample, where they were measured, and the Mbit/s of one channel
+    let per_channel = |bits: f64| bits * SAMPLE_RATE_HZ / 1e6;
+    let (bits, bits_source, channel_mbps) = match (&r.eval, &r.event_eval) {
+        // event mode: the eval's rate per second of recording (events per second are the
+        // signal's, not the sample rate's: not scaled to 20 kHz)
+        (_, Some(e)) => (
+            e.link_bits_per_sample(),
+            format!(
+                "event mode's eval: the packets (framing included) of {} recordings as {} \
+                 channels, per second of recording at {} Hz",
+                e.files, e.rate_1024.channels, e.sample_rate_hz
+            ),
+            e.rate_1024.link_mbit_s / e.rate_1024.channels as f64,
+        ),
+        (Some(e), None) => (
             e.bits_per_sample,
             "eval: the recordings compressed, headers included".to_string(),
+            per_channel(e.bits_per_sample),
         ),
-        None => (
+        (None, None) => (
             sim_bits,
             format!(
                 "co-simulation: the core's words over {} samples of {} channels (payload; \
                  no packet framing)",
                 r.simulation.samples, r.simulation.channels
             ),
+            per_channel(sim_bits),
         ),
     };
-    let mbps_1024 = bits * IMPLANT_CHANNELS * SAMPLE_RATE_HZ / 1e6;
-    let radio_channels = RADIO_MBPS * 1e6 / (bits * SAMPLE_RATE_HZ);
+    let mbps_1024 = channel_mbps * IMPLANT_CHANNELS;
+    let radio_channels = RADIO_MBPS / channel_mbps;
     let core_channels = r.power.throughput.real_time_channels;
     let served = IMPLANT_CHANNELS.min(core_channels).min(radio_channels);
     let nj = r.power.power.system.radio_nj_per_bit.value;
-    let radio_mw = nj.scale(bits * served * SAMPLE_RATE_HZ / 1e6);
+    let radio_mw = nj.scale(channel_mbps * served);
     let fpga_mw = r.power.power.total_mw;
     let total_mw = fpga_mw + radio_mw;
     let within_budget = total_mw.typical <= BUDGET_MW;

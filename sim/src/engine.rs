@@ -97,11 +97,9 @@ impl Shape {
 #[serde(rename_all = "snake_case")]
 pub enum PowerDuty {
     /// At the real-time rate of its channels (20 kHz each): the core takes one transfer per
-    /// clock and idles in between.
+    /// clock and idles in between. (Every core with a design is measured so; the one
+    /// measured at full throughput, coder v2's, is retired.)
     RealTime,
-    /// At full throughput (a sample offered on every clock): the core cannot code its
-    /// channels in real time, so its samples/s and energy per sample are what is measured.
-    FullThroughput,
 }
 
 /// What differs between coders' cores beyond the Verilog, in one table
@@ -368,7 +366,7 @@ impl CoreDesign {
 
     /// The input gap (‰ of clocks without a sample) at which its power is measured at
     /// `clock_mhz` ([`CoreFacts::power_duty`]): the real-time rate of its channels at 20 kHz
-    /// (an error below real time), or 0 at full throughput.
+    /// (an error below real time).
     pub fn power_gap_per_mille(&self, clock_mhz: f64) -> Result<u32> {
         match self.facts().power_duty {
             PowerDuty::RealTime => crate::activity::gap_per_mille_for_clock(
@@ -377,7 +375,6 @@ impl CoreDesign {
                 self.lanes(),
                 neurice_synth::power::SAMPLE_RATE_HZ,
             ),
-            PowerDuty::FullThroughput => Ok(0),
         }
     }
 
