@@ -103,13 +103,9 @@ pub fn render_text(r: &FlowReport, out: &Path) -> String {
         p.uw_per_channel.typical,
         p.nj_per_sample.typical
     );
-    if r.event_eval.is_some() {
-        // event mode: the system view of its eval's rate (the power stage's traced window
-        // holds few of its rare words)
-        txt.push_str(&crate::system_view::render_text(&crate::system_view::rows(
-            std::slice::from_ref(r),
-        )));
-    } else {
+    // event mode with its eval: the system view below has the eval's rate (the power stage's
+    // traced window holds few of its rare words)
+    if r.event_eval.is_none() {
         let _ = writeln!(
             txt,
             "  system     {:.1} Mbit/s compressed vs {} Mbit/s radio ({}); FPGA + radio {:.1} mW vs {} mW budget",

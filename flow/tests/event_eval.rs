@@ -194,6 +194,21 @@ fn the_events_row_carries_event_modes_eval() {
     );
     assert_eq!(s.fits_radio, want.link_mbit_s <= 1.0);
     assert!(s.bits_source.contains("event mode's eval"), "{s:?}");
+    // the mode's own text report: the eval's figures, its system line once
+    let t = neurice_flow::report::render_text(&r, Path::new("out"));
+    assert!(
+        t.contains(&format!(
+            "{:.4} Mbit/s with packet framing",
+            want.link_mbit_s
+        )),
+        "{t}"
+    );
+    let system: Vec<&str> = t.lines().filter(|l| l.contains("  system ")).collect();
+    assert_eq!(system.len(), 1, "{t}");
+    assert!(
+        system[0].contains(&format!("{:.3} Mbit/s for 1024 ch", want.link_mbit_s)),
+        "{t}"
+    );
     // the results table from the same figures: the eval's, and no co-simulation mark
     let table = neurice_flow::results_table::markdown(&table_report(&c, &r, s)).unwrap();
     let row = table
