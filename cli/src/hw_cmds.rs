@@ -509,6 +509,10 @@ pub struct SynthArgs {
     /// Place-and-route seed.
     #[arg(long, default_value_t = neurice_flow::DEFAULT_SEED)]
     seed: u64,
+    /// Map multipliers to the DSP blocks (yosys `synth_ice40 -dsp`): the UP5K has 8, the HX8K
+    /// none. Synthesis only: the power model has no DSP term, so `power` builds without them.
+    #[arg(long)]
+    dsp: bool,
     /// Output folder (default build/synth-<channels>ch).
     #[arg(short, long)]
     out: Option<PathBuf>,
@@ -528,6 +532,7 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
             format!("-{}lanes", a.lanes)
         };
         let packets = if a.packets.packets { "-packets" } else { "" };
+        let dsp = if a.dsp { "-dsp" } else { "" };
         let coder = match coder {
             _ if design.event_params().is_some() => "-events",
             neurice_model::Coder::Max => "-max",
@@ -535,12 +540,19 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
             neurice_model::Coder::Lite => "",
         };
         PathBuf::from(format!(
-            "build/synth-{}-{}ch{lanes}{packets}{coder}",
+            "build/synth-{}-{}ch{lanes}{packets}{coder}{dsp}",
             a.device, a.channels
         ))
     });
     let freq = a.freq.unwrap_or(design.facts().board_mhz);
     check_freq("--freq", freq)?;
+    if a.dsp && a.device.dsp_blocks() == 0 {
+        bail!(
+            "--dsp: the {} has no DSP blocks (the UP5K has {}); add --device up5k",
+            a.device.part(),
+            neurice_synth::Device::Up5k.dsp_blocks()
+        );
+    }
     // as `power` and `flow`: a clock that codes the channels in real time where the design's
     // power is measured in real time
     design
@@ -560,7 +572,7 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
     if !a.json {
         eprintln!("yosys → nextpnr-ice40 → icepack in {} …", out.display());
     }
-    let r = neurice_flow::synth_design(&design, a.device, &rtl, freq, a.seed, &out)?;
+    let r = neurice_flow::synth_design_with(&design, a.device, &rtl, freq, a.seed, &out, a.dsp)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {

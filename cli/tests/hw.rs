@@ -436,6 +436,22 @@ fn bad_packet_options_are_refused_with_exit_1() {
     }
 }
 
+/// `synth --dsp` maps multipliers to DSP blocks; on the HX8K (none) it is refused with exit 1,
+/// naming the UP5K, before any tool runs and with nothing written.
+#[test]
+fn synth_dsp_on_the_hx8k_is_refused_naming_the_up5k() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    let o = neurice(&[&"synth", &"--coder", &"max", &"--dsp", &"-o", &out]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("--dsp") && e.contains("no DSP blocks") && e.contains("--device up5k"),
+        "{e}"
+    );
+    assert!(!out.exists(), "nothing written");
+}
+
 /// Coder v2's hardware core is retired (issue 26): every hardware command refuses `--coder v2`
 /// with an error that says so and names coder max as its successor, exits 1 before any tool
 /// runs, and writes nothing (coder v2's model commands keep it: `tests/cli.rs`).

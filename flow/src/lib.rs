@@ -963,8 +963,23 @@ pub fn synth_design(
     seed: u64,
     out: &Path,
 ) -> Result<SynthReport> {
+    synth_design_with(design, device, rtl, freq_mhz, seed, out, false)
+}
+
+/// [`synth_design`], with the multipliers mapped to the device's DSP blocks when `dsp`
+/// (`neurice synth --dsp`; a device without them is refused before any tool runs).
+pub fn synth_design_with(
+    design: &CoreDesign,
+    device: Device,
+    rtl: &str,
+    freq_mhz: f64,
+    seed: u64,
+    out: &Path,
+    dsp: bool,
+) -> Result<SynthReport> {
     check_freq("--freq", freq_mhz)?;
-    let cfg = synth_config(design, device, rtl, freq_mhz, seed, out);
+    let mut cfg = synth_config(design, device, rtl, freq_mhz, seed, out);
+    cfg.dsp = dsp;
     neurice_synth::run_flow(&cfg).with_context(|| synth_failed(device))
 }
 

@@ -49,11 +49,21 @@ pub fn yosys_datdir() -> Result<PathBuf> {
 /// (`yosys.log`), `build.sh` and the netlist (`top_netlist.v`) stay in `work_dir`. Fails with
 /// the log's tail if yosys fails or the design infers latches.
 pub fn netlist(verilog: &str, top: &str, work_dir: &Path) -> Result<String> {
-    let cfg = neurice_synth::SynthConfig::new(
+    netlist_with(verilog, top, work_dir, false)
+}
+
+/// [`netlist`] with the multipliers mapped to DSP blocks when `dsp` (`SB_MAC16`, as `neurice
+/// synth --device up5k --dsp` builds it; yosys' cell models simulate them).
+pub fn netlist_with(verilog: &str, top: &str, work_dir: &Path, dsp: bool) -> Result<String> {
+    let mut cfg = neurice_synth::SynthConfig::new(
         neurice_synth::flow::VerilogSource::text(verilog),
         top,
         work_dir,
     );
+    if dsp {
+        cfg.device = neurice_synth::Device::Up5k;
+        cfg.dsp = true;
+    }
     let out = neurice_synth::flow::run_yosys(&cfg)?;
     std::fs::read_to_string(&out.netlist_verilog)
         .with_context(|| format!("reading {}", out.netlist_verilog.display()))

@@ -364,6 +364,57 @@ fn max_gate_level_netlist_matches_the_golden_model() {
     assert_passed(Coder::Max, &s, &r);
 }
 
+/// The UP5K netlist with the multipliers in DSP blocks (`neurice synth --device up5k --dsp`,
+/// the build that meets the 20.48 MHz real-time clock there): yosys' `SB_MAC16` model in the
+/// gate-level simulation, the known-answer vectors, escapes under backpressure and
+/// recordings, against the golden model.
+#[test]
+fn max_dsp_netlist_matches_the_golden_model() {
+    let test = "max_dsp_netlist_matches_the_golden_model";
+    if !gatelevel_or_skip(test) {
+        return;
+    }
+    let net = gatelevel::netlist_with(
+        &design().verilog().unwrap(),
+        "top",
+        &build_dir().join("gatelevel-dsp"),
+        true,
+    )
+    .expect("yosys synth_ice40 -dsp");
+    let macs = net.matches("SB_MAC16 ").count();
+    assert!(macs > 0, "no SB_MAC16 in the -dsp netlist");
+    let o = RunOptions {
+        netlist: Some(net),
+        ..opts()
+    };
+    let mut stims = vectors();
+    stims.push(max_stim(
+        2,
+        escaping(2, 300),
+        100,
+        300,
+        "escaping, 2 channels",
+    ));
+    if let Some(dir) = data_or_skip(&format!("{test} (recordings part)")) {
+        let pattern = Pattern {
+            input_gap_per_mille: 200,
+            backpressure_per_mille: 200,
+            seed: 12,
+        };
+        let pick = four_recordings(&dir);
+        stims.extend(load_stimuli(&coder(), &pick, 1, Some(10_000), None, pattern, 2).unwrap());
+        let files = wavs(&dir);
+        stims.extend(load_stimuli(&coder(), &files, 1024, Some(20), Some(1), pattern, 2).unwrap());
+    }
+    let (s, r) =
+        neurice_sim::run(Engine::Gatelevel, &design(), &stims, &o, &|_| {}).expect("netlist runs");
+    assert_passed(Coder::Max, &s, &r);
+    eprintln!(
+        "{test}: {macs} SB_MAC16, {} runs, {} samples, 0 mismatches",
+        s.runs, s.samples
+    );
+}
+
 /// The known-answer vectors on the verilated core, the harness's raw result: the words of
 /// each substream are the vector's and each substream's last word carries `out_last` and
 /// its valid bytes.

@@ -159,6 +159,14 @@ impl Device {
         }
     }
 
+    /// DSP blocks (`SB_MAC16`, 16 × 16 multiply-accumulate): what `--dsp` maps multipliers to.
+    pub fn dsp_blocks(self) -> u64 {
+        match self {
+            Device::Hx8k => 0,
+            Device::Up5k => 8,
+        }
+    }
+
     /// User I/O pins of the package: a design with more ports than this is placed and
     /// routed inside a register wrapper ([`crate::wrapper`]).
     pub fn user_io(self) -> usize {
@@ -203,6 +211,8 @@ mod tests {
             assert_eq!(d.name().parse::<Device>().unwrap(), d);
             assert_eq!(d.power_model().device, d.part().split('-').next().unwrap());
         }
+        assert_eq!(Device::Hx8k.dsp_blocks(), 0);
+        assert_eq!(Device::Up5k.dsp_blocks(), 8);
         let e = "ecp5".parse::<Device>().unwrap_err().to_string();
         assert!(e.contains("hx8k or up5k"), "{e}");
     }

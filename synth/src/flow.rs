@@ -97,6 +97,11 @@ pub struct SynthConfig {
     pub allow_latches: bool,
     /// The FPGA to place and route for.
     pub device: Device,
+    /// Map multipliers to the device's DSP blocks (yosys `synth_ice40 -dsp`; only a device
+    /// with DSP blocks, the UP5K). Left out of the serialised form when off, so configurations
+    /// (and the flow's cache keys) without it are what they were before the option.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dsp: bool,
 }
 
 impl SynthConfig {
@@ -117,6 +122,7 @@ impl SynthConfig {
             timing_allow_fail: true,
             allow_latches: false,
             device: Device::Hx8k,
+            dsp: false,
         }
     }
 }
@@ -316,6 +322,10 @@ pub struct SynthReport {
     pub realtime_unknown: Option<String>,
     /// Place-and-route seed.
     pub seed: u64,
+    /// Multipliers were mapped to DSP blocks ([`SynthConfig::dsp`]); their use is
+    /// `utilization["ICESTORM_DSP"]`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dsp: bool,
     /// Versions of the tools that ran.
     pub tool_versions: Vec<ToolInfo>,
     /// Stage logs.
@@ -390,7 +400,16 @@ const LATCH_CELLS: &str = "t:$dlatch t:$adlatch t:$dlatchsr t:$_DLATCH_* t:$_DLA
 
 /// The yosys script of the flow for `family`.
 pub fn yosys_script(family: Family, top: &str, allow_latches: bool) -> String {
-    let synth = family.yosys_synth();
+    yosys_script_with(family, top, allow_latches, false)
+}
+
+/// The yosys script of the flow for `family`, multipliers mapped to DSP blocks when `dsp`.
+pub fn yosys_script_with(family: Family, top: &str, allow_latches: bool, dsp: bool) -> String {
+    let synth = if dsp {
+        format!("{} -dsp", family.yosys_synth())
+    } else {
+        family.yosys_synth().to_string()
+    };
     let check = if allow_latches {
         String::new()
     } else {
@@ -422,7 +441,12 @@ fn stage_commands(
     yosys
         .args(["-f", frontend])
         .arg("-p")
-        .arg(yosys_script(cfg.device.family(), top, cfg.allow_latches))
+        .arg(yosys_script_with(
+            cfg.device.family(),
+            top,
+            cfg.allow_latches,
+            cfg.dsp,
+        ))
         .arg(verilog);
 
     let mut nextpnr = Command::new(tool_path(tools, cfg.device.family().nextpnr()));
@@ -661,6 +685,13 @@ fn prepare(cfg: &SynthConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
             cfg.freq_mhz
         );
     }
+    if cfg.dsp && cfg.device.dsp_blocks() == 0 {
+        bail!(
+            "--dsp maps multipliers to DSP blocks, and the {} has none (the UP5K has {})",
+            cfg.device.part(),
+            Device::Up5k.dsp_blocks()
+        );
+    }
     let pcf = match &cfg.pcf {
         Some(p) => Some(absolute(p).context("PCF input")?),
         None => None,
@@ -887,6 +918,7 @@ pub fn run_flow_with(
             .map(|f| realtime_channels(f * cfg.lanes.max(1) as f64)),
         realtime_unknown: cfg.realtime_unknown.clone(),
         seed: cfg.seed,
+        dsp: cfg.dsp,
         tool_versions: tools,
         logs,
         outputs,
@@ -955,6 +987,24 @@ pub fn render_text(r: &SynthReport) -> String {
         r.bram_total,
         pct(r.bram_used, r.bram_total)
     );
+    if let Some(u) = r
+        .utilization
+        .get("ICESTORM_DSP")
+        .filter(|u| r.dsp || u.used > 0)
+    {
+        let _ = writeln!(
+            s,
+            "  DSP       {} / {} SB_MAC16 ({}){}",
+            u.used,
+            u.available,
+            pct(u.used, u.available),
+            if r.dsp {
+                ", multipliers mapped (--dsp)"
+            } else {
+                ""
+            }
+        );
+    }
     let _ = writeln!(
         s,
         "  I/O       {} SB_IO, {} global buffers, {} PLLs",
@@ -1106,6 +1156,27 @@ mod tests {
         assert!(
             yosys_script(Family::Ice40, "t", false).contains("write_verilog -noattr t_netlist.v")
         );
+    }
+
+    #[test]
+    fn dsp_maps_multipliers_in_both_synthesis_steps_and_only_when_asked() {
+        let with = yosys_script_with(Family::Ice40, "t", false, true);
+        assert_eq!(with.matches("synth_ice40 -dsp -top t").count(), 2, "{with}");
+        assert!(!yosys_script(Family::Ice40, "t", false).contains("-dsp"));
+        // off, the option is not serialised: cache keys of configurations without it stay
+        let cfg = SynthConfig::new(VerilogSource::text("module t; endmodule"), "t", "x");
+        assert!(!serde_json::to_string(&cfg).unwrap().contains("dsp"));
+    }
+
+    #[test]
+    fn dsp_on_a_device_without_dsp_blocks_is_refused_before_any_tool_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let mut cfg = SynthConfig::new(VerilogSource::text("module t; endmodule"), "t", &out);
+        cfg.dsp = true;
+        let e = format!("{:#}", run_flow(&cfg).unwrap_err());
+        assert!(e.contains("--dsp") && e.contains("iCE40HX8K"), "{e}");
+        assert!(!out.exists(), "nothing written for a refused configuration");
     }
 
     #[test]
