@@ -41,7 +41,7 @@
 //! frame `L − 1` frames after the event at the latest (FORMAT.md §12.6).
 //!
 //! **State**: [`crate::events::ram::EventRam`], 6 fields of 16 bits per channel (96 bits:
-//! the 86 of the model's `EventParams::state_bits` in 16-bit blocks), read at acceptance and
+//! the 95 of the model's `EventParams::state_bits` in 16-bit blocks), read at acceptance and
 //! written at the end of s3b; block-RAM accesses per sample: 5 reads (+1 on noise frames) and
 //! 4 writes (+1 on noise frames, +1 at a period's end).
 
