@@ -54,6 +54,11 @@ struct Report {
     power_r: Option<f64>,
     agreement: agreement::Agreement,
     agreement_met: bool,
+    /// The same against the reference with channel rejection (a recording with ≥ 1 % of its
+    /// samples on a rail is rejected, FORMAT.md §12.9).
+    precision_rejecting: Option<f64>,
+    recall_rejecting: Option<f64>,
+    agreement_met_rejecting: bool,
 }
 
 /// Loads each recording (one channel, 16-bit PCM) as grid indices; all at one sample rate.
@@ -120,6 +125,16 @@ pub fn eval(files: &[PathBuf], json: bool) -> Result<ExitCode> {
         agreement_met: a.precision().is_some_and(|v| v >= EVENTS_TARGET)
             && a.recall().is_some_and(|v| v >= EVENTS_TARGET)
             && a.power.r().is_some_and(|v| v >= POWER_R_TARGET),
+        precision_rejecting: a.events_rejecting.precision(),
+        recall_rejecting: a.events_rejecting.recall(),
+        agreement_met_rejecting: a
+            .events_rejecting
+            .precision()
+            .is_some_and(|v| v >= EVENTS_TARGET)
+            && a.events_rejecting
+                .recall()
+                .is_some_and(|v| v >= EVENTS_TARGET)
+            && a.power.r().is_some_and(|v| v >= POWER_R_TARGET),
         rate_1024: r,
         agreement: a,
     };
@@ -163,6 +178,17 @@ fn print_text(r: &Report) {
         r.agreement.reference_events,
         r.agreement.detector_events,
         met(r.agreement_met)
+    );
+    println!(
+        "against the reference with channel rejection (≥ 1 % of a recording's samples at 0 \
+         or 1023: {} rejected, {} reference events left; the detector's saturation rule \
+         rejected {} at some frame): precision {}, recall {}; target: {}",
+        r.agreement.reference_rejected,
+        r.agreement.reference_events_rejecting,
+        r.agreement.detector_rejected,
+        pct(r.precision_rejecting),
+        pct(r.recall_rejecting),
+        met(r.agreement_met_rejecting)
     );
 }
 
