@@ -14,9 +14,13 @@
 //!
 //! Parameters of the integer detector can be overridden through the environment, by their
 //! field names: `noise_period_log2`, `noise_sub_log2`, `noise_fast_log2`, `noise_slow_log2`,
-//! `k_q8`, `frac_bits`, `power_sub_log2` (e.g. `noise_slow_log2=8 cargo run ...`);
-//! `ref_k_q8` sets the reference's threshold apart from the integer detector's (by default
-//! both use `k_q8`).
+//! `k_q8`, `frac_bits`, `power_sub_log2`, `rail_frames`, `sat_epoch_log2` (e.g.
+//! `sat_epoch_log2=0 cargo run ...`); `ref_k_q8` sets the reference's threshold apart from
+//! the integer detector's (by default both use `k_q8`).
+//!
+//! Also prints the agreement against the reference with channel rejection (a recording with
+//! ≥ 1 % of its samples at a rail has no reference events: `agreement::rejected_by_rails`)
+//! and which recordings either side rejected.
 
 use std::path::PathBuf;
 

@@ -219,7 +219,8 @@ pub fn step(p: &EventParams, st: &mut ChannelState, x: u32, f: &FrameInfo) -> St
 }
 
 /// The state packed into the core's RAM fields, in their order (§12.5): `s1, s2` of each
-/// section, then `est`, `acc_noise`, `acc_power`, and `refractory | below << 6`.
+/// section, then `est`, `acc_noise`, `acc_power`, and `refractory | below << 6 | rail << 7 |
+/// rejected << 13 | sat_count << 14`.
 pub fn pack(p: &EventParams, st: &ChannelState) -> Vec<u16> {
     let mut v = Vec::with_capacity(2 * MAX_SECTIONS + 4);
     for s in &st.s[..p.section_count as usize] {
