@@ -70,6 +70,17 @@ fn print_text(r: &EventEvalReport) {
         r.agreement.detector_events,
         met(r.agreement_met)
     );
+    println!(
+        "against the reference with channel rejection (≥ 1 % of a recording's samples at 0 \
+         or 1023: {} rejected, {} reference events left; the detector's saturation rule \
+         rejected {} at some frame): precision {}, recall {}; target: {}",
+        r.agreement.reference_rejected,
+        r.agreement.reference_events_rejecting,
+        r.agreement.detector_rejected,
+        pct(r.precision_rejecting),
+        pct(r.recall_rejecting),
+        met(r.agreement_met_rejecting)
+    );
 }
 
 // ---- the event-stream file: compress, decompress, info ------------------------------------

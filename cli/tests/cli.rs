@@ -494,11 +494,27 @@ fn eval_coder_events_reports_the_rate_and_the_agreement() {
         v["agreement"]["reference_events"].as_u64(),
         Some(a.reference_events)
     );
-    for (key, want) in [("precision", a.precision()), ("recall", a.recall())] {
-        let got = v[key].as_f64().expect(key);
-        let want = want.expect("reference events");
-        assert!((got - want).abs() < 1e-12, "{key} {got} {want}");
+    for (key, want) in [
+        ("precision", a.precision()),
+        ("recall", a.recall()),
+        ("precision_rejecting", a.events_rejecting.precision()),
+        ("recall_rejecting", a.events_rejecting.recall()),
+    ] {
+        // none where every reference event is on a rejected recording (JSON null)
+        let got = v[key].as_f64();
+        match (got, want) {
+            (Some(g), Some(w)) => assert!((g - w).abs() < 1e-12, "{key} {g} {w}"),
+            _ => assert_eq!(got, want, "{key}"),
+        }
     }
+    assert!(
+        a.precision().is_some() && a.recall().is_some(),
+        "reference events"
+    );
+    assert_eq!(
+        v["agreement"]["reference_rejected"].as_u64(),
+        Some(a.reference_rejected)
+    );
     // the text form says what it is
     let o = neurice(&[&"eval", &"--coder", &"events", &dir.path()]);
     assert_ok(&o);

@@ -55,6 +55,11 @@ pub struct EventEvalReport {
     pub power_r: Option<f64>,
     pub agreement: agreement::Agreement,
     pub agreement_met: bool,
+    /// The same against the reference with channel rejection (a recording with ≥ 1 % of its
+    /// samples on a rail is rejected, FORMAT.md §12.9).
+    pub precision_rejecting: Option<f64>,
+    pub recall_rejecting: Option<f64>,
+    pub agreement_met_rejecting: bool,
     /// Wall time, seconds.
     pub seconds: f64,
 }
@@ -160,6 +165,16 @@ pub fn run_event_eval(
         agreement_met: a.precision().is_some_and(|v| v >= EVENTS_TARGET)
             && a.recall().is_some_and(|v| v >= EVENTS_TARGET)
             && a.power.r().is_some_and(|v| v >= POWER_R_TARGET),
+        precision_rejecting: a.events_rejecting.precision(),
+        recall_rejecting: a.events_rejecting.recall(),
+        agreement_met_rejecting: a
+            .events_rejecting
+            .precision()
+            .is_some_and(|v| v >= EVENTS_TARGET)
+            && a.events_rejecting
+                .recall()
+                .is_some_and(|v| v >= EVENTS_TARGET)
+            && a.power.r().is_some_and(|v| v >= POWER_R_TARGET),
         rate_1024: r,
         agreement: a,
         seconds: start.elapsed().as_secs_f64(),
@@ -175,7 +190,8 @@ pub fn summary(e: &EventEvalReport) -> String {
         "{} recordings as {} channels at {} Hz: {:.4} Mbit/s with packet framing (payload \
          {:.4}), worst 100 ms {:.4} Mbit/s, {:.3} events/s/channel, ratio against the 16-bit \
          WAV {:.1}; agreement with the float reference detector (not ground truth): precision \
-         {}, recall {}, power r {}",
+         {}, recall {}, power r {}; against the reference with channel rejection: precision \
+         {}, recall {}",
         e.files,
         r.channels,
         e.sample_rate_hz,
@@ -187,5 +203,7 @@ pub fn summary(e: &EventEvalReport) -> String {
         pct(e.precision),
         pct(e.recall),
         e.power_r.map_or("n/a".to_string(), |v| format!("{v:.4}")),
+        pct(e.precision_rejecting),
+        pct(e.recall_rejecting),
     )
 }

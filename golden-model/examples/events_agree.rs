@@ -14,9 +14,13 @@
 //!
 //! Parameters of the integer detector can be overridden through the environment, by their
 //! field names: `noise_period_log2`, `noise_sub_log2`, `noise_fast_log2`, `noise_slow_log2`,
-//! `k_q8`, `frac_bits`, `power_sub_log2` (e.g. `noise_slow_log2=8 cargo run ...`);
-//! `ref_k_q8` sets the reference's threshold apart from the integer detector's (by default
-//! both use `k_q8`).
+//! `k_q8`, `frac_bits`, `power_sub_log2`, `rail_frames`, `sat_epoch_log2` (e.g.
+//! `sat_epoch_log2=0 cargo run ...`); `ref_k_q8` sets the reference's threshold apart from
+//! the integer detector's (by default both use `k_q8`).
+//!
+//! Also prints the agreement against the reference with channel rejection (a recording with
+//! ≥ 1 % of its samples at a rail has no reference events: `agreement::rejected_by_rails`)
+//! and which recordings either side rejected.
 
 use std::path::PathBuf;
 
@@ -47,7 +51,8 @@ fn main() {
         k_q8,
         frac_bits,
         power_sub_log2,
-        rail_frames
+        rail_frames,
+        sat_epoch_log2
     );
     p.validate().expect("valid parameters");
     let mut rp = reference_params(&p);
@@ -89,10 +94,11 @@ fn main() {
             rails += 1;
             println!(
                 "railing recording: {} reference events ({} with the rail rule), {} integer \
-                 events, {} false positives, {} misses",
+                 events ({} frames rejected), {} false positives, {} misses",
                 a.reference_events,
                 a.reference_events_blanked,
                 a.detector_events,
+                a.detector_rejected_frames,
                 a.events.false_positives,
                 a.events.false_negatives
             );
@@ -135,14 +141,43 @@ fn main() {
         }
         println!(
             "{name} recordings ({}): precision {:.1} %, recall {:.1} %, power r {:.4}; \
-             against the reference with the rail rule {:.1} % / {:.1} %",
+             against the reference with the rail rule {:.1} % / {:.1} %; with channel \
+             rejection {:.1} % / {:.1} % ({} rejected by the reference, {} by the detector)",
             a.recordings,
             pct(a.precision()),
             pct(a.recall()),
             a.power.r().unwrap_or(f64::NAN),
             pct(a.events_blanked.precision()),
-            pct(a.events_blanked.recall())
+            pct(a.events_blanked.recall()),
+            pct(a.events_rejecting.precision()),
+            pct(a.events_rejecting.recall()),
+            a.reference_rejected,
+            a.detector_rejected
         );
+    }
+    println!(
+        "against the reference with channel rejection (≥ 1 % of samples at a rail: {} \
+         recordings, {} events left): precision {:.1} %, recall {:.1} %; the integer detector \
+         rejected {} recordings at some frame ({} frames in all)",
+        all.reference_rejected,
+        all.reference_events_rejecting,
+        pct(all.events_rejecting.precision()),
+        pct(all.events_rejecting.recall()),
+        all.detector_rejected,
+        all.detector_rejected_frames
+    );
+    for (i, (a, x)) in per.iter().zip(&recs).enumerate() {
+        if a.detector_rejected > 0 || neurice_model::events::agreement::rejected_by_rails(x) {
+            println!(
+                "recording {i}: reference rejects: {}, detector rejected {} of {} frames, {} \
+                 integer events, {} reference events",
+                neurice_model::events::agreement::rejected_by_rails(x),
+                a.detector_rejected_frames,
+                a.frames,
+                a.detector_events,
+                a.reference_events
+            );
+        }
     }
     println!(
         "against the reference with the rail rule ({} events): precision {:.1} %, recall \

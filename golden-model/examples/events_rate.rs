@@ -62,11 +62,12 @@ fn main() {
     );
     println!(
         "state per channel: {} bits ({} fields of 16 bits + refractory {} bits + 1 + rail \
-         count {} bits)",
+         count {} bits + saturation rule {} bits)",
         p.state_bits(),
         2 * p.section_count as u32 + 3,
         p.refractory_bits(),
-        p.rail_bits()
+        p.rail_bits(),
+        if p.sat_epoch_log2 > 0 { 3 } else { 0 }
     );
     for channels in [1024usize, recs.len()] {
         let q = EventParams {

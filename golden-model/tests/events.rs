@@ -335,26 +335,39 @@ fn the_descriptor_round_trips_and_refuses_damage() {
     }
 }
 
-/// Version 1 (before the rail rule) reads as `H = 0`; byte 41 is its reserved byte; an `H`
-/// above 63 is refused.
+/// Version 1 (before the rail rule) reads as `H = 0`, `Q = 0`; version 2 (before the
+/// saturation rule) as `Q = 0`; their reserved bytes must be zero; `H` above 63, `Q` above 8
+/// and `Q > 0` without the rail rule are refused.
 #[test]
-fn the_descriptor_carries_the_rail_rule() {
+fn the_descriptor_carries_the_rail_and_saturation_rules() {
     let p = EventParams::new(64);
-    assert_eq!(p.to_bytes()[4], 2);
+    assert_eq!(p.to_bytes()[4], 3);
     assert_eq!(p.to_bytes()[41], p.rail_frames);
+    assert_eq!(p.to_bytes()[42], p.sat_epoch_log2);
+    assert_eq!(p.sat_epoch_log2, 5);
     // a function, not a closure over `p`: rustc 1.95 fails on the closure (broken MIR)
-    fn v1(p: &EventParams, b41: u8) -> Result<EventParams, neurice_model::Error> {
-        let mut q = *p;
-        q.rail_frames = 0;
-        let mut b = q.to_bytes();
-        b[4] = 1;
+    fn old(p: &EventParams, version: u8, b41: u8, b42: u8) -> Result<EventParams, Error> {
+        let mut b = p.to_bytes();
+        b[4] = version;
         b[41] = b41;
+        b[42] = b42;
         let crc = crc32fast::hash(&b[..44]);
         b[44..].copy_from_slice(&crc.to_le_bytes());
         EventParams::from_bytes(&b)
     }
-    assert_eq!(v1(&p, 0).unwrap().rail_frames, 0);
-    assert!(v1(&p, 5).unwrap_err().to_string().contains("reserved"));
+    let v1 = old(&p, 1, 0, 0).unwrap();
+    assert_eq!((v1.rail_frames, v1.sat_epoch_log2), (0, 0));
+    assert!(old(&p, 1, 5, 0)
+        .unwrap_err()
+        .to_string()
+        .contains("reserved"));
+    let v2 = old(&p, 2, 63, 0).unwrap();
+    assert_eq!((v2.rail_frames, v2.sat_epoch_log2), (63, 0));
+    assert!(old(&p, 2, 63, 5)
+        .unwrap_err()
+        .to_string()
+        .contains("reserved"));
+    assert_eq!(old(&p, 3, 63, 7).unwrap().sat_epoch_log2, 7);
     let e = EventParams {
         rail_frames: 64,
         ..p
@@ -362,6 +375,109 @@ fn the_descriptor_carries_the_rail_rule() {
     .validate()
     .unwrap_err();
     assert!(e.to_string().contains("rail hold-off"), "{e}");
+    let e = old(&p, 3, 63, 9).unwrap_err();
+    assert!(e.to_string().contains("saturation epoch"), "{e}");
+    let e = old(&p, 3, 0, 5).unwrap_err();
+    assert!(e.to_string().contains("needs the rail rule"), "{e}");
+}
+
+/// The saturation rule (FORMAT.md §12.3): a channel that sits on a rail for stretches is
+/// rejected (no events, also in the clean frames between and after the stretches) until
+/// three epochs pass without a railed period end; a channel that touches the rail twice is
+/// not; the filter, the estimate and the power go on, so outside the rejection the events are
+/// those of the detector without the rule.
+#[test]
+fn the_saturation_rule_quiets_a_railing_channel_and_releases_it() {
+    use neurice_model::events::{detect::step, ChannelState, FrameInfo};
+    let on = EventParams::new(1);
+    let off = EventParams {
+        sat_epoch_log2: 0,
+        ..on
+    };
+    let frames = 100_000;
+    // stationary noise (uniform ±20 grid steps) with a 3-sample spike of −150 every 331 frames
+    let mut r = XorShift64::new(5);
+    let clean: Vec<u32> = (0..frames)
+        .map(|t| {
+            let spike = if t % 331 < 3 { 150 } else { 0 };
+            (512 + (r.next_u64() % 41) as i64 - 20 - spike) as u32
+        })
+        .collect();
+    // on the upper rail for 1000 frames of every 1200 in frames 20 000 … 30 000
+    let mut railing = clean.clone();
+    for (t, x) in railing.iter_mut().enumerate() {
+        if (20_000..30_000).contains(&t) && t % 1200 < 1000 {
+            *x = 1023;
+        }
+    }
+    // two samples on a rail, far apart
+    let mut blips = clean.clone();
+    blips[40_000] = 0;
+    blips[70_000] = 1023;
+    let run = |p: &EventParams, x: &[u32]| {
+        let mut st = ChannelState::default();
+        let mut events = Vec::new();
+        let mut rejected = Vec::new();
+        for (t, &v) in x.iter().enumerate() {
+            rejected.push(st.rejected);
+            if step(p, &mut st, v, &FrameInfo::of(p, t as u64)).event {
+                events.push(t);
+            }
+        }
+        (events, rejected)
+    };
+    let (ev_on, rej) = run(&on, &railing);
+    let (ev_off, rej_off) = run(&off, &railing);
+    assert!(rej_off.iter().all(|&r| !r), "no rule, no rejection");
+    let first = rej
+        .iter()
+        .position(|&r| r)
+        .expect("the railing channel is rejected");
+    let last = rej.iter().rposition(|&r| r).unwrap();
+    // rejected after the third railed period end of the first stretch (frames 20 000 …
+    // 20 999: period ends 20 223, 20 479, 20 735)
+    assert_eq!(first, 20_736, "rejected at {first}");
+    assert!(
+        rej[first..=last].iter().all(|&r| r),
+        "one rejection, no gap"
+    );
+    // released after 3 epochs (2^5 periods of 256 frames) without a railed period end: the
+    // last railed period end is 29 951 (the last stretch is 29 600 … 29 999); epochs end at
+    // 32 767, 40 959, 49 151
+    let epoch = 32 * 256;
+    assert_eq!(last + 1, 49_152);
+    assert!(
+        (29_951 + 2 * epoch..29_951 + 3 * epoch).contains(&(last + 1)),
+        "released at {}",
+        last + 1
+    );
+    let quiet = |e: &[usize], a: usize, b: usize| e.iter().filter(|&&t| t >= a && t < b).count();
+    assert_eq!(
+        quiet(&ev_on, first, last + 1),
+        0,
+        "a rejected channel has no events"
+    );
+    let clean_after = quiet(&ev_off, 30_100, last + 1);
+    assert!(
+        clean_after > 20,
+        "the clean frames after the stretches have events: {clean_after}"
+    );
+    // outside the rejection (and the refractory period after it) the events are the same
+    let outside = |e: &[usize]| -> Vec<usize> {
+        e.iter()
+            .copied()
+            .filter(|&t| t < first || t > last + 64)
+            .collect()
+    };
+    assert_eq!(outside(&ev_on), outside(&ev_off));
+    assert!(
+        quiet(&ev_on, last + 1, frames) > 20,
+        "events after the release"
+    );
+    // two rail samples: no rejection, the same events as without the rule
+    let (ev_blips, rej_blips) = run(&on, &blips);
+    assert!(rej_blips.iter().all(|&r| !r));
+    assert_eq!(ev_blips, run(&off, &blips).0);
 }
 
 #[test]

@@ -51,7 +51,28 @@ fn with_rails(mut xs: Vec<u32>, channels: usize) -> Vec<u32> {
             *x = (3 * *x as i64 - 1024).clamp(0, 1023) as u32;
         }
     }
+    // channel 0 on the upper rail in frames 60 … 259: the saturation rule rejects it and,
+    // in the longer runs, releases it
+    for (i, x) in xs.iter_mut().enumerate() {
+        if i % channels == 0 && (60..260).contains(&(i / channels)) {
+            *x = 1023;
+        }
+    }
     xs
+}
+
+/// Whether the model's saturation rule rejected channel 0 of `xs` at some frame, and
+/// released it later.
+fn channel0_rejected_and_released(p: &EventParams, xs: &[u32], channels: usize) -> (bool, bool) {
+    let mut st = neurice_model::events::ChannelState::default();
+    let (mut rejected, mut released) = (false, false);
+    for t in 0..xs.len() / channels {
+        let f = neurice_model::events::FrameInfo::of(p, t as u64);
+        neurice_model::events::detect::step(p, &mut st, xs[t * channels], &f);
+        released |= rejected && !st.rejected;
+        rejected |= st.rejected;
+    }
+    (rejected, released)
 }
 
 /// The known answer of `golden-model/tests/events.rs` (`known_answer_stream`).
@@ -224,6 +245,7 @@ fn variants(channels: u32) -> Vec<EventParams> {
             noise_period_log2: 5,
             noise_sub_log2: 2,
             rail_frames: 5,
+            sat_epoch_log2: 1,
             ..base
         },
         EventParams {
@@ -238,6 +260,7 @@ fn variants(channels: u32) -> Vec<EventParams> {
             noise_slow_log2: 2,
             frac_bits: 0,
             rail_frames: 1,
+            sat_epoch_log2: 2,
             ..base
         },
         EventParams {
@@ -250,6 +273,7 @@ fn variants(channels: u32) -> Vec<EventParams> {
             noise_period_log2: 6,
             noise_sub_log2: 6,
             rail_frames: 0,
+            sat_epoch_log2: 0,
             ..base
         },
     ]
@@ -265,6 +289,14 @@ fn rusthdl_generated_signals() {
                 ..p
             };
             let xs = with_rails(signal(c, frames, 40 + vi as u64), c);
+            if p.sat_epoch_log2 > 0 && frames >= 500 {
+                // the runs cover the saturation rule both ways
+                assert_eq!(
+                    channel0_rejected_and_released(&p, &xs, c),
+                    (true, true),
+                    "variant {vi}, {c} channels"
+                );
+            }
             let want = model(&p, &xs);
             let got = run_rusthdl::<3>(&p, std::slice::from_ref(&xs), 150, 250, 7 + vi as u64);
             assert_run(&got[0], &want, &format!("variant {vi}, {c} channels"));

@@ -91,6 +91,16 @@ pub struct Agreement {
     /// The same events against the reference with the rail rule ([`blanked_reference`]).
     pub events_blanked: EventMatch,
     pub reference_events_blanked: u64,
+    /// The same events against the reference with channel rejection ([`rejected_by_rails`]:
+    /// a rejected recording's reference has no events).
+    pub events_rejecting: EventMatch,
+    pub reference_events_rejecting: u64,
+    /// Recordings the reference rejects ([`rejected_by_rails`]).
+    pub reference_rejected: u64,
+    /// Recordings the integer detector's saturation rule rejected at some frame, and the
+    /// frames it held them rejected.
+    pub detector_rejected: u64,
+    pub detector_rejected_frames: u64,
     /// Recordings whose reference noise level is 0 (`median |y| = 0`: the reference's
     /// threshold is 0 and every downward zero crossing is an event).
     pub zero_noise: u64,
@@ -107,6 +117,11 @@ impl Agreement {
         self.detector_events += o.detector_events;
         self.power.merge(&o.power);
         self.zero_noise += o.zero_noise;
+        self.events_rejecting.add(&o.events_rejecting);
+        self.reference_events_rejecting += o.reference_events_rejecting;
+        self.reference_rejected += o.reference_rejected;
+        self.detector_rejected += o.detector_rejected;
+        self.detector_rejected_frames += o.detector_rejected_frames;
     }
 
     pub fn precision(&self) -> Option<f64> {
@@ -155,25 +170,40 @@ pub fn blanked_reference(reference: &SpikeDetector, y: &[f64], quiet: &[bool]) -
     d.events.into_iter().filter(|&i| !quiet[i]).collect()
 }
 
+/// The share of a recording's samples at a rail (0 or 1023) at or above which the reference
+/// with channel rejection drops the whole recording: 1 %, fixed before the saturation rule
+/// was measured (FORMAT.md §12.9 had called such recordings "railing" since 2026-12-06).
+pub const REJECT_RAIL_SHARE: f64 = 0.01;
+
+/// The reference's channel rejection, a whole-recording rule as spike sorting excludes
+/// saturated channels before detection: `≥ 1 %` of the samples at 0 or 1023.
+pub fn rejected_by_rails(x: &[u32]) -> bool {
+    let at = x.iter().filter(|&&v| v == 0 || v == RAIL_HIGH).count();
+    !x.is_empty() && at as f64 >= REJECT_RAIL_SHARE * x.len() as f64
+}
+
 /// The matching tolerance: ±0.5 ms in frames at `p`'s sample rate.
 pub fn tolerance(p: &EventParams) -> usize {
     ms_to_samples(0.5, p.sample_rate_hz as f64)
 }
 
-/// The integer detector on one channel's samples `x` (grid indices): its event frames and
-/// the power code of every whole bin.
-pub fn detect_channel(p: &EventParams, x: &[u32]) -> Result<(Vec<usize>, Vec<u32>), Error> {
+/// The integer detector on one channel's samples `x` (grid indices): its event frames, the
+/// power code of every whole bin, and the frames at which the saturation rule held the
+/// channel rejected.
+pub fn detect_channel(p: &EventParams, x: &[u32]) -> Result<(Vec<usize>, Vec<u32>, u64), Error> {
     let q = EventParams { channels: 1, ..*p };
     q.validate()?;
     let mut st = ChannelState::default();
     let mut events = Vec::new();
     let mut codes = Vec::new();
+    let mut rejected = 0u64;
     for (t, &v) in x.iter().enumerate() {
         if v >= 1024 {
             return Err(Error::BadParams(format!(
                 "sample {t}: {v} is not a 10-bit grid index"
             )));
         }
+        rejected += st.rejected as u64;
         let o = step(&q, &mut st, v, &FrameInfo::of(&q, t as u64));
         if o.event {
             events.push(t);
@@ -182,13 +212,13 @@ pub fn detect_channel(p: &EventParams, x: &[u32]) -> Result<(Vec<usize>, Vec<u32
             codes.push(c);
         }
     }
-    Ok((events, codes))
+    Ok((events, codes, rejected))
 }
 
 /// Measures one recording `x` (grid indices of one channel) against the reference detector
 /// `reference` (built for `p`'s sample rate, e.g. from [`reference_params`]).
 pub fn measure(p: &EventParams, reference: &SpikeDetector, x: &[u32]) -> Result<Agreement, Error> {
-    let (events, codes) = detect_channel(p, x)?;
+    let (events, codes, rejected_frames) = detect_channel(p, x)?;
     let centred: Vec<f64> = x.iter().map(|&v| v as f64 - 512.0).collect();
     let y = reference.bandpass(&centred);
     let d = reference.detect_filtered(&y);
@@ -210,6 +240,19 @@ pub fn measure(p: &EventParams, reference: &SpikeDetector, x: &[u32]) -> Result<
         detector_events: events.len() as u64,
         power,
         zero_noise: (d.sigma == 0.0) as u64,
+        events_rejecting: match_events(
+            if rejected_by_rails(x) { &[] } else { &d.events },
+            &events,
+            tolerance(p),
+        ),
+        reference_events_rejecting: if rejected_by_rails(x) {
+            0
+        } else {
+            d.events.len() as u64
+        },
+        reference_rejected: rejected_by_rails(x) as u64,
+        detector_rejected: (rejected_frames > 0) as u64,
+        detector_rejected_frames: rejected_frames,
     })
 }
 

@@ -4,6 +4,7 @@
 
 use super::params::{
     power_code, EventParams, CLIP_Q8, COEF_FRAC, EST_FRAC, FIELD_BITS, MAX_SECTIONS, RAIL_HIGH,
+    SAT_COUNT,
 };
 
 /// The state of one channel: every field as the core's state RAM holds it (§12.5). The
@@ -24,6 +25,11 @@ pub struct ChannelState {
     pub below: bool,
     /// Frames of the rail rule's hold-off left (§12.3).
     pub rail: u8,
+    /// The saturation rule (§12.3): the channel is rejected (gives no events).
+    pub rejected: bool,
+    /// The saturation rule's count: railed period ends in a row (not rejected), or epochs
+    /// since the last railed period end (rejected).
+    pub sat_count: u8,
 }
 
 /// What the frame count says about one frame: the same for every channel of the frame.
@@ -45,6 +51,8 @@ pub struct FrameInfo {
     pub shift: u32,
     /// The last frame of a segment.
     pub segment_end: bool,
+    /// The last frame of an epoch of `2^Q` noise periods (§12.3; false without the rule).
+    pub epoch_end: bool,
 }
 
 impl FrameInfo {
@@ -62,6 +70,9 @@ impl FrameInfo {
             warmup: period == 0,
             shift: update_shift(p, period),
             segment_end: (t + 1).is_multiple_of(p.segment_frames() as u64),
+            epoch_end: p.sat_epoch_log2 > 0
+                && t & ((1 << (n + p.sat_epoch_log2 as u32)) - 1)
+                    == (1 << (n + p.sat_epoch_log2 as u32)) - 1,
         }
     }
 }
@@ -147,7 +158,26 @@ pub fn step(p: &EventParams, st: &mut ChannelState, x: u32, f: &FrameInfo) -> St
     } else {
         st.rail.saturating_sub(1)
     };
-    let event = below && !st.below && st.refractory == 0 && !f.warmup && !quiet;
+    let event = below && !st.below && st.refractory == 0 && !f.warmup && !quiet && !st.rejected;
+    // the saturation rule: at a period's end, a channel in the rail hold-off (a quiet
+    // sample) counts towards rejection; a rejected one counts clean epochs towards release
+    if f.period_end && p.sat_epoch_log2 > 0 {
+        if !st.rejected {
+            st.sat_count = if quiet { st.sat_count + 1 } else { 0 };
+            if st.sat_count == SAT_COUNT {
+                st.rejected = true;
+                st.sat_count = 0;
+            }
+        } else if quiet {
+            st.sat_count = 0;
+        } else if f.epoch_end {
+            st.sat_count += 1;
+            if st.sat_count == SAT_COUNT {
+                st.rejected = false;
+                st.sat_count = 0;
+            }
+        }
+    }
     st.refractory = if event {
         p.refractory_frames - 1
     } else {
@@ -189,7 +219,8 @@ pub fn step(p: &EventParams, st: &mut ChannelState, x: u32, f: &FrameInfo) -> St
 }
 
 /// The state packed into the core's RAM fields, in their order (§12.5): `s1, s2` of each
-/// section, then `est`, `acc_noise`, `acc_power`, and `refractory | below << 6`.
+/// section, then `est`, `acc_noise`, `acc_power`, and `refractory | below << 6 | rail << 7 |
+/// rejected << 13 | sat_count << 14`.
 pub fn pack(p: &EventParams, st: &ChannelState) -> Vec<u16> {
     let mut v = Vec::with_capacity(2 * MAX_SECTIONS + 4);
     for s in &st.s[..p.section_count as usize] {
@@ -199,7 +230,13 @@ pub fn pack(p: &EventParams, st: &ChannelState) -> Vec<u16> {
     v.push(st.est);
     v.push(st.acc_noise);
     v.push(st.acc_power);
-    v.push(st.refractory as u16 | (st.below as u16) << 6 | (st.rail as u16) << 7);
+    v.push(
+        st.refractory as u16
+            | (st.below as u16) << 6
+            | (st.rail as u16) << 7
+            | (st.rejected as u16) << 13
+            | (st.sat_count as u16) << 14,
+    );
     debug_assert!(v.iter().all(|_| FIELD_BITS == 16));
     v
 }

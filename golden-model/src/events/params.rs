@@ -20,14 +20,20 @@ pub const FIELD_BITS: u32 = 16;
 pub const MAX_CHANNELS: u32 = 1024;
 /// Magic of the stream descriptor (§12.7).
 pub const DESCRIPTOR_MAGIC: [u8; 4] = *b"NREV";
-/// Version of the stream descriptor written (2: byte 41 is the rail rule's `H`; a version-1
-/// descriptor, whose byte 41 is reserved and zero, reads as `H = 0`).
-pub const DESCRIPTOR_VERSION: u8 = 2;
+/// Version of the stream descriptor written (3: byte 42 is the saturation rule's `Q`; 2: byte
+/// 41 is the rail rule's `H`). A version-2 descriptor, whose byte 42 is reserved and zero,
+/// reads as `Q = 0`; a version-1 one, whose bytes 41 and 42 are, as `H = 0`, `Q = 0`.
+pub const DESCRIPTOR_VERSION: u8 = 3;
 /// Bytes of the stream descriptor, CRC included.
 pub const DESCRIPTOR_BYTES: usize = 48;
 /// The rail rule's default hold-off `H` (§12.3): chosen on the even-index recordings
 /// (FORMAT.md §12.9).
 pub const RAIL_FRAMES: u8 = 63;
+/// The saturation rule's default epoch `2^Q` noise periods (§12.3).
+pub const SAT_EPOCH_LOG2: u8 = 5;
+/// Railed period ends in a row that reject a channel, and epochs without one that release
+/// it (§12.3).
+pub const SAT_COUNT: u8 = 3;
 /// The upper rail of the 10-bit grid (the lower is 0).
 pub const RAIL_HIGH: u32 = 1023;
 
@@ -89,6 +95,10 @@ pub struct EventParams {
     /// The rail rule (§12.3): a sample at a rail of the 10-bit grid (0 or 1023) and the
     /// `H − 1` samples after it give no event and no noise term (0..=63; 0: no rail rule).
     pub rail_frames: u8,
+    /// The saturation rule (§12.3): a channel in the rail rule's hold-off at the ends of 3
+    /// noise periods in a row is rejected (no events) until 3 epochs of `2^Q` periods pass
+    /// with no such period end (0..=8; 0: no saturation rule).
+    pub sat_epoch_log2: u8,
 }
 
 /// The default band-pass: the first-order Butterworth band-pass (one biquad) from 300 Hz to
@@ -143,6 +153,7 @@ impl EventParams {
             latency_frames: 16,
             packet_bytes: 1024,
             rail_frames: RAIL_FRAMES,
+            sat_epoch_log2: SAT_EPOCH_LOG2,
         }
     }
 
@@ -272,6 +283,19 @@ impl EventParams {
                 self.rail_frames
             ));
         }
+        if self.sat_epoch_log2 > 8 {
+            return bad(format!(
+                "event mode: saturation epoch 2^{} noise periods: the exponent must be 0..=8",
+                self.sat_epoch_log2
+            ));
+        }
+        if self.sat_epoch_log2 > 0 && self.rail_frames == 0 {
+            return bad(
+                "event mode: the saturation rule (sat_epoch_log2 > 0) needs the rail rule \
+                 (rail_frames > 0)"
+                    .into(),
+            );
+        }
         let min_packet = crate::packet::OVERHEAD_BYTES + 4;
         let max_packet = crate::packet::OVERHEAD_BYTES + 4 * crate::packet::MAX_PAYLOAD_WORDS;
         if !(min_packet..=max_packet).contains(&(self.packet_bytes as usize)) {
@@ -311,12 +335,14 @@ impl EventParams {
     }
 
     /// Bits of per-channel state: `2·S` filter states, the estimate, two accumulators (16
-    /// bits each), the refractory count, the below flag and the rail rule's count.
+    /// bits each), the refractory count, the below flag, the rail rule's count and the
+    /// saturation rule's flag and 2-bit count.
     pub fn state_bits(&self) -> u32 {
         (2 * self.section_count as u32 + 3) * FIELD_BITS
             + self.refractory_bits()
             + 1
             + self.rail_bits()
+            + if self.sat_epoch_log2 > 0 { 3 } else { 0 }
     }
 
     /// Bits of the rail rule's count (it holds `0..H`; none for `H <= 1`).
@@ -372,7 +398,8 @@ impl EventParams {
         b[38..40].copy_from_slice(&self.packet_bytes.to_le_bytes());
         b[40] = self.power_sub_log2;
         b[41] = self.rail_frames;
-        // 42..44 reserved, zero
+        b[42] = self.sat_epoch_log2;
+        // 43 reserved, zero
         let crc = crc32fast::hash(&b[..44]);
         b[44..48].copy_from_slice(&crc.to_le_bytes());
         b
@@ -400,8 +427,9 @@ impl EventParams {
         if stored != computed {
             return Err(Error::Checksum { stored, computed });
         }
-        // version 1 had no rail rule: its byte 41 is reserved too
-        if b[42..44] != [0; 2] || (b[4] == 1 && b[41] != 0) {
+        // version 1 had no rail rule (byte 41 reserved), versions 1 and 2 no saturation rule
+        // (byte 42 reserved)
+        if b[43] != 0 || (b[4] == 1 && b[41] != 0) || (b[4] <= 2 && b[42] != 0) {
             return Err(Error::Corrupt(
                 "event descriptor: reserved bytes are not zero".into(),
             ));
@@ -436,6 +464,7 @@ impl EventParams {
             latency_frames: b[37],
             packet_bytes: u16_at(38),
             rail_frames: b[41],
+            sat_epoch_log2: b[42],
         };
         // unused sections must be zero, so one parameter set has one descriptor
         if p.sections[p.section_count.min(MAX_SECTIONS as u8) as usize..]

@@ -41,15 +41,18 @@
 //! frame `L − 1` frames after the event at the latest (FORMAT.md §12.6).
 //!
 //! **State**: [`crate::events::ram::EventRam`], 6 fields of 16 bits per channel (96 bits:
-//! the 86 of the model's `EventParams::state_bits` in 16-bit blocks), read at acceptance and
+//! the 95 of the model's `EventParams::state_bits` in 16-bit blocks), read at acceptance and
 //! written at the end of s3b; block-RAM accesses per sample: 5 reads (+1 on noise frames) and
 //! 4 writes (+1 on noise frames, +1 at a period's end).
 
-use neurice_model::events::params::RAIL_HIGH;
+use neurice_model::events::params::{RAIL_HIGH, SAT_COUNT};
 use neurice_model::events::EventParams;
 
 /// The rail rule's hold-off count sits in bits 7 … 12 of the `ctl` field (FORMAT.md §12.5).
 const RAIL_SHIFT: u32 = 7;
+/// The saturation rule's rejected flag is bit 13 of `ctl`, its count bits 14 … 15 (§12.5).
+const REJ_BIT: u32 = 13;
+const SAT_SHIFT: u32 = 14;
 use rust_hdl::prelude::*;
 
 use super::arith::{Ashr18, Log2Floor, MulQ14, MulShr, PowerCode, SatLin};
@@ -157,6 +160,12 @@ pub struct EventCore<const C: usize> {
     k_rail_init: Constant<Bits<16>>,
     k_rail_mask: Constant<Bits<16>>,
     k_rail_one: Constant<Bits<16>>,
+    k_sat_on: Constant<Bit>,
+    k_emask: Constant<Bits<8>>,
+    k_sat_mask: Constant<Bits<16>>,
+    k_sat_one: Constant<Bits<16>>,
+    k_sat_full: Constant<Bits<16>>,
+    k_rej_bit: Constant<Bits<16>>,
 
     // ---- clear
     clr_busy: DFF<Bit>,
@@ -169,6 +178,7 @@ pub struct EventCore<const C: usize> {
     seg_bin: DFF<Bits<8>>,
     nframe: DFF<Bits<12>>,
     period: DFF<Bits<16>>,
+    epoch: DFF<Bits<8>>,
     lg: Log2Floor,
     a_lastch: Signal<Local, Bit>,
     a_power: Signal<Local, Bit>,
@@ -182,6 +192,8 @@ pub struct EventCore<const C: usize> {
     a_nnext: Signal<Local, Bits<12>>,
     a_bmod: Signal<Local, Bits<16>>,
     a_pacc: Signal<Local, Bit>,
+    a_emod: Signal<Local, Bits<8>>,
+    a_eend: Signal<Local, Bit>,
 
     // ---- handshake
     adv_out: Signal<Local, Bit>,
@@ -205,6 +217,7 @@ pub struct EventCore<const C: usize> {
     p1_last: DFF<Bit>,
     p1_segend: DFF<Bit>,
     p1_pacc: DFF<Bit>,
+    p1_eend: DFF<Bit>,
 
     // ---- s1
     s1_x16: Signal<Local, Bits<16>>,
@@ -234,6 +247,7 @@ pub struct EventCore<const C: usize> {
     p2_segend: DFF<Bit>,
     p2_pacc: DFF<Bit>,
     p2_atrail: DFF<Bit>,
+    p2_eend: DFF<Bit>,
 
     // ---- s2
     s2_m1: MulQ14,
@@ -257,6 +271,10 @@ pub struct EventCore<const C: usize> {
     s2_rail: Signal<Local, Bits<16>>,
     s2_quiet: Signal<Local, Bit>,
     s2_rail_next: Signal<Local, Bits<16>>,
+    s2_rej: Signal<Local, Bit>,
+    s2_scnt: Signal<Local, Bits<16>>,
+    s2_scntp: Signal<Local, Bits<16>>,
+    s2_sat: Signal<Local, Bits<16>>,
     s2_qhi: Signal<Local, Bits<16>>,
     s2_qterm: Signal<Local, Bits<16>>,
     p3_valid: DFF<Bit>,
@@ -430,6 +448,12 @@ impl<const C: usize> EventCore<C> {
             k_rail_init: k((p.rail_frames.max(1) as u64 - 1) << RAIL_SHIFT),
             k_rail_mask: k(0x3F << RAIL_SHIFT),
             k_rail_one: k(1 << RAIL_SHIFT),
+            k_sat_on: Constant::new(p.sat_epoch_log2 > 0),
+            k_emask: k((1 << p.sat_epoch_log2) - 1),
+            k_sat_mask: k(3 << SAT_SHIFT),
+            k_sat_one: k(1 << SAT_SHIFT),
+            k_sat_full: k((SAT_COUNT as u64) << SAT_SHIFT),
+            k_rej_bit: k(1 << REJ_BIT),
             k_below_bit: k(0x40),
             k_one17: k(1),
             k_one4: k(1),
@@ -462,6 +486,7 @@ impl<const C: usize> EventCore<C> {
             seg_bin: Default::default(),
             nframe: Default::default(),
             period: Default::default(),
+            epoch: Default::default(),
             lg: Default::default(),
             a_lastch: Default::default(),
             a_power: Default::default(),
@@ -475,6 +500,8 @@ impl<const C: usize> EventCore<C> {
             a_nnext: Default::default(),
             a_bmod: Default::default(),
             a_pacc: Default::default(),
+            a_emod: Default::default(),
+            a_eend: Default::default(),
             adv_out: Default::default(),
             adv: Default::default(),
             accept: Default::default(),
@@ -492,6 +519,7 @@ impl<const C: usize> EventCore<C> {
             p1_last: Default::default(),
             p1_segend: Default::default(),
             p1_pacc: Default::default(),
+            p1_eend: Default::default(),
             s1_x16: Default::default(),
             s1_xin: Default::default(),
             s1_y: SatLin::new(false, false),
@@ -519,6 +547,7 @@ impl<const C: usize> EventCore<C> {
             p2_segend: Default::default(),
             p2_pacc: Default::default(),
             p2_atrail: Default::default(),
+            p2_eend: Default::default(),
             s2_m1: MulQ14::new(sec.a1),
             s2_m2: MulQ14::new(sec.a2),
             s2_ny: Default::default(),
@@ -540,6 +569,10 @@ impl<const C: usize> EventCore<C> {
             s2_rail: Default::default(),
             s2_quiet: Default::default(),
             s2_rail_next: Default::default(),
+            s2_rej: Default::default(),
+            s2_scnt: Default::default(),
+            s2_scntp: Default::default(),
+            s2_sat: Default::default(),
             s2_qhi: Default::default(),
             s2_qterm: Default::default(),
             p3_valid: Default::default(),
@@ -689,6 +722,7 @@ impl<const C: usize> Logic for EventCore<C> {
             seg_bin,
             nframe,
             period,
+            epoch,
             p1_valid,
             p1_ch,
             p1_x,
@@ -783,8 +817,10 @@ impl<const C: usize> Logic for EventCore<C> {
             q_estmh,
             q_ctlw,
             p1_pacc,
+            p1_eend,
             p2_pacc,
             p2_atrail,
+            p2_eend,
             p3_pacc,
             p3_estmh,
             p3_ctlw
@@ -898,6 +934,14 @@ impl<const C: usize> Logic for EventCore<C> {
         if self.a_bmod.val() == self.k_zero16.val() {
             self.a_pacc.next = true;
         }
+        // the saturation rule's epoch: the last period of 2^Q (a wrapping count of periods)
+        self.a_emod.next = self.epoch.q.val() & self.k_emask.val();
+        self.a_eend.next = false;
+        if self.k_sat_on.val() & self.a_pend.val() {
+            if self.a_emod.val() == self.k_emask.val() {
+                self.a_eend.next = true;
+            }
+        }
         if self.accept.val() & self.a_lastch.val() {
             self.bin_pos.d.next = self.bin_pos.q.val() + self.k_one16.val();
             if self.a_power.val() {
@@ -909,6 +953,7 @@ impl<const C: usize> Logic for EventCore<C> {
             }
             self.nframe.d.next = self.a_nnext.val() & self.k_nmask.val();
             if self.a_pend.val() {
+                self.epoch.d.next = self.epoch.q.val() + self.k_one8.val();
                 if self.period.q.val() != self.k_ones16.val() {
                     self.period.d.next = self.period.q.val() + self.k_one16.val();
                 }
@@ -935,6 +980,7 @@ impl<const C: usize> Logic for EventCore<C> {
             self.p1_last.d.next = self.a_lastch.val();
             self.p1_segend.d.next = self.a_segend.val();
             self.p1_pacc.d.next = self.a_pacc.val();
+            self.p1_eend.d.next = self.a_eend.val();
         }
 
         // ---- s1: y = sat(x' + s1); threshold and clip from the estimate
@@ -980,6 +1026,7 @@ impl<const C: usize> Logic for EventCore<C> {
             self.p2_segend.d.next = self.p1_segend.q.val();
             self.p2_pacc.d.next = self.p1_pacc.q.val();
             self.p2_atrail.d.next = self.s1_atrail.val();
+            self.p2_eend.d.next = self.p1_eend.q.val();
         }
 
         // ---- s2: rounded products; |y|, below, event, refractory; the sums' terms
@@ -1016,11 +1063,44 @@ impl<const C: usize> Logic for EventCore<C> {
         if self.p2_atrail.q.val() {
             self.s2_rail_next.next = self.k_rail_init.val();
         }
+        // the saturation rule (FORMAT.md §12.3): ctl bit 13 = rejected, bits 14..15 = count;
+        // at a period's end a quiet sample counts towards rejection (3 in a row), and for a
+        // rejected channel an epoch's end without one counts towards release (3 epochs)
+        self.s2_rej.next = self.p2_ctl.q.val().get_bit(13);
+        self.s2_scnt.next = self.p2_ctl.q.val() & self.k_sat_mask.val();
+        self.s2_scntp.next = self.s2_scnt.val() + self.k_sat_one.val();
+        self.s2_sat.next = self.s2_scnt.val();
+        if self.s2_rej.val() {
+            self.s2_sat.next = self.s2_scnt.val() | self.k_rej_bit.val();
+        }
+        if self.k_sat_on.val() & self.p2_pend.q.val() {
+            if !self.s2_rej.val() {
+                self.s2_sat.next = self.k_zero16.val();
+                if self.s2_quiet.val() {
+                    self.s2_sat.next = self.s2_scntp.val();
+                    if self.s2_scntp.val() == self.k_sat_full.val() {
+                        self.s2_sat.next = self.k_rej_bit.val();
+                    }
+                }
+            } else {
+                if self.s2_quiet.val() {
+                    self.s2_sat.next = self.k_rej_bit.val();
+                } else {
+                    if self.p2_eend.q.val() {
+                        self.s2_sat.next = self.s2_scntp.val() | self.k_rej_bit.val();
+                        if self.s2_scntp.val() == self.k_sat_full.val() {
+                            self.s2_sat.next = self.k_zero16.val();
+                        }
+                    }
+                }
+            }
+        }
         self.s2_event.next = self.s2_below.val()
             & (!self.s2_prev_below.val())
             & (!self.s2_blocked.val())
             & (!self.p2_warm.q.val())
-            & (!self.s2_quiet.val());
+            & (!self.s2_quiet.val())
+            & (!self.s2_rej.val());
         self.s2_ref_next.next = self.k_zero16.val();
         if self.s2_blocked.val() {
             self.s2_ref_next.next = self.s2_ref.val() - self.k_one16.val();
@@ -1028,10 +1108,11 @@ impl<const C: usize> Logic for EventCore<C> {
         if self.s2_event.val() {
             self.s2_ref_next.next = self.k_ref_init.val();
         }
-        self.s2_ctl.next = self.s2_ref_next.val() | self.s2_rail_next.val();
+        self.s2_ctl.next = (self.s2_ref_next.val() | self.s2_rail_next.val()) | self.s2_sat.val();
         if self.s2_below.val() {
-            self.s2_ctl.next =
-                (self.s2_ref_next.val() | self.s2_rail_next.val()) | self.k_below_bit.val();
+            self.s2_ctl.next = ((self.s2_ref_next.val() | self.s2_rail_next.val())
+                | self.s2_sat.val())
+                | self.k_below_bit.val();
         }
         // the noise term: min(|y|, clip), or the estimate's mean (est + 8) >> 4 when quiet,
         // as (est >> 4) + est[3]
@@ -1355,6 +1436,7 @@ impl<const C: usize> Logic for EventCore<C> {
                 self.seg_bin.d.next = self.k_zero8.val();
                 self.nframe.d.next = self.k_zero12.val();
                 self.period.d.next = self.k_zero16.val();
+                self.epoch.d.next = self.k_zero8.val();
             }
         }
     }
