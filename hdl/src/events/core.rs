@@ -41,9 +41,16 @@
 //! frame `L − 1` frames after the event at the latest (FORMAT.md §12.6).
 //!
 //! **State**: [`crate::events::ram::EventRam`], 6 fields of 16 bits per channel (96 bits:
-//! the 86 of the model's `EventParams::state_bits` in 16-bit blocks), read at acceptance and
-//! written at the end of s3b; block-RAM accesses per sample: 5 reads (+1 on noise frames) and
-//! 4 writes (+1 on noise frames, +1 at a period's end).
+//! the model's `EventParams::state_bits`, 92 for the defaults, in 16-bit blocks), read at acceptance and
+//! written at the end of s3b, and one flag bit per channel, "`ctl` ≠ 0" (16 to a word, held
+//! in `fw` while the channels of its word come in): `ctl` is read in p1, only when the flag is
+//! set, and written only when it changes to a non-zero value; the flag bit when `ctl` turns
+//! zero or non-zero. Block-RAM accesses per sample: `s1`, `s2`, `est` read, `s1`, `s2`
+//! written; the noise sum read and written on noise frames (and a period's end), the power
+//! sum on its frames (and a bin's end), `est` written at a period's end; `ctl` and the flag
+//! words as above (one flag word per 16 channels in stream order). A flag word is never read
+//! in the clock one of its bits is written (`hazard`: with 17 to 20 channels a word can be
+//! left and read again within the pipeline's depth).
 
 use neurice_model::events::params::RAIL_HIGH;
 use neurice_model::events::EventParams;
