@@ -307,7 +307,7 @@ pub struct EventCore<const C: usize> {
     p3_pacc: DFF<Bit>,
     p3_estmh: DFF<Bits<18>>,
     p3_ctlw: DFF<Bit>,
-    p3_fw: DFF<Bit>,
+    p3_flag: DFF<Bit>,
     p3_nz: DFF<Bit>,
 
     // ---- s3
@@ -585,7 +585,7 @@ impl<const C: usize> EventCore<C> {
             p1_fword: Default::default(),
             s1_fmask: Default::default(),
             p1_flag: Default::default(),
-            p3_fw: Default::default(),
+            p3_flag: Default::default(),
             p3_nz: Default::default(),
             q_fw: Default::default(),
             q_nz: Default::default(),
@@ -846,7 +846,7 @@ impl<const C: usize> Logic for EventCore<C> {
             p3_pacc,
             p3_estmh,
             p3_ctlw,
-            p3_fw,
+            p3_flag,
             p3_nz,
             q_fw,
             q_nz,
@@ -1191,9 +1191,10 @@ impl<const C: usize> Logic for EventCore<C> {
         if self.s2_ctl.val() != self.k_zero16.val() {
             self.s2_nz.next = true;
         }
+        // (the two are combined a stage later, off stage s2's longest path)
         self.s2_ctlw.next = false;
         if self.s2_ctl.val() != self.p2_ctl.val() {
-            self.s2_ctlw.next = self.s2_nz.val();
+            self.s2_ctlw.next = true;
         }
         if self.adv.val() {
             self.p3_valid.d.next = self.p2_valid.q.val();
@@ -1218,7 +1219,7 @@ impl<const C: usize> Logic for EventCore<C> {
             self.p3_pacc.d.next = self.p2_pacc.q.val();
             self.p3_estmh.d.next = self.s2_estmh.val();
             self.p3_ctlw.d.next = self.s2_ctlw.val();
-            self.p3_fw.d.next = self.s2_nz.val() ^ self.p2_flag.q.val();
+            self.p3_flag.d.next = self.p2_flag.q.val();
             self.p3_nz.d.next = self.s2_nz.val();
         }
 
@@ -1263,8 +1264,8 @@ impl<const C: usize> Logic for EventCore<C> {
             self.q_segend.d.next = self.p3_segend.q.val();
             self.q_powrw.d.next = self.p3_pacc.q.val() | self.p3_power.q.val();
             self.q_estmh.d.next = self.p3_estmh.q.val();
-            self.q_ctlw.d.next = self.p3_ctlw.q.val();
-            self.q_fw.d.next = self.p3_fw.q.val();
+            self.q_ctlw.d.next = self.p3_ctlw.q.val() & self.p3_nz.q.val();
+            self.q_fw.d.next = self.p3_nz.q.val() ^ self.p3_flag.q.val();
             self.q_nz.d.next = self.p3_nz.q.val();
         }
 
