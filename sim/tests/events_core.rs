@@ -106,6 +106,8 @@ struct Run {
     word_at: Vec<u64>,
     /// The state fields of channel 0 after the run.
     state0: [u16; 6],
+    /// The state RAM's accesses during this stream (the clear before it included).
+    accesses: neurice_hdl::events::ram::Accesses,
 }
 
 /// The core in rust-hdl's simulator, driven directly (inputs set with the clock low): the
@@ -128,6 +130,7 @@ fn run_rusthdl<const C: usize>(
     let mut cycles = 0u64;
     for (si, samples) in streams.iter().enumerate() {
         let mut r = Run::default();
+        let before = u.state_accesses();
         if si > 0 {
             // clear until idle, then drop it
             let mut n = 0;
@@ -198,6 +201,11 @@ fn run_rusthdl<const C: usize>(
             }
         }
         r.state0 = u.state_fields(0);
+        let after = u.state_accesses();
+        for f in 0..after.reads.len() {
+            r.accesses.reads[f] = after.reads[f] - before.reads[f];
+            r.accesses.writes[f] = after.writes[f] - before.writes[f];
+        }
         out.push(r);
     }
     out
@@ -332,6 +340,100 @@ fn rusthdl_clear_restarts_and_the_state_is_the_models() {
     }
     let packed = neurice_model::events::detect::pack(&p, &st);
     assert_eq!(&got[1].state0[..], &packed[..], "channel 0's state fields");
+}
+
+/// Channel counts whose last flag word (16 channels a word) is short, so that a word is
+/// left and read again within the pipeline's depth (17 to 20 channels), with the rail rule
+/// keeping `ctl` busy, gaps and backpressure, and the same without gaps (where a flag word is
+/// read in the clock one of its bits is written, unless the interlock waits).
+#[test]
+fn rusthdl_flag_words_across_groups() {
+    for (i, c) in [17usize, 18, 19, 20, 33].into_iter().enumerate() {
+        let p = EventParams {
+            channels: c as u32,
+            refractory_frames: 3,
+            ..variants(c as u32)[0]
+        };
+        let xs = with_rails(signal(c, 300, 60 + i as u64), c);
+        let want = model(&p, &xs);
+        for (gap, bp) in [(0, 0), (200, 300)] {
+            let got = run_rusthdl::<6>(&p, std::slice::from_ref(&xs), gap, bp, 11 + i as u64);
+            assert_run(
+                &got[0],
+                &want,
+                &format!("{c} channels, gaps {gap}, backpressure {bp}"),
+            );
+        }
+    }
+}
+
+/// What the model says the state RAM must do for `xs` (`p.channels` channels): per sample,
+/// whether the channel's `ctl` is non-zero before it (its flag is set: `ctl` is read), whether
+/// `ctl` changes to a non-zero value (written), and whether it turns zero or non-zero (the
+/// flag written).
+fn model_ctl_traffic(p: &EventParams, xs: &[u32]) -> (u64, u64, u64) {
+    use neurice_model::events::{detect, ChannelState, FrameInfo};
+    let c = p.channels as usize;
+    let mut st = vec![ChannelState::default(); c];
+    let ctl = |p: &EventParams, s: &ChannelState| *detect::pack(p, s).last().unwrap();
+    let (mut reads, mut writes, mut flags) = (0, 0, 0);
+    for (i, &x) in xs.iter().enumerate() {
+        let f = FrameInfo::of(p, (i / c) as u64);
+        let before = ctl(p, &st[i % c]);
+        detect::step(p, &mut st[i % c], x, &f);
+        let after = ctl(p, &st[i % c]);
+        reads += (before != 0) as u64;
+        writes += (after != before && after != 0) as u64;
+        flags += ((after != 0) != (before != 0)) as u64;
+    }
+    (reads, writes, flags)
+}
+
+/// Block-RAM accesses per sample on 1024 channels (the recordings, or generated signals
+/// with rails): `s1`, `s2`, `est` read once a sample; `ctl` read only for the samples whose
+/// channel has a non-zero `ctl` (its flag), written only when it changes to a non-zero value;
+/// one flag word read per 16 channels; a flag bit written when `ctl` turns zero or non-zero
+/// — each exactly as the model's state says.
+#[test]
+fn rusthdl_memory_accesses_per_sample() {
+    // a short warm-up (noise periods of 32 frames): the threshold is 0 in period 0
+    let frames = 100;
+    let p = EventParams {
+        noise_period_log2: 5,
+        ..EventParams::new(1024)
+    };
+    let xs = with_rails(recordings_1024(frames), 1024);
+    let got = run_rusthdl::<10>(&p, std::slice::from_ref(&xs), 0, 0, 5);
+    assert_run(&got[0], &model(&p, &xs), "accesses run");
+    let a = got[0].accesses;
+    let n = xs.len() as u64;
+    let (ctl_reads, ctl_writes, flag_writes) = model_ctl_traffic(&p, &xs);
+    let per = |v: u64| v as f64 / n as f64;
+    eprintln!(
+        "{n} samples: reads per sample {:.4} (s1 s2 est noise pow ctl flag: {:?}), writes per \
+         sample {:.4} ({:?})",
+        per(a.total_reads()),
+        a.reads,
+        per(a.total_writes()),
+        a.writes
+    );
+    assert_eq!(&a.reads[..3], &[n, n, n], "s1, s2, est reads");
+    assert_eq!(
+        a.reads[5], ctl_reads,
+        "ctl reads: one per sample with ctl != 0"
+    );
+    assert!(ctl_reads > 0 && ctl_reads < n / 4, "{ctl_reads} ctl reads");
+    assert_eq!(a.reads[6], n / 16, "flag words read: one per 16 channels");
+    assert_eq!(
+        a.writes[5], ctl_writes,
+        "ctl writes: when it changes to non-zero"
+    );
+    assert_eq!(
+        a.writes[6], flag_writes,
+        "flag writes: when ctl turns zero or non-zero"
+    );
+    assert!(flag_writes > 0, "no flag ever set");
+    assert_eq!(&a.writes[..2], &[n, n], "s1, s2 writes");
 }
 
 /// A channel's event leaves as a word within the latency rule: at most `L` frames of clocks

@@ -41,9 +41,16 @@
 //! frame `L − 1` frames after the event at the latest (FORMAT.md §12.6).
 //!
 //! **State**: [`crate::events::ram::EventRam`], 6 fields of 16 bits per channel (96 bits:
-//! the 95 of the model's `EventParams::state_bits` in 16-bit blocks), read at acceptance and
-//! written at the end of s3b; block-RAM accesses per sample: 5 reads (+1 on noise frames) and
-//! 4 writes (+1 on noise frames, +1 at a period's end).
+//! the model's `EventParams::state_bits`, 95 for the defaults, in 16-bit blocks), read at acceptance and
+//! written at the end of s3b, and one flag bit per channel, "`ctl` ≠ 0" (16 to a word, held
+//! in `fw` while the channels of its word come in): `ctl` is read in p1, only when the flag is
+//! set, and written only when it changes to a non-zero value; the flag bit when `ctl` turns
+//! zero or non-zero. Block-RAM accesses per sample: `s1`, `s2`, `est` read, `s1`, `s2`
+//! written; the noise sum read and written on noise frames (and a period's end), the power
+//! sum on its frames (and a bin's end), `est` written at a period's end; `ctl` and the flag
+//! words as above (one flag word per 16 channels in stream order). A flag word is never read
+//! in the clock one of its bits is written (`hazard`: with 17 to 20 channels a word can be
+//! left and read again within the pipeline's depth).
 
 use neurice_model::events::params::{RAIL_HIGH, SAT_COUNT};
 use neurice_model::events::EventParams;
@@ -166,6 +173,7 @@ pub struct EventCore<const C: usize> {
     k_sat_one: Constant<Bits<16>>,
     k_sat_full: Constant<Bits<16>>,
     k_rej_bit: Constant<Bits<16>>,
+    k_grp_mask: Constant<Bits<C>>,
 
     // ---- clear
     clr_busy: DFF<Bit>,
@@ -204,6 +212,17 @@ pub struct EventCore<const C: usize> {
 
     // ---- state memory
     ram: EventRam<C>,
+    // the flag word of 16 channels ("ctl is not zero") last read, kept up to date
+    fw: DFF<Bits<16>>,
+    fw_tag: DFF<Bits<C>>,
+    fw_ok: DFF<Bit>,
+    a_grp: Signal<Local, Bits<C>>,
+    a_hit: Signal<Local, Bit>,
+    q_grp: Signal<Local, Bits<C>>,
+    q_bidx: Signal<Local, Bits<4>>,
+    s3_fbit: ShiftLeft<16, 4>,
+    fw_next: Signal<Local, Bits<16>>,
+    s3_fwr: Signal<Local, Bit>,
 
     // ---- p1 (accept → s1)
     p1_valid: DFF<Bit>,
@@ -218,6 +237,11 @@ pub struct EventCore<const C: usize> {
     p1_segend: DFF<Bit>,
     p1_pacc: DFF<Bit>,
     p1_eend: DFF<Bit>,
+    p1_fmiss: DFF<Bit>,
+    p1_bidx: Signal<Local, Bits<4>>,
+    p1_fword: Signal<Local, Bits<16>>,
+    s1_fmask: ShiftLeft<16, 4>,
+    p1_flag: Signal<Local, Bit>,
 
     // ---- s1
     s1_x16: Signal<Local, Bits<16>>,
@@ -235,7 +259,8 @@ pub struct EventCore<const C: usize> {
     p2_est: DFF<Bits<16>>,
     p2_noise: DFF<Bits<16>>,
     p2_pow: DFF<Bits<16>>,
-    p2_ctl: DFF<Bits<16>>,
+    p2_ctl: Signal<Local, Bits<16>>,
+    p2_flag: DFF<Bit>,
     p2_thr: DFF<Bits<20>>,
     p2_clip: DFF<Bits<20>>,
     p2_power: DFF<Bit>,
@@ -268,6 +293,7 @@ pub struct EventCore<const C: usize> {
     s2_half: Signal<Local, Bits<16>>,
     s2_estmh: Signal<Local, Bits<18>>,
     s2_ctlw: Signal<Local, Bit>,
+    s2_nz: Signal<Local, Bit>,
     s2_rail: Signal<Local, Bits<16>>,
     s2_quiet: Signal<Local, Bit>,
     s2_rail_next: Signal<Local, Bits<16>>,
@@ -299,6 +325,8 @@ pub struct EventCore<const C: usize> {
     p3_pacc: DFF<Bit>,
     p3_estmh: DFF<Bits<18>>,
     p3_ctlw: DFF<Bit>,
+    p3_flag: DFF<Bit>,
+    p3_nz: DFF<Bit>,
 
     // ---- s3
     // ---- s3 sums, then q (s3b)
@@ -325,6 +353,8 @@ pub struct EventCore<const C: usize> {
     q_powrw: DFF<Bit>,
     q_estmh: DFF<Bits<18>>,
     q_ctlw: DFF<Bit>,
+    q_fw: DFF<Bit>,
+    q_nz: DFF<Bit>,
     s3_s1: SatLin<18>,
     s3_s2: SatLin<18>,
     s3_shl: ShiftLeft<20, 5>,
@@ -454,6 +484,7 @@ impl<const C: usize> EventCore<C> {
             k_sat_one: k(1 << SAT_SHIFT),
             k_sat_full: k((SAT_COUNT as u64) << SAT_SHIFT),
             k_rej_bit: k(1 << REJ_BIT),
+            k_grp_mask: k(((1u64 << C) - 1) & !15),
             k_below_bit: k(0x40),
             k_one17: k(1),
             k_one4: k(1),
@@ -536,6 +567,7 @@ impl<const C: usize> EventCore<C> {
             p2_noise: Default::default(),
             p2_pow: Default::default(),
             p2_ctl: Default::default(),
+            p2_flag: Default::default(),
             p2_thr: Default::default(),
             p2_clip: Default::default(),
             p2_power: Default::default(),
@@ -566,6 +598,26 @@ impl<const C: usize> EventCore<C> {
             s2_half: Default::default(),
             s2_estmh: Default::default(),
             s2_ctlw: Default::default(),
+            s2_nz: Default::default(),
+            fw: Default::default(),
+            fw_tag: Default::default(),
+            fw_ok: Default::default(),
+            a_grp: Default::default(),
+            a_hit: Default::default(),
+            q_grp: Default::default(),
+            q_bidx: Default::default(),
+            s3_fbit: Default::default(),
+            fw_next: Default::default(),
+            s3_fwr: Default::default(),
+            p1_fmiss: Default::default(),
+            p1_bidx: Default::default(),
+            p1_fword: Default::default(),
+            s1_fmask: Default::default(),
+            p1_flag: Default::default(),
+            p3_flag: Default::default(),
+            p3_nz: Default::default(),
+            q_fw: Default::default(),
+            q_nz: Default::default(),
             s2_rail: Default::default(),
             s2_quiet: Default::default(),
             s2_rail_next: Default::default(),
@@ -687,6 +739,12 @@ impl<const C: usize> EventCore<C> {
         self.ram.peek(channel)
     }
 
+    /// The state RAM's block-RAM accesses so far, per field and the flag words (rust-hdl's
+    /// simulation only).
+    pub fn state_accesses(&self) -> super::ram::Accesses {
+        self.ram.accesses()
+    }
+
     /// One line on what each stage holds (for mismatch reports).
     pub fn debug_state(&self) -> String {
         format!(
@@ -741,7 +799,7 @@ impl<const C: usize> Logic for EventCore<C> {
             p2_est,
             p2_noise,
             p2_pow,
-            p2_ctl,
+            p2_flag,
             p2_thr,
             p2_clip,
             p2_power,
@@ -823,7 +881,15 @@ impl<const C: usize> Logic for EventCore<C> {
             p2_eend,
             p3_pacc,
             p3_estmh,
-            p3_ctlw
+            p3_ctlw,
+            p3_flag,
+            p3_nz,
+            q_fw,
+            q_nz,
+            p1_fmiss,
+            fw,
+            fw_tag,
+            fw_ok
         );
         clock!(self, clock, ram);
 
@@ -849,6 +915,21 @@ impl<const C: usize> Logic for EventCore<C> {
         }
         if self.q_valid.q.val() {
             if self.q_ch.q.val() == self.in_channel.val() {
+                self.hazard.next = true;
+            }
+        }
+        // the flags: a channel whose flag word is not held is read from the flag RAM, never
+        // in the clock a bit of the same word is written
+        self.a_grp.next = self.in_channel.val() & self.k_grp_mask.val();
+        self.q_grp.next = self.q_ch.q.val() & self.k_grp_mask.val();
+        self.a_hit.next = false;
+        if self.fw_ok.q.val() {
+            if self.a_grp.val() == self.fw_tag.q.val() {
+                self.a_hit.next = true;
+            }
+        }
+        if self.q_valid.q.val() & self.q_fw.q.val() & (!self.a_hit.val()) {
+            if self.q_grp.val() == self.a_grp.val() {
                 self.hazard.next = true;
             }
         }
@@ -968,8 +1049,17 @@ impl<const C: usize> Logic for EventCore<C> {
             }
         }
         self.ram.read_pow.next = self.accept.val() & (self.a_pacc.val() | self.a_power.val());
+        self.ram.flag_read.next = self.accept.val() & (!self.a_hit.val());
+        if self.accept.val() & (!self.a_hit.val()) {
+            self.fw_tag.d.next = self.a_grp.val();
+            self.fw_ok.d.next = true;
+        }
+        if self.clr_busy.q.val() {
+            self.fw_ok.d.next = false;
+        }
         if self.adv.val() {
             self.p1_valid.d.next = self.accept.val();
+            self.p1_fmiss.d.next = self.accept.val() & (!self.a_hit.val());
             self.p1_ch.d.next = self.in_channel.val();
             self.p1_x.d.next = self.in_sample.val();
             self.p1_power.d.next = self.a_power.val();
@@ -982,6 +1072,38 @@ impl<const C: usize> Logic for EventCore<C> {
             self.p1_pacc.d.next = self.a_pacc.val();
             self.p1_eend.d.next = self.a_eend.val();
         }
+
+        // ---- p1: the channel's flag (from the word just read, or the one held); `ctl` is read
+        // now, only when the flag is set (it is 0 otherwise)
+        self.p1_fword.next = self.fw.q.val();
+        if self.p1_fmiss.q.val() {
+            self.p1_fword.next = self.ram.flag_rd.val();
+        }
+        self.p1_bidx.next = bit_cast::<4, C>(self.p1_ch.q.val());
+        self.s1_fmask.data.next = self.k_one16.val();
+        self.s1_fmask.amount.next = self.p1_bidx.val();
+        self.p1_flag.next = false;
+        if (self.p1_fword.val() & self.s1_fmask.result.val()) != self.k_zero16.val() {
+            self.p1_flag.next = true;
+        }
+        self.ram.ctl_read_address.next = self.p1_ch.q.val();
+        self.ram.ctl_read.next = self.p1_valid.q.val() & self.adv.val() & self.p1_flag.val();
+        // the word held follows the flag writes of its channels
+        self.q_bidx.next = bit_cast::<4, C>(self.q_ch.q.val());
+        self.s3_fbit.data.next = self.k_one16.val();
+        self.s3_fbit.amount.next = self.q_bidx.val();
+        self.s3_fwr.next = self.q_valid.q.val() & self.adv.val() & self.q_fw.q.val();
+        self.fw_next.next = self.p1_fword.val();
+        if self.s3_fwr.val() {
+            if self.q_grp.val() == self.fw_tag.q.val() {
+                if self.q_nz.q.val() {
+                    self.fw_next.next = self.p1_fword.val() | self.s3_fbit.result.val();
+                } else {
+                    self.fw_next.next = self.p1_fword.val() & (!self.s3_fbit.result.val());
+                }
+            }
+        }
+        self.fw.d.next = self.fw_next.val();
 
         // ---- s1: y = sat(x' + s1); threshold and clip from the estimate
         self.s1_x16.next = bit_cast::<16, 10>(self.p1_x.q.val()) - self.k_512.val();
@@ -1014,7 +1136,7 @@ impl<const C: usize> Logic for EventCore<C> {
             self.p2_est.d.next = self.ram.rd_est.val();
             self.p2_noise.d.next = self.ram.rd_noise.val();
             self.p2_pow.d.next = self.ram.rd_pow.val();
-            self.p2_ctl.d.next = self.ram.rd_ctl.val();
+            self.p2_flag.d.next = self.p1_flag.val();
             self.p2_thr.d.next = self.s1_thr.result.val();
             self.p2_clip.d.next = self.s1_clip.val();
             self.p2_power.d.next = self.p1_power.q.val();
@@ -1030,6 +1152,10 @@ impl<const C: usize> Logic for EventCore<C> {
         }
 
         // ---- s2: rounded products; |y|, below, event, refractory; the sums' terms
+        self.p2_ctl.next = self.k_zero16.val();
+        if self.p2_flag.q.val() {
+            self.p2_ctl.next = self.ram.rd_ctl.val();
+        }
         self.s2_m1.y.next = self.p2_y.q.val();
         self.s2_m2.y.next = self.p2_y.q.val();
         self.s2_ny.next = !self.p2_y.q.val();
@@ -1044,14 +1170,14 @@ impl<const C: usize> Logic for EventCore<C> {
                 self.s2_below.next = true;
             }
         }
-        self.s2_ref.next = self.p2_ctl.q.val() & self.k_ref_mask.val();
+        self.s2_ref.next = self.p2_ctl.val() & self.k_ref_mask.val();
         self.s2_blocked.next = false;
         if self.s2_ref.val() != self.k_zero16.val() {
             self.s2_blocked.next = true;
         }
-        self.s2_prev_below.next = self.p2_ctl.q.val().get_bit(6);
+        self.s2_prev_below.next = self.p2_ctl.val().get_bit(6);
         // the rail rule: quiet at a rail and while the hold-off count (ctl bits 7..12) runs
-        self.s2_rail.next = self.p2_ctl.q.val() & self.k_rail_mask.val();
+        self.s2_rail.next = self.p2_ctl.val() & self.k_rail_mask.val();
         self.s2_quiet.next = self.p2_atrail.q.val();
         if self.s2_rail.val() != self.k_zero16.val() {
             self.s2_quiet.next = true;
@@ -1066,8 +1192,8 @@ impl<const C: usize> Logic for EventCore<C> {
         // the saturation rule (FORMAT.md §12.3): ctl bit 13 = rejected, bits 14..15 = count;
         // at a period's end a quiet sample counts towards rejection (3 in a row), and for a
         // rejected channel an epoch's end without one counts towards release (3 epochs)
-        self.s2_rej.next = self.p2_ctl.q.val().get_bit(13);
-        self.s2_scnt.next = self.p2_ctl.q.val() & self.k_sat_mask.val();
+        self.s2_rej.next = self.p2_ctl.val().get_bit(13);
+        self.s2_scnt.next = self.p2_ctl.val() & self.k_sat_mask.val();
         self.s2_scntp.next = self.s2_scnt.val() + self.k_sat_one.val();
         self.s2_sat.next = self.s2_scnt.val();
         if self.s2_rej.val() {
@@ -1140,9 +1266,15 @@ impl<const C: usize> Logic for EventCore<C> {
         self.s2_half.next = self.s2_halfs.result.val();
         self.s2_estmh.next =
             bit_cast::<18, 16>(self.p2_est.q.val()) - bit_cast::<18, 16>(self.s2_half.val());
-        // the control field is written only when it changes
+        // the control field is written only when it changes to a non-zero value; its flag
+        // when it turns zero or non-zero
+        self.s2_nz.next = false;
+        if self.s2_ctl.val() != self.k_zero16.val() {
+            self.s2_nz.next = true;
+        }
+        // (the two are combined a stage later, off stage s2's longest path)
         self.s2_ctlw.next = false;
-        if self.s2_ctl.val() != self.p2_ctl.q.val() {
+        if self.s2_ctl.val() != self.p2_ctl.val() {
             self.s2_ctlw.next = true;
         }
         if self.adv.val() {
@@ -1168,6 +1300,8 @@ impl<const C: usize> Logic for EventCore<C> {
             self.p3_pacc.d.next = self.p2_pacc.q.val();
             self.p3_estmh.d.next = self.s2_estmh.val();
             self.p3_ctlw.d.next = self.s2_ctlw.val();
+            self.p3_flag.d.next = self.p2_flag.q.val();
+            self.p3_nz.d.next = self.s2_nz.val();
         }
 
         // ---- s3: the new filter states; the noise and power sums (saturating)
@@ -1211,7 +1345,9 @@ impl<const C: usize> Logic for EventCore<C> {
             self.q_segend.d.next = self.p3_segend.q.val();
             self.q_powrw.d.next = self.p3_pacc.q.val() | self.p3_power.q.val();
             self.q_estmh.d.next = self.p3_estmh.q.val();
-            self.q_ctlw.d.next = self.p3_ctlw.q.val();
+            self.q_ctlw.d.next = self.p3_ctlw.q.val() & self.p3_nz.q.val();
+            self.q_fw.d.next = self.p3_nz.q.val() ^ self.p3_flag.q.val();
+            self.q_nz.d.next = self.p3_nz.q.val();
         }
 
         // ---- s3b (register q): the estimate's update, the write-back, the power code
@@ -1250,6 +1386,8 @@ impl<const C: usize> Logic for EventCore<C> {
         self.ram.write_noise.next = self.q_valid.q.val() & self.adv.val() & self.s3_nwrite.val();
         self.ram.write_pow.next = self.q_valid.q.val() & self.adv.val() & self.q_powrw.q.val();
         self.ram.write_ctl.next = self.q_valid.q.val() & self.adv.val() & self.q_ctlw.q.val();
+        self.ram.wr_flag.next = self.q_nz.q.val();
+        self.ram.flag_write.next = self.s3_fwr.val();
         if self.clr_busy.q.val() {
             self.ram.write_address.next = self.clr_addr.q.val();
             self.ram.wr_s1.next = self.k_zero16.val();
@@ -1263,6 +1401,8 @@ impl<const C: usize> Logic for EventCore<C> {
             self.ram.write_noise.next = true;
             self.ram.write_pow.next = true;
             self.ram.write_ctl.next = true;
+            self.ram.wr_flag.next = false;
+            self.ram.flag_write.next = true;
         }
         if self.adv.val() {
             self.p4_valid.d.next = self.q_valid.q.val();

@@ -5,15 +5,27 @@
 //! `acc_noise`, `acc_power`, `ctl` (`refractory | below << 6 | rail << 7`).
 //!
 //! Enables per field group, so a block that is not needed spends no access energy: the read
-//! enable `read_enable` reads `s1`, `s2`, `est` and `ctl` (every sample), `read_noise` the
-//! noise sum (noise frames and a period's last frame), `read_pow` the power sum (the frames
-//! it takes and a bin's last frame); the write enables are `write_main` (`s1`, `s2`: every
-//! sample), `write_est` (a period's last frame), `write_noise`, `write_pow` and `write_ctl`
-//! (only when the field changes: while the refractory count runs, when `below` flips).
+//! enable `read_enable` reads `s1`, `s2` and `est` (every sample), `read_noise` the noise sum
+//! (noise frames and a period's last frame), `read_pow` the power sum (the frames it takes
+//! and a bin's last frame), `ctl_read` the control field at its own address `ctl_read_address`
+//! (the core reads it one clock after the others, and only for a channel whose flag is set);
+//! the write enables are `write_main` (`s1`, `s2`: every sample), `write_est` (a period's
+//! last frame), `write_noise`, `write_pow` and `write_ctl` (only when the field changes to a
+//! non-zero value).
+//!
+//! **Flags** (hardware only, not part of the model's state): one bit per channel, "`ctl` is
+//! not zero", 16 channels to a word (channel `c`: word `c >> 4`, bit `c & 15`; one more
+//! `SB_RAM40_4K`, of which 2^(N−4) words are used). `flag_read` reads the word of
+//! `read_address`'s channel to `flag_rd`; `flag_write` writes the one bit `flag_wr` of
+//! `write_address`'s channel (the block RAM's bit mask), the other 15 bits stay. A channel
+//! whose flag is clear has `ctl = 0`, whatever the `ctl` field holds ([`EventRam::peek`]
+//! reports the state so).
+//!
 //! Semantics (both models): at a rising edge an enabled read registers the field (otherwise
 //! it holds its word), then enabled writes store; a read of the address being written
-//! returns the old word. The core never reads a channel whose write is still in flight (its
-//! interlock), so the Verilog carries `(* no_rw_check *)`.
+//! returns the old word. The core never reads a channel whose write is still in flight, nor a
+//! flag word in the clock its bit is written (its interlock), so the Verilog carries
+//! `(* no_rw_check *)`.
 
 use rust_hdl::prelude::*;
 
@@ -26,6 +38,25 @@ const EST: usize = 2;
 const POW: usize = 4;
 const CTL: usize = 5;
 
+/// Block-RAM accesses counted by the rust-hdl model ([`EventRam::accesses`]): per field in
+/// RAM order, then the flag words.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Accesses {
+    pub reads: [u64; FIELDS + 1],
+    pub writes: [u64; FIELDS + 1],
+}
+
+impl Accesses {
+    /// All reads (every field and the flags).
+    pub fn total_reads(&self) -> u64 {
+        self.reads.iter().sum()
+    }
+    /// All writes (every field and the flags).
+    pub fn total_writes(&self) -> u64 {
+        self.writes.iter().sum()
+    }
+}
+
 #[derive(LogicBlock)]
 pub struct EventRam<const N: usize> {
     pub clock: Signal<In, Clock>,
@@ -33,12 +64,16 @@ pub struct EventRam<const N: usize> {
     pub read_enable: Signal<In, Bit>,
     pub read_noise: Signal<In, Bit>,
     pub read_pow: Signal<In, Bit>,
+    pub ctl_read: Signal<In, Bit>,
+    pub ctl_read_address: Signal<In, Bits<N>>,
+    pub flag_read: Signal<In, Bit>,
     pub rd_s1: Signal<Out, Bits<16>>,
     pub rd_s2: Signal<Out, Bits<16>>,
     pub rd_est: Signal<Out, Bits<16>>,
     pub rd_noise: Signal<Out, Bits<16>>,
     pub rd_pow: Signal<Out, Bits<16>>,
     pub rd_ctl: Signal<Out, Bits<16>>,
+    pub flag_rd: Signal<Out, Bits<16>>,
     pub write_address: Signal<In, Bits<N>>,
     pub wr_s1: Signal<In, Bits<16>>,
     pub wr_s2: Signal<In, Bits<16>>,
@@ -46,13 +81,18 @@ pub struct EventRam<const N: usize> {
     pub wr_noise: Signal<In, Bits<16>>,
     pub wr_pow: Signal<In, Bits<16>>,
     pub wr_ctl: Signal<In, Bits<16>>,
+    pub wr_flag: Signal<In, Bit>,
     pub write_main: Signal<In, Bit>,
     pub write_est: Signal<In, Bit>,
     pub write_noise: Signal<In, Bit>,
     pub write_pow: Signal<In, Bit>,
     pub write_ctl: Signal<In, Bit>,
+    pub flag_write: Signal<In, Bit>,
     _mem: Vec<[u16; FIELDS]>,
     _word: [u16; FIELDS],
+    _flags: Vec<u16>,
+    _flag_word: u16,
+    _count: Accesses,
 }
 
 impl<const N: usize> Default for EventRam<N> {
@@ -63,12 +103,16 @@ impl<const N: usize> Default for EventRam<N> {
             read_enable: Default::default(),
             read_noise: Default::default(),
             read_pow: Default::default(),
+            ctl_read: Default::default(),
+            ctl_read_address: Default::default(),
+            flag_read: Default::default(),
             rd_s1: Default::default(),
             rd_s2: Default::default(),
             rd_est: Default::default(),
             rd_noise: Default::default(),
             rd_pow: Default::default(),
             rd_ctl: Default::default(),
+            flag_rd: Default::default(),
             write_address: Default::default(),
             wr_s1: Default::default(),
             wr_s2: Default::default(),
@@ -76,21 +120,41 @@ impl<const N: usize> Default for EventRam<N> {
             wr_noise: Default::default(),
             wr_pow: Default::default(),
             wr_ctl: Default::default(),
+            wr_flag: Default::default(),
             write_main: Default::default(),
             write_est: Default::default(),
             write_noise: Default::default(),
             write_pow: Default::default(),
             write_ctl: Default::default(),
+            flag_write: Default::default(),
             _mem: vec![[0; FIELDS]; 1 << N],
             _word: [0; FIELDS],
+            _flags: vec![0; flag_words(N)],
+            _flag_word: 0,
+            _count: Accesses::default(),
         }
     }
 }
 
+/// Words of the flag memory for `address_bits` channel-address bits.
+fn flag_words(address_bits: usize) -> usize {
+    1 << address_bits.saturating_sub(4)
+}
+
 impl<const N: usize> EventRam<N> {
-    /// The fields of a channel (for testbenches and failure reports).
+    /// The fields of a channel as the model's state holds them (for testbenches and failure
+    /// reports): `ctl` is 0 when the channel's flag is clear.
     pub fn peek(&self, channel: usize) -> [u16; FIELDS] {
-        self._mem[channel]
+        let mut f = self._mem[channel];
+        if self._flags[channel >> 4] >> (channel & 15) & 1 == 0 {
+            f[CTL] = 0;
+        }
+        f
+    }
+
+    /// The block-RAM accesses since the start (what the netlist's enables would count).
+    pub fn accesses(&self) -> Accesses {
+        self._count
     }
 }
 
@@ -99,14 +163,20 @@ impl<const N: usize> Logic for EventRam<N> {
         if self.clock.pos_edge() {
             let ra = self.read_address.val().index();
             for f in 0..FIELDS {
-                let en = match f {
-                    NOISE => self.read_noise.val(),
-                    POW => self.read_pow.val(),
-                    _ => self.read_enable.val(),
+                let (en, a) = match f {
+                    NOISE => (self.read_noise.val(), ra),
+                    POW => (self.read_pow.val(), ra),
+                    CTL => (self.ctl_read.val(), self.ctl_read_address.val().index()),
+                    _ => (self.read_enable.val(), ra),
                 };
                 if en {
-                    self._word[f] = self._mem[ra][f];
+                    self._word[f] = self._mem[a][f];
+                    self._count.reads[f] += 1;
                 }
+            }
+            if self.flag_read.val() {
+                self._flag_word = self._flags[ra >> 4];
+                self._count.reads[FIELDS] += 1;
             }
             let wa = self.write_address.val().index();
             let data = [
@@ -127,7 +197,14 @@ impl<const N: usize> Logic for EventRam<N> {
                 };
                 if en {
                     self._mem[wa][f] = d;
+                    self._count.writes[f] += 1;
                 }
+            }
+            if self.flag_write.val() {
+                let bit = 1u16 << (wa & 15);
+                let w = &mut self._flags[wa >> 4];
+                *w = (*w & !bit) | if self.wr_flag.val() { bit } else { 0 };
+                self._count.writes[FIELDS] += 1;
             }
             let w = self._word;
             self.rd_s1.next = (w[0] as u64).into();
@@ -136,6 +213,7 @@ impl<const N: usize> Logic for EventRam<N> {
             self.rd_noise.next = (w[3] as u64).into();
             self.rd_pow.next = (w[4] as u64).into();
             self.rd_ctl.next = (w[5] as u64).into();
+            self.flag_rd.next = (self._flag_word as u64).into();
         }
     }
 
@@ -146,6 +224,7 @@ impl<const N: usize> Logic for EventRam<N> {
         self.rd_noise.connect();
         self.rd_pow.connect();
         self.rd_ctl.connect();
+        self.flag_rd.connect();
     }
 
     fn hdl(&self) -> Verilog {
@@ -181,10 +260,17 @@ pub fn event_ram_verilog(address_bits: usize) -> String {
             );
         }
     }
+    let fwords = flag_words(n);
+    let _ = writeln!(
+        v,
+        "(* no_rw_check *)\nreg [15:0] m_flag [0:{}];\nreg [15:0] w_flag;",
+        fwords - 1
+    );
     if bank_bits > 0 {
         let _ = writeln!(
             v,
-            "reg [{b}:0] read_bank;\nreg [{b}:0] noise_bank;\nreg [{b}:0] pow_bank;",
+            "reg [{b}:0] read_bank;\nreg [{b}:0] noise_bank;\nreg [{b}:0] pow_bank;\n\
+             reg [{b}:0] ctl_bank;",
             b = bank_bits - 1
         );
     }
@@ -197,45 +283,74 @@ pub fn event_ram_verilog(address_bits: usize) -> String {
             );
         }
     }
+    let _ = writeln!(
+        v,
+        "   for (i = 0; i <= {}; i = i + 1) m_flag[i] = 16'd0;\n   w_flag = 16'd0;",
+        fwords - 1
+    );
     if bank_bits > 0 {
         let _ = writeln!(
             v,
-            "   read_bank = {bank_bits}'d0;\n   noise_bank = {bank_bits}'d0;\n   pow_bank = {bank_bits}'d0;"
+            "   read_bank = {bank_bits}'d0;\n   noise_bank = {bank_bits}'d0;\n   \
+             pow_bank = {bank_bits}'d0;\n   ctl_bank = {bank_bits}'d0;"
         );
     }
     let _ = writeln!(v, "end\n\nalways @(posedge clock) begin");
     let hi = |a: &str| format!("{a}[{}:{}]", n - 1, crate::ram::BANK_ADDRESS_BITS);
     for f in FIELD_NAMES {
-        let (ren, wen) = match f {
-            "noise" => ("read_noise", "write_noise"),
-            "pow" => ("read_pow", "write_pow"),
-            "ctl" => ("read_enable", "write_ctl"),
-            "est" => ("read_enable", "write_est"),
-            _ => ("read_enable", "write_main"),
+        let (ren, wen, ra) = match f {
+            "noise" => ("read_noise", "write_noise", "read_address"),
+            "pow" => ("read_pow", "write_pow", "read_address"),
+            "ctl" => ("ctl_read", "write_ctl", "ctl_read_address"),
+            "est" => ("read_enable", "write_est", "read_address"),
+            _ => ("read_enable", "write_main", "read_address"),
         };
         for b in 0..banks {
             let (rs, ws) = if bank_bits == 0 {
                 (String::new(), String::new())
             } else {
                 (
-                    format!(" && {} == {bank_bits}'d{b}", hi("read_address")),
+                    format!(" && {} == {bank_bits}'d{b}", hi(ra)),
                     format!(" && {} == {bank_bits}'d{b}", hi("write_address")),
                 )
             };
             let _ = writeln!(
                 v,
                 "   if ({ren}{rs}) w_{f}_{b} <= m_{f}_{b}[{}];\n   if ({wen}{ws}) m_{f}_{b}[{}] <= wr_{f};",
-                lo("read_address"),
+                lo(ra),
                 lo("write_address")
             );
         }
+    }
+    // the flags: word c >> 4, bit c & 15 (one bit written, the block RAM's mask)
+    let (fr, fw, fb) = if n > 4 {
+        (
+            format!("read_address[{}:4]", n - 1),
+            format!("write_address[{}:4]", n - 1),
+            "write_address[3:0]".to_string(),
+        )
+    } else {
+        (
+            "0".to_string(),
+            "0".to_string(),
+            "write_address".to_string(),
+        )
+    };
+    let bw = n.min(4);
+    let _ = writeln!(v, "   if (flag_read) w_flag <= m_flag[{fr}];");
+    for k in 0..(1usize << n.min(4)) {
+        let _ = writeln!(
+            v,
+            "   if (flag_write && {fb} == {bw}'d{k}) m_flag[{fw}][{k}] <= wr_flag;"
+        );
     }
     if bank_bits > 0 {
         let _ = writeln!(
             v,
             "   if (read_enable) read_bank <= {a};\n   if (read_noise) noise_bank <= {a};\n   \
-             if (read_pow) pow_bank <= {a};",
-            a = hi("read_address")
+             if (read_pow) pow_bank <= {a};\n   if (ctl_read) ctl_bank <= {c};",
+            a = hi("read_address"),
+            c = hi("ctl_read_address")
         );
     }
     let _ = writeln!(v, "end\n\nalways @(*) begin");
@@ -243,6 +358,7 @@ pub fn event_ram_verilog(address_bits: usize) -> String {
         let sel = match f {
             "noise" => "noise_bank",
             "pow" => "pow_bank",
+            "ctl" => "ctl_bank",
             _ => "read_bank",
         };
         if banks == 1 {
@@ -255,6 +371,6 @@ pub fn event_ram_verilog(address_bits: usize) -> String {
             let _ = writeln!(v, "      default: rd_{f} = w_{f}_0;\n   endcase");
         }
     }
-    let _ = writeln!(v, "end");
+    let _ = writeln!(v, "   flag_rd = w_flag;\nend");
     v
 }
