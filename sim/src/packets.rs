@@ -428,14 +428,28 @@ pub fn run(
                     .collect::<Result<Vec<_>>>()
             })?
         }
-        Engine::Verilator => {
+        Engine::Verilator | Engine::Gatelevel => {
             if opts.verbose {
                 eprintln!(
-                    "building the Verilator model of the packet core (cached in {})…",
+                    "building the {} model of the packet core (cached in {})…",
+                    engine,
                     opts.build_dir.display()
                 );
             }
-            let bin = crate::verilator::build(&design.verilog()?, "top", &opts.build_dir)?;
+            let bin = if engine == Engine::Verilator {
+                crate::verilator::build(&design.verilog()?, "top", &opts.build_dir)?
+            } else {
+                // the iCE40 netlist of yosys' synth_ice40 with the cell models
+                let net = match &opts.netlist {
+                    Some(n) => n.clone(),
+                    None => crate::gatelevel::netlist(
+                        &design.verilog()?,
+                        "top",
+                        &opts.build_dir.join("gatelevel"),
+                    )?,
+                };
+                crate::gatelevel::build(&net, "top", &opts.build_dir)?
+            };
             let refs: Vec<&Stimulus> = stims.iter().collect();
             let raws = crate::verilator::run_raw(&refs, &bin, opts.jobs, &mut |n| progress(n))?;
             stims
@@ -455,9 +469,6 @@ pub fn run(
                     compare(engine, &cfg, s, (&want.0, &want.1), &run)
                 })
                 .collect::<Result<Vec<_>>>()?
-        }
-        Engine::Gatelevel => {
-            bail!("the packet core runs on the rusthdl and verilator engines (gate level: not yet)")
         }
     };
     let sum = |f: fn(&PacketReport) -> u64| reports.iter().map(f).sum::<u64>();

@@ -58,6 +58,10 @@ struct Outcome {
     /// 16-bit halves (block RAMs) the state writes wrote (`MemAccesses::state_halves`).
     state_halves: u64,
     table_reads: u64,
+    /// Edges at which the back end (s6 … s10's intake) advanced (`MaxCore::back_end_moves`).
+    back_moves: u64,
+    /// Of those, edges while no segment end was signalled (flush, clear low).
+    back_moves_running: u64,
 }
 
 /// Collects tagged words into the substreams of blocks.
@@ -159,6 +163,8 @@ fn run_rusthdl<const C: usize>(
         out.state_writes += acc.state_write as u64;
         out.state_halves += acc.state_halves as u64;
         out.table_reads += acc.table_read as u64;
+        out.back_moves += u.back_end_moves() as u64;
+        out.back_moves_running += (u.back_end_moves() && !flush && !clear) as u64;
         out.taken += taken as u64;
         out.clocks += 1;
         u.clock.next = Clock::from(true);
@@ -468,6 +474,24 @@ fn rusthdl_memory_accesses_per_sample() {
     assert_eq!(
         got.table_reads, coded,
         "table reads for {coded} coded samples"
+    );
+    // the back end (range recurrence, scale, low) moves once per coded sample while the
+    // blocks run (a block's last few samples leave it at the flush), and on no clock without
+    // one: its registers and logic hold on the gaps
+    let segs_n = segs.len() as u64;
+    assert!(
+        got.back_moves_running <= coded && got.back_moves_running + 8 * segs_n >= coded,
+        "{} back-end moves while running for {coded} coded samples",
+        got.back_moves_running
+    );
+    assert!(
+        got.back_moves <= coded + 40 * segs_n,
+        "{} back-end moves for {coded} coded samples",
+        got.back_moves
+    );
+    eprintln!(
+        "back end moved at {} of {} edges ({} while running)",
+        got.back_moves, got.clocks, got.back_moves_running
     );
 }
 

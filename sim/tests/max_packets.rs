@@ -1,6 +1,7 @@
 //! Coder max's packet core (the max core in blocks of `R` frames + the two-substream
 //! packetiser, FORMAT.md §10.8, §9.6) against the golden model's `packetise` for coder max,
-//! in rust-hdl's simulator and in Verilator on the emitted Verilog.
+//! in rust-hdl's simulator and in Verilator on the emitted Verilog (and, `#[ignore]`d, on
+//! the iCE40 netlist).
 //!
 //! What is compared (`neurice_sim::packets::compare`): the two substreams' packets may
 //! interleave in any order (§10.8), so the hardware's packets are first checked in the order
@@ -238,6 +239,24 @@ fn verilator_max_packets_equal_the_model_and_lint_clean() {
         let r = check(Engine::Rusthdl, &d, &stims);
         assert_eq!((v.cycles, v.stall_cycles), (r.cycles, r.stall_cycles));
     }
+}
+
+/// The packet core's iCE40 netlist (yosys' `synth_ice40`, verilated with the cell models)
+/// on the 16-channel generated signals (gaps, backpressure, every sample escaping): the same
+/// packets as the model's. Minutes (a synthesis and a netlist build): `-- --ignored`.
+#[test]
+#[ignore = "gate level: a synthesis and a netlist build (minutes); -- --ignored"]
+fn gatelevel_max_packets_equal_the_model() {
+    if !verilator_or_skip("max_packets: gatelevel_max_packets_equal_the_model") {
+        return;
+    }
+    let (d, stims) = synthetic().pop().expect("the 16-channel design");
+    let g = check(Engine::Gatelevel, &d, &stims);
+    assert!(g.packets > 3, "{} packets", g.packets);
+    eprintln!(
+        "gate level: {} runs, {} samples, {} / {} packets, {} mismatches, {} cycles",
+        g.runs, g.samples, g.packets, g.expected_packets, g.mismatches, g.cycles
+    );
 }
 
 #[test]

@@ -77,6 +77,9 @@ crate::core_struct! {
         /// past the block's first frame
         coded: DFF<Bit>,
         adv: Signal<Local, Bit>,
+        /// the back end (s6 … s10's intake) advances: `adv` with a coded sample leaving s5,
+        /// or while a block ends (`flush`, or a phase other than RUN); else it holds
+        bk: Signal<Local, Bit>,
         run: Signal<Local, Bit>,
         accept: Signal<Local, Bit>,
         is_ch0: Signal<Local, Bit>,
@@ -315,6 +318,7 @@ impl<const C: usize> MaxCore<C> {
             open: Default::default(),
             coded: Default::default(),
             adv: Default::default(),
+            bk: Default::default(),
             run: Default::default(),
             accept: Default::default(),
             is_ch0: Default::default(),
@@ -499,6 +503,14 @@ impl<const C: usize> MaxCore<C> {
         self.queue.fill()
     }
 
+    /// Whether the back end (s6 … s9, s10's intake) advances at the coming edge (with the
+    /// clock low, after the inputs settled): with a coded sample leaving s5, or while a block
+    /// ends; it holds on a clock without a coded sample (issue 26's power: no recomputation
+    /// of the range, scale and `low` steps on the gaps).
+    pub fn back_end_moves(&self) -> bool {
+        self.bk.val()
+    }
+
     /// Whether the expander is sending the rest of a long release (the pipeline holds).
     pub fn expanding(&self) -> bool {
         self.ex_busy.q.val()
@@ -611,6 +623,8 @@ impl<const C: usize> MaxCore<C> {
         // queue after this edge's pop, and no long release being expanded)
         self.adv.next = self.queue.room.val() & (!self.ex_busy.q.val());
         self.run.next = self.ph.q.val() == self.k_ph[0].val();
+        self.bk.next =
+            self.adv.val() & (self.s5_coded.q.val() | self.flush.val() | (!self.run.val()));
         self.fe_empty.next = !(self.s0_v.q.val()
             | self.s1_v.q.val()
             | self.s2_v.q.val()
@@ -975,14 +989,14 @@ impl<const C: usize> MaxCore<C> {
         }
 
         // ==== s6: f, cum from the table; f normalised
-        if self.adv.val() {
+        if self.bk.val() {
             self.s6_v.d.next = self.s5_coded.q.val();
             self.s6_top.d.next = self.top_hit.val();
         }
         self.fnrm.f.next = self.prob.f.val();
 
         // ==== s7: the range recurrence (R stored inverted), and r·cum
-        if self.adv.val() {
+        if self.bk.val() {
             self.s7_v.d.next = self.s6_v.q.val();
             self.s7_fn.d.next = self.fnrm.fnorm.val();
             self.s7_s0.d.next = self.fnrm.s0.val();
@@ -994,14 +1008,14 @@ impl<const C: usize> MaxCore<C> {
         self.rstep.s0.next = self.s7_s0.q.val();
         self.rstep.top.next = self.s7_top.q.val();
         self.rstep.cum.next = self.s7_cum.q.val();
-        if self.adv.val() {
+        if self.bk.val() {
             if self.s7_v.q.val() {
                 self.rn.d.next = self.rstep.rn_next.val();
             }
         }
 
         // ==== s8: the scale e (stored as 12 − e), the byte shifts, the value added to low
-        if self.adv.val() {
+        if self.bk.val() {
             self.s8_v.d.next = self.s7_v.q.val();
             self.s8_n.d.next = self.rstep.n.val();
             self.s8_prod.d.next = self.rstep.prod.val();
@@ -1009,7 +1023,7 @@ impl<const C: usize> MaxCore<C> {
         self.estep.eb.next = self.eb.q.val();
         self.estep.n.next = self.s8_n.q.val();
         self.estep.prod.next = self.s8_prod.q.val();
-        if self.adv.val() {
+        if self.bk.val() {
             if self.s8_v.q.val() {
                 self.eb.d.next = self.estep.eb_next.val();
             }
@@ -1017,7 +1031,7 @@ impl<const C: usize> MaxCore<C> {
 
         // ==== s9: low and its byte shifts; the finish's three steps (2, 2, 1 shifts, nothing
         // added) enter here
-        if self.adv.val() {
+        if self.bk.val() {
             self.s9_v.d.next = self.s8_v.q.val();
             self.s9_addend.d.next = self.estep.addend.val();
             self.s9_sh.d.next = self.estep.sh.val();
@@ -1040,7 +1054,7 @@ impl<const C: usize> MaxCore<C> {
         self.lstep.started.next = self.started.q.val();
         self.lstep.addend.next = self.s9_addend.q.val();
         self.lstep.sh.next = self.s9_sh.q.val();
-        if self.adv.val() {
+        if self.bk.val() {
             self.low.d.next = self.lstep.low_next.val();
             self.carry.d.next = self.lstep.carry_next.val();
             self.cache.d.next = self.lstep.cache_next.val();
@@ -1063,7 +1077,7 @@ impl<const C: usize> MaxCore<C> {
         self.bgrp.fv.next = self.r_fv.q.val();
         self.bgrp.tp.next = self.r_tp.q.val();
         self.bgrp.tail.next = self.r_tail.q.val();
-        self.go10.next = self.adv.val() & self.r_v.q.val();
+        self.go10.next = self.bk.val() & self.r_v.q.val();
         if self.ex_busy.q.val() {
             self.bgrp.hp.next = false;
             self.bgrp.nfill.next = self.ex_n.q.val();

@@ -49,7 +49,14 @@
 //! Every stage register advances together on `adv` = the output queue has room for two words
 //! after this edge's pop and no long release is being expanded (s10); otherwise the whole
 //! pipeline holds, so no sample, byte or bit is lost. s11 moves at every edge with room
-//! (with the pipeline, and while the expander sends the rest of a long release).
+//! (with the pipeline, and while the expander sends the rest of a long release). The **back
+//! end** (s6 … s9 and s10's intake of a record) advances only on `adv` with a coded sample
+//! leaving s5, or while a block ends (`flush`, the finish's phases): on a clock without a
+//! coded sample it holds, so a sample waits in its stage until the next coded sample pushes
+//! it on (or the block's end drains it), and the range, scale and `low` steps are not
+//! recomputed from their updated state on the gaps (12-07, issue 26's power: with the stages
+//! advancing on every `adv`, each recurrence's logic switched a second time after every
+//! sample, at the real-time duty cycle).
 //!
 //! | stage | work |
 //! |-------|------|
