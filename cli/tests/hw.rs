@@ -419,7 +419,6 @@ fn bad_packet_options_are_refused_with_exit_1() {
         ],
         vec!["--engine", "rusthdl", "--packets", "--segment-frames", "0"],
         vec!["--engine", "rusthdl", "--packets", "--packet-bytes", "4096"],
-        vec!["--engine", "gatelevel", "--packets"],
     ] {
         let mut a: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"sim"];
         for x in &args {
