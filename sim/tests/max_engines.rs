@@ -316,19 +316,20 @@ fn recordings_one_per_run_and_as_1024(test: &str, per_file: Option<usize>, frame
     );
 }
 
-#[test]
-fn max_gate_level_netlist_matches_the_golden_model() {
-    let test = "max_gate_level_netlist_matches_the_golden_model";
+/// yosys' iCE40 netlist of the core (multipliers in `SB_MAC16` blocks when `dsp`, as `neurice
+/// synth --device up5k --dsp` builds it) against the golden model at gate level: the
+/// known-answer vectors, every sample escaping (2 channels; 1024 channels under 900 ‰
+/// backpressure), and with the recordings four of them one per run and all 603 as 1024
+/// channels. Returns the `SB_MAC16` count and the summary; `None` when skipped.
+fn gate_level_matches_the_model(test: &str, dsp: bool) -> Option<(usize, RunSummary)> {
     if !gatelevel_or_skip(test) {
-        return;
+        return None;
     }
-    let net = gatelevel::netlist(
-        &design().verilog().unwrap(),
-        "top",
-        &build_dir().join("gatelevel"),
-    )
-    .expect("yosys synth_ice40");
+    let work = build_dir().join(if dsp { "gatelevel-dsp" } else { "gatelevel" });
+    let net = gatelevel::netlist_with(&design().verilog().unwrap(), "top", &work, dsp)
+        .expect("yosys synth_ice40");
     assert!(net.contains("SB_RAM40_4K") && net.contains("SB_LUT4"));
+    let macs = net.matches("SB_MAC16 ").count();
     let o = RunOptions {
         netlist: Some(net),
         ..opts()
@@ -362,57 +363,30 @@ fn max_gate_level_netlist_matches_the_golden_model() {
     let (s, r) =
         neurice_sim::run(Engine::Gatelevel, &design(), &stims, &o, &|_| {}).expect("netlist runs");
     assert_passed(Coder::Max, &s, &r);
+    Some((macs, s))
+}
+
+#[test]
+fn max_gate_level_netlist_matches_the_golden_model() {
+    let test = "max_gate_level_netlist_matches_the_golden_model";
+    if let Some((macs, _)) = gate_level_matches_the_model(test, false) {
+        assert_eq!(macs, 0, "the HX8K netlist has no DSP blocks");
+    }
 }
 
 /// The UP5K netlist with the multipliers in DSP blocks (`neurice synth --device up5k --dsp`,
-/// the build that meets the 20.48 MHz real-time clock there): yosys' `SB_MAC16` model in the
-/// gate-level simulation, the known-answer vectors, escapes under backpressure and
-/// recordings, against the golden model.
+/// the build that reaches the 20.48 MHz real-time clock there): yosys' `SB_MAC16` model in the
+/// gate-level simulation.
 #[test]
 fn max_dsp_netlist_matches_the_golden_model() {
     let test = "max_dsp_netlist_matches_the_golden_model";
-    if !gatelevel_or_skip(test) {
-        return;
+    if let Some((macs, s)) = gate_level_matches_the_model(test, true) {
+        assert!(macs > 0, "no SB_MAC16 in the -dsp netlist");
+        eprintln!(
+            "{test}: {macs} SB_MAC16, {} runs, {} samples, 0 mismatches",
+            s.runs, s.samples
+        );
     }
-    let net = gatelevel::netlist_with(
-        &design().verilog().unwrap(),
-        "top",
-        &build_dir().join("gatelevel-dsp"),
-        true,
-    )
-    .expect("yosys synth_ice40 -dsp");
-    let macs = net.matches("SB_MAC16 ").count();
-    assert!(macs > 0, "no SB_MAC16 in the -dsp netlist");
-    let o = RunOptions {
-        netlist: Some(net),
-        ..opts()
-    };
-    let mut stims = vectors();
-    stims.push(max_stim(
-        2,
-        escaping(2, 300),
-        100,
-        300,
-        "escaping, 2 channels",
-    ));
-    if let Some(dir) = data_or_skip(&format!("{test} (recordings part)")) {
-        let pattern = Pattern {
-            input_gap_per_mille: 200,
-            backpressure_per_mille: 200,
-            seed: 12,
-        };
-        let pick = four_recordings(&dir);
-        stims.extend(load_stimuli(&coder(), &pick, 1, Some(10_000), None, pattern, 2).unwrap());
-        let files = wavs(&dir);
-        stims.extend(load_stimuli(&coder(), &files, 1024, Some(20), Some(1), pattern, 2).unwrap());
-    }
-    let (s, r) =
-        neurice_sim::run(Engine::Gatelevel, &design(), &stims, &o, &|_| {}).expect("netlist runs");
-    assert_passed(Coder::Max, &s, &r);
-    eprintln!(
-        "{test}: {macs} SB_MAC16, {} runs, {} samples, 0 mismatches",
-        s.runs, s.samples
-    );
 }
 
 /// The known-answer vectors on the verilated core, the harness's raw result: the words of
