@@ -184,7 +184,7 @@ fn event_note(e: &Value) -> Result<String> {
         "event mode's eval on every sample of {} recordings as {} channels at {} Hz: ratio = the \
          16-bit WAV's bits / the packets' bits; {:.4} Mbit/s with packet framing (payload \
          {:.4}), worst 100 ms {:.4} Mbit/s, {:.2} events/s/channel; agreement with the float \
-         reference detector (not ground truth): precision {}, recall {}, power r {}.",
+         reference detector (not ground truth): precision {}, recall {}, power r {}{}.",
         num(e, "files")?,
         num(r, "channels")?,
         num(e, "sample_rate_hz")?,
@@ -197,6 +197,17 @@ fn event_note(e: &Value) -> Result<String> {
         e.get("power_r")
             .and_then(Value::as_f64)
             .map_or("n/a".to_string(), |v| format!("{v:.4}")),
+        // reports from before the reference with channel rejection have no such figures
+        if e.get("precision_rejecting").is_some() || e.get("recall_rejecting").is_some() {
+            format!(
+                "; against the reference with channel rejection (a recording with ≥ 1 % of its \
+                 samples at a rail left out): precision {}, recall {}",
+                pct("precision_rejecting"),
+                pct("recall_rejecting")
+            )
+        } else {
+            String::new()
+        },
     ))
 }
 
@@ -363,6 +374,18 @@ mod tests {
             "{t}"
         );
         assert!(!t.contains("row's ratio and rate"), "{t}");
+        // with the figures against the reference with channel rejection: both references
+        r["reports"][3]["event_eval"]["precision_rejecting"] =
+            serde_json::json!(0.9468360080753029);
+        r["reports"][3]["event_eval"]["recall_rejecting"] = serde_json::json!(0.9401852846401719);
+        let t = markdown(&r).unwrap();
+        assert!(
+            t.contains(
+                "power r 0.9948; against the reference with channel rejection (a recording with \
+                 ≥ 1 % of its samples at a rail left out): precision 94.7 %, recall 94.0 %."
+            ),
+            "{t}"
+        );
         // a report without what the table needs: said, not a table of blanks
         let mut r = report();
         r["coders"][1].as_object_mut().unwrap().remove("lc_used");
