@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "neurice",
     version,
-    about = "Lossless compression core for neural recordings: codec, simulation, synthesis and power reports"
+    about = "Compression core for neural recordings (lossless, bounded-error and event modes): codec, simulation, synthesis and power reports"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -28,19 +28,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Compress a 16-bit PCM WAV into a .nrc stream.
+    /// Compress a 16-bit PCM WAV into a .nrc stream (with `--coder events`: an event-stream file).
     Compress(codec_cmds::CompressArgs),
-    /// Restore the original WAV, byte for byte, from a .nrc stream.
+    /// Restore the WAV from a .nrc stream (byte for byte when lossless; within δ with a maximum
+    /// error), or an event stream's arrays.
     Decompress(codec_cmds::DecompressArgs),
     /// Compress, decompress and compare recordings; print the total ratio.
     Eval(codec_cmds::EvalArgs),
-    /// Show the header of a .nrc stream.
+    /// Show the header of a .nrc stream or an event-stream file.
     Info(codec_cmds::InfoArgs),
     /// Simulate the hardware core on recordings and compare every word with the golden model.
     Sim(hw_cmds::SimArgs),
     /// Write the core's Verilog (and check it with Verilator lint and yosys).
     Verilog(hw_cmds::VerilogArgs),
-    /// Synthesise, place and route the core for the iCE40 HX8K (Alchitry Cu); timing and area.
+    /// Synthesise, place and route the core for an iCE40 (HX8K, the Alchitry Cu's, or UP5K); timing
+    /// and area.
     Synth(hw_cmds::SynthArgs),
     /// Estimate power and energy from switching activity measured on recordings.
     Power(power_cmd::PowerArgs),
