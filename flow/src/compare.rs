@@ -221,10 +221,7 @@ pub fn run_coders(
         })
         .collect::<Result<Vec<_>>>()?;
     let (runs, peers) = std::thread::scope(|s| {
-        let peers = s.spawn(|| {
-            crate::priority::lower_this_thread();
-            run_peers(&files, jobs, &cache, obs, out)
-        });
+        let peers = s.spawn(|| run_peers(&files, jobs, &cache, obs, out));
         let runs: Vec<_> = flows
             .into_iter()
             .map(|(coder, dir, flow)| {

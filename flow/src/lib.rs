@@ -25,7 +25,6 @@ pub mod link;
 pub mod machine;
 pub mod peers;
 pub mod power;
-pub mod priority;
 pub mod report;
 pub mod results_table;
 pub mod svg;
@@ -851,8 +850,8 @@ impl Flow {
     /// Every stage, independent ones side by side: the eval (the golden model's, or event
     /// mode's) then the co-simulation on one thread, the ASIC estimate on another, the Verilog, synthesis and
     /// power on this one (the power stage's Verilator build starts as soon as yosys wrote
-    /// the netlist, while nextpnr places and routes); the first two at a lower CPU priority
-    /// ([`priority`]). Writes `report.json` and `index.html` into the report folder.
+    /// the netlist, while nextpnr places and routes). Writes `report.json` and `index.html`
+    /// into the report folder.
     pub fn run(self, obs: &dyn Observer) -> Result<FlowReport> {
         let files = self.cfg.files.len() as u64;
         let asic_skipped = self.asic_skip_reason();
@@ -861,15 +860,12 @@ impl Flow {
         }
         let this = &self;
         let (sim_lane, asic, hw) = std::thread::scope(|s| {
-            // the side lanes at a lower priority: the synthesis lane is the one waited for
             let sim_lane = s.spawn(move || -> Result<_> {
-                priority::lower_this_thread();
                 let eval = this.eval_stage(obs)?;
                 let sim = this.cosim(obs)?;
                 Ok((eval, sim))
             });
             let asic = s.spawn(move || -> Result<Option<AsicEstimate>> {
-                priority::lower_this_thread();
                 match this.asic_skip_reason() {
                     None => Ok(Some(this.asic(obs)?)),
                     Some(_) => Ok(None),
