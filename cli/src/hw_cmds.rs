@@ -513,7 +513,8 @@ pub struct SynthArgs {
     /// none. Synthesis only: the power model has no DSP term, so `power` builds without them.
     #[arg(long)]
     dsp: bool,
-    /// Output folder (default build/synth-<channels>ch).
+    /// Output folder (default build/synth-<device>-<channels>ch, then -<lanes>lanes, -packets,
+    /// -max or -events, and -dsp where they apply).
     #[arg(short, long)]
     out: Option<PathBuf>,
     /// Print one JSON object instead of the summary.
