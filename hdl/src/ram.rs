@@ -91,6 +91,46 @@ pub fn banks(address_bits: usize) -> usize {
     1 << address_bits.saturating_sub(BANK_ADDRESS_BITS)
 }
 
+/// The slices of an address of a banked RAM with `address_bits` bits, as the banked Verilog
+/// ([`banked_verilog_lanes`], [`banked_word_verilog`], the event RAM's) writes them: the bits
+/// within a bank (the low [`BANK_ADDRESS_BITS`]) and the bank's (the bits above).
+pub(crate) struct BankSlices {
+    address_bits: usize,
+}
+
+impl BankSlices {
+    pub(crate) fn new(address_bits: usize) -> Self {
+        Self { address_bits }
+    }
+
+    /// `a`'s word within its bank; a 1-bit address is a scalar port in rust-hdl's Verilog:
+    /// no bit select on it.
+    pub(crate) fn word(&self, a: &str) -> String {
+        let n = self.address_bits;
+        if n == 1 {
+            a.to_string()
+        } else {
+            format!("{a}[{}:0]", n.min(BANK_ADDRESS_BITS) - 1)
+        }
+    }
+
+    /// `a`'s bank (only where there is more than one).
+    pub(crate) fn bank(&self, a: &str) -> String {
+        format!("{a}[{}:{BANK_ADDRESS_BITS}]", self.address_bits - 1)
+    }
+
+    /// ` && <a's bank> == <bank b>`, the condition that `a` selects bank `b`; empty where
+    /// there is one bank.
+    pub(crate) fn selects(&self, a: &str, b: usize) -> String {
+        let bank_bits = self.address_bits.saturating_sub(BANK_ADDRESS_BITS);
+        if bank_bits == 0 {
+            String::new()
+        } else {
+            format!(" && {} == {bank_bits}'d{b}", self.bank(a))
+        }
+    }
+}
+
 /// The Verilog of the state RAM, banked: one memory of up to 256 × 32 bits per bank, a
 /// bank read or written only when the address selects it, the read word chosen by the bank
 /// of the last read. yosys gives every bank its own two block RAMs in 256 × 16 mode, so an
@@ -116,15 +156,7 @@ pub fn banked_verilog_lanes(address_bits: usize, lanes: usize) -> String {
     let width = WORD_BITS * lanes;
     let msb = width - 1;
     let last = (1usize << inner) - 1;
-    // a 1-bit address is a scalar port in rust-hdl's Verilog: no bit select on it
-    let lo = |a: &str| {
-        if n == 1 {
-            a.to_string()
-        } else {
-            format!("{a}[{}:0]", inner - 1)
-        }
-    };
-    let hi = |a: &str| format!("{a}[{}:{BANK_ADDRESS_BITS}]", n - 1);
+    let at = BankSlices::new(n);
     let suffix = |l: usize| {
         if lanes == 1 {
             String::new()
@@ -163,26 +195,22 @@ pub fn banked_verilog_lanes(address_bits: usize, lanes: usize) -> String {
         .collect();
     let write_word = format!("{{{}}}", fields.join(", "));
     for b in 0..nb {
-        let (rsel, wsel) = if bank_bits == 0 {
-            (String::new(), String::new())
-        } else {
-            (
-                format!(" && {} == {bank_bits}'d{b}", hi("read_address")),
-                format!(" && {} == {bank_bits}'d{b}", hi("write_address")),
-            )
-        };
+        let (rsel, wsel) = (
+            at.selects("read_address", b),
+            at.selects("write_address", b),
+        );
         let _ = writeln!(
             v,
             "   if (read_enable{rsel}) word{b} <= mem{b}[{}];\n   if (write_enable{wsel}) mem{b}[{}] <= {write_word};",
-            lo("read_address"),
-            lo("write_address")
+            at.word("read_address"),
+            at.word("write_address")
         );
     }
     if bank_bits > 0 {
         let _ = writeln!(
             v,
             "   if (read_enable) read_bank <= {};",
-            hi("read_address")
+            at.bank("read_address")
         );
     }
     let _ = writeln!(v, "end\n\nalways @(*) begin");
@@ -532,15 +560,7 @@ pub fn banked_word_verilog(address_bits: usize) -> String {
     let inner = n.min(BANK_ADDRESS_BITS);
     let nb = banks(n);
     let last = (1usize << inner) - 1;
-    // a 1-bit address is a scalar port in rust-hdl's Verilog: no bit select on it
-    let lo = |a: &str| {
-        if n == 1 {
-            a.to_string()
-        } else {
-            format!("{a}[{}:0]", inner - 1)
-        }
-    };
-    let hi = |a: &str| format!("{a}[{}:{BANK_ADDRESS_BITS}]", n - 1);
+    let at = BankSlices::new(n);
     let mut v = String::new();
     for b in 0..nb {
         for h in ["h", "l"] {
@@ -566,15 +586,11 @@ pub fn banked_word_verilog(address_bits: usize) -> String {
     }
     let _ = writeln!(v, "end\n\nalways @(posedge clock) begin");
     for b in 0..nb {
-        let (rsel, wsel) = if bank_bits == 0 {
-            (String::new(), String::new())
-        } else {
-            (
-                format!(" && {} == {bank_bits}'d{b}", hi("read_address")),
-                format!(" && {} == {bank_bits}'d{b}", hi("write_address")),
-            )
-        };
-        let (ra, wa) = (lo("read_address"), lo("write_address"));
+        let (rsel, wsel) = (
+            at.selects("read_address", b),
+            at.selects("write_address", b),
+        );
+        let (ra, wa) = (at.word("read_address"), at.word("write_address"));
         let _ = writeln!(
             v,
             "   if (read_enable{rsel}) begin\n      wordh{b} <= memh{b}[{ra}];\n      \
@@ -587,7 +603,7 @@ pub fn banked_word_verilog(address_bits: usize) -> String {
         let _ = writeln!(
             v,
             "   if (read_enable) read_bank <= {};",
-            hi("read_address")
+            at.bank("read_address")
         );
     }
     let _ = writeln!(v, "end\n\nalways @(*) begin");

@@ -179,9 +179,10 @@ void drive_input(T* top, uint32_t channel, const uint16_t* s, long) {
     top->in_sample = s[0];
 }
 
-// The end flag of the word on out_word: the packet core's `out_end` (a packet's last word);
-// for a core without it `out_last` (the v2 core's block end, a segment end of a core with
-// restarts); other cores have none (chosen at compile time, as the input transfer).
+// The end flag of the word on out_word: the packet cores' `out_end` (a packet's last word);
+// for a core without it `out_last` (coder lite's segment end with restarts, coder max's last
+// word of a substream in a block, the event core's segment end); the 2-lane core has neither
+// (chosen at compile time, as the input transfer).
 template <typename T>
 auto last_of(T* top, int) -> decltype(top->out_last, bool()) {
     return top->out_last;
@@ -200,8 +201,8 @@ bool end_of(T* top, long) {
 }
 
 // The tag of the word on out_word (see the result file): `out_stream` and `out_bytes` of a
-// core with them (the coder-max core; the v2 core has `out_bytes` only); cores without
-// `out_bytes` write no tags.
+// core with them (the coder-max core); cores without `out_bytes` (coder lite's, the packet
+// cores, the event core) write no tags.
 template <typename T>
 auto stream_of(T* top, int) -> decltype(top->out_stream, uint8_t()) {
     return top->out_stream & 1;

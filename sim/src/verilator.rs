@@ -70,9 +70,9 @@ const BUILD_FLAGS: &[&str] = &[
 
 /// Flags of a gate-level netlist's build, after [`BUILD_FLAGS`] (the later `-O` wins, for the
 /// compiler and for make): its C++ is large and mostly run for short windows, so it is compiled
-/// at `-O1`. Measured on the v2 core's netlist (2026-12-03): `make` took 43 s at `-O1` against
-/// 69 s at `-O2`, and 1024 channels × 30 frames ran in 11.0 s against 10.0 s, with identical
-/// words. The code Verilator marks slow (construction, the trace's signal declarations: run
+/// at `-O1`. Measured on the v2 core's netlist (2026-12-03; that core is since retired):
+/// `make` took 43 s at `-O1` against 69 s at `-O2`, and 1024 channels × 30 frames ran in
+/// 11.0 s against 10.0 s, with identical words. The code Verilator marks slow (construction, the trace's signal declarations: run
 /// once) is compiled at `-O0`: on coder lite's traced netlist (2026-12-07, loaded machine) the
 /// build took 104 s wall / 46 s CPU against 178 s / 65 s with it at `-O1`.
 pub const GATE_LEVEL_OPT: &[&str] = &[

@@ -675,6 +675,21 @@ struct Prepared {
     stages: Stages,
 }
 
+/// Refuses `dsp` (`--dsp`: multipliers mapped to DSP blocks) on a device that has none,
+/// naming the device and the UP5K's count; the flow calls it before it makes a folder or runs
+/// a tool, and so does the CLI before it writes anything.
+pub fn check_dsp(device: Device, dsp: bool) -> Result<()> {
+    if dsp && device.dsp_blocks() == 0 {
+        bail!(
+            "--dsp: the {} has no DSP blocks to map multipliers to (the UP5K has {}); add \
+             --device up5k",
+            device.part(),
+            Device::Up5k.dsp_blocks()
+        );
+    }
+    Ok(())
+}
+
 /// `pnr`: the design will be placed and routed, so a design with more ports than the
 /// package has pins (and no PCF) goes inside the register wrapper.
 fn prepare(cfg: &SynthConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
@@ -685,13 +700,7 @@ fn prepare(cfg: &SynthConfig, needed: &[&str], pnr: bool) -> Result<Prepared> {
             cfg.freq_mhz
         );
     }
-    if cfg.dsp && cfg.device.dsp_blocks() == 0 {
-        bail!(
-            "--dsp maps multipliers to DSP blocks, and the {} has none (the UP5K has {})",
-            cfg.device.part(),
-            Device::Up5k.dsp_blocks()
-        );
-    }
+    check_dsp(cfg.device, cfg.dsp)?;
     let pcf = match &cfg.pcf {
         Some(p) => Some(absolute(p).context("PCF input")?),
         None => None,
@@ -1176,7 +1185,9 @@ mod tests {
         cfg.dsp = true;
         let e = format!("{:#}", run_flow(&cfg).unwrap_err());
         assert!(e.contains("--dsp") && e.contains("iCE40HX8K"), "{e}");
+        assert!(e.contains("the UP5K has 8"), "{e}");
         assert!(!out.exists(), "nothing written for a refused configuration");
+        assert!(check_dsp(Device::Up5k, true).is_ok() && check_dsp(Device::Hx8k, false).is_ok());
     }
 
     #[test]

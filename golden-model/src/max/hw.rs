@@ -247,26 +247,9 @@ pub(super) fn front_chunk(
     recs: &mut [u64],
 ) -> u64 {
     let mut escapes = 0;
-    if let [st] = states {
-        // one channel: its state stays in registers
-        let mut state = *st;
-        for (&x, rec) in chunk.iter().zip(recs.iter_mut()) {
-            *rec = state.encode(x, table, &mut escapes);
-        }
-        *st = state;
-    } else {
-        let mut c = *ch;
-        for (&x, rec) in chunk.iter().zip(recs.iter_mut()) {
-            let mut state = states[c];
-            *rec = state.encode(x, table, &mut escapes);
-            states[c] = state;
-            c += 1;
-            if c == states.len() {
-                c = 0;
-            }
-        }
-        *ch = c;
-    }
+    walk_channels!(states, ch, chunk, recs, |st, x| {
+        st.encode(x, table, &mut escapes)
+    });
     escapes
 }
 

@@ -28,6 +28,40 @@
 //! and the reconstruction, not the sample, goes to the update; the built-in table of `δ`
 //! ([`TableSpec::for_max_error`]) codes the smaller tokens.
 
+/// The encoders' loop ([`front_chunk`], [`hw::front_chunk`]): walks `chunk`'s samples over
+/// the channel states in the frames' order, channel `*ch` first, each sample's record from
+/// `one` (`st`: its channel's state, `&mut`; `x`: the sample) into `recs`, and leaves `*ch` at
+/// the next sample's channel. A macro, not a generic function taking a closure: that one
+/// measured 37 % slower on `codec/max_encode` (12-07); the macro's machine code is the
+/// hand-written loops'.
+macro_rules! walk_channels {
+    ($states:ident, $ch:ident, $chunk:ident, $recs:ident, |$st:ident, $x:ident| $one:expr) => {
+        if let [only] = $states {
+            // one channel: its state stays a local value
+            let mut state = *only;
+            for (&$x, rec) in $chunk.iter().zip($recs.iter_mut()) {
+                let $st = &mut state;
+                *rec = $one;
+            }
+            *only = state;
+        } else {
+            let mut c = *$ch;
+            for (&$x, rec) in $chunk.iter().zip($recs.iter_mut()) {
+                // a local copy, written back whole (as coder v2's loop)
+                let mut state = $states[c];
+                let $st = &mut state;
+                *rec = $one;
+                $states[c] = state;
+                c += 1;
+                if c == $states.len() {
+                    c = 0;
+                }
+            }
+            *$ch = c;
+        }
+    };
+}
+
 mod hw;
 pub mod range;
 pub mod spec;
@@ -659,27 +693,9 @@ fn front_chunk<const T: usize>(
     recs: &mut [u64],
 ) -> u64 {
     let mut escapes = 0;
-    if let [st] = states {
-        // one channel: its state stays a local value
-        let mut state = *st;
-        for (&x, rec) in chunk.iter().zip(recs.iter_mut()) {
-            *rec = record::<T>(p, q, table, ps, &mut state, x, &mut escapes);
-        }
-        *st = state;
-    } else {
-        let mut c = *ch;
-        for (&x, rec) in chunk.iter().zip(recs.iter_mut()) {
-            // a local copy, written back whole (as coder v2's loop)
-            let mut state = states[c];
-            *rec = record::<T>(p, q, table, ps, &mut state, x, &mut escapes);
-            states[c] = state;
-            c += 1;
-            if c == states.len() {
-                c = 0;
-            }
-        }
-        *ch = c;
-    }
+    walk_channels!(states, ch, chunk, recs, |st, x| {
+        record::<T>(p, q, table, ps, st, x, &mut escapes)
+    });
     escapes
 }
 

@@ -244,13 +244,7 @@ pub fn event_ram_verilog(address_bits: usize) -> String {
     let inner = n.min(crate::ram::BANK_ADDRESS_BITS);
     let banks = 1usize << bank_bits;
     let last = (1usize << inner) - 1;
-    let lo = |a: &str| {
-        if n == 1 {
-            a.to_string()
-        } else {
-            format!("{a}[{}:0]", inner - 1)
-        }
-    };
+    let at = crate::ram::BankSlices::new(n);
     let mut v = String::new();
     for f in FIELD_NAMES {
         for b in 0..banks {
@@ -296,7 +290,6 @@ pub fn event_ram_verilog(address_bits: usize) -> String {
         );
     }
     let _ = writeln!(v, "end\n\nalways @(posedge clock) begin");
-    let hi = |a: &str| format!("{a}[{}:{}]", n - 1, crate::ram::BANK_ADDRESS_BITS);
     for f in FIELD_NAMES {
         let (ren, wen, ra) = match f {
             "noise" => ("read_noise", "write_noise", "read_address"),
@@ -306,19 +299,12 @@ pub fn event_ram_verilog(address_bits: usize) -> String {
             _ => ("read_enable", "write_main", "read_address"),
         };
         for b in 0..banks {
-            let (rs, ws) = if bank_bits == 0 {
-                (String::new(), String::new())
-            } else {
-                (
-                    format!(" && {} == {bank_bits}'d{b}", hi(ra)),
-                    format!(" && {} == {bank_bits}'d{b}", hi("write_address")),
-                )
-            };
+            let (rs, ws) = (at.selects(ra, b), at.selects("write_address", b));
             let _ = writeln!(
                 v,
                 "   if ({ren}{rs}) w_{f}_{b} <= m_{f}_{b}[{}];\n   if ({wen}{ws}) m_{f}_{b}[{}] <= wr_{f};",
-                lo(ra),
-                lo("write_address")
+                at.word(ra),
+                at.word("write_address")
             );
         }
     }
@@ -349,8 +335,8 @@ pub fn event_ram_verilog(address_bits: usize) -> String {
             v,
             "   if (read_enable) read_bank <= {a};\n   if (read_noise) noise_bank <= {a};\n   \
              if (read_pow) pow_bank <= {a};\n   if (ctl_read) ctl_bank <= {c};",
-            a = hi("read_address"),
-            c = hi("ctl_read_address")
+            a = at.bank("read_address"),
+            c = at.bank("ctl_read_address")
         );
     }
     let _ = writeln!(v, "end\n\nalways @(*) begin");

@@ -1,7 +1,9 @@
 //! The LMS part of coder v2's per-sample datapath (FORMAT.md §7.3 and §7.6, steps 2–4), as
 //! two combinational blocks: [`LmsPredict`] (state → `pred`) and [`LmsUpdate`] (state,
-//! sample, `pred` → the channel's next deltas and weights). They are the first pieces of the
-//! v2 core (issue 12) and follow the same writing rules as the v1 core (see `crate::core`):
+//! sample, `pred` → the channel's next deltas and weights). They were the first pieces of the
+//! v2 core (issue 12; that core is retired, issue 26: coder max's core builds on this file's
+//! [`PredictSum`], [`LmsStep`] and [`TapMul`]); they follow the same writing rules as the v1
+//! core (see `crate::core`):
 //! every intermediate value in its own sized signal, sized constants, casts of plain
 //! signals only, explicit parentheses.
 //!
