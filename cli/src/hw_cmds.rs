@@ -513,8 +513,8 @@ pub struct SynthArgs {
     /// none. Synthesis only: the power model has no DSP term, so `power` builds without them.
     #[arg(long)]
     dsp: bool,
-    /// Output folder (default build/synth-<device>-<channels>ch, with -<N>lanes, -packets, -max,
-    /// -events and -dsp appended as they apply).
+    /// Output folder (default build/synth-<device>-<channels>ch, then -<lanes>lanes, -packets,
+    /// -max or -events, and -dsp where they apply).
     #[arg(short, long)]
     out: Option<PathBuf>,
     /// Print one JSON object instead of the summary.
@@ -547,13 +547,7 @@ pub fn synth(a: SynthArgs) -> Result<ExitCode> {
     });
     let freq = a.freq.unwrap_or(design.facts().board_mhz);
     check_freq("--freq", freq)?;
-    if a.dsp && a.device.dsp_blocks() == 0 {
-        bail!(
-            "--dsp: the {} has no DSP blocks (the UP5K has {}); add --device up5k",
-            a.device.part(),
-            neurice_synth::Device::Up5k.dsp_blocks()
-        );
-    }
+    neurice_synth::flow::check_dsp(a.device, a.dsp)?;
     // as `power` and `flow`: a clock that codes the channels in real time where the design's
     // power is measured in real time
     design
