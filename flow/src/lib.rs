@@ -877,6 +877,13 @@ impl Flow {
                 let build_dir = this.power_build_dir();
                 let before = vl_builds(&build_dir);
                 let mut prebuild = None;
+                // the build the power stage will ask for (quick for a short run)
+                let quick = power::quick_traced_build(
+                    &this.cfg.design,
+                    this.cfg.freq_mhz,
+                    this.cfg.power_cycles,
+                )
+                .unwrap_or(false);
                 let synthesis = this.synth(obs, &mut |o, wrapped| {
                     if wrapped {
                         return;
@@ -885,7 +892,7 @@ impl Flow {
                         let dir = build_dir.clone();
                         prebuild = Some(s.spawn(move || {
                             this.timed_build("power build", &dir, obs, || {
-                                neurice_sim::activity::build_traced(&net, "top", &dir)
+                                neurice_sim::activity::build_traced_for(&net, "top", &dir, quick)
                             })
                             .map(|_| ())
                         }));

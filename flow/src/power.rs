@@ -124,6 +124,43 @@ pub fn check_power_args(channels: usize, cycles: u64) -> Result<()> {
     Ok(())
 }
 
+/// The power run's warm-up (clock cycles before the traced window) and the samples it needs,
+/// for `design` offered samples with `gap` idle input cycles per mille and a window of
+/// `cycles`.
+fn warmup_and_needed(design: &CoreDesign, gap: u32, cycles: u64) -> Result<(u64, usize)> {
+    // coder v1 and max: one adaptation window of transfers (max: of its A/N statistics)
+    let channels = design.channels();
+    let lanes = design.lanes();
+    Ok(match design.coder() {
+        // event mode: two noise periods and a power bin of frames (its noise estimate and
+        // power sums under way), at the real-time duty
+        _ if design.event_params().is_some() => {
+            let p = design.event_params().expect("an event design");
+            let frames = 2 * (1u64 << p.noise_period_log2) + p.bin_frames as u64;
+            let w = frames * channels as u64 * 1000 / (1000 - gap as u64).max(1);
+            (w, activity::samples_needed(gap, lanes, w, cycles))
+        }
+        CoderSpec::Max(s) => {
+            let w = (1u64 << s.params.window_log2) * channels as u64;
+            (w, activity::samples_needed(gap, lanes, w, cycles))
+        }
+        CoderSpec::V2(_) => bail!("{}", neurice_hdl::v2::CORE_RETIRED),
+        CoderSpec::Lite(p) => {
+            let w = (1u64 << p.window_log2) * (channels / lanes) as u64;
+            (w, activity::samples_needed(gap, lanes, w, cycles))
+        }
+    })
+}
+
+/// Whether the power run of `design` at `freq_mhz` over `cycles` traced cycles uses the
+/// quick (`-O0`) traced build ([`activity::quick_build`]): the flow's Verilator build started
+/// beside nextpnr must build the same one.
+pub fn quick_traced_build(design: &CoreDesign, freq_mhz: f64, cycles: u64) -> Result<bool> {
+    let gap = design.power_gap_per_mille(freq_mhz)?;
+    let (warmup, _) = warmup_and_needed(design, gap, cycles)?;
+    Ok(activity::quick_build(warmup, cycles))
+}
+
 /// Activity and power of the design `synthesis` placed and routed (its gate-level netlist,
 /// the one `neurice sim --engine gatelevel` proves) at `synthesis.target_mhz`, for the
 /// design's channels of the recordings `files` (none: a SYNTHETIC recording), at the real-time
@@ -192,27 +229,8 @@ pub fn measure_power_in(
              cycles …"
         );
     }
-    // coder v1 and max: one adaptation window of transfers (max: of its A/N statistics)
     let lanes = design.lanes();
-    let (warmup, needed) = match design.coder() {
-        // event mode: two noise periods and a power bin of frames (its noise estimate and
-        // power sums under way), at the real-time duty
-        _ if design.event_params().is_some() => {
-            let p = design.event_params().expect("an event design");
-            let frames = 2 * (1u64 << p.noise_period_log2) + p.bin_frames as u64;
-            let w = frames * channels as u64 * 1000 / (1000 - gap as u64).max(1);
-            (w, activity::samples_needed(gap, lanes, w, cycles))
-        }
-        CoderSpec::Max(s) => {
-            let w = (1u64 << s.params.window_log2) * channels as u64;
-            (w, activity::samples_needed(gap, lanes, w, cycles))
-        }
-        CoderSpec::V2(_) => bail!("{}", neurice_hdl::v2::CORE_RETIRED),
-        CoderSpec::Lite(p) => {
-            let w = (1u64 << p.window_log2) * (channels / lanes) as u64;
-            (w, activity::samples_needed(gap, lanes, w, cycles))
-        }
-    };
+    let (warmup, needed) = warmup_and_needed(design, gap, cycles)?;
     let stim = activity_stimulus(design, files, channels, gap, needed)?;
     let opts = activity::MeasureOptions {
         events: design.event_params().copied(),
@@ -386,6 +404,28 @@ pub fn power_curves(s: &PowerSummary) -> Result<PowerCurves> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_look_builds_its_traced_netlist_quick_and_longer_runs_do_not() {
+        use neurice_model::{events::EventParams, Coder};
+        let design = |c| {
+            let spec = CoderSpec::hardware(c);
+            CoreDesign::new(spec, 1024, neurice_sim::Shape::OneLane).unwrap()
+        };
+        // the first look: 65 536 cycles of warm-up and 20 000 traced
+        for (c, f) in [(Coder::Lite, 60.0), (Coder::Max, 50.0)] {
+            assert!(quick_traced_build(&design(c), f, 20_000).unwrap(), "{c:?}");
+            assert!(
+                !quick_traced_build(&design(c), f, 100_000).unwrap(),
+                "{c:?} --full"
+            );
+        }
+        // event mode's warm-up alone is about a million cycles
+        let events = CoreDesign::events(EventParams::new(1024)).unwrap();
+        assert!(!quick_traced_build(&events, 20.48, 20_000).unwrap());
+        assert!(neurice_sim::activity::quick_build(65_536, 20_000));
+        assert!(!neurice_sim::activity::quick_build(65_536, 100_000));
+    }
 
     #[test]
     fn the_stimulus_loads_only_the_recordings_it_uses() {

@@ -76,7 +76,7 @@ pub fn build(netlist: &str, top: &str, build_dir: &Path) -> Result<PathBuf> {
 }
 
 /// The one gate-level build: the netlist after yosys' iCE40 cell models, verilated with
-/// `extra` flags and [`crate::verilator::GATE_LEVEL_OPT`]; returns the executable and the
+/// [`crate::verilator::GATE_LEVEL_OPT`] and then `extra` flags (an `-O` in them wins); returns the executable and the
 /// cell-model file used. The vendor models are not lint-clean; the define selects their
 /// plain (untimed) form.
 pub(crate) fn build_with_cells(
@@ -91,8 +91,8 @@ pub(crate) fn build_with_cells(
     let text = format!("{cells_text}\n{netlist}");
     let flags = [
         &["-DNO_ICE40_DEFAULT_ASSIGNMENTS", "-Wno-lint", "-Wno-style"][..],
-        extra,
         crate::verilator::GATE_LEVEL_OPT,
+        extra,
     ]
     .concat();
     let bin = crate::verilator::build_with(&text, top, build_dir, &flags)?;
