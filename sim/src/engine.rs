@@ -110,8 +110,8 @@ pub struct CoreFacts {
     /// Not always the board's: coder lite's is the board top's clock (60,
     /// `neurice_synth::DEFAULT_FREQ_MHZ`); coder max's is its synthesis target (50,
     /// `neurice_synth::DEFAULT_MAX_FREQ_MHZ`), above the 45 MHz the board top runs it at
-    /// (`neurice_bsp::pll::DEFAULT_MAX_CORE_MHZ`); event mode's is the real-time clock its
-    /// UP5K synthesis was measured at (25, `crate::events::BOARD_MHZ`; it has no board top).
+    /// (`neurice_bsp::pll::DEFAULT_MAX_CORE_MHZ`); event mode's is the lowest real-time clock
+    /// for 1024 channels (20.48, `crate::events::BOARD_MHZ`; it has no board top).
     pub board_mhz: f64,
     /// How its power is measured.
     pub power_duty: PowerDuty,
