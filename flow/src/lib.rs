@@ -485,12 +485,20 @@ impl Flow {
     /// 1. The golden model on every recording (none for a synthetic run); a file that does
     ///    not round-trip is an error. `None` for event mode ([`Flow::event_eval`]).
     pub fn eval(&self, obs: &dyn Observer) -> Result<Option<EvalReport>> {
+        // event mode's stage gives no coder eval: not run for nothing
+        if self.cfg.design.event_params().is_some() {
+            return Ok(None);
+        }
         Ok(self.eval_stage(obs)?.0)
     }
 
     /// 1. Event mode's eval on every recording ([`event_eval`], as `neurice eval --coder
     ///    events`); `None` for a coder ([`Flow::eval`]) or a synthetic run.
     pub fn event_eval(&self, obs: &dyn Observer) -> Result<Option<EventEvalReport>> {
+        // a coder's stage gives no event eval: not run for nothing
+        if self.cfg.design.event_params().is_none() {
+            return Ok(None);
+        }
         Ok(self.eval_stage(obs)?.1)
     }
 

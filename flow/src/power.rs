@@ -128,9 +128,9 @@ pub fn check_power_args(channels: usize, cycles: u64) -> Result<()> {
 /// for `design` offered samples with `gap` idle input cycles per mille and a window of
 /// `cycles`.
 fn warmup_and_needed(design: &CoreDesign, gap: u32, cycles: u64) -> Result<(u64, usize)> {
-    // coder v1 and max: one adaptation window of transfers (max: of its A/N statistics)
     let channels = design.channels();
     let lanes = design.lanes();
+    // coder v1 and max: one adaptation window of transfers (max: of its A/N statistics)
     Ok(match design.coder() {
         // event mode: two noise periods and a power bin of frames (its noise estimate and
         // power sums under way), at the real-time duty
